@@ -1,0 +1,55 @@
+"""The activities every case kind uses: read its context, record its state, pay."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.store import Store, lifecycle_event
+from contracts.cases import CaseContext, CaseRecord, ContextRequest, Epidemic, PaymentRequest, PaymentResult
+from policy.pack import PolicyPack
+
+EPIDEMIC_TYPES = ["policy.epidemic.declared", "policy.epidemic.lifted"]
+
+
+class CaseActivities:
+    """Activities with their store and policy pack injected by the worker."""
+
+    def __init__(self, store: Store, pack: PolicyPack):
+        self.store = store
+        self.pack = pack
+
+    @activity.defn(name="load_context")
+    async def load_context(self, request: ContextRequest) -> CaseContext:
+        """Parameters for the case's city (pack defaults, city overrides, stored changes) and
+        the shared facts received so far, so a case that starts late misses nothing."""
+        parameters = self.pack.parameters(request.city)
+        for fact in await self.store.shared_facts(["policy.parameter.changed"], request.city):
+            if fact.payload["name"] in parameters.values:
+                parameters = parameters.with_change(fact.payload["name"], fact.payload["value"], fact.on_date)
+        epidemic = Epidemic()
+        # City facts override province facts; later facts (by business time) override earlier.
+        for fact in sorted(
+            await self.store.shared_facts(EPIDEMIC_TYPES, request.city),
+            key=lambda f: (f.scope != "province", f.event_time),
+        ):
+            field = "declared_on" if fact.type.endswith("declared") else "lifted_on"
+            epidemic = epidemic.model_copy(update={field: fact.on_date})
+        return CaseContext(parameters=parameters, epidemic=epidemic)
+
+    @activity.defn(name="record_case")
+    async def record_case(self, record: CaseRecord) -> None:
+        data = {
+            "kind": record.kind,
+            "status": record.status,
+            "city": record.city,
+            "on": record.on.isoformat() if record.on else None,
+            "next_deadline": record.next_deadline.isoformat() if record.next_deadline else None,
+        }
+        await self.store.record_case(record, lifecycle_event(f"{record.case_id}:v{record.version}", record.change, record.case_id, data))
+
+    @activity.defn(name="pay")
+    async def pay(self, payment: PaymentRequest) -> PaymentResult:
+        data = payment.model_dump(mode="json")
+        event_id = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
+        inserted = await self.store.pay(payment, lifecycle_event(event_id, "payment", payment.case_id, data))
+        return PaymentResult(inserted=inserted)

@@ -1,0 +1,79 @@
+"""The store in process memory, for `jiuye simulate`: same keys and guarantees as PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from activities.store import ClaimState, OpenCase, Origin, SharedFact
+from contracts.cases import CaseRecord, PaymentRequest
+from contracts.events import CloudEvent
+
+
+@dataclass
+class MemoryStore:
+    inbox: dict[tuple[str, str], str] = field(default_factory=dict)
+    keys: dict[str, dict[str, OpenCase]] = field(default_factory=dict)
+    closed: set[str] = field(default_factory=set)
+    cases: dict[str, CaseRecord] = field(default_factory=dict)
+    ledger: dict[tuple[str, str, str], PaymentRequest] = field(default_factory=dict)
+    facts: dict[tuple[str, str], SharedFact] = field(default_factory=dict)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def claim(self, event: CloudEvent, origin: Origin) -> ClaimState:
+        key = (event.source, event.id)
+        state = self.inbox.get(key)
+        if state is None:
+            self.inbox[key] = "received"
+            return "new"
+        return "retry" if state == "received" else "duplicate"
+
+    async def finish(self, event: CloudEvent, state: str, outcome: str) -> None:
+        self.inbox[(event.source, event.id)] = state
+
+    async def open_cases(self, keys: list[str]) -> list[OpenCase]:
+        return [c for k in keys for c in self.keys.get(k, {}).values() if c.case_id not in self.closed]
+
+    async def open_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
+        return sorted(
+            r.case_id
+            for r in self.cases.values()
+            if r.kind in kinds and r.closed_on is None and r.case_id not in self.closed and (city is None or r.city == city)
+        )
+
+    async def register_case(self, case_id: str, kind: str, keys: list[str], match: dict[str, Any]) -> None:
+        for key in keys:
+            self.keys.setdefault(key, {})[case_id] = OpenCase(case_id=case_id, kind=kind, key=key, match=match)
+
+    async def store_shared_fact(self, event: CloudEvent, fact: SharedFact) -> None:
+        self.facts.setdefault((event.source, event.id), fact)
+
+    async def dead_letter(self, origin: Origin, reason: str, raw: bytes) -> None:
+        self.dead_letters.append({"origin": origin, "reason": reason, "raw": raw})
+
+    async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]:
+        return sorted(
+            (f for f in self.facts.values() if f.type in types and f.scope in ("province", city)),
+            key=lambda f: f.event_time,
+        )
+
+    async def record_case(self, record: CaseRecord, lifecycle: dict[str, Any]) -> None:
+        current = self.cases.get(record.case_id)
+        if current is None or current.version < record.version:
+            self.cases[record.case_id] = record
+            self.outbox.append(lifecycle)
+        if record.closed_on is not None:
+            self.closed.add(record.case_id)
+
+    async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool:
+        key = (payment.case_id, payment.program, payment.period)
+        if key in self.ledger:
+            return False
+        self.ledger[key] = payment
+        self.outbox.append(lifecycle)
+        return True

@@ -1,0 +1,140 @@
+"""The store in PostgreSQL (asyncpg). Every write that must not happen twice is one statement
+keyed by the natural key, so retries, replays and concurrent workers are harmless."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from activities.store import ClaimState, OpenCase, Origin, SharedFact
+from contracts.cases import CaseRecord, PaymentRequest
+from contracts.events import CloudEvent
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(database_url: str, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections speak jsonb as Python objects."""
+    return await asyncpg.create_pool(database_url, min_size=1, max_size=max_size, init=_init_connection)
+
+
+class PgStore:
+    def __init__(self, pool: asyncpg.Pool):
+        self.pool = pool
+
+    # -- intake ------------------------------------------------------------------------------
+    async def claim(self, event: CloudEvent, origin: Origin) -> ClaimState:
+        row = await self.pool.fetchrow(
+            """
+            WITH ins AS (
+                INSERT INTO inbox (source, event_id, type, subject, event_time, topic, partition, kafka_offset)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (source, event_id) DO NOTHING
+                RETURNING state)
+            SELECT 'new' AS claim FROM ins
+            UNION ALL
+            SELECT CASE WHEN state = 'received' THEN 'retry' ELSE 'duplicate' END
+              FROM inbox WHERE source = $1 AND event_id = $2 AND NOT EXISTS (SELECT 1 FROM ins)
+            """,
+            event.source, event.id, event.type, event.subject, event.time,
+            origin.topic, origin.partition, origin.offset,
+        )
+        return row["claim"]
+
+    async def finish(self, event: CloudEvent, state: str, outcome: str) -> None:
+        await self.pool.execute(
+            "UPDATE inbox SET state = $3, outcome = $4, applied_at = now() WHERE source = $1 AND event_id = $2",
+            event.source, event.id, state, outcome[:1000],
+        )
+
+    async def open_cases(self, keys: list[str]) -> list[OpenCase]:
+        rows = await self.pool.fetch(
+            "SELECT case_id, kind, key, match FROM case_keys WHERE key = ANY($1::text[]) AND open",
+            keys,
+        )
+        return [OpenCase(case_id=r["case_id"], kind=r["kind"], key=r["key"], match=r["match"]) for r in rows]
+
+    async def open_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
+        rows = await self.pool.fetch(
+            """SELECT case_id FROM cases WHERE kind = ANY($1::text[]) AND closed_on IS NULL
+               AND ($2::text IS NULL OR city = $2) ORDER BY case_id""",
+            kinds, city,
+        )
+        return [r["case_id"] for r in rows]
+
+    async def register_case(self, case_id: str, kind: str, keys: list[str], match: dict[str, Any]) -> None:
+        await self.pool.executemany(
+            """INSERT INTO case_keys (key, case_id, kind, match) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (key, case_id) DO NOTHING""",
+            [(key, case_id, kind, match) for key in keys],
+        )
+
+    async def store_shared_fact(self, event: CloudEvent, fact: SharedFact) -> None:
+        await self.pool.execute(
+            """INSERT INTO shared_facts (source, event_id, type, scope, on_date, payload, event_time)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING""",
+            event.source, event.id, fact.type, fact.scope, fact.on_date, fact.payload, fact.event_time,
+        )
+
+    async def dead_letter(self, origin: Origin, reason: str, raw: bytes) -> None:
+        await self.pool.execute(
+            """INSERT INTO dead_letters (topic, partition, kafka_offset, reason, raw) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (topic, partition, kafka_offset) DO NOTHING""",
+            origin.topic, origin.partition, origin.offset, reason, raw,
+        )
+
+    # -- cases -------------------------------------------------------------------------------
+    async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]:
+        rows = await self.pool.fetch(
+            """SELECT type, scope, on_date, payload, event_time FROM shared_facts
+               WHERE type = ANY($1::text[]) AND (scope = 'province' OR scope = $2) ORDER BY event_time""",
+            types, city,
+        )
+        return [SharedFact(type=r["type"], scope=r["scope"], on_date=r["on_date"], payload=r["payload"], event_time=r["event_time"]) for r in rows]
+
+    async def record_case(self, record: CaseRecord, lifecycle: dict[str, Any]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """
+                INSERT INTO cases (case_id, kind, subject, city, status, opened_on, closed_on, next_deadline, summary, version)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                ON CONFLICT (case_id) DO UPDATE SET
+                    status = EXCLUDED.status, subject = EXCLUDED.subject, city = EXCLUDED.city,
+                    opened_on = EXCLUDED.opened_on, closed_on = EXCLUDED.closed_on,
+                    next_deadline = EXCLUDED.next_deadline, summary = EXCLUDED.summary,
+                    version = EXCLUDED.version, updated_at = now()
+                WHERE cases.version < EXCLUDED.version
+                """,
+                record.case_id, record.kind, record.subject, record.city, record.status,
+                record.opened_on, record.closed_on, record.next_deadline, record.summary, record.version,
+            )
+            if record.closed_on is not None:
+                await conn.execute("UPDATE case_keys SET open = false WHERE case_id = $1 AND open", record.case_id)
+            await _outbox(conn, "cases.lifecycle", record.case_id, lifecycle)
+
+    async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool:
+        async with self.pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                """
+                INSERT INTO ledger (case_id, program, period, kind, payee, amount_fen, fund, due_on, city, rule)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                ON CONFLICT (case_id, program, period) DO NOTHING
+                RETURNING true
+                """,
+                payment.case_id, payment.program, payment.period, payment.kind, payment.payee,
+                payment.amount, payment.fund, payment.due_on, payment.city, payment.rule,
+            )
+            if inserted:
+                await _outbox(conn, "cases.lifecycle", payment.case_id, lifecycle)
+            return bool(inserted)
+
+
+async def _outbox(conn: asyncpg.Connection, topic: str, key: str, value: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, dedupe_key, value) VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING",
+        topic, key, f"{topic}:{value['id']}", value,
+    )

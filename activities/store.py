@@ -1,0 +1,85 @@
+"""The storage the system needs, as one protocol with two implementations:
+
+- `activities.pg_store.PgStore`: PostgreSQL through asyncpg, what production and the end-to-end
+  tests run on;
+- `activities.memory_store.MemoryStore`: process memory, what `jiuye simulate` runs on so a
+  scenario replays in seconds with no server but Temporal's time-skipping one.
+
+Both keep the same guarantees: one inbox row per (source, id), one ledger row per
+(case, program, period), read-model writes that never go back in version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Literal, Protocol
+
+from contracts.cases import CaseRecord, PaymentRequest
+from contracts.events import CloudEvent
+
+ClaimState = Literal["new", "retry", "duplicate"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from (for the inbox and the dead letters)."""
+
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    case_id: str
+    kind: str
+    key: str
+    match: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SharedFact:
+    type: str
+    scope: str  # "province" or a city code
+    on_date: date | None
+    payload: dict[str, Any]
+    event_time: datetime
+
+
+class Store(Protocol):
+    # -- intake ------------------------------------------------------------------------------
+    async def claim(self, event: CloudEvent, origin: Origin) -> ClaimState: ...
+
+    async def finish(self, event: CloudEvent, state: str, outcome: str) -> None: ...
+
+    async def open_cases(self, keys: list[str]) -> list[OpenCase]: ...
+
+    async def open_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]: ...
+
+    async def register_case(self, case_id: str, kind: str, keys: list[str], match: dict[str, Any]) -> None: ...
+
+    async def store_shared_fact(self, event: CloudEvent, fact: SharedFact) -> None: ...
+
+    async def dead_letter(self, origin: Origin, reason: str, raw: bytes) -> None: ...
+
+    # -- cases -------------------------------------------------------------------------------
+    async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]: ...
+
+    async def record_case(self, record: CaseRecord, lifecycle: dict[str, Any]) -> None: ...
+
+    async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool: ...
+
+
+def lifecycle_event(event_id: str, change: str, case_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A CloudEvent for cases.lifecycle; its id is stable so a retried write publishes once."""
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "jiuye/cases",
+        "type": f"case.{change}",
+        "subject": case_id,
+        "time": datetime.now(timezone.utc).isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }

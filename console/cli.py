@@ -1,0 +1,217 @@
+"""The `jiuye` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+from contracts.settings import get_settings
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jiuye",
+        description="Case workflows for the Liaoning 2020 employment measures. "
+        "Configuration comes from JIUYE_* environment variables (see README).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    from deploy import cli_dev
+
+    cli_dev.register(sub)
+
+    sub.add_parser("worker", help="run the Temporal worker (every case kind, its activities and the outbox relay)")
+    sub.add_parser("streams", help="run the faust-streaming intake (Kafka → inbox → Temporal)")
+
+    emit = sub.add_parser("emit", help="produce the CloudEvents of a JSONL file to Kafka (one event a line)")
+    emit.add_argument("file", type=_existing_file, help="JSONL file of CloudEvents")
+    emit.add_argument("--topic", help="send every line to this topic instead of the topic of its type")
+    emit.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    sim = sub.add_parser(
+        "simulate",
+        help="replay a scenario on Temporal's time-skipping server and print the outcome",
+        description="Deliver the file's CloudEvents in time order through the production routing and "
+        "workflows on Temporal's time-skipping test server, run the business clock to the end of "
+        "--until, and print cases, payments, tasks, alerts and dead letters (EVENTS.md).",
+    )
+    sim.add_argument("file", type=_existing_file, help="JSONL file of CloudEvents")
+    sim.add_argument("--until", type=_date, required=True, help="last business date to run (YYYY-MM-DD)")
+    sim.add_argument("--json", action="store_true", help="print the EVENTS.md JSON object (default: a summary)")
+    sim.add_argument("--progress", action="store_true", help="progress bar on stderr")
+
+    case = sub.add_parser("case", help="inspect cases (read model, live workflow state, ledger)")
+    case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
+    show = case_sub.add_parser("show", help="one case: live state from its workflow, and its payments")
+    show.add_argument("case_id")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    lst = case_sub.add_parser("list", help="cases from the read model, newest first")
+    lst.add_argument("--kind")
+    lst.add_argument("--city")
+    lst.add_argument("--status")
+    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--offset", type=int, default=0)
+    lst.add_argument("--json", action="store_true", help="print JSON")
+
+    demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario, print a summary")
+    demo.add_argument("--cases", type=int, default=36, help="internships in the demo scenario")
+    demo.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the system to settle")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose or args.command in ("worker", "streams") else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
+    try:
+        code = handler(args)
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The Temporal SDK's native runtime can abort while the interpreter finalizes; everything
+    # is flushed and closed by now, so leave without finalizing.
+    os._exit(code)
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from deploy import cli_dev
+
+    return cli_dev.run(args)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from console.worker import run_worker
+
+    asyncio.run(run_worker(get_settings()))
+    return 0
+
+
+def _streams(args: argparse.Namespace) -> int:
+    from streams.app import run_streams
+
+    run_streams(get_settings())
+    return 0
+
+
+def _emit(args: argparse.Namespace) -> int:
+    from console.emit import emit
+
+    report = asyncio.run(emit(args.file, get_settings(), progress=not args.no_progress, topic=args.topic))
+    print(report.describe())
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from console.simulate import dumps, simulate, summary
+
+    result = asyncio.run(simulate(args.file, args.until, progress=args.progress))
+    print(dumps(result) if args.json else summary(result))
+    return 0
+
+
+def _case(args: argparse.Namespace) -> int:
+    return asyncio.run(_case_async(args))
+
+
+async def _case_async(args: argparse.Namespace) -> int:
+    from activities.pg_store import create_pool
+    from console import case_service
+    from contracts.temporal import connect
+
+    settings = get_settings()
+    pool = await create_pool(settings.database_url, 2)
+    try:
+        if args.case_command == "list":
+            rows = await case_service.list_cases(
+                pool,
+                case_service.CaseFilter(args.kind, args.city, args.status, args.limit, args.offset),
+            )
+            print(json.dumps(rows, ensure_ascii=False, indent=2) if args.json else _table(rows))
+            return 0
+        client = await connect(settings)
+        try:
+            shown = await case_service.show_case(pool, client, args.case_id)
+        except case_service.CaseNotFound:
+            print(f"no case {args.case_id}", file=sys.stderr)
+            return 1
+        print(json.dumps(shown, ensure_ascii=False, indent=2) if args.json else _describe_case(shown))
+        return 0
+    finally:
+        await pool.close()
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no cases"
+    columns = ["case_id", "kind", "city", "status", "opened_on", "closed_on", "next_deadline"]
+    widths = {c: max(len(c), *(len(str(r.get(c) or "")) for r in rows)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(str(r.get(c) or "").ljust(widths[c]) for c in columns) for r in rows]
+    return "\n".join(lines)
+
+
+def _describe_case(shown: dict[str, Any]) -> str:
+    case = shown["case"]
+    out = [
+        f"{case['case_id']}  {case['kind']}  city {case['city']}  status {case['status']}",
+        f"opened {case['opened_on']}  closed {case['closed_on'] or '-'}  next deadline {case['next_deadline'] or '-'}",
+    ]
+    state = shown.get("state")
+    if state:
+        out.append("timeline:")
+        for entry in state.get("timeline", []):
+            money = f"  {entry['amount'] / 100:.2f} yuan" if entry.get("amount") else ""
+            rule = f"  [{entry['rule']}]" if entry.get("rule") else ""
+            out.append(f"  {entry['on']}  {entry['what']}{money}{rule}")
+    else:
+        out.append("(no live workflow state: the case's history is no longer on the Temporal server)")
+    out.append(f"payments ({shown['paid_fen'] / 100:.2f} yuan):")
+    for p in shown["payments"]:
+        out.append(f"  {p['due_on']}  {p['period']:<10} {p['amount'] / 100:>10.2f}  {p['fund']}  → {p['payee']}")
+    return "\n".join(out)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from console.demo import run_demo
+
+    return run_demo(get_settings(), cases=args.cases, timeout=args.timeout)
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "dev": _dev,
+    "worker": _worker,
+    "streams": _streams,
+    "emit": _emit,
+    "simulate": _simulate,
+    "case": _case,
+    "demo": _demo,
+}
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""`jiuye demo`: the whole stack with a demo scenario, end to end, then a summary."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+
+from console.demo_scenario import generate
+from contracts.settings import Settings
+
+
+def _start(name: str, settings: Settings, logs: Path) -> subprocess.Popen[bytes]:
+    log = (logs / f"{name}.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "console.cli", name],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=os.environ.copy(),
+        start_new_session=True,
+    )
+
+
+def run_demo(settings: Settings, cases: int = 36, timeout: float = 180.0) -> int:
+    from deploy import stack
+
+    began = time.monotonic()
+    stack.up(settings)
+    tag = "D" + datetime.now().strftime("%y%m%d%H%M%S")
+    folder = settings.state_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    scenario = generate(cases, tag)
+    path = folder / f"scenario-{tag}.jsonl"
+    path.write_text(scenario.text(), encoding="utf-8")
+    print(f"demo: scenario {path} ({len(scenario.lines)} records, {scenario.internships} internships)", file=sys.stderr)
+
+    processes = {name: _start(name, settings, folder) for name in ("worker", "streams")}
+    try:
+        from console.emit import emit
+
+        report = asyncio.run(emit(path, settings, progress=True))
+        print(f"demo: {report.describe()}", file=sys.stderr)
+        settled = asyncio.run(_wait_settled(settings, tag, scenario.internships, scenario.expected_dead_letters, timeout, processes))
+        print(asyncio.run(_summary(settings, tag, time.monotonic() - began, settled)))
+        return 0 if settled else 1
+    finally:
+        for proc in processes.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in processes.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+async def _wait_settled(settings: Settings, tag: str, cases: int, dead: int, timeout: float,
+                        processes: dict[str, subprocess.Popen[bytes]]) -> bool:
+    """Until every case of the run is closed, every dead letter is in, and the outbox is empty."""
+    conn = await asyncpg.connect(settings.database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            for name, proc in processes.items():
+                if proc.poll() is not None:
+                    print(f"demo: {name} exited with {proc.returncode}; see {settings.state_dir / 'demo' / (name + '.log')}", file=sys.stderr)
+                    return False
+            closed, total = await conn.fetchrow(
+                "SELECT count(*) FILTER (WHERE closed_on IS NOT NULL), count(*) FROM cases WHERE subject LIKE $1",
+                f"person/{tag}%",
+            )
+            letters = await conn.fetchval("SELECT count(*) FROM dead_letters WHERE position($1::bytea in raw) > 0", tag.encode())
+            unpublished = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            print(f"\rdemo: cases closed {closed}/{cases}, dead letters {letters}/{dead}, outbox pending {unpublished}   ",
+                  end="", file=sys.stderr)
+            if total == cases and closed == cases and letters >= dead and unpublished == 0:
+                print(file=sys.stderr)
+                return True
+            await asyncio.sleep(1)
+        print(f"\ndemo: not settled within {timeout:.0f} s", file=sys.stderr)
+        return False
+    finally:
+        await conn.close()
+
+
+async def _summary(settings: Settings, tag: str, seconds: float, settled: bool) -> str:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        statuses = await conn.fetch(
+            "SELECT kind, status, count(*) AS n FROM cases WHERE subject LIKE $1 GROUP BY 1, 2 ORDER BY 1, 2", f"person/{tag}%"
+        )
+        funds = await conn.fetch(
+            """SELECT fund, count(*) AS n, sum(amount_fen) AS fen FROM ledger
+                WHERE case_id IN (SELECT case_id FROM cases WHERE subject LIKE $1) GROUP BY 1 ORDER BY 1""",
+            f"person/{tag}%",
+        )
+        letters = await conn.fetch(
+            "SELECT topic, kafka_offset, reason FROM dead_letters WHERE position($1::bytea in raw) > 0 ORDER BY id", tag.encode()
+        )
+        applied = await conn.fetchval(
+            "SELECT count(*) FROM inbox WHERE event_id LIKE $1 AND state = 'applied'", f"{tag}-%"
+        )
+        published = await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE key IN (SELECT case_id FROM cases WHERE subject LIKE $1) AND published_at IS NOT NULL",
+            f"person/{tag}%",
+        )
+    finally:
+        await conn.close()
+    host = settings.temporal_address.rsplit(":", 1)[0]
+    lines = [
+        "",
+        f"jiuye demo {tag}: {'settled' if settled else 'NOT settled'} in {seconds:.0f} s",
+        "cases by status:",
+        *(f"  {r['kind']:<22} {r['status']:<20} {r['n']:>4}" for r in statuses),
+        "payments by fund:",
+        *(f"  {r['fund']:<24} {r['n']:>4} payments {r['fen'] / 100:>14,.2f} yuan" for r in funds),
+        f"events applied: {applied}  lifecycle events published to cases.lifecycle: {published}",
+        f"dead letters ({len(letters)}):",
+        *(f"  {r['topic']}@{r['kafka_offset']}: {r['reason']}" for r in letters),
+        "where to look:",
+        f"  Temporal Web UI   {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows",
+        f"  Kafka bootstrap   {settings.kafka_bootstrap} (topics cases.lifecycle, events.dlq, alerts)",
+        f"  PostgreSQL        {_safe_dsn(settings.database_url)} (tables cases, ledger, inbox, dead_letters)",
+        f"  a case            jiuye case list --status hired_full_subsidy; jiuye case show <case_id>",
+        f"  logs              {settings.state_dir}/demo/ and {settings.state_dir}/<service>/",
+        f"  stop the stack    jiuye dev down   (Temporal {host}, Kafka, PostgreSQL keep running until then)",
+    ]
+    return "\n".join(lines)
+
+
+def _safe_dsn(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

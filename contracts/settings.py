@@ -1,0 +1,56 @@
+"""Where every component finds the others: one typed place, read from the environment.
+
+Defaults point at the local stack that `jiuye dev up` starts on 127.0.0.1; in production the
+same variables point at a Temporal cluster, a Kafka cluster and a managed PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration of the whole system; every field maps to a `JIUYE_*` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="JIUYE_", extra="ignore")
+
+    state_dir: Path = Field(default=REPO_ROOT / ".state", description="Logs, pid files and data of the local stack")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    temporal_task_queue: str = "jiuye-cases"
+    temporal_tls: bool = False
+    temporal_api_key: str | None = None
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_controller_port: int = 9093
+    kafka_partitions: int = 4
+    kafka_version: str = "4.1.1"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    consumer_group: str = "jiuye-intake"
+
+    database_url: str = "postgresql://jiuye:jiuye@127.0.0.1:5432/jiuye"
+    database_pool_max: int = 10
+
+    policy_pack: str = "liaoning-2020"
+    streams_web_port: int = 6066
+
+    @property
+    def temporal_ui_url(self) -> str:
+        host = self.temporal_address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.temporal_ui_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,47 @@
+"""The Kafka topics of EVENTS.md: which types each carries, and what the system emits."""
+
+from __future__ import annotations
+
+TYPES_BY_TOPIC: dict[str, tuple[str, ...]] = {
+    "registration.unemployment": ("unemployment.registered", "unemployment.deregistered"),
+    "registration.employment": ("employment.registered", "employment.terminated"),
+    "registration.enterprise": ("enterprise.registered", "enterprise.closure_reported"),
+    "si.contributions": ("contribution.paid",),
+    "si.enrollment": ("insured.enrolled", "insured.left", "si.fee_exemption"),
+    "si.benefits": ("ui.claim.filed",),
+    "labor.contracts": ("contract.signed", "contract.terminated"),
+    "employment.service": (
+        "internship.agreement_signed",
+        "internship.interrupted",
+        "internship.resumed",
+        "internship.ended",
+        "welfare_post.placed",
+        "welfare_post.left",
+        "referral.recorded",
+        "followup.recorded",
+        "application.submitted",
+    ),
+    "enterprise.hr": (
+        "layoff.plan_filed",
+        "layoff.union_notified",
+        "layoff.executed",
+        "layoff.obligations_settled",
+    ),
+    "civil.affairs": ("dibao.granted", "dibao.ended", "household.updated"),
+    "policy.events": (
+        "policy.epidemic.declared",
+        "policy.epidemic.lifted",
+        "policy.price_linkage.triggered",
+        "policy.parameter.changed",
+    ),
+}
+
+INPUT_TOPICS: tuple[str, ...] = tuple(TYPES_BY_TOPIC)
+TOPIC_OF_TYPE: dict[str, str] = {t: topic for topic, types in TYPES_BY_TOPIC.items() for t in types}
+
+DEAD_LETTERS = "events.dlq"
+LIFECYCLE = "cases.lifecycle"
+ALERTS = "alerts"
+OUTPUT_TOPICS: tuple[str, ...] = (DEAD_LETTERS, LIFECYCLE, ALERTS)
+
+ALL_TOPICS: tuple[str, ...] = INPUT_TOPICS + OUTPUT_TOPICS

@@ -1,0 +1,257 @@
+"""What every case workflow shares: the business clock, the event queue with de-duplication,
+shared facts, the timeline, and the calls that record state and pay.
+
+Deterministic by construction: time comes from `workflow.now()` plus the case's fixed clock
+offset, and every side effect is an activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+with workflow.unsafe.imports_passed_through():
+    from activities.case_activities import CaseActivities
+    from contracts.cases import (
+        CaseContext,
+        CaseEvent,
+        CaseInput,
+        CaseRecord,
+        CaseView,
+        ContextRequest,
+        Epidemic,
+        PaymentRequest,
+        PaymentResult,
+        TimelineEntry,
+    )
+    from policy.calendar import SHANGHAI, business_date, start_of_day
+    from policy.pack import Parameters
+
+CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
+CITY = SearchAttributeKey.for_keyword("City")
+CASE_STATUS = SearchAttributeKey.for_keyword("CaseStatus")
+
+# Infrastructure faults (database restarting, broker away) are retried for as long as it takes;
+# business errors raised as non-retryable ApplicationError fail fast.
+ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+OPEN_STATUSES = ("active", "paused")
+
+
+class CaseWorkflow:
+    """Base of every case workflow; subclasses define `run` and the rules of their kind."""
+
+    kind: str = ""
+
+    def __init__(self) -> None:
+        self.case_id = ""
+        self.offset = timedelta(0)
+        self.use_search_attributes = True
+        self.pending: list[CaseEvent] = []
+        self.seen: set[str] = set()
+        self.status = "active"
+        self.subject = ""
+        self.city: str | None = None
+        self.opened_on: date | None = None
+        self.closed_on: date | None = None
+        self.next_deadline: date | None = None
+        self.timeline: list[TimelineEntry] = []
+        self.paid_fen = 0
+        self.version = 0
+        self.keys: list[str] = []
+        self.params: Parameters | None = None
+        self.epidemic = Epidemic()
+
+    # -- inputs ------------------------------------------------------------------------------
+    @workflow.signal(name="event")
+    def event(self, ev: CaseEvent) -> None:
+        """Every input event reaches a case through this one signal; redeliveries are dropped."""
+        if ev.key in self.seen:
+            return
+        self.seen.add(ev.key)
+        self.pending.append(ev)
+
+    @workflow.query(name="state")
+    def state(self) -> CaseView:
+        return CaseView(
+            case_id=self.case_id,
+            kind=self.kind,
+            status=self.status,
+            subject=self.subject,
+            city=self.city,
+            opened_on=self.opened_on,
+            closed_on=self.closed_on,
+            next_deadline=self.next_deadline,
+            business_today=self.today(),
+            details=self.details(),
+            timeline=self.timeline,
+            paid_fen=self.paid_fen,
+            events_seen=len(self.seen),
+        )
+
+    def details(self) -> dict[str, Any]:
+        """Kind-specific state for the `state` query."""
+        return {}
+
+    # -- the business clock ------------------------------------------------------------------
+    def begin(self, inp: CaseInput) -> None:
+        self.case_id = inp.case_id
+        self.offset = timedelta(seconds=inp.clock_offset_seconds)
+        self.use_search_attributes = inp.search_attributes
+
+    def now(self) -> datetime:
+        return workflow.now() + self.offset
+
+    def today(self) -> date:
+        return business_date(self.now())
+
+    async def wait_for_event(self, deadline: date | None) -> None:
+        """Sleep until an event arrives or the business day `deadline` begins."""
+        if self.pending:
+            return
+        if deadline is None:
+            await workflow.wait_condition(lambda: bool(self.pending))
+            return
+        remaining = start_of_day(deadline) - self.now()
+        if remaining <= timedelta(0):
+            return
+        try:
+            await workflow.wait_condition(lambda: bool(self.pending), timeout=remaining)
+        except asyncio.TimeoutError:
+            pass
+
+    async def gather_burst(self, quiet: timedelta = timedelta(seconds=5)) -> None:
+        """Wait until no new event arrived for `quiet`.
+
+        A case that opens behind business time (a backlog being replayed, a producer that was
+        down) would otherwise pay past months before the interruptions dated inside them have
+        been delivered; the intake sends a subject's events back to back, so a short quiet spell
+        means the burst is in and can be judged in date order.
+        """
+        while True:
+            seen = len(self.seen)
+            try:
+                await workflow.wait_condition(lambda: len(self.seen) > seen, timeout=quiet)
+            except asyncio.TimeoutError:
+                return
+
+    async def next_event(self) -> CaseEvent:
+        await workflow.wait_condition(lambda: bool(self.pending))
+        return self.pending.pop(0)
+
+    def take_pending(self) -> list[CaseEvent]:
+        """Pending events in the order of the business time they describe."""
+        events, self.pending = sorted(self.pending, key=lambda e: e.time), []
+        return events
+
+    # -- shared facts ------------------------------------------------------------------------
+    def apply_shared_fact(self, ev: CaseEvent) -> bool:
+        """Epidemic dates and parameter changes: stored on the case; True if `ev` was one."""
+        if ev.type == "policy.epidemic.declared":
+            self.epidemic = self.epidemic.model_copy(update={"declared_on": date.fromisoformat(ev.data["on"])})
+            self.note(self.epidemic.declared_on, "epidemic declared", event=ev.key)
+            return True
+        if ev.type == "policy.epidemic.lifted":
+            # A second lifted event corrects the first (POLICY.md shared facts).
+            self.epidemic = self.epidemic.model_copy(update={"lifted_on": date.fromisoformat(ev.data["on"])})
+            self.note(self.epidemic.lifted_on, "epidemic lifted", event=ev.key)
+            return True
+        if ev.type == "policy.parameter.changed":
+            city = ev.data.get("city")
+            if self.params is not None and city in (None, self.city):
+                effective = date.fromisoformat(ev.data["effective_on"])
+                self.params = self.params.with_change(ev.data["name"], ev.data["value"], effective)
+                self.note(effective, f"parameter {ev.data['name']} = {ev.data['value']} from {effective}", event=ev.key)
+            return True
+        return False
+
+    async def load_context(self, city: str | None) -> CaseContext:
+        context: CaseContext = await workflow.execute_activity_method(
+            CaseActivities.load_context,
+            ContextRequest(city=city, kind=self.kind),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self.params = context.parameters
+        self.epidemic = context.epidemic
+        return context
+
+    # -- effects -----------------------------------------------------------------------------
+    def note(self, on: date | None, what: str, rule: str | None = None, event: str | None = None, amount: int | None = None) -> None:
+        self.timeline.append(TimelineEntry(on=on or self.today(), what=what, rule=rule, event=event, amount=amount))
+
+    async def record(self, change: str, on: date | None = None, summary: dict[str, Any] | None = None) -> None:
+        """Write the read model (and a lifecycle event) for the current state."""
+        self.version += 1
+        await workflow.execute_activity_method(
+            CaseActivities.record_case,
+            CaseRecord(
+                case_id=self.case_id,
+                kind=self.kind,
+                subject=self.subject,
+                city=self.city,
+                status=self.status,
+                change=change,
+                version=self.version,
+                opened_on=self.opened_on,
+                closed_on=self.closed_on,
+                next_deadline=self.next_deadline,
+                on=on or self.today(),
+                summary=summary if summary is not None else self.details(),
+                keys=self.keys,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        if self.use_search_attributes:
+            workflow.upsert_search_attributes([CASE_STATUS.value_set(self.status)])
+
+    async def pay(self, *, payee: str, program: str, period: str, amount: int, fund: str, due_on: date, rule: str) -> bool:
+        """Pay once: the ledger's key (case, program, period) absorbs retries and replays."""
+        result: PaymentResult = await workflow.execute_activity_method(
+            CaseActivities.pay,
+            PaymentRequest(
+                case_id=self.case_id,
+                kind=self.kind,
+                payee=payee,
+                program=program,
+                period=period,
+                amount=amount,
+                fund=fund,
+                due_on=due_on,
+                city=self.city,
+                rule=rule,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self.paid_fen += amount
+        self.note(due_on, f"paid {period} to {payee}", rule=rule, amount=amount)
+        return result.inserted
+
+    async def close(self, status: str, on: date, rule: str) -> None:
+        self.status = status
+        self.closed_on = on
+        self.next_deadline = None
+        self.note(on, f"closed {status}", rule=rule)
+        await self.record("closed", on=on)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def search_attributes_for(kind: str, city: str | None, status: str) -> TypedSearchAttributes:
+    """The only search attributes a case carries: never personal data."""
+    pairs = [SearchAttributePair(CASE_KIND, kind), SearchAttributePair(CASE_STATUS, status)]
+    if city:
+        pairs.append(SearchAttributePair(CITY, city))
+    return TypedSearchAttributes(pairs)
+
+
+__all__ = ["CaseWorkflow", "search_attributes_for", "SHANGHAI"]
