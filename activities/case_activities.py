@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.store import Store, lifecycle_event
-from contracts.cases import CaseContext, CaseRecord, ContextRequest, Epidemic, PaymentRequest, PaymentResult
+from contracts.cases import CaseContext, CaseRecord, ContextRequest, Epidemic, PaymentRequest, PaymentResult, TaskRecord
 from policy.pack import PolicyPack
 
 EPIDEMIC_TYPES = ["policy.epidemic.declared", "policy.epidemic.lifted"]
@@ -53,3 +53,13 @@ class CaseActivities:
         event_id = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
         inserted = await self.store.pay(payment, lifecycle_event(event_id, "payment", payment.case_id, data))
         return PaymentResult(inserted=inserted)
+
+    @activity.defn(name="record_task")
+    async def record_task(self, task: TaskRecord) -> None:
+        change = "task_raised" if task.state == "open" else f"task_{task.state}"
+        data = task.model_dump(mode="json")
+        await self.store.record_task(task, lifecycle_event(f"{task.task_id}:{task.state}", change, task.case_id, data))
+
+    def all(self) -> list:
+        """Every activity of this class, for the worker."""
+        return [self.load_context, self.record_case, self.pay, self.record_task]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from activities.store import ClaimState, OpenCase, Origin, SharedFact
-from contracts.cases import CaseRecord, PaymentRequest
+from contracts.cases import CaseRecord, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 
 
@@ -77,3 +77,12 @@ class MemoryStore:
         self.ledger[key] = payment
         self.outbox.append(lifecycle)
         return True
+
+    async def record_task(self, task: TaskRecord, lifecycle: dict[str, Any]) -> None:
+        current = self.tasks.get(task.task_id)
+        if current is None or current["state"] != task.state:
+            self.outbox.append(lifecycle)
+        self.tasks[task.task_id] = {
+            **task.model_dump(),
+            "due_on": task.due_on.isoformat() if task.due_on else None,
+        }

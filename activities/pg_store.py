@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from activities.store import ClaimState, OpenCase, Origin, SharedFact
-from contracts.cases import CaseRecord, PaymentRequest
+from contracts.cases import CaseRecord, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 
 
@@ -131,6 +131,22 @@ class PgStore:
             if inserted:
                 await _outbox(conn, "cases.lifecycle", payment.case_id, lifecycle)
             return bool(inserted)
+
+    async def record_task(self, task: TaskRecord, lifecycle: dict[str, Any]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """
+                INSERT INTO tasks (task_id, case_id, kind, city, due_on, state, details, decided_by, decision)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                ON CONFLICT (task_id) DO UPDATE SET
+                    state = EXCLUDED.state, due_on = EXCLUDED.due_on, details = EXCLUDED.details,
+                    decided_by = EXCLUDED.decided_by, decision = EXCLUDED.decision,
+                    decided_at = CASE WHEN EXCLUDED.state <> 'open' THEN now() END
+                """,
+                task.task_id, task.case_id, task.kind, task.city, task.due_on, task.state,
+                task.details, task.decided_by, task.decision,
+            )
+            await _outbox(conn, "cases.lifecycle", task.case_id, lifecycle)
 
 
 async def _outbox(conn: asyncpg.Connection, topic: str, key: str, value: dict[str, Any]) -> None:

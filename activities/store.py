@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Literal, Protocol
 
-from contracts.cases import CaseRecord, PaymentRequest
+from contracts.cases import CaseRecord, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 
 ClaimState = Literal["new", "retry", "duplicate"]
@@ -69,6 +69,8 @@ class Store(Protocol):
     async def record_case(self, record: CaseRecord, lifecycle: dict[str, Any]) -> None: ...
 
     async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool: ...
+
+    async def record_task(self, task: TaskRecord, lifecycle: dict[str, Any]) -> None: ...
 
 
 def lifecycle_event(event_id: str, change: str, case_id: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def build_worker(client: Client, task_queue: str, store: Store, pack: PolicyPack
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[acts.load_context, acts.record_case, acts.pay],
+        activities=acts.all(),
         **options,  # type: ignore[arg-type]
     )
 

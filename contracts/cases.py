@@ -102,6 +102,20 @@ class PaymentResult(BaseModel):
     inserted: bool
 
 
+class TaskRecord(BaseModel):
+    """A supervisor task raised by a case, or its new state once decided or withdrawn."""
+
+    task_id: str
+    case_id: str
+    kind: str  # e.g. followup_escalation, extra_placement, obligations_overdue, taper_decision
+    city: str | None
+    due_on: date | None
+    state: str = "open"  # open, decided, expired, withdrawn
+    details: dict[str, Any] = Field(default_factory=dict)
+    decided_by: str | None = None
+    decision: dict[str, Any] | None = None
+
+
 class TimelineEntry(BaseModel):
     on: date
     what: str

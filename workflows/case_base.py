@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         Epidemic,
         PaymentRequest,
         PaymentResult,
+        TaskRecord,
         TimelineEntry,
     )
     from policy.calendar import SHANGHAI, business_date, start_of_day
@@ -66,6 +67,7 @@ class CaseWorkflow:
         self.keys: list[str] = []
         self.params: Parameters | None = None
         self.epidemic = Epidemic()
+        self.tasks: dict[str, TaskRecord] = {}
 
     # -- inputs ------------------------------------------------------------------------------
     @workflow.signal(name="event")
@@ -233,6 +235,36 @@ class CaseWorkflow:
         self.paid_fen += amount
         self.note(due_on, f"paid {period} to {payee}", rule=rule, amount=amount)
         return result.inserted
+
+    async def raise_task(self, kind: str, due_on: date | None, details: dict[str, Any]) -> TaskRecord:
+        """A supervisor task (read model + lifecycle event); decided later through an update."""
+        task = TaskRecord(
+            task_id=f"{self.case_id}/task/{len(self.tasks) + 1}",
+            case_id=self.case_id,
+            kind=kind,
+            city=self.city,
+            due_on=due_on,
+            details=details,
+        )
+        self.tasks[task.task_id] = task
+        self.note(self.today(), f"task raised: {kind}", rule=details.get("rule"))
+        await self._record_task(task)
+        return task
+
+    async def settle_task(self, task_id: str, state: str, decided_by: str | None = None, decision: dict[str, Any] | None = None) -> TaskRecord:
+        task = self.tasks[task_id].model_copy(update={"state": state, "decided_by": decided_by, "decision": decision})
+        self.tasks[task_id] = task
+        self.note(self.today(), f"task {task.kind} {state}" + (f" by {decided_by}" if decided_by else ""))
+        await self._record_task(task)
+        return task
+
+    async def _record_task(self, task: TaskRecord) -> None:
+        await workflow.execute_activity_method(
+            CaseActivities.record_task, task, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
+
+    def open_tasks(self) -> list[TaskRecord]:
+        return [t for t in self.tasks.values() if t.state == "open"]
 
     async def close(self, status: str, on: date, rule: str) -> None:
         self.status = status

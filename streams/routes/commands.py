@@ -1,0 +1,59 @@
+"""The commands a route handler returns (pure data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from activities.store import OpenCase
+from contracts.events import CloudEvent
+from policy.pack import PolicyPack
+
+
+@dataclass(frozen=True)
+class StartCase:
+    kind: str
+    case_id: str
+    city: str | None
+    keys: list[str]
+    match: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SignalCase:
+    case_id: str
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """A shared fact: store it, then deliver it to every open case of `kinds` in scope."""
+
+    kinds: tuple[str, ...]
+    scope: str  # "province" or a city code
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Bad input or an event no case can take: the dead letters, with the reason."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """Valid, but nothing in the system is about it (most contributions, for example)."""
+
+    reason: str
+
+
+Command = StartCase | SignalCase | FanOut | Reject | Ignore
+Handler = Callable[[CloudEvent, list[OpenCase], PolicyPack], list[Command]]
+
+
+def signal_open(open_cases: list[OpenCase], kind: str, **match: Any) -> list[Command]:
+    """Signal every open case of `kind` whose match fields equal `match`."""
+    return [
+        SignalCase(c.case_id)
+        for c in open_cases
+        if c.kind == kind and all(c.match.get(k) == v for k, v in match.items())
+    ]
