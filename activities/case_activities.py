@@ -5,7 +5,19 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.store import Store, lifecycle_event
-from contracts.cases import CaseContext, CaseRecord, ContextRequest, Epidemic, PaymentRequest, PaymentResult, TaskRecord
+from contracts.cases import (
+    CaseContext,
+    CaseRecord,
+    ContextRequest,
+    Epidemic,
+    FactsRequest,
+    FactsResult,
+    HistoryRequest,
+    HistoryResult,
+    PaymentRequest,
+    PaymentResult,
+    TaskRecord,
+)
 from policy.pack import PolicyPack
 
 EPIDEMIC_TYPES = ["policy.epidemic.declared", "policy.epidemic.lifted"]
@@ -60,6 +72,16 @@ class CaseActivities:
         data = task.model_dump(mode="json")
         await self.store.record_task(task, lifecycle_event(f"{task.task_id}:{task.state}", change, task.case_id, data))
 
+    @activity.defn(name="load_facts")
+    async def load_facts(self, request: FactsRequest) -> FactsResult:
+        """Stored facts about the case's subjects (registrations, households, referrals ...)."""
+        return FactsResult(facts=await self.store.subject_facts(request.keys, request.types))
+
+    @activity.defn(name="case_history")
+    async def case_history(self, request: HistoryRequest) -> HistoryResult:
+        """Earlier cases of the same subject, oldest first."""
+        return HistoryResult(cases=await self.store.past_cases(request.subject, request.kinds, request.exclude_case_id))
+
     def all(self) -> list:
         """Every activity of this class, for the worker."""
-        return [self.load_context, self.record_case, self.pay, self.record_task]
+        return [self.load_context, self.record_case, self.pay, self.record_task, self.load_facts, self.case_history]

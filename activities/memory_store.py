@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from activities.store import ClaimState, OpenCase, Origin, SharedFact
-from contracts.cases import CaseRecord, PaymentRequest, TaskRecord
+from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_of
+from contracts.cases import CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 
 
@@ -19,6 +19,7 @@ class MemoryStore:
     cases: dict[str, CaseRecord] = field(default_factory=dict)
     ledger: dict[tuple[str, str, str], PaymentRequest] = field(default_factory=dict)
     facts: dict[tuple[str, str], SharedFact] = field(default_factory=dict)
+    subject_facts_by_key: dict[str, dict[str, Fact]] = field(default_factory=dict)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -48,7 +49,8 @@ class MemoryStore:
 
     async def register_case(self, case_id: str, kind: str, keys: list[str], match: dict[str, Any]) -> None:
         for key in keys:
-            self.keys.setdefault(key, {})[case_id] = OpenCase(case_id=case_id, kind=kind, key=key, match=match)
+            # Like ON CONFLICT DO NOTHING: the first registration (by intake, with its match) stays.
+            self.keys.setdefault(key, {}).setdefault(case_id, OpenCase(case_id=case_id, kind=kind, key=key, match=match))
 
     async def store_shared_fact(self, event: CloudEvent, fact: SharedFact) -> None:
         self.facts.setdefault((event.source, event.id), fact)
@@ -62,7 +64,24 @@ class MemoryStore:
             key=lambda f: f.event_time,
         )
 
+    async def store_subject_fact(self, event: CloudEvent, keys: list[str]) -> None:
+        for key in keys:
+            self.subject_facts_by_key.setdefault(key, {}).setdefault(f"{event.source}#{event.id}", fact_of(event, key))
+
+    async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]:
+        found = [f for k in keys for f in self.subject_facts_by_key.get(k, {}).values() if f.type in types]
+        return sorted(found, key=lambda f: (f.event_time, f.event_key))
+
+    async def past_cases(self, subject: str, kinds: list[str], exclude_case_id: str | None) -> list[PastCase]:
+        return [
+            PastCase(case_id=r.case_id, kind=r.kind, status=r.status, opened_on=r.opened_on, closed_on=r.closed_on, summary=r.summary)
+            for r in sorted(self.cases.values(), key=lambda r: (r.opened_on or r.on, r.case_id))
+            if r.subject == subject and r.kind in kinds and r.case_id != exclude_case_id
+        ]
+
     async def record_case(self, record: CaseRecord, lifecycle: dict[str, Any]) -> None:
+        if record.change == "opened" and record.keys:
+            await self.register_case(record.case_id, record.kind, record.keys, {})
         current = self.cases.get(record.case_id)
         if current is None or current.version < record.version:
             self.cases[record.case_id] = record

@@ -8,8 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from activities.store import ClaimState, OpenCase, Origin, SharedFact
-from contracts.cases import CaseRecord, PaymentRequest, TaskRecord
+from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_of
+from contracts.cases import CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 
 
@@ -87,7 +87,33 @@ class PgStore:
             origin.topic, origin.partition, origin.offset, reason, raw,
         )
 
+    async def store_subject_fact(self, event: CloudEvent, keys: list[str]) -> None:
+        facts = [fact_of(event, key) for key in keys]
+        await self.pool.executemany(
+            """INSERT INTO subject_facts (key, source, event_id, type, on_date, payload, event_time)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING""",
+            [(f.key, event.source, event.id, f.type, f.on_date, f.payload, f.event_time) for f in facts],
+        )
+
     # -- cases -------------------------------------------------------------------------------
+    async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]:
+        rows = await self.pool.fetch(
+            """SELECT key, type, on_date, payload, event_time, source || '#' || event_id AS event_key
+                 FROM subject_facts WHERE key = ANY($1::text[]) AND type = ANY($2::text[])
+                ORDER BY event_time, source, event_id""",
+            keys, types,
+        )
+        return [Fact(**dict(r)) for r in rows]
+
+    async def past_cases(self, subject: str, kinds: list[str], exclude_case_id: str | None) -> list[PastCase]:
+        rows = await self.pool.fetch(
+            """SELECT case_id, kind, status, opened_on, closed_on, summary FROM cases
+                WHERE subject = $1 AND kind = ANY($2::text[]) AND case_id IS DISTINCT FROM $3
+                ORDER BY opened_on, case_id""",
+            subject, kinds, exclude_case_id,
+        )
+        return [PastCase(**dict(r)) for r in rows]
+
     async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]:
         rows = await self.pool.fetch(
             """SELECT type, scope, on_date, payload, event_time FROM shared_facts
@@ -112,6 +138,13 @@ class PgStore:
                 record.case_id, record.kind, record.subject, record.city, record.status,
                 record.opened_on, record.closed_on, record.next_deadline, record.summary, record.version,
             )
+            if record.change == "opened" and record.keys:
+                # Cases opened by other cases (K2 → K3) are not registered by intake.
+                await conn.executemany(
+                    """INSERT INTO case_keys (key, case_id, kind) VALUES ($1, $2, $3)
+                       ON CONFLICT (key, case_id) DO NOTHING""",
+                    [(key, record.case_id, record.kind) for key in record.keys],
+                )
             if record.closed_on is not None:
                 await conn.execute("UPDATE case_keys SET open = false WHERE case_id = $1 AND open", record.case_id)
             await _outbox(conn, "cases.lifecycle", record.case_id, lifecycle)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Literal, Protocol
 
-from contracts.cases import CaseRecord, PaymentRequest, TaskRecord
+from contracts.cases import CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 
 ClaimState = Literal["new", "retry", "duplicate"]
@@ -63,6 +63,8 @@ class Store(Protocol):
 
     async def dead_letter(self, origin: Origin, reason: str, raw: bytes) -> None: ...
 
+    async def store_subject_fact(self, event: CloudEvent, keys: list[str]) -> None: ...
+
     # -- cases -------------------------------------------------------------------------------
     async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]: ...
 
@@ -71,6 +73,23 @@ class Store(Protocol):
     async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool: ...
 
     async def record_task(self, task: TaskRecord, lifecycle: dict[str, Any]) -> None: ...
+
+    async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]: ...
+
+    async def past_cases(self, subject: str, kinds: list[str], exclude_case_id: str | None) -> list[PastCase]: ...
+
+
+def fact_of(event: CloudEvent, key: str) -> Fact:
+    """The stored form of an input event, under one of its keys."""
+    on = event.data.get("on") or event.data.get("registered_on") or event.data.get("signed_on") or event.data.get("starts_on")
+    return Fact(
+        key=key,
+        type=event.type,
+        on_date=date.fromisoformat(on) if isinstance(on, str) else None,
+        payload=event.data,
+        event_time=event.time,
+        event_key=f"{event.source}#{event.id}",
+    )
 
 
 def lifecycle_event(event_id: str, change: str, case_id: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -65,6 +65,55 @@ class CaseContext(BaseModel):
     epidemic: Epidemic
 
 
+class Fact(BaseModel):
+    """A stored fact about a subject (an input event kept for later look-ups)."""
+
+    key: str
+    type: str
+    on_date: date | None
+    payload: dict[str, Any]
+    event_time: datetime
+    event_key: str
+
+
+class FactsRequest(BaseModel):
+    keys: list[str]
+    types: list[str]
+
+
+class FactsResult(BaseModel):
+    facts: list[Fact]
+
+
+class HistoryRequest(BaseModel):
+    """Earlier cases of a subject (K2 carry-over, K5 placement count)."""
+
+    subject: str
+    kinds: list[str]
+    exclude_case_id: str | None = None
+
+
+class PastCase(BaseModel):
+    case_id: str
+    kind: str
+    status: str
+    opened_on: date | None
+    closed_on: date | None
+    summary: dict[str, Any]
+
+
+class HistoryResult(BaseModel):
+    cases: list[PastCase]
+
+
+class TaskDecision(BaseModel):
+    """A supervisor's decision on a task, delivered to the case as a Temporal update."""
+
+    task_id: str
+    decided_by: str
+    decision: dict[str, Any]
+
+
 class CaseRecord(BaseModel):
     """One state change of a case, for the read model and cases.lifecycle."""
 

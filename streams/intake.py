@@ -18,7 +18,7 @@ from contracts.cases import CaseEvent
 from contracts.events import CloudEvent, InvalidEvent, parse_event
 from policy.pack import PolicyPack
 from streams.gateway import CaseGateway
-from streams.routing import FanOut, Ignore, Reject, SignalCase, StartCase, keys_of, route
+from streams.routing import FACT_TYPES, FanOut, Ignore, Reject, SignalCase, StartCase, keys_of, route
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,11 @@ class Intake:
         claim = await self.store.claim(event, origin)
         if claim == "duplicate":
             return Outcome("duplicate", f"{event.source}#{event.id} seen before")
-        open_cases = await self.store.open_cases(keys_of(event))
+        keys = keys_of(event)
+        if event.type in FACT_TYPES:
+            # Stored before routing, so a case this event opens already finds it.
+            await self.store.store_subject_fact(event, keys)
+        open_cases = await self.store.open_cases(keys)
         commands = route(event, open_cases, self.pack)
         delivered = CaseEvent(
             source=event.source, id=event.id, type=event.type, subject=event.subject, time=event.time, data=event.data

@@ -7,31 +7,61 @@ several kinds care about (a contract, a contribution) gets the commands of all o
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from types import ModuleType
 
 from activities.store import OpenCase
 from contracts.events import CloudEvent
 from policy.pack import PolicyPack
-from streams.routes import internship
+import streams.routes
 from streams.routes.commands import Command, FanOut, Handler, Ignore, Reject, SignalCase, StartCase
 
-__all__ = ["route", "keys_of", "Command", "FanOut", "Ignore", "Reject", "SignalCase", "StartCase", "SHARED_FACT_KINDS"]
+__all__ = ["route", "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SignalCase", "StartCase", "SHARED_FACT_KINDS"]
 
-KIND_ROUTES: tuple[ModuleType, ...] = (internship,)
+
+
+def _discover() -> tuple[ModuleType, ...]:
+    """Every module of streams/routes with a ROUTES table (adding a case kind adds a module)."""
+    modules = []
+    for info in sorted(pkgutil.iter_modules(streams.routes.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"streams.routes.{info.name}")
+        if hasattr(module, "ROUTES"):
+            modules.append(module)
+    return tuple(modules)
+
+
+KIND_ROUTES: tuple[ModuleType, ...] = _discover()
 
 # Case kinds that hold shared facts (epidemic dates, parameter changes) while they run.
 SHARED_FACT_KINDS: tuple[str, ...] = tuple(m.KIND for m in KIND_ROUTES if m.HOLDS_SHARED_FACTS)
 
 SHARED_FACT_TYPES = ("policy.epidemic.declared", "policy.epidemic.lifted", "policy.parameter.changed")
 
+# Input types kept as facts about their subjects (read later by cases, e.g. K12's look-back).
+FACT_TYPES: frozenset[str] = frozenset(t for m in KIND_ROUTES for t in getattr(m, "FACT_TYPES", ()))
+
 
 def keys_of(event: CloudEvent) -> list[str]:
     """The relevance keys an event is looked up by: its subject and the ids in its data."""
     keys = [event.subject]
-    for name, prefix in (("person_id", "person/"), ("enterprise_id", "enterprise/"), ("employer_id", "enterprise/")):
+
+    def add(key: str) -> None:
+        if key not in keys:
+            keys.append(key)
+
+    for name, prefix in (
+        ("person_id", "person/"),
+        ("enterprise_id", "enterprise/"),
+        ("employer_id", "enterprise/"),
+        ("household_id", "household/"),
+    ):
         value = event.data.get(name)
-        if isinstance(value, str) and prefix + value not in keys:
-            keys.append(prefix + value)
+        if isinstance(value, str):
+            add(prefix + value)
+    for member in event.data.get("members") or ():
+        if isinstance(member, dict) and isinstance(member.get("person_id"), str):
+            add("person/" + member["person_id"])
     return keys
 
 

@@ -12,7 +12,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import (
+    RetryPolicy,
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_activities import CaseActivities
@@ -24,6 +31,13 @@ with workflow.unsafe.imports_passed_through():
         CaseView,
         ContextRequest,
         Epidemic,
+        Fact,
+        FactsRequest,
+        FactsResult,
+        HistoryRequest,
+        HistoryResult,
+        PastCase,
+        TaskDecision,
         PaymentRequest,
         PaymentResult,
         TaskRecord,
@@ -42,6 +56,10 @@ ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inte
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
 OPEN_STATUSES = ("active", "paused")
+
+# Continue-as-new well before Temporal's limits (50k events / 50 MB) so replays stay fast.
+HISTORY_EVENTS_LIMIT = 2_000
+TIMELINE_CARRIED = 200
 
 
 class CaseWorkflow:
@@ -68,6 +86,8 @@ class CaseWorkflow:
         self.params: Parameters | None = None
         self.epidemic = Epidemic()
         self.tasks: dict[str, TaskRecord] = {}
+        self.generation = 0
+        self.decisions: list[TaskDecision] = []
 
     # -- inputs ------------------------------------------------------------------------------
     @workflow.signal(name="event")
@@ -105,6 +125,61 @@ class CaseWorkflow:
         self.case_id = inp.case_id
         self.offset = timedelta(seconds=inp.clock_offset_seconds)
         self.use_search_attributes = inp.search_attributes
+        self.input = inp
+        if inp.carried:
+            self.restore(inp.carried)
+
+    # -- continue-as-new ---------------------------------------------------------------------
+    def carry(self) -> dict[str, Any]:
+        """The state a case keeps across continue-as-new; subclasses add theirs (call super)."""
+        return {
+            "seen": sorted(self.seen),
+            "pending": [e.model_dump(mode="json") for e in self.pending],
+            "status": self.status,
+            "subject": self.subject,
+            "city": self.city,
+            "opened_on": self.opened_on.isoformat() if self.opened_on else None,
+            "timeline": [t.model_dump(mode="json") for t in self.timeline[-TIMELINE_CARRIED:]],
+            "paid_fen": self.paid_fen,
+            "version": self.version,
+            "keys": self.keys,
+            "params": self.params.model_dump(mode="json") if self.params else None,
+            "epidemic": self.epidemic.model_dump(mode="json"),
+            "tasks": [t.model_dump(mode="json") for t in self.tasks.values()],
+            "generation": self.generation + 1,
+        }
+
+    def restore(self, carried: dict[str, Any]) -> None:
+        self.seen = set(carried["seen"])
+        self.pending = [CaseEvent.model_validate(e) for e in carried["pending"]]
+        self.status = carried["status"]
+        self.subject = carried["subject"]
+        self.city = carried["city"]
+        self.opened_on = date.fromisoformat(carried["opened_on"]) if carried["opened_on"] else None
+        self.timeline = [TimelineEntry.model_validate(t) for t in carried["timeline"]]
+        self.paid_fen = carried["paid_fen"]
+        self.version = carried["version"]
+        self.keys = carried["keys"]
+        self.params = Parameters.model_validate(carried["params"]) if carried["params"] else None
+        self.epidemic = Epidemic.model_validate(carried["epidemic"])
+        self.tasks = {t["task_id"]: TaskRecord.model_validate(t) for t in carried["tasks"]}
+        self.generation = carried["generation"]
+
+    @property
+    def restored(self) -> bool:
+        return bool(self.input.carried)
+
+    def history_is_long(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_EVENTS_LIMIT
+
+    async def continue_as_new_if_long(self) -> None:
+        """At a quiet point of the main loop: start afresh with the carried state if the
+        history has grown long (never raises otherwise)."""
+        if not self.history_is_long():
+            return
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(self.input.model_copy(update={"carried": self.carry()}))
 
     def now(self) -> datetime:
         return workflow.now() + self.offset
@@ -112,18 +187,21 @@ class CaseWorkflow:
     def today(self) -> date:
         return business_date(self.now())
 
+    def has_work(self) -> bool:
+        return bool(self.pending) or bool(self.decisions)
+
     async def wait_for_event(self, deadline: date | None) -> None:
-        """Sleep until an event arrives or the business day `deadline` begins."""
-        if self.pending:
+        """Sleep until an event or a decision arrives, or the business day `deadline` begins."""
+        if self.has_work():
             return
         if deadline is None:
-            await workflow.wait_condition(lambda: bool(self.pending))
+            await workflow.wait_condition(self.has_work)
             return
         remaining = start_of_day(deadline) - self.now()
         if remaining <= timedelta(0):
             return
         try:
-            await workflow.wait_condition(lambda: bool(self.pending), timeout=remaining)
+            await workflow.wait_condition(self.has_work, timeout=remaining)
         except asyncio.TimeoutError:
             pass
 
@@ -182,6 +260,78 @@ class CaseWorkflow:
         self.params = context.parameters
         self.epidemic = context.epidemic
         return context
+
+    async def load_facts(self, keys: list[str], types: list[str]) -> list[Fact]:
+        result: FactsResult = await workflow.execute_activity_method(
+            CaseActivities.load_facts,
+            FactsRequest(keys=keys, types=types),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return result.facts
+
+    async def case_history(self, kinds: list[str]) -> list[PastCase]:
+        result: HistoryResult = await workflow.execute_activity_method(
+            CaseActivities.case_history,
+            HistoryRequest(subject=self.subject, kinds=kinds, exclude_case_id=self.case_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return result.cases
+
+    async def open_case(self, kind: str, case_id: str, opening: CaseEvent) -> None:
+        """Open another case (K2 exhausted → K3). It outlives this one (ABANDON); its id is a
+        business key, so a replay or retry reaches the same case."""
+        await workflow.start_child_workflow(
+            kind,
+            CaseInput(
+                case_id=case_id,
+                kind=kind,
+                clock_offset_seconds=self.input.clock_offset_seconds,
+                search_attributes=self.use_search_attributes,
+            ),
+            id=case_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=search_attributes_for(kind, self.city, "active") if self.use_search_attributes else None,
+        )
+        await workflow.get_external_workflow_handle(case_id).signal("event", opening)
+        self.note(self.today(), f"opened case {case_id}", event=opening.key)
+
+    def internal_event(self, type_: str, data: dict[str, Any], suffix: str) -> CaseEvent:
+        """An event this case sends to another (deterministic id, so the receiver dedupes)."""
+        return CaseEvent(
+            source="jiuye/cases",
+            id=f"{self.case_id}:{suffix}",
+            type=type_,
+            subject=self.subject,
+            time=self.now(),
+            data=data,
+        )
+
+    # -- supervisor decisions ----------------------------------------------------------------
+    @workflow.update(name="decide")
+    async def decide(self, decision: TaskDecision) -> TaskRecord:
+        """A supervisor decides an open task; the case acts on it in its main loop."""
+        self.decisions.append(decision)
+        return await self.settle_task(decision.task_id, "decided", decision.decided_by, decision.decision)
+
+    @decide.validator
+    def validate_decide(self, decision: TaskDecision) -> None:
+        task = self.tasks.get(decision.task_id)
+        if task is None:
+            raise ValueError(f"no task {decision.task_id} on case {self.case_id}")
+        if task.state != "open":
+            raise ValueError(f"task {decision.task_id} is {task.state}, not open")
+        self.validate_decision(task, decision)
+
+    def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
+        """Kinds with tasks check the decision against their rule (raise ValueError to reject)."""
+        raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
+
+    def take_decisions(self) -> list[TaskDecision]:
+        decisions, self.decisions = self.decisions, []
+        return decisions
 
     # -- effects -----------------------------------------------------------------------------
     def note(self, on: date | None, what: str, rule: str | None = None, event: str | None = None, amount: int | None = None) -> None:
