@@ -37,6 +37,8 @@ class CaseInput(BaseModel):
     # it so that Temporal's time-skipping server can replay 2020 with true calendar months.
     clock_offset_seconds: int = 0
     search_attributes: bool = True
+    # Continue-as-new once the history has more events than this (tests set it low).
+    history_limit: int = 2_000
     carried: dict[str, Any] | None = None
 
 

@@ -57,8 +57,6 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
 OPEN_STATUSES = ("active", "paused")
 
-# Continue-as-new well before Temporal's limits (50k events / 50 MB) so replays stay fast.
-HISTORY_EVENTS_LIMIT = 2_000
 TIMELINE_CARRIED = 200
 
 
@@ -171,7 +169,8 @@ class CaseWorkflow:
 
     def history_is_long(self) -> bool:
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > HISTORY_EVENTS_LIMIT
+        # Well before Temporal's limits (50k events / 50 MB) so replays stay fast.
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > self.input.history_limit
 
     async def continue_as_new_if_long(self) -> None:
         """At a quiet point of the main loop: start afresh with the carried state if the
