@@ -16,11 +16,14 @@ from contracts.cases import (
     HistoryResult,
     PaymentRequest,
     PaymentResult,
+    PriceLinkageFact,
     TaskRecord,
 )
+from policy.calendar import business_date
 from policy.pack import PolicyPack
 
 EPIDEMIC_TYPES = ["policy.epidemic.declared", "policy.epidemic.lifted"]
+PRICE_LINKAGE_TYPE = "policy.price_linkage.triggered"
 
 
 class CaseActivities:
@@ -39,14 +42,26 @@ class CaseActivities:
             if fact.payload["name"] in parameters.values:
                 parameters = parameters.with_change(fact.payload["name"], fact.payload["value"], fact.on_date)
         epidemic = Epidemic()
+        # One query for both: the epidemic dates and the price linkages triggered so far.
+        facts = await self.store.shared_facts(EPIDEMIC_TYPES + [PRICE_LINKAGE_TYPE], request.city)
         # City facts override province facts; later facts (by business time) override earlier.
         for fact in sorted(
-            await self.store.shared_facts(EPIDEMIC_TYPES, request.city),
+            (f for f in facts if f.type in EPIDEMIC_TYPES),
             key=lambda f: (f.scope != "province", f.event_time),
         ):
             field = "declared_on" if fact.type.endswith("declared") else "lifted_on"
             epidemic = epidemic.model_copy(update={field: fact.on_date})
-        return CaseContext(parameters=parameters, epidemic=epidemic)
+        linkages = [
+            PriceLinkageFact(
+                city=f.payload["city"],
+                month=f.payload["month"],
+                amount=f.payload["amount"],
+                triggered_on=business_date(f.event_time),
+            )
+            for f in facts
+            if f.type == PRICE_LINKAGE_TYPE and f.payload.get("city") == request.city
+        ]
+        return CaseContext(parameters=parameters, epidemic=epidemic, price_linkages=linkages)
 
     @activity.defn(name="record_case")
     async def record_case(self, record: CaseRecord) -> None:

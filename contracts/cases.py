@@ -60,11 +60,22 @@ class ContextRequest(BaseModel):
     kind: str
 
 
+class PriceLinkageFact(BaseModel):
+    """A `policy.price_linkage.triggered` received so far (§18 价格临时补贴), for K2 cases that
+    start after it was triggered but pay benefit in its month."""
+
+    city: str
+    month: str
+    amount: int
+    triggered_on: date
+
+
 class CaseContext(BaseModel):
     """What a case reads when it starts: its city's parameters and the shared facts so far."""
 
     parameters: Parameters
     epidemic: Epidemic
+    price_linkages: list[PriceLinkageFact] = Field(default_factory=list)
 
 
 class Fact(BaseModel):

@@ -27,12 +27,15 @@ class CaseGateway:
         clock_offset_seconds: int = 0,
         search_attributes: bool = True,
         max_in_flight: int = 32,
+        history_limit: int | None = None,
     ):
         self.client = client
         self.task_queue = task_queue
         self.clock_offset_seconds = clock_offset_seconds
         self.search_attributes = search_attributes
         self._slots = asyncio.Semaphore(max_in_flight)
+        # Tests set a low continue-as-new threshold for the cases they start (None: the default).
+        self.history_limit = history_limit
 
     async def start_or_signal(self, kind: str, case_id: str, city: str | None, event: CaseEvent) -> bool:
         """Signal-with-start; False if a case with this id already closed (the event is late)."""
@@ -45,6 +48,7 @@ class CaseGateway:
                         kind=kind,
                         clock_offset_seconds=self.clock_offset_seconds,
                         search_attributes=self.search_attributes,
+                        **({"history_limit": self.history_limit} if self.history_limit is not None else {}),
                     ),
                     id=case_id,
                     task_queue=self.task_queue,

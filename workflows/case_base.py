@@ -278,10 +278,11 @@ class CaseWorkflow:
         )
         return result.cases
 
-    async def open_case(self, kind: str, case_id: str, opening: CaseEvent) -> None:
+    async def open_case(self, kind: str, case_id: str, opening: CaseEvent) -> workflow.ChildWorkflowHandle[Any, Any]:
         """Open another case (K2 exhausted → K3). It outlives this one (ABANDON); its id is a
-        business key, so a replay or retry reaches the same case."""
-        await workflow.start_child_workflow(
+        business key, so a replay or retry reaches the same case. Returns the child's handle
+        (a caller may await its end)."""
+        handle = await workflow.start_child_workflow(
             kind,
             CaseInput(
                 case_id=case_id,
@@ -296,6 +297,7 @@ class CaseWorkflow:
         )
         await workflow.get_external_workflow_handle(case_id).signal("event", opening)
         self.note(self.today(), f"opened case {case_id}", event=opening.key)
+        return handle
 
     def internal_event(self, type_: str, data: dict[str, Any], suffix: str) -> CaseEvent:
         """An event this case sends to another (deterministic id, so the receiver dedupes)."""

@@ -1,0 +1,201 @@
+"""K2 unemployment_insurance (失业保险金) and K3 unemployment_assistance (失业补助金), §18, as
+pure functions of dates, facts and parameters.
+
+Benefit month n of a claim filed on day C is [C + (n-1) months, C + n months) and is paid at its
+start (POLICY.md conventions). Every amount is read from `Parameters` on the date the month
+starts, so a parameter change applies to the months that start on or after its effective date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping, Sequence
+
+from policy.calendar import add_months, first_of_month, month_of, within_years_of
+from policy.pack import Parameters
+
+# Ledger programs: the benefit and its epidemic uplift are separate rows, so an uplift owed after
+# a late or corrected lift date can be paid for a month whose benefit was paid already.
+PROGRAM_BENEFIT = "unemployment_insurance"
+PROGRAM_UPLIFT = "epidemic_uplift"
+PROGRAM_PRICE_LINKAGE = "price_linkage"
+PROGRAM_ASSISTANCE = "unemployment_assistance"
+
+REEMPLOYMENT_TYPES = ("employment.registered", "contract.signed", "contribution.paid")
+
+
+# -- K2 eligibility and entitlement -----------------------------------------------------------
+def months_by_contribution(insured_months: int, params: Parameters, on: date) -> int:
+    """失业保险条例 §17 via `ui.months_by_contribution`: 12–59 insured months → 12, 60–119 → 18,
+    ≥ 120 → 24; fewer than the first step → 0 (not eligible)."""
+    entitled = 0
+    for from_months, months in sorted(params.get("ui.months_by_contribution", on)):
+        if insured_months >= from_months:
+            entitled = months
+    return entitled
+
+
+def is_insured(insured_months: int) -> bool:
+    """参保: a claimant with any insured months. §18 gives 失业补助金 to insured unemployed
+    people who do not qualify for 失业保险金; someone never insured gets neither."""
+    return insured_months > 0
+
+
+def eligible(insured_months: int, involuntary: bool, params: Parameters, on: date) -> bool:
+    """POLICY.md K2: eligible if insured long enough for an entitlement (≥ 12 months) and the
+    separation was involuntary (非因本人意愿中断就业)."""
+    return involuntary and months_by_contribution(insured_months, params, on) > 0
+
+
+def unused_months_of_previous(previous: Sequence[Mapping[str, Any]]) -> int:
+    """Months left unused by the person's previous K2 case (the latest closed one).
+
+    `previous` are the read-model summaries of earlier K2 cases, oldest first; a case writes its
+    `unused_months` in its summary (a re-employed case keeps what it did not draw, an exhausted
+    one has none left)."""
+    if not previous:
+        return 0
+    return max(0, int(previous[-1].get("unused_months") or 0))
+
+
+def entitlement_months(insured_months: int, carried_over: int, params: Parameters, on: date) -> int:
+    """Months by contribution plus the previous claim's unused months, capped at
+    `ui.carry_over_cap_months` (合并计算，最长不超过24个月)."""
+    total = months_by_contribution(insured_months, params, on) + carried_over
+    return min(total, params.get("ui.carry_over_cap_months", on))
+
+
+def benefit_month_start(claim_on: date, n: int) -> date:
+    """The first day of benefit month n (1-based); benefit is paid on that day."""
+    return add_months(claim_on, n - 1)
+
+
+def entitlement_end(claim_on: date, months: int) -> date:
+    """The day after the last entitlement month: the claim date plus the entitlement."""
+    return add_months(claim_on, months)
+
+
+# -- K2 amounts -------------------------------------------------------------------------------
+def uplift_until(lifted_on: date | None, params: Parameters) -> date | None:
+    """L + 3 months (§18 至疫情解除后3个月), the first month start without uplift; None while L is
+    unknown."""
+    if lifted_on is None:
+        return None
+    return add_months(lifted_on, params.get("ui.uplift_months_after_lift", lifted_on))
+
+
+def uplift_applies(month_start: date, declared_on: date | None, lifted_on: date | None, params: Parameters) -> bool:
+    """§18 临时性提高发放标准: a benefit month starting on or after S and before L + 3 months.
+
+    No declared epidemic (S unknown) means no epidemic period, so no uplift; while L is unknown
+    the period is still running and the uplift applies (POLICY.md K2)."""
+    if declared_on is None or month_start < declared_on:
+        return False
+    until = uplift_until(lifted_on, params)
+    return until is None or month_start < until
+
+
+def monthly_benefit(month_start: date, params: Parameters) -> int:
+    """`ui.monthly_benefit` in force on the day the month starts."""
+    return int(params.get("ui.monthly_benefit", month_start))
+
+
+def epidemic_uplift(month_start: date, params: Parameters) -> int:
+    """`ui.epidemic_uplift` in force on the day the month starts."""
+    return int(params.get("ui.epidemic_uplift", month_start))
+
+
+@dataclass(frozen=True)
+class PriceLinkage:
+    """§18 价格临时补贴 for a city's calendar month, triggered on `triggered_on`."""
+
+    month: str
+    amount: int
+    triggered_on: date
+
+
+def linked_benefit_month(claim_on: date, month: str, last_month: int) -> int | None:
+    """The benefit month (1..last_month) that starts in calendar `month`, or None.
+
+    "Paying benefit in that month" is read as: a benefit payment falls due in that calendar
+    month. Month starts are the claim day in successive calendar months, so at most one benefit
+    month starts in any calendar month, and the linkage is paid at most once."""
+    first = first_of_month(month)
+    n = (first.year - claim_on.year) * 12 + (first.month - claim_on.month) + 1
+    if 1 <= n <= last_month and month_of(benefit_month_start(claim_on, n)) == month:
+        return n
+    return None
+
+
+def price_linkage_period(month: str) -> str:
+    """The ledger period of a price-linkage payment (one per case per linked month)."""
+    return f"price-linkage-{month}"
+
+
+# -- re-employment ----------------------------------------------------------------------------
+def reemployment_date(event_type: str, data: Mapping[str, Any], since: date) -> date | None:
+    """The day a person counts as re-employed according to one input event, or None if the
+    event is no sign of re-employment after `since` (the claim date, or the day a K3 case opened).
+
+    - `employment.registered`: its `on` date.
+    - `contract.signed`: the earlier of signing and start (a backdated start means work began
+      then; a contract signed for a later start already commits the person to the job).
+    - `contribution.paid` by an employer for a month after the month of `since`: the first day
+      of that month (the month of `since` itself is still paid by the employer the person left).
+      A contribution without an employer is flexible employment's own and says nothing here.
+    Signals dated before `since` are about the job the person left and are ignored.
+    """
+    found: date | None = None
+    if event_type == "employment.registered":
+        found = date.fromisoformat(data["on"])
+    elif event_type == "contract.signed":
+        found = min(date.fromisoformat(data["signed_on"]), date.fromisoformat(data["starts_on"]))
+    elif event_type == "contribution.paid":
+        if data.get("employer_id") and contribution_after(data["month"], since):
+            found = first_of_month(data["month"])
+    if found is None or found < since:
+        return None
+    return found
+
+
+def contribution_after(month: str, since: date) -> bool:
+    """An employer's contribution for a calendar month after the month of `since`."""
+    return month > month_of(since)
+
+
+def month_paid_before_stop(month_start: date, reemployed_on: date | None) -> bool:
+    """Re-employment stops payment from the next month: the month in which the person is
+    re-employed (its start on or before that day) is still paid, later ones are not."""
+    return reemployed_on is None or month_start <= reemployed_on
+
+
+# -- K2 end of entitlement ----------------------------------------------------------------------
+def continues_to_retirement(retirement_date: date, entitlement_ends: date, params: Parameters) -> bool:
+    """§18 距离法定退休年龄不足1年的，可继续领取失业保险金直至法定退休年龄: judged on the day
+    entitlement ends, `retirement_date - that day <= ui.retirement_continuation_years`."""
+    return within_years_of(retirement_date, entitlement_ends, params.get("ui.retirement_continuation_years", entitlement_ends))
+
+
+def before_retirement(month_start: date, retirement_date: date) -> bool:
+    """Benefit is paid up to the month retirement falls in: a month that starts before the
+    retirement date is paid, one starting on or after it is not (the person draws a pension)."""
+    return month_start < retirement_date
+
+
+# -- K3 -----------------------------------------------------------------------------------------
+def assistance_window_open(opens_on: date, params: Parameters) -> bool:
+    """A K3 case is not opened after `ua.window_until` (judged on the day it would open)."""
+    return opens_on <= params.day("ua.window_until", opens_on)
+
+
+def assistance_months(params: Parameters, opens_on: date) -> int:
+    """`ua.months` in force on the day the assistance period starts."""
+    return int(params.get("ua.months", opens_on))
+
+
+def assistance_amount(month_start: date, params: Parameters) -> int:
+    """`ua.ratio` × `ui.monthly_benefit` in force on the month's start, rounded down to the fen."""
+    ratio = params.ratio("ua.ratio", month_start)
+    benefit = monthly_benefit(month_start, params)
+    return benefit * ratio.numerator // ratio.denominator

@@ -1,0 +1,121 @@
+"""K5 public_welfare_post (公益性岗位, §17) as pure functions.
+
+A placement pays the post subsidy (岗位补贴) and the social-insurance subsidy (社会保险补贴)
+for each completed month. Who may be placed (K12) is `policy.difficult`'s business; the period
+arithmetic shared with K4 is `policy.subsidy_period`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from policy import difficult as k12
+from policy.funds import Fund
+from policy.pack import Parameters
+from policy.subsidy_period import Period, capped_period, standard_period, within_retirement_years
+
+PARAMETER_PREFIX = "welfare_post"
+# Two subsidies, two ledger programs: §17 names 岗位补贴 and 社会保险补贴 as separate subsidies
+# with separate amounts, and cities budget and reconcile them separately.
+PROGRAM_POST = "welfare_post_subsidy"
+PROGRAM_SI = "welfare_post_si_subsidy"
+EXTRA_PLACEMENT_TASK = "extra_placement"
+
+# §17: whose renewed placement may still be paid from 就业补助资金.
+RENEWAL_FUNDED_CATEGORIES = ("zero_employment_household", "severely_disabled")
+NEAR_RETIREMENT = "within_retirement_years"
+
+
+def temporary_months_valid(months: int | None, params: Parameters, on: date) -> bool:
+    """§17 临时性公益性岗位: a temporary post lasts `welfare_post.temporary_months_min`..`max`
+    (3..6) months; anything else is bad input."""
+    if months is None:
+        return False
+    return params.get("welfare_post.temporary_months_min", on) <= months <= params.get("welfare_post.temporary_months_max", on)
+
+
+def placement_period(kind: str, months: int | None, starts_on: date, retirement_date: date | None, params: Parameters) -> Period:
+    """Regular: `welfare_post.regular_months`, or until retirement when within
+    `difficult.retirement_years` of it at the start. Temporary: its agreed months, never past
+    retirement."""
+    if kind == "temporary":
+        if months is None:
+            raise ValueError("a temporary post needs its months")
+        return capped_period(starts_on, months, retirement_date)
+    return standard_period(starts_on, params.get("welfare_post.regular_months", starts_on), retirement_date, params)
+
+
+def placement_number(earlier_statuses: Iterable[str]) -> int:
+    """§17 累计安置次数: this placement's number, counting the person's earlier placements that
+    were not rejected (a denied or ineligible placement was never a placement)."""
+    return 1 + sum(1 for status in earlier_statuses if status != "rejected")
+
+
+def needs_approval(number: int, params: Parameters, on: date) -> bool:
+    """§17 原则上不超过2次: a placement beyond `welfare_post.max_placements` needs a supervisor."""
+    return number > params.get("welfare_post.max_placements", on)
+
+
+def monthly_payments(month_start: date, params: Parameters) -> list[tuple[str, int]]:
+    """(program, fen) for one completed month, at the amounts in force on the month's first day."""
+    return [
+        (PROGRAM_POST, params.get("welfare_post.post_subsidy", month_start)),
+        (PROGRAM_SI, params.get("welfare_post.si_subsidy", month_start)),
+    ]
+
+
+@dataclass(frozen=True)
+class FundChoice:
+    fund: Fund
+    reason: str
+
+
+def placement_fund(number: int, categories: Collection[str], near_retirement: bool) -> FundChoice:
+    """§17: the first placement and its extension are paid from 就业补助资金; a renewed placement
+    only for zero-employment household members, the severely disabled and those within 5 years
+    of retirement, everyone else's from other local money (不允许在就业补助资金中列支)."""
+    if number <= 1:
+        return FundChoice(Fund.EMPLOYMENT_SUBSIDY, "§17: first placement (and its extension): employment_subsidy_fund")
+    held = [c for c in RENEWAL_FUNDED_CATEGORIES if c in categories] + ([NEAR_RETIREMENT] if near_retirement else [])
+    if held:
+        return FundChoice(
+            Fund.EMPLOYMENT_SUBSIDY,
+            f"§17: renewed placement (no. {number}) of a person who is {', '.join(held)}: employment_subsidy_fund",
+        )
+    return FundChoice(
+        Fund.LOCAL,
+        f"§17: renewed placement (no. {number}), none of {', '.join(RENEWAL_FUNDED_CATEGORIES)}, {NEAR_RETIREMENT}: "
+        "not from 就业补助资金 → local_fund",
+    )
+
+
+def fund_categories(profile: k12.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> frozenset[str]:
+    """Every category the fund rule looks at: K12's answer (zero-employment household is derived
+    there from the household facts), the registered categories (severely_disabled is not a K12
+    category of its own) and those stated on the placement."""
+    return frozenset(k12.difficult_categories(profile, on, params)) | frozenset(profile.categories) | frozenset(extra)
+
+
+def fund_for(number: int, profile: k12.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> FundChoice:
+    """The fund of a placement judged on its start date (the day the city decides to place
+    again), kept for all its months and its extension."""
+    return placement_fund(
+        number,
+        fund_categories(profile, on, params, extra),
+        within_retirement_years(profile.retirement_date, on, params),
+    )
+
+
+def placement_priority(profile: k12.PersonProfile, on: date, params: Parameters) -> tuple[int, date, str]:
+    """§17 安置对象排序: the sort key of a person in the placement queue (lower goes first).
+
+    Zero-employment household members and those within 5 years of retirement come first
+    (group 0), everyone else after (group 1); inside a group, the longer registered unemployed
+    the earlier, then by person id so the order is total. Nothing consumes this yet: placements
+    arrive as `welfare_post.placed` events already decided by the city.
+    """
+    categories = fund_categories(profile, on, params)
+    first = "zero_employment_household" in categories or within_retirement_years(profile.retirement_date, on, params)
+    return (0 if first else 1, profile.registered_on or date.max, profile.person_id)

@@ -1,0 +1,67 @@
+"""Routes of K4 flexible_employment_subsidy (灵活就业社会保险补贴, §13, §16)."""
+
+from __future__ import annotations
+
+from activities.store import OpenCase
+from contracts.events import CloudEvent
+from policy import flexible as k4
+from policy.difficult import PERSON_FACT_TYPES
+from policy.pack import PolicyPack
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
+
+KIND = "flexible_employment_subsidy"
+HOLDS_SHARED_FACTS = True
+# The case judges K12 on the facts about the person stored before the application arrived,
+# and picks up the contributions paid before it (the application month's is usually among them).
+FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | {"contribution.paid"}))
+
+
+def case_id_for(applicant: str, on: str) -> str:
+    """A business key: one application per person and day."""
+    return f"flexible/{applicant}/{on}"
+
+
+def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    d = event.data
+    if d["program"] != k4.PROGRAM:
+        return [Ignore(f"application for {d['program']}: not a flexible-employment application")]
+    applicant = d["applicant"]
+    running = [c.case_id for c in open_cases if c.kind == KIND]
+    if running:
+        # One subsidy period at a time: a second application while one runs is a duplicate.
+        return [Reject(f"application.submitted: {applicant} already has an open flexible-employment case {running[0]}")]
+    return [
+        StartCase(
+            kind=KIND,
+            case_id=case_id_for(applicant, d["on"]),
+            city=_city_of(event),
+            keys=[f"person/{applicant}"],
+        )
+    ]
+
+
+def _city_of(event: CloudEvent) -> str | None:
+    """The application carries no city: take it from its details, else from the producing
+    system's source (`es/2101`); the case itself reads the person's registration."""
+    city = (event.data.get("details") or {}).get("city")
+    if isinstance(city, str):
+        return city
+    tail = event.source.rsplit("/", 1)[-1]
+    return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None
+
+
+def contribution(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    if event.data.get("employer_id"):
+        return [Ignore("an employer's contribution is not a flexible-employment contribution")]
+    return signal_open(open_cases, KIND) or [Ignore("no open flexible-employment case for this person")]
+
+
+def contract(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    return signal_open(open_cases, KIND) or [Ignore("no open flexible-employment case for this person")]
+
+
+ROUTES: dict[str, Handler] = {
+    "application.submitted": application,
+    "contribution.paid": contribution,
+    "contract.signed": contract,
+}

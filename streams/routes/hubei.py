@@ -1,0 +1,45 @@
+"""Routes of K11 hubei_graduate_grant (§14): one case per person, ever.
+
+The case id is the person's, so a second application reaches the same case: while it runs the
+case ignores it, once closed the intake reports it late, and the grant cannot be paid twice.
+"""
+
+from __future__ import annotations
+
+from activities.store import OpenCase
+from contracts.events import CloudEvent
+from policy import hubei as k11
+from policy.pack import PolicyPack
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase
+
+KIND = "hubei_graduate_grant"
+HOLDS_SHARED_FACTS = False  # decided on the day it opens, from the context it loads then
+
+
+def case_id(person_id: str) -> str:
+    """Per person, not per application: §14 一次性 (once per person)."""
+    return f"hubei_grant/{person_id}"
+
+
+def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """`application.submitted` for this program opens (or reaches) the person's case; details
+    that miss a field or have a wrong type are bad input (dead letters)."""
+    d = event.data
+    if d["program"] != k11.PROGRAM:
+        return [Ignore(f"program {d['program']} is not {k11.PROGRAM}")]
+    details = d.get("details") or {}
+    try:
+        k11.parse_details(details)
+    except ValueError as exc:
+        return [Reject(f"application.submitted ({k11.PROGRAM}): {exc}")]
+    return [
+        StartCase(
+            kind=KIND,
+            case_id=case_id(d["applicant"]),
+            city=k11.application_city(event.source, details),
+            keys=[f"person/{d['applicant']}"],
+        )
+    ]
+
+
+ROUTES: dict[str, Handler] = {"application.submitted": application}

@@ -1,0 +1,94 @@
+"""Routes of K2 unemployment_insurance and K3 unemployment_assistance (§18).
+
+K3 cases are opened by K2 cases, never by an input event; both take the re-employment signals
+of their person. (K3's membership in the shared-fact fan-out is declared by
+`streams/routes/unemployment_assistance.py`, one module per kind.)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from activities.store import OpenCase
+from contracts.events import CloudEvent
+from policy import unemployment as ui
+from policy.pack import PolicyPack
+from streams.routes.commands import Command, FanOut, Handler, Ignore, Reject, SignalCase, StartCase
+
+KIND = "unemployment_insurance"
+ASSISTANCE_KIND = "unemployment_assistance"
+HOLDS_SHARED_FACTS = True
+
+
+def case_id(person_id: str, claim_on: str) -> str:
+    """The business key of a claim (pseudonymous person id and claim date only)."""
+    return f"ui/{person_id}/{claim_on}"
+
+
+def _open_of_person(open_cases: list[OpenCase], person_id: str, kinds: tuple[str, ...]) -> list[OpenCase]:
+    key = f"person/{person_id}"
+    seen: set[str] = set()
+    found = []
+    for c in open_cases:
+        if c.kind in kinds and c.key == key and c.case_id not in seen:
+            seen.add(c.case_id)
+            found.append(c)
+    return found
+
+
+def claim_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """`ui.claim.filed` opens a K2 case; a second claim while one runs cannot be taken."""
+    d = event.data
+    new_id = case_id(d["person_id"], d["claim_on"])
+    running = [c.case_id for c in _open_of_person(open_cases, d["person_id"], (KIND,)) if c.case_id != new_id]
+    if running:
+        return [Reject(f"ui.claim.filed: person/{d['person_id']} already has an open claim {running[0]}")]
+    return [
+        StartCase(
+            kind=KIND,
+            case_id=new_id,
+            city=d["city"],
+            keys=[f"person/{d['person_id']}"],
+            match={"claim_on": d["claim_on"]},
+        )
+    ]
+
+
+def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """`employment.registered` / `contract.signed`: every open K2 or K3 case of the person (the
+    case judges the date)."""
+    cases = _open_of_person(open_cases, event.data["person_id"], (KIND, ASSISTANCE_KIND))
+    return [SignalCase(c.case_id) for c in cases] or [Ignore("no open unemployment case for this person")]
+
+
+def contribution_paid(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """An employer's contribution for a month after the claim is a sign of re-employment.
+
+    Almost every contribution is about someone without an unemployment case, so this decides
+    from the open cases alone, without calling Temporal: flexible-employment contributions (no
+    employer), and those for the claim's own month or before, are ignored here."""
+    d = event.data
+    if not d.get("employer_id"):
+        return [Ignore("flexible-employment contribution: no sign of re-employment")]
+    commands: list[Command] = []
+    for c in _open_of_person(open_cases, d["person_id"], (KIND, ASSISTANCE_KIND)):
+        claim_on = c.match.get("claim_on")
+        if c.kind == KIND and isinstance(claim_on, str) and not ui.contribution_after(d["month"], date.fromisoformat(claim_on)):
+            continue
+        commands.append(SignalCase(c.case_id))
+    return commands or [Ignore("no open unemployment case this contribution is news for")]
+
+
+def price_linkage(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """§18 价格联动: stored as a shared fact of the city and delivered to its open K2 cases; a K2
+    case that starts later reads it in its context."""
+    return [FanOut((KIND,), event.data["city"])]
+
+
+ROUTES: dict[str, Handler] = {
+    "ui.claim.filed": claim_filed,
+    "employment.registered": reemployment,
+    "contract.signed": reemployment,
+    "contribution.paid": contribution_paid,
+    "policy.price_linkage.triggered": price_linkage,
+}

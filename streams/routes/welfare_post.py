@@ -1,0 +1,66 @@
+"""Routes of K5 public_welfare_post (公益性岗位, §17)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from activities.store import OpenCase
+from contracts.events import CloudEvent
+from policy import welfare_post as k5
+from policy.difficult import PERSON_FACT_TYPES
+from policy.pack import PolicyPack
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
+
+KIND = "public_welfare_post"
+HOLDS_SHARED_FACTS = True
+# The case judges K12 on the facts about the person stored before the placement arrived.
+FACT_TYPES = tuple(PERSON_FACT_TYPES)
+
+
+def case_id_for(person_id: str, post_id: str, starts_on: str) -> str:
+    return f"welfare_post/{person_id}/{post_id}/{starts_on}"
+
+
+def placed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    d = event.data
+    params = pack.parameters(d["city"])
+    starts_on = date.fromisoformat(d["starts_on"])
+    if d["kind"] == "temporary" and not k5.temporary_months_valid(d.get("months"), params, starts_on):
+        return [
+            Reject(
+                f"welfare_post.placed: a temporary post needs months in "
+                f"{params.get('welfare_post.temporary_months_min', starts_on)}.."
+                f"{params.get('welfare_post.temporary_months_max', starts_on)}, got {d.get('months')}"
+            )
+        ]
+    running = [c.case_id for c in open_cases if c.kind == KIND]
+    if running:
+        # One post at a time; a new placement comes after the last one closed (§17 再次安置).
+        return [Reject(f"welfare_post.placed: {d['person_id']} is still placed ({running[0]})")]
+    return [
+        StartCase(
+            kind=KIND,
+            case_id=case_id_for(d["person_id"], d["post_id"], d["starts_on"]),
+            city=d["city"],
+            keys=[f"person/{d['person_id']}"],
+            match={"post_id": d["post_id"]},
+        )
+    ]
+
+
+def left(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    post = event.data["post_id"]
+    return signal_open(open_cases, KIND, post_id=post) or [
+        Reject(f"welfare_post.left: no open welfare-post case for {event.subject} at post {post}")
+    ]
+
+
+def contract(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    return signal_open(open_cases, KIND) or [Ignore("no open welfare-post case for this person")]
+
+
+ROUTES: dict[str, Handler] = {
+    "welfare_post.placed": placed,
+    "welfare_post.left": left,
+    "contract.signed": contract,
+}

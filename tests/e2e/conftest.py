@@ -1,0 +1,323 @@
+"""Fixtures of the end-to-end tests: the real stack (Temporal dev server, Kafka, PostgreSQL),
+and per test the whole system in this process — the Temporal worker with its outbox relay and
+the faust intake — isolated from anything else that may run on the same stack:
+
+- a fresh, migrated database per test;
+- a Temporal namespace of its own (`jiuye-e2e`), so an intake running elsewhere against the
+  same topics (`jiuye demo`, a developer's `jiuye streams`) never starts our cases in its
+  namespace, and a uuid task queue per test;
+- a fresh consumer group per test whose offsets are set to the topics' current ends before it
+  starts, so it reads exactly what the test emits and nothing older;
+- unique person, unit and event ids per test, so workflow ids never meet earlier runs'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import faust
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import ConsumerRecord
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.outbox_relay import OutboxRelay
+from activities.pg_store import PgStore, create_pool
+from console.emit import EmitReport, emit
+from console.worker import build_worker
+from contracts.kafka import client_security, make_producer
+from contracts.settings import Settings, get_settings
+from contracts.temporal import connect
+from contracts.topics import DEAD_LETTERS, INPUT_TOPICS, LIFECYCLE
+from deploy import stack
+from deploy.stack.postgres import with_database
+from deploy.stack.temporal import SEARCH_ATTRIBUTES
+from policy.pack import PolicyPack, load_pack
+from streams.app import IntakeRuntime, create_app
+from tests.e2e.helpers import assert_eventually
+
+E2E_NAMESPACE = "jiuye-e2e"
+OUTPUT_TOPICS = (LIFECYCLE, DEAD_LETTERS)
+
+
+@pytest.fixture(scope="session")
+def stack_settings() -> Settings:
+    """The configured stack, started if any service is down (idempotent), in the e2e namespace."""
+    base = get_settings()
+    down = [s.name for s in stack.status(base) if not s.running]
+    if down:
+        try:
+            stack.up(base)
+        except stack.StackError as exc:
+            pytest.fail(f"the end-to-end tests need the real stack; {', '.join(down)} not running and "
+                        f"`jiuye dev up` failed: {exc}")
+    return base.model_copy(update={"temporal_namespace": E2E_NAMESPACE})
+
+
+@pytest.fixture(scope="session")
+async def e2e_settings(stack_settings: Settings) -> Settings:
+    """`stack_settings` once the e2e namespace and its search attributes exist."""
+    client = await Client.connect(stack_settings.temporal_address, namespace="default")
+    await _ensure_namespace(client, E2E_NAMESPACE)
+    return stack_settings
+
+
+async def _ensure_namespace(client: Client, namespace: str) -> None:
+    try:
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        with contextlib.suppress(RPCError):  # another session may register it at the same moment
+            await client.workflow_service.register_namespace(RegisterNamespaceRequest(
+                namespace=namespace, workflow_execution_retention_period=Duration(seconds=3 * 24 * 3600)))
+    listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    missing = {name: kind for name, kind in SEARCH_ATTRIBUTES.items() if name not in listed.custom_attributes}
+    if missing:
+        types = {"Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD}
+        await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+            namespace=namespace, search_attributes={name: types[kind] for name, kind in missing.items()}))
+
+    async def usable() -> None:
+        listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+        assert set(SEARCH_ATTRIBUTES) <= set(listed.custom_attributes), "search attributes not visible yet"
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+
+    await assert_eventually(usable, timeout=30)
+
+
+# --- Kafka helpers -----------------------------------------------------------------------------
+
+
+class KafkaProbe:
+    """Looks at topics and groups without joining any: partitions, end offsets, committed offsets.
+
+    Long-lived on purpose: aiokafka raises CancelledError when a group-less consumer is stopped
+    right after it started (aio-libs/aiokafka#647).
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                                         **client_security(settings))
+
+    async def start(self) -> None:
+        await self.admin.start()
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+        await self.admin.close()
+
+    async def partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
+        topics = list(topics)
+        described = {t["topic"]: t for t in await self.admin.describe_topics(topics)}
+        tps: list[TopicPartition] = []
+        for topic in topics:
+            partitions = [p["partition"] for p in described.get(topic, {}).get("partitions", [])]
+            assert partitions, f"topic {topic} does not exist; is the stack up (`jiuye dev up`)?"
+            tps.extend(TopicPartition(topic, p) for p in sorted(partitions))
+        return tps
+
+    async def ends(self, topics: Iterable[str]) -> dict[TopicPartition, int]:
+        return await self.consumer.end_offsets(await self.partitions(topics))
+
+    async def lag(self, group: str, topics: Iterable[str]) -> int:
+        """Records of `topics` that `group` has not committed yet."""
+        ends = await self.ends(topics)
+        committed = await self.admin.list_consumer_group_offsets(group, partitions=list(ends))
+        return sum(end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
+                   for tp, end in ends.items())
+
+    async def committed(self, group: str, tp: TopicPartition) -> int | None:
+        """The offset `group` has committed for `tp` (the next record it will read), if any."""
+        offsets = await self.admin.list_consumer_group_offsets(group, partitions=[tp])
+        found = offsets.get(tp)
+        return found.offset if found is not None and found.offset >= 0 else None
+
+    async def start_group_at_end(self, group: str, topics: Iterable[str]) -> None:
+        """Commit the current end offsets of `topics` for a new `group`, so that it reads only what
+        is produced from now on."""
+        ends = await self.ends(topics)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=group,
+                                    enable_auto_commit=False, **client_security(self.settings))
+        await consumer.start()
+        try:
+            consumer.assign(list(ends))
+            await consumer.commit(ends)
+        finally:
+            await consumer.stop()
+
+
+@pytest.fixture(scope="session")
+async def kafka(e2e_settings: Settings) -> AsyncIterator[KafkaProbe]:
+    probe = KafkaProbe(e2e_settings)
+    await probe.start()
+    yield probe
+    await probe.stop()
+
+
+class TopicTail:
+    """Collects every record appended to some topics after it started (a background task)."""
+
+    def __init__(self, settings: Settings, topics: Iterable[str]):
+        self.settings = settings
+        self.topics = tuple(topics)
+        self.records: list[ConsumerRecord] = []
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, kafka: KafkaProbe) -> None:
+        ends = await kafka.ends(self.topics)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False,
+                                    **client_security(self.settings))
+        await consumer.start()
+        consumer.assign(list(ends))
+        for tp, offset in ends.items():
+            consumer.seek(tp, offset)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._collect())
+
+    async def _collect(self) -> None:
+        assert self._consumer is not None
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                self.records.extend(records)
+
+    def of(self, topic: str) -> list[ConsumerRecord]:
+        return [r for r in self.records if r.topic == topic]
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+# --- the system under test -----------------------------------------------------------------------
+
+
+@dataclass
+class System:
+    """Everything one test talks to."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    client: Client
+    pack: PolicyPack
+    tail: TopicTail
+    kafka: KafkaProbe
+    folder: Path
+    tag: str
+    emitted: list[EmitReport] = field(default_factory=list)
+    intakes: list[faust.App] = field(default_factory=list)
+
+    async def start_intake(self, runtime: IntakeRuntime | None = None) -> faust.App:
+        """Start a faust intake app (this test's consumer group) and wait until it is connected."""
+        runtime = runtime or IntakeRuntime(self.settings)
+        app = create_app(self.settings, web_enabled=False, runtime=runtime)
+        await app.start()
+        self.intakes.append(app)
+        await asyncio.wait_for(runtime.intake(), timeout=30)
+        return app
+
+    async def stop_intake(self, app: faust.App) -> None:
+        await app.stop()
+        self.intakes.remove(app)
+
+    async def stop_intakes(self) -> None:
+        for app in list(self.intakes):
+            await self.stop_intake(app)
+
+    async def emit(self, lines: Iterable[bytes], name: str = "events.jsonl") -> EmitReport:
+        """Write `lines` as a JSONL file and send it with `jiuye emit`'s function."""
+        path = self.folder / name
+        path.write_bytes(b"".join(line + b"\n" for line in lines))
+        report = await emit(path, self.settings, progress=False)
+        self.emitted.append(report)
+        return report
+
+    async def settled(self, timeout: float = 60.0) -> None:
+        """Wait until the intake committed every emitted record (so each was fully handled)."""
+
+        async def committed() -> None:
+            lag = await self.kafka.lag(self.settings.consumer_group, INPUT_TOPICS)
+            assert lag == 0, f"{lag} emitted records not yet committed by the intake"
+
+        await assert_eventually(committed, timeout=timeout, interval=0.5)
+
+
+async def _drop_database(settings: Settings, database: str) -> None:
+    admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def bare_system(e2e_settings: Settings, kafka: KafkaProbe, tmp_path: Path) -> AsyncIterator[System]:
+    """Worker + outbox relay in this process on a fresh database; the test starts the intake."""
+    tag = uuid.uuid4().hex[:10]
+    database = f"jiuye_e2e_{tag}"
+    async with contextlib.AsyncExitStack() as stack_:
+        # Callbacks run in reverse: the database goes last, after everything using it stopped.
+        stack_.push_async_callback(_drop_database, e2e_settings, database)
+        url = await stack.fresh_database(database, e2e_settings)
+        settings = e2e_settings.model_copy(update={
+            "database_url": url,
+            "temporal_task_queue": f"e2e-{tag}",
+            "consumer_group": f"jiuye-e2e-{tag}",
+            "state_dir": tmp_path / "state",
+        })
+        pack = load_pack(settings.policy_pack)
+        await kafka.start_group_at_end(settings.consumer_group, INPUT_TOPICS)
+
+        pool = await create_pool(url, 8)
+        stack_.push_async_callback(pool.close)
+        client = await connect(settings)
+        await stack_.enter_async_context(build_worker(client, settings.temporal_task_queue, PgStore(pool), pack))
+
+        producer = make_producer(settings)
+        await producer.start()
+        stack_.push_async_callback(producer.stop)
+        stop = asyncio.Event()
+        relay_task = asyncio.create_task(OutboxRelay(pool, producer).run(stop))
+
+        async def stop_relay() -> None:
+            stop.set()
+            await relay_task
+
+        stack_.push_async_callback(stop_relay)
+
+        tail = TopicTail(settings, OUTPUT_TOPICS)
+        await tail.start(kafka)
+        stack_.push_async_callback(tail.stop)
+
+        system = System(settings=settings, pool=pool, client=client, pack=pack, tail=tail, kafka=kafka,
+                        folder=tmp_path, tag=tag)
+        stack_.push_async_callback(system.stop_intakes)
+        yield system
+
+
+@pytest.fixture
+async def system(bare_system: System) -> System:
+    """`bare_system` with the faust intake running."""
+    await bare_system.start_intake()
+    return bare_system

@@ -1,0 +1,151 @@
+"""A production-shaped harness for the K4/K5 workflow tests: events go through `Intake` and
+`CaseGateway` onto a worker with a `MemoryStore`, on Temporal's time-skipping server, with
+the business clock mapped onto the scenario's calendar as `console/simulate.py` does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta
+from itertools import count
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.memory_store import MemoryStore
+from activities.store import Origin
+from console.simulate import ListSink
+from console.worker import build_worker
+from contracts.cases import CaseView, PaymentRequest, TaskDecision, TaskRecord
+from policy.calendar import start_of_day
+from policy.pack import load_pack
+from streams.gateway import CaseGateway
+from streams.intake import Intake, Outcome
+
+_ids = count(1)
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    """A business instant on `day` (Shanghai)."""
+    return start_of_day(day) + timedelta(hours=hour)
+
+
+class Harness:
+    """One test's world: its own task queue, store and business clock."""
+
+    def __init__(self, env: WorkflowEnvironment, store: MemoryStore, intake: Intake, offset: int):
+        self.env = env
+        self.store = store
+        self.intake = intake
+        self.offset = offset
+        self.sink: ListSink = intake.dead_letters  # type: ignore[assignment]
+        self.sent: list[dict[str, Any]] = []
+
+    async def advance_to(self, moment: datetime) -> None:
+        """Move the server until business time reaches `moment` (never backwards)."""
+        target = moment - timedelta(seconds=self.offset)
+        now = await self.env.get_current_time()
+        if target > now:
+            await self.env.sleep(target - now)
+        await self.settle()
+
+    async def advance_to_day(self, day: date) -> None:
+        await self.advance_to(at(day, 12))
+
+    async def settle(self) -> None:
+        """Let activities already due finish (they run outside server time)."""
+        quiet, last = 0, -1
+        while quiet < 3:
+            await asyncio.sleep(0.05)
+            size = len(self.store.outbox)
+            quiet = quiet + 1 if size == last else 0
+            last = size
+
+    async def send(self, type_: str, data: dict[str, Any], person: str, when: datetime, source: str = "es/2101") -> Outcome:
+        """Deliver one CloudEvent at its business time through the intake."""
+        await self.advance_to(when)
+        number = next(_ids)
+        doc = {
+            "specversion": "1.0",
+            "id": f"t-{number}",
+            "source": source,
+            "type": type_,
+            "subject": f"person/{person}",
+            "time": when.isoformat(),
+            "data": data,
+        }
+        self.sent.append(doc)
+        raw = json.dumps(doc).encode()
+        outcome = await self.intake.handle(raw, Origin(topic="test", offset=number))
+        await self.settle()
+        return outcome
+
+    def handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
+        return self.env.client.get_workflow_handle(case_id)
+
+    async def view(self, case_id: str) -> CaseView:
+        return await self.handle(case_id).query("state", result_type=CaseView)
+
+    async def decide(self, case_id: str, decision: TaskDecision) -> TaskRecord:
+        result = await self.handle(case_id).execute_update("decide", decision, result_type=TaskRecord)
+        await self.settle()
+        return result
+
+    def status(self, case_id: str) -> str:
+        return self.store.cases[case_id].status
+
+    def record(self, case_id: str) -> Any:
+        return self.store.cases[case_id]
+
+    def payments(self, case_id: str) -> list[PaymentRequest]:
+        return sorted((p for p in self.store.ledger.values() if p.case_id == case_id), key=lambda p: (p.due_on, p.program, p.period))
+
+    def tasks(self, case_id: str) -> list[dict[str, Any]]:
+        return [t for t in self.store.tasks.values() if t["case_id"] == case_id]
+
+
+@asynccontextmanager
+async def harness(env: WorkflowEnvironment, first_day: date, history_limit: int | None = None) -> AsyncIterator[Harness]:
+    """A worker on a fresh uuid task queue whose business clock starts the day before `first_day`."""
+    pack = load_pack()
+    store = MemoryStore()
+    queue = f"k45-{uuid.uuid4()}"
+    server_now = await env.get_current_time()
+    offset = int((start_of_day(first_day - timedelta(days=1)) - server_now).total_seconds())
+    gateway = CaseGateway(env.client, queue, clock_offset_seconds=offset, search_attributes=False, history_limit=history_limit)
+    intake = Intake(store, gateway, ListSink(), pack)
+    async with build_worker(env.client, queue, store, pack):
+        try:
+            yield Harness(env, store, intake, offset)
+        finally:
+            await _terminate_open_cases(env, store)
+
+
+async def _terminate_open_cases(env: WorkflowEnvironment, store: MemoryStore) -> None:
+    """Cases left running would hold workflow tasks no worker polls once this test's worker
+    stops, and the shared time-skipping server would stop skipping for the next test."""
+    case_ids = {c.case_id for cases in store.keys.values() for c in cases.values()} | set(store.cases)
+    for case_id in sorted(case_ids):
+        try:
+            await env.client.get_workflow_handle(case_id).terminate(reason="test finished")
+        except Exception:  # already closed (or never started): nothing to stop
+            pass
+
+
+def registered(person: str, registered_on: date, retirement: date, categories: list[str], city: str = "2101") -> dict[str, Any]:
+    """`unemployment.registered` data (the K12 facts the cases read)."""
+    return {
+        "person_id": person,
+        "city": city,
+        "registered_on": registered_on.isoformat(),
+        "birth_date": "1975-01-01",
+        "retirement_date": retirement.isoformat(),
+        "categories": categories,
+    }
+
+
+__all__ = ["Harness", "harness", "at", "registered"]

@@ -1,0 +1,324 @@
+"""K9 unemployed_followup: one unemployment registration, its monthly follow-ups (§20) and the
+marks other kinds read (long-term unemployed §10, 劳动预备制 §11, K12 参照 §16).
+
+A registration can last for years, so the case continues as new at a quiet point of its loop,
+carrying everything it has judged (months followed and escalated, marks, seen events).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
+    from contracts.events import (
+        EmploymentRegistered,
+        FollowupRecorded,
+        ReferralRecorded,
+        UnemploymentDeregistered,
+        UnemploymentRegistered,
+    )
+    from policy import difficult as k12
+    from policy import followup as k9
+    from policy.calendar import add_months
+    from workflows._person_facts import person_facts
+    from workflows.case_base import CaseWorkflow
+
+KIND = "unemployed_followup"
+
+RULE_FOLLOWUP = "§20 每月至少进行1次跟踪调查: a contact dated in registered month n completes its follow-up"
+RULE_ESCALATION = "§20: no follow-up in registered month n by followup.grace_days after it fell due → city supervisor"
+RULE_LONG_TERM = "§10 登记失业半年以上: registered ≥ hiring.long_term_unemployed_months months (read by K6b)"
+RULE_TRAINING = "§11 将20岁以下有意愿的登记失业人员纳入劳动预备制培训政策范围 (trainee.max_age, trainee.window_*)"
+RULE_TREATED_AS = "§16 参照: ≥ 12 continuous months registered, no flexible/self-employment, ≥ 2 referrals without a job"
+RULE_CLOSED = "§18/§20: the registration ended (deregistered or employed); follow-up stops"
+
+
+@workflow.defn(name=KIND)
+class UnemployedFollowupWorkflow(CaseWorkflow):
+    kind = KIND
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.registration: UnemploymentRegistered | None = None
+        self.followed: dict[int, date] = {}  # registered month → first contact dated in it
+        self.checked_through = 0  # months whose escalation day has been judged
+        self.escalations: dict[int, str] = {}  # registered month → escalation task id
+        self.long_term_since: date | None = None
+        self.training_checked = False
+        self.training_notice_on: date | None = None
+        self.anniversary_checked = False
+        self.treated_as: dict[str, date] = {}  # 参照 group → the day it started to hold
+        self.categories: list[str] = []  # K12's latest answer
+        self.categories_on: date | None = None
+        self.referrals = 0
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseOutcome:
+        self.begin(inp)
+        if not self.restored:
+            await self.open(await self.next_event())
+        while self.is_open:
+            for ev in self.take_pending():
+                await self.apply(ev)
+                if not self.is_open:
+                    break
+            if not self.is_open:
+                break
+            await self.take_acknowledgements()
+            await self.settle(self.today())
+            self.next_deadline = self.deadline()
+            await self.continue_as_new_if_long()
+            await self.wait_for_event(self.next_deadline)
+        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
+
+    # -- opening -----------------------------------------------------------------------------
+    async def open(self, opening: CaseEvent) -> None:
+        reg = UnemploymentRegistered.model_validate(opening.data)
+        self.registration = reg
+        self.subject = f"person/{reg.person_id}"
+        self.city = reg.city
+        self.opened_on = reg.registered_on
+        self.keys = [self.subject]
+        self.note(reg.registered_on, "registered unemployed", event=opening.key)
+        await self.load_context(reg.city)
+        await self.evaluate_k12(reg.registered_on)
+        self.next_deadline = self.deadline()
+        await self.record("opened", on=reg.registered_on)
+        if self.today() > reg.registered_on:
+            # Opened behind business time: let the backlog of contacts arrive before judging.
+            await self.gather_burst()
+
+    # -- inputs ------------------------------------------------------------------------------
+    async def apply(self, ev: CaseEvent) -> None:
+        reg = self.registration
+        assert reg is not None
+        if self.apply_shared_fact(ev):
+            return
+        if ev.type == "followup.recorded":
+            await self.followed_up(FollowupRecorded.model_validate(ev.data), ev)
+        elif ev.type == "referral.recorded":
+            e = ReferralRecorded.model_validate(ev.data)
+            if e.on < reg.registered_on:
+                self.note(e.on, "referral before this registration: not counted", event=ev.key)
+                return
+            self.referrals += 1
+            self.note(e.on, f"referral to {e.employer_id}: {e.outcome}", event=ev.key)
+            await self.evaluate_k12(min(e.on, self.today()))
+        elif ev.type in ("unemployment.deregistered", "employment.registered"):
+            e2: UnemploymentDeregistered | EmploymentRegistered = (
+                UnemploymentDeregistered.model_validate(ev.data)
+                if ev.type == "unemployment.deregistered"
+                else EmploymentRegistered.model_validate(ev.data)
+            )
+            if e2.on < reg.registered_on:
+                self.note(e2.on, f"{ev.type} dated before this registration: no effect", event=ev.key)
+                return
+            what = f"deregistered ({e2.reason})" if isinstance(e2, UnemploymentDeregistered) else f"employed ({e2.kind})"
+            self.note(e2.on, what, event=ev.key)
+            await self.settle(min(e2.on, self.today()))
+            await self.end(e2.on)
+        elif ev.type == "unemployment.registered":
+            again = UnemploymentRegistered.model_validate(ev.data)
+            if again.registered_on <= reg.registered_on:
+                self.note(self.today(), "the same (or an older) registration delivered again: ignored", event=ev.key)
+                return
+            # A new registration supersedes this one (its deregistration never reached us).
+            self.note(again.registered_on, "registered again: this registration has ended", event=ev.key)
+            await self.settle(min(again.registered_on, self.today()))
+            await self.end(again.registered_on)
+        else:
+            self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
+
+    async def followed_up(self, e: FollowupRecorded, ev: CaseEvent) -> None:
+        reg = self.registration
+        assert reg is not None
+        n = k9.registered_month(reg.registered_on, e.on)
+        if n is None:
+            self.note(e.on, "contact before this registration: not counted", event=ev.key)
+            return
+        self.note(e.on, f"follow-up ({e.channel}) for registered month {n}", rule=RULE_FOLLOWUP, event=ev.key)
+        if n in self.followed:
+            return
+        self.followed[n] = e.on
+        task_id = self.escalations.get(n)
+        if task_id is not None and self.tasks[task_id].state == "open":
+            # The contact happened in time and was reported late: nothing left to escalate.
+            await self.settle_task(task_id, "withdrawn")
+        await self.record("updated", on=e.on)  # the read model shows the months followed up
+
+    async def take_acknowledgements(self) -> None:
+        """A supervisor's decision on an escalation is an acknowledgement: it is recorded on the
+        task by the update itself; the case only notes it."""
+        for d in self.take_decisions():
+            self.note(self.today(), f"escalation {d.task_id} handled by {d.decided_by}: {d.decision}")
+
+    def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
+        if task.kind != k9.ESCALATION_TASK:
+            raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
+
+    # -- what falls due ----------------------------------------------------------------------
+    async def settle(self, today: date) -> None:
+        """Escalate every month whose grace ran out without a contact; set the marks that
+        started to hold by `today`."""
+        reg = self.registration
+        assert reg is not None and self.params is not None
+        start = reg.registered_on
+        while k9.escalation_date(start, self.checked_through + 1, self.params) <= today:
+            n = self.checked_through + 1
+            if n not in self.followed:
+                await self.escalate(n)
+            self.checked_through = n
+        if self.long_term_since is None and k9.is_long_term_unemployed(start, self.params, today):
+            self.long_term_since = k9.long_term_unemployed_since(start, self.params, today)
+            self.note(self.long_term_since, "long-term unemployed", rule=RULE_LONG_TERM)
+            await self.record("marked", on=self.long_term_since)
+        if not self.training_checked:
+            eligible_on = k9.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
+            if eligible_on is None:
+                self.training_checked = True
+            elif eligible_on <= today:
+                self.training_checked = True
+                self.training_notice_on = eligible_on
+                self.note(eligible_on, "notice: eligible for 劳动预备制 training (under 20, willing, 2020)", rule=RULE_TRAINING)
+                await self.record("notice", on=eligible_on)
+        if not self.anniversary_checked and self.anniversary() <= today:
+            # The 参照 rule's only condition that time alone makes true; after it, referrals do.
+            self.anniversary_checked = True
+            await self.evaluate_k12(self.anniversary())
+
+    async def escalate(self, n: int) -> None:
+        reg = self.registration
+        assert reg is not None and self.params is not None
+        due = k9.due_date(reg.registered_on, n)
+        task = await self.raise_task(
+            k9.ESCALATION_TASK,
+            due,
+            {
+                "rule": RULE_ESCALATION,
+                "registered_month": n,
+                "followup_due_on": due.isoformat(),
+                "escalated_on": k9.escalation_date(reg.registered_on, n, self.params).isoformat(),
+            },
+        )
+        self.escalations[n] = task.task_id
+        await self.record("updated", on=k9.escalation_date(reg.registered_on, n, self.params))
+
+    def anniversary(self) -> date:
+        """The day the registration reaches `difficult.continuous_unemployed_months` months."""
+        reg = self.registration
+        assert reg is not None and self.params is not None
+        months = self.params.get("difficult.continuous_unemployed_months", self.today())
+        return add_months(reg.registered_on, months)
+
+    def deadline(self) -> date:
+        reg = self.registration
+        assert reg is not None and self.params is not None
+        start = reg.registered_on
+        today = self.today()
+        candidates = [k9.escalation_date(start, self.checked_through + 1, self.params)]
+        if self.long_term_since is None:
+            candidates.append(k9.long_term_unemployed_since(start, self.params, today))
+        if not self.training_checked:
+            eligible_on = k9.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
+            if eligible_on is not None:
+                candidates.append(eligible_on)
+        if not self.anniversary_checked:
+            candidates.append(self.anniversary())
+        return min(candidates)
+
+    async def evaluate_k12(self, on: date) -> None:
+        """K12 on `on` from the person's stored facts; mark 参照 groups when they start to hold."""
+        reg = self.registration
+        assert reg is not None and self.params is not None
+        facts = await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES))
+        facts = await person_facts(self, reg.person_id, facts)
+        profile = k12.profile_from_facts(reg.person_id, facts, on)
+        self.categories = k12.difficult_categories(profile, on, self.params)
+        self.categories_on = on
+        started = [g for g in k12.treated_as_categories(self.categories) if g not in self.treated_as]
+        if not started:
+            return
+        for group in started:
+            self.treated_as[group] = on
+        self.note(
+            on,
+            f"treated as difficult to employ (参照): {', '.join(started)} "
+            f"({profile.referrals_not_hired} referrals without a job)",
+            rule=RULE_TREATED_AS,
+        )
+        await self.record("marked", on=on)
+
+    async def end(self, on: date) -> None:
+        for task in self.open_tasks():
+            # Nobody can act on an escalation of a registration that has ended.
+            await self.settle_task(task.task_id, "withdrawn")
+        await self.close("closed", on, RULE_CLOSED)
+
+    # -- state -------------------------------------------------------------------------------
+    def details(self) -> dict[str, Any]:
+        reg = self.registration
+        if reg is None:
+            return {}
+        today = self.today()
+        current = k9.registered_month(reg.registered_on, today)
+        return {
+            "person_id": reg.person_id,
+            "registered_on": reg.registered_on.isoformat(),
+            "registered_month": current,
+            "next_followup_due": k9.due_date(reg.registered_on, current).isoformat() if current and self.is_open else None,
+            "followed_months": sorted(self.followed),
+            "escalated_months": sorted(self.escalations),
+            "long_term_unemployed": self.long_term_since is not None,
+            "long_term_unemployed_since": self.long_term_since.isoformat() if self.long_term_since else None,
+            "training_notice_on": self.training_notice_on.isoformat() if self.training_notice_on else None,
+            "treated_as": {g: d.isoformat() for g, d in sorted(self.treated_as.items())},
+            "difficult_categories": self.categories,
+            "difficult_categories_on": self.categories_on.isoformat() if self.categories_on else None,
+            "referrals": self.referrals,
+            "generation": self.generation,  # runs since the case opened (continue-as-new)
+        }
+
+    # -- continue-as-new ---------------------------------------------------------------------
+    def carry(self) -> dict[str, Any]:
+        assert self.registration is not None
+        return {
+            **super().carry(),
+            "registration": self.registration.model_dump(mode="json"),
+            "followed": {str(n): d.isoformat() for n, d in self.followed.items()},
+            "checked_through": self.checked_through,
+            "escalations": {str(n): t for n, t in self.escalations.items()},
+            "long_term_since": self.long_term_since.isoformat() if self.long_term_since else None,
+            "training_checked": self.training_checked,
+            "training_notice_on": self.training_notice_on.isoformat() if self.training_notice_on else None,
+            "anniversary_checked": self.anniversary_checked,
+            "treated_as": {g: d.isoformat() for g, d in self.treated_as.items()},
+            "categories": self.categories,
+            "categories_on": self.categories_on.isoformat() if self.categories_on else None,
+            "referrals": self.referrals,
+            "decisions": [d.model_dump(mode="json") for d in self.decisions],
+        }
+
+    def restore(self, carried: dict[str, Any]) -> None:
+        super().restore(carried)
+        self.registration = UnemploymentRegistered.model_validate(carried["registration"])
+        self.opened_on = self.registration.registered_on
+        self.followed = {int(n): date.fromisoformat(d) for n, d in carried["followed"].items()}
+        self.checked_through = int(carried["checked_through"])
+        self.escalations = {int(n): t for n, t in carried["escalations"].items()}
+        self.long_term_since = _day(carried["long_term_since"])
+        self.training_checked = bool(carried["training_checked"])
+        self.training_notice_on = _day(carried["training_notice_on"])
+        self.anniversary_checked = bool(carried["anniversary_checked"])
+        self.treated_as = {g: date.fromisoformat(d) for g, d in carried["treated_as"].items()}
+        self.categories = list(carried["categories"])
+        self.categories_on = _day(carried["categories_on"])
+        self.referrals = int(carried["referrals"])
+        self.decisions = [TaskDecision.model_validate(d) for d in carried["decisions"]]
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
