@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -83,7 +84,19 @@ async def _ensure_namespace(client: Client, namespace: str) -> None:
         with contextlib.suppress(RPCError):  # another session may register it at the same moment
             await client.workflow_service.register_namespace(RegisterNamespaceRequest(
                 namespace=namespace, workflow_execution_retention_period=Duration(seconds=3 * 24 * 3600)))
-    listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+
+
+    async def registered() -> Any:
+        # A namespace registered a moment ago is not known to every service of the dev server
+        # until its namespace cache refreshes (seen on a fresh server: NOT_FOUND for seconds).
+        try:
+            await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+            return await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+        except RPCError as exc:
+            assert exc.status != RPCStatusCode.NOT_FOUND, f"namespace {namespace} not visible yet: {exc}"
+            raise
+
+    listed = await assert_eventually(registered, timeout=60)
     missing = {name: kind for name, kind in SEARCH_ATTRIBUTES.items() if name not in listed.custom_attributes}
     if missing:
         types = {"Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD}
@@ -94,8 +107,14 @@ async def _ensure_namespace(client: Client, namespace: str) -> None:
         listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
         assert set(SEARCH_ATTRIBUTES) <= set(listed.custom_attributes), "search attributes not visible yet"
         await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+        # What the tests do first in the namespace: a workflow call must not say NOT_FOUND for it.
+        probe = await Client.connect(client.service_client.config.target_host, namespace=namespace)
+        try:
+            await probe.get_workflow_handle("jiuye-e2e-namespace-probe").describe()
+        except RPCError as exc:
+            assert "Namespace" not in str(exc), f"namespace {namespace} not usable yet: {exc}"
 
-    await assert_eventually(usable, timeout=30)
+    await assert_eventually(usable, timeout=60)
 
 
 # --- Kafka helpers -----------------------------------------------------------------------------
