@@ -81,3 +81,11 @@ async def test_replay_accepts_a_change_that_keeps_the_commands() -> None:
 async def test_replay_rejects_a_non_deterministic_change() -> None:
     with pytest.raises(NondeterminismError):
         await Replayer(workflows=[_SkipsPauseRecord], data_converter=DATA_CONVERTER).replay_workflow(load(K1_HISTORY))
+
+
+def test_a_history_is_committed_for_every_case_kind() -> None:
+    """STYLE.md 8: replay tests for every case kind (python -m tests.histories.record_scenarios)."""
+    recorded = {json.loads(p.read_text(encoding="utf-8"))["workflow_id"] for p in COMMITTED}
+    kinds_with_history = {cls.kind for cls in WORKFLOWS if any(p.name.startswith(cls.kind + "_") for p in COMMITTED)}
+    assert kinds_with_history == {cls.kind for cls in WORKFLOWS}, f"missing: {({c.kind for c in WORKFLOWS}) - kinds_with_history}"
+    assert len(recorded) == len(COMMITTED)

@@ -1,0 +1,81 @@
+"""Record one committed history per case kind from the committed simulate scenarios.
+
+Usage (from the repository root)::
+
+    .venv/bin/python -m tests.histories.record_scenarios
+
+Each scenario in tests/scenarios/ runs as `jiuye simulate` runs it (same intake, routing,
+workflows, in-memory store, time-skipping server); for every kind, the closed case with the
+longest history across all scenarios is written as ``tests/histories/<kind>_scenario.json``.
+K1's hand-built histories come from ``tests.histories.record``. Re-record only when a workflow
+change is meant to change the commands cases emit (see that module's docstring).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from activities.memory_store import MemoryStore
+from activities.store import Origin
+from console.simulate import ListSink, _advance_to, _drain, quiet_runtime, read_scenario, test_server_path
+from console.worker import build_worker
+from contracts.temporal import DATA_CONVERTER
+from policy.calendar import start_of_day
+from policy.pack import load_pack
+from streams.gateway import CaseGateway
+from streams.intake import Intake
+
+HERE = Path(__file__).resolve().parent
+SCENARIOS = HERE.parent / "scenarios"
+
+
+async def record() -> dict[str, tuple[int, str, dict]]:
+    best: dict[str, tuple[int, str, dict]] = {}
+    pack = load_pack()
+    for path in sorted(SCENARIOS.glob("k*.jsonl")):
+        if path.name.startswith("k1_"):
+            continue
+        scenario = read_scenario(path)
+        last = max(e.time for _, e, _ in scenario.events)
+        end = start_of_day((last + timedelta(days=800)).date())
+        async with await WorkflowEnvironment.start_time_skipping(
+            data_converter=DATA_CONVERTER, test_server_existing_path=test_server_path(), runtime=quiet_runtime()
+        ) as env:
+            offset = int(((scenario.events[0][1].time - timedelta(days=1)) - await env.get_current_time()).total_seconds())
+            queue = f"record-{uuid.uuid4()}"
+            store = MemoryStore()
+            intake = Intake(store, CaseGateway(env.client, queue, clock_offset_seconds=offset, search_attributes=False), ListSink(), pack)
+            async with build_worker(env.client, queue, store, pack):
+                for number, event, raw in scenario.events:
+                    await _advance_to(env, event.time, offset)
+                    await intake.handle_event(event, raw, Origin(topic=path.name, offset=number))
+                await _advance_to(env, end, offset)
+                await _drain(env, store)
+                for case_id, rec in store.cases.items():
+                    handle = env.client.get_workflow_handle(case_id)
+                    if (await handle.describe()).status != WorkflowExecutionStatus.COMPLETED:
+                        continue
+                    history = await handle.fetch_history()
+                    size = len(history.events)
+                    if size > best.get(rec.kind, (0, "", {}))[0]:
+                        best[rec.kind] = (size, case_id, json.loads(history.to_json()))
+        print(f"recorded {path.name}")
+    return best
+
+
+def main() -> None:
+    for kind, (size, case_id, history) in sorted(asyncio.run(record()).items()):
+        target = HERE / f"{kind}_scenario.json"
+        target.write_text(json.dumps({"workflow_id": case_id, "history": history}, indent=1) + "\n", encoding="utf-8")
+        print(f"{target.name}: {case_id}, {size} events")
+
+
+if __name__ == "__main__":
+    main()
