@@ -51,3 +51,8 @@ def month_window(start: date, n: int) -> tuple[date, date]:
 def within_years_of(later: date, day: date, years: int) -> bool:
     """`later - day <= years` in calendar years (POLICY.md: within k years of retirement)."""
     return later <= add_months(day, 12 * years)
+
+
+def less_than_years_before(later: date, day: date, years: int) -> bool:
+    """`later - day < years` in calendar years: the seed's 不足N年 (strictly less than N years)."""
+    return later < add_months(day, 12 * years)

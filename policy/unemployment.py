@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, Sequence
 
-from policy.calendar import add_months, first_of_month, month_of, within_years_of
+from policy.calendar import add_months, first_of_month, less_than_years_before, month_of, within_years_of
 from policy.pack import Parameters
 
 # Ledger programs: the benefit and its epidemic uplift are separate rows, so an uplift owed after
@@ -173,8 +173,10 @@ def month_paid_before_stop(month_start: date, reemployed_on: date | None) -> boo
 # -- K2 end of entitlement ----------------------------------------------------------------------
 def continues_to_retirement(retirement_date: date, entitlement_ends: date, params: Parameters) -> bool:
     """§18 距离法定退休年龄不足1年的，可继续领取失业保险金直至法定退休年龄: judged on the day
-    entitlement ends, `retirement_date - that day <= ui.retirement_continuation_years`."""
-    return within_years_of(retirement_date, entitlement_ends, params.get("ui.retirement_continuation_years", entitlement_ends))
+    entitlement ends, `retirement_date - that day < ui.retirement_continuation_years`.
+
+    POLICY.md writes `<=`; the seed's 不足 is strictly less, and the seed wins."""
+    return less_than_years_before(retirement_date, entitlement_ends, params.get("ui.retirement_continuation_years", entitlement_ends))
 
 
 def before_retirement(month_start: date, retirement_date: date) -> bool:

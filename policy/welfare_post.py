@@ -14,6 +14,7 @@ from datetime import date
 from policy import difficult as k12
 from policy.funds import Fund
 from policy.pack import Parameters
+from policy.calendar import less_than_years_before
 from policy.subsidy_period import Period, capped_period, standard_period, within_retirement_years
 
 PARAMETER_PREFIX = "welfare_post"
@@ -104,7 +105,15 @@ def fund_for(number: int, profile: k12.PersonProfile, on: date, params: Paramete
     return placement_fund(
         number,
         fund_categories(profile, on, params, extra),
-        within_retirement_years(profile.retirement_date, on, params),
+        less_than_retirement_years(profile.retirement_date, on, params),
+    )
+
+
+def less_than_retirement_years(retirement_date: date | None, on: date, params: Parameters) -> bool:
+    """§17 距离法定退休年龄不足5年: strictly less than `difficult.retirement_years` years to
+    retirement (POLICY.md says "within"; the seed's 不足 wins)."""
+    return retirement_date is not None and less_than_years_before(
+        retirement_date, on, params.get("difficult.retirement_years", on)
     )
 
 
@@ -117,5 +126,5 @@ def placement_priority(profile: k12.PersonProfile, on: date, params: Parameters)
     arrive as `welfare_post.placed` events already decided by the city.
     """
     categories = fund_categories(profile, on, params)
-    first = "zero_employment_household" in categories or within_retirement_years(profile.retirement_date, on, params)
+    first = "zero_employment_household" in categories or less_than_retirement_years(profile.retirement_date, on, params)
     return (0 if first else 1, profile.registered_on or date.max, profile.person_id)

@@ -50,6 +50,10 @@ class Person:
         })
 
 
+async def opened_case(system: System, case_id: str) -> None:
+    assert await system.pool.fetchval("SELECT 1 FROM cases WHERE case_id = $1", case_id), f"{case_id} not opened yet"
+
+
 async def closed_case(system: System, case_id: str) -> dict[str, Any]:
     row = await system.pool.fetchrow("SELECT status, closed_on, summary FROM cases WHERE case_id = $1", case_id)
     assert row is not None, f"no read-model row for {case_id} yet"
@@ -92,7 +96,11 @@ async def test_flexible_employment_subsidy_paid_until_stable_employment(system: 
     # application either way: the case picks up those stored before it opened.
     await system.emit([p.registered(add_months(p.today, -14), ["disabled"])], name="registration.jsonl")
     await system.settled()
-    await system.emit([contributions[0], application, *contributions[1:], contract])
+    await system.emit([contributions[0], application])
+    # The contract (labor.contracts) must not overtake the application (employment.service):
+    # Kafka orders a subject's events only within one topic, so it is sent once the case is open.
+    await assert_eventually(lambda: opened_case(system, case_id), timeout=120)
+    await system.emit([*contributions[1:], contract])
 
     closed = await assert_eventually(lambda: closed_case(system, case_id), timeout=120)
     assert closed["status"] == "employed" and closed["closed_on"] == p.today

@@ -147,9 +147,11 @@ def test_reemployment_stops_payment_from_next_benefit_month() -> None:
 
 
 # -- end of entitlement -------------------------------------------------------------------------
-def test_continuation_within_one_year_of_retirement() -> None:
+def test_continuation_less_than_one_year_before_retirement() -> None:
+    """Seed §18 距离法定退休年龄不足1年: strictly less than a year (POLICY.md's <= loses to the seed)."""
     end = date(2021, 3, 2)
-    assert ui.continues_to_retirement(date(2022, 3, 2), end, PARAMS)  # exactly one year: within
+    assert ui.continues_to_retirement(date(2022, 3, 1), end, PARAMS)  # a day short of a year
+    assert not ui.continues_to_retirement(date(2022, 3, 2), end, PARAMS)  # exactly one year: not 不足
     assert not ui.continues_to_retirement(date(2022, 3, 3), end, PARAMS)
 
 

@@ -405,3 +405,14 @@ def test_k5_route_leaving_reaches_the_case_of_that_post_only() -> None:
 def test_k4_k5_intake_stores_the_person_facts_k12_reads() -> None:
     assert set(k12.PERSON_FACT_TYPES) <= FACT_TYPES
     assert set(k12.PERSON_FACT_TYPES) <= set(k4_routes.FACT_TYPES) and set(k12.PERSON_FACT_TYPES) <= set(k5_routes.FACT_TYPES)
+
+
+def test_k5_renewal_fund_near_retirement_means_less_than_five_years() -> None:
+    """Seed §17 距离法定退休年龄不足5年: exactly five years to retirement is not 不足5年."""
+    from policy.welfare_post import less_than_retirement_years
+
+    params = load_pack().parameters("2101")
+    on = date(2020, 6, 1)
+    assert less_than_retirement_years(date(2025, 5, 31), on, params)
+    assert not less_than_retirement_years(date(2025, 6, 1), on, params)
+    assert not less_than_retirement_years(None, on, params)
