@@ -53,16 +53,23 @@ async def show_case(pool: asyncpg.Pool, client: Client | None, case_id: str) -> 
         case_id,
     )
     live: dict[str, Any] | None = None
+    unavailable: str | None = None
     if client is not None:
         try:
             view = await client.get_workflow_handle(case_id).query("state")
             live = view if isinstance(view, dict) else dict(view)
         except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
+            # A query needs a worker: with none running (or the history gone) the read model
+            # and the ledger still answer, and the reason is shown instead of a traceback.
+            unavailable = (
+                "the case's history is no longer on the Temporal server"
+                if exc.status == RPCStatusCode.NOT_FOUND
+                else f"Temporal could not answer the state query: {exc.message} (is `jiuye worker` running?)"
+            )
     return {
         "case": _plain(dict(row)),
         "state": _plain(live) if live else None,
+        "state_unavailable": unavailable,
         "payments": [_plain(dict(p)) for p in payments],
         "paid_fen": sum(p["amount"] for p in payments),
     }

@@ -190,7 +190,7 @@ def _describe_case(shown: dict[str, Any]) -> str:
             rule = f"  [{entry['rule']}]" if entry.get("rule") else ""
             out.append(f"  {entry['on']}  {entry['what']}{money}{rule}")
     else:
-        out.append("(no live workflow state: the case's history is no longer on the Temporal server)")
+        out.append(f"(no live workflow state: {shown.get('state_unavailable') or 'not asked'})")
     out.append(f"payments ({shown['paid_fen'] / 100:.2f} yuan):")
     for p in shown["payments"]:
         out.append(f"  {p['due_on']}  {p['period']:<10} {p['amount'] / 100:>10.2f}  {p['fund']}  → {p['payee']}")
