@@ -108,21 +108,22 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
             for number, event, raw in _progress(scenario.events, progress):
                 if event.time > end:
                     break
-                await _advance_to(env, event.time, offset)
+                await advance_business_clock(env, event.time, offset)
                 await intake.handle_event(event, raw, Origin(topic=path.name, offset=number))
-            await _advance_to(env, end, offset)
-            await _drain(env, store)
+            await advance_business_clock(env, end, offset)
+            await drain_activities(env, store)
     return result_of(store, sink)
 
 
-async def _advance_to(env: WorkflowEnvironment, business_time: datetime, offset: int) -> None:
+async def advance_business_clock(env: WorkflowEnvironment, business_time: datetime, offset: int) -> None:
+    """Move the time-skipping server until business time reaches `business_time` (never back)."""
     target = business_time - timedelta(seconds=offset)
     now = await env.get_current_time()
     if target > now:
         await env.sleep(target - now)
 
 
-async def _drain(env: WorkflowEnvironment, store: MemoryStore) -> None:
+async def drain_activities(env: WorkflowEnvironment, store: MemoryStore) -> None:
     """Let work already due finish (activities run outside server time) without moving time."""
     import asyncio
 
@@ -198,4 +199,4 @@ def dumps(result: dict[str, Any]) -> str:
     return json.dumps(result, ensure_ascii=False, indent=2)
 
 
-__all__ = ["simulate", "read_scenario", "result_of", "dumps", "SHANGHAI"]
+__all__ = ["simulate", "advance_business_clock", "drain_activities", "read_scenario", "result_of", "dumps", "SHANGHAI"]

@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import ListSink, _advance_to, _drain, quiet_runtime, read_scenario, test_server_path
+from console.simulate import ListSink, advance_business_clock, drain_activities, quiet_runtime, read_scenario, test_server_path
 from console.worker import build_worker
 from contracts.temporal import DATA_CONVERTER
 from policy.calendar import start_of_day
@@ -54,10 +54,10 @@ async def record() -> dict[str, tuple[int, str, dict]]:
             intake = Intake(store, CaseGateway(env.client, queue, clock_offset_seconds=offset, search_attributes=False), ListSink(), pack)
             async with build_worker(env.client, queue, store, pack):
                 for number, event, raw in scenario.events:
-                    await _advance_to(env, event.time, offset)
+                    await advance_business_clock(env, event.time, offset)
                     await intake.handle_event(event, raw, Origin(topic=path.name, offset=number))
-                await _advance_to(env, end, offset)
-                await _drain(env, store)
+                await advance_business_clock(env, end, offset)
+                await drain_activities(env, store)
                 for case_id, rec in store.cases.items():
                     handle = env.client.get_workflow_handle(case_id)
                     if (await handle.describe()).status != WorkflowExecutionStatus.COMPLETED:

@@ -4,7 +4,6 @@ the business clock mapped onto the scenario's calendar as `console/simulate.py` 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -18,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import ListSink
+from console.simulate import advance_business_clock, drain_activities, ListSink
 from console.worker import build_worker
 from contracts.cases import CaseView, PaymentRequest, TaskDecision, TaskRecord
 from policy.calendar import start_of_day
@@ -47,10 +46,7 @@ class Harness:
 
     async def advance_to(self, moment: datetime) -> None:
         """Move the server until business time reaches `moment` (never backwards)."""
-        target = moment - timedelta(seconds=self.offset)
-        now = await self.env.get_current_time()
-        if target > now:
-            await self.env.sleep(target - now)
+        await advance_business_clock(self.env, moment, self.offset)
         await self.settle()
 
     async def advance_to_day(self, day: date) -> None:
@@ -58,12 +54,7 @@ class Harness:
 
     async def settle(self) -> None:
         """Let activities already due finish (they run outside server time)."""
-        quiet, last = 0, -1
-        while quiet < 3:
-            await asyncio.sleep(0.05)
-            size = len(self.store.outbox)
-            quiet = quiet + 1 if size == last else 0
-            last = size
+        await drain_activities(self.env, self.store)
 
     async def send(self, type_: str, data: dict[str, Any], person: str, when: datetime, source: str = "es/2101") -> Outcome:
         """Deliver one CloudEvent at its business time through the intake."""

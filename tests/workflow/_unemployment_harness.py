@@ -4,7 +4,6 @@ business clock mapped onto 2020 as `console/simulate.py` does."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import ListSink
+from console.simulate import advance_business_clock, drain_activities, ListSink
 from console.worker import build_worker
 from contracts.cases import CaseView, PaymentRequest
 from policy.calendar import start_of_day
@@ -44,10 +43,7 @@ class World:
 
     async def advance_to(self, moment: datetime) -> None:
         """Move the server until business time reaches `moment` (never backwards)."""
-        target = moment - timedelta(seconds=self.offset)
-        now = await self.env.get_current_time()
-        if target > now:
-            await self.env.sleep(target - now)
+        await advance_business_clock(self.env, moment, self.offset)
         await self.settle()
 
     async def advance_to_day(self, day: date) -> None:
@@ -55,12 +51,7 @@ class World:
 
     async def settle(self) -> None:
         """Let activities already due finish (they run outside server time)."""
-        quiet, last = 0, -1
-        while quiet < 3:
-            await asyncio.sleep(0.05)
-            size = len(self.store.outbox)
-            quiet = quiet + 1 if size == last else 0
-            last = size
+        await drain_activities(self.env, self.store)
 
     async def send(self, type_: str, data: dict[str, Any], day: date, subject: str | None = None, hour: int = 9) -> Outcome:
         """Deliver one CloudEvent at its business time through the intake."""
