@@ -18,7 +18,7 @@ from contracts.cases import CaseEvent
 from contracts.events import CloudEvent, InvalidEvent, parse_event
 from policy.pack import PolicyPack
 from streams.gateway import CaseGateway
-from streams.routing import FACT_TYPES, FanOut, Ignore, Reject, SignalCase, StartCase, keys_of, route
+from streams.routing import FACT_TYPES, FanOut, Ignore, Reject, SignalCase, StartCase, keys_of, route, route_fact_types
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,9 @@ class Intake:
             # Stored before routing, so a case this event opens already finds it.
             await self.store.store_subject_fact(event, keys)
         open_cases = await self.store.open_cases(keys)
-        commands = route(event, open_cases, self.pack)
+        wanted = route_fact_types(event.type)
+        facts = await self.store.subject_facts(keys, list(wanted)) if wanted else []
+        commands = route(event, open_cases, self.pack, facts)
         delivered = CaseEvent(
             source=event.source, id=event.id, type=event.type, subject=event.subject, time=event.time, data=event.data
         )

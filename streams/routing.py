@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Sequence
 from types import ModuleType
 
 from activities.store import OpenCase
+from contracts.cases import Fact
 from contracts.events import CloudEvent
 from policy.pack import PolicyPack
 import streams.routes
 from streams.routes.commands import Command, FanOut, Handler, Ignore, Reject, SignalCase, StartCase
 
-__all__ = ["route", "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SignalCase", "StartCase", "SHARED_FACT_KINDS"]
+__all__ = ["route", "route_fact_types", "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SignalCase", "StartCase", "SHARED_FACT_KINDS"]
 
 
 
@@ -75,22 +77,34 @@ def _shared_fact(event: CloudEvent, pack: PolicyPack) -> list[Command]:
     return [FanOut(SHARED_FACT_KINDS, code if kind == "city" else "province")]
 
 
-def _handlers(event_type: str) -> list[Handler]:
-    return [m.ROUTES[event_type] for m in KIND_ROUTES if event_type in m.ROUTES]
+def route_fact_types(event_type: str) -> tuple[str, ...]:
+    """The stored fact types (about the event's keys) that some kind's handler of `event_type`
+    reads to decide, e.g. whether a contract's employer makes epidemic supplies. Most types need
+    none, so the intake reads facts only for the few that do."""
+    wanted = {t for m in KIND_ROUTES for t in getattr(m, "ROUTE_FACTS", {}).get(event_type, ())}
+    return tuple(sorted(wanted))
 
 
-def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    """The commands for one valid event, given the open cases of its keys.
+def _commands(module: ModuleType, event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact]) -> list[Command]:
+    handler: Handler = module.ROUTES[event.type]
+    if event.type in getattr(module, "ROUTE_FACTS", {}):
+        return handler(event, open_cases, pack, facts=facts)  # type: ignore[call-arg]
+    return handler(event, open_cases, pack)
+
+
+def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
+    """The commands for one valid event, given the open cases of its keys and, for the types
+    in `route_fact_types`, the stored facts about its keys.
 
     A Reject from any kind wins (the event is bad input); Ignores count only when no kind had
     anything to do.
     """
     if event.type in SHARED_FACT_TYPES:
         return _shared_fact(event, pack)
-    handlers = _handlers(event.type)
-    if not handlers:
+    modules = [m for m in KIND_ROUTES if event.type in m.ROUTES]
+    if not modules:
         return [Ignore(f"no case kind takes {event.type}")]
-    commands = [c for h in handlers for c in h(event, open_cases, pack)]
+    commands = [c for m in modules for c in _commands(m, event, open_cases, pack, facts)]
     rejects = [c for c in commands if isinstance(c, Reject)]
     if rejects:
         return rejects[:1]

@@ -47,7 +47,10 @@ class Ignore:
 
 
 Command = StartCase | SignalCase | FanOut | Reject | Ignore
-Handler = Callable[[CloudEvent, list[OpenCase], PolicyPack], list[Command]]
+# A handler decides from the event, the open cases of its keys and the pack. A kind whose
+# module declares `ROUTE_FACTS = {event_type: (fact types...)}` also gets, as keyword `facts`,
+# the stored facts of those types about the event's keys (its handlers for those types take it).
+Handler = Callable[..., list[Command]]
 
 
 def signal_open(open_cases: list[OpenCase], kind: str, **match: Any) -> list[Command]:
