@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.store import Store, lifecycle_event
+from activities.store import Store, alert_event, lifecycle_event
 from contracts.cases import (
+    AlertRecord,
+    CappedPaymentRequest,
     CaseContext,
     CaseRecord,
     ContextRequest,
@@ -81,6 +83,15 @@ class CaseActivities:
         inserted = await self.store.pay(payment, lifecycle_event(event_id, "payment", payment.case_id, data))
         return PaymentResult(inserted=inserted)
 
+    @activity.defn(name="pay_capped")
+    async def pay_capped(self, request: CappedPaymentRequest) -> PaymentResult:
+        """Pay under a limit shared by every case of the payee (`Store.pay_capped`)."""
+        payment = request.payment
+        data = payment.model_dump(mode="json")
+        event_id = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
+        inserted, amount = await self.store.pay_capped(payment, request.cap, lifecycle_event(event_id, "payment", payment.case_id, data))
+        return PaymentResult(inserted=inserted, amount=amount, capped=amount < payment.amount)
+
     @activity.defn(name="record_task")
     async def record_task(self, task: TaskRecord) -> None:
         change = "task_raised" if task.state == "open" else f"task_{task.state}"
@@ -97,6 +108,12 @@ class CaseActivities:
         """Earlier cases of the same subject, oldest first."""
         return HistoryResult(cases=await self.store.past_cases(request.subject, request.kinds, request.exclude_case_id))
 
+    @activity.defn(name="raise_alert")
+    async def raise_alert(self, alert: AlertRecord) -> bool:
+        """An alert for the city (stored once per alert_id, published on `alerts`)."""
+        return await self.store.raise_alert(alert, alert_event(alert))
+
     def all(self) -> list:
         """Every activity of this class, for the worker."""
-        return [self.load_context, self.record_case, self.pay, self.record_task, self.load_facts, self.case_history]
+        return [self.load_context, self.record_case, self.pay, self.pay_capped, self.record_task, self.load_facts, self.case_history,
+                self.raise_alert]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_of
-from contracts.cases import CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
+from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 
 
@@ -25,6 +25,8 @@ class MemoryStore:
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Totals paid per (payee, program) under a cap (`pay_capped`), like the payee_caps table.
+    payee_totals: dict[tuple[str, str], int] = field(default_factory=dict)
 
     async def claim(self, event: CloudEvent, origin: Origin) -> ClaimState:
         key = (event.source, event.id)
@@ -97,6 +99,20 @@ class MemoryStore:
         self.outbox.append(lifecycle)
         return True
 
+    async def pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
+        async with self.lock:
+            key = (payment.case_id, payment.program, payment.period)
+            if key in self.ledger:
+                return False, self.ledger[key].amount
+            total = (payment.payee, payment.program)
+            amount = min(payment.amount, max(cap - self.payee_totals.get(total, 0), 0))
+            if amount <= 0:
+                return False, 0
+            self.ledger[key] = payment.model_copy(update={"amount": amount})
+            self.payee_totals[total] = self.payee_totals.get(total, 0) + amount
+            self.outbox.append({**lifecycle, "data": {**lifecycle.get("data", {}), "amount": amount}})
+            return True, amount
+
     async def record_task(self, task: TaskRecord, lifecycle: dict[str, Any]) -> None:
         current = self.tasks.get(task.task_id)
         if current is None or current["state"] != task.state:
@@ -105,3 +121,17 @@ class MemoryStore:
             **task.model_dump(),
             "due_on": task.due_on.isoformat() if task.due_on else None,
         }
+
+    async def raise_alert(self, alert: AlertRecord, message: dict[str, Any]) -> bool:
+        if any(a["alert_id"] == alert.alert_id for a in self.alerts):
+            return False
+        # The shape `jiuye simulate --json` prints (EVENTS.md "alerts").
+        self.alerts.append({
+            "alert_id": alert.alert_id,
+            "kind": alert.kind,
+            "city": alert.city,
+            "on": alert.on_date.isoformat() if alert.on_date else None,
+            "details": alert.details,
+        })
+        self.outbox.append(message)
+        return True

@@ -9,8 +9,9 @@ from typing import Any
 import asyncpg
 
 from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_of
-from contracts.cases import CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
+from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
+from contracts.topics import ALERTS
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -165,6 +166,41 @@ class PgStore:
                 await _outbox(conn, "cases.lifecycle", payment.case_id, lifecycle)
             return bool(inserted)
 
+    async def pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
+        """One statement inserts the ledger row and adds it to the payee's total in payee_caps;
+        the total's CHECK aborts both when the cap would be passed. Then what is left (if any)
+        is tried again, again in one statement, until it fits or nothing is left."""
+        amount = payment.amount
+        while amount > 0:
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    total = await conn.fetchval(
+                        _PAY_CAPPED,
+                        payment.case_id, payment.program, payment.period, payment.kind, payment.payee,
+                        amount, payment.fund, payment.due_on, payment.city, payment.rule, cap,
+                    )
+                    if total is None:  # this key was paid before: nothing inserted, nothing added
+                        paid = await conn.fetchval(
+                            "SELECT amount_fen FROM ledger WHERE case_id = $1 AND program = $2 AND period = $3",
+                            payment.case_id, payment.program, payment.period,
+                        )
+                        return False, int(paid)
+                    await _outbox(conn, "cases.lifecycle", payment.case_id, {**lifecycle, "data": {**lifecycle["data"], "amount": amount}})
+                    return True, amount
+            except asyncpg.CheckViolationError as exc:
+                if exc.constraint_name != CAP_CONSTRAINT:
+                    raise
+            left = await self.pool.fetchval(
+                "SELECT $1::bigint - used_fen FROM payee_caps WHERE payee = $2 AND program = $3",
+                cap, payment.payee, payment.program,
+            )
+            amount = min(payment.amount, cap if left is None else max(int(left), 0))
+        paid = await self.pool.fetchval(
+            "SELECT amount_fen FROM ledger WHERE case_id = $1 AND program = $2 AND period = $3",
+            payment.case_id, payment.program, payment.period,
+        )
+        return False, int(paid or 0)
+
     async def record_task(self, task: TaskRecord, lifecycle: dict[str, Any]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
@@ -180,6 +216,42 @@ class PgStore:
                 task.details, task.decided_by, task.decision,
             )
             await _outbox(conn, "cases.lifecycle", task.case_id, lifecycle)
+
+
+    async def raise_alert(self, alert: AlertRecord, message: dict[str, Any]) -> bool:
+        """The alert row and its outbox row (topic `alerts`) in one transaction, once per id."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                """
+                INSERT INTO alerts (alert_id, kind, city, on_date, details) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (alert_id) DO NOTHING
+                RETURNING true
+                """,
+                alert.alert_id, alert.kind, alert.city, alert.on_date, alert.details,
+            )
+            if inserted:
+                await _outbox(conn, ALERTS, message["subject"], message)
+            return bool(inserted)
+
+
+CAP_CONSTRAINT = "payee_caps_within_cap"
+
+# The ledger row and the payee's running total in one statement (migration 0003): the upsert
+# locks the (payee, program) row and adds to its latest committed total; over the cap, the CHECK
+# fails the statement and so the ledger insert too. A key already in the ledger inserts nothing
+# and so adds nothing (no row reaches the second insert).
+_PAY_CAPPED = """
+WITH ins AS (
+    INSERT INTO ledger (case_id, program, period, kind, payee, amount_fen, fund, due_on, city, rule)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    ON CONFLICT (case_id, program, period) DO NOTHING
+    RETURNING payee, program, amount_fen)
+INSERT INTO payee_caps AS caps (payee, program, cap_fen, used_fen)
+SELECT payee, program, $11, amount_fen FROM ins
+ON CONFLICT (payee, program) DO UPDATE
+   SET used_fen = caps.used_fen + EXCLUDED.used_fen, cap_fen = EXCLUDED.cap_fen, updated_at = now()
+RETURNING used_fen
+"""
 
 
 async def _outbox(conn: asyncpg.Connection, topic: str, key: str, value: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Literal, Protocol
 
-from contracts.cases import CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
+from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 
 ClaimState = Literal["new", "retry", "duplicate"]
@@ -72,11 +72,23 @@ class Store(Protocol):
 
     async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool: ...
 
+    async def pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
+        """Pay `payment.amount`, or what is left of `cap` for (payee, program) across all cases
+        if less; nothing once it is used up. Returns (inserted, fen in the ledger row): a key
+        already paid inserts nothing, adds nothing to the total and returns its amount."""
+        ...
+
     async def record_task(self, task: TaskRecord, lifecycle: dict[str, Any]) -> None: ...
 
     async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]: ...
 
     async def past_cases(self, subject: str, kinds: list[str], exclude_case_id: str | None) -> list[PastCase]: ...
+
+    # -- alerts ------------------------------------------------------------------------------
+    async def raise_alert(self, alert: AlertRecord, message: dict[str, Any]) -> bool:
+        """Store `alert` once per alert_id and put `message` (its CloudEvent) in the outbox for
+        the `alerts` topic, in one transaction; False if it was raised before."""
+        ...
 
 
 def fact_of(event: CloudEvent, key: str) -> Fact:
@@ -103,4 +115,19 @@ def lifecycle_event(event_id: str, change: str, case_id: str, data: dict[str, An
         "time": datetime.now(timezone.utc).isoformat(),
         "datacontenttype": "application/json",
         "data": data,
+    }
+
+
+def alert_event(alert: AlertRecord) -> dict[str, Any]:
+    """A CloudEvent for the `alerts` topic; its id is the alert id, so a retried raise publishes
+    once and consumers can dedupe."""
+    return {
+        "specversion": "1.0",
+        "id": alert.alert_id,
+        "source": "jiuye/alerts",
+        "type": f"alert.{alert.kind}",
+        "subject": f"city/{alert.city}" if alert.city else "province/21",
+        "time": datetime.now(timezone.utc).isoformat(),
+        "datacontenttype": "application/json",
+        "data": alert.model_dump(mode="json"),
     }

@@ -30,6 +30,7 @@ from policy.calendar import SHANGHAI, start_of_day
 from policy.pack import PolicyPack, load_pack
 from streams.gateway import CaseGateway
 from streams.intake import Intake
+from streams.monitoring import Monitor, observe
 
 
 class ListSink:
@@ -104,12 +105,17 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
         task_queue = f"simulate-{uuid.uuid4()}"
         gateway = CaseGateway(env.client, task_queue, clock_offset_seconds=offset, search_attributes=False)
         intake = Intake(store, gateway, sink, pack)
+        monitor = Monitor(pack, {}, {}, store)
         async with build_worker(env.client, task_queue, store, pack):
             for number, event, raw in _progress(scenario.events, progress):
                 if event.time > end:
                     break
                 await advance_business_clock(env, event.time, offset)
-                await intake.handle_event(event, raw, Origin(topic=path.name, offset=number))
+                outcome = await intake.handle_event(event, raw, Origin(topic=path.name, offset=number))
+                # Monitoring (§23, §24) watches the same stream, with dicts for faust's tables.
+                observation = await observe(event, outcome.status, store)
+                if observation is not None:
+                    await monitor.apply(observation)
             await advance_business_clock(env, end, offset)
             await drain_activities(env, store)
     return result_of(store, sink)

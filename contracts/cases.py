@@ -127,6 +127,23 @@ class TaskDecision(BaseModel):
     decision: dict[str, Any]
 
 
+class SupervisorAction(BaseModel):
+    """A supervisor holds a case's payments (`hold`) or lets them go on (`release`), with a
+    reason; delivered as the `supervise` update (the console's pause/resume)."""
+
+    action: str  # hold | release
+    reason: str
+    by: str
+
+
+class SupervisorHold(BaseModel):
+    """A supervisor's hold on a case: while it lasts no payment is made."""
+
+    reason: str
+    by: str
+    since: date
+
+
 class CaseRecord(BaseModel):
     """One state change of a case, for the read model and cases.lifecycle."""
 
@@ -162,6 +179,18 @@ class PaymentRequest(BaseModel):
 
 class PaymentResult(BaseModel):
     inserted: bool
+    # A capped payment (`pay_capped`): the fen actually in the ledger row (may be less than asked,
+    # 0 when the payee's cap was already used up) and whether the cap cut it.
+    amount: int | None = None
+    capped: bool = False
+
+
+class CappedPaymentRequest(BaseModel):
+    """A payment whose payee has a limit across all cases (§10: an HR agency's 100,000 yuan):
+    `payment.amount` or what is left of `cap` for (payee, program), whichever is less."""
+
+    payment: PaymentRequest
+    cap: int
 
 
 class TaskRecord(BaseModel):
@@ -176,6 +205,17 @@ class TaskRecord(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
     decided_by: str | None = None
     decision: dict[str, Any] | None = None
+
+
+class AlertRecord(BaseModel):
+    """An alert for a city's supervisors (mass unemployment §21, a monitoring surge §24): stored
+    once per `alert_id` and published on the `alerts` topic."""
+
+    alert_id: str
+    kind: str  # mass_unemployment, weekly_surge
+    city: str | None
+    on_date: date | None
+    details: dict[str, Any] = Field(default_factory=dict)
 
 
 class TimelineEntry(BaseModel):
@@ -202,3 +242,4 @@ class CaseView(BaseModel):
     timeline: list[TimelineEntry]
     paid_fen: int
     events_seen: int
+    hold: SupervisorHold | None = None

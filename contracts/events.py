@@ -146,6 +146,8 @@ class ContractSigned(EventData):
     starts_on: IsoDate
     term_months: Annotated[StrictInt, Field(ge=1)] | None
     referred_by_agency: Id | None = None
+    # The hired person's graduation year when the producer knows it (K6b §10 毕业年度高校毕业生).
+    graduation_year: StrictInt | None = None
 
 
 class ContractTerminated(EventData):

@@ -28,6 +28,12 @@ against faust-streaming 0.15.3 as installed):
   offset; only a crash in that window could lose one. One member per group rebalances only
   when it starts or stops.
 
+Monitoring (§23, §24; streams/monitoring.py has the rules and the delivery guarantee): after
+`Intake.handle` returned and before the record is acked, the intake agent forwards the record's
+observation (if it counts) to the internal topic `<group>-monitoring`, keyed by city, and waits
+for the broker; the monitoring agent (same manual-ack discipline) keeps the counts in faust
+Tables keyed `city|…` and raises alerts through the store.
+
 tests/e2e/test_intake_e2e.py checks this on the real broker: with `stream` instead of
 `stream.noack()`, stopping the app during a retry commits past the unfinished record.
 
@@ -49,7 +55,7 @@ import faust
 from activities.store import Origin
 from contracts.kafka import faust_broker_credentials
 from contracts.settings import Settings
-from contracts.topics import INPUT_TOPICS
+from contracts.topics import INPUT_TOPICS, TOPIC_OF_TYPE
 from streams.intake import Intake, Outcome
 
 log = logging.getLogger("jiuye.streams")
@@ -181,7 +187,8 @@ def create_app(settings: Settings, *, web_enabled: bool = True, runtime: IntakeR
         value_serializer="raw",
         key_serializer="raw",
         topic_partitions=settings.kafka_partitions,
-        # No tables, so nothing to recover; memory keeps faust from needing RocksDB.
+        # The monitoring tables live in memory and are recovered from their changelog topics
+        # (created by faust) at start; memory keeps faust from needing RocksDB.
         store="memory://",
         datadir=str(datadir),
         producer_acks=-1,
@@ -205,12 +212,59 @@ def create_app(settings: Settings, *, web_enabled: bool = True, runtime: IntakeR
     async def disconnect(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         await runtime.close()
 
+    from streams.monitoring import COUNTED
+
+    monitoring = _add_monitoring(app, runtime, settings)
+    # Only the topics that carry counted types forward observations (no extra parse for the
+    # million contributions a month).
+    counted_topics = {TOPIC_OF_TYPE[t] for t in COUNTED}
     for topic_name in INPUT_TOPICS:
-        _add_intake_agent(app, runtime, topic_name)
+        _add_intake_agent(app, runtime, topic_name, monitoring if topic_name in counted_topics else None)
     return app
 
 
-def _add_intake_agent(app: faust.App, runtime: IntakeRuntime, topic_name: str) -> None:
+def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) -> faust.TopicT:
+    """The monitoring topic (internal, keyed by city), its tables and its agent."""
+    from streams.monitoring import Monitor, Observation
+
+    topic = app.topic(
+        f"{settings.consumer_group}-monitoring",
+        internal=True,
+        partitions=settings.kafka_partitions,
+        value_serializer="raw",
+        key_serializer="raw",
+    )
+    counts = app.Table("monitoring_counts", partitions=settings.kafka_partitions)
+    seen = app.Table("monitoring_seen", partitions=settings.kafka_partitions)
+
+    async def monitoring_agent(stream: faust.StreamT) -> None:
+        intake = await runtime.intake()
+        monitor = Monitor(intake.pack, counts, seen, intake.store)
+        manual = cast(faust.Stream, stream).noack()
+        async for event in manual.events():
+            message = event.message
+            origin = Origin(topic=message.topic, partition=message.partition, offset=message.offset)
+            try:
+                observation = Observation.from_bytes(event.value)
+            except (TypeError, ValueError, KeyError) as exc:  # not ours: nothing to count
+                log.warning("monitoring %s/%s@%s: not an observation (%s)", origin.topic, origin.partition, origin.offset, exc)
+                await manual.ack(event)
+                continue
+
+            async def apply(_raw: bytes, _origin: Origin, obs: Observation = observation) -> Outcome:
+                raised = await monitor.apply(obs)
+                return Outcome("applied", ", ".join(a.alert_id for a in raised))
+
+            await handle_until_done(apply, b"", origin)
+            await manual.ack(event)
+
+    app.agent(topic, name="monitoring", concurrency=1)(monitoring_agent)
+    return topic
+
+
+def _add_intake_agent(app: faust.App, runtime: IntakeRuntime, topic_name: str, monitoring: faust.TopicT | None = None) -> None:
+    from streams.monitoring import observation_for
+
     topic = app.topic(topic_name, value_serializer="raw", key_serializer="raw")
 
     async def intake_agent(stream: faust.StreamT) -> None:
@@ -221,7 +275,18 @@ def _add_intake_agent(app: faust.App, runtime: IntakeRuntime, topic_name: str) -
             origin = Origin(topic=message.topic, partition=message.partition, offset=message.offset)
             # A tombstone or empty record is bad input like any other: the intake dead-letters it.
             raw = event.value if isinstance(event.value, bytes) else b""
-            outcome = await handle_until_done(intake.handle, raw, origin)
+
+            async def handle_and_observe(raw: bytes, origin: Origin) -> Outcome:
+                outcome = await intake.handle(raw, origin)
+                observation = await observation_for(raw, outcome.status, intake.store) if monitoring else None
+                if monitoring is not None and observation is not None:
+                    # Before the source record is acked, and on the broker (not attached to the
+                    # ack): a crash in between redelivers the record, which forwards it again.
+                    sent = await monitoring.send(key=observation.city.encode(), value=observation.to_bytes(), force=True)
+                    await sent
+                return outcome
+
+            outcome = await handle_until_done(handle_and_observe, raw, origin)
             log.debug("intake %s/%s@%s: %s %s", origin.topic, origin.partition, origin.offset,
                       outcome.status, outcome.detail)
             await manual.ack(event)

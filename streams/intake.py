@@ -14,7 +14,7 @@ from datetime import date
 from typing import Protocol
 
 from activities.store import Origin, SharedFact, Store
-from contracts.cases import CaseEvent
+from contracts.cases import CaseEvent, Fact
 from contracts.events import CloudEvent, InvalidEvent, parse_event
 from policy.pack import PolicyPack
 from streams.gateway import CaseGateway
@@ -56,8 +56,7 @@ class Intake:
             # Stored before routing, so a case this event opens already finds it.
             await self.store.store_subject_fact(event, keys)
         open_cases = await self.store.open_cases(keys)
-        wanted = route_fact_types(event.type)
-        facts = await self.store.subject_facts(keys, list(wanted)) if wanted else []
+        facts = await self._route_facts(event.type, keys)
         commands = route(event, open_cases, self.pack, facts)
         delivered = CaseEvent(
             source=event.source, id=event.id, type=event.type, subject=event.subject, time=event.time, data=event.data
@@ -94,6 +93,15 @@ class Intake:
         detail = "→ " + ", ".join(done) + (f" (late for {', '.join(late)})" if late else "")
         await self.store.finish(event, "applied", detail)
         return Outcome("applied", detail)
+
+    async def _route_facts(self, event_type: str, keys: list[str]) -> list[Fact]:
+        """The stored facts some kind decides this event on (`route_fact_types`), per key kind."""
+        facts: list[Fact] = []
+        for key_kind, types in route_fact_types(event_type).items():
+            of_kind = [k for k in keys if k.partition("/")[0] == key_kind]
+            if of_kind:
+                facts += await self.store.subject_facts(of_kind, list(types))
+        return facts
 
     async def _dead_letter(self, raw: bytes, reason: str, origin: Origin) -> Outcome:
         await self.dead_letters.send(raw, reason, origin)

@@ -77,12 +77,18 @@ def _shared_fact(event: CloudEvent, pack: PolicyPack) -> list[Command]:
     return [FanOut(SHARED_FACT_KINDS, code if kind == "city" else "province")]
 
 
-def route_fact_types(event_type: str) -> tuple[str, ...]:
-    """The stored fact types (about the event's keys) that some kind's handler of `event_type`
-    reads to decide, e.g. whether a contract's employer makes epidemic supplies. Most types need
-    none, so the intake reads facts only for the few that do."""
-    wanted = {t for m in KIND_ROUTES for t in getattr(m, "ROUTE_FACTS", {}).get(event_type, ())}
-    return tuple(sorted(wanted))
+def route_fact_types(event_type: str) -> dict[str, tuple[str, ...]]:
+    """The stored fact types that some kind's handler of `event_type` reads to decide, by the
+    kind of key they are read under (`person`, `enterprise`, ...): e.g. whether a contract's
+    employer makes epidemic supplies (under `enterprise/E`) and the person's registration
+    (under `person/P`). Per key kind, because a big employer's key also holds every referral
+    and employment of its staff, which no contract needs. Most types need none, so the intake
+    reads facts only for the few that do."""
+    wanted: dict[str, set[str]] = {}
+    for m in KIND_ROUTES:
+        for key_kind, types in getattr(m, "ROUTE_FACTS", {}).get(event_type, {}).items():
+            wanted.setdefault(key_kind, set()).update(types)
+    return {key_kind: tuple(sorted(types)) for key_kind, types in sorted(wanted.items())}
 
 
 def _commands(module: ModuleType, event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact]) -> list[Command]:

@@ -24,6 +24,8 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from activities.case_activities import CaseActivities
     from contracts.cases import (
+        AlertRecord,
+        CappedPaymentRequest,
         CaseContext,
         CaseEvent,
         CaseInput,
@@ -40,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
         TaskDecision,
         PaymentRequest,
         PaymentResult,
+        SupervisorAction,
+        SupervisorHold,
         TaskRecord,
         TimelineEntry,
     )
@@ -86,6 +90,7 @@ class CaseWorkflow:
         self.tasks: dict[str, TaskRecord] = {}
         self.generation = 0
         self.decisions: list[TaskDecision] = []
+        self.hold: SupervisorHold | None = None
 
     # -- inputs ------------------------------------------------------------------------------
     @workflow.signal(name="event")
@@ -112,6 +117,7 @@ class CaseWorkflow:
             timeline=self.timeline,
             paid_fen=self.paid_fen,
             events_seen=len(self.seen),
+            hold=self.hold,
         )
 
     def details(self) -> dict[str, Any]:
@@ -145,6 +151,7 @@ class CaseWorkflow:
             "epidemic": self.epidemic.model_dump(mode="json"),
             "tasks": [t.model_dump(mode="json") for t in self.tasks.values()],
             "generation": self.generation + 1,
+            "hold": self.hold.model_dump(mode="json") if self.hold else None,
         }
 
     def restore(self, carried: dict[str, Any]) -> None:
@@ -162,6 +169,7 @@ class CaseWorkflow:
         self.epidemic = Epidemic.model_validate(carried["epidemic"])
         self.tasks = {t["task_id"]: TaskRecord.model_validate(t) for t in carried["tasks"]}
         self.generation = carried["generation"]
+        self.hold = SupervisorHold.model_validate(carried["hold"]) if carried.get("hold") else None
 
     @property
     def restored(self) -> bool:
@@ -334,6 +342,34 @@ class CaseWorkflow:
         decisions, self.decisions = self.decisions, []
         return decisions
 
+    # -- supervisor hold (the console's pause/resume) -------------------------------------------
+    @workflow.update(name="supervise")
+    def supervise(self, action: SupervisorAction) -> CaseView:
+        """Hold or release the case's payments. Only state changes here (no activity), so the
+        update adds nothing to histories that never receive it; `pay` waits while held."""
+        if action.action == "hold":
+            self.hold = SupervisorHold(reason=action.reason.strip(), by=action.by, since=self.today())
+            self.note(self.today(), f"held by {action.by}: {action.reason.strip()}")
+        else:
+            self.hold = None
+            self.note(self.today(), f"hold released by {action.by}: {action.reason.strip()}")
+        return self.state()
+
+    @supervise.validator
+    def validate_supervise(self, action: SupervisorAction) -> None:
+        if action.action not in ("hold", "release"):
+            raise ValueError(f"action must be hold or release, not {action.action!r}")
+        if not action.reason.strip():
+            raise ValueError("a reason is required")
+        if not action.by.strip():
+            raise ValueError("by (who acts) is required")
+        if not self.is_open:
+            raise ValueError(f"case {self.case_id} is {self.status}: nothing to hold or release")
+        if action.action == "hold" and self.hold is not None:
+            raise ValueError(f"case {self.case_id} is already held by {self.hold.by} since {self.hold.since}")
+        if action.action == "release" and self.hold is None:
+            raise ValueError(f"case {self.case_id} is not held")
+
     # -- effects -----------------------------------------------------------------------------
     def note(self, on: date | None, what: str, rule: str | None = None, event: str | None = None, amount: int | None = None) -> None:
         self.timeline.append(TimelineEntry(on=on or self.today(), what=what, rule=rule, event=event, amount=amount))
@@ -365,7 +401,11 @@ class CaseWorkflow:
             workflow.upsert_search_attributes([CASE_STATUS.value_set(self.status)])
 
     async def pay(self, *, payee: str, program: str, period: str, amount: int, fund: str, due_on: date, rule: str) -> bool:
-        """Pay once: the ledger's key (case, program, period) absorbs retries and replays."""
+        """Pay once: the ledger's key (case, program, period) absorbs retries and replays.
+        While a supervisor holds the case, wait for the release (checked first so that a case
+        never held takes exactly the steps it always took)."""
+        if self.hold is not None:
+            await workflow.wait_condition(lambda: self.hold is None)
         result: PaymentResult = await workflow.execute_activity_method(
             CaseActivities.pay,
             PaymentRequest(
@@ -386,6 +426,40 @@ class CaseWorkflow:
         self.paid_fen += amount
         self.note(due_on, f"paid {period} to {payee}", rule=rule, amount=amount)
         return result.inserted
+
+    async def pay_capped(
+        self, *, payee: str, program: str, period: str, amount: int, cap: int, fund: str, due_on: date, rule: str
+    ) -> PaymentResult:
+        """Pay `amount`, or what is left of `cap` for (payee, program) across ALL cases if less
+        (§10: an HR agency's total). The store enforces the cap in one statement, so concurrent
+        cases never pass it; the result says what was paid (0: the cap was already used up)."""
+        if self.hold is not None:
+            await workflow.wait_condition(lambda: self.hold is None)
+        result: PaymentResult = await workflow.execute_activity_method(
+            CaseActivities.pay_capped,
+            CappedPaymentRequest(
+                payment=PaymentRequest(
+                    case_id=self.case_id,
+                    kind=self.kind,
+                    payee=payee,
+                    program=program,
+                    period=period,
+                    amount=amount,
+                    fund=fund,
+                    due_on=due_on,
+                    city=self.city,
+                    rule=rule,
+                ),
+                cap=cap,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        paid = result.amount or 0
+        if paid:
+            self.paid_fen += paid
+            self.note(due_on, f"paid {period} to {payee}" + (f" (cut to what is left of the cap {cap})" if result.capped else ""), rule=rule, amount=paid)
+        return result
 
     async def raise_task(self, kind: str, due_on: date | None, details: dict[str, Any]) -> TaskRecord:
         """A supervisor task (read model + lifecycle event); decided later through an update."""
@@ -413,6 +487,18 @@ class CaseWorkflow:
         await workflow.execute_activity_method(
             CaseActivities.record_task, task, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
+
+    async def raise_alert(self, alert_id: str, kind: str, on: date, details: dict[str, Any]) -> bool:
+        """An alert for the case's city (§21 规模性失业); the store keeps one per `alert_id`, so
+        derive the id from the case and a replay or retry raises it once."""
+        raised: bool = await workflow.execute_activity_method(
+            CaseActivities.raise_alert,
+            AlertRecord(alert_id=alert_id, kind=kind, city=self.city, on_date=on, details=details),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self.note(on, f"alert {kind} raised for city {self.city}", rule=details.get("rule"))
+        return raised
 
     def open_tasks(self) -> list[TaskRecord]:
         return [t for t in self.tasks.values() if t.state == "open"]

@@ -48,8 +48,9 @@ class Ignore:
 
 Command = StartCase | SignalCase | FanOut | Reject | Ignore
 # A handler decides from the event, the open cases of its keys and the pack. A kind whose
-# module declares `ROUTE_FACTS = {event_type: (fact types...)}` also gets, as keyword `facts`,
-# the stored facts of those types about the event's keys (its handlers for those types take it).
+# module declares `ROUTE_FACTS = {event_type: {key kind: (fact types...)}}` also gets, as
+# keyword `facts`, the stored facts of those types about the event's keys of that kind
+# (`person/...`, `enterprise/...`); its handlers for those types take it.
 Handler = Callable[..., list[Command]]
 
 

@@ -58,7 +58,7 @@ def fact_aware_kind() -> SimpleNamespace:
         KIND="probe",
         HOLDS_SHARED_FACTS=False,
         FACT_TYPES=("enterprise.registered",),
-        ROUTE_FACTS={"contract.signed": ("enterprise.registered",)},
+        ROUTE_FACTS={"contract.signed": {"enterprise": ("enterprise.registered",)}},
         ROUTES={"contract.signed": opening, "enterprise.registered": lambda e, o, p: [Ignore("stored only")]},
     )
 
@@ -77,8 +77,17 @@ def kinds(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_route_fact_types_are_the_union_of_what_kinds_declare_for_the_type(kinds: None) -> None:
-    assert route_fact_types("contract.signed") == ("enterprise.registered",)
-    assert route_fact_types("enterprise.registered") == ()
+    assert route_fact_types("contract.signed") == {"enterprise": ("enterprise.registered",)}
+    assert route_fact_types("enterprise.registered") == {}
+
+
+def test_shipped_kinds_read_contract_facts_per_key_kind() -> None:
+    """A contract reads the person's registration under person/P and only the registration of
+    the employer under enterprise/E (not its staff's referrals and employments)."""
+    wanted = route_fact_types("contract.signed")
+    assert "unemployment.registered" in wanted["person"]
+    assert wanted["enterprise"] == ("enterprise.registered",)
+    assert route_fact_types("contribution.paid") == {}
 
 
 def test_only_kinds_that_declare_route_facts_receive_them(kinds: None) -> None:

@@ -24,3 +24,39 @@ async def test_simulate_k1_internships_matches_the_hand_derived_expectation() ->
     assert result["payments"] == expected["payments"]
     assert result["dead_letters"] == expected["dead_letters"]
     assert (result["tasks"], result["alerts"]) == (expected["tasks"], expected["alerts"])
+
+
+def _alert_heads(alerts: list[dict]) -> list[dict]:
+    """An alert as the expectations list it: id, kind, city, date, and for a surge the persons
+    and trailing mean it was judged on."""
+    heads = []
+    for a in alerts:
+        head = {k: a[k] for k in ("alert_id", "kind", "city", "on")}
+        if a["kind"] == "weekly_surge":
+            head.update(persons=a["details"]["persons"], trailing_mean=a["details"]["trailing_mean"])
+        heads.append(head)
+    return heads
+
+
+async def test_simulate_k8_layoff_matches_the_hand_derived_expectation() -> None:
+    """POLICY.md K8 through intake, routing and the workflow: mass alerts (persons, ratio), an
+    in-time and a premature execution, the overdue task, settlement before/after execution, an
+    execution with no plan on file (dead letter), a closure alert, a redelivered plan absorbed
+    (tests/scenarios/k8_layoff.expected.json "_how")."""
+    expected = json.loads((SCENARIOS / "k8_layoff.expected.json").read_text(encoding="utf-8"))
+    result = await simulate(SCENARIOS / "k8_layoff.jsonl", date.fromisoformat(expected["until"]))
+    assert result["cases"] == expected["cases"]
+    assert result["payments"] == expected["payments"]
+    assert result["dead_letters"] == expected["dead_letters"]
+    assert result["tasks"] == expected["tasks"]
+    assert _alert_heads(result["alerts"]) == expected["alerts"]
+
+
+async def test_simulate_monitoring_alerts_match_the_hand_derived_expectation() -> None:
+    """Monitoring's trailing-8-week rule on closures: a surge, the +100 boundary met only by a late
+    event counted in its own week, no judgement without 8 weeks of history, and a mass alert per
+    closure (tests/scenarios/monitoring_alert.expected.json "_how")."""
+    expected = json.loads((SCENARIOS / "monitoring_alert.expected.json").read_text(encoding="utf-8"))
+    result = await simulate(SCENARIOS / "monitoring_alert.jsonl", date.fromisoformat(expected["until"]))
+    assert (result["cases"], result["payments"], result["tasks"], result["dead_letters"]) == ([], [], [], [])
+    assert _alert_heads(result["alerts"]) == expected["alerts"]

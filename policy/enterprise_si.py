@@ -1,0 +1,101 @@
+"""K15 enterprise_si_subsidy (企业吸纳就业困难人员社会保险补贴, §2) as pure functions.
+
+An enterprise that hires a difficult-to-employ person on a stable contract gets, for each of up
+to `enterprise_si.months` counted months, the employer share it actually paid for that person.
+Months are calendar months counted from the month the contract starts; a month in which the
+enterprise's fees were exempted (`si.fee_exemption`) is not counted, so the period's end moves
+later by it (§2 减免期间企业吸纳就业困难人员的社会保险补贴可顺延). A month already paid stays
+counted even if an exemption covering it is reported afterwards (the ledger only adds, and the
+enterprise must not get more than `enterprise_si.months` paid months).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, timedelta
+
+from contracts.cases import Fact
+from contracts.events import ContractSigned, ContributionPaid
+from policy import difficult as k12
+from policy.calendar import add_months, first_of_month, month_of
+from policy.pack import Parameters
+from policy.subsidy_period import is_stable_contract
+
+PROGRAM = "enterprise_si"
+PARAMETER_PREFIX = "enterprise_si"
+
+
+def case_id_for(enterprise_id: str, person_id: str, signed_on: str) -> str:
+    """A business key: one subsidy per hire (enterprise, person, contract date)."""
+    return f"enterprise_si/{enterprise_id}/{person_id}/{signed_on}"
+
+
+def is_stable_hire(contract: ContractSigned, params: Parameters) -> bool:
+    """POLICY.md K15: a contract of ≥ `enterprise_si.stable_contract_months` months or open-ended."""
+    return is_stable_contract(contract.term_months, contract.signed_on, params, PARAMETER_PREFIX)
+
+
+def judged_on(contract: ContractSigned) -> date:
+    """The day K12 is judged: the day before signing (the person was still unemployed then)."""
+    return contract.signed_on - timedelta(days=1)
+
+
+def registered_before_signing(person_id: str, facts: list[Fact], contract: ContractSigned) -> bool:
+    """Whether the person was registered unemployed on the day before the contract was signed."""
+    return k12.profile_from_facts(person_id, facts, judged_on(contract)).registered_on is not None
+
+
+def counted_months(start: date, months: int, exempt: Collection[str], paid: Collection[str] = ()) -> list[str]:
+    """The first `months` counted months from the month of `start`, skipping exempted months
+    that were not already paid ("YYYY-MM", in order)."""
+    counted: list[str] = []
+    day = start.replace(day=1)
+    while len(counted) < months:
+        month = month_of(day)
+        if month in paid or month not in exempt:
+            counted.append(month)
+        day = add_months(day, 1)
+    return counted
+
+
+def skipped_months(start: date, counted: list[str]) -> list[str]:
+    """The exempted months between the first and the last counted month (the postponement)."""
+    if not counted:
+        return []
+    skipped: list[str] = []
+    day = start.replace(day=1)
+    last = first_of_month(counted[-1])
+    while day <= last:
+        if month_of(day) not in counted:
+            skipped.append(month_of(day))
+        day = add_months(day, 1)
+    return skipped
+
+
+def payable_months(counted: list[str], separated_on: date | None) -> list[str]:
+    """Counted months up to the month of the separation (months after it are not paid)."""
+    if separated_on is None:
+        return list(counted)
+    return [m for m in counted if m <= month_of(separated_on)]
+
+
+def closing_day(last_payable: str, params: Parameters) -> date:
+    """The day after the wait for the last payable month's contribution: the first day after the
+    month plus `enterprise_si.settle_months` months."""
+    first = first_of_month(last_payable)
+    return add_months(first, 1 + params.get("enterprise_si.settle_months", first))
+
+
+def is_employer_contribution(contribution: ContributionPaid, enterprise_id: str, person_id: str) -> bool:
+    """The enterprise's contribution for the hired person."""
+    return contribution.employer_id == enterprise_id and contribution.person_id == person_id
+
+
+def employer_share(contribution: ContributionPaid) -> int:
+    """§2 (national): the employer share actually paid for the person (employee share excluded)."""
+    return contribution.employer_amount
+
+
+def due_on(month: str, received: date) -> date:
+    """A month is paid once its contribution was received and the month has begun."""
+    return max(received, first_of_month(month))

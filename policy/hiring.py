@@ -1,0 +1,219 @@
+"""K6 hiring_subsidy (一次性吸纳就业补贴, §10) as pure rules.
+
+Two programs, one subsidy per (enterprise, person, program):
+
+- K6a `hiring_epidemic`: an enterprise making or distributing epidemic supplies hires during the
+  epidemic period [S, L] on a contract of ≥ 1 year; paid `hiring.epidemic_per_hire` once its
+  contribution for the person is paid, on an application made by L + 3 months. An HR service
+  agency that referred the hire gets `hiring.agency_per_hire`, its total capped at
+  `hiring.agency_cap` (the cap itself is kept by the store, across all cases).
+- K6b `hiring_priority`: a hire (contract ≥ 1 year, signed by `hiring.priority_until`) of a
+  person registered unemployed ≥ 6 months on the hire date or of a graduating-year graduate;
+  once `hiring.si_months` months of contributions are paid, their employer share once.
+
+Every rule takes the dates it is about and the parameters; nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from contracts.cases import Fact
+from policy import difficult as k12
+from policy.calendar import add_months, first_of_month, month_of
+from policy.pack import Parameters
+
+EPIDEMIC = "hiring_epidemic"
+PRIORITY = "hiring_priority"
+AGENCY = "hiring_agency"
+PERIOD = "once"
+
+LONG_TERM_UNEMPLOYED = "long_term_unemployed"
+GRADUATING_YEAR_GRADUATE = "graduating_year_graduate"
+
+# Facts a case or the route reads: the contract and its end, and the employer's registration.
+CONTRACT_FACT_TYPES: tuple[str, ...] = ("contract.signed", "contract.terminated")
+ENTERPRISE_FACT_TYPE = "enterprise.registered"
+CONTRIBUTION = "contribution.paid"
+
+
+def epidemic_case_id(enterprise_id: str, person_id: str) -> str:
+    """One K6a subsidy per (enterprise, person): the business key is the pair."""
+    return f"hiring/epidemic/{enterprise_id}/{person_id}"
+
+
+def priority_case_id(enterprise_id: str, person_id: str) -> str:
+    """One K6b subsidy per (enterprise, person)."""
+    return f"hiring/priority/{enterprise_id}/{person_id}"
+
+
+def program_of(case_id: str) -> str:
+    """The program a case id names (`hiring/epidemic/...` or `hiring/priority/...`)."""
+    return EPIDEMIC if case_id.startswith("hiring/epidemic/") else PRIORITY
+
+
+# -- both programs ------------------------------------------------------------------------------
+def is_stable_contract(term_months: int | None, signed_on: date, params: Parameters) -> bool:
+    """§10 签订1年以上劳动合同: open-ended (term null) or at least `hiring.stable_contract_months`
+    (12) months; 以上 includes the number itself."""
+    return term_months is None or term_months >= params.get("hiring.stable_contract_months", signed_on)
+
+
+# -- K6a: epidemic supplies ---------------------------------------------------------------------
+def makes_epidemic_supplies(enterprise_id: str, facts: Iterable[Fact]) -> bool:
+    """§10 生产、配送疫情防控急需物资: the enterprise's latest `enterprise.registered` says
+    `epidemic_supplies: true` (no registration, or the flag absent, is no)."""
+    latest: Fact | None = None
+    for f in sorted(facts, key=lambda f: (f.event_time, f.event_key)):
+        if f.type == ENTERPRISE_FACT_TYPE and f.payload.get("enterprise_id") == enterprise_id:
+            latest = f
+    return latest is not None and latest.payload.get("epidemic_supplies") is True
+
+
+def enterprise_city(enterprise_id: str, facts: Iterable[Fact]) -> str | None:
+    """The city of the enterprise's latest registration."""
+    city = None
+    for f in sorted(facts, key=lambda f: (f.event_time, f.event_key)):
+        if f.type == ENTERPRISE_FACT_TYPE and f.payload.get("enterprise_id") == enterprise_id:
+            city = f.payload.get("city")
+    return city if isinstance(city, str) else None
+
+
+def outside_epidemic_period(signed_on: date, declared_on: date | None, lifted_on: date | None) -> str | None:
+    """§10 在疫情防控期间新招用: the hire must be signed in [S, L]. The reason it is not, or None
+    when it is inside so far (L unknown: the epidemic is not over, every hire after S is inside;
+    S unknown: not judged yet, see `epidemic_period_known`)."""
+    if declared_on is not None and signed_on < declared_on:
+        return f"signed on {signed_on}, before the epidemic was declared on {declared_on}"
+    if lifted_on is not None and signed_on > lifted_on:
+        return f"signed on {signed_on}, after the epidemic was lifted on {lifted_on}"
+    return None
+
+
+def epidemic_period_known(declared_on: date | None) -> bool:
+    """A hire can be judged inside the epidemic period only once S is known."""
+    return declared_on is not None
+
+
+def application_deadline(lifted_on: date | None, params: Parameters) -> date | None:
+    """§10 申请日期原则上为疫情解除后3个月内: the last day to apply, L + 3 months (None while L is
+    unknown: no deadline yet)."""
+    if lifted_on is None:
+        return None
+    return add_months(lifted_on, params.get("hiring.application_months_after_lift", lifted_on))
+
+
+def application_in_time(applied_on: date, lifted_on: date | None, params: Parameters) -> bool:
+    """An application on or before L + 3 months (any date while L is unknown)."""
+    deadline = application_deadline(lifted_on, params)
+    return deadline is None or applied_on <= deadline
+
+
+def epidemic_subsidy(signed_on: date, params: Parameters) -> int:
+    """§10 每新招用1人…不超过1000元: `hiring.epidemic_per_hire`, in force on the hire date."""
+    return int(params.get("hiring.epidemic_per_hire", signed_on))
+
+
+def agency_subsidy(signed_on: date, params: Parameters) -> int:
+    """§10 不低于200元/人: `hiring.agency_per_hire`, in force on the hire date."""
+    return int(params.get("hiring.agency_per_hire", signed_on))
+
+
+def agency_cap(on: date, params: Parameters) -> int:
+    """§10 每户人力资源服务机构补助金额最高不超过10万元: `hiring.agency_cap` in force on the day
+    of the payment (the cap bounds the agency's running total when it is paid)."""
+    return int(params.get("hiring.agency_cap", on))
+
+
+def within_cap(amount: int, cap: int, used: int) -> int:
+    """What a capped payee may still be paid: `amount`, or what is left of `cap` after `used`,
+    whichever is less (0 once the cap is used up). The store applies the same rule atomically."""
+    return max(0, min(amount, cap - used))
+
+
+# -- K6b: priority groups -----------------------------------------------------------------------
+def profile_day(signed_on: date) -> date:
+    """The day the person's registration is judged on: the day before the hire, because the
+    deregistration or employment registration the hire itself causes is dated on or after it."""
+    return signed_on - timedelta(days=1)
+
+
+def long_term_unemployed(registered_on: date | None, signed_on: date, params: Parameters) -> bool:
+    """§10 登记失业半年以上: registered unemployed for at least `hiring.long_term_unemployed_months`
+    months on the hire date, i.e. registered on or before signed_on − N months."""
+    if registered_on is None:
+        return False
+    months = params.get("hiring.long_term_unemployed_months", signed_on)
+    return registered_on <= add_months(signed_on, -months)
+
+
+def graduating_year_graduate(graduation_year: int | None, signed_on: date) -> bool:
+    """§10 毕业年度高校毕业生: hired in the calendar year of their graduation."""
+    return graduation_year is not None and graduation_year == signed_on.year
+
+
+def within_priority_window(signed_on: date, params: Parameters) -> bool:
+    """§10 实施期限至2020年12月31日: the contract signed on or before `hiring.priority_until`."""
+    return signed_on <= params.day("hiring.priority_until", signed_on)
+
+
+def priority_groups(person_id: str, graduation_year: int | None, signed_on: date, facts: list[Fact], params: Parameters) -> list[str]:
+    """The §10 priority groups the hired person belongs to on the hire date (facts are the
+    person's stored K12 facts)."""
+    profile = k12.profile_from_facts(person_id, facts, profile_day(signed_on))
+    groups = []
+    if long_term_unemployed(profile.registered_on, signed_on, params):
+        groups.append(LONG_TERM_UNEMPLOYED)
+    if graduating_year_graduate(graduation_year, signed_on):
+        groups.append(GRADUATING_YEAR_GRADUATE)
+    return groups
+
+
+def registered_since(person_id: str, facts: list[Fact], signed_on: date) -> date | None:
+    """The start of the registration in force the day before the hire (for the timeline)."""
+    return k12.profile_from_facts(person_id, facts, profile_day(signed_on)).registered_on
+
+
+@dataclass(frozen=True)
+class CountedMonth:
+    """A month of the employer's contributions for the hired person, as first received."""
+
+    month: str
+    employer_amount: int
+    received_on: date
+
+
+def counts_for_priority(month: str, starts_on: date) -> bool:
+    """Contributions for months from the contract's start month on count (earlier months are
+    not contributions for this hire)."""
+    return first_of_month(month) >= first_of_month(month_of(starts_on))
+
+
+@dataclass(frozen=True)
+class PrioritySubsidy:
+    months: tuple[str, ...]
+    amount: int
+    completed_on: date  # the day the last of the months was paid
+
+
+def priority_subsidy(counted: list[CountedMonth], si_months: int) -> PrioritySubsidy | None:
+    """§10 按企业为其缴纳3至6个月社会保险费标准: once `si_months` distinct months are paid (in the
+    order they were paid), the sum of their employer share; None until then."""
+    first: dict[str, CountedMonth] = {}
+    for c in sorted(counted, key=lambda c: (c.received_on, c.month)):
+        first.setdefault(c.month, c)
+        if len(first) == si_months:
+            chosen = list(first.values())
+            return PrioritySubsidy(
+                months=tuple(sorted(c.month for c in chosen)),
+                amount=sum(c.employer_amount for c in chosen),
+                completed_on=max(c.received_on for c in chosen),
+            )
+    return None
+
+
+def priority_deadline(starts_on: date, params: Parameters) -> date:
+    """The day a K6b case stops waiting: starts_on + `hiring.si_wait_months` (default 12)."""
+    return add_months(starts_on, params.get("hiring.si_wait_months", starts_on))

@@ -1,0 +1,76 @@
+"""Routes of K15 enterprise_si_subsidy (企业吸纳就业困难人员社会保险补贴, §2).
+
+A stable contract of a person registered unemployed the day before signing opens a case (K12 is
+judged by the case itself). The case is registered under the person's key with the employer as
+match field: a large employer's every contribution would otherwise look relevant. Fee exemptions
+are about the enterprise and are read by the case from the store, not routed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from activities.store import OpenCase
+from contracts.cases import Fact
+from contracts.events import CloudEvent, ContractSigned
+from policy import enterprise_profile as ep
+from policy import enterprise_si as k15
+from policy.difficult import PERSON_FACT_TYPES
+from policy.pack import PolicyPack
+from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_open
+
+KIND = "enterprise_si_subsidy"
+HOLDS_SHARED_FACTS = True  # parameter changes (e.g. enterprise_si.months) reach running cases
+# The person's K12 facts (judged by the case) and the enterprise's fee exemptions (read by the
+# case whenever it is about to pay or close).
+# `contract.terminated` too: a case picks up the separations of its hire stored before it opened.
+FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | set(ep.ENTERPRISE_FACT_TYPES) | {"contract.terminated"}))
+# A contract opens a case only if the person was registered unemployed the day before signing.
+ROUTE_FACTS = {"contract.signed": {"person": tuple(PERSON_FACT_TYPES)}}
+
+
+def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
+    c = ContractSigned.model_validate(event.data)
+    city = _registered_city(c.person_id, facts)
+    params = pack.parameters(city)
+    if not k15.is_stable_hire(c, params):
+        return [Ignore(f"contract of {c.term_months} months: not a stable hire for {k15.PROGRAM}")]
+    if not k15.registered_before_signing(c.person_id, list(facts), c):
+        return [Ignore(f"{c.person_id} was not registered unemployed on {k15.judged_on(c)}")]
+    running = [o.case_id for o in open_cases if o.kind == KIND and o.match.get("employer_id") == c.employer_id]
+    if running:
+        return [Ignore(f"{c.employer_id} is already subsidised for {c.person_id} ({running[0]})")]
+    return [
+        StartCase(
+            kind=KIND,
+            case_id=k15.case_id_for(c.employer_id, c.person_id, c.signed_on.isoformat()),
+            city=city,
+            keys=[f"person/{c.person_id}"],
+            match={"employer_id": c.employer_id},
+        )
+    ]
+
+
+def about_the_employer(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """A contribution, a termination or a separation by the hiring employer for the person."""
+    employer = event.data.get("employer_id")
+    if not employer:
+        return [Ignore("no employer: not about an enterprise's hire")]
+    return signal_open(open_cases, KIND, employer_id=employer) or [Ignore(f"no open {KIND} case for this hire")]
+
+
+def _registered_city(person_id: str, facts: Sequence[Fact]) -> str | None:
+    cities = [
+        f.payload.get("city")
+        for f in facts
+        if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id
+    ]
+    return next((c for c in reversed(cities) if isinstance(c, str)), None)
+
+
+ROUTES: dict[str, Handler] = {
+    "contract.signed": contract_signed,
+    "contribution.paid": about_the_employer,
+    "contract.terminated": about_the_employer,
+    "insured.left": about_the_employer,
+}

@@ -1,0 +1,97 @@
+"""Routes of K6 hiring_subsidy (一次性吸纳就业补贴, §10).
+
+A stable contract opens a K6a case when the employer makes epidemic supplies and a K6b case when
+the person is in a priority group (both may start). An application for `hiring_epidemic` opens
+or reaches the K6a case of each person it names, so a hire whose employer's registration arrived
+after the contract (topics are not ordered against each other) is still judged. Cases are keyed
+by `person/P` with `match={"employer_id": E}`: contributions and terminations reach only the
+cases of their (enterprise, person) pair, never every case of a big enterprise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from activities.store import OpenCase
+from contracts.cases import Fact
+from contracts.events import CloudEvent
+from policy import hiring as k6
+from policy.difficult import PERSON_FACT_TYPES
+from policy.pack import PolicyPack
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
+
+KIND = "hiring_subsidy"
+HOLDS_SHARED_FACTS = True
+# The cases read the contract, its end and the employer's registration about the pair, the
+# person's K12 facts (registration), and the contributions paid before they started.
+FACT_TYPES = tuple(
+    sorted(set(PERSON_FACT_TYPES) | set(k6.CONTRACT_FACT_TYPES) | {k6.ENTERPRISE_FACT_TYPE, k6.CONTRIBUTION})
+)
+# A contract opens a case only if the employer makes epidemic supplies or the person was
+# registered unemployed long enough: facts about the event's keys, not open cases.
+ROUTE_FACTS = {"contract.signed": {"person": tuple(PERSON_FACT_TYPES), "enterprise": (k6.ENTERPRISE_FACT_TYPE,)}}
+
+
+def _start(case_id: str, person: str, employer: str, city: str | None) -> StartCase:
+    return StartCase(kind=KIND, case_id=case_id, city=city, keys=[f"person/{person}"], match={"employer_id": employer})
+
+
+def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
+    """A stable contract: K6a if the employer makes epidemic supplies, K6b if the person is in a
+    priority group and the contract is signed by `hiring.priority_until`."""
+    d = event.data
+    person, employer = d["person_id"], d["employer_id"]
+    signed_on = date.fromisoformat(d["signed_on"])
+    city = k6.enterprise_city(employer, facts) or _source_city(event)
+    params = pack.parameters(city)
+    if not k6.is_stable_contract(d.get("term_months"), signed_on, params):
+        return [Ignore(f"contract of {d.get('term_months')} months: not a contract of 1 year or more (§10)")]
+    commands: list[Command] = []
+    if k6.makes_epidemic_supplies(employer, facts):
+        commands.append(_start(k6.epidemic_case_id(employer, person), person, employer, city))
+    person_facts = [f for f in facts if f.type in PERSON_FACT_TYPES]
+    if k6.within_priority_window(signed_on, params) and k6.priority_groups(
+        person, d.get("graduation_year"), signed_on, person_facts, params
+    ):
+        commands.append(_start(k6.priority_case_id(employer, person), person, employer, city))
+    return commands or [Ignore("no hiring subsidy: employer not making epidemic supplies, person not in a §10 priority group")]
+
+
+def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """`hiring_epidemic` (details: enterprise_id, person_ids): one K6a case per person, started or
+    reached (the gateway's signal-with-start); other programs are other kinds'."""
+    d = event.data
+    if d["program"] != k6.EPIDEMIC:
+        return [Ignore(f"application for {d['program']}: not a hiring subsidy application")]
+    details: dict[str, Any] = d.get("details") or {}
+    enterprise = details.get("enterprise_id", d["applicant"])
+    persons = details.get("person_ids")
+    if not isinstance(enterprise, str) or not enterprise:
+        return [Reject("application.submitted hiring_epidemic: details.enterprise_id missing")]
+    if not isinstance(persons, list) or not persons or not all(isinstance(p, str) and p for p in persons):
+        return [Reject("application.submitted hiring_epidemic: details.person_ids must be a non-empty list of ids")]
+    city = _source_city(event)
+    return [_start(k6.epidemic_case_id(enterprise, p), p, enterprise, city) for p in dict.fromkeys(persons)]
+
+
+def of_the_pair(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """A contribution or a contract end reaches the pair's cases (an employer's only)."""
+    employer = event.data.get("employer_id")
+    if not employer:
+        return [Ignore("no employer: not about a hire")]
+    return signal_open(open_cases, KIND, employer_id=employer) or [Ignore("no open hiring subsidy case for this pair")]
+
+
+def _source_city(event: CloudEvent) -> str | None:
+    tail = event.source.rsplit("/", 1)[-1]
+    return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None
+
+
+ROUTES: dict[str, Handler] = {
+    "contract.signed": contract_signed,
+    "application.submitted": application,
+    "contribution.paid": of_the_pair,
+    "contract.terminated": of_the_pair,
+}

@@ -1,0 +1,51 @@
+"""Routes of K7 job_retention_refund (稳岗返还, §1).
+
+The case judges at once on the enterprise's stored facts, so the facts it reads are stored here
+(FACT_TYPES) and nothing else is routed to it. One refund per enterprise and year: the case id
+is that business key, so a second application reaches the open case (rejected here) or finds it
+closed (the gateway reports it late).
+"""
+
+from __future__ import annotations
+
+from activities.store import OpenCase
+from contracts.events import CloudEvent
+from policy import enterprise_profile as ep
+from policy import retention as k7
+from policy.pack import PolicyPack
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase
+
+KIND = "job_retention_refund"
+HOLDS_SHARED_FACTS = False  # decided on the day it opens, with the parameters in force then
+# Registration, enrolments, separations and contributions: the enterprise's profile.
+FACT_TYPES = ep.ENTERPRISE_FACT_TYPES
+
+
+def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """`application.submitted` program `job_retention` (applicant = enterprise id) opens
+    `retention/<E>/<year>`; a bad `details.year` is bad input."""
+    d = event.data
+    if d["program"] != k7.PROGRAM:
+        return [Ignore(f"program {d['program']} is not {k7.PROGRAM}")]
+    try:
+        year = k7.parse_year(d.get("details") or {})
+    except ValueError as exc:
+        return [Reject(f"application.submitted ({k7.PROGRAM}): {exc}")]
+    enterprise = d["applicant"]
+    case_id = k7.case_id_for(enterprise, year)
+    if any(c.case_id == case_id for c in open_cases):
+        return [Reject(f"application.submitted ({k7.PROGRAM}): {enterprise} already applied for {year} ({case_id} is open)")]
+    return [StartCase(kind=KIND, case_id=case_id, city=_city_of(event), keys=[f"enterprise/{enterprise}"])]
+
+
+def _city_of(event: CloudEvent) -> str | None:
+    """The application carries no city; the case reads the enterprise's registration. Until
+    then: details.city, else the producing system's city (`es/2101`)."""
+    city = (event.data.get("details") or {}).get("city")
+    if isinstance(city, str):
+        return city
+    tail = event.source.rsplit("/", 1)[-1]
+    return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None
+
+
+ROUTES: dict[str, Handler] = {"application.submitted": application}

@@ -1,0 +1,305 @@
+"""K15 enterprise_si_subsidy: an enterprise hired a difficult-to-employ person; for up to
+`enterprise_si.months` counted months it gets back the employer share it paid for them, the
+period postponed by the enterprise's fee-exemption months, until separation or the end."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
+    from contracts.events import ContractSigned, ContractTerminated, ContributionPaid, InsuredLeft
+    from policy import difficult as k12
+    from policy import enterprise_profile as ep
+    from policy import enterprise_si as k15
+    from policy import subsidy_period as periods
+    from policy.calendar import business_date, first_of_month, month_of
+    from policy.funds import Fund
+    from workflows._person_facts import person_facts
+    from workflows.case_base import CaseWorkflow
+
+KIND = "enterprise_si_subsidy"
+# Inputs about the hire itself that may reach the intake before the contract does.
+HIRE_FACT_TYPES = ("contribution.paid", "insured.left", "contract.terminated")
+
+
+@workflow.defn(name=KIND)
+class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
+    kind = KIND
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contract: ContractSigned | None = None
+        self.categories: list[str] = []
+        self.exempt: set[str] = set()
+        # The employer's contributions for the person, by month: (employer share, date received).
+        self.contributions: dict[str, tuple[int, date]] = {}
+        self.paid_months: dict[str, int] = {}
+        self.separated_on: date | None = None
+        # Months whose exemption was already noted on the timeline (paid before it, or not paid).
+        self.exempt_noted: set[str] = set()
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseOutcome:
+        self.begin(inp)
+        if self.restored or await self.open():
+            await self.run_until_closed()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
+
+    async def run_until_closed(self) -> None:
+        """Apply events in business-time order, settle what fell due by today,
+        continue-as-new at this quiet point if the history is long, wait."""
+        while self.is_open:
+            for ev in self.take_pending():
+                self.apply(ev)
+            await self.settle(self.today())
+            if not self.is_open:
+                break
+            await self.continue_as_new_if_long()
+            await self.wait_for_event(self.deadline())
+
+    # -- opening -----------------------------------------------------------------------------
+    @property
+    def enterprise_key(self) -> str:
+        assert self.contract is not None
+        return f"enterprise/{self.contract.employer_id}"
+
+    async def open(self) -> bool:
+        """K12 on the day before signing; False if the person is not difficult to employ."""
+        opening = await self.next_event()
+        c = ContractSigned.model_validate(opening.data)
+        self.contract = c
+        self.subject = f"person/{c.person_id}"
+        self.keys = [self.subject]
+        self.opened_on = c.signed_on
+        self.note(c.signed_on, f"{c.employer_id} hired {c.person_id} from {c.starts_on} ({c.term_months or 'open-ended'} months)", event=opening.key)
+        stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | set(HIRE_FACT_TYPES)))
+        facts = await person_facts(self, c.person_id, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
+        self.city = _registered_city(c.person_id, facts)
+        await self.load_context(self.city)
+        assert self.params is not None
+        asked = k15.judged_on(c)
+        profile = k12.profile_from_facts(c.person_id, facts, asked)
+        self.categories = k12.difficult_categories(profile, asked, self.params)
+        if not self.categories:
+            # POLICY.md lists completed/ended only; `rejected` is the house word for "not eligible".
+            await self.close(
+                "rejected",
+                c.signed_on,
+                f"§2/§16: {c.person_id} is not difficult to employ on {asked}: none of {periods.k12_checked()} holds",
+            )
+            return False
+        await self.load_exemptions()
+        self.take_stored_hire_facts(stored)
+        self.note(
+            c.signed_on,
+            f"difficult to employ ({', '.join(self.categories)}); counted months from {month_of(c.starts_on)}",
+            rule="§2 企业吸纳就业困难人员; §16",
+        )
+        self.next_deadline = self.deadline()
+        await self.record("opened", on=c.signed_on)
+        if self.today() > c.signed_on:
+            await self.gather_burst()
+        return True
+
+    def take_stored_hire_facts(self, stored: list[Fact]) -> None:
+        """Contributions and separations of this hire that reached the intake before the case
+        existed (other topics are not ordered with the contract's): stored before routing, so
+        each is either read here or signalled after the case was registered; `seen` drops the
+        ones that are both."""
+        c = self.contract
+        assert c is not None
+        for fact in stored:
+            if fact.type not in HIRE_FACT_TYPES or fact.event_key in self.seen:
+                continue
+            if fact.payload.get("employer_id") != c.employer_id or fact.payload.get("person_id") != c.person_id:
+                continue
+            self.seen.add(fact.event_key)
+            source, _, ident = fact.event_key.partition("#")
+            self.pending.append(
+                CaseEvent(source=source, id=ident, type=fact.type, subject=self.subject, time=fact.event_time, data=fact.payload)
+            )
+
+    async def load_exemptions(self) -> None:
+        """The enterprise's fee exemptions as stored now (they are not routed to the case)."""
+        assert self.contract is not None
+        facts = await self.load_facts([self.enterprise_key], [ep.FEE_EXEMPTION])
+        found = ep.fee_exemption_months(self.contract.employer_id, facts)
+        new = sorted(found - self.exempt)
+        if new:
+            self.exempt |= found
+            self.note(self.today(), f"{self.contract.employer_id}'s fees exempted in {', '.join(new)}: not counted", rule="§2 减免期间…社会保险补贴可顺延")
+        late = sorted(m for m in found if m in self.paid_months and m not in self.exempt_noted)
+        if late:
+            # The ledger only adds: the month stays paid (and counted).
+            self.exempt_noted.update(late)
+            self.note(self.today(), f"exemption reported after {', '.join(late)} was paid: stays paid and counted")
+
+    # -- events ------------------------------------------------------------------------------
+    def apply(self, ev: CaseEvent) -> None:
+        if not self.is_open or self.apply_shared_fact(ev):
+            return
+        c = self.contract
+        assert c is not None
+        received = business_date(ev.time)
+        if ev.type == "contribution.paid":
+            paid = ContributionPaid.model_validate(ev.data)
+            if not k15.is_employer_contribution(paid, c.employer_id, c.person_id):
+                self.note(received, f"contribution for {paid.month} not by {c.employer_id} for {c.person_id}", event=ev.key)
+            elif first_of_month(paid.month) < c.starts_on.replace(day=1):
+                self.note(received, f"contribution for {paid.month}: before the contract starts", event=ev.key)
+            elif paid.month in self.contributions:
+                self.note(received, f"another contribution for {paid.month}: the month is already counted", event=ev.key)
+            else:
+                self.contributions[paid.month] = (k15.employer_share(paid), received)
+                self.note(received, f"{c.employer_id} paid {k15.employer_share(paid)} fen employer share for {paid.month}", event=ev.key)
+        elif ev.type in ("contract.terminated", "insured.left"):
+            model = ContractTerminated if ev.type == "contract.terminated" else InsuredLeft
+            sep = model.model_validate(ev.data)
+            if sep.employer_id != c.employer_id or sep.person_id != c.person_id:
+                self.note(received, f"{ev.type} not about this hire", event=ev.key)
+            elif sep.on < c.signed_on:
+                self.note(received, f"{ev.type} on {sep.on}: before this hire", event=ev.key)
+            elif self.separated_on is None or sep.on < self.separated_on:
+                self.separated_on = sep.on
+                self.note(sep.on, f"separated from {c.employer_id} on {sep.on} ({ev.type})", event=ev.key)
+        else:
+            self.note(received, f"{ev.type} does not concern this case", event=ev.key)
+
+    # -- time --------------------------------------------------------------------------------
+    def counted(self) -> list[str]:
+        assert self.contract is not None and self.params is not None
+        months = self.params.get("enterprise_si.months", self.contract.starts_on)
+        return k15.counted_months(self.contract.starts_on, months, self.exempt, self.paid_months)
+
+    def payable(self) -> list[str]:
+        return k15.payable_months(self.counted(), self.separated_on)
+
+    def close_day(self) -> date:
+        """After the wait for the last payable month's contribution; at once (on the separation
+        day) when the separation came before any month could be paid."""
+        assert self.params is not None
+        payable = self.payable()
+        if not payable:
+            assert self.separated_on is not None
+            return self.separated_on
+        return k15.closing_day(payable[-1], self.params)
+
+    def due_months(self, today: date) -> list[str]:
+        return [
+            m
+            for m in self.payable()
+            if m in self.contributions and m not in self.paid_months and k15.due_on(m, self.contributions[m][1]) <= today
+        ]
+
+    def deadline(self) -> date | None:
+        if self.contract is None or self.params is None:
+            return None
+        candidates = [self.close_day()]
+        candidates += [
+            k15.due_on(m, self.contributions[m][1]) for m in self.payable() if m in self.contributions and m not in self.paid_months
+        ]
+        return min(candidates)
+
+    async def settle(self, today: date) -> None:
+        """Pay the months that fell due; close once the last payable month has been waited for.
+        The exemptions are read again first: one that arrived since may postpone the period."""
+        if not self.due_months(today) and today < self.close_day():
+            self.next_deadline = self.deadline()
+            return
+        await self.load_exemptions()
+        for month in self.due_months(today):
+            await self.pay_month(month)
+        for month in sorted(m for m in self.contributions if m in self.exempt and m not in self.paid_months):
+            if month not in self.exempt_noted:
+                self.exempt_noted.add(month)
+                self.note(today, f"contribution for {month}: an exempted month, not subsidised")
+        if today >= self.close_day():
+            await self.close_case()
+            return
+        self.next_deadline = self.deadline()
+
+    async def close_case(self) -> None:
+        counted = self.counted()
+        skipped = k15.skipped_months(self.contract.starts_on if self.contract else date.min, counted)
+        postponed = f"; postponed by {len(skipped)} exempted months ({', '.join(skipped)})" if skipped else ""
+        paid = f"{len(self.paid_months)} months paid"
+        separated = self.separated_on
+        if separated is not None and month_of(separated) <= counted[-1]:
+            await self.close(
+                "ended",
+                self.close_day(),
+                f"§2: separated on {separated}; months after {month_of(separated)} are not paid; {paid}{postponed}",
+            )
+            return
+        await self.close("completed", self.close_day(), f"§2: {len(counted)} counted months {counted[0]}..{counted[-1]}; {paid}{postponed}")
+
+    async def pay_month(self, month: str) -> None:
+        assert self.contract is not None
+        amount, received = self.contributions[month]
+        c = self.contract
+        n = self.counted().index(month) + 1
+        await self.pay(
+            payee=self.enterprise_key,
+            program=k15.PROGRAM,
+            period=month,
+            amount=amount,
+            fund=str(Fund.EMPLOYMENT_SUBSIDY),
+            due_on=k15.due_on(month, received),
+            rule=f"§2: employer share {amount} fen paid by {c.employer_id} for {c.person_id} in {month} (counted month {n})",
+        )
+        self.paid_months[month] = amount
+
+    # -- state -------------------------------------------------------------------------------
+    def details(self) -> dict[str, Any]:
+        c = self.contract
+        if c is None:
+            return {}
+        counted = self.counted() if self.params is not None else []
+        return {
+            "program": k15.PROGRAM,
+            "employer_id": c.employer_id,
+            "person_id": c.person_id,
+            "starts_on": c.starts_on.isoformat(),
+            "difficult_categories": self.categories,
+            "first_month": counted[0] if counted else None,
+            "last_month": counted[-1] if counted else None,
+            "exempt_months": sorted(self.exempt),
+            "months_paid": len(self.paid_months),
+            "paid_months": sorted(self.paid_months),
+            "separated_on": self.separated_on.isoformat() if self.separated_on else None,
+            "generation": self.generation,
+        }
+
+    def carry(self) -> dict[str, Any]:
+        assert self.contract is not None
+        return {
+            **super().carry(),
+            "contract": self.contract.model_dump(mode="json"),
+            "categories": self.categories,
+            "exempt": sorted(self.exempt),
+            "contributions": {m: [fen, on.isoformat()] for m, (fen, on) in self.contributions.items()},
+            "paid_months": self.paid_months,
+            "separated_on": self.separated_on.isoformat() if self.separated_on else None,
+            "exempt_noted": sorted(self.exempt_noted),
+        }
+
+    def restore(self, carried: dict[str, Any]) -> None:
+        super().restore(carried)
+        self.contract = ContractSigned.model_validate(carried["contract"])
+        self.categories = list(carried["categories"])
+        self.exempt = set(carried["exempt"])
+        self.contributions = {m: (int(fen), date.fromisoformat(on)) for m, (fen, on) in carried["contributions"].items()}
+        self.paid_months = dict(carried["paid_months"])
+        self.separated_on = date.fromisoformat(carried["separated_on"]) if carried["separated_on"] else None
+        self.exempt_noted = set(carried["exempt_noted"])
+
+
+def _registered_city(person_id: str, facts: list[Any]) -> str | None:
+    """The city of the person's latest unemployment registration (the contract has none)."""
+    cities = [f.payload.get("city") for f in facts if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id]
+    return next((c for c in reversed(cities) if isinstance(c, str)), None)

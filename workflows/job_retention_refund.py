@@ -1,0 +1,92 @@
+"""K7 job_retention_refund: one application of an enterprise for a year, judged at once on the
+facts stored about the enterprise (registration, enrolments and separations, contributions),
+refunded once or rejected with the reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.cases import CaseInput, CaseOutcome
+    from contracts.events import ApplicationSubmitted
+    from policy import enterprise_profile as ep
+    from policy import retention as k7
+    from policy.funds import Fund
+    from workflows.case_base import CaseWorkflow
+
+KIND = "job_retention_refund"
+
+
+@workflow.defn(name=KIND)
+class JobRetentionRefundWorkflow(CaseWorkflow):
+    kind = KIND
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.application: ApplicationSubmitted | None = None
+        self.year: int | None = None
+        self.figures: dict[str, Any] = {}
+        self.formula: str | None = None
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseOutcome:
+        self.begin(inp)
+        if not self.restored:
+            await self.judge()
+        # No handler may be cut off by the end of the run (the base's `decide` update).
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
+
+    async def judge(self) -> None:
+        """§1 on the application date: window, registration, insured, layoff rate, amount."""
+        opening = await self.next_event()
+        app = ApplicationSubmitted.model_validate(opening.data)
+        self.application = app
+        self.year = k7.parse_year(app.details)
+        enterprise = app.applicant
+        self.subject = f"enterprise/{enterprise}"
+        self.keys = [self.subject]
+        self.opened_on = app.on
+        self.note(app.on, f"application for the job-retention refund of {self.year}", event=opening.key)
+        # Every fact that reached the intake before the application; facts on other topics that
+        # arrive after it are not looked at (the decision is made at once, on the date applied).
+        facts = await self.load_facts([self.subject], list(ep.ENTERPRISE_FACT_TYPES))
+        registration = ep.registration(enterprise, facts, app.on)
+        self.city = registration.city if registration else self.city_of_source(opening.source)
+        await self.load_context(self.city)
+        assert self.params is not None
+        decision = k7.assess(enterprise, self.year, app.on, facts, self.params)
+        self.figures = decision.figures
+        self.formula = decision.formula
+        await self.record("opened", on=app.on)
+        if not decision.eligible:
+            await self.close("rejected", app.on, decision.reason)
+            return
+        await self.pay(
+            payee=self.subject,
+            program=k7.PROGRAM,
+            period="once",  # EVENTS.md period forms; the case id carries the year (one refund per year)
+            amount=decision.amount,
+            fund=str(Fund.UI),
+            due_on=app.on,
+            rule=decision.reason,
+        )
+        await self.close("refunded", app.on, decision.reason)
+
+    @staticmethod
+    def city_of_source(source: str) -> str | None:
+        tail = source.rsplit("/", 1)[-1]
+        return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None
+
+    def details(self) -> dict[str, Any]:
+        if self.application is None:
+            return {}
+        return {
+            "program": k7.PROGRAM,
+            "year": self.year,
+            "applied_on": self.application.on.isoformat(),
+            "formula": self.formula,
+            **self.figures,
+        }
