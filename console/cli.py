@@ -42,8 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_dev.register(sub)
 
-    sub.add_parser("worker", help="run the Temporal worker (every case kind, its activities and the outbox relay)")
-    sub.add_parser("streams", help="run the faust-streaming intake (Kafka → inbox → Temporal)")
+    sub.add_parser(
+        "worker",
+        help="run the Temporal worker (every case kind, its activities and the outbox relay)",
+        description="Run the Temporal worker: every case kind, its activities, and the outbox relay "
+        "that publishes lifecycle events to cases.lifecycle and alerts to alerts.",
+    )
+    sub.add_parser(
+        "streams",
+        help="run the faust-streaming intake (Kafka → inbox → Temporal) and the monitoring counts",
+        description="Run the faust-streaming intake (Kafka → validation → inbox → routing → Temporal; "
+        "offsets committed only after a record was handled) and the monitoring agent (counts per city "
+        "per day and week in faust tables; weekly_surge and mass_unemployment alerts).",
+    )
 
     emit = sub.add_parser("emit", help="produce the CloudEvents of a JSONL file to Kafka (one event a line)")
     emit.add_argument("file", type=_existing_file, help="JSONL file of CloudEvents")
@@ -62,18 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print the EVENTS.md JSON object (default: a summary)")
     sim.add_argument("--progress", action="store_true", help="progress bar on stderr")
 
-    case = sub.add_parser("case", help="inspect cases (read model, live workflow state, ledger)")
-    case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
-    show = case_sub.add_parser("show", help="one case: live state from its workflow, and its payments")
-    show.add_argument("case_id")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    lst = case_sub.add_parser("list", help="cases from the read model, newest first")
-    lst.add_argument("--kind")
-    lst.add_argument("--city")
-    lst.add_argument("--status")
-    lst.add_argument("--limit", type=int, default=50)
-    lst.add_argument("--offset", type=int, default=0)
-    lst.add_argument("--json", action="store_true", help="print JSON")
+    from console import console_cli
+
+    console_cli.register(sub)
 
     demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario, print a summary")
     demo.add_argument("--cases", type=int, default=36, help="internships in the demo scenario")
@@ -135,66 +137,10 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _case(args: argparse.Namespace) -> int:
-    return asyncio.run(_case_async(args))
+def _console(args: argparse.Namespace) -> int:
+    from console import console_cli
 
-
-async def _case_async(args: argparse.Namespace) -> int:
-    from activities.pg_store import create_pool
-    from console import case_service
-    from contracts.temporal import connect
-
-    settings = get_settings()
-    pool = await create_pool(settings.database_url, 2)
-    try:
-        if args.case_command == "list":
-            rows = await case_service.list_cases(
-                pool,
-                case_service.CaseFilter(args.kind, args.city, args.status, args.limit, args.offset),
-            )
-            print(json.dumps(rows, ensure_ascii=False, indent=2) if args.json else _table(rows))
-            return 0
-        client = await connect(settings)
-        try:
-            shown = await case_service.show_case(pool, client, args.case_id)
-        except case_service.CaseNotFound:
-            print(f"no case {args.case_id}", file=sys.stderr)
-            return 1
-        print(json.dumps(shown, ensure_ascii=False, indent=2) if args.json else _describe_case(shown))
-        return 0
-    finally:
-        await pool.close()
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "no cases"
-    columns = ["case_id", "kind", "city", "status", "opened_on", "closed_on", "next_deadline"]
-    widths = {c: max(len(c), *(len(str(r.get(c) or "")) for r in rows)) for c in columns}
-    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
-    lines += ["  ".join(str(r.get(c) or "").ljust(widths[c]) for c in columns) for r in rows]
-    return "\n".join(lines)
-
-
-def _describe_case(shown: dict[str, Any]) -> str:
-    case = shown["case"]
-    out = [
-        f"{case['case_id']}  {case['kind']}  city {case['city']}  status {case['status']}",
-        f"opened {case['opened_on']}  closed {case['closed_on'] or '-'}  next deadline {case['next_deadline'] or '-'}",
-    ]
-    state = shown.get("state")
-    if state:
-        out.append("timeline:")
-        for entry in state.get("timeline", []):
-            money = f"  {entry['amount'] / 100:.2f} yuan" if entry.get("amount") else ""
-            rule = f"  [{entry['rule']}]" if entry.get("rule") else ""
-            out.append(f"  {entry['on']}  {entry['what']}{money}{rule}")
-    else:
-        out.append(f"(no live workflow state: {shown.get('state_unavailable') or 'not asked'})")
-    out.append(f"payments ({shown['paid_fen'] / 100:.2f} yuan):")
-    for p in shown["payments"]:
-        out.append(f"  {p['due_on']}  {p['period']:<10} {p['amount'] / 100:>10.2f}  {p['fund']}  → {p['payee']}")
-    return "\n".join(out)
+    return console_cli.run(args)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -209,7 +155,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "streams": _streams,
     "emit": _emit,
     "simulate": _simulate,
-    "case": _case,
+    **{name: _console for name in ("case", "task", "alert", "ledger", "deadletter", "token", "api", "dashboard")},
     "demo": _demo,
 }
 

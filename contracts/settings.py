@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     policy_pack: str = "liaoning-2020"
     streams_web_port: int = 6066
 
+    # The supervisor console (console/api, console/service). The secret signs its bearer tokens;
+    # unset, a development default is used except under CI or with env=production.
+    env: str = Field(default="development", description="development | production")
+    console_secret: str | None = None
+    console_host: str = "127.0.0.1"
+    console_port: int = 8280
+    # Dev only: the web page offers a login that issues a token without one (never in production).
+    console_dev_login: bool = False
+
     @property
     def temporal_ui_url(self) -> str:
         host = self.temporal_address.rsplit(":", 1)[0]

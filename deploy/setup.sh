@@ -37,6 +37,12 @@ packages=()
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || packages+=(postgresql)
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
+# Headless Chromium for the console's browser test (driven by Playwright's Python package through
+# executable_path; nothing downloads a browser).
+command -v chromium >/dev/null || packages+=(chromium)
+command -v chromedriver >/dev/null || packages+=(chromium-driver)
+# CJK glyphs, so the console's pages (and its screenshots) show 低保 and the seed's rules.
+compgen -G '/usr/share/fonts/opentype/noto/NotoSansCJK*' >/dev/null || packages+=(fonts-noto-cjk)
 if [ "${#packages[@]}" -gt 0 ]; then
     need_root "installing ${packages[*]}"
     say "installing ${packages[*]} with apt-get"
@@ -44,7 +50,7 @@ if [ "${#packages[@]}" -gt 0 ]; then
     quietly "apt-get update" apt-get update -q
     quietly "apt-get install ${packages[*]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
 else
-    say "PostgreSQL, Java and Maven are installed"
+    say "PostgreSQL, Java, Maven and Chromium are installed"
 fi
 
 # --- Python ------------------------------------------------------------------------------------

@@ -1,0 +1,303 @@
+"""The console's commands — `jiuye case|task|alert|ledger|deadletter|token|api` — over the same
+service layer as the HTTP API (`console.service`), so both answer and refuse alike.
+
+Who the CLI acts as: the token in `--token` or `JIUYE_CONSOLE_TOKEN` when given (checked like
+an API request); without one, the operator on this machine, who already holds the database and
+Temporal credentials, as `cli:<user>` with the province role — still audited under that name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+import time
+from typing import Any, Awaitable, Callable
+
+from contracts.settings import Settings, get_settings
+
+COMMANDS = ("case", "task", "alert", "ledger", "deadletter", "token", "api", "dashboard")
+
+
+def _token_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--token", default=os.environ.get("JIUYE_CONSOLE_TOKEN"),
+                        help="act as this console token (default: JIUYE_CONSOLE_TOKEN, else the local operator)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the console's sub-commands to `jiuye`."""
+    case = sub.add_parser("case", help="find and inspect cases; hold (pause) and release (resume) them")
+    case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
+    show = case_sub.add_parser("show", help="one case: live state, timeline, tasks, payments")
+    show.add_argument("case_id")
+    _token_arg(show)
+    lst = case_sub.add_parser("list", help="cases from the read model (filters as the API's /api/cases)")
+    for name in ("kind", "city", "status", "person", "enterprise", "opened-from", "opened-to", "closed-from",
+                 "closed-to", "deadline-from", "deadline-to", "has-open-task", "sort"):
+        lst.add_argument(f"--{name}")
+    lst.add_argument("--limit", default="50")
+    lst.add_argument("--offset", default="0")
+    _token_arg(lst)
+    for action, helptext in (("pause", "hold the case's payments (a supervisor hold)"), ("resume", "release the hold")):
+        p = case_sub.add_parser(action, help=helptext)
+        p.add_argument("case_id")
+        p.add_argument("--reason", required=True)
+        _token_arg(p)
+
+    task = sub.add_parser("task", help="the supervisors' task inbox")
+    task_sub = task.add_subparsers(dest="task_command", required=True, metavar="ACTION")
+    tl = task_sub.add_parser("list", help="tasks (default: open ones)")
+    for name in ("state", "kind", "city", "case-id"):
+        tl.add_argument(f"--{name}")
+    tl.add_argument("--limit", default="50")
+    _token_arg(tl)
+    td = task_sub.add_parser("decide", help="decide a task (the case's rule may refuse)")
+    td.add_argument("task_id")
+    td.add_argument("decision", help='JSON object, e.g. \'{"months": 6}\'')
+    _token_arg(td)
+
+    alert = sub.add_parser("alert", help="monitoring alerts")
+    alert_sub = alert.add_subparsers(dest="alert_command", required=True, metavar="ACTION")
+    al = alert_sub.add_parser("list", help="alerts, newest first")
+    al.add_argument("--city")
+    al.add_argument("--kind")
+    al.add_argument("--limit", default="100")
+    _token_arg(al)
+
+    dash = sub.add_parser("dashboard", help="counts by city, kind and status; payments by fund and month")
+    dash.add_argument("--city")
+    _token_arg(dash)
+
+    ledger = sub.add_parser("ledger", help="the payment ledger")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    le = ledger_sub.add_parser("export", help="CSV of a city's payments due in a month (to stdout)")
+    le.add_argument("--city", required=True)
+    le.add_argument("--month", required=True, help="YYYY-MM")
+    _token_arg(le)
+
+    dl = sub.add_parser("deadletter", help="rejected input records")
+    dl_sub = dl.add_subparsers(dest="deadletter_command", required=True, metavar="ACTION")
+    dll = dl_sub.add_parser("list", help="dead letters not yet re-driven (--all for every one)")
+    dll.add_argument("--all", action="store_true")
+    _token_arg(dll)
+    dlr = dl_sub.add_parser("redrive", help="re-emit one to its topic, optionally corrected")
+    dlr.add_argument("id", type=int)
+    dlr.add_argument("--fixed", help="file with the corrected CloudEvent (JSON)")
+    _token_arg(dlr)
+
+    tok = sub.add_parser("token", help="console tokens")
+    tok_sub = tok.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    ti = tok_sub.add_parser("issue", help="print a signed token (JIUYE_CONSOLE_SECRET)")
+    ti.add_argument("--role", required=True, choices=("province", "city_supervisor", "auditor"))
+    ti.add_argument("--city")
+    ti.add_argument("--sub", required=True)
+    ti.add_argument("--ttl-hours", type=float, default=8.0)
+
+    sub.add_parser("api", help="serve the console: HTTP API, OpenAPI (/docs) and the web page")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one console command; service refusals print their reason and exit 2."""
+    from console.service import ServiceError
+
+    settings = get_settings()
+    if args.command == "api":
+        from console.api.app import run_api
+
+        print(f"console on http://{settings.console_host}:{settings.console_port}/ (OpenAPI at /docs)", file=sys.stderr)
+        run_api(settings)
+        return 0
+    if args.command == "token":
+        from console.service.tokens import console_secret, issue
+
+        try:
+            print(issue(console_secret(settings), sub=args.sub, role=args.role, city=args.city,
+                        ttl_seconds=int(args.ttl_hours * 3600)))
+        except ServiceError as exc:
+            print(f"jiuye token: {exc.reason}", file=sys.stderr)
+            return 2
+        return 0
+    try:
+        return asyncio.run(_with_console(settings, args))
+    except ServiceError as exc:
+        print(f"jiuye {args.command}: {exc.reason} ({exc.status})", file=sys.stderr)
+        return 2
+
+
+async def _with_console(settings: Settings, args: argparse.Namespace) -> int:
+    from activities.pg_store import create_pool
+    from console.service import Console, Principal
+
+    pool = await create_pool(settings.database_url, 2)
+    try:
+        console = Console(settings=settings, pool=pool)
+        if args.token:
+            who = console.authenticate(args.token)
+        else:
+            who = Principal(sub=f"cli:{getpass.getuser()}", role="province", city=None, exp=int(time.time()) + 3600)
+        handler = _HANDLERS[(args.command, _action(args))]
+        return await handler(console, who, args)
+    finally:
+        await pool.close()
+
+
+def _action(args: argparse.Namespace) -> str:
+    return getattr(args, f"{args.command}_command", "") or ""
+
+
+def _print(args: argparse.Namespace, value: Any, text: Callable[[Any], str]) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2) if args.json else text(value))
+
+
+def _opts(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, str]:
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) not in (None, "")}
+
+
+async def _case_list(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+
+    names = ("kind", "city", "status", "person", "enterprise", "opened_from", "opened_to", "closed_from", "closed_to",
+             "deadline_from", "deadline_to", "has_open_task", "sort", "limit", "offset")
+    result = await service.list_cases(console, who, _opts(args, names))
+    _print(args, result, lambda r: f"{r['total']} case(s)\n" + table(r["items"], ["case_id", "kind", "city", "status", "opened_on", "closed_on", "next_deadline", "open_tasks"]))
+    return 0
+
+
+async def _case_show(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+
+    _print(args, await service.show_case(console, who, args.case_id), describe_case)
+    return 0
+
+
+async def _case_pause(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+
+    action = "hold" if args.case_command == "pause" else "release"
+    result = await service.supervise(console, who, args.case_id, action, args.reason)
+    _print(args, result, lambda r: f"{r['case_id']}: " + (f"held by {r['hold']['by']} since {r['hold']['since']}" if r["hold"] else "released"))
+    return 0
+
+
+async def _task_list(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+
+    result = await service.list_tasks(console, who, _opts(args, ("state", "kind", "city", "case_id", "limit")))
+    _print(args, result, lambda r: f"{r['total']} task(s)\n" + table(r["items"], ["task_id", "kind", "city", "due_on", "state", "decided_by"]))
+    return 0
+
+
+async def _task_decide(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+    from console.service import BadRequest
+
+    try:
+        decision = json.loads(args.decision)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"decision is not JSON: {exc}") from None
+    result = await service.decide_task(console, who, args.task_id, decision)
+    _print(args, result, lambda r: f"{r['task_id']}: {r['state']} by {r['decided_by']}: {json.dumps(r['decision'], ensure_ascii=False)}")
+    return 0
+
+
+async def _alert_list(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+
+    result = await service.list_alerts(console, who, _opts(args, ("city", "kind", "limit")))
+    _print(args, result, lambda r: table(r["items"], ["on_date", "city", "kind", "alert_id"]) or "no alerts")
+    return 0
+
+
+async def _dashboard(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+
+    result = await service.dashboard(console, who, _opts(args, ("city",)))
+    _print(args, result, lambda r: table(r["cases"], ["city", "kind", "status", "n"]) + "\n\n" + table(r["payments"], ["month", "fund", "amount_fen", "n"]))
+    return 0
+
+
+async def _ledger_export(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+
+    rows = await service.export_ledger(console, who, args.city, args.month)
+    async for chunk in rows:
+        sys.stdout.write(chunk)
+    return 0
+
+
+async def _deadletter_list(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+
+    result = await service.list_dead_letters(console, who, {"pending": "false" if args.all else "true"})
+    _print(args, result, lambda r: table(r["items"], ["id", "topic", "received_at", "redriven_at", "reason"]) or "no dead letters")
+    return 0
+
+
+async def _deadletter_redrive(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console import service
+    from console.service import BadRequest
+
+    fixed = None
+    if args.fixed:
+        try:
+            with open(args.fixed, encoding="utf-8") as f:
+                fixed = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise BadRequest(f"--fixed: {exc}") from None
+    result = await service.redrive(console, who, args.id, fixed)
+    _print(args, result, lambda r: f"dead letter {r['id']} re-driven to {r['topic']} ({r['source']} #{r['event_id']})")
+    return 0
+
+
+_HANDLERS: dict[tuple[str, str], Callable[[Any, Any, argparse.Namespace], Awaitable[int]]] = {
+    ("case", "list"): _case_list,
+    ("case", "show"): _case_show,
+    ("case", "pause"): _case_pause,
+    ("case", "resume"): _case_pause,
+    ("task", "list"): _task_list,
+    ("task", "decide"): _task_decide,
+    ("alert", "list"): _alert_list,
+    ("dashboard", ""): _dashboard,
+    ("ledger", "export"): _ledger_export,
+    ("deadletter", "list"): _deadletter_list,
+    ("deadletter", "redrive"): _deadletter_redrive,
+}
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    if not rows:
+        return ""
+    widths = {c: max(len(c), *(len(str(r.get(c) if r.get(c) is not None else "")) for r in rows)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(str(r.get(c) if r.get(c) is not None else "").ljust(widths[c]) for c in columns) for r in rows]
+    return "\n".join(lines)
+
+
+def describe_case(shown: dict[str, Any]) -> str:
+    case = shown["case"]
+    out = [
+        f"{case['case_id']}  {case['kind']}  city {case['city']}  status {case['status']}"
+        + (f"  HELD by {case['hold']['by']}: {case['hold']['reason']}" if case.get("hold") else ""),
+        f"opened {case['opened_on']}  closed {case['closed_on'] or '-'}  next deadline {case['next_deadline'] or '-'}",
+        f"temporal: {shown['links']['temporal']}",
+    ]
+    if not shown.get("state"):
+        out.append(f"(no live workflow state: {shown.get('state_unavailable') or 'not asked'}; timeline from the read model)")
+    out.append("timeline:")
+    for entry in shown["timeline"]:
+        money = f"  {entry['amount'] / 100:.2f} yuan" if entry.get("amount") else ""
+        rule = f"  [{entry['rule']}]" if entry.get("rule") else ""
+        event = f"  (event {entry['event']['source']} #{entry['event']['id']})" if entry.get("event") else ""
+        out.append(f"  {entry['on']}  {entry['kind']:<10} {entry['what']}{money}{rule}{event}")
+    if shown["tasks"]:
+        out.append("tasks:")
+        for t in shown["tasks"]:
+            out.append(f"  {t['task_id']}  {t['kind']}  due {t['due_on'] or '-'}  {t['state']}")
+    out.append(f"payments ({shown['paid_fen'] / 100:.2f} yuan):")
+    for p in shown["payments"]:
+        out.append(f"  {p['due_on']}  {p['period']:<10} {p['amount'] / 100:>10.2f}  {p['fund']}  → {p['payee']}")
+    return "\n".join(out)

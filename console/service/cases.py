@@ -1,0 +1,153 @@
+"""Finding cases (PostgreSQL read model) and one case in full: its live state from the
+workflow's `state` query (the read model when no worker answers), its timeline, tasks, payments
+and audit trail, and its Temporal Web UI link."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from temporalio.service import RPCError, RPCStatusCode
+
+from console.service import audit
+from console.service.core import Console, plain
+from console.service.errors import NotFound, Unavailable
+from console.service.queries import CaseQuery, case_list_sql
+from console.service.scope import city_filter, person_ids_in, require_visible, shown
+from console.service.tokens import Principal
+from policy.calendar import business_date
+
+
+def known_kinds() -> set[str]:
+    from workflows.registry import KINDS
+
+    return set(KINDS)
+
+
+async def list_cases(console: Console, p: Principal, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A page of cases matching `params` (see CaseQuery), with the total."""
+    q = CaseQuery.parse(params, known_kinds())
+    if q.person is not None and not p.sees_personal_data:
+        from console.service.errors import Forbidden
+
+        raise Forbidden(f"role {p.role} may not search by person")
+    city = city_filter(p, q.city)
+    page, count, args = case_list_sql(q, city)
+    rows = await console.pool.fetch(page, *args)
+    total = await console.pool.fetchval(count, *args[:-2])
+    items = [plain(dict(r)) for r in rows]
+    return {
+        "total": total,
+        "limit": q.limit,
+        "offset": q.offset,
+        "sort": q.sort,
+        "items": shown(p, items, person_ids_in(*(r["subject"] for r in items))),
+    }
+
+
+async def case_row(console: Console, p: Principal, case_id: str) -> dict[str, Any]:
+    """The read-model row of a case the principal may see (404 otherwise)."""
+    row = await console.pool.fetchrow("SELECT * FROM cases WHERE case_id = $1", case_id)
+    if row is None:
+        raise NotFound(f"no case {case_id}")
+    require_visible(p, row["city"], f"case {case_id}")
+    return dict(row)
+
+
+async def live_state(console: Console, case_id: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The workflow's `state` query, or None and why not."""
+    try:
+        client = await console.temporal()
+        view = await client.get_workflow_handle(case_id).query("state")
+    except Unavailable as exc:
+        return None, exc.reason
+    except RPCError as exc:
+        # A query needs a worker: with none running (or the history gone) the read model, the
+        # tasks and the ledger still answer, and the reason is shown instead of a traceback.
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None, "the case's history is no longer on the Temporal server"
+        return None, f"Temporal could not answer the state query: {exc.message} (is `jiuye worker` running?)"
+    data = view.model_dump(mode="json") if hasattr(view, "model_dump") else dict(view)
+    return data, None
+
+
+def _entry_kind(entry: dict[str, Any]) -> str:
+    what = entry.get("what", "")
+    if entry.get("amount"):
+        return "payment"
+    if what.startswith("task"):
+        return "task"
+    if what.startswith(("held by", "hold released")):
+        return "hold"
+    if "pause" in what or "interrupt" in what or "resum" in what:
+        return "pause"
+    if "extend" in what:
+        return "extension"
+    if what.startswith("closed") or entry.get("rule"):
+        return "decision"
+    if entry.get("event"):
+        return "event"
+    return "note"
+
+
+def build_timeline(case: dict[str, Any], state: dict[str, Any] | None, payments: list[dict[str, Any]],
+                   tasks: list[dict[str, Any]], trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What happened to the case, oldest first: the workflow's own timeline (events with their
+    source and id, decisions with the rule in words, pauses, extensions, payments, tasks) when it
+    answers, else what the read model knows; plus the supervisors' actions from the audit."""
+    entries: list[dict[str, Any]] = []
+    if state is not None:
+        for t in state.get("timeline", []):
+            source, _, event_id = (t.get("event") or "").partition("#")
+            entries.append({
+                "on": t["on"], "kind": _entry_kind(t), "what": t["what"], "rule": t.get("rule"),
+                "amount": t.get("amount"), "event": {"source": source, "id": event_id} if event_id else None,
+                "origin": "case",
+            })
+    else:
+        if case.get("opened_on"):
+            entries.append({"on": case["opened_on"], "kind": "event", "what": "opened", "origin": "read model"})
+        for pay in payments:
+            entries.append({"on": pay["due_on"], "kind": "payment", "what": f"paid {pay['period']} to {pay['payee']}",
+                            "rule": pay.get("rule"), "amount": pay["amount"], "origin": "ledger"})
+        for task in tasks:
+            entries.append({"on": task.get("due_on") or case.get("opened_on"), "kind": "task",
+                            "what": f"task {task['kind']} {task['state']}", "origin": "tasks"})
+        if case.get("closed_on"):
+            entries.append({"on": case["closed_on"], "kind": "decision", "what": f"closed {case['status']}",
+                            "origin": "read model"})
+    for row in trail:
+        if row["action"] == "case.view":
+            continue
+        entries.append({"on": row["on"], "at": row["at"], "kind": "supervisor",
+                        "what": f"{row['action']} by {row['actor']} ({row['role']})"
+                                + (f": {row['details']['reason']}" if (row.get("details") or {}).get("reason") else ""),
+                        "details": row.get("details"), "origin": "audit"})
+    entries.sort(key=lambda e: str(e["on"]))
+    return entries
+
+
+async def show_case(console: Console, p: Principal, case_id: str) -> dict[str, Any]:
+    """One case in full; the read is audited (it shows personal data)."""
+    case = plain(await case_row(console, p, case_id))
+    payments = [plain(dict(r)) for r in await console.pool.fetch(
+        """SELECT program, period, payee, amount_fen AS amount, fund, due_on, rule, paid_at
+             FROM ledger WHERE case_id = $1 ORDER BY due_on, period""", case_id)]
+    tasks = [plain(dict(r)) for r in await console.pool.fetch(
+        """SELECT task_id, kind, due_on, state, details, decided_by, decision, raised_at, decided_at
+             FROM tasks WHERE case_id = $1 ORDER BY raised_at, task_id""", case_id)]
+    state, unavailable = await live_state(console, case_id)
+    # Audit times are instants; the timeline speaks in Shanghai business dates.
+    trail = plain([{**row, "on": business_date(row["at"])} for row in await audit.of_case(console.pool, case_id)])
+    await audit.write(console.pool, p, "case.view", case_id)
+    result = {
+        "case": case,
+        "state": state,
+        "state_unavailable": unavailable,
+        "timeline": build_timeline(case, state, payments, tasks, trail),
+        "tasks": tasks,
+        "payments": payments,
+        "paid_fen": sum(pay["amount"] for pay in payments),
+        "audit": trail,
+        "links": {"temporal": console.workflow_link(case_id)},
+    }
+    return shown(p, result, person_ids_in(case["subject"], *(pay["payee"] for pay in payments)))

@@ -1,0 +1,41 @@
+"""One case's timeline: the workflow's own entries (events with source and id, decisions with
+their rule, payments, tasks, holds) plus supervisors' actions from the audit, oldest first; the
+read model's facts when the workflow cannot answer."""
+
+from __future__ import annotations
+
+from console.service.cases import build_timeline
+
+CASE = {"case_id": "dibao/P1/2020-01", "opened_on": "2020-01-03", "closed_on": None, "status": "active"}
+
+
+def test_timeline_from_the_live_state_names_events_rules_and_kinds() -> None:
+    state = {"timeline": [
+        {"on": "2020-01-03", "what": "receiving 低保", "event": "ca/2101#e1", "rule": None, "amount": None},
+        {"on": "2020-03-10", "what": "employed", "event": "re/2101#e2", "rule": "§18 taper"},
+        {"on": "2020-03-10", "what": "task raised: taper_decision", "rule": "§18"},
+        {"on": "2020-04-01", "what": "paid 2020-04 to person/P1", "rule": "§18", "amount": 60000},
+        {"on": "2020-03-20", "what": "held by alice: income check"},
+    ]}
+    trail = [{"on": "2020-03-20", "at": "2020-03-20T02:00:00+00:00", "actor": "alice", "role": "city_supervisor",
+              "action": "case.hold", "details": {"reason": "income check"}},
+             {"on": "2020-03-21", "at": "2020-03-21T02:00:00+00:00", "actor": "bob", "role": "province",
+              "action": "case.view", "details": {}}]
+    timeline = build_timeline(CASE, state, [], [], trail)
+    assert [(t["on"], t["kind"]) for t in timeline] == [
+        ("2020-01-03", "event"), ("2020-03-10", "decision"), ("2020-03-10", "task"),
+        ("2020-03-20", "hold"), ("2020-03-20", "supervisor"), ("2020-04-01", "payment"),
+    ]
+    assert timeline[0]["event"] == {"source": "ca/2101", "id": "e1"}
+    assert timeline[1]["rule"] == "§18 taper"
+    assert timeline[4]["what"] == "case.hold by alice (city_supervisor): income check"
+
+
+def test_timeline_without_the_workflow_comes_from_ledger_tasks_and_read_model() -> None:
+    payments = [{"due_on": "2020-04-01", "period": "2020-04", "payee": "person/P1", "rule": "§18", "amount": 60000}]
+    tasks = [{"due_on": "2020-03-25", "kind": "taper_decision", "state": "expired"}]
+    timeline = build_timeline({**CASE, "closed_on": "2020-10-01", "status": "completed"}, None, payments, tasks, [])
+    assert [(t["on"], t["kind"], t["origin"]) for t in timeline] == [
+        ("2020-01-03", "event", "read model"), ("2020-03-25", "task", "tasks"),
+        ("2020-04-01", "payment", "ledger"), ("2020-10-01", "decision", "read model"),
+    ]
