@@ -401,25 +401,11 @@ class CaseWorkflow:
             workflow.upsert_search_attributes([CASE_STATUS.value_set(self.status)])
 
     async def pay(self, *, payee: str, program: str, period: str, amount: int, fund: str, due_on: date, rule: str) -> bool:
-        """Pay once: the ledger's key (case, program, period) absorbs retries and replays.
-        While a supervisor holds the case, wait for the release (checked first so that a case
-        never held takes exactly the steps it always took)."""
-        if self.hold is not None:
-            await workflow.wait_condition(lambda: self.hold is None)
+        """Pay once: the ledger's key (case, program, period) absorbs retries and replays."""
+        await self._unless_held()
         result: PaymentResult = await workflow.execute_activity_method(
             CaseActivities.pay,
-            PaymentRequest(
-                case_id=self.case_id,
-                kind=self.kind,
-                payee=payee,
-                program=program,
-                period=period,
-                amount=amount,
-                fund=fund,
-                due_on=due_on,
-                city=self.city,
-                rule=rule,
-            ),
+            self._payment(payee=payee, program=program, period=period, amount=amount, fund=fund, due_on=due_on, rule=rule),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
@@ -433,23 +419,11 @@ class CaseWorkflow:
         """Pay `amount`, or what is left of `cap` for (payee, program) across ALL cases if less
         (§10: an HR agency's total). The store enforces the cap in one statement, so concurrent
         cases never pass it; the result says what was paid (0: the cap was already used up)."""
-        if self.hold is not None:
-            await workflow.wait_condition(lambda: self.hold is None)
+        await self._unless_held()
         result: PaymentResult = await workflow.execute_activity_method(
             CaseActivities.pay_capped,
             CappedPaymentRequest(
-                payment=PaymentRequest(
-                    case_id=self.case_id,
-                    kind=self.kind,
-                    payee=payee,
-                    program=program,
-                    period=period,
-                    amount=amount,
-                    fund=fund,
-                    due_on=due_on,
-                    city=self.city,
-                    rule=rule,
-                ),
+                payment=self._payment(payee=payee, program=program, period=period, amount=amount, fund=fund, due_on=due_on, rule=rule),
                 cap=cap,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
@@ -460,6 +434,26 @@ class CaseWorkflow:
             self.paid_fen += paid
             self.note(due_on, f"paid {period} to {payee}" + (f" (cut to what is left of the cap {cap})" if result.capped else ""), rule=rule, amount=paid)
         return result
+
+    async def _unless_held(self) -> None:
+        """While a supervisor holds the case, wait for the release (checked first, so a case
+        never held takes exactly the steps it always took)."""
+        if self.hold is not None:
+            await workflow.wait_condition(lambda: self.hold is None)
+
+    def _payment(self, *, payee: str, program: str, period: str, amount: int, fund: str, due_on: date, rule: str) -> PaymentRequest:
+        return PaymentRequest(
+            case_id=self.case_id,
+            kind=self.kind,
+            payee=payee,
+            program=program,
+            period=period,
+            amount=amount,
+            fund=fund,
+            due_on=due_on,
+            city=self.city,
+            rule=rule,
+        )
 
     async def raise_task(self, kind: str, due_on: date | None, details: dict[str, Any]) -> TaskRecord:
         """A supervisor task (read model + lifecycle event); decided later through an update."""
