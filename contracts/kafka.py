@@ -20,15 +20,25 @@ def _protocol(settings: Settings) -> str:
     return protocol
 
 
-def _ssl_context(protocol: str) -> ssl.SSLContext | None:
-    # The system's CA bundle verifies the brokers; a private CA goes into it, not into code.
-    return create_ssl_context() if protocol in ("SSL", "SASL_SSL") else None
+def _ssl_context(protocol: str, settings: Settings) -> ssl.SSLContext | None:
+    """For SSL/SASL_SSL: verifies the brokers against JIUYE_KAFKA_SSL_CA_FILE (else the system's
+    CA bundle) and presents the client certificate JIUYE_KAFKA_SSL_CERT_FILE/_KEY_FILE if set."""
+    if protocol not in ("SSL", "SASL_SSL"):
+        return None
+    cert, key = settings.kafka_ssl_cert_file, settings.kafka_ssl_key_file
+    if (cert is None) != (key is None):
+        raise ValueError("a Kafka client certificate needs both JIUYE_KAFKA_SSL_CERT_FILE and JIUYE_KAFKA_SSL_KEY_FILE")
+    password = settings.kafka_ssl_key_password
+    return create_ssl_context(
+        cafile=settings.kafka_ssl_ca_file, certfile=cert, keyfile=key,
+        password=password.get_secret_value() if password is not None else None,
+    )
 
 
 def client_security(settings: Settings) -> dict[str, object]:
     """The aiokafka keyword arguments for security (producers, consumers, admin clients)."""
     protocol = _protocol(settings)
-    options: dict[str, object] = {"security_protocol": protocol, "ssl_context": _ssl_context(protocol)}
+    options: dict[str, object] = {"security_protocol": protocol, "ssl_context": _ssl_context(protocol, settings)}
     if protocol.startswith("SASL_"):
         options.update(
             sasl_mechanism=settings.kafka_sasl_mechanism or "PLAIN",
@@ -63,7 +73,7 @@ def faust_broker_credentials(settings: Settings) -> object | None:
     import faust
 
     protocol = _protocol(settings)
-    context = _ssl_context(protocol)
+    context = _ssl_context(protocol, settings)
     if protocol == "PLAINTEXT":
         return None
     if protocol == "SSL":

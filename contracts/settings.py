@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
     temporal_task_queue: str = "jiuye-cases"
     temporal_tls: bool = False
     temporal_api_key: str | None = None
+    # mTLS / a private CA (PEM files); any of them switches TLS on (contracts/temporal.py, docs/SECURITY.md).
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int = 9093
@@ -37,10 +43,30 @@ class Settings(BaseSettings):
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
+    # SSL / SASL_SSL only: a private CA and a client certificate (PEM files; contracts/kafka.py).
+    kafka_ssl_ca_file: Path | None = None
+    kafka_ssl_cert_file: Path | None = None
+    kafka_ssl_key_file: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
     consumer_group: str = "jiuye-intake"
 
     database_url: str = "postgresql://jiuye:jiuye@127.0.0.1:5432/jiuye"
     database_pool_max: int = 10
+    # PostgreSQL TLS, folded into database_url's query (libpq names, which asyncpg reads) unless
+    # the URL already sets them, so every asyncpg connection of the system gets them.
+    database_ssl_mode: str | None = None  # disable | prefer | require | verify-ca | verify-full
+    database_ssl_root_cert: Path | None = None
+    database_ssl_cert: Path | None = None
+    database_ssl_key: Path | None = None
+
+    # Temporal payload encryption (contracts/codec.py, docs/SECURITY.md): keys as `id:base64key`
+    # entries (comma separated) in payload_keys or in the file payload_keys_file; payload_key_id
+    # names the one that encrypts. Without keys, development generates one into the state dir;
+    # production refuses to start.
+    payload_encryption: bool = True
+    payload_key_id: str | None = None
+    payload_keys: SecretStr | None = None
+    payload_keys_file: Path | None = None
 
     policy_pack: str = "liaoning-2020"
     streams_web_port: int = 6066
@@ -53,6 +79,18 @@ class Settings(BaseSettings):
     console_port: int = 8280
     # Dev only: the web page offers a login that issues a token without one (never in production).
     console_dev_login: bool = False
+
+    @model_validator(mode="after")
+    def _database_tls_in_url(self) -> "Settings":
+        wanted = {"sslmode": self.database_ssl_mode, "sslrootcert": self.database_ssl_root_cert,
+                  "sslcert": self.database_ssl_cert, "sslkey": self.database_ssl_key}
+        wanted = {k: str(v) for k, v in wanted.items() if v is not None}
+        if wanted:
+            parts = urlsplit(self.database_url)
+            query = dict(parse_qsl(parts.query, keep_blank_values=True))
+            query.update({k: v for k, v in wanted.items() if k not in query})
+            self.database_url = urlunsplit(parts._replace(query=urlencode(query)))
+        return self
 
     @property
     def temporal_ui_url(self) -> str:
