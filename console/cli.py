@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
         "per day and week in faust tables; weekly_surge and mass_unemployment alerts).",
     )
 
+    sub.add_parser(
+        "codec-server",
+        help="decrypt payloads for the Temporal Web UI (development only)",
+        description="Serve /decode and /encode for the Temporal Web UI (the dev server is started with "
+        "--ui-codec-endpoint pointing here), so histories read in the UI show decrypted payloads. "
+        "Listens on JIUYE_CODEC_SERVER_HOST:JIUYE_CODEC_SERVER_PORT (127.0.0.1:8234); refuses to run "
+        "with JIUYE_ENV=production.",
+    )
+
     emit = sub.add_parser("emit", help="produce the CloudEvents of a JSONL file to Kafka (one event a line)")
     emit.add_argument("file", type=_existing_file, help="JSONL file of CloudEvents")
     emit.add_argument("--topic", help="send every line to this topic instead of the topic of its type")
@@ -143,6 +152,12 @@ def _console(args: argparse.Namespace) -> int:
     return console_cli.run(args)
 
 
+def _codec_server(args: argparse.Namespace) -> int:
+    from console.codec_server import serve
+
+    return serve(get_settings())
+
+
 def _demo(args: argparse.Namespace) -> int:
     from console.demo import run_demo
 
@@ -157,6 +172,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "simulate": _simulate,
     **{name: _console for name in ("case", "task", "alert", "ledger", "deadletter", "token", "api", "dashboard")},
     "demo": _demo,
+    "codec-server": _codec_server,
 }
 
 if __name__ == "__main__":

@@ -165,7 +165,7 @@ async def _summary(settings: Settings, tag: str, seconds: float, settled: bool) 
         *(f"  {r['topic']}@{r['kafka_offset']}: {r['reason']}" for r in letters),
         "where to look:",
         f"  Temporal Web UI   {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows"
-        + (" (payloads are encrypted: read cases with jiuye case show or the console)" if settings.payload_encryption else ""),
+        + (" (payloads are encrypted: run jiuye codec-server to read them there)" if settings.payload_encryption else ""),
         f"  console           jiuye token issue --role province --sub you; jiuye api   → http://{settings.console_host}:{settings.console_port}/",
         f"  Kafka bootstrap   {settings.kafka_bootstrap} (topics cases.lifecycle, events.dlq, alerts)",
         f"  PostgreSQL        {_safe_dsn(settings.database_url)} (tables cases, ledger, inbox, dead_letters)",

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     console_port: int = 8280
     # Dev only: the web page offers a login that issues a token without one (never in production).
     console_dev_login: bool = False
+    # The Web UI's remote codec (console/codec_server.py, development only).
+    codec_server_host: str = "127.0.0.1"
+    codec_server_port: int = 8234
 
     @model_validator(mode="after")
     def _database_tls_in_url(self) -> "Settings":

@@ -103,6 +103,9 @@ def up(settings: Settings) -> None:
                 "--ip", host, "--port", str(port), "--ui-port", str(settings.temporal_ui_port),
                 "--namespace", settings.temporal_namespace, "--log-level", "warn",
                 "--ui-disable-news-fetch"]
+        if settings.payload_encryption:
+            # Payloads are encrypted; the UI shows them decrypted while `jiuye codec-server` runs.
+            argv += ["--ui-codec-endpoint", f"http://{settings.codec_server_host}:{settings.codec_server_port}"]
         for name, kind in SEARCH_ATTRIBUTES.items():
             argv += ["--search-attribute", f"{name}={kind}"]
         say(f"temporal: starting dev server on {settings.temporal_address} (log {log_file})")
