@@ -1,0 +1,109 @@
+"""Bounded loads for the fault tests, every event recorded by (source, id) before it is sent,
+with the payments the policy expects for them (POLICY.md K1, §14).
+
+The load is K1 internships because their whole effect follows from two events and today's date:
+an agreement signed `MONTHS_AGO` months ago for `AGREED_MONTHS` months and the internship ended
+today, so the case pays its completed months at once (no timers to wait for) and closes `ended`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from policy import internship as k1
+from policy.calendar import add_months
+from policy.pack import PolicyPack
+from tests.e2e.helpers import business_today, cloud_event, line
+
+CITY = "2101"
+MONTHS_AGO = 8
+AGREED_MONTHS = 12
+
+
+@dataclass
+class Load:
+    """What a test sends and what it must lead to.
+
+    good: every valid event by (source, id) → its bytes; it must be applied (or rejected by
+    routing with a reason) exactly once. poison: label → bytes of a record that must end in the
+    dead letters with a reason. payments: case id → the (period, amount in fen) the policy
+    expects. statuses: case id → the status the case must close with.
+    """
+
+    good: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    poison: dict[str, bytes] = field(default_factory=dict)
+    payments: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+    lines: list[bytes] = field(default_factory=list)  # what is sent, in order (duplicates too)
+    # Case-id prefix the ledger and read-model comparisons are limited to, when the events also
+    # open cases of other kinds the test does not judge (a registration opens a follow-up case).
+    scope: str = ""
+
+    def add(self, raw: bytes) -> bytes:
+        doc = json.loads(raw)
+        self.good[(doc["source"], doc["id"])] = raw
+        self.lines.append(raw)
+        return raw
+
+    def add_poison(self, label: str, raw: bytes) -> bytes:
+        self.poison[label] = raw
+        self.lines.append(raw)
+        return raw
+
+
+class Internship:
+    """One person's K1 internship in a test (ids unique to the test by `tag`)."""
+
+    def __init__(self, tag: str, n: int, pack: PolicyPack, today: date | None = None):
+        self.person = f"F{tag}{n:05d}"
+        self.unit = f"U{tag}{n:05d}"
+        self.source = f"es/{CITY}-faults"
+        self.today = today or business_today()
+        self.starts_on = add_months(self.today, -MONTHS_AGO)
+        params = pack.parameters(CITY)
+        self.cohort = params.get("internship.cohorts", self.starts_on)[0]
+        self.monthly = params.get("internship.monthly_subsidy", self.starts_on)
+        self.case_id = f"internship/{self.person}/{self.unit}/{self.starts_on.isoformat()}"
+        self.n = 0
+
+    def event(self, type_: str, on: date, data: dict[str, Any]) -> bytes:
+        self.n += 1
+        return line(cloud_event(source=self.source, id=f"{self.person}-{self.n}", type=type_,
+                                subject=f"person/{self.person}", on=on, data=data))
+
+    def signed(self) -> bytes:
+        return self.event("internship.agreement_signed", self.starts_on, {
+            "person_id": self.person, "unit_id": self.unit, "city": CITY, "starts_on": self.starts_on.isoformat(),
+            "months": AGREED_MONTHS, "cohort": self.cohort,
+        })
+
+    def interrupted(self, on: date) -> bytes:
+        return self.event("internship.interrupted", on, {
+            "person_id": self.person, "unit_id": self.unit, "on": on.isoformat(), "reason": "other"})
+
+    def resumed(self, on: date) -> bytes:
+        return self.event("internship.resumed", on, {"person_id": self.person, "unit_id": self.unit, "on": on.isoformat()})
+
+    def ended(self) -> bytes:
+        return self.event("internship.ended", self.today, {
+            "person_id": self.person, "unit_id": self.unit, "on": self.today.isoformat(), "reason": "quit"})
+
+    def expected_payments(self) -> list[tuple[str, int]]:
+        """§14: the unit is paid the monthly subsidy for each completed month (no pauses)."""
+        months = k1.completed_months(self.starts_on, AGREED_MONTHS, [], self.today)
+        return [(f"month-{m}", self.monthly) for m in range(1, months + 1)]
+
+
+def internships(tag: str, persons: int, pack: PolicyPack, load: Load | None = None) -> Load:
+    """`persons` internships signed and ended, their expectations recorded in `load`."""
+    load = load or Load()
+    for n in range(persons):
+        person = Internship(tag, n, pack)
+        load.add(person.signed())
+        load.add(person.ended())
+        load.payments[person.case_id] = person.expected_payments()
+        load.statuses[person.case_id] = "ended"
+    return load

@@ -1,0 +1,89 @@
+"""Worker and stream-processor subprocesses the fault tests start (and alone kill, by pid)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from contracts.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+JIUYE = Path(sys.executable).parent / "jiuye"
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes a `jiuye` subprocess use exactly `settings`."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"JIUYE_{name.upper()}"] = str(value)
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Process:
+    """One subprocess with its output in a log file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], folder: Path):
+        self.name = name
+        self.log = folder / f"{name}.log"
+        self._out = self.log.open("ab")
+        self.popen = subprocess.Popen(argv, env=env, cwd=REPO, stdout=self._out, stderr=subprocess.STDOUT)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no commit, no activity completion."""
+        if self.popen.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+        self.popen.wait(timeout=30)
+
+    async def died(self, timeout: float) -> int:
+        """Wait for the process to end by itself; its return code."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.popen.poll() is None:
+            if loop.time() > deadline:
+                raise AssertionError(f"{self.name} still running after {timeout} s; log: {self.log}")
+            await asyncio.sleep(0.2)
+        return int(self.popen.returncode)
+
+    def stop(self) -> None:
+        """SIGTERM and wait (SIGKILL if it does not end)."""
+        if self.popen.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._out.close()
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def worker(settings: Settings, folder: Path, name: str = "worker", kill_after_payments: int | None = None) -> Process:
+    """`jiuye worker` (or, with `kill_after_payments`, the one that SIGKILLs itself after that
+    many committed ledger rows, tests/faults/_killing_worker.py)."""
+    if kill_after_payments is None:
+        return Process(name, [str(JIUYE), "worker"], settings_env(settings), folder)
+    env = settings_env(settings, JIUYE_FAULT_KILL_AFTER_PAYMENTS=str(kill_after_payments))
+    return Process(name, [sys.executable, "-m", "tests.faults._killing_worker"], env, folder)
+
+
+def streams(settings: Settings, folder: Path, name: str = "streams") -> Process:
+    """`jiuye streams` on the test's consumer group, with a web port of its own."""
+    return Process(name, [str(JIUYE), "streams"], settings_env(settings, JIUYE_STREAMS_WEB_PORT=str(free_port())), folder)
