@@ -396,3 +396,10 @@ def parse_event(raw: bytes) -> CloudEvent:
     except ValidationError as exc:
         raise InvalidEvent(_first_error(exc, f"invalid data for {envelope.type}: data.")) from None
     return envelope
+
+
+def city_of_source(source: str) -> str | None:
+    """The city a producing system names in its source (`si/2101`, `es/2101-x` is not one), for
+    events whose data carries no city; None when the source names none."""
+    tail = source.rsplit("/", 1)[-1]
+    return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None

@@ -10,7 +10,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
-    from contracts.events import ApplicationSubmitted, ContractSigned, ContributionPaid
+    from contracts.events import ApplicationSubmitted, ContractSigned, ContributionPaid, city_of_source
     from policy import difficult as k12
     from policy import flexible as k4
     from policy import subsidy_period as periods
@@ -72,7 +72,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         self.note(app.on, "application for the flexible-employment social-insurance subsidy", event=opening.key)
         stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | {CONTRIBUTION}))
         facts = await person_facts(self, app.applicant, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
-        self.city = registered_city(facts) or _source_city(opening)
+        self.city = registered_city(facts) or city_of_source(opening.source)
         await self.load_context(self.city)
         params = self.params
         assert params is not None
@@ -291,8 +291,3 @@ def registered_city(facts: list[Fact]) -> str | None:
     """The city of the person's latest unemployment registration (the application has none)."""
     cities = [f.payload.get("city") for f in facts if f.type == "unemployment.registered"]
     return next((c for c in reversed(cities) if isinstance(c, str)), None)
-
-
-def _source_city(ev: CaseEvent) -> str | None:
-    tail = ev.source.rsplit("/", 1)[-1]
-    return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None

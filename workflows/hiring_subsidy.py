@@ -19,7 +19,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
-    from contracts.events import ApplicationSubmitted, ContractSigned, ContractTerminated, ContributionPaid
+    from contracts.events import ApplicationSubmitted, ContractSigned, ContractTerminated, ContributionPaid, city_of_source
     from policy import hiring as k6
     from policy.calendar import business_date
     from policy.difficult import PERSON_FACT_TYPES
@@ -89,7 +89,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         types = [*k6.CONTRACT_FACT_TYPES, k6.CONTRIBUTION] + (list(PERSON_FACT_TYPES) if self.program == k6.PRIORITY else [])
         stored = await self.load_facts([person_key], types)
         enterprise_facts = await self.load_facts([self.subject], [k6.ENTERPRISE_FACT_TYPE])
-        self.city = k6.enterprise_city(self.enterprise, enterprise_facts) or _source_city(opening)
+        self.city = k6.enterprise_city(self.enterprise, enterprise_facts) or city_of_source(opening.source)
         await self.load_context(self.city)
         params = self.params
         assert params is not None
@@ -382,8 +382,3 @@ def _event_date(ev: CaseEvent) -> date:
     """The business date an opening event is about (an application's own date)."""
     on = ev.data.get("on") or ev.data.get("signed_on")
     return date.fromisoformat(on) if isinstance(on, str) else business_date(ev.time)
-
-
-def _source_city(ev: CaseEvent) -> str | None:
-    tail = ev.source.rsplit("/", 1)[-1]
-    return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None

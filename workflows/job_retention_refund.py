@@ -10,7 +10,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseInput, CaseOutcome
-    from contracts.events import ApplicationSubmitted
+    from contracts.events import ApplicationSubmitted, city_of_source
     from policy import enterprise_profile as ep
     from policy import retention as k7
     from policy.funds import Fund
@@ -54,7 +54,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         # arrive after it are not looked at (the decision is made at once, on the date applied).
         facts = await self.load_facts([self.subject], list(ep.ENTERPRISE_FACT_TYPES))
         registration = ep.registration(enterprise, facts, app.on)
-        self.city = registration.city if registration else self.city_of_source(opening.source)
+        self.city = registration.city if registration else city_of_source(opening.source)
         await self.load_context(self.city)
         assert self.params is not None
         decision = k7.assess(enterprise, self.year, app.on, facts, self.params)
@@ -74,11 +74,6 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
             rule=decision.reason,
         )
         await self.close("refunded", app.on, decision.reason)
-
-    @staticmethod
-    def city_of_source(source: str) -> str | None:
-        tail = source.rsplit("/", 1)[-1]
-        return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None
 
     def details(self) -> dict[str, Any]:
         if self.application is None:

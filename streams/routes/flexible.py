@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from activities.store import OpenCase
-from contracts.events import CloudEvent
+from contracts.events import CloudEvent, city_of_source
 from policy import flexible as k4
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
@@ -46,8 +46,7 @@ def _city_of(event: CloudEvent) -> str | None:
     city = (event.data.get("details") or {}).get("city")
     if isinstance(city, str):
         return city
-    tail = event.source.rsplit("/", 1)[-1]
-    return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None
+    return city_of_source(event.source)
 
 
 def contribution(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from activities.store import OpenCase
 from contracts.cases import Fact
-from contracts.events import CloudEvent
+from contracts.events import CloudEvent, city_of_source
 from policy import hiring as k6
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
@@ -44,7 +44,7 @@ def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyP
     d = event.data
     person, employer = d["person_id"], d["employer_id"]
     signed_on = date.fromisoformat(d["signed_on"])
-    city = k6.enterprise_city(employer, facts) or _source_city(event)
+    city = k6.enterprise_city(employer, facts) or city_of_source(event.source)
     params = pack.parameters(city)
     if not k6.is_stable_contract(d.get("term_months"), signed_on, params):
         return [Ignore(f"contract of {d.get('term_months')} months: not a contract of 1 year or more (§10)")]
@@ -72,7 +72,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
         return [Reject("application.submitted hiring_epidemic: details.enterprise_id missing")]
     if not isinstance(persons, list) or not persons or not all(isinstance(p, str) and p for p in persons):
         return [Reject("application.submitted hiring_epidemic: details.person_ids must be a non-empty list of ids")]
-    city = _source_city(event)
+    city = city_of_source(event.source)
     return [_start(k6.epidemic_case_id(enterprise, p), p, enterprise, city) for p in dict.fromkeys(persons)]
 
 
@@ -83,10 +83,6 @@ def of_the_pair(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
         return [Ignore("no employer: not about a hire")]
     return signal_open(open_cases, KIND, employer_id=employer) or [Ignore("no open hiring subsidy case for this pair")]
 
-
-def _source_city(event: CloudEvent) -> str | None:
-    tail = event.source.rsplit("/", 1)[-1]
-    return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None
 
 
 ROUTES: dict[str, Handler] = {

@@ -9,7 +9,7 @@ closed (the gateway reports it late).
 from __future__ import annotations
 
 from activities.store import OpenCase
-from contracts.events import CloudEvent
+from contracts.events import CloudEvent, city_of_source
 from policy import enterprise_profile as ep
 from policy import retention as k7
 from policy.pack import PolicyPack
@@ -44,8 +44,7 @@ def _city_of(event: CloudEvent) -> str | None:
     city = (event.data.get("details") or {}).get("city")
     if isinstance(city, str):
         return city
-    tail = event.source.rsplit("/", 1)[-1]
-    return tail if len(tail) == 4 and tail.startswith("21") and tail.isdigit() else None
+    return city_of_source(event.source)
 
 
 ROUTES: dict[str, Handler] = {"application.submitted": application}
