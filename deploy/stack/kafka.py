@@ -7,6 +7,8 @@ copies it with its runtime dependencies into a cache shared by every checkout.
 
 from __future__ import annotations
 
+import asyncio
+
 import base64
 import os
 import re
@@ -204,11 +206,15 @@ async def _ensure_topics(bootstrap: str, partitions: int) -> list[str]:
             for topic, code, *rest in response.topic_errors:
                 if code not in (0, 36):  # 36: TOPIC_ALREADY_EXISTS — another starter won the race
                     raise StackError(f"kafka: creating topic {topic} failed: {for_code(code).__name__} {rest}")
-        existing = set(await admin.list_topics())
-        still_missing = [t for t in ALL_TOPICS if t not in existing]
-        if still_missing:
-            raise StackError(f"kafka: topics missing after creation: {', '.join(still_missing)}")
-        return missing
+        # A new topic reaches the broker's metadata a moment after create_topics answered (KRaft
+        # applies it from the metadata log): look again for a while before calling it missing.
+        for _ in range(60):
+            existing = set(await admin.list_topics())
+            still_missing = [t for t in ALL_TOPICS if t not in existing]
+            if not still_missing:
+                return missing
+            await asyncio.sleep(0.5)
+        raise StackError(f"kafka: topics missing 30 s after creation: {', '.join(still_missing)}")
     finally:
         await admin.close()
 
