@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -288,7 +289,15 @@ async def fresh_database(name: str, settings: Settings | None = None) -> str:
     quoted = '"' + name.replace('"', '""') + '"'
     admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+        for attempt in range(20):
+            try:
+                await admin.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+                break
+            except asyncpg.InsufficientPrivilegeError:
+                # An autovacuum worker (a superuser's backend our role may not terminate) is in it.
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.5)
         await admin.execute(f"CREATE DATABASE {quoted} ENCODING 'UTF8' TEMPLATE template0")
     finally:
         await admin.close()

@@ -285,7 +285,16 @@ class System:
 async def _drop_database(settings: Settings, database: str) -> None:
     admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        for attempt in range(20):
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                return
+            except asyncpg.InsufficientPrivilegeError:
+                # An autovacuum worker (a superuser's backend, which our role may not terminate)
+                # is in the test database; it finishes within moments.
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.5)
     finally:
         await admin.close()
 
