@@ -244,6 +244,18 @@ class CaseWorkflow:
         events, self.pending = sorted(self.pending, key=lambda e: e.time), []
         return events
 
+    def take_stored_fact(self, fact: Fact) -> None:
+        """Queue a fact stored by the intake before this case existed as if it had been
+        signalled. The intake stores an event before routing it, so each is either read from the
+        store or signalled after the case was registered; `seen` drops the ones that are both."""
+        if fact.event_key in self.seen:
+            return
+        self.seen.add(fact.event_key)
+        source, _, ident = fact.event_key.partition("#")
+        self.pending.append(
+            CaseEvent(source=source, id=ident, type=fact.type, subject=self.subject, time=fact.event_time, data=fact.payload)
+        )
+
     # -- shared facts ------------------------------------------------------------------------
     def apply_shared_fact(self, ev: CaseEvent) -> bool:
         """Epidemic dates and parameter changes: stored on the case; True if `ev` was one."""

@@ -114,15 +114,11 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         c = self.contract
         assert c is not None
         for fact in stored:
-            if fact.type not in HIRE_FACT_TYPES or fact.event_key in self.seen:
+            if fact.type not in HIRE_FACT_TYPES:
                 continue
             if fact.payload.get("employer_id") != c.employer_id or fact.payload.get("person_id") != c.person_id:
                 continue
-            self.seen.add(fact.event_key)
-            source, _, ident = fact.event_key.partition("#")
-            self.pending.append(
-                CaseEvent(source=source, id=ident, type=fact.type, subject=self.subject, time=fact.event_time, data=fact.payload)
-            )
+            self.take_stored_fact(fact)
 
     async def load_exemptions(self) -> None:
         """The enterprise's fee exemptions as stored now (they are not routed to the case)."""

@@ -112,13 +112,9 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         either in the store when the case reads it or signalled to the case after it was
         registered; the `seen` keys drop the ones that are both."""
         for fact in stored:
-            if fact.type != CONTRIBUTION or fact.event_key in self.seen:
+            if fact.type != CONTRIBUTION:
                 continue
-            self.seen.add(fact.event_key)
-            source, _, ident = fact.event_key.partition("#")
-            self.pending.append(
-                CaseEvent(source=source, id=ident, type=fact.type, subject=self.subject, time=fact.event_time, data=fact.payload)
-            )
+            self.take_stored_fact(fact)
 
     # -- events ------------------------------------------------------------------------------
     def apply(self, ev: CaseEvent) -> None:

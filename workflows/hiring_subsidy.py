@@ -151,15 +151,11 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         """Contributions and contract ends of the pair that reached the intake before this case
         existed; the `seen` keys drop the ones that are also signalled."""
         for fact in stored:
-            if fact.type not in (k6.CONTRIBUTION, "contract.terminated") or fact.event_key in self.seen:
+            if fact.type not in (k6.CONTRIBUTION, "contract.terminated"):
                 continue
             if fact.payload.get("employer_id") != self.enterprise or fact.payload.get("person_id") != self.person:
                 continue
-            self.seen.add(fact.event_key)
-            source, _, ident = fact.event_key.partition("#")
-            self.pending.append(
-                CaseEvent(source=source, id=ident, type=fact.type, subject=self.subject, time=fact.event_time, data=fact.payload)
-            )
+            self.take_stored_fact(fact)
 
     async def reject(self, on: date, rule: str) -> bool:
         await self.close("rejected", on, rule)
