@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,16 +29,30 @@ class MemoryStore:
     # Totals paid per (payee, program) under a cap (`pay_capped`), like the payee_caps table.
     payee_totals: dict[tuple[str, str], int] = field(default_factory=dict)
 
-    async def claim(self, event: CloudEvent, origin: Origin) -> ClaimState:
-        key = (event.source, event.id)
-        state = self.inbox.get(key)
-        if state is None:
-            self.inbox[key] = "received"
-            return "new"
-        return "retry" if state == "received" else "duplicate"
+    async def claim_many(self, items: Sequence[tuple[CloudEvent, Origin]]) -> list[ClaimState]:
+        claims: list[ClaimState] = []
+        for event, _ in items:
+            key = (event.source, event.id)
+            state = self.inbox.get(key)
+            if state is None:
+                self.inbox[key] = "received"
+                claims.append("new")
+            else:
+                claims.append("retry" if state == "received" else "duplicate")
+        return claims
 
-    async def finish(self, event: CloudEvent, state: str, outcome: str) -> None:
-        self.inbox[(event.source, event.id)] = state
+    async def finish_many(self, items: Sequence[tuple[CloudEvent, str, str]]) -> None:
+        for event, state, _ in items:
+            self.inbox[(event.source, event.id)] = state
+
+    async def record_ignored(self, items: Sequence[tuple[CloudEvent, Origin, str]]) -> list[bool]:
+        written = []
+        for event, _, _ in items:
+            key = (event.source, event.id)
+            written.append(self.inbox.get(key, "received") == "received")
+            if written[-1]:
+                self.inbox[key] = "ignored"
+        return written
 
     async def open_cases(self, keys: list[str]) -> list[OpenCase]:
         return [c for k in keys for c in self.keys.get(k, {}).values() if c.case_id not in self.closed]
@@ -66,9 +81,10 @@ class MemoryStore:
             key=lambda f: f.event_time,
         )
 
-    async def store_subject_fact(self, event: CloudEvent, keys: list[str]) -> None:
-        for key in keys:
-            self.subject_facts_by_key.setdefault(key, {}).setdefault(f"{event.source}#{event.id}", fact_of(event, key))
+    async def store_subject_facts(self, items: Sequence[tuple[CloudEvent, list[str]]]) -> None:
+        for event, keys in items:
+            for key in keys:
+                self.subject_facts_by_key.setdefault(key, {}).setdefault(f"{event.source}#{event.id}", fact_of(event, key))
 
     async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]:
         found = [f for k in keys for f in self.subject_facts_by_key.get(k, {}).values() if f.type in types]

@@ -4,11 +4,12 @@ keyed by the natural key, so retries, replays and concurrent workers are harmles
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
-from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_of
+from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_on_date
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 from contracts.topics import ALERTS
@@ -28,28 +29,77 @@ class PgStore:
         self.pool = pool
 
     # -- intake ------------------------------------------------------------------------------
-    async def claim(self, event: CloudEvent, origin: Origin) -> ClaimState:
-        row = await self.pool.fetchrow(
-            """
-            WITH ins AS (
+    async def claim_many(self, items: Sequence[tuple[CloudEvent, Origin]]) -> list[ClaimState]:
+        if not items:
+            return []
+        # The main query sees the inbox as it was before the insert: a row it finds existed
+        # already (retry or duplicate); a row only `ins` returns is new.
+        rows = await self.pool.fetch(
+            f"""
+            WITH batch AS (SELECT * FROM {_INBOX_UNNEST} WITH ORDINALITY
+                           AS b(source, event_id, type, subject, event_time, topic, partition, kafka_offset, n)),
+            ins AS (
                 INSERT INTO inbox (source, event_id, type, subject, event_time, topic, partition, kafka_offset)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                SELECT source, event_id, type, subject, event_time, topic, partition, kafka_offset FROM batch
                 ON CONFLICT (source, event_id) DO NOTHING
-                RETURNING state)
-            SELECT 'new' AS claim FROM ins
-            UNION ALL
-            SELECT CASE WHEN state = 'received' THEN 'retry' ELSE 'duplicate' END
-              FROM inbox WHERE source = $1 AND event_id = $2 AND NOT EXISTS (SELECT 1 FROM ins)
+                RETURNING source, event_id)
+            SELECT CASE WHEN ins.event_id IS NOT NULL THEN 'new'
+                        WHEN inbox.state = 'received' THEN 'retry' ELSE 'duplicate' END AS claim
+              FROM batch
+              LEFT JOIN ins ON ins.source = batch.source AND ins.event_id = batch.event_id
+              LEFT JOIN inbox ON inbox.source = batch.source AND inbox.event_id = batch.event_id
+             ORDER BY batch.n
             """,
-            event.source, event.id, event.type, event.subject, event.time,
-            origin.topic, origin.partition, origin.offset,
+            *_inbox_columns(items),
         )
-        return row["claim"]
+        return [r["claim"] for r in rows]
 
-    async def finish(self, event: CloudEvent, state: str, outcome: str) -> None:
+    async def finish_many(self, items: Sequence[tuple[CloudEvent, str, str]]) -> None:
+        if not items:
+            return
         await self.pool.execute(
-            "UPDATE inbox SET state = $3, outcome = $4, applied_at = now() WHERE source = $1 AND event_id = $2",
-            event.source, event.id, state, outcome[:1000],
+            """UPDATE inbox SET state = u.state, outcome = u.outcome, applied_at = now()
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(source, event_id, state, outcome)
+                WHERE inbox.source = u.source AND inbox.event_id = u.event_id""",
+            [e.source for e, _, _ in items], [e.id for e, _, _ in items],
+            [state for _, state, _ in items], [outcome[:1000] for _, _, outcome in items],
+        )
+
+    async def record_ignored(self, items: Sequence[tuple[CloudEvent, Origin, str]]) -> list[bool]:
+        if not items:
+            return []
+        rows = await self.pool.fetch(
+            f"""
+            INSERT INTO inbox (source, event_id, type, subject, event_time, topic, partition, kafka_offset,
+                               state, outcome, applied_at)
+            SELECT b.source, b.event_id, b.type, b.subject, b.event_time, b.topic, b.partition, b.kafka_offset,
+                   'ignored', o.outcome, now()
+              FROM {_INBOX_UNNEST} WITH ORDINALITY AS b(source, event_id, type, subject, event_time, topic, partition, kafka_offset, n)
+              JOIN unnest($9::text[]) WITH ORDINALITY AS o(outcome, n) USING (n)
+            ON CONFLICT (source, event_id) DO UPDATE SET state = 'ignored', outcome = EXCLUDED.outcome, applied_at = now()
+             WHERE inbox.state = 'received'
+            RETURNING source, event_id
+            """,
+            *_inbox_columns([(e, o) for e, o, _ in items]),
+            [reason[:1000] for _, _, reason in items],
+        )
+        written = {(r["source"], r["event_id"]) for r in rows}
+        return [(e.source, e.id) in written for e, _, _ in items]
+
+    async def store_subject_facts(self, items: Sequence[tuple[CloudEvent, list[str]]]) -> None:
+        rows = [(key, e) for e, keys in items for key in keys]
+        if not rows:
+            return
+        payloads = {id(e): json.dumps(e.data) for e, _ in items}
+        dates = {id(e): fact_on_date(e) for e, _ in items}
+        await self.pool.execute(
+            """INSERT INTO subject_facts (key, source, event_id, type, on_date, payload, event_time)
+               SELECT key, source, event_id, type, on_date, payload::jsonb, event_time
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::timestamptz[])
+                   AS f(key, source, event_id, type, on_date, payload, event_time)
+               ON CONFLICT DO NOTHING""",
+            [k for k, _ in rows], [e.source for _, e in rows], [e.id for _, e in rows], [e.type for _, e in rows],
+            [dates[id(e)] for _, e in rows], [payloads[id(e)] for _, e in rows], [e.time for _, e in rows],
         )
 
     async def open_cases(self, keys: list[str]) -> list[OpenCase]:
@@ -86,14 +136,6 @@ class PgStore:
             """INSERT INTO dead_letters (topic, partition, kafka_offset, reason, raw) VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (topic, partition, kafka_offset) DO NOTHING""",
             origin.topic, origin.partition, origin.offset, reason, raw,
-        )
-
-    async def store_subject_fact(self, event: CloudEvent, keys: list[str]) -> None:
-        facts = [fact_of(event, key) for key in keys]
-        await self.pool.executemany(
-            """INSERT INTO subject_facts (key, source, event_id, type, on_date, payload, event_time)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING""",
-            [(f.key, event.source, event.id, f.type, f.on_date, f.payload, f.event_time) for f in facts],
         )
 
     # -- cases -------------------------------------------------------------------------------
@@ -235,6 +277,19 @@ class PgStore:
 
 
 CAP_CONSTRAINT = "payee_caps_within_cap"
+
+# The inbox columns of a batch, as parallel arrays ($1..$8 of `_inbox_columns`).
+_INBOX_UNNEST = (
+    "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::bigint[])"
+)
+
+
+def _inbox_columns(items: Sequence[tuple[CloudEvent, Origin]]) -> list[list[Any]]:
+    return [
+        [e.source for e, _ in items], [e.id for e, _ in items], [e.type for e, _ in items],
+        [e.subject for e, _ in items], [e.time for e, _ in items], [o.topic for _, o in items],
+        [o.partition for _, o in items], [o.offset for _, o in items],
+    ]
 
 # The ledger row and the payee's running total in one statement (migration 0003): the upsert
 # locks the (payee, program) row and adds to its latest committed total; over the cap, the CHECK

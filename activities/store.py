@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
@@ -48,10 +49,25 @@ class SharedFact:
 
 
 class Store(Protocol):
-    # -- intake ------------------------------------------------------------------------------
-    async def claim(self, event: CloudEvent, origin: Origin) -> ClaimState: ...
+    # -- intake (in batches: one statement per batch, whatever its size) ----------------------
+    async def claim_many(self, items: Sequence[tuple[CloudEvent, Origin]]) -> list[ClaimState]:
+        """An inbox row per event, state `received`; per event whether it is new, a retry of one
+        received but never finished, or a duplicate of one finished. Ids are distinct."""
+        ...
 
-    async def finish(self, event: CloudEvent, state: str, outcome: str) -> None: ...
+    async def finish_many(self, items: Sequence[tuple[CloudEvent, str, str]]) -> None:
+        """Mark claimed events (event, state, outcome) as done."""
+        ...
+
+    async def record_ignored(self, items: Sequence[tuple[CloudEvent, Origin, str]]) -> list[bool]:
+        """Inbox rows for events that touch no case (event, origin, reason), written done in one
+        step; an event finished before keeps its row (False: a duplicate), one left `received`
+        is finished now. Ids are distinct."""
+        ...
+
+    async def store_subject_facts(self, items: Sequence[tuple[CloudEvent, list[str]]]) -> None:
+        """Each event as a fact under each of its keys; a fact stored before stays as it was."""
+        ...
 
     async def open_cases(self, keys: list[str]) -> list[OpenCase]: ...
 
@@ -62,8 +78,6 @@ class Store(Protocol):
     async def store_shared_fact(self, event: CloudEvent, fact: SharedFact) -> None: ...
 
     async def dead_letter(self, origin: Origin, reason: str, raw: bytes) -> None: ...
-
-    async def store_subject_fact(self, event: CloudEvent, keys: list[str]) -> None: ...
 
     # -- cases -------------------------------------------------------------------------------
     async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]: ...
@@ -91,13 +105,18 @@ class Store(Protocol):
         ...
 
 
+def fact_on_date(event: CloudEvent) -> date | None:
+    """The business date a stored fact is filed under (None when the event names none)."""
+    on = event.data.get("on") or event.data.get("registered_on") or event.data.get("signed_on") or event.data.get("starts_on")
+    return date.fromisoformat(on) if isinstance(on, str) else None
+
+
 def fact_of(event: CloudEvent, key: str) -> Fact:
     """The stored form of an input event, under one of its keys."""
-    on = event.data.get("on") or event.data.get("registered_on") or event.data.get("signed_on") or event.data.get("starts_on")
     return Fact(
         key=key,
         type=event.type,
-        on_date=date.fromisoformat(on) if isinstance(on, str) else None,
+        on_date=fact_on_date(event),
         payload=event.data,
         event_time=event.time,
         event_key=f"{event.source}#{event.id}",

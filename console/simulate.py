@@ -111,7 +111,7 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
                 if event.time > end:
                     break
                 await advance_business_clock(env, event.time, offset)
-                outcome = await intake.handle_event(event, raw, Origin(topic=path.name, offset=number))
+                outcome = await intake.handle(raw, Origin(topic=path.name, offset=number))
                 # Monitoring (§23, §24) watches the same stream, with dicts for faust's tables.
                 observation = await observe(event, outcome.status, store)
                 if observation is not None:

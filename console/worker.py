@@ -46,7 +46,8 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    worker = build_worker(client, settings.temporal_task_queue, PgStore(pool), load_pack(settings.policy_pack))
+    worker = build_worker(client, settings.temporal_task_queue, PgStore(pool), load_pack(settings.policy_pack),
+                          max_cached_workflows=settings.worker_max_cached_workflows)
     log.info("worker on %s, task queue %s", settings.temporal_address, settings.temporal_task_queue)
     relay_task = asyncio.create_task(relay.run(stop))
     async with worker:

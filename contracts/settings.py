@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     kafka_ssl_key_file: Path | None = None
     kafka_ssl_key_password: SecretStr | None = None
     consumer_group: str = "jiuye-intake"
+    # The intake takes records in batches (one round of PostgreSQL statements per batch) and
+    # keeps at most intake_max_in_flight Temporal calls open at once (docs/BENCHMARKS.md).
+    intake_batch_max: int = 1000
+    intake_batch_within_ms: int = 20
+    intake_max_in_flight: int = 64
+
+    # The worker keeps at most this many cases' workflow state in memory (Temporal's sticky
+    # cache); a case beyond it is replayed from its history on its next event or timer.
+    worker_max_cached_workflows: int = 1000
 
     database_url: str = "postgresql://jiuye:jiuye@127.0.0.1:5432/jiuye"
     database_pool_max: int = 10

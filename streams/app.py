@@ -7,19 +7,21 @@ against faust-streaming 0.15.3 as installed):
   (`Consumer._new_offset`). Its head-gap guard is off by one (issue #606): with the committed
   offset at N, acks for N+1, N+2… commit past an N that is still being processed. That can only
   happen when two records of one partition are in flight at once, i.e. with agent
-  `concurrency > 1`. Every agent here has concurrency=1, and its body handles one record at a
-  time, so a partition never has a later record acked before an earlier one.
+  `concurrency > 1`. Every agent here has concurrency=1, and its body acks a batch only once
+  all of it is done, in offset order, so a partition never has a later record acked before an
+  earlier one that is still in flight.
 - `Stream.__aiter__` acks an event in a `finally` after the agent body resumes the iterator,
   and that `finally` also runs when the body raises or the actor is cancelled (faust's own
   comment in `Agent.on_stop`: cancelling "forces the stream to ack the last message"). A record
-  whose handling failed or was interrupted would then be committed as done. So the agents
-  iterate `stream.noack()` and ack explicitly, and only after `Intake.handle` returned.
-- `stream.take(n, within=...)` acks a batch in the same kind of `finally` (after the yield), so
-  it has the same hole on errors and cancellation; batching is not used.
+  whose handling failed or was interrupted would then be committed as done. `stream.take(n,
+  within=...)` acks its batch in the same kind of `finally`. So the agents take batches with
+  `stream.noack_take(n, within=...)`, which never acks, and ack each record explicitly, in
+  offset order, only after `Intake.handle_batch` returned for the whole batch.
 - An exception must never leave the agent body: the supervisor would restart the actor on the
   *next* record, leaving the failed one unacked behind acked ones (exactly the #606 gap).
   Infrastructure errors (Temporal, PostgreSQL, the DLQ producer down) are retried on the same
-  record with backoff until it is done or the app stops.
+  batch with backoff until it is done or the app stops (what a failed attempt finished is a
+  duplicate the second time).
 - `stream_wait_empty=False`: on shutdown faust would otherwise wait for every unacked message,
   i.e. for a record we may be retrying against a dead Temporal; an unacked record is simply
   delivered again after the restart, and the intake is idempotent (inbox, business-key ids).
@@ -29,13 +31,14 @@ against faust-streaming 0.15.3 as installed):
   when it starts or stops.
 
 Monitoring (§23, §24; streams/monitoring.py has the rules and the delivery guarantee): after
-`Intake.handle` returned and before the record is acked, the intake agent forwards the record's
-observation (if it counts) to the internal topic `<group>-monitoring`, keyed by city, and waits
+`Intake.handle_batch` returned and before the records are acked, the intake agent forwards each
+record's observation (if it counts) to the internal topic `<group>-monitoring`, keyed by city, and waits
 for the broker; the monitoring agent (same manual-ack discipline) keeps the counts in faust
 Tables keyed `city|…` and raises alerts through the store.
 
-tests/e2e/test_intake_e2e.py checks this on the real broker: with `stream` instead of
-`stream.noack()`, stopping the app during a retry commits past the unfinished record.
+tests/e2e/test_intake_e2e.py checks this on the real broker: while a record is retried, the
+group's committed offset stays at or before it, and an intake stopped during the retry leaves
+it to the next one.
 
 One agent per input topic rather than one over all of them: topics then progress
 independently (a slow or stuck topic does not hold up the others), and ordering is only
@@ -48,7 +51,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import faust
 
@@ -59,6 +62,7 @@ from contracts.topics import INPUT_TOPICS, TOPIC_OF_TYPE
 from streams.intake import Intake, Outcome
 
 log = logging.getLogger("jiuye.streams")
+T = TypeVar("T")
 
 MAX_BACKOFF_SECONDS = 30.0
 
@@ -116,7 +120,8 @@ class IntakeRuntime:
         producer = make_producer(s)
         await producer.start()
         self._closers.append(producer.stop)
-        return Intake(PgStore(pool), CaseGateway(client, s.temporal_task_queue), KafkaDeadLetterSink(producer), pack)
+        gateway = CaseGateway(client, s.temporal_task_queue, max_in_flight=s.intake_max_in_flight)
+        return Intake(PgStore(pool), gateway, KafkaDeadLetterSink(producer), pack)
 
     async def intake(self) -> Intake:
         """The intake, once connected."""
@@ -139,37 +144,34 @@ def backoff(attempt: int) -> float:
     return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt - 1, 6))
 
 
-async def handle_until_done(
-    handle: Callable[[bytes, Origin], Awaitable[Outcome]],
-    raw: bytes,
-    origin: Origin,
+async def retry_until_done(
+    call: Callable[[], Awaitable[T]],
+    what: str,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-) -> Outcome:
-    """Call `handle` until it returns, retrying the same record with backoff on any error.
+) -> T:
+    """Call `call` until it returns, retrying the same records with backoff on any error.
 
     Parse errors never get here (the intake dead-letters them); what raises is infrastructure
-    (Temporal, PostgreSQL, Kafka) or a bug, and in both cases skipping the record would lose a
-    fact that may carry money. Cancellation (shutdown) propagates: the record stays unacked.
+    (Temporal, PostgreSQL, Kafka) or a bug, and in both cases skipping the records would lose a
+    fact that may carry money. Cancellation (shutdown) propagates: the records stay unacked.
     """
     attempt = 0
     while True:
         try:
-            outcome = await handle(raw, origin)
+            result = await call()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             attempt += 1
             delay = backoff(attempt)
-            # Origin only: the record itself may carry personal data.
-            log.warning("intake %s/%s@%s failed (%s: %s); retrying the same record in %.1f s (attempt %d)",
-                        origin.topic, origin.partition, origin.offset, type(exc).__name__, exc, delay, attempt,
-                        exc_info=attempt == 1)
+            # Where the records are, never what they say: they may carry personal data.
+            log.warning("intake %s failed (%s: %s); retrying the same records in %.1f s (attempt %d)",
+                        what, type(exc).__name__, exc, delay, attempt, exc_info=attempt == 1)
             await sleep(delay)
             continue
         if attempt:
-            log.info("intake %s/%s@%s done after %d retries: %s",
-                     origin.topic, origin.partition, origin.offset, attempt, outcome.status)
-        return outcome
+            log.info("intake %s done after %d retries", what, attempt)
+        return result
 
 
 def create_app(settings: Settings, *, web_enabled: bool = True, runtime: IntakeRuntime | None = None) -> faust.App:
@@ -251,11 +253,10 @@ def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) 
                 await manual.ack(event)
                 continue
 
-            async def apply(_raw: bytes, _origin: Origin, obs: Observation = observation) -> Outcome:
-                raised = await monitor.apply(obs)
-                return Outcome("applied", ", ".join(a.alert_id for a in raised))
+            async def apply(obs: Observation = observation) -> object:
+                return await monitor.apply(obs)
 
-            await handle_until_done(apply, b"", origin)
+            await retry_until_done(apply, f"monitoring {origin.topic}/{origin.partition}@{origin.offset}")
             await manual.ack(event)
 
     app.agent(topic, name="monitoring", concurrency=1)(monitoring_agent)
@@ -263,36 +264,52 @@ def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) 
 
 
 def _add_intake_agent(app: faust.App, runtime: IntakeRuntime, topic_name: str, monitoring: faust.TopicT | None = None) -> None:
-    from streams.monitoring import observation_for
+    from streams.monitoring import observe
 
     topic = app.topic(topic_name, value_serializer="raw", key_serializer="raw")
+    settings = runtime.settings
 
     async def intake_agent(stream: faust.StreamT) -> None:
         intake = await runtime.intake()
-        manual = cast(faust.Stream, stream).noack()
-        async for event in manual.events():
-            message = event.message
-            origin = Origin(topic=message.topic, partition=message.partition, offset=message.offset)
+        # noack_take yields the buffered events without acking them, also when the body raises or
+        # is cancelled; they are acked below, in offset order, once the whole batch is done.
+        batches = cast(faust.Stream, stream).noack_take(settings.intake_batch_max, within=settings.intake_batch_within_ms / 1000)
+        async for events in batches:
             # A tombstone or empty record is bad input like any other: the intake dead-letters it.
-            raw = event.value if isinstance(event.value, bytes) else b""
+            records = [
+                (e.value if isinstance(e.value, bytes) else b"",
+                 Origin(topic=e.message.topic, partition=e.message.partition, offset=e.message.offset))
+                for e in events
+            ]
 
-            async def handle_and_observe(raw: bytes, origin: Origin) -> Outcome:
-                outcome = await intake.handle(raw, origin)
-                observation = await observation_for(raw, outcome.status, intake.store) if monitoring else None
-                if monitoring is not None and observation is not None:
-                    # Before the source record is acked, and on the broker (not attached to the
-                    # ack): a crash in between redelivers the record, which forwards it again.
-                    sent = await monitoring.send(key=observation.city.encode(), value=observation.to_bytes(), force=True)
-                    await sent
-                return outcome
+            async def handle_and_observe() -> list[Outcome]:
+                outcomes = await intake.handle_batch(records)
+                if monitoring is not None:
+                    # Before the source records are acked, and on the broker (not attached to the
+                    # ack): a crash in between redelivers the records, which forwards them again.
+                    for outcome in outcomes:
+                        observation = await observe(outcome.event, outcome.status, intake.store) if outcome.event else None
+                        if observation is not None:
+                            sent = await monitoring.send(key=observation.city.encode(), value=observation.to_bytes(), force=True)
+                            await sent
+                return outcomes
 
-            outcome = await handle_until_done(handle_and_observe, raw, origin)
-            log.debug("intake %s/%s@%s: %s %s", origin.topic, origin.partition, origin.offset,
-                      outcome.status, outcome.detail)
-            await manual.ack(event)
+            outcomes = await retry_until_done(handle_and_observe, _span(records))
+            if log.isEnabledFor(logging.DEBUG):
+                for (_, origin), outcome in zip(records, outcomes):
+                    log.debug("intake %s/%s@%s: %s %s", origin.topic, origin.partition, origin.offset,
+                              outcome.status, outcome.detail)
+            for event in events:
+                await cast(faust.Stream, stream).ack(event)
 
     # concurrency=1 is the default; spelled out because it is what keeps commits safe (#606).
     app.agent(topic, name=f"intake.{topic_name}", concurrency=1)(intake_agent)
+
+
+def _span(records: list[tuple[bytes, Origin]]) -> str:
+    """Where a batch sits in Kafka, for the logs (never the records: they may carry personal data)."""
+    first, last = records[0][1], records[-1][1]
+    return f"{first.topic} ({len(records)} records from {first.partition}@{first.offset} to {last.partition}@{last.offset})"
 
 
 def run_streams(settings: Settings, *, loglevel: str = "info") -> None:

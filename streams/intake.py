@@ -1,24 +1,53 @@
-"""The path of one record, independent of Kafka and faust so the stream processor and the
-simulator share it: parse → dead letters, or inbox → route → Temporal → inbox applied.
+"""The path of the records of a batch, independent of Kafka and faust so the stream processor and
+the simulator share it: parse → dead letters, or facts → relevance → inbox → route → Temporal →
+inbox applied.
 
-Nothing is acknowledged before it is durable: the caller commits a record's offset only after
-`handle` returned; any exception means "not done, deliver again".
+Nothing is acknowledged before it is durable: the caller commits a batch's offsets only after
+`handle_batch` returned; any exception means "not done, deliver the batch again" (every step is
+idempotent, so what a failed attempt did is harmless the second time).
+
+Why batches, and what stays per record (docs/BENCHMARKS.md has the figures):
+- Almost every record touches no case (a month of contributions is millions of records, a few
+  of them about someone with an open case). Those cost one statement per batch, not per
+  record: their facts are stored, the relevance index (`case_keys`, exact because intake
+  registers a case's keys before Temporal hears of it and the case closes them) is read once
+  for every key of the batch, and the inbox rows are written already done (`record_ignored`).
+  Temporal never hears of them.
+- The rest are claimed in the inbox in one statement, then applied one at a time per group of
+  records that share a key (so a subject's events stay in order, and a case a record opens is
+  seen by the next record of its subject), groups concurrently, with at most
+  `max_in_flight` Temporal calls open (the gateway's bound).
+- A shared fact (policy.events) reaches every open case of some kinds: it is a barrier, applied
+  alone after everything before it in the batch and before everything after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from activities.store import Origin, SharedFact, Store
+from activities.store import OpenCase, Origin, SharedFact, Store
 from contracts.cases import CaseEvent, Fact
 from contracts.events import CloudEvent, InvalidEvent, parse_event
 from policy.pack import PolicyPack
 from streams.gateway import CaseGateway
-from streams.routing import FACT_TYPES, FanOut, Ignore, Reject, SignalCase, StartCase, keys_of, route, route_fact_types
+from streams.routing import (
+    FACT_TYPES,
+    Command,
+    SHARED_FACT_TYPES,
+    FanOut,
+    Ignore,
+    Reject,
+    SignalCase,
+    StartCase,
+    keys_of,
+    route,
+    route_fact_types,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +60,34 @@ class DeadLetterSink(Protocol):
 class Outcome:
     status: str  # applied, duplicate, ignored, late, dead_letter
     detail: str = ""
+    # The parsed event (None for a dead letter), for what follows the intake (monitoring).
+    event: CloudEvent | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A record claimed in the inbox, to be applied."""
+
+    index: int  # in the batch
+    event: CloudEvent
+    raw: bytes
+    origin: Origin
+    keys: list[str]
+    # Its keys and those of the cases it opens: records sharing one are applied in order.
+    links: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a claimed record came to; `state` is the inbox state it is finished with."""
+
+    outcome: Outcome
+    state: str
+    note: str  # the inbox's outcome column
+
+
+# Open cases by relevance key, as read for a batch and extended by the cases the batch opens.
+OpenView = dict[str, list[OpenCase]]
 
 
 class Intake:
@@ -41,23 +98,106 @@ class Intake:
         self.pack = pack
 
     async def handle(self, raw: bytes, origin: Origin) -> Outcome:
-        try:
-            event = parse_event(raw)
-        except InvalidEvent as exc:
-            return await self._dead_letter(raw, exc.reason, origin)
-        return await self.handle_event(event, raw, origin)
+        """One record (the simulator and tests): a batch of one."""
+        return (await self.handle_batch([(raw, origin)]))[0]
 
-    async def handle_event(self, event: CloudEvent, raw: bytes, origin: Origin) -> Outcome:
-        claim = await self.store.claim(event, origin)
-        if claim == "duplicate":
-            return Outcome("duplicate", f"{event.source}#{event.id} seen before")
-        keys = keys_of(event)
-        if event.type in FACT_TYPES:
-            # Stored before routing, so a case this event opens already finds it.
-            await self.store.store_subject_fact(event, keys)
-        open_cases = await self.store.open_cases(keys)
-        facts = await self._route_facts(event.type, keys)
-        commands = route(event, open_cases, self.pack, facts)
+    async def handle_batch(self, records: Sequence[tuple[bytes, Origin]]) -> list[Outcome]:
+        """Outcomes in the order of `records` (records of one partition come in offset order)."""
+        outcomes: list[Outcome | None] = [None] * len(records)
+        parsed: list[tuple[int, CloudEvent]] = []
+        first_of: dict[tuple[str, str], int] = {}
+        for i, (raw, origin) in enumerate(records):
+            try:
+                event = parse_event(raw)
+            except InvalidEvent as exc:
+                outcomes[i] = await self._dead_letter(raw, exc.reason, origin)
+                continue
+            ident = (event.source, event.id)
+            if ident in first_of:  # the same event twice in one batch: the later one is a duplicate
+                outcomes[i] = _duplicate(event)
+                continue
+            first_of[ident] = i
+            parsed.append((i, event))
+        keys = {i: keys_of(event) for i, event in parsed}
+        # Stored before routing, so a case these events open already finds them.
+        await self.store.store_subject_facts([(e, keys[i]) for i, e in parsed if e.type in FACT_TYPES])
+        for segment in _segments(parsed):
+            await self._segment(segment, records, keys, outcomes)
+        assert all(o is not None for o in outcomes)
+        return outcomes  # type: ignore[return-value]
+
+    async def _segment(
+        self,
+        events: list[tuple[int, CloudEvent]],
+        records: Sequence[tuple[bytes, Origin]],
+        keys: dict[int, list[str]],
+        outcomes: list[Outcome | None],
+    ) -> None:
+        view = await self._open_view(sorted({k for i, _ in events for k in keys[i]}))
+        # Routed first against the open cases as read; a kind that routes on stored facts is
+        # routed when applied (None here).
+        routed = {i: None if route_fact_types(e.type) else route(e, _open_of(view, keys[i]), self.pack) for i, e in events}
+        # Keys that order records: those of open cases, of cases this segment opens, and all keys
+        # of records routed only when applied. Two records that merely share an employer with
+        # no case need no order between them.
+        ordering = set(view)
+        for i, _ in events:
+            ordering.update(keys[i] if routed[i] is None else _opened_keys(routed[i]))
+        ignored: list[tuple[int, CloudEvent, str]] = []
+        relevant: list[Claimed] = []
+        # Keys some earlier relevant record of this segment may change the open cases of.
+        touched: set[str] = set()
+        for i, event in events:
+            own, commands = keys[i], routed[i]
+            if commands is not None and touched.isdisjoint(own) and all(isinstance(c, Ignore) for c in commands):
+                ignored.append((i, event, "; ".join(c.reason for c in commands if isinstance(c, Ignore))))
+                continue
+            links = {k for k in own if k in ordering} | set(_opened_keys(commands or []))
+            touched.update(links)
+            relevant.append(Claimed(i, event, records[i][0], records[i][1], own, frozenset(links)))
+        if ignored:
+            written = await self.store.record_ignored([(e, records[i][1], reason) for i, e, reason in ignored])
+            for (i, event, reason), new in zip(ignored, written):
+                outcomes[i] = Outcome("ignored", reason, event) if new else _duplicate(event)
+        if not relevant:
+            return
+        claims = await self.store.claim_many([(c.event, c.origin) for c in relevant])
+        to_apply: list[Claimed] = []
+        for claimed, claim in zip(relevant, claims):
+            if claim == "duplicate":
+                outcomes[claimed.index] = _duplicate(claimed.event)
+            else:
+                to_apply.append(claimed)
+        results = await asyncio.gather(*(self._apply_group(group, view) for group in _groups(to_apply)))
+        finished = [(claimed, applied) for done, _ in results for claimed, applied in done]
+        await self.store.finish_many([(c.event, a.state, a.note) for c, a in finished])
+        for claimed, applied in finished:
+            outcomes[claimed.index] = applied.outcome
+        failures = [error for _, error in results if error is not None]
+        if failures:
+            # What was applied is finished; the rest is delivered again with the batch.
+            raise failures[0]
+
+    async def _apply_group(
+        self, group: list[Claimed], view: OpenView
+    ) -> tuple[list[tuple[Claimed, Applied]], BaseException | None]:
+        """Apply a group's records in order; stop at the first failure (later records of these
+        keys must not overtake it)."""
+        done: list[tuple[Claimed, Applied]] = []
+        for claimed in group:
+            try:
+                done.append((claimed, await self.apply(claimed, view)))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                return done, exc
+        return done, None
+
+    async def apply(self, claimed: Claimed, view: OpenView) -> Applied:
+        """Route one claimed record against the open cases of its keys and tell Temporal."""
+        event = claimed.event
+        facts = await self._route_facts(event.type, claimed.keys)
+        commands = route(event, _open_of(view, claimed.keys), self.pack, facts)
         delivered = CaseEvent(
             source=event.source, id=event.id, type=event.type, subject=event.subject, time=event.time, data=event.data
         )
@@ -65,15 +205,16 @@ class Intake:
         late: list[str] = []
         for command in commands:
             if isinstance(command, Reject):
-                await self.store.finish(event, "ignored", f"dead letter: {command.reason}")
-                return await self._dead_letter(raw, command.reason, origin)
+                await self._dead_letter(claimed.raw, command.reason, claimed.origin)
+                return Applied(Outcome("dead_letter", command.reason, event), "ignored", f"dead letter: {command.reason}")
             if isinstance(command, Ignore):
-                await self.store.finish(event, "ignored", command.reason)
-                return Outcome("ignored", command.reason)
+                return Applied(Outcome("ignored", command.reason, event), "ignored", command.reason)
             if isinstance(command, StartCase):
                 # The key goes in before Temporal hears of the case, so the subject's next event
                 # (same partition, handled after this one) always finds it.
                 await self.store.register_case(command.case_id, command.kind, command.keys, command.match)
+                for key in command.keys:
+                    view.setdefault(key, []).append(OpenCase(command.case_id, command.kind, key, command.match))
                 ok = await self.gateway.start_or_signal(command.kind, command.case_id, command.city, delivered)
                 (done if ok else late).append(command.case_id)
             elif isinstance(command, SignalCase):
@@ -88,11 +229,15 @@ class Intake:
                 done.append(f"shared fact ({command.scope})")
         if late and not done:
             detail = f"late: case closed before the event arrived: {', '.join(late)}"
-            await self.store.finish(event, "late", detail)
-            return Outcome("late", detail)
+            return Applied(Outcome("late", detail, event), "late", detail)
         detail = "→ " + ", ".join(done) + (f" (late for {', '.join(late)})" if late else "")
-        await self.store.finish(event, "applied", detail)
-        return Outcome("applied", detail)
+        return Applied(Outcome("applied", detail, event), "applied", detail)
+
+    async def _open_view(self, keys: list[str]) -> OpenView:
+        view: OpenView = {}
+        for case in await self.store.open_cases(keys) if keys else []:
+            view.setdefault(case.key, []).append(case)
+        return view
 
     async def _route_facts(self, event_type: str, keys: list[str]) -> list[Fact]:
         """The stored facts some kind decides this event on (`route_fact_types`), per key kind."""
@@ -107,6 +252,52 @@ class Intake:
         await self.dead_letters.send(raw, reason, origin)
         await self.store.dead_letter(origin, reason, raw)
         return Outcome("dead_letter", reason)
+
+
+def _duplicate(event: CloudEvent) -> Outcome:
+    return Outcome("duplicate", f"{event.source}#{event.id} seen before", event)
+
+
+def _opened_keys(commands: list[Command]) -> list[str]:
+    return [k for c in commands if isinstance(c, StartCase) for k in c.keys]
+
+
+def _open_of(view: OpenView, keys: list[str]) -> list[OpenCase]:
+    return [case for key in keys for case in view.get(key, ())]
+
+
+def _segments(events: list[tuple[int, CloudEvent]]) -> list[list[tuple[int, CloudEvent]]]:
+    """Split at shared facts, each of which is a segment of its own."""
+    segments: list[list[tuple[int, CloudEvent]]] = [[]]
+    for item in events:
+        if item[1].type in SHARED_FACT_TYPES:
+            segments += [[item], []]
+        else:
+            segments[-1].append(item)
+    return [s for s in segments if s]
+
+
+def _groups(claimed: list[Claimed]) -> list[list[Claimed]]:
+    """Records linked by a shared key (directly or through others), each group in batch order."""
+    parent = list(range(len(claimed)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for i, c in enumerate(claimed):
+        for key in c.links:
+            if key in owner:
+                parent[root(i)] = root(owner[key])
+            else:
+                owner[key] = i
+    groups: dict[int, list[Claimed]] = {}
+    for i, c in enumerate(claimed):
+        groups.setdefault(root(i), []).append(c)
+    return list(groups.values())
 
 
 def _fact(event: CloudEvent, scope: str) -> SharedFact:

@@ -150,17 +150,6 @@ async def observe(event: CloudEvent, status: str, store: FactReader) -> Observat
     return observation_of(event, facts)
 
 
-async def observation_for(raw: bytes, status: str, store: FactReader) -> Observation | None:
-    """`observe` for a raw record the intake handled (production's agent has only the bytes)."""
-    if status in UNCOUNTED_STATUSES:
-        return None
-    try:
-        event = parse_event(raw)
-    except InvalidEvent:
-        return None
-    return await observe(event, status, store)
-
-
 class Monitor:
     """The counts and the alert rule over any mapping (faust Table or dict).
 

@@ -7,6 +7,7 @@ several kinds care about (a contract, a contribution) gets the commands of all o
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Sequence
@@ -77,13 +78,14 @@ def _shared_fact(event: CloudEvent, pack: PolicyPack) -> list[Command]:
     return [FanOut(SHARED_FACT_KINDS, code if kind == "city" else "province")]
 
 
+@functools.cache
 def route_fact_types(event_type: str) -> dict[str, tuple[str, ...]]:
     """The stored fact types that some kind's handler of `event_type` reads to decide, by the
     kind of key they are read under (`person`, `enterprise`, ...): e.g. whether a contract's
     employer makes epidemic supplies (under `enterprise/E`) and the person's registration
     (under `person/P`). Per key kind, because a big employer's key also holds every referral
     and employment of its staff, which no contract needs. Most types need none, so the intake
-    reads facts only for the few that do."""
+    reads facts only for the few that do. (Cached: the kinds are fixed at import; read-only.)"""
     wanted: dict[str, set[str]] = {}
     for m in KIND_ROUTES:
         for key_kind, types in getattr(m, "ROUTE_FACTS", {}).get(event_type, {}).items():
@@ -98,6 +100,17 @@ def _commands(module: ModuleType, event: CloudEvent, open_cases: list[OpenCase],
     return handler(event, open_cases, pack)
 
 
+def forget_kinds() -> None:
+    """Drop what was derived from KIND_ROUTES (tests that swap the kinds call it)."""
+    route_fact_types.cache_clear()
+    _modules_taking.cache_clear()
+
+
+@functools.cache
+def _modules_taking(event_type: str) -> tuple[ModuleType, ...]:
+    return tuple(m for m in KIND_ROUTES if event_type in m.ROUTES)
+
+
 def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
     """The commands for one valid event, given the open cases of its keys and, for the types
     in `route_fact_types`, the stored facts about its keys.
@@ -107,7 +120,7 @@ def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts
     """
     if event.type in SHARED_FACT_TYPES:
         return _shared_fact(event, pack)
-    modules = [m for m in KIND_ROUTES if event.type in m.ROUTES]
+    modules = _modules_taking(event.type)
     if not modules:
         return [Ignore(f"no case kind takes {event.type}")]
     commands = [c for m in modules for c in _commands(m, event, open_cases, pack, facts)]

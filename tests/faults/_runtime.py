@@ -4,6 +4,7 @@ report how many duplicates were absorbed (the inbox keeps one row per id, not pe
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from activities.store import Origin
 from contracts.settings import Settings
@@ -34,9 +35,9 @@ class CountingRuntime(IntakeRuntime):
             def __init__(self) -> None:
                 super().__init__(real.store, gateway, real.dead_letters, real.pack)
 
-            async def handle(self, raw: bytes, origin: Origin) -> Outcome:
-                outcome = await super().handle(raw, origin)
-                runtime.outcomes[outcome.status] += 1
-                return outcome
+            async def handle_batch(self, records: Sequence[tuple[bytes, Origin]]) -> list[Outcome]:
+                outcomes = await super().handle_batch(records)
+                runtime.outcomes.update(o.status for o in outcomes)
+                return outcomes
 
         return Counting()

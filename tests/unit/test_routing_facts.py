@@ -3,6 +3,8 @@ event types that need them, and only those kinds' handlers receive them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -72,8 +74,12 @@ def fact_blind_kind() -> SimpleNamespace:
 
 
 @pytest.fixture
-def kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+def kinds(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(routing, "KIND_ROUTES", (fact_aware_kind(), fact_blind_kind()))
+    routing.forget_kinds()
+    yield
+    monkeypatch.undo()
+    routing.forget_kinds()
 
 
 def test_route_fact_types_are_the_union_of_what_kinds_declare_for_the_type(kinds: None) -> None:
@@ -137,10 +143,10 @@ async def test_intake_reads_stored_facts_about_the_event_keys_before_routing(kin
     monkeypatch.setattr(intake_module, "FACT_TYPES", routing.FACT_TYPES | {"enterprise.registered"})
     store, gateway = CountingStore(), Gateway()
     intake = Intake(store, gateway, Sink(), PACK)  # type: ignore[arg-type]
-    await intake.handle_event(registered("E1", True), b"", Origin())
-    await intake.handle_event(registered("E2", False), b"", Origin())
+    await intake.handle(registered("E1", True).model_dump_json().encode(), Origin())
+    await intake.handle(registered("E2", False).model_dump_json().encode(), Origin())
     assert store.fact_reads == []  # enterprise.registered needs no facts to route
-    await intake.handle_event(contract("P1", "E1", "c-1"), b"", Origin())
-    await intake.handle_event(contract("P2", "E2", "c-2"), b"", Origin())
+    await intake.handle(contract("P1", "E1", "c-1").model_dump_json().encode(), Origin())
+    await intake.handle(contract("P2", "E2", "c-2").model_dump_json().encode(), Origin())
     assert store.fact_reads == [["enterprise.registered"], ["enterprise.registered"]]
     assert gateway.started == ["probe/c-1"]
