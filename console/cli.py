@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_dev.register(sub)
 
+    from bench.cli import register as register_bench
+
+    register_bench(sub)
+
     sub.add_parser(
         "worker",
         help="run the Temporal worker (every case kind, its activities and the outbox relay)",
@@ -158,6 +162,12 @@ def _codec_server(args: argparse.Namespace) -> int:
     return serve(get_settings())
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from bench.cli import run
+
+    return run(args)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from console.demo import run_demo
 
@@ -172,6 +182,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "simulate": _simulate,
     **{name: _console for name in ("case", "task", "alert", "ledger", "deadletter", "token", "api", "dashboard")},
     "demo": _demo,
+    "bench": _bench,
     "codec-server": _codec_server,
 }
 

@@ -56,8 +56,10 @@ class Settings(BaseSettings):
     intake_max_in_flight: int = 64
 
     # The worker keeps at most this many cases' workflow state in memory (Temporal's sticky
-    # cache); a case beyond it is replayed from its history on its next event or timer.
-    worker_max_cached_workflows: int = 1000
+    # cache, about 220 KB a case here); a case beyond it is replayed from its history on its
+    # next event or timer. 100 holds the cases the intake has in flight at once (64) and keeps
+    # the worker's memory nearly flat however many cases are open (docs/BENCHMARKS.md).
+    worker_max_cached_workflows: int = 100
 
     database_url: str = "postgresql://jiuye:jiuye@127.0.0.1:5432/jiuye"
     database_pool_max: int = 10

@@ -73,7 +73,7 @@ async def test_k15_rejected_unless_difficult_to_employ(env: WorkflowEnvironment)
 
 
 async def test_k15_exemption_postpones_the_period_even_when_it_arrives_mid_case(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1), history_limit=60) as h:
+    async with harness(env, date(2020, 1, 1), history_limit=30) as h:
         await exempt(h, "X1", "2020-04", "2020-05", date(2020, 2, 1))  # known before the hire
         case = await hire(h, "X1", "Q1", date(2020, 3, 5), date(2020, 3, 5), ["disabled"])
         assert h.status(case) == "active"

@@ -1,0 +1,202 @@
+"""`jiuye bench`: bring the stack up, run the issue-7 benchmarks in isolated runs, print one table
+(stdout; progress on stderr) or JSON.
+
+    jiuye bench [--only intake,filter,mixed,simulate,memory,latency] [--size small|full|both] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import sys
+import time
+import traceback
+from typing import Any
+
+BENCHMARKS = ("intake", "filter", "mixed", "simulate", "memory", "latency")
+SIZES: dict[str, dict[str, int]] = {
+    "intake": {"small": 1_000, "full": 2_000},        # relevant events
+    "filter": {"small": 200_000, "full": 1_000_000},  # contributions
+    "mixed": {"small": 200_000, "full": 1_000_000},   # contributions, 1 % relevant
+    "simulate": {"small": 250, "full": 1_000},        # K2 cases over 2 simulated years
+    "memory": {"small": 2_500, "full": 10_000},       # open cases
+    "latency": {"small": 300, "full": 1_000},         # paid applications
+}
+
+
+def register(sub: Any) -> None:
+    """Add `bench` to the `jiuye` subcommands."""
+    parser = sub.add_parser(
+        "bench",
+        help="run the performance benchmarks of issue 7 on the real stack and print the figures",
+        description="Bring the stack up (jiuye dev up), then run each benchmark in an isolated run (a fresh "
+        "database, consumer group, task queue and run tag; real `jiuye worker` and `jiuye streams` "
+        "subprocesses) and print one table: the figure, the side-by-side baseline, the ratio, the target, "
+        "met or not, and the machine. Progress goes to stderr.",
+    )
+    parser.add_argument("--only", type=_only, default=list(BENCHMARKS),
+                        help=f"comma-separated benchmarks to run (default all: {','.join(BENCHMARKS)})")
+    parser.add_argument("--size", choices=("small", "full", "both"), default="both",
+                        help="small (a few minutes each), full (the issue's sizes) or both (default)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+
+
+def _only(text: str) -> list[str]:
+    wanted = [w.strip() for w in text.split(",") if w.strip()]
+    unknown = [w for w in wanted if w not in BENCHMARKS]
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(f"unknown benchmark(s) {', '.join(unknown) or '(none)'}; choose from {','.join(BENCHMARKS)}")
+    return [b for b in BENCHMARKS if b in wanted]
+
+
+def run(args: argparse.Namespace) -> int:
+    from bench.harness import BenchError, base_settings, ensure_stack, machine_info, postgres_version, say
+
+    settings = base_settings()
+    sizes = ["small", "full"] if args.size == "both" else [args.size]
+    started = time.monotonic()
+    try:
+        ensure_stack(settings)
+    except BenchError as exc:
+        print(f"jiuye bench: {exc}", file=sys.stderr)
+        return 2
+    try:
+        results = asyncio.run(_run_all(settings, args.only, sizes))
+    except BenchError as exc:
+        print(f"jiuye bench: {exc}", file=sys.stderr)
+        return 2
+    machine = machine_info(settings, asyncio.run(postgres_version(settings)))
+    say(f"done in {time.monotonic() - started:.0f} s")
+    if args.json:
+        print(json.dumps({"machine": machine, "results": results}, indent=2, ensure_ascii=False))
+    else:
+        print(render(results, machine))
+    return 0 if all(r.get("met") for r in results) else 1
+
+
+async def _run_all(settings: Any, only: list[str], sizes: list[str]) -> list[dict[str, Any]]:
+    from bench.harness import BenchError, ensure_namespace, say
+
+    await ensure_namespace(settings)
+    results: list[dict[str, Any]] = []
+    for size in sizes:
+        for name in only:
+            n = SIZES[name][size]
+            say(f"=== {name} ({size}, {n:,}) ===")
+            began = time.monotonic()
+            try:
+                result = await _one(name, settings, n, size, results)
+            except (BenchError, Exception) as exc:  # one failing benchmark does not stop the others
+                say(f"{name} ({size}) failed: {type(exc).__name__}: {exc}")
+                if not isinstance(exc, BenchError):
+                    traceback.print_exc(file=sys.stderr)
+                result = {"benchmark": name, "error": f"{type(exc).__name__}: {exc}"}
+            result.update(size=size, size_n=n, seconds=round(time.monotonic() - began, 1))
+            results.append(result)
+    return results
+
+
+def _found(results: list[dict[str, Any]], name: str, size: str, key: str) -> Any:
+    """`key` of the `name` result of the same size, else of any size, else None."""
+    for wanted in (size, None):
+        for r in results:
+            if r.get("benchmark") == name and key in r and (wanted is None or r.get("size") == wanted):
+                return r[key]
+    return None
+
+
+async def _one(name: str, settings: Any, n: int, size: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    if name == "intake":
+        from bench import intake_bench
+
+        return await intake_bench.run(settings, n)
+    if name == "filter":
+        from bench import filter_bench
+
+        return await filter_bench.run_filter(settings, n)
+    if name == "mixed":
+        from bench import filter_bench
+
+        return await filter_bench.run_mixed(settings, n, filter_seconds=_found(results, "filter", size, "streams_seconds"),
+                                            intake_rate=_found(results, "intake", size, "intake_per_s"))
+    if name == "memory":
+        from bench import memory_bench
+
+        return await memory_bench.run(settings, n)
+    if name == "latency":
+        from bench import latency_bench
+
+        intake_rate = _found(results, "intake", size, "intake_per_s")
+        return await latency_bench.run(settings, n, rate=intake_rate / 2 if intake_rate else None)
+    if name == "simulate":
+        return await _simulate(n)
+    raise ValueError(name)
+
+
+async def _simulate(n: int) -> dict[str, Any]:
+    """bench/simulate_bench.py's `run(size) -> dict`, imported only when asked for."""
+    try:
+        module = importlib.import_module("bench.simulate_bench")
+        function = module.run
+    except (ImportError, AttributeError):
+        return {"benchmark": "simulate", "met": False, "available": False,
+                "error": "not available (bench/simulate_bench.py with run(size) not found)"}
+    return dict(await asyncio.to_thread(function, n))
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def _row(r: dict[str, Any]) -> list[str]:
+    name, size = r["benchmark"], f"{r['size']} ({r['size_n']:,})"
+    if "error" in r:
+        return [name, size, "—", "—", "—", "", "ERROR", r["error"][:120]]
+    met = "met" if r.get("met") else "NOT met"
+    if name == "intake":
+        return [name, size, f"{r['intake_per_s']:,.0f}/s", f"raw SWS {r['raw_per_s']:,.0f}/s", f"{r['ratio']:.2f}",
+                "ratio ≥ 0.8", met,
+                f"intake {r['intake_seconds']} s (from first produce; produce {r['produce_seconds']} s), raw {r['raw_seconds']} s"]
+    if name == "filter":
+        return [name, size, f"{r['streams_per_s']:,}/s", f"bare aiokafka {r['bare_per_s']:,}/s"
+                + (f", empty faust agent {r['faust_ceiling_per_s']:,}/s" if r.get("faust_ceiling_per_s") else ""), f"{r['ratio']:.3f}",
+                "≥ 20,000/s, ratio ≥ 0.5, 0 to Temporal", met,
+                f"streams {r['streams_seconds']} s to lag 0, bare {r['bare_seconds']} s; workflows "
+                f"{r['workflows_before']}→{r['workflows_after']}, inbox {r['inbox_states']}"]
+    if name == "mixed":
+        predicted = f"filter + rel/intake {r['predicted_seconds']} s" if r["predicted_seconds"] else "— (filter not run)"
+        return [name, size, f"wall {r['wall_seconds']} s", predicted, f"{r['ratio']:.2f}" if r["ratio"] else "—",
+                "all relevant applied, wall ≈ prediction", met,
+                f"{r['relevant_applied']:,}/{r['relevant']:,} relevant applied, {r['per_s']:,}/s overall, "
+                f"intake rate used {r['intake_rate_used']}/s"]
+    if name == "simulate":
+        rate = r.get("case_years_per_minute")
+        target = r.get("target", 1000)
+        return [name, size, f"{rate:,.0f} case-years/min" if rate is not None else "—", "—",
+                f"{rate / target:.2f} of target" if rate is not None else "—", f"≥ {target:,} case-years/min", met,
+                f"{r.get('cases')} K2 cases, {r.get('simulated_years')} years, wall {r.get('wall_seconds')} s"]
+    if name == "memory":
+        return [name, size, f"worker {r['worker_mb_per_10k']} / streams {r['streams_mb_per_10k']} MB per 10k",
+                f"idle worker {r['idle_mb']['worker']} / streams {r['idle_mb']['streams']} MB", "—",
+                "≤ 50 MB per 10k cases", met,
+                f"with {r['k']:,} open cases: worker {r['loaded_mb']['worker']} MB, streams {r['loaded_mb']['streams']} MB; "
+                f"marginal (after {r['warm_k']:,} warm-up cases) worker {r['marginal_mb_per_10k']['worker']} / "
+                f"streams {r['marginal_mb_per_10k']['streams']} MB per 10k"]
+    if name == "latency":
+        return [name, size, f"p50 {r['p50_s']} s, p99 {r['p99_s']} s", f"at {r['rate_per_s']}/s", f"paid {r['paid_per_s']}/s", "p99 ≤ 1 s", met,
+                f"max {r['max_s']} s; emit→inbox applied p50 {r['intake_p50_s']} / p99 {r['intake_p99_s']} s, "
+                f"applied→ledger p50 {r['case_p50_s']} / p99 {r['case_p99_s']} s"]
+    return [name, size, "", "", "", "", met, json.dumps(r)[:120]]
+
+
+def render(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
+    header = ["benchmark", "size", "measured", "baseline (same run)", "ratio", "target", "", "absolute"]
+    rows = [header] + [_row(r) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + "  " + row[-1] for row in rows]
+    m = machine
+    lines += ["", f"machine: {m['cores']} cores, {m['ram_gb']} GB RAM, {m['cpu']}; {m['platform']}",
+              f"date {m['date']}, git {m['git_commit']}; Python {m['python']}, {m['temporal'] or 'temporal ?'}, "
+              f"Kafka {m['kafka']}, PostgreSQL {m['postgresql'] or '?'}"]
+    return "\n".join(lines)

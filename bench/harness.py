@@ -1,0 +1,502 @@
+"""What every stack benchmark shares: the stack, an isolated run, the `jiuye worker` and `jiuye
+streams` subprocesses, Kafka and PostgreSQL probes, RSS, and the machine the figures came from.
+
+Isolation of one run (`BenchRun`), so that nothing older or concurrent leaks into a figure:
+- a fresh, migrated PostgreSQL database (`deploy.stack.fresh_database`), dropped at the end;
+- a Temporal namespace of the benchmarks' own (`jiuye-bench`) and a task queue per run;
+- a fresh consumer group whose offsets are committed at the input topics' current ends before
+  `jiuye streams` starts, so it reads only what the run produces;
+- a run tag inside every person and enterprise id, so workflow ids (business keys, started with
+  REJECT_DUPLICATE) never meet an earlier run's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import IndexedValueType, TaskQueueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import (
+    DescribeNamespaceRequest,
+    DescribeTaskQueueRequest,
+    RegisterNamespaceRequest,
+)
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from contracts.codec import keyring_from_settings
+from contracts.kafka import client_security
+from contracts.settings import REPO_ROOT, Settings, get_settings
+from contracts.temporal import connect
+from contracts.topics import INPUT_TOPICS
+
+NAMESPACE = "jiuye-bench"
+JIUYE = Path(sys.executable).parent / "jiuye"
+
+
+class BenchError(RuntimeError):
+    """A benchmark cannot run (stack down, a process died, a wait timed out)."""
+
+
+def say(message: str) -> None:
+    """A progress line (stderr; the table goes to stdout)."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+async def wait_for(check: Callable[[], Awaitable[Any]], what: str, timeout: float, interval: float = 0.2,
+                   progress: Callable[[], Awaitable[str]] | None = None, every: float = 10.0) -> Any:
+    """Call `check` until it returns a truthy value; BenchError after `timeout` seconds.
+    With `progress`, a line every `every` seconds says how far it got."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    next_report = started + every
+    while True:
+        result = await check()
+        if result:
+            return result
+        now = loop.time()
+        if now - started > timeout:
+            detail = f" ({await progress()})" if progress else ""
+            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
+        if progress is not None and now >= next_report:
+            say(f"  waiting for {what}: {await progress()} ({now - started:.0f} s)")
+            next_report = now + every
+        await asyncio.sleep(interval)
+
+
+# --- the stack ---------------------------------------------------------------------------------
+
+
+def ensure_stack(settings: Settings) -> None:
+    """`jiuye dev up` semantics: start what is down (idempotent); a clear BenchError if it fails."""
+    from deploy import stack
+
+    down = [s.name for s in stack.status(settings) if not s.running]
+    if not down:
+        return
+    say(f"stack: {', '.join(down)} not running; starting it (jiuye dev up)")
+    try:
+        stack.up(settings)
+    except stack.StackError as exc:
+        raise BenchError(f"the benchmarks need the stack; {', '.join(down)} not running and `jiuye dev up` failed: {exc}") from exc
+
+
+async def ensure_namespace(settings: Settings, namespace: str = NAMESPACE) -> None:
+    """Register the benchmarks' namespace and the case search attributes in it (once)."""
+    from deploy.stack.temporal import SEARCH_ATTRIBUTES
+
+    client = await Client.connect(settings.temporal_address, namespace="default")
+    try:
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        with contextlib.suppress(RPCError):  # someone else may register it at the same moment
+            await client.workflow_service.register_namespace(RegisterNamespaceRequest(
+                namespace=namespace, workflow_execution_retention_period=Duration(seconds=24 * 3600)))
+
+    async def attributes() -> Any:
+        try:
+            await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+            return await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:  # not visible to every service yet
+                return None
+            raise
+
+    listed = await wait_for(attributes, f"namespace {namespace}", timeout=60, interval=0.5)
+    missing = [name for name in SEARCH_ATTRIBUTES if name not in listed.custom_attributes]
+    if missing:
+        await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+            namespace=namespace,
+            search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in missing}))
+
+        async def visible() -> bool:
+            got = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+            return set(SEARCH_ATTRIBUTES) <= set(got.custom_attributes)
+
+        await wait_for(visible, f"search attributes in {namespace}", timeout=60, interval=0.5)
+
+
+# --- the machine -------------------------------------------------------------------------------
+
+
+def _first_line(argv: list[str]) -> str | None:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10, cwd=REPO_ROOT)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = (out.stdout or out.stderr).strip()
+    return text.splitlines()[0] if out.returncode == 0 and text else None
+
+
+def machine_info(settings: Settings, postgres_version: str | None = None) -> dict[str, Any]:
+    """Cores, RAM, CPU model, date, git commit and the stack's versions (where cheap to get)."""
+    cpu = None
+    with contextlib.suppress(OSError):
+        match = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+        cpu = match.group(1).strip() if match else None
+    ram_gb = None
+    with contextlib.suppress(OSError, AttributeError):
+        kb = int(re.search(r"^MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text(), re.M).group(1))  # type: ignore[union-attr]
+        ram_gb = round(kb / 1024 / 1024, 1)
+    commit = _first_line(["git", "rev-parse", "--short=12", "HEAD"])
+    dirty = _first_line(["git", "status", "--porcelain", "--untracked-files=no"])
+    temporal = None
+    with contextlib.suppress(Exception):
+        from deploy.stack.temporal import temporal_binary
+
+        temporal = _first_line([temporal_binary(), "--version"])
+    return {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "ram_gb": ram_gb,
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "git_commit": (commit + ("+uncommitted changes" if dirty else "")) if commit else None,
+        "temporal": temporal,
+        "kafka": settings.kafka_version,
+        "postgresql": postgres_version,
+    }
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process, in MB (VmRSS of /proc/<pid>/status)."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"^VmRSS:\s*(\d+)\s*kB", text, re.M)
+    if not match:
+        raise BenchError(f"no VmRSS for pid {pid}")
+    return int(match.group(1)) / 1024
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes a `jiuye` subprocess use exactly `settings`."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"JIUYE_{name.upper()}"] = str(value)
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- subprocesses ------------------------------------------------------------------------------
+
+
+class Process:
+    """One `jiuye` subprocess with its output in a log file; only ever signalled by its pid."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], folder: Path):
+        self.name = name
+        self.log = folder / f"{name}.log"
+        self._out = self.log.open("ab")
+        self.popen = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stdout=self._out, stderr=subprocess.STDOUT)
+        self.paused = False
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def check(self) -> None:
+        if not self.alive():
+            raise BenchError(f"{self.name} exited with {self.popen.returncode}; log {self.log}:\n{self.tail()}")
+
+    def pause(self) -> None:
+        """SIGSTOP: the process stays connected but does nothing until `resume`."""
+        self.check()
+        os.kill(self.pid, signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        if self.paused and self.alive():
+            os.kill(self.pid, signal.SIGCONT)
+        self.paused = False
+
+    def stop(self) -> None:
+        """SIGTERM and wait (SIGKILL after 30 s)."""
+        if self.alive():
+            self.resume()
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.popen.wait(timeout=30)
+        self._out.close()
+
+    def rss_mb(self) -> float:
+        self.check()
+        return rss_mb(self.pid)
+
+    def tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+# --- Kafka -------------------------------------------------------------------------------------
+
+
+class KafkaProbe:
+    """Partitions, end offsets and a group's committed offsets, without joining any group."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                                         **client_security(settings))
+
+    async def start(self) -> None:
+        await self.admin.start()
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.consumer.stop()
+        with contextlib.suppress(Exception):
+            await self.admin.close()
+
+    async def partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
+        topics = list(topics)
+        described = {t["topic"]: t for t in await self.admin.describe_topics(topics)}
+        found: list[TopicPartition] = []
+        for topic in topics:
+            numbers = [p["partition"] for p in described.get(topic, {}).get("partitions", [])]
+            if not numbers:
+                raise BenchError(f"topic {topic} does not exist; is the stack up (`jiuye dev up`)?")
+            found.extend(TopicPartition(topic, p) for p in sorted(numbers))
+        return found
+
+    async def ends(self, topics: Iterable[str]) -> dict[TopicPartition, int]:
+        return await self.consumer.end_offsets(await self.partitions(topics))
+
+    async def lag(self, group: str, ends: dict[TopicPartition, int]) -> int:
+        """Records up to `ends` that `group` has not committed yet."""
+        committed = await self.admin.list_consumer_group_offsets(group, partitions=list(ends))
+        return sum(max(0, end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0))
+                   for tp, end in ends.items())
+
+    async def start_group_at(self, group: str, offsets: dict[TopicPartition, int]) -> None:
+        """Commit `offsets` for a new `group`, so that it reads only what follows them."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=group,
+                                    enable_auto_commit=False, **client_security(self.settings))
+        await consumer.start()
+        try:
+            consumer.assign(list(offsets))
+            await consumer.commit(offsets)
+        finally:
+            await consumer.stop()
+
+    async def forget_group(self, group: str) -> None:
+        """Best effort: delete the group and the internal topics faust made for it."""
+        with contextlib.suppress(Exception):
+            await self.admin.delete_consumer_groups([group])
+        with contextlib.suppress(Exception):
+            mine = [t for t in await self.admin.list_topics() if t.startswith(f"{group}-")]
+            if mine:
+                await self.admin.delete_topics(mine)
+
+
+# --- one isolated run --------------------------------------------------------------------------
+
+
+class BenchRun:
+    """One benchmark's isolated world: database, namespace + task queue, consumer group, run tag,
+    the Temporal client, and the `jiuye worker` / `jiuye streams` subprocesses it starts.
+
+    `async with BenchRun(base, "intake") as run:` — everything is stopped and dropped on exit,
+    also on an error or Ctrl-C."""
+
+    def __init__(self, base: Settings, name: str):
+        self.base = base
+        self.name = name
+        self.tag = uuid.uuid4().hex[:8]
+        self.database = f"jiuye_bench_{name}_{self.tag}"
+        self.folder = Path(tempfile.mkdtemp(prefix=f"jiuye-bench-{name}-"))
+        self.settings = base.model_copy(update={
+            "temporal_namespace": NAMESPACE,
+            "temporal_task_queue": f"bench-{name}-{self.tag}",
+            "consumer_group": f"jiuye-bench-{name}-{self.tag}",
+            "state_dir": self.folder / "state",
+        })
+        self.processes: list[Process] = []
+        self.kafka = KafkaProbe(self.settings)
+        self.pool: asyncpg.Pool | None = None
+        self.client: Client | None = None
+        self.worker: Process | None = None
+        self.streams: Process | None = None
+        self._db_created = False
+        self._group_started = False
+
+    async def __aenter__(self) -> "BenchRun":
+        try:
+            await self._open()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _open(self) -> None:
+        from deploy import stack
+
+        say(f"{self.name}: fresh database {self.database}, task queue {self.settings.temporal_task_queue}, "
+            f"group {self.settings.consumer_group} (logs in {self.folder})")
+        url = await stack.fresh_database(self.database, self.settings)
+        self._db_created = True
+        self.settings = self.settings.model_copy(update={"database_url": url})
+        # One development payload key for this run, made before any process could race for it.
+        keyring_from_settings(self.settings)
+        self.pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
+        self.client = await connect(self.settings)
+        await self.kafka.start()
+        await self.kafka.start_group_at(self.settings.consumer_group, await self.kafka.ends(INPUT_TOPICS))
+        self._group_started = True
+
+    async def close(self) -> None:
+        for process in reversed(self.processes):
+            with contextlib.suppress(Exception):
+                process.stop()
+        self.processes.clear()
+        if self.pool is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.pool.close(), timeout=10)
+        if self._group_started:
+            await self.kafka.forget_group(self.settings.consumer_group)
+        await self.kafka.stop()
+        if self._db_created:
+            with contextlib.suppress(Exception):
+                await drop_database(self.settings, self.database)
+        shutil.rmtree(self.folder / "state", ignore_errors=True)
+
+    # -- processes --------------------------------------------------------------------------
+    async def start_worker(self) -> Process:
+        """`jiuye worker` on this run's task queue; returns once it polls the queue."""
+        self.worker = Process("worker", [str(JIUYE), "worker"], settings_env(self.settings), self.folder)
+        self.processes.append(self.worker)
+        assert self.client is not None
+        request = DescribeTaskQueueRequest(namespace=NAMESPACE, task_queue=TaskQueue(name=self.settings.temporal_task_queue),
+                                           task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+
+        async def polling() -> bool:
+            assert self.worker is not None and self.client is not None
+            self.worker.check()
+            described = await self.client.workflow_service.describe_task_queue(request)
+            return bool(described.pollers)
+
+        await wait_for(polling, "the worker to poll its task queue", timeout=120, interval=0.5)
+        return self.worker
+
+    async def start_streams(self, ready_topics: Iterable[str] = INPUT_TOPICS) -> Process:
+        """`jiuye streams` on this run's group; returns once it handled a canary record (a line
+        that is not JSON, dead-lettered without touching Temporal) on each of `ready_topics`."""
+        self.streams = Process("streams", [str(JIUYE), "streams"],
+                               settings_env(self.settings, JIUYE_STREAMS_WEB_PORT=str(free_port())), self.folder)
+        self.processes.append(self.streams)
+        await self.canaries(ready_topics, what="the streams process to consume", timeout=180)
+        return self.streams
+
+    async def canaries(self, topics: Iterable[str], what: str, timeout: float) -> None:
+        """Send one not-JSON record to each topic and wait until the intake dead-lettered all."""
+        from contracts.kafka import make_producer
+
+        topics = list(topics)
+        before = await self.scalar("SELECT count(*) FROM dead_letters")
+        producer = make_producer(self.settings)
+        await producer.start()
+        try:
+            for topic in topics:
+                await producer.send_and_wait(topic, value=f"bench canary {self.tag} {topic}".encode(), key=b"bench-canary")
+        finally:
+            await producer.stop()
+
+        async def handled() -> bool:
+            if self.streams is not None:
+                self.streams.check()
+            return await self.scalar("SELECT count(*) FROM dead_letters") >= before + len(topics)
+
+        await wait_for(handled, what, timeout=timeout, interval=0.25)
+
+    # -- queries ----------------------------------------------------------------------------
+    async def scalar(self, sql: str, *args: Any) -> Any:
+        assert self.pool is not None
+        return await self.pool.fetchval(sql, *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        assert self.pool is not None
+        return await self.pool.fetch(sql, *args)
+
+    async def workflow_count(self) -> int:
+        """Workflows of this run's task queue in Temporal (visibility)."""
+        assert self.client is not None
+        counted = await self.client.count_workflows(f'TaskQueue = "{self.settings.temporal_task_queue}"')
+        return counted.count
+
+    def person(self, kind: str, n: int) -> str:
+        """A person id unique to this run."""
+        return f"B{self.tag}{kind}{n:07d}"
+
+
+async def drop_database(settings: Settings, database: str) -> None:
+    from deploy.stack.postgres import with_database
+
+    admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
+    try:
+        for attempt in range(20):
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                return
+            except asyncpg.InsufficientPrivilegeError:
+                # an autovacuum worker (a superuser's backend) is in it; it finishes within moments
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.5)
+    finally:
+        await admin.close()
+
+
+async def postgres_version(settings: Settings) -> str | None:
+    with contextlib.suppress(Exception):
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            return str(await conn.fetchval("SHOW server_version"))
+        finally:
+            await conn.close()
+    return None
+
+
+def base_settings() -> Settings:
+    return get_settings()
