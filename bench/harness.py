@@ -471,21 +471,9 @@ class BenchRun:
 
 
 async def drop_database(settings: Settings, database: str) -> None:
-    from deploy.stack.postgres import with_database
+    from deploy.stack.postgres import drop_database as drop
 
-    admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
-    try:
-        for attempt in range(20):
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-                return
-            except asyncpg.InsufficientPrivilegeError:
-                # an autovacuum worker (a superuser's backend) is in it; it finishes within moments
-                if attempt == 19:
-                    raise
-                await asyncio.sleep(0.5)
-    finally:
-        await admin.close()
+    await drop(database, settings)
 
 
 async def postgres_version(settings: Settings) -> str | None:

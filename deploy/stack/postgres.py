@@ -279,6 +279,29 @@ def status(settings: Settings) -> ServiceStatus:
 # --- tests -----------------------------------------------------------------------------------
 
 
+async def drop_database(name: str, settings: Settings | None = None) -> None:
+    """Drop the throw-away database `name` (if it exists), whoever is connected to it."""
+    settings = settings or get_settings()
+    admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
+    try:
+        await _drop(admin, '"' + name.replace('"', '""') + '"')
+    finally:
+        await admin.close()
+
+
+async def _drop(admin: asyncpg.Connection, quoted: str) -> None:
+    for attempt in range(20):
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+            return
+        except asyncpg.InsufficientPrivilegeError:
+            # An autovacuum worker (a superuser's backend our role may not terminate) is in it;
+            # it finishes within moments.
+            if attempt == 19:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def fresh_database(name: str, settings: Settings | None = None) -> str:
     """Create an empty database `name` (dropping any old one) owned by the configured role, run
     the migrations in it, and return its URL. Needs the stack's PostgreSQL up; no root needed."""
@@ -289,15 +312,7 @@ async def fresh_database(name: str, settings: Settings | None = None) -> str:
     quoted = '"' + name.replace('"', '""') + '"'
     admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
     try:
-        for attempt in range(20):
-            try:
-                await admin.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
-                break
-            except asyncpg.InsufficientPrivilegeError:
-                # An autovacuum worker (a superuser's backend our role may not terminate) is in it.
-                if attempt == 19:
-                    raise
-                await asyncio.sleep(0.5)
+        await _drop(admin, quoted)
         await admin.execute(f"CREATE DATABASE {quoted} ENCODING 'UTF8' TEMPLATE template0")
     finally:
         await admin.close()

@@ -43,7 +43,7 @@ from contracts.settings import Settings, get_settings
 from contracts.temporal import connect
 from contracts.topics import DEAD_LETTERS, INPUT_TOPICS, LIFECYCLE
 from deploy import stack
-from deploy.stack.postgres import with_database
+from deploy.stack.postgres import drop_database
 from deploy.stack.temporal import SEARCH_ATTRIBUTES
 from policy.pack import PolicyPack, load_pack
 from streams.app import IntakeRuntime, create_app
@@ -283,20 +283,7 @@ class System:
 
 
 async def _drop_database(settings: Settings, database: str) -> None:
-    admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
-    try:
-        for attempt in range(20):
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-                return
-            except asyncpg.InsufficientPrivilegeError:
-                # An autovacuum worker (a superuser's backend, which our role may not terminate)
-                # is in the test database; it finishes within moments.
-                if attempt == 19:
-                    raise
-                await asyncio.sleep(0.5)
-    finally:
-        await admin.close()
+    await drop_database(database, settings)
 
 
 @pytest.fixture
