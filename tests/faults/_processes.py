@@ -5,31 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from bench.harness import free_port, settings_env
 from contracts.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 JIUYE = Path(sys.executable).parent / "jiuye"
-
-
-def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment that makes a `jiuye` subprocess use exactly `settings`."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"JIUYE_{name.upper()}"] = str(value)
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Process:
