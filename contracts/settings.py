@@ -80,7 +80,18 @@ class Settings(BaseSettings):
     payload_keys_file: Path | None = None
 
     policy_pack: str = "liaoning-2020"
+
+    # Every process serves /metrics (Prometheus), /healthz/live and /healthz/ready over HTTP on
+    # observability_host and its own port (docs/OPERATIONS.md). 127.0.0.1 unless configured:
+    # these endpoints are for the cluster's probes and scrapers, not for the public.
+    observability_host: str = "127.0.0.1"
     streams_web_port: int = 6066
+    worker_http_port: int = 6067
+    # The Temporal SDK's own metrics (Runtime telemetry, Prometheus format); 0 switches them off.
+    worker_sdk_metrics_port: int = 6068
+    # OpenTelemetry: spans are exported over OTLP/HTTP when an endpoint is set, not at all when not.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
 
     # The supervisor console (console/api, console/service). The secret signs its bearer tokens;
     # unset, a development default is used except under CI or with env=production.
