@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, model_validator
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -35,7 +35,43 @@ def _iso_month(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Month = Annotated[str, BeforeValidator(_iso_month)]
 Fen = Annotated[StrictInt, Field(ge=0)]
-Id = Annotated[StrictStr, Field(min_length=1, max_length=128)]
+
+# EVENTS.md: ids are opaque tokens of letters, digits, `-` and `_`. A `/` inside an id would let
+# one event name another case's workflow id (`internship/<person>/<unit>/<start>`), so the
+# charset is the contract, not a style.
+ID_CHARSET = r"[A-Za-z0-9_\-]{1,128}"
+_ID = re.compile(rf"^{ID_CHARSET}$")
+# The kinds of id that also have a subject form (`person/P1`, EVENTS.md envelope and ledger).
+SUBJECT_ID_KINDS = ("person", "enterprise", "agency", "bank", "incubator")
+
+
+def normalise_id(value: Any, kind: str | None = None) -> str:
+    """An id field's value as the bare token: the subject form of the field's own kind
+    (`person/P1` in a person field) is accepted and stripped; a subject of another kind, or any
+    character outside the charset, is refused with the reason (ValueError)."""
+    if not isinstance(value, str):
+        raise ValueError("expected an id as a string")
+    prefix, sep, rest = value.partition("/")
+    if sep and prefix in SUBJECT_ID_KINDS:
+        if kind is None:
+            raise ValueError(f"expected a bare id here, got the subject form {prefix}/…")
+        if prefix != kind:
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise ValueError(f"expected {article} {kind} id, got the subject form {prefix}/…")
+        value = rest
+    if not _ID.match(value):
+        raise ValueError("an id is 1 to 128 letters, digits, '-' or '_'")
+    return value
+
+
+def _id_of(kind: str | None) -> BeforeValidator:
+    return BeforeValidator(lambda value: normalise_id(value, kind))
+
+
+Id = Annotated[StrictStr, _id_of(None)]
+PersonId = Annotated[StrictStr, _id_of("person")]
+EnterpriseId = Annotated[StrictStr, _id_of("enterprise")]
+AgencyId = Annotated[StrictStr, _id_of("agency")]
 City = Annotated[StrictStr, Field(pattern=r"^21\d{2}$")]
 
 
@@ -52,7 +88,7 @@ PersonCategory = Literal[
 
 
 class UnemploymentRegistered(EventData):
-    person_id: Id
+    person_id: PersonId
     city: City
     registered_on: IsoDate
     birth_date: IsoDate
@@ -62,29 +98,29 @@ class UnemploymentRegistered(EventData):
 
 
 class UnemploymentDeregistered(EventData):
-    person_id: Id
+    person_id: PersonId
     on: IsoDate
     reason: Literal["employed", "retired", "moved", "other"]
 
 
 # --- registration.employment ------------------------------------------------------------------
 class EmploymentRegistered(EventData):
-    person_id: Id
+    person_id: PersonId
     city: City
     on: IsoDate
     kind: Literal["employee", "flexible", "self_employed"]
-    employer_id: Id | None = None
+    employer_id: EnterpriseId | None = None
 
 
 class EmploymentTerminated(EventData):
-    person_id: Id
+    person_id: PersonId
     on: IsoDate
-    employer_id: Id | None = None
+    employer_id: EnterpriseId | None = None
 
 
 # --- registration.enterprise ------------------------------------------------------------------
 class EnterpriseRegistered(EventData):
-    enterprise_id: Id
+    enterprise_id: EnterpriseId
     city: City
     industry: Annotated[StrictStr, Field(pattern=r"^[a-z_]+$")]
     size: Literal["micro", "small", "medium", "large"]
@@ -92,7 +128,7 @@ class EnterpriseRegistered(EventData):
 
 
 class EnterpriseClosureReported(EventData):
-    enterprise_id: Id
+    enterprise_id: EnterpriseId
     city: City
     on: IsoDate
     kind: Literal["shutdown", "suspension", "merger", "conversion"]
@@ -101,9 +137,9 @@ class EnterpriseClosureReported(EventData):
 
 # --- si.contributions / si.enrollment / si.benefits -------------------------------------------
 class ContributionPaid(EventData):
-    person_id: Id
+    person_id: PersonId
     month: Month
-    employer_id: Id | None = None
+    employer_id: EnterpriseId | None = None
     base: Fen
     employer_amount: Fen
     employee_amount: Fen
@@ -111,26 +147,26 @@ class ContributionPaid(EventData):
 
 
 class InsuredEnrolled(EventData):
-    person_id: Id
-    employer_id: Id
+    person_id: PersonId
+    employer_id: EnterpriseId
     on: IsoDate
 
 
 class InsuredLeft(EventData):
-    person_id: Id
-    employer_id: Id
+    person_id: PersonId
+    employer_id: EnterpriseId
     on: IsoDate
     reason: Literal["layoff", "resignation", "contract_end", "retirement", "other"]
 
 
 class FeeExemption(EventData):
-    enterprise_id: Id
+    enterprise_id: EnterpriseId
     from_month: Month
     to_month: Month
 
 
 class UiClaimFiled(EventData):
-    person_id: Id
+    person_id: PersonId
     city: City
     claim_on: IsoDate
     insured_months: Annotated[StrictInt, Field(ge=0)]
@@ -140,25 +176,25 @@ class UiClaimFiled(EventData):
 
 # --- labor.contracts --------------------------------------------------------------------------
 class ContractSigned(EventData):
-    person_id: Id
-    employer_id: Id
+    person_id: PersonId
+    employer_id: EnterpriseId
     signed_on: IsoDate
     starts_on: IsoDate
     term_months: Annotated[StrictInt, Field(ge=1)] | None
-    referred_by_agency: Id | None = None
+    referred_by_agency: AgencyId | None = None
     # The hired person's graduation year when the producer knows it (K6b §10 毕业年度高校毕业生).
     graduation_year: StrictInt | None = None
 
 
 class ContractTerminated(EventData):
-    person_id: Id
-    employer_id: Id
+    person_id: PersonId
+    employer_id: EnterpriseId
     on: IsoDate
 
 
 # --- employment.service -----------------------------------------------------------------------
 class InternshipAgreementSigned(EventData):
-    person_id: Id
+    person_id: PersonId
     unit_id: Id
     city: City
     starts_on: IsoDate
@@ -167,27 +203,27 @@ class InternshipAgreementSigned(EventData):
 
 
 class InternshipInterrupted(EventData):
-    person_id: Id
+    person_id: PersonId
     unit_id: Id
     on: IsoDate
     reason: Literal["epidemic", "other"]
 
 
 class InternshipResumed(EventData):
-    person_id: Id
+    person_id: PersonId
     unit_id: Id
     on: IsoDate
 
 
 class InternshipEnded(EventData):
-    person_id: Id
+    person_id: PersonId
     unit_id: Id
     on: IsoDate
     reason: Literal["quit", "dismissed", "other"]
 
 
 class WelfarePostPlaced(EventData):
-    person_id: Id
+    person_id: PersonId
     post_id: Id
     city: City
     kind: Literal["regular", "temporary"]
@@ -197,22 +233,34 @@ class WelfarePostPlaced(EventData):
 
 
 class WelfarePostLeft(EventData):
-    person_id: Id
+    person_id: PersonId
     post_id: Id
     on: IsoDate
 
 
 class ReferralRecorded(EventData):
-    person_id: Id
+    person_id: PersonId
     on: IsoDate
-    employer_id: Id
+    employer_id: EnterpriseId
     outcome: Literal["hired", "declined", "not_hired"]
 
 
 class FollowupRecorded(EventData):
-    person_id: Id
+    person_id: PersonId
     on: IsoDate
     channel: StrictStr
+
+
+# Who applies for each program: the kind of the `applicant` id, so that its subject form is
+# unambiguous (EVENTS.md: "applicant (person_id or enterprise_id)").
+APPLICANT_KIND = {
+    "flexible_employment_si": "person",
+    "hubei_graduate_grant": "person",
+    "hiring_epidemic": "enterprise",
+    "job_retention": "enterprise",
+}
+# Id fields inside a program's `details`, with their kind (lists are lists of such ids).
+DETAIL_ID_KINDS = {"hiring_epidemic": {"enterprise_id": "enterprise", "person_ids": "person"}}
 
 
 class ApplicationSubmitted(EventData):
@@ -221,10 +269,41 @@ class ApplicationSubmitted(EventData):
     on: IsoDate
     details: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _ids_of_the_program(cls, raw: Any) -> Any:
+        """Normalise the applicant and the detail ids by the kind the program gives them, before
+        the fields' own checks (which then see bare ids)."""
+        if not isinstance(raw, dict) or raw.get("program") not in APPLICANT_KIND:
+            return raw
+        program = raw["program"]
+        out = dict(raw)
+        if "applicant" in out:
+            out["applicant"] = _named(normalise_id, "applicant", out["applicant"], APPLICANT_KIND[program])
+        details = out.get("details")
+        if isinstance(details, dict):
+            details = dict(details)
+            for name, kind in DETAIL_ID_KINDS.get(program, {}).items():
+                value = details.get(name)
+                if isinstance(value, list):
+                    details[name] = [_named(normalise_id, f"details.{name}", v, kind) for v in value]
+                elif value is not None:
+                    details[name] = _named(normalise_id, f"details.{name}", value, kind)
+            out["details"] = details
+        return out
+
+
+def _named(check: Any, field: str, value: Any, kind: str) -> str:
+    """`check(value, kind)`, its refusal naming the field (a model-level check has no location)."""
+    try:
+        return check(value, kind)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}") from None
+
 
 # --- enterprise.hr ----------------------------------------------------------------------------
 class LayoffPlanFiled(EventData):
-    enterprise_id: Id
+    enterprise_id: EnterpriseId
     city: City
     filed_on: IsoDate
     planned_count: Annotated[StrictInt, Field(ge=0)]
@@ -232,24 +311,24 @@ class LayoffPlanFiled(EventData):
 
 
 class LayoffUnionNotified(EventData):
-    enterprise_id: Id
+    enterprise_id: EnterpriseId
     on: IsoDate
 
 
 class LayoffExecuted(EventData):
-    enterprise_id: Id
+    enterprise_id: EnterpriseId
     on: IsoDate
-    person_ids: list[Id]
+    person_ids: list[PersonId]
 
 
 class LayoffObligationsSettled(EventData):
-    enterprise_id: Id
+    enterprise_id: EnterpriseId
     on: IsoDate
 
 
 # --- civil.affairs ----------------------------------------------------------------------------
 class DibaoGranted(EventData):
-    person_id: Id
+    person_id: PersonId
     household_id: Id
     city: City
     monthly_amount: Fen
@@ -257,12 +336,12 @@ class DibaoGranted(EventData):
 
 
 class DibaoEnded(EventData):
-    person_id: Id
+    person_id: PersonId
     on: IsoDate
 
 
 class HouseholdMember(EventData):
-    person_id: Id
+    person_id: PersonId
     working_age: StrictBool
     able_to_work: StrictBool
     employed: StrictBool
@@ -332,7 +411,7 @@ DATA_MODELS: dict[str, type[EventData]] = {
     "policy.parameter.changed": ParameterChanged,
 }
 
-_SUBJECT = re.compile(r"^(person|enterprise|agency|city|province)/[A-Za-z0-9_.\-]{1,128}$")
+_SUBJECT = re.compile(rf"^({'|'.join(SUBJECT_ID_KINDS)}|city|province)/{ID_CHARSET}$")
 
 
 class CloudEvent(BaseModel):
@@ -341,7 +420,9 @@ class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     specversion: Literal["1.0"]
-    id: Id
+    # The deduplication key with source: any text (EVENTS.md's id charset is for the ids of
+    # persons, enterprises and the like, which end up in workflow ids; this one does not).
+    id: Annotated[StrictStr, Field(min_length=1, max_length=128)]
     source: Annotated[StrictStr, Field(min_length=1, max_length=256)]
     type: StrictStr
     subject: Annotated[StrictStr, Field(pattern=_SUBJECT.pattern)]
@@ -369,6 +450,8 @@ def _first_error(err: ValidationError, prefix: str = "") -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    if not where:  # a model-level check names its field in the message
+        return f"{prefix.rstrip('.')}: {first['msg']}{more}"
     return f"{prefix}{where}: {first['msg']}{more}"
 
 
@@ -392,10 +475,15 @@ def parse_event(raw: bytes) -> CloudEvent:
     if model is None:
         raise InvalidEvent(f"unknown type: {envelope.type}")
     try:
-        model.model_validate(envelope.data)
+        typed = model.model_validate(envelope.data)
     except ValidationError as exc:
         raise InvalidEvent(_first_error(exc, f"invalid data for {envelope.type}: data.")) from None
-    return envelope
+    # Routes and cases read `data`: give them the normalised ids (`person/P1` → `P1`), keeping
+    # the fields the model does not know (EVENTS.md: optional fields may be added).
+    normalised = typed.model_dump(mode="json", exclude_unset=True)
+    if normalised.items() <= envelope.data.items():
+        return envelope
+    return envelope.model_copy(update={"data": {**envelope.data, **normalised}})
 
 
 def city_of_source(source: str) -> str | None:
