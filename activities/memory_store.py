@@ -18,7 +18,7 @@ class MemoryStore:
     keys: dict[str, dict[str, OpenCase]] = field(default_factory=dict)
     closed: set[str] = field(default_factory=set)
     cases: dict[str, CaseRecord] = field(default_factory=dict)
-    ledger: dict[tuple[str, str, str], PaymentRequest] = field(default_factory=dict)
+    ledger: dict[tuple[str, str, str, str, int], PaymentRequest] = field(default_factory=dict)  # by PaymentRequest.ledger_key
     facts: dict[tuple[str, str], SharedFact] = field(default_factory=dict)
     subject_facts_by_key: dict[str, dict[str, Fact]] = field(default_factory=dict)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
@@ -108,7 +108,7 @@ class MemoryStore:
             self.closed.add(record.case_id)
 
     async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool:
-        key = (payment.case_id, payment.program, payment.period)
+        key = payment.ledger_key
         if key in self.ledger:
             return False
         self.ledger[key] = payment
@@ -117,7 +117,7 @@ class MemoryStore:
 
     async def pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
         async with self.lock:
-            key = (payment.case_id, payment.program, payment.period)
+            key = payment.ledger_key
             if key in self.ledger:
                 return False, self.ledger[key].amount
             total = (payment.payee, payment.program)

@@ -196,13 +196,15 @@ class PgStore:
         async with self.pool.acquire() as conn, conn.transaction():
             inserted = await conn.fetchval(
                 """
-                INSERT INTO ledger (case_id, program, period, kind, payee, amount_fen, fund, due_on, city, rule)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                ON CONFLICT (case_id, program, period) DO NOTHING
+                INSERT INTO ledger (case_id, program, period, kind, payee, amount_fen, fund, due_on, city, rule,
+                                    entry, seq, corrects, cause)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                ON CONFLICT (case_id, program, period, entry, seq) DO NOTHING
                 RETURNING true
                 """,
                 payment.case_id, payment.program, payment.period, payment.kind, payment.payee,
                 payment.amount, payment.fund, payment.due_on, payment.city, payment.rule,
+                payment.entry, payment.seq, payment.corrects, payment.cause,
             )
             if inserted:
                 await _outbox(conn, "cases.lifecycle", payment.case_id, lifecycle)
@@ -223,7 +225,7 @@ class PgStore:
                     )
                     if total is None:  # this key was paid before: nothing inserted, nothing added
                         paid = await conn.fetchval(
-                            "SELECT amount_fen FROM ledger WHERE case_id = $1 AND program = $2 AND period = $3",
+                            "SELECT amount_fen FROM ledger WHERE case_id = $1 AND program = $2 AND period = $3 AND entry = 'payment'",
                             payment.case_id, payment.program, payment.period,
                         )
                         return False, int(paid)
@@ -238,7 +240,7 @@ class PgStore:
             )
             amount = min(payment.amount, cap if left is None else max(int(left), 0))
         paid = await self.pool.fetchval(
-            "SELECT amount_fen FROM ledger WHERE case_id = $1 AND program = $2 AND period = $3",
+            "SELECT amount_fen FROM ledger WHERE case_id = $1 AND program = $2 AND period = $3 AND entry = 'payment'",
             payment.case_id, payment.program, payment.period,
         )
         return False, int(paid or 0)
@@ -299,7 +301,7 @@ _PAY_CAPPED = """
 WITH ins AS (
     INSERT INTO ledger (case_id, program, period, kind, payee, amount_fen, fund, due_on, city, rule)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-    ON CONFLICT (case_id, program, period) DO NOTHING
+    ON CONFLICT (case_id, program, period) WHERE entry = 'payment' DO NOTHING
     RETURNING payee, program, amount_fen)
 INSERT INTO payee_caps AS caps (payee, program, cap_fen, used_fen)
 SELECT payee, program, $11, amount_fen FROM ins

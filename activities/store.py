@@ -5,8 +5,9 @@
 - `activities.memory_store.MemoryStore`: process memory, what `jiuye simulate` runs on so a
   scenario replays in seconds with no server but Temporal's time-skipping one.
 
-Both keep the same guarantees: one inbox row per (source, id), one ledger row per
-(case, program, period), read-model writes that never go back in version.
+Both keep the same guarantees: one inbox row per (source, id), one original ledger row per
+(case, program, period) and one correction per (case, program, period, entry, seq),
+read-model writes that never go back in version.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 
 from console.demo_scenario import generate
+from console.service.queries import WORTH_FEN
 from contracts.settings import Settings
 
 
@@ -136,7 +137,7 @@ async def _summary(settings: Settings, tag: str, seconds: float, settled: bool) 
             "SELECT kind, status, count(*) AS n FROM cases WHERE subject LIKE $1 GROUP BY 1, 2 ORDER BY 1, 2", f"person/{tag}%"
         )
         funds = await conn.fetch(
-            """SELECT fund, count(*) AS n, sum(amount_fen) AS fen FROM ledger
+            f"""SELECT fund, count(*) AS n, sum({WORTH_FEN}) AS fen FROM ledger
                 WHERE case_id IN (SELECT case_id FROM cases WHERE subject LIKE $1) GROUP BY 1 ORDER BY 1""",
             f"person/{tag}%",
         )

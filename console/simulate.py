@@ -27,6 +27,7 @@ from activities.store import Origin
 from contracts.events import CloudEvent, InvalidEvent, parse_event
 from contracts.temporal import DATA_CONVERTER
 from policy.calendar import SHANGHAI, start_of_day
+from policy.corrections import WORTH_SIGN
 from policy.pack import PolicyPack, load_pack
 from streams.gateway import CaseGateway
 from streams.intake import Intake
@@ -173,8 +174,11 @@ def result_of(store: MemoryStore, sink: ListSink) -> dict[str, Any]:
             "amount": p.amount,
             "fund": p.fund,
             "due_on": p.due_on.isoformat(),
+            "entry": p.entry,
+            # A correction names the period it corrects (EVENTS.md "The simulation command").
+            **({"corrects": p.corrects} if p.corrects is not None else {}),
         }
-        for p in sorted(store.ledger.values(), key=lambda p: (p.due_on, p.case_id, p.program, p.period))
+        for p in sorted(store.ledger.values(), key=lambda p: (p.due_on, p.case_id, p.program, p.period, p.entry, p.seq))
     ]
     tasks = [
         {"case_id": t["case_id"], "kind": t["kind"], "due_on": t["due_on"], "state": t["state"]}
@@ -191,7 +195,7 @@ def summary(result: dict[str, Any]) -> str:
     by_status = Counter((c["kind"], c["status"]) for c in result["cases"])
     by_fund: Counter[str] = Counter()
     for p in result["payments"]:
-        by_fund[p["fund"]] += p["amount"]
+        by_fund[p["fund"]] += WORTH_SIGN[p.get("entry", "payment")] * p["amount"]
     lines = [f"cases: {len(result['cases'])}"]
     lines += [f"  {kind:<28} {status:<20} {n}" for (kind, status), n in sorted(by_status.items())]
     lines.append(f"payments: {len(result['payments'])}")

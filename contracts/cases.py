@@ -4,7 +4,7 @@ signal, query and activity (fields can be added without breaking running cases).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -162,8 +162,13 @@ class CaseRecord(BaseModel):
     keys: list[str] = Field(default_factory=list)
 
 
+LedgerEntryKind = Literal["payment", "arrears", "overpayment", "deduction"]
+
+
 class PaymentRequest(BaseModel):
-    """One ledger row; (case_id, program, period) is its idempotency key."""
+    """One ledger row. An original payment (`entry` payment, `seq` 0) is unique on (case_id,
+    program, period), its idempotency key; a correction (POLICY.md part 2) is the `seq`-th of its
+    entry for that period, names the period it `corrects` and the event that was its `cause`."""
 
     case_id: str
     kind: str
@@ -175,6 +180,14 @@ class PaymentRequest(BaseModel):
     due_on: date
     city: str | None
     rule: str
+    entry: LedgerEntryKind = "payment"
+    seq: int = 0
+    corrects: str | None = None
+    cause: str | None = None
+
+    @property
+    def ledger_key(self) -> tuple[str, str, str, str, int]:
+        return (self.case_id, self.program, self.period, self.entry, self.seq)
 
 
 class PaymentResult(BaseModel):

@@ -23,10 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Literal
+from contracts.cases import LedgerEntryKind as Entry
 
-Entry = Literal["payment", "arrears", "overpayment", "deduction"]
-ENTRIES: tuple[Entry, ...] = ("payment", "arrears", "overpayment", "deduction")
 # The sign of each entry in what a period is worth to the payee (EVENTS.md "Ledger").
 WORTH_SIGN: dict[Entry, int] = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
 

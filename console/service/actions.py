@@ -24,7 +24,8 @@ from contracts.cases import SupervisorAction
 from contracts.events import InvalidEvent, parse_event
 from contracts.topics import TOPIC_OF_TYPE
 
-LEDGER_COLUMNS = ("case_id", "kind", "payee", "program", "period", "amount_fen", "fund", "due_on", "city", "rule", "paid_at")
+LEDGER_COLUMNS = ("case_id", "kind", "payee", "program", "period", "entry", "seq", "corrects", "amount_fen", "fund",
+                  "due_on", "city", "rule", "cause", "paid_at")
 
 
 async def supervise(console: Console, p: Principal, case_id: str, action: str, reason: str | None) -> dict[str, Any]:

@@ -130,8 +130,8 @@ async def show_case(console: Console, p: Principal, case_id: str) -> dict[str, A
     """One case in full; the read is audited (it shows personal data)."""
     case = plain(await case_row(console, p, case_id))
     payments = [plain(dict(r)) for r in await console.pool.fetch(
-        """SELECT program, period, payee, amount_fen AS amount, fund, due_on, rule, paid_at
-             FROM ledger WHERE case_id = $1 ORDER BY due_on, period""", case_id)]
+        """SELECT program, period, entry, seq, corrects, cause, payee, amount_fen AS amount, fund, due_on, rule, paid_at
+             FROM ledger WHERE case_id = $1 ORDER BY due_on, period, entry, seq""", case_id)]
     tasks = [plain(dict(r)) for r in await console.pool.fetch(
         """SELECT task_id, kind, due_on, state, details, decided_by, decision, raised_at, decided_at
              FROM tasks WHERE case_id = $1 ORDER BY raised_at, task_id""", case_id)]

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from console.service.core import Console, plain
 from console.service.errors import BadRequest
-from console.service.queries import _date, _int, _text, parse_city
+from console.service.queries import WORTH_FEN, _date, _int, _text, parse_city
 from console.service.scope import city_filter
 from console.service.tokens import Principal
 
@@ -27,7 +27,7 @@ async def dashboard(console: Console, p: Principal, params: Mapping[str, Any]) -
         city,
     )
     payments = await console.pool.fetch(
-        """SELECT fund, to_char(due_on, 'YYYY-MM') AS month, sum(amount_fen)::bigint AS amount_fen, count(*) AS n
+        f"""SELECT fund, to_char(due_on, 'YYYY-MM') AS month, sum({WORTH_FEN})::bigint AS amount_fen, count(*) AS n
              FROM ledger
             WHERE ($1::text IS NULL OR city = $1) AND ($2::date IS NULL OR due_on >= $2) AND ($3::date IS NULL OR due_on <= $3)
             GROUP BY fund, month ORDER BY month, fund""",

@@ -10,6 +10,11 @@ from typing import Any, Mapping
 
 from console.service.errors import BadRequest
 from console.service.tokens import CITIES
+from policy.corrections import WORTH_SIGN
+
+# What a ledger row adds to what is owed to its payee (EVENTS.md "Ledger": payment + arrears -
+# overpayment; a deduction only moves money already owed), as SQL over the `ledger` table.
+WORTH_FEN = "(CASE entry {} END * amount_fen)".format(" ".join(f"WHEN '{e}' THEN {s}" for e, s in WORTH_SIGN.items()))
 
 SORTS = {"opened_on": "c.opened_on", "next_deadline": "c.next_deadline", "case_id": "c.case_id"}
 MAX_LIMIT = 200
