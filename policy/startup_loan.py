@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from policy.calendar import add_months
+from policy.calendar import add_months, as_date
 from policy.funds import Fund
 from policy.pack import Parameters
 
@@ -59,7 +59,7 @@ class Loan:
             principal=int(data["principal"]),
             rate_bp=int(data["rate_bp"]),
             lpr_bp=int(data["lpr_bp"]),
-            granted_on=_day(data["granted_on"]),
+            granted_on=as_date(data["granted_on"]),
             term_months=int(data["term_months"]),
             groups=tuple(data.get("groups") or ()),
         )
@@ -68,10 +68,6 @@ class Loan:
     def borrower_subject(self) -> str:
         """The borrower as a subject (`person/<id>` or `enterprise/<id>`)."""
         return f"{'person' if self.borrower_kind == INDIVIDUAL else 'enterprise'}/{self.borrower}"
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def payee(bank_id: str) -> str:

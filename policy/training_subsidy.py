@@ -21,7 +21,7 @@ from typing import Any
 
 from contracts.cases import Fact
 from policy import difficult as k12
-from policy.calendar import add_months, month_window
+from policy.calendar import add_months, as_date, month_window
 from policy.funds import Fund
 from policy.pack import Parameters
 
@@ -69,8 +69,8 @@ class Enrolment:
             occupation=str(data["occupation"]),
             level=str(data["level"]),
             mode=str(data["mode"]),
-            starts_on=_day(data["starts_on"]),
-            ends_on=_day(data["ends_on"]),
+            starts_on=as_date(data["starts_on"]),
+            ends_on=as_date(data["ends_on"]),
             groups=tuple(data.get("groups") or ()),
             sponsor_enterprise_id=data.get("sponsor_enterprise_id"),
             graduation_year=data.get("graduation_year"),
@@ -80,10 +80,6 @@ class Enrolment:
     def on_the_job(self) -> bool:
         """On-the-job training (§1 职工在岗培训): an employee's course sponsored by an enterprise."""
         return self.sponsor_enterprise_id is not None and EMPLOYEE in self.groups
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 # -- eligibility on the start date ----------------------------------------------------------------
