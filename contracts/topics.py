@@ -41,7 +41,8 @@ TYPES_BY_TOPIC: dict[str, tuple[str, ...]] = {
     ),
     "finance.loans": ("loan.granted", "loan.interest_charged", "loan.extended", "loan.repaid", "loan.defaulted"),
     "entrepreneurship": ("incubator.accredited", "incubator.expenses_reported", "incubator.rent_relief_reported"),
-    # Account numbers are personal data (docs/SECURITY.md): this topic's records are never logged.
+    # Account numbers are personal data (docs/SECURITY.md): the intake logs where a record sits and
+    # its outcome, never its data; a bad record's original bytes do go to events.dlq, as every one's.
     "payees.accounts": ("payee.account_registered", "payee.account_updated"),
     "payments.results": ("payment.settled", "payment.returned"),
 }
