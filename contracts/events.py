@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, model_validator
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
 
 
 def _iso_date(value: Any) -> Any:
@@ -32,9 +33,19 @@ def _iso_month(value: Any) -> Any:
     return value
 
 
+def _quarter(value: Any) -> Any:
+    if not isinstance(value, str) or not _QUARTER.match(value):
+        raise ValueError("expected a quarter as YYYY-Qn (n = 1..4)")
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Month = Annotated[str, BeforeValidator(_iso_month)]
+# A calendar quarter, the period of interest reports and service settlements (EVENTS.md ledger).
+Quarter = Annotated[str, BeforeValidator(_quarter)]
+Year = Annotated[StrictInt, Field(ge=1000, le=9999)]
 Fen = Annotated[StrictInt, Field(ge=0)]
+Count = Annotated[StrictInt, Field(ge=0)]
 
 # EVENTS.md: ids are opaque tokens of letters, digits, `-` and `_`. A `/` inside an id would let
 # one event name another case's workflow id (`internship/<person>/<unit>/<start>`), so the
@@ -43,6 +54,7 @@ ID_CHARSET = r"[A-Za-z0-9_\-]{1,128}"
 _ID = re.compile(rf"^{ID_CHARSET}$")
 # The kinds of id that also have a subject form (`person/P1`, EVENTS.md envelope and ledger).
 SUBJECT_ID_KINDS = ("person", "enterprise", "agency", "bank", "incubator")
+_SUBJECT_ID = re.compile(rf"^({'|'.join(SUBJECT_ID_KINDS)})/{ID_CHARSET}$")
 
 
 def normalise_id(value: Any, kind: str | None = None) -> str:
@@ -72,7 +84,15 @@ Id = Annotated[StrictStr, _id_of(None)]
 PersonId = Annotated[StrictStr, _id_of("person")]
 EnterpriseId = Annotated[StrictStr, _id_of("enterprise")]
 AgencyId = Annotated[StrictStr, _id_of("agency")]
+BankId = Annotated[StrictStr, _id_of("bank")]
+IncubatorId = Annotated[StrictStr, _id_of("incubator")]
 City = Annotated[StrictStr, Field(pattern=r"^21\d{2}$")]
+# The funds a payment names (POLICY.md conventions); policy/funds.py gives them their enum.
+FundName = Literal[
+    "employment_subsidy_fund", "ui_fund", "restructuring_fund", "local_fund", "dibao_fund",
+    "skills_upgrading_fund", "inclusive_finance_fund",
+]
+FUND_NAMES: tuple[str, ...] = get_args(FundName)
 
 
 class EventData(BaseModel):
@@ -258,13 +278,21 @@ APPLICANT_KIND = {
     "hubei_graduate_grant": "person",
     "hiring_epidemic": "enterprise",
     "job_retention": "enterprise",
+    "temporary_living_allowance": "person",
+    "incubator_provincial": "incubator",
 }
 # Id fields inside a program's `details`, with their kind (lists are lists of such ids).
 DETAIL_ID_KINDS = {"hiring_epidemic": {"enterprise_id": "enterprise", "person_ids": "person"}}
+# Year fields a program's `details` must carry (K16's provincial application names its year,
+# which picks the year's slots: a wrong type would take a slot of no year).
+DETAIL_YEARS = {"incubator_provincial": ("year",)}
 
 
 class ApplicationSubmitted(EventData):
-    program: Literal["flexible_employment_si", "hubei_graduate_grant", "hiring_epidemic", "job_retention"]
+    program: Literal[
+        "flexible_employment_si", "hubei_graduate_grant", "hiring_epidemic", "job_retention",
+        "temporary_living_allowance", "incubator_provincial",
+    ]
     applicant: Id
     on: IsoDate
     details: dict[str, Any] = Field(default_factory=dict)
@@ -289,8 +317,18 @@ class ApplicationSubmitted(EventData):
                     details[name] = [_named(normalise_id, f"details.{name}", v, kind) for v in value]
                 elif value is not None:
                     details[name] = _named(normalise_id, f"details.{name}", value, kind)
+            for name in DETAIL_YEARS.get(program, ()):
+                _named(_year, f"details.{name}", details.get(name), name)
             out["details"] = details
+        elif program in DETAIL_YEARS:
+            raise ValueError(f"details: expected an object with {', '.join(DETAIL_YEARS[program])}")
         return out
+
+
+def _year(value: Any, _name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1000 <= value <= 9999:
+        raise ValueError("expected a year as a four-digit number")
+    return value
 
 
 def _named(check: Any, field: str, value: Any, kind: str) -> str:
@@ -375,6 +413,207 @@ class ParameterChanged(EventData):
     effective_on: IsoDate
 
 
+class FundBudgetSet(EventData):
+    city: City
+    fund: FundName
+    year: Year
+    amount: Fen
+
+
+# --- finance.loans (EVENTS.md, added 2026-12-01) ----------------------------------------------
+LoanGroup = Literal[
+    "registered_unemployed", "graduate", "migrant_worker", "returnee", "veteran", "difficult_to_employ",
+    "disabled", "poverty_registered", "platform_worker",
+]
+# The kind of the `borrower` id for each borrower kind, so that its subject form is unambiguous.
+BORROWER_KIND = {"individual": "person", "small_enterprise": "enterprise"}
+
+
+class LoanGranted(EventData):
+    loan_id: Id
+    bank_id: BankId
+    borrower: Id
+    borrower_kind: Literal["individual", "small_enterprise"]
+    city: City
+    principal: Fen
+    rate_bp: Count
+    lpr_bp: Count
+    granted_on: IsoDate
+    term_months: Annotated[StrictInt, Field(ge=1)]
+    groups: list[LoanGroup] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _borrower_of_its_kind(cls, raw: Any) -> Any:
+        """Normalise the borrower by the kind `borrower_kind` gives it (a person for an
+        individual, an enterprise for a small enterprise), as ApplicationSubmitted does its applicant."""
+        if not isinstance(raw, dict) or raw.get("borrower_kind") not in BORROWER_KIND or "borrower" not in raw:
+            return raw
+        kind = BORROWER_KIND[raw["borrower_kind"]]
+        return {**raw, "borrower": _named(normalise_id, "borrower", raw["borrower"], kind)}
+
+
+class LoanInterestCharged(EventData):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    loan_id: Id
+    period: Quarter
+    from_: IsoDate = Field(alias="from")
+    to: IsoDate
+    interest: Fen
+
+    @model_validator(mode="after")
+    def _to_not_before_from(self) -> "LoanInterestCharged":
+        if self.to < self.from_:
+            raise ValueError(f"to: {self.to} is before from ({self.from_})")
+        return self
+
+
+class LoanExtended(EventData):
+    loan_id: Id
+    on: IsoDate
+    months: Annotated[StrictInt, Field(ge=1)]
+    reason: Literal["epidemic", "other"]
+
+
+class LoanRepaid(EventData):
+    loan_id: Id
+    on: IsoDate
+
+
+class LoanDefaulted(EventData):
+    loan_id: Id
+    on: IsoDate
+
+
+# --- employment.service: training and services (EVENTS.md, added 2026-12-01) -----------------
+TrainingLevel = Literal["junior", "intermediate", "senior", "special_skill"]
+TrainingGroup = Literal[
+    "registered_unemployed", "graduate", "migrant_worker", "poverty_registered", "veteran", "disabled",
+    "flexible_worker", "employee",
+]
+
+
+class TrainingEnrolled(EventData):
+    enrolment_id: Id
+    person_id: PersonId
+    provider_id: Id
+    city: City
+    occupation: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    level: TrainingLevel
+    mode: Literal["onsite", "online"]
+    starts_on: IsoDate
+    ends_on: IsoDate
+    groups: list[TrainingGroup] = Field(default_factory=list)
+    sponsor_enterprise_id: EnterpriseId | None = None
+    # The trainee's graduation year when the producer knows it (K14 graduate cohorts, §14).
+    graduation_year: Year | None = None
+
+    @model_validator(mode="after")
+    def _ends_not_before_start(self) -> "TrainingEnrolled":
+        if self.ends_on < self.starts_on:
+            raise ValueError(f"ends_on: {self.ends_on} is before starts_on ({self.starts_on})")
+        return self
+
+
+class TrainingCompleted(EventData):
+    enrolment_id: Id
+    person_id: PersonId
+    on: IsoDate
+    certificate_level: TrainingLevel | None
+
+
+class TrainingDropped(EventData):
+    enrolment_id: Id
+    person_id: PersonId
+    on: IsoDate
+
+
+# Whom each service is for: the field that must name them (K18 counts persons or enterprises).
+SERVICE_RECIPIENT = {
+    "job_placement": "person_id",
+    "career_guidance": "person_id",
+    "startup_service": "person_id",
+    "enterprise_service": "enterprise_id",
+}
+
+
+class ServiceDelivered(EventData):
+    agency_id: AgencyId
+    city: City
+    on: IsoDate
+    service: Literal["job_placement", "career_guidance", "startup_service", "enterprise_service"]
+    person_id: PersonId | None = None
+    enterprise_id: EnterpriseId | None = None
+
+    @model_validator(mode="after")
+    def _names_its_recipient(self) -> "ServiceDelivered":
+        field = SERVICE_RECIPIENT[self.service]
+        if getattr(self, field) is None:
+            raise ValueError(f"{field}: required for the service {self.service}")
+        return self
+
+
+# --- entrepreneurship (EVENTS.md, added 2026-12-01) -------------------------------------------
+class IncubatorAccredited(EventData):
+    incubator_id: IncubatorId
+    city: City
+    operator: Literal["government", "private"]
+    on: IsoDate
+
+
+class IncubatorExpensesReported(EventData):
+    incubator_id: IncubatorId
+    year: Year
+    operating: Fen
+    public_services: Fen
+    on: IsoDate
+
+
+class IncubatorRentReliefReported(EventData):
+    incubator_id: IncubatorId
+    month: Month
+    tenants: Count
+    rent_waived: Fen
+    on: IsoDate
+
+
+# --- payees.accounts / payments.results (EVENTS.md, added 2026-12-01) -------------------------
+def _payee(value: Any) -> Any:
+    if not isinstance(value, str) or not _SUBJECT_ID.match(value):
+        raise ValueError(f"expected a payee as <kind>/<id>, kind one of {', '.join(SUBJECT_ID_KINDS)}")
+    return value
+
+
+# A payee in its subject form (EVENTS.md ledger: person, enterprise, agency, bank or incubator).
+Payee = Annotated[StrictStr, BeforeValidator(_payee)]
+# docs/SECURITY.md: account numbers and holder names are personal data. repr=False keeps them
+# out of every repr (and so out of logs of a model); the refusal messages never quote them.
+AccountNumber = Annotated[StrictStr, Field(pattern=r"^[0-9A-Za-z]{4,34}$", repr=False)]
+HolderName = Annotated[StrictStr, Field(min_length=1, max_length=200, repr=False)]
+
+
+class PayeeAccount(EventData):
+    """`payee.account_registered` and `payee.account_updated` carry the same fields."""
+
+    payee: Payee
+    bank: BankId
+    account_number: AccountNumber
+    holder_name: HolderName
+    on: IsoDate
+
+
+class PaymentSettled(EventData):
+    instruction_id: Id
+    on: IsoDate
+
+
+class PaymentReturned(EventData):
+    instruction_id: Id
+    on: IsoDate
+    reason: Literal["account_closed", "account_frozen", "name_mismatch", "other"]
+
+
 DATA_MODELS: dict[str, type[EventData]] = {
     "unemployment.registered": UnemploymentRegistered,
     "unemployment.deregistered": UnemploymentDeregistered,
@@ -409,6 +648,23 @@ DATA_MODELS: dict[str, type[EventData]] = {
     "policy.epidemic.lifted": EpidemicLifted,
     "policy.price_linkage.triggered": PriceLinkageTriggered,
     "policy.parameter.changed": ParameterChanged,
+    "fund.budget_set": FundBudgetSet,
+    "loan.granted": LoanGranted,
+    "loan.interest_charged": LoanInterestCharged,
+    "loan.extended": LoanExtended,
+    "loan.repaid": LoanRepaid,
+    "loan.defaulted": LoanDefaulted,
+    "training.enrolled": TrainingEnrolled,
+    "training.completed": TrainingCompleted,
+    "training.dropped": TrainingDropped,
+    "service.delivered": ServiceDelivered,
+    "incubator.accredited": IncubatorAccredited,
+    "incubator.expenses_reported": IncubatorExpensesReported,
+    "incubator.rent_relief_reported": IncubatorRentReliefReported,
+    "payee.account_registered": PayeeAccount,
+    "payee.account_updated": PayeeAccount,
+    "payment.settled": PaymentSettled,
+    "payment.returned": PaymentReturned,
 }
 
 _SUBJECT = re.compile(rf"^({'|'.join(SUBJECT_ID_KINDS)}|city|province)/{ID_CHARSET}$")
@@ -450,9 +706,16 @@ def _first_error(err: ValidationError, prefix: str = "") -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    if not where:  # a model-level check names its field in the message
-        return f"{prefix.rstrip('.')}: {first['msg']}{more}"
+    if not where:  # a model-level check names its field first in its message: "<field>: why"
+        message = first["msg"].removeprefix("Value error, ")
+        field, sep, why = message.partition(": ")
+        if sep and _FIELD_PATH.match(field):
+            return f"{prefix}{field}: {why}{more}"
+        return f"{prefix.rstrip('.')}: {message}{more}"
     return f"{prefix}{where}: {first['msg']}{more}"
+
+
+_FIELD_PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 
 
 def parse_event(raw: bytes) -> CloudEvent:
@@ -480,7 +743,7 @@ def parse_event(raw: bytes) -> CloudEvent:
         raise InvalidEvent(_first_error(exc, f"invalid data for {envelope.type}: data.")) from None
     # Routes and cases read `data`: give them the normalised ids (`person/P1` → `P1`), keeping
     # the fields the model does not know (EVENTS.md: optional fields may be added).
-    normalised = typed.model_dump(mode="json", exclude_unset=True)
+    normalised = typed.model_dump(mode="json", exclude_unset=True, by_alias=True)
     if normalised.items() <= envelope.data.items():
         return envelope
     return envelope.model_copy(update={"data": {**envelope.data, **normalised}})

@@ -20,6 +20,10 @@ TYPES_BY_TOPIC: dict[str, tuple[str, ...]] = {
         "referral.recorded",
         "followup.recorded",
         "application.submitted",
+        "training.enrolled",
+        "training.completed",
+        "training.dropped",
+        "service.delivered",
     ),
     "enterprise.hr": (
         "layoff.plan_filed",
@@ -33,7 +37,14 @@ TYPES_BY_TOPIC: dict[str, tuple[str, ...]] = {
         "policy.epidemic.lifted",
         "policy.price_linkage.triggered",
         "policy.parameter.changed",
+        "fund.budget_set",
     ),
+    "finance.loans": ("loan.granted", "loan.interest_charged", "loan.extended", "loan.repaid", "loan.defaulted"),
+    "entrepreneurship": ("incubator.accredited", "incubator.expenses_reported", "incubator.rent_relief_reported"),
+    # Account numbers are personal data (docs/SECURITY.md): the intake logs where a record sits and
+    # its outcome, never its data; a bad record's original bytes do go to events.dlq, as every one's.
+    "payees.accounts": ("payee.account_registered", "payee.account_updated"),
+    "payments.results": ("payment.settled", "payment.returned"),
 }
 
 INPUT_TOPICS: tuple[str, ...] = tuple(TYPES_BY_TOPIC)
@@ -42,6 +53,8 @@ TOPIC_OF_TYPE: dict[str, str] = {t: topic for topic, types in TYPES_BY_TOPIC.ite
 DEAD_LETTERS = "events.dlq"
 LIFECYCLE = "cases.lifecycle"
 ALERTS = "alerts"
-OUTPUT_TOPICS: tuple[str, ...] = (DEAD_LETTERS, LIFECYCLE, ALERTS)
+# payment.instructed and payment.batch_closed, for the treasury or bank (POLICY.md disbursement).
+PAYMENT_INSTRUCTIONS = "payments.instructions"
+OUTPUT_TOPICS: tuple[str, ...] = (DEAD_LETTERS, LIFECYCLE, ALERTS, PAYMENT_INSTRUCTIONS)
 
 ALL_TOPICS: tuple[str, ...] = INPUT_TOPICS + OUTPUT_TOPICS

@@ -12,6 +12,11 @@ from datetime import date, datetime, time, timedelta, timezone
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
+def as_date(value: date | str) -> date:
+    """A date as it crosses a boundary: already a date, or `YYYY-MM-DD` text (event data, TOML)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def business_date(moment: datetime) -> date:
     """The Shanghai calendar date of an aware instant."""
     return moment.astimezone(SHANGHAI).date()
@@ -56,3 +61,24 @@ def within_years_of(later: date, day: date, years: int) -> bool:
 def less_than_years_before(later: date, day: date, years: int) -> bool:
     """`later - day < years` in calendar years: the seed's 不足N年 (strictly less than N years)."""
     return later < add_months(day, 12 * years)
+
+
+def quarter_of(day: date) -> str:
+    """The calendar quarter of a day, as `YYYY-Qn` (the period of K13's and K18's payments)."""
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+
+
+def quarter_start(quarter: str) -> date:
+    """The first day of a `YYYY-Qn` quarter."""
+    year, n = quarter.split("-Q")
+    return date(int(year), 3 * (int(n) - 1) + 1, 1)
+
+
+def quarter_end(quarter: str) -> date:
+    """The first day after a `YYYY-Qn` quarter (a quarter is [start, end), like a month)."""
+    return add_months(quarter_start(quarter), 3)
+
+
+def month_end(month: str) -> date:
+    """The last day of a `YYYY-MM` month."""
+    return add_months(first_of_month(month), 1) - timedelta(days=1)

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from policy.calendar import as_date
+
 
 class UnknownParameter(KeyError):
     pass
@@ -58,8 +60,7 @@ class Parameters(BaseModel):
         return Fraction(int(numerator), int(denominator))
 
     def day(self, name: str, on: date | None = None) -> date:
-        value = self.get(name, on)
-        return value if isinstance(value, date) else date.fromisoformat(value)
+        return as_date(self.get(name, on))
 
     def with_change(self, name: str, value: Any, effective_on: date) -> "Parameters":
         """A copy with one more dated value; a change on the same date replaces the earlier one."""

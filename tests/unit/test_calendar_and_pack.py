@@ -173,3 +173,24 @@ def test_parameters_round_trip_as_plain_data() -> None:
     again = Parameters.model_validate_json(params.model_dump_json())
     assert again.get("internship.monthly_subsidy", D(2020, 7, 1)) == 150000
     assert again.values["internship.monthly_subsidy"][0] == Change(effective_on=None, value=120000)
+
+
+# --- quarters (POLICY.md part 2: K13 interest periods and K18 settlements are `YYYY-Qn`) -------
+@pytest.mark.parametrize(("day", "quarter", "start", "end"), [
+    (D(2020, 1, 1), "2020-Q1", D(2020, 1, 1), D(2020, 4, 1)),
+    (D(2020, 3, 31), "2020-Q1", D(2020, 1, 1), D(2020, 4, 1)),
+    (D(2020, 4, 1), "2020-Q2", D(2020, 4, 1), D(2020, 7, 1)),
+    (D(2020, 12, 31), "2020-Q4", D(2020, 10, 1), D(2021, 1, 1)),
+])
+def test_a_day_falls_in_its_calendar_quarter(day: date, quarter: str, start: date, end: date) -> None:
+    from policy.calendar import quarter_end, quarter_of, quarter_start
+
+    assert quarter_of(day) == quarter
+    assert (quarter_start(quarter), quarter_end(quarter)) == (start, end)
+
+
+def test_month_end_and_as_date() -> None:
+    from policy.calendar import as_date, month_end
+
+    assert (month_end("2020-02"), month_end("2021-02"), month_end("2020-12")) == (D(2020, 2, 29), D(2021, 2, 28), D(2020, 12, 31))
+    assert as_date("2020-03-01") == as_date(D(2020, 3, 1)) == D(2020, 3, 1)
