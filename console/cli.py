@@ -128,7 +128,11 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _streams(args: argparse.Namespace) -> int:
+    from observability.tracing import configure_tracing
     from streams.app import run_streams
+
+    # Before the app starts, so the intake's spans (and its Temporal client's) are exported.
+    configure_tracing(get_settings(), "streams")
 
     run_streams(get_settings())
     return 0

@@ -39,6 +39,14 @@ Id = Annotated[StrictStr, Field(min_length=1, max_length=128)]
 City = Annotated[StrictStr, Field(pattern=r"^21\d{2}$")]
 
 
+def _trace_header(value: Any) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= _TRACE_HEADER_MAX else None
+
+
+_TRACE_HEADER_MAX = 512  # W3C Trace Context: a tracestate has at most 32 entries of about 16 bytes
+TraceHeader = Annotated[str | None, BeforeValidator(_trace_header)]
+
+
 class EventData(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -348,6 +356,11 @@ class CloudEvent(BaseModel):
     time: datetime
     datacontenttype: StrictStr | None = None
     data: dict[str, Any]
+    # The CloudEvents distributed-tracing extension (W3C Trace Context): the producer's span, which
+    # the intake's span continues (observability/tracing.py). Never a reason to refuse an event: a
+    # malformed value is dropped and the intake starts a new trace.
+    traceparent: TraceHeader = None
+    tracestate: TraceHeader = None
 
     def typed(self) -> EventData:
         """The `data` as the model of this event's type (validated when the event was parsed)."""
