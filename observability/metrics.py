@@ -16,10 +16,14 @@ from collections import Counter as Tally
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 log = logging.getLogger(__name__)
+
+# No `<counter>_created` series beside every counter: Prometheus does not need them, and they
+# double what a scrape carries.
+disable_created_metrics()
 
 # -- intake (the streams process) -----------------------------------------------------------
 INTAKE_RECORDS = Counter(
