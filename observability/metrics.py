@@ -108,7 +108,7 @@ def sdk_metrics_runtime(host: str, port: int) -> Any:
     from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
     return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
-        bind_address=f"{host}:{port}", counters_total_suffix=True, durations_as_seconds=True)))
+        bind_address=f"{host}:{port}", counters_total_suffix=True, unit_suffix=True, durations_as_seconds=True)))
 
 
 # -- the read-model collector -----------------------------------------------------------------

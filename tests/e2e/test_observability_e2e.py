@@ -341,6 +341,12 @@ async def test_the_worker_serves_its_metrics_probes_and_the_sdk_metrics(observed
     assert sdk.status_code == 200
     assert re.search(r"^temporal_\w+", sdk.text, re.M), sdk.text[:500]
     assert 'task_queue="' + observed.settings.temporal_task_queue + '"' in sdk.text
+    # The names docs/OBSERVABILITY.md and the Grafana dashboard use, once workflows and activities ran.
+    for name in ("temporal_workflow_task_schedule_to_start_latency_seconds_bucket",
+                 "temporal_workflow_task_execution_latency_seconds_bucket", "temporal_worker_task_slots_available",
+                 "temporal_sticky_cache_size", "temporal_workflow_completed_total"):
+        assert re.search(rf"^{name}\b", sdk.text, re.M), f"{name} not served; served: " + \
+            ", ".join(sorted({m.group(1) for m in re.finditer(r"^# TYPE (\S+)", sdk.text, re.M)}))
 
 
 async def test_a_case_left_open_is_counted_by_kind_and_status(observed: Observed) -> None:
