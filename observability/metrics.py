@@ -98,6 +98,25 @@ async def consumer_lags(consumer: Any) -> dict[tuple[str, int], int]:
     return lags
 
 
+CONSUMER_LAG_INTERVAL_SECONDS = 15.0
+
+
+async def report_consumer_lag(consumer: Any, stop: asyncio.Event, interval: float = CONSUMER_LAG_INTERVAL_SECONDS) -> None:
+    """Refresh CONSUMER_LAG from an aiokafka consumer every `interval` seconds until `stop` is set
+    (for the streams process, beside its consumer); a failed refresh keeps the last values."""
+    while not stop.is_set():
+        try:
+            set_consumer_lag(await consumer_lags(consumer))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a broker hiccup must not end the intake
+            log.info("consumer lag: %s: %s", type(exc).__name__, exc)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass
+
+
 def sdk_metrics_runtime(host: str, port: int) -> Any:
     """A Temporal Runtime serving the SDK's own metrics (workflow and activity task latencies,
     slots, sticky cache, poller counts) in Prometheus format on host:port/metrics; None when

@@ -29,6 +29,8 @@ import asyncpg
 import httpx
 import pytest
 from aiohttp import web
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import NewTopic
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -37,10 +39,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from bench.harness import Process, free_port, settings_env
 from console.emit import emit
 from contracts.codec import dev_key_file
+from contracts.kafka import client_security, make_producer
 from contracts.settings import Settings
 from contracts.topics import INPUT_TOPICS
 from deploy import stack
 from deploy.stack.postgres import drop_database
+from observability.metrics import consumer_lags, exposition, set_consumer_lag
 from observability.paths import LIVE_PATH, METRICS_PATH, READY_PATH
 from policy import hubei as k11
 from tests.e2e.conftest import KafkaProbe
@@ -364,6 +368,37 @@ async def test_a_case_left_open_is_counted_by_kind_and_status(observed: Observed
             "the open case is not counted yet"
 
     await assert_eventually(counted, timeout=60, interval=1.0)
+
+
+async def test_consumer_lag_is_end_minus_committed_for_the_partitions_a_consumer_holds(
+        e2e_settings: Settings, kafka: KafkaProbe) -> None:
+    """On a topic of its own (created and deleted here), with a group that committed some of it."""
+    topic, group = f"jiuye-e2e-lag-{uuid.uuid4().hex[:8]}", f"jiuye-e2e-lag-{uuid.uuid4().hex[:8]}"
+    await kafka.admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+    producer = make_producer(e2e_settings)
+    consumer = AIOKafkaConsumer(bootstrap_servers=e2e_settings.kafka_bootstrap, group_id=group,
+                                enable_auto_commit=False, **client_security(e2e_settings))
+    await producer.start()
+    await consumer.start()
+    try:
+        for n in range(5):
+            await producer.send_and_wait(topic, b"x", partition=0)
+        for n in range(3):
+            await producer.send_and_wait(topic, b"y", partition=1)
+        p0, p1 = TopicPartition(topic, 0), TopicPartition(topic, 1)
+        consumer.assign([p0, p1])
+        await consumer.commit({p0: 2})  # p1: nothing committed yet
+        assert await consumer_lags(consumer) == {(topic, 0): 3, (topic, 1): 3}
+        set_consumer_lag(await consumer_lags(consumer))
+        assert "jiuye_consumer_lag{partition=\"0\",topic=\"" + topic + "\"} 3.0" in exposition()[0].decode()
+        consumer.assign([p1])  # p0 went to another member
+        set_consumer_lag(await consumer_lags(consumer))
+        assert "jiuye_consumer_lag{partition=\"0\",topic=\"" + topic + "\"}" not in exposition()[0].decode()
+    finally:
+        set_consumer_lag({})
+        await consumer.stop()
+        await producer.stop()
+        await kafka.admin.delete_topics([topic])
 
 
 async def test_sigterm_stops_the_worker_cleanly(observed: Observed) -> None:
