@@ -16,7 +16,15 @@ from collections import Counter as Tally
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 log = logging.getLogger(__name__)
@@ -86,7 +94,8 @@ def set_consumer_lag(lags: Mapping[tuple[str, int], int]) -> None:
 
 async def consumer_lags(consumer: Any) -> dict[tuple[str, int], int]:
     """{(topic, partition): end - committed} for an aiokafka consumer's current assignment (one
-    offsets request for the ends, one for the committed offsets of the group)."""
+    request for the end offsets, then the group's committed offset of each partition; a
+    partition with nothing committed counts from 0)."""
     assigned = list(consumer.assignment())
     if not assigned:
         return {}

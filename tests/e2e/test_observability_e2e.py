@@ -353,6 +353,17 @@ async def test_the_worker_serves_its_metrics_probes_and_the_sdk_metrics(observed
             ", ".join(sorted({m.group(1) for m in re.finditer(r"^# TYPE (\S+)", sdk.text, re.M)}))
 
 
+async def test_the_api_is_ready_when_postgresql_answers(observed: Observed) -> None:
+    from console.api.app import create_app
+    from console.service import Console
+
+    settings = observed.settings.model_copy(update={"console_secret": "e2e-secret"})
+    app = create_app(settings, Console(settings=settings, pool=observed.pool, secret="e2e-secret"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as http:
+        ready = await http.get(READY_PATH)
+    assert (ready.status_code, ready.json()) == (200, {"postgresql": True})
+
+
 async def test_a_case_left_open_is_counted_by_kind_and_status(observed: Observed) -> None:
     """The read model is counted from PostgreSQL, whoever wrote it: a row open in `cases` shows in
     jiuye_open_cases on the next count."""

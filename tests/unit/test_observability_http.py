@@ -72,3 +72,21 @@ async def test_a_check_that_raises_or_hangs_means_not_ready() -> None:
         return 1
 
     assert await gather_checks({"a": answers, "b": fails, "c": hangs}) == {"a": True, "b": False, "c": False}
+
+
+async def test_the_api_serves_metrics_and_probes_on_its_own_port_and_is_not_ready_without_postgresql() -> None:
+    from console.api.app import create_app
+    from console.service import Console
+    from contracts.settings import Settings
+
+    settings = Settings(console_secret="unit-secret")
+    # No pool: the readiness round trip to PostgreSQL fails, as with a database that is down.
+    app = create_app(settings, Console(settings=settings, pool=None, secret="unit-secret"))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as http:
+        metrics = await http.get(METRICS_PATH)
+        assert metrics.status_code == 200 and "# TYPE jiuye_payments_total counter" in metrics.text
+        assert (await http.get(LIVE_PATH)).json() == {"live": True}
+        ready = await http.get(READY_PATH)
+        assert (ready.status_code, ready.json()) == (503, {"postgresql": False})
+        schema = (await http.get("/openapi.json")).json()
+        assert not {METRICS_PATH, LIVE_PATH, READY_PATH} & set(schema["paths"]), "probes are not part of the API"
