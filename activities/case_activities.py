@@ -21,6 +21,7 @@ from contracts.cases import (
     PriceLinkageFact,
     TaskRecord,
 )
+from observability.metrics import count_payment
 from policy.calendar import business_date
 from policy.pack import PolicyPack
 
@@ -81,6 +82,8 @@ class CaseActivities:
         data = payment.model_dump(mode="json")
         event_id = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
         inserted = await self.store.pay(payment, lifecycle_event(event_id, "payment", payment.case_id, data))
+        if inserted:  # a retried activity finds its row and counts nothing
+            count_payment(payment.kind, payment.fund, payment.amount)
         return PaymentResult(inserted=inserted)
 
     @activity.defn(name="pay_capped")
@@ -90,6 +93,8 @@ class CaseActivities:
         data = payment.model_dump(mode="json")
         event_id = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
         inserted, amount = await self.store.pay_capped(payment, request.cap, lifecycle_event(event_id, "payment", payment.case_id, data))
+        if inserted:
+            count_payment(payment.kind, payment.fund, amount)
         return PaymentResult(inserted=inserted, amount=amount, capped=amount < payment.amount)
 
     @activity.defn(name="record_task")

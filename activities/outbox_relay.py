@@ -13,10 +13,13 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import Counter
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+
+from observability import metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +55,26 @@ async def publish_pending(pool: asyncpg.Pool, producer: AIOKafkaProducer, batch:
         rows = await conn.fetch(_CLAIM, batch)
         if not rows:
             return 0
-        # Queue the whole batch first and then wait: the producer batches per partition, and
-        # with idempotence it keeps the order of the records of one key.
-        deliveries = [
-            await producer.send(row["topic"], value=_value_bytes(row["value"]), key=row["key"].encode())
-            for row in rows
-        ]
-        await asyncio.gather(*deliveries)
-        await conn.execute(_MARK, [row["seq"] for row in rows])
+        # A row written inside a trace is published in a span of that trace (None otherwise).
+        spans = [tracing.start_publish_span(row["topic"], row["value"]) for row in rows]
+        error: BaseException | None = None
+        try:
+            # Queue the whole batch first and then wait: the producer batches per partition, and
+            # with idempotence it keeps the order of the records of one key.
+            deliveries = [
+                await producer.send(row["topic"], value=_value_bytes(row["value"]), key=row["key"].encode())
+                for row in rows
+            ]
+            await asyncio.gather(*deliveries)
+            await conn.execute(_MARK, [row["seq"] for row in rows])
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            for span in spans:
+                tracing.end_span(span, error)
+        for topic, n in Counter(row["topic"] for row in rows).items():
+            metrics.OUTBOX_PUBLISHED.labels(topic=topic).inc(n)
         return len(rows)
 
 

@@ -13,6 +13,7 @@ from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_on_d
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 from contracts.topics import ALERTS
+from observability import tracing
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -193,6 +194,13 @@ class PgStore:
             await _outbox(conn, "cases.lifecycle", record.case_id, lifecycle)
 
     async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool:
+        with tracing.span("ledger write", **_ledger_attributes(payment)) as span:
+            inserted = await self._pay(payment, lifecycle)
+            if span is not None:
+                span.set_attribute("jiuye.inserted", inserted)
+            return inserted
+
+    async def _pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool:
         async with self.pool.acquire() as conn, conn.transaction():
             inserted = await conn.fetchval(
                 """
@@ -214,6 +222,13 @@ class PgStore:
         """One statement inserts the ledger row and adds it to the payee's total in payee_caps;
         the total's CHECK aborts both when the cap would be passed. Then what is left (if any)
         is tried again, again in one statement, until it fits or nothing is left."""
+        with tracing.span("ledger write", **_ledger_attributes(payment), **{"jiuye.cap_fen": cap}) as span:
+            inserted, amount = await self._pay_capped(payment, cap, lifecycle)
+            if span is not None:
+                span.set_attributes({"jiuye.inserted": inserted, "jiuye.paid_fen": amount})
+            return inserted, amount
+
+    async def _pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
         amount = payment.amount
         while amount > 0:
             try:
@@ -311,7 +326,15 @@ RETURNING used_fen
 """
 
 
+def _ledger_attributes(payment: PaymentRequest) -> dict[str, Any]:
+    return {"jiuye.case_id": payment.case_id, "jiuye.program": payment.program, "jiuye.period": payment.period,
+            "jiuye.kind": payment.kind, "jiuye.fund": payment.fund, "jiuye.amount_fen": payment.amount}
+
+
 async def _outbox(conn: asyncpg.Connection, topic: str, key: str, value: dict[str, Any]) -> None:
+    # The span writing the row travels with the event (CloudEvents' traceparent), so the relay's
+    # publish joins its trace.
+    value = tracing.with_traceparent(value)
     await conn.execute(
         "INSERT INTO outbox (topic, key, dedupe_key, value) VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING",
         topic, key, f"{topic}:{value['id']}", value,

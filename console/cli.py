@@ -50,7 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         "worker",
         help="run the Temporal worker (every case kind, its activities and the outbox relay)",
         description="Run the Temporal worker: every case kind, its activities, and the outbox relay "
-        "that publishes lifecycle events to cases.lifecycle and alerts to alerts.",
+        "that publishes lifecycle events to cases.lifecycle and alerts to alerts. It serves /metrics, "
+        "/healthz/live and /healthz/ready on JIUYE_OBSERVABILITY_HOST:JIUYE_WORKER_HTTP_PORT, the Temporal "
+        "SDK's metrics on JIUYE_WORKER_SDK_METRICS_PORT (0 = off), exports spans when "
+        "JIUYE_OTEL_EXPORTER_OTLP_ENDPOINT is set, and on SIGTERM finishes the activities in hand "
+        "(up to JIUYE_WORKER_GRACEFUL_SHUTDOWN_SECONDS) before it exits (docs/OBSERVABILITY.md).",
     )
     sub.add_parser(
         "streams",
@@ -128,7 +132,11 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _streams(args: argparse.Namespace) -> int:
+    from observability.tracing import configure_tracing
     from streams.app import run_streams
+
+    # Before the app starts, so the intake's spans (and its Temporal client's) are exported.
+    configure_tracing(get_settings(), "streams")
 
     run_streams(get_settings())
     return 0

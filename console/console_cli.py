@@ -97,7 +97,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ti.add_argument("--sub", required=True)
     ti.add_argument("--ttl-hours", type=float, default=8.0)
 
-    sub.add_parser("api", help="serve the console: HTTP API, OpenAPI (/docs) and the web page")
+    sub.add_parser("api", help="serve the console: HTTP API, OpenAPI (/docs) and the web page, and /metrics, "
+                   "/healthz/live and /healthz/ready on the same port")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,10 +1,13 @@
-"""`jiuye worker`: the Temporal worker that runs every case kind and its activities."""
+"""`jiuye worker`: the Temporal worker that runs every case kind and its activities, with the
+outbox relay, the read-model metrics collector and the observability HTTP server
+(docs/OBSERVABILITY.md)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -31,14 +34,22 @@ def build_worker(client: Client, task_queue: str, store: Store, pack: PolicyPack
 
 
 async def run_worker(settings: Settings) -> None:
-    """Run until SIGINT/SIGTERM: the worker and the outbox relay that publishes case events."""
+    """Run until SIGINT/SIGTERM. On the signal the worker reports not ready, stops polling,
+    lets the activities in hand finish (up to worker_graceful_shutdown_seconds), and the relay
+    finishes the outbox batch in hand; then the connections close and queued spans are exported."""
     from activities.outbox_relay import OutboxRelay
     from activities.pg_store import PgStore, create_pool
     from contracts.kafka import make_producer
     from contracts.temporal import connect
+    from observability.health import gather_checks, kafka_probe, postgres_probe, temporal_probe
+    from observability.http import start_http
+    from observability.metrics import ReadModelCollector, sdk_metrics_runtime
+    from observability.tracing import configure_tracing, shutdown_tracing
 
+    configure_tracing(settings, "worker")
+    runtime = sdk_metrics_runtime(settings.observability_host, settings.worker_sdk_metrics_port)
     pool = await create_pool(settings.database_url, settings.database_pool_max)
-    client = await connect(settings)
+    client = await connect(settings, runtime=runtime)
     producer = make_producer(settings)
     await producer.start()
     relay = OutboxRelay(pool, producer)
@@ -47,11 +58,27 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     worker = build_worker(client, settings.temporal_task_queue, PgStore(pool), load_pack(settings.policy_pack),
-                          max_cached_workflows=settings.worker_max_cached_workflows)
+                          max_cached_workflows=settings.worker_max_cached_workflows,
+                          graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds))
+
+    async def ready() -> dict[str, bool]:
+        checks = await gather_checks({"temporal": temporal_probe(client), "postgresql": postgres_probe(pool),
+                                      "kafka": kafka_probe(producer.client)})
+        return {**checks, "polling": worker.is_running and not stop.is_set()}
+
+    http = await start_http(settings.observability_host, settings.worker_http_port, ready)
     log.info("worker on %s, task queue %s", settings.temporal_address, settings.temporal_task_queue)
     relay_task = asyncio.create_task(relay.run(stop))
-    async with worker:
-        await stop.wait()
-    await relay_task
-    await producer.stop()
-    await pool.close()
+    collector_task = asyncio.create_task(ReadModelCollector(pool).run(stop))
+    try:
+        async with worker:
+            await stop.wait()
+            log.info("worker: stopping; finishing the activities in hand")
+    finally:
+        stop.set()
+        await asyncio.gather(relay_task, collector_task, return_exceptions=True)
+        await http.stop()
+        await producer.stop()
+        await pool.close()
+        shutdown_tracing()
+        log.info("worker: stopped")

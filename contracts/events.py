@@ -95,6 +95,14 @@ FundName = Literal[
 FUND_NAMES: tuple[str, ...] = get_args(FundName)
 
 
+def _trace_header(value: Any) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= _TRACE_HEADER_MAX else None
+
+
+_TRACE_HEADER_MAX = 512  # W3C Trace Context: a tracestate has at most 32 entries of about 16 bytes
+TraceHeader = Annotated[str | None, BeforeValidator(_trace_header)]
+
+
 class EventData(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -685,6 +693,11 @@ class CloudEvent(BaseModel):
     time: datetime
     datacontenttype: StrictStr | None = None
     data: dict[str, Any]
+    # The CloudEvents distributed-tracing extension (W3C Trace Context): the producer's span, which
+    # the intake's span continues (observability/tracing.py). Never a reason to refuse an event: a
+    # malformed value is dropped and the intake starts a new trace.
+    traceparent: TraceHeader = None
+    tracestate: TraceHeader = None
 
     def typed(self) -> EventData:
         """The `data` as the model of this event's type (validated when the event was parsed)."""

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # next event or timer. 100 holds the cases the intake has in flight at once (64) and keeps
     # the worker's memory nearly flat however many cases are open (docs/BENCHMARKS.md).
     worker_max_cached_workflows: int = 100
+    # On SIGTERM the worker stops polling and lets the activities in hand finish for up to this
+    # long before cancelling them (a cancelled activity is retried elsewhere; keep it below the
+    # deployment's termination grace period, deploy/k8s).
+    worker_graceful_shutdown_seconds: float = 20.0
 
     database_url: str = "postgresql://jiuye:jiuye@127.0.0.1:5432/jiuye"
     database_pool_max: int = 10

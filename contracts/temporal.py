@@ -14,10 +14,12 @@ import dataclasses
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from contracts.codec import codec_from_settings
 from contracts.settings import Settings
+from observability.tracing import client_interceptors
 
 DATA_CONVERTER = pydantic_data_converter
 
@@ -45,13 +47,17 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
     """A client for the configured Temporal address, namespace, TLS and API key, encrypting
-    payloads when keys are configured (see docs/SECURITY.md)."""
+    payloads when keys are configured (see docs/SECURITY.md), with Temporal's tracing
+    interceptor when tracing is configured (observability/tracing.py; workers built on the
+    client inherit it). `runtime`: the worker's, which serves the SDK's metrics."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
+        interceptors=client_interceptors(settings),
+        **({"runtime": runtime} if runtime is not None else {}),
     )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +34,7 @@ from typing import Protocol
 from activities.store import OpenCase, Origin, SharedFact, Store
 from contracts.cases import CaseEvent, Fact
 from contracts.events import CloudEvent, InvalidEvent, parse_event
+from observability import metrics, tracing
 from policy.pack import PolicyPack
 from streams.gateway import CaseGateway
 from streams.routing import (
@@ -103,6 +105,16 @@ class Intake:
 
     async def handle_batch(self, records: Sequence[tuple[bytes, Origin]]) -> list[Outcome]:
         """Outcomes in the order of `records` (records of one partition come in offset order)."""
+        started = time.perf_counter()
+        outcomes = await self._handle_batch(records)
+        # Counted once the batch is done: a failed attempt is delivered again and counted then.
+        metrics.observe_batch(
+            ((origin.topic, o.status, o.event is not None) for (_, origin), o in zip(records, outcomes)),
+            time.perf_counter() - started,
+        )
+        return outcomes
+
+    async def _handle_batch(self, records: Sequence[tuple[bytes, Origin]]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(records)
         parsed: list[tuple[int, CloudEvent]] = []
         first_of: dict[tuple[str, str], int] = {}
@@ -194,7 +206,16 @@ class Intake:
         return done, None
 
     async def apply(self, claimed: Claimed, view: OpenView) -> Applied:
-        """Route one claimed record against the open cases of its keys and tell Temporal."""
+        """Route one claimed record against the open cases of its keys and tell Temporal, in the
+        event's intake span (its Temporal calls are the span's children)."""
+        origin = claimed.origin
+        with tracing.intake_span(claimed.event, origin.topic, origin.partition, origin.offset) as span:
+            applied = await self._apply(claimed, view)
+            if span is not None:
+                span.set_attribute("jiuye.outcome", applied.outcome.status)
+            return applied
+
+    async def _apply(self, claimed: Claimed, view: OpenView) -> Applied:
         event = claimed.event
         facts = await self._route_facts(event.type, claimed.keys)
         commands = route(event, _open_of(view, claimed.keys), self.pack, facts)

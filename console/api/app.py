@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Header, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -23,6 +23,9 @@ from console import service
 from console.service import Console, Principal, ServiceError
 from console.service.tokens import bearer, issue
 from contracts.settings import Settings
+from observability.health import gather_checks, postgres_probe, readiness
+from observability.metrics import exposition
+from observability.paths import LIVE_PATH, METRICS_PATH, READY_PATH
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -189,6 +192,26 @@ def create_app(settings: Settings, console: Console | None = None, *, pool_size:
             return _error(404, "dev login is off (set JIUYE_CONSOLE_DEV_LOGIN=true on a development machine)")  # type: ignore[return-value]
         return {"token": issue(c.secret, sub=body.sub, role=body.role, city=body.city), "dev_only": True}
 
+    # The probes and the scrape on the api's own port (observability/paths.py). Ready means
+    # PostgreSQL answers: every view reads it, while Temporal is needed only by a case's
+    # timeline and a task decision, which answer 503 on their own when it is down.
+    @app.get(METRICS_PATH, include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
+    @app.get(LIVE_PATH, include_in_schema=False)
+    async def live() -> dict[str, bool]:
+        return {"live": True}
+
+    @app.get(READY_PATH, include_in_schema=False)
+    async def ready(request: Request) -> JSONResponse:
+        async def checks() -> dict[str, bool]:
+            return await gather_checks({"postgresql": postgres_probe(get_console(request).pool)})
+
+        status, body = await readiness(checks)
+        return JSONResponse(body, status_code=status)
+
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
@@ -198,7 +221,11 @@ def create_app(settings: Settings, console: Console | None = None, *, pool_size:
 
 
 def run_api(settings: Settings) -> None:
-    """Serve the console with uvicorn on JIUYE_CONSOLE_HOST:JIUYE_CONSOLE_PORT."""
+    """Serve the console with uvicorn on JIUYE_CONSOLE_HOST:JIUYE_CONSOLE_PORT (and its metrics
+    and probes on the same port)."""
     import uvicorn
 
+    from observability.tracing import configure_tracing
+
+    configure_tracing(settings, "api")
     uvicorn.run(create_app(settings), host=settings.console_host, port=settings.console_port, log_level="info")
