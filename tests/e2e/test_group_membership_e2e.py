@@ -158,3 +158,36 @@ async def test_a_member_killed_under_load_hands_over(bare_system: System) -> Non
         await emit_in_chunks(system, parts[half:])
         await group_has(system, 1, running[:1])
         await settle_and_check(system, load, "member SIGKILLed under load", started, running[:1])
+
+
+async def test_static_members_one_killed_and_restarted_under_load(bare_system: System) -> None:
+    """Two static members (`streams_instance_id`); one is SIGKILLed mid-load and started again
+    under the same instance id. Whether it is back within the session timeout (no rebalance, it
+    gets its partitions back) or not (the group moves them and back again), nothing is lost or
+    applied twice."""
+    system, started = bare_system, time.monotonic()
+    load = internships(system.tag, PERSONS, system.pack)
+    parts = chunks(load)
+
+    def member(name: str) -> procs.Process:
+        settings = system.settings.model_copy(update={"streams_instance_id": f"{system.tag}-{name}"})
+        return procs.streams(settings, system.folder, name)
+
+    with processes() as running:
+        running.append(member("streams-1"))
+        running.append(member("streams-2"))
+        await group_has(system, 2, running)
+        # DescribeGroups (≤ v3 in aiokafka) does not show instance ids; the client id names them.
+        clients = {m["client_id"] for m in await members(system)}
+        assert clients == {f"jiuye-streams-{system.tag}-streams-1", f"jiuye-streams-{system.tag}-streams-2"}, clients
+        assert all("as a static member" in p.log.read_text() for p in running)
+        half = len(parts) // 2
+        await emit_in_chunks(system, parts[:half])
+        await inbox_reached(system, len(load.lines) // 4, running)
+        killed = running[1]
+        killed.kill()
+        killed.stop()  # closes its log
+        running[1] = member("streams-2")
+        await emit_in_chunks(system, parts[half:])
+        await group_has(system, 2, running)
+        await settle_and_check(system, load, "static member SIGKILLed and restarted under load", started, running)

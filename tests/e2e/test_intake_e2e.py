@@ -1,6 +1,6 @@
 """End to end on the real stack: CloudEvents produced to Kafka by `jiuye emit` go through the
-faust intake, Temporal and the worker into the PostgreSQL ledger, and come back out on
-`cases.lifecycle` and `events.dlq`.
+intake (its consumer group, streams/consumer.py), Temporal and the worker into the PostgreSQL
+ledger, and come back out on `cases.lifecycle` and `events.dlq`.
 
 Dates are real: the internship started months before today, so the months it has completed are
 paid as soon as the case opens, with no waiting on timers.
@@ -209,7 +209,8 @@ async def outage_has_lasted(system: System, runtime: FlakyRuntime, raw: bytes, a
         assert tries[0].topic is not None and tries[0].partition is not None and tries[0].offset is not None
         return tries[0]
 
-    # Backoff 0.5, 1, 2 s: four attempts span 3.5 s, longer than faust's commit interval (2.8 s).
+    # Backoff 0.5, 1, 2 s: four attempts span 3.5 s, in which later batches of the topic would
+    # have been handled and committed had the failing one been skipped.
     return await assert_eventually(retried, timeout=30)
 
 
