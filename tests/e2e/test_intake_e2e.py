@@ -270,3 +270,23 @@ async def test_record_interrupted_by_shutdown_is_delivered_again(bare_system: Sy
     assert closed["status"] == "ended"
     await system.settled()
     assert len(await ledger(system, internship)) == internship.completed_months(internship.today)
+
+
+async def test_streams_process_reports_ready_and_lag_zero_once_caught_up(system: System) -> None:
+    """What the readiness probe and the lag metric read: every dependency answers, partitions are
+    assigned, and once the emitted records are committed this member's lag is 0 where it fetched."""
+    process = system.intakes[0]
+    internship = Internship(system)
+    await system.emit([line(internship.signed()), line(internship.ended())])
+    await assert_eventually(lambda: case_closed(system, internship), timeout=90)
+    await system.settled()
+
+    async def ready() -> dict[str, bool]:
+        checks = await process.ready_checks()
+        assert checks == {"postgres": True, "temporal": True, "kafka": True, "partitions_assigned": True}, checks
+        return checks
+
+    await assert_eventually(ready, timeout=30)
+    lag = process.lag()
+    assert any(topic == "employment.service" for topic, _ in lag), lag  # the partitions it read
+    assert set(lag.values()) == {0}, lag
