@@ -25,8 +25,8 @@ The monitoring agent's acks, checked against faust-streaming 0.15.3 as installed
 - `stream_wait_empty=False`: on shutdown faust would otherwise wait for every unacked message.
 - What faust still does on a rebalance of its group (two streams processes): it acks, unapplied,
   observations its stream sees during the rebalance (`skipped_value`); one can be lost then,
-  i.e. counted once less. Observations are not money and alerts are judged again on the next
-  observation of the week; the intake, which carries the money, no longer runs on faust.
+  i.e. its week's count one short (docs/RELIABILITY.md, "Scale-out"). Observations carry no
+  money and open no case; the intake, which does, no longer runs on faust.
 
 faust's web server is off: the process's HTTP endpoints (metrics, health) are served by the
 observability server on `observability_host`:`streams_web_port`, from `StreamsProcess`'s
