@@ -275,11 +275,13 @@ class StreamsProcess:
         self._connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Start connecting, the monitoring app (which declares the monitoring topic) and the
-        consumer; the consumer's workers wait for the connections."""
+        """Start connecting, join the intake's group, then start the monitoring app (faust's start
+        takes seconds; a restarted static member should be back in its group before the session
+        timeout). The consumer's workers wait for the connections; a forward before faust has
+        declared the monitoring topic fails and is retried."""
         self._connecting = asyncio.create_task(self.intake_runtime.open(), name="streams.connect")
-        await self.monitoring.start()
         await self.consumer.start()
+        await self.monitoring.start()
 
     async def stop(self) -> None:
         """The consumer first (it finishes the batches in hand, commits them and leaves the group),

@@ -25,7 +25,8 @@ import pytest
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
 from tests.faults import _processes as procs
-from tests.faults._invariants import check_invariants
+from contracts.topics import INPUT_TOPICS
+from tests.faults._invariants import check_invariants, record_figures
 from tests.faults._load import Load, internships
 
 pytestmark = pytest.mark.e2e
@@ -87,14 +88,34 @@ async def emit_in_chunks(system: System, parts: list[list[bytes]], pause: float 
         await asyncio.sleep(pause)
 
 
+def assignments(process: procs.Process, partitions: int) -> int:
+    """How often `process` logged being assigned `partitions` partitions (streams/consumer.py)."""
+    return process.log.read_text(errors="replace").count(f"streams: assigned {partitions} partitions")
+
+
+async def takes_everything_over(system: System, survivor: procs.Process, since: float, before: int) -> float:
+    """Wait until `survivor` was assigned every input partition (once more than `before`); the
+    seconds from `since` (the signal) to then, polled, so an upper bound of the hand-over."""
+    total = len(INPUT_TOPICS) * system.settings.kafka_partitions
+
+    async def all_here() -> float:
+        assert assignments(survivor, total) > before, f"{survivor.name} not yet assigned all {total}:\n{survivor.tail(5)}"
+        return time.monotonic() - since
+
+    return await assert_eventually(all_here, timeout=120, interval=0.1)
+
+
 async def settle_and_check(system: System, load: Load, fault: str, started: float,
-                           running: list[procs.Process]) -> None:
+                           running: list[procs.Process], **notes: Any) -> None:
     try:
         await system.settled(timeout=SETTLE_SECONDS)
     except AssertionError as exc:
         logs = "\n".join(f"--- {p.name}:\n{p.tail(15)}" for p in running)
         raise AssertionError(f"{exc}\n{logs}") from exc
-    await check_invariants(system, load, fault, started=started)
+    figures = await check_invariants(system, load, fault, started=started)
+    if notes:
+        figures.notes.update(notes)
+        record_figures(figures)
 
 
 async def test_a_member_joining_under_load_loses_nothing(bare_system: System) -> None:
@@ -131,13 +152,18 @@ async def test_a_member_leaving_by_sigterm_under_load_hands_over(bare_system: Sy
         half = len(parts) // 2
         await emit_in_chunks(system, parts[:half])
         await inbox_reached(system, len(load.lines) // 4, running)
-        leaving = running[1]
+        leaving, survivor = running[1], running[0]
+        total = len(INPUT_TOPICS) * system.settings.kafka_partitions
+        before, signalled = assignments(survivor, total), time.monotonic()
         leaving.popen.send_signal(signal.SIGTERM)
-        await emit_in_chunks(system, parts[half:])
+        load_sent = asyncio.create_task(emit_in_chunks(system, parts[half:]))
+        handover = await takes_everything_over(system, survivor, signalled, before)
+        await load_sent
         code = await leaving.died(timeout=60)
         assert code == 0, f"{leaving.name} ended with {code} after SIGTERM:\n{leaving.tail()}"
         await group_has(system, 1, running[:1])
-        await settle_and_check(system, load, "member leaving (SIGTERM) under load", started, running[:1])
+        await settle_and_check(system, load, "member leaving (SIGTERM) under load", started, running[:1],
+                               handover_seconds=round(handover, 1))
 
 
 async def test_a_member_killed_under_load_hands_over(bare_system: System) -> None:
@@ -154,10 +180,16 @@ async def test_a_member_killed_under_load_hands_over(bare_system: System) -> Non
         half = len(parts) // 2
         await emit_in_chunks(system, parts[:half])
         await inbox_reached(system, len(load.lines) // 4, running)
+        survivor = running[0]
+        total = len(INPUT_TOPICS) * system.settings.kafka_partitions
+        before, killed = assignments(survivor, total), time.monotonic()
         running[1].kill()
-        await emit_in_chunks(system, parts[half:])
+        load_sent = asyncio.create_task(emit_in_chunks(system, parts[half:]))
+        handover = await takes_everything_over(system, survivor, killed, before)
+        await load_sent
         await group_has(system, 1, running[:1])
-        await settle_and_check(system, load, "member SIGKILLed under load", started, running[:1])
+        await settle_and_check(system, load, "member SIGKILLed under load", started, running[:1],
+                               handover_seconds=round(handover, 1))
 
 
 async def test_static_members_one_killed_and_restarted_under_load(bare_system: System) -> None:
