@@ -156,7 +156,12 @@ class IntakeConsumer(ConsumerRebalanceListener):
         if self._consumer is not None:
             consumer, self._consumer = self._consumer, None
             await consumer.stop()  # LeaveGroup, unless a static member
-            log.info("streams: left consumer group %s", self.settings.consumer_group)
+            if self.settings.streams_instance_id:
+                log.info("streams: stopped as static member %s of %s (no LeaveGroup: its partitions move "
+                         "if it is not back within the session timeout)", self.settings.streams_instance_id,
+                         self.settings.consumer_group)
+            else:
+                log.info("streams: left consumer group %s", self.settings.consumer_group)
 
     # --- what the process reports ----------------------------------------------------------------
 
