@@ -178,10 +178,13 @@ def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitab
     async def handle(intake: Intake, records: Records) -> list[Outcome]:
         outcomes = await intake.handle_batch(records)
         if records and records[0][1].topic in counted_topics:
+            sent = []
             for outcome in outcomes:
                 observation = await observe(outcome.event, outcome.status, intake.store) if outcome.event else None
                 if observation is not None:
-                    await runtime.producer.send_and_wait(topic, key=observation.city.encode(), value=observation.to_bytes())
+                    sent.append(await runtime.producer.send(topic, key=observation.city.encode(), value=observation.to_bytes()))
+            # Sent in order, acknowledged together: the batch is committed only once all are.
+            await asyncio.gather(*sent)
         if log.isEnabledFor(logging.DEBUG):
             for (_, origin), outcome in zip(records, outcomes):
                 log.debug("intake %s/%s@%s: %s %s", origin.topic, origin.partition, origin.offset,
