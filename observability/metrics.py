@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter as Tally
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import (
@@ -110,12 +110,16 @@ async def consumer_lags(consumer: Any) -> dict[tuple[str, int], int]:
 CONSUMER_LAG_INTERVAL_SECONDS = 15.0
 
 
-async def report_consumer_lag(consumer: Any, stop: asyncio.Event, interval: float = CONSUMER_LAG_INTERVAL_SECONDS) -> None:
-    """Refresh CONSUMER_LAG from an aiokafka consumer every `interval` seconds until `stop` is set
-    (for the streams process, beside its consumer); a failed refresh keeps the last values."""
+async def report_consumer_lag(
+    consumer_of: Callable[[], Any | None], stop: asyncio.Event, interval: float = CONSUMER_LAG_INTERVAL_SECONDS,
+) -> None:
+    """Refresh CONSUMER_LAG every `interval` seconds until `stop` is set, from the aiokafka consumer
+    `consumer_of()` returns now (the streams process replaces its consumer after a failure; None:
+    no member, nothing assigned); a failed refresh keeps the last values."""
     while not stop.is_set():
         try:
-            set_consumer_lag(await consumer_lags(consumer))
+            consumer = consumer_of()
+            set_consumer_lag(await consumer_lags(consumer) if consumer is not None else {})
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a broker hiccup must not end the intake

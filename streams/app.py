@@ -48,6 +48,8 @@ from activities.store import Origin
 from contracts.kafka import faust_broker_credentials
 from contracts.settings import Settings
 from contracts.topics import INPUT_TOPICS, TOPIC_OF_TYPE
+from observability.http import start_http
+from observability.metrics import report_consumer_lag
 from streams.consumer import IntakeConsumer, Records
 from streams.intake import Intake, Outcome
 from streams.retry import backoff, retry_until_done
@@ -323,12 +325,19 @@ async def _serve(settings: Settings) -> None:
     process = StreamsProcess(settings)
     log.info("streams: group %s on %s, topics %s", settings.consumer_group, settings.kafka_bootstrap,
              ", ".join(INPUT_TOPICS))
+    # Metrics and probes first: a port already taken fails the start loudly, before joining.
+    http = await start_http(settings.observability_host, settings.streams_web_port, process.ready_checks)
+    log.info("streams: metrics and probes on %s", http.url)
     await process.start()
+    lag = asyncio.create_task(report_consumer_lag(lambda: process.consumer.kafka_consumer, stop), name="streams.lag")
     try:
         await stop.wait()
         log.info("streams: stopping (finishing the batches in hand)")
     finally:
+        stop.set()  # also when leaving on an error: the lag reporter ends with the process
         await process.stop()
+        await asyncio.gather(lag, return_exceptions=True)
+        await http.stop()
     log.info("streams: stopped")
 
 

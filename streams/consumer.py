@@ -168,6 +168,12 @@ class IntakeConsumer(ConsumerRebalanceListener):
     def assignment(self) -> set[TopicPartition]:
         return set(self._consumer.assignment()) if self._consumer is not None and self._assigned.is_set() else set()
 
+    @property
+    def kafka_consumer(self) -> AIOKafkaConsumer | None:
+        """The group member's aiokafka consumer now (replaced after a failure; None when stopped),
+        for the consumer-lag metric, which asks the broker for end and committed offsets."""
+        return self._consumer
+
     def lag(self) -> dict[tuple[str, int], int]:
         """Records not yet handled, per assigned partition (high watermark of the last fetch minus
         the next offset to handle); partitions not fetched yet are left out."""

@@ -152,6 +152,10 @@ class Observed:
     def worker_url(self) -> str:
         return f"http://{self.settings.observability_host}:{self.settings.worker_http_port}"
 
+    @property
+    def streams_url(self) -> str:
+        return f"http://{self.settings.observability_host}:{self.settings.streams_web_port}"
+
     async def emit(self, events: list[bytes]) -> None:
         path = self.folder / f"events-{uuid.uuid4().hex[:6]}.jsonl"
         path.write_bytes(b"".join(e + b"\n" for e in events))
@@ -351,6 +355,31 @@ async def test_the_worker_serves_its_metrics_probes_and_the_sdk_metrics(observed
                  "temporal_sticky_cache_size", "temporal_workflow_completed_total"):
         assert re.search(rf"^{name}\b", sdk.text, re.M), f"{name} not served; served: " + \
             ", ".join(sorted({m.group(1) for m in re.finditer(r"^# TYPE (\S+)", sdk.text, re.M)}))
+
+
+async def test_the_streams_process_serves_its_probes_intake_counts_and_consumer_lag(observed: Observed) -> None:
+    """`jiuye streams` on its own port: ready once PostgreSQL, Temporal and Kafka answer and the
+    group gave it partitions; its metrics count the records it took by topic and outcome, and the
+    consumer lag per partition it holds (end − committed) comes down to 0."""
+    checks = await ready(observed.streams_url, observed.streams)
+    assert checks == {"postgres": True, "temporal": True, "kafka": True, "partitions_assigned": True}
+    person = f"OBS{observed.tag}S"
+    await observed.emit([observed.application(person)])
+    await observed.paid(person)
+
+    async def counted() -> str:
+        async with httpx.AsyncClient(base_url=observed.streams_url) as http:
+            assert (await http.get(LIVE_PATH)).status_code == 200
+            text = (await http.get(METRICS_PATH)).text
+        assert (sample(text, "jiuye_intake_records_total", topic="employment.service", outcome="applied") or 0) >= 1, \
+            "the application is not counted yet"
+        lags = [float(m.group(1)) for m in re.finditer(
+            r'^jiuye_consumer_lag\{partition="\d+",topic="employment\.service"\} (\S+)$', text, re.M)]
+        assert lags and all(lag == 0.0 for lag in lags), f"consumer lag of employment.service: {lags}"
+        return text
+
+    text = await assert_eventually(counted, timeout=90, interval=1.0)
+    print("\n".join(line for line in text.splitlines() if line.startswith(("jiuye_intake", "jiuye_consumer_lag"))))
 
 
 async def test_the_api_is_ready_when_postgresql_answers(observed: Observed) -> None:
