@@ -7,6 +7,7 @@ registers (issue 12, part 7; deploy/k8s/README.md)."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import sys
 import tomllib
@@ -104,7 +105,8 @@ def _secret_keys() -> dict[str, set[str]]:
 
 def _environment(container: dict[str, Any]) -> dict[str, str]:
     """The JIUYE_* variables the container sees: its ConfigMap and Secret (the example's values)
-    through envFrom, then its own env (a value from another Secret stands in as `from-secret`)."""
+    through envFrom, then its own env (a value taken from another Secret or from the downward API
+    stands in as `by-reference`)."""
     env: dict[str, str] = {}
     by_name = {s["metadata"]["name"]: {**s.get("stringData", {}), **s.get("data", {})} for s in SECRETS}
     for source in container.get("envFrom", []):
@@ -114,14 +116,12 @@ def _environment(container: dict[str, Any]) -> dict[str, str]:
         else:
             env.update(by_name[source["secretRef"]["name"]])
     for var in container.get("env", []):
-        env[var["name"]] = var["value"] if "value" in var else "from-secret"
+        env[var["name"]] = var["value"] if "value" in var else "by-reference"
     return env
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
     """Settings as the process in the pod reads them (the real environment parsing)."""
-    import os
-
     for name in list(os.environ):
         if name.startswith(PREFIX):
             monkeypatch.delenv(name)
