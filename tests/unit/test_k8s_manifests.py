@@ -169,7 +169,7 @@ def test_images_are_the_containerfile_image_at_the_project_version() -> None:
 
 def test_every_jiuye_name_in_deploy_k8s_is_a_setting() -> None:
     mentioned: dict[str, set[str]] = {}
-    for path in sorted(K8S.iterdir()):
+    for path in sorted(p for p in K8S.iterdir() if p.suffix in (".yaml", ".md", ".py")):
         for name in JIUYE_NAME.findall(path.read_text(encoding="utf-8")):
             mentioned.setdefault(name, set()).add(path.name)
     assert mentioned, "the manifests configure nothing"
@@ -397,6 +397,15 @@ def test_the_processes_reach_kafka_as_it_is_configured(monkeypatch: pytest.Monke
     user = _one("KafkaUser")
     assert user["metadata"]["name"] == settings.kafka_sasl_username
     assert user["spec"]["authentication"]["type"] == mechanism
+
+
+def test_kafka_topics_yaml_is_what_its_generator_writes() -> None:
+    spec = importlib.util.spec_from_file_location("kafka_topics", K8S / "kafka_topics.py")
+    assert spec and spec.loader
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert (K8S / "kafka-topics.yaml").read_text(encoding="utf-8") == generator.render(), (
+        "deploy/k8s/kafka-topics.yaml is out of date: run .venv/bin/python deploy/k8s/kafka_topics.py")
 
 
 def test_kafka_topics_are_those_of_contracts_topics(monkeypatch: pytest.MonkeyPatch) -> None:
