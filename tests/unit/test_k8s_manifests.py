@@ -304,6 +304,28 @@ def test_probes_ask_served_paths_on_the_process_port(workload: dict[str, Any], m
         assert ports["sdk-metrics"] == settings.worker_sdk_metrics_port != 0
 
 
+async def test_the_probe_paths_are_served_by_the_processes_http_servers() -> None:
+    """What the probes and scrapers ask for is answered: the worker's and the streams process's
+    server (observability.http) on a real socket, and the api's own routes."""
+    import httpx
+
+    from console.api.app import create_app
+    from observability.http import start_http
+
+    async def all_ready() -> dict[str, bool]:
+        return {"postgres": True}
+
+    server = await start_http("127.0.0.1", 0, all_ready)
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            for path in PATHS:
+                assert (await http.get(path)).status_code == 200, path
+    finally:
+        await server.stop()
+    api_paths = {getattr(route, "path", None) for route in create_app(Settings()).routes}
+    assert set(PATHS) <= api_paths
+
+
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector["matchLabels"].items())
 
