@@ -319,9 +319,12 @@ class KafkaProbe:
             await consumer.stop()
 
     async def forget_group(self, group: str) -> None:
-        """Best effort: delete the group and the internal topics faust made for it."""
+        """Best effort: delete the intake's group, the monitoring app's group and the internal
+        topics (`<group>-…`) made for them."""
+        from streams.app import monitoring_app_id  # faust comes with it: only where a group is dropped
+
         with contextlib.suppress(Exception):
-            await self.admin.delete_consumer_groups([group])
+            await self.admin.delete_consumer_groups([group, monitoring_app_id(Settings(consumer_group=group))])
         with contextlib.suppress(Exception):
             mine = [t for t in await self.admin.list_topics() if t.startswith(f"{group}-")]
             if mine:

@@ -1,5 +1,5 @@
 """End to end on the real stack for K7 job_retention_refund and K15 enterprise_si_subsidy:
-the enterprise's (and the person's) facts are emitted first and stored by the faust intake, then
+the enterprise's (and the person's) facts are emitted first and stored by the intake, then
 the application or the contract; Temporal and the worker write the PostgreSQL ledger and read
 model.
 

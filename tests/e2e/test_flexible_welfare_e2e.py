@@ -1,5 +1,5 @@
 """End to end on the real stack for K4 flexible_employment_subsidy and K5 public_welfare_post:
-CloudEvents produced to Kafka by `jiuye emit` go through the faust intake (which stores the
+CloudEvents produced to Kafka by `jiuye emit` go through the intake (which stores the
 person's K12 facts), Temporal and the worker into the PostgreSQL ledger and read model.
 
 Dates are real: the application and the placement lie months before today, so what fell due

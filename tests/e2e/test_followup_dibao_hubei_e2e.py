@@ -1,5 +1,5 @@
 """End to end on the real stack for K9 unemployed_followup, K10 dibao_taper and K11
-hubei_graduate_grant: CloudEvents produced to Kafka by `jiuye emit` go through the faust intake,
+hubei_graduate_grant: CloudEvents produced to Kafka by `jiuye emit` go through the intake,
 Temporal and the worker into the PostgreSQL read model, tasks table and ledger.
 
 Dates are real and lie in the past, so what fell due (escalations, the taper default and its

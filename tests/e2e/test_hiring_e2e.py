@@ -1,5 +1,5 @@
 """End to end on the real stack for K6 hiring_subsidy: CloudEvents produced to Kafka by
-`jiuye emit` go through the faust intake (which stores the contracts, registrations and
+`jiuye emit` go through the intake (which stores the contracts, registrations and
 contributions as facts), Temporal and the worker into the PostgreSQL ledger and read model.
 
 The agency-cap race: a city lowers `hiring.agency_cap` to 5 hires' worth; 40 hires referred by

@@ -1,5 +1,5 @@
 """End to end on the real stack for K8 layoff_plan and monitoring (§3, §21, §23, §24): CloudEvents
-produced to Kafka by `jiuye emit` go through the faust intake into Temporal (K8 cases) and, as
+produced to Kafka by `jiuye emit` go through the intake into Temporal (K8 cases) and, as
 observations on the internal `<group>-monitoring` topic, into the monitoring agent's faust tables;
 alerts land in PostgreSQL `alerts` and, through the outbox relay, on the Kafka `alerts` topic.
 

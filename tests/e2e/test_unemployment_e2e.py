@@ -1,5 +1,5 @@
 """End to end on the real stack for K2 unemployment_insurance and K3 unemployment_assistance:
-CloudEvents produced to Kafka by `jiuye emit` go through the faust intake, Temporal (K2 opening
+CloudEvents produced to Kafka by `jiuye emit` go through the intake, Temporal (K2 opening
 K3 as a child case on a real server) and the worker into the PostgreSQL ledger and back out on
 `cases.lifecycle`.
 

@@ -23,8 +23,8 @@ from tests.faults._load import internships
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
-# A SIGKILLed faust member stays in its group until the session timeout (faust's default 60 s),
-# so every kill costs the restarted process about a minute before it is assigned partitions.
+# A SIGKILLed member stays in its group until the session timeout (streams_session_timeout_ms),
+# so every kill costs the restarted process that long before it is assigned partitions.
 KILLS = 1
 
 
