@@ -15,12 +15,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, TypeVar, dataclass_transform
+from typing import Annotated, Any, TypeVar, dataclass_transform
 
-from pydantic import TypeAdapter
+from pydantic import BeforeValidator, TypeAdapter
 
-from contracts.events import DibaoGranted, InternshipAgreementSigned, LayoffPlanFiled, UnemploymentRegistered
+from contracts.events import (
+    ApplicationSubmitted,
+    ContractSigned,
+    DibaoGranted,
+    InternshipAgreementSigned,
+    LayoffPlanFiled,
+    UiClaimFiled,
+    UnemploymentRegistered,
+    WelfarePostPlaced,
+)
+from policy import hiring as k6
+from policy import hubei as k11
 from policy import internship as k1
+from policy import unemployment as ui
+from policy.funds import Fund
+from policy.subsidy_period import Period
 
 
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
@@ -93,3 +107,128 @@ class LayoffState:
     obligations_due: date | None = None
     escalated: str | None = None
     settled_before_execution: date | None = None
+
+
+# -- unemployment_assistance -----------------------------------------------------------
+@case_state
+class AssistanceState:
+    person_id: str = ""
+    reason: str = ""
+    ui_case_id: str | None = None
+    months: int = 0
+    months_paid: int = 0
+    reemployed_on: date | None = None
+
+
+# -- unemployment_insurance ------------------------------------------------------------
+@case_state
+class InsuranceState:
+    claim: UiClaimFiled | None = None
+    by_contribution: int = 0
+    carried_over: int = 0
+    entitlement: int = 0
+    eligible: bool = True
+    months_paid: int = 0
+    uplift_paid: list[int] = field(default_factory=list)  # benefit months whose uplift was paid
+    linkages: list[ui.PriceLinkage] = field(default_factory=list)  # in the order learned, one per month
+    linkage_paid: list[str] = field(default_factory=list)
+    reemployed_on: date | None = None
+    continuation: bool = False
+    assistance_case_id: str | None = None
+    # The business date of the last epidemic fact received while running: an uplift that
+    # becomes owed for a month already paid falls due then.
+    epidemic_learned_on: date | None = None
+
+
+# -- flexible_employment_subsidy -------------------------------------------------------
+@case_state
+class FlexibleState:
+    application: ApplicationSubmitted | None = None
+    categories: list[str] = field(default_factory=list)
+    period: Period | None = None
+    # Contributions received, by month paid for: (fen paid, business date received).
+    contributions: dict[str, tuple[int, date]] = field(default_factory=dict)
+    paid_months: dict[str, int] = field(default_factory=dict)
+    # Stable employment: the day it begins (the earliest stable contract's start).
+    employed_from: date | None = None
+
+
+# -- enterprise_si_subsidy -------------------------------------------------------------
+@case_state
+class EnterpriseSiState:
+    contract: ContractSigned | None = None
+    categories: list[str] = field(default_factory=list)
+    exempt: set[str] = field(default_factory=set)
+    # The employer's contributions for the person, by month: (employer share, date received).
+    contributions: dict[str, tuple[int, date]] = field(default_factory=dict)
+    paid_months: dict[str, int] = field(default_factory=dict)
+    separated_on: date | None = None
+    # Months whose exemption was already noted on the timeline (paid before it, or not paid).
+    exempt_noted: set[str] = field(default_factory=set)
+
+
+# -- public_welfare_post ---------------------------------------------------------------
+APPROVAL_NOT_NEEDED = "not_needed"
+APPROVAL_PENDING = "pending"
+APPROVAL_GRANTED = "approved"
+
+
+@case_state
+class WelfarePostState:
+    placement: WelfarePostPlaced | None = None
+    categories: list[str] = field(default_factory=list)
+    placement_number: int = 0
+    fund: Fund = Fund.EMPLOYMENT_SUBSIDY
+    fund_reason: str = ""
+    period: Period | None = None
+    months_paid: int = 0
+    approval: str = APPROVAL_NOT_NEEDED  # or APPROVAL_PENDING, APPROVAL_GRANTED
+    approval_task: str | None = None
+    # The day the person is off the post: left it, or stable employment begins.
+    left_on: date | None = None
+    employed_from: date | None = None
+    paid_past_end: int = 0
+
+
+def _counted_months(value: Any) -> Any:
+    """K6b's counted months as carried before the template: [month, fen, received] lists."""
+    return [dict(zip(("month", "employer_amount", "received_on"), m)) if isinstance(m, (list, tuple)) else m for m in value]
+
+
+# -- hiring_subsidy --------------------------------------------------------------------
+@case_state
+class HiringState:
+    program: str = ""
+    enterprise: str = ""
+    person: str = ""
+    contract: ContractSigned | None = None
+    groups: list[str] = field(default_factory=list)
+    registered_on: date | None = None
+    # K6a: the earliest application naming the person, the first contribution (month, received).
+    applied_on: date | None = None
+    contribution: tuple[str, date] | None = None
+    agency_paid: int | None = None
+    # K6b: contribution months as first received (carried as [month, fen, received] before the
+    # template); the contract's end.
+    counted: Annotated[list[k6.CountedMonth], BeforeValidator(_counted_months)] = field(default_factory=list)
+    terminated_on: date | None = None
+    months_paid: list[str] = field(default_factory=list)
+    # The deadline the read model was last told of (a re-aimed one is recorded when it moves).
+    next_deadline: date | None = None
+
+
+# -- hubei_graduate_grant --------------------------------------------------------------
+@case_state
+class HubeiGrantState:
+    application: ApplicationSubmitted | None = None
+    grant: k11.GrantDetails | None = None  # the application's parsed details
+    reason: str | None = None  # why not eligible
+
+
+# -- job_retention_refund --------------------------------------------------------------
+@case_state
+class RetentionState:
+    application: ApplicationSubmitted | None = None
+    year: int | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+    formula: str | None = None
