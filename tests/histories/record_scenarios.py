@@ -59,7 +59,7 @@ async def record(with_k1: bool = False) -> dict[str, tuple[int, str, dict]]:
             async with build_worker(env.client, queue, store, pack):
                 for number, event, raw in scenario.events:
                     await advance_business_clock(env, event.time, offset)
-                    await intake.handle_event(event, raw, Origin(topic=path.name, offset=number))
+                    await intake.handle(raw, Origin(topic=path.name, offset=number))
                 await advance_business_clock(env, end, offset)
                 await drain_activities(env, store)
                 for case_id, rec in store.cases.items():
