@@ -44,7 +44,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
     # -- opening -----------------------------------------------------------------------------
     async def open(self, opening: CaseEvent) -> None:
         """Find the contract (the opening event, or the stored one for an application), then
-        judge who may have the subsidy. False if rejected."""
+        judge who may have the subsidy; rejected closes the case."""
         self.st.program = k6.program_of(self.case_id)
         self.st.enterprise, self.st.person = self.case_id.split("/", 2)[2].split("/", 1)
         self.subject = f"enterprise/{self.st.enterprise}"

@@ -36,7 +36,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
 
     # -- opening -----------------------------------------------------------------------------
     async def open(self, opening: CaseEvent) -> None:
-        """K12 on the start date, the placement count and fund, the period. False if rejected."""
+        """K12 on the start date, the placement count and fund, the period; rejected closes the case."""
         p = WelfarePostPlaced.model_validate(opening.data)
         self.st.placement = p
         self.subject = f"person/{p.person_id}"

@@ -14,6 +14,7 @@ that is slow, a step still busy when the decision arrives); each says which step
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -26,11 +27,14 @@ from temporalio.testing import WorkflowEnvironment
 from console import simulate as sim
 from contracts.cases import CaseEvent, CaseInput, CaseOutcome, CaseView, TaskDecision, TaskRecord
 from contracts.temporal import DATA_CONVERTER
+from policy.hiring import CountedMonth
 from policy.pack import load_pack
 from tests.workflow._k1_harness import K1World, agreement, case_id, k1_world
 from tests.workflow._k45_harness import Harness, at, harness
 from workflows.dibao_taper import DibaoTaperWorkflow
 from workflows.layoff_plan import LayoffPlanWorkflow
+from workflows.registry import WORKFLOWS
+from workflows.states import FollowupState, HiringState, dump_state, load_state
 from workflows.unemployed_followup import UnemployedFollowupWorkflow
 
 D = date
@@ -223,3 +227,43 @@ async def test_a_k8_run_continued_by_the_old_code_restores_and_goes_on(env: Work
         outcome = await handle.result()
         assert outcome.status == "settled"
         assert [t["state"] for t in h.tasks(case)] == ["withdrawn"]
+
+
+# -- the typed states ------------------------------------------------------------------------
+_BASE_CARRIED = {"seen", "pending", "status", "subject", "city", "opened_on", "timeline", "paid_fen", "version", "keys",
+                 "params", "epidemic", "tasks", "generation", "hold", "decisions"}
+
+
+def test_every_kind_has_a_typed_state_whose_fields_are_not_the_base_keys() -> None:
+    """The state is written as top-level keys of the carried payload, beside the base's own."""
+    for cls in WORKFLOWS:
+        assert cls.State is not None, f"{cls.kind} has no typed state"
+        names = {f.name for f in dataclasses.fields(cls.State)}
+        assert not names & _BASE_CARRIED, f"{cls.kind}: {names & _BASE_CARRIED}"
+        fresh = cls.State()
+        assert load_state(cls.State, dump_state(fresh)) == fresh
+
+
+def test_k6_counted_months_carried_before_the_template_as_lists_restore() -> None:
+    """HiringSubsidyWorkflow.carry() wrote each counted month as [month, fen, received]."""
+    old = {"program": "priority", "enterprise": "E1", "person": "P1", "contract": None, "groups": ["graduate"],
+           "registered_on": None, "applied_on": None, "contribution": ["2020-05", "2020-06-03"],
+           "counted": [["2020-05", 32000, "2020-06-03"], ["2020-06", 32000, "2020-07-02"]], "terminated_on": None,
+           "next_deadline": "2021-01-01"}
+    state = load_state(HiringState, old)
+    assert state.counted == [CountedMonth("2020-05", 32000, D(2020, 6, 3)), CountedMonth("2020-06", 32000, D(2020, 7, 2))]
+    assert state.contribution == ("2020-05", D(2020, 6, 3)) and state.next_deadline == D(2021, 1, 1)
+    assert (state.months_paid, state.agency_paid) == ([], None)  # not carried before: their defaults
+    assert load_state(HiringState, dump_state(state)) == state
+
+
+def test_k9_state_restores_from_the_old_payload_format() -> None:
+    """UnemployedFollowupWorkflow.carry() before the template: int keys as strings, ISO dates."""
+    old = {"registration": None, "followed": {"1": "2020-02-03"}, "checked_through": 1, "escalations": {"2": "followup/P/task/1"},
+           "long_term_since": None, "training_checked": True, "training_notice_on": None, "anniversary_checked": False,
+           "treated_as": {"long_term": "2021-01-15"}, "categories": ["long_term"], "categories_on": "2021-01-15", "referrals": 2,
+           "decisions": []}
+    state = load_state(FollowupState, old)
+    assert state.followed == {1: D(2020, 2, 3)} and state.escalations == {2: "followup/P/task/1"}
+    assert state.treated_as == {"long_term": D(2021, 1, 15)} and state.referrals == 2
+    assert dump_state(state) == {k: v for k, v in old.items() if k != "decisions"}
