@@ -15,11 +15,10 @@ with workflow.unsafe.imports_passed_through():
     from policy import difficult as k12
     from policy import subsidy_period as periods
     from policy import welfare_post as k5
-    from policy.funds import Fund
     from policy.subsidy_period import Period
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
-    from workflows.states import APPROVAL_GRANTED, APPROVAL_NOT_NEEDED, APPROVAL_PENDING, WelfarePostState
+    from workflows.states import APPROVAL_GRANTED, APPROVAL_PENDING, WelfarePostState
 
 KIND = "public_welfare_post"
 

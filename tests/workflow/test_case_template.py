@@ -30,7 +30,7 @@ from contracts.temporal import DATA_CONVERTER
 from policy.hiring import CountedMonth
 from policy.pack import load_pack
 from tests.workflow._k1_harness import K1World, agreement, case_id, k1_world
-from tests.workflow._k45_harness import Harness, at, harness
+from tests.workflow._k45_harness import at, harness
 from workflows.dibao_taper import DibaoTaperWorkflow
 from workflows.layoff_plan import LayoffPlanWorkflow
 from workflows.registry import WORKFLOWS
