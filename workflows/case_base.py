@@ -1,5 +1,10 @@
-"""What every case workflow shares: the business clock, the event queue with de-duplication,
-shared facts, the timeline, and the calls that record state and pay.
+"""What every case workflow shares: the one life of a case (`run_case`: open, then events,
+decisions and what falls due until closed, continue-as-new at a quiet point, never ending while
+an update runs), the business clock, the event queue with de-duplication, shared facts, the
+timeline, the typed state carried across continue-as-new, and the calls that record state and pay.
+
+A kind states only its rules, as hooks: `open`, `apply`, `act_on`, `settle`, `deadline`,
+`paused`, `details`, and its `State` dataclass.
 
 Deterministic by construction: time comes from `workflow.now()` plus the case's fixed clock
 offset, and every side effect is an activity.
@@ -9,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import (
@@ -29,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         CaseContext,
         CaseEvent,
         CaseInput,
+        CaseOutcome,
         CaseRecord,
         CaseView,
         ContextRequest,
@@ -49,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from policy.calendar import SHANGHAI, business_date, start_of_day
     from policy.pack import Parameters
+    from workflows.states import dump_state, load_state
 
 CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
 CITY = SearchAttributeKey.for_keyword("City")
@@ -66,22 +73,25 @@ TIMELINE_CARRIED = 200
 
 
 class CaseWorkflow:
-    """Base of every case workflow; subclasses define `run` and the rules of their kind."""
+    """Base of every case workflow. A kind's `run` is `return await self.run_case(inp)` (the
+    SDK wants `@workflow.run` on the kind's own class); the rest of a kind is its hooks."""
 
     kind: str = ""
+    # The kind's typed state (workflows/states.py), carried and restored by the base.
+    State: ClassVar[type[Any] | None] = None
 
     def __init__(self) -> None:
+        self.st: Any = self.State() if self.State is not None else None
         self.case_id = ""
         self.offset = timedelta(0)
         self.use_search_attributes = True
         self.pending: list[CaseEvent] = []
         self.seen: set[str] = set()
-        self.status = "active"
+        self._status = "active"
         self.subject = ""
         self.city: str | None = None
         self.opened_on: date | None = None
         self.closed_on: date | None = None
-        self.next_deadline: date | None = None
         self.timeline: list[TimelineEntry] = []
         self.paid_fen = 0
         self.version = 0
@@ -92,6 +102,81 @@ class CaseWorkflow:
         self.generation = 0
         self.decisions: list[TaskDecision] = []
         self.hold: SupervisorHold | None = None
+
+    # -- the template ------------------------------------------------------------------------
+    async def run_case(self, inp: CaseInput) -> CaseOutcome:
+        """Open on the first event (a continued run restores instead), then until closed: the
+        pending events in business-time order, the supervisors' decisions, what fell due by
+        today, continue-as-new at this quiet point if the history is long, and a wait for the
+        next event, decision or deadline. The run ends only after every update handler
+        finished, so no supervisor's call is cut off by the case closing."""
+        self.begin(inp)
+        if not self.restored:
+            await self.open(await self.next_event())
+        while self.is_open:
+            for ev in self.take_pending():
+                await self.apply(ev)
+                if not self.is_open:
+                    break
+            if not self.is_open:
+                break
+            for decision in self.take_decisions():
+                await self.act_on(decision)
+                if not self.is_open:
+                    break
+            if not self.is_open:
+                break
+            await self.settle(self.today())
+            if not self.is_open:
+                break
+            await self.continue_as_new_if_long()
+            await self.wait_for_event(self.next_deadline)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return await self.finish()
+
+    async def open(self, opening: CaseEvent) -> None:
+        """The opening event: subject, city, keys, context; may close the case at once."""
+        raise NotImplementedError
+
+    async def apply(self, ev: CaseEvent) -> None:
+        """One input event, in business-time order."""
+        raise NotImplementedError
+
+    async def act_on(self, decision: TaskDecision) -> None:
+        """A supervisor's decision, recorded on its task by the `decide` update already."""
+        raise NotImplementedError(f"{self.kind} cases take no decisions")
+
+    async def settle(self, today: date) -> None:
+        """Everything that fell due by `today` (payments, tasks, closing)."""
+
+    def deadline(self) -> date | None:
+        """The next business day something falls due (None: only an event can move the case)."""
+        return None
+
+    def paused(self) -> bool:
+        """Whether the case is paused by its own facts (an interruption); not a supervisor hold."""
+        return False
+
+    async def finish(self) -> CaseOutcome:
+        return self.outcome()
+
+    def outcome(self) -> CaseOutcome:
+        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
+
+    @property
+    def status(self) -> str:
+        """Closed: how it closed; open: `paused` while the kind's facts pause it, else `active`."""
+        if self._status in OPEN_STATUSES:
+            return "paused" if self.paused() else "active"
+        return self._status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._status = value
+
+    @property
+    def next_deadline(self) -> date | None:
+        return self.deadline() if self.is_open else None
 
     # -- inputs ------------------------------------------------------------------------------
     @workflow.signal(name="event")
@@ -153,6 +238,10 @@ class CaseWorkflow:
             "tasks": [t.model_dump(mode="json") for t in self.tasks.values()],
             "generation": self.generation + 1,
             "hold": self.hold.model_dump(mode="json") if self.hold else None,
+            # Decisions taken but not yet acted on: one taken while the loop was busy just
+            # before the hand-over is acted on by the next run.
+            "decisions": [d.model_dump(mode="json") for d in self.decisions],
+            **(dump_state(self.st) if self.State is not None else {}),
         }
 
     def restore(self, carried: dict[str, Any]) -> None:
@@ -179,6 +268,9 @@ class CaseWorkflow:
         self.tasks = {t["task_id"]: TaskRecord.model_validate(t) for t in carried["tasks"]}
         self.generation = carried["generation"]
         self.hold = SupervisorHold.model_validate(carried["hold"]) if carried.get("hold") else None
+        self.decisions = [TaskDecision.model_validate(d) for d in carried.get("decisions", [])]
+        if self.State is not None:
+            self.st = load_state(self.State, carried)
 
     @property
     def restored(self) -> bool:
@@ -512,13 +604,12 @@ class CaseWorkflow:
     async def close(self, status: str, on: date, rule: str) -> None:
         self.status = status
         self.closed_on = on
-        self.next_deadline = None
         self.note(on, f"closed {status}", rule=rule)
         await self.record("closed", on=on)
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self._status in OPEN_STATUSES
 
 
 def search_attributes_for(kind: str, city: str | None, status: str) -> TypedSearchAttributes:

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import first_of_month
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
+    from workflows.states import DibaoState
 
 KIND = "dibao_taper"
 
@@ -32,40 +33,16 @@ RULE_PAYMENT = "§18: the 低保 amount at the start of each taper month, from t
 @workflow.defn(name=KIND)
 class DibaoTaperWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.grant: DibaoGranted | None = None
-        self.employed_on: date | None = None
-        self.decision_task: str | None = None
-        self.months: int | None = None
-        self.decided_by: str | None = None
-        self.months_paid = 0
+    State = DibaoState
+    st: DibaoState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        if not self.restored:
-            await self.open(await self.next_event())
-        while self.is_open:
-            for ev in self.take_pending():
-                await self.apply(ev)
-                if not self.is_open:
-                    break
-            if not self.is_open:
-                break
-            await self.take_decision()
-            await self.settle(self.today())
-            if not self.is_open:
-                break
-            self.next_deadline = self.deadline()
-            await self.continue_as_new_if_long()
-            await self.wait_for_event(self.next_deadline)
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
+        return await self.run_case(inp)
 
     async def open(self, opening: CaseEvent) -> None:
         grant = DibaoGranted.model_validate(opening.data)
-        self.grant = grant
+        self.st.grant = grant
         self.subject = f"person/{grant.person_id}"
         self.city = grant.city
         self.opened_on = first_of_month(grant.from_month)
@@ -78,7 +55,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
 
     # -- inputs ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        grant = self.grant
+        grant = self.st.grant
         assert grant is not None
         if self.apply_shared_fact(ev):
             return
@@ -86,15 +63,15 @@ class DibaoTaperWorkflow(CaseWorkflow):
             await self.employed(EmploymentRegistered.model_validate(ev.data), ev)
         elif ev.type == "dibao.granted":
             again = DibaoGranted.model_validate(ev.data)
-            if self.employed_on is not None:
+            if self.st.employed_on is not None:
                 self.note(self.today(), "a new 低保 grant after the employment: the taper keeps its amount", event=ev.key)
                 return
-            self.grant = again
+            self.st.grant = again
             self.note(first_of_month(again.from_month), f"低保 now {again.monthly_amount} fen a month", event=ev.key)
             await self.record("updated", on=first_of_month(again.from_month))
         elif ev.type == "dibao.ended":
             e = DibaoEnded.model_validate(ev.data)
-            if self.employed_on is None or (e.on < self.employed_on and self.months_paid == 0):
+            if self.st.employed_on is None or (e.on < self.st.employed_on and self.st.months_paid == 0):
                 for task in self.open_tasks():
                     await self.settle_task(task.task_id, "withdrawn")
                 await self.close("ended", e.on, "低保 ended before the person registered employment: no taper")
@@ -106,15 +83,15 @@ class DibaoTaperWorkflow(CaseWorkflow):
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
 
     async def employed(self, e: EmploymentRegistered, ev: CaseEvent) -> None:
-        grant = self.grant
+        grant = self.st.grant
         assert grant is not None and self.params is not None
-        if self.employed_on is not None:
+        if self.st.employed_on is not None:
             self.note(e.on, f"employment ({e.kind}) again: the taper already runs", event=ev.key)
             return
         if not k10.receiving_on(grant.from_month, e.on):
             self.note(e.on, f"employment before the 低保 grant from {grant.from_month}: no taper for it", event=ev.key)
             return
-        self.employed_on = e.on
+        self.st.employed_on = e.on
         low, high = k10.months_range(self.params, e.on)
         deadline = k10.decision_deadline(e.on, self.params)
         self.note(e.on, f"employed ({e.kind}) while receiving 低保: the taper begins", rule=RULE_TAPER, event=ev.key)
@@ -130,120 +107,96 @@ class DibaoTaperWorkflow(CaseWorkflow):
                 "monthly_amount": grant.monthly_amount,
             },
         )
-        self.decision_task = task.task_id
-        self.next_deadline = self.deadline()
+        self.st.decision_task = task.task_id
         await self.record("updated", on=e.on)
 
     # -- the caseworker's decision -----------------------------------------------------------
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
         """Rejects (the client gets the error, the case is unchanged) a decision that is not
         `{"months": n}` with n in `dibao.taper_months_min..max`."""
-        if task.kind != k10.DECISION_TASK or self.employed_on is None or self.params is None:
+        if task.kind != k10.DECISION_TASK or self.st.employed_on is None or self.params is None:
             raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
-        k10.decided_months(decision.decision, self.params, self.employed_on)
+        k10.decided_months(decision.decision, self.params, self.st.employed_on)
 
-    async def take_decision(self) -> None:
-        for d in self.take_decisions():
-            if d.task_id != self.decision_task or self.months is not None or self.employed_on is None:
-                continue
-            assert self.params is not None
-            self.months = k10.decided_months(d.decision, self.params, self.employed_on)
-            self.decided_by = d.decided_by
-            self.note(self.today(), f"taper of {self.months} months decided by {d.decided_by}", rule=RULE_DECISION)
-            await self.record("updated")
+    async def act_on(self, decision: TaskDecision) -> None:
+        if decision.task_id != self.st.decision_task or self.st.months is not None or self.st.employed_on is None:
+            return
+        assert self.params is not None
+        self.st.months = k10.decided_months(decision.decision, self.params, self.st.employed_on)
+        self.st.decided_by = decision.decided_by
+        self.note(self.today(), f"taper of {self.st.months} months decided by {decision.decided_by}", rule=RULE_DECISION)
+        await self.record("updated")
 
     # -- what falls due ----------------------------------------------------------------------
     async def settle(self, today: date) -> None:
         """The default when the decision time ran out, the months whose start has come (those
         certain before a decision: every decision gives at least the minimum), the end."""
-        e = self.employed_on
+        e = self.st.employed_on
         if e is None:
             return
         assert self.params is not None
-        await self.take_decision()  # a decision that arrived while this loop was busy comes first
-        if self.months is None and today >= k10.decision_deadline(e, self.params):
-            self.months = k10.default_months(self.params, e)
-            self.decided_by = "default"
-            if self.decision_task and self.tasks[self.decision_task].state == "open":
-                await self.settle_task(self.decision_task, "expired")
-            self.note(k10.decision_deadline(e, self.params), f"no decision: taper of {self.months} months", rule=RULE_DEFAULT)
+        for decision in self.take_decisions():  # one that arrived while the loop was busy comes first
+            await self.act_on(decision)
+        if self.st.months is None and today >= k10.decision_deadline(e, self.params):
+            self.st.months = k10.default_months(self.params, e)
+            self.st.decided_by = "default"
+            if self.st.decision_task and self.tasks[self.st.decision_task].state == "open":
+                await self.settle_task(self.st.decision_task, "expired")
+            self.note(k10.decision_deadline(e, self.params), f"no decision: taper of {self.st.months} months", rule=RULE_DEFAULT)
             await self.record("updated", on=k10.decision_deadline(e, self.params))
-        while self.months_paid < self.certain_months() and k10.payment_due(e, self.months_paid + 1) <= today:
-            await self.pay_month(self.months_paid + 1)
-        if self.months is not None and self.months_paid >= self.months and today >= k10.taper_end(e, self.months):
-            await self.close("completed", k10.taper_end(e, self.months), f"{self.months} taper months paid")
+        while self.st.months_paid < self.certain_months() and k10.payment_due(e, self.st.months_paid + 1) <= today:
+            await self.pay_month(self.st.months_paid + 1)
+        if self.st.months is not None and self.st.months_paid >= self.st.months and today >= k10.taper_end(e, self.st.months):
+            await self.close("completed", k10.taper_end(e, self.st.months), f"{self.st.months} taper months paid")
 
     def certain_months(self) -> int:
-        assert self.params is not None and self.employed_on is not None
-        return self.months if self.months is not None else k10.months_range(self.params, self.employed_on)[0]
+        assert self.params is not None and self.st.employed_on is not None
+        return self.st.months if self.st.months is not None else k10.months_range(self.params, self.st.employed_on)[0]
 
     async def pay_month(self, k: int) -> None:
-        grant = self.grant
-        assert grant is not None and self.employed_on is not None
+        grant = self.st.grant
+        assert grant is not None and self.st.employed_on is not None
         await self.pay(
             payee=self.subject,
             program=k10.PROGRAM,
-            period=k10.taper_month(self.employed_on, k),
+            period=k10.taper_month(self.st.employed_on, k),
             amount=grant.monthly_amount,
             fund=str(Fund.DIBAO),
-            due_on=k10.payment_due(self.employed_on, k),
+            due_on=k10.payment_due(self.st.employed_on, k),
             rule=RULE_PAYMENT,
         )
-        self.months_paid = k
+        self.st.months_paid = k
 
     def deadline(self) -> date | None:
-        e = self.employed_on
+        e = self.st.employed_on
         if e is None:
             return None  # waiting for employment or the end of 低保: events only
         assert self.params is not None
         candidates = []
-        if self.months is None:
+        if self.st.months is None:
             candidates.append(k10.decision_deadline(e, self.params))
-        if self.months_paid < self.certain_months():
-            candidates.append(k10.payment_due(e, self.months_paid + 1))
-        if self.months is not None:
-            candidates.append(k10.taper_end(e, self.months))
+        if self.st.months_paid < self.certain_months():
+            candidates.append(k10.payment_due(e, self.st.months_paid + 1))
+        if self.st.months is not None:
+            candidates.append(k10.taper_end(e, self.st.months))
         return min(candidates)
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
-        grant = self.grant
+        grant = self.st.grant
         if grant is None:
             return {}
-        e = self.employed_on
+        e = self.st.employed_on
         return {
             "person_id": grant.person_id,
             "household_id": grant.household_id,
             "monthly_amount": grant.monthly_amount,
             "from_month": grant.from_month,
             "employed_on": e.isoformat() if e else None,
-            "taper_months": self.months,
-            "decided_by": self.decided_by,
-            "months_paid": self.months_paid,
+            "taper_months": self.st.months,
+            "decided_by": self.st.decided_by,
+            "months_paid": self.st.months_paid,
             "taper_from": k10.taper_month(e, 1) if e else None,
-            "taper_until": k10.taper_month(e, self.months) if e and self.months else None,
+            "taper_until": k10.taper_month(e, self.st.months) if e and self.st.months else None,
             "generation": self.generation,  # runs since the case opened (continue-as-new)
         }
-
-    def carry(self) -> dict[str, Any]:
-        assert self.grant is not None
-        return {
-            **super().carry(),
-            "grant": self.grant.model_dump(mode="json"),
-            "employed_on": self.employed_on.isoformat() if self.employed_on else None,
-            "decision_task": self.decision_task,
-            "months": self.months,
-            "decided_by": self.decided_by,
-            "months_paid": self.months_paid,
-            "decisions": [d.model_dump(mode="json") for d in self.decisions],
-        }
-
-    def restore(self, carried: dict[str, Any]) -> None:
-        super().restore(carried)
-        self.grant = DibaoGranted.model_validate(carried["grant"])
-        self.employed_on = date.fromisoformat(carried["employed_on"]) if carried["employed_on"] else None
-        self.decision_task = carried["decision_task"]
-        self.months = carried["months"]
-        self.decided_by = carried["decided_by"]
-        self.months_paid = int(carried["months_paid"])
-        self.decisions = [TaskDecision.model_validate(d) for d in carried["decisions"]]

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.funds import Fund
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
+    from workflows.states import EnterpriseSiState
 
 KIND = "enterprise_si_subsidy"
 # Inputs about the hire itself that may reach the intake before the contract does.
@@ -29,50 +30,23 @@ HIRE_FACT_TYPES = ("contribution.paid", "insured.left", "contract.terminated")
 @workflow.defn(name=KIND)
 class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.contract: ContractSigned | None = None
-        self.categories: list[str] = []
-        self.exempt: set[str] = set()
-        # The employer's contributions for the person, by month: (employer share, date received).
-        self.contributions: dict[str, tuple[int, date]] = {}
-        self.paid_months: dict[str, int] = {}
-        self.separated_on: date | None = None
-        # Months whose exemption was already noted on the timeline (paid before it, or not paid).
-        self.exempt_noted: set[str] = set()
+    State = EnterpriseSiState
+    st: EnterpriseSiState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        if self.restored or await self.open():
-            await self.run_until_closed()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
-
-    async def run_until_closed(self) -> None:
-        """Apply events in business-time order, settle what fell due by today,
-        continue-as-new at this quiet point if the history is long, wait."""
-        while self.is_open:
-            for ev in self.take_pending():
-                self.apply(ev)
-            await self.settle(self.today())
-            if not self.is_open:
-                break
-            await self.continue_as_new_if_long()
-            await self.wait_for_event(self.deadline())
+        return await self.run_case(inp)
 
     # -- opening -----------------------------------------------------------------------------
     @property
     def enterprise_key(self) -> str:
-        assert self.contract is not None
-        return f"enterprise/{self.contract.employer_id}"
+        assert self.st.contract is not None
+        return f"enterprise/{self.st.contract.employer_id}"
 
-    async def open(self) -> bool:
-        """K12 on the day before signing; False if the person is not difficult to employ."""
-        opening = await self.next_event()
+    async def open(self, opening: CaseEvent) -> None:
+        """K12 on the day before signing; the case closes if the person is not difficult to employ."""
         c = ContractSigned.model_validate(opening.data)
-        self.contract = c
+        self.st.contract = c
         self.subject = f"person/{c.person_id}"
         self.keys = [self.subject]
         self.opened_on = c.signed_on
@@ -84,34 +58,32 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         assert self.params is not None
         asked = k15.judged_on(c)
         profile = k12.profile_from_facts(c.person_id, facts, asked)
-        self.categories = k12.difficult_categories(profile, asked, self.params)
-        if not self.categories:
+        self.st.categories = k12.difficult_categories(profile, asked, self.params)
+        if not self.st.categories:
             # POLICY.md lists completed/ended only; `rejected` is the house word for "not eligible".
             await self.close(
                 "rejected",
                 c.signed_on,
                 f"§2/§16: {c.person_id} is not difficult to employ on {asked}: none of {periods.k12_checked()} holds",
             )
-            return False
+            return
         await self.load_exemptions()
         self.take_stored_hire_facts(stored)
         self.note(
             c.signed_on,
-            f"difficult to employ ({', '.join(self.categories)}); counted months from {month_of(c.starts_on)}",
+            f"difficult to employ ({', '.join(self.st.categories)}); counted months from {month_of(c.starts_on)}",
             rule="§2 企业吸纳就业困难人员; §16",
         )
-        self.next_deadline = self.deadline()
         await self.record("opened", on=c.signed_on)
         if self.today() > c.signed_on:
             await self.gather_burst()
-        return True
 
     def take_stored_hire_facts(self, stored: list[Fact]) -> None:
         """Contributions and separations of this hire that reached the intake before the case
         existed (other topics are not ordered with the contract's): stored before routing, so
         each is either read here or signalled after the case was registered; `seen` drops the
         ones that are both."""
-        c = self.contract
+        c = self.st.contract
         assert c is not None
         for fact in stored:
             if fact.type not in HIRE_FACT_TYPES:
@@ -122,24 +94,24 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
 
     async def load_exemptions(self) -> None:
         """The enterprise's fee exemptions as stored now (they are not routed to the case)."""
-        assert self.contract is not None
+        assert self.st.contract is not None
         facts = await self.load_facts([self.enterprise_key], [ep.FEE_EXEMPTION])
-        found = ep.fee_exemption_months(self.contract.employer_id, facts)
-        new = sorted(found - self.exempt)
+        found = ep.fee_exemption_months(self.st.contract.employer_id, facts)
+        new = sorted(found - self.st.exempt)
         if new:
-            self.exempt |= found
-            self.note(self.today(), f"{self.contract.employer_id}'s fees exempted in {', '.join(new)}: not counted", rule="§2 减免期间…社会保险补贴可顺延")
-        late = sorted(m for m in found if m in self.paid_months and m not in self.exempt_noted)
+            self.st.exempt |= found
+            self.note(self.today(), f"{self.st.contract.employer_id}'s fees exempted in {', '.join(new)}: not counted", rule="§2 减免期间…社会保险补贴可顺延")
+        late = sorted(m for m in found if m in self.st.paid_months and m not in self.st.exempt_noted)
         if late:
             # The ledger only adds: the month stays paid (and counted).
-            self.exempt_noted.update(late)
+            self.st.exempt_noted.update(late)
             self.note(self.today(), f"exemption reported after {', '.join(late)} was paid: stays paid and counted")
 
     # -- events ------------------------------------------------------------------------------
-    def apply(self, ev: CaseEvent) -> None:
+    async def apply(self, ev: CaseEvent) -> None:
         if not self.is_open or self.apply_shared_fact(ev):
             return
-        c = self.contract
+        c = self.st.contract
         assert c is not None
         received = business_date(ev.time)
         if ev.type == "contribution.paid":
@@ -148,10 +120,10 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
                 self.note(received, f"contribution for {paid.month} not by {c.employer_id} for {c.person_id}", event=ev.key)
             elif first_of_month(paid.month) < c.starts_on.replace(day=1):
                 self.note(received, f"contribution for {paid.month}: before the contract starts", event=ev.key)
-            elif paid.month in self.contributions:
+            elif paid.month in self.st.contributions:
                 self.note(received, f"another contribution for {paid.month}: the month is already counted", event=ev.key)
             else:
-                self.contributions[paid.month] = (k15.employer_share(paid), received)
+                self.st.contributions[paid.month] = (k15.employer_share(paid), received)
                 self.note(received, f"{c.employer_id} paid {k15.employer_share(paid)} fen employer share for {paid.month}", event=ev.key)
         elif ev.type in ("contract.terminated", "insured.left"):
             model = ContractTerminated if ev.type == "contract.terminated" else InsuredLeft
@@ -160,20 +132,20 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
                 self.note(received, f"{ev.type} not about this hire", event=ev.key)
             elif sep.on < c.signed_on:
                 self.note(received, f"{ev.type} on {sep.on}: before this hire", event=ev.key)
-            elif self.separated_on is None or sep.on < self.separated_on:
-                self.separated_on = sep.on
+            elif self.st.separated_on is None or sep.on < self.st.separated_on:
+                self.st.separated_on = sep.on
                 self.note(sep.on, f"separated from {c.employer_id} on {sep.on} ({ev.type})", event=ev.key)
         else:
             self.note(received, f"{ev.type} does not concern this case", event=ev.key)
 
     # -- time --------------------------------------------------------------------------------
     def counted(self) -> list[str]:
-        assert self.contract is not None and self.params is not None
-        months = self.params.get("enterprise_si.months", self.contract.starts_on)
-        return k15.counted_months(self.contract.starts_on, months, self.exempt, self.paid_months)
+        assert self.st.contract is not None and self.params is not None
+        months = self.params.get("enterprise_si.months", self.st.contract.starts_on)
+        return k15.counted_months(self.st.contract.starts_on, months, self.st.exempt, self.st.paid_months)
 
     def payable(self) -> list[str]:
-        return k15.payable_months(self.counted(), self.separated_on)
+        return k15.payable_months(self.counted(), self.st.separated_on)
 
     def close_day(self) -> date:
         """After the wait for the last payable month's contribution; at once (on the separation
@@ -181,23 +153,23 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         assert self.params is not None
         payable = self.payable()
         if not payable:
-            assert self.separated_on is not None
-            return self.separated_on
+            assert self.st.separated_on is not None
+            return self.st.separated_on
         return k15.closing_day(payable[-1], self.params)
 
     def due_months(self, today: date) -> list[str]:
         return [
             m
             for m in self.payable()
-            if m in self.contributions and m not in self.paid_months and k15.due_on(m, self.contributions[m][1]) <= today
+            if m in self.st.contributions and m not in self.st.paid_months and k15.due_on(m, self.st.contributions[m][1]) <= today
         ]
 
     def deadline(self) -> date | None:
-        if self.contract is None or self.params is None:
+        if self.st.contract is None or self.params is None:
             return None
         candidates = [self.close_day()]
         candidates += [
-            k15.due_on(m, self.contributions[m][1]) for m in self.payable() if m in self.contributions and m not in self.paid_months
+            k15.due_on(m, self.st.contributions[m][1]) for m in self.payable() if m in self.st.contributions and m not in self.st.paid_months
         ]
         return min(candidates)
 
@@ -205,26 +177,24 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         """Pay the months that fell due; close once the last payable month has been waited for.
         The exemptions are read again first: one that arrived since may postpone the period."""
         if not self.due_months(today) and today < self.close_day():
-            self.next_deadline = self.deadline()
             return
         await self.load_exemptions()
         for month in self.due_months(today):
             await self.pay_month(month)
-        for month in sorted(m for m in self.contributions if m in self.exempt and m not in self.paid_months):
-            if month not in self.exempt_noted:
-                self.exempt_noted.add(month)
+        for month in sorted(m for m in self.st.contributions if m in self.st.exempt and m not in self.st.paid_months):
+            if month not in self.st.exempt_noted:
+                self.st.exempt_noted.add(month)
                 self.note(today, f"contribution for {month}: an exempted month, not subsidised")
         if today >= self.close_day():
             await self.close_case()
             return
-        self.next_deadline = self.deadline()
 
     async def close_case(self) -> None:
         counted = self.counted()
-        skipped = k15.skipped_months(self.contract.starts_on if self.contract else date.min, counted)
+        skipped = k15.skipped_months(self.st.contract.starts_on if self.st.contract else date.min, counted)
         postponed = f"; postponed by {len(skipped)} exempted months ({', '.join(skipped)})" if skipped else ""
-        paid = f"{len(self.paid_months)} months paid"
-        separated = self.separated_on
+        paid = f"{len(self.st.paid_months)} months paid"
+        separated = self.st.separated_on
         if separated is not None and month_of(separated) <= counted[-1]:
             await self.close(
                 "ended",
@@ -235,9 +205,9 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         await self.close("completed", self.close_day(), f"§2: {len(counted)} counted months {counted[0]}..{counted[-1]}; {paid}{postponed}")
 
     async def pay_month(self, month: str) -> None:
-        assert self.contract is not None
-        amount, received = self.contributions[month]
-        c = self.contract
+        assert self.st.contract is not None
+        amount, received = self.st.contributions[month]
+        c = self.st.contract
         n = self.counted().index(month) + 1
         await self.pay(
             payee=self.enterprise_key,
@@ -248,11 +218,11 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             due_on=k15.due_on(month, received),
             rule=f"§2: employer share {amount} fen paid by {c.employer_id} for {c.person_id} in {month} (counted month {n})",
         )
-        self.paid_months[month] = amount
+        self.st.paid_months[month] = amount
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
-        c = self.contract
+        c = self.st.contract
         if c is None:
             return {}
         counted = self.counted() if self.params is not None else []
@@ -261,39 +231,15 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             "employer_id": c.employer_id,
             "person_id": c.person_id,
             "starts_on": c.starts_on.isoformat(),
-            "difficult_categories": self.categories,
+            "difficult_categories": self.st.categories,
             "first_month": counted[0] if counted else None,
             "last_month": counted[-1] if counted else None,
-            "exempt_months": sorted(self.exempt),
-            "months_paid": len(self.paid_months),
-            "paid_months": sorted(self.paid_months),
-            "separated_on": self.separated_on.isoformat() if self.separated_on else None,
+            "exempt_months": sorted(self.st.exempt),
+            "months_paid": len(self.st.paid_months),
+            "paid_months": sorted(self.st.paid_months),
+            "separated_on": self.st.separated_on.isoformat() if self.st.separated_on else None,
             "generation": self.generation,
         }
-
-    def carry(self) -> dict[str, Any]:
-        assert self.contract is not None
-        return {
-            **super().carry(),
-            "contract": self.contract.model_dump(mode="json"),
-            "categories": self.categories,
-            "exempt": sorted(self.exempt),
-            "contributions": {m: [fen, on.isoformat()] for m, (fen, on) in self.contributions.items()},
-            "paid_months": self.paid_months,
-            "separated_on": self.separated_on.isoformat() if self.separated_on else None,
-            "exempt_noted": sorted(self.exempt_noted),
-        }
-
-    def restore(self, carried: dict[str, Any]) -> None:
-        super().restore(carried)
-        self.contract = ContractSigned.model_validate(carried["contract"])
-        self.categories = list(carried["categories"])
-        self.exempt = set(carried["exempt"])
-        self.contributions = {m: (int(fen), date.fromisoformat(on)) for m, (fen, on) in carried["contributions"].items()}
-        self.paid_months = dict(carried["paid_months"])
-        self.separated_on = date.fromisoformat(carried["separated_on"]) if carried["separated_on"] else None
-        self.exempt_noted = set(carried["exempt_noted"])
-
 
 def _registered_city(person_id: str, facts: list[Any]) -> str | None:
     """The city of the person's latest unemployment registration (the contract has none)."""

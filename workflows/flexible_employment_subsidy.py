@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.subsidy_period import Period
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
+    from workflows.states import FlexibleState
 
 KIND = "flexible_employment_subsidy"
 CONTRIBUTION = "contribution.paid"
@@ -27,45 +28,18 @@ CONTRIBUTION = "contribution.paid"
 @workflow.defn(name=KIND)
 class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.application: ApplicationSubmitted | None = None
-        self.categories: list[str] = []
-        self.period: Period | None = None
-        # Contributions received, by month paid for: (fen paid, business date received).
-        self.contributions: dict[str, tuple[int, date]] = {}
-        self.paid_months: dict[str, int] = {}
-        # Stable employment: the day it begins (the earliest stable contract's start).
-        self.employed_from: date | None = None
+    State = FlexibleState
+    st: FlexibleState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        if self.restored or await self.open():
-            await self.run_until_closed()
-        # No handler may be cut off by the end of the run (the base's `decide` update).
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.outcome()
-
-    async def run_until_closed(self) -> None:
-        """Apply events in business-time order, settle what fell due by today,
-        continue-as-new at this quiet point if the history is long, wait."""
-        while self.is_open:
-            for ev in self.take_pending():
-                self.apply(ev)
-            await self.settle(self.today())
-            if not self.is_open:
-                break
-            await self.continue_as_new_if_long()
-            await self.wait_for_event(self.deadline())
+        return await self.run_case(inp)
 
     # -- opening -----------------------------------------------------------------------------
-    async def open(self) -> bool:
-        """Judge the application: K12 on its date, then the period. False if rejected."""
-        opening = await self.next_event()
+    async def open(self, opening: CaseEvent) -> None:
+        """Judge the application: K12 on its date, then the period; rejected closes the case."""
         app = ApplicationSubmitted.model_validate(opening.data)
-        self.application = app
+        self.st.application = app
         self.subject = f"person/{app.applicant}"
         self.keys = [self.subject]
         self.opened_on = app.on
@@ -78,7 +52,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         assert params is not None
 
         profile = k12.profile_from_facts(app.applicant, facts, app.on)
-        self.categories = k12.difficult_categories(profile, app.on, params)
+        self.st.categories = k12.difficult_categories(profile, app.on, params)
         if not k12.is_difficult(profile, app.on, params):
             await self.close(
                 "rejected",
@@ -86,24 +60,22 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                 f"§13/§16: {app.applicant} is not difficult to employ on {app.on}: none of "
                 f"{periods.k12_checked()} holds",
             )
-            return False
+            return
         period = k4.initial_period(app.on, profile.retirement_date, params)
         if period.end <= period.start:
             await self.close("rejected", app.on, f"retired on {profile.retirement_date}, before the period would start")
-            return False
-        self.period = period
+            return
+        self.st.period = period
         self.note(
             period.start,
-            f"difficult to employ ({', '.join(self.categories)}); period {period.start} .. {period.last_day}"
+            f"difficult to employ ({', '.join(self.st.categories)}); period {period.start} .. {period.last_day}"
             + (" (until retirement: within 5 years of it at the start)" if period.until_retirement else ""),
             rule="§16 就业困难人员; POLICY.md K4 period",
         )
         self.take_stored_contributions(stored)
-        self.next_deadline = self.deadline()
         await self.record("opened", on=app.on)
         if self.today() > app.on:
             await self.gather_burst()
-        return True
 
     def take_stored_contributions(self, stored: list[Fact]) -> None:
         """Contributions that reached the intake before this case existed (the month of the
@@ -117,10 +89,10 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
             self.take_stored_fact(fact)
 
     # -- events ------------------------------------------------------------------------------
-    def apply(self, ev: CaseEvent) -> None:
+    async def apply(self, ev: CaseEvent) -> None:
         if not self.is_open or self.apply_shared_fact(ev):
             return
-        period = self.period
+        period = self.st.period
         assert period is not None
         if ev.type == "contribution.paid":
             c = ContributionPaid.model_validate(ev.data)
@@ -129,19 +101,19 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                 self.note(received, f"contribution for {c.month} by employer {c.employer_id}: not flexible employment", event=ev.key)
             elif first_of_month(c.month) < period.start:
                 self.note(received, f"contribution for {c.month}: before the period", event=ev.key)
-            elif c.month in self.contributions:
+            elif c.month in self.st.contributions:
                 # Once per period month (the ledger key is the month).
                 self.note(received, f"another contribution for {c.month}: the month is already counted", event=ev.key)
             else:
-                self.contributions[c.month] = (k4.amount_paid(c), received)
+                self.st.contributions[c.month] = (k4.amount_paid(c), received)
                 self.note(received, f"own contribution for {c.month}: {k4.amount_paid(c)} fen", event=ev.key)
         elif ev.type == "contract.signed":
             c = ContractSigned.model_validate(ev.data)
             assert self.params is not None
             if periods.is_stable_contract(c.term_months, c.signed_on, self.params, k4.PARAMETER_PREFIX):
                 starts = max(c.starts_on, self.opened_on or c.starts_on)
-                if self.employed_from is None or starts < self.employed_from:
-                    self.employed_from = starts
+                if self.st.employed_from is None or starts < self.st.employed_from:
+                    self.st.employed_from = starts
                 self.note(c.signed_on, f"stable employment with {c.employer_id} from {c.starts_on}", event=ev.key)
             else:
                 self.note(c.signed_on, f"contract of {c.term_months} months with {c.employer_id}: not stable employment", event=ev.key)
@@ -152,57 +124,55 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
     def deadline(self) -> date | None:
         """The next day something falls due: a prepaid month begins, employment starts, or the
         period ends."""
-        period = self.period
+        period = self.st.period
         if period is None:
             return None
         candidates = [period.end]
-        if self.employed_from is not None:
-            candidates.append(self.employed_from)
+        if self.st.employed_from is not None:
+            candidates.append(self.st.employed_from)
         candidates += [first_of_month(m) for m in self.unpaid_months()]
         return min(candidates)
 
     def unpaid_months(self) -> list[str]:
-        period = self.period
+        period = self.st.period
         assert period is not None
         return sorted(
             m
-            for m in self.contributions
-            if m not in self.paid_months
+            for m in self.st.contributions
+            if m not in self.st.paid_months
             and k4.month_in_period(m, period)
-            and k4.month_before_employment(m, self.employed_from)
+            and k4.month_before_employment(m, self.st.employed_from)
         )
 
     async def settle(self, today: date) -> None:
         """Pay what fell due by `today`; then stable employment or the period end (extension)."""
         while self.is_open:
-            period = self.period
+            period = self.st.period
             assert period is not None and self.params is not None
             for month in self.unpaid_months():
                 if first_of_month(month) <= today:
                     await self.pay_month(month)
-            employed = self.employed_from
+            employed = self.st.employed_from
             if employed is not None and employed < period.end and today >= employed:
-                late = [m for m in self.paid_months if not k4.month_before_employment(m, employed)]
+                late = [m for m in self.st.paid_months if not k4.month_before_employment(m, employed)]
                 if late:
                     # Reported after those months were paid: the ledger only adds; the city recovers.
                     self.note(employed, f"paid before the employment was reported: {', '.join(sorted(late))}")
                 await self.close(
                     "employed",
                     employed,
-                    f"§13: stable employment from {employed} ends the subsidy; {len(self.paid_months)} months paid",
+                    f"§13: stable employment from {employed} ends the subsidy; {len(self.st.paid_months)} months paid",
                 )
                 return
             if today < period.end:
-                self.next_deadline = self.deadline()
                 return
             if employed is None and periods.may_extend(period, self.params, k4.PARAMETER_PREFIX):
-                self.period = periods.extended(period, self.params, k4.PARAMETER_PREFIX)
+                self.st.period = periods.extended(period, self.params, k4.PARAMETER_PREFIX)
                 self.note(
                     period.end,
-                    f"period ran out on {period.last_day} without stable employment: extended to {self.period.last_day}",
+                    f"period ran out on {period.last_day} without stable employment: extended to {self.st.period.last_day}",
                     rule=f"§13 期满仍未实现稳定就业的，可延长1年 (window {self.window(period)})",
                 )
-                self.next_deadline = self.deadline()
                 await self.record("extended", on=period.end)
                 continue
             await self.close("completed", period.end, self.completion_rule(period))
@@ -220,14 +190,14 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
             else "ran to retirement"
             if period.until_retirement
             else "stable employment already agreed"
-            if self.employed_from is not None
+            if self.st.employed_from is not None
             else f"last day {period.last_day} outside the extension window {self.window(period)}"
         )
-        return f"§13: period ended on {period.last_day} ({why}); {len(self.paid_months)} months paid"
+        return f"§13: period ended on {period.last_day} ({why}); {len(self.st.paid_months)} months paid"
 
     async def pay_month(self, month: str) -> None:
-        assert self.params is not None and self.application is not None
-        amount_paid, received = self.contributions[month]
+        assert self.params is not None and self.st.application is not None
+        amount_paid, received = self.st.contributions[month]
         amount = k4.subsidy(amount_paid, month, self.params)
         ratio = self.params.ratio("flexible.ratio", first_of_month(month))
         await self.pay(
@@ -237,50 +207,26 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
             amount=amount,
             fund=str(Fund.EMPLOYMENT_SUBSIDY),
             # Due once paid, once the month has begun, and never before the application.
-            due_on=max(received, first_of_month(month), self.application.on),
+            due_on=max(received, first_of_month(month), self.st.application.on),
             rule=f"§13/§16: {ratio.numerator}/{ratio.denominator} of the {amount_paid} fen contributed for {month}",
         )
-        self.paid_months[month] = amount
+        self.st.paid_months[month] = amount
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
-        app = self.application
+        app = self.st.application
         if app is None:
             return {}
         return {
             "program": k4.PROGRAM,
             "applied_on": app.on.isoformat(),
-            "difficult_categories": self.categories,
-            "period": self.period.to_dict() if self.period else None,
-            "months_paid": len(self.paid_months),
-            "paid_months": sorted(self.paid_months),
-            "employed_from": self.employed_from.isoformat() if self.employed_from else None,
+            "difficult_categories": self.st.categories,
+            "period": self.st.period.to_dict() if self.st.period else None,
+            "months_paid": len(self.st.paid_months),
+            "paid_months": sorted(self.st.paid_months),
+            "employed_from": self.st.employed_from.isoformat() if self.st.employed_from else None,
             "generation": self.generation,
         }
-
-    def carry(self) -> dict[str, Any]:
-        assert self.application is not None
-        return {
-            **super().carry(),
-            "application": self.application.model_dump(mode="json"),
-            "categories": self.categories,
-            "period": self.period.to_dict() if self.period else None,
-            "contributions": {m: [fen, on.isoformat()] for m, (fen, on) in self.contributions.items()},
-            "paid_months": self.paid_months,
-            "employed_from": self.employed_from.isoformat() if self.employed_from else None,
-        }
-
-    def restore(self, carried: dict[str, Any]) -> None:
-        super().restore(carried)
-        self.application = ApplicationSubmitted.model_validate(carried["application"])
-        self.categories = list(carried["categories"])
-        self.period = Period.from_dict(carried["period"]) if carried["period"] else None
-        self.contributions = {m: (int(fen), date.fromisoformat(on)) for m, (fen, on) in carried["contributions"].items()}
-        self.paid_months = dict(carried["paid_months"])
-        self.employed_from = date.fromisoformat(carried["employed_from"]) if carried["employed_from"] else None
-
-    def outcome(self) -> CaseOutcome:
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
 
 
 def registered_city(facts: list[Fact]) -> str | None:

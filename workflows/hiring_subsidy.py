@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.difficult import PERSON_FACT_TYPES
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
+    from workflows.states import HiringState
 
 KIND = "hiring_subsidy"
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)
@@ -33,87 +34,50 @@ FUND = str(Fund.EMPLOYMENT_SUBSIDY)
 @workflow.defn(name=KIND)
 class HiringSubsidyWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.program = ""
-        self.enterprise = ""
-        self.person = ""
-        self.contract: ContractSigned | None = None
-        self.groups: list[str] = []
-        self.registered_on: date | None = None
-        # K6a: the earliest application naming the person, the first contribution (month, received).
-        self.applied_on: date | None = None
-        self.contribution: tuple[str, date] | None = None
-        self.agency_paid: int | None = None
-        # K6b: contribution months as first received; the contract's end.
-        self.counted: list[k6.CountedMonth] = []
-        self.terminated_on: date | None = None
-        self.months_paid: list[str] = []
+    State = HiringState
+    st: HiringState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        if self.restored or await self.open():
-            await self.run_until_closed()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
-
-    async def run_until_closed(self) -> None:
-        """Apply events in business-time order, settle what fell due by today, continue-as-new
-        at this quiet point if the history is long, wait for an event or the deadline."""
-        while self.is_open:
-            for ev in self.take_pending():
-                self.apply(ev)
-            await self.settle(self.today())
-            if not self.is_open:
-                break
-            deadline = self.deadline()
-            if deadline != self.next_deadline:
-                # Re-aimed (the epidemic's lift date arrived or was corrected): the read model says so.
-                self.next_deadline = deadline
-                await self.record("updated")
-            await self.continue_as_new_if_long()
-            await self.wait_for_event(deadline)
+        return await self.run_case(inp)
 
     # -- opening -----------------------------------------------------------------------------
-    async def open(self) -> bool:
+    async def open(self, opening: CaseEvent) -> None:
         """Find the contract (the opening event, or the stored one for an application), then
-        judge who may have the subsidy. False if rejected."""
-        opening = await self.next_event()
-        self.program = k6.program_of(self.case_id)
-        self.enterprise, self.person = self.case_id.split("/", 2)[2].split("/", 1)
-        self.subject = f"enterprise/{self.enterprise}"
-        self.keys = [f"person/{self.person}"]
-        person_key = f"person/{self.person}"
-        types = [*k6.CONTRACT_FACT_TYPES, k6.CONTRIBUTION] + (list(PERSON_FACT_TYPES) if self.program == k6.PRIORITY else [])
+        judge who may have the subsidy; rejected closes the case."""
+        self.st.program = k6.program_of(self.case_id)
+        self.st.enterprise, self.st.person = self.case_id.split("/", 2)[2].split("/", 1)
+        self.subject = f"enterprise/{self.st.enterprise}"
+        self.keys = [f"person/{self.st.person}"]
+        person_key = f"person/{self.st.person}"
+        types = [*k6.CONTRACT_FACT_TYPES, k6.CONTRIBUTION] + (list(PERSON_FACT_TYPES) if self.st.program == k6.PRIORITY else [])
         stored = await self.load_facts([person_key], types)
         enterprise_facts = await self.load_facts([self.subject], [k6.ENTERPRISE_FACT_TYPE])
-        self.city = k6.enterprise_city(self.enterprise, enterprise_facts) or city_of_source(opening.source)
+        self.city = k6.enterprise_city(self.st.enterprise, enterprise_facts) or city_of_source(opening.source)
         await self.load_context(self.city)
         params = self.params
         assert params is not None
 
         if opening.type == "contract.signed":
-            self.contract = ContractSigned.model_validate(opening.data)
+            self.st.contract = ContractSigned.model_validate(opening.data)
         else:
-            self.contract = self.stored_contract(stored)
+            self.st.contract = self.stored_contract(stored)
             self.pending.insert(0, opening)  # the application itself is applied in the main loop
-        opened_on = self.contract.signed_on if self.contract and opening.type == "contract.signed" else _event_date(opening)
+        opened_on = self.st.contract.signed_on if self.st.contract and opening.type == "contract.signed" else _event_date(opening)
         self.opened_on = opened_on
-        self.note(opened_on, f"{opening.type} for {self.enterprise} / {self.person}", event=opening.key)
-        contract = self.contract
+        self.note(opened_on, f"{opening.type} for {self.st.enterprise} / {self.st.person}", event=opening.key)
+        contract = self.st.contract
         if contract is None:
-            return await self.reject(opened_on, f"§10: no contract between {self.enterprise} and {self.person} on record")
+            return await self.reject(opened_on, f"§10: no contract between {self.st.enterprise} and {self.st.person} on record")
         if not k6.is_stable_contract(contract.term_months, contract.signed_on, params):
             return await self.reject(
                 opened_on,
                 f"§10 签订1年以上劳动合同: a contract of {contract.term_months} months "
                 f"(< {params.get('hiring.stable_contract_months', contract.signed_on)})",
             )
-        if self.program == k6.EPIDEMIC:
-            if not k6.makes_epidemic_supplies(self.enterprise, enterprise_facts):
-                return await self.reject(opened_on, f"§10: {self.enterprise} is not registered as producing or distributing epidemic supplies")
+        if self.st.program == k6.EPIDEMIC:
+            if not k6.makes_epidemic_supplies(self.st.enterprise, enterprise_facts):
+                return await self.reject(opened_on, f"§10: {self.st.enterprise} is not registered as producing or distributing epidemic supplies")
         else:
             if not k6.within_priority_window(contract.signed_on, params):
                 return await self.reject(
@@ -121,29 +85,28 @@ class HiringSubsidyWorkflow(CaseWorkflow):
                     f"§10 实施期限: contract signed on {contract.signed_on}, after {params.day('hiring.priority_until', contract.signed_on)}",
                 )
             person_facts = [f for f in stored if f.type in PERSON_FACT_TYPES]
-            self.registered_on = k6.registered_since(self.person, person_facts, contract.signed_on)
-            self.groups = k6.priority_groups(self.person, contract.graduation_year, contract.signed_on, person_facts, params)
-            if not self.groups:
+            self.st.registered_on = k6.registered_since(self.st.person, person_facts, contract.signed_on)
+            self.st.groups = k6.priority_groups(self.st.person, contract.graduation_year, contract.signed_on, person_facts, params)
+            if not self.st.groups:
                 return await self.reject(
                     opened_on,
-                    f"§10: {self.person} was neither registered unemployed for "
+                    f"§10: {self.st.person} was neither registered unemployed for "
                     f"{params.get('hiring.long_term_unemployed_months', contract.signed_on)} months on {contract.signed_on} "
-                    f"(registered since {self.registered_on}) nor a graduate of {contract.signed_on.year}",
+                    f"(registered since {self.st.registered_on}) nor a graduate of {contract.signed_on.year}",
                 )
-            self.note(contract.signed_on, f"priority group: {', '.join(self.groups)}", rule="§10 登记失业半年以上 / 毕业年度高校毕业生")
+            self.note(contract.signed_on, f"priority group: {', '.join(self.st.groups)}", rule="§10 登记失业半年以上 / 毕业年度高校毕业生")
         self.take_stored(stored)
-        self.next_deadline = self.deadline()
+        self.st.next_deadline = self.deadline()
         await self.record("opened", on=opened_on)
         if self.today() > opened_on:
             # Opened behind business time (a backlog): let the burst in before judging dates.
             await self.gather_burst()
-        return True
 
     def stored_contract(self, stored: list[Fact]) -> ContractSigned | None:
         """The latest stored contract between the pair (an application names no contract)."""
         found = None
         for f in stored:
-            if f.type == "contract.signed" and f.payload.get("employer_id") == self.enterprise and f.payload.get("person_id") == self.person:
+            if f.type == "contract.signed" and f.payload.get("employer_id") == self.st.enterprise and f.payload.get("person_id") == self.st.person:
                 found = ContractSigned.model_validate(f.payload)
         return found
 
@@ -153,49 +116,48 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         for fact in stored:
             if fact.type not in (k6.CONTRIBUTION, "contract.terminated"):
                 continue
-            if fact.payload.get("employer_id") != self.enterprise or fact.payload.get("person_id") != self.person:
+            if fact.payload.get("employer_id") != self.st.enterprise or fact.payload.get("person_id") != self.st.person:
                 continue
             self.take_stored_fact(fact)
 
-    async def reject(self, on: date, rule: str) -> bool:
+    async def reject(self, on: date, rule: str) -> None:
         await self.close("rejected", on, rule)
-        return False
 
     # -- events ------------------------------------------------------------------------------
-    def apply(self, ev: CaseEvent) -> None:
+    async def apply(self, ev: CaseEvent) -> None:
         if not self.is_open or self.apply_shared_fact(ev):
             return
-        contract = self.contract
+        contract = self.st.contract
         assert contract is not None
         received = business_date(ev.time)
         if ev.type == "application.submitted":
             app = ApplicationSubmitted.model_validate(ev.data)
-            if self.program != k6.EPIDEMIC:
+            if self.st.program != k6.EPIDEMIC:
                 self.note(received, f"application for {app.program}: not this program", event=ev.key)
-            elif self.applied_on is None or app.on < self.applied_on:
-                self.applied_on = app.on
+            elif self.st.applied_on is None or app.on < self.st.applied_on:
+                self.st.applied_on = app.on
                 self.note(app.on, "application for the hiring subsidy (epidemic supplies)", event=ev.key)
             else:
-                self.note(app.on, f"another application: the one of {self.applied_on} counts", event=ev.key)
+                self.note(app.on, f"another application: the one of {self.st.applied_on} counts", event=ev.key)
         elif ev.type == "contribution.paid":
             c = ContributionPaid.model_validate(ev.data)
-            if c.employer_id != self.enterprise or c.person_id != self.person:
+            if c.employer_id != self.st.enterprise or c.person_id != self.st.person:
                 self.note(received, f"contribution for {c.month} by {c.employer_id}: not this hire", event=ev.key)
             elif not k6.counts_for_priority(c.month, contract.starts_on):
                 self.note(received, f"contribution for {c.month}: before the contract started on {contract.starts_on}", event=ev.key)
-            elif self.program == k6.EPIDEMIC:
-                if self.contribution is None or received < self.contribution[1]:
-                    self.contribution = (c.month, received)
-                self.note(received, f"contribution for {c.month} paid by {self.enterprise}", event=ev.key)
-            elif any(m.month == c.month for m in self.counted):
+            elif self.st.program == k6.EPIDEMIC:
+                if self.st.contribution is None or received < self.st.contribution[1]:
+                    self.st.contribution = (c.month, received)
+                self.note(received, f"contribution for {c.month} paid by {self.st.enterprise}", event=ev.key)
+            elif any(m.month == c.month for m in self.st.counted):
                 self.note(received, f"another contribution for {c.month}: the month is already counted", event=ev.key)
             else:
-                self.counted.append(k6.CountedMonth(c.month, c.employer_amount, received))
+                self.st.counted.append(k6.CountedMonth(c.month, c.employer_amount, received))
                 self.note(received, f"contribution for {c.month}: employer share {c.employer_amount} fen", event=ev.key)
         elif ev.type == "contract.terminated":
             t = ContractTerminated.model_validate(ev.data)
-            if t.employer_id == self.enterprise and (self.terminated_on is None or t.on < self.terminated_on):
-                self.terminated_on = t.on
+            if t.employer_id == self.st.enterprise and (self.st.terminated_on is None or t.on < self.st.terminated_on):
+                self.st.terminated_on = t.on
             self.note(t.on, f"contract with {t.employer_id} ended", event=ev.key)
         elif ev.type == "contract.signed":
             # The business key makes this the same case: one subsidy per (enterprise, person, program).
@@ -206,23 +168,28 @@ class HiringSubsidyWorkflow(CaseWorkflow):
     # -- time --------------------------------------------------------------------------------
     def deadline(self) -> date | None:
         """The day the case stops waiting (it judges at the start of that day)."""
-        assert self.params is not None and self.contract is not None
-        if self.program == k6.EPIDEMIC:
+        if self.params is None or self.st.contract is None:
+            return None  # opening
+        if self.st.program == k6.EPIDEMIC:
             last = k6.application_deadline(self.epidemic.lifted_on, self.params)
             return last + timedelta(days=1) if last else None
-        candidates = [k6.priority_deadline(self.contract.starts_on, self.params)]
-        if self.terminated_on is not None:
-            candidates.append(self.terminated_on)
+        candidates = [k6.priority_deadline(self.st.contract.starts_on, self.params)]
+        if self.st.terminated_on is not None:
+            candidates.append(self.st.terminated_on)
         return min(candidates)
 
     async def settle(self, today: date) -> None:
-        if self.program == k6.EPIDEMIC:
+        if self.st.program == k6.EPIDEMIC:
             await self.settle_epidemic(today)
         else:
             await self.settle_priority(today)
+        if self.is_open and self.deadline() != self.st.next_deadline:
+            # Re-aimed (the epidemic's lift date arrived or was corrected): the read model says so.
+            self.st.next_deadline = self.deadline()
+            await self.record("updated")
 
     async def settle_epidemic(self, today: date) -> None:
-        params, contract = self.params, self.contract
+        params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
         declared, lifted = self.epidemic.declared_on, self.epidemic.lifted_on
         outside = k6.outside_epidemic_period(contract.signed_on, declared, lifted)
@@ -231,30 +198,30 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             return
         last = k6.application_deadline(lifted, params)
         window = f"L + {params.get('hiring.application_months_after_lift', lifted)} months = {last}" if last else ""
-        if self.applied_on is not None and last is not None and self.applied_on > last:
+        if self.st.applied_on is not None and last is not None and self.st.applied_on > last:
             await self.close(
-                "not_qualified", self.applied_on, f"§10 申请日期…疫情解除后3个月内: applied on {self.applied_on}, after {window}"
+                "not_qualified", self.st.applied_on, f"§10 申请日期…疫情解除后3个月内: applied on {self.st.applied_on}, after {window}"
             )
             return
-        contribution = self.contribution
+        contribution = self.st.contribution
         paid_in_time = contribution is not None and (last is None or contribution[1] <= last)
-        if self.applied_on is not None and paid_in_time and k6.epidemic_period_known(declared):
+        if self.st.applied_on is not None and paid_in_time and k6.epidemic_period_known(declared):
             assert contribution is not None
-            await self.pay_epidemic(max(self.applied_on, contribution[1]))
+            await self.pay_epidemic(max(self.st.applied_on, contribution[1]))
             return
         if last is not None and today > last:
             missing = [
                 w
                 for w, ok in (
-                    ("no application was made", self.applied_on is not None),
-                    (f"{self.enterprise} had not paid the contribution for {self.person}", paid_in_time),
+                    ("no application was made", self.st.applied_on is not None),
+                    (f"{self.st.enterprise} had not paid the contribution for {self.st.person}", paid_in_time),
                 )
                 if not ok
             ]
             await self.close("not_qualified", last + timedelta(days=1), f"§10: by {window} {' and '.join(missing)}")
 
     async def pay_epidemic(self, due_on: date) -> None:
-        params, contract = self.params, self.contract
+        params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
         await self.pay(
             payee=self.subject,
@@ -263,7 +230,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             amount=k6.epidemic_subsidy(contract.signed_on, params),
             fund=FUND,
             due_on=due_on,
-            rule=f"§10 一次性吸纳就业补贴: hire of {contract.signed_on} in the epidemic period, contribution paid, applied on {self.applied_on}",
+            rule=f"§10 一次性吸纳就业补贴: hire of {contract.signed_on} in the epidemic period, contribution paid, applied on {self.st.applied_on}",
         )
         agency = contract.referred_by_agency
         if agency:
@@ -276,20 +243,20 @@ class HiringSubsidyWorkflow(CaseWorkflow):
                 cap=cap,
                 fund=FUND,
                 due_on=due_on,
-                rule=f"§10 一次性就业创业服务补助: referral of {self.person}, the agency's total capped at {cap} fen",
+                rule=f"§10 一次性就业创业服务补助: referral of {self.st.person}, the agency's total capped at {cap} fen",
             )
-            self.agency_paid = result.amount or 0
-            if not self.agency_paid:
+            self.st.agency_paid = result.amount or 0
+            if not self.st.agency_paid:
                 self.note(due_on, f"agency cap reached: agency/{agency} has had its {cap} fen; nothing paid to it", rule="§10 每户…最高不超过10万元")
         await self.close("paid", due_on, "§10: one hiring subsidy per enterprise, person and program")
 
     async def settle_priority(self, today: date) -> None:
-        params, contract = self.params, self.contract
+        params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
         deadline = k6.priority_deadline(contract.starts_on, params)
         n = int(params.get("hiring.si_months", contract.signed_on))
-        subsidy = k6.priority_subsidy([m for m in self.counted if m.received_on < deadline], n)
-        ended = self.terminated_on
+        subsidy = k6.priority_subsidy([m for m in self.st.counted if m.received_on < deadline], n)
+        ended = self.st.terminated_on
         if subsidy is not None and (ended is None or subsidy.completed_on <= ended):
             await self.pay(
                 payee=self.subject,
@@ -300,10 +267,10 @@ class HiringSubsidyWorkflow(CaseWorkflow):
                 due_on=subsidy.completed_on,
                 rule=f"§10 按企业为其缴纳{n}个月社会保险费标准: employer share for {', '.join(subsidy.months)}",
             )
-            self.months_paid = list(subsidy.months)
-            await self.close("paid", subsidy.completed_on, f"§10: {', '.join(self.groups)}; one subsidy per enterprise, person and program")
+            self.st.months_paid = list(subsidy.months)
+            await self.close("paid", subsidy.completed_on, f"§10: {', '.join(self.st.groups)}; one subsidy per enterprise, person and program")
             return
-        counted = len({m.month for m in self.counted if m.received_on < deadline})
+        counted = len({m.month for m in self.st.counted if m.received_on < deadline})
         if ended is not None and ended <= today:
             await self.close("not_qualified", ended, f"§10: the contract ended on {ended} with {counted} of {n} months of contributions paid")
             return
@@ -317,62 +284,27 @@ class HiringSubsidyWorkflow(CaseWorkflow):
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
-        c = self.contract
+        c = self.st.contract
         deadline = self.deadline() if c is not None and self.params is not None and self.is_open else None
         return {
-            "program": self.program,
-            "enterprise": self.enterprise,
-            "person": self.person,
+            "program": self.st.program,
+            "enterprise": self.st.enterprise,
+            "person": self.st.person,
             "signed_on": c.signed_on.isoformat() if c else None,
             "starts_on": c.starts_on.isoformat() if c else None,
             "term_months": c.term_months if c else None,
             "agency": c.referred_by_agency if c else None,
-            "agency_paid": self.agency_paid,
-            "priority_groups": self.groups,
-            "registered_on": self.registered_on.isoformat() if self.registered_on else None,
-            "months_counted": sorted({m.month for m in self.counted}),
-            "months_paid": self.months_paid,
-            "contribution": self.contribution[0] if self.contribution else None,
-            "applied_on": self.applied_on.isoformat() if self.applied_on else None,
-            "terminated_on": self.terminated_on.isoformat() if self.terminated_on else None,
+            "agency_paid": self.st.agency_paid,
+            "priority_groups": self.st.groups,
+            "registered_on": self.st.registered_on.isoformat() if self.st.registered_on else None,
+            "months_counted": sorted({m.month for m in self.st.counted}),
+            "months_paid": self.st.months_paid,
+            "contribution": self.st.contribution[0] if self.st.contribution else None,
+            "applied_on": self.st.applied_on.isoformat() if self.st.applied_on else None,
+            "terminated_on": self.st.terminated_on.isoformat() if self.st.terminated_on else None,
             "deadline": deadline.isoformat() if deadline else None,
             "generation": self.generation,
         }
-
-    def carry(self) -> dict[str, Any]:
-        return {
-            **super().carry(),
-            "program": self.program,
-            "enterprise": self.enterprise,
-            "person": self.person,
-            "contract": self.contract.model_dump(mode="json") if self.contract else None,
-            "groups": self.groups,
-            "registered_on": self.registered_on.isoformat() if self.registered_on else None,
-            "applied_on": self.applied_on.isoformat() if self.applied_on else None,
-            "contribution": [self.contribution[0], self.contribution[1].isoformat()] if self.contribution else None,
-            "counted": [[m.month, m.employer_amount, m.received_on.isoformat()] for m in self.counted],
-            "terminated_on": self.terminated_on.isoformat() if self.terminated_on else None,
-            "next_deadline": self.next_deadline.isoformat() if self.next_deadline else None,
-        }
-
-    def restore(self, carried: dict[str, Any]) -> None:
-        super().restore(carried)
-        self.program = carried["program"]
-        self.enterprise = carried["enterprise"]
-        self.person = carried["person"]
-        self.contract = ContractSigned.model_validate(carried["contract"]) if carried["contract"] else None
-        self.groups = list(carried["groups"])
-        self.registered_on = _day(carried["registered_on"])
-        self.applied_on = _day(carried["applied_on"])
-        self.contribution = (carried["contribution"][0], date.fromisoformat(carried["contribution"][1])) if carried["contribution"] else None
-        self.counted = [k6.CountedMonth(m, int(fen), date.fromisoformat(on)) for m, fen, on in carried["counted"]]
-        self.terminated_on = _day(carried["terminated_on"])
-        self.next_deadline = _day(carried.get("next_deadline"))
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
 
 def _event_date(ev: CaseEvent) -> date:
     """The business date an opening event is about (an application's own date)."""

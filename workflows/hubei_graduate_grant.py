@@ -12,11 +12,12 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.cases import CaseInput, CaseOutcome
+    from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted
     from policy import hubei as k11
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
+    from workflows.states import HubeiGrantState
 
 KIND = "hubei_graduate_grant"
 
@@ -26,19 +27,17 @@ RULE_GRANT = "§14 给予省内院校湖北籍2020届高校毕业生一次性求
 @workflow.defn(name=KIND)
 class HubeiGraduateGrantWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.application: ApplicationSubmitted | None = None
-        self.details_: k11.GrantDetails | None = None
-        self.reason: str | None = None
+    State = HubeiGrantState
+    st: HubeiGrantState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        opening = await self.next_event()
+        return await self.run_case(inp)
+
+    async def open(self, opening: CaseEvent) -> None:
+        """Decided and paid (or rejected) at once: the case closes here."""
         app = ApplicationSubmitted.model_validate(opening.data)
-        self.application = app
+        self.st.application = app
         self.subject = f"person/{app.applicant}"
         self.city = k11.application_city(opening.source, app.details)
         self.opened_on = app.on
@@ -47,16 +46,16 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         await self.load_context(self.city)
         assert self.params is not None
         try:
-            self.details_ = k11.parse_details(app.details)
+            self.st.grant = k11.parse_details(app.details)
         except ValueError as exc:  # routing rejects these; a case started otherwise must not pay
-            self.reason = str(exc)
+            self.st.reason = str(exc)
             await self.close("rejected", app.on, f"bad application: {exc}")
-            return self.outcome()
+            return
         await self.record("opened", on=app.on)
-        self.reason = k11.ineligibility(self.details_, self.params, app.on)
-        if self.reason is not None:
-            await self.close("rejected", app.on, self.reason)
-            return self.outcome()
+        self.st.reason = k11.ineligibility(self.st.grant, self.params, app.on)
+        if self.st.reason is not None:
+            await self.close("rejected", app.on, self.st.reason)
+            return
         await self.pay(
             payee=self.subject,
             program=k11.PROGRAM,
@@ -67,16 +66,12 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
             rule=RULE_GRANT,
         )
         await self.close("paid", app.on, RULE_GRANT)
-        return self.outcome()
 
     def details(self) -> dict[str, Any]:
-        d = self.details_
+        d = self.st.grant
         return {
             "graduation_year": d.graduation_year if d else None,
             "hukou_province": d.hukou_province if d else None,
             "institution_province": d.institution_province if d else None,
-            "reason": self.reason,
+            "reason": self.st.reason,
         }
-
-    def outcome(self) -> CaseOutcome:
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import internship as k1
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
+    from workflows.states import InternshipState
 
 KIND = "internship_subsidy"
 
@@ -26,19 +27,16 @@ KIND = "internship_subsidy"
 @workflow.defn(name=KIND)
 class InternshipSubsidyWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.agreement: InternshipAgreementSigned | None = None
-        self.pauses: list[k1.Pause] = []
-        self.months_paid = 0
+    State = InternshipState
+    st: InternshipState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        opening = await self.next_event()
+        return await self.run_case(inp)
+
+    async def open(self, opening: CaseEvent) -> None:
         agreement = InternshipAgreementSigned.model_validate(opening.data)
-        self.agreement = agreement
+        self.st.agreement = agreement
         self.subject = f"person/{agreement.person_id}"
         self.city = agreement.city
         self.opened_on = agreement.starts_on
@@ -54,36 +52,22 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
                 agreement.starts_on,
                 f"§14: cohort {agreement.cohort} is not in internship.cohorts {params.get('internship.cohorts', agreement.starts_on)}",
             )
-            return self.outcome()
-
-        self.next_deadline = self.deadline()
+            return
         await self.record("opened", on=agreement.starts_on)
         if self.today() > agreement.starts_on:
             await self.gather_burst()
 
-        while self.is_open:
-            for ev in self.take_pending():
-                await self.apply(ev)
-                if not self.is_open:
-                    break
-            if not self.is_open:
-                break
-            await self.settle(self.today())
-            if not self.is_open:
-                break
-            await self.wait_for_event(self.deadline())
-        return self.outcome()
-
     # -- rules -------------------------------------------------------------------------------
     def deadline(self) -> date | None:
         """The next day something falls due: the next month's completion or the period end."""
-        a = self.agreement
-        assert a is not None
+        a = self.st.agreement
+        if a is None:
+            return None
         candidates = [
             d
             for d in (
-                k1.completion_date(a.starts_on, self.months_paid + 1, self.pauses) if self.months_paid < a.months else None,
-                k1.period_end(a.starts_on, a.months, self.pauses),
+                k1.completion_date(a.starts_on, self.st.months_paid + 1, self.st.pauses) if self.st.months_paid < a.months else None,
+                k1.period_end(a.starts_on, a.months, self.st.pauses),
             )
             if d is not None
         ]
@@ -91,37 +75,33 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
 
     async def settle(self, today: date) -> None:
         """Pay every month completed by `today`; at the period end, close `completed`."""
-        a = self.agreement
+        a = self.st.agreement
         assert a is not None
         await self.pay_completed(today, rule="§14: the unit is paid for each completed internship month")
-        end = k1.period_end(a.starts_on, a.months, self.pauses)
+        end = k1.period_end(a.starts_on, a.months, self.st.pauses)
         if end is not None and today >= end:
-            months = k1.completed_months(a.starts_on, a.months, self.pauses, end)
+            months = k1.completed_months(a.starts_on, a.months, self.st.pauses, end)
             await self.close(
                 "completed",
                 end,
                 f"period ended on {end} after {months} of {a.months} months completed"
                 + ("" if months == a.months else " (a non-epidemic interruption does not move the end)"),
             )
-            return
-        deadline = self.deadline()
-        if deadline != self.next_deadline:
-            self.next_deadline = deadline
 
     async def pay_completed(self, on: date, rule: str) -> None:
-        a = self.agreement
+        a = self.st.agreement
         assert a is not None
-        done = k1.completed_months(a.starts_on, a.months, self.pauses, on)
-        while self.months_paid < done:
-            n = self.months_paid + 1
-            due = k1.completion_date(a.starts_on, n, self.pauses)
+        done = k1.completed_months(a.starts_on, a.months, self.st.pauses, on)
+        while self.st.months_paid < done:
+            n = self.st.months_paid + 1
+            due = k1.completion_date(a.starts_on, n, self.st.pauses)
             assert due is not None
             await self.pay_month(n, due, rule)
 
     async def pay_month(self, n: int, due_on: date, rule: str) -> None:
-        a = self.agreement
+        a = self.st.agreement
         assert a is not None and self.params is not None
-        month_start = k1.completion_date(a.starts_on, n - 1, self.pauses) if n > 1 else a.starts_on
+        month_start = k1.completion_date(a.starts_on, n - 1, self.st.pauses) if n > 1 else a.starts_on
         amount = self.params.get("internship.monthly_subsidy", month_start or due_on)
         await self.pay(
             payee=f"enterprise/{a.unit_id}",
@@ -132,25 +112,24 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             due_on=due_on,
             rule=rule,
         )
-        self.months_paid = n
+        self.st.months_paid = n
 
     async def apply(self, ev: CaseEvent) -> None:
-        a = self.agreement
+        a = self.st.agreement
         assert a is not None
         if self.apply_shared_fact(ev):
             return
         # Anything dated before it is applied must first settle what fell due until then.
         if ev.type == "internship.interrupted":
             e = InternshipInterrupted.model_validate(ev.data)
-            if any(p.end is None for p in self.pauses):
+            if any(p.end is None for p in self.st.pauses):
                 self.note(e.on, "interruption while already interrupted: ignored", event=ev.key)
                 return
             await self.settle(e.on)
             if not self.is_open:
                 return
             epidemic = e.reason == "epidemic"
-            self.pauses.append(k1.Pause(start=max(e.on, a.starts_on), end=None, epidemic=epidemic))
-            self.status = "paused"
+            self.st.pauses.append(k1.Pause(start=max(e.on, a.starts_on), end=None, epidemic=epidemic))
             self.note(
                 e.on,
                 f"interrupted ({e.reason})",
@@ -159,46 +138,43 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
                 else "other interruptions pause accrual but do not move the end",
                 event=ev.key,
             )
-            self.next_deadline = self.deadline()
             await self.record("paused", on=e.on)
         elif ev.type == "internship.resumed":
             e = InternshipResumed.model_validate(ev.data)
-            open_pause = next((p for p in self.pauses if p.end is None), None)
+            open_pause = next((p for p in self.st.pauses if p.end is None), None)
             if open_pause is None:
                 self.note(e.on, "resumed while not interrupted: ignored", event=ev.key)
                 return
             end = max(e.on, open_pause.start)
-            self.pauses[self.pauses.index(open_pause)] = k1.Pause(start=open_pause.start, end=end, epidemic=open_pause.epidemic)
-            self.status = "active"
+            self.st.pauses[self.st.pauses.index(open_pause)] = k1.Pause(start=open_pause.start, end=end, epidemic=open_pause.epidemic)
             self.note(e.on, f"resumed after {(end - open_pause.start).days} days", event=ev.key)
-            self.next_deadline = self.deadline()
             await self.record("resumed", on=e.on)
         elif ev.type == "contract.signed":
             await self.hired(ContractSigned.model_validate(ev.data), ev)
         elif ev.type == "internship.ended":
             e = InternshipEnded.model_validate(ev.data)
             await self.pay_completed(e.on, rule="§14: completed months only when the internship ends early")
-            await self.close("ended", e.on, f"ended early ({e.reason}): {self.months_paid} completed months paid")
+            await self.close("ended", e.on, f"ended early ({e.reason}): {self.st.months_paid} completed months paid")
         else:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
 
     async def hired(self, contract: ContractSigned, ev: CaseEvent) -> None:
-        a = self.agreement
+        a = self.st.agreement
         assert a is not None and self.params is not None
         on = contract.signed_on
         if contract.employer_id != a.unit_id:
             self.note(on, f"contract with another employer {contract.employer_id}: no effect", event=ev.key)
             return
         total = k1.period_days(a.starts_on, a.months)
-        served = k1.served_days(a.starts_on, on, self.pauses)
-        if k1.full_subsidy_on_hire(a.starts_on, a.months, self.pauses, on, self.params):
+        served = k1.served_days(a.starts_on, on, self.st.pauses)
+        if k1.full_subsidy_on_hire(a.starts_on, a.months, self.st.pauses, on, self.params):
             rule = (
                 f"§14: hired by the unit with {total - served} of {total} days left (< 1/3) on {on}, "
                 f"on or before {self.params.day('internship.full_subsidy_until', on)}: every month is paid"
             )
             await self.pay_completed(on, rule="§14: the unit is paid for each completed internship month")
-            while self.months_paid < a.months:
-                await self.pay_month(self.months_paid + 1, on, rule)
+            while self.st.months_paid < a.months:
+                await self.pay_month(self.st.months_paid + 1, on, rule)
             await self.close("hired_full_subsidy", on, rule)
             return
         await self.pay_completed(on, rule="§14: completed months only when hired with a third or more left")
@@ -206,26 +182,27 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             "hired",
             on,
             f"hired by the unit with {total - served} of {total} days left (not < 1/3, or after the window): "
-            f"{self.months_paid} completed months paid",
+            f"{self.st.months_paid} completed months paid",
         )
 
+    def paused(self) -> bool:
+        return any(p.end is None for p in self.st.pauses)
+
     def details(self) -> dict[str, Any]:
-        a = self.agreement
+        a = self.st.agreement
         if a is None:
             return {}
-        end = k1.period_end(a.starts_on, a.months, self.pauses)
+        end = k1.period_end(a.starts_on, a.months, self.st.pauses)
         return {
             "unit_id": a.unit_id,
             "starts_on": a.starts_on.isoformat(),
             "agreed_months": a.months,
             "cohort": a.cohort,
-            "months_paid": self.months_paid,
+            "months_paid": self.st.months_paid,
             "period_end": end.isoformat() if end else None,
             "pauses": [
                 {"start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None, "epidemic": p.epidemic}
-                for p in self.pauses
+                for p in self.st.pauses
             ],
+            "generation": self.generation,  # runs since the case opened (continue-as-new)
         }
-
-    def outcome(self) -> CaseOutcome:
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)

@@ -9,12 +9,13 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.cases import CaseInput, CaseOutcome
+    from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted, city_of_source
     from policy import enterprise_profile as ep
     from policy import retention as k7
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
+    from workflows.states import RetentionState
 
 KIND = "job_retention_refund"
 
@@ -22,34 +23,24 @@ KIND = "job_retention_refund"
 @workflow.defn(name=KIND)
 class JobRetentionRefundWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.application: ApplicationSubmitted | None = None
-        self.year: int | None = None
-        self.figures: dict[str, Any] = {}
-        self.formula: str | None = None
+    State = RetentionState
+    st: RetentionState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        if not self.restored:
-            await self.judge()
-        # No handler may be cut off by the end of the run (the base's `decide` update).
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
+        return await self.run_case(inp)
 
-    async def judge(self) -> None:
-        """§1 on the application date: window, registration, insured, layoff rate, amount."""
-        opening = await self.next_event()
+    async def open(self, opening: CaseEvent) -> None:
+        """§1 on the application date: window, registration, insured, layoff rate, amount; the
+        case closes here."""
         app = ApplicationSubmitted.model_validate(opening.data)
-        self.application = app
-        self.year = k7.parse_year(app.details)
+        self.st.application = app
+        self.st.year = k7.parse_year(app.details)
         enterprise = app.applicant
         self.subject = f"enterprise/{enterprise}"
         self.keys = [self.subject]
         self.opened_on = app.on
-        self.note(app.on, f"application for the job-retention refund of {self.year}", event=opening.key)
+        self.note(app.on, f"application for the job-retention refund of {self.st.year}", event=opening.key)
         # Every fact that reached the intake before the application; facts on other topics that
         # arrive after it are not looked at (the decision is made at once, on the date applied).
         facts = await self.load_facts([self.subject], list(ep.ENTERPRISE_FACT_TYPES))
@@ -57,9 +48,9 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         self.city = registration.city if registration else city_of_source(opening.source)
         await self.load_context(self.city)
         assert self.params is not None
-        decision = k7.assess(enterprise, self.year, app.on, facts, self.params)
-        self.figures = decision.figures
-        self.formula = decision.formula
+        decision = k7.assess(enterprise, self.st.year, app.on, facts, self.params)
+        self.st.figures = decision.figures
+        self.st.formula = decision.formula
         await self.record("opened", on=app.on)
         if not decision.eligible:
             await self.close("rejected", app.on, decision.reason)
@@ -76,12 +67,12 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         await self.close("refunded", app.on, decision.reason)
 
     def details(self) -> dict[str, Any]:
-        if self.application is None:
+        if self.st.application is None:
             return {}
         return {
             "program": k7.PROGRAM,
-            "year": self.year,
-            "applied_on": self.application.on.isoformat(),
-            "formula": self.formula,
-            **self.figures,
+            "year": self.st.year,
+            "applied_on": self.st.application.on.isoformat(),
+            "formula": self.st.formula,
+            **self.st.figures,
         }

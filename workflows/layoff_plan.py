@@ -10,12 +10,12 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.cases import CaseInput, CaseOutcome, TaskDecision, TaskRecord
+    from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import LayoffExecuted, LayoffObligationsSettled, LayoffPlanFiled, LayoffUnionNotified
-    from contracts.cases import CaseEvent
     from policy import layoff as k8
     from policy.calendar import business_date
     from workflows.case_base import CaseWorkflow
+    from workflows.states import LayoffState
 
 KIND = k8.KIND
 EXTEND = "extend"
@@ -29,48 +29,18 @@ DECISION_HELP = (
 @workflow.defn(name=KIND)
 class LayoffPlanWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.plan: LayoffPlanFiled | None = None
-        self.mass = False
-        self.union_notified_on: date | None = None
-        self.executed_on: date | None = None
-        self.executed_persons = 0
-        self.premature = False
-        # The last day the obligations may be settled (§3); re-aimed by an `extend` decision.
-        self.obligations_due: date | None = None
-        self.escalated: str | None = None
-        self.settled_before_execution: date | None = None
+    State = LayoffState
+    st: LayoffState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        if self.restored or await self.open():
-            await self.run_until_closed()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
-
-    async def run_until_closed(self) -> None:
-        """Apply events in business-time order and the supervisors' decisions, raise what fell
-        due by today, continue-as-new at this quiet point if the history is long, wait."""
-        while self.is_open:
-            for ev in self.take_pending():
-                await self.apply(ev)
-            for decision in self.take_decisions():
-                await self.act_on(decision)
-            if not self.is_open:
-                break
-            await self.settle(self.today())
-            await self.continue_as_new_if_long()
-            await self.wait_for_event(self.deadline())
+        return await self.run_case(inp)
 
     # -- opening -----------------------------------------------------------------------------
-    async def open(self) -> bool:
+    async def open(self, opening: CaseEvent) -> None:
         """Record the plan and judge the mass threshold on its filing date (§21)."""
-        opening = await self.next_event()
         plan = LayoffPlanFiled.model_validate(opening.data)
-        self.plan = plan
+        self.st.plan = plan
         self.subject = f"enterprise/{plan.enterprise_id}"
         self.keys = [self.subject]
         self.city = plan.city
@@ -83,8 +53,8 @@ class LayoffPlanWorkflow(CaseWorkflow):
             event=opening.key,
         )
         await self.record("opened", on=plan.filed_on)
-        self.mass = k8.is_mass_layoff(plan.planned_count, plan.insured_headcount, plan.filed_on, self.params)
-        if self.mass:
+        self.st.mass = k8.is_mass_layoff(plan.planned_count, plan.insured_headcount, plan.filed_on, self.params)
+        if self.st.mass:
             persons = self.params.get("layoff.mass_threshold_persons", plan.filed_on)
             ratio = self.params.ratio("layoff.mass_threshold_ratio", plan.filed_on)
             await self.raise_alert(
@@ -104,7 +74,6 @@ class LayoffPlanWorkflow(CaseWorkflow):
             # Opened behind business time (a backlog): let the enterprise's burst arrive so that a
             # settlement dated before today is judged before the deadline it meets.
             await self.gather_burst()
-        return True
 
     # -- events ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
@@ -113,11 +82,11 @@ class LayoffPlanWorkflow(CaseWorkflow):
         assert self.params is not None
         if ev.type == "layoff.union_notified":
             notice = LayoffUnionNotified.model_validate(ev.data)
-            if self.executed_on is not None:
+            if self.st.executed_on is not None:
                 # Judged when it took effect; a notice reported afterwards does not lift the flag.
                 self.note(notice.on, "union notified after the layoff was executed; the judgement stands", event=ev.key)
-            elif self.union_notified_on is None or notice.on < self.union_notified_on:
-                self.union_notified_on = notice.on
+            elif self.st.union_notified_on is None or notice.on < self.st.union_notified_on:
+                self.st.union_notified_on = notice.on
                 self.note(
                     notice.on,
                     f"union notified; the layoff may take effect from {k8.earliest_effective_day(notice.on, self.params)}",
@@ -131,65 +100,63 @@ class LayoffPlanWorkflow(CaseWorkflow):
             await self.executed(LayoffExecuted.model_validate(ev.data), ev.key)
         elif ev.type == "layoff.obligations_settled":
             settled = LayoffObligationsSettled.model_validate(ev.data)
-            if self.executed_on is None:
-                self.settled_before_execution = settled.on
+            if self.st.executed_on is None:
+                self.st.settled_before_execution = settled.on
                 self.note(settled.on, "obligations reported settled before the layoff was executed: noted only", event=ev.key)
                 return
             for task in self.open_tasks():
                 await self.settle_task(task.task_id, "withdrawn")
-            late = k8.is_overdue(settled.on, self.obligations_due or settled.on)
+            late = k8.is_overdue(settled.on, self.st.obligations_due or settled.on)
             await self.close(
                 "settled",
                 settled.on,
                 f"§3 obligations settled on {settled.on}"
-                + (f", after the deadline {self.obligations_due}" if late else f", by the deadline {self.obligations_due}")
-                + ("; the execution was premature" if self.premature else ""),
+                + (f", after the deadline {self.st.obligations_due}" if late else f", by the deadline {self.st.obligations_due}")
+                + ("; the execution was premature" if self.st.premature else ""),
             )
         else:
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
 
     async def executed(self, ex: LayoffExecuted, key: str) -> None:
         assert self.params is not None
-        if self.executed_on is not None:
+        if self.st.executed_on is not None:
             self.note(ex.on, f"another execution report ({len(ex.person_ids)} persons); the first one counts", event=key)
             return
-        self.executed_on = ex.on
-        self.executed_persons = len(ex.person_ids)
-        self.obligations_due = k8.obligations_deadline(ex.on, self.params)
+        self.st.executed_on = ex.on
+        self.st.executed_persons = len(ex.person_ids)
+        self.st.obligations_due = k8.obligations_deadline(ex.on, self.params)
         self.note(
             ex.on,
-            f"layoff executed: {self.executed_persons} persons; obligations due by {self.obligations_due}",
+            f"layoff executed: {self.st.executed_persons} persons; obligations due by {self.st.obligations_due}",
             rule="§3 依法依规支付经济补偿，偿还拖欠的职工工资，补缴欠缴的社会保险费",
             event=key,
         )
-        self.premature = k8.is_premature(ex.on, self.union_notified_on, self.params)
-        if self.premature:
+        self.st.premature = k8.is_premature(ex.on, self.st.union_notified_on, self.params)
+        if self.st.premature:
             why = (
                 "without any union notice"
-                if self.union_notified_on is None
-                else f"before {k8.earliest_effective_day(self.union_notified_on, self.params)} "
-                f"({self.params.get('layoff.notice_days', ex.on)} days after the union notice of {self.union_notified_on})"
+                if self.st.union_notified_on is None
+                else f"before {k8.earliest_effective_day(self.st.union_notified_on, self.params)} "
+                f"({self.params.get('layoff.notice_days', ex.on)} days after the union notice of {self.st.union_notified_on})"
             )
             self.note(ex.on, f"flagged premature: executed on {ex.on} {why}", rule="§3 提前30日向工会或全体职工说明情况")
-            self.next_deadline = self.deadline()
             await self.record("flagged", on=ex.on)
             return
-        self.next_deadline = self.deadline()
         await self.record("updated", on=ex.on)
 
     # -- time and decisions ------------------------------------------------------------------
     def awaiting_settlement(self) -> bool:
-        return self.executed_on is not None and self.is_open and self.escalated is None
+        return self.st.executed_on is not None and self.is_open and self.st.escalated is None
 
     def deadline(self) -> date | None:
         """The first day the obligations are overdue, while no task about it is open."""
-        if not self.awaiting_settlement() or self.open_tasks() or self.obligations_due is None:
+        if not self.awaiting_settlement() or self.open_tasks() or self.st.obligations_due is None:
             return None
-        return date.fromordinal(self.obligations_due.toordinal() + 1)
+        return date.fromordinal(self.st.obligations_due.toordinal() + 1)
 
     async def settle(self, today: date) -> None:
         """Not settled by the deadline → a supervisor task (once per deadline)."""
-        due = self.obligations_due
+        due = self.st.obligations_due
         if not self.awaiting_settlement() or due is None or self.open_tasks():
             return
         if not k8.is_overdue(today, due):
@@ -200,14 +167,13 @@ class LayoffPlanWorkflow(CaseWorkflow):
             k8.OVERDUE_TASK,
             due,
             {
-                "rule": f"POLICY.md K8: obligations not settled within {self.params.get('layoff.obligations_days', self.executed_on) if self.params else '?'} days of the execution",
-                "executed_on": self.executed_on.isoformat() if self.executed_on else None,
-                "persons": self.executed_persons,
+                "rule": f"POLICY.md K8: obligations not settled within {self.params.get('layoff.obligations_days', self.st.executed_on) if self.params else '?'} days of the execution",
+                "executed_on": self.st.executed_on.isoformat() if self.st.executed_on else None,
+                "persons": self.st.executed_persons,
                 "deadline": due.isoformat(),
-                "premature": self.premature,
+                "premature": self.st.premature,
             },
         )
-        self.next_deadline = None
         await self.record("updated", on=today)
 
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
@@ -235,19 +201,17 @@ class LayoffPlanWorkflow(CaseWorkflow):
     async def act_on(self, decision: TaskDecision) -> None:
         action = decision.decision["action"]
         if action == EXTEND:
-            self.obligations_due = date.fromisoformat(decision.decision["until"])
-            self.note(self.today(), f"deadline for the obligations extended to {self.obligations_due} by {decision.decided_by}")
-            self.next_deadline = self.deadline()
+            self.st.obligations_due = date.fromisoformat(decision.decision["until"])
+            self.note(self.today(), f"deadline for the obligations extended to {self.st.obligations_due} by {decision.decided_by}")
             await self.record("updated")
         else:
-            self.escalated = str(decision.decision["note"]).strip()
-            self.note(self.today(), f"escalated by {decision.decided_by}: {self.escalated}")
-            self.next_deadline = None
+            self.st.escalated = str(decision.decision["note"]).strip()
+            self.note(self.today(), f"escalated by {decision.decided_by}: {self.st.escalated}")
             await self.record("updated")
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
-        plan = self.plan
+        plan = self.st.plan
         if plan is None:
             return {}
         return {
@@ -255,49 +219,13 @@ class LayoffPlanWorkflow(CaseWorkflow):
             "filed_on": plan.filed_on.isoformat(),
             "planned_count": plan.planned_count,
             "insured_headcount": plan.insured_headcount,
-            "mass_unemployment": self.mass,
-            "union_notified_on": self.union_notified_on.isoformat() if self.union_notified_on else None,
-            "executed_on": self.executed_on.isoformat() if self.executed_on else None,
-            "executed_persons": self.executed_persons,
-            "premature": self.premature,
-            "obligations_due": self.obligations_due.isoformat() if self.obligations_due else None,
-            "escalated": self.escalated,
-            "settled_before_execution": self.settled_before_execution.isoformat() if self.settled_before_execution else None,
+            "mass_unemployment": self.st.mass,
+            "union_notified_on": self.st.union_notified_on.isoformat() if self.st.union_notified_on else None,
+            "executed_on": self.st.executed_on.isoformat() if self.st.executed_on else None,
+            "executed_persons": self.st.executed_persons,
+            "premature": self.st.premature,
+            "obligations_due": self.st.obligations_due.isoformat() if self.st.obligations_due else None,
+            "escalated": self.st.escalated,
+            "settled_before_execution": self.st.settled_before_execution.isoformat() if self.st.settled_before_execution else None,
             "generation": self.generation,
         }
-
-    def carry(self) -> dict[str, Any]:
-        assert self.plan is not None
-        return {
-            **super().carry(),
-            "plan": self.plan.model_dump(mode="json"),
-            "mass": self.mass,
-            "union_notified_on": _iso(self.union_notified_on),
-            "executed_on": _iso(self.executed_on),
-            "executed_persons": self.executed_persons,
-            "premature": self.premature,
-            "obligations_due": _iso(self.obligations_due),
-            "escalated": self.escalated,
-            "settled_before_execution": _iso(self.settled_before_execution),
-        }
-
-    def restore(self, carried: dict[str, Any]) -> None:
-        super().restore(carried)
-        self.plan = LayoffPlanFiled.model_validate(carried["plan"])
-        self.mass = bool(carried["mass"])
-        self.union_notified_on = _day(carried["union_notified_on"])
-        self.executed_on = _day(carried["executed_on"])
-        self.executed_persons = int(carried["executed_persons"])
-        self.premature = bool(carried["premature"])
-        self.obligations_due = _day(carried["obligations_due"])
-        self.escalated = carried["escalated"]
-        self.settled_before_execution = _day(carried["settled_before_execution"])
-        self.opened_on = self.plan.filed_on
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None

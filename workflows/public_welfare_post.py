@@ -15,71 +15,29 @@ with workflow.unsafe.imports_passed_through():
     from policy import difficult as k12
     from policy import subsidy_period as periods
     from policy import welfare_post as k5
-    from policy.funds import Fund
     from policy.subsidy_period import Period
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
+    from workflows.states import APPROVAL_GRANTED, APPROVAL_PENDING, WelfarePostState
 
 KIND = "public_welfare_post"
-
-APPROVAL_NOT_NEEDED = "not_needed"
-APPROVAL_PENDING = "pending"
-APPROVAL_GRANTED = "approved"
 
 
 @workflow.defn(name=KIND)
 class PublicWelfarePostWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.placement: WelfarePostPlaced | None = None
-        self.categories: list[str] = []
-        self.placement_number = 0
-        self.fund = Fund.EMPLOYMENT_SUBSIDY
-        self.fund_reason = ""
-        self.period: Period | None = None
-        self.months_paid = 0
-        self.approval = APPROVAL_NOT_NEEDED
-        self.approval_task: str | None = None
-        # The day the person is off the post: left it, or stable employment begins.
-        self.left_on: date | None = None
-        self.employed_from: date | None = None
-        self.paid_past_end = 0
+    State = WelfarePostState
+    st: WelfarePostState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        if self.restored or await self.open():
-            await self.run_until_closed()
-        # A supervisor's update may still be recording its task: let it finish first.
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.outcome()
-
-    async def run_until_closed(self) -> None:
-        """Apply events (and decisions) in business-time order, settle what fell due by
-        today, continue-as-new at this quiet point if the history is long, wait."""
-        while self.is_open:
-            for ev in self.take_pending():
-                self.apply(ev)
-            for decision in self.take_decisions():
-                await self.decided(decision)
-                if not self.is_open:
-                    break
-            if not self.is_open:
-                break
-            await self.settle(self.today())
-            if not self.is_open:
-                break
-            await self.continue_as_new_if_long()
-            await self.wait_for_event(self.deadline())
+        return await self.run_case(inp)
 
     # -- opening -----------------------------------------------------------------------------
-    async def open(self) -> bool:
-        """K12 on the start date, the placement count and fund, the period. False if rejected."""
-        opening = await self.next_event()
+    async def open(self, opening: CaseEvent) -> None:
+        """K12 on the start date, the placement count and fund, the period; rejected closes the case."""
         p = WelfarePostPlaced.model_validate(opening.data)
-        self.placement = p
+        self.st.placement = p
         self.subject = f"person/{p.person_id}"
         self.keys = [self.subject]
         self.city = p.city
@@ -91,7 +49,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         # The placement itself is among the facts (its stated categories count for K12).
         facts = await person_facts(self, p.person_id, await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES)))
         profile = k12.profile_from_facts(p.person_id, facts, p.starts_on)
-        self.categories = k12.difficult_categories(profile, p.starts_on, params)
+        self.st.categories = k12.difficult_categories(profile, p.starts_on, params)
         if not k12.is_difficult(profile, p.starts_on, params):
             await self.close(
                 "rejected",
@@ -99,61 +57,59 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
                 f"§17/§16: {p.person_id} is not difficult to employ on {p.starts_on}: none of "
                 f"{periods.k12_checked()} holds",
             )
-            return False
+            return
         history = await self.case_history([KIND])
-        self.placement_number = k5.placement_number(c.status for c in history)
-        choice = k5.fund_for(self.placement_number, profile, p.starts_on, params, p.categories)
-        self.fund, self.fund_reason = choice.fund, choice.reason
+        self.st.placement_number = k5.placement_number(c.status for c in history)
+        choice = k5.fund_for(self.st.placement_number, profile, p.starts_on, params, p.categories)
+        self.st.fund, self.st.fund_reason = choice.fund, choice.reason
         period = k5.placement_period(p.kind, p.months, p.starts_on, profile.retirement_date, params)
         if period.end <= period.start:
             await self.close("rejected", p.starts_on, f"retired on {profile.retirement_date}, before the post would start")
-            return False
-        self.period = period
+            return
+        self.st.period = period
         self.note(
             p.starts_on,
-            f"placement no. {self.placement_number}; period {period.start} .. {period.last_day}"
+            f"placement no. {self.st.placement_number}; period {period.start} .. {period.last_day}"
             + (" (until retirement)" if period.until_retirement else "")
-            + f"; paid from {self.fund}",
-            rule=self.fund_reason,
+            + f"; paid from {self.st.fund}",
+            rule=self.st.fund_reason,
         )
-        if k5.needs_approval(self.placement_number, params, p.starts_on):
-            self.approval = APPROVAL_PENDING
-        self.next_deadline = self.deadline()
+        if k5.needs_approval(self.st.placement_number, params, p.starts_on):
+            self.st.approval = APPROVAL_PENDING
         await self.record("opened", on=p.starts_on)
-        if self.approval == APPROVAL_PENDING:
+        if self.st.approval == APPROVAL_PENDING:
             max_placements = params.get("welfare_post.max_placements", p.starts_on)
             task = await self.raise_task(
                 k5.EXTRA_PLACEMENT_TASK,
                 p.starts_on,
                 {
-                    "rule": f"§17 累计安置次数原则上不超过{max_placements}次: placement no. {self.placement_number}",
-                    "placement_number": self.placement_number,
+                    "rule": f"§17 累计安置次数原则上不超过{max_placements}次: placement no. {self.st.placement_number}",
+                    "placement_number": self.st.placement_number,
                     "post_id": p.post_id,
                 },
             )
-            self.approval_task = task.task_id
+            self.st.approval_task = task.task_id
         if self.today() > p.starts_on:
             await self.gather_burst()
-        return True
 
     # -- inputs ------------------------------------------------------------------------------
-    def apply(self, ev: CaseEvent) -> None:
+    async def apply(self, ev: CaseEvent) -> None:
         if not self.is_open or self.apply_shared_fact(ev):
             return
-        p = self.placement
+        p = self.st.placement
         assert p is not None and self.params is not None
         if ev.type == "welfare_post.left":
             e = WelfarePostLeft.model_validate(ev.data)
             on = max(e.on, p.starts_on)
-            if self.left_on is None or on < self.left_on:
-                self.left_on = on
+            if self.st.left_on is None or on < self.st.left_on:
+                self.st.left_on = on
             self.note(e.on, f"left post {e.post_id}", event=ev.key)
         elif ev.type == "contract.signed":
             c = ContractSigned.model_validate(ev.data)
             if periods.is_stable_contract(c.term_months, c.signed_on, self.params, k5.PARAMETER_PREFIX):
                 starts = max(c.starts_on, p.starts_on)
-                if self.employed_from is None or starts < self.employed_from:
-                    self.employed_from = starts
+                if self.st.employed_from is None or starts < self.st.employed_from:
+                    self.st.employed_from = starts
                 self.note(c.signed_on, f"stable employment with {c.employer_id} from {c.starts_on}", event=ev.key)
             else:
                 self.note(c.signed_on, f"contract of {c.term_months} months with {c.employer_id}: not stable employment", event=ev.key)
@@ -174,39 +130,38 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         if not decision.decided_by.strip():
             raise ValueError("decided_by is required")
 
-    async def decided(self, decision: TaskDecision) -> None:
-        if decision.task_id != self.approval_task or self.approval != APPROVAL_PENDING:
+    async def act_on(self, decision: TaskDecision) -> None:
+        if decision.task_id != self.st.approval_task or self.st.approval != APPROVAL_PENDING:
             return
-        assert self.placement is not None and self.params is not None
+        assert self.st.placement is not None and self.params is not None
         today = self.today()
         reason = decision.decision["reason"]
-        limit = self.params.get("welfare_post.max_placements", self.placement.starts_on)
+        limit = self.params.get("welfare_post.max_placements", self.st.placement.starts_on)
         rule = f"§17 累计安置次数原则上不超过{limit}次"
         if decision.decision["approve"]:
-            self.approval = APPROVAL_GRANTED
+            self.st.approval = APPROVAL_GRANTED
             self.note(today, f"extra placement approved by {decision.decided_by}: {reason}", rule=rule)
-            self.next_deadline = self.deadline()
             await self.record("updated", on=today)
             return
-        await self.close("rejected", today, f"{rule}: placement no. {self.placement_number} denied by {decision.decided_by}: {reason}")
+        await self.close("rejected", today, f"{rule}: placement no. {self.st.placement_number} denied by {decision.decided_by}: {reason}")
 
     # -- time --------------------------------------------------------------------------------
     def off_post(self) -> date | None:
         """The first day the person is no longer on the post (left, or stably employed)."""
-        days = [d for d in (self.left_on, self.employed_from) if d is not None]
+        days = [d for d in (self.st.left_on, self.st.employed_from) if d is not None]
         return min(days) if days else None
 
     def deadline(self) -> date | None:
         """The next day something falls due: a month completes, the person is off the post, or
         the period ends. While an extra placement waits for its decision only leaving the post
         is due (the months are caught up on approval, however late it comes)."""
-        period = self.period
+        period = self.st.period
         if period is None:
             return None
         off = self.off_post()
-        if self.approval == APPROVAL_PENDING:
+        if self.st.approval == APPROVAL_PENDING:
             return off
-        candidates = [period.end, periods.month_start(period.start, self.months_paid + 2)]
+        candidates = [period.end, periods.month_start(period.start, self.st.months_paid + 2)]
         if off is not None:
             candidates.append(off)
         return min(candidates)
@@ -214,10 +169,10 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
     async def settle(self, today: date) -> None:
         """Pay the months completed by `today` (up to leaving); then leaving or the period end."""
         while self.is_open:
-            period = self.period
+            period = self.st.period
             assert period is not None and self.params is not None
             off = self.off_post()
-            if self.approval == APPROVAL_PENDING:
+            if self.st.approval == APPROVAL_PENDING:
                 if off is not None and today >= off:
                     await self.withdraw_approval()
                     await self.close("ended", off, f"off the post on {off} before the extra placement was decided; nothing paid")
@@ -225,41 +180,39 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
             until = min(today, off) if off is not None else today
             await self.pay_completed(until)
             if off is not None and off < period.end and today >= off:
-                why = "left the post" if off == self.left_on else "stable employment"
+                why = "left the post" if off == self.st.left_on else "stable employment"
                 self.note_paid_past(off)
-                await self.close("ended", off, f"§17: {why} on {off}; {self.months_paid} completed months paid")
+                await self.close("ended", off, f"§17: {why} on {off}; {self.st.months_paid} completed months paid")
                 return
             if today < period.end:
-                self.next_deadline = self.deadline()
                 return
             if (
                 off is None
-                and self.placement is not None
-                and self.placement.kind == "regular"
+                and self.st.placement is not None
+                and self.st.placement.kind == "regular"
                 and periods.may_extend(period, self.params, k5.PARAMETER_PREFIX)
             ):
-                self.period = periods.extended(period, self.params, k5.PARAMETER_PREFIX)
+                self.st.period = periods.extended(period, self.params, k5.PARAMETER_PREFIX)
                 last = period.last_day
                 self.note(
                     period.end,
-                    f"period ran out on {last} without stable employment: extended to {self.period.last_day}",
+                    f"period ran out on {last} without stable employment: extended to {self.st.period.last_day}",
                     rule=(
                         "§17 政策期满仍未实现稳定就业的，政策享受期限可延长1年 (window "
                         f"{self.params.day('welfare_post.extension_window_from', last)}.."
                         f"{self.params.day('welfare_post.extension_window_until', last)})"
                     ),
                 )
-                self.next_deadline = self.deadline()
                 await self.record("extended", on=period.end)
                 continue
             await self.close("completed", period.end, self.completion_rule(period))
             return
 
     def completion_rule(self, period: Period) -> str:
-        assert self.placement is not None
+        assert self.st.placement is not None
         why = (
             "temporary post"
-            if self.placement.kind == "temporary"
+            if self.st.placement.kind == "temporary"
             else "end of the extension"
             if period.extended
             else "ran to retirement"
@@ -268,27 +221,27 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
             if self.off_post() is not None
             else f"last day {period.last_day} outside the extension window"
         )
-        return f"§17: period ended on {period.last_day} ({why}); {self.months_paid} completed months paid"
+        return f"§17: period ended on {period.last_day} ({why}); {self.st.months_paid} completed months paid"
 
     def note_paid_past(self, off: date) -> None:
         """A leaving reported after months that followed it were paid: no payment is taken back
         here (the ledger only adds), the timeline says so for the city to recover."""
-        assert self.period is not None
-        due = periods.completed_months(self.period, off)
-        if self.months_paid > due:
-            self.paid_past_end = self.months_paid - due
-            self.note(off, f"{self.paid_past_end} month(s) after {off} were paid before it was reported")
+        assert self.st.period is not None
+        due = periods.completed_months(self.st.period, off)
+        if self.st.months_paid > due:
+            self.st.paid_past_end = self.st.months_paid - due
+            self.note(off, f"{self.st.paid_past_end} month(s) after {off} were paid before it was reported")
 
     async def withdraw_approval(self) -> None:
-        if self.approval_task and self.tasks[self.approval_task].state == "open":
-            await self.settle_task(self.approval_task, "withdrawn")
+        if self.st.approval_task and self.tasks[self.st.approval_task].state == "open":
+            await self.settle_task(self.st.approval_task, "withdrawn")
 
     async def pay_completed(self, until: date) -> None:
-        period = self.period
+        period = self.st.period
         assert period is not None and self.params is not None
         done = periods.completed_months(period, until)
-        while self.months_paid < done:
-            n = self.months_paid + 1
+        while self.st.months_paid < done:
+            n = self.st.months_paid + 1
             begins = periods.month_start(period.start, n)
             due = periods.month_start(period.start, n + 1)
             for program, amount in k5.monthly_payments(begins, self.params):
@@ -297,67 +250,31 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
                     program=program,
                     period=f"month-{n}",
                     amount=amount,
-                    fund=str(self.fund),
+                    fund=str(self.st.fund),
                     due_on=due,
-                    rule=f"§17: completed month {n} ({begins} .. {due}); {self.fund_reason}",
+                    rule=f"§17: completed month {n} ({begins} .. {due}); {self.st.fund_reason}",
                 )
-            self.months_paid = n
+            self.st.months_paid = n
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
-        p = self.placement
+        p = self.st.placement
         if p is None:
             return {}
         return {
             "post_id": p.post_id,
             "post_kind": p.kind,
             "starts_on": p.starts_on.isoformat(),
-            "placement_number": self.placement_number,
-            "fund": str(self.fund),
-            "fund_reason": self.fund_reason,
-            "approval": self.approval,
-            "difficult_categories": self.categories,
-            "period": self.period.to_dict() if self.period else None,
-            "months_paid": self.months_paid,
-            "left_on": self.left_on.isoformat() if self.left_on else None,
-            "employed_from": self.employed_from.isoformat() if self.employed_from else None,
-            "paid_past_end": self.paid_past_end,
+            "placement_number": self.st.placement_number,
+            "fund": str(self.st.fund),
+            "fund_reason": self.st.fund_reason,
+            "approval": self.st.approval,
+            "difficult_categories": self.st.categories,
+            "period": self.st.period.to_dict() if self.st.period else None,
+            "months_paid": self.st.months_paid,
+            "left_on": self.st.left_on.isoformat() if self.st.left_on else None,
+            "employed_from": self.st.employed_from.isoformat() if self.st.employed_from else None,
+            "paid_past_end": self.st.paid_past_end,
             "generation": self.generation,
         }
 
-    def carry(self) -> dict[str, Any]:
-        assert self.placement is not None
-        return {
-            **super().carry(),
-            "placement": self.placement.model_dump(mode="json"),
-            "categories": self.categories,
-            "placement_number": self.placement_number,
-            "fund": str(self.fund),
-            "fund_reason": self.fund_reason,
-            "period": self.period.to_dict() if self.period else None,
-            "months_paid": self.months_paid,
-            "approval": self.approval,
-            "approval_task": self.approval_task,
-            "left_on": self.left_on.isoformat() if self.left_on else None,
-            "employed_from": self.employed_from.isoformat() if self.employed_from else None,
-            # A decision taken while the case was handing over must not be lost.
-            "decisions": [d.model_dump(mode="json") for d in self.decisions],
-        }
-
-    def restore(self, carried: dict[str, Any]) -> None:
-        super().restore(carried)
-        self.placement = WelfarePostPlaced.model_validate(carried["placement"])
-        self.categories = list(carried["categories"])
-        self.placement_number = int(carried["placement_number"])
-        self.fund = Fund(carried["fund"])
-        self.fund_reason = carried["fund_reason"]
-        self.period = Period.from_dict(carried["period"]) if carried["period"] else None
-        self.months_paid = int(carried["months_paid"])
-        self.approval = carried["approval"]
-        self.approval_task = carried["approval_task"]
-        self.left_on = date.fromisoformat(carried["left_on"]) if carried["left_on"] else None
-        self.employed_from = date.fromisoformat(carried["employed_from"]) if carried["employed_from"] else None
-        self.decisions = [TaskDecision.model_validate(d) for d in carried.get("decisions", [])]
-
-    def outcome(self) -> CaseOutcome:
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import add_months
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
+    from workflows.states import FollowupState
 
 KIND = "unemployed_followup"
 
@@ -40,45 +41,17 @@ RULE_CLOSED = "§18/§20: the registration ended (deregistered or employed); fol
 @workflow.defn(name=KIND)
 class UnemployedFollowupWorkflow(CaseWorkflow):
     kind = KIND
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.registration: UnemploymentRegistered | None = None
-        self.followed: dict[int, date] = {}  # registered month → first contact dated in it
-        self.checked_through = 0  # months whose escalation day has been judged
-        self.escalations: dict[int, str] = {}  # registered month → escalation task id
-        self.long_term_since: date | None = None
-        self.training_checked = False
-        self.training_notice_on: date | None = None
-        self.anniversary_checked = False
-        self.treated_as: dict[str, date] = {}  # 参照 group → the day it started to hold
-        self.categories: list[str] = []  # K12's latest answer
-        self.categories_on: date | None = None
-        self.referrals = 0
+    State = FollowupState
+    st: FollowupState
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        if not self.restored:
-            await self.open(await self.next_event())
-        while self.is_open:
-            for ev in self.take_pending():
-                await self.apply(ev)
-                if not self.is_open:
-                    break
-            if not self.is_open:
-                break
-            await self.take_acknowledgements()
-            await self.settle(self.today())
-            self.next_deadline = self.deadline()
-            await self.continue_as_new_if_long()
-            await self.wait_for_event(self.next_deadline)
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)
+        return await self.run_case(inp)
 
     # -- opening -----------------------------------------------------------------------------
     async def open(self, opening: CaseEvent) -> None:
         reg = UnemploymentRegistered.model_validate(opening.data)
-        self.registration = reg
+        self.st.registration = reg
         self.subject = f"person/{reg.person_id}"
         self.city = reg.city
         self.opened_on = reg.registered_on
@@ -86,7 +59,6 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         self.note(reg.registered_on, "registered unemployed", event=opening.key)
         await self.load_context(reg.city)
         await self.evaluate_k12(reg.registered_on)
-        self.next_deadline = self.deadline()
         await self.record("opened", on=reg.registered_on)
         if self.today() > reg.registered_on:
             # Opened behind business time: let the backlog of contacts arrive before judging.
@@ -94,7 +66,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
 
     # -- inputs ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        reg = self.registration
+        reg = self.st.registration
         assert reg is not None
         if self.apply_shared_fact(ev):
             return
@@ -105,7 +77,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             if e.on < reg.registered_on:
                 self.note(e.on, "referral before this registration: not counted", event=ev.key)
                 return
-            self.referrals += 1
+            self.st.referrals += 1
             self.note(e.on, f"referral to {e.employer_id}: {e.outcome}", event=ev.key)
             await self.evaluate_k12(min(e.on, self.today()))
         elif ev.type in ("unemployment.deregistered", "employment.registered"):
@@ -134,27 +106,26 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
 
     async def followed_up(self, e: FollowupRecorded, ev: CaseEvent) -> None:
-        reg = self.registration
+        reg = self.st.registration
         assert reg is not None
         n = k9.registered_month(reg.registered_on, e.on)
         if n is None:
             self.note(e.on, "contact before this registration: not counted", event=ev.key)
             return
         self.note(e.on, f"follow-up ({e.channel}) for registered month {n}", rule=RULE_FOLLOWUP, event=ev.key)
-        if n in self.followed:
+        if n in self.st.followed:
             return
-        self.followed[n] = e.on
-        task_id = self.escalations.get(n)
+        self.st.followed[n] = e.on
+        task_id = self.st.escalations.get(n)
         if task_id is not None and self.tasks[task_id].state == "open":
             # The contact happened in time and was reported late: nothing left to escalate.
             await self.settle_task(task_id, "withdrawn")
         await self.record("updated", on=e.on)  # the read model shows the months followed up
 
-    async def take_acknowledgements(self) -> None:
+    async def act_on(self, decision: TaskDecision) -> None:
         """A supervisor's decision on an escalation is an acknowledgement: it is recorded on the
         task by the update itself; the case only notes it."""
-        for d in self.take_decisions():
-            self.note(self.today(), f"escalation {d.task_id} handled by {d.decided_by}: {d.decision}")
+        self.note(self.today(), f"escalation {decision.task_id} handled by {decision.decided_by}: {decision.decision}")
 
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
         if task.kind != k9.ESCALATION_TASK:
@@ -164,34 +135,34 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
     async def settle(self, today: date) -> None:
         """Escalate every month whose grace ran out without a contact; set the marks that
         started to hold by `today`."""
-        reg = self.registration
+        reg = self.st.registration
         assert reg is not None and self.params is not None
         start = reg.registered_on
-        while k9.escalation_date(start, self.checked_through + 1, self.params) <= today:
-            n = self.checked_through + 1
-            if n not in self.followed:
+        while k9.escalation_date(start, self.st.checked_through + 1, self.params) <= today:
+            n = self.st.checked_through + 1
+            if n not in self.st.followed:
                 await self.escalate(n)
-            self.checked_through = n
-        if self.long_term_since is None and k9.is_long_term_unemployed(start, self.params, today):
-            self.long_term_since = k9.long_term_unemployed_since(start, self.params, today)
-            self.note(self.long_term_since, "long-term unemployed", rule=RULE_LONG_TERM)
-            await self.record("marked", on=self.long_term_since)
-        if not self.training_checked:
+            self.st.checked_through = n
+        if self.st.long_term_since is None and k9.is_long_term_unemployed(start, self.params, today):
+            self.st.long_term_since = k9.long_term_unemployed_since(start, self.params, today)
+            self.note(self.st.long_term_since, "long-term unemployed", rule=RULE_LONG_TERM)
+            await self.record("marked", on=self.st.long_term_since)
+        if not self.st.training_checked:
             eligible_on = k9.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
             if eligible_on is None:
-                self.training_checked = True
+                self.st.training_checked = True
             elif eligible_on <= today:
-                self.training_checked = True
-                self.training_notice_on = eligible_on
+                self.st.training_checked = True
+                self.st.training_notice_on = eligible_on
                 self.note(eligible_on, "notice: eligible for 劳动预备制 training (under 20, willing, 2020)", rule=RULE_TRAINING)
                 await self.record("notice", on=eligible_on)
-        if not self.anniversary_checked and self.anniversary() <= today:
+        if not self.st.anniversary_checked and self.anniversary() <= today:
             # The 参照 rule's only condition that time alone makes true; after it, referrals do.
-            self.anniversary_checked = True
+            self.st.anniversary_checked = True
             await self.evaluate_k12(self.anniversary())
 
     async def escalate(self, n: int) -> None:
-        reg = self.registration
+        reg = self.st.registration
         assert reg is not None and self.params is not None
         due = k9.due_date(reg.registered_on, n)
         task = await self.raise_task(
@@ -204,46 +175,47 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
                 "escalated_on": k9.escalation_date(reg.registered_on, n, self.params).isoformat(),
             },
         )
-        self.escalations[n] = task.task_id
+        self.st.escalations[n] = task.task_id
         await self.record("updated", on=k9.escalation_date(reg.registered_on, n, self.params))
 
     def anniversary(self) -> date:
         """The day the registration reaches `difficult.continuous_unemployed_months` months."""
-        reg = self.registration
+        reg = self.st.registration
         assert reg is not None and self.params is not None
         months = self.params.get("difficult.continuous_unemployed_months", self.today())
         return add_months(reg.registered_on, months)
 
-    def deadline(self) -> date:
-        reg = self.registration
-        assert reg is not None and self.params is not None
+    def deadline(self) -> date | None:
+        reg = self.st.registration
+        if reg is None or self.params is None:
+            return None
         start = reg.registered_on
         today = self.today()
-        candidates = [k9.escalation_date(start, self.checked_through + 1, self.params)]
-        if self.long_term_since is None:
+        candidates = [k9.escalation_date(start, self.st.checked_through + 1, self.params)]
+        if self.st.long_term_since is None:
             candidates.append(k9.long_term_unemployed_since(start, self.params, today))
-        if not self.training_checked:
+        if not self.st.training_checked:
             eligible_on = k9.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
             if eligible_on is not None:
                 candidates.append(eligible_on)
-        if not self.anniversary_checked:
+        if not self.st.anniversary_checked:
             candidates.append(self.anniversary())
         return min(candidates)
 
     async def evaluate_k12(self, on: date) -> None:
         """K12 on `on` from the person's stored facts; mark 参照 groups when they start to hold."""
-        reg = self.registration
+        reg = self.st.registration
         assert reg is not None and self.params is not None
         facts = await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES))
         facts = await person_facts(self, reg.person_id, facts)
         profile = k12.profile_from_facts(reg.person_id, facts, on)
-        self.categories = k12.difficult_categories(profile, on, self.params)
-        self.categories_on = on
-        started = [g for g in k12.treated_as_categories(self.categories) if g not in self.treated_as]
+        self.st.categories = k12.difficult_categories(profile, on, self.params)
+        self.st.categories_on = on
+        started = [g for g in k12.treated_as_categories(self.st.categories) if g not in self.st.treated_as]
         if not started:
             return
         for group in started:
-            self.treated_as[group] = on
+            self.st.treated_as[group] = on
         self.note(
             on,
             f"treated as difficult to employ (参照): {', '.join(started)} "
@@ -260,7 +232,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
-        reg = self.registration
+        reg = self.st.registration
         if reg is None:
             return {}
         today = self.today()
@@ -270,55 +242,14 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             "registered_on": reg.registered_on.isoformat(),
             "registered_month": current,
             "next_followup_due": k9.due_date(reg.registered_on, current).isoformat() if current and self.is_open else None,
-            "followed_months": sorted(self.followed),
-            "escalated_months": sorted(self.escalations),
-            "long_term_unemployed": self.long_term_since is not None,
-            "long_term_unemployed_since": self.long_term_since.isoformat() if self.long_term_since else None,
-            "training_notice_on": self.training_notice_on.isoformat() if self.training_notice_on else None,
-            "treated_as": {g: d.isoformat() for g, d in sorted(self.treated_as.items())},
-            "difficult_categories": self.categories,
-            "difficult_categories_on": self.categories_on.isoformat() if self.categories_on else None,
-            "referrals": self.referrals,
+            "followed_months": sorted(self.st.followed),
+            "escalated_months": sorted(self.st.escalations),
+            "long_term_unemployed": self.st.long_term_since is not None,
+            "long_term_unemployed_since": self.st.long_term_since.isoformat() if self.st.long_term_since else None,
+            "training_notice_on": self.st.training_notice_on.isoformat() if self.st.training_notice_on else None,
+            "treated_as": {g: d.isoformat() for g, d in sorted(self.st.treated_as.items())},
+            "difficult_categories": self.st.categories,
+            "difficult_categories_on": self.st.categories_on.isoformat() if self.st.categories_on else None,
+            "referrals": self.st.referrals,
             "generation": self.generation,  # runs since the case opened (continue-as-new)
         }
-
-    # -- continue-as-new ---------------------------------------------------------------------
-    def carry(self) -> dict[str, Any]:
-        assert self.registration is not None
-        return {
-            **super().carry(),
-            "registration": self.registration.model_dump(mode="json"),
-            "followed": {str(n): d.isoformat() for n, d in self.followed.items()},
-            "checked_through": self.checked_through,
-            "escalations": {str(n): t for n, t in self.escalations.items()},
-            "long_term_since": self.long_term_since.isoformat() if self.long_term_since else None,
-            "training_checked": self.training_checked,
-            "training_notice_on": self.training_notice_on.isoformat() if self.training_notice_on else None,
-            "anniversary_checked": self.anniversary_checked,
-            "treated_as": {g: d.isoformat() for g, d in self.treated_as.items()},
-            "categories": self.categories,
-            "categories_on": self.categories_on.isoformat() if self.categories_on else None,
-            "referrals": self.referrals,
-            "decisions": [d.model_dump(mode="json") for d in self.decisions],
-        }
-
-    def restore(self, carried: dict[str, Any]) -> None:
-        super().restore(carried)
-        self.registration = UnemploymentRegistered.model_validate(carried["registration"])
-        self.opened_on = self.registration.registered_on
-        self.followed = {int(n): date.fromisoformat(d) for n, d in carried["followed"].items()}
-        self.checked_through = int(carried["checked_through"])
-        self.escalations = {int(n): t for n, t in carried["escalations"].items()}
-        self.long_term_since = _day(carried["long_term_since"])
-        self.training_checked = bool(carried["training_checked"])
-        self.training_notice_on = _day(carried["training_notice_on"])
-        self.anniversary_checked = bool(carried["anniversary_checked"])
-        self.treated_as = {g: date.fromisoformat(d) for g, d in carried["treated_as"].items()}
-        self.categories = list(carried["categories"])
-        self.categories_on = _day(carried["categories_on"])
-        self.referrals = int(carried["referrals"])
-        self.decisions = [TaskDecision.model_validate(d) for d in carried["decisions"]]
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
+    from workflows.states import InsuranceState
 
 KIND = "unemployment_insurance"
 ASSISTANCE_KIND = "unemployment_assistance"
@@ -36,48 +37,23 @@ RULE_CONTINUATION = "§18 距离法定退休年龄不足1年的，可继续领�
 @workflow.defn(name=KIND)
 class UnemploymentInsuranceWorkflow(CaseWorkflow):
     kind = KIND
+    State = InsuranceState
+    st: InsuranceState
 
     def __init__(self) -> None:
         super().__init__()
-        self.claim: UiClaimFiled | None = None
-        self.by_contribution = 0
-        self.carried_over = 0
-        self.entitlement = 0
-        self.eligible = True
-        self.months_paid = 0
-        self.uplift_paid: set[int] = set()
-        self.linkages: dict[str, ui.PriceLinkage] = {}
-        self.linkage_paid: set[str] = set()
-        self.reemployed_on: date | None = None
-        self.continuation = False
-        self.assistance_case_id: str | None = None
+        # The K3 case this one opened (not carried: it opens as the case closes).
         self.assistance: workflow.ChildWorkflowHandle[Any, Any] | None = None
-        # The business date of the last epidemic fact received while running: an uplift that
-        # becomes owed for a month already paid falls due then.
-        self.epidemic_learned_on: date | None = None
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseOutcome:
-        self.begin(inp)
-        if not self.restored and not await self.open():
-            return await self.outcome_after_assistance()
-        while self.is_open:
-            for ev in self.take_pending():
-                await self.apply(ev)
-            await self.settle(self.today())
-            if not self.is_open:
-                break
-            self.next_deadline = self.deadline()
-            await self.continue_as_new_if_long()
-            await self.wait_for_event(self.next_deadline)
-        return await self.outcome_after_assistance()
+        return await self.run_case(inp)
 
     # -- opening -----------------------------------------------------------------------------
-    async def open(self) -> bool:
-        """Judge the claim; False if the case closed at once (ineligible)."""
-        opening = await self.next_event()
+    async def open(self, opening: CaseEvent) -> None:
+        """Judge the claim; closes the case at once if ineligible."""
         claim = UiClaimFiled.model_validate(opening.data)
-        self.claim = claim
+        self.st.claim = claim
         self.subject = f"person/{claim.person_id}"
         self.city = claim.city
         self.opened_on = claim.claim_on
@@ -97,49 +73,47 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         params = self.params
         assert params is not None
         previous = [c.summary for c in await self.case_history([KIND]) if c.closed_on is not None]
-        self.carried_over = ui.unused_months_of_previous(previous)
-        self.by_contribution = ui.months_by_contribution(claim.insured_months, params, claim.claim_on)
+        self.st.carried_over = ui.unused_months_of_previous(previous)
+        self.st.by_contribution = ui.months_by_contribution(claim.insured_months, params, claim.claim_on)
 
         if not ui.eligible(claim.insured_months, claim.involuntary, params, claim.claim_on):
-            self.eligible = False
+            self.st.eligible = False
             reason = (
                 f"{claim.insured_months} insured months give no entitlement (ui.months_by_contribution)"
-                if self.by_contribution == 0
+                if self.st.by_contribution == 0
                 else "voluntary separation"
             )
             if ui.is_insured(claim.insured_months):
                 await self.refer_to_assistance(claim.claim_on, "ineligible")
             else:
                 self.note(claim.claim_on, "never insured: no unemployment assistance either", rule="§18 参保失业人员")
-            if self.carried_over:
-                self.note(claim.claim_on, f"{self.carried_over} unused months from the previous claim stay unused")
+            if self.st.carried_over:
+                self.note(claim.claim_on, f"{self.st.carried_over} unused months from the previous claim stay unused")
             await self.close("ineligible", claim.claim_on, f"POLICY.md K2: not eligible: {reason}")
-            return False
+            return
 
-        self.entitlement = ui.entitlement_months(claim.insured_months, self.carried_over, params, claim.claim_on)
+        self.st.entitlement = ui.entitlement_months(claim.insured_months, self.st.carried_over, params, claim.claim_on)
         self.note(
             claim.claim_on,
-            f"entitled to {self.entitlement} months: {self.by_contribution} by contribution"
-            + (f" + {self.carried_over} unused from the previous claim" if self.carried_over else "")
+            f"entitled to {self.st.entitlement} months: {self.st.by_contribution} by contribution"
+            + (f" + {self.st.carried_over} unused from the previous claim" if self.st.carried_over else "")
             + (f" (capped at {params.get('ui.carry_over_cap_months', claim.claim_on)})"
-               if self.entitlement < self.by_contribution + self.carried_over else ""),
+               if self.st.entitlement < self.st.by_contribution + self.st.carried_over else ""),
             rule="失业保险条例 §17; carry-over 合并计算 capped at ui.carry_over_cap_months",
         )
-        self.next_deadline = self.deadline()
         await self.record("updated", on=claim.claim_on)
         if self.today() > claim.claim_on:
             await self.gather_burst()
-        return True
 
     # -- inputs ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        c = self.claim
+        c = self.st.claim
         assert c is not None
         if self.apply_shared_fact(ev):
             if ev.type.startswith("policy.epidemic."):
                 # Nothing to re-aim: the deadlines are the month starts; the amount of each later
                 # month and any uplift owed for paid months follow from the dates in settle().
-                self.epidemic_learned_on = business_date(ev.time)
+                self.st.epidemic_learned_on = business_date(ev.time)
             return
         if ev.type == "policy.price_linkage.triggered":
             if ev.data.get("city") != self.city:
@@ -154,26 +128,26 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
 
     def learn_linkage(self, linkage: ui.PriceLinkage, event: str | None = None) -> None:
-        if linkage.month in self.linkages:
+        if any(known.month == linkage.month for known in self.st.linkages):
             # "gets the amount once": a second trigger for the same month changes nothing.
             self.note(linkage.triggered_on, f"price linkage for {linkage.month} triggered again: no effect", event=event)
             return
-        self.linkages[linkage.month] = linkage
+        self.st.linkages.append(linkage)
         self.note(linkage.triggered_on, f"price linkage {linkage.amount} fen for {linkage.month}", rule=RULE_LINKAGE, event=event)
 
     def learn_reemployment(self, ev: CaseEvent) -> None:
-        c = self.claim
+        c = self.st.claim
         assert c is not None
         on = ui.reemployment_date(ev.type, ev.data, c.claim_on)
         if on is None:
             self.note(business_date(ev.time), f"{ev.type}: no re-employment after the claim", event=ev.key)
             return
-        if self.reemployed_on is not None and self.reemployed_on <= on:
-            self.note(on, f"{ev.type}: re-employed already on {self.reemployed_on}", event=ev.key)
+        if self.st.reemployed_on is not None and self.st.reemployed_on <= on:
+            self.note(on, f"{ev.type}: re-employed already on {self.st.reemployed_on}", event=ev.key)
             return
-        self.reemployed_on = on
+        self.st.reemployed_on = on
         self.note(on, f"re-employed ({ev.type}): payment stops from the next benefit month", rule="POLICY.md K2 re-employment", event=ev.key)
-        late = [n for n in range(1, self.months_paid + 1) if ui.benefit_month_start(c.claim_on, n) > on]
+        late = [n for n in range(1, self.st.months_paid + 1) if ui.benefit_month_start(c.claim_on, n) > on]
         if late:
             # Paid stays paid: recovering an overpayment is not this system's business.
             self.note(on, f"months {late[0]}..{late[-1]} were paid before the re-employment was known")
@@ -181,42 +155,43 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
     # -- rules -------------------------------------------------------------------------------
     def payable(self, n: int) -> bool:
         """Whether benefit month n is paid, as far as is known now."""
-        c = self.claim
+        c = self.st.claim
         assert c is not None
         start = ui.benefit_month_start(c.claim_on, n)
         return (
             ui.before_retirement(start, c.retirement_date)
-            and ui.month_paid_before_stop(start, self.reemployed_on)
-            and (n <= self.entitlement or self.continuation)
+            and ui.month_paid_before_stop(start, self.st.reemployed_on)
+            and (n <= self.st.entitlement or self.st.continuation)
         )
 
     def endings(self) -> list[tuple[date, int, str]]:
         """(day, tie-break, what) of every ending still ahead: re-employment, retirement, and the
         end of entitlement (a re-employed person is not exhausted on the same day; a person
         retiring the day entitlement ends retires)."""
-        c = self.claim
+        c = self.st.claim
         assert c is not None
         # A claim filed on or after the retirement date closes at once, on the claim date.
         found = [(max(c.retirement_date, c.claim_on), 1, "retired")]
-        if self.reemployed_on is not None:
-            found.append((self.reemployed_on, 0, "reemployed"))
-        if not self.continuation:
-            found.append((ui.entitlement_end(c.claim_on, self.entitlement), 2, "entitlement_end"))
+        if self.st.reemployed_on is not None:
+            found.append((self.st.reemployed_on, 0, "reemployed"))
+        if not self.st.continuation:
+            found.append((ui.entitlement_end(c.claim_on, self.st.entitlement), 2, "entitlement_end"))
         return sorted(found)
 
     def deadline(self) -> date | None:
         """The next day something falls due: a month start, or an ending."""
-        c = self.claim
-        assert c is not None
+        c = self.st.claim
+        if c is None or self.params is None:
+            return None  # opening: not judged yet
         candidates = [d for d, _, _ in self.endings()]
-        n = self.months_paid + 1
+        n = self.st.months_paid + 1
         if self.payable(n):
             candidates.append(ui.benefit_month_start(c.claim_on, n))
         return min(candidates)
 
     async def settle(self, today: date) -> None:
         """Pay what fell due by `today`, then act on the first ending due by then."""
-        c = self.claim
+        c = self.st.claim
         assert c is not None and self.params is not None
         while self.is_open:
             await self.pay_due(today)
@@ -229,26 +204,26 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             elif what == "retired":
                 await self.close("retired", on, f"retirement on {on}: no benefit month starting on or after it")
             elif ui.continues_to_retirement(c.retirement_date, on, self.params):
-                self.continuation = True
+                self.st.continuation = True
                 self.note(on, f"entitlement ended within a year of retirement on {c.retirement_date}: benefit continues", rule=RULE_CONTINUATION)
                 await self.record("extended", on=on)
             else:
                 await self.refer_to_assistance(on, "exhausted")
-                await self.close("exhausted", on, f"{self.entitlement} months drawn; not within a year of retirement")
+                await self.close("exhausted", on, f"{self.st.entitlement} months drawn; not within a year of retirement")
 
     async def pay_due(self, today: date) -> None:
-        c = self.claim
+        c = self.st.claim
         assert c is not None
-        while self.payable(self.months_paid + 1) and ui.benefit_month_start(c.claim_on, self.months_paid + 1) <= today:
-            await self.pay_month(self.months_paid + 1)
+        while self.payable(self.st.months_paid + 1) and ui.benefit_month_start(c.claim_on, self.st.months_paid + 1) <= today:
+            await self.pay_month(self.st.months_paid + 1)
         await self.pay_uplift_owed(today)
         await self.pay_linkages(today)
 
     async def pay_month(self, n: int) -> None:
-        c = self.claim
+        c = self.st.claim
         assert c is not None and self.params is not None
         start = ui.benefit_month_start(c.claim_on, n)
-        rule = RULE_BENEFIT if n <= self.entitlement else RULE_CONTINUATION
+        rule = RULE_BENEFIT if n <= self.st.entitlement else RULE_CONTINUATION
         await self.pay(
             payee=self.subject,
             program=ui.PROGRAM_BENEFIT,
@@ -258,20 +233,20 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             due_on=start,
             rule=rule,
         )
-        self.months_paid = n
+        self.st.months_paid = n
         if self.uplift_owed(n):
             await self.pay_uplift(n, start, RULE_UPLIFT)
 
     def uplift_owed(self, n: int) -> bool:
-        c = self.claim
+        c = self.st.claim
         assert c is not None and self.params is not None
         start = ui.benefit_month_start(c.claim_on, n)
-        return n not in self.uplift_paid and ui.uplift_applies(
+        return n not in self.st.uplift_paid and ui.uplift_applies(
             start, self.epidemic.declared_on, self.epidemic.lifted_on, self.params
         )
 
     async def pay_uplift(self, n: int, due_on: date, rule: str) -> None:
-        c = self.claim
+        c = self.st.claim
         assert c is not None and self.params is not None
         await self.pay(
             payee=self.subject,
@@ -282,26 +257,27 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             due_on=due_on,
             rule=rule,
         )
-        self.uplift_paid.add(n)
+        self.st.uplift_paid.append(n)
 
     async def pay_uplift_owed(self, today: date) -> None:
         """A lift date corrected to a later day (or a declaration learnt late) makes the uplift
         owed for months already paid without it: paid now. The reverse never takes money back
         (paid stays paid)."""
-        c = self.claim
+        c = self.st.claim
         assert c is not None
-        for n in range(1, self.months_paid + 1):
+        for n in range(1, self.st.months_paid + 1):
             if self.uplift_owed(n):
                 start = ui.benefit_month_start(c.claim_on, n)
-                await self.pay_uplift(n, max(start, self.epidemic_learned_on or today), RULE_UPLIFT_LATE)
+                await self.pay_uplift(n, max(start, self.st.epidemic_learned_on or today), RULE_UPLIFT_LATE)
 
     async def pay_linkages(self, today: date) -> None:
-        c = self.claim
+        c = self.st.claim
         assert c is not None
-        for month, linkage in sorted(self.linkages.items()):
-            if month in self.linkage_paid:
+        for linkage in sorted(self.st.linkages, key=lambda x: x.month):
+            month = linkage.month
+            if month in self.st.linkage_paid:
                 continue
-            n = ui.linked_benefit_month(c.claim_on, month, self.months_paid)
+            n = ui.linked_benefit_month(c.claim_on, month, self.st.months_paid)
             if n is None:
                 continue
             start = ui.benefit_month_start(c.claim_on, n)
@@ -314,11 +290,11 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
                 due_on=max(start, linkage.triggered_on),
                 rule=RULE_LINKAGE,
             )
-            self.linkage_paid.add(month)
+            self.st.linkage_paid.append(month)
 
     async def refer_to_assistance(self, on: date, reason: str) -> None:
         """Open the person's K3 case on `on`, unless that is after `ua.window_until`."""
-        c = self.claim
+        c = self.st.claim
         assert c is not None and self.params is not None
         if not ui.assistance_window_open(on, self.params):
             self.note(
@@ -342,17 +318,17 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             suffix="assistance",
         )
         self.assistance = await self.open_case(ASSISTANCE_KIND, case_id, opening)
-        self.assistance_case_id = case_id
+        self.st.assistance_case_id = case_id
 
     # -- views and continue-as-new -----------------------------------------------------------
     def unused_months(self) -> int:
         """Entitlement months not drawn; an ineligible claim leaves the carried months unused."""
-        if not self.eligible:
-            return self.carried_over
-        return max(0, self.entitlement - self.months_paid)
+        if not self.st.eligible:
+            return self.st.carried_over
+        return max(0, self.st.entitlement - self.st.months_paid)
 
     def details(self) -> dict[str, Any]:
-        c = self.claim
+        c = self.st.claim
         if c is None:
             return {}
         return {
@@ -360,58 +336,19 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             "insured_months": c.insured_months,
             "involuntary": c.involuntary,
             "retirement_date": c.retirement_date.isoformat(),
-            "months_by_contribution": self.by_contribution,
-            "carried_over_months": self.carried_over,
-            "entitlement_months": self.entitlement,
-            "months_paid": self.months_paid,
+            "months_by_contribution": self.st.by_contribution,
+            "carried_over_months": self.st.carried_over,
+            "entitlement_months": self.st.entitlement,
+            "months_paid": self.st.months_paid,
             "unused_months": self.unused_months(),
-            "continuation": self.continuation,
-            "reemployed_on": self.reemployed_on.isoformat() if self.reemployed_on else None,
-            "uplift_months": sorted(self.uplift_paid),
-            "price_linkage_months": sorted(self.linkage_paid),
-            "assistance_case_id": self.assistance_case_id,
+            "continuation": self.st.continuation,
+            "reemployed_on": self.st.reemployed_on.isoformat() if self.st.reemployed_on else None,
+            "uplift_months": sorted(self.st.uplift_paid),
+            "price_linkage_months": sorted(self.st.linkage_paid),
+            "assistance_case_id": self.st.assistance_case_id,
         }
 
-    def carry(self) -> dict[str, Any]:
-        c = self.claim
-        assert c is not None
-        return {
-            **super().carry(),
-            "claim": c.model_dump(mode="json"),
-            "by_contribution": self.by_contribution,
-            "carried_over": self.carried_over,
-            "entitlement": self.entitlement,
-            "months_paid": self.months_paid,
-            "uplift_paid": sorted(self.uplift_paid),
-            "linkages": [
-                {"month": x.month, "amount": x.amount, "triggered_on": x.triggered_on.isoformat()} for x in self.linkages.values()
-            ],
-            "linkage_paid": sorted(self.linkage_paid),
-            "reemployed_on": self.reemployed_on.isoformat() if self.reemployed_on else None,
-            "continuation": self.continuation,
-            "epidemic_learned_on": self.epidemic_learned_on.isoformat() if self.epidemic_learned_on else None,
-        }
-
-    def restore(self, carried: dict[str, Any]) -> None:
-        super().restore(carried)
-        self.claim = UiClaimFiled.model_validate(carried["claim"])
-        self.by_contribution = carried["by_contribution"]
-        self.carried_over = carried["carried_over"]
-        self.entitlement = carried["entitlement"]
-        self.months_paid = carried["months_paid"]
-        self.uplift_paid = set(carried["uplift_paid"])
-        self.linkages = {
-            x["month"]: ui.PriceLinkage(month=x["month"], amount=x["amount"], triggered_on=date.fromisoformat(x["triggered_on"]))
-            for x in carried["linkages"]
-        }
-        self.linkage_paid = set(carried["linkage_paid"])
-        self.reemployed_on = date.fromisoformat(carried["reemployed_on"]) if carried["reemployed_on"] else None
-        self.continuation = carried["continuation"]
-        self.epidemic_learned_on = (
-            date.fromisoformat(carried["epidemic_learned_on"]) if carried["epidemic_learned_on"] else None
-        )
-
-    async def outcome_after_assistance(self) -> CaseOutcome:
+    async def finish(self) -> CaseOutcome:
         """The outcome, returned once the K3 case this one opened (if any) has ended.
 
         The case is closed already (read model, keys, lifecycle); only the workflow waits.
@@ -426,6 +363,3 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
                 # The K3 case's failure is its own (it shows there); this one stays as it closed.
                 pass
         return self.outcome()
-
-    def outcome(self) -> CaseOutcome:
-        return CaseOutcome(case_id=self.case_id, status=self.status, paid_fen=self.paid_fen)

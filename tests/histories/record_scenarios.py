@@ -3,16 +3,20 @@
 Usage (from the repository root)::
 
     .venv/bin/python -m tests.histories.record_scenarios
+    .venv/bin/python -m tests.histories.record_scenarios --name template_scenario --with-k1
 
 Each scenario in tests/scenarios/ runs as `jiuye simulate` runs it (same intake, routing,
 workflows, in-memory store, time-skipping server); for every kind, the closed case with the
-longest history across all scenarios is written as ``tests/histories/<kind>_scenario.json``.
-K1's hand-built histories come from ``tests.histories.record``. Re-record only when a workflow
-change is meant to change the commands cases emit (see that module's docstring).
+longest history across all scenarios is written as ``tests/histories/<kind>_<name>.json``
+(name ``scenario`` by default). K1's hand-built histories come from ``tests.histories.record``;
+``--with-k1`` adds K1's scenario too. Re-record only when a workflow change is meant to change
+the commands cases emit (see that module's docstring), and then under a new ``--name``, beside
+the old histories: those stand for cases still running on the old commands.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import uuid
@@ -36,11 +40,11 @@ HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parent / "scenarios"
 
 
-async def record() -> dict[str, tuple[int, str, dict]]:
+async def record(with_k1: bool = False) -> dict[str, tuple[int, str, dict]]:
     best: dict[str, tuple[int, str, dict]] = {}
     pack = load_pack()
     for path in sorted(SCENARIOS.glob("k*.jsonl")):
-        if path.name.startswith("k1_"):
+        if path.name.startswith("k1_") and not with_k1:
             continue
         scenario = read_scenario(path)
         last = max(e.time for _, e, _ in scenario.events)
@@ -55,7 +59,7 @@ async def record() -> dict[str, tuple[int, str, dict]]:
             async with build_worker(env.client, queue, store, pack):
                 for number, event, raw in scenario.events:
                     await advance_business_clock(env, event.time, offset)
-                    await intake.handle_event(event, raw, Origin(topic=path.name, offset=number))
+                    await intake.handle(raw, Origin(topic=path.name, offset=number))
                 await advance_business_clock(env, end, offset)
                 await drain_activities(env, store)
                 for case_id, rec in store.cases.items():
@@ -71,8 +75,12 @@ async def record() -> dict[str, tuple[int, str, dict]]:
 
 
 def main() -> None:
-    for kind, (size, case_id, history) in sorted(asyncio.run(record()).items()):
-        target = HERE / f"{kind}_scenario.json"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--name", default="scenario", help="file names <kind>_<name>.json (default: scenario)")
+    parser.add_argument("--with-k1", action="store_true", help="record K1 from its scenario too")
+    args = parser.parse_args()
+    for kind, (size, case_id, history) in sorted(asyncio.run(record(args.with_k1)).items()):
+        target = HERE / f"{kind}_{args.name}.json"
         target.write_text(json.dumps({"workflow_id": case_id, "history": history}, indent=1) + "\n", encoding="utf-8")
         print(f"{target.name}: {case_id}, {size} events")
 

@@ -169,7 +169,7 @@ class K1World:
 
 
 @asynccontextmanager
-async def k1_world(env: WorkflowEnvironment, first_day: date) -> AsyncIterator[K1World]:
+async def k1_world(env: WorkflowEnvironment, first_day: date, history_limit: int | None = None) -> AsyncIterator[K1World]:
     """A worker on a fresh uuid task queue whose business clock starts the day before `first_day`.
 
     Cases still open at the end are terminated: their timers would otherwise wait for a worker
@@ -180,7 +180,7 @@ async def k1_world(env: WorkflowEnvironment, first_day: date) -> AsyncIterator[K
     queue = f"k1-{uuid.uuid4()}"
     server_now = await env.get_current_time()
     offset = int((start_of_day(first_day - timedelta(days=1)) - server_now).total_seconds())
-    gateway = CaseGateway(env.client, queue, clock_offset_seconds=offset, search_attributes=False)
+    gateway = CaseGateway(env.client, queue, clock_offset_seconds=offset, search_attributes=False, history_limit=history_limit)
     intake = Intake(store, gateway, ListSink(), pack)
     async with build_worker(env.client, queue, store, pack):
         world = K1World(env, store, intake, queue, offset)

@@ -14,6 +14,9 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.case_activities import CaseActivities
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
@@ -24,6 +27,7 @@ from policy.calendar import start_of_day
 from policy.pack import load_pack
 from streams.gateway import CaseGateway
 from streams.intake import Intake, Outcome
+from workflows.registry import WORKFLOWS
 
 _ids = count(1)
 
@@ -36,11 +40,12 @@ def at(day: date, hour: int = 9) -> datetime:
 class Harness:
     """One test's world: its own task queue, store and business clock."""
 
-    def __init__(self, env: WorkflowEnvironment, store: MemoryStore, intake: Intake, offset: int):
+    def __init__(self, env: WorkflowEnvironment, store: MemoryStore, intake: Intake, offset: int, queue: str = ""):
         self.env = env
         self.store = store
         self.intake = intake
         self.offset = offset
+        self.queue = queue
         self.sink: ListSink = intake.dead_letters  # type: ignore[assignment]
         self.sent: list[dict[str, Any]] = []
 
@@ -100,8 +105,12 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(env: WorkflowEnvironment, first_day: date, history_limit: int | None = None) -> AsyncIterator[Harness]:
-    """A worker on a fresh uuid task queue whose business clock starts the day before `first_day`."""
+async def harness(
+    env: WorkflowEnvironment, first_day: date, history_limit: int | None = None, replace: type[Any] | None = None
+) -> AsyncIterator[Harness]:
+    """A worker on a fresh uuid task queue whose business clock starts the day before `first_day`.
+    `replace`: a test subclass registered instead of the shipped workflow of its kind (one that
+    stretches a step to make a race happen on cue)."""
     pack = load_pack()
     store = MemoryStore()
     queue = f"k45-{uuid.uuid4()}"
@@ -109,9 +118,14 @@ async def harness(env: WorkflowEnvironment, first_day: date, history_limit: int 
     offset = int((start_of_day(first_day - timedelta(days=1)) - server_now).total_seconds())
     gateway = CaseGateway(env.client, queue, clock_offset_seconds=offset, search_attributes=False, history_limit=history_limit)
     intake = Intake(store, gateway, ListSink(), pack)
-    async with build_worker(env.client, queue, store, pack):
+    if replace is None:
+        worker = build_worker(env.client, queue, store, pack)
+    else:
+        workflows = [replace if w.kind == replace.kind else w for w in WORKFLOWS]
+        worker = Worker(env.client, task_queue=queue, workflows=workflows, activities=CaseActivities(store, pack).all())
+    async with worker:
         try:
-            yield Harness(env, store, intake, offset)
+            yield Harness(env, store, intake, offset, queue)
         finally:
             await _terminate_open_cases(env, store)
 

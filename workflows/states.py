@@ -1,0 +1,234 @@
+"""The typed state of each case kind: what its workflow knows beyond what every case knows
+(case_base.CaseWorkflow), and what continue-as-new carries for it.
+
+A kind's state is a dataclass whose fields all have defaults; the base writes its fields as
+top-level keys of the carried payload (dates as ISO strings, models as their JSON dump, int keys
+as strings): the format every kind's hand-written carry used before the template, so a run
+continued by older code restores under this one, and a field added later takes its default.
+
+This module is imported passed through the workflow sandbox, and each state's adapter is built
+here when the module is first imported (outside any sandbox): inside one, `datetime.date` is a
+restricted proxy that pydantic cannot build a schema for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Annotated, Any, TypeVar, dataclass_transform
+
+from pydantic import BeforeValidator, TypeAdapter
+
+from contracts.events import (
+    ApplicationSubmitted,
+    ContractSigned,
+    DibaoGranted,
+    InternshipAgreementSigned,
+    LayoffPlanFiled,
+    UiClaimFiled,
+    UnemploymentRegistered,
+    WelfarePostPlaced,
+)
+from policy import hiring as k6
+from policy import hubei as k11
+from policy import internship as k1
+from policy import unemployment as ui
+from policy.funds import Fund
+from policy.subsidy_period import Period
+
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+T = TypeVar("T")
+
+
+@dataclass_transform(field_specifiers=(field,))
+def case_state(cls: type[T]) -> type[T]:
+    """A kind's state: a dataclass, with its adapter built now."""
+    state_type = dataclass(cls)
+    _ADAPTERS[state_type] = TypeAdapter(state_type)
+    return state_type
+
+
+def dump_state(state: Any) -> dict[str, Any]:
+    return _ADAPTERS[type(state)].dump_python(state, mode="json")  # type: ignore[no-any-return]
+
+
+def load_state(state_type: type[T], carried: dict[str, Any]) -> T:
+    names = [f.name for f in fields(state_type)]  # type: ignore[arg-type]
+    return _ADAPTERS[state_type].validate_python({n: carried[n] for n in names if n in carried})  # type: ignore[no-any-return]
+
+
+# -- internship_subsidy ----------------------------------------------------------------
+@case_state
+class InternshipState:
+    agreement: InternshipAgreementSigned | None = None
+    pauses: list[k1.Pause] = field(default_factory=list)
+    months_paid: int = 0
+
+
+# -- unemployed_followup ---------------------------------------------------------------
+@case_state
+class FollowupState:
+    registration: UnemploymentRegistered | None = None
+    followed: dict[int, date] = field(default_factory=dict)  # registered month → first contact dated in it
+    checked_through: int = 0  # months whose escalation day has been judged
+    escalations: dict[int, str] = field(default_factory=dict)  # registered month → escalation task id
+    long_term_since: date | None = None
+    training_checked: bool = False
+    training_notice_on: date | None = None
+    anniversary_checked: bool = False
+    treated_as: dict[str, date] = field(default_factory=dict)  # 参照 group → the day it started to hold
+    categories: list[str] = field(default_factory=list)  # K12's latest answer
+    categories_on: date | None = None
+    referrals: int = 0
+
+
+# -- dibao_taper -----------------------------------------------------------------------
+@case_state
+class DibaoState:
+    grant: DibaoGranted | None = None
+    employed_on: date | None = None
+    decision_task: str | None = None
+    months: int | None = None
+    decided_by: str | None = None
+    months_paid: int = 0
+
+
+# -- layoff_plan -----------------------------------------------------------------------
+@case_state
+class LayoffState:
+    plan: LayoffPlanFiled | None = None
+    mass: bool = False
+    union_notified_on: date | None = None
+    executed_on: date | None = None
+    executed_persons: int = 0
+    premature: bool = False
+    # The last day the obligations may be settled (§3); re-aimed by an `extend` decision.
+    obligations_due: date | None = None
+    escalated: str | None = None
+    settled_before_execution: date | None = None
+
+
+# -- unemployment_assistance -----------------------------------------------------------
+@case_state
+class AssistanceState:
+    person_id: str = ""
+    reason: str = ""
+    ui_case_id: str | None = None
+    months: int = 0
+    months_paid: int = 0
+    reemployed_on: date | None = None
+
+
+# -- unemployment_insurance ------------------------------------------------------------
+@case_state
+class InsuranceState:
+    claim: UiClaimFiled | None = None
+    by_contribution: int = 0
+    carried_over: int = 0
+    entitlement: int = 0
+    eligible: bool = True
+    months_paid: int = 0
+    uplift_paid: list[int] = field(default_factory=list)  # benefit months whose uplift was paid
+    linkages: list[ui.PriceLinkage] = field(default_factory=list)  # in the order learned, one per month
+    linkage_paid: list[str] = field(default_factory=list)
+    reemployed_on: date | None = None
+    continuation: bool = False
+    assistance_case_id: str | None = None
+    # The business date of the last epidemic fact received while running: an uplift that
+    # becomes owed for a month already paid falls due then.
+    epidemic_learned_on: date | None = None
+
+
+# -- flexible_employment_subsidy -------------------------------------------------------
+@case_state
+class FlexibleState:
+    application: ApplicationSubmitted | None = None
+    categories: list[str] = field(default_factory=list)
+    period: Period | None = None
+    # Contributions received, by month paid for: (fen paid, business date received).
+    contributions: dict[str, tuple[int, date]] = field(default_factory=dict)
+    paid_months: dict[str, int] = field(default_factory=dict)
+    # Stable employment: the day it begins (the earliest stable contract's start).
+    employed_from: date | None = None
+
+
+# -- enterprise_si_subsidy -------------------------------------------------------------
+@case_state
+class EnterpriseSiState:
+    contract: ContractSigned | None = None
+    categories: list[str] = field(default_factory=list)
+    exempt: set[str] = field(default_factory=set)
+    # The employer's contributions for the person, by month: (employer share, date received).
+    contributions: dict[str, tuple[int, date]] = field(default_factory=dict)
+    paid_months: dict[str, int] = field(default_factory=dict)
+    separated_on: date | None = None
+    # Months whose exemption was already noted on the timeline (paid before it, or not paid).
+    exempt_noted: set[str] = field(default_factory=set)
+
+
+# -- public_welfare_post ---------------------------------------------------------------
+APPROVAL_NOT_NEEDED = "not_needed"
+APPROVAL_PENDING = "pending"
+APPROVAL_GRANTED = "approved"
+
+
+@case_state
+class WelfarePostState:
+    placement: WelfarePostPlaced | None = None
+    categories: list[str] = field(default_factory=list)
+    placement_number: int = 0
+    fund: Fund = Fund.EMPLOYMENT_SUBSIDY
+    fund_reason: str = ""
+    period: Period | None = None
+    months_paid: int = 0
+    approval: str = APPROVAL_NOT_NEEDED  # or APPROVAL_PENDING, APPROVAL_GRANTED
+    approval_task: str | None = None
+    # The day the person is off the post: left it, or stable employment begins.
+    left_on: date | None = None
+    employed_from: date | None = None
+    paid_past_end: int = 0
+
+
+def _counted_months(value: Any) -> Any:
+    """K6b's counted months as carried before the template: [month, fen, received] lists."""
+    return [dict(zip(("month", "employer_amount", "received_on"), m)) if isinstance(m, (list, tuple)) else m for m in value]
+
+
+# -- hiring_subsidy --------------------------------------------------------------------
+@case_state
+class HiringState:
+    program: str = ""
+    enterprise: str = ""
+    person: str = ""
+    contract: ContractSigned | None = None
+    groups: list[str] = field(default_factory=list)
+    registered_on: date | None = None
+    # K6a: the earliest application naming the person, the first contribution (month, received).
+    applied_on: date | None = None
+    contribution: tuple[str, date] | None = None
+    agency_paid: int | None = None
+    # K6b: contribution months as first received (carried as [month, fen, received] before the
+    # template); the contract's end.
+    counted: Annotated[list[k6.CountedMonth], BeforeValidator(_counted_months)] = field(default_factory=list)
+    terminated_on: date | None = None
+    months_paid: list[str] = field(default_factory=list)
+    # The deadline the read model was last told of (a re-aimed one is recorded when it moves).
+    next_deadline: date | None = None
+
+
+# -- hubei_graduate_grant --------------------------------------------------------------
+@case_state
+class HubeiGrantState:
+    application: ApplicationSubmitted | None = None
+    grant: k11.GrantDetails | None = None  # the application's parsed details
+    reason: str | None = None  # why not eligible
+
+
+# -- job_retention_refund --------------------------------------------------------------
+@case_state
+class RetentionState:
+    application: ApplicationSubmitted | None = None
+    year: int | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+    formula: str | None = None
