@@ -47,7 +47,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.codec import keyring_from_settings
 from contracts.kafka import client_security
-from contracts.settings import REPO_ROOT, Settings, get_settings
+from contracts.settings import REPO_ROOT, Settings, get_settings, settings_env
 from contracts.temporal import connect
 from contracts.topics import INPUT_TOPICS
 
@@ -189,19 +189,6 @@ def rss_mb(pid: int) -> float:
     if not match:
         raise BenchError(f"no VmRSS for pid {pid}")
     return int(match.group(1)) / 1024
-
-
-def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment that makes a `jiuye` subprocess use exactly `settings`."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"JIUYE_{name.upper()}"] = str(value)
-    env.update(extra)
-    return env
 
 
 def free_port() -> int:
