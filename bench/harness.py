@@ -88,16 +88,24 @@ async def wait_for(check: Callable[[], Awaitable[Any]], what: str, timeout: floa
 # --- the stack ---------------------------------------------------------------------------------
 
 
-def ensure_stack(settings: Settings) -> None:
+# On the cluster topology the benchmarks start their own worker and streams processes, as on
+# the single-node stack; only the services come from `jiuye dev up --topology cluster`.
+CLUSTER_SERVICES = ("postgres", "temporal", "kafka")
+
+
+def ensure_stack(settings: Settings, topology: str = "single") -> None:
     """`jiuye dev up` semantics: start what is down (idempotent); a clear BenchError if it fails."""
     from deploy import stack
 
-    down = [s.name for s in stack.status(settings) if not s.running]
+    services = CLUSTER_SERVICES if topology == "cluster" else None
+    rows = stack.status(settings, topology=topology)
+    down = [s.name for s in rows if not s.running
+            and (services is None or s.name.split("-")[0] in services)]
     if not down:
         return
-    say(f"stack: {', '.join(down)} not running; starting it (jiuye dev up)")
+    say(f"stack: {', '.join(down)} not running; starting it (jiuye dev up --topology {topology})")
     try:
-        stack.up(settings)
+        stack.up(settings, services, topology=topology)
     except stack.StackError as exc:
         raise BenchError(f"the benchmarks need the stack; {', '.join(down)} not running and `jiuye dev up` failed: {exc}") from exc
 
@@ -473,5 +481,10 @@ async def postgres_version(settings: Settings) -> str | None:
     return None
 
 
-def base_settings() -> Settings:
+def base_settings(topology: str = "single") -> Settings:
+    """The configured settings, pointed at the cluster topology's services when asked."""
+    if topology == "cluster":
+        from deploy.stack.topology import ClusterLayout
+
+        return ClusterLayout(get_settings()).client_settings()
     return get_settings()

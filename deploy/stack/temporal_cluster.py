@@ -72,7 +72,7 @@ def ensure_binaries(version: str = SERVER_VERSION) -> Path:
     if (home / _COMPLETE).exists():
         return home
     go = _go()
-    env = {**os.environ, "GOTOOLCHAIN": GO_TOOLCHAIN, "CGO_ENABLED": "0"}
+    env = {**os.environ, "GOTOOLCHAIN": GO_TOOLCHAIN}
     say(f"temporal: building {MODULE} v{version} (cmd/server, cmd/tools/sql) with {GO_TOOLCHAIN} into {home} "
         "(first time only; several minutes)")
     shutil.rmtree(home, ignore_errors=True)
