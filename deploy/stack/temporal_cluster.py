@@ -214,11 +214,23 @@ def ensure_namespace(layout: ClusterLayout, namespace: str) -> None:
         except StackError as exc:
             if "already" not in str(exc).lower():
                 raise
-    wait_until(lambda: _namespace_ready(layout, namespace), what=f"temporal namespace {namespace}",
-               timeout=60, log_file=_paths(layout)[2])
+    listed = ""
+
+    def attributes_readable() -> bool:
+        # A new namespace reaches each service's namespace cache in turn (the refresh interval in
+        # deploy/temporal/dynamicconfig.yaml): the frontend may describe it before the search
+        # attributes of it can be listed.
+        nonlocal listed
+        try:
+            listed = _cli(layout, "operator", "search-attribute", "list", "--namespace", namespace,
+                          what="listing search attributes")
+            return True
+        except StackError:
+            return False
+
+    wait_until(lambda: _namespace_ready(layout, namespace) and attributes_readable(),
+               what=f"temporal namespace {namespace}", timeout=60, log_file=_paths(layout)[2])
     for name, kind in SEARCH_ATTRIBUTES.items():
-        listed = _cli(layout, "operator", "search-attribute", "list", "--namespace", namespace,
-                      what="listing search attributes")
         if name in listed:
             continue
         say(f"temporal: registering search attribute {name} in {namespace}")
