@@ -34,7 +34,7 @@ async def group_view(probe: KafkaProbe, group: str) -> GroupView:
     return GroupView(state=state, members=len(members), assigned=frozenset(assigned))
 
 
-async def wait_handed_over(probe: KafkaProbe, group: str, members: int, since: float, timeout: float = 240.0) -> float:
+async def wait_handed_over(probe: KafkaProbe, group: str, members: int, since: float, timeout: float = 180.0) -> float:
     """Seconds from `since` (time.monotonic()) until the group is Stable with `members` members
     holding every input partition."""
     everything = {(tp.topic, tp.partition) for tp in await probe.partitions(INPUT_TOPICS)}

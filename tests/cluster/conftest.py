@@ -35,10 +35,10 @@ PORT_OFFSET = 100  # from the configured cluster_port_base: the tier's own ports
 FIGURES = Path(__file__).resolve().parents[2] / "test-artifacts" / "cluster.json"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cluster_layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterLayout]:
-    """The cluster topology for this session: started fresh, stopped and its Temporal databases
-    dropped at the end."""
+    """The cluster topology for this tier: started fresh, and stopped and its Temporal databases
+    dropped after the tier's last test (package scope: the other tiers never run beside it)."""
     base = get_settings()
     if not postgres.status(base).running:
         stack.up(base, ["postgres"])
@@ -128,6 +128,9 @@ async def cluster(cluster_layout: ClusterLayout, tmp_path: Path) -> AsyncIterato
             "temporal_task_queue": f"cluster-{tag}",
             "consumer_group": f"jiuye-cluster-{tag}",
             "state_dir": tmp_path / "state",
+            # Seven processes of ours and the Temporal server share one PostgreSQL with everything
+            # else on the machine (max_connections 100 by default): small pools.
+            "database_pool_max": 4,
         })
         probe = KafkaProbe(settings)
         await probe.start()

@@ -27,7 +27,8 @@ from tests.e2e.helpers import assert_eventually
 from tests.faults._invariants import Figures, check_invariants, record_figures
 from tests.faults._load import Load, internships
 
-pytestmark = [pytest.mark.cluster]
+# Room for the waits below to fail with what was still missing before pytest-timeout cuts in.
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(600)]
 
 PERSONS = 120  # 240 records, 960 payments: a few minutes of work for two workers here
 
