@@ -54,10 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser(
         "streams",
-        help="run the faust-streaming intake (Kafka → inbox → Temporal) and the monitoring counts",
-        description="Run the faust-streaming intake (Kafka → validation → inbox → routing → Temporal; "
-        "offsets committed only after a record was handled) and the monitoring agent (counts per city "
-        "per day and week in faust tables; weekly_surge and mass_unemployment alerts).",
+        help="run the intake (Kafka → inbox → Temporal) as one member of its consumer group, and the monitoring counts",
+        description="Run the intake as one member of the consumer group JIUYE_CONSUMER_GROUP (Kafka → validation "
+        "→ inbox → routing → Temporal; offsets committed only after a batch was handled; start more processes "
+        "to share the partitions, JIUYE_STREAMS_INSTANCE_ID for static membership) and the monitoring agent "
+        "(counts per city per day and week in faust tables; weekly_surge and mass_unemployment alerts). "
+        "SIGTERM finishes and commits the batches in hand, leaves the group and exits 0.",
     )
 
     sub.add_parser(

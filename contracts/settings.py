@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     intake_batch_max: int = 1000
     intake_batch_within_ms: int = 20
     intake_max_in_flight: int = 64
+    # The streams processes of one group (streams/consumer.py, docs/RELIABILITY.md "Scale-out").
+    # streams_instance_id: a static member name (Kafka group.instance.id), one per process and
+    # stable across its restarts; unset, the process is a dynamic member. A static member that
+    # stops keeps its partitions for the session timeout (a restart within it is no rebalance).
+    streams_instance_id: str | None = None
+    # A member silent this long is dropped and its partitions move (also a SIGKILLed one).
+    streams_session_timeout_ms: int = 10_000
+    # How long a rebalance waits for each member to finish and commit the batch in hand.
+    streams_rebalance_timeout_ms: int = 60_000
 
     # The worker keeps at most this many cases' workflow state in memory (Temporal's sticky
     # cache, about 220 KB a case here); a case beyond it is replayed from its history on its

@@ -1,57 +1,46 @@
-"""The faust-streaming intake: Kafka records → `streams.intake.Intake` → Temporal.
+"""The streams process (`jiuye streams`): the intake's consumer group, and the monitoring tables.
 
-How a record's offset gets committed, and why this module looks the way it does (checked
-against faust-streaming 0.15.3 as installed):
+Two parts, each on the library that is safe for it (docs/RELIABILITY.md, "Scale-out"):
 
+- The intake consumes the input topics in the consumer group `settings.consumer_group` with
+  aiokafka (streams/consumer.py: static membership if `streams_instance_id` is set, one worker
+  per topic, commits only after a batch is durable, a rebalance waits for the batches in hand).
+  Until issue 12 faust consumed them; faust acks records it skips during a rebalance, and with a
+  second member that lost records (streams/consumer.py has the mechanism).
+- Monitoring (§23, §24; streams/monitoring.py has the rules and the delivery guarantee): after
+  `Intake.handle_batch` returned and before the batch is committed, each record's observation
+  (if it counts) is forwarded to the internal topic `<group>-monitoring`, keyed by city, and the
+  broker's ack awaited; the faust app `<group>-monitoring` (its own consumer group) keeps the
+  counts in faust Tables keyed `city|…`, recovered from their changelogs, and raises alerts
+  through the store. Its agent acks each observation by hand once it is applied.
+
+The monitoring agent's acks, checked against faust-streaming 0.15.3 as installed:
 - faust commits, per partition, the highest *contiguous* run of acked offsets
-  (`Consumer._new_offset`). Its head-gap guard is off by one (issue #606): with the committed
-  offset at N, acks for N+1, N+2… commit past an N that is still being processed. That can only
-  happen when two records of one partition are in flight at once, i.e. with agent
-  `concurrency > 1`. Every agent here has concurrency=1, and its body acks a batch only once
-  all of it is done, in offset order, so a partition never has a later record acked before an
-  earlier one that is still in flight.
-- `Stream.__aiter__` acks an event in a `finally` after the agent body resumes the iterator,
-  and that `finally` also runs when the body raises or the actor is cancelled (faust's own
-  comment in `Agent.on_stop`: cancelling "forces the stream to ack the last message"). A record
-  whose handling failed or was interrupted would then be committed as done. `stream.take(n,
-  within=...)` acks its batch in the same kind of `finally`. So the agents take batches with
-  `stream.noack_take(n, within=...)`, which never acks, and ack each record explicitly, in
-  offset order, only after `Intake.handle_batch` returned for the whole batch.
+  (`Consumer._new_offset`), with an off-by-one head-gap guard (issue #606) that only matters
+  with two records of one partition in flight, i.e. agent `concurrency > 1`; the agent has
+  concurrency=1 and acks each observation only after it was applied.
 - An exception must never leave the agent body: the supervisor would restart the actor on the
-  *next* record, leaving the failed one unacked behind acked ones (exactly the #606 gap).
-  Infrastructure errors (Temporal, PostgreSQL, the DLQ producer down) are retried on the same
-  batch with backoff until it is done or the app stops (what a failed attempt finished is a
-  duplicate the second time).
-- `stream_wait_empty=False`: on shutdown faust would otherwise wait for every unacked message,
-  i.e. for a record we may be retrying against a dead Temporal; an unacked record is simply
-  delivered again after the restart, and the intake is idempotent (inbox, business-key ids).
-- Left to faust: after a rebalance it acks, unprocessed, records fetched under the previous
-  generation (`skipped_value` in `Stream._py_aiter`) and fetches them again from the committed
-  offset; only a crash in that window could lose one. One member per group rebalances only
-  when it starts or stops.
+  *next* record, leaving the failed one unacked behind acked ones (the #606 gap). Failures are
+  retried on the same observation with backoff (streams/retry.py).
+- `stream_wait_empty=False`: on shutdown faust would otherwise wait for every unacked message.
+- What faust still does on a rebalance of its group (two streams processes): it acks, unapplied,
+  observations its stream sees during the rebalance (`skipped_value`); one can be lost then,
+  i.e. its week's count one short (docs/RELIABILITY.md, "Scale-out"). Observations carry no
+  money and open no case; the intake, which does, no longer runs on faust.
 
-Monitoring (§23, §24; streams/monitoring.py has the rules and the delivery guarantee): after
-`Intake.handle_batch` returned and before the records are acked, the intake agent forwards each
-record's observation (if it counts) to the internal topic `<group>-monitoring`, keyed by city, and waits
-for the broker; the monitoring agent (same manual-ack discipline) keeps the counts in faust
-Tables keyed `city|…` and raises alerts through the store.
-
-tests/e2e/test_intake_e2e.py checks this on the real broker: while a record is retried, the
-group's committed offset stays at or before it, and an intake stopped during the retry leaves
-it to the next one.
-
-One agent per input topic rather than one over all of them: topics then progress
-independently (a slow or stuck topic does not hold up the others), and ordering is only
-promised per partition anyway (key = subject), which one sequential actor per topic keeps.
+faust's web server is off: the process's HTTP endpoints (metrics, health) are served by the
+observability server on `observability_host`:`streams_web_port`, from `StreamsProcess`'s
+`ready_checks` and `lag`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import faust
 
@@ -59,23 +48,28 @@ from activities.store import Origin
 from contracts.kafka import faust_broker_credentials
 from contracts.settings import Settings
 from contracts.topics import INPUT_TOPICS, TOPIC_OF_TYPE
+from streams.consumer import IntakeConsumer, Records
 from streams.intake import Intake, Outcome
+from streams.retry import backoff, retry_until_done
 
 log = logging.getLogger("jiuye.streams")
-T = TypeVar("T")
 
-MAX_BACKOFF_SECONDS = 30.0
+# Readiness probes must answer quickly: a dependency that takes longer counts as not ready.
+PROBE_TIMEOUT_SECONDS = 2.0
 
 
 class IntakeRuntime:
-    """The connections the agents share (asyncpg pool, Temporal client, DLQ producer), opened
-    once by an app task; agents wait for them instead of connecting themselves."""
+    """The connections the intake shares (asyncpg pool, Temporal client, Kafka producer for dead
+    letters and observations), opened once; the consumer's workers wait for them."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._ready = asyncio.Event()
         self._intake: Intake | None = None
         self._closers: list[Callable[[], Awaitable[Any]]] = []
+        self.pool: Any = None
+        self.client: Any = None
+        self.producer: Any = None
 
     async def open(self) -> None:
         """Connect to PostgreSQL, Temporal and Kafka, retrying until all answer."""
@@ -108,7 +102,7 @@ class IntakeRuntime:
         pool = await create_pool(s.database_url, s.database_pool_max)
 
         async def close_pool() -> None:
-            # close() waits for every connection to be released; an agent stuck on a dead
+            # close() waits for every connection to be released; a worker stuck on a dead
             # server must not hold up the shutdown.
             try:
                 await asyncio.wait_for(pool.close(), timeout=10)
@@ -120,6 +114,7 @@ class IntakeRuntime:
         producer = make_producer(s)
         await producer.start()
         self._closers.append(producer.stop)
+        self.pool, self.client, self.producer = pool, client, producer
         gateway = CaseGateway(client, s.temporal_task_queue, max_in_flight=s.intake_max_in_flight)
         return Intake(PgStore(pool), gateway, KafkaDeadLetterSink(producer), pack)
 
@@ -129,8 +124,26 @@ class IntakeRuntime:
         assert self._intake is not None
         return self._intake
 
+    async def postgres_ok(self) -> bool:
+        if self.pool is None:
+            return False
+        try:
+            await asyncio.wait_for(self.pool.fetchval("SELECT 1"), PROBE_TIMEOUT_SECONDS)
+        except Exception:
+            return False
+        return True
+
+    async def temporal_ok(self) -> bool:
+        if self.client is None:
+            return False
+        try:
+            return bool(await asyncio.wait_for(self.client.service_client.check_health(), PROBE_TIMEOUT_SECONDS))
+        except Exception:
+            return False
+
     async def close(self) -> None:
         """Close what `open` opened (newest first); safe to call more than once."""
+        self.pool = self.client = self.producer = None
         while self._closers:
             closer = self._closers.pop()
             try:
@@ -139,51 +152,54 @@ class IntakeRuntime:
                 log.warning("streams: closing: %s: %s", type(exc).__name__, exc)
 
 
-def backoff(attempt: int) -> float:
-    """Seconds to wait before retry `attempt` (1-based): 0.5, 1, 2, … capped at 30."""
-    return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt - 1, 6))
+def monitoring_topic(settings: Settings) -> str:
+    """The internal topic of observations, keyed by city."""
+    return f"{settings.consumer_group}-monitoring"
 
 
-async def retry_until_done(
-    call: Callable[[], Awaitable[T]],
-    what: str,
-    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-) -> T:
-    """Call `call` until it returns, retrying the same records with backoff on any error.
-
-    Parse errors never get here (the intake dead-letters them); what raises is infrastructure
-    (Temporal, PostgreSQL, Kafka) or a bug, and in both cases skipping the records would lose a
-    fact that may carry money. Cancellation (shutdown) propagates: the records stay unacked.
-    """
-    attempt = 0
-    while True:
-        try:
-            result = await call()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            attempt += 1
-            delay = backoff(attempt)
-            # Where the records are, never what they say: they may carry personal data.
-            log.warning("intake %s failed (%s: %s); retrying the same records in %.1f s (attempt %d)",
-                        what, type(exc).__name__, exc, delay, attempt, exc_info=attempt == 1)
-            await sleep(delay)
-            continue
-        if attempt:
-            log.info("intake %s done after %d retries", what, attempt)
-        return result
+def monitoring_app_id(settings: Settings) -> str:
+    """The faust app (and its consumer group) of the monitoring tables: not the intake's group,
+    which aiokafka's consumer owns (a group has one assignor and one subscription protocol)."""
+    return f"{settings.consumer_group}-monitoring"
 
 
-def create_app(settings: Settings, *, web_enabled: bool = True, runtime: IntakeRuntime | None = None) -> faust.App:
-    """The intake app: one sequential agent per input topic, resources opened by a startup task.
+def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitable[list[Outcome]]]:
+    """What the consumer does with a batch: `Intake.handle_batch`, then each observation that
+    counts forwarded to the monitoring topic and acknowledged by the broker. Before the batch is
+    committed, and on the broker: a crash in between redelivers the records, which forwards
+    them again (the monitoring agent counts an event key once)."""
+    from streams.monitoring import COUNTED, observe
 
-    The app id is `settings.consumer_group`, because faust uses its id as the Kafka group id.
-    """
-    runtime = runtime or IntakeRuntime(settings)
+    # Only the topics that carry counted types forward observations (no extra parse for the
+    # million contributions a month).
+    counted_topics = {TOPIC_OF_TYPE[t] for t in COUNTED}
+    topic = monitoring_topic(runtime.settings)
+
+    async def handle(intake: Intake, records: Records) -> list[Outcome]:
+        outcomes = await intake.handle_batch(records)
+        if records and records[0][1].topic in counted_topics:
+            sent = []
+            for outcome in outcomes:
+                observation = await observe(outcome.event, outcome.status, intake.store) if outcome.event else None
+                if observation is not None:
+                    sent.append(await runtime.producer.send(topic, key=observation.city.encode(), value=observation.to_bytes()))
+            # Sent in order, acknowledged together: the batch is committed only once all are.
+            await asyncio.gather(*sent)
+        if log.isEnabledFor(logging.DEBUG):
+            for (_, origin), outcome in zip(records, outcomes):
+                log.debug("intake %s/%s@%s: %s %s", origin.topic, origin.partition, origin.offset,
+                          outcome.status, outcome.detail)
+        return outcomes
+
+    return handle
+
+
+def create_app(settings: Settings, runtime: IntakeRuntime) -> faust.App:
+    """The monitoring app: the observations topic, its tables and its agent (faust's web off)."""
     datadir = settings.state_dir / "streams"
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
-        settings.consumer_group,
+        monitoring_app_id(settings),
         broker="kafka://" + settings.kafka_bootstrap,
         broker_credentials=faust_broker_credentials(settings),
         value_serializer="raw",
@@ -197,42 +213,28 @@ def create_app(settings: Settings, *, web_enabled: bool = True, runtime: IntakeR
         # faust's own topics (the monitoring topic, the tables' changelogs) as replicated as ours.
         topic_replication_factor=settings.kafka_replication_factor,
         stream_wait_empty=False,
-        # A new group reads each topic from its beginning: no event is skipped silently.
+        # A new group reads the observations from their beginning: none is skipped silently.
         consumer_auto_offset_reset="earliest",
         # No leader-only tasks: don't create the `<id>-__assignor-__leader` topic (the broker
         # refuses to auto-create topics, by design).
         topic_disable_leader=True,
-        web_enabled=web_enabled,
-        web_port=settings.streams_web_port,
+        # The process's HTTP endpoints are the observability server's, not faust's.
+        web_enabled=False,
+        # A dead process's observations move to the others as soon as its intake partitions do.
+        broker_session_timeout=settings.streams_session_timeout_ms / 1000,
+        broker_heartbeat_interval=min(3.0, settings.streams_session_timeout_ms / 3000),
         autodiscover=False,
     )
-    app.intake_runtime = runtime  # type: ignore[attr-defined]  # for tests and the web views
-
-    @app.task
-    async def connect() -> None:
-        await runtime.open()
-
-    @app.on_before_shutdown.connect
-    async def disconnect(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        await runtime.close()
-
-    from streams.monitoring import COUNTED
-
-    monitoring = _add_monitoring(app, runtime, settings)
-    # Only the topics that carry counted types forward observations (no extra parse for the
-    # million contributions a month).
-    counted_topics = {TOPIC_OF_TYPE[t] for t in COUNTED}
-    for topic_name in INPUT_TOPICS:
-        _add_intake_agent(app, runtime, topic_name, monitoring if topic_name in counted_topics else None)
+    _add_monitoring(app, runtime, settings)
     return app
 
 
-def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) -> faust.TopicT:
+def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) -> None:
     """The monitoring topic (internal, keyed by city), its tables and its agent."""
     from streams.monitoring import Monitor, Observation
 
     topic = app.topic(
-        f"{settings.consumer_group}-monitoring",
+        monitoring_topic(settings),
         internal=True,
         partitions=settings.kafka_partitions,
         value_serializer="raw",
@@ -261,77 +263,75 @@ def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) 
             await retry_until_done(apply, f"monitoring {origin.topic}/{origin.partition}@{origin.offset}")
             await manual.ack(event)
 
-    app.agent(topic, name="monitoring", concurrency=1)(monitoring_agent)
-    return topic
-
-
-def _add_intake_agent(app: faust.App, runtime: IntakeRuntime, topic_name: str, monitoring: faust.TopicT | None = None) -> None:
-    from streams.monitoring import observe
-
-    topic = app.topic(topic_name, value_serializer="raw", key_serializer="raw")
-    settings = runtime.settings
-
-    async def intake_agent(stream: faust.StreamT) -> None:
-        intake = await runtime.intake()
-        # noack_take yields the buffered events without acking them, also when the body raises or
-        # is cancelled; they are acked below, in offset order, once the whole batch is done.
-        batches = cast(faust.Stream, stream).noack_take(settings.intake_batch_max, within=settings.intake_batch_within_ms / 1000)
-        async for events in batches:
-            # A tombstone or empty record is bad input like any other: the intake dead-letters it.
-            records = [
-                (e.value if isinstance(e.value, bytes) else b"",
-                 Origin(topic=e.message.topic, partition=e.message.partition, offset=e.message.offset))
-                for e in events
-            ]
-
-            async def handle_and_observe() -> list[Outcome]:
-                outcomes = await intake.handle_batch(records)
-                if monitoring is not None:
-                    # Before the source records are acked, and on the broker (not attached to the
-                    # ack): a crash in between redelivers the records, which forwards them again.
-                    for outcome in outcomes:
-                        observation = await observe(outcome.event, outcome.status, intake.store) if outcome.event else None
-                        if observation is not None:
-                            sent = await monitoring.send(key=observation.city.encode(), value=observation.to_bytes(), force=True)
-                            await sent
-                return outcomes
-
-            outcomes = await retry_until_done(handle_and_observe, _span(records))
-            if log.isEnabledFor(logging.DEBUG):
-                for (_, origin), outcome in zip(records, outcomes):
-                    log.debug("intake %s/%s@%s: %s %s", origin.topic, origin.partition, origin.offset,
-                              outcome.status, outcome.detail)
-            for event in events:
-                await cast(faust.Stream, stream).ack(event)
-
     # concurrency=1 is the default; spelled out because it is what keeps commits safe (#606).
-    app.agent(topic, name=f"intake.{topic_name}", concurrency=1)(intake_agent)
+    app.agent(topic, name="monitoring", concurrency=1)(monitoring_agent)
 
 
-def _span(records: list[tuple[bytes, Origin]]) -> str:
-    """Where a batch sits in Kafka, for the logs (never the records: they may carry personal data)."""
-    first, last = records[0][1], records[-1][1]
-    return f"{first.topic} ({len(records)} records from {first.partition}@{first.offset} to {last.partition}@{last.offset})"
+class StreamsProcess:
+    """What `jiuye streams` runs: the connections, the intake's consumer group member and the
+    monitoring app; also what its readiness probe and lag metric read."""
+
+    def __init__(self, settings: Settings, runtime: IntakeRuntime | None = None):
+        self.settings = settings
+        self.intake_runtime = runtime or IntakeRuntime(settings)
+        self.consumer = IntakeConsumer(settings, self.intake_runtime.intake, batch_handler(self.intake_runtime),
+                                       INPUT_TOPICS)
+        self.monitoring = create_app(settings, self.intake_runtime)
+        self._connecting: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start connecting, join the intake's group, then start the monitoring app (faust's start
+        takes seconds; a restarted static member should be back in its group before the session
+        timeout). The consumer's workers wait for the connections; a forward before faust has
+        declared the monitoring topic fails and is retried."""
+        self._connecting = asyncio.create_task(self.intake_runtime.open(), name="streams.connect")
+        await self.consumer.start()
+        await self.monitoring.start()
+
+    async def stop(self) -> None:
+        """The consumer first (it finishes the batches in hand, commits them and leaves the group),
+        then the monitoring app, then the connections the batches needed."""
+        await self.consumer.stop()
+        await self.monitoring.stop()
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+            await asyncio.gather(self._connecting, return_exceptions=True)
+        await self.intake_runtime.close()
+
+    async def ready_checks(self) -> dict[str, bool]:
+        """Readiness (cheap, no side effects): each dependency answers, and partitions are assigned."""
+        postgres, temporal, kafka = await asyncio.gather(
+            self.intake_runtime.postgres_ok(), self.intake_runtime.temporal_ok(),
+            self.consumer.kafka_reachable(PROBE_TIMEOUT_SECONDS))
+        return {"postgres": postgres, "temporal": temporal, "kafka": kafka,
+                "partitions_assigned": bool(self.consumer.assignment())}
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet handled, per (topic, partition) assigned to this member."""
+        return self.consumer.lag()
 
 
-def run_streams(settings: Settings, *, loglevel: str = "info") -> None:
-    """Run the intake until SIGINT/SIGTERM (what `jiuye streams` calls).
+def run_streams(settings: Settings) -> None:
+    """Run the streams process until SIGINT/SIGTERM (what `jiuye streams` calls); on the signal
+    the batches in hand are finished and committed, the group is left, and it returns (exit 0)."""
+    asyncio.run(_serve(settings))
 
-    faust's `app.main()` would parse our CLI's argv, so the worker is driven directly; it keeps
-    the logging the caller configured.
-    """
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    app = create_app(settings)
+
+async def _serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    process = StreamsProcess(settings)
     log.info("streams: group %s on %s, topics %s", settings.consumer_group, settings.kafka_bootstrap,
              ", ".join(INPUT_TOPICS))
-    worker = faust.Worker(app, loop=loop, loglevel=loglevel, quiet=True, override_logging=False)
-    worker.spinner = None  # it writes terminal escapes even into a log file
+    await process.start()
     try:
-        worker.execute_from_commandline()
-    except SystemExit as exc:  # the worker always leaves through SystemExit
-        if exc.code not in (None, 0):
-            raise
+        await stop.wait()
+        log.info("streams: stopping (finishing the batches in hand)")
+    finally:
+        await process.stop()
+    log.info("streams: stopped")
 
 
 if __name__ == "__main__":

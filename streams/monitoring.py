@@ -24,12 +24,13 @@ Parameters are the pack's for the city (dated values on the week's Monday); `pol
 changed` events are not applied to monitoring.
 
 Production (streams/app.py) and the delivery guarantee:
-1. The intake agent handles a source record (`Intake.handle`), then — before it acks that record —
-   forwards the observation to the internal topic `<group>-monitoring`, keyed by city, and waits
-   for the broker's ack. It forwards for `duplicate` outcomes too (an improvement on forwarding
-   only first deliveries: a crash after the inbox row was marked applied but before the forward
-   would otherwise lose the observation for good, since the redelivery is a duplicate).
-2. The monitoring agent (concurrency 1, acks by hand after it finished, like the intake) keeps
+1. The intake (streams/consumer.py) handles a batch (`Intake.handle_batch`), then — before it
+   commits the batch — forwards each record's observation to the internal topic
+   `<group>-monitoring`, keyed by city, and waits for the broker's ack. It forwards for
+   `duplicate` outcomes too (an improvement on forwarding only first deliveries: a crash after
+   the inbox row was marked applied but before the forward would otherwise lose the
+   observation for good, since the redelivery is a duplicate).
+2. The monitoring agent (faust, concurrency 1, acks by hand after it finished) keeps
    the counts in faust Tables whose keys start with the city, so every key of a city lives in the
    partition of the city's observations. The observation's event key (`source#id`) is kept too,
    and a key already counted is skipped: redeliveries count once.
@@ -41,8 +42,9 @@ still do: faust writes table changelogs and commits offsets without a transactio
 after a changelog write but before the offset commit redelivers an observation that the
 recovered table already counted — the seen keys absorb it; a crash before the changelog was
 flushed but after the commit could lose an update (faust flushes the producer before it commits,
-which is what makes this unlikely). Kafka `alerts` is at-least-once (outbox relay): consumers
-dedupe on the CloudEvent id (= alert id).
+which is what makes this unlikely); and with two streams processes a rebalance of the faust
+group can ack an observation unapplied (streams/app.py). Kafka `alerts` is at-least-once
+(outbox relay): consumers dedupe on the CloudEvent id (= alert id).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Fixtures of the end-to-end tests: the real stack (Temporal dev server, Kafka, PostgreSQL),
 and per test the whole system in this process — the Temporal worker with its outbox relay and
-the faust intake — isolated from anything else that may run on the same stack:
+the streams process's parts (intake consumer, monitoring app) — isolated from anything else
+that may run on the same stack:
 
 - a fresh, migrated database per test;
 - a Temporal namespace of its own (`jiuye-e2e`), so an intake running elsewhere against the
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
-import faust
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -46,7 +46,7 @@ from deploy import stack
 from deploy.stack.postgres import drop_database
 from deploy.stack.temporal import SEARCH_ATTRIBUTES
 from policy.pack import PolicyPack, load_pack
-from streams.app import IntakeRuntime, create_app
+from streams.app import IntakeRuntime, StreamsProcess
 from tests.e2e.helpers import assert_eventually
 
 E2E_NAMESPACE = "jiuye-e2e"
@@ -245,20 +245,20 @@ class System:
     folder: Path
     tag: str
     emitted: list[EmitReport] = field(default_factory=list)
-    intakes: list[faust.App] = field(default_factory=list)
+    intakes: list[StreamsProcess] = field(default_factory=list)
 
-    async def start_intake(self, runtime: IntakeRuntime | None = None) -> faust.App:
-        """Start a faust intake app (this test's consumer group) and wait until it is connected."""
-        runtime = runtime or IntakeRuntime(self.settings)
-        app = create_app(self.settings, web_enabled=False, runtime=runtime)
-        await app.start()
-        self.intakes.append(app)
-        await asyncio.wait_for(runtime.intake(), timeout=30)
-        return app
+    async def start_intake(self, runtime: IntakeRuntime | None = None) -> StreamsProcess:
+        """Start the streams process's parts in this process (intake consumer in this test's
+        group, monitoring app) and wait until it is connected."""
+        process = StreamsProcess(self.settings, runtime)
+        await process.start()
+        self.intakes.append(process)
+        await asyncio.wait_for(process.intake_runtime.intake(), timeout=30)
+        return process
 
-    async def stop_intake(self, app: faust.App) -> None:
-        await app.stop()
-        self.intakes.remove(app)
+    async def stop_intake(self, process: StreamsProcess) -> None:
+        await process.stop()
+        self.intakes.remove(process)
 
     async def stop_intakes(self) -> None:
         for app in list(self.intakes):
@@ -333,6 +333,6 @@ async def bare_system(e2e_settings: Settings, kafka: KafkaProbe, tmp_path: Path)
 
 @pytest.fixture
 async def system(bare_system: System) -> System:
-    """`bare_system` with the faust intake running."""
+    """`bare_system` with the intake running."""
     await bare_system.start_intake()
     return bare_system

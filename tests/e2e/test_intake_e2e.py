@@ -1,6 +1,6 @@
 """End to end on the real stack: CloudEvents produced to Kafka by `jiuye emit` go through the
-faust intake, Temporal and the worker into the PostgreSQL ledger, and come back out on
-`cases.lifecycle` and `events.dlq`.
+intake (its consumer group, streams/consumer.py), Temporal and the worker into the PostgreSQL
+ledger, and come back out on `cases.lifecycle` and `events.dlq`.
 
 Dates are real: the internship started months before today, so the months it has completed are
 paid as soon as the case opens, with no waiting on timers.
@@ -209,7 +209,8 @@ async def outage_has_lasted(system: System, runtime: FlakyRuntime, raw: bytes, a
         assert tries[0].topic is not None and tries[0].partition is not None and tries[0].offset is not None
         return tries[0]
 
-    # Backoff 0.5, 1, 2 s: four attempts span 3.5 s, longer than faust's commit interval (2.8 s).
+    # Backoff 0.5, 1, 2 s: four attempts span 3.5 s, in which later batches of the topic would
+    # have been handled and committed had the failing one been skipped.
     return await assert_eventually(retried, timeout=30)
 
 
@@ -269,3 +270,23 @@ async def test_record_interrupted_by_shutdown_is_delivered_again(bare_system: Sy
     assert closed["status"] == "ended"
     await system.settled()
     assert len(await ledger(system, internship)) == internship.completed_months(internship.today)
+
+
+async def test_streams_process_reports_ready_and_lag_zero_once_caught_up(system: System) -> None:
+    """What the readiness probe and the lag metric read: every dependency answers, partitions are
+    assigned, and once the emitted records are committed this member's lag is 0 where it fetched."""
+    process = system.intakes[0]
+    internship = Internship(system)
+    await system.emit([line(internship.signed()), line(internship.ended())])
+    await assert_eventually(lambda: case_closed(system, internship), timeout=90)
+    await system.settled()
+
+    async def ready() -> dict[str, bool]:
+        checks = await process.ready_checks()
+        assert checks == {"postgres": True, "temporal": True, "kafka": True, "partitions_assigned": True}, checks
+        return checks
+
+    await assert_eventually(ready, timeout=30)
+    lag = process.lag()
+    assert any(topic == "employment.service" for topic, _ in lag), lag  # the partitions it read
+    assert set(lag.values()) == {0}, lag
