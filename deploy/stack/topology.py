@@ -74,8 +74,9 @@ class Member:
     def environment(self, group: str) -> dict[str, str]:
         """What makes this member distinct from its siblings; everything else is shared."""
         if self.role == "streams":
-            # A stable identity per member, so a restarted member rejoins as itself (static
-            # membership, once the intake reads JIUYE_STREAMS_INSTANCE_ID).
+            # A stable identity per member (Kafka static membership, streams/consumer.py): a
+            # member restarted within the session timeout gets its partitions back without a
+            # rebalance of the others.
             return {"JIUYE_STREAMS_WEB_PORT": str(self.http_port),
                     "JIUYE_STREAMS_INSTANCE_ID": f"{group}-{self.name}"}
         return {"JIUYE_WORKER_HTTP_PORT": str(self.http_port),
