@@ -92,10 +92,10 @@ class Cluster:
         """Start a member with this test's settings; seconds until it was ready. (The supervisor
         blocks while it waits; a thread keeps this test's event loop, and its topic tail, going.)"""
         member = self.member(role, index)
+        if member not in self.started:  # before it starts: one that fails to get ready is stopped too
+            self.started.append(member)
         began = time.monotonic()
         await asyncio.to_thread(processes.start, self.members_layout, member, self.settings, wait=wait)
-        if member not in self.started:
-            self.started.append(member)
         return time.monotonic() - began
 
     async def stop(self, role: str, index: int) -> None:
