@@ -41,6 +41,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--size", choices=("small", "full", "both"), default="both",
                         help="small (a few minutes each), full (the issue's sizes) or both (default)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    parser.add_argument("--topology", choices=("single", "cluster"), default="single",
+                        help="the stack to measure: single (default) or cluster (`jiuye dev up --topology "
+                             "cluster`: the Temporal server on PostgreSQL, three Kafka nodes)")
 
 
 def _only(text: str) -> list[str]:
@@ -54,11 +57,11 @@ def _only(text: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from bench.harness import BenchError, base_settings, ensure_stack, machine_info, postgres_version, say
 
-    settings = base_settings()
+    settings = base_settings(args.topology)
     sizes = ["small", "full"] if args.size == "both" else [args.size]
     started = time.monotonic()
     try:
-        ensure_stack(settings)
+        ensure_stack(settings, args.topology)
     except BenchError as exc:
         print(f"jiuye bench: {exc}", file=sys.stderr)
         return 2

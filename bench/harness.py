@@ -47,7 +47,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.codec import keyring_from_settings
 from contracts.kafka import client_security
-from contracts.settings import REPO_ROOT, Settings, get_settings
+from contracts.settings import REPO_ROOT, Settings, get_settings, settings_env
 from contracts.temporal import connect
 from contracts.topics import INPUT_TOPICS
 
@@ -88,16 +88,24 @@ async def wait_for(check: Callable[[], Awaitable[Any]], what: str, timeout: floa
 # --- the stack ---------------------------------------------------------------------------------
 
 
-def ensure_stack(settings: Settings) -> None:
+# On the cluster topology the benchmarks start their own worker and streams processes, as on
+# the single-node stack; only the services come from `jiuye dev up --topology cluster`.
+CLUSTER_SERVICES = ("postgres", "temporal", "kafka")
+
+
+def ensure_stack(settings: Settings, topology: str = "single") -> None:
     """`jiuye dev up` semantics: start what is down (idempotent); a clear BenchError if it fails."""
     from deploy import stack
 
-    down = [s.name for s in stack.status(settings) if not s.running]
+    services = CLUSTER_SERVICES if topology == "cluster" else None
+    rows = stack.status(settings, topology=topology)
+    down = [s.name for s in rows if not s.running
+            and (services is None or s.name.split("-")[0] in services)]
     if not down:
         return
-    say(f"stack: {', '.join(down)} not running; starting it (jiuye dev up)")
+    say(f"stack: {', '.join(down)} not running; starting it (jiuye dev up --topology {topology})")
     try:
-        stack.up(settings)
+        stack.up(settings, services, topology=topology)
     except stack.StackError as exc:
         raise BenchError(f"the benchmarks need the stack; {', '.join(down)} not running and `jiuye dev up` failed: {exc}") from exc
 
@@ -189,19 +197,6 @@ def rss_mb(pid: int) -> float:
     if not match:
         raise BenchError(f"no VmRSS for pid {pid}")
     return int(match.group(1)) / 1024
-
-
-def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment that makes a `jiuye` subprocess use exactly `settings`."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"JIUYE_{name.upper()}"] = str(value)
-    env.update(extra)
-    return env
 
 
 def free_port() -> int:
@@ -489,5 +484,10 @@ async def postgres_version(settings: Settings) -> str | None:
     return None
 
 
-def base_settings() -> Settings:
+def base_settings(topology: str = "single") -> Settings:
+    """The configured settings, pointed at the cluster topology's services when asked."""
+    if topology == "cluster":
+        from deploy.stack.topology import ClusterLayout
+
+        return ClusterLayout(get_settings()).client_settings()
     return get_settings()

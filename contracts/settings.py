@@ -6,6 +6,7 @@ same variables point at a Temporal cluster, a Kafka cluster and a managed Postgr
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int = 9093
     kafka_partitions: int = 4
+    # Copies of each topic partition and how many must hold a record before acks=all succeeds:
+    # 1/1 on the single-node stack, 3/2 on the cluster topology and in production (the topics
+    # `jiuye dev up` creates and the ones faust creates for itself).
+    kafka_replication_factor: int = 1
+    kafka_min_insync_replicas: int = 1
     kafka_version: str = "4.1.1"
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None
@@ -102,6 +108,9 @@ class Settings(BaseSettings):
     worker_http_port: int = 6067
     # The Temporal SDK's own metrics (Runtime telemetry, Prometheus format); 0 switches them off.
     worker_sdk_metrics_port: int = 6068
+    # `jiuye dev up --topology cluster` places its brokers, Temporal services and processes on
+    # ports from here up (deploy/stack/topology.py); the single-node stack never uses them.
+    cluster_port_base: int = 20000
     # OpenTelemetry: spans are exported over OTLP/HTTP when an endpoint is set, not at all when not.
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str | None = None
@@ -134,6 +143,19 @@ class Settings(BaseSettings):
     def temporal_ui_url(self) -> str:
         host = self.temporal_address.rsplit(":", 1)[0]
         return f"http://{host}:{self.temporal_ui_port}"
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes a `jiuye` subprocess use exactly `settings` (secrets unwrapped)."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"JIUYE_{name.upper()}"] = str(value)
+    env.update(extra)
+    return env
 
 
 @lru_cache(maxsize=1)

@@ -37,6 +37,9 @@ packages=()
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || packages+=(postgresql)
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
+# Go builds the production Temporal server of the cluster topology; any Go >= 1.21 will do, it
+# fetches the toolchain the server needs (GOTOOLCHAIN) from the Go module proxy.
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || packages+=(golang-go)
 # Headless Chromium for the console's browser test (driven by Playwright's Python package through
 # executable_path; nothing downloads a browser).
 command -v chromium >/dev/null || packages+=(chromium)
@@ -83,5 +86,16 @@ from deploy.stack.kafka import ensure_jars
 print(ensure_jars(get_settings().kafka_version))
 '
 say "Kafka jars in $(tail -n 1 "$LOG")"
+
+# --- Temporal server (cluster topology) ---------------------------------------------------------
+# go.temporal.io/server (cmd/server, cmd/tools/sql) built from the Go module proxy, with its
+# PostgreSQL schema, cached per version like the Kafka jars (deploy/stack/temporal_cluster.py).
+say "building the Temporal server for the cluster topology (Go module proxy; cached after the first time)"
+started=$(date +%s)
+quietly "building the Temporal server" .venv/bin/python -c '
+from deploy.stack.temporal_cluster import ensure_binaries
+print(ensure_binaries())
+'
+say "Temporal server in $(tail -n 1 "$LOG") ($(( $(date +%s) - started )) s)"
 
 say "done; start the stack with: .venv/bin/jiuye dev up   (or: .venv/bin/python -m deploy.cli_dev up)"

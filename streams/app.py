@@ -212,6 +212,8 @@ def create_app(settings: Settings, runtime: IntakeRuntime) -> faust.App:
         store="memory://",
         datadir=str(datadir),
         producer_acks=-1,
+        # faust's own topics (the monitoring topic, the tables' changelogs) as replicated as ours.
+        topic_replication_factor=settings.kafka_replication_factor,
         stream_wait_empty=False,
         # A new group reads the observations from their beginning: none is skipped silently.
         consumer_auto_offset_reset="earliest",

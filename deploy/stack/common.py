@@ -217,11 +217,12 @@ def run_async(make: Callable[[], Awaitable[T]]) -> T:
 
 
 def run_quiet(argv: Sequence[str], *, what: str, timeout: float = 120.0,
-              cwd: Path | str | None = None, input: str | None = None) -> str:
+              cwd: Path | str | None = None, input: str | None = None,
+              env: dict[str, str] | None = None) -> str:
     """Run a short command, returning its stdout; its output is shown only when it fails."""
     try:
         done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
-                              cwd=cwd, input=input)
+                              cwd=cwd, input=input, env=env)
     except FileNotFoundError as exc:
         raise StackError(f"{what}: {argv[0]} not found") from exc
     except subprocess.TimeoutExpired as exc:

@@ -150,12 +150,12 @@ logger.broker.level = info
 """
 
 
-def _java(libs: Path, log4j: Path, main: str, *args: str, heap: list[str] | None = None) -> list[str]:
+def java_command(libs: Path, log4j: Path, main: str, *args: str, heap: list[str] | None = None) -> list[str]:
     return ["java", *(heap or []), "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={log4j}",
             "-cp", f"{libs}/*", main, *args]
 
 
-def _new_cluster_id() -> str:
+def new_cluster_id() -> str:
     # Kafka's Uuid.toString(): URL-safe base64 of 16 bytes, unpadded. A leading "-" would be
     # read as an option by the tool, so draw again.
     while True:
@@ -179,9 +179,9 @@ def _format_once(libs: Path, paths: dict[str, Path], version: str) -> None:
                              f"read; set JIUYE_KAFKA_VERSION={previous} or delete {paths['home']} (topics and "
                              "messages are lost)")
         return
-    cluster_id = _new_cluster_id()
+    cluster_id = new_cluster_id()
     say(f"kafka: formatting storage in {paths['data']} (cluster id {cluster_id})")
-    run_quiet(_java(libs, paths["log4j"], "kafka.tools.StorageTool", "format",
+    run_quiet(java_command(libs, paths["log4j"], "kafka.tools.StorageTool", "format",
                     "-t", cluster_id, "-c", str(paths["config"])),
               what="formatting Kafka storage", timeout=120)
     formatted_by.write_text(version + "\n")
@@ -190,8 +190,11 @@ def _format_once(libs: Path, paths: dict[str, Path], version: str) -> None:
 # --- health and topics -----------------------------------------------------------------------
 
 
-async def _ensure_topics(bootstrap: str, partitions: int) -> list[str]:
-    """Create the contract's topics that do not exist yet; return the ones created."""
+async def ensure_topics(bootstrap: str, partitions: int, replication_factor: int = 1,
+                        min_insync_replicas: int = 1) -> list[str]:
+    """Create the contract's topics that do not exist yet; return the ones created. A topic
+    of several replicas refuses acks=all writes while fewer than `min_insync_replicas` have them."""
+    configs = {"min.insync.replicas": str(min_insync_replicas)} if min_insync_replicas > 1 else {}
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import for_code
 
@@ -202,7 +205,8 @@ async def _ensure_topics(bootstrap: str, partitions: int) -> list[str]:
         missing = [t for t in ALL_TOPICS if t not in existing]
         if missing:
             response = await admin.create_topics(
-                [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in missing])
+                [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor,
+                          topic_configs=configs) for name in missing])
             for topic, code, *rest in response.topic_errors:
                 if code not in (0, 36):  # 36: TOPIC_ALREADY_EXISTS — another starter won the race
                     raise StackError(f"kafka: creating topic {topic} failed: {for_code(code).__name__} {rest}")
@@ -219,7 +223,7 @@ async def _ensure_topics(bootstrap: str, partitions: int) -> list[str]:
         await admin.close()
 
 
-async def _broker_answers(bootstrap: str) -> bool:
+async def broker_answers(bootstrap: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
@@ -233,7 +237,7 @@ async def _broker_answers(bootstrap: str) -> bool:
         await admin.close()
 
 
-async def _topics_present(bootstrap: str) -> tuple[bool, str]:
+async def topics_present(bootstrap: str) -> tuple[bool, str]:
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
@@ -263,7 +267,7 @@ def up(settings: Settings) -> None:
     if pid is not None:
         say(f"kafka: already running (pid {pid}) on {bootstrap}")
     elif port_open(host, port):
-        if not run_async(lambda: _broker_answers(bootstrap)):
+        if not run_async(lambda: broker_answers(bootstrap)):
             raise StackError(f"kafka: port {port} on {host} is taken by something that is not a Kafka broker")
         say(f"kafka: a broker not started by jiuye already listens on {bootstrap}; using it")
     else:
@@ -275,14 +279,15 @@ def up(settings: Settings) -> None:
         paths["log4j"].write_text(log4j2_properties(paths["server_log"]))
         _format_once(libs, paths, settings.kafka_version)
         say(f"kafka: starting Apache Kafka {settings.kafka_version} on {bootstrap} (log {paths['server_log']})")
-        argv = _java(libs, paths["log4j"], "kafka.Kafka", str(paths["config"]),
+        argv = java_command(libs, paths["log4j"], "kafka.Kafka", str(paths["config"]),
                      heap=[*HEAP, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20"])
         pid = start_detached(argv, pid_file=paths["pid"], log_file=paths["log"], cwd=paths["home"])
     logs = [paths["log"], paths["server_log"]]
     wait_until(lambda: port_open(host, port), what="kafka", timeout=START_TIMEOUT, log_file=logs, pid=pid)
-    wait_until(lambda: run_async(lambda: _broker_answers(bootstrap)), what="kafka metadata",
+    wait_until(lambda: run_async(lambda: broker_answers(bootstrap)), what="kafka metadata",
                timeout=START_TIMEOUT, log_file=logs, pid=pid, interval=0.5)
-    created = run_async(lambda: _ensure_topics(bootstrap, settings.kafka_partitions))
+    created = run_async(lambda: ensure_topics(bootstrap, settings.kafka_partitions,
+                                              settings.kafka_replication_factor, settings.kafka_min_insync_replicas))
     if created:
         say(f"kafka: created {len(created)} topics with {settings.kafka_partitions} partitions each")
     say(f"kafka: ready on {bootstrap}, {len(ALL_TOPICS)} topics")
@@ -307,7 +312,7 @@ def status(settings: Settings) -> ServiceStatus:
     if not port_open(host, port):
         return ServiceStatus(NAME, False, settings.kafka_bootstrap, pid,
                              "process alive but not listening" if pid else "")
-    ok, detail = run_async(lambda: _topics_present(settings.kafka_bootstrap))
+    ok, detail = run_async(lambda: topics_present(settings.kafka_bootstrap))
     if pid is not None:
         # The jars' folder names the version actually running, which may differ from the setting.
         running = re.search(r"/kafka-([^/\s]+)/libs/", command_line(pid))
