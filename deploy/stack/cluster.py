@@ -45,13 +45,10 @@ def up(settings: Settings, services: Iterable[str] | None = None) -> list[str]:
             kafka_cluster.up(layout)
         else:
             # Start every member first and then wait: they connect in parallel.
-            pids = {}
-            for member in layout.members:
-                if member.role == name:
-                    since = processes.log_size(layout, member)
-                    pids[member] = (processes.start(layout, member, wait=False), since)
-            for member, (pid, since) in pids.items():
-                processes.wait_ready(layout, member, pid, since)
+            pids = {member: processes.start(layout, member, wait=False)
+                    for member in layout.members if member.role == name}
+            for member, pid in pids.items():
+                processes.wait_ready(layout, member, pid)
         timings.append(f"{name} {time.monotonic() - started:.1f}s")
     return timings
 

@@ -2,8 +2,8 @@
 started detached with a pid file and a log under `<state_dir>/cluster/<role>-<n>/`, its own
 observability ports and (streams) its own instance id, all else from the same settings.
 
-A member is ready when its `/healthz/ready` answers 200; a build whose process does not serve
-that path yet counts as ready once its log says it connected.
+A member is ready when its `/healthz/ready` answers 200 (connected to PostgreSQL, Temporal and
+Kafka; a streams member also has partitions assigned).
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ from .topology import STREAMS, WORKERS, ClusterLayout, Member
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 60.0  # SIGTERM lets a streams member finish its batch and leave the group
 _MARKER = {"streams": "streams", "worker": "worker"}
-# Lines the processes log once they connected (console/worker.py, streams/app.py).
-_CONNECTED = {"streams": "streams: connected", "worker": "worker on "}
-
-
 def jiuye_command() -> str:
     return str(Path(sys.executable).parent / "jiuye")
 
@@ -43,32 +39,14 @@ def member_pid(layout: ClusterLayout, member: Member) -> int | None:
     return running_pid(_paths(layout, member)[1], _MARKER[member.role])
 
 
-def _ready_by_http(member: Member, host: str) -> bool | None:
-    """True/False from the ready probe; None when the process serves no such path (yet)."""
+def ready(layout: ClusterLayout, member: Member, settings: Settings | None = None) -> bool:
+    """Whether the member's ready probe answers 200 (not listening yet, or 503: not ready)."""
+    host = (settings or layout.settings).observability_host
     try:
         with urllib.request.urlopen(f"http://{host}:{member.http_port}{READY_PATH}", timeout=2) as answer:
             return bool(answer.status == 200)
-    except urllib.error.HTTPError as exc:
-        return None if exc.code == 404 else False
-    except OSError:
-        return None
-
-
-def _connected_since(log_file: Path, offset: int, role: str) -> bool:
-    try:
-        with open(log_file, "rb") as handle:
-            handle.seek(offset)
-            return _CONNECTED[role].encode() in handle.read()
-    except OSError:
+    except (urllib.error.HTTPError, OSError):
         return False
-
-
-def ready(layout: ClusterLayout, member: Member, since: int = 0, settings: Settings | None = None) -> bool:
-    host = (settings or layout.settings).observability_host
-    by_http = _ready_by_http(member, host)
-    if by_http is not None:
-        return by_http
-    return _connected_since(_paths(layout, member)[2], since, member.role)
 
 
 def start(layout: ClusterLayout, member: Member, settings: Settings | None = None, *, wait: bool = True) -> int:
@@ -80,27 +58,21 @@ def start(layout: ClusterLayout, member: Member, settings: Settings | None = Non
         say(f"{member.name}: already running (pid {pid})")
         return pid
     settings = settings or layout.client_settings()
-    since = log_file.stat().st_size if log_file.exists() else 0
     env = settings_env(settings, **member.environment(settings.consumer_group))
     say(f"{member.name}: starting `jiuye {member.role}` (log {log_file})")
     pid = start_detached([jiuye_command(), member.role], pid_file=pid_file, log_file=log_file, cwd=home, env=env)
     if wait:
-        wait_ready(layout, member, pid, since, settings)
+        wait_ready(layout, member, pid, settings)
     return pid
 
 
-def wait_ready(layout: ClusterLayout, member: Member, pid: int, since: int = 0,
+def wait_ready(layout: ClusterLayout, member: Member, pid: int,
                settings: Settings | None = None, timeout: float = START_TIMEOUT) -> float:
     """Seconds until `member` (pid) was ready; fails with its log's tail if it died or timed out."""
     started = time.monotonic()
-    wait_until(lambda: ready(layout, member, since, settings), what=member.name, timeout=timeout,
+    wait_until(lambda: ready(layout, member, settings), what=member.name, timeout=timeout,
                log_file=_paths(layout, member)[2], pid=pid, interval=0.25)
     return time.monotonic() - started
-
-
-def log_size(layout: ClusterLayout, member: Member) -> int:
-    log_file = _paths(layout, member)[2]
-    return log_file.stat().st_size if log_file.exists() else 0
 
 
 def stop(layout: ClusterLayout, member: Member) -> None:
