@@ -681,7 +681,7 @@ class CaseWorkflow:
         self.closed_on = on
         self.note(on, f"closed {status}", rule=rule)
         if self.ledger:
-            await self.raise_overpayment_recovery(on)
+            await self.raise_overpayment_recovery(max(on, self.today()))
         await self.record("closed", on=on)
 
     @property
