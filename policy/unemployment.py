@@ -13,6 +13,9 @@ from datetime import date
 from typing import Any, Mapping, Sequence
 
 from policy.calendar import add_months, first_of_month, less_than_years_before, month_of, within_years_of
+from policy.corrections import Owed
+from policy.funds import Fund
+from policy.monthly_schedule import month_start, monthly_owed
 from policy.pack import Parameters
 
 # Ledger programs: the benefit and its epidemic uplift are separate rows, so an uplift owed after
@@ -68,7 +71,53 @@ def entitlement_months(insured_months: int, carried_over: int, params: Parameter
 
 def benefit_month_start(claim_on: date, n: int) -> date:
     """The first day of benefit month n (1-based); benefit is paid on that day."""
-    return add_months(claim_on, n - 1)
+    return month_start(claim_on, n)
+
+
+def payable(n: int, claim_on: date, retirement_date: date, reemployed_on: date | None, entitlement: int,
+            continuation: bool) -> bool:
+    """Whether benefit month n is paid on the facts known: it starts before retirement, on or
+    before any re-employment, and within the entitlement (or the continuation to retirement)."""
+    start = benefit_month_start(claim_on, n)
+    return (
+        before_retirement(start, retirement_date)
+        and month_paid_before_stop(start, reemployed_on)
+        and (n <= entitlement or continuation)
+    )
+
+
+def months_due(today: date, claim_on: date, retirement_date: date, reemployed_on: date | None, entitlement: int,
+               continuation: bool) -> list[int]:
+    """The benefit months paid on the facts known that started by `today` (each condition of
+    `payable` only ever stops later months, so the first one not paid ends the list)."""
+    months: list[int] = []
+    n = 1
+    while benefit_month_start(claim_on, n) <= today and payable(n, claim_on, retirement_date, reemployed_on,
+                                                                entitlement, continuation):
+        months.append(n)
+        n += 1
+    return months
+
+
+def owed_by_month(*, payee: str, claim_on: date, months: list[int], entitlement: int, params: Parameters,
+                  declared_on: date | None, lifted_on: date | None, benefit_rule: str, continuation_rule: str,
+                  uplift_rule: str) -> list[Owed]:
+    """What a K2 claim owes for its benefit months `months` (see `months_due`): the benefit of
+    each, and its epidemic uplift (0 for a month outside [S, L + 3 months), so an uplift paid
+    for it is an overpayment under the uplift's rule). Amounts are read on each month's start,
+    so a parameter change effective from a past date changes the months since."""
+    fund = str(Fund.UI)
+    benefit = monthly_owed(
+        program=PROGRAM_BENEFIT, payee=payee, fund=fund, first_day=claim_on, months=months,
+        amount=lambda n, start: monthly_benefit(start, params),
+        rule=lambda n, start: benefit_rule if n <= entitlement else continuation_rule,
+    )
+    uplift = monthly_owed(
+        program=PROGRAM_UPLIFT, payee=payee, fund=fund, first_day=claim_on, months=months,
+        amount=lambda n, start: epidemic_uplift(start, params) if uplift_applies(start, declared_on, lifted_on, params) else 0,
+        rule=lambda n, start: uplift_rule,
+    )
+    return benefit + uplift
 
 
 def entitlement_end(claim_on: date, months: int) -> date:

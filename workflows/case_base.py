@@ -4,7 +4,8 @@ an update runs), the business clock, the event queue with de-duplication, shared
 timeline, the typed state carried across continue-as-new, and the calls that record state and pay.
 
 A kind states only its rules, as hooks: `open`, `apply`, `act_on`, `settle`, `deadline`,
-`paused`, `details`, and its `State` dataclass.
+`paused`, `details`, and its `State` dataclass; a kind that states what it owes (`owed`) pays
+by `reconcile_owed`, which writes the payments and the corrections (POLICY.md part 2) alike.
 
 Deterministic by construction: time comes from `workflow.now()` plus the case's fixed clock
 offset, and every side effect is an activity.
@@ -53,7 +54,11 @@ with workflow.unsafe.imports_passed_through():
         TaskRecord,
         TimelineEntry,
     )
+    from pydantic import TypeAdapter
+
+    from policy import corrections
     from policy.calendar import SHANGHAI, business_date, start_of_day
+    from policy.corrections import LedgerEntry, Owed
     from policy.pack import Parameters
     from workflows.states import dump_state, load_state
 
@@ -70,6 +75,10 @@ STORE_CALLS_AS_LOCAL_ACTIVITIES = "store-calls-as-local-activities"
 OPEN_STATUSES = ("active", "paused")
 
 TIMELINE_CARRIED = 200
+
+OVERPAYMENT_RECOVERY = "overpayment_recovery"
+RULE_RECOVERY_TASK = "POLICY.md part 2: an overpayment left when the payee has no more payments"
+_LEDGER = TypeAdapter(list[LedgerEntry])
 
 
 class CaseWorkflow:
@@ -102,6 +111,9 @@ class CaseWorkflow:
         self.generation = 0
         self.decisions: list[TaskDecision] = []
         self.hold: SupervisorHold | None = None
+        # The rows this case wrote through `reconcile_owed` (not those of `pay`/`pay_capped`):
+        # what reconciliation compares what is owed now against.
+        self.ledger: list[LedgerEntry] = []
 
     # -- the template ------------------------------------------------------------------------
     async def run_case(self, inp: CaseInput) -> CaseOutcome:
@@ -156,6 +168,15 @@ class CaseWorkflow:
     def paused(self) -> bool:
         """Whether the case is paused by its own facts (an interruption); not a supervisor hold."""
         return False
+
+    def owed(self, today: date) -> list[Owed] | None:
+        """What the case owes on the facts known now, for every (program, period) it pays through
+        `reconcile_owed` (None: the kind pays the old way, with `pay`)."""
+        return None
+
+    def removal_rule(self) -> str:
+        """The rule named on an overpayment of a period the kind no longer owes at all."""
+        return "no longer owed on the facts known now"
 
     async def finish(self) -> CaseOutcome:
         return self.outcome()
@@ -241,6 +262,7 @@ class CaseWorkflow:
             # Decisions taken but not yet acted on: one taken while the loop was busy just
             # before the hand-over is acted on by the next run.
             "decisions": [d.model_dump(mode="json") for d in self.decisions],
+            "ledger": _LEDGER.dump_python(self.ledger, mode="json"),
             **(dump_state(self.st) if self.State is not None else {}),
         }
 
@@ -269,6 +291,8 @@ class CaseWorkflow:
         self.generation = carried["generation"]
         self.hold = SupervisorHold.model_validate(carried["hold"]) if carried.get("hold") else None
         self.decisions = [TaskDecision.model_validate(d) for d in carried.get("decisions", [])]
+        # Carried before corrections existed: nothing was written through reconciliation.
+        self.ledger = _LEDGER.validate_python(carried.get("ledger", []))
         if self.State is not None:
             self.st = load_state(self.State, carried)
 
@@ -543,6 +567,55 @@ class CaseWorkflow:
             self.note(due_on, f"paid {period} to {payee}" + (f" (cut to what is left of the cap {cap})" if result.capped else ""), rule=rule, amount=paid)
         return result
 
+    async def reconcile_owed(self, today: date, cause: str | None = None) -> list[LedgerEntry]:
+        """Make the ledger agree with what the case owes now (`owed`): the payments fallen due,
+        and the arrears, overpayments and deductions a fact dated in the past, a replacing fact
+        or a backdated parameter change made (`policy.corrections.reconcile`). `cause` is the
+        event (`source#id`) that changed what is owed, named on each correction. Every row is
+        written by the `pay` activity, idempotent on its ledger key, waiting while held."""
+        owed = self.owed(today)
+        if owed is None:
+            return []
+        assert self.params is not None
+        rows = corrections.reconcile(
+            owed, self.ledger, today, self.params.ratio("recovery.max_deduction_ratio", today), cause, self.removal_rule()
+        )
+        for row in rows:
+            await self._write_row(row)
+        return rows
+
+    async def _write_row(self, row: LedgerEntry) -> None:
+        await self._unless_held()
+        payment = self._payment(payee=row.payee, program=row.program, period=row.period, amount=row.amount,
+                                fund=row.fund, due_on=row.due_on, rule=row.rule)
+        await self._store(
+            CaseActivities.pay,
+            payment.model_copy(update={"entry": row.entry, "seq": row.seq, "corrects": row.corrects, "cause": row.cause}),
+        )
+        self.ledger.append(row)
+        if row.entry == "payment":
+            self.paid_fen += row.amount
+            self.note(row.due_on, f"paid {row.period} to {row.payee}", rule=row.rule, amount=row.amount)
+        else:
+            # What the payee receives: arrears add to it, a deduction is withheld from a payment;
+            # an overpayment is a receivable, nothing paid.
+            self.paid_fen += {"arrears": row.amount, "deduction": -row.amount}.get(row.entry, 0)
+            self.note(row.due_on, f"{row.entry} for {row.program} {row.corrects}"
+                      + (f" (taken from {row.period})" if row.entry == "deduction" else ""),
+                      rule=row.rule, event=row.cause, amount=row.amount)
+
+    async def raise_overpayment_recovery(self, on: date) -> list[TaskRecord]:
+        """What is left of the overpayments when the payee has no more payments: one
+        `overpayment_recovery` task per (payee, fund), raised as the case closes."""
+        raised = []
+        for (payee, fund), left in sorted(corrections.outstanding(self.ledger).items()):
+            periods = sorted({r.period for r in self.ledger if r.entry == "overpayment" and (r.payee, r.fund) == (payee, fund)})
+            raised.append(await self.raise_task(
+                OVERPAYMENT_RECOVERY, on,
+                {"payee": payee, "fund": fund, "amount": left, "periods": periods, "rule": RULE_RECOVERY_TASK},
+            ))
+        return raised
+
     async def _unless_held(self) -> None:
         """While a supervisor holds the case, wait for the release (checked first, so a case
         never held takes exactly the steps it always took)."""
@@ -602,9 +675,13 @@ class CaseWorkflow:
         return [t for t in self.tasks.values() if t.state == "open"]
 
     async def close(self, status: str, on: date, rule: str) -> None:
+        """Close; an overpayment still outstanding (only a case paying through `reconcile_owed`
+        has one) becomes a supervisor task, since a closed case pays nothing more to deduct from."""
         self.status = status
         self.closed_on = on
         self.note(on, f"closed {status}", rule=rule)
+        if self.ledger:
+            await self.raise_overpayment_recovery(max(on, self.today()))
         await self.record("closed", on=on)
 
     @property

@@ -138,6 +138,11 @@ class InsuranceState:
     # The business date of the last epidemic fact received while running: an uplift that
     # becomes owed for a month already paid falls due then.
     epidemic_learned_on: date | None = None
+    # Whether the case pays by reconciling what it owes (chosen when it opens; False for a case
+    # opened by the code before, and for its carried payloads), and the latest event whose fact
+    # changed what is owed (named on the corrections it makes).
+    reconciles: bool = False
+    cause: str | None = None
 
 
 # -- flexible_employment_subsidy -------------------------------------------------------

@@ -1,12 +1,18 @@
 """K2 unemployment_insurance (失业保险金, §18): one claim, its monthly benefit with the epidemic
 uplift and price linkage, and its ending (re-employed, exhausted → K3, retired, ineligible → K3).
 
+A case opened by this code pays by stating what it owes (`owed`) and reconciling the ledger with
+it, so a fact dated in the past, a corrected lift date or a backdated parameter change makes
+arrears or an overpayment (POLICY.md part 2); a case opened before pays month by month as it
+always did (`paid stays paid`).
+
 A claim can run for years (24 months and then to retirement), so the case continues as new at a
 quiet point of its loop and carries everything it has decided.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -16,6 +22,8 @@ from temporalio.exceptions import ChildWorkflowError
 with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import UiClaimFiled
+    from policy.corrections import Owed
+    from policy.monthly_schedule import month_number
     from policy import unemployment as ui
     from policy.calendar import business_date
     from policy.funds import Fund
@@ -32,6 +40,9 @@ RULE_UPLIFT = "§18 临时性提高发放标准至疫情解除后3个月: months
 RULE_UPLIFT_LATE = "§18 uplift owed for a month already paid, after a late or corrected epidemic date"
 RULE_LINKAGE = "§18 价格联动: once per case for the month in which it pays benefit"
 RULE_CONTINUATION = "§18 距离法定退休年龄不足1年的，可继续领取失业保险金直至法定退休年龄"
+RULE_NOT_OWED = "POLICY.md K2: no benefit for a month starting after re-employment or on or after retirement"
+# Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
+RECONCILE_OWED = "k2-reconcile-owed"
 
 
 @workflow.defn(name=KIND)
@@ -54,6 +65,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         """Judge the claim; closes the case at once if ineligible."""
         claim = UiClaimFiled.model_validate(opening.data)
         self.st.claim = claim
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.subject = f"person/{claim.person_id}"
         self.city = claim.city
         self.opened_on = claim.claim_on
@@ -112,8 +124,9 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         if self.apply_shared_fact(ev):
             if ev.type.startswith("policy.epidemic."):
                 # Nothing to re-aim: the deadlines are the month starts; the amount of each later
-                # month and any uplift owed for paid months follow from the dates in settle().
+                # month and any correction of paid months follow from the dates in settle().
                 self.st.epidemic_learned_on = business_date(ev.time)
+            self.st.cause = ev.key
             return
         if ev.type == "policy.price_linkage.triggered":
             if ev.data.get("city") != self.city:
@@ -146,10 +159,11 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             self.note(on, f"{ev.type}: re-employed already on {self.st.reemployed_on}", event=ev.key)
             return
         self.st.reemployed_on = on
+        self.st.cause = ev.key
         self.note(on, f"re-employed ({ev.type}): payment stops from the next benefit month", rule="POLICY.md K2 re-employment", event=ev.key)
         late = [n for n in range(1, self.st.months_paid + 1) if ui.benefit_month_start(c.claim_on, n) > on]
-        if late:
-            # Paid stays paid: recovering an overpayment is not this system's business.
+        if late and not self.st.reconciles:
+            # A case opened before corrections: paid stays paid (one opened since overpays them).
             self.note(on, f"months {late[0]}..{late[-1]} were paid before the re-employment was known")
 
     # -- rules -------------------------------------------------------------------------------
@@ -157,12 +171,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         """Whether benefit month n is paid, as far as is known now."""
         c = self.st.claim
         assert c is not None
-        start = ui.benefit_month_start(c.claim_on, n)
-        return (
-            ui.before_retirement(start, c.retirement_date)
-            and ui.month_paid_before_stop(start, self.st.reemployed_on)
-            and (n <= self.st.entitlement or self.st.continuation)
-        )
+        return ui.payable(n, c.claim_on, c.retirement_date, self.st.reemployed_on, self.st.entitlement, self.st.continuation)
 
     def endings(self) -> list[tuple[date, int, str]]:
         """(day, tie-break, what) of every ending still ahead: re-employment, retirement, and the
@@ -214,10 +223,54 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
     async def pay_due(self, today: date) -> None:
         c = self.st.claim
         assert c is not None
+        if self.st.reconciles:
+            await self.pay_owed(today)
+            await self.pay_linkages(today)
+            return
         while self.payable(self.st.months_paid + 1) and ui.benefit_month_start(c.claim_on, self.st.months_paid + 1) <= today:
             await self.pay_month(self.st.months_paid + 1)
         await self.pay_uplift_owed(today)
         await self.pay_linkages(today)
+
+    # -- what the case owes (cases opened by this code) ---------------------------------------
+    def owed(self, today: date) -> list[Owed] | None:
+        """Benefit and uplift of every benefit month due by `today` on the facts known now; None
+        for a case that pays the old way. An uplift that became owed for a month whose benefit
+        was paid without it falls due the day the epidemic fact was learnt."""
+        c = self.st.claim
+        if not self.st.reconciles or c is None or self.params is None:
+            return None
+        months = ui.months_due(today, c.claim_on, c.retirement_date, self.st.reemployed_on, self.st.entitlement,
+                               self.st.continuation)
+        owed = ui.owed_by_month(
+            payee=self.subject, claim_on=c.claim_on, months=months, entitlement=self.st.entitlement, params=self.params,
+            declared_on=self.epidemic.declared_on, lifted_on=self.epidemic.lifted_on, benefit_rule=RULE_BENEFIT,
+            continuation_rule=RULE_CONTINUATION, uplift_rule=RULE_UPLIFT,
+        )
+        paid = {(r.program, r.period) for r in self.ledger if r.entry == "payment"}
+        learned_on = self.st.epidemic_learned_on
+        return [
+            replace(o, due_on=max(o.due_on, learned_on))
+            if o.program == ui.PROGRAM_UPLIFT and learned_on is not None and (ui.PROGRAM_BENEFIT, o.period) in paid
+            and (o.program, o.period) not in paid
+            else o
+            for o in owed
+        ]
+
+    def removal_rule(self) -> str:
+        return RULE_NOT_OWED
+
+    async def pay_owed(self, today: date) -> None:
+        """Reconcile, then count the months paid from the ledger (the next deadline and the
+        price linkage follow them)."""
+        for row in await self.reconcile_owed(today, self.st.cause):
+            if row.entry != "payment":
+                continue
+            n = month_number(row.period)
+            if row.program == ui.PROGRAM_BENEFIT:
+                self.st.months_paid = max(self.st.months_paid, n)
+            elif row.program == ui.PROGRAM_UPLIFT:
+                self.st.uplift_paid.append(n)
 
     async def pay_month(self, n: int) -> None:
         c = self.st.claim
@@ -260,9 +313,9 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         self.st.uplift_paid.append(n)
 
     async def pay_uplift_owed(self, today: date) -> None:
-        """A lift date corrected to a later day (or a declaration learnt late) makes the uplift
-        owed for months already paid without it: paid now. The reverse never takes money back
-        (paid stays paid)."""
+        """A case opened before corrections: a lift date corrected to a later day (or a
+        declaration learnt late) makes the uplift owed for months already paid without it: paid
+        now. The reverse never takes money back (paid stays paid)."""
         c = self.st.claim
         assert c is not None
         for n in range(1, self.st.months_paid + 1):

@@ -4,12 +4,15 @@ Usage (from the repository root)::
 
     .venv/bin/python -m tests.histories.record_scenarios
     .venv/bin/python -m tests.histories.record_scenarios --name template_scenario --with-k1
+    .venv/bin/python -m tests.histories.record_scenarios --name corrections \
+        --scenarios 'k2_corrections*' --kinds unemployment_insurance
 
 Each scenario in tests/scenarios/ runs as `jiuye simulate` runs it (same intake, routing,
 workflows, in-memory store, time-skipping server); for every kind, the closed case with the
 longest history across all scenarios is written as ``tests/histories/<kind>_<name>.json``
 (name ``scenario`` by default). K1's hand-built histories come from ``tests.histories.record``;
-``--with-k1`` adds K1's scenario too. Re-record only when a workflow change is meant to change
+``--with-k1`` adds K1's scenario too; ``--scenarios`` (a file name pattern) and ``--kinds``
+record from some scenarios, for some kinds only. Re-record only when a workflow change is meant to change
 the commands cases emit (see that module's docstring), and then under a new ``--name``, beside
 the old histories: those stand for cases still running on the old commands.
 """
@@ -40,10 +43,10 @@ HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parent / "scenarios"
 
 
-async def record(with_k1: bool = False) -> dict[str, tuple[int, str, dict]]:
+async def record(with_k1: bool = False, pattern: str = "k*") -> dict[str, tuple[int, str, dict]]:
     best: dict[str, tuple[int, str, dict]] = {}
     pack = load_pack()
-    for path in sorted(SCENARIOS.glob("k*.jsonl")):
+    for path in sorted(SCENARIOS.glob(f"{pattern}.jsonl")):
         if path.name.startswith("k1_") and not with_k1:
             continue
         scenario = read_scenario(path)
@@ -78,8 +81,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", default="scenario", help="file names <kind>_<name>.json (default: scenario)")
     parser.add_argument("--with-k1", action="store_true", help="record K1 from its scenario too")
+    parser.add_argument("--scenarios", default="k*", help="scenario file names to run, without .jsonl (default: k*)")
+    parser.add_argument("--kinds", nargs="*", help="write only these case kinds (default: every kind recorded)")
     args = parser.parse_args()
-    for kind, (size, case_id, history) in sorted(asyncio.run(record(args.with_k1)).items()):
+    for kind, (size, case_id, history) in sorted(asyncio.run(record(args.with_k1, args.scenarios)).items()):
+        if args.kinds and kind not in args.kinds:
+            continue
         target = HERE / f"{kind}_{args.name}.json"
         target.write_text(json.dumps({"workflow_id": case_id, "history": history}, indent=1) + "\n", encoding="utf-8")
         print(f"{target.name}: {case_id}, {size} events")

@@ -128,6 +128,16 @@ class World:
         """(period, amount, due_on) of one program, in due order."""
         return [(p.period, p.amount, p.due_on) for p in self.payments(case_id, program)]
 
+    def originals(self, case_id: str, program: str) -> list[tuple[str, int, date]]:
+        """(period, amount, due_on) of one program's original payments (no corrections), in due order."""
+        return [(p.period, p.amount, p.due_on) for p in self.payments(case_id, program) if p.entry == "payment"]
+
+    def corrections(self, case_id: str) -> list[tuple[str, str, str, int, date, str | None]]:
+        """(program, period, entry, amount, due_on, corrects) of every correction, in due order."""
+        return [(p.program, p.period, p.entry, p.amount, p.due_on, p.corrects)
+                for p in sorted(self.payments(case_id), key=lambda p: (p.due_on, p.program, p.period, p.entry, p.seq))
+                if p.entry != "payment"]
+
 
 @asynccontextmanager
 async def world(env: WorkflowEnvironment, first_day: date, history_limit: int | None = None) -> AsyncIterator[World]:

@@ -61,7 +61,7 @@ async def test_benefit_paid_at_start_of_each_month_with_uplift_until_lift_plus_t
         assert (await env.client.get_workflow_handle(case).describe()).run_id == run_id
 
 
-async def test_corrected_lift_date_pays_owed_uplift_and_keeps_what_was_paid(env: WorkflowEnvironment) -> None:
+async def test_corrected_lift_date_pays_owed_uplift_and_overpays_what_is_no_longer_owed(env: WorkflowEnvironment) -> None:
     async with world(env, date(2020, 1, 20)) as w:
         await w.declared(S)
         await w.claim("P1C", date(2020, 3, 2))
@@ -74,11 +74,18 @@ async def test_corrected_lift_date_pays_owed_uplift_and_keeps_what_was_paid(env:
         await w.lifted(date(2020, 5, 20), announced=date(2020, 8, 10))
         assert w.paid(case, UPLIFT)[-1] == ("month-6", 20000, date(2020, 8, 10))
         # Corrected again, to an earlier day (until 2020-07-01): months 5 and 6 got an uplift they
-        # would not get now. Paid stays paid; later months get none.
+        # would not get now: overpaid (POLICY.md part 2), recovered from month 7's benefit at
+        # most half of it; later months get none.
         await w.lifted(date(2020, 4, 1), announced=date(2020, 8, 25))
         await w.advance_to_day(date(2020, 10, 10))
-        assert [p for p, _, _ in w.paid(case, UPLIFT)] == [f"month-{n}" for n in range(1, 7)]
-        assert len(w.paid(case, UI)) == 8
+        assert [p for p, _, _ in w.originals(case, UPLIFT)] == [f"month-{n}" for n in range(1, 7)]
+        assert len(w.originals(case, UI)) == 8
+        assert w.corrections(case) == [
+            (UPLIFT, "month-5", "overpayment", 20000, date(2020, 8, 25), "month-5"),
+            (UPLIFT, "month-6", "overpayment", 20000, date(2020, 8, 25), "month-6"),
+            (UI, "month-7", "deduction", 20000, date(2020, 9, 2), "month-5"),
+            (UI, "month-7", "deduction", 20000, date(2020, 9, 2), "month-6"),
+        ]
 
 
 async def test_case_started_after_lift_reads_epidemic_dates_from_context(env: WorkflowEnvironment) -> None:
@@ -162,8 +169,11 @@ async def test_reemployment_by_employer_contribution_after_claim_month(env: Work
         await w.contribution("P11", "2020-06", date(2020, 7, 10))  # employed from 2020-06-01, known late
         await w.advance_to_day(date(2020, 9, 1))
         case = "ui/P11/2020-03-15"
-        # Month 4 [06-15, 07-15) was paid before the contribution told; paid stays paid.
-        assert [p for p, _, _ in w.paid(case, UI)] == ["month-1", "month-2", "month-3", "month-4"]
+        # Month 4 [06-15, 07-15) was paid before the contribution told: overpaid, and with no
+        # later payment to deduct from, a recovery task (POLICY.md part 2).
+        assert [p for p, _, _ in w.originals(case, UI)] == ["month-1", "month-2", "month-3", "month-4"]
+        assert w.corrections(case) == [(UI, "month-4", "overpayment", 150000, date(2020, 7, 10), "month-4")]
+        assert [t["kind"] for t in w.store.tasks.values() if t["case_id"] == case] == ["overpayment_recovery"]
         assert (w.status(case), w.closed_on(case)) == ("reemployed", date(2020, 6, 1))
 
 

@@ -60,3 +60,16 @@ async def test_simulate_monitoring_alerts_match_the_hand_derived_expectation() -
     result = await simulate(SCENARIOS / "monitoring_alert.jsonl", date.fromisoformat(expected["until"]))
     assert (result["cases"], result["payments"], result["tasks"], result["dead_letters"]) == ([], [], [], [])
     assert _alert_heads(result["alerts"]) == expected["alerts"]
+
+
+async def test_simulate_k2_corrections_matches_the_hand_derived_expectation() -> None:
+    """POLICY.md part 2 for K2 end to end: a backdated benefit change pays arrears for the months
+    since, a backdated re-employment overpays the months after it and, with nothing more to pay,
+    raises an overpayment_recovery task (tests/scenarios/k2_corrections.expected.json
+    "_derivation")."""
+    expected = json.loads((SCENARIOS / "k2_corrections.expected.json").read_text(encoding="utf-8"))
+    result = await simulate(SCENARIOS / "k2_corrections.jsonl", date.fromisoformat(expected["until"]))
+    assert result["cases"] == expected["cases"]
+    assert result["payments"] == expected["payments"]
+    assert result["dead_letters"] == expected["dead_letters"]
+    assert (result["tasks"], result["alerts"]) == (expected["tasks"], expected["alerts"])
