@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from contracts.settings import Settings, get_settings
 
 from . import cluster, kafka, postgres, temporal
-from .common import ServiceStatus, StackError, say, stack_lock
+from .common import ServiceStatus, StackError, say, select_services, stack_lock
 from .postgres import fresh_database
 
 # Start order, stopped in reverse. No service needs another; Kafka goes last because it takes
@@ -26,16 +26,6 @@ SERVICES = {"postgres": postgres, "temporal": temporal, "kafka": kafka}
 TOPOLOGIES = ("single", "cluster")
 
 __all__ = ["SERVICES", "TOPOLOGIES", "ServiceStatus", "StackError", "down", "fresh_database", "status", "up"]
-
-
-def _select(services: Iterable[str] | None) -> list[str]:
-    if services is None:
-        return list(SERVICES)
-    wanted = set(services)
-    unknown = wanted - set(SERVICES)
-    if unknown:
-        raise StackError(f"unknown service(s): {', '.join(sorted(unknown))}; choose from {', '.join(SERVICES)}")
-    return [name for name in SERVICES if name in wanted]
 
 
 def _topology(topology: str) -> str:
@@ -54,7 +44,7 @@ def up(settings: Settings | None = None, services: Iterable[str] | None = None, 
             cluster.print_exports(settings)
         else:
             timings = []
-            for name in _select(services):
+            for name in select_services(services, SERVICES):
                 started = time.monotonic()
                 SERVICES[name].up(settings)
                 timings.append(f"{name} {time.monotonic() - started:.1f}s")
@@ -68,7 +58,7 @@ def down(settings: Settings | None = None, services: Iterable[str] | None = None
         if _topology(topology) == "cluster":
             cluster.down(settings, services)
             return
-        for name in reversed(_select(services)):
+        for name in reversed(select_services(services, SERVICES)):
             SERVICES[name].down(settings)
 
 

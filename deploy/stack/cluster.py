@@ -10,21 +10,11 @@ from collections.abc import Iterable
 from contracts.settings import Settings
 
 from . import kafka_cluster, postgres, processes, temporal_cluster
-from .common import ServiceStatus, StackError, say
+from .common import ServiceStatus, say, select_services
 from .topology import ClusterLayout
 
 # Start order, stopped in reverse: our processes need the others.
 SERVICES = ("postgres", "temporal", "kafka", "streams", "worker")
-
-
-def select(services: Iterable[str] | None) -> list[str]:
-    if services is None:
-        return list(SERVICES)
-    wanted = set(services)
-    unknown = wanted - set(SERVICES)
-    if unknown:
-        raise StackError(f"unknown service(s): {', '.join(sorted(unknown))}; choose from {', '.join(SERVICES)}")
-    return [name for name in SERVICES if name in wanted]
 
 
 def _members(layout: ClusterLayout, role: str) -> list:
@@ -35,7 +25,7 @@ def up(settings: Settings, services: Iterable[str] | None = None) -> list[str]:
     """Start the chosen services; timings per service."""
     layout = ClusterLayout(settings)
     timings = []
-    for name in select(services):
+    for name in select_services(services, SERVICES):
         started = time.monotonic()
         if name == "postgres":
             postgres.up(settings)
@@ -55,7 +45,7 @@ def up(settings: Settings, services: Iterable[str] | None = None) -> list[str]:
 
 def down(settings: Settings, services: Iterable[str] | None = None) -> None:
     layout = ClusterLayout(settings)
-    for name in reversed(select(services)):
+    for name in reversed(select_services(services, SERVICES)):
         if name == "postgres":
             postgres.down(settings)
         elif name == "temporal":

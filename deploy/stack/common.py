@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -34,6 +34,18 @@ class ServiceStatus:
     address: str
     pid: int | None = None
     detail: str = ""
+
+
+def select_services(services: Iterable[str] | None, known: Sequence[str]) -> list[str]:
+    """The chosen services in `known`'s (start) order, all of them when none are named; an
+    unknown name is a StackError that lists the choices."""
+    if services is None:
+        return list(known)
+    wanted = set(services)
+    unknown = wanted - set(known)
+    if unknown:
+        raise StackError(f"unknown service(s): {', '.join(sorted(unknown))}; choose from {', '.join(known)}")
+    return [name for name in known if name in wanted]
 
 
 def say(message: str) -> None:
