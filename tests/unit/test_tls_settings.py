@@ -174,7 +174,9 @@ def _asyncpg_params(url: str) -> object:
     return params
 
 
-def test_postgres_plain_by_default() -> None:
+def test_postgres_plain_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shipped default, not the URL of whichever stack the shell running the tests points at.
+    monkeypatch.delenv("JIUYE_DATABASE_URL", raising=False)
     assert Settings().database_url == "postgresql://jiuye:jiuye@127.0.0.1:5432/jiuye"
 
 
