@@ -180,12 +180,21 @@ def result_of(store: MemoryStore, sink: ListSink) -> dict[str, Any]:
         }
         for p in sorted(store.ledger.values(), key=lambda p: (p.due_on, p.case_id, p.program, p.period, p.entry, p.seq))
     ]
+    # Why each correction was written: the rule and the event that caused it (POLICY.md part 2:
+    # "Each correction names the period it corrects, the rule, and the event that caused it").
+    corrections = [
+        {"case_id": p.case_id, "program": p.program, "period": p.period, "entry": p.entry, "amount": p.amount,
+         "corrects": p.corrects, "rule": p.rule, "cause": p.cause}
+        for p in sorted(store.ledger.values(), key=lambda p: (p.due_on, p.case_id, p.program, p.period, p.entry, p.seq))
+        if p.entry != "payment"
+    ]
     tasks = [
         {"case_id": t["case_id"], "kind": t["kind"], "due_on": t["due_on"], "state": t["state"]}
         for t in sorted(store.tasks.values(), key=lambda t: (t["due_on"] or "", t["case_id"]))
     ]
     dead = sorted(sink.items, key=lambda d: d["line"])
-    return {"cases": cases, "payments": payments, "tasks": tasks, "alerts": list(store.alerts), "dead_letters": dead}
+    return {"cases": cases, "payments": payments, "corrections": corrections, "tasks": tasks, "alerts": list(store.alerts),
+            "dead_letters": dead}
 
 
 def summary(result: dict[str, Any]) -> str:

@@ -14,13 +14,18 @@ from dataclasses import dataclass
 from datetime import date
 
 from policy import difficult as k12
-from policy.calendar import month_window
+from policy.corrections import Owed
 from policy.funds import Fund
+from policy.monthly_schedule import month_period, month_start, monthly_owed
 from policy.pack import Parameters
 
 PROGRAM = "temporary_living_allowance"
 FUND = Fund.EMPLOYMENT_SUBSIDY
 REJECTED = "rejected"
+
+RULE_ALLOWANCE = "§18 临时生活补助: tla.monthly at the start of each of tla.months months from the application date"
+RULE_STOPPED = "§18: re-employment stops the allowance from the month after it"
+RULE_ELIGIBLE = "§18 对符合条件的生活困难下岗失业人员，发放临时生活补助"
 
 # The K12 categories that are 生活困难 for this measure.
 HARDSHIP_CATEGORIES: tuple[str, ...] = (k12.DIBAO_HOUSEHOLD, k12.ZERO_EMPLOYMENT_HOUSEHOLD)
@@ -62,13 +67,17 @@ class AllowanceMonth:
 
     @property
     def period(self) -> str:
-        return f"month-{self.n}"
+        return month_period(self.n)
+
+
+def months(applied_on: date, params: Parameters) -> int:
+    """`tla.months` in force on the application date (the length is fixed when the case opens)."""
+    return int(params.get("tla.months", applied_on))
 
 
 def schedule(applied_on: date, params: Parameters) -> list[AllowanceMonth]:
     """The `tla.months` months from the application date, each paid at its start."""
-    count = int(params.get("tla.months", applied_on))
-    return [AllowanceMonth(n, month_window(applied_on, n)[0]) for n in range(1, count + 1)]
+    return [AllowanceMonth(n, month_start(applied_on, n)) for n in range(1, months(applied_on, params) + 1)]
 
 
 def months_due(applied_on: date, reemployed_on: date | None, params: Parameters) -> list[AllowanceMonth]:
@@ -83,3 +92,18 @@ def months_due(applied_on: date, reemployed_on: date | None, params: Parameters)
 def monthly_amount(month: AllowanceMonth, params: Parameters) -> int:
     """`tla.monthly` in force on the month's first day."""
     return int(params.get("tla.monthly", month.starts_on))
+
+
+def owed(applied_on: date, reemployed_on: date | None, payee: str, params: Parameters) -> list[Owed]:
+    """What the allowance owes on the facts known now, per allowance month (the monthly benefit
+    schedule shared by the kinds that pay by month): a month that re-employment stops is not owed
+    at all, so one already paid becomes an overpayment when the re-employment is learnt late."""
+    return monthly_owed(
+        program=PROGRAM,
+        payee=payee,
+        fund=str(FUND),
+        first_day=applied_on,
+        months=[m.n for m in months_due(applied_on, reemployed_on, params)],
+        amount=lambda n, start: monthly_amount(AllowanceMonth(n, start), params),
+        rule=lambda n, start: RULE_ALLOWANCE,
+    )

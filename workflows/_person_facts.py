@@ -22,3 +22,10 @@ async def person_facts(case: CaseWorkflow, person_id: str, facts: list[Fact]) ->
     known = {f.event_key for f in facts}
     more = await case.load_facts(keys, DIBAO_TYPES)
     return facts + [f for f in more if f.event_key not in known]
+
+
+def registered_city(person_id: str, facts: list[Fact]) -> str | None:
+    """The city of the person's latest unemployment registration (applications carry none)."""
+    cities = [f.payload.get("city") for f in facts
+              if f.type == "unemployment.registered" and f.payload.get("person_id", person_id) == person_id]
+    return next((c for c in reversed(cities) if isinstance(c, str)), None)

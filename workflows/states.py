@@ -237,3 +237,13 @@ class RetentionState:
     year: int | None = None
     figures: dict[str, Any] = field(default_factory=dict)
     formula: str | None = None
+
+
+# -- temporary_living_allowance ---------------------------------------------------------
+@case_state
+class LivingAllowanceState:
+    application: ApplicationSubmitted | None = None
+    months: int = 0  # tla.months in force on the application date
+    reemployed_on: date | None = None
+    # The event that last changed what is owed (named on the corrections it causes).
+    cause: str | None = None

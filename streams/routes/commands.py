@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from activities.store import OpenCase
-from contracts.events import CloudEvent
+from contracts.events import CloudEvent, city_of_source
 from policy.pack import PolicyPack
 
 
@@ -61,3 +61,12 @@ def signal_open(open_cases: list[OpenCase], kind: str, **match: Any) -> list[Com
         for c in open_cases
         if c.kind == kind and all(c.match.get(k) == v for k, v in match.items())
     ]
+
+
+def application_city(event: CloudEvent) -> str | None:
+    """An application carries no city: take it from its details, else from the producing
+    system's source (`es/2101`); the case itself reads the person's registration."""
+    city = (event.data.get("details") or {}).get("city")
+    if isinstance(city, str):
+        return city
+    return city_of_source(event.source)

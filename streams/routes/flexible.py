@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from activities.store import OpenCase
-from contracts.events import CloudEvent, city_of_source
+from contracts.events import CloudEvent
 from policy import flexible as k4
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_open
 
 KIND = "flexible_employment_subsidy"
 HOLDS_SHARED_FACTS = True
@@ -34,19 +34,10 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
         StartCase(
             kind=KIND,
             case_id=case_id_for(applicant, d["on"]),
-            city=_city_of(event),
+            city=application_city(event),
             keys=[f"person/{applicant}"],
         )
     ]
-
-
-def _city_of(event: CloudEvent) -> str | None:
-    """The application carries no city: take it from its details, else from the producing
-    system's source (`es/2101`); the case itself reads the person's registration."""
-    city = (event.data.get("details") or {}).get("city")
-    if isinstance(city, str):
-        return city
-    return city_of_source(event.source)
 
 
 def contribution(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:

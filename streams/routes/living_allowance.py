@@ -1,0 +1,48 @@
+"""Routes of K17 temporary_living_allowance (临时生活补助, §18)."""
+
+from __future__ import annotations
+
+from activities.store import OpenCase
+from contracts.events import CloudEvent
+from policy import living_allowance as k17
+from policy.difficult import PERSON_FACT_TYPES
+from policy.pack import PolicyPack
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_open
+
+KIND = "temporary_living_allowance"
+HOLDS_SHARED_FACTS = True  # a change of tla.monthly applies to the months starting after it
+# The case judges eligibility on the facts about the person stored before the application.
+FACT_TYPES = tuple(sorted(PERSON_FACT_TYPES))
+
+
+def case_id_for(applicant: str, on: str) -> str:
+    """A business key: one application per person and day (at most one granted a year is the
+    case's rule, judged on the person's earlier cases)."""
+    return f"tla/{applicant}/{on}"
+
+
+def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    d = event.data
+    if d["program"] != k17.PROGRAM:
+        return [Ignore(f"application for {d['program']}: not a temporary-living-allowance application")]
+    applicant = d["applicant"]
+    running = [c.case_id for c in open_cases if c.kind == KIND]
+    if running:
+        return [Reject(f"application.submitted: {applicant} already has an open temporary-living-allowance case {running[0]}")]
+    return [StartCase(kind=KIND, case_id=case_id_for(applicant, d["on"]), city=application_city(event), keys=[f"person/{applicant}"])]
+
+
+def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """`employment.registered`, `contract.signed`, an employer's `contribution.paid`: the open
+    case of the person judges whether and from when it is re-employment."""
+    if event.type == "contribution.paid" and not event.data.get("employer_id"):
+        return [Ignore("flexible-employment contribution: no sign of re-employment")]
+    return signal_open(open_cases, KIND) or [Ignore("no open temporary-living-allowance case for this person")]
+
+
+ROUTES: dict[str, Handler] = {
+    "application.submitted": application,
+    "employment.registered": reemployment,
+    "contract.signed": reemployment,
+    "contribution.paid": reemployment,
+}
