@@ -80,8 +80,7 @@ class CaseActivities:
     @activity.defn(name="pay")
     async def pay(self, payment: PaymentRequest) -> PaymentResult:
         data = payment.model_dump(mode="json")
-        event_id = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
-        inserted = await self.store.pay(payment, lifecycle_event(event_id, "payment", payment.case_id, data))
+        inserted = await self.store.pay(payment, lifecycle_event(payment.event_id, "payment", payment.case_id, data))
         if inserted:  # a retried activity finds its row and counts nothing
             count_payment(payment.kind, payment.fund, payment.amount)
         return PaymentResult(inserted=inserted)
@@ -91,8 +90,7 @@ class CaseActivities:
         """Pay under a limit shared by every case of the payee (`Store.pay_capped`)."""
         payment = request.payment
         data = payment.model_dump(mode="json")
-        event_id = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
-        inserted, amount = await self.store.pay_capped(payment, request.cap, lifecycle_event(event_id, "payment", payment.case_id, data))
+        inserted, amount = await self.store.pay_capped(payment, request.cap, lifecycle_event(payment.event_id, "payment", payment.case_id, data))
         if inserted:
             count_payment(payment.kind, payment.fund, amount)
         return PaymentResult(inserted=inserted, amount=amount, capped=amount < payment.amount)

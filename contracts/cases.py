@@ -189,6 +189,13 @@ class PaymentRequest(BaseModel):
     def ledger_key(self) -> tuple[str, str, str, str, int]:
         return (self.case_id, self.program, self.period, self.entry, self.seq)
 
+    @property
+    def event_id(self) -> str:
+        """The id of the row's `cases.lifecycle` event, unique per ledger row (a consumer drops a
+        second event with the same id): an original payment keeps the id it always had."""
+        base = f"{self.case_id}:pay:{self.program}:{self.period}"
+        return base if self.entry == "payment" else f"{base}:{self.entry}:{self.seq}"
+
 
 class PaymentResult(BaseModel):
     inserted: bool
