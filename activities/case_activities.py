@@ -19,6 +19,8 @@ from contracts.cases import (
     PaymentRequest,
     PaymentResult,
     PriceLinkageFact,
+    SlotRequest,
+    SlotResult,
     TaskRecord,
 )
 from observability.metrics import count_payment
@@ -95,6 +97,12 @@ class CaseActivities:
             count_payment(payment.kind, payment.fund, amount)
         return PaymentResult(inserted=inserted, amount=amount, capped=amount < payment.amount)
 
+    @activity.defn(name="take_slot")
+    async def take_slot(self, request: SlotRequest) -> SlotResult:
+        """One of the slots of a limit shared by every case (`Store.take_slot`)."""
+        taken, held = await self.store.take_slot(request.scope, request.holder, request.limit)
+        return SlotResult(taken=taken, held=held)
+
     @activity.defn(name="record_task")
     async def record_task(self, task: TaskRecord) -> None:
         change = "task_raised" if task.state == "open" else f"task_{task.state}"
@@ -119,4 +127,4 @@ class CaseActivities:
     def all(self) -> list:
         """Every activity of this class, for the worker."""
         return [self.load_context, self.record_case, self.pay, self.pay_capped, self.record_task, self.load_facts, self.case_history,
-                self.raise_alert]
+                self.raise_alert, self.take_slot]

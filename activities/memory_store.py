@@ -19,6 +19,7 @@ class MemoryStore:
     closed: set[str] = field(default_factory=set)
     cases: dict[str, CaseRecord] = field(default_factory=dict)
     ledger: dict[tuple[str, str, str, str, int], PaymentRequest] = field(default_factory=dict)  # by PaymentRequest.ledger_key
+    slots: dict[str, list[str]] = field(default_factory=dict)  # scope -> holders (take_slot)
     facts: dict[tuple[str, str], SharedFact] = field(default_factory=dict)
     subject_facts_by_key: dict[str, dict[str, Fact]] = field(default_factory=dict)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
@@ -114,6 +115,13 @@ class MemoryStore:
         self.ledger[key] = payment
         self.outbox.append(lifecycle)
         return True
+
+    async def take_slot(self, scope: str, holder: str, limit: int) -> tuple[bool, int]:
+        async with self.lock:
+            holders = self.slots.setdefault(scope, [])
+            if holder not in holders and len(holders) < limit:
+                holders.append(holder)
+            return holder in holders, len(holders)
 
     async def pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
         async with self.lock:

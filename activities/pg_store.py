@@ -218,6 +218,20 @@ class PgStore:
                 await _outbox(conn, "cases.lifecycle", payment.case_id, lifecycle)
             return bool(inserted)
 
+    async def take_slot(self, scope: str, holder: str, limit: int) -> tuple[bool, int]:
+        """The takers of one scope queue on a transaction-scoped advisory lock (migration 0007),
+        so the count and the insert see every slot committed before."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", scope)
+            held = await conn.fetchval("SELECT count(*) FROM case_slots WHERE scope = $1", scope)
+            mine = await conn.fetchval("SELECT true FROM case_slots WHERE scope = $1 AND holder = $2", scope, holder)
+            if mine:
+                return True, int(held)
+            if held >= limit:
+                return False, int(held)
+            await conn.execute("INSERT INTO case_slots (scope, holder) VALUES ($1, $2)", scope, holder)
+            return True, int(held) + 1
+
     async def pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
         """One statement inserts the ledger row and adds it to the payee's total in payee_caps;
         the total's CHECK aborts both when the cap would be passed. Then what is left (if any)

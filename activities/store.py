@@ -93,6 +93,13 @@ class Store(Protocol):
         already paid inserts nothing, adds nothing to the total and returns its amount."""
         ...
 
+    async def take_slot(self, scope: str, holder: str, limit: int) -> tuple[bool, int]:
+        """Let case `holder` take one of the `limit` slots of `scope` shared by all cases (K13's
+        loans per borrower, K14's subsidies per person and year, K16's provincial approvals per
+        year). Returns (taken, slots held in the scope now); a holder that took one before gets
+        (True, ...) again; concurrent takers never hold more than `limit` together."""
+        ...
+
     async def record_task(self, task: TaskRecord, lifecycle: dict[str, Any]) -> None: ...
 
     async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]: ...

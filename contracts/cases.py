@@ -197,6 +197,19 @@ class PaymentRequest(BaseModel):
         return base if self.entry == "payment" else f"{base}:{self.entry}:{self.seq}"
 
 
+class SlotRequest(BaseModel):
+    """Take one of the `limit` slots of `scope` shared by all cases (`Store.take_slot`)."""
+
+    scope: str
+    holder: str
+    limit: int
+
+
+class SlotResult(BaseModel):
+    taken: bool
+    held: int  # slots of the scope held now, this case's included when taken
+
+
 class PaymentResult(BaseModel):
     inserted: bool
     # A capped payment (`pay_capped`): the fen actually in the ledger row (may be less than asked,

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from policy.calendar import add_months, as_date
+from policy.corrections import Owed
 from policy.funds import Fund
 from policy.pack import Parameters
 
@@ -70,6 +71,16 @@ class Loan:
         return f"{'person' if self.borrower_kind == INDIVIDUAL else 'enterprise'}/{self.borrower}"
 
 
+def loan_key(loan_id: str) -> str:
+    """The relevance key a loan's case is found by: the bank's later reports carry only the loan."""
+    return f"loan/{loan_id}"
+
+
+def case_id(loan: Loan) -> str:
+    """A business key: one case per loan of a bank."""
+    return f"loan/{loan.bank_id}/{loan.loan_id}"
+
+
 def payee(bank_id: str) -> str:
     """The subsidy is paid to the lending bank (POLICY.md K13)."""
     return f"bank/{bank_id}"
@@ -113,10 +124,25 @@ def loan_limit_refusal(earlier_statuses: Iterable[str], on: date, params: Parame
     `loan.max_subsidized_loans` earlier loans whose cases were not rejected (their statuses, open
     or closed, as the store holds them); None while there is room."""
     counted = sum(1 for status in earlier_statuses if status != REJECTED)
-    limit = int(params.get("loan.max_subsidized_loans", on))
-    if counted >= limit:
-        return f"§2: the borrower already has {counted} subsidised loans (loan.max_subsidized_loans {limit})"
+    if counted >= max_loans(on, params):
+        return loans_used_up(counted, on, params)
     return None
+
+
+def max_loans(on: date, params: Parameters) -> int:
+    """`loan.max_subsidized_loans` in force on the grant date."""
+    return int(params.get("loan.max_subsidized_loans", on))
+
+
+def loans_used_up(held: int, on: date, params: Parameters) -> str:
+    """The reason a loan is refused when the borrower's subsidised loans are used up."""
+    return f"§2: the borrower already has {held} subsidised loans (loan.max_subsidized_loans {max_loans(on, params)})"
+
+
+def slot_scope(loan: Loan) -> str:
+    """The limit a loan counts against, shared by all the borrower's loan cases (the store's
+    slots: a case takes one once it is otherwise eligible, so concurrent grants never pass it)."""
+    return f"loans/{loan.borrower_subject}"
 
 
 # -- the subsidised term ------------------------------------------------------------------------
@@ -207,7 +233,47 @@ def period_subsidy(period: InterestPeriod, loan: Loan, ends: date, params: Param
     return (period.interest * bp * inside) // (loan.rate_bp * period.days)
 
 
+RULE_SUBSIDY = ("§2 创业担保贷款贴息: the interest above LPR − loan.borrower_bp_below_lpr, for a rate of at most "
+                "LPR + loan.rate_cap_over_lpr_bp, pro rata by the days inside the subsidised term")
+RULE_DEFAULTED = "POLICY.md K13: no subsidy for interest periods ending after the default date"
+RULE_GUARANTEE_CLAIM = "§2 担保基金代偿: a defaulted guaranteed loan is reviewed for the guarantee fund's claim"
+GUARANTEE_CLAIM_TASK = "guarantee_claim"
+
+
+def interest_period(data: Mapping[str, Any]) -> InterestPeriod:
+    """From the (validated) `data` of a `loan.interest_charged`."""
+    return InterestPeriod(period=str(data["period"]), from_=as_date(data["from"]), to=as_date(data["to"]),
+                          interest=int(data["interest"]))
+
+
 def term_paid_out(period: InterestPeriod, ends: date) -> bool:
     """The period reaches the last day of the subsidised term: once it is paid, the case is
     `completed` (POLICY.md: the subsidised term over and its last period paid)."""
     return period.to >= ends - timedelta(days=1)
+
+
+def owed(
+    loan: Loan,
+    reported: Mapping[str, tuple[InterestPeriod, date]],
+    extensions: Iterable[Extension],
+    defaulted_on: date | None,
+    params: Parameters,
+) -> list[Owed]:
+    """What the loan's subsidy owes on the facts known now: for each interest period the bank
+    reported (`reported`: period → (the period, the day its report arrived)), its subsidy, paid
+    to the bank on the day of the report. A later extension lengthens the term (a straddling
+    period pays more), a default after a period was paid makes it owed nothing: the ledger
+    reconciles to this, so both are corrections, never edits."""
+    ends = term_end(loan, subsidised_months(extensions, params))
+    return [
+        Owed(
+            program=PROGRAM,
+            period=name,
+            amount=period_subsidy(period, loan, ends, params, defaulted_on),
+            fund=str(FUND),
+            payee=payee(loan.bank_id),
+            due_on=received,
+            rule=RULE_DEFAULTED if defaulted_on is not None and period.to > defaulted_on else RULE_SUBSIDY,
+        )
+        for name, (period, received) in sorted(reported.items())
+    ]

@@ -58,6 +58,7 @@ def keys_of(event: CloudEvent) -> list[str]:
         ("enterprise_id", "enterprise/"),
         ("employer_id", "enterprise/"),
         ("household_id", "household/"),
+        ("loan_id", "loan/"),
     ):
         value = event.data.get(name)
         if isinstance(value, str):

@@ -49,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
         TaskDecision,
         PaymentRequest,
         PaymentResult,
+        SlotRequest,
+        SlotResult,
         SupervisorAction,
         SupervisorHold,
         TaskRecord,
@@ -423,6 +425,15 @@ class CaseWorkflow:
         return await workflow.execute_activity_method(
             method, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
+
+    async def take_slot(self, scope: str, limit: int) -> SlotResult:
+        """Take one of the `limit` slots of `scope` that all cases share (a limit such as K13's
+        loans per borrower); held for good once taken. The store serialises the takers, so
+        concurrent cases never pass the limit; a retry or replay gets the same answer."""
+        result: SlotResult = await self._store(
+            CaseActivities.take_slot, SlotRequest(scope=scope, holder=self.case_id, limit=limit)
+        )
+        return result
 
     async def open_case(self, kind: str, case_id: str, opening: CaseEvent) -> workflow.ChildWorkflowHandle[Any, Any]:
         """Open another case (K2 exhausted → K3). It outlives this one (ABANDON); its id is a

@@ -32,6 +32,7 @@ from contracts.events import (
 from policy import hiring as k6
 from policy import hubei as k11
 from policy import internship as k1
+from policy import startup_loan as k13
 from policy import unemployment as ui
 from policy.funds import Fund
 from policy.subsidy_period import Period
@@ -245,5 +246,19 @@ class LivingAllowanceState:
     application: ApplicationSubmitted | None = None
     months: int = 0  # tla.months in force on the application date
     reemployed_on: date | None = None
+    # The event that last changed what is owed (named on the corrections it causes).
+    cause: str | None = None
+
+
+# -- startup_loan_interest ----------------------------------------------------------------
+@case_state
+class StartupLoanState:
+    loan: k13.Loan | None = None
+    # Interest periods the bank reported: period → (the period, the day the report arrived).
+    reported: dict[str, tuple[k13.InterestPeriod, date]] = field(default_factory=dict)
+    extensions: list[k13.Extension] = field(default_factory=list)
+    repaid_on: date | None = None
+    defaulted_on: date | None = None
+    claim_task: str | None = None  # the guarantee_claim task raised on default
     # The event that last changed what is owed (named on the corrections it causes).
     cause: str | None = None

@@ -102,6 +102,7 @@ async function openCase(caseId) {
 const DECISION_HINTS = {
   taper_decision: '{"months": 6}',
   extra_placement: '{"approve": true, "reason": ""}',
+  guarantee_claim: '{"approve": true, "reason": ""}',
   followup_escalation: '{"handled": true, "note": ""}',
   obligations_overdue: '{"action": "", "note": ""}',
 };

@@ -1,0 +1,38 @@
+"""Routes of K13 startup_loan_interest (创业担保贷款贴息, §2, §13, §15): `finance.loans`."""
+
+from __future__ import annotations
+
+from activities.store import OpenCase
+from contracts.events import CloudEvent
+from policy import enterprise_profile as profile
+from policy import startup_loan as k13
+from policy.pack import PolicyPack
+from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_open
+
+KIND = "startup_loan_interest"
+HOLDS_SHARED_FACTS = True  # a change of the LPR margins applies to the periods starting after it
+# An enterprise borrower is judged on its registration (micro or small).
+FACT_TYPES = (profile.REGISTERED,)
+
+
+def granted(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """`loan.granted` opens the loan's case (a redelivered grant reaches the same case)."""
+    loan = k13.Loan.from_data(event.data)
+    return [StartCase(kind=KIND, case_id=k13.case_id(loan), city=event.data["city"], keys=[k13.loan_key(loan.loan_id)])]
+
+
+def reported(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+    """The bank's interest reports, extensions, repayment and default reach the loan's case."""
+    key = k13.loan_key(event.data["loan_id"])
+    return signal_open([c for c in open_cases if c.key == key], KIND) or [
+        Ignore(f"no open loan case for {key}")
+    ]
+
+
+ROUTES: dict[str, Handler] = {
+    "loan.granted": granted,
+    "loan.interest_charged": reported,
+    "loan.extended": reported,
+    "loan.repaid": reported,
+    "loan.defaulted": reported,
+}

@@ -1,0 +1,172 @@
+"""K13 startup_loan_interest (创业担保贷款贴息, §2, §13, §15): one guaranteed startup loan; the
+interest subsidy of each period the bank reports is paid to the bank, within the subsidised term
+(lengthened by an epidemic extension); a default stops it and asks a supervisor to review the
+guarantee fund's claim.
+
+Eligible loans take one of the borrower's `loan.max_subsidized_loans` slots, which the store
+shares across every loan case of the borrower, so concurrent grants never pass the limit. The
+kind pays by stating what it owes per interest period (`owed`): a second report of a period, an
+extension learnt late or a default after a period was paid become corrections in the ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
+    from contracts.events import LoanExtended, LoanGranted, LoanInterestCharged
+    from policy import enterprise_profile as profile
+    from policy import startup_loan as k13
+    from policy.calendar import business_date
+    from policy.corrections import Owed
+    from workflows._decisions import approval
+    from workflows.case_base import CaseWorkflow
+    from workflows.states import StartupLoanState
+
+KIND = "startup_loan_interest"
+
+
+@workflow.defn(name=KIND)
+class StartupLoanInterestWorkflow(CaseWorkflow):
+    kind = KIND
+    State = StartupLoanState
+    st: StartupLoanState
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseOutcome:
+        return await self.run_case(inp)
+
+    # -- opening -----------------------------------------------------------------------------
+    async def open(self, opening: CaseEvent) -> None:
+        """Judge the loan on its grant date: the borrower and the terms, then one of the
+        borrower's subsidised-loan slots; rejected closes the case with nothing paid."""
+        granted = LoanGranted.model_validate(opening.data)
+        loan = k13.Loan.from_data(granted.model_dump())
+        self.st.loan = loan
+        self.subject = loan.borrower_subject
+        self.keys = [k13.loan_key(loan.loan_id)]
+        self.city = granted.city
+        self.opened_on = loan.granted_on
+        self.note(loan.granted_on, f"loan {loan.loan_id} of {loan.principal} fen granted by bank {loan.bank_id} "
+                  f"for {loan.term_months} months", event=opening.key)
+        await self.load_context(self.city)
+        assert self.params is not None
+        size = None
+        if loan.borrower_kind == k13.SMALL_ENTERPRISE:
+            facts = await self.load_facts([self.subject], [profile.REGISTERED])
+            registration = profile.registration(loan.borrower, facts, loan.granted_on)
+            size = registration.size if registration is not None else None
+        reason = k13.borrower_ineligibility(loan, size, self.params)
+        if reason is None:
+            slot = await self.take_slot(k13.slot_scope(loan), k13.max_loans(loan.granted_on, self.params))
+            if not slot.taken:
+                reason = k13.loans_used_up(slot.held, loan.granted_on, self.params)
+        if reason is not None:
+            await self.close("rejected", loan.granted_on, reason)
+            return
+        self.note(loan.granted_on, f"eligible: subsidised term until {self.term_end()}", rule=k13.RULE_SUBSIDY)
+        await self.record("opened", on=loan.granted_on)
+
+    # -- events ------------------------------------------------------------------------------
+    async def apply(self, ev: CaseEvent) -> None:
+        assert self.params is not None
+        if self.apply_shared_fact(ev):
+            self.st.cause = ev.key
+            return
+        received = business_date(ev.time)
+        if ev.type == "loan.interest_charged":
+            charged = LoanInterestCharged.model_validate(ev.data)
+            period = k13.interest_period(charged.model_dump(by_alias=True))
+            replaces = period.period in self.st.reported
+            self.st.reported[period.period] = (period, received)
+            self.st.cause = ev.key
+            self.note(received, f"interest {period.interest} fen for {period.period} ({period.from_} .. {period.to})"
+                      + (" replaces the earlier report" if replaces else ""), event=ev.key)
+        elif ev.type == "loan.extended":
+            e = LoanExtended.model_validate(ev.data)
+            extension = k13.Extension(on=e.on, months=e.months, reason=e.reason)
+            self.st.extensions.append(extension)
+            self.st.cause = ev.key
+            added = k13.subsidised_extension(extension, self.params)
+            self.note(e.on, f"extended by {e.months} months ({e.reason}): " + (
+                f"subsidised term until {self.term_end()}" if added else "noted, not subsidised"), event=ev.key)
+        elif ev.type == "loan.repaid":
+            self.st.repaid_on = date.fromisoformat(ev.data["on"])
+            self.note(self.st.repaid_on, "loan repaid", event=ev.key)
+        elif ev.type == "loan.defaulted":
+            on = date.fromisoformat(ev.data["on"])
+            if self.st.defaulted_on is None or on < self.st.defaulted_on:
+                self.st.defaulted_on = on
+                self.st.cause = ev.key
+                self.note(on, "loan defaulted: no subsidy for periods ending after it", rule=k13.RULE_DEFAULTED, event=ev.key)
+        else:
+            self.note(received, f"{ev.type} does not concern this case", event=ev.key)
+
+    # -- what is owed --------------------------------------------------------------------------
+    def term_end(self) -> date:
+        assert self.st.loan is not None and self.params is not None
+        return k13.term_end(self.st.loan, k13.subsidised_months(self.st.extensions, self.params))
+
+    def owed(self, today: date) -> list[Owed] | None:
+        if self.st.loan is None or self.params is None:
+            return None
+        return k13.owed(self.st.loan, self.st.reported, self.st.extensions, self.st.defaulted_on, self.params)
+
+    def removal_rule(self) -> str:
+        return k13.RULE_DEFAULTED
+
+    async def settle(self, today: date) -> None:
+        """Reconcile the reported periods; then a repayment closes the case, a default raises the
+        guarantee review (the case closes `defaulted` when it is decided), and a paid period
+        reaching the end of the subsidised term completes it."""
+        await self.reconcile_owed(today, self.st.cause)
+        if self.st.repaid_on is not None:
+            await self.close("repaid", self.st.repaid_on, "loan repaid")
+        elif self.st.defaulted_on is not None:
+            if self.st.claim_task is None:
+                task = await self.raise_task(k13.GUARANTEE_CLAIM_TASK, today, {
+                    "rule": k13.RULE_GUARANTEE_CLAIM, "loan_id": self.st.loan.loan_id if self.st.loan else None,
+                    "bank": k13.payee(self.st.loan.bank_id) if self.st.loan else None,
+                    "defaulted_on": self.st.defaulted_on.isoformat(),
+                })
+                self.st.claim_task = task.task_id
+        elif any(k13.term_paid_out(period, self.term_end()) for period, _ in self.st.reported.values()):
+            await self.close("completed", today, f"the subsidised term ended on {self.term_end()} and its last period is paid")
+
+    # -- the guarantee review --------------------------------------------------------------------
+    def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
+        """The guarantee fund's claim is approved or denied, with a reason."""
+        if task.kind != k13.GUARANTEE_CLAIM_TASK:
+            raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
+        approval(decision)
+
+    async def act_on(self, decision: TaskDecision) -> None:
+        if decision.task_id != self.st.claim_task or not self.is_open:
+            return
+        verdict = "approved" if approval(decision) else "denied"
+        reason = str(decision.decision["reason"]).strip()
+        self.note(self.today(), f"guarantee claim {verdict} by {decision.decided_by}: {reason}", rule=k13.RULE_GUARANTEE_CLAIM)
+        assert self.st.defaulted_on is not None
+        await self.close("defaulted", self.today(), f"defaulted on {self.st.defaulted_on}; guarantee claim {verdict}")
+
+    # -- views -------------------------------------------------------------------------------
+    def details(self) -> dict[str, Any]:
+        loan = self.st.loan
+        if loan is None or self.params is None:
+            return {}
+        return {
+            "loan_id": loan.loan_id,
+            "bank": k13.payee(loan.bank_id),
+            "borrower_kind": loan.borrower_kind,
+            "principal": loan.principal,
+            "rate_bp": loan.rate_bp,
+            "lpr_bp": loan.lpr_bp,
+            "term_end": self.term_end().isoformat(),
+            "periods_reported": sorted(self.st.reported),
+            "repaid_on": self.st.repaid_on.isoformat() if self.st.repaid_on else None,
+            "defaulted_on": self.st.defaulted_on.isoformat() if self.st.defaulted_on else None,
+        }
