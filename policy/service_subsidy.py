@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from policy.calendar import quarter_end, quarter_of, quarter_start
+from policy.corrections import Owed
 from policy.funds import Fund
 from policy.hiring import within_cap
 from policy.pack import Parameters
@@ -110,3 +111,31 @@ def capped(amount: int, paid_this_year: int, year: int, params: Parameters) -> i
 def quarters(year: int) -> list[str]:
     """The four settlement periods of an agency's year; the case closes after the last."""
     return [f"{year:04d}-Q{n}" for n in range(1, 5)]
+
+
+RULE_SETTLEMENT = ("§20 就业创业服务补助: per confirmed placement, per person guided and per enterprise served in the "
+                   "quarter, at most service_subsidy.cap_per_year a year")
+
+
+def case_id(agency_id: str, year: int) -> str:
+    """A business key: one case per agency and year (so the yearly cap is the case's own)."""
+    return f"service/{agency_id}/{year}"
+
+
+def owed(
+    agency_id: str, year: int, settled: Iterable[str], services: Iterable[Service], employments: Iterable[Employment],
+    params: Parameters,
+) -> list[Owed]:
+    """What the agency's year owes on the facts known now, per settled quarter in order, each
+    reduced to what is left of the yearly cap after the quarters before it. A service reported
+    after its quarter was settled makes the quarter owe more (arrears); the cap still holds."""
+    done = list(services)
+    confirmed = list(employments)
+    rows: list[Owed] = []
+    so_far = 0
+    for quarter in sorted(settled):
+        amount = capped(settle_quarter(quarter, done, confirmed, params).amount, so_far, year, params)
+        so_far += amount
+        rows.append(Owed(program=PROGRAM, period=quarter, amount=amount, fund=str(FUND), payee=payee(agency_id),
+                         due_on=settlement_day(quarter, params), rule=RULE_SETTLEMENT))
+    return rows

@@ -32,6 +32,7 @@ from contracts.events import (
 from policy import hiring as k6
 from policy import hubei as k11
 from policy import internship as k1
+from policy import service_subsidy as k18
 from policy import startup_loan as k13
 from policy import unemployment as ui
 from policy.funds import Fund
@@ -261,4 +262,16 @@ class StartupLoanState:
     defaulted_on: date | None = None
     claim_task: str | None = None  # the guarantee_claim task raised on default
     # The event that last changed what is owed (named on the corrections it causes).
+    cause: str | None = None
+
+
+# -- employment_service_subsidy -------------------------------------------------------------
+@case_state
+class ServiceSubsidyState:
+    agency_id: str = ""
+    year: int = 0
+    services: list[k18.Service] = field(default_factory=list)
+    # Employments of the persons placed, read from the store when their quarter is settled.
+    employments: list[k18.Employment] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)  # the quarters settled so far
     cause: str | None = None
