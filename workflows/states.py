@@ -118,6 +118,11 @@ class AssistanceState:
     months: int = 0
     months_paid: int = 0
     reemployed_on: date | None = None
+    # Whether the case pays by reconciling what it owes (chosen when it opens; False for a case
+    # opened by the code before, and for its carried payloads), and the latest event whose fact
+    # changed what is owed (named on the corrections it makes).
+    reconciles: bool = False
+    cause: str | None = None
 
 
 # -- unemployment_insurance ------------------------------------------------------------

@@ -69,3 +69,20 @@ def test_a_payload_carried_before_corrections_restores_as_nothing_written_throug
     again = UnemploymentInsuranceWorkflow()
     again.restore(before.carry())
     assert again.ledger == [row]
+
+
+def test_k3_months_due_are_those_started_by_today_up_to_the_reemployment_month() -> None:
+    opened = D(2020, 4, 1)
+    assert ui.assistance_months_due(D(2020, 7, 10), opened, 6, None) == [1, 2, 3, 4]
+    assert ui.assistance_months_due(D(2020, 7, 10), opened, 6, D(2020, 5, 10)) == [1, 2]
+    assert ui.assistance_months_due(D(2020, 7, 10), opened, 6, D(2020, 6, 1)) == [1, 2, 3]  # starts that day
+    assert ui.assistance_months_due(D(2021, 1, 1), opened, 6, None) == [1, 2, 3, 4, 5, 6]
+
+
+def test_k3_assistance_owed_follows_a_backdated_ratio_change_from_its_effective_date() -> None:
+    changed = load_pack().parameters("2101").with_change("ua.ratio", [70, 100], D(2020, 5, 1))
+    owed = ui.assistance_owed(payee="person/X", opened_on=D(2020, 4, 1), months=[1, 2], params=changed, rule="r")
+    assert owed == [
+        Owed(ui.PROGRAM_ASSISTANCE, "month-1", 120000, "ui_fund", "person/X", D(2020, 4, 1), "r"),
+        Owed(ui.PROGRAM_ASSISTANCE, "month-2", 105000, "ui_fund", "person/X", D(2020, 5, 1), "r"),
+    ]
