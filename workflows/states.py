@@ -92,6 +92,11 @@ class DibaoState:
     months: int | None = None
     decided_by: str | None = None
     months_paid: int = 0
+    # Whether the case pays by reconciling what it owes (chosen when it opens; False for a case
+    # opened by the code before, and for its carried payloads), and the latest event whose fact
+    # changed what is owed (named on the corrections it makes).
+    reconciles: bool = False
+    cause: str | None = None
 
 
 # -- layoff_plan -----------------------------------------------------------------------
