@@ -1,15 +1,19 @@
-"""The shared monthly benefit schedule, K2's statement of what it owes, and the ledger a case
-carries across continue-as-new (POLICY.md part 2)."""
+"""The shared monthly benefit schedule, K2's and K3's statements of what they owe, and the ledger
+and reconciling state a case carries across continue-as-new (POLICY.md part 2)."""
 
 from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
 
+import pytest
+
 from policy import unemployment as ui
 from policy.corrections import LedgerEntry, Owed, reconcile
 from policy.monthly_schedule import month_number, month_period, month_start, monthly_owed
 from policy.pack import load_pack
+from workflows.dibao_taper import DibaoTaperWorkflow
+from workflows.unemployment_assistance import UnemploymentAssistanceWorkflow
 from workflows.unemployment_insurance import UnemploymentInsuranceWorkflow
 
 D = date
@@ -86,3 +90,13 @@ def test_k3_assistance_owed_follows_a_backdated_ratio_change_from_its_effective_
         Owed(ui.PROGRAM_ASSISTANCE, "month-1", 120000, "ui_fund", "person/X", D(2020, 4, 1), "r"),
         Owed(ui.PROGRAM_ASSISTANCE, "month-2", 105000, "ui_fund", "person/X", D(2020, 5, 1), "r"),
     ]
+
+
+@pytest.mark.parametrize("workflow_class", [UnemploymentAssistanceWorkflow, DibaoTaperWorkflow])
+def test_k3_and_k10_payloads_carried_before_corrections_keep_paying_the_old_way(workflow_class: type) -> None:
+    payload = workflow_class().carry()
+    for name in ("ledger", "reconciles", "cause"):
+        del payload[name]
+    after = workflow_class()
+    after.restore(payload)
+    assert (after.ledger, after.st.reconciles, after.st.cause) == ([], False, None)
