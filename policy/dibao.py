@@ -4,6 +4,10 @@
 the number of months (`dibao.taper_months_min`..`max`) within `dibao.decision_days` days of the
 employment; without a decision it is `dibao.taper_default_months`. The 低保 amount is paid at
 the start of each of those months, counting from the calendar month after the employment date.
+
+What a taper owes (POLICY.md part 2) follows from the 低保 amount the person received when
+employed and the months: a grant that restates that amount later, or a backdated change of the
+default months the taper took, corrects the months already paid.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from policy.calendar import add_months, first_of_month, month_of
+from policy.corrections import Owed
+from policy.funds import Fund
 from policy.pack import Parameters
 
 PROGRAM = "dibao_taper"
@@ -64,3 +70,20 @@ def taper_end(employed_on: date, months: int) -> date:
 def receiving_on(from_month: str, on: date) -> bool:
     """A grant from `from_month` covers `on` (it has begun; an ending is judged separately)."""
     return first_of_month(from_month) <= on
+
+
+def restates_amount(from_month: str, paid_from_month: str, employed_on: date) -> bool:
+    """A grant from `from_month`, received after the employment, restates the 低保 the person
+    received when employed (so the taper's amount) if it covers the employment date and is not
+    older than the grant the taper pays (from `paid_from_month`); a grant from a later month is
+    civil affairs' business after the taper began and leaves it alone."""
+    return receiving_on(from_month, employed_on) and from_month >= paid_from_month
+
+
+def taper_owed(*, payee: str, employed_on: date, months: int, amount: int, rule: str) -> list[Owed]:
+    """What a taper of `months` months owes: `amount` for each taper month, due at its start."""
+    return [
+        Owed(program=PROGRAM, period=taper_month(employed_on, k), amount=amount, fund=str(Fund.DIBAO), payee=payee,
+             due_on=payment_due(employed_on, k), rule=rule)
+        for k in range(1, months + 1)
+    ]

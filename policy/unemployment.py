@@ -245,6 +245,25 @@ def assistance_months(params: Parameters, opens_on: date) -> int:
     return int(params.get("ua.months", opens_on))
 
 
+def assistance_months_due(today: date, opened_on: date, months: int, reemployed_on: date | None) -> list[int]:
+    """The assistance months (1..`months`) owed on the facts known that started by `today`: those
+    starting on or before any re-employment (it stops payment from the next month)."""
+    return [
+        n for n in range(1, months + 1)
+        if month_start(opened_on, n) <= today and month_paid_before_stop(month_start(opened_on, n), reemployed_on)
+    ]
+
+
+def assistance_owed(*, payee: str, opened_on: date, months: list[int], params: Parameters, rule: str) -> list[Owed]:
+    """What a K3 case owes for its assistance months `months` (see `assistance_months_due`):
+    `assistance_amount` read on each month's start, so a backdated change of `ua.ratio` or
+    `ui.monthly_benefit` changes the months since its effective date."""
+    return monthly_owed(
+        program=PROGRAM_ASSISTANCE, payee=payee, fund=str(Fund.UI), first_day=opened_on, months=months,
+        amount=lambda n, start: assistance_amount(start, params), rule=lambda n, start: rule,
+    )
+
+
 def assistance_amount(month_start: date, params: Parameters) -> int:
     """`ua.ratio` × `ui.monthly_benefit` in force on the month's start, rounded down to the fen."""
     ratio = params.ratio("ua.ratio", month_start)

@@ -4,6 +4,15 @@ The case opens on `dibao.granted` and waits (see `streams/routes/dibao.py` for w
 `employment.registered` starts the taper proper — a caseworker's decision task, the monthly
 payments from the month after the employment date — and `dibao.ended` before any employment
 closes it `ended` without payment.
+
+A case opened by this code pays by stating what it owes (`owed`) and reconciling the ledger with
+it (POLICY.md part 2). The taper's facts that can change after months were paid: a grant that
+restates the 低保 amount the person received when employed (arrears or an overpayment for every
+taper month paid), and a backdated change of `dibao.taper_default_months` when the taper took the
+default (months added, or months paid beyond it overpaid). A caseworker's decision is taken once
+on an open task and is no fact; EVENTS.md has no event that corrects an employment registration,
+so a second one is another job and leaves the taper as it is. A case opened before pays month by
+month as it always did.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.events import DibaoEnded, DibaoGranted, EmploymentRegistered
     from policy import dibao as k10
     from policy.calendar import first_of_month
+    from policy.corrections import Owed
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
     from workflows.states import DibaoState
@@ -28,6 +38,9 @@ RULE_TAPER = "§18 对实现就业的低保对象…继续给予3至12个月的�
 RULE_DECISION = "§18: a caseworker decides dibao.taper_months_min..max months"
 RULE_DEFAULT = "POLICY.md K10: no decision within dibao.decision_days days → dibao.taper_default_months"
 RULE_PAYMENT = "§18: the 低保 amount at the start of each taper month, from the month after the employment"
+RULE_NOT_OWED = "POLICY.md K10: no taper month beyond the months of the taper"
+# Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
+RECONCILE_OWED = "k10-reconcile-owed"
 
 
 @workflow.defn(name=KIND)
@@ -42,6 +55,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
 
     async def open(self, opening: CaseEvent) -> None:
         grant = DibaoGranted.model_validate(opening.data)
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.st.grant = grant
         self.subject = f"person/{grant.person_id}"
         self.city = grant.city
@@ -58,11 +72,23 @@ class DibaoTaperWorkflow(CaseWorkflow):
         grant = self.st.grant
         assert grant is not None
         if self.apply_shared_fact(ev):
+            self.st.cause = ev.key
+            if ev.type == "policy.parameter.changed":
+                await self.default_changed(ev)
             return
         if ev.type == "employment.registered":
             await self.employed(EmploymentRegistered.model_validate(ev.data), ev)
         elif ev.type == "dibao.granted":
             again = DibaoGranted.model_validate(ev.data)
+            if self.st.employed_on is not None and self.st.reconciles and k10.restates_amount(
+                again.from_month, grant.from_month, self.st.employed_on
+            ):
+                self.st.grant = again
+                self.st.cause = ev.key
+                self.note(self.today(), f"低保 when employed restated: {again.monthly_amount} fen a month from "
+                          f"{again.from_month}; the taper months are corrected", rule=RULE_TAPER, event=ev.key)
+                await self.record("updated")
+                return
             if self.st.employed_on is not None:
                 self.note(self.today(), "a new 低保 grant after the employment: the taper keeps its amount", event=ev.key)
                 return
@@ -144,14 +170,48 @@ class DibaoTaperWorkflow(CaseWorkflow):
                 await self.settle_task(self.st.decision_task, "expired")
             self.note(k10.decision_deadline(e, self.params), f"no decision: taper of {self.st.months} months", rule=RULE_DEFAULT)
             await self.record("updated", on=k10.decision_deadline(e, self.params))
-        while self.st.months_paid < self.certain_months() and k10.payment_due(e, self.st.months_paid + 1) <= today:
-            await self.pay_month(self.st.months_paid + 1)
+        await self.pay_due(today)
         if self.st.months is not None and self.st.months_paid >= self.st.months and today >= k10.taper_end(e, self.st.months):
             await self.close("completed", k10.taper_end(e, self.st.months), f"{self.st.months} taper months paid")
 
     def certain_months(self) -> int:
         assert self.params is not None and self.st.employed_on is not None
         return self.st.months if self.st.months is not None else k10.months_range(self.params, self.st.employed_on)[0]
+
+    async def default_changed(self, ev: CaseEvent) -> None:
+        """A reconciling taper that took the default follows a change of the default in force on
+        the employment date (a backdated one corrects the months already paid)."""
+        e = self.st.employed_on
+        if not self.st.reconciles or e is None or self.st.decided_by != "default" or self.params is None:
+            return
+        months = k10.default_months(self.params, e)
+        if months != self.st.months:
+            self.note(self.today(), f"default taper now {months} months (was {self.st.months})", rule=RULE_DEFAULT, event=ev.key)
+            self.st.months = months
+            await self.record("updated")
+
+    # -- what the case owes (cases opened by this code) ---------------------------------------
+    def owed(self, today: date) -> list[Owed] | None:
+        """The taper months known for certain (all of them once decided) at the amount the
+        person received when employed; None for a case that pays the old way."""
+        grant, e = self.st.grant, self.st.employed_on
+        if not self.st.reconciles or grant is None or e is None or self.params is None:
+            return None
+        return k10.taper_owed(payee=self.subject, employed_on=e, months=self.certain_months(), amount=grant.monthly_amount,
+                              rule=RULE_PAYMENT)
+
+    def removal_rule(self) -> str:
+        return RULE_NOT_OWED
+
+    async def pay_due(self, today: date) -> None:
+        e = self.st.employed_on
+        assert e is not None
+        if self.st.reconciles:
+            await self.reconcile_owed(today, self.st.cause)
+            self.st.months_paid = sum(1 for r in self.ledger if r.entry == "payment")
+            return
+        while self.st.months_paid < self.certain_months() and k10.payment_due(e, self.st.months_paid + 1) <= today:
+            await self.pay_month(self.st.months_paid + 1)
 
     async def pay_month(self, k: int) -> None:
         grant = self.st.grant

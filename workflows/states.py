@@ -60,6 +60,17 @@ def load_state(state_type: type[T], carried: dict[str, Any]) -> T:
     return _ADAPTERS[state_type].validate_python({n: carried[n] for n in names if n in carried})  # type: ignore[no-any-return]
 
 
+@dataclass
+class Reconciling:
+    """What the state of a kind that states what it owes (`CaseWorkflow.owed`) carries: whether
+    the case pays by reconciling (chosen when it opens, behind the kind's `workflow.patched`;
+    False for a case opened by the code before, and for its carried payloads), and the latest
+    event whose fact changed what is owed (named on the corrections it makes)."""
+
+    reconciles: bool = False
+    cause: str | None = None
+
+
 # -- internship_subsidy ----------------------------------------------------------------
 @case_state
 class InternshipState:
@@ -87,7 +98,7 @@ class FollowupState:
 
 # -- dibao_taper -----------------------------------------------------------------------
 @case_state
-class DibaoState:
+class DibaoState(Reconciling):
     grant: DibaoGranted | None = None
     employed_on: date | None = None
     decision_task: str | None = None
@@ -113,7 +124,7 @@ class LayoffState:
 
 # -- unemployment_assistance -----------------------------------------------------------
 @case_state
-class AssistanceState:
+class AssistanceState(Reconciling):
     person_id: str = ""
     reason: str = ""
     ui_case_id: str | None = None
@@ -124,7 +135,7 @@ class AssistanceState:
 
 # -- unemployment_insurance ------------------------------------------------------------
 @case_state
-class InsuranceState:
+class InsuranceState(Reconciling):
     claim: UiClaimFiled | None = None
     by_contribution: int = 0
     carried_over: int = 0
@@ -140,11 +151,6 @@ class InsuranceState:
     # The business date of the last epidemic fact received while running: an uplift that
     # becomes owed for a month already paid falls due then.
     epidemic_learned_on: date | None = None
-    # Whether the case pays by reconciling what it owes (chosen when it opens; False for a case
-    # opened by the code before, and for its carried payloads), and the latest event whose fact
-    # changed what is owed (named on the corrections it makes).
-    reconciles: bool = False
-    cause: str | None = None
 
 
 # -- flexible_employment_subsidy -------------------------------------------------------

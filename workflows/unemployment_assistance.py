@@ -1,6 +1,11 @@
 """K3 unemployment_assistance (失业补助金, §18): opened by a K2 case (entitlement exhausted, or
 an insured claimant who is not eligible), pays a share of the monthly benefit for `ua.months`
-months from the day it opens, and ends `completed` or `reemployed`."""
+months from the day it opens, and ends `completed` or `reemployed`.
+
+A case opened by this code pays by stating what it owes (`owed`, on the monthly schedule K2 uses)
+and reconciling the ledger with it, so a re-employment dated before months already paid or a
+backdated change of `ua.ratio` or `ui.monthly_benefit` makes arrears or an overpayment (POLICY.md
+part 2); a case opened before pays month by month as it always did (paid stays paid)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from policy import unemployment as ui
     from policy.calendar import add_months, business_date
+    from policy.corrections import Owed
+    from policy import monthly_schedule as schedule
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
     from workflows.states import AssistanceState
@@ -20,6 +27,9 @@ with workflow.unsafe.imports_passed_through():
 KIND = "unemployment_assistance"
 
 RULE_ASSISTANCE = "§18 失业补助金: ua.ratio × ui.monthly_benefit at the start of each assistance month"
+RULE_NOT_OWED = "POLICY.md K3: re-employment stops assistance from the next month"
+# Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
+RECONCILE_OWED = "k3-reconcile-owed"
 
 
 @workflow.defn(name=KIND)
@@ -34,6 +44,7 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
 
     async def open(self, opening: CaseEvent) -> None:
         d = opening.data
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.st.person_id = d["person_id"]
         self.st.reason = d["reason"]
         self.st.ui_case_id = d.get("ui_case_id")
@@ -59,6 +70,7 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
     async def apply(self, ev: CaseEvent) -> None:
         assert self.opened_on is not None
         if self.apply_shared_fact(ev):
+            self.st.cause = ev.key
             return
         if ev.type in ui.REEMPLOYMENT_TYPES:
             on = ui.reemployment_date(ev.type, ev.data, self.opened_on)
@@ -66,6 +78,7 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
                 self.note(business_date(ev.time), f"{ev.type}: no re-employment after the case opened", event=ev.key)
             elif self.st.reemployed_on is None or on < self.st.reemployed_on:
                 self.st.reemployed_on = on
+                self.st.cause = ev.key
                 self.note(on, f"re-employed ({ev.type}): payment stops from the next month", event=ev.key)
         else:
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
@@ -73,7 +86,7 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
     # -- rules -------------------------------------------------------------------------------
     def month_start(self, n: int) -> date:
         assert self.opened_on is not None
-        return add_months(self.opened_on, n - 1)
+        return schedule.month_start(self.opened_on, n)
 
     def period_end(self) -> date:
         assert self.opened_on is not None
@@ -95,13 +108,34 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
     async def settle(self, today: date) -> None:
         """Pay the months started by `today`; then re-employment (before the period end) or the
         period end closes the case."""
-        while self.payable(self.st.months_paid + 1) and self.month_start(self.st.months_paid + 1) <= today:
-            await self.pay_month(self.st.months_paid + 1)
+        await self.pay_due(today)
         end = self.period_end()
         if self.st.reemployed_on is not None and self.st.reemployed_on < end and self.st.reemployed_on <= today:
             await self.close("reemployed", self.st.reemployed_on, f"re-employed on {self.st.reemployed_on} after {self.st.months_paid} months")
         elif today >= end:
             await self.close("completed", end, f"{self.st.months_paid} of {self.st.months} months paid")
+
+    async def pay_due(self, today: date) -> None:
+        if self.st.reconciles:
+            for row in await self.reconcile_owed(today, self.st.cause):
+                if row.entry == "payment":
+                    self.st.months_paid = max(self.st.months_paid, schedule.month_number(row.period))
+            return
+        while self.payable(self.st.months_paid + 1) and self.month_start(self.st.months_paid + 1) <= today:
+            await self.pay_month(self.st.months_paid + 1)
+
+    # -- what the case owes (cases opened by this code) ---------------------------------------
+    def owed(self, today: date) -> list[Owed] | None:
+        """The assistance of every month due by `today` on the facts known now; None for a case
+        that pays the old way (or while its months are not known)."""
+        if not self.st.reconciles or not self.st.months or self.opened_on is None or self.params is None:
+            return None
+        months = ui.assistance_months_due(today, self.opened_on, self.st.months, self.st.reemployed_on)
+        return ui.assistance_owed(payee=self.subject, opened_on=self.opened_on, months=months, params=self.params,
+                                  rule=RULE_ASSISTANCE)
+
+    def removal_rule(self) -> str:
+        return RULE_NOT_OWED
 
     async def pay_month(self, n: int) -> None:
         assert self.params is not None

@@ -1,15 +1,19 @@
-"""The shared monthly benefit schedule, K2's statement of what it owes, and the ledger a case
-carries across continue-as-new (POLICY.md part 2)."""
+"""The shared monthly benefit schedule, K2's and K3's statements of what they owe, and the ledger
+and reconciling state a case carries across continue-as-new (POLICY.md part 2)."""
 
 from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
 
+import pytest
+
 from policy import unemployment as ui
 from policy.corrections import LedgerEntry, Owed, reconcile
 from policy.monthly_schedule import month_number, month_period, month_start, monthly_owed
 from policy.pack import load_pack
+from workflows.dibao_taper import DibaoTaperWorkflow
+from workflows.unemployment_assistance import UnemploymentAssistanceWorkflow
 from workflows.unemployment_insurance import UnemploymentInsuranceWorkflow
 
 D = date
@@ -69,3 +73,30 @@ def test_a_payload_carried_before_corrections_restores_as_nothing_written_throug
     again = UnemploymentInsuranceWorkflow()
     again.restore(before.carry())
     assert again.ledger == [row]
+
+
+def test_k3_months_due_are_those_started_by_today_up_to_the_reemployment_month() -> None:
+    opened = D(2020, 4, 1)
+    assert ui.assistance_months_due(D(2020, 7, 10), opened, 6, None) == [1, 2, 3, 4]
+    assert ui.assistance_months_due(D(2020, 7, 10), opened, 6, D(2020, 5, 10)) == [1, 2]
+    assert ui.assistance_months_due(D(2020, 7, 10), opened, 6, D(2020, 6, 1)) == [1, 2, 3]  # starts that day
+    assert ui.assistance_months_due(D(2021, 1, 1), opened, 6, None) == [1, 2, 3, 4, 5, 6]
+
+
+def test_k3_assistance_owed_follows_a_backdated_ratio_change_from_its_effective_date() -> None:
+    changed = load_pack().parameters("2101").with_change("ua.ratio", [70, 100], D(2020, 5, 1))
+    owed = ui.assistance_owed(payee="person/X", opened_on=D(2020, 4, 1), months=[1, 2], params=changed, rule="r")
+    assert owed == [
+        Owed(ui.PROGRAM_ASSISTANCE, "month-1", 120000, "ui_fund", "person/X", D(2020, 4, 1), "r"),
+        Owed(ui.PROGRAM_ASSISTANCE, "month-2", 105000, "ui_fund", "person/X", D(2020, 5, 1), "r"),
+    ]
+
+
+@pytest.mark.parametrize("workflow_class", [UnemploymentAssistanceWorkflow, DibaoTaperWorkflow])
+def test_k3_and_k10_payloads_carried_before_corrections_keep_paying_the_old_way(workflow_class: type) -> None:
+    payload = workflow_class().carry()
+    for name in ("ledger", "reconciles", "cause"):
+        del payload[name]
+    after = workflow_class()
+    after.restore(payload)
+    assert (after.ledger, after.st.reconciles, after.st.cause) == ([], False, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
@@ -138,6 +139,35 @@ class World:
                 for p in sorted(self.payments(case_id), key=lambda p: (p.due_on, p.program, p.period, p.entry, p.seq))
                 if p.entry != "payment"]
 
+    def ledger_rows(self, case_id: str, entries: tuple[str, ...] = ("arrears", "overpayment", "deduction")) -> list[Row]:
+        """(program, period, entry, amount, due_on, corrects, cause) of the rows of `entries`, in
+        due order (by default the corrections)."""
+        return [(p.program, p.period, p.entry, p.amount, p.due_on, p.corrects, p.cause)
+                for p in sorted(self.payments(case_id), key=lambda p: (p.due_on, p.program, p.period, p.entry, p.seq))
+                if p.entry in entries]
+
+    def worth(self, case_id: str) -> dict[tuple[str, str], int]:
+        """Original + corrections per (program, period): what the payee is owed so far (EVENTS.md
+        "simulate": payment and arrears minus overpayment; a deduction only moves money)."""
+        total: dict[tuple[str, str], int] = defaultdict(int)
+        for p in self.payments(case_id):
+            total[(p.program, p.period)] += _WORTH_SIGN[p.entry] * p.amount
+        return dict(total)
+
+    def tasks_of(self, case_id: str) -> list[dict[str, Any]]:
+        return [t for t in self.store.tasks.values() if t["case_id"] == case_id]
+
+
+# A ledger row as the correction tests compare it.
+Row = tuple[str, str, str, int, date, str | None, str | None]
+_WORTH_SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
+
+
+def event_key(outcome: Outcome) -> str:
+    """The `source#id` of the event an intake outcome delivered: the cause named on corrections."""
+    assert outcome.event is not None
+    return f"{outcome.event.source}#{outcome.event.id}"
+
 
 @asynccontextmanager
 async def world(env: WorkflowEnvironment, first_day: date, history_limit: int | None = None) -> AsyncIterator[World]:
@@ -168,4 +198,4 @@ async def _terminate_open_cases(env: WorkflowEnvironment, store: MemoryStore) ->
             pass
 
 
-__all__ = ["World", "world", "at"]
+__all__ = ["World", "world", "at", "event_key", "Row"]
