@@ -15,10 +15,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from policy.calendar import add_months, first_of_month, month_end
+from policy.corrections import Owed
 from policy.funds import Fund
 from policy.pack import Parameters
 
@@ -109,3 +112,71 @@ def rent_relief_fund(month: str, params: Parameters) -> Fund:
 def settles_on(year: int, params: Parameters) -> date:
     """The case of year Y closes `settled` `incubator.settle_months` after the year's end."""
     return add_months(year_start(year + 1), int(params.get("incubator.settle_months", year_start(year))))
+
+
+RULE_CITY = "§12 各市…按其实际支出的基本运营和公共服务等费用的一定比例给予补助: incubator.city_share, at most incubator.city_cap"
+RULE_PROVINCIAL = "§12 每年…给予10家孵化基地每家最高不超过500万元的省级专项补贴"
+RULE_RENT_RELIEF = "§12 对疫情期间为入驻的企业减免租金的各类创业孵化载体…给予一定数额的补助: incubator.rent_relief_share"
+SELECTION_TASK = "provincial_selection"
+
+
+def case_id(incubator_id: str, year: int) -> str:
+    """A business key: one case per incubator and year."""
+    return f"incubator/{incubator_id}/{year}"
+
+
+def incubator_and_year(event_type: str, data: Mapping[str, Any]) -> tuple[str, int]:
+    """The (incubator, year) a report or a provincial application is about: its case."""
+    if event_type == "incubator.rent_relief_reported":
+        return str(data["incubator_id"]), int(str(data["month"])[:4])
+    if event_type == "application.submitted":
+        return str(data["applicant"]), int(data["details"]["year"])
+    return str(data["incubator_id"]), int(data["year"])
+
+
+def slot_scope(year: int) -> str:
+    """The year's provincial approvals, shared province-wide by every incubator's case."""
+    return f"incubator_provincial/{year}"
+
+
+def provincial_slots(year: int, params: Parameters) -> int:
+    return int(params.get("incubator.provincial_slots", year_start(year)))
+
+
+@dataclass(frozen=True)
+class RentRelief:
+    """An `incubator.rent_relief_reported`: the rent waived in a month, reported on `received`."""
+
+    month: str
+    rent_waived: int
+    received: date
+
+
+def owed(
+    incubator_id: str,
+    report: tuple[ExpensesReport, date] | None,
+    approved_on: date | None,
+    reliefs: dict[str, RentRelief],
+    declared_on: date | None,
+    lifted_on: date | None,
+    params: Parameters,
+) -> list[Owed]:
+    """What the incubator's year owes on the facts known now: the city support of the latest
+    expenses report (`report`: the report and the day the first one arrived), the provincial
+    subsidy once approved and reported, and the rent relief of each reported month. A later report
+    for the year, or a lift date that moves, changes what is owed: the ledger corrects, never edits."""
+    rows: list[Owed] = []
+    to = payee(incubator_id)
+    if report is not None:
+        expenses, received = report
+        period = str(expenses.year)
+        rows.append(Owed(program=CITY_PROGRAM, period=period, amount=city_support(expenses, params), fund=str(FUND),
+                         payee=to, due_on=received, rule=RULE_CITY))
+        if approved_on is not None:
+            rows.append(Owed(program=PROVINCIAL_PROGRAM, period=period, amount=provincial_subsidy(expenses, params),
+                             fund=str(FUND), payee=to, due_on=max(received, approved_on), rule=RULE_PROVINCIAL))
+    for month, relief in sorted(reliefs.items()):
+        rows.append(Owed(program=RENT_RELIEF_PROGRAM, period=month,
+                         amount=rent_relief(month, relief.rent_waived, declared_on, lifted_on, params),
+                         fund=str(rent_relief_fund(month, params)), payee=to, due_on=relief.received, rule=RULE_RENT_RELIEF))
+    return rows

@@ -471,8 +471,14 @@ class CaseWorkflow:
     @workflow.update(name="decide")
     async def decide(self, decision: TaskDecision) -> TaskRecord:
         """A supervisor decides an open task; the case acts on it in its main loop."""
+        await self.admit_decision(self.tasks[decision.task_id], decision)
         self.decisions.append(decision)
         return await self.settle_task(decision.task_id, "decided", decision.decided_by, decision.decision)
+
+    async def admit_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
+        """What a decision needs from outside the case before it is taken (K16: one of the year's
+        provincial slots); raise ApplicationError to refuse it, the task stays open. Validators
+        cannot call the store; the default does nothing and adds no command."""
 
     @decide.validator
     def validate_decide(self, decision: TaskDecision) -> None:
@@ -647,13 +653,14 @@ class CaseWorkflow:
             rule=rule,
         )
 
-    async def raise_task(self, kind: str, due_on: date | None, details: dict[str, Any]) -> TaskRecord:
-        """A supervisor task (read model + lifecycle event); decided later through an update."""
+    async def raise_task(self, kind: str, due_on: date | None, details: dict[str, Any], province: bool = False) -> TaskRecord:
+        """A supervisor task (read model + lifecycle event); decided later through an update. A
+        `province` task is for the provincial office (no city: no city supervisor sees it)."""
         task = TaskRecord(
             task_id=f"{self.case_id}/task/{len(self.tasks) + 1}",
             case_id=self.case_id,
             kind=kind,
-            city=self.city,
+            city=None if province else self.city,
             due_on=due_on,
             details=details,
         )

@@ -31,6 +31,7 @@ from contracts.events import (
 )
 from policy import hiring as k6
 from policy import hubei as k11
+from policy import incubator as k16
 from policy import internship as k1
 from policy import service_subsidy as k18
 from policy import startup_loan as k13
@@ -280,4 +281,18 @@ class ServiceSubsidyState:
     # Employments of the persons placed, read from the store when their quarter is settled.
     employments: list[k18.Employment] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)  # the quarters settled so far
+    cause: str | None = None
+
+
+# -- incubator_subsidy ----------------------------------------------------------------------
+@case_state
+class IncubatorState:
+    incubator_id: str = ""
+    year: int = 0
+    # The year's latest expenses report and the day the first one arrived.
+    report: tuple[k16.ExpensesReport, date] | None = None
+    reliefs: dict[str, k16.RentRelief] = field(default_factory=dict)
+    selection_task: str | None = None
+    approved_on: date | None = None
+    denied: bool = False
     cause: str | None = None

@@ -66,3 +66,13 @@ async def test_the_memory_store_keeps_the_same_rule() -> None:
     assert sum(1 for ok, _ in results if ok) == 3
     assert await store.take_slot(SCOPE, "loan/B0/L0", 3) == (True, 3)
     assert await store.take_slot(SCOPE, "loan/B9/L9", 3) == (False, 3)
+
+
+async def test_k16_ten_provincial_slots_a_year_hold_under_25_concurrent_approvals(pool: asyncpg.Pool) -> None:
+    """25 incubators' approvals of one year at once against incubator.provincial_slots 10:
+    exactly ten are taken; the next year's slots are untouched."""
+    store = PgStore(pool)
+    results = await asyncio.gather(*(store.take_slot("incubator_provincial/2020", f"incubator/I{n}/2020", 10) for n in range(25)))
+    assert sum(1 for ok, _ in results if ok) == 10
+    assert await pool.fetchval("SELECT count(*) FROM case_slots WHERE scope = 'incubator_provincial/2020'") == 10
+    assert await store.take_slot("incubator_provincial/2021", "incubator/I0/2021", 10) == (True, 1)

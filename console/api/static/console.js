@@ -103,6 +103,7 @@ const DECISION_HINTS = {
   taper_decision: '{"months": 6}',
   extra_placement: '{"approve": true, "reason": ""}',
   guarantee_claim: '{"approve": true, "reason": ""}',
+  provincial_selection: '{"approve": true, "reason": ""}',
   followup_escalation: '{"handled": true, "note": ""}',
   obligations_overdue: '{"action": "", "note": ""}',
 };
