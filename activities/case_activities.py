@@ -97,10 +97,10 @@ class CaseActivities:
             count_payment(payment.kind, payment.fund, amount)
         return PaymentResult(inserted=inserted, amount=amount, capped=amount < payment.amount)
 
-    @activity.defn(name="take_slot")
-    async def take_slot(self, request: SlotRequest) -> SlotResult:
-        """One of the slots of a limit shared by every case (`Store.take_slot`)."""
-        taken, held = await self.store.take_slot(request.scope, request.holder, request.limit)
+    @activity.defn(name="take_slots")
+    async def take_slots(self, request: SlotRequest) -> SlotResult:
+        """A slot of each of the limits shared by every case, all or none (`Store.take_slots`)."""
+        taken, held = await self.store.take_slots(request.holder, request.limits)
         return SlotResult(taken=taken, held=held)
 
     @activity.defn(name="record_task")
@@ -127,4 +127,4 @@ class CaseActivities:
     def all(self) -> list:
         """Every activity of this class, for the worker."""
         return [self.load_context, self.record_case, self.pay, self.pay_capped, self.record_task, self.load_facts, self.case_history,
-                self.raise_alert, self.take_slot]
+                self.raise_alert, self.take_slots]

@@ -116,12 +116,15 @@ class MemoryStore:
         self.outbox.append(lifecycle)
         return True
 
-    async def take_slot(self, scope: str, holder: str, limit: int) -> tuple[bool, int]:
+    async def take_slots(self, holder: str, limits: Sequence[tuple[str, int]]) -> tuple[bool, list[int]]:
         async with self.lock:
-            holders = self.slots.setdefault(scope, [])
-            if holder not in holders and len(holders) < limit:
-                holders.append(holder)
-            return holder in holders, len(holders)
+            scopes = [self.slots.setdefault(scope, []) for scope, _ in limits]
+            free = all(holder in holders or len(holders) < limit for holders, (_, limit) in zip(scopes, limits))
+            if free:
+                for holders in scopes:
+                    if holder not in holders:
+                        holders.append(holder)
+            return free, [len(holders) for holders in scopes]
 
     async def pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
         async with self.lock:

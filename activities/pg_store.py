@@ -218,19 +218,27 @@ class PgStore:
                 await _outbox(conn, "cases.lifecycle", payment.case_id, lifecycle)
             return bool(inserted)
 
-    async def take_slot(self, scope: str, holder: str, limit: int) -> tuple[bool, int]:
-        """The takers of one scope queue on a transaction-scoped advisory lock (migration 0007),
-        so the count and the insert see every slot committed before."""
+    async def take_slots(self, holder: str, limits: Sequence[tuple[str, int]]) -> tuple[bool, list[int]]:
+        """The takers of a scope queue on a transaction-scoped advisory lock per scope (migration
+        0007), taken in scope order so that two takers of the same scopes cannot deadlock; the
+        counts and the inserts then see every slot committed before, and all or none is taken."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", scope)
-            held = await conn.fetchval("SELECT count(*) FROM case_slots WHERE scope = $1", scope)
-            mine = await conn.fetchval("SELECT true FROM case_slots WHERE scope = $1 AND holder = $2", scope, holder)
-            if mine:
-                return True, int(held)
-            if held >= limit:
-                return False, int(held)
-            await conn.execute("INSERT INTO case_slots (scope, holder) VALUES ($1, $2)", scope, holder)
-            return True, int(held) + 1
+            for scope in sorted({scope for scope, _ in limits}):
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", scope)
+            held: list[int] = []
+            missing: list[str] = []
+            free = True
+            for scope, limit in limits:
+                count = int(await conn.fetchval("SELECT count(*) FROM case_slots WHERE scope = $1", scope))
+                mine = await conn.fetchval("SELECT true FROM case_slots WHERE scope = $1 AND holder = $2", scope, holder)
+                held.append(count)
+                if not mine:
+                    missing.append(scope)
+                    free = free and count < limit
+            if not free:
+                return False, held
+            await conn.executemany("INSERT INTO case_slots (scope, holder) VALUES ($1, $2)", [(s, holder) for s in missing])
+            return True, [count + (scope in missing) for count, (scope, _) in zip(held, limits)]
 
     async def pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
         """One statement inserts the ledger row and adds it to the payee's total in payee_caps;

@@ -93,11 +93,12 @@ class Store(Protocol):
         already paid inserts nothing, adds nothing to the total and returns its amount."""
         ...
 
-    async def take_slot(self, scope: str, holder: str, limit: int) -> tuple[bool, int]:
-        """Let case `holder` take one of the `limit` slots of `scope` shared by all cases (K13's
-        loans per borrower, K14's subsidies per person and year, K16's provincial approvals per
-        year). Returns (taken, slots held in the scope now); a holder that took one before gets
-        (True, ...) again; concurrent takers never hold more than `limit` together."""
+    async def take_slots(self, holder: str, limits: Sequence[tuple[str, int]]) -> tuple[bool, list[int]]:
+        """Let case `holder` take one slot of each (scope, limit) in `limits`, all or none: limits
+        shared by all cases (K13's loans per borrower, K14's subsidies per person and year and per
+        occupation and level, K16's provincial approvals per year). Returns (taken, slots held in
+        each scope now); a holder that took them before gets (True, ...) again; concurrent takers
+        never hold more than a scope's limit together."""
         ...
 
     async def record_task(self, task: TaskRecord, lifecycle: dict[str, Any]) -> None: ...

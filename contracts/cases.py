@@ -198,16 +198,15 @@ class PaymentRequest(BaseModel):
 
 
 class SlotRequest(BaseModel):
-    """Take one of the `limit` slots of `scope` shared by all cases (`Store.take_slot`)."""
+    """Take one slot of each (scope, limit) shared by all cases, all or none (`Store.take_slots`)."""
 
-    scope: str
     holder: str
-    limit: int
+    limits: list[tuple[str, int]]
 
 
 class SlotResult(BaseModel):
     taken: bool
-    held: int  # slots of the scope held now, this case's included when taken
+    held: list[int]  # slots of each scope held now, this case's included when taken
 
 
 class PaymentResult(BaseModel):

@@ -426,12 +426,13 @@ class CaseWorkflow:
             method, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
 
-    async def take_slot(self, scope: str, limit: int) -> SlotResult:
-        """Take one of the `limit` slots of `scope` that all cases share (a limit such as K13's
-        loans per borrower); held for good once taken. The store serialises the takers, so
-        concurrent cases never pass the limit; a retry or replay gets the same answer."""
+    async def take_slots(self, *limits: tuple[str, int]) -> SlotResult:
+        """Take a slot of each (scope, limit) that all cases share (K13's loans per borrower; K14's
+        subsidies per person and year and per occupation and level), all or none; held for good
+        once taken. The store serialises the takers, so concurrent cases never pass a limit; a
+        retry or replay gets the same answer."""
         result: SlotResult = await self._store(
-            CaseActivities.take_slot, SlotRequest(scope=scope, holder=self.case_id, limit=limit)
+            CaseActivities.take_slots, SlotRequest(holder=self.case_id, limits=list(limits))
         )
         return result
 

@@ -110,9 +110,9 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
         if task.kind != k16.SELECTION_TASK or not approval(decision):
             return
         assert self.params is not None
-        slot = await self.take_slot(k16.slot_scope(self.st.year), k16.provincial_slots(self.st.year, self.params))
+        slot = await self.take_slots((k16.slot_scope(self.st.year), k16.provincial_slots(self.st.year, self.params)))
         if not slot.taken:
-            raise ApplicationError(k16.approval_refusal(self.st.year, slot.held, self.params) or "no provincial slot left",
+            raise ApplicationError(k16.approval_refusal(self.st.year, slot.held[0], self.params) or "no provincial slot left",
                                    non_retryable=True)
 
     async def act_on(self, decision: TaskDecision) -> None:

@@ -62,9 +62,9 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
             size = registration.size if registration is not None else None
         reason = k13.borrower_ineligibility(loan, size, self.params)
         if reason is None:
-            slot = await self.take_slot(k13.slot_scope(loan), k13.max_loans(loan.granted_on, self.params))
+            slot = await self.take_slots((k13.slot_scope(loan), k13.max_loans(loan.granted_on, self.params)))
             if not slot.taken:
-                reason = k13.loans_used_up(slot.held, loan.granted_on, self.params)
+                reason = k13.loans_used_up(slot.held[0], loan.granted_on, self.params)
         if reason is not None:
             await self.close("rejected", loan.granted_on, reason)
             return
