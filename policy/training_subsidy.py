@@ -22,6 +22,7 @@ from typing import Any
 from contracts.cases import Fact
 from policy import difficult as k12
 from policy.calendar import add_months, as_date, month_window
+from policy.corrections import Owed
 from policy.funds import Fund
 from policy.pack import Parameters
 
@@ -193,12 +194,20 @@ def limit_refusal(completed_on: date, occupation: str, level: str, past: Iterabl
     """
     earlier = list(past)
     if any(p.occupation == occupation and p.level == level for p in earlier):
-        return f"a subsidy for occupation {occupation} at level {level} was already paid (同一职业同一等级不得重复享受)"
-    limit = int(params.get("training.max_per_year", completed_on))
+        return _repeated(occupation, level)
     in_year = sum(1 for p in earlier if p.completed_on.year == completed_on.year)
-    if in_year >= limit:
-        return f"{in_year} subsidies already paid for completions in {completed_on.year} (training.max_per_year {limit})"
+    if in_year >= int(params.get("training.max_per_year", completed_on)):
+        return _year_used_up(in_year, completed_on, params)
     return None
+
+
+def _repeated(occupation: str, level: str) -> str:
+    return f"a subsidy for occupation {occupation} at level {level} was already paid (同一职业同一等级不得重复享受)"
+
+
+def _year_used_up(in_year: int, completed_on: date, params: Parameters) -> str:
+    limit = int(params.get("training.max_per_year", completed_on))
+    return f"{in_year} subsidies already paid for completions in {completed_on.year} (training.max_per_year {limit})"
 
 
 # -- 劳动预备制 (§11) -----------------------------------------------------------------------------
@@ -251,3 +260,71 @@ def living_allowance(month: TrainingMonth, enrolment: Enrolment, params: Paramet
     """`trainee.living_allowance` for a completed month, in force on the month's first day."""
     first, _ = month_window(enrolment.starts_on, month.n)
     return int(params.get("trainee.living_allowance", first))
+
+
+RULE_SUBSIDY = "§11 按规定给予职业培训补贴: training.subsidy_by_level of the certified level (× training.online_ratio online)"
+RULE_ON_JOB = "§1 困难企业开展职工在岗培训的补贴: training.on_job_per_trainee to the sponsoring enterprise"
+RULE_ALLOWANCE = "§11 劳动预备制: trainee.living_allowance for each completed training month"
+RULE_DROPPED = "POLICY.md K14: a dropped course earns no training subsidy; months already completed stay paid"
+FACT_TYPES: tuple[str, ...] = tuple(sorted(set(k12.PERSON_FACT_TYPES) | {"employment.registered", "employment.terminated",
+                                                                       "contribution.paid"}))
+
+
+def case_id(enrolment_id: str) -> str:
+    """A business key: one case per enrolment."""
+    return f"training/{enrolment_id}"
+
+
+def enrolment_key(enrolment_id: str) -> str:
+    """The relevance key a completion or a drop (which name the enrolment) reaches the case by."""
+    return f"enrolment/{enrolment_id}"
+
+
+def limit_scopes(enrolment: Enrolment, completed_on: date, params: Parameters) -> list[tuple[str, int]]:
+    """The limits a paid completion counts against, shared by all the person's training cases:
+    `training.max_per_year` per calendar year of completion, and one per occupation and level
+    (同一职业同一等级不得重复享受)."""
+    person = f"person/{enrolment.person_id}"
+    return [
+        (f"training/{person}/{completed_on.year}", int(params.get("training.max_per_year", completed_on))),
+        (f"training/{person}/{enrolment.occupation}/{enrolment.level}", 1),
+    ]
+
+
+def limit_reason(enrolment: Enrolment, completed_on: date, held: list[int], params: Parameters) -> str:
+    """Why a completion is refused when `limit_scopes` are used up (their counts `held`)."""
+    in_year, same = held
+    return _repeated(enrolment.occupation, enrolment.level) if same else _year_used_up(in_year, completed_on, params)
+
+
+def registration(person_id: str, facts: Iterable[Fact], on: date) -> Mapping[str, Any] | None:
+    """The person's latest unemployment registration reported by `on` (birth date, willingness)."""
+    found = None
+    for f in sorted(facts, key=lambda f: (k12.fact_date(f), f.event_time, f.event_key)):
+        if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id and k12.fact_date(f) <= on:
+            found = f.payload
+    return found
+
+
+def owed(
+    enrolment: Enrolment,
+    trainee: bool,
+    dropped_on: date | None,
+    granted: CompletionPayment | None,
+    completed_on: date | None,
+    params: Parameters,
+) -> list[Owed]:
+    """What the enrolment owes on the facts known now: a 劳动预备制 trainee's living allowance for
+    each completed training month (due at the month's end), and the completion's subsidy once it
+    was granted (`granted`, after the limits), due on the completion date."""
+    rows: list[Owed] = []
+    if trainee:
+        rows += [Owed(program=LIVING_ALLOWANCE_PROGRAM, period=m.period, amount=living_allowance(m, enrolment, params),
+                      fund=str(Fund.EMPLOYMENT_SUBSIDY), payee=f"person/{enrolment.person_id}", due_on=m.due_on,
+                      rule=RULE_ALLOWANCE)
+                 for m in completed_training_months(enrolment, dropped_on)]
+    if granted is not None and completed_on is not None:
+        rows.append(Owed(program=granted.program, period=PERIOD, amount=granted.amount, fund=str(granted.fund),
+                         payee=granted.payee, due_on=completed_on,
+                         rule=RULE_ON_JOB if granted.program == ON_JOB_PROGRAM else RULE_SUBSIDY))
+    return rows

@@ -59,6 +59,7 @@ def keys_of(event: CloudEvent) -> list[str]:
         ("employer_id", "enterprise/"),
         ("household_id", "household/"),
         ("loan_id", "loan/"),
+        ("enrolment_id", "enrolment/"),
     ):
         value = event.data.get(name)
         if isinstance(value, str):

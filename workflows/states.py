@@ -35,6 +35,7 @@ from policy import incubator as k16
 from policy import internship as k1
 from policy import service_subsidy as k18
 from policy import startup_loan as k13
+from policy import training_subsidy as k14
 from policy import unemployment as ui
 from policy.funds import Fund
 from policy.subsidy_period import Period
@@ -295,4 +296,19 @@ class IncubatorState:
     selection_task: str | None = None
     approved_on: date | None = None
     denied: bool = False
+    cause: str | None = None
+
+
+# -- vocational_training_subsidy ------------------------------------------------------------
+@case_state
+class TrainingState:
+    enrolment: k14.Enrolment | None = None
+    groups: list[str] = field(default_factory=list)  # the eligible groups on the start date
+    trainee: bool = False  # 劳动预备制: also paid a living allowance per completed month
+    completed_on: date | None = None
+    certificate_level: str | None = None
+    dropped_on: date | None = None
+    granted: k14.CompletionPayment | None = None  # the completion's subsidy, once within the limits
+    judged: bool = False  # the completion was judged (paid, failed or refused by a limit)
+    refusal: str | None = None  # why a limit refused the completion's subsidy
     cause: str | None = None
