@@ -18,9 +18,11 @@ from fractions import Fraction
 
 from contracts.cases import Fact
 from policy import enterprise_profile as ep
+from policy.corrections import Owed
 from policy.pack import Parameters
 
 PROGRAM = "job_retention"
+PERIOD = "once"  # EVENTS.md period forms; the case id carries the year (one refund per year)
 
 
 def case_id_for(enterprise_id: str, year: int) -> str:
@@ -157,3 +159,12 @@ def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact
     if len(candidates) > 1:
         text += f"; the larger applies ({formula})"
     return Assessment(True, amount, text, formula=formula, figures=figures)
+
+
+def owed(assessment: Assessment, applied_on: date, payee: str, fund: str) -> list[Owed]:
+    """The refund an assessment on the facts known now gives, due on the application date; nothing
+    when they make the enterprise ineligible (a late layoff or headcount report, or a backdated
+    ratio, thus becomes a correction of the one period)."""
+    if not assessment.eligible:
+        return []
+    return [Owed(PROGRAM, PERIOD, assessment.amount, fund, payee, applied_on, assessment.reason)]

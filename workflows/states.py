@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar, dataclass_transform
 
 from pydantic import BeforeValidator, TypeAdapter
 
+from contracts.cases import Fact
 from contracts.events import (
     ApplicationSubmitted,
     ContractSigned,
@@ -228,6 +229,10 @@ class HubeiGrantState:
     application: ApplicationSubmitted | None = None
     grant: k11.GrantDetails | None = None  # the application's parsed details
     reason: str | None = None  # why not eligible
+    # Cases opened under k11-reconcile-owed: the grant is what the facts known now give, and the
+    # event that last changed it is named on a correction.
+    reconciles: bool = False
+    cause: str | None = None
 
 
 # -- job_retention_refund --------------------------------------------------------------
@@ -237,3 +242,9 @@ class RetentionState:
     year: int | None = None
     figures: dict[str, Any] = field(default_factory=dict)
     formula: str | None = None
+    # Cases opened under k7-reconcile-owed: the enterprise's facts as known now (those stored at
+    # the application plus those that arrived since), the refund they give, and the event that
+    # last changed it.
+    reconciles: bool = False
+    facts: list[Fact] = field(default_factory=list)
+    cause: str | None = None
