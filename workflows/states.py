@@ -221,6 +221,10 @@ class HiringState:
     months_paid: list[str] = field(default_factory=list)
     # The deadline the read model was last told of (a re-aimed one is recorded when it moves).
     next_deadline: date | None = None
+    # Cases opened under k6-reconcile-owed: what is owed is what the facts known now give, and
+    # the event that last changed it is named on a correction.
+    reconciles: bool = False
+    cause: str | None = None
 
 
 # -- hubei_graduate_grant --------------------------------------------------------------

@@ -20,6 +20,7 @@ from temporalio import workflow
 
 from contracts.cases import CaseEvent, CaseInput, CaseOutcome
 from tests.workflow._k45_harness import Harness
+from workflows.hiring_subsidy import HiringSubsidyWorkflow
 from workflows.hubei_graduate_grant import HubeiGraduateGrantWorkflow
 from workflows.job_retention_refund import JobRetentionRefundWorkflow
 
@@ -55,13 +56,21 @@ class ListeningRetention(_ListensAfterClose, JobRetentionRefundWorkflow):
         return await super().run(inp)
 
 
-async def send_to_closed(h: Harness, case_id: str, type_: str, data: dict[str, Any], subject: str, when: datetime,
-                         source: str = "es/2101") -> str:
-    """Signal one event to a closed case at its business time (what the window's routing will
+@workflow.defn(name="hiring_subsidy", sandboxed=False)
+class ListeningHiring(_ListensAfterClose, HiringSubsidyWorkflow):
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseOutcome:
+        return await super().run(inp)
+
+
+async def send_to_closed(h: Harness, case_ids: str | list[str], type_: str, data: dict[str, Any], subject: str,
+                         when: datetime, source: str = "es/2101") -> str:
+    """Signal one event to closed cases at its business time (what the window's routing will
     do); returns its key (`source#id`), the cause a correction names."""
     await h.advance_to(when)
     ev = CaseEvent(source=source, id=f"w-{next(_ids)}", type=type_, subject=subject, time=when, data=data)
     h.sent.append(json.loads(ev.model_dump_json()))
-    await h.handle(case_id).signal("event", ev)
+    for case_id in [case_ids] if isinstance(case_ids, str) else case_ids:
+        await h.handle(case_id).signal("event", ev)
     await h.settle()
     return ev.key
