@@ -10,18 +10,35 @@ through `settle_owed` below.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.case_base import CaseWorkflow
+    from policy import corrections
+    from workflows.case_base import OVERPAYMENT_RECOVERY, RULE_RECOVERY_TASK, CaseWorkflow
 
 
 async def settle_owed(case: CaseWorkflow, today: date, cause: str | None) -> None:
     """Reconcile the ledger with what the case owes now. A closed case has no later payment to
-    deduct an overpayment from, so one written now becomes the `overpayment_recovery` task at
-    once (an open case raises it when it closes)."""
+    deduct an overpayment from, so one written now becomes an `overpayment_recovery` task at once
+    (an open case raises it when it closes) — for this overpayment only: one recovered by an
+    earlier task is not asked for twice."""
     rows = await case.reconcile_owed(today, cause)
-    if not case.is_open and any(r.entry == "overpayment" for r in rows):
-        await case.raise_overpayment_recovery(today)
+    if case.is_open:
+        return
+    new: dict[tuple[str, str], int] = defaultdict(int)
+    periods: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in rows:
+        if r.entry == "overpayment":
+            new[(r.payee, r.fund)] += r.amount
+            periods[(r.payee, r.fund)].add(r.period)
+    left = corrections.outstanding(case.ledger)
+    for (payee, fund), amount in sorted(new.items()):
+        due = min(amount, left.get((payee, fund), 0))
+        if due > 0:
+            await case.raise_task(OVERPAYMENT_RECOVERY, today, {
+                "payee": payee, "fund": fund, "amount": due, "periods": sorted(periods[(payee, fund)]),
+                "rule": RULE_RECOVERY_TASK,
+            })

@@ -386,8 +386,14 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         c = self.st.contract
         if self.st.program == k6.PRIORITY:
             return f"§10: the contract ended on {self.st.terminated_on}, before the months of contributions were paid"
-        outside = k6.outside_epidemic_period(c.signed_on, self.epidemic.declared_on, self.epidemic.lifted_on) if c else None
-        return f"§10 在疫情防控期间新招用: {outside}" if outside else "§10: the hire no longer qualifies on the facts known now"
+        assert c is not None and self.params is not None
+        outside = k6.outside_epidemic_period(c.signed_on, self.epidemic.declared_on, self.epidemic.lifted_on)
+        if outside:
+            return f"§10 在疫情防控期间新招用: {outside}"
+        last = k6.application_deadline(self.epidemic.lifted_on, self.params)
+        contribution = self.st.contribution[1] if self.st.contribution else None
+        return (f"§10 申请日期…疫情解除后3个月内: the application (on {self.st.applied_on}) or the contribution "
+                f"(paid {contribution}) came after L + 3 months = {last}")
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:

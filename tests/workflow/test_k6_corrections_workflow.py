@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from console import simulate as sim
 from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k45_harness import Harness, at, harness
-from tests.workflow._k6_harness import application, contract, contribution, declared, enterprise, lifted, send
+from tests.workflow._k6_harness import application, contract, contribution, declared, enterprise, send
 from tests.workflow._one_off_window import ListeningHiring, send_to_closed
 
 S = date(2020, 1, 25)

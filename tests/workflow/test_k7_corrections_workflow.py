@@ -107,3 +107,16 @@ async def test_k7_backdated_retention_ratio_is_arrears(env: WorkflowEnvironment)
             ("arrears", "once", 6000, date(2020, 6, 1), "once", cause),
         ]
         assert worth(h, case) == 36000 and recovery_tasks(h, case) == []
+        # Then lowered twice, each from 01-01: 40% → 24000 (12000 over), 30% → 18000 (6000 more);
+        # each overpayment is its own recovery task, the first not asked for twice.
+        first = await send_to_closed(h, case, "policy.parameter.changed", {**change, "value": [40, 100]}, "province/21",
+                                     at(date(2020, 7, 1)), source="policy/21")
+        second = await send_to_closed(h, case, "policy.parameter.changed", {**change, "value": [30, 100]}, "province/21",
+                                      at(date(2020, 8, 3)), source="policy/21")
+        assert rows(h, case)[2:] == [
+            ("overpayment", "once", 12000, date(2020, 7, 1), "once", first),
+            ("overpayment", "once", 6000, date(2020, 8, 3), "once", second),
+        ]
+        assert worth(h, case) == 18000
+        assert [(d["payee"], d["fund"], d["amount"]) for d in recovery_tasks(h, case)] == [
+            ("enterprise/WC3", FUND, 12000), ("enterprise/WC3", FUND, 6000)]
