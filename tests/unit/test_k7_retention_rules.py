@@ -70,6 +70,15 @@ def test_affected_industry_refund_is_6_months_benefit_times_insured_headcount() 
     assert decision.amount == 6 * 150000 * 5 == 4500000
 
 
+def test_owed_is_the_assessed_refund_once_on_the_application_date_or_nothing() -> None:
+    decision = k7.assess("E", 2020, APPLIED, enterprise(5, industry="catering"), PARAMS)
+    (owed,) = k7.owed(decision, APPLIED, "enterprise/E", "ui_fund")
+    assert (owed.program, owed.period, owed.amount, owed.fund, owed.due_on, owed.rule) == (
+        "job_retention", "once", 4500000, "ui_fund", APPLIED, decision.reason)
+    over_the_limit = k7.assess("E", 2020, APPLIED, enterprise(40, layoffs=9), PARAMS)
+    assert k7.owed(over_the_limit, APPLIED, "enterprise/E", "ui_fund") == []
+
+
 def test_every_section_1_industry_is_an_affected_industry() -> None:
     for industry in ["tourism", "accommodation", "catering", "exhibition", "retail", "trade_distribution", "transport",
                      "education_training", "performing_arts", "film_cinema", "ice_snow_sports"]:
