@@ -91,8 +91,7 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         if not self.st.reconciles:
             return
         if self.apply_shared_fact(ev):
-            if ev.type == "policy.parameter.changed":
-                self.st.cause = ev.key
+            self.st.cause = ev.key
             return
         if ev.type != "application.submitted" or ev.data.get("program") != k11.PROGRAM:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)

@@ -95,8 +95,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         if not self.st.reconciles:
             return
         if self.apply_shared_fact(ev):
-            if ev.type == "policy.parameter.changed":
-                self.st.cause = ev.key
+            self.st.cause = ev.key
             return
         if ev.type not in ep.ENTERPRISE_FACT_TYPES:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
