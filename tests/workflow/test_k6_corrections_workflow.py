@@ -151,3 +151,26 @@ async def test_k6b_contract_end_reported_late_before_the_months_were_paid_is_an_
         later = {"person_id": "J2", "employer_id": "EC3", "on": "2020-12-31"}
         await send_to_closed(h, case, "contract.terminated", later, "person/J2", at(date(2020, 11, 20)), "lc/2101")
         assert len(rows(h, case)) == 2
+
+
+async def test_k6a_corrected_lift_date_makes_the_application_late_an_overpayment(env: WorkflowEnvironment) -> None:
+    async with harness(env, date(2020, 1, 20), replace=ListeningHiring) as h:
+        await declared(h, S)
+        await enterprise(h, "EC4", True, date(2020, 1, 21))
+        await send(h, "policy.epidemic.lifted", {"on": "2020-06-30"}, "province/21", at(date(2020, 6, 30)), source="gov/21")
+        await contract(h, "X4", "EC4", date(2020, 3, 5), 36)
+        await contribution(h, "X4", "EC4", "2020-03", date(2020, 4, 8))
+        await application(h, "EC4", date(2020, 9, 20), ["X4"])  # by L + 3 months = 09-30
+        case = "hiring/epidemic/EC4/X4"
+        assert h.status(case) == "paid"
+        # The lift is corrected to 05-15: the last day to apply was 08-15, before the application.
+        cause = await send_to_closed(h, case, "policy.epidemic.lifted", {"on": "2020-05-15"}, "province/21",
+                                     at(date(2020, 10, 10)), source="gov/21")
+        assert rows(h, case) == [
+            ("enterprise/EC4", "payment", "once", 100000, date(2020, 9, 20), None, None),
+            ("enterprise/EC4", "overpayment", "once", 100000, date(2020, 10, 10), "once", cause),
+        ]
+        (overpayment,) = [p for p in h.payments(case) if p.entry == "overpayment"]
+        assert "疫情解除后3个月内" in overpayment.rule and "2020-08-15" in overpayment.rule
+        assert worth(h, case) == {"enterprise/EC4": 0}
+        assert recovery_tasks(h, case) == [("enterprise/EC4", FUND, 100000)]
