@@ -97,14 +97,18 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         if self.apply_shared_fact(ev):
             self.st.cause = ev.key
             return
-        if ev.type not in ep.ENTERPRISE_FACT_TYPES:
-            self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
+        app = self.st.application
+        assert app is not None and self.st.year is not None
+        envelope = CloudEvent(specversion="1.0", id=ev.id, source=ev.source, type=ev.type, subject=ev.subject,
+                              time=ev.time, data=ev.data)
+        fact = fact_of(envelope, self.subject)
+        if not k7.bears_on(fact, self.st.year, app.on):
+            # Kept out of the carried facts: a large employer's monthly contributions would grow them.
+            self.note(self.today(), f"{ev.type} does not bear on the application of {app.on}", event=ev.key)
             return
         if any(f.event_key == ev.key for f in self.st.facts):
             return
-        envelope = CloudEvent(specversion="1.0", id=ev.id, source=ev.source, type=ev.type, subject=ev.subject,
-                              time=ev.time, data=ev.data)
-        self.st.facts.append(fact_of(envelope, self.subject))
+        self.st.facts.append(fact)
         self.st.cause = ev.key
         self.note(self.today(), f"{ev.type} reported after the application", event=ev.key)
 

@@ -63,6 +63,10 @@ async def test_k7_enrolment_reported_late_raises_the_headcount_and_is_arrears(en
             ("arrears", "once", 900000, date(2020, 4, 15), "once", cause),
         ]
         assert worth(h, case) == 3600000 and recovery_tasks(h, case) == []
+        # A separation after the application date does not bear on it.
+        after = {"person_id": "WC1P1", "employer_id": "WC1", "on": "2020-04-20", "reason": "layoff"}
+        await send_to_closed(h, case, "insured.left", after, "person/WC1P1", at(date(2020, 4, 20)), "si/2101")
+        assert len(rows(h, case)) == 2
         assert (await h.view(case)).details["insured_headcount"] == 4
 
 
