@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from policy.corrections import Owed
 from policy.pack import Parameters
 
 PROGRAM = "hubei_graduate_grant"
 PERIOD = "once"
+
+RULE_GRANT = "§14 给予省内院校湖北籍2020届高校毕业生一次性求职创业补贴: hubei_grant.amount once"
+RULE_NOT_OWED = "§14: not eligible on the corrected application details (湖北籍2020届省内院校毕业生 only)"
 
 _PROVINCE = re.compile(r"^\d{2}$")
 _CITY = re.compile(r"^21\d{2}$")
@@ -76,3 +80,13 @@ def ineligibility(details: GrantDetails, params: Parameters, on: date) -> str | 
 def grant_amount(params: Parameters, on: date) -> int:
     """`hubei_grant.amount` in force on the application date."""
     return params.get("hubei_grant.amount", on)
+
+
+def owed(details: GrantDetails, params: Parameters, applied_on: date, payee: str, fund: str) -> list[Owed]:
+    """What the grant is on the details known now: `hubei_grant.amount` in force on the
+    application date, due that day, or nothing when the details make the applicant ineligible
+    (a backdated change of the amount or a corrected household registration thus becomes a
+    correction of the one period)."""
+    if ineligibility(details, params, applied_on) is not None:
+        return []
+    return [Owed(PROGRAM, PERIOD, grant_amount(params, applied_on), fund, payee, applied_on, RULE_GRANT)]

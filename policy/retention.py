@@ -18,9 +18,11 @@ from fractions import Fraction
 
 from contracts.cases import Fact
 from policy import enterprise_profile as ep
+from policy.corrections import Owed
 from policy.pack import Parameters
 
 PROGRAM = "job_retention"
+PERIOD = "once"  # EVENTS.md period forms; the case id carries the year (one refund per year)
 
 
 def case_id_for(enterprise_id: str, year: int) -> str:
@@ -157,3 +159,24 @@ def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact
     if len(candidates) > 1:
         text += f"; the larger applies ({formula})"
     return Assessment(True, amount, text, formula=formula, figures=figures)
+
+
+def bears_on(fact: Fact, year: int, applied_on: date) -> bool:
+    """Whether a fact that arrived after the application can change its assessment: an
+    enrolment or separation dated on or before the application date, or a UI contribution for a
+    month of the prior year. A registration reported later never counts (`ep.registration`), nor
+    does anything dated after the application."""
+    if fact.type == ep.CONTRIBUTION:
+        return str(fact.payload.get("month", "")).startswith(f"{year - 1}-") and "unemployment" in (fact.payload.get("insurances") or ())
+    if fact.type in (ep.ENROLLED, ep.LEFT):
+        return fact.on_date is not None and fact.on_date <= applied_on
+    return False
+
+
+def owed(assessment: Assessment, applied_on: date, payee: str, fund: str) -> list[Owed]:
+    """The refund an assessment on the facts known now gives, due on the application date; nothing
+    when they make the enterprise ineligible (a late layoff or headcount report, or a backdated
+    ratio, thus becomes a correction of the one period)."""
+    if not assessment.eligible:
+        return []
+    return [Owed(PROGRAM, PERIOD, assessment.amount, fund, payee, applied_on, assessment.reason)]

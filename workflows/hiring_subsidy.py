@@ -8,6 +8,16 @@
 - K6b `hiring/priority/E/P`: counts the employer's contributions for the person from the
   contract's start month; once `hiring.si_months` months are paid, pays their employer share.
   The contract ending first, or no such months within `hiring.si_wait_months`, → not_qualified.
+
+A case opened under `k6-reconcile-owed` states what it owes (`owed`: per program, the one period
+"once") and pays the enterprise by reconciling. The agency's fee is still paid by `pay_capped`:
+only the store sees the agency's payments of every case, so only it can hold the cap; the row it
+wrote joins the case's ledger, and what the case owes the agency is never more than that row (a
+fee the cap cut stays cut, a correction can lower or remove it but never pass the cap). While the
+base keeps a closed case listening (POLICY.md part 2, workflows/_one_off.py): a corrected lift date
+that puts the hire outside [S, L], or a contract end reported late and dated before the months were
+paid, → overpayments and an `overpayment_recovery` task; a backdated change of
+`hiring.epidemic_per_hire` in force on the hire date → arrears.
 """
 
 from __future__ import annotations
@@ -19,16 +29,21 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
+    from policy.corrections import LedgerEntry, Owed
     from contracts.events import ApplicationSubmitted, ContractSigned, ContractTerminated, ContributionPaid, city_of_source
     from policy import hiring as k6
     from policy.calendar import business_date
     from policy.difficult import PERSON_FACT_TYPES
     from policy.funds import Fund
+    from workflows._one_off import settle_owed
     from workflows.case_base import CaseWorkflow
     from workflows.states import HiringState
 
 KIND = "hiring_subsidy"
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)
+# Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
+RECONCILE_OWED = "k6-reconcile-owed"
+RULE_ONE_SUBSIDY = "§10: one hiring subsidy per enterprise, person and program"
 
 
 @workflow.defn(name=KIND)
@@ -46,6 +61,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         """Find the contract (the opening event, or the stored one for an application), then
         judge who may have the subsidy; rejected closes the case."""
         self.st.program = k6.program_of(self.case_id)
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.st.enterprise, self.st.person = self.case_id.split("/", 2)[2].split("/", 1)
         self.subject = f"enterprise/{self.st.enterprise}"
         self.keys = [f"person/{self.st.person}"]
@@ -125,7 +141,12 @@ class HiringSubsidyWorkflow(CaseWorkflow):
 
     # -- events ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        if not self.is_open or self.apply_shared_fact(ev):
+        if not self.is_open and not self.st.reconciles:
+            return
+        if self.st.reconciles:
+            # Whatever changes what is owed is named on the corrections it makes.
+            self.st.cause = ev.key
+        if self.apply_shared_fact(ev):
             return
         contract = self.st.contract
         assert contract is not None
@@ -179,6 +200,10 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         return min(candidates)
 
     async def settle(self, today: date) -> None:
+        if not self.is_open:
+            # Paid and closed, listening for corrections (only a case that reconciles).
+            await settle_owed(self, today, self.st.cause)
+            return
         if self.st.program == k6.EPIDEMIC:
             await self.settle_epidemic(today)
         else:
@@ -205,9 +230,9 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             return
         contribution = self.st.contribution
         paid_in_time = contribution is not None and (last is None or contribution[1] <= last)
-        if self.st.applied_on is not None and paid_in_time and k6.epidemic_period_known(declared):
-            assert contribution is not None
-            await self.pay_epidemic(max(self.st.applied_on, contribution[1]))
+        due = self.epidemic_due()
+        if due is not None:
+            await self.pay_epidemic(due)
             return
         if last is not None and today > last:
             missing = [
@@ -220,53 +245,86 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             ]
             await self.close("not_qualified", last + timedelta(days=1), f"§10: by {window} {' and '.join(missing)}")
 
+    def epidemic_due(self) -> date | None:
+        """The day K6a's subsidy is due on the facts known now: a hire in [S, L], applied for by
+        L + 3 months, the contribution paid by then, the period's start known; else None."""
+        params, contract = self.params, self.st.contract
+        assert params is not None and contract is not None
+        declared, lifted = self.epidemic.declared_on, self.epidemic.lifted_on
+        if k6.outside_epidemic_period(contract.signed_on, declared, lifted):
+            return None
+        last = k6.application_deadline(lifted, params)
+        applied, contribution = self.st.applied_on, self.st.contribution
+        if applied is None or (last is not None and applied > last):
+            return None
+        if contribution is None or (last is not None and contribution[1] > last) or not k6.epidemic_period_known(declared):
+            return None
+        return max(applied, contribution[1])
+
+    def epidemic_rule(self) -> str:
+        assert self.st.contract is not None
+        return f"§10 一次性吸纳就业补贴: hire of {self.st.contract.signed_on} in the epidemic period, contribution paid, applied on {self.st.applied_on}"
+
+    def agency_rule(self, cap: int) -> str:
+        return f"§10 一次性就业创业服务补助: referral of {self.st.person}, the agency's total capped at {cap} fen"
+
     async def pay_epidemic(self, due_on: date) -> None:
         params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
-        await self.pay(
-            payee=self.subject,
-            program=k6.EPIDEMIC,
-            period=k6.PERIOD,
-            amount=k6.epidemic_subsidy(contract.signed_on, params),
-            fund=FUND,
-            due_on=due_on,
-            rule=f"§10 一次性吸纳就业补贴: hire of {contract.signed_on} in the epidemic period, contribution paid, applied on {self.st.applied_on}",
-        )
+        if self.st.reconciles:
+            await self.reconcile_owed(max(due_on, self.today()), self.st.cause)
+        else:
+            await self.pay(
+                payee=self.subject,
+                program=k6.EPIDEMIC,
+                period=k6.PERIOD,
+                amount=k6.epidemic_subsidy(contract.signed_on, params),
+                fund=FUND,
+                due_on=due_on,
+                rule=self.epidemic_rule(),
+            )
         agency = contract.referred_by_agency
         if agency:
             cap = k6.agency_cap(due_on, params)
+            payee, rule = f"agency/{agency}", self.agency_rule(cap)
             result = await self.pay_capped(
-                payee=f"agency/{agency}",
+                payee=payee,
                 program=k6.AGENCY,
                 period=k6.PERIOD,
                 amount=k6.agency_subsidy(contract.signed_on, params),
                 cap=cap,
                 fund=FUND,
                 due_on=due_on,
-                rule=f"§10 一次性就业创业服务补助: referral of {self.st.person}, the agency's total capped at {cap} fen",
+                rule=rule,
             )
             self.st.agency_paid = result.amount or 0
+            if self.st.reconciles and self.st.agency_paid:
+                # The row the store wrote under the cap: what later corrections compare against.
+                self.ledger.append(LedgerEntry(k6.AGENCY, k6.PERIOD, "payment", self.st.agency_paid, FUND, payee, due_on, rule))
             if not self.st.agency_paid:
                 self.note(due_on, f"agency cap reached: agency/{agency} has had its {cap} fen; nothing paid to it", rule="§10 每户…最高不超过10万元")
-        await self.close("paid", due_on, "§10: one hiring subsidy per enterprise, person and program")
+        await self.close("paid", due_on, RULE_ONE_SUBSIDY)
 
     async def settle_priority(self, today: date) -> None:
         params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
         deadline = k6.priority_deadline(contract.starts_on, params)
         n = int(params.get("hiring.si_months", contract.signed_on))
-        subsidy = k6.priority_subsidy([m for m in self.st.counted if m.received_on < deadline], n)
+        subsidy = self.priority_payable()
         ended = self.st.terminated_on
-        if subsidy is not None and (ended is None or subsidy.completed_on <= ended):
-            await self.pay(
-                payee=self.subject,
-                program=k6.PRIORITY,
-                period=k6.PERIOD,
-                amount=subsidy.amount,
-                fund=FUND,
-                due_on=subsidy.completed_on,
-                rule=f"§10 按企业为其缴纳{n}个月社会保险费标准: employer share for {', '.join(subsidy.months)}",
-            )
+        if subsidy is not None:
+            if self.st.reconciles:
+                await self.reconcile_owed(max(subsidy.completed_on, today), self.st.cause)
+            else:
+                await self.pay(
+                    payee=self.subject,
+                    program=k6.PRIORITY,
+                    period=k6.PERIOD,
+                    amount=subsidy.amount,
+                    fund=FUND,
+                    due_on=subsidy.completed_on,
+                    rule=self.priority_rule(subsidy),
+                )
             self.st.months_paid = list(subsidy.months)
             await self.close("paid", subsidy.completed_on, f"§10: {', '.join(self.st.groups)}; one subsidy per enterprise, person and program")
             return
@@ -281,6 +339,61 @@ class HiringSubsidyWorkflow(CaseWorkflow):
                 f"§10 按规定缴纳社会保险: {counted} of {n} months paid by {deadline} "
                 f"({params.get('hiring.si_wait_months', contract.starts_on)} months from the start)",
             )
+
+    def priority_payable(self) -> k6.PrioritySubsidy | None:
+        """K6b's subsidy on the facts known now: `hiring.si_months` months paid within the wait,
+        completed before the contract ended; else None."""
+        params, contract = self.params, self.st.contract
+        assert params is not None and contract is not None
+        deadline = k6.priority_deadline(contract.starts_on, params)
+        n = int(params.get("hiring.si_months", contract.signed_on))
+        subsidy = k6.priority_subsidy([m for m in self.st.counted if m.received_on < deadline], n)
+        ended = self.st.terminated_on
+        return subsidy if subsidy is not None and (ended is None or subsidy.completed_on <= ended) else None
+
+    def priority_rule(self, subsidy: k6.PrioritySubsidy) -> str:
+        assert self.params is not None and self.st.contract is not None
+        n = int(self.params.get("hiring.si_months", self.st.contract.signed_on))
+        return f"§10 按企业为其缴纳{n}个月社会保险费标准: employer share for {', '.join(subsidy.months)}"
+
+    # -- what the case owes (cases opened by this code) ---------------------------------------
+    def owed(self, today: date) -> list[Owed] | None:
+        """Per program, the period "once" on the facts known now: nothing before the conditions
+        hold, nothing once they no longer do (a removed eligibility becomes an overpayment); None
+        for a case that pays the old way or closed without paying."""
+        params, contract = self.params, self.st.contract
+        if not self.st.reconciles or params is None or contract is None or (not self.is_open and self.status != "paid"):
+            return None
+        if self.st.program == k6.PRIORITY:
+            subsidy = self.priority_payable()
+            if subsidy is None:
+                return []
+            return [Owed(k6.PRIORITY, k6.PERIOD, subsidy.amount, FUND, self.subject, subsidy.completed_on, self.priority_rule(subsidy))]
+        due = self.epidemic_due()
+        if due is None:
+            return []
+        owed = [Owed(k6.EPIDEMIC, k6.PERIOD, k6.epidemic_subsidy(contract.signed_on, params), FUND, self.subject, due,
+                     self.epidemic_rule())]
+        agency = [r for r in self.ledger if r.program == k6.AGENCY and r.entry == "payment"]
+        if agency:
+            # Never more than the store let through under the cap; lower if the fee now is.
+            (paid,) = agency
+            amount = min(paid.amount, k6.agency_subsidy(contract.signed_on, params))
+            owed.append(Owed(k6.AGENCY, k6.PERIOD, amount, FUND, paid.payee, paid.due_on, paid.rule))
+        return owed
+
+    def removal_rule(self) -> str:
+        c = self.st.contract
+        if self.st.program == k6.PRIORITY:
+            return f"§10: the contract ended on {self.st.terminated_on}, before the months of contributions were paid"
+        assert c is not None and self.params is not None
+        outside = k6.outside_epidemic_period(c.signed_on, self.epidemic.declared_on, self.epidemic.lifted_on)
+        if outside:
+            return f"§10 在疫情防控期间新招用: {outside}"
+        last = k6.application_deadline(self.epidemic.lifted_on, self.params)
+        contribution = self.st.contribution[1] if self.st.contribution else None
+        return (f"§10 申请日期…疫情解除后3个月内: the application (on {self.st.applied_on}) or the contribution "
+                f"(paid {contribution}) came after L + 3 months = {last}")
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:

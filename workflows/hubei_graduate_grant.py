@@ -3,10 +3,18 @@ institutions (§14), decided and paid on the day of the application.
 
 The case id is per person (`hubei_grant/<person>`), so the grant is paid at most once: a second
 application while the case runs is noted and ignored, one after it closed never reaches it.
+
+A case opened under `k11-reconcile-owed` states the grant as what it owes (`owed`) and pays by
+reconciling. While the base keeps a closed case listening (POLICY.md part 2, workflows/_one_off.py)
+two facts correct it: a later application whose details replace the first (the household
+registration corrected by the registry: not 湖北籍 → the grant becomes an overpayment and an
+`overpayment_recovery` task), and a backdated change of `hubei_grant.amount` effective on or
+before the application date (→ arrears, or an overpayment for a lower amount).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from temporalio import workflow
@@ -15,13 +23,18 @@ with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted
     from policy import hubei as k11
+    from policy.corrections import Owed
     from policy.funds import Fund
+    from workflows._one_off import settle_owed
     from workflows.case_base import CaseWorkflow
     from workflows.states import HubeiGrantState
 
 KIND = "hubei_graduate_grant"
 
-RULE_GRANT = "§14 给予省内院校湖北籍2020届高校毕业生一次性求职创业补贴: hubei_grant.amount once"
+RULE_GRANT = k11.RULE_GRANT
+FUND = str(Fund.EMPLOYMENT_SUBSIDY)
+# Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
+RECONCILE_OWED = "k11-reconcile-owed"
 
 
 @workflow.defn(name=KIND)
@@ -38,6 +51,7 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         """Decided and paid (or rejected) at once: the case closes here."""
         app = ApplicationSubmitted.model_validate(opening.data)
         self.st.application = app
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.subject = f"person/{app.applicant}"
         self.city = k11.application_city(opening.source, app.details)
         self.opened_on = app.on
@@ -56,16 +70,60 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         if self.st.reason is not None:
             await self.close("rejected", app.on, self.st.reason)
             return
-        await self.pay(
-            payee=self.subject,
-            program=k11.PROGRAM,
-            period=k11.PERIOD,
-            amount=k11.grant_amount(self.params, app.on),
-            fund=str(Fund.EMPLOYMENT_SUBSIDY),
-            due_on=app.on,
-            rule=RULE_GRANT,
-        )
+        if self.st.reconciles:
+            await self.reconcile_owed(app.on)
+        else:
+            await self.pay(
+                payee=self.subject,
+                program=k11.PROGRAM,
+                period=k11.PERIOD,
+                amount=k11.grant_amount(self.params, app.on),
+                fund=FUND,
+                due_on=app.on,
+                rule=RULE_GRANT,
+            )
         await self.close("paid", app.on, RULE_GRANT)
+
+    # -- corrections (reached only while the base keeps the closed case listening) ------------
+    async def apply(self, ev: CaseEvent) -> None:
+        """A backdated parameter change, or a later application whose details replace the
+        first; both change what is owed (`self.st.cause`)."""
+        if not self.st.reconciles:
+            return
+        if self.apply_shared_fact(ev):
+            self.st.cause = ev.key
+            return
+        if ev.type != "application.submitted" or ev.data.get("program") != k11.PROGRAM:
+            self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
+            return
+        app = ApplicationSubmitted.model_validate(ev.data)
+        try:
+            corrected = k11.parse_details(app.details)
+        except ValueError as exc:
+            self.note(app.on, f"another application with bad details, ignored: {exc}", event=ev.key)
+            return
+        if corrected == self.st.grant:
+            self.note(app.on, "another application with the same details: one grant per person", event=ev.key)
+            return
+        self.st.grant = corrected
+        self.st.cause = ev.key
+        self.note(app.on, f"application details corrected: household registration {corrected.hukou_province}, "
+                  f"institution {corrected.institution_province}, graduation year {corrected.graduation_year}", event=ev.key)
+
+    async def settle(self, today: date) -> None:
+        if self.st.reconciles:
+            await settle_owed(self, today, self.st.cause)
+
+    def owed(self, today: date) -> list[Owed] | None:
+        """The grant on the details and parameters known now; nothing for a case rejected at
+        opening (judging it again on a late fact is the base's late-fact rule, not a correction)."""
+        app, grant = self.st.application, self.st.grant
+        if not self.st.reconciles or app is None or grant is None or self.params is None or self.status == "rejected":
+            return None
+        return k11.owed(grant, self.params, app.on, self.subject, FUND)
+
+    def removal_rule(self) -> str:
+        return k11.RULE_NOT_OWED
 
     def details(self) -> dict[str, Any]:
         d = self.st.grant

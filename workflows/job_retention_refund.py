@@ -1,23 +1,39 @@
 """K7 job_retention_refund: one application of an enterprise for a year, judged at once on the
 facts stored about the enterprise (registration, enrolments and separations, contributions),
-refunded once or rejected with the reason."""
+refunded once or rejected with the reason.
+
+A case opened under `k7-reconcile-owed` states the refund as what it owes (`owed`: the assessment
+on the facts known now) and pays by reconciling. While the base keeps a closed case listening
+(POLICY.md part 2, workflows/_one_off.py), an enterprise fact dated on or before the application
+that arrives late (a layoff or enrolment reported late changes the layoff rate or the insured
+headcount) or a backdated change of a ratio or amount in force on the application date re-assesses
+it: a larger refund → arrears, a smaller one or none → an overpayment and, the case being closed,
+an `overpayment_recovery` task.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.store import fact_of
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
-    from contracts.events import ApplicationSubmitted, city_of_source
+    from contracts.events import ApplicationSubmitted, CloudEvent, city_of_source
     from policy import enterprise_profile as ep
     from policy import retention as k7
+    from policy.corrections import Owed
     from policy.funds import Fund
+    from workflows._one_off import settle_owed
     from workflows.case_base import CaseWorkflow
     from workflows.states import RetentionState
 
 KIND = "job_retention_refund"
+FUND = str(Fund.UI)
+# Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
+RECONCILE_OWED = "k7-reconcile-owed"
 
 
 @workflow.defn(name=KIND)
@@ -35,6 +51,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         case closes here."""
         app = ApplicationSubmitted.model_validate(opening.data)
         self.st.application = app
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.st.year = k7.parse_year(app.details)
         enterprise = app.applicant
         self.subject = f"enterprise/{enterprise}"
@@ -44,6 +61,8 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         # Every fact that reached the intake before the application; facts on other topics that
         # arrive after it are not looked at (the decision is made at once, on the date applied).
         facts = await self.load_facts([self.subject], list(ep.ENTERPRISE_FACT_TYPES))
+        if self.st.reconciles:
+            self.st.facts = facts
         registration = ep.registration(enterprise, facts, app.on)
         self.city = registration.city if registration else city_of_source(opening.source)
         await self.load_context(self.city)
@@ -55,16 +74,71 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         if not decision.eligible:
             await self.close("rejected", app.on, decision.reason)
             return
-        await self.pay(
-            payee=self.subject,
-            program=k7.PROGRAM,
-            period="once",  # EVENTS.md period forms; the case id carries the year (one refund per year)
-            amount=decision.amount,
-            fund=str(Fund.UI),
-            due_on=app.on,
-            rule=decision.reason,
-        )
+        if self.st.reconciles:
+            await self.reconcile_owed(app.on)
+        else:
+            await self.pay(
+                payee=self.subject,
+                program=k7.PROGRAM,
+                period=k7.PERIOD,
+                amount=decision.amount,
+                fund=FUND,
+                due_on=app.on,
+                rule=decision.reason,
+            )
         await self.close("refunded", app.on, decision.reason)
+
+    # -- corrections (reached only while the base keeps the closed case listening) ------------
+    async def apply(self, ev: CaseEvent) -> None:
+        """A backdated parameter change, or an enterprise fact that reached the intake after the
+        application; either may change what is owed (`self.st.cause`)."""
+        if not self.st.reconciles:
+            return
+        if self.apply_shared_fact(ev):
+            self.st.cause = ev.key
+            return
+        app = self.st.application
+        assert app is not None and self.st.year is not None
+        envelope = CloudEvent(specversion="1.0", id=ev.id, source=ev.source, type=ev.type, subject=ev.subject,
+                              time=ev.time, data=ev.data)
+        fact = fact_of(envelope, self.subject)
+        if not k7.bears_on(fact, self.st.year, app.on):
+            # Kept out of the carried facts: a large employer's monthly contributions would grow them.
+            self.note(self.today(), f"{ev.type} does not bear on the application of {app.on}", event=ev.key)
+            return
+        if any(f.event_key == ev.key for f in self.st.facts):
+            return
+        self.st.facts.append(fact)
+        self.st.cause = ev.key
+        self.note(self.today(), f"{ev.type} reported after the application", event=ev.key)
+
+    async def settle(self, today: date) -> None:
+        if not self.st.reconciles:
+            return
+        await settle_owed(self, today, self.st.cause)
+        decision = self.assessment()
+        if decision is not None:
+            self.st.figures, self.st.formula = decision.figures, decision.formula
+
+    def assessment(self) -> k7.Assessment | None:
+        """§1 on the application date, on the facts and parameters known now."""
+        app = self.st.application
+        if app is None or self.st.year is None or self.params is None:
+            return None
+        return k7.assess(app.applicant, self.st.year, app.on, self.st.facts, self.params)
+
+    def owed(self, today: date) -> list[Owed] | None:
+        """The refund on the facts known now; nothing for a case rejected at its application
+        (judging it again on a late fact is the base's late-fact rule, not a correction)."""
+        decision = self.assessment()
+        if not self.st.reconciles or decision is None or self.status == "rejected":
+            return None
+        assert self.st.application is not None
+        return k7.owed(decision, self.st.application.on, self.subject, FUND)
+
+    def removal_rule(self) -> str:
+        decision = self.assessment()
+        return decision.reason if decision is not None else super().removal_rule()
 
     def details(self) -> dict[str, Any]:
         if self.st.application is None:

@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar, dataclass_transform
 
 from pydantic import BeforeValidator, TypeAdapter
 
+from contracts.cases import Fact
 from contracts.events import (
     ApplicationSubmitted,
     ContractSigned,
@@ -230,6 +231,10 @@ class HiringState:
     months_paid: list[str] = field(default_factory=list)
     # The deadline the read model was last told of (a re-aimed one is recorded when it moves).
     next_deadline: date | None = None
+    # Cases opened under k6-reconcile-owed: what is owed is what the facts known now give, and
+    # the event that last changed it is named on a correction.
+    reconciles: bool = False
+    cause: str | None = None
 
 
 # -- hubei_graduate_grant --------------------------------------------------------------
@@ -238,6 +243,10 @@ class HubeiGrantState:
     application: ApplicationSubmitted | None = None
     grant: k11.GrantDetails | None = None  # the application's parsed details
     reason: str | None = None  # why not eligible
+    # Cases opened under k11-reconcile-owed: the grant is what the facts known now give, and the
+    # event that last changed it is named on a correction.
+    reconciles: bool = False
+    cause: str | None = None
 
 
 # -- job_retention_refund --------------------------------------------------------------
@@ -247,6 +256,12 @@ class RetentionState:
     year: int | None = None
     figures: dict[str, Any] = field(default_factory=dict)
     formula: str | None = None
+    # Cases opened under k7-reconcile-owed: the enterprise's facts as known now (those stored at
+    # the application plus those that arrived since), the refund they give, and the event that
+    # last changed it.
+    reconciles: bool = False
+    facts: list[Fact] = field(default_factory=list)
+    cause: str | None = None
 
 
 # -- temporary_living_allowance ---------------------------------------------------------

@@ -12,7 +12,8 @@ workflows, in-memory store, time-skipping server); for every kind, the closed ca
 longest history across all scenarios is written as ``tests/histories/<kind>_<name>.json``
 (name ``scenario`` by default). K1's hand-built histories come from ``tests.histories.record``;
 ``--with-k1`` adds K1's scenario too; ``--scenarios`` (a file name pattern) and ``--kinds``
-record from some scenarios, for some kinds only. Re-record only when a workflow change is meant to change
+record from some scenarios, for some kinds only; ``--case`` records that one case instead of the
+longest (e.g. a capped K6a payment). Re-record only when a workflow change is meant to change
 the commands cases emit (see that module's docstring), and then under a new ``--name``, beside
 the old histories: those stand for cases still running on the old commands.
 """
@@ -43,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parent / "scenarios"
 
 
-async def record(with_k1: bool = False, pattern: str = "k*") -> dict[str, tuple[int, str, dict]]:
+async def record(with_k1: bool = False, pattern: str = "k*", case: str | None = None) -> dict[str, tuple[int, str, dict]]:
     best: dict[str, tuple[int, str, dict]] = {}
     pack = load_pack()
     for path in sorted(SCENARIOS.glob(f"{pattern}.jsonl")):
@@ -66,6 +67,8 @@ async def record(with_k1: bool = False, pattern: str = "k*") -> dict[str, tuple[
                 await advance_business_clock(env, end, offset)
                 await drain_activities(env, store)
                 for case_id, rec in store.cases.items():
+                    if case is not None and case_id != case:
+                        continue
                     handle = env.client.get_workflow_handle(case_id)
                     if (await handle.describe()).status != WorkflowExecutionStatus.COMPLETED:
                         continue
@@ -83,8 +86,9 @@ def main() -> None:
     parser.add_argument("--with-k1", action="store_true", help="record K1 from its scenario too")
     parser.add_argument("--scenarios", default="k*", help="scenario file names to run, without .jsonl (default: k*)")
     parser.add_argument("--kinds", nargs="*", help="write only these case kinds (default: every kind recorded)")
+    parser.add_argument("--case", help="record this case id (closed) instead of each kind's longest")
     args = parser.parse_args()
-    for kind, (size, case_id, history) in sorted(asyncio.run(record(args.with_k1, args.scenarios)).items()):
+    for kind, (size, case_id, history) in sorted(asyncio.run(record(args.with_k1, args.scenarios, args.case)).items()):
         if args.kinds and kind not in args.kinds:
             continue
         target = HERE / f"{kind}_{args.name}.json"

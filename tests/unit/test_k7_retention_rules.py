@@ -18,7 +18,7 @@ from policy.pack import load_pack
 from streams.routes import retention as routes
 from streams.routing import route
 from streams.routes.commands import Ignore, Reject, StartCase
-from tests.unit._enterprise_facts import contribution, left, registered, staff
+from tests.unit._enterprise_facts import contribution, enrolled, left, registered, staff
 
 PACK = load_pack()
 PARAMS = PACK.parameters("2101")
@@ -68,6 +68,25 @@ def test_affected_industry_refund_is_6_months_benefit_times_insured_headcount() 
     decision = k7.assess("E", 2020, APPLIED, enterprise(5, industry="catering"), PARAMS)
     assert decision.eligible and decision.formula == "affected_industry"
     assert decision.amount == 6 * 150000 * 5 == 4500000
+
+
+def test_owed_is_the_assessed_refund_once_on_the_application_date_or_nothing() -> None:
+    decision = k7.assess("E", 2020, APPLIED, enterprise(5, industry="catering"), PARAMS)
+    (owed,) = k7.owed(decision, APPLIED, "enterprise/E", "ui_fund")
+    assert (owed.program, owed.period, owed.amount, owed.fund, owed.due_on, owed.rule) == (
+        "job_retention", "once", 4500000, "ui_fund", APPLIED, decision.reason)
+    over_the_limit = k7.assess("E", 2020, APPLIED, enterprise(40, layoffs=9), PARAMS)
+    assert k7.owed(over_the_limit, APPLIED, "enterprise/E", "ui_fund") == []
+
+
+def test_a_late_fact_bears_on_the_application_only_if_dated_before_it_or_a_prior_year_ui_premium() -> None:
+    assert k7.bears_on(left("E", "P1", APPLIED), 2020, APPLIED)
+    assert k7.bears_on(enrolled("E", "P9", date(2019, 10, 1)), 2020, APPLIED)
+    assert not k7.bears_on(left("E", "P1", date(2020, 4, 16)), 2020, APPLIED)
+    assert k7.bears_on(contribution("E", "P1", "2019-12", 1000, 500, ["unemployment"]), 2020, APPLIED)
+    assert not k7.bears_on(contribution("E", "P1", "2020-03", 1000, 500, ["unemployment"]), 2020, APPLIED)
+    assert not k7.bears_on(contribution("E", "P1", "2019-12", 1000, 500, ["pension"]), 2020, APPLIED)
+    assert not k7.bears_on(registered("E", "catering", reported=date(2020, 5, 1)), 2020, APPLIED)
 
 
 def test_every_section_1_industry_is_an_affected_industry() -> None:

@@ -181,6 +181,16 @@ def test_k11_hukou_outside_hubei_rejected(params: Parameters) -> None:
     assert reason is not None and "湖北籍" in reason
 
 
+def test_k11_owes_the_amount_in_force_on_the_application_date_once_or_nothing(params: Parameters) -> None:
+    # hubei_grant.amount 200000 from 2020-03-01 (a backdated change as the case would learn it).
+    raised = params.with_change("hubei_grant.amount", 200000, date(2020, 3, 1))
+    (owed,) = k11.owed(k11.parse_details(ELIGIBLE), raised, date(2020, 4, 1), "person/P1", "employment_subsidy_fund")
+    assert (owed.program, owed.period, owed.amount, owed.payee, owed.due_on) == (
+        "hubei_graduate_grant", "once", 200000, "person/P1", date(2020, 4, 1))
+    not_hubei = k11.parse_details({**ELIGIBLE, "hukou_province": "41"})
+    assert k11.owed(not_hubei, params, date(2020, 4, 1), "person/P1", "employment_subsidy_fund") == []
+
+
 def test_k11_details_missing_or_mistyped_are_bad_input(pack: PolicyPack) -> None:
     for details in ({}, {**ELIGIBLE, "graduation_year": "2020"}, {**ELIGIBLE, "hukou_province": "Hubei"}):
         data = {"program": "hubei_graduate_grant", "applicant": "P1", "on": "2020-04-01", "details": details}
