@@ -64,6 +64,13 @@ class InternshipState:
     agreement: InternshipAgreementSigned | None = None
     pauses: list[k1.Pause] = field(default_factory=list)
     months_paid: int = 0
+    # Whether the case pays by reconciling what it owes (chosen when it opens; False for a case
+    # opened by the code before, and for its carried payloads); the latest event whose fact
+    # changed what is owed; the day the internship ended early, or the intern was hired by the unit.
+    reconciles: bool = False
+    cause: str | None = None
+    ended_on: date | None = None
+    hired_on: date | None = None
 
 
 # -- unemployed_followup ---------------------------------------------------------------
