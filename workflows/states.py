@@ -200,6 +200,11 @@ class WelfarePostState:
     left_on: date | None = None
     employed_from: date | None = None
     paid_past_end: int = 0
+    # Whether the case pays by reconciling what it owes (chosen when it opens; False for a case
+    # opened by the code before, and for its carried payloads), and the latest event whose fact
+    # changed what is owed (named on the corrections it makes).
+    reconciles: bool = False
+    cause: str | None = None
 
 
 def _counted_months(value: Any) -> Any:
