@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 from policy.calendar import add_months
-from policy.corrections import Owed
+from policy.corrections import LedgerEntry, Owed
 
 
 def month_start(first_day: date, n: int) -> date:
@@ -36,6 +36,12 @@ def month_period(n: int) -> str:
 def month_number(period: str) -> int:
     """The benefit month n of the ledger period `month-n`."""
     return int(period.removeprefix("month-"))
+
+
+def last_month_paid(rows: Iterable[LedgerEntry], so_far: int) -> int:
+    """The last benefit month with an original payment, after reconciliation wrote `rows`
+    (`so_far`: the last one before): what a kind counts its next month from."""
+    return max([so_far, *(month_number(r.period) for r in rows if r.entry == "payment")])
 
 
 def monthly_owed(

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import internship as k1
     from policy.corrections import Owed
     from policy.funds import Fund
-    from policy.monthly_schedule import month_number, monthly_owed
+    from policy.monthly_schedule import last_month_paid, monthly_owed
     from workflows.case_base import CaseWorkflow
     from workflows.states import InternshipState
 
@@ -150,9 +150,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
     async def pay_owed(self) -> None:
         """Reconcile on the business day (not on the date of a fact being applied: a correction
         falls due the day it is known), then count the months paid from the ledger."""
-        for row in await self.reconcile_owed(self.today(), self.st.cause):
-            if row.entry == "payment":
-                self.st.months_paid = max(self.st.months_paid, month_number(row.period))
+        self.st.months_paid = last_month_paid(await self.reconcile_owed(self.today(), self.st.cause), self.st.months_paid)
 
     async def pay_completed(self, on: date, rule: str) -> None:
         a = self.st.agreement

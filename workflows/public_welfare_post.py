@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import subsidy_period as periods
     from policy import welfare_post as k5
     from policy.corrections import Owed
-    from policy.monthly_schedule import month_number
+    from policy.monthly_schedule import last_month_paid
     from policy.subsidy_period import Period
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
@@ -271,9 +271,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
     async def pay_owed(self) -> None:
         """Reconcile on the business day (a correction falls due the day it is known), then count
         the months paid from the ledger."""
-        for row in await self.reconcile_owed(self.today(), self.st.cause):
-            if row.entry == "payment":
-                self.st.months_paid = max(self.st.months_paid, month_number(row.period))
+        self.st.months_paid = last_month_paid(await self.reconcile_owed(self.today(), self.st.cause), self.st.months_paid)
 
     async def withdraw_approval(self) -> None:
         if self.st.approval_task and self.tasks[self.st.approval_task].state == "open":

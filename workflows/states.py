@@ -64,11 +64,9 @@ class InternshipState:
     agreement: InternshipAgreementSigned | None = None
     pauses: list[k1.Pause] = field(default_factory=list)
     months_paid: int = 0
-    # Whether the case pays by reconciling what it owes (chosen when it opens; False for a case
-    # opened by the code before, and for its carried payloads); the latest event whose fact
-    # changed what is owed; the day the internship ended early, or the intern was hired by the unit.
-    reconciles: bool = False
+    reconciles: bool = False  # `reconciles` and `cause` as in InsuranceState
     cause: str | None = None
+    # The day the internship ended early, or the intern was hired by the unit.
     ended_on: date | None = None
     hired_on: date | None = None
 
@@ -200,10 +198,7 @@ class WelfarePostState:
     left_on: date | None = None
     employed_from: date | None = None
     paid_past_end: int = 0
-    # Whether the case pays by reconciling what it owes (chosen when it opens; False for a case
-    # opened by the code before, and for its carried payloads), and the latest event whose fact
-    # changed what is owed (named on the corrections it makes).
-    reconciles: bool = False
+    reconciles: bool = False  # `reconciles` and `cause` as in InsuranceState
     cause: str | None = None
 
 

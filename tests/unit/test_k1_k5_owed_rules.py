@@ -10,7 +10,7 @@ from datetime import date
 from policy import internship as k1
 from policy import welfare_post as k5
 from policy.corrections import LedgerEntry, reconcile
-from policy.monthly_schedule import month_completed_on
+from policy.monthly_schedule import last_month_paid, month_completed_on
 from policy.pack import load_pack
 
 D = date
@@ -70,6 +70,8 @@ def test_k5_owed_by_month_prices_both_subsidies_on_the_month_start_and_dues_them
          (k5.PROGRAM_POST, "month-3", 175000, D(2020, 6, 16)), (k5.PROGRAM_SI, "month-1", 60000, D(2020, 4, 16)),
          (k5.PROGRAM_SI, "month-2", 60000, D(2020, 5, 16)), (k5.PROGRAM_SI, "month-3", 60000, D(2020, 6, 16))])
     assert month_completed_on(D(2020, 1, 31), 1) == D(2020, 2, 29)
+    written = reconcile(owed, [], D(2020, 5, 16), PARAMS.ratio("recovery.max_deduction_ratio", D(2020, 5, 16)))
+    assert (last_month_paid(written, 0), last_month_paid([], 7)) == (2, 7)
     # Month 3 was paid at 165000 before the change was known: 10000 arrears, due the day known.
     paid = [LedgerEntry(k5.PROGRAM_POST, "month-3", "payment", 165000, "employment_subsidy_fund", "person/W", D(2020, 6, 16), "r")]
     rows = reconcile([o for o in owed if (o.program, o.period) == (k5.PROGRAM_POST, "month-3")], paid, D(2020, 6, 20),

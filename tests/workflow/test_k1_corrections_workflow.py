@@ -12,39 +12,22 @@ what the facts known now give; the scenario test runs tests/scenarios/k1_correct
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from contracts.temporal import DATA_CONVERTER
-from streams.intake import Outcome
+from tests.workflow._corrections import env  # noqa: F401  (the module's time-skipping server, a fixture)
+from tests.workflow._corrections import event_key as key, recovery_tasks as tasks_of, worth as worth_of
 from tests.workflow._k1_harness import K1World, agreement, case_id, k1_world
 
 D = date
 MONTHLY = 120000
 K1 = "internship_subsidy"
-SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # (period, entry, amount, due_on, corrects, cause)
 Row = tuple[str, str, int, date, str | None, str | None]
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
-
-
-def key(outcome: Outcome) -> str:
-    assert outcome.event is not None
-    return f"{outcome.event.source}#{outcome.event.id}"
 
 
 def rows(w: K1World, case: str, entries: tuple[str, ...] = ("arrears", "overpayment", "deduction")) -> list[Row]:
@@ -54,17 +37,12 @@ def rows(w: K1World, case: str, entries: tuple[str, ...] = ("arrears", "overpaym
 
 
 def worth(w: K1World, case: str) -> dict[str, int]:
-    """Original + corrections per period."""
-    total: dict[str, int] = defaultdict(int)
-    for p in w.store.ledger.values():
-        if p.case_id == case:
-            total[p.period] += SIGN[p.entry] * p.amount
-    return dict(total)
+    """Original + corrections per period (K1 has one program)."""
+    return {period: fen for (_, period), fen in worth_of(w.store.ledger.values(), case).items()}
 
 
 def recovery_tasks(w: K1World, case: str) -> list[tuple[str, str, int, list[str]]]:
-    return [(t["kind"], t["details"]["payee"], t["details"]["amount"], t["details"]["periods"])
-            for t in w.store.tasks.values() if t["case_id"] == case]
+    return [(kind, payee, amount, periods) for kind, payee, _, amount, periods in tasks_of(w.store.tasks.values(), case)]
 
 
 def month(n: int) -> str:

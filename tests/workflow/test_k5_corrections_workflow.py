@@ -14,41 +14,24 @@ scenario test runs tests/scenarios/k5_corrections.jsonl.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from contracts.temporal import DATA_CONVERTER
-from streams.intake import Outcome
+from tests.workflow._corrections import env  # noqa: F401  (the module's time-skipping server, a fixture)
+from tests.workflow._corrections import event_key as key, recovery_tasks as tasks_of, worth as worth_of
 from tests.workflow._k45_harness import Harness, at, harness, registered
 
 D = date
 POST, SI = "welfare_post_subsidy", "welfare_post_si_subsidy"
 POST_FEN, SI_FEN = 165000, 60000
 FUND = "employment_subsidy_fund"
-SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 # (program, period, entry, amount, due_on, corrects, cause)
 Row = tuple[str, str, str, int, date, str | None, str | None]
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
-
-
-def key(outcome: Outcome) -> str:
-    assert outcome.event is not None
-    return f"{outcome.event.source}#{outcome.event.id}"
 
 
 def rows(h: Harness, case: str, entries: tuple[str, ...] = ("arrears", "overpayment", "deduction")) -> list[Row]:
@@ -58,12 +41,7 @@ def rows(h: Harness, case: str, entries: tuple[str, ...] = ("arrears", "overpaym
 
 
 def worth(h: Harness, case: str) -> dict[tuple[str, str], int]:
-    """Original + corrections per (program, period)."""
-    total: dict[tuple[str, str], int] = defaultdict(int)
-    for p in h.store.ledger.values():
-        if p.case_id == case:
-            total[(p.program, p.period)] += SIGN[p.entry] * p.amount
-    return dict(total)
+    return worth_of(h.store.ledger.values(), case)
 
 
 def month(n: int) -> str:
@@ -75,8 +53,7 @@ def full(months: range, post: int = POST_FEN, si: int = SI_FEN) -> dict[tuple[st
 
 
 def recovery_tasks(h: Harness, case: str) -> list[tuple[str, str, str, int, list[str]]]:
-    return [(t["kind"], t["details"]["payee"], t["details"]["fund"], t["details"]["amount"], t["details"]["periods"])
-            for t in h.tasks(case)]
+    return tasks_of(h.tasks(case), case)
 
 
 async def placed(h: Harness, person: str, post: str, start: date) -> str:
