@@ -155,8 +155,10 @@ async def test_k1_backdated_subsidy_raise_pays_arrears_for_the_months_begun_sinc
 async def test_k1_backdated_subsidy_cut_is_recovered_from_the_units_later_months(env: WorkflowEnvironment) -> None:
     """Start 03-02, P = 4; months 1, 2 paid 120000. On 05-10 internship.monthly_subsidy becomes
     100000 from 03-01: months 1, 2 overpaid 20000 each (due 05-10); month 3 (06-02) pays 100000
-    less two deductions of 20000 (at most half of it, oldest first); month 4 pays 100000 in full."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    less two deductions of 20000 (at most half of it, oldest first); month 4 pays 100000 in full.
+    A short history limit makes the case continue as new on the way: the ledger it reconciles
+    against is carried."""
+    async with k1_world(env, D(2020, 3, 2), history_limit=20) as w:
         case = await open_case(w, "C6", "U6", D(2020, 3, 2), 4)
         await w.advance_to_day(D(2020, 5, 10))
         change = {"city": "2101", "name": "internship.monthly_subsidy", "value": 100000, "effective_on": "2020-03-01"}
@@ -169,7 +171,8 @@ async def test_k1_backdated_subsidy_cut_is_recovered_from_the_units_later_months
             (month(3), "deduction", 20000, D(2020, 6, 2), month(2), None),
         ]
         assert worth(w, case) == {month(n): 100000 for n in range(1, 5)}
-        assert (w.status(case), (await w.view(case)).paid_fen) == ("completed", 2 * MONTHLY + 2 * 100000 - 40000)
+        view = await w.view(case)
+        assert (w.status(case), view.paid_fen, view.details["generation"] > 0) == ("completed", 2 * MONTHLY + 2 * 100000 - 40000, True)
         assert recovery_tasks(w, case) == []
 
 
