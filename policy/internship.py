@@ -5,6 +5,11 @@ pause. Month n is completed on the day the served days reach the length of calen
 1..n (so a pause moves every later completion back by its length). An epidemic pause also
 moves the end of the period back (§14 相应延长); a pause for another reason does not, so the
 months it swallowed may never complete.
+
+What the unit is owed on the facts known now (`owed_months`, POLICY.md part 2) is the schedule of
+months that are completed, or can still complete, within the period and before the internship
+stopped; a month paid whose completion a late interruption only moves later stays paid (it is
+worth what is owed when it falls due again), one that can no longer complete is overpaid.
 """
 
 from __future__ import annotations
@@ -16,6 +21,12 @@ from policy.calendar import add_months, days_between
 from policy.pack import Parameters
 
 PROGRAM = "internship_subsidy"
+
+RULE_MONTH = "§14: the unit is paid for each completed internship month"
+RULE_NOT_COMPLETED = (
+    "§14: only completed internship months are paid: on the facts known now this month is not completed "
+    "within the period, or not before the internship ended or the intern was hired"
+)
 
 
 @dataclass(frozen=True)
@@ -108,3 +119,56 @@ def full_subsidy_on_hire(start: date, months: int, pauses: list[Pause], contract
     total = period_days(start, months)
     remaining = total - served_days(start, contract_on, pauses)
     return 3 * remaining < total
+
+
+def provisional_pauses(pauses: list[Pause], today: date) -> list[Pause]:
+    """The pauses with an open one taken as resumed on `today`, the earliest it can end: a month
+    it holds completes no earlier than this says, so never by `today`."""
+    return [p if p.end is not None else Pause(start=p.start, end=max(p.start, today), epidemic=p.epidemic) for p in pauses]
+
+
+def month_begins(start: date, n: int, pauses: list[Pause]) -> date | None:
+    """The first day of internship month n: the start, or the day month n - 1 is completed (the
+    day whose parameters price it); None while an open pause hides it."""
+    return start if n == 1 else completion_date(start, n - 1, pauses)
+
+
+@dataclass(frozen=True)
+class OwedMonth:
+    """One month the unit is owed: its number, the day it falls due, the day it begins."""
+
+    n: int
+    due_on: date
+    begins: date
+    lump: bool = False  # one of the months paid at once on a hire with < 1/3 left
+
+
+def owed_months(
+    start: date, months: int, pauses: list[Pause], today: date, stopped_on: date | None = None, lump_on: date | None = None
+) -> list[OwedMonth]:
+    """Every month the unit is owed, or may still be owed, on the facts known on `today`: completed
+    (or still to complete) within the period end and on or before `stopped_on` (the day the
+    internship ended early or the intern was hired), each due on its completion day.
+
+    A month an open pause holds is due no earlier than if the pause ended today; it stays owed
+    until the period end has come (the pause may already be over, its resumption not yet
+    reported), so a paid month is overpaid only once it cannot complete. With `lump_on` (hired
+    with < 1/3 left, `full_subsidy_on_hire`) the months up to P not completed by then are owed
+    too, due that day (§14). Months after the first that cannot complete are left out."""
+    assumed = provisional_pauses(pauses, today)
+    end = period_end(start, months, assumed)
+    assert end is not None  # no pause is open in `assumed`
+    owed: list[OwedMonth] = []
+    for n in range(1, months + 1):
+        done = completion_date(start, n, assumed)
+        assert done is not None
+        held = completion_date(start, n, pauses) is None
+        if (done <= end or (held and today < end)) and (stopped_on is None or done <= stopped_on):
+            begins = month_begins(start, n, assumed)
+            assert begins is not None
+            owed.append(OwedMonth(n, done, begins))
+        elif lump_on is not None:
+            owed.append(OwedMonth(n, lump_on, month_begins(start, n, pauses) or lump_on, lump=True))
+        else:
+            break
+    return owed

@@ -2,19 +2,24 @@
 
 A placement pays the post subsidy (岗位补贴) and the social-insurance subsidy (社会保险补贴)
 for each completed month. Who may be placed (K12) is `policy.difficult`'s business; the period
-arithmetic shared with K4 is `policy.subsidy_period`.
+arithmetic shared with K4 is `policy.subsidy_period`. What a placement owes on the facts known
+now (`owed_by_month`, POLICY.md part 2) is both subsidies of every month completed, or still to
+complete, on the post: a month that ends after the person left it or found stable employment is
+not owed, so one paid before that was known is overpaid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from policy import difficult as k12
+from policy.corrections import Owed
 from policy.funds import Fund
 from policy.pack import Parameters
 from policy.calendar import less_than_years_before
+from policy.monthly_schedule import month_completed_on, monthly_owed
 from policy.subsidy_period import Period, capped_period, standard_period, within_retirement_years
 
 PARAMETER_PREFIX = "welfare_post"
@@ -23,6 +28,10 @@ PARAMETER_PREFIX = "welfare_post"
 PROGRAM_POST = "welfare_post_subsidy"
 PROGRAM_SI = "welfare_post_si_subsidy"
 EXTRA_PLACEMENT_TASK = "extra_placement"
+RULE_NOT_ON_POST = (
+    "§17: only months completed on the post are paid: on the facts known now the person left the post "
+    "or was in stable employment before this month ended"
+)
 
 # §17: whose renewed placement may still be paid from 就业补助资金.
 RENEWAL_FUNDED_CATEGORIES = ("zero_employment_household", "severely_disabled")
@@ -64,6 +73,24 @@ def monthly_payments(month_start: date, params: Parameters) -> list[tuple[str, i
     return [
         (PROGRAM_POST, params.get("welfare_post.post_subsidy", month_start)),
         (PROGRAM_SI, params.get("welfare_post.si_subsidy", month_start)),
+    ]
+
+
+def owed_by_month(
+    *, payee: str, fund: str, start: date, months: Iterable[int], params: Parameters, rule: Callable[[int, date], str]
+) -> list[Owed]:
+    """Both subsidies of each of `months` (month n of a placement starting on `start`), priced on
+    the month's first day (so a parameter change effective from a past date changes the months
+    since), due when the month is completed; `rule` words the row from (n, first day)."""
+    months = list(months)
+    return [
+        row
+        for program in (PROGRAM_POST, PROGRAM_SI)
+        for row in monthly_owed(
+            program=program, payee=payee, fund=fund, first_day=start, months=months,
+            amount=lambda n, begins, program=program: dict(monthly_payments(begins, params))[program],  # type: ignore[misc]
+            rule=rule, due_on=lambda n, begins: month_completed_on(start, n),
+        )
     ]
 
 

@@ -1,4 +1,11 @@
-"""K1 internship_subsidy: one internship agreement, its monthly unit subsidy and its ending."""
+"""K1 internship_subsidy: one internship agreement, its monthly unit subsidy and its ending.
+
+A case opened by this code pays by stating what the unit is owed (`owed`: the completed months,
+pause-aware, `policy.internship.owed_months`) and reconciling the ledger with it, so a late
+interruption, an early end or a hire reported late, or a backdated `internship.monthly_subsidy`
+makes an overpayment or arrears (POLICY.md part 2); a case opened before pays month by month as
+it always did (paid stays paid).
+"""
 
 from __future__ import annotations
 
@@ -17,11 +24,15 @@ with workflow.unsafe.imports_passed_through():
         InternshipResumed,
     )
     from policy import internship as k1
+    from policy.corrections import Owed
     from policy.funds import Fund
+    from policy.monthly_schedule import last_month_paid, monthly_owed
     from workflows.case_base import CaseWorkflow
     from workflows.states import InternshipState
 
 KIND = "internship_subsidy"
+# Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
+RECONCILE_OWED = "k1-reconcile-owed"
 
 
 @workflow.defn(name=KIND)
@@ -37,6 +48,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
     async def open(self, opening: CaseEvent) -> None:
         agreement = InternshipAgreementSigned.model_validate(opening.data)
         self.st.agreement = agreement
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.subject = f"person/{agreement.person_id}"
         self.city = agreement.city
         self.opened_on = agreement.starts_on
@@ -77,7 +89,10 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         """Pay every month completed by `today`; at the period end, close `completed`."""
         a = self.st.agreement
         assert a is not None
-        await self.pay_completed(today, rule="§14: the unit is paid for each completed internship month")
+        if self.st.reconciles:
+            await self.pay_owed()
+        else:
+            await self.pay_completed(today, rule=k1.RULE_MONTH)
         end = k1.period_end(a.starts_on, a.months, self.st.pauses)
         if end is not None and today >= end:
             months = k1.completed_months(a.starts_on, a.months, self.st.pauses, end)
@@ -87,6 +102,55 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
                 f"period ended on {end} after {months} of {a.months} months completed"
                 + ("" if months == a.months else " (a non-epidemic interruption does not move the end)"),
             )
+
+    # -- what the unit is owed (cases opened by this code) ------------------------------------
+    def owed(self, today: date) -> list[Owed] | None:
+        """Every month completed, or still to complete, on the facts known now (None for a case
+        that pays the old way), priced at the value in force on the day the month begins."""
+        a = self.st.agreement
+        if not self.st.reconciles or a is None or self.params is None:
+            return None
+        params = self.params
+        lump_on = self.st.hired_on if self.lump() else None
+        schedule = {m.n: m for m in k1.owed_months(a.starts_on, a.months, self.st.pauses, today, self.stopped_on(), lump_on)}
+        return monthly_owed(
+            program=k1.PROGRAM, payee=f"enterprise/{a.unit_id}", fund=str(Fund.EMPLOYMENT_SUBSIDY), first_day=a.starts_on,
+            months=sorted(schedule),
+            amount=lambda n, _: params.get("internship.monthly_subsidy", schedule[n].begins),
+            rule=lambda n, _: self.lump_rule() if schedule[n].lump else k1.RULE_MONTH,
+            due_on=lambda n, _: schedule[n].due_on,
+        )
+
+    def removal_rule(self) -> str:
+        return k1.RULE_NOT_COMPLETED
+
+    def stopped_on(self) -> date | None:
+        """The day the internship stopped: ended early, or hired by the unit."""
+        days = [d for d in (self.st.ended_on, self.st.hired_on) if d is not None]
+        return min(days) if days else None
+
+    def lump(self) -> bool:
+        """Hired by the unit with < 1/3 left by the §14 deadline, judged on the pauses known now."""
+        a = self.st.agreement
+        assert a is not None and self.params is not None
+        on = self.st.hired_on
+        return on is not None and on == self.stopped_on() and k1.full_subsidy_on_hire(a.starts_on, a.months, self.st.pauses, on, self.params)
+
+    def lump_rule(self) -> str:
+        a = self.st.agreement
+        on = self.st.hired_on
+        assert a is not None and on is not None and self.params is not None
+        total = k1.period_days(a.starts_on, a.months)
+        served = k1.served_days(a.starts_on, on, self.st.pauses)
+        return (
+            f"§14: hired by the unit with {total - served} of {total} days left (< 1/3) on {on}, "
+            f"on or before {self.params.day('internship.full_subsidy_until', on)}: every month is paid"
+        )
+
+    async def pay_owed(self) -> None:
+        """Reconcile on the business day (not on the date of a fact being applied: a correction
+        falls due the day it is known), then count the months paid from the ledger."""
+        self.st.months_paid = last_month_paid(await self.reconcile_owed(self.today(), self.st.cause), self.st.months_paid)
 
     async def pay_completed(self, on: date, rule: str) -> None:
         a = self.st.agreement
@@ -118,6 +182,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         a = self.st.agreement
         assert a is not None
         if self.apply_shared_fact(ev):
+            self.st.cause = ev.key
             return
         # Anything dated before it is applied must first settle what fell due until then.
         if ev.type == "internship.interrupted":
@@ -125,7 +190,15 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             if any(p.end is None for p in self.st.pauses):
                 self.note(e.on, "interruption while already interrupted: ignored", event=ev.key)
                 return
-            await self.settle(e.on)
+            if self.st.reconciles:
+                # What was owed does not depend on the order facts came in; only a period over
+                # before the interruption closes the case first.
+                if self.ended_before(e.on):
+                    await self.settle(self.today())
+                    return
+                self.st.cause = ev.key
+            else:
+                await self.settle(e.on)
             if not self.is_open:
                 return
             epidemic = e.reason == "epidemic"
@@ -147,12 +220,19 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
                 return
             end = max(e.on, open_pause.start)
             self.st.pauses[self.st.pauses.index(open_pause)] = k1.Pause(start=open_pause.start, end=end, epidemic=open_pause.epidemic)
+            self.st.cause = ev.key
             self.note(e.on, f"resumed after {(end - open_pause.start).days} days", event=ev.key)
             await self.record("resumed", on=e.on)
         elif ev.type == "contract.signed":
             await self.hired(ContractSigned.model_validate(ev.data), ev)
         elif ev.type == "internship.ended":
             e = InternshipEnded.model_validate(ev.data)
+            if self.st.reconciles:
+                self.st.ended_on, self.st.cause = e.on, ev.key
+                await self.pay_owed()
+                done = len(self.owed(self.today()) or [])
+                await self.close("ended", e.on, f"ended early ({e.reason}): {done} completed months owed")
+                return
             await self.pay_completed(e.on, rule="§14: completed months only when the internship ends early")
             await self.close("ended", e.on, f"ended early ({e.reason}): {self.st.months_paid} completed months paid")
         else:
@@ -167,12 +247,26 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             return
         total = k1.period_days(a.starts_on, a.months)
         served = k1.served_days(a.starts_on, on, self.st.pauses)
+        if self.st.reconciles:
+            self.st.hired_on, self.st.cause = on, ev.key
+            await self.pay_owed()
+            if self.lump():
+                await self.close("hired_full_subsidy", on, self.lump_rule())
+                return
+            done = len(self.owed(self.today()) or [])
+            await self.close(
+                "hired",
+                on,
+                f"hired by the unit with {total - served} of {total} days left (not < 1/3, or after the window): "
+                f"{done} completed months owed",
+            )
+            return
         if k1.full_subsidy_on_hire(a.starts_on, a.months, self.st.pauses, on, self.params):
             rule = (
                 f"§14: hired by the unit with {total - served} of {total} days left (< 1/3) on {on}, "
                 f"on or before {self.params.day('internship.full_subsidy_until', on)}: every month is paid"
             )
-            await self.pay_completed(on, rule="§14: the unit is paid for each completed internship month")
+            await self.pay_completed(on, rule=k1.RULE_MONTH)
             while self.st.months_paid < a.months:
                 await self.pay_month(self.st.months_paid + 1, on, rule)
             await self.close("hired_full_subsidy", on, rule)
@@ -184,6 +278,13 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             f"hired by the unit with {total - served} of {total} days left (not < 1/3, or after the window): "
             f"{self.st.months_paid} completed months paid",
         )
+
+    def ended_before(self, day: date) -> bool:
+        """Whether the period ended on or before `day` (an epidemic pause still open: not known)."""
+        a = self.st.agreement
+        assert a is not None
+        end = k1.period_end(a.starts_on, a.months, self.st.pauses)
+        return end is not None and day >= end
 
     def paused(self) -> bool:
         return any(p.end is None for p in self.st.pauses)

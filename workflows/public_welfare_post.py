@@ -1,6 +1,12 @@
 """K5 public_welfare_post: one placement on a public-welfare post, its monthly post and
 social-insurance subsidies, the supervisor's approval of a placement beyond the limit, the
-2020 extension and its ending."""
+2020 extension and its ending.
+
+A case opened by this code pays by stating what it owes (`owed`: both subsidies of each month
+completed on the post) and reconciling the ledger with it, so a leaving or a stable-employment
+contract dated in the past, or a backdated subsidy change, makes an overpayment or arrears
+(POLICY.md part 2); a case opened before pays month by month as it always did (paid stays paid).
+"""
 
 from __future__ import annotations
 
@@ -15,12 +21,16 @@ with workflow.unsafe.imports_passed_through():
     from policy import difficult as k12
     from policy import subsidy_period as periods
     from policy import welfare_post as k5
+    from policy.corrections import Owed
+    from policy.monthly_schedule import last_month_paid
     from policy.subsidy_period import Period
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
     from workflows.states import APPROVAL_GRANTED, APPROVAL_PENDING, WelfarePostState
 
 KIND = "public_welfare_post"
+# Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
+RECONCILE_OWED = "k5-reconcile-owed"
 
 
 @workflow.defn(name=KIND)
@@ -38,6 +48,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         """K12 on the start date, the placement count and fund, the period; rejected closes the case."""
         p = WelfarePostPlaced.model_validate(opening.data)
         self.st.placement = p
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.subject = f"person/{p.person_id}"
         self.keys = [self.subject]
         self.city = p.city
@@ -94,7 +105,10 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
 
     # -- inputs ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        if not self.is_open or self.apply_shared_fact(ev):
+        if not self.is_open:
+            return
+        if self.apply_shared_fact(ev):
+            self.st.cause = ev.key
             return
         p = self.st.placement
         assert p is not None and self.params is not None
@@ -102,14 +116,14 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
             e = WelfarePostLeft.model_validate(ev.data)
             on = max(e.on, p.starts_on)
             if self.st.left_on is None or on < self.st.left_on:
-                self.st.left_on = on
+                self.st.left_on, self.st.cause = on, ev.key
             self.note(e.on, f"left post {e.post_id}", event=ev.key)
         elif ev.type == "contract.signed":
             c = ContractSigned.model_validate(ev.data)
             if periods.is_stable_contract(c.term_months, c.signed_on, self.params, k5.PARAMETER_PREFIX):
                 starts = max(c.starts_on, p.starts_on)
                 if self.st.employed_from is None or starts < self.st.employed_from:
-                    self.st.employed_from = starts
+                    self.st.employed_from, self.st.cause = starts, ev.key
                 self.note(c.signed_on, f"stable employment with {c.employer_id} from {c.starts_on}", event=ev.key)
             else:
                 self.note(c.signed_on, f"contract of {c.term_months} months with {c.employer_id}: not stable employment", event=ev.key)
@@ -177,8 +191,10 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
                     await self.withdraw_approval()
                     await self.close("ended", off, f"off the post on {off} before the extra placement was decided; nothing paid")
                 return
-            until = min(today, off) if off is not None else today
-            await self.pay_completed(until)
+            if self.st.reconciles:
+                await self.pay_owed()
+            else:
+                await self.pay_completed(min(today, off) if off is not None else today)
             if off is not None and off < period.end and today >= off:
                 why = "left the post" if off == self.st.left_on else "stable employment"
                 self.note_paid_past(off)
@@ -224,13 +240,38 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         return f"§17: period ended on {period.last_day} ({why}); {self.st.months_paid} completed months paid"
 
     def note_paid_past(self, off: date) -> None:
-        """A leaving reported after months that followed it were paid: no payment is taken back
-        here (the ledger only adds), the timeline says so for the city to recover."""
+        """A leaving reported after months that followed it were paid: counted, and said on the
+        timeline. A case that reconciles has overpaid them (recovered by `overpayment_recovery`
+        as it closes); one opened before takes nothing back (its ledger only adds)."""
         assert self.st.period is not None
         due = periods.completed_months(self.st.period, off)
         if self.st.months_paid > due:
             self.st.paid_past_end = self.st.months_paid - due
-            self.note(off, f"{self.st.paid_past_end} month(s) after {off} were paid before it was reported")
+            self.note(off, f"{self.st.paid_past_end} month(s) after {off} were paid before it was reported"
+                      + ("; overpaid" if self.st.reconciles else ""))
+
+    # -- what the placement owes (cases opened by this code) ---------------------------------
+    def owed(self, today: date) -> list[Owed] | None:
+        """Both subsidies of every month completed, or still to complete, on the post within the
+        period, on the facts known now (None for a case that pays the old way)."""
+        period = self.st.period
+        if not self.st.reconciles or period is None or self.params is None:
+            return None
+        off = self.off_post()
+        done = periods.completed_months(period, off if off is not None else period.end)
+        return k5.owed_by_month(
+            payee=self.subject, fund=str(self.st.fund), start=period.start, months=range(1, done + 1), params=self.params,
+            rule=lambda n, begins: f"§17: completed month {n} ({begins} .. {periods.month_start(period.start, n + 1)}); "
+                                   f"{self.st.fund_reason}",
+        )
+
+    def removal_rule(self) -> str:
+        return k5.RULE_NOT_ON_POST
+
+    async def pay_owed(self) -> None:
+        """Reconcile on the business day (a correction falls due the day it is known), then count
+        the months paid from the ledger."""
+        self.st.months_paid = last_month_paid(await self.reconcile_owed(self.today(), self.st.cause), self.st.months_paid)
 
     async def withdraw_approval(self) -> None:
         if self.st.approval_task and self.tasks[self.st.approval_task].state == "open":

@@ -80,6 +80,11 @@ class InternshipState:
     agreement: InternshipAgreementSigned | None = None
     pauses: list[k1.Pause] = field(default_factory=list)
     months_paid: int = 0
+    reconciles: bool = False  # `reconciles` and `cause` as in InsuranceState
+    cause: str | None = None
+    # The day the internship ended early, or the intern was hired by the unit.
+    ended_on: date | None = None
+    hired_on: date | None = None
 
 
 # -- unemployed_followup ---------------------------------------------------------------
@@ -204,6 +209,8 @@ class WelfarePostState:
     left_on: date | None = None
     employed_from: date | None = None
     paid_past_end: int = 0
+    reconciles: bool = False  # `reconciles` and `cause` as in InsuranceState
+    cause: str | None = None
 
 
 def _counted_months(value: Any) -> Any:
