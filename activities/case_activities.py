@@ -29,6 +29,15 @@ EPIDEMIC_TYPES = ["policy.epidemic.declared", "policy.epidemic.lifted"]
 PRICE_LINKAGE_TYPE = "policy.price_linkage.triggered"
 
 
+def payment_event_id(payment: PaymentRequest) -> str:
+    """The id of a ledger row's `case.payment` event, unique per ledger key: the outbox drops a
+    second event of the same id, so a correction named like its period's original payment was
+    never published (tests/faults fault 11 found it). An original payment keeps the id it
+    always had."""
+    base = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
+    return base if payment.entry == "payment" and payment.seq == 0 else f"{base}:{payment.entry}:{payment.seq}"
+
+
 class CaseActivities:
     """Activities with their store and policy pack injected by the worker."""
 
@@ -80,8 +89,7 @@ class CaseActivities:
     @activity.defn(name="pay")
     async def pay(self, payment: PaymentRequest) -> PaymentResult:
         data = payment.model_dump(mode="json")
-        event_id = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
-        inserted = await self.store.pay(payment, lifecycle_event(event_id, "payment", payment.case_id, data))
+        inserted = await self.store.pay(payment, lifecycle_event(payment_event_id(payment), "payment", payment.case_id, data))
         if inserted:  # a retried activity finds its row and counts nothing
             count_payment(payment.kind, payment.fund, payment.amount)
         return PaymentResult(inserted=inserted)
@@ -91,8 +99,8 @@ class CaseActivities:
         """Pay under a limit shared by every case of the payee (`Store.pay_capped`)."""
         payment = request.payment
         data = payment.model_dump(mode="json")
-        event_id = f"{payment.case_id}:pay:{payment.program}:{payment.period}"
-        inserted, amount = await self.store.pay_capped(payment, request.cap, lifecycle_event(event_id, "payment", payment.case_id, data))
+        inserted, amount = await self.store.pay_capped(payment, request.cap,
+                                                       lifecycle_event(payment_event_id(payment), "payment", payment.case_id, data))
         if inserted:
             count_payment(payment.kind, payment.fund, amount)
         return PaymentResult(inserted=inserted, amount=amount, capped=amount < payment.amount)
