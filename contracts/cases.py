@@ -49,10 +49,14 @@ class CaseOutcome(BaseModel):
 
 
 class Epidemic(BaseModel):
-    """The shared epidemic facts for a city: declared on S, lifted on L (either may be unknown)."""
+    """The shared epidemic facts for a city: declared on S, lifted on L (either may be unknown),
+    and the business time each was announced at: the later announcement stands, in whatever
+    order they arrive (None: known from before the announcement times were kept)."""
 
     declared_on: date | None = None
     lifted_on: date | None = None
+    declared_at: datetime | None = None
+    lifted_at: datetime | None = None
 
 
 class ContextRequest(BaseModel):
