@@ -75,10 +75,8 @@ class Delivery:
     closing_late: int = 0
 
 
-IN_ORDER = "in order"
-
-
 def in_order(sequence: Sequence) -> Delivery:
+    """Every event at its own day, in business-time order."""
     return Delivery(tuple(range(len(sequence.events))), (0,) * len(sequence.events))
 
 
@@ -142,5 +140,5 @@ def person_id(kind: str) -> str:
 # this one, registered the same way).
 SEQUENCES: dict[str, st.SearchStrategy[Sequence]] = {}
 
-__all__ = ["Delivery", "Event", "IN_ORDER", "Net", "SEQUENCES", "Sequence", "deliveries", "in_order", "person_id",
+__all__ = ["Delivery", "Event", "Net", "SEQUENCES", "Sequence", "deliveries", "in_order", "person_id",
            "run", "schedule"]

@@ -62,6 +62,7 @@ K2_FIRST_DAY = date(2020, 1, 20)
 K2_DECLARED = date(2020, 1, 25)
 K2_CLAIM = date(2020, 3, 2)  # benefit months start on the 2nd; 30 insured months: 12 months
 K2_LAST_FACT = date(2020, 9, 30)  # without a re-employment, the last day an event carries
+K2_LAST_LIFT = date(2020, 7, 31)  # L + 3 months reaches past the last month paid
 K2_UNTIL = date(2020, 12, 28)  # after the latest delivery (last fact + the longest lateness)
 K2_PARAMS = load_pack().parameters(CITY)
 K2_MONTHS_BY_LAST_FACT = max(n for n in range(1, 13) if ui.benefit_month_start(K2_CLAIM, n) <= K2_LAST_FACT)
@@ -95,8 +96,10 @@ def k2_sequences(draw: st.DrawFn) -> Sequence:
     it arrives late).
 
     Sequences left out, because the policy itself makes order matter there:
-    - The claim is delivered first: it opens the case, and an event for a person with no case
-      opens nothing (a re-employment before the claim concerns the job the person left).
+    - The claim is delivered first and every other event is announced on or after it: the claim
+      opens the case, an event for a person with no case opens nothing (a re-employment before
+      the claim concerns the job the person left), and a shared fact announced before it is read
+      from the store at opening, not delivered to the case.
     - The re-employment is the closing event: delivered last, and dated on or after every other
       event. A closed K2 case takes no more facts (the intake answers `late`), so an event
       delivered after it closed would count in one order and not in another; POLICY.md's
@@ -117,24 +120,25 @@ def k2_sequences(draw: st.DrawFn) -> Sequence:
         closing, last, paid_months = Event("reemployed", on, _reemployed(on)), on, k
     events: list[Event] = []
     if draw(st.booleans()):
-        lift = draw(days(date(2020, 3, 1), date(2020, 7, 31)))
+        lift = draw(days(K2_CLAIM, K2_LAST_LIFT))
         announced = draw(days(lift, last)) if lift <= last else last
         events.append(Event(f"lifted {lift}", announced, _lifted(lift)))
         if announced < last and draw(st.booleans()):
-            corrected = draw(days(date(2020, 3, 1), date(2020, 7, 31)).filter(lambda d: d != lift))
+            corrected = draw(days(K2_CLAIM, K2_LAST_LIFT).filter(lambda d: d != lift))
             events.append(Event(f"lift corrected to {corrected}", draw(days(announced + timedelta(days=1), last)),
                                 _lifted(corrected)))
     if draw(st.booleans()):
-        effective = draw(days(K2_CLAIM, last))
+        effective = draw(days(K2_FIRST_DAY, last))  # from before the claim, too
         benefit = K2_PARAMS.get("ui.monthly_benefit", effective)
         value = benefit + draw(st.sampled_from([-50000, -20000, 10000, 30000]))
-        events.append(Event(f"ui.monthly_benefit {value} from {effective}", draw(days(effective, last)), _shared(
+        events.append(Event(f"ui.monthly_benefit {value} from {effective}", draw(days(max(effective, K2_CLAIM), last)), _shared(
             "policy.parameter.changed", {"city": CITY, "name": "ui.monthly_benefit", "value": value,
                                          "effective_on": effective.isoformat()}, f"city/{CITY}")))
     if draw(st.booleans()):
         n = draw(st.integers(1, paid_months))
         month = month_of(ui.benefit_month_start(K2_CLAIM, n))
-        triggered = draw(days(first_of_month(month), min(last, add_months(first_of_month(month), 1) - timedelta(days=1))))
+        triggered = draw(days(max(first_of_month(month), K2_CLAIM),
+                              min(last, add_months(first_of_month(month), 1) - timedelta(days=1))))
         amount = draw(st.sampled_from([5000, 12000, 30000]))
         events.append(Event(f"price linkage {month} {amount}", triggered, _shared(
             "policy.price_linkage.triggered", {"city": CITY, "month": month, "amount": amount}, f"city/{CITY}")))
