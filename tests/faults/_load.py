@@ -63,7 +63,20 @@ class Load:
         return raw
 
 
-class Internship:
+class Person:
+    """A person whose events a load sends: ids `<person>-<n>` from one source."""
+
+    person: str
+    source: str
+    n: int
+
+    def event(self, type_: str, on: date, data: dict[str, Any]) -> bytes:
+        self.n += 1
+        return line(cloud_event(source=self.source, id=f"{self.person}-{self.n}", type=type_,
+                                subject=f"person/{self.person}", on=on, data=data))
+
+
+class Internship(Person):
     """One person's K1 internship in a test (ids unique to the test by `tag`)."""
 
     def __init__(self, tag: str, n: int, pack: PolicyPack, today: date | None = None):
@@ -77,11 +90,6 @@ class Internship:
         self.monthly = params.get("internship.monthly_subsidy", self.starts_on)
         self.case_id = f"internship/{self.person}/{self.unit}/{self.starts_on.isoformat()}"
         self.n = 0
-
-    def event(self, type_: str, on: date, data: dict[str, Any]) -> bytes:
-        self.n += 1
-        return line(cloud_event(source=self.source, id=f"{self.person}-{self.n}", type=type_,
-                                subject=f"person/{self.person}", on=on, data=data))
 
     def signed(self) -> bytes:
         return self.event("internship.agreement_signed", self.starts_on, {
@@ -118,7 +126,7 @@ def internships(tag: str, persons: int, pack: PolicyPack, load: Load | None = No
     return load
 
 
-class Claim:
+class Claim(Person):
     """One person's K2 unemployment-insurance claim filed `CLAIM_MONTHS_AGO` months ago, whose
     benefit months are paid at once when the case opens, and a re-employment dated in its second
     benefit month reported afterwards: the months after it were paid and are corrected by an
@@ -134,11 +142,6 @@ class Claim:
         self.entitlement = ui.entitlement_months(INSURED_MONTHS, 0, self.params, self.claim_on)
         self.case_id = f"ui/{self.person}/{self.claim_on.isoformat()}"
         self.n = 0
-
-    def event(self, type_: str, on: date, data: dict[str, Any]) -> bytes:
-        self.n += 1
-        return line(cloud_event(source=self.source, id=f"{self.person}-{self.n}", type=type_,
-                                subject=f"person/{self.person}", on=on, data=data))
 
     def filed(self) -> bytes:
         return self.event("ui.claim.filed", self.claim_on, {
