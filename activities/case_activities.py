@@ -54,8 +54,8 @@ class CaseActivities:
             (f for f in facts if f.type in EPIDEMIC_TYPES),
             key=lambda f: (f.scope != "province", f.event_time),
         ):
-            field = "declared_on" if fact.type.endswith("declared") else "lifted_on"
-            epidemic = epidemic.model_copy(update={field: fact.on_date})
+            field = "declared" if fact.type.endswith("declared") else "lifted"
+            epidemic = epidemic.model_copy(update={f"{field}_on": fact.on_date, f"{field}_at": fact.event_time})
         linkages = [
             PriceLinkageFact(
                 city=f.payload["city"],

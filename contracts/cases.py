@@ -49,10 +49,14 @@ class CaseOutcome(BaseModel):
 
 
 class Epidemic(BaseModel):
-    """The shared epidemic facts for a city: declared on S, lifted on L (either may be unknown)."""
+    """The shared epidemic facts for a city: declared on S, lifted on L (either may be unknown),
+    and the business time each was announced at: the later announcement stands, in whatever
+    order they arrive (None: known from before the announcement times were kept)."""
 
     declared_on: date | None = None
     lifted_on: date | None = None
+    declared_at: datetime | None = None
+    lifted_at: datetime | None = None
 
 
 class ContextRequest(BaseModel):
@@ -191,8 +195,10 @@ class PaymentRequest(BaseModel):
 
     @property
     def event_id(self) -> str:
-        """The id of the row's `cases.lifecycle` event, unique per ledger row (a consumer drops a
-        second event with the same id): an original payment keeps the id it always had."""
+        """The id of the row's `cases.lifecycle` event, unique per ledger row: the outbox (and any
+        consumer) drops a second event of the same id, so a correction named like its period's
+        original was never published (tests/faults fault 11 and tests/unit/
+        test_ledger_lifecycle_events.py). An original payment keeps the id it always had."""
         base = f"{self.case_id}:pay:{self.program}:{self.period}"
         return base if self.entry == "payment" else f"{base}:{self.entry}:{self.seq}"
 

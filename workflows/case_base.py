@@ -73,6 +73,9 @@ CASE_STATUS = SearchAttributeKey.for_keyword("CaseStatus")
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 STORE_CALLS_AS_LOCAL_ACTIVITIES = "store-calls-as-local-activities"
+# An epidemic date announced before the one a case knows no longer replaces it (cases that took
+# whichever arrived last keep doing so on replay).
+EPIDEMIC_LATER_ANNOUNCEMENT_STANDS = "epidemic-later-announcement-stands"
 
 OPEN_STATUSES = ("active", "paused")
 
@@ -378,14 +381,20 @@ class CaseWorkflow:
     # -- shared facts ------------------------------------------------------------------------
     def apply_shared_fact(self, ev: CaseEvent) -> bool:
         """Epidemic dates and parameter changes: stored on the case; True if `ev` was one."""
-        if ev.type == "policy.epidemic.declared":
-            self.epidemic = self.epidemic.model_copy(update={"declared_on": date.fromisoformat(ev.data["on"])})
-            self.note(self.epidemic.declared_on, "epidemic declared", event=ev.key)
-            return True
-        if ev.type == "policy.epidemic.lifted":
-            # A second lifted event corrects the first (POLICY.md shared facts).
-            self.epidemic = self.epidemic.model_copy(update={"lifted_on": date.fromisoformat(ev.data["on"])})
-            self.note(self.epidemic.lifted_on, "epidemic lifted", event=ev.key)
+        if ev.type in ("policy.epidemic.declared", "policy.epidemic.lifted"):
+            # A second lifted event corrects the first (POLICY.md shared facts): the one announced
+            # later, as `load_context` orders the stored facts, also when the earlier one arrives
+            # last (a lagging topic); tests/workflow/test_order_independence.py found the case
+            # taking whichever arrived last.
+            field = "declared" if ev.type.endswith("declared") else "lifted"
+            known_at = getattr(self.epidemic, f"{field}_at")
+            if known_at is not None and ev.time < known_at and workflow.patched(EPIDEMIC_LATER_ANNOUNCEMENT_STANDS):
+                self.note(business_date(ev.time), f"epidemic {field} on {ev.data['on']}: announced before the one known "
+                          f"({getattr(self.epidemic, f'{field}_on')}), which stands", event=ev.key)
+                return True
+            self.epidemic = self.epidemic.model_copy(update={f"{field}_on": date.fromisoformat(ev.data["on"]),
+                                                             f"{field}_at": ev.time})
+            self.note(getattr(self.epidemic, f"{field}_on"), f"epidemic {field}", event=ev.key)
             return True
         if ev.type == "policy.parameter.changed":
             city = ev.data.get("city")

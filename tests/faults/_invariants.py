@@ -5,11 +5,13 @@ asserts the five promises of docs/RELIABILITY.md and returns the figures of the 
 1. no event lost: every valid event id has exactly one inbox row in a final state (applied,
    ignored — incl. rejected by routing, with the reason — or late), and every poison record is
    in the `dead_letters` table and on `events.dlq` with a reason;
-2. no payment twice: every ledger key (case, program, period) appears once, the ledger holds
-   exactly the payments the policy expects for the load and no other, and the outbox carries one
-   `case.payment` event per ledger row;
+2. no payment twice: every ledger key (case, program, period, entry, seq) appears once, the
+   ledger holds exactly the payments and corrections the policy expects for the load and no
+   other (original + corrections = what the facts give, where the load says), and the outbox
+   carries one `case.payment` event per ledger row;
 3. the read model agrees with the ledger: each case closed with the expected status, and its
-   `months_paid` (where the kind keeps one) and the workflow's result `paid_fen` equal the ledger;
+   `months_paid` (where the kind keeps one) and the workflow's result `paid_fen` equal the ledger
+   (payments and arrears less deductions);
 4. no workflow failed or stuck: every case workflow completed, none failed, was terminated or
    still retries an activity or workflow task;
 5. the intake caught up: the consumer group's lag on the input topics is zero, no inbox row is
@@ -34,6 +36,7 @@ from contracts.cases import CaseOutcome
 from contracts.topics import DEAD_LETTERS, INPUT_TOPICS
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
+from policy.corrections import WORTH_SIGN
 from tests.faults._load import Load
 
 FIGURES = Path(__file__).resolve().parents[2] / "test-artifacts" / "faults.json"
@@ -64,11 +67,11 @@ async def check_invariants(system: System, load: Load, fault: str, *, started: f
     """Assert the five invariants for `load` (polling up to `timeout` s each) and return the figures."""
     await _caught_up(system, timeout)
     inbox = await _nothing_lost(system, load, timeout)
-    ledger = await _paid_once(system, load, timeout)
+    ledger, received, rows = await _paid_once(system, load, timeout)
     await _read_model_agrees(system, load, ledger, timeout)
     outcomes = await _workflows_done(system, load, timeout)
     for case_id, outcome in outcomes.items():
-        assert outcome.paid_fen == sum(a for _, a in ledger.get(case_id, [])), f"{case_id}: result {outcome.paid_fen} ≠ ledger"
+        assert outcome.paid_fen == received.get(case_id, 0), f"{case_id}: result {outcome.paid_fen} ≠ ledger"
     dead = await system.pool.fetchval("SELECT count(*) FROM dead_letters")
     letters = await system.pool.fetch("SELECT reason, raw, topic, partition, kafka_offset FROM dead_letters")
     reasons = Counter(r["reason"][:120] for r in letters)
@@ -87,8 +90,8 @@ async def check_invariants(system: System, load: Load, fault: str, *, started: f
         applied=sum(1 for state in inbox.values() if state in ("applied", "ignored", "late")),
         dead_lettered=int(dead),
         duplicates_absorbed=duplicates_absorbed,
-        payments=sum(len(rows) for rows in ledger.values()),
-        paid_fen=sum(a for rows in ledger.values() for _, a in rows),
+        payments=rows,
+        paid_fen=sum(received.values()),
         cases=len(load.statuses),
         lost=0,
         double=0,
@@ -132,25 +135,50 @@ async def _nothing_lost(system: System, load: Load, timeout: float) -> dict[tupl
     return await assert_eventually(accounted, timeout=timeout, interval=0.5)
 
 
-async def _paid_once(system: System, load: Load, timeout: float) -> dict[str, list[tuple[str, int]]]:
-    async def exact() -> dict[str, list[tuple[str, int]]]:
-        rows = await system.pool.fetch("SELECT case_id, program, period, amount_fen FROM ledger WHERE case_id LIKE $1",
-                                       load.scope + "%")
-        keys = Counter((r["case_id"], r["program"], r["period"]) for r in rows)
+# What each entry does to what the payee receives (the case's `paid_fen`): an overpayment is a
+# receivable, a deduction is withheld from a payment.
+RECEIVED_SIGN = {"payment": 1, "arrears": 1, "overpayment": 0, "deduction": -1}
+
+
+async def _paid_once(system: System, load: Load, timeout: float) -> tuple[dict[str, list[tuple[str, int]]], dict[str, int], int]:
+    """The original payments per case as (period, amount), what each case's payee receives, and
+    the number of ledger rows; asserts the payments and the corrections against the load, each
+    ledger key once, and one outbox event per ledger row."""
+    async def exact() -> tuple[dict[str, list[tuple[str, int]]], dict[str, int], int]:
+        rows = await system.pool.fetch(
+            "SELECT case_id, program, period, entry, seq, amount_fen FROM ledger WHERE case_id LIKE $1", load.scope + "%")
+        keys = Counter((r["case_id"], r["program"], r["period"], r["entry"], r["seq"]) for r in rows)
         assert all(n == 1 for n in keys.values()), "a ledger key appears twice"  # the primary key
         ledger: dict[str, list[tuple[str, int]]] = {}
+        corrections: dict[str, list[tuple[str, str, int]]] = {}
+        worth: dict[str, dict[str, int]] = {}
         for r in rows:
-            ledger.setdefault(r["case_id"], []).append((r["period"], r["amount_fen"]))
-        unexpected = set(ledger) - set(load.payments)
+            if r["entry"] == "payment":
+                ledger.setdefault(r["case_id"], []).append((r["period"], r["amount_fen"]))
+            else:
+                corrections.setdefault(r["case_id"], []).append((r["period"], r["entry"], r["amount_fen"]))
+            periods = worth.setdefault(r["case_id"], {})
+            periods[r["period"]] = periods.get(r["period"], 0) + WORTH_SIGN[r["entry"]] * r["amount_fen"]
+        unexpected = (set(ledger) | set(corrections)) - set(load.payments)
         assert not unexpected, f"payments for cases the load does not open: {sorted(unexpected)[:3]}"
         wrong = {c: (sorted(ledger.get(c, [])), sorted(p)) for c, p in load.payments.items() if sorted(ledger.get(c, [])) != sorted(p)}
         assert not wrong, f"{len(wrong)} cases paid otherwise than expected, e.g. {next(iter(wrong.items()))}"
+        wrong = {c: (sorted(corrections.get(c, [])), sorted(load.corrections.get(c, []))) for c in load.payments
+                 if sorted(corrections.get(c, [])) != sorted(load.corrections.get(c, []))}
+        assert not wrong, f"{len(wrong)} cases corrected otherwise than expected, e.g. {next(iter(wrong.items()))}"
+        # Original + corrections = what the facts give (a period corrected to nothing is worth 0).
+        wrong = {c: ({p: v for p, v in worth.get(c, {}).items() if v}, w) for c, w in load.worth.items()
+                 if {p: v for p, v in worth.get(c, {}).items() if v} != w}
+        assert not wrong, f"{len(wrong)} cases worth otherwise than the facts give, e.g. {next(iter(wrong.items()))}"
         events = await system.pool.fetch(
             "SELECT key, count(*) AS n FROM outbox WHERE value->>'type' = 'case.payment' AND key LIKE $1 GROUP BY key",
             load.scope + "%")
         told = {r["key"]: r["n"] for r in events}
-        assert told == {c: len(p) for c, p in ledger.items()}, "outbox payment events differ from the ledger"
-        return ledger
+        assert told == dict(Counter(r["case_id"] for r in rows)), "outbox payment events differ from the ledger"
+        received = Counter({r["case_id"]: 0 for r in rows})
+        for r in rows:
+            received[r["case_id"]] += RECEIVED_SIGN[r["entry"]] * r["amount_fen"]
+        return ledger, dict(received), len(rows)
 
     return await assert_eventually(exact, timeout=timeout, interval=0.5)
 

@@ -59,12 +59,15 @@ class Process:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def worker(settings: Settings, folder: Path, name: str = "worker", kill_after_payments: int | None = None) -> Process:
+def worker(settings: Settings, folder: Path, name: str = "worker", kill_after_payments: int | None = None,
+           kill_on: tuple[str, str] | None = None) -> Process:
     """`jiuye worker` (or, with `kill_after_payments`, the one that SIGKILLs itself after that
-    many committed ledger rows, tests/faults/_killing_worker.py)."""
+    many committed ledger rows — counting only those of `kill_on` = (entry, period) if given —
+    tests/faults/_killing_worker.py)."""
     if kill_after_payments is None:
         return Process(name, [str(JIUYE), "worker"], settings_env(settings), folder)
-    env = settings_env(settings, JIUYE_FAULT_KILL_AFTER_PAYMENTS=str(kill_after_payments))
+    only = {"JIUYE_FAULT_KILL_ON_ENTRY": kill_on[0], "JIUYE_FAULT_KILL_ON_PERIOD": kill_on[1]} if kill_on else {}
+    env = settings_env(settings, JIUYE_FAULT_KILL_AFTER_PAYMENTS=str(kill_after_payments), **only)
     return Process(name, [sys.executable, "-m", "tests.faults._killing_worker"], env, folder)
 
 

@@ -1,5 +1,6 @@
-"""Faults 1 and 2 of issue 6 on the real stack: a process of ours killed with SIGKILL at the
-worst moment, restarted, and the five invariants checked (tests/faults/_invariants.py).
+"""Faults 1 and 2 of issue 6 and fault 11 of issue 13 on the real stack: a process of ours
+killed with SIGKILL at the worst moment, restarted, and the five invariants checked
+(tests/faults/_invariants.py).
 
 Only subprocesses these tests started are killed, by pid.
 """
@@ -14,12 +15,13 @@ import pytest
 from aiokafka import TopicPartition
 
 from contracts.topics import INPUT_TOPICS
+from policy.monthly_schedule import month_number
 from streams.app import IntakeRuntime
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
 from tests.faults import _processes as procs
 from tests.faults._invariants import check_invariants, record_figures
-from tests.faults._load import internships
+from tests.faults._load import claims, internships
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -111,4 +113,58 @@ async def test_f1_worker_killed_after_the_ledger_write_before_the_activity_compl
         await system.settled(timeout=120)
         figures = await check_invariants(system, load, "1 worker SIGKILLed after ledger write", started=started, timeout=240)
         figures.notes["ledger_rows_at_kill"] = int(paid_at_kill)
+        record_figures(figures)
+
+
+async def test_f11_worker_killed_while_writing_a_correction(bare_system: System) -> None:
+    """K2 claims filed months ago are paid their benefit months; then each person's
+    re-employment, dated in the second benefit month, is reported, and each case reconciles:
+    one overpayment row per month after it (months 3..5), written one `pay` activity after the
+    other. The worker subprocess SIGKILLs itself right after committing the first overpayment of
+    the `KILL_AT`-th case, so that reconciliation is cut between two of its rows. A fresh worker
+    replays the case and reconciles again: the committed row is absorbed by its ledger key, the
+    missing ones are written, each row exactly once, and original + corrections = what the facts
+    give (the benefit of months 1 and 2; 0 for the months after the re-employment)."""
+    system, started = bare_system, time.monotonic()
+    persons, kill_at = 20, 6
+    load, filed, reemployed = claims(system.tag, persons, system.pack)
+    # The first row each reconciliation writes: the overpayment of the first month not owed.
+    first_overpaid = min((period for rows in load.corrections.values() for period, _, _ in rows), key=month_number)
+    settings = system.settings.model_copy(update={"temporal_task_queue": f"{system.settings.temporal_task_queue}-sub"})
+    await system.start_intake(IntakeRuntime(settings))
+    originals = sum(len(p) for p in load.payments.values())
+    with stopped_at_end() as running:
+        dying = procs.worker(settings, system.folder, "worker-dying", kill_after_payments=kill_at,
+                             kill_on=("overpayment", first_overpaid))
+        running.append(dying)
+        await system.emit(filed, "claims.jsonl")
+
+        async def paid() -> None:
+            n = await system.pool.fetchval("SELECT count(*) FROM ledger WHERE entry = 'payment'")
+            assert n == originals, f"{n}/{originals} benefit months paid; worker log:\n{dying.tail(5)}"
+
+        await assert_eventually(paid, timeout=180, interval=0.5)
+        await system.emit(reemployed, "reemployed.jsonl")
+        code = await dying.died(timeout=180)
+        assert code == -9, f"worker ended with {code}, not SIGKILL:\n{dying.tail()}"
+        killed = [ln for ln in dying.tail().splitlines() if "fault: SIGKILL after committing" in ln]
+        assert killed, dying.tail()
+        cut = killed[-1].split()[4]  # the case whose reconciliation was cut
+        rows_of_cut = await system.pool.fetch(
+            "SELECT period FROM ledger WHERE case_id = $1 AND entry = 'overpayment'", cut)
+        # Cut between two rows: its first overpayment is committed, the later ones are not.
+        assert [r["period"] for r in rows_of_cut] == [first_overpaid], (cut, rows_of_cut)
+        assert len(load.corrections[cut]) > 1, "the reconciliation writes one row only: nothing to cut between"
+        corrections_at_kill = await system.pool.fetchval("SELECT count(*) FROM ledger WHERE entry <> 'payment'")
+        running.append(procs.worker(settings, system.folder, "worker-2"))
+        await system.settled(timeout=120)
+        figures = await check_invariants(system, load, "11 worker SIGKILLed while writing a correction", started=started,
+                                         timeout=240)
+        tasks = await system.pool.fetch("SELECT case_id, kind, details FROM tasks WHERE case_id LIKE 'ui/%'")
+        # What is left to recover when the case closes: one overpayment_recovery task per case.
+        assert sorted((t["case_id"], t["kind"], t["details"]["amount"]) for t in tasks) == sorted(
+            (case, "overpayment_recovery", sum(a for _, _, a in rows)) for case, rows in load.corrections.items())
+        figures.notes["corrections_at_kill"] = int(corrections_at_kill)
+        figures.notes["corrections"] = sum(len(rows) for rows in load.corrections.values())
+        figures.notes["cut_reconciliation"] = cut
         record_figures(figures)
