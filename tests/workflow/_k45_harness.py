@@ -61,8 +61,11 @@ class Harness:
         """Let activities already due finish (they run outside server time)."""
         await drain_activities(self.env, self.store)
 
-    async def send(self, type_: str, data: dict[str, Any], person: str, when: datetime, source: str = "es/2101") -> Outcome:
-        """Deliver one CloudEvent at its business time through the intake."""
+    async def send(
+        self, type_: str, data: dict[str, Any], person: str, when: datetime, source: str = "es/2101", subject: str | None = None
+    ) -> Outcome:
+        """Deliver one CloudEvent at its business time through the intake (about `person/<person>`
+        unless `subject` says otherwise)."""
         await self.advance_to(when)
         number = next(_ids)
         doc = {
@@ -70,7 +73,7 @@ class Harness:
             "id": f"t-{number}",
             "source": source,
             "type": type_,
-            "subject": f"person/{person}",
+            "subject": subject or f"person/{person}",
             "time": when.isoformat(),
             "data": data,
         }
@@ -79,6 +82,11 @@ class Harness:
         outcome = await self.intake.handle(raw, Origin(topic="test", offset=number))
         await self.settle()
         return outcome
+
+    async def parameter(self, name: str, value: Any, effective: date, day: date, city: str | None = "2101") -> Outcome:
+        """A `policy.parameter.changed` for `city` (None: the province), announced on `day`."""
+        data = {"city": city, "name": name, "value": value, "effective_on": effective.isoformat()}
+        return await self.send("policy.parameter.changed", data, "", at(day), f"policy/{city or 21}", f"city/{city}" if city else "province/21")
 
     def handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
         return self.env.client.get_workflow_handle(case_id)
