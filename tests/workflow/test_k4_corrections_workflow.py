@@ -137,3 +137,15 @@ async def test_k4_backdated_ratio_change_pays_arrears_for_the_months_since(env: 
         ]
         assert rows(h, case, ("payment",))[-1] == ("2020-08", "payment", 63000, date(2020, 8, 20), None, None)
         assert worth(h, case) == {"2020-05": 56000, "2020-06": 63000, "2020-07": 63000, "2020-08": 63000}
+
+
+async def test_k4_corrections_scenario_matches_hand_derived_expectation() -> None:
+    """tests/scenarios/k4_corrections.jsonl through `simulate`: a corrected report up and down, a
+    stable contract known late, a backdated flexible.ratio (the expected file's "_how")."""
+    expected = json.loads((SCENARIOS / "k4_corrections.expected.json").read_text(encoding="utf-8"))
+    result = await sim.simulate(SCENARIOS / "k4_corrections.jsonl", date.fromisoformat(expected["until"]))
+    # Other kinds react to the same events: only this kind's cases, rows and tasks are compared.
+    assert [c for c in result["cases"] if c["kind"] == KIND] == expected["cases"]
+    assert [p for p in result["payments"] if p["kind"] == KIND] == expected["payments"]
+    assert [t for t in result["tasks"] if t["case_id"].startswith("flexible/")] == expected["tasks"]
+    assert result["dead_letters"] == expected["dead_letters"]
