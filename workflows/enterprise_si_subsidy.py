@@ -24,9 +24,10 @@ with workflow.unsafe.imports_passed_through():
     from policy import enterprise_si as k15
     from policy import subsidy_period as periods
     from policy.calendar import business_date, first_of_month, month_of
-    from policy.contribution_schedule import months_worth, next_due, take_report
+    from policy.contribution_schedule import months_worth, next_due
     from policy.corrections import Owed
     from policy.funds import Fund
+    from workflows._contribution_reports import take_contribution
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
     from workflows.states import EnterpriseSiState
@@ -144,7 +145,8 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             elif paid.month in self.st.contributions and not self.st.reconciles:
                 self.note(received, f"another contribution for {paid.month}: the month is already counted", event=ev.key)
             else:
-                self.take_contribution(paid, ev)
+                share = k15.employer_share(paid)
+                take_contribution(self, paid.month, share, ev, f"{c.employer_id} paid {share} fen employer share for {paid.month}")
         elif ev.type in ("contract.terminated", "insured.left"):
             model = ContractTerminated if ev.type == "contract.terminated" else InsuredLeft
             sep = model.model_validate(ev.data)
@@ -158,22 +160,6 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
                 self.note(sep.on, f"separated from {c.employer_id} on {sep.on} ({ev.type})", event=ev.key)
         else:
             self.note(received, f"{ev.type} does not concern this case", event=ev.key)
-
-    def take_contribution(self, paid: ContributionPaid, ev: CaseEvent) -> None:
-        """The month's report; a later one replaces it (policy.contribution_schedule.take_report)."""
-        c = self.st.contract
-        assert c is not None
-        received = business_date(ev.time)
-        known = self.st.contributions.get(paid.month)
-        report = take_report(known, k15.employer_share(paid), ev.time, ev.key)
-        self.st.contributions[paid.month] = report
-        if known is None:
-            self.note(received, f"{c.employer_id} paid {report.amount} fen employer share for {paid.month}", event=ev.key)
-        elif report.amount != known.amount:
-            self.st.cause = ev.key
-            self.note(received, f"corrected report for {paid.month}: employer share {report.amount} fen (was {known.amount})", event=ev.key)
-        else:
-            self.note(received, f"another report for {paid.month}: {known.amount} fen still stands", event=ev.key)
 
     # -- time --------------------------------------------------------------------------------
     def counted(self) -> list[str]:

@@ -22,10 +22,11 @@ with workflow.unsafe.imports_passed_through():
     from policy import flexible as k4
     from policy import subsidy_period as periods
     from policy.calendar import business_date, first_of_month
-    from policy.contribution_schedule import months_worth, next_due, take_report
+    from policy.contribution_schedule import months_worth, next_due
     from policy.corrections import Owed
     from policy.funds import Fund
     from policy.subsidy_period import Period
+    from workflows._contribution_reports import take_contribution
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
     from workflows.states import FlexibleState
@@ -121,7 +122,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                 # Once per period month (the ledger key is the month).
                 self.note(received, f"another contribution for {c.month}: the month is already counted", event=ev.key)
             else:
-                self.take_contribution(c, ev)
+                take_contribution(self, c.month, k4.amount_paid(c), ev, f"own contribution for {c.month}: {k4.amount_paid(c)} fen")
         elif ev.type == "contract.signed":
             c = ContractSigned.model_validate(ev.data)
             assert self.params is not None
@@ -135,20 +136,6 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                 self.note(c.signed_on, f"contract of {c.term_months} months with {c.employer_id}: not stable employment", event=ev.key)
         else:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
-
-    def take_contribution(self, c: ContributionPaid, ev: CaseEvent) -> None:
-        """The month's report; a later one replaces it (policy.contribution_schedule.take_report)."""
-        received = business_date(ev.time)
-        known = self.st.contributions.get(c.month)
-        report = take_report(known, k4.amount_paid(c), ev.time, ev.key)
-        self.st.contributions[c.month] = report
-        if known is None:
-            self.note(received, f"own contribution for {c.month}: {report.amount} fen", event=ev.key)
-        elif report.amount != known.amount:
-            self.st.cause = ev.key
-            self.note(received, f"corrected report for {c.month}: {report.amount} fen (was {known.amount})", event=ev.key)
-        else:
-            self.note(received, f"another report for {c.month}: {known.amount} fen still stands", event=ev.key)
 
     # -- time --------------------------------------------------------------------------------
     def deadline(self) -> date | None:

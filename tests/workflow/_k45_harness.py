@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -20,7 +21,7 @@ from activities.case_activities import CaseActivities
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import advance_business_clock, drain_activities, ListSink
+from console.simulate import advance_business_clock, drain_activities, ListSink, simulate
 from console.worker import build_worker
 from contracts.cases import CaseView, PaymentRequest, TaskDecision, TaskRecord
 from policy.calendar import start_of_day
@@ -30,6 +31,7 @@ from streams.intake import Intake, Outcome
 from workflows.registry import WORKFLOWS
 
 _ids = count(1)
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def at(day: date, hour: int = 9) -> datetime:
@@ -161,4 +163,45 @@ def registered(person: str, registered_on: date, retirement: date, categories: l
     }
 
 
-__all__ = ["Harness", "harness", "at", "registered"]
+# A ledger row as the corrections tests compare it: (period, entry, amount, due_on, corrects, cause).
+LedgerRow = tuple[str, str, int, date, str | None, str | None]
+CORRECTIONS = ("arrears", "overpayment", "deduction")
+_WORTH_SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
+
+
+def event_key(outcome: Outcome) -> str:
+    """The `source#id` a case names as the cause of a correction."""
+    assert outcome.event is not None
+    return f"{outcome.event.source}#{outcome.event.id}"
+
+
+def ledger_rows(h: Harness, case_id: str, entries: tuple[str, ...] = CORRECTIONS) -> list[LedgerRow]:
+    """The case's ledger rows of `entries` (default: the corrections), in due order."""
+    ledger = sorted(h.payments(case_id), key=lambda p: (p.due_on, p.period, p.entry, p.seq))
+    return [(p.period, p.entry, p.amount, p.due_on, p.corrects, p.cause) for p in ledger if p.entry in entries]
+
+
+def worth_by_period(h: Harness, case_id: str) -> dict[str, int]:
+    """Original + corrections per period (a deduction only moves money already owed)."""
+    total: dict[str, int] = {}
+    for p in h.payments(case_id):
+        total[p.period] = total.get(p.period, 0) + _WORTH_SIGN[p.entry] * p.amount
+    return total
+
+
+async def scenario_of_kind(name: str, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """tests/scenarios/<name>.jsonl through `simulate` to its expected file's `until`: (what came
+    out for `kind`, the expected file). Other kinds react to the same events (a registration opens
+    a follow-up case, ...): only this kind's cases, ledger rows and tasks are kept."""
+    expected = json.loads((SCENARIOS / f"{name}.expected.json").read_text(encoding="utf-8"))
+    result = await simulate(SCENARIOS / f"{name}.jsonl", date.fromisoformat(expected["until"]))
+    ours = {c["case_id"] for c in result["cases"] if c["kind"] == kind}
+    return {
+        "cases": [c for c in result["cases"] if c["kind"] == kind],
+        "payments": [p for p in result["payments"] if p["kind"] == kind],
+        "tasks": [t for t in result["tasks"] if t["case_id"] in ours],
+        "dead_letters": result["dead_letters"],
+    }, expected
+
+
+__all__ = ["Harness", "harness", "at", "registered", "event_key", "ledger_rows", "worth_by_period", "scenario_of_kind"]

@@ -11,11 +11,8 @@ now give. (test_k15_workflow's exemption test runs the late exemption over a who
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
@@ -23,14 +20,10 @@ from temporalio.testing import WorkflowEnvironment
 from console import simulate as sim
 from contracts.temporal import DATA_CONVERTER
 from streams.intake import Outcome
-from tests.workflow._k45_harness import Harness, at, harness, registered
+from tests.workflow._k45_harness import Harness, at, event_key, harness, ledger_rows, registered, scenario_of_kind, worth_by_period
 
 KIND = "enterprise_si_subsidy"
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FAR = date(2045, 1, 1)
-SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
-# (period, entry, amount, due_on, corrects, cause)
-Row = tuple[str, str, int, date, str | None, str | None]
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -39,24 +32,6 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path(), runtime=sim.quiet_runtime()
     ) as environment:
         yield environment
-
-
-def key(outcome: Outcome) -> str:
-    assert outcome.event is not None
-    return f"{outcome.event.source}#{outcome.event.id}"
-
-
-def rows(h: Harness, case: str, entries: tuple[str, ...] = ("arrears", "overpayment", "deduction")) -> list[Row]:
-    ledger = sorted(h.payments(case), key=lambda p: (p.due_on, p.period, p.entry, p.seq))
-    return [(p.period, p.entry, p.amount, p.due_on, p.corrects, p.cause) for p in ledger if p.entry in entries]
-
-
-def worth(h: Harness, case: str) -> dict[str, int]:
-    """Original + corrections per month."""
-    total: dict[str, int] = defaultdict(int)
-    for p in h.payments(case):
-        total[p.period] += SIGN[p.entry] * p.amount
-    return dict(total)
 
 
 async def hire(h: Harness, e: str, p: str, signed: date) -> str:
@@ -77,20 +52,20 @@ async def test_k15_corrected_report_makes_arrears_or_an_overpayment(env: Workflo
         case = await hire(h, "X21", "Q21", date(2020, 3, 5))
         await pay_in(h, "X21", "Q21", "2020-03", date(2020, 3, 20))
         await pay_in(h, "X21", "Q21", "2020-04", date(2020, 4, 20))
-        up = key(await pay_in(h, "X21", "Q21", "2020-03", date(2020, 5, 10), employer=60000))
-        down = key(await pay_in(h, "X21", "Q21", "2020-04", date(2020, 5, 12), employer=30000))
+        up = event_key(await pay_in(h, "X21", "Q21", "2020-03", date(2020, 5, 10), employer=60000))
+        down = event_key(await pay_in(h, "X21", "Q21", "2020-04", date(2020, 5, 12), employer=30000))
         await pay_in(h, "X21", "Q21", "2020-05", date(2020, 5, 20))
-        assert rows(h, case, ("payment",)) == [
+        assert ledger_rows(h, case, ("payment",)) == [
             ("2020-03", "payment", 50000, date(2020, 3, 20), None, None),
             ("2020-04", "payment", 50000, date(2020, 4, 20), None, None),
             ("2020-05", "payment", 50000, date(2020, 5, 20), None, None),
         ]
-        assert rows(h, case) == [
+        assert ledger_rows(h, case) == [
             ("2020-03", "arrears", 10000, date(2020, 5, 10), "2020-03", up),
             ("2020-04", "overpayment", 20000, date(2020, 5, 12), "2020-04", down),
             ("2020-05", "deduction", 20000, date(2020, 5, 20), "2020-04", None),
         ]
-        assert worth(h, case) == {"2020-03": 60000, "2020-04": 30000, "2020-05": 50000}
+        assert worth_by_period(h, case) == {"2020-03": 60000, "2020-04": 30000, "2020-05": 50000}
         assert (await h.view(case)).paid_fen == 3 * 50000 + 10000 - 20000
 
 
@@ -101,16 +76,16 @@ async def test_k15_late_exemption_of_paid_months_overpays_them_and_postpones_the
             await pay_in(h, "X23", "Q23", month, day)
         assert (await h.view(case)).details["last_month"] == "2023-02"
         data = {"enterprise_id": "X23", "from_month": "2020-04", "to_month": "2020-05"}
-        exemption = key(await h.send("si.fee_exemption", data, "", at(date(2020, 6, 10)), "si/2101", "enterprise/X23"))
+        exemption = event_key(await h.send("si.fee_exemption", data, "", at(date(2020, 6, 10)), "si/2101", "enterprise/X23"))
         # Read when June falls due: April and May are no longer counted (overpaid), June's payment
         # carries a deduction of half of it (oldest first); the period gains two months at its end.
         await pay_in(h, "X23", "Q23", "2020-06", date(2020, 6, 20))
-        assert rows(h, case) == [
+        assert ledger_rows(h, case) == [
             ("2020-04", "overpayment", 50000, date(2020, 6, 20), "2020-04", exemption),
             ("2020-05", "overpayment", 50000, date(2020, 6, 20), "2020-05", exemption),
             ("2020-06", "deduction", 25000, date(2020, 6, 20), "2020-04", None),
         ]
-        assert worth(h, case) == {"2020-03": 50000, "2020-04": 0, "2020-05": 0, "2020-06": 50000}
+        assert worth_by_period(h, case) == {"2020-03": 50000, "2020-04": 0, "2020-05": 0, "2020-06": 50000}
         view = await h.view(case)
         assert (view.details["last_month"], view.details["exempt_months"]) == ("2023-04", ["2020-04", "2020-05"])
 
@@ -123,12 +98,12 @@ async def test_k15_separation_dated_in_the_past_overpays_the_months_after_it(env
             await pay_in(h, "X22", "Q22", month, day)
         # Known on 07-10: the person left on 04-20. May and June come after the separation's month.
         data = {"person_id": "Q22", "employer_id": "X22", "on": "2020-04-20", "reason": "resignation"}
-        left = key(await h.send("insured.left", data, "Q22", at(date(2020, 7, 10)), "si/2101"))
-        assert rows(h, case) == [
+        left = event_key(await h.send("insured.left", data, "Q22", at(date(2020, 7, 10)), "si/2101"))
+        assert ledger_rows(h, case) == [
             ("2020-05", "overpayment", 50000, date(2020, 7, 10), "2020-05", left),
             ("2020-06", "overpayment", 50000, date(2020, 7, 10), "2020-06", left),
         ]
-        assert worth(h, case) == {"2020-03": 50000, "2020-04": 50000, "2020-05": 0, "2020-06": 0}
+        assert worth_by_period(h, case) == {"2020-03": 50000, "2020-04": 50000, "2020-05": 0, "2020-06": 0}
         # The wait for April's contribution ended on 06-01: closed then, the rest left to recover.
         assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
         assert [(t["kind"], t["state"], t["details"]["amount"], t["details"]["periods"]) for t in h.tasks(case)] == [
@@ -139,10 +114,5 @@ async def test_k15_separation_dated_in_the_past_overpays_the_months_after_it(env
 async def test_k15_corrections_scenario_matches_hand_derived_expectation() -> None:
     """tests/scenarios/k15_corrections.jsonl through `simulate`: a corrected report up and down, a
     late exemption of paid months, a separation known late (the expected file's "_how")."""
-    expected = json.loads((SCENARIOS / "k15_corrections.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k15_corrections.jsonl", date.fromisoformat(expected["until"]))
-    # Other kinds react to the same events: only this kind's cases, rows and tasks are compared.
-    assert [c for c in result["cases"] if c["kind"] == KIND] == expected["cases"]
-    assert [p for p in result["payments"] if p["kind"] == KIND] == expected["payments"]
-    assert [t for t in result["tasks"] if t["case_id"].startswith("enterprise_si/")] == expected["tasks"]
-    assert result["dead_letters"] == expected["dead_letters"]
+    got, expected = await scenario_of_kind("k15_corrections", KIND)
+    assert got == {k: expected[k] for k in ("cases", "payments", "tasks", "dead_letters")}

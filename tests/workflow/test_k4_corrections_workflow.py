@@ -11,11 +11,8 @@ now give.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
@@ -24,14 +21,10 @@ from temporalio.testing import WorkflowEnvironment
 from console import simulate as sim
 from contracts.temporal import DATA_CONVERTER
 from streams.intake import Outcome
-from tests.workflow._k45_harness import Harness, at, harness, registered
+from tests.workflow._k45_harness import Harness, at, event_key, harness, ledger_rows, registered, scenario_of_kind, worth_by_period
 
 KIND = "flexible_employment_subsidy"
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FAR = date(2045, 1, 1)
-SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
-# (period, entry, amount, due_on, corrects, cause)
-Row = tuple[str, str, int, date, str | None, str | None]
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -40,24 +33,6 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path(), runtime=sim.quiet_runtime()
     ) as environment:
         yield environment
-
-
-def key(outcome: Outcome) -> str:
-    assert outcome.event is not None
-    return f"{outcome.event.source}#{outcome.event.id}"
-
-
-def rows(h: Harness, case: str, entries: tuple[str, ...] = ("arrears", "overpayment", "deduction")) -> list[Row]:
-    ledger = sorted(h.payments(case), key=lambda p: (p.due_on, p.period, p.entry, p.seq))
-    return [(p.period, p.entry, p.amount, p.due_on, p.corrects, p.cause) for p in ledger if p.entry in entries]
-
-
-def worth(h: Harness, case: str) -> dict[str, int]:
-    """Original + corrections per period month."""
-    total: dict[str, int] = defaultdict(int)
-    for p in h.payments(case):
-        total[p.period] += SIGN[p.entry] * p.amount
-    return dict(total)
 
 
 async def apply(h: Harness, person: str, on: date, categories: list[str] | None = None) -> str:
@@ -79,23 +54,23 @@ async def test_k4_corrected_report_makes_arrears_or_an_overpayment_and_an_earlie
         await contribution(h, "F21", "2020-05", date(2020, 5, 25))
         await contribution(h, "F21", "2020-06", date(2020, 6, 20))
         # Corrected reports: May up to 90000 (owed 60000), June down to 42000 (owed 28000).
-        up = key(await contribution(h, "F21", "2020-05", date(2020, 7, 10), 66000, 24000))
-        down = key(await contribution(h, "F21", "2020-06", date(2020, 7, 12), 30000, 12000))
+        up = event_key(await contribution(h, "F21", "2020-05", date(2020, 7, 10), 66000, 24000))
+        down = event_key(await contribution(h, "F21", "2020-06", date(2020, 7, 12), 30000, 12000))
         await contribution(h, "F21", "2020-07", date(2020, 7, 20))
         # A report for July dated before the one that stands, delivered after it: it replaces nothing.
         await contribution(h, "F21", "2020-07", date(2020, 7, 15), 1, 1)
         await h.advance_to_day(date(2020, 7, 31))
-        assert rows(h, case, ("payment",)) == [
+        assert ledger_rows(h, case, ("payment",)) == [
             ("2020-05", "payment", 56000, date(2020, 5, 25), None, None),
             ("2020-06", "payment", 56000, date(2020, 6, 20), None, None),
             ("2020-07", "payment", 56000, date(2020, 7, 20), None, None),
         ]
-        assert rows(h, case) == [
+        assert ledger_rows(h, case) == [
             ("2020-05", "arrears", 4000, date(2020, 7, 10), "2020-05", up),
             ("2020-06", "overpayment", 28000, date(2020, 7, 12), "2020-06", down),
             ("2020-07", "deduction", 28000, date(2020, 7, 20), "2020-06", None),
         ]
-        assert worth(h, case) == {"2020-05": 60000, "2020-06": 28000, "2020-07": 56000}
+        assert worth_by_period(h, case) == {"2020-05": 60000, "2020-06": 28000, "2020-07": 56000}
         view = await h.view(case)
         assert view.paid_fen == 3 * 56000 + 4000 - 28000
         assert any("corrected report for 2020-06: 42000 fen (was 84000)" in t.what for t in view.timeline)
@@ -111,12 +86,12 @@ async def test_k4_stable_contract_dated_in_the_past_overpays_the_months_after_it
         # Known on 08-25: a 12-month contract signed 06-20, starting 07-01. July and August began
         # on or after it and are owed nothing; with nothing more to pay the case raises a task.
         data = {"person_id": "F22", "employer_id": "E900", "signed_on": "2020-06-20", "starts_on": "2020-07-01", "term_months": 12}
-        hired = key(await h.send("contract.signed", data, "F22", at(date(2020, 8, 25)), "lc/2101"))
-        assert rows(h, case) == [
+        hired = event_key(await h.send("contract.signed", data, "F22", at(date(2020, 8, 25)), "lc/2101"))
+        assert ledger_rows(h, case) == [
             ("2020-07", "overpayment", 56000, date(2020, 8, 25), "2020-07", hired),
             ("2020-08", "overpayment", 56000, date(2020, 8, 25), "2020-08", hired),
         ]
-        assert worth(h, case) == {"2020-05": 56000, "2020-06": 56000, "2020-07": 0, "2020-08": 0}
+        assert worth_by_period(h, case) == {"2020-05": 56000, "2020-06": 56000, "2020-07": 0, "2020-08": 0}
         assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 7, 1))
         assert [(t["kind"], t["state"], t["details"]["amount"], t["details"]["periods"]) for t in h.tasks(case)] == [
             ("overpayment_recovery", "open", 112000, ["2020-07", "2020-08"])
@@ -129,23 +104,18 @@ async def test_k4_backdated_ratio_change_pays_arrears_for_the_months_since(env: 
         for month, day in (("2020-05", date(2020, 5, 25)), ("2020-06", date(2020, 6, 20)), ("2020-07", date(2020, 7, 20))):
             await contribution(h, "F23", month, day)
         # flexible.ratio 3/4 from 06-01, announced 08-10: June and July owed 63000, paid 56000.
-        change = key(await h.parameter("flexible.ratio", [3, 4], effective=date(2020, 6, 1), day=date(2020, 8, 10)))
+        change = event_key(await h.parameter("flexible.ratio", [3, 4], effective=date(2020, 6, 1), day=date(2020, 8, 10)))
         await contribution(h, "F23", "2020-08", date(2020, 8, 20))
-        assert rows(h, case) == [
+        assert ledger_rows(h, case) == [
             ("2020-06", "arrears", 7000, date(2020, 8, 10), "2020-06", change),
             ("2020-07", "arrears", 7000, date(2020, 8, 10), "2020-07", change),
         ]
-        assert rows(h, case, ("payment",))[-1] == ("2020-08", "payment", 63000, date(2020, 8, 20), None, None)
-        assert worth(h, case) == {"2020-05": 56000, "2020-06": 63000, "2020-07": 63000, "2020-08": 63000}
+        assert ledger_rows(h, case, ("payment",))[-1] == ("2020-08", "payment", 63000, date(2020, 8, 20), None, None)
+        assert worth_by_period(h, case) == {"2020-05": 56000, "2020-06": 63000, "2020-07": 63000, "2020-08": 63000}
 
 
 async def test_k4_corrections_scenario_matches_hand_derived_expectation() -> None:
     """tests/scenarios/k4_corrections.jsonl through `simulate`: a corrected report up and down, a
     stable contract known late, a backdated flexible.ratio (the expected file's "_how")."""
-    expected = json.loads((SCENARIOS / "k4_corrections.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k4_corrections.jsonl", date.fromisoformat(expected["until"]))
-    # Other kinds react to the same events: only this kind's cases, rows and tasks are compared.
-    assert [c for c in result["cases"] if c["kind"] == KIND] == expected["cases"]
-    assert [p for p in result["payments"] if p["kind"] == KIND] == expected["payments"]
-    assert [t for t in result["tasks"] if t["case_id"].startswith("flexible/")] == expected["tasks"]
-    assert result["dead_letters"] == expected["dead_letters"]
+    got, expected = await scenario_of_kind("k4_corrections", KIND)
+    assert got == {k: expected[k] for k in ("cases", "payments", "tasks", "dead_letters")}
