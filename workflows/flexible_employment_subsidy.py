@@ -148,8 +148,8 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         if self.st.employed_from is not None:
             candidates.append(self.st.employed_from)
         if self.st.reconciles:
-            owed = self.owed(self.today()) or []
-            candidates += [d for d in [next_due(owed, self.ledger)] if d is not None]
+            due = next_due(self.owed(self.today()) or [], self.ledger)
+            candidates += [due] if due is not None else []
         else:
             candidates += [first_of_month(m) for m in self.unpaid_months()]
         return min(candidates)
@@ -230,7 +230,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                                 employed_from=self.st.employed_from, applied_on=app.on, params=self.params)
 
     async def pay_owed(self, today: date) -> None:
-        """Reconcile, then the months paid are those the ledger holds something for."""
+        """Reconcile, then count as paid the months the ledger leaves worth something."""
         await self.reconcile_owed(today, self.st.cause)
         self.st.paid_months = {m: fen for m, fen in months_worth(self.ledger, k4.PROGRAM).items() if fen > 0}
 
