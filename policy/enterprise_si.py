@@ -4,20 +4,26 @@ An enterprise that hires a difficult-to-employ person on a stable contract gets,
 to `enterprise_si.months` counted months, the employer share it actually paid for that person.
 Months are calendar months counted from the month the contract starts; a month in which the
 enterprise's fees were exempted (`si.fee_exemption`) is not counted, so the period's end moves
-later by it (§2 减免期间企业吸纳就业困难人员的社会保险补贴可顺延). A month already paid stays
-counted even if an exemption covering it is reported afterwards (the ledger only adds, and the
-enterprise must not get more than `enterprise_si.months` paid months).
+later by it (§2 减免期间企业吸纳就业困难人员的社会保险补贴可顺延). What a case owes per month is
+`owed_by_month` (policy.contribution_schedule): an exemption reported after the months it covers
+were paid makes them not counted (an overpayment) and postpones the period; a case opened before
+corrections keeps a month already paid counted (`counted_months(..., paid)`), so the enterprise
+never gets more than `enterprise_si.months` paid months either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, timedelta
 
 from contracts.cases import Fact
 from contracts.events import ContractSigned, ContributionPaid
 from policy import difficult as k12
+from policy import enterprise_profile as ep
 from policy.calendar import add_months, first_of_month, month_of
+from policy.contribution_schedule import Report, contribution_owed
+from policy.corrections import Owed
+from policy.funds import Fund
 from policy.pack import Parameters
 from policy.subsidy_period import is_stable_contract
 
@@ -99,3 +105,40 @@ def employer_share(contribution: ContributionPaid) -> int:
 def due_on(month: str, received: date) -> date:
     """A month is paid once its contribution was received and the month has begun."""
     return max(received, first_of_month(month))
+
+
+RULE_EXEMPTED = "§2 减免期间…社会保险补贴可顺延: a month of fee exemption is not counted (the period is postponed by it)"
+RULE_SEPARATED = "§2: no subsidy for a month after the month of the separation"
+
+
+def share_rule(contract: ContractSigned, month: str, amount: int, n: int) -> str:
+    """The rule of one counted month's subsidy, in words (the ledger row shows it)."""
+    return f"§2: employer share {amount} fen paid by {contract.employer_id} for {contract.person_id} in {month} (counted month {n})"
+
+
+def owed_by_month(
+    *, contract: ContractSigned, counted: list[str], exempt: Collection[str], reports: Mapping[str, Report],
+    separated_on: date | None,
+) -> list[Owed]:
+    """What a K15 case owes for each month with the employer's contribution known: the employer
+    share for a counted month up to the month of the separation; nothing for an exempted month or
+    a month after the separation (one already paid is overpaid)."""
+    position = {month: n for n, month in enumerate(counted, start=1)}
+    return contribution_owed(
+        program=PROGRAM, payee=f"enterprise/{contract.employer_id}", fund=str(Fund.EMPLOYMENT_SUBSIDY), months=counted,
+        reports=reports, stops_on=separated_on + timedelta(days=1) if separated_on is not None else None, not_before=None,
+        amount=lambda month, r: r.amount,
+        rule=lambda month, r: share_rule(contract, month, r.amount, position[month]),
+        stopped_rule=RULE_SEPARATED,
+        excluded={month: RULE_EXEMPTED for month in exempt},
+    )
+
+
+def exemption_cause(enterprise_id: str, facts: Iterable[Fact], months: Collection[str]) -> str | None:
+    """The event (`source#id`) of the latest fee exemption of the enterprise covering any of `months`."""
+    covering = [
+        f for f in facts
+        if f.type == ep.FEE_EXEMPTION and f.payload.get("enterprise_id") == enterprise_id
+        and set(ep.months_between(f.payload["from_month"], f.payload["to_month"])) & set(months)
+    ]
+    return max(covering, key=lambda f: (f.event_time, f.event_key)).event_key if covering else None

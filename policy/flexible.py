@@ -2,16 +2,21 @@
 
 The period starts on the first day of the application's month and is made of calendar
 months; each period month in which the person's own flexible-employment contribution was paid
-earns `flexible.ratio` of what was paid, once per month. Who may apply (K12) is
+earns `flexible.ratio` of what was paid, once per month (a later report for a month replaces
+the earlier one: `policy.contribution_schedule`). Who may apply (K12) is
 `policy.difficult`'s business; the period arithmetic shared with K5 is `policy.subsidy_period`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from contracts.events import ContributionPaid
 from policy.calendar import add_months, first_of_month, month_of
+from policy.contribution_schedule import Report, contribution_owed
+from policy.corrections import Owed
+from policy.funds import Fund
 from policy.pack import Parameters
 from policy.subsidy_period import Period, standard_period
 
@@ -73,3 +78,28 @@ def month_before_employment(month: str, employed_from: date | None) -> bool:
     """A month that began before stable employment started is still a flexible-employment
     month (the subsidy stops with stable employment, not retroactively)."""
     return employed_from is None or first_of_month(month) < employed_from
+
+
+RULE_NOT_OWED_AFTER_EMPLOYMENT = "§13: no subsidy for a month that began on or after stable employment started"
+
+
+def subsidy_rule(amount_fen: int, month: str, params: Parameters) -> str:
+    """The rule of one month's subsidy, in words (the ledger row shows it)."""
+    ratio = params.ratio("flexible.ratio", first_of_month(month))
+    return f"§13/§16: {ratio.numerator}/{ratio.denominator} of the {amount_fen} fen contributed for {month}"
+
+
+def owed_by_month(
+    *, payee: str, period: Period, reports: Mapping[str, Report], employed_from: date | None, applied_on: date,
+    params: Parameters,
+) -> list[Owed]:
+    """What a K4 case owes for each period month with a contribution known: `flexible.ratio` in
+    force on the month's first day × what was paid, for the months that began before stable
+    employment; due once paid, once the month has begun, and never before the application."""
+    return contribution_owed(
+        program=PROGRAM, payee=payee, fund=str(Fund.EMPLOYMENT_SUBSIDY), months=period_months(period), reports=reports,
+        stops_on=employed_from, not_before=applied_on,
+        amount=lambda month, r: subsidy(r.amount, month, params),
+        rule=lambda month, r: subsidy_rule(r.amount, month, params),
+        stopped_rule=RULE_NOT_OWED_AFTER_EMPLOYMENT,
+    )

@@ -1,6 +1,13 @@
 """K15 enterprise_si_subsidy: an enterprise hired a difficult-to-employ person; for up to
 `enterprise_si.months` counted months it gets back the employer share it paid for them, the
-period postponed by the enterprise's fee-exemption months, until separation or the end."""
+period postponed by the enterprise's fee-exemption months, until separation or the end.
+
+A case opened by this code pays by stating what it owes per month (`owed`, from the employer's
+contributions known: policy.contribution_schedule) and reconciling the ledger with it, so a
+corrected contribution report, a fee exemption reported after the months it covers were paid, or
+a separation dated in the past makes arrears or an overpayment (POLICY.md part 2); a case opened
+before pays month by month as it always did (paid stays paid and counted).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,10 @@ with workflow.unsafe.imports_passed_through():
     from policy import enterprise_si as k15
     from policy import subsidy_period as periods
     from policy.calendar import business_date, first_of_month, month_of
+    from policy.contribution_schedule import months_worth, next_due
+    from policy.corrections import Owed
     from policy.funds import Fund
+    from workflows._contribution_reports import take_contribution
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
     from workflows.states import EnterpriseSiState
@@ -25,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
 KIND = "enterprise_si_subsidy"
 # Inputs about the hire itself that may reach the intake before the contract does.
 HIRE_FACT_TYPES = ("contribution.paid", "insured.left", "contract.terminated")
+# Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
+RECONCILE_OWED = "k15-reconcile-owed"
 
 
 @workflow.defn(name=KIND)
@@ -47,6 +59,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         """K12 on the day before signing; the case closes if the person is not difficult to employ."""
         c = ContractSigned.model_validate(opening.data)
         self.st.contract = c
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.subject = f"person/{c.person_id}"
         self.keys = [self.subject]
         self.opened_on = c.signed_on
@@ -100,16 +113,25 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         new = sorted(found - self.st.exempt)
         if new:
             self.st.exempt |= found
-            self.note(self.today(), f"{self.st.contract.employer_id}'s fees exempted in {', '.join(new)}: not counted", rule="§2 减免期间…社会保险补贴可顺延")
+            self.note(self.today(), f"{self.st.contract.employer_id}'s fees exempted in {', '.join(new)}: not counted", rule=k15.RULE_EXEMPTED)
         late = sorted(m for m in found if m in self.st.paid_months and m not in self.st.exempt_noted)
-        if late:
+        if self.st.reconciles:
+            if late:
+                self.st.exempt_noted.update(late)
+                self.st.cause = k15.exemption_cause(self.st.contract.employer_id, facts, late)
+                self.note(self.today(), f"exemption reported after {', '.join(late)} was paid: not counted, the period is postponed")
+        elif late:
             # The ledger only adds: the month stays paid (and counted).
             self.st.exempt_noted.update(late)
             self.note(self.today(), f"exemption reported after {', '.join(late)} was paid: stays paid and counted")
 
     # -- events ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        if not self.is_open or self.apply_shared_fact(ev):
+        if not self.is_open:
+            return
+        if self.apply_shared_fact(ev):
+            if ev.type == "policy.parameter.changed":
+                self.st.cause = ev.key  # e.g. enterprise_si.months changes which months are counted
             return
         c = self.st.contract
         assert c is not None
@@ -120,11 +142,11 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
                 self.note(received, f"contribution for {paid.month} not by {c.employer_id} for {c.person_id}", event=ev.key)
             elif first_of_month(paid.month) < c.starts_on.replace(day=1):
                 self.note(received, f"contribution for {paid.month}: before the contract starts", event=ev.key)
-            elif paid.month in self.st.contributions:
+            elif paid.month in self.st.contributions and not self.st.reconciles:
                 self.note(received, f"another contribution for {paid.month}: the month is already counted", event=ev.key)
             else:
-                self.st.contributions[paid.month] = (k15.employer_share(paid), received)
-                self.note(received, f"{c.employer_id} paid {k15.employer_share(paid)} fen employer share for {paid.month}", event=ev.key)
+                share = k15.employer_share(paid)
+                take_contribution(self, paid.month, share, ev, f"{c.employer_id} paid {share} fen employer share for {paid.month}")
         elif ev.type in ("contract.terminated", "insured.left"):
             model = ContractTerminated if ev.type == "contract.terminated" else InsuredLeft
             sep = model.model_validate(ev.data)
@@ -134,15 +156,19 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
                 self.note(received, f"{ev.type} on {sep.on}: before this hire", event=ev.key)
             elif self.st.separated_on is None or sep.on < self.st.separated_on:
                 self.st.separated_on = sep.on
+                self.st.cause = ev.key
                 self.note(sep.on, f"separated from {c.employer_id} on {sep.on} ({ev.type})", event=ev.key)
         else:
             self.note(received, f"{ev.type} does not concern this case", event=ev.key)
 
     # -- time --------------------------------------------------------------------------------
     def counted(self) -> list[str]:
+        """The counted months; a case that reconciles does not count an exempted month even if it
+        was paid before the exemption was known (it is overpaid instead)."""
         assert self.st.contract is not None and self.params is not None
         months = self.params.get("enterprise_si.months", self.st.contract.starts_on)
-        return k15.counted_months(self.st.contract.starts_on, months, self.st.exempt, self.st.paid_months)
+        kept = () if self.st.reconciles else self.st.paid_months
+        return k15.counted_months(self.st.contract.starts_on, months, self.st.exempt, kept)
 
     def payable(self) -> list[str]:
         return k15.payable_months(self.counted(), self.st.separated_on)
@@ -161,21 +187,30 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         return [
             m
             for m in self.payable()
-            if m in self.st.contributions and m not in self.st.paid_months and k15.due_on(m, self.st.contributions[m][1]) <= today
+            if m in self.st.contributions and m not in self.st.paid_months
+            and k15.due_on(m, self.st.contributions[m].received_on) <= today
         ]
 
     def deadline(self) -> date | None:
         if self.st.contract is None or self.params is None:
             return None
         candidates = [self.close_day()]
-        candidates += [
-            k15.due_on(m, self.st.contributions[m][1]) for m in self.payable() if m in self.st.contributions and m not in self.st.paid_months
-        ]
+        if self.st.reconciles:
+            due = next_due(self.owed(self.today()) or [], self.ledger)
+            candidates += [due] if due is not None else []
+        else:
+            candidates += [
+                k15.due_on(m, self.st.contributions[m].received_on)
+                for m in self.payable() if m in self.st.contributions and m not in self.st.paid_months
+            ]
         return min(candidates)
 
     async def settle(self, today: date) -> None:
         """Pay the months that fell due; close once the last payable month has been waited for.
         The exemptions are read again first: one that arrived since may postpone the period."""
+        if self.st.reconciles:
+            await self.settle_owed(today)
+            return
         if not self.due_months(today) and today < self.close_day():
             return
         await self.load_exemptions()
@@ -188,6 +223,34 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         if today >= self.close_day():
             await self.close_case()
             return
+
+    # -- what the case owes (cases opened by this code) ---------------------------------------
+    def owed(self, today: date) -> list[Owed] | None:
+        """Every month with the employer's contribution known, on the facts known now (reconcile
+        writes those due by `today`); None for a case that pays the old way."""
+        c = self.st.contract
+        if not self.st.reconciles or c is None or self.params is None:
+            return None
+        return k15.owed_by_month(contract=c, counted=self.counted(), exempt=self.st.exempt, reports=self.st.contributions,
+                                 separated_on=self.st.separated_on)
+
+    async def settle_owed(self, today: date) -> None:
+        """Reconcile with what is owed now (a correction is due the day its fact is known); the
+        exemptions are read again first when a month falls due or the case would close."""
+        due = next_due(self.owed(today) or [], self.ledger)
+        if (due is not None and due <= today) or today >= self.close_day():
+            await self.load_exemptions()
+        await self.reconcile_owed(today, self.st.cause)
+        self.st.paid_months = {m: fen for m, fen in months_worth(self.ledger, k15.PROGRAM).items() if fen > 0}
+        for month in sorted(m for m in self.st.contributions if m in self.st.exempt and m not in self.ledger_months()):
+            if month not in self.st.exempt_noted:
+                self.st.exempt_noted.add(month)
+                self.note(today, f"contribution for {month}: an exempted month, not subsidised")
+        if today >= self.close_day():
+            await self.close_case()
+
+    def ledger_months(self) -> set[str]:
+        return {row.period for row in self.ledger}
 
     async def close_case(self) -> None:
         counted = self.counted()
@@ -206,7 +269,8 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
 
     async def pay_month(self, month: str) -> None:
         assert self.st.contract is not None
-        amount, received = self.st.contributions[month]
+        report = self.st.contributions[month]
+        amount, received = report.amount, report.received_on
         c = self.st.contract
         n = self.counted().index(month) + 1
         await self.pay(
@@ -216,7 +280,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             amount=amount,
             fund=str(Fund.EMPLOYMENT_SUBSIDY),
             due_on=k15.due_on(month, received),
-            rule=f"§2: employer share {amount} fen paid by {c.employer_id} for {c.person_id} in {month} (counted month {n})",
+            rule=k15.share_rule(c, month, amount, n),
         )
         self.st.paid_months[month] = amount
 

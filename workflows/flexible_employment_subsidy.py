@@ -1,5 +1,12 @@
 """K4 flexible_employment_subsidy: one application, the person's monthly flexible-employment
-contributions subsidised over a period of years, its 2020 extension and its ending."""
+contributions subsidised over a period of years, its 2020 extension and its ending.
+
+A case opened by this code pays by stating what it owes per period month (`owed`, from the
+contributions known: policy.contribution_schedule) and reconciling the ledger with it, so a
+corrected contribution report, a stable-employment contract dated in the past or a backdated
+`flexible.ratio` makes arrears or an overpayment (POLICY.md part 2); a case opened before pays
+month by month as it always did (the first report of a month stands, paid stays paid).
+"""
 
 from __future__ import annotations
 
@@ -15,14 +22,19 @@ with workflow.unsafe.imports_passed_through():
     from policy import flexible as k4
     from policy import subsidy_period as periods
     from policy.calendar import business_date, first_of_month
+    from policy.contribution_schedule import months_worth, next_due
+    from policy.corrections import Owed
     from policy.funds import Fund
     from policy.subsidy_period import Period
+    from workflows._contribution_reports import take_contribution
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
     from workflows.states import FlexibleState
 
 KIND = "flexible_employment_subsidy"
 CONTRIBUTION = "contribution.paid"
+# Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
+RECONCILE_OWED = "k4-reconcile-owed"
 
 
 @workflow.defn(name=KIND)
@@ -40,6 +52,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         """Judge the application: K12 on its date, then the period; rejected closes the case."""
         app = ApplicationSubmitted.model_validate(opening.data)
         self.st.application = app
+        self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.subject = f"person/{app.applicant}"
         self.keys = [self.subject]
         self.opened_on = app.on
@@ -90,7 +103,11 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
 
     # -- events ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        if not self.is_open or self.apply_shared_fact(ev):
+        if not self.is_open:
+            return
+        if self.apply_shared_fact(ev):
+            if ev.type == "policy.parameter.changed":
+                self.st.cause = ev.key  # a backdated flexible.ratio changes months already paid
             return
         period = self.st.period
         assert period is not None
@@ -101,12 +118,11 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                 self.note(received, f"contribution for {c.month} by employer {c.employer_id}: not flexible employment", event=ev.key)
             elif first_of_month(c.month) < period.start:
                 self.note(received, f"contribution for {c.month}: before the period", event=ev.key)
-            elif c.month in self.st.contributions:
+            elif c.month in self.st.contributions and not self.st.reconciles:
                 # Once per period month (the ledger key is the month).
                 self.note(received, f"another contribution for {c.month}: the month is already counted", event=ev.key)
             else:
-                self.st.contributions[c.month] = (k4.amount_paid(c), received)
-                self.note(received, f"own contribution for {c.month}: {k4.amount_paid(c)} fen", event=ev.key)
+                take_contribution(self, c.month, k4.amount_paid(c), ev, f"own contribution for {c.month}: {k4.amount_paid(c)} fen")
         elif ev.type == "contract.signed":
             c = ContractSigned.model_validate(ev.data)
             assert self.params is not None
@@ -114,6 +130,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                 starts = max(c.starts_on, self.opened_on or c.starts_on)
                 if self.st.employed_from is None or starts < self.st.employed_from:
                     self.st.employed_from = starts
+                    self.st.cause = ev.key
                 self.note(c.signed_on, f"stable employment with {c.employer_id} from {c.starts_on}", event=ev.key)
             else:
                 self.note(c.signed_on, f"contract of {c.term_months} months with {c.employer_id}: not stable employment", event=ev.key)
@@ -130,7 +147,11 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         candidates = [period.end]
         if self.st.employed_from is not None:
             candidates.append(self.st.employed_from)
-        candidates += [first_of_month(m) for m in self.unpaid_months()]
+        if self.st.reconciles:
+            due = next_due(self.owed(self.today()) or [], self.ledger)
+            candidates += [due] if due is not None else []
+        else:
+            candidates += [first_of_month(m) for m in self.unpaid_months()]
         return min(candidates)
 
     def unpaid_months(self) -> list[str]:
@@ -149,13 +170,16 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         while self.is_open:
             period = self.st.period
             assert period is not None and self.params is not None
-            for month in self.unpaid_months():
-                if first_of_month(month) <= today:
-                    await self.pay_month(month)
+            if self.st.reconciles:
+                await self.pay_owed(today)
+            else:
+                for month in self.unpaid_months():
+                    if first_of_month(month) <= today:
+                        await self.pay_month(month)
             employed = self.st.employed_from
             if employed is not None and employed < period.end and today >= employed:
                 late = [m for m in self.st.paid_months if not k4.month_before_employment(m, employed)]
-                if late:
+                if late and not self.st.reconciles:
                     # Reported after those months were paid: the ledger only adds; the city recovers.
                     self.note(employed, f"paid before the employment was reported: {', '.join(sorted(late))}")
                 await self.close(
@@ -195,11 +219,26 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         )
         return f"§13: period ended on {period.last_day} ({why}); {len(self.st.paid_months)} months paid"
 
+    # -- what the case owes (cases opened by this code) ---------------------------------------
+    def owed(self, today: date) -> list[Owed] | None:
+        """Every period month with a contribution known, on the facts known now (reconcile
+        writes those due by `today`); None for a case that pays the old way."""
+        app, period = self.st.application, self.st.period
+        if not self.st.reconciles or app is None or period is None or self.params is None:
+            return None
+        return k4.owed_by_month(payee=self.subject, period=period, reports=self.st.contributions,
+                                employed_from=self.st.employed_from, applied_on=app.on, params=self.params)
+
+    async def pay_owed(self, today: date) -> None:
+        """Reconcile, then count as paid the months the ledger leaves worth something."""
+        await self.reconcile_owed(today, self.st.cause)
+        self.st.paid_months = {m: fen for m, fen in months_worth(self.ledger, k4.PROGRAM).items() if fen > 0}
+
     async def pay_month(self, month: str) -> None:
         assert self.params is not None and self.st.application is not None
-        amount_paid, received = self.st.contributions[month]
+        report = self.st.contributions[month]
+        amount_paid, received = report.amount, report.received_on
         amount = k4.subsidy(amount_paid, month, self.params)
-        ratio = self.params.ratio("flexible.ratio", first_of_month(month))
         await self.pay(
             payee=self.subject,
             program=k4.PROGRAM,
@@ -208,7 +247,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
             fund=str(Fund.EMPLOYMENT_SUBSIDY),
             # Due once paid, once the month has begun, and never before the application.
             due_on=max(received, first_of_month(month), self.st.application.on),
-            rule=f"§13/§16: {ratio.numerator}/{ratio.denominator} of the {amount_paid} fen contributed for {month}",
+            rule=k4.subsidy_rule(amount_paid, month, self.params),
         )
         self.st.paid_months[month] = amount
 

@@ -38,6 +38,7 @@ from policy import service_subsidy as k18
 from policy import startup_loan as k13
 from policy import training_subsidy as k14
 from policy import unemployment as ui
+from policy.contribution_schedule import Report
 from policy.funds import Fund
 from policy.subsidy_period import Period
 
@@ -161,17 +162,31 @@ class InsuranceState(Reconciling):
     epidemic_learned_on: date | None = None
 
 
+def _reports(value: Any) -> Any:
+    """K4/K15 contributions as carried before reports were compared: month → [fen, received]."""
+    return {
+        m: dict(zip(("amount", "received_on"), r)) if isinstance(r, (list, tuple)) else r for m, r in value.items()
+    }
+
+
+# Contributions by month paid for: the report that stands (policy.contribution_schedule).
+Reports = Annotated[dict[str, Report], BeforeValidator(_reports)]
+
+
 # -- flexible_employment_subsidy -------------------------------------------------------
 @case_state
 class FlexibleState:
     application: ApplicationSubmitted | None = None
     categories: list[str] = field(default_factory=list)
     period: Period | None = None
-    # Contributions received, by month paid for: (fen paid, business date received).
-    contributions: dict[str, tuple[int, date]] = field(default_factory=dict)
+    contributions: Reports = field(default_factory=dict)
     paid_months: dict[str, int] = field(default_factory=dict)
     # Stable employment: the day it begins (the earliest stable contract's start).
     employed_from: date | None = None
+    # As K2's: whether the case reconciles what it owes (chosen at opening), and the latest event
+    # whose fact changed what is owed.
+    reconciles: bool = False
+    cause: str | None = None
 
 
 # -- enterprise_si_subsidy -------------------------------------------------------------
@@ -180,12 +195,14 @@ class EnterpriseSiState:
     contract: ContractSigned | None = None
     categories: list[str] = field(default_factory=list)
     exempt: set[str] = field(default_factory=set)
-    # The employer's contributions for the person, by month: (employer share, date received).
-    contributions: dict[str, tuple[int, date]] = field(default_factory=dict)
+    # The employer's contributions for the person (the employer share).
+    contributions: Reports = field(default_factory=dict)
     paid_months: dict[str, int] = field(default_factory=dict)
     separated_on: date | None = None
     # Months whose exemption was already noted on the timeline (paid before it, or not paid).
     exempt_noted: set[str] = field(default_factory=set)
+    reconciles: bool = False
+    cause: str | None = None
 
 
 # -- public_welfare_post ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -20,7 +21,7 @@ from activities.case_activities import CaseActivities
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import advance_business_clock, drain_activities, ListSink
+from console.simulate import advance_business_clock, drain_activities, ListSink, simulate
 from console.worker import build_worker
 from contracts.cases import CaseView, PaymentRequest, TaskDecision, TaskRecord
 from policy.calendar import start_of_day
@@ -30,6 +31,7 @@ from streams.intake import Intake, Outcome
 from workflows.registry import WORKFLOWS
 
 _ids = count(1)
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def at(day: date, hour: int = 9) -> datetime:
@@ -61,8 +63,11 @@ class Harness:
         """Let activities already due finish (they run outside server time)."""
         await drain_activities(self.env, self.store)
 
-    async def send(self, type_: str, data: dict[str, Any], person: str, when: datetime, source: str = "es/2101") -> Outcome:
-        """Deliver one CloudEvent at its business time through the intake."""
+    async def send(
+        self, type_: str, data: dict[str, Any], person: str, when: datetime, source: str = "es/2101", subject: str | None = None
+    ) -> Outcome:
+        """Deliver one CloudEvent at its business time through the intake (about `person/<person>`
+        unless `subject` says otherwise)."""
         await self.advance_to(when)
         number = next(_ids)
         doc = {
@@ -70,7 +75,7 @@ class Harness:
             "id": f"t-{number}",
             "source": source,
             "type": type_,
-            "subject": f"person/{person}",
+            "subject": subject or f"person/{person}",
             "time": when.isoformat(),
             "data": data,
         }
@@ -79,6 +84,11 @@ class Harness:
         outcome = await self.intake.handle(raw, Origin(topic="test", offset=number))
         await self.settle()
         return outcome
+
+    async def parameter(self, name: str, value: Any, effective: date, day: date, city: str | None = "2101") -> Outcome:
+        """A `policy.parameter.changed` for `city` (None: the province), announced on `day`."""
+        data = {"city": city, "name": name, "value": value, "effective_on": effective.isoformat()}
+        return await self.send("policy.parameter.changed", data, "", at(day), f"policy/{city or 21}", f"city/{city}" if city else "province/21")
 
     def handle(self, case_id: str) -> WorkflowHandle[Any, Any]:
         return self.env.client.get_workflow_handle(case_id)
@@ -153,4 +163,45 @@ def registered(person: str, registered_on: date, retirement: date, categories: l
     }
 
 
-__all__ = ["Harness", "harness", "at", "registered"]
+# A ledger row as the corrections tests compare it: (period, entry, amount, due_on, corrects, cause).
+LedgerRow = tuple[str, str, int, date, str | None, str | None]
+CORRECTIONS = ("arrears", "overpayment", "deduction")
+_WORTH_SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
+
+
+def event_key(outcome: Outcome) -> str:
+    """The `source#id` a case names as the cause of a correction."""
+    assert outcome.event is not None
+    return f"{outcome.event.source}#{outcome.event.id}"
+
+
+def ledger_rows(h: Harness, case_id: str, entries: tuple[str, ...] = CORRECTIONS) -> list[LedgerRow]:
+    """The case's ledger rows of `entries` (default: the corrections), in due order."""
+    ledger = sorted(h.payments(case_id), key=lambda p: (p.due_on, p.period, p.entry, p.seq))
+    return [(p.period, p.entry, p.amount, p.due_on, p.corrects, p.cause) for p in ledger if p.entry in entries]
+
+
+def worth_by_period(h: Harness, case_id: str) -> dict[str, int]:
+    """Original + corrections per period (a deduction only moves money already owed)."""
+    total: dict[str, int] = {}
+    for p in h.payments(case_id):
+        total[p.period] = total.get(p.period, 0) + _WORTH_SIGN[p.entry] * p.amount
+    return total
+
+
+async def scenario_of_kind(name: str, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """tests/scenarios/<name>.jsonl through `simulate` to its expected file's `until`: (what came
+    out for `kind`, the expected file). Other kinds react to the same events (a registration opens
+    a follow-up case, ...): only this kind's cases, ledger rows and tasks are kept."""
+    expected = json.loads((SCENARIOS / f"{name}.expected.json").read_text(encoding="utf-8"))
+    result = await simulate(SCENARIOS / f"{name}.jsonl", date.fromisoformat(expected["until"]))
+    ours = {c["case_id"] for c in result["cases"] if c["kind"] == kind}
+    return {
+        "cases": [c for c in result["cases"] if c["kind"] == kind],
+        "payments": [p for p in result["payments"] if p["kind"] == kind],
+        "tasks": [t for t in result["tasks"] if t["case_id"] in ours],
+        "dead_letters": result["dead_letters"],
+    }, expected
+
+
+__all__ = ["Harness", "harness", "at", "registered", "event_key", "ledger_rows", "worth_by_period", "scenario_of_kind"]

@@ -81,21 +81,36 @@ async def test_k15_exemption_postpones_the_period_even_when_it_arrives_mid_case(
         await pay_in(h, "X1", "Q1", "2020-04", date(2020, 4, 20), employer=0)  # exempted: not paid
         await pay_in(h, "X1", "Q1", "2020-06", date(2020, 6, 20))
         assert [p.period for p in h.payments(case)] == ["2020-03", "2020-06"]
-        # Reported later: 2020-06 (already paid, stays paid and counted) .. 2020-07 (skipped).
+        # Reported later: 2020-06 (already paid: no longer counted, overpaid the day the case reads
+        # the exemption, when July's contribution falls due) .. 2020-07 (skipped); the overpayment
+        # is recovered from later payments, at most half of each (POLICY.md part 2).
         await exempt(h, "X1", "2020-06", "2020-07", date(2020, 7, 10))
         await pay_in(h, "X1", "Q1", "2020-07", date(2020, 7, 20))
         await pay_in(h, "X1", "Q1", "2020-08", date(2020, 8, 20))
-        assert [p.period for p in h.payments(case)] == ["2020-03", "2020-06", "2020-08"]
+        ledger = [(p.period, p.entry, p.amount, p.due_on, p.corrects) for p in h.payments(case)]
+        assert ledger == [
+            ("2020-03", "payment", 50000, date(2020, 3, 20), None),
+            ("2020-06", "payment", 50000, date(2020, 6, 20), None),
+            ("2020-06", "overpayment", 50000, date(2020, 7, 20), "2020-06"),
+            ("2020-08", "payment", 50000, date(2020, 8, 20), None),
+            ("2020-08", "deduction", 25000, date(2020, 8, 20), "2020-06"),
+        ]
+        exemption = next(d for d in SENT if d["type"] == "si.fee_exemption" and d["data"]["from_month"] == "2020-06")
+        assert h.payments(case)[2].cause == f"{exemption['source']}#{exemption['id']}"
         view = await h.view(case)
-        assert any("stays paid and counted" in t.what for t in view.timeline)
-        # 36 counted months: 2020-03, 2020-06, then 34 from 2020-08 → 2023-05; closed 2023-07-01.
-        assert view.details["last_month"] == "2023-05"
+        assert any("not counted, the period is postponed" in t.what for t in view.timeline)
+        # 36 counted months: 2020-03, then 35 from 2020-08 → 2023-06; closed 2023-08-01.
+        assert view.details["last_month"] == "2023-06"
         await pay_in(h, "X1", "Q1", "2023-05", date(2023, 6, 5))
-        await h.advance_to_day(date(2023, 6, 30))
+        await pay_in(h, "X1", "Q1", "2023-06", date(2023, 7, 5))
+        await h.advance_to_day(date(2023, 7, 31))
         assert h.status(case) == "active"
-        await h.advance_to_day(date(2023, 7, 1))
-        assert h.status(case) == "completed" and h.record(case).closed_on == date(2023, 7, 1)
-        assert [p.period for p in h.payments(case)][-1] == "2023-05"
+        await h.advance_to_day(date(2023, 8, 1))
+        assert h.status(case) == "completed" and h.record(case).closed_on == date(2023, 8, 1)
+        assert [(p.period, p.entry) for p in h.payments(case)][-3:] == [
+            ("2023-05", "payment"), ("2023-05", "deduction"), ("2023-06", "payment")]
+        # Recovered in full from 2020-08 and 2023-05: no overpayment_recovery task.
+        assert h.payments(case)[-2].amount == 25000 and h.tasks(case) == []
         assert all(p.payee == "enterprise/X1" and p.fund == "employment_subsidy_fund" for p in h.payments(case))
         # The case continued as new on the way (low history limit) and kept its state.
         assert (await h.view(case)).details["generation"] > 0

@@ -103,17 +103,25 @@ async def test_k4_pays_two_thirds_of_own_contribution_once_per_period_month(env:
         assert (await h.view(case)).details["period"]["start"] == "2020-05-01"
         await h.send("contribution.paid", own_contribution("F02", "2020-04"), "F02", at(date(2020, 5, 21)), source="si/2101")
         await h.send("contribution.paid", own_contribution("F02", "2020-05"), "F02", at(date(2020, 5, 25)))
-        # The same month again (a second payment record): counted once.
+        # The same month again (a second payment record): counted once; the later report stands
+        # (POLICY.md part 2: a corrected report replaces the earlier one).
         await h.send("contribution.paid", own_contribution("F02", "2020-05", 1, 1), "F02", at(date(2020, 5, 28)))
         # An employer's contribution is not the person's own.
         await h.send("contribution.paid", own_contribution("F02", "2020-06", employer_id="E1"), "F02", at(date(2020, 6, 25)))
         # July: nothing paid. August: paid, with cents that round down: 2/3 × 84001 = 56000.67.
         await h.send("contribution.paid", own_contribution("F02", "2020-08", 60000, 24001), "F02", at(date(2020, 8, 20)))
         await h.advance_to_day(date(2020, 9, 30))
-        paid = [(p.period, p.amount, p.due_on, p.fund, p.payee) for p in h.payments(case)]
+        paid = [(p.period, p.amount, p.due_on, p.fund, p.payee) for p in h.payments(case) if p.entry == "payment"]
         assert paid == [
             ("2020-05", 56000, date(2020, 5, 25), "employment_subsidy_fund", "person/F02"),
             ("2020-08", 56000, date(2020, 8, 20), "employment_subsidy_fund", "person/F02"),
+        ]
+        # 2020-05 is now worth 2/3 × 2 = 1 fen: overpaid 55999 the day the later report came,
+        # recovered from August's payment, at most half of it.
+        corrections = [(p.period, p.entry, p.amount, p.due_on, p.corrects) for p in h.payments(case) if p.entry != "payment"]
+        assert corrections == [
+            ("2020-05", "overpayment", 55999, date(2020, 5, 28), "2020-05"),
+            ("2020-08", "deduction", 28000, date(2020, 8, 20), "2020-05"),
         ]
         assert h.status(case) == "active"
 
