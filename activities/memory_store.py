@@ -71,6 +71,13 @@ class MemoryStore:
             if r.kind in kinds and r.closed_on is None and r.case_id not in self.closed and (city is None or r.city == city)
         )
 
+    async def listening_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
+        return sorted(
+            r.case_id
+            for r in self.cases.values()
+            if r.kind in kinds and r.case_id in self.listening and (city is None or r.city == city)
+        )
+
     async def register_case(self, case_id: str, kind: str, keys: list[str], match: dict[str, Any]) -> None:
         for key in keys:
             # Like ON CONFLICT DO NOTHING: the first registration (by intake, with its match) stays.

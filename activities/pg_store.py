@@ -119,6 +119,15 @@ class PgStore:
         )
         return [r["case_id"] for r in rows]
 
+    async def listening_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
+        rows = await self.pool.fetch(
+            """SELECT DISTINCT k.case_id FROM case_keys k JOIN cases c ON c.case_id = k.case_id
+                WHERE k.listening_until IS NOT NULL AND k.kind = ANY($1::text[]) AND ($2::text IS NULL OR c.city = $2)
+                ORDER BY k.case_id""",
+            kinds, city,
+        )
+        return [r["case_id"] for r in rows]
+
     async def register_case(self, case_id: str, kind: str, keys: list[str], match: dict[str, Any]) -> None:
         await self.pool.executemany(
             """INSERT INTO case_keys (key, case_id, kind, match) VALUES ($1, $2, $3, $4)

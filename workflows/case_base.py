@@ -180,6 +180,11 @@ class CaseWorkflow:
                 await self._store(CaseActivities.end_listening, self.case_id)
                 self.note(self.today(), f"no longer taking late facts (window ended {self.listening_until})")
                 self.listening_until = None
+                # Routed here while the keys still listened: taken like the others.
+                for ev in self.take_pending():
+                    await self.take_late_fact(ev)
+                    if self.is_open:
+                        return True
                 break
             await self.wait_for_event(self.listening_until + timedelta(days=1))
         return False
@@ -776,9 +781,8 @@ class CaseWorkflow:
     def listening_window(self, closed_on: date) -> date | None:
         """The last business day a closed case still takes facts: `intake.late_fact_days` after
         a decision taken without a fact (the day it was taken), `ledger.correction_days` after
-        closing a case that paid
-        through `reconcile_owed`; None (the run ends at once) otherwise, or for a case closed
-        under code that did not listen."""
+        closing a case that paid through `reconcile_owed`; None (the run ends at once)
+        otherwise, or for a case closed under code that did not listen."""
         if self.decided_without_fact:
             days = LATE_FACT_DAYS
         elif self.ledger:

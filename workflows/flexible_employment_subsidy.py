@@ -72,16 +72,20 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
 
     async def reopen_on(self, ev: CaseEvent) -> bool:
         """An application rejected as not difficult to employ, judged again with the late fact
-        (stored before it is routed here) as if it had come first; the city stays the one the
-        case was judged in."""
+        (stored before it is routed here) as if it had come first: in the city of the
+        registration if one came, with that city's parameters."""
         app = self.st.application
         if app is None or ev.type not in k12.PERSON_FACT_TYPES:
             return False
         stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | {CONTRIBUTION}))
         facts = await person_facts(self, app.applicant, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
+        city = registered_city(facts) or self.city
+        if city != self.city:
+            await self.load_context(city)
         profile = self.judge_k12(app, facts)
         if profile is None:
             return False
+        self.city = city
         await self.reopen(f"§13/§16: difficult to employ on {app.on} ({', '.join(self.st.categories)})", ev.key)
         await self.admit(app, profile, stored, "reopened")
         return True

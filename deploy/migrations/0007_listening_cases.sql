@@ -4,3 +4,5 @@
 -- workflow clears it) and for every row written before. Every existing row is kept as it is.
 ALTER TABLE case_keys ADD COLUMN IF NOT EXISTS listening_until date;
 CREATE INDEX IF NOT EXISTS case_keys_routed ON case_keys (key) WHERE open OR listening_until IS NOT NULL;
+-- The listening cases of some kinds, for a shared fact (a backdated parameter change) fanned out.
+CREATE INDEX IF NOT EXISTS case_keys_listening ON case_keys (case_id) WHERE listening_until IS NOT NULL;

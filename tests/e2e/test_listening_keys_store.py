@@ -61,6 +61,9 @@ async def test_keys_follow_close_listen_reopen_and_the_end_of_the_window(empty_d
         await store.record_case(record("c1", "closed", 1, date(2020, 3, 16), date(2020, 4, 15)), lifecycle("c"))
         assert await store.open_cases(["person/L1"]) == [OpenCase("c1", K5, "person/L1", {"post_id": "P1"}, listening=True)]
         assert await store.open_cases_of_kinds([K5], None) == []  # closed for everything else
+        # ... but a shared fact fanned out to its kind still reaches it.
+        assert await store.listening_cases_of_kinds([K5], "2101") == ["c1"]
+        assert await store.listening_cases_of_kinds([K5], "2102") == []
         await store.record_case(record("c1", "reopened", 2, None, None), lifecycle("r"))
         assert [c.listening for c in await store.open_cases(["person/L1"])] == [False]
         await store.record_case(record("c1", "closed", 3, date(2020, 9, 1), date(2020, 10, 1)), lifecycle("c2"))
@@ -68,6 +71,7 @@ async def test_keys_follow_close_listen_reopen_and_the_end_of_the_window(empty_d
         await store.end_listening("c1")
         await store.end_listening("c1")  # a retried activity
         assert await store.open_cases(["person/L1"]) == []
+        assert await store.listening_cases_of_kinds([K5], None) == []
         # Closed with no window: nothing routes to it at once, as before.
         await store.register_case("c2", K5, ["person/L2"], {})
         await store.record_case(record("c2", "closed", 1, date(2020, 3, 16), None), lifecycle("n"))

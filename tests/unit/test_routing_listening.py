@@ -89,11 +89,12 @@ async def test_the_memory_store_keys_follow_close_listen_reopen_and_the_end_of_t
     await store.record_case(record("closed", date(2020, 3, 16), date(2020, 4, 15), 1), {})
     assert [c.listening for c in await store.open_cases(["person/P1"])] == [True]
     assert await store.open_cases_of_kinds([K5], None) == []  # closed everywhere else
+    assert await store.listening_cases_of_kinds([K5], "2101") == ["c1"]  # but shared facts still reach it
     await store.record_case(record("reopened", None, None, 2), {})
     assert [c.listening for c in await store.open_cases(["person/P1"])] == [False]
     await store.record_case(record("closed", date(2020, 9, 1), date(2020, 10, 1), 3), {})
     await store.end_listening("c1")
-    assert await store.open_cases(["person/P1"]) == []
+    assert await store.open_cases(["person/P1"]) == [] and await store.listening_cases_of_kinds([K5], None) == []
     # Closed with no window (a case that never paid): its keys route nothing at once.
     await store.register_case("c2", K5, ["person/P2"], {})
     await store.record_case(record("closed", date(2020, 3, 16), None, 1).model_copy(update={"case_id": "c2"}), {})

@@ -150,3 +150,39 @@ async def test_k2_keeps_listening_across_continue_as_new(env: WorkflowEnvironmen
             (UI, month(4), "overpayment", 150000, date(2021, 1, 10), month(4), cause),
         ]
         assert (w.status(case), w.closed_on(case)) == ("reemployed", date(2020, 6, 20))
+
+
+async def test_k2_a_backdated_benefit_change_after_closing_pays_arrears_at_once(env: WorkflowEnvironment) -> None:
+    async with world(env, date(2020, 3, 1)) as w:
+        await w.claim("L4", date(2020, 3, 15))
+        await w.employment("L4", date(2020, 6, 20))
+        case = "ui/L4/2020-03-15"
+        assert w.closed_on(case) == date(2020, 6, 20)
+        # Three weeks after closing, city 2101 raises the benefit to 160000 from 2020-04-01:
+        # months 2 (04-15), 3 (05-15) and 4 (06-15) were paid 10000 short each.
+        change = key(await w.parameter("ui.monthly_benefit", 160000, effective=date(2020, 4, 1), day=date(2020, 7, 10)))
+        assert rows(w, case) == [
+            (UI, month(2), "arrears", 10000, date(2020, 7, 10), month(2), change),
+            (UI, month(3), "arrears", 10000, date(2020, 7, 10), month(3), change),
+            (UI, month(4), "arrears", 10000, date(2020, 7, 10), month(4), change),
+        ]
+        assert worth(w, case) == {(UI, month(1)): 150000, **{(UI, month(n)): 160000 for n in (2, 3, 4)}}
+        assert (w.status(case), w.store.tasks) == ("reemployed", {})
+
+
+async def test_k4_rejected_as_not_difficult_reopens_in_the_registrations_city_and_pays_from_the_original_dates(env: WorkflowEnvironment) -> None:
+    async with harness(env, date(2020, 1, 1)) as h:
+        applied = date(2020, 3, 2)
+        await h.send("contribution.paid", {"person_id": "LK1", "month": "2020-03", "base": 300000, "employer_amount": 60000,
+                                           "employee_amount": 24000, "insurances": ["pension"]}, "LK1", at(date(2020, 3, 1)))
+        await h.send("application.submitted", {"program": "flexible_employment_si", "applicant": "LK1", "on": applied.isoformat(),
+                                               "details": {}}, "LK1", at(applied))
+        case = f"flexible/LK1/{applied.isoformat()}"
+        assert h.status(case) == "rejected" and h.record(case).city == "2101"
+        await h.send("unemployment.registered", registered("LK1", date(2020, 1, 2), FAR, ["disabled"], city="2102"),
+                     "LK1", at(date(2020, 3, 20)))
+        record = h.record(case)
+        assert (record.status, record.opened_on, record.closed_on, record.city) == ("active", applied, None, "2102")
+        await h.advance_to_day(date(2020, 3, 21))  # past the reopened case's quiet spell (gather_burst)
+        # 2/3 x 84000, due the later of paid (03-01), the month start and the application (03-02).
+        assert [(p.period, p.amount, p.due_on, p.entry) for p in h.payments(case)] == [("2020-03", 56000, applied, "payment")]
