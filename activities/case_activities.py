@@ -79,6 +79,11 @@ class CaseActivities:
         }
         await self.store.record_case(record, lifecycle_event(f"{record.case_id}:v{record.version}", record.change, record.case_id, data))
 
+    @activity.defn(name="end_listening")
+    async def end_listening(self, case_id: str) -> None:
+        """A closed case's window for late facts ended: its keys route nothing more to it."""
+        await self.store.end_listening(case_id)
+
     @activity.defn(name="pay")
     async def pay(self, payment: PaymentRequest) -> PaymentResult:
         data = payment.model_dump(mode="json")
@@ -127,4 +132,4 @@ class CaseActivities:
     def all(self) -> list:
         """Every activity of this class, for the worker."""
         return [self.load_context, self.record_case, self.pay, self.pay_capped, self.record_task, self.load_facts, self.case_history,
-                self.raise_alert, self.take_slots]
+                self.raise_alert, self.take_slots, self.end_listening]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_of
@@ -17,6 +17,8 @@ class MemoryStore:
     inbox: dict[tuple[str, str], str] = field(default_factory=dict)
     keys: dict[str, dict[str, OpenCase]] = field(default_factory=dict)
     closed: set[str] = field(default_factory=set)
+    # Closed cases still taking late facts (`record.listening_until`).
+    listening: set[str] = field(default_factory=set)
     cases: dict[str, CaseRecord] = field(default_factory=dict)
     ledger: dict[tuple[str, str, str, str, int], PaymentRequest] = field(default_factory=dict)  # by PaymentRequest.ledger_key
     slots: dict[str, list[str]] = field(default_factory=dict)  # scope -> holders (take_slot)
@@ -56,13 +58,25 @@ class MemoryStore:
         return written
 
     async def open_cases(self, keys: list[str]) -> list[OpenCase]:
-        return [c for k in keys for c in self.keys.get(k, {}).values() if c.case_id not in self.closed]
+        return [
+            c if c.case_id not in self.closed else replace(c, listening=True)
+            for k in keys
+            for c in self.keys.get(k, {}).values()
+            if c.case_id not in self.closed or c.case_id in self.listening
+        ]
 
     async def open_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
         return sorted(
             r.case_id
             for r in self.cases.values()
             if r.kind in kinds and r.closed_on is None and r.case_id not in self.closed and (city is None or r.city == city)
+        )
+
+    async def listening_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
+        return sorted(
+            r.case_id
+            for r in self.cases.values()
+            if r.kind in kinds and r.case_id in self.listening and (city is None or r.city == city)
         )
 
     async def register_case(self, case_id: str, kind: str, keys: list[str], match: dict[str, Any]) -> None:
@@ -107,6 +121,16 @@ class MemoryStore:
             self.outbox.append(lifecycle)
         if record.closed_on is not None:
             self.closed.add(record.case_id)
+            if record.listening_until is not None:
+                self.listening.add(record.case_id)
+            else:
+                self.listening.discard(record.case_id)
+        elif record.change == "reopened":
+            self.closed.discard(record.case_id)
+            self.listening.discard(record.case_id)
+
+    async def end_listening(self, case_id: str) -> None:
+        self.listening.discard(case_id)
 
     async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool:
         key = payment.ledger_key

@@ -105,15 +105,25 @@ class PgStore:
 
     async def open_cases(self, keys: list[str]) -> list[OpenCase]:
         rows = await self.pool.fetch(
-            "SELECT case_id, kind, key, match FROM case_keys WHERE key = ANY($1::text[]) AND open",
+            """SELECT case_id, kind, key, match, NOT open AS listening FROM case_keys
+                WHERE key = ANY($1::text[]) AND (open OR listening_until IS NOT NULL)""",
             keys,
         )
-        return [OpenCase(case_id=r["case_id"], kind=r["kind"], key=r["key"], match=r["match"]) for r in rows]
+        return [OpenCase(case_id=r["case_id"], kind=r["kind"], key=r["key"], match=r["match"], listening=r["listening"]) for r in rows]
 
     async def open_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
         rows = await self.pool.fetch(
             """SELECT case_id FROM cases WHERE kind = ANY($1::text[]) AND closed_on IS NULL
                AND ($2::text IS NULL OR city = $2) ORDER BY case_id""",
+            kinds, city,
+        )
+        return [r["case_id"] for r in rows]
+
+    async def listening_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
+        rows = await self.pool.fetch(
+            """SELECT DISTINCT k.case_id FROM case_keys k JOIN cases c ON c.case_id = k.case_id
+                WHERE k.listening_until IS NOT NULL AND k.kind = ANY($1::text[]) AND ($2::text IS NULL OR c.city = $2)
+                ORDER BY k.case_id""",
             kinds, city,
         )
         return [r["case_id"] for r in rows]
@@ -190,8 +200,22 @@ class PgStore:
                     [(key, record.case_id, record.kind) for key in record.keys],
                 )
             if record.closed_on is not None:
-                await conn.execute("UPDATE case_keys SET open = false WHERE case_id = $1 AND open", record.case_id)
+                await conn.execute(
+                    """UPDATE case_keys SET open = false, listening_until = $2
+                        WHERE case_id = $1 AND (open OR listening_until IS DISTINCT FROM $2)""",
+                    record.case_id, record.listening_until,
+                )
+            elif record.change == "reopened":
+                await conn.execute(
+                    "UPDATE case_keys SET open = true, listening_until = NULL WHERE case_id = $1", record.case_id
+                )
             await _outbox(conn, "cases.lifecycle", record.case_id, lifecycle)
+
+    async def end_listening(self, case_id: str) -> None:
+        await self.pool.execute(
+            "UPDATE case_keys SET listening_until = NULL WHERE case_id = $1 AND NOT open AND listening_until IS NOT NULL",
+            case_id,
+        )
 
     async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool:
         with tracing.span("ledger write", **_ledger_attributes(payment)) as span:

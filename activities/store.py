@@ -38,6 +38,8 @@ class OpenCase:
     kind: str
     key: str
     match: dict[str, Any] = field(default_factory=dict)
+    # Closed, but still taking late facts (POLICY.md part 2): routes see it apart from open ones.
+    listening: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,15 @@ class Store(Protocol):
         """Each event as a fact under each of its keys; a fact stored before stays as it was."""
         ...
 
-    async def open_cases(self, keys: list[str]) -> list[OpenCase]: ...
+    async def open_cases(self, keys: list[str]) -> list[OpenCase]:
+        """The open cases of `keys`, and the closed ones still listening (`listening` set)."""
+        ...
 
     async def open_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]: ...
+
+    async def listening_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
+        """The closed cases of `kinds` (in `city`, or all) still listening for late facts."""
+        ...
 
     async def register_case(self, case_id: str, kind: str, keys: list[str], match: dict[str, Any]) -> None: ...
 
@@ -83,7 +91,14 @@ class Store(Protocol):
     # -- cases -------------------------------------------------------------------------------
     async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]: ...
 
-    async def record_case(self, record: CaseRecord, lifecycle: dict[str, Any]) -> None: ...
+    async def record_case(self, record: CaseRecord, lifecycle: dict[str, Any]) -> None:
+        """The read model; a closed record closes the case's keys (listening through
+        `record.listening_until` if set), a `reopened` one opens them again."""
+        ...
+
+    async def end_listening(self, case_id: str) -> None:
+        """A closed case's keys stop listening."""
+        ...
 
     async def pay(self, payment: PaymentRequest, lifecycle: dict[str, Any]) -> bool: ...
 

@@ -156,7 +156,7 @@ class CaseRecord(BaseModel):
     subject: str
     city: str | None
     status: str
-    change: str  # opened, paused, resumed, extended, closed, rejected, updated
+    change: str  # opened, paused, resumed, extended, closed, rejected, updated, reopened
     version: int
     opened_on: date | None = None
     closed_on: date | None = None
@@ -164,6 +164,8 @@ class CaseRecord(BaseModel):
     on: date | None = None
     summary: dict[str, Any] = Field(default_factory=dict)
     keys: list[str] = Field(default_factory=list)
+    # A closed case still taking late facts through this day (its keys route them to it).
+    listening_until: date | None = None
 
 
 LedgerEntryKind = Literal["payment", "arrears", "overpayment", "deduction"]

@@ -10,7 +10,8 @@ Why batches, and what stays per record (docs/BENCHMARKS.md has the figures):
 - Almost every record touches no case (a month of contributions is millions of records, a few
   of them about someone with an open case). Those cost one statement per batch, not per
   record: their facts are stored, the relevance index (`case_keys`, exact because intake
-  registers a case's keys before Temporal hears of it and the case closes them) is read once
+  registers a case's keys before Temporal hears of it and the case closes them; a closed case
+  still listening for late facts keeps them, flagged, until its window ends) is read once
   for every key of the batch, and the inbox rows are written already done (`record_ignored`).
   Temporal never hears of them.
 - The rest are claimed in the inbox in one statement, then applied one at a time per group of
@@ -245,10 +246,13 @@ class Intake:
                 await self.store.store_shared_fact(event, _fact(event, command.scope))
                 city = None if command.scope == "province" else command.scope
                 case_ids = await self.store.open_cases_of_kinds(list(command.kinds), city)
+                # A backdated parameter change or lift date still corrects a closed case in its window.
+                case_ids += await self.store.listening_cases_of_kinds(list(command.kinds), city)
                 results = await asyncio.gather(*(self.gateway.signal(c, delivered) for c in case_ids))
                 done.extend(c for c, ok in zip(case_ids, results) if ok)
                 done.append(f"shared fact ({command.scope})")
         if late and not done:
+            # Its workflow ended: closed, and past any window for late facts (POLICY.md part 2).
             detail = f"late: case closed before the event arrived: {', '.join(late)}"
             return Applied(Outcome("late", detail, event), "late", detail)
         detail = "→ " + ", ".join(done) + (f" (late for {', '.join(late)})" if late else "")

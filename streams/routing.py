@@ -95,11 +95,16 @@ def route_fact_types(event_type: str) -> dict[str, tuple[str, ...]]:
     return {key_kind: tuple(sorted(types)) for key_kind, types in sorted(wanted.items())}
 
 
-def _commands(module: ModuleType, event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact]) -> list[Command]:
+def _commands(module: ModuleType, event: CloudEvent, cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact]) -> list[Command]:
+    """A handler sees the open cases; the closed ones still listening for late facts only if its
+    module lists the type in `LATE_FACTS` (keyword `listening`)."""
     handler: Handler = module.ROUTES[event.type]
+    extra: dict[str, object] = {}
     if event.type in getattr(module, "ROUTE_FACTS", {}):
-        return handler(event, open_cases, pack, facts=facts)  # type: ignore[call-arg]
-    return handler(event, open_cases, pack)
+        extra["facts"] = facts
+    if event.type in getattr(module, "LATE_FACTS", ()):
+        extra["listening"] = [c for c in cases if c.listening]
+    return handler(event, [c for c in cases if not c.listening], pack, **extra)
 
 
 def forget_kinds() -> None:
@@ -114,8 +119,8 @@ def _modules_taking(event_type: str) -> tuple[ModuleType, ...]:
 
 
 def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
-    """The commands for one valid event, given the open cases of its keys and, for the types
-    in `route_fact_types`, the stored facts about its keys.
+    """The commands for one valid event, given the open (and listening) cases of its keys and,
+    for the types in `route_fact_types`, the stored facts about its keys.
 
     A Reject from any kind wins (the event is bad input); Ignores count only when no kind had
     anything to do.

@@ -76,6 +76,11 @@ STORE_CALLS_AS_LOCAL_ACTIVITIES = "store-calls-as-local-activities"
 # An epidemic date announced before the one a case knows no longer replaces it (cases that took
 # whichever arrived last keep doing so on replay).
 EPIDEMIC_LATER_ANNOUNCEMENT_STANDS = "epidemic-later-announcement-stands"
+# A closed case listens for late facts (POLICY.md part 2) before its workflow ends; a history
+# recorded before this ends right after closing.
+LISTEN_AFTER_CLOSE = "listen-after-close"
+LATE_FACT_DAYS = "intake.late_fact_days"
+CORRECTION_DAYS = "ledger.correction_days"
 
 OPEN_STATUSES = ("active", "paused")
 
@@ -119,17 +124,31 @@ class CaseWorkflow:
         # The rows this case wrote through `reconcile_owed` (not those of `pay`/`pay_capped`):
         # what reconciliation compares what is owed now against.
         self.ledger: list[LedgerEntry] = []
+        # Closed but still taking facts, through this business day (None: not listening).
+        self.listening_until: date | None = None
+        # Closed by a decision a late fact may undo (`close(..., without_fact=True)`).
+        self.decided_without_fact = False
 
     # -- the template ------------------------------------------------------------------------
     async def run_case(self, inp: CaseInput) -> CaseOutcome:
         """Open on the first event (a continued run restores instead), then until closed: the
         pending events in business-time order, the supervisors' decisions, what fell due by
         today, continue-as-new at this quiet point if the history is long, and a wait for the
-        next event, decision or deadline. The run ends only after every update handler
+        next event, decision or deadline. Once closed, the case listens for late facts for its
+        window (`listen`), which may reopen it. The run ends only after every update handler
         finished, so no supervisor's call is cut off by the case closing."""
         self.begin(inp)
         if not self.restored:
             await self.open(await self.next_event())
+        while True:
+            await self.run_open()
+            if not await self.listen():
+                break
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return await self.finish()
+
+    async def run_open(self) -> None:
+        """The loop of an open case, until it closes."""
         while self.is_open:
             for ev in self.take_pending():
                 await self.apply(ev)
@@ -148,8 +167,64 @@ class CaseWorkflow:
                 break
             await self.continue_as_new_if_long()
             await self.wait_for_event(self.next_deadline)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return await self.finish()
+
+    async def listen(self) -> bool:
+        """A closed case's window for late facts (POLICY.md part 2): each event that reaches it
+        is judged by `take_late_fact`; True when one reopened the case. When the window ends its
+        keys stop routing events to it (`end_listening`) and the run can end."""
+        while self.listening_until is not None:
+            for ev in self.take_pending():
+                await self.take_late_fact(ev)
+                if self.is_open:
+                    return True
+            for decision in self.take_decisions():
+                # The `decide` update recorded it on its task already; a closed case acts no more.
+                self.note(self.today(), f"decision on {decision.task_id} taken while closed: recorded, nothing to act on")
+            await self.continue_as_new_if_long()
+            if self.today() > self.listening_until:
+                await self._store(CaseActivities.end_listening, self.case_id)
+                self.note(self.today(), f"no longer taking late facts (window ended {self.listening_until})")
+                self.listening_until = None
+                # Routed here while the keys still listened: taken like the others.
+                for ev in self.take_pending():
+                    await self.take_late_fact(ev)
+                    if self.is_open:
+                        return True
+                break
+            await self.wait_for_event(self.listening_until + timedelta(days=1))
+        return False
+
+    async def take_late_fact(self, ev: CaseEvent) -> None:
+        """A fact that reached the closed case in its window: a decision taken without it is
+        taken again (`reopen_on`); otherwise, for a case that paid, what it owes is recomputed
+        with the fact and the ledger corrected at once, since nothing more will be paid."""
+        if self.decided_without_fact:
+            if not await self.reopen_on(ev):
+                self.note(self.today(), f"late {ev.type}: the decision stands", event=ev.key)
+            return
+        await self.apply(ev)
+        if self.owed(self.today()) is None:
+            self.note(self.today(), f"late {ev.type}: {self.kind} does not reconcile what it owes; ledger unchanged", event=ev.key)
+            return
+        rows = await self.reconcile_owed(self.today(), ev.key)
+        if any(r.entry == "overpayment" for r in rows):
+            await self.raise_overpayment_recovery(self.today())
+        if not rows:
+            self.note(self.today(), f"late {ev.type}: what is owed is unchanged", event=ev.key)
+
+    async def reopen_on(self, ev: CaseEvent) -> bool:
+        """A kind that closes `without_fact` judges the case again with `ev` as if it had come
+        first; if the case now opens it calls `reopen` and returns True."""
+        return False
+
+    async def reopen(self, rule: str, event: str) -> None:
+        """Back to active with the same opening date: the normal loop pays what fell due since,
+        with the original dates. The kind records the reopened state (`record("reopened")`)."""
+        self.status = "active"
+        self.closed_on = None
+        self.listening_until = None
+        self.decided_without_fact = False
+        self.note(self.today(), "reopened: judged again as if the late fact had come first", rule=rule, event=event)
 
     async def open(self, opening: CaseEvent) -> None:
         """The opening event: subject, city, keys, context; may close the case at once."""
@@ -268,6 +343,9 @@ class CaseWorkflow:
             # before the hand-over is acted on by the next run.
             "decisions": [d.model_dump(mode="json") for d in self.decisions],
             "ledger": _LEDGER.dump_python(self.ledger, mode="json"),
+            "closed_on": self.closed_on.isoformat() if self.closed_on else None,
+            "listening_until": self.listening_until.isoformat() if self.listening_until else None,
+            "decided_without_fact": self.decided_without_fact,
             **(dump_state(self.st) if self.State is not None else {}),
         }
 
@@ -298,6 +376,10 @@ class CaseWorkflow:
         self.decisions = [TaskDecision.model_validate(d) for d in carried.get("decisions", [])]
         # Carried before corrections existed: nothing was written through reconciliation.
         self.ledger = _LEDGER.validate_python(carried.get("ledger", []))
+        # Carried before closed cases listened: only open cases continued as new.
+        self.closed_on = date.fromisoformat(carried["closed_on"]) if carried.get("closed_on") else None
+        self.listening_until = date.fromisoformat(carried["listening_until"]) if carried.get("listening_until") else None
+        self.decided_without_fact = bool(carried.get("decided_without_fact", False))
         if self.State is not None:
             self.st = load_state(self.State, carried)
 
@@ -558,6 +640,7 @@ class CaseWorkflow:
                 on=on or self.today(),
                 summary=summary if summary is not None else self.details(),
                 keys=self.keys,
+                listening_until=self.listening_until,
             ),
         )
         if self.use_search_attributes:
@@ -633,9 +716,16 @@ class CaseWorkflow:
 
     async def raise_overpayment_recovery(self, on: date) -> list[TaskRecord]:
         """What is left of the overpayments when the payee has no more payments: one
-        `overpayment_recovery` task per (payee, fund), raised as the case closes."""
+        `overpayment_recovery` task per (payee, fund), raised as the case closes, and one more
+        for what a correction after closing adds (tasks raised before keep their amounts)."""
         raised = []
-        for (payee, fund), left in sorted(corrections.outstanding(self.ledger).items()):
+        for (payee, fund), outstanding in sorted(corrections.outstanding(self.ledger).items()):
+            left = outstanding - sum(
+                t.details["amount"] for t in self.tasks.values()
+                if t.kind == OVERPAYMENT_RECOVERY and (t.details.get("payee"), t.details.get("fund")) == (payee, fund)
+            )
+            if left <= 0:
+                continue
             periods = sorted({r.period for r in self.ledger if r.entry == "overpayment" and (r.payee, r.fund) == (payee, fund)})
             raised.append(await self.raise_task(
                 OVERPAYMENT_RECOVERY, on,
@@ -702,15 +792,37 @@ class CaseWorkflow:
     def open_tasks(self) -> list[TaskRecord]:
         return [t for t in self.tasks.values() if t.state == "open"]
 
-    async def close(self, status: str, on: date, rule: str) -> None:
+    async def close(self, status: str, on: date, rule: str, *, without_fact: bool = False) -> None:
         """Close; an overpayment still outstanding (only a case paying through `reconcile_owed`
-        has one) becomes a supervisor task, since a closed case pays nothing more to deduct from."""
+        has one) becomes a supervisor task, since a closed case pays nothing more to deduct from.
+        `without_fact`: decided for want of a fact that may still come (POLICY.md part 2 "late
+        facts across topics"). The case then listens for late facts (`listening_window`)."""
         self.status = status
         self.closed_on = on
         self.note(on, f"closed {status}", rule=rule)
         if self.ledger:
             await self.raise_overpayment_recovery(max(on, self.today()))
+        self.decided_without_fact = without_fact
+        self.listening_until = self.listening_window(on)
         await self.record("closed", on=on)
+
+    def listening_window(self, closed_on: date) -> date | None:
+        """The last business day a closed case still takes facts: `intake.late_fact_days` after
+        a decision taken without a fact (the day it was taken), `ledger.correction_days` after
+        closing a case that paid through `reconcile_owed`; None (the run ends at once)
+        otherwise, or for a case closed under code that did not listen."""
+        if self.decided_without_fact:
+            days = LATE_FACT_DAYS
+        elif self.ledger:
+            days = CORRECTION_DAYS
+        else:
+            return None
+        if self.params is None or not workflow.patched(LISTEN_AFTER_CLOSE):
+            return None
+        # Late facts count from the decision, taken today even for a case dated in the past (a
+        # backlog); corrections from the day the case closed.
+        since = max(closed_on, self.today()) if self.decided_without_fact else closed_on
+        return since + timedelta(days=int(self.params.get(days, since)))
 
     @property
     def is_open(self) -> bool:

@@ -64,16 +64,50 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         params = self.params
         assert params is not None
 
-        profile = k12.profile_from_facts(app.applicant, facts, app.on)
-        self.st.categories = k12.difficult_categories(profile, app.on, params)
-        if not k12.is_difficult(profile, app.on, params):
+        profile = self.judge_k12(app, facts)
+        if profile is None:
             await self.close(
                 "rejected",
                 app.on,
                 f"§13/§16: {app.applicant} is not difficult to employ on {app.on}: none of "
                 f"{periods.k12_checked()} holds",
+                without_fact=True,
             )
             return
+        await self.admit(app, profile, stored, "opened")
+
+    def judge_k12(self, app: ApplicationSubmitted, facts: list[Fact]) -> k12.PersonProfile | None:
+        """K12 on the application date; None: not difficult to employ."""
+        assert self.params is not None
+        profile = k12.profile_from_facts(app.applicant, facts, app.on)
+        self.st.categories = k12.difficult_categories(profile, app.on, self.params)
+        return profile if k12.is_difficult(profile, app.on, self.params) else None
+
+    async def reopen_on(self, ev: CaseEvent) -> bool:
+        """An application rejected as not difficult to employ, judged again with the late fact
+        (stored before it is routed here) as if it had come first: in the city of the
+        registration if one came, with that city's parameters."""
+        app = self.st.application
+        if app is None or ev.type not in k12.PERSON_FACT_TYPES:
+            return False
+        stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | {CONTRIBUTION}))
+        facts = await person_facts(self, app.applicant, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
+        city = registered_city(facts) or self.city
+        if city != self.city:
+            await self.load_context(city)
+        profile = self.judge_k12(app, facts)
+        if profile is None:
+            return False
+        self.city = city
+        await self.reopen(f"§13/§16: difficult to employ on {app.on} ({', '.join(self.st.categories)})", ev.key)
+        await self.admit(app, profile, stored, "reopened")
+        return True
+
+    async def admit(self, app: ApplicationSubmitted, profile: k12.PersonProfile, stored: list[Fact], change: str) -> None:
+        """The application of a person difficult to employ: the period, the contributions paid
+        before it."""
+        params = self.params
+        assert params is not None
         period = k4.initial_period(app.on, profile.retirement_date, params)
         if period.end <= period.start:
             await self.close("rejected", app.on, f"retired on {profile.retirement_date}, before the period would start")
@@ -86,7 +120,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
             rule="§16 就业困难人员; POLICY.md K4 period",
         )
         self.take_stored_contributions(stored)
-        await self.record("opened", on=app.on)
+        await self.record(change, on=app.on)
         if self.today() > app.on:
             await self.gather_burst()
 

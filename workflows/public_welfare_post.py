@@ -57,18 +57,44 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         await self.load_context(p.city)
         params = self.params
         assert params is not None
-        # The placement itself is among the facts (its stated categories count for K12).
-        facts = await person_facts(self, p.person_id, await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES)))
-        profile = k12.profile_from_facts(p.person_id, facts, p.starts_on)
-        self.st.categories = k12.difficult_categories(profile, p.starts_on, params)
-        if not k12.is_difficult(profile, p.starts_on, params):
+        profile = await self.judge_k12(p)
+        if profile is None:
             await self.close(
                 "rejected",
                 p.starts_on,
                 f"§17/§16: {p.person_id} is not difficult to employ on {p.starts_on}: none of "
                 f"{periods.k12_checked()} holds",
+                without_fact=True,
             )
             return
+        await self.admit(p, profile, "opened")
+
+    async def judge_k12(self, p: WelfarePostPlaced) -> k12.PersonProfile | None:
+        """K12 on the start date from the stored facts about the person; None: not difficult."""
+        assert self.params is not None
+        # The placement itself is among the facts (its stated categories count for K12).
+        facts = await person_facts(self, p.person_id, await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES)))
+        profile = k12.profile_from_facts(p.person_id, facts, p.starts_on)
+        self.st.categories = k12.difficult_categories(profile, p.starts_on, self.params)
+        return profile if k12.is_difficult(profile, p.starts_on, self.params) else None
+
+    async def reopen_on(self, ev: CaseEvent) -> bool:
+        """A placement rejected as not difficult to employ, judged again with the late fact (it
+        is stored before it is routed here) as if it had come first."""
+        p = self.st.placement
+        if p is None or ev.type not in k12.PERSON_FACT_TYPES:
+            return False
+        profile = await self.judge_k12(p)
+        if profile is None:
+            return False
+        await self.reopen(f"§17/§16: difficult to employ on {p.starts_on} ({', '.join(self.st.categories)})", ev.key)
+        await self.admit(p, profile, "reopened")
+        return True
+
+    async def admit(self, p: WelfarePostPlaced, profile: k12.PersonProfile, change: str) -> None:
+        """The placement of a person difficult to employ: count, fund, period, approval."""
+        params = self.params
+        assert params is not None
         history = await self.case_history([KIND])
         self.st.placement_number = k5.placement_number(c.status for c in history)
         choice = k5.fund_for(self.st.placement_number, profile, p.starts_on, params, p.categories)
@@ -87,7 +113,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         )
         if k5.needs_approval(self.st.placement_number, params, p.starts_on):
             self.st.approval = APPROVAL_PENDING
-        await self.record("opened", on=p.starts_on)
+        await self.record(change, on=p.starts_on)
         if self.st.approval == APPROVAL_PENDING:
             max_placements = params.get("welfare_post.max_placements", p.starts_on)
             task = await self.raise_task(

@@ -50,7 +50,10 @@ Command = StartCase | SignalCase | FanOut | Reject | Ignore
 # A handler decides from the event, the open cases of its keys and the pack. A kind whose
 # module declares `ROUTE_FACTS = {event_type: {key kind: (fact types...)}}` also gets, as
 # keyword `facts`, the stored facts of those types about the event's keys of that kind
-# (`person/...`, `enterprise/...`); its handlers for those types take it.
+# (`person/...`, `enterprise/...`); its handlers for those types take it. A module that
+# declares `LATE_FACTS = (event types...)` gets, as keyword `listening`, the closed cases of the
+# event's keys still taking late facts (POLICY.md part 2); every handler's `open_cases` holds
+# open cases only, so a listening case is never taken for a running one.
 Handler = Callable[..., list[Command]]
 
 
@@ -70,3 +73,9 @@ def application_city(event: CloudEvent) -> str | None:
     if isinstance(city, str):
         return city
     return city_of_source(event.source)
+
+
+def signal_listening(listening: list[OpenCase], kind: str, **match: Any) -> list[Command]:
+    """Signal every closed case of `kind` still listening whose match fields equal `match`: the
+    case judges whether the fact corrects or reopens it."""
+    return signal_open(listening, kind, **match)

@@ -7,13 +7,16 @@ from contracts.events import CloudEvent
 from policy import flexible as k4
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_open
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_listening, signal_open
 
 KIND = "flexible_employment_subsidy"
 HOLDS_SHARED_FACTS = True
 # The case judges K12 on the facts about the person stored before the application arrived,
 # and picks up the contributions paid before it (the application month's is usually among them).
 FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | {"contribution.paid"}))
+# An application rejected for want of a K12 fact is judged again when one arrives late (POLICY.md
+# part 2 "late facts across topics"): the K12 facts about the person reach its listening case.
+LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
 
 
 def case_id_for(applicant: str, on: str) -> str:
@@ -50,8 +53,13 @@ def contract(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) ->
     return signal_open(open_cases, KIND) or [Ignore("no open flexible-employment case for this person")]
 
 
+def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: list[OpenCase]) -> list[Command]:
+    return signal_listening(listening, KIND) or [Ignore("no rejected flexible-employment case of this person is listening")]
+
+
 ROUTES: dict[str, Handler] = {
     "application.submitted": application,
     "contribution.paid": contribution,
     "contract.signed": contract,
+    **{t: late_fact for t in LATE_FACTS},
 }

@@ -7,6 +7,7 @@ of their person. (K3's membership in the shared-fact fan-out is declared by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from activities.store import OpenCase
@@ -18,6 +19,8 @@ from streams.routes.commands import Command, FanOut, Handler, Ignore, Reject, Si
 KIND = "unemployment_insurance"
 ASSISTANCE_KIND = "unemployment_assistance"
 HOLDS_SHARED_FACTS = True
+# Re-employment facts still correct a closed K2 case in its `ledger.correction_days` window.
+LATE_FACTS = ("employment.registered", "contract.signed", "contribution.paid")
 
 
 def case_id(person_id: str, claim_on: str) -> str:
@@ -54,15 +57,16 @@ def claim_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     ]
 
 
-def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    """`employment.registered` / `contract.signed`: every open K2 or K3 case of the person (the
-    case judges the date)."""
-    cases = _open_of_person(open_cases, event.data["person_id"], (KIND, ASSISTANCE_KIND))
+def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """`employment.registered` / `contract.signed`: every open K2 or K3 case of the person, and
+    the closed K2 cases still listening (the case judges the date)."""
+    cases = _open_of_person([*open_cases, *listening], event.data["person_id"], (KIND, ASSISTANCE_KIND))
     return [SignalCase(c.case_id) for c in cases] or [Ignore("no open unemployment case for this person")]
 
 
-def contribution_paid(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    """An employer's contribution for a month after the claim is a sign of re-employment.
+def contribution_paid(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """An employer's contribution for a month after the claim is a sign of re-employment (to an
+    open case, or a closed K2 case still listening).
 
     Almost every contribution is about someone without an unemployment case, so this decides
     from the open cases alone, without calling Temporal: flexible-employment contributions (no
@@ -71,7 +75,7 @@ def contribution_paid(event: CloudEvent, open_cases: list[OpenCase], pack: Polic
     if not d.get("employer_id"):
         return [Ignore("flexible-employment contribution: no sign of re-employment")]
     commands: list[Command] = []
-    for c in _open_of_person(open_cases, d["person_id"], (KIND, ASSISTANCE_KIND)):
+    for c in _open_of_person([*open_cases, *listening], d["person_id"], (KIND, ASSISTANCE_KIND)):
         claim_on = c.match.get("claim_on")
         if c.kind == KIND and isinstance(claim_on, str) and not ui.contribution_after(d["month"], date.fromisoformat(claim_on)):
             continue

@@ -9,12 +9,15 @@ from contracts.events import CloudEvent
 from policy import welfare_post as k5
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
 KIND = "public_welfare_post"
 HOLDS_SHARED_FACTS = True
 # The case judges K12 on the facts about the person stored before the placement arrived.
 FACT_TYPES = tuple(PERSON_FACT_TYPES)
+# A placement rejected for want of a K12 fact is judged again when one arrives late (POLICY.md
+# part 2 "late facts across topics"): the K12 facts about the person reach its listening case.
+LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
 
 
 def case_id_for(person_id: str, post_id: str, starts_on: str) -> str:
@@ -59,8 +62,13 @@ def contract(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) ->
     return signal_open(open_cases, KIND) or [Ignore("no open welfare-post case for this person")]
 
 
+def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: list[OpenCase]) -> list[Command]:
+    return signal_listening(listening, KIND) or [Ignore("no rejected welfare-post case of this person is listening")]
+
+
 ROUTES: dict[str, Handler] = {
     "welfare_post.placed": placed,
     "welfare_post.left": left,
     "contract.signed": contract,
+    **{t: late_fact for t in LATE_FACTS},
 }

@@ -73,3 +73,17 @@ async def test_simulate_k2_corrections_matches_the_hand_derived_expectation() ->
     assert result["payments"] == expected["payments"]
     assert result["dead_letters"] == expected["dead_letters"]
     assert (result["tasks"], result["alerts"]) == (expected["tasks"], expected["alerts"])
+
+
+async def test_simulate_late_facts_reopen_and_correct_closed_cases_as_derived_by_hand() -> None:
+    """POLICY.md part 2 after a case closed: a K4 application and a K5 placement rejected for want
+    of a registration reopen when it arrives within intake.late_fact_days and pay from their
+    original dates, one arriving after it leaves the case rejected, and a backdated
+    re-employment within ledger.correction_days of a K2 case's close overpays it and raises the
+    recovery task (tests/scenarios/late_fact_reopen.expected.json "_derivation")."""
+    expected = json.loads((SCENARIOS / "late_fact_reopen.expected.json").read_text(encoding="utf-8"))
+    result = await simulate(SCENARIOS / "late_fact_reopen.jsonl", date.fromisoformat(expected["until"]))
+    assert result["cases"] == expected["cases"]
+    assert result["payments"] == expected["payments"]
+    assert result["dead_letters"] == expected["dead_letters"]
+    assert (result["tasks"], result["alerts"]) == (expected["tasks"], expected["alerts"])

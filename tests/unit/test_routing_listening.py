@@ -1,0 +1,101 @@
+"""Routing to closed cases still listening for late facts (POLICY.md part 2): handlers see them
+apart from open cases — never as a running case (no duplicate), signalled only with the fact
+types their kind lists in `LATE_FACTS` — and the store's keys follow a case through closing,
+listening, reopening and the end of its window."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from activities.memory_store import MemoryStore
+from activities.store import OpenCase
+from contracts.cases import CaseRecord
+from contracts.events import CloudEvent
+from policy.pack import load_pack
+from streams.routing import Ignore, Reject, SignalCase, StartCase, route
+
+PACK = load_pack()
+K5 = "public_welfare_post"
+K4 = "flexible_employment_subsidy"
+K2 = "unemployment_insurance"
+
+
+def event(type_: str, data: dict[str, Any], subject: str = "person/P1") -> CloudEvent:
+    return CloudEvent(specversion="1.0", id="e-1", source="es/2101", type=type_, subject=subject,
+                      time=datetime(2020, 4, 10, 1, tzinfo=timezone.utc), data=data)
+
+
+def case(case_id: str, kind: str, listening: bool, **match: Any) -> OpenCase:
+    return OpenCase(case_id=case_id, kind=kind, key="person/P1", match=match, listening=listening)
+
+
+REGISTERED = event("unemployment.registered", {"person_id": "P1", "city": "2101", "registered_on": "2020-01-02",
+                                               "birth_date": "1975-01-01", "retirement_date": "2035-01-01",
+                                               "categories": ["disabled"]})
+
+
+def placed(post: str) -> CloudEvent:
+    return event("welfare_post.placed", {"person_id": "P1", "post_id": post, "city": "2101", "kind": "regular",
+                                         "starts_on": "2020-05-01"})
+
+
+def test_a_late_k12_fact_is_signalled_to_the_listening_k4_and_k5_cases_only() -> None:
+    cases = [case("welfare_post/P1/A/2020-03-16", K5, True, post_id="A"), case("flexible/P1/2020-03-01", K4, True),
+             case("welfare_post/P1/B/2020-01-01", K5, False, post_id="B")]
+    commands = route(REGISTERED, cases, PACK)
+    signalled = {c.case_id for c in commands if isinstance(c, SignalCase)}
+    assert {"welfare_post/P1/A/2020-03-16", "flexible/P1/2020-03-01"} <= signalled
+    assert "welfare_post/P1/B/2020-01-01" not in signalled
+
+
+def test_a_k12_fact_with_no_listening_case_is_not_news_for_k4_or_k5() -> None:
+    other = event("household.updated", {"household_id": "H1", "members": [{"person_id": "P1"}]})
+    commands = route(other, [case("welfare_post/P1/B/2020-01-01", K5, False, post_id="B")], PACK)
+    assert commands and all(isinstance(c, Ignore) for c in commands)
+
+
+def test_a_placement_while_a_rejected_case_listens_is_not_a_duplicate() -> None:
+    listening = [case("welfare_post/P1/A/2020-03-16", K5, True, post_id="A")]
+    assert [type(c) for c in route(placed("C"), listening, PACK)] == [StartCase]
+    running = [case("welfare_post/P1/A/2020-03-16", K5, False, post_id="A")]
+    assert [type(c) for c in route(placed("C"), running, PACK)] == [Reject]
+
+
+def test_a_new_claim_while_a_closed_claim_listens_is_taken_and_reemployment_reaches_both() -> None:
+    listening = [case("ui/P1/2020-03-15", K2, True, claim_on="2020-03-15")]
+    claim = event("ui.claim.filed", {"person_id": "P1", "city": "2101", "claim_on": "2021-01-04", "insured_months": 30,
+                                     "involuntary": True, "retirement_date": "2035-01-01"})
+    assert [type(c) for c in route(claim, listening, PACK)] == [StartCase]
+    both = listening + [case("ui/P1/2021-01-04", K2, False, claim_on="2021-01-04")]
+    contribution = event("contribution.paid", {"person_id": "P1", "employer_id": "E7", "month": "2021-02", "base": 400000,
+                                               "employer_amount": 3200, "employee_amount": 800, "insurances": ["pension"]})
+    assert sorted(route(contribution, both, PACK), key=str) == [SignalCase("ui/P1/2020-03-15"), SignalCase("ui/P1/2021-01-04")]
+    # A contribution for the closed claim's own month is no sign of re-employment, listening or not.
+    own = event(contribution.type, {**contribution.data, "month": "2020-03"})
+    assert all(isinstance(c, Ignore) for c in route(own, listening, PACK))
+
+
+def record(change: str, closed_on: date | None, listening_until: date | None, version: int) -> CaseRecord:
+    return CaseRecord(case_id="c1", kind=K5, subject="person/P1", city="2101", status="rejected" if closed_on else "active",
+                      change=change, version=version, opened_on=date(2020, 3, 16), closed_on=closed_on,
+                      listening_until=listening_until)
+
+
+async def test_the_memory_store_keys_follow_close_listen_reopen_and_the_end_of_the_window() -> None:
+    store = MemoryStore()
+    await store.register_case("c1", K5, ["person/P1"], {"post_id": "A"})
+    assert [c.listening for c in await store.open_cases(["person/P1"])] == [False]
+    await store.record_case(record("closed", date(2020, 3, 16), date(2020, 4, 15), 1), {})
+    assert [c.listening for c in await store.open_cases(["person/P1"])] == [True]
+    assert await store.open_cases_of_kinds([K5], None) == []  # closed everywhere else
+    assert await store.listening_cases_of_kinds([K5], "2101") == ["c1"]  # but shared facts still reach it
+    await store.record_case(record("reopened", None, None, 2), {})
+    assert [c.listening for c in await store.open_cases(["person/P1"])] == [False]
+    await store.record_case(record("closed", date(2020, 9, 1), date(2020, 10, 1), 3), {})
+    await store.end_listening("c1")
+    assert await store.open_cases(["person/P1"]) == [] and await store.listening_cases_of_kinds([K5], None) == []
+    # Closed with no window (a case that never paid): its keys route nothing at once.
+    await store.register_case("c2", K5, ["person/P2"], {})
+    await store.record_case(record("closed", date(2020, 3, 16), None, 1).model_copy(update={"case_id": "c2"}), {})
+    assert await store.open_cases(["person/P2"]) == []
