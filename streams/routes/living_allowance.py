@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from activities.store import OpenCase
 from contracts.events import CloudEvent
 from policy import living_allowance as k17
@@ -13,6 +15,9 @@ KIND = "temporary_living_allowance"
 HOLDS_SHARED_FACTS = True  # a change of tla.monthly applies to the months starting after it
 # The case judges eligibility on the facts about the person stored before the application.
 FACT_TYPES = tuple(sorted(PERSON_FACT_TYPES))
+# A closed allowance still takes, within ledger.correction_days, a re-employment dated before
+# months it paid.
+LATE_FACTS = ("employment.registered", "contract.signed", "contribution.paid")
 
 
 def case_id_for(applicant: str, on: str) -> str:
@@ -32,12 +37,13 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     return [StartCase(kind=KIND, case_id=case_id_for(applicant, d["on"]), city=application_city(event), keys=[f"person/{applicant}"])]
 
 
-def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
     """`employment.registered`, `contract.signed`, an employer's `contribution.paid`: the open
-    case of the person judges whether and from when it is re-employment."""
+    case of the person (or a closed one still listening) judges whether and from when it is
+    re-employment."""
     if event.type == "contribution.paid" and not event.data.get("employer_id"):
         return [Ignore("flexible-employment contribution: no sign of re-employment")]
-    return signal_open(open_cases, KIND) or [Ignore("no open temporary-living-allowance case for this person")]
+    return signal_open([*open_cases, *listening], KIND) or [Ignore("no open temporary-living-allowance case for this person")]
 
 
 ROUTES: dict[str, Handler] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from activities.store import OpenCase
 from contracts.events import CloudEvent
 from policy import enterprise_profile as profile
@@ -13,6 +15,9 @@ KIND = "startup_loan_interest"
 HOLDS_SHARED_FACTS = True  # a change of the LPR margins applies to the periods starting after it
 # An enterprise borrower is judged on its registration (micro or small).
 FACT_TYPES = (profile.REGISTERED,)
+# A completed or repaid loan still takes, within ledger.correction_days, a corrected interest
+# report, an extension learnt late or a default dated before periods it was paid for.
+LATE_FACTS = ("loan.interest_charged", "loan.extended", "loan.defaulted")
 
 
 def granted(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
@@ -21,10 +26,11 @@ def granted(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> 
     return [StartCase(kind=KIND, case_id=k13.case_id(loan), city=event.data["city"], keys=[k13.loan_key(loan.loan_id)])]
 
 
-def reported(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    """The bank's interest reports, extensions, repayment and default reach the loan's case."""
+def reported(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """The bank's interest reports, extensions, repayment and default reach the loan's case (a
+    closed one still listening for the types in LATE_FACTS)."""
     key = k13.loan_key(event.data["loan_id"])
-    return signal_open([c for c in open_cases if c.key == key], KIND) or [
+    return signal_open([c for c in [*open_cases, *listening] if c.key == key], KIND) or [
         Ignore(f"no open loan case for {key}")
     ]
 

@@ -202,3 +202,19 @@ async def test_k13_scenario_matches_the_hand_derived_expectation() -> None:
     assert [[c["case_id"], c["period"], c["entry"], c["cause"]] for c in result["corrections"]
             if c["entry"] != "deduction"] == expected["causes"]
     assert (result["tasks"], result["alerts"], result["dead_letters"]) == (expected["tasks"], expected["alerts"], expected["dead_letters"])
+
+
+async def test_k13_an_epidemic_extension_learnt_after_the_term_was_paid_out_is_arrears(env: WorkflowEnvironment) -> None:
+    """A straddling period paid pro rata, then the case completed; an epidemic extension requested
+    in time but learnt later lengthens the term: the rest of that period is an `arrears` row
+    naming the extension (facts still correct a case up to `ledger.correction_days` after it closed)."""
+    async with world(env, date(2020, 4, 30)) as w:
+        await grant(w, "L10", on=date(2020, 5, 1), term=3)
+        await interest(w, "L10", "2020-Q3", date(2020, 7, 1), date(2020, 9, 30), 92_000, date(2020, 10, 2))
+        case = "loan/B1/L10"
+        assert w.status(case) == "completed"
+        extended = key(await loan_event(w, "loan.extended", "L10", date(2020, 7, 20), day=date(2020, 10, 9), months=6, reason="epidemic"))
+        # Term now until 2021-02-01: Q3 is wholly inside: floor(92000 × 250 / 485) = 47422 = 15979 + 31443.
+        assert rows(w, case) == [("2020-Q3", "payment", 15_979, date(2020, 10, 2), None),
+                                 ("2020-Q3", "arrears", 31_443, date(2020, 10, 9), extended)]
+        assert net(w, case) == {"2020-Q3": 47_422}

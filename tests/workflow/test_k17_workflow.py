@@ -202,3 +202,22 @@ async def test_k17_scenario_matches_the_hand_derived_expectation() -> None:
             if c["case_id"].startswith("tla/")] == expected["causes"]
     assert [t for t in result["tasks"] if t["case_id"].startswith("tla/")] == expected["tasks"]
     assert result["dead_letters"] == expected["dead_letters"]
+
+
+async def test_k17_a_reemployment_learnt_after_the_allowance_completed_still_corrects_it(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: facts still correct a case up to `ledger.correction_days` after it closed —
+    a completed allowance whose person was re-employed before its last months gets overpayments
+    and, with nothing more to pay, an `overpayment_recovery` task."""
+    async with world(env, date(2020, 2, 1)) as w:
+        await eligible(w, "L8")
+        await apply(w, "L8")
+        await w.advance_to_day(date(2020, 8, 1))
+        case = case_of("L8")
+        assert w.status(case) == "completed"
+        late = key(await w.employment("L8", date(2020, 5, 3)))
+        assert [(p.period, p.entry, p.amount, p.cause) for p in w.payments(case) if p.entry != "payment"] == [
+            ("month-2", "overpayment", 60000, late), ("month-3", "overpayment", 60000, late),
+        ]
+        assert w.status(case) == "completed"
+        tasks = [t for t in w.store.tasks.values() if t["case_id"] == case]
+        assert [(t["kind"], t["details"]["amount"]) for t in tasks] == [("overpayment_recovery", 120000)]
