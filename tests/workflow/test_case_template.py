@@ -137,6 +137,10 @@ async def test_k10_finishes_only_after_the_decide_update_finished(env: WorkflowE
             wait_for_stage=WorkflowUpdateStage.ACCEPTED, result_type=TaskRecord,
         )
         await h.advance_to_day(D(2020, 7, 2))  # three taper months paid 04..06, closed 07-01
+        assert h.status(case) == "completed"
+        # A case that paid listens for late facts for ledger.correction_days after closing; the
+        # run ends when that window does.
+        await h.advance_to_day(D(2021, 7, 3))
         outcome = await h.env.client.get_workflow_handle(case, result_type=CaseOutcome).result()
         assert (outcome.status, outcome.paid_fen) == ("completed", 3 * 60000)
         decided = await update.result()
