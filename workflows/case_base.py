@@ -96,6 +96,9 @@ class CaseWorkflow:
     SDK wants `@workflow.run` on the kind's own class); the rest of a kind is its hooks."""
 
     kind: str = ""
+    # A kind whose `settle` is written to run on a closed case too (K6, K7, K11 pay once and
+    # close): a late fact is settled through it rather than by the base's reconcile alone.
+    settles_when_closed: ClassVar[bool] = False
     # The kind's typed state (workflows/states.py), carried and restored by the base.
     State: ClassVar[type[Any] | None] = None
 
@@ -205,6 +208,11 @@ class CaseWorkflow:
         await self.apply(ev)
         if self.owed(self.today()) is None:
             self.note(self.today(), f"late {ev.type}: {self.kind} does not reconcile what it owes; ledger unchanged", event=ev.key)
+            return
+        if self.settles_when_closed:
+            # The kind's own settle reconciles a closed case (workflows/_one_off.py) and keeps
+            # what it shows (an assessment's figures) in step with the facts.
+            await self.settle(self.today())
             return
         rows = await self.reconcile_owed(self.today(), ev.key)
         if any(r.entry == "overpayment" for r in rows):

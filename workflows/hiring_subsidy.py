@@ -49,6 +49,7 @@ RULE_ONE_SUBSIDY = "§10: one hiring subsidy per enterprise, person and program"
 @workflow.defn(name=KIND)
 class HiringSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    settles_when_closed = True  # its settle reconciles a closed case (workflows/_one_off.py)
     State = HiringState
     st: HiringState
 

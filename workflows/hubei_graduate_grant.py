@@ -2,7 +2,8 @@
 institutions (§14), decided and paid on the day of the application.
 
 The case id is per person (`hubei_grant/<person>`), so the grant is paid at most once: a second
-application while the case runs is noted and ignored, one after it closed never reaches it.
+application reaches the same case, which takes its details as a correction while it listens after
+closing (`ledger.correction_days`); later ones never reach it.
 
 A case opened under `k11-reconcile-owed` states the grant as what it owes (`owed`) and pays by
 reconciling. While the base keeps a closed case listening (POLICY.md part 2, workflows/_one_off.py)
@@ -40,6 +41,7 @@ RECONCILE_OWED = "k11-reconcile-owed"
 @workflow.defn(name=KIND)
 class HubeiGraduateGrantWorkflow(CaseWorkflow):
     kind = KIND
+    settles_when_closed = True  # its settle reconciles a closed case (workflows/_one_off.py)
     State = HubeiGrantState
     st: HubeiGrantState
 

@@ -39,6 +39,7 @@ RECONCILE_OWED = "k7-reconcile-owed"
 @workflow.defn(name=KIND)
 class JobRetentionRefundWorkflow(CaseWorkflow):
     kind = KIND
+    settles_when_closed = True  # its settle reconciles a closed case (workflows/_one_off.py)
     State = RetentionState
     st: RetentionState
 

@@ -24,6 +24,8 @@ from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase,
 
 KIND = "hiring_subsidy"
 HOLDS_SHARED_FACTS = True
+# A paid case listens for ledger.correction_days: a contract end or a contribution reported late.
+LATE_FACTS = ("contribution.paid", "contract.terminated")
 # The cases read the contract, its end and the employer's registration about the pair, the
 # person's K12 facts (registration), and the contributions paid before they started.
 FACT_TYPES = tuple(
@@ -76,12 +78,13 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     return [_start(k6.epidemic_case_id(enterprise, p), p, enterprise, city) for p in dict.fromkeys(persons)]
 
 
-def of_the_pair(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    """A contribution or a contract end reaches the pair's cases (an employer's only)."""
+def of_the_pair(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """A contribution or a contract end reaches the pair's cases (an employer's only), and the
+    paid ones still listening for a fact that shows the hire did not qualify."""
     employer = event.data.get("employer_id")
     if not employer:
         return [Ignore("no employer: not about a hire")]
-    return signal_open(open_cases, KIND, employer_id=employer) or [Ignore("no open hiring subsidy case for this pair")]
+    return signal_open([*open_cases, *listening], KIND, employer_id=employer) or [Ignore("no open hiring subsidy case for this pair")]
 
 
 

@@ -1,7 +1,8 @@
 """Routes of K11 hubei_graduate_grant (§14): one case per person, ever.
 
-The case id is the person's, so a second application reaches the same case: while it runs the
-case ignores it, once closed the intake reports it late, and the grant cannot be paid twice.
+The case id is the person's, so a second application reaches the same case: closed and
+listening for corrections (`ledger.correction_days`) it takes the details again (corrected ones
+may make it an overpayment), after that the intake reports it late; the grant is never paid twice.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase
 
 KIND = "hubei_graduate_grant"
-HOLDS_SHARED_FACTS = False  # decided on the day it opens, from the context it loads then
+# Decided on the day it opens; a backdated grant amount reaches it while it listens.
+HOLDS_SHARED_FACTS = True
 
 
 def case_id(person_id: str) -> str:

@@ -1,24 +1,36 @@
 """Routes of K7 job_retention_refund (稳岗返还, §1).
 
 The case judges at once on the enterprise's stored facts, so the facts it reads are stored here
-(FACT_TYPES) and nothing else is routed to it. One refund per enterprise and year: the case id
-is that business key, so a second application reaches the open case (rejected here) or finds it
-closed (the gateway reports it late).
+(FACT_TYPES); once refunded it listens for `ledger.correction_days` and those facts, reported
+late, reach it (LATE_FACTS) and may correct the refund. One refund per enterprise and year: the
+case id is that business key, so a second application reaches the same case.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from activities.store import OpenCase
 from contracts.events import CloudEvent, city_of_source
 from policy import enterprise_profile as ep
 from policy import retention as k7
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
 
 KIND = "job_retention_refund"
-HOLDS_SHARED_FACTS = False  # decided on the day it opens, with the parameters in force then
+# Decided on the day it opens; a backdated parameter change reaches it while it listens.
+HOLDS_SHARED_FACTS = True
 # Registration, enrolments, separations and contributions: the enterprise's profile.
 FACT_TYPES = ep.ENTERPRISE_FACT_TYPES
+LATE_FACTS = FACT_TYPES
+
+
+def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """An enterprise fact reported late reaches the enterprise's refunded cases still listening
+    (the case keeps only those that bear on its assessment)."""
+    enterprise = event.data.get("enterprise_id") or event.data.get("employer_id")
+    key = f"enterprise/{enterprise}"
+    return signal_open([c for c in listening if c.key == key], KIND) or [Ignore("no refund listening for this enterprise")]
 
 
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
@@ -47,4 +59,4 @@ def _city_of(event: CloudEvent) -> str | None:
     return city_of_source(event.source)
 
 
-ROUTES: dict[str, Handler] = {"application.submitted": application}
+ROUTES: dict[str, Handler] = {"application.submitted": application, **{t: late_fact for t in LATE_FACTS}}

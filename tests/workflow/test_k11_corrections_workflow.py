@@ -1,7 +1,7 @@
 """K11 corrections on Temporal's time-skipping server (POLICY.md part 2): the grant is what the
 facts known now give for the one period "once", and a fact that changes it after payment adds a
 row to the ledger, never edits one. The case closes as it pays, so the corrections reach it
-through the after-close window's stand-in (tests/workflow/_one_off_window.py).
+through the base's after-close window, the events sent through the intake.
 
 Amounts by hand from the shipped defaults: hubei_grant.amount 150000 fen, hukou province 42,
 institution province 21, the 2020 cohort. Each test asserts the exact rows and that the
@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from console import simulate as sim
 from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k45_harness import Harness, at, harness
-from tests.workflow._one_off_window import ListeningHubeiGrant, send_to_closed
+from tests.workflow._late_facts import send_to_closed
 
 ELIGIBLE = {"graduation_year": 2020, "hukou_province": "42", "institution_province": "21"}
 FUND = "employment_subsidy_fund"
@@ -50,7 +50,7 @@ def worth(h: Harness, case: str) -> int:
 async def test_k11_corrected_household_registration_after_payment_is_an_overpayment_and_a_recovery_task(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2020, 4, 1), replace=ListeningHubeiGrant) as h:
+    async with harness(env, date(2020, 4, 1)) as h:
         await h.send("application.submitted", application("HC1", date(2020, 4, 1), ELIGIBLE), "HC1", at(date(2020, 4, 1)))
         case = "hubei_grant/HC1"
         assert h.status(case) == "paid"
@@ -71,7 +71,7 @@ async def test_k11_corrected_household_registration_after_payment_is_an_overpaym
 
 
 async def test_k11_backdated_change_of_the_grant_amount_is_arrears(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1), replace=ListeningHubeiGrant) as h:
+    async with harness(env, date(2020, 4, 1)) as h:
         await h.send("application.submitted", application("HC2", date(2020, 4, 1), ELIGIBLE), "HC2", at(date(2020, 4, 1)))
         case = "hubei_grant/HC2"
         # Announced on 05-10, effective from 03-01 (before the application of 04-01): 200000.

@@ -1,7 +1,7 @@
 """K6 corrections on Temporal's time-skipping server (POLICY.md part 2): per program the period
 "once" is worth what the facts known now give, and a fact that changes it after payment adds rows
 to the ledger, never edits one. The case closes as it pays, so the corrections reach it through
-the after-close window's stand-in (tests/workflow/_one_off_window.py).
+the base's after-close window, the events sent through the intake.
 
 The agency's fee is paid under its cap across cases by the store (`pay_capped`); what a case owes
 the agency is never more than that payment, so a fee the cap cut stays cut and no correction
@@ -24,7 +24,7 @@ from console import simulate as sim
 from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._k6_harness import application, contract, contribution, declared, enterprise, send
-from tests.workflow._one_off_window import ListeningHiring, send_to_closed
+from tests.workflow._late_facts import send_to_closed
 
 S = date(2020, 1, 25)
 FUND = "employment_subsidy_fund"
@@ -63,7 +63,7 @@ def change(name: str, value: int, effective_on: str) -> dict[str, object]:
 async def test_k6a_corrected_lift_date_puts_the_hire_outside_the_period_overpayments_and_recovery_tasks(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2020, 1, 20), replace=ListeningHiring) as h:
+    async with harness(env, date(2020, 1, 20)) as h:
         await declared(h, S)
         await enterprise(h, "EC1", True, date(2020, 1, 21))
         await contract(h, "X1", "EC1", date(2020, 3, 5), 36, agency="AC1")
@@ -88,7 +88,7 @@ async def test_k6a_corrected_lift_date_puts_the_hire_outside_the_period_overpaym
 async def test_k6a_backdated_per_hire_amounts_arrears_for_the_enterprise_the_agency_never_past_its_cap(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2020, 1, 1), replace=ListeningHiring) as h:
+    async with harness(env, date(2020, 1, 1)) as h:
         cap = {"city": "2101", "name": "hiring.agency_cap", "value": 25000, "effective_on": "2020-01-01"}
         await send(h, "policy.parameter.changed", cap, "city/2101", at(date(2020, 1, 2)), source="gov/2101")
         await enterprise(h, "EC2", True, date(2020, 1, 20))
@@ -129,7 +129,7 @@ async def test_k6a_backdated_per_hire_amounts_arrears_for_the_enterprise_the_age
 async def test_k6b_contract_end_reported_late_before_the_months_were_paid_is_an_overpayment_and_a_recovery_task(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2020, 6, 1), replace=ListeningHiring) as h:
+    async with harness(env, date(2020, 6, 1)) as h:
         await contract(h, "J2", "EC3", date(2020, 7, 1), None, graduation_year=2020)
         case = "hiring/priority/EC3/J2"
         await contribution(h, "J2", "EC3", "2020-07", date(2020, 8, 5), 50000)
@@ -154,7 +154,7 @@ async def test_k6b_contract_end_reported_late_before_the_months_were_paid_is_an_
 
 
 async def test_k6a_corrected_lift_date_makes_the_application_late_an_overpayment(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 20), replace=ListeningHiring) as h:
+    async with harness(env, date(2020, 1, 20)) as h:
         await declared(h, S)
         await enterprise(h, "EC4", True, date(2020, 1, 21))
         await send(h, "policy.epidemic.lifted", {"on": "2020-06-30"}, "province/21", at(date(2020, 6, 30)), source="gov/21")

@@ -204,10 +204,12 @@ async def test_k6_duplicate_pair_is_one_case_and_one_payment(env: WorkflowEnviro
         await contribution(h, "K1", "E1", "2020-02", date(2020, 3, 5))
         await application(h, "E1", date(2020, 4, 1), ["K1"])
         await application(h, "E1", date(2020, 4, 2), ["K1"])
-        # After the payment: a third contract, and a third application, are late for the closed case.
-        late = await contract(h, "K1", "E1", date(2020, 5, 1))
-        assert late.status == "late"
-        assert (await application(h, "E1", date(2020, 5, 2), ["K1"])).status == "late"
+        # After the payment: a third contract, and a third application, reach the same case, closed
+        # and listening for corrections (ledger.correction_days): neither pays again.
+        again = await contract(h, "K1", "E1", date(2020, 5, 1))
+        assert again.status == "applied" and case in again.detail
+        assert (await application(h, "E1", date(2020, 5, 2), ["K1"])).status == "applied"
+        assert h.status(case) == "paid"
         assert [(p.payee, p.amount) for p in h.payments(case)] == [("enterprise/E1", 100000)]
 
 

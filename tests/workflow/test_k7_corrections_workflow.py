@@ -1,8 +1,8 @@
 """K7 corrections on Temporal's time-skipping server (POLICY.md part 2): the refund is what the
 assessment on the facts known now gives for the one period "once"; an enterprise fact dated
 before the application that arrives after it, or a backdated change of a ratio, adds a row to the
-ledger, never edits one. The case closes as it refunds, so the corrections reach it through the
-after-close window's stand-in (tests/workflow/_one_off_window.py).
+ledger, never edits one. The case closes as it refunds, so the corrections reach it in the base's
+after-close window, the events sent through the intake.
 
 Amounts by hand from the shipped defaults: ui.monthly_benefit 150000 fen, 6 benefit months for
 an affected industry, retention.large_ratio 50%, the layoff-rate limit 20% for ≤ 30 insured.
@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from console import simulate as sim
 from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k45_harness import Harness, at, harness
-from tests.workflow._one_off_window import ListeningRetention, send_to_closed
+from tests.workflow._late_facts import send_to_closed
 from tests.workflow.test_k7_workflow import apply, enterprise, send
 
 FUND = "ui_fund"
@@ -50,7 +50,7 @@ def recovery_tasks(h: Harness, case: str) -> list[dict[str, object]]:
 
 
 async def test_k7_enrolment_reported_late_raises_the_headcount_and_is_arrears(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1), replace=ListeningRetention) as h:
+    async with harness(env, date(2019, 10, 1)) as h:
         await enterprise(h, "WC1", "catering", "small", 3, date(2019, 10, 2))
         await apply(h, "WC1", date(2020, 3, 10), 2020)
         case = "retention/WC1/2020"
@@ -73,7 +73,7 @@ async def test_k7_enrolment_reported_late_raises_the_headcount_and_is_arrears(en
 async def test_k7_layoff_reported_late_puts_the_rate_over_the_limit_an_overpayment_and_a_recovery_task(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2019, 10, 1), replace=ListeningRetention) as h:
+    async with harness(env, date(2019, 10, 1)) as h:
         await enterprise(h, "WC2", "catering", "small", 3, date(2019, 10, 2))
         await apply(h, "WC2", date(2020, 3, 10), 2020)
         case = "retention/WC2/2020"
@@ -93,7 +93,7 @@ async def test_k7_layoff_reported_late_puts_the_rate_over_the_limit_an_overpayme
 
 
 async def test_k7_backdated_retention_ratio_is_arrears(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1), replace=ListeningRetention) as h:
+    async with harness(env, date(2019, 10, 1)) as h:
         await enterprise(h, "WC3", "manufacturing", "large", 2, date(2019, 10, 2))
         contribution = {"person_id": "WC3P1", "month": "2019-11", "employer_id": "WC3", "base": 300000,
                         "employer_amount": 40000, "employee_amount": 20000, "insurances": ["unemployment"]}

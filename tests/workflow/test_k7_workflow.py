@@ -72,9 +72,11 @@ async def test_k7_refund_from_facts_stored_before_the_case(env: WorkflowEnvironm
         view = await h.view(case)
         assert view.details["insured_headcount"] == 3 and view.details["formula"] == "affected_industry"
         assert "6 × 150000 × 3 insured = 2700000" in (view.timeline[-1].rule or "")
-        # Once per enterprise and year: a second application reaches the closed case (late).
+        # Once per enterprise and year: a second application reaches the same case, closed and
+        # listening for corrections (ledger.correction_days); it pays nothing more.
         again = await apply(h, "W1", date(2020, 5, 1), 2020)
-        assert again.status == "late" and len(h.payments(case)) == 1
+        assert again.status == "applied" and case in again.detail and len(h.payments(case)) == 1
+        assert h.status(case) == "refunded"
 
 
 async def test_k7_rejected_over_the_layoff_rate_with_the_figures(env: WorkflowEnvironment) -> None:
