@@ -62,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import SHANGHAI, business_date, start_of_day
     from policy.corrections import LedgerEntry, Owed
     from policy.pack import Parameters
-    from workflows.states import dump_state, load_state
+    from workflows._states import dump_state, load_state
 
 CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
 CITY = SearchAttributeKey.for_keyword("City")
@@ -99,7 +99,7 @@ class CaseWorkflow:
     # A kind whose `settle` is written to run on a closed case too (K6, K7, K11 pay once and
     # close): a late fact is settled through it rather than by the base's reconcile alone.
     settles_when_closed: ClassVar[bool] = False
-    # The kind's typed state (workflows/states.py), carried and restored by the base.
+    # The kind's typed state (workflows/_states.py), carried and restored by the base.
     State: ClassVar[type[Any] | None] = None
 
     def __init__(self) -> None:

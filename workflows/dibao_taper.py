@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
-    from workflows.states import DibaoState
+    from workflows._states import DibaoState
 
 KIND = "dibao_taper"
 

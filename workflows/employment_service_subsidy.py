@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date, quarter_of
     from policy.corrections import Owed
     from workflows.case_base import CaseWorkflow
-    from workflows.states import ServiceSubsidyState
+    from workflows._states import ServiceSubsidyState
 
 KIND = "employment_service_subsidy"
 

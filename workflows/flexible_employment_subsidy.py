@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._contribution_reports import take_contribution
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
-    from workflows.states import FlexibleState
+    from workflows._states import FlexibleState
 
 KIND = "flexible_employment_subsidy"
 CONTRIBUTION = "contribution.paid"

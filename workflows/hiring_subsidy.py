@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.funds import Fund
     from workflows._one_off import settle_owed
     from workflows.case_base import CaseWorkflow
-    from workflows.states import HiringState
+    from workflows._states import HiringState
 
 KIND = "hiring_subsidy"
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)

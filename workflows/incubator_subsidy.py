@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from workflows._decisions import approval
     from workflows.case_base import CaseWorkflow
-    from workflows.states import IncubatorState
+    from workflows._states import IncubatorState
 
 KIND = "incubator_subsidy"
 ACCREDITED = "incubator.accredited"

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.funds import Fund
     from policy.monthly_schedule import last_month_paid, monthly_owed
     from workflows.case_base import CaseWorkflow
-    from workflows.states import InternshipState
+    from workflows._states import InternshipState
 
 KIND = "internship_subsidy"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.funds import Fund
     from workflows._one_off import settle_owed
     from workflows.case_base import CaseWorkflow
-    from workflows.states import RetentionState
+    from workflows._states import RetentionState
 
 KIND = "job_retention_refund"
 FUND = str(Fund.UI)

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import layoff as k8
     from policy.calendar import business_date
     from workflows.case_base import CaseWorkflow
-    from workflows.states import LayoffState
+    from workflows._states import LayoffState
 
 KIND = k8.KIND
 EXTEND = "extend"

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.subsidy_period import Period
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
-    from workflows.states import APPROVAL_GRANTED, APPROVAL_PENDING, WelfarePostState
+    from workflows._states import APPROVAL_GRANTED, APPROVAL_PENDING, WelfarePostState
 
 KIND = "public_welfare_post"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).

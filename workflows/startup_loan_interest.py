@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from workflows._decisions import approval
     from workflows.case_base import CaseWorkflow
-    from workflows.states import StartupLoanState
+    from workflows._states import StartupLoanState
 
 KIND = "startup_loan_interest"
 

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from workflows._person_facts import person_facts, registered_city
     from workflows.case_base import CaseWorkflow
-    from workflows.states import LivingAllowanceState
+    from workflows._states import LivingAllowanceState
 
 KIND = "temporary_living_allowance"
 UI_KIND = "unemployment_insurance"

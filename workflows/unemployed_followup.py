@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import add_months
     from workflows._person_facts import person_facts
     from workflows.case_base import CaseWorkflow
-    from workflows.states import FollowupState
+    from workflows._states import FollowupState
 
 KIND = "unemployed_followup"
 

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import monthly_schedule as schedule
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
-    from workflows.states import AssistanceState
+    from workflows._states import AssistanceState
 
 KIND = "unemployment_assistance"
 

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date
     from policy.funds import Fund
     from workflows.case_base import CaseWorkflow
-    from workflows.states import InsuranceState
+    from workflows._states import InsuranceState
 
 KIND = "unemployment_insurance"
 ASSISTANCE_KIND = "unemployment_assistance"

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date
     from policy.corrections import Owed
     from workflows.case_base import CaseWorkflow
-    from workflows.states import TrainingState
+    from workflows._states import TrainingState
 
 KIND = "vocational_training_subsidy"
 

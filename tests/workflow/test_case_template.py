@@ -34,7 +34,7 @@ from tests.workflow._k45_harness import at, harness
 from workflows.dibao_taper import DibaoTaperWorkflow
 from workflows.layoff_plan import LayoffPlanWorkflow
 from workflows.registry import WORKFLOWS
-from workflows.states import FollowupState, HiringState, dump_state, load_state
+from workflows._states import FollowupState, HiringState, dump_state, load_state
 from workflows.unemployed_followup import UnemployedFollowupWorkflow
 
 D = date
