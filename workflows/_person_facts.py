@@ -1,12 +1,17 @@
-"""The stored facts K12 reads about a person, as a case loads them (K4, K5)."""
+"""What the person kinds share about a person: the stored facts K12 reads as a case loads them
+(K4, K5, K17), the city of their registration, and a sign of re-employment (K3, K17)."""
 
 from __future__ import annotations
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.cases import Fact
+    from datetime import date
+
+    from contracts.cases import CaseEvent, Fact
     from policy import difficult as k12
+    from policy import unemployment as ui
+    from policy.calendar import business_date
     from workflows.case_base import CaseWorkflow
 
 DIBAO_TYPES = ["dibao.granted", "dibao.ended"]
@@ -29,3 +34,16 @@ def registered_city(person_id: str, facts: list[Fact]) -> str | None:
     cities = [f.payload.get("city") for f in facts
               if f.type == "unemployment.registered" and f.payload.get("person_id", person_id) == person_id]
     return next((c for c in reversed(cities) if isinstance(c, str)), None)
+
+
+def take_reemployment(case: CaseWorkflow, ev: CaseEvent, since: date, stops: str, rule: str | None = None) -> None:
+    """A sign of re-employment (`ui.REEMPLOYMENT_TYPES`) for a case that stops paying from the
+    month after it (K3, K17): the earliest re-employment since `since` is kept in the kind's state
+    (`reemployed_on`), and its event becomes the cause of the corrections it makes (`cause`)."""
+    on = ui.reemployment_date(ev.type, ev.data, since)
+    if on is None:
+        case.note(business_date(ev.time), f"{ev.type}: no re-employment since {since}", event=ev.key)
+    elif case.st.reemployed_on is None or on < case.st.reemployed_on:
+        case.st.reemployed_on = on
+        case.st.cause = ev.key
+        case.note(on, f"re-employed ({ev.type}): {stops}", rule=rule, event=ev.key)

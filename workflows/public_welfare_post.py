@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.monthly_schedule import last_month_paid
     from policy.subsidy_period import Period
     from workflows._person_facts import person_facts
+    from workflows._decisions import approval
     from workflows.case_base import CaseWorkflow
     from workflows._states import APPROVAL_GRANTED, APPROVAL_PENDING, WelfarePostState
 
@@ -161,14 +162,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         a supervisor's call and must say why)."""
         if task.kind != k5.EXTRA_PLACEMENT_TASK:
             raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
-        approve = decision.decision.get("approve")
-        reason = decision.decision.get("reason")
-        if not isinstance(approve, bool):
-            raise ValueError("decision.approve must be true or false")
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError("decision.reason must say why")
-        if not decision.decided_by.strip():
-            raise ValueError("decided_by is required")
+        approval(decision)
 
     async def act_on(self, decision: TaskDecision) -> None:
         if decision.task_id != self.st.approval_task or self.st.approval != APPROVAL_PENDING:

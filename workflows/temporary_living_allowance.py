@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import unemployment as ui
     from policy.calendar import add_months, business_date
     from policy.corrections import Owed
-    from workflows._person_facts import person_facts, registered_city
+    from workflows._person_facts import person_facts, registered_city, take_reemployment
     from workflows.case_base import CaseWorkflow
     from workflows._states import LivingAllowanceState
 
@@ -81,14 +81,7 @@ class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
             self.st.cause = ev.key
             return
         if ev.type in ui.REEMPLOYMENT_TYPES:
-            on = ui.reemployment_date(ev.type, ev.data, self.opened_on)
-            if on is None:
-                self.note(business_date(ev.time), f"{ev.type}: no re-employment after the application", event=ev.key)
-            elif self.st.reemployed_on is None or on < self.st.reemployed_on:
-                self.st.reemployed_on = on
-                self.st.cause = ev.key
-                self.note(on, f"re-employed ({ev.type}): the allowance stops from the next month",
-                          rule=k17.RULE_STOPPED, event=ev.key)
+            take_reemployment(self, ev, self.opened_on, "the allowance stops from the next month", k17.RULE_STOPPED)
         else:
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
 

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from policy import monthly_schedule as schedule
     from policy.funds import Fund
+    from workflows._person_facts import take_reemployment
     from workflows.case_base import CaseWorkflow
     from workflows._states import AssistanceState
 
@@ -73,13 +74,7 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
             self.st.cause = ev.key
             return
         if ev.type in ui.REEMPLOYMENT_TYPES:
-            on = ui.reemployment_date(ev.type, ev.data, self.opened_on)
-            if on is None:
-                self.note(business_date(ev.time), f"{ev.type}: no re-employment after the case opened", event=ev.key)
-            elif self.st.reemployed_on is None or on < self.st.reemployed_on:
-                self.st.reemployed_on = on
-                self.st.cause = ev.key
-                self.note(on, f"re-employed ({ev.type}): payment stops from the next month", event=ev.key)
+            take_reemployment(self, ev, self.opened_on, "payment stops from the next month")
         else:
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
 
