@@ -43,15 +43,15 @@ class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
     # -- opening -----------------------------------------------------------------------------
     async def open(self, opening: CaseEvent) -> None:
         """Judge the application on its date (K12's facts, the person's K2 cases, this year's
-        earlier allowances); rejected closes the case at once."""
+        earlier allowances); rejected closes the case at once — for want of a registration or a
+        hardship fact, one that arrives within intake.late_fact_days reopens it (`reopen_on`)."""
         app = ApplicationSubmitted.model_validate(opening.data)
         self.st.application = app
         self.subject = f"person/{app.applicant}"
         self.keys = [self.subject]
         self.opened_on = app.on
         self.note(app.on, "application for the temporary living allowance", event=opening.key)
-        stored = await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES))
-        facts = await person_facts(self, app.applicant, stored)
+        facts = await self.person_facts(app)
         detail_city = (app.details or {}).get("city")
         self.city = registered_city(app.applicant, facts) or (detail_city if isinstance(detail_city, str) else None) \
             or city_of_source(opening.source)
@@ -60,17 +60,42 @@ class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
         past = await self.case_history([KIND, UI_KIND])
         # Drawing benefit: a K2 case of the person still open (an ineligible claim closes at once).
         receiving_ui = any(c.kind == UI_KIND and c.closed_on is None for c in past)
-        profile = k12.profile_from_facts(app.applicant, facts, app.on)
-        reason = k17.ineligibility(profile, app.on, receiving_ui, self.params) or k17.once_a_year_refusal(
-            app.on, [(c.opened_on, c.status) for c in past if c.kind == KIND and c.opened_on is not None]
-        )
-        if reason is not None:
-            await self.close("rejected", app.on, reason)
+        refused = k17.ineligibility(k12.profile_from_facts(app.applicant, facts, app.on), app.on, receiving_ui, self.params) \
+            if receiving_ui else None
+        refused = refused or k17.once_a_year_refusal(
+            app.on, [(c.opened_on, c.status) for c in past if c.kind == KIND and c.opened_on is not None])
+        if refused is not None:
+            await self.close("rejected", app.on, refused)
             return
+        profile = k12.profile_from_facts(app.applicant, facts, app.on)
+        missing = k17.ineligibility(profile, app.on, False, self.params)
+        if missing is not None:
+            await self.close("rejected", app.on, missing, without_fact=True)
+            return
+        await self.admit(app, profile, "opened")
+
+    async def person_facts(self, app: ApplicationSubmitted) -> list[Any]:
+        return await person_facts(self, app.applicant, await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES)))
+
+    async def reopen_on(self, ev: CaseEvent) -> bool:
+        """An application rejected for want of a registration or a hardship fact, judged again with
+        the late fact (stored before it is routed here) as if it had come first."""
+        app = self.st.application
+        if app is None or self.params is None or ev.type not in k12.PERSON_FACT_TYPES:
+            return False
+        profile = k12.profile_from_facts(app.applicant, await self.person_facts(app), app.on)
+        if k17.ineligibility(profile, app.on, False, self.params) is not None:
+            return False
+        await self.reopen(k17.RULE_ELIGIBLE, ev.key)
+        await self.admit(app, profile, "reopened")
+        return True
+
+    async def admit(self, app: ApplicationSubmitted, profile: k12.PersonProfile, change: str) -> None:
+        assert self.params is not None
         self.st.months = k17.months(app.on, self.params)
         self.note(app.on, f"eligible ({', '.join(k17.hardship(profile, app.on, self.params))}): "
                   f"{self.st.months} months from {app.on}", rule=k17.RULE_ELIGIBLE)
-        await self.record("opened", on=app.on)
+        await self.record(change, on=app.on)
         if self.today() > app.on:
             await self.gather_burst()
 

@@ -16,8 +16,10 @@ HOLDS_SHARED_FACTS = True  # a change of tla.monthly applies to the months start
 # The case judges eligibility on the facts about the person stored before the application.
 FACT_TYPES = tuple(sorted(PERSON_FACT_TYPES))
 # A closed allowance still takes, within ledger.correction_days, a re-employment dated before
-# months it paid.
-LATE_FACTS = ("employment.registered", "contract.signed", "contribution.paid")
+# months it paid; one rejected for want of a registration or a hardship fact takes that fact
+# within intake.late_fact_days.
+REEMPLOYMENT = ("employment.registered", "contract.signed", "contribution.paid")
+LATE_FACTS = tuple(sorted(set(REEMPLOYMENT) | set(PERSON_FACT_TYPES)))
 
 
 def case_id_for(applicant: str, on: str) -> str:
@@ -46,9 +48,14 @@ def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack
     return signal_open([*open_cases, *listening], KIND) or [Ignore("no open temporary-living-allowance case for this person")]
 
 
+def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """A fact about the person reaches their closed allowance cases still listening (one rejected
+    for want of it is judged again)."""
+    return signal_open(list(listening), KIND) or [Ignore("no temporary-living-allowance case of this person is listening")]
+
+
 ROUTES: dict[str, Handler] = {
     "application.submitted": application,
-    "employment.registered": reemployment,
-    "contract.signed": reemployment,
-    "contribution.paid": reemployment,
+    **{t: late_fact for t in LATE_FACTS},
+    **{t: reemployment for t in REEMPLOYMENT},
 }

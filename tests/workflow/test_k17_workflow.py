@@ -221,3 +221,24 @@ async def test_k17_a_reemployment_learnt_after_the_allowance_completed_still_cor
         assert w.status(case) == "completed"
         tasks = [t for t in w.store.tasks.values() if t["case_id"] == case]
         assert [(t["kind"], t["details"]["amount"]) for t in tasks] == [("overpayment_recovery", 120000)]
+
+
+async def test_k17_a_hardship_fact_learnt_within_late_fact_days_reopens_the_rejected_application(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, late facts across topics: an application rejected for want of a fact (the
+    低保 grant travels on another topic) that receives it within `intake.late_fact_days` is judged
+    again as if it had come first, and pays what fell due with the original dates; a fact later
+    than that leaves it rejected."""
+    async with world(env, date(2020, 2, 1)) as w:
+        await registered(w, "L9")
+        await registered(w, "L10")
+        await apply(w, "L9")
+        await apply(w, "L10")
+        assert (w.status(case_of("L9")), w.status(case_of("L10"))) == ("rejected", "rejected")
+        await dibao(w, "L9", date(2020, 5, 10))  # 25 days after the decision
+        await dibao(w, "L10", date(2020, 5, 20))  # 35 days after
+        await w.advance_to_day(date(2020, 7, 20))
+        assert w.originals(case_of("L9"), TLA) == [
+            ("month-1", 60000, date(2020, 4, 15)), ("month-2", 60000, date(2020, 5, 15)), ("month-3", 60000, date(2020, 6, 15)),
+        ]
+        assert w.status(case_of("L9")) == "completed"
+        assert (w.status(case_of("L10")), w.payments(case_of("L10"))) == ("rejected", [])
