@@ -32,7 +32,7 @@ from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus
 
-from contracts.cases import CaseOutcome
+from contracts.cases import CaseOutcome, CaseView
 from contracts.topics import DEAD_LETTERS, INPUT_TOPICS
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
@@ -212,9 +212,16 @@ async def _workflows_done(system: System, load: Load, timeout: float) -> dict[st
                 f"{case_id} {described.status.name}"
             raw = described.raw_description
             stuck = [a.activity_type.name for a in raw.pending_activities if a.attempt > 1]
-            assert described.status == WorkflowExecutionStatus.COMPLETED, \
+            if described.status == WorkflowExecutionStatus.COMPLETED:
+                outcomes[case_id] = await handle.result()
+                continue
+            # A case that paid keeps its workflow running for ledger.correction_days after it
+            # closed (listening for late facts): closed, healthy, nothing retrying.
+            assert described.status == WorkflowExecutionStatus.RUNNING and not stuck, \
                 f"{case_id} still {described.status.name} (retrying: {stuck})"
-            outcomes[case_id] = await handle.result()
+            view = await handle.query("state", result_type=CaseView)
+            assert view.closed_on is not None, f"{case_id} still {view.status} (not closed)"
+            outcomes[case_id] = CaseOutcome(case_id=case_id, status=view.status, paid_fen=view.paid_fen)
         # Cases of other kinds the same events opened (outside the load's scope) may still run,
         # but none may have failed or be retrying.
         others = await system.pool.fetch("SELECT case_id FROM cases WHERE NOT (case_id LIKE $1)", load.scope + "%")
