@@ -161,11 +161,11 @@ class Observed:
         path.write_bytes(b"".join(e + b"\n" for e in events))
         await emit(path, self.settings, progress=False)
 
-    def application(self, person: str, *, traceparent: str | None = None) -> bytes:
+    def application(self, person: str, *, traceparent: str | None = None, details: dict[str, Any] | None = None) -> bytes:
         on = business_today() - timedelta(days=1)
         event = cloud_event(source=f"es/{CITY}-obs", id=f"{person}-1", type="application.submitted",
                             subject=f"person/{person}", on=on,
-                            data={"program": k11.PROGRAM, "applicant": person, "on": on.isoformat(), "details": ELIGIBLE})
+                            data={"program": k11.PROGRAM, "applicant": person, "on": on.isoformat(), "details": details or ELIGIBLE})
         if traceparent is not None:
             event["traceparent"] = traceparent
         return line(event)
@@ -321,7 +321,10 @@ async def test_the_worker_serves_its_metrics_probes_and_the_sdk_metrics(observed
     paid_before = sample(before, "jiuye_payments_total", **labels) or 0.0
 
     person = f"OBS{observed.tag}M"
-    await observed.emit([observed.application(person)])
+    # A paid case listens for late facts after it closed (its run goes on); a rejected one
+    # completes at once, so the SDK's completion counter is served too.
+    rejected = f"OBS{observed.tag}R"
+    await observed.emit([observed.application(person), observed.application(rejected, details={**ELIGIBLE, "hukou_province": "41"})])
     await observed.paid(person)
     amount = await observed.pool.fetchval("SELECT amount_fen FROM ledger WHERE case_id = $1", f"hubei_grant/{person}")
 

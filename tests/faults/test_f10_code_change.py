@@ -135,6 +135,10 @@ async def _run_case(workflows: list[type]) -> tuple[list[Any], Any]:
                 await advance_business_clock(env, event.time, offset)
                 await intake.handle(raw, Origin(topic="f10", offset=n))
                 await drain_activities(env, store)
+            # The case paid: it listens for late facts for ledger.correction_days after it
+            # closed, and its run ends with that window.
+            await advance_business_clock(env, datetime(2021, 6, 12, 9, tzinfo=first.tzinfo), offset)
+            await drain_activities(env, store)
             await env.client.get_workflow_handle(case_id).result()
             history = await env.client.get_workflow_handle(case_id).fetch_history()
     return list(history.events), store.cases[case_id]
