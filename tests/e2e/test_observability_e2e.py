@@ -347,17 +347,21 @@ async def test_the_worker_serves_its_metrics_probes_and_the_sdk_metrics(observed
     assert (sample(text, "jiuye_payments_fen_total", **labels) or 0) >= amount
     print("\n".join(line for line in text.splitlines() if line.startswith("jiuye_")))
 
-    async with httpx.AsyncClient() as http:
-        sdk = await http.get(f"http://{observed.settings.observability_host}:{observed.settings.worker_sdk_metrics_port}/metrics")
-    assert sdk.status_code == 200
-    assert re.search(r"^temporal_\w+", sdk.text, re.M), sdk.text[:500]
-    assert 'task_queue="' + observed.settings.temporal_task_queue + '"' in sdk.text
-    # The names docs/OBSERVABILITY.md and the Grafana dashboard use, once workflows and activities ran.
-    for name in ("temporal_workflow_task_schedule_to_start_latency_seconds_bucket",
-                 "temporal_workflow_task_execution_latency_seconds_bucket", "temporal_worker_task_slots_available",
-                 "temporal_sticky_cache_size", "temporal_workflow_completed_total"):
-        assert re.search(rf"^{name}\b", sdk.text, re.M), f"{name} not served; served: " + \
-            ", ".join(sorted({m.group(1) for m in re.finditer(r"^# TYPE (\S+)", sdk.text, re.M)}))
+    async def sdk_served() -> None:
+        # The rejected case's run completes once the worker has handled it; the SDK counts it then.
+        async with httpx.AsyncClient() as http:
+            sdk = await http.get(f"http://{observed.settings.observability_host}:{observed.settings.worker_sdk_metrics_port}/metrics")
+        assert sdk.status_code == 200
+        assert re.search(r"^temporal_\w+", sdk.text, re.M), sdk.text[:500]
+        assert 'task_queue="' + observed.settings.temporal_task_queue + '"' in sdk.text
+        # The names docs/OBSERVABILITY.md and the Grafana dashboard use, once workflows and activities ran.
+        for name in ("temporal_workflow_task_schedule_to_start_latency_seconds_bucket",
+                     "temporal_workflow_task_execution_latency_seconds_bucket", "temporal_worker_task_slots_available",
+                     "temporal_sticky_cache_size", "temporal_workflow_completed_total"):
+            assert re.search(rf"^{name}\b", sdk.text, re.M), f"{name} not served; served: " + \
+                ", ".join(sorted({m.group(1) for m in re.finditer(r"^# TYPE (\S+)", sdk.text, re.M)}))
+
+    await assert_eventually(sdk_served, timeout=60, interval=1.0)
 
 
 async def test_the_streams_process_serves_its_probes_intake_counts_and_consumer_lag(observed: Observed) -> None:
