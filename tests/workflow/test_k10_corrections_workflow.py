@@ -16,14 +16,10 @@ after the employment; recovery.max_deduction_ratio 50/100. Every case: 低保 60
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
-import pytest
 
-import console.simulate
-import contracts.temporal
 from console.simulate import simulate
 from temporalio.testing import WorkflowEnvironment
 from tests.workflow._unemployment_harness import World, event_key, world
@@ -32,16 +28,6 @@ from workflows.dibao_taper import RULE_NOT_OWED, RULE_PAYMENT
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 TAPER = "dibao_taper"
 EMPLOYED = date(2020, 3, 10)
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 async def granted(w: World, person: str, from_month: str, amount: int, day: date) -> str:

@@ -10,7 +10,6 @@ loan.extension_window_until 2020-12-31): with LPR 385 bp and rate 485 bp the sub
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 import console.simulate
-import contracts.temporal
 from contracts.cases import TaskDecision
 from policy.corrections import WORTH_SIGN
 from streams.intake import Outcome
@@ -29,16 +27,6 @@ from tests.workflow._unemployment_harness import World, world
 PROGRAM = "loan_interest_subsidy"
 FUND = "inclusive_finance_fund"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 async def grant(w: World, loan: str, borrower: str = "P1", on: date = date(2020, 4, 1), *, kind: str = "individual",

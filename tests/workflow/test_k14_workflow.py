@@ -8,30 +8,17 @@ trainee.living_allowance 50000, trainee.max_age 20, trainee window 2020.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import console.simulate
-import contracts.temporal
 from streams.intake import Outcome
 from tests.workflow._unemployment_harness import World, world
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 async def registered(w: World, person: str, birth: str = "1980-01-01", willing: bool | None = None) -> None:

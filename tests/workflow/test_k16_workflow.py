@@ -7,7 +7,6 @@ provincial_slots 10, provincial_cap 500,000,000 fen, rent_relief_share 50/100, s
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,22 +16,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 import console.simulate
-import contracts.temporal
 from contracts.cases import TaskDecision
 from streams.intake import Outcome
 from tests.workflow._unemployment_harness import World, world
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 async def send(w: World, type_: str, incubator: str, day: date, data: dict[str, Any]) -> Outcome:

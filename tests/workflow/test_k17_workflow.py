@@ -8,16 +8,13 @@ recovery.max_deduction_ratio 50/100.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import console.simulate
-import contracts.temporal
 from policy.corrections import WORTH_SIGN
 from streams.intake import Outcome
 from tests.workflow._unemployment_harness import World, world
@@ -25,16 +22,6 @@ from tests.workflow._unemployment_harness import World, world
 TLA = "temporary_living_allowance"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 APPLIED = date(2020, 4, 15)
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 def case_of(person: str, on: date = APPLIED) -> str:

@@ -10,31 +10,18 @@ confirm_days 90, cap_per_year 5,000,000 fen.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import console.simulate
-import contracts.temporal
 from streams.intake import Outcome
 from tests.workflow._unemployment_harness import World, world
 
 PROGRAM = "employment_service_subsidy"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 async def service(w: World, agency: str, on: date, kind: str, *, person: str | None = None, enterprise: str | None = None,

@@ -11,13 +11,9 @@ is what the facts known now give.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from datetime import date
 
-import pytest
 
-import console.simulate
-import contracts.temporal
 from contracts.cases import PaymentRequest
 from streams.intake import Outcome
 from temporalio.testing import WorkflowEnvironment
@@ -29,16 +25,6 @@ S = date(2020, 1, 25)
 SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
 # (program, period, entry, amount, due_on, corrects, cause)
 Row = tuple[str, str, str, int, date, str | None, str | None]
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 def key(outcome: Outcome) -> str:

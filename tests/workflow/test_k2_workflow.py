@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-import console.simulate
-import contracts.temporal
 from console.simulate import simulate
 from temporalio.testing import WorkflowEnvironment
 from tests.workflow._unemployment_harness import world
@@ -27,16 +24,6 @@ UI = "unemployment_insurance"
 UPLIFT = "epidemic_uplift"
 LINKAGE = "price_linkage"
 S = date(2020, 1, 25)
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 # -- payment and uplift -----------------------------------------------------------------------

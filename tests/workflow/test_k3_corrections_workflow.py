@@ -14,14 +14,11 @@ is what the facts known now give.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-import console.simulate
-import contracts.temporal
 from console.simulate import simulate
 from temporalio.testing import WorkflowEnvironment
 from tests.workflow._unemployment_harness import World, event_key, world
@@ -30,16 +27,6 @@ from workflows.unemployment_assistance import RULE_ASSISTANCE, RULE_NOT_OWED
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 UA = "unemployment_assistance"
 OPENS = date(2020, 4, 1)
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 def month(n: int) -> str:

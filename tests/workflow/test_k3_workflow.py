@@ -9,14 +9,10 @@ Amounts by hand from POLICY.md: ua.ratio 80% × ui.monthly_benefit 150000 = 1200
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
-import pytest
 
-import console.simulate
-import contracts.temporal
 from console.simulate import simulate
 from temporalio.testing import WorkflowEnvironment
 from tests.workflow._unemployment_harness import world
@@ -24,16 +20,6 @@ from tests.workflow._unemployment_harness import world
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 UA = "unemployment_assistance"
 KINDS = ("unemployment_insurance", UA)
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 async def test_assistance_pays_ratio_of_benefit_at_start_of_each_month_then_completes(env: WorkflowEnvironment) -> None:

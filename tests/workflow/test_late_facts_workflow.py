@@ -10,13 +10,9 @@ the month's completion day (start + n months).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
-import pytest
 
-import console.simulate
-import contracts.temporal
 from temporalio.testing import WorkflowEnvironment
 from tests.workflow._k45_harness import at, harness, registered
 from tests.workflow._unemployment_harness import world
@@ -25,16 +21,6 @@ from tests.workflow.test_k2_corrections_workflow import key, month, rows, worth
 UI = "unemployment_insurance"
 FAR = date(2045, 1, 1)
 POST, SI = "welfare_post_subsidy", "welfare_post_si_subsidy"
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 async def test_k2_closed_reemployed_then_a_backdated_contribution_overpays_and_raises_recovery(env: WorkflowEnvironment) -> None:

@@ -22,15 +22,13 @@ corrects was undone (`test_an_earlier_lift_announcement_arriving_last_...`; fixe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-import console.simulate
-import contracts.temporal
 from policy import unemployment as ui
 from policy.calendar import add_months, first_of_month, month_of
 from policy.pack import load_pack
@@ -201,14 +199,6 @@ def k17_sequences(draw: st.DrawFn) -> Sequence:
 
 
 # -- the property --------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
-    ) as environment:
-        yield environment
 
 
 @st.composite
