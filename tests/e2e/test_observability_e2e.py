@@ -322,8 +322,9 @@ async def test_the_worker_serves_its_metrics_probes_and_the_sdk_metrics(observed
 
     person = f"OBS{observed.tag}M"
     # A paid case listens for late facts after it closed (its run goes on); a rejected one
-    # completes at once, so the SDK's completion counter is served too.
-    rejected = f"OBS{observed.tag}R"
+    # completes at once, so the SDK's completion counter is served too. Its person is one no
+    # other test of this module uses: the same event id would be taken as a duplicate.
+    rejected = f"OBS{observed.tag}J"
     await observed.emit([observed.application(person), observed.application(rejected, details={**ELIGIBLE, "hukou_province": "41"})])
     await observed.paid(person)
     amount = await observed.pool.fetchval("SELECT amount_fen FROM ledger WHERE case_id = $1", f"hubei_grant/{person}")
