@@ -157,9 +157,22 @@ async function supervise(caseId, action) {
   } catch (e) { showError(e); }
 }
 
+// The kinds to choose from are the kinds of the open tasks, with their counts (the dashboard's).
+async function loadTaskKinds() {
+  const chosen = $("#task-kind").value;
+  const d = await api("/api/dashboard");
+  $("#task-kind").replaceChildren(el("option", { value: "" }, "every kind"),
+    ...d.open_tasks.map((t) => el("option", { value: t.kind }, `${t.kind} (${t.open} open${t.overdue ? ", " + t.overdue + " overdue" : ""})`)));
+  $("#task-kind").value = chosen;
+}
+
 async function loadTasks() {
   try {
-    const result = await api("/api/tasks?state=open&limit=200");
+    await loadTaskKinds();
+    const params = new URLSearchParams({ state: "open", limit: "200" });
+    if ($("#task-kind").value) params.set("kind", $("#task-kind").value);
+    const result = await api(`/api/tasks?${params}`);
+    $("#task-total").textContent = `(${result.total}${result.total > result.items.length ? ", showing " + result.items.length : ""})`;
     $("#task-list").replaceChildren(...(result.items.length ? result.items.map((t) => {
       const card = taskCard(t, loadTasks);
       card.prepend(el("a", { onclick: () => openCase(t.case_id) }, t.case_id), el("br"));
@@ -248,6 +261,7 @@ $("#dev-form").addEventListener("submit", async (e) => {
   if (!response.ok) { $("#login-error").textContent = body.error; return; }
   login(body.token);
 });
+$("#task-filter").addEventListener("submit", (e) => { e.preventDefault(); loadTasks(); });
 $("#alert-filter").addEventListener("submit", (e) => { e.preventDefault(); loadAlerts(); });
 $("#case-filter").addEventListener("submit", (e) => { e.preventDefault(); page.offset = 0; findCases(); });
 $("#prev").addEventListener("click", () => { page.offset = Math.max(0, page.offset - page.limit); findCases(); });
