@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from activities.pg_store import PgStore
+from activities.store import alert_event
 from contracts.cases import AlertRecord
 from policy.calendar import add_months, month_of
 from tests.e2e._console_fixtures import console, token  # noqa: F401 — fixtures
@@ -73,12 +74,10 @@ async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: S
     month = month_of(add_months(today, -1))
     before = month_of(add_months(today, -2))
     store = PgStore(system.pool)
-    assert await store.raise_alert(
-        AlertRecord(alert_id=f"headcount_drop/E2E{system.tag}E1/{month}", kind="headcount_drop", city="2103", on_date=today,
-                    details={"enterprise_id": f"E2E{system.tag}E1", "previous_month": before, "previous_headcount": 48,
-                             "month": month, "headcount": 24}),
-        {"subject": f"enterprise/E2E{system.tag}E1", "type": "alert.raised"},
-    )
+    alert = AlertRecord(alert_id=f"headcount_drop/E2E{system.tag}E1/{month}", kind="headcount_drop", city="2103", on_date=today,
+                        details={"enterprise_id": f"E2E{system.tag}E1", "previous_month": before, "previous_headcount": 48,
+                                 "month": month, "headcount": 24})
+    assert await store.raise_alert(alert, alert_event(alert))
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "console-part2-browser.png"
