@@ -10,7 +10,7 @@ separately, is not what this test is about.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -127,3 +127,87 @@ async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: S
         "SELECT count(*) FROM audit WHERE action = 'task.decide.refused' AND case_id = $1", case_id)
     assert refused == 2
     print(f"\nscreenshot: {shot}")
+
+
+async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_decided_on_its_card(
+        system: System, served: str) -> None:
+    # K13 on the real stack (as tests/e2e/test_startup_loan_e2e.py drives it): a bank's report
+    # paid, the same quarter's corrected report an overpayment row, a default a guarantee_claim.
+    from playwright.async_api import async_playwright, expect
+
+    from tests.e2e.test_startup_loan_e2e import Borrower, quarter
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed (apt-get install chromium chromium-driver; deploy/setup.sh does it)")
+    b = Borrower(system, "K13UI")
+    today = business_today()
+    granted = today - timedelta(days=200)
+    loan = f"{b.id}-L1"
+    case_id = f"loan/{b.bank}/{loan}"
+    start, end = granted, granted + timedelta(days=89)
+
+    def report(interest: int, on: date) -> bytes:
+        return b.event("loan.interest_charged", on, {"loan_id": loan, "period": quarter(start), "from": start.isoformat(),
+                                                     "to": end.isoformat(), "interest": interest})
+
+    await system.emit([b.grant(loan, granted)], name="loan.jsonl")
+    await system.emit([report(121_250, end + timedelta(days=2))], name="report.jsonl")
+
+    async def paid() -> None:
+        assert await system.pool.fetchval("SELECT count(*) FROM ledger WHERE case_id = $1", case_id) == 1
+
+    await assert_eventually(paid, timeout=120)
+    await system.emit([report(97_000, end + timedelta(days=9))], name="corrected.jsonl")
+    cause = f"{b.source}#{b.id}-{b.n}"
+    await system.emit([b.event("loan.defaulted", today, {"loan_id": loan, "on": today.isoformat()})], name="default.jsonl")
+
+    async def claim_raised() -> str:
+        rows = await system.pool.fetch("SELECT task_id, state FROM tasks WHERE case_id = $1 AND kind = 'guarantee_claim'", case_id)
+        assert [r["state"] for r in rows] == ["open"]
+        assert await system.pool.fetchval(
+            "SELECT count(*) FROM ledger WHERE case_id = $1 AND entry = 'overpayment'", case_id) == 1
+        return str(rows[0]["task_id"])
+
+    task_id = await assert_eventually(claim_raised, timeout=120)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "console-part2-loan.png"
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 1000})
+            await page.goto(served + "/")
+            await page.fill("#token", token("city_supervisor", "2101", "lin"))
+            await page.click("#login-button")
+            await page.fill("#case-filter input[name=kind]", "startup_loan_interest")
+            await page.fill("#case-filter input[name=person]", b.id)
+            await page.click("#find")
+            await page.click(f"a.case-link:text-is('{case_id}')")
+            await expect(page.locator("#case-title")).to_have_text(case_id)
+            ledger = page.locator("#payments")
+            await expect(ledger.locator("tr.entry-payment")).to_have_count(1)
+            overpaid = ledger.locator("tr.entry-overpayment")
+            await expect(overpaid).to_contain_text(f"{quarter(start)} ← {cause}")
+            await expect(page.locator("#corrections")).to_have_text("1 correction(s)")
+            # Net owed counts the overpayment against the payment; paid is the case's own figure.
+            rows = dict(await system.pool.fetch("SELECT entry, amount_fen FROM ledger WHERE case_id = $1", case_id))
+            owed = rows["payment"] - rows["overpayment"]
+            await expect(page.locator("#paid")).to_have_text(
+                f"(owed {owed / 100:.2f} yuan net, paid {rows['payment'] / 100:.2f} yuan)")
+            await expect(page.locator("#timeline li.correction")).to_contain_text(f"overpayment for loan_interest_subsidy {quarter(start)}")
+
+            card = page.locator(f".task-card[data-task='{task_id}']")
+            await expect(card.locator(".task-facts")).to_contain_text(loan)
+            await expect(card.locator(".task-facts")).to_contain_text(today.isoformat())
+            await card.locator("textarea.decision").fill('{"approve": false, "reason": "贷款银行未尽调 (e2e)"}')
+            await card.locator("button.decide").click()
+            await expect(card.locator(".task-state")).to_have_text("decided")
+            await expect(page.locator("#timeline")).to_contain_text("guarantee claim denied by lin", timeout=20_000)
+            await page.screenshot(path=str(shot), full_page=True)
+        finally:
+            await browser.close()
+
+    async def decided() -> None:
+        assert await system.pool.fetchval("SELECT decided_by FROM tasks WHERE task_id = $1", task_id) == "lin"
+
+    await assert_eventually(decided, timeout=60)

@@ -91,8 +91,9 @@ async function openCase(caseId) {
       el("span", { class: "on" }, t.on), el("span", { class: "tag" }, t.kind), t.what,
       t.amount ? ` — ${yuan(t.amount)} yuan` : "",
       t.event ? el("small", {}, ` (event ${t.event.source} #${t.event.id})`) : "",
+      t.cause ? el("small", {}, ` (caused by ${t.cause})`) : "",
       t.rule ? el("span", { class: "rule" }, `rule: ${t.rule}`) : "")));
-    $("#paid").textContent = `(${yuan(shown.paid_fen)} yuan)`;
+    $("#paid").textContent = `(owed ${yuan(shown.owed_fen)} yuan net${shown.paid_fen != null ? `, paid ${yuan(shown.paid_fen)} yuan` : ""})`;
     // Corrections are rows of their own (never an edited payment): arrears, an overpayment, the
     // deduction that recovers it — each with the period it corrects and the event that caused it.
     $("#payments tbody").replaceChildren(...shown.payments.map((p) => el("tr", { class: `entry-${p.entry}` },
