@@ -227,7 +227,8 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         f"  (the demo's contributions of {scenario.headcount_enterprise} drop from {scenario.headcount_before} to "
         f"{scenario.headcount_after} insured persons from 2020-03 to 2020-04: a headcount_drop alert when M2 runs)",
         f"events applied: {applied}  lifecycle events published to cases.lifecycle: {published}",
-        f"dead letters ({len(letters)}):",
+        f"dead letters ({len(letters)}: the demo's {scenario.expected_dead_letters} bad records, the committed scenarios' "
+        "own refused records, and facts that reached a case after it had decided; README, 'The demo'):",
         *(f"  {r['topic']}@{r['kafka_offset']}: {r['reason']}" for r in letters),
         "where to look:",
         *_console_steps(settings, console_url, serve),
