@@ -109,6 +109,8 @@ async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: S
             await card.locator(f"a:text-is('{case_id}')").click()
             await expect(page.locator("#case-title")).to_have_text(case_id)
             await expect(page.locator("#case-facts")).to_contain_text("incubator_subsidy")
+            await expect(page.locator("#case-details")).to_contain_text(f"year{today.year}")
+            await expect(page.locator("#case-details")).to_contain_text("provincialapplied")
             await expect(page.locator("#timeline")).to_contain_text("task raised: provincial_selection")
 
             await page.click("nav button[data-view=alerts]")
@@ -135,6 +137,7 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
     # paid, the same quarter's corrected report an overpayment row, a default a guarantee_claim.
     from playwright.async_api import async_playwright, expect
 
+    from policy.startup_loan import payee as k13_payee
     from tests.e2e.test_startup_loan_e2e import Borrower, quarter
 
     if not Path(CHROMIUM).exists():
@@ -184,6 +187,8 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
             await page.click("#find")
             await page.click(f"a.case-link:text-is('{case_id}')")
             await expect(page.locator("#case-title")).to_have_text(case_id)
+            await expect(page.locator("#case-details")).to_contain_text("principal15000000")
+            await expect(page.locator("#case-details")).to_contain_text(f"bank{k13_payee(b.bank)}")
             ledger = page.locator("#payments")
             await expect(ledger.locator("tr.entry-payment")).to_have_count(1)
             overpaid = ledger.locator("tr.entry-overpayment")

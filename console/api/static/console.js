@@ -84,6 +84,11 @@ async function openCase(caseId) {
       ["subject", c.subject], ["opened", c.opened_on], ["closed", c.closed_on || "-"], ["next deadline", c.next_deadline || "-"],
       ["live state", shown.state ? `business today ${shown.state.business_today}` : `unavailable: ${shown.state_unavailable}`]]
       .map(([k, v]) => el("span", {}, el("b", {}, k + " "), v ?? "")));
+    // What the kind keeps about the case (a loan's terms, a course and its certificate, an
+    // incubator's year and selection…): the live state's, else the read model's copy.
+    const details = (shown.state && shown.state.details) || c.summary || {};
+    $("#case-details").replaceChildren(...Object.entries(details).flatMap(([k, v]) => [el("dt", {}, k),
+      el("dd", {}, v === null ? "-" : typeof v === "object" ? JSON.stringify(v) : String(v))]));
     $("#temporal-link").href = shown.links.temporal;
     $("#hold").onclick = () => supervise(c.case_id, "hold");
     $("#release").onclick = () => supervise(c.case_id, "release");
