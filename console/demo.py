@@ -244,7 +244,7 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
 
 
 def _console_steps(settings: Settings, url: str, serve: bool) -> list[str]:
-    start = ("  console           " + url + " (served now; sign in under 'Development only' as province)" if serve else
+    start = ("  console           " + url + " (served now: under 'Development only', role province, city empty)" if serve else
              f"  console           jiuye demo --serve (or: jiuye worker & jiuye streams & jiuye api) → {url}")
     return [
         start,
