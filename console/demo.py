@@ -84,6 +84,13 @@ def run_demo(settings: Settings, cases: int = 36, timeout: float = 300.0, serve:
 def _serve(settings: Settings, folder: Path, processes: dict[str, subprocess.Popen[bytes]]) -> None:
     """Keep worker and streams running and serve the console (with its development sign-in)
     until Ctrl-C, so that the cases answer their state queries and the tasks can be decided."""
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (and SIGINT where a shell started the demo in the background, which ignores it)
+    # stops the processes as Ctrl-C does.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     processes["api"] = _start("api", settings, folder, {"JIUYE_CONSOLE_DEV_LOGIN": "true"})
     print(f"demo: serving the console on http://{settings.console_host}:{settings.console_port}/ "
           f"(worker, streams and api logs in {folder}); Ctrl-C stops them", file=sys.stderr)
