@@ -288,6 +288,10 @@ def describe_case(shown: dict[str, Any]) -> str:
     ]
     if not shown.get("state"):
         out.append(f"(no live workflow state: {shown.get('state_unavailable') or 'not asked'}; timeline from the read model)")
+    details = (shown.get("state") or {}).get("details") or case.get("summary") or {}
+    if details:
+        out.append("details: " + ", ".join(f"{k} {json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v}"
+                                           for k, v in details.items()))
     out.append("timeline:")
     for entry in shown["timeline"]:
         money = f"  {entry['amount'] / 100:.2f} yuan" if entry.get("amount") else ""
