@@ -96,9 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     console_cli.register(sub)
 
-    demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario, print a summary")
-    demo.add_argument("--cases", type=int, default=36, help="internships in the demo scenario")
-    demo.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the system to settle")
+    demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario of the whole "
+                          "province (every case kind, tasks, alerts), print a summary and where to look")
+    demo.add_argument("--cases", type=int, default=36, help="generated internships in the demo scenario (besides the committed scenarios)")
+    demo.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the system to take the scenario and settle")
+    demo.add_argument("--serve", action="store_true", help="afterwards keep worker and streams running and serve the console "
+                      "(with its development sign-in) until Ctrl-C, to open the cases and decide the tasks")
     return parser
 
 
@@ -181,7 +184,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from console.demo import run_demo
 
-    return run_demo(get_settings(), cases=args.cases, timeout=args.timeout)
+    return run_demo(get_settings(), cases=args.cases, timeout=args.timeout, serve=args.serve)
 
 
 _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

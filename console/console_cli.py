@@ -288,6 +288,10 @@ def describe_case(shown: dict[str, Any]) -> str:
     ]
     if not shown.get("state"):
         out.append(f"(no live workflow state: {shown.get('state_unavailable') or 'not asked'}; timeline from the read model)")
+    details = (shown.get("state") or {}).get("details") or case.get("summary") or {}
+    if details:
+        out.append("details: " + ", ".join(f"{k} {json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v}"
+                                           for k, v in details.items()))
     out.append("timeline:")
     for entry in shown["timeline"]:
         money = f"  {entry['amount'] / 100:.2f} yuan" if entry.get("amount") else ""
@@ -298,7 +302,9 @@ def describe_case(shown: dict[str, Any]) -> str:
         out.append("tasks:")
         for t in shown["tasks"]:
             out.append(f"  {t['task_id']}  {t['kind']}  due {t['due_on'] or '-'}  {t['state']}")
-    out.append(f"payments ({shown['paid_fen'] / 100:.2f} yuan):")
+    paid = f", paid {shown['paid_fen'] / 100:.2f} yuan" if shown.get("paid_fen") is not None else ""
+    out.append(f"ledger (owed {shown['owed_fen'] / 100:.2f} yuan net{paid}):")
     for p in shown["payments"]:
-        out.append(f"  {p['due_on']}  {p['period']:<10} {p['amount'] / 100:>10.2f}  {p['fund']}  → {p['payee']}")
+        corrects = f"  corrects {p['corrects']}" + (f" ← {p['cause']}" if p.get("cause") else "") if p.get("corrects") else ""
+        out.append(f"  {p['due_on']}  {p['period']:<10} {p['entry']:<11} {p['amount'] / 100:>10.2f}  {p['fund']}  → {p['payee']}{corrects}")
     return "\n".join(out)

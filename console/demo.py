@@ -1,4 +1,11 @@
-"""`jiuye demo`: the whole stack with a demo scenario, end to end, then a summary."""
+"""`jiuye demo`: the whole stack with the demo scenario of the whole province (every case kind,
+console/demo_scenario.py), end to end, then a summary and where to look.
+
+Kafka orders a subject's events only within a topic's partition, while in life an agreement comes
+months before the hire, a loan before its interest report, a registration before the
+application. So the scenario goes out one business day at a time: each day's records are
+produced once intake has taken every record of the days before (their inbox rows are in).
+"""
 
 from __future__ import annotations
 
@@ -8,29 +15,36 @@ import signal
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from datetime import datetime
+from itertools import groupby
 from pathlib import Path
 
 import asyncpg
 
-from console.demo_scenario import generate
+from console.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, event_key, generate
 from console.service.queries import WORTH_FEN
 from contracts.settings import Settings
 
+# What a run's rows are found by: every id of the run carries its tag.
+OF_RUN = "position($1 in {column}) > 0"
+# How long the run's cases, ledger and tasks must stay unchanged to count as settled.
+QUIET_SECONDS = 8.0
 
-def _start(name: str, settings: Settings, logs: Path) -> subprocess.Popen[bytes]:
+
+def _start(name: str, settings: Settings, logs: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     log = (logs / f"{name}.log").open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "console.cli", name],
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=Path(__file__).resolve().parent.parent,
-        env=os.environ.copy(),
+        env={**os.environ, **(env or {})},
         start_new_session=True,
     )
 
 
-def run_demo(settings: Settings, cases: int = 36, timeout: float = 180.0) -> int:
+def run_demo(settings: Settings, cases: int = 36, timeout: float = 300.0, serve: bool = False) -> int:
     from deploy import stack
 
     began = time.monotonic()
@@ -41,23 +55,20 @@ def run_demo(settings: Settings, cases: int = 36, timeout: float = 180.0) -> int
     scenario = generate(cases, tag)
     path = folder / f"scenario-{tag}.jsonl"
     path.write_text(scenario.text(), encoding="utf-8")
-    print(f"demo: scenario {path} ({len(scenario.lines)} records, {scenario.internships} internships)", file=sys.stderr)
+    print(f"demo: scenario {path}: {len(scenario.lines)} records — {scenario.internships} generated internships, "
+          f"{len(scenario.scenarios)} committed scenarios (tests/scenarios), provincial applications, a headcount drop "
+          f"at {scenario.headcount_enterprise}, {scenario.expected_dead_letters} bad records", file=sys.stderr)
 
-    processes = {name: _start(name, settings, folder) for name in ("worker", "streams")}
+    clock = {"JIUYE_BUSINESS_DATE": BUSINESS_DATE.isoformat()}
+    print(f"demo: the cases run on a business clock that starts on {BUSINESS_DATE} (JIUYE_BUSINESS_DATE)", file=sys.stderr)
+    processes = {"worker": _start("worker", settings, folder), "streams": _start("streams", settings, folder, clock)}
     try:
-        from console.emit import emit
-
-        # Contracts travel on labor.contracts, agreements on employment.service; Kafka orders a
-        # subject's events only within a topic, and in life a hire comes months after the
-        # agreement. So the contracts go once intake has registered the agreements' cases.
-        first, contracts = _split_contracts(path)
-        report = asyncio.run(emit(first, settings, progress=True))
-        print(f"demo: {report.describe()}", file=sys.stderr)
-        asyncio.run(_wait_opened(settings, tag, scenario.internships, timeout))
-        report = asyncio.run(emit(contracts, settings, progress=True))
-        print(f"demo: {report.describe()}", file=sys.stderr)
-        settled = asyncio.run(_wait_settled(settings, tag, scenario.internships, scenario.expected_dead_letters, timeout, processes))
-        print(asyncio.run(_summary(settings, tag, time.monotonic() - began, settled)))
+        deadline = time.monotonic() + timeout
+        emitted = asyncio.run(_emit_by_day(settings, scenario, deadline, processes))
+        settled = emitted and asyncio.run(_wait_settled(settings, scenario, deadline, processes))
+        print(asyncio.run(_summary(settings, scenario, time.monotonic() - began, settled, serve)))
+        if serve and settled:
+            _serve(settings, folder, processes)
         return 0 if settled else 1
     finally:
         for proc in processes.values():
@@ -70,111 +81,187 @@ def run_demo(settings: Settings, cases: int = 36, timeout: float = 180.0) -> int
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _split_contracts(path: Path) -> tuple[Path, Path]:
-    """The scenario as two files: everything but contract.signed, then the contracts."""
-    import json
+def _serve(settings: Settings, folder: Path, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Keep worker and streams running and serve the console (with its development sign-in)
+    until Ctrl-C, so that the cases answer their state queries and the tasks can be decided."""
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
 
-    first, contracts = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            is_contract = json.loads(line).get("type") == "contract.signed"
-        except (ValueError, AttributeError):
-            is_contract = False
-        (contracts if is_contract else first).append(line)
-    paths = (path.with_suffix(".1.jsonl"), path.with_suffix(".2-contracts.jsonl"))
-    for target, lines in zip(paths, (first, contracts)):
-        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return paths
-
-
-async def _wait_opened(settings: Settings, tag: str, cases: int, timeout: float) -> None:
-    """Until intake has registered every internship case of the run (its relevance keys)."""
-    conn = await asyncpg.connect(settings.database_url)
-    deadline = time.monotonic() + timeout
+    # SIGTERM (and SIGINT where a shell started the demo in the background, which ignores it)
+    # stops the processes as Ctrl-C does.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    processes["api"] = _start("api", settings, folder, {"JIUYE_CONSOLE_DEV_LOGIN": "true"})
+    print(f"demo: serving the console on http://{settings.console_host}:{settings.console_port}/ "
+          f"(worker, streams and api logs in {folder}); Ctrl-C stops them", file=sys.stderr)
     try:
-        while time.monotonic() < deadline:
-            if await conn.fetchval("SELECT count(DISTINCT case_id) FROM case_keys WHERE case_id LIKE $1",
-                                   f"internship/{tag}%") >= cases:
-                return
-            await asyncio.sleep(0.2)
+        while all(proc.poll() is None for proc in processes.values()):
+            time.sleep(1)
+        print("demo: a process exited; see its log in " + str(folder), file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+
+
+def _dead(processes: dict[str, subprocess.Popen[bytes]], settings: Settings) -> bool:
+    for name, proc in processes.items():
+        if proc.poll() is not None:
+            print(f"\ndemo: {name} exited with {proc.returncode}; see {settings.state_dir / 'demo' / (name + '.log')}", file=sys.stderr)
+            return True
+    return False
+
+
+async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: float,
+                       processes: dict[str, subprocess.Popen[bytes]]) -> bool:
+    """Produce the scenario day by day (see the module's docstring); False if the intake did not
+    take a day's records before the deadline or a process died."""
+    from console.emit import EmitError, route_line
+    from contracts.kafka import make_producer
+
+    days = [(day, list(lines)) for day, lines in groupby(sorted(scenario.lines, key=business_day), key=business_day)]
+    producer = make_producer(settings, linger_ms=5)
+    await producer.start()
+    conn = await asyncpg.connect(settings.database_url)
+    accepted: set[tuple[str, str]] = set()
+    sent, began = 0, time.monotonic()
+    try:
+        for n, (day, lines) in enumerate(days, start=1):
+            deliveries = []
+            for line in lines:
+                topic, key, _ = route_line(line.encode())
+                deliveries.append(await producer.send(topic, value=line.encode(), key=key))
+                accepted.update(k for k in (event_key(line),) if k is not None)
+            for result in await asyncio.gather(*deliveries, return_exceptions=True):
+                if isinstance(result, BaseException):
+                    raise EmitError(f"a record of {day or 'the bad records'} was not acknowledged: {result}")
+            sent += len(lines)
+            while True:
+                taken, waiting = await conn.fetchrow(
+                    f"SELECT count(*), count(*) FILTER (WHERE state = 'received') FROM inbox WHERE {OF_RUN.format(column='event_id')}",
+                    scenario.tag)
+                print(f"\rdemo: day {n}/{len(days)} {day or '(bad records)'}: {sent}/{len(scenario.lines)} records sent, "
+                      f"{taken}/{len(accepted)} taken by intake   ", end="", file=sys.stderr)
+                if taken >= len(accepted) and waiting == 0:
+                    break
+                if time.monotonic() > deadline or _dead(processes, settings):
+                    print(f"\ndemo: intake had not taken the records of {day} in time", file=sys.stderr)
+                    return False
+                await asyncio.sleep(0.1)
+        print(f"\ndemo: {sent} records sent over {len(days)} business days in {time.monotonic() - began:.0f} s", file=sys.stderr)
+        return True
     finally:
         await conn.close()
+        await producer.stop()
 
 
-async def _wait_settled(settings: Settings, tag: str, cases: int, dead: int, timeout: float,
+async def _wait_settled(settings: Settings, scenario: DemoScenario, deadline: float,
                         processes: dict[str, subprocess.Popen[bytes]]) -> bool:
-    """Until every case of the run is closed, every dead letter is in, and the outbox is empty."""
+    """Until the run's cases are quiet: every dead letter is in, the outbox is empty, and for
+    QUIET_SECONDS the cases, their ledger and their tasks have not changed. Closed is not the
+    test: a case may rightly wait for a fact that the scenario never brings (a dibao household's
+    employment, a loan's next interest report) or for a supervisor (an open task)."""
     conn = await asyncpg.connect(settings.database_url)
-    deadline = time.monotonic() + timeout
+    tag = scenario.tag
+    quiet_since, last = time.monotonic(), None
     try:
         while time.monotonic() < deadline:
-            for name, proc in processes.items():
-                if proc.poll() is not None:
-                    print(f"demo: {name} exited with {proc.returncode}; see {settings.state_dir / 'demo' / (name + '.log')}", file=sys.stderr)
-                    return False
-            closed, total = await conn.fetchrow(
-                "SELECT count(*) FILTER (WHERE closed_on IS NOT NULL), count(*) FROM cases WHERE subject LIKE $1",
-                f"person/{tag}%",
-            )
-            letters = await conn.fetchval("SELECT count(*) FROM dead_letters WHERE position($1::bytea in raw) > 0", tag.encode())
-            unpublished = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-            print(f"\rdemo: cases closed {closed}/{cases}, dead letters {letters}/{dead}, outbox pending {unpublished}   ",
+            if _dead(processes, settings):
+                return False
+            now = await conn.fetchrow(
+                f"""SELECT (SELECT count(*) FROM cases c WHERE {OF_RUN.format(column='c.case_id')}) AS cases,
+                           (SELECT count(*) FROM cases c WHERE {OF_RUN.format(column='c.case_id')} AND closed_on IS NOT NULL) AS closed,
+                           (SELECT count(*) FROM tasks t WHERE {OF_RUN.format(column='t.case_id')} AND t.state = 'open') AS tasks,
+                           (SELECT count(*) FROM ledger l WHERE {OF_RUN.format(column='l.case_id')}) AS ledger,
+                           (SELECT count(*) FROM dead_letters WHERE position($1::bytea in raw) > 0) AS letters,
+                           (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS unpublished""", tag)
+            if now != last:
+                quiet_since, last = time.monotonic(), now
+            print(f"\rdemo: cases {now['cases']} ({now['closed']} closed, {now['tasks']} open tasks), ledger rows {now['ledger']}, "
+                  f"dead letters {now['letters']}/{scenario.expected_dead_letters}, outbox pending {now['unpublished']}   ",
                   end="", file=sys.stderr)
-            if total == cases and closed == cases and letters >= dead and unpublished == 0:
+            if (now["letters"] >= scenario.expected_dead_letters and now["unpublished"] == 0
+                    and time.monotonic() - quiet_since >= QUIET_SECONDS):
                 print(file=sys.stderr)
                 return True
             await asyncio.sleep(1)
-        print(f"\ndemo: not settled within {timeout:.0f} s", file=sys.stderr)
+        print(f"\ndemo: not settled within the timeout (--timeout)", file=sys.stderr)
         return False
     finally:
         await conn.close()
 
 
-async def _summary(settings: Settings, tag: str, seconds: float, settled: bool) -> str:
+async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, settled: bool, serve: bool) -> str:
+    tag = scenario.tag
+    of_case = OF_RUN.format(column="case_id")
     conn = await asyncpg.connect(settings.database_url)
     try:
-        statuses = await conn.fetch(
-            "SELECT kind, status, count(*) AS n FROM cases WHERE subject LIKE $1 GROUP BY 1, 2 ORDER BY 1, 2", f"person/{tag}%"
-        )
+        statuses = await conn.fetch(f"SELECT kind, status, count(*) AS n FROM cases WHERE {of_case} GROUP BY 1, 2 ORDER BY 1, 2", tag)
         funds = await conn.fetch(
-            f"""SELECT fund, count(*) AS n, sum({WORTH_FEN}) AS fen FROM ledger
-                WHERE case_id IN (SELECT case_id FROM cases WHERE subject LIKE $1) GROUP BY 1 ORDER BY 1""",
-            f"person/{tag}%",
-        )
+            f"""SELECT c.kind, l.fund, count(*) FILTER (WHERE l.entry = 'payment') AS payments,
+                       count(*) FILTER (WHERE l.entry <> 'payment') AS corrections, sum({WORTH_FEN}) AS fen
+                  FROM ledger l JOIN cases c USING (case_id) WHERE {OF_RUN.format(column='l.case_id')}
+                 GROUP BY 1, 2 ORDER BY 1, 2""", tag)
+        tasks = await conn.fetch(
+            f"""SELECT kind, count(*) AS n, min(case_id) AS example FROM tasks
+                 WHERE state = 'open' AND {of_case} GROUP BY 1 ORDER BY 1""", tag)
+        alerts = await conn.fetch(
+            """SELECT kind, count(*) AS n, min(city) AS city FROM alerts
+                WHERE raised_at >= now() - make_interval(secs => $1) GROUP BY 1 ORDER BY 1""", seconds)
         letters = await conn.fetch(
-            "SELECT topic, kafka_offset, reason FROM dead_letters WHERE position($1::bytea in raw) > 0 ORDER BY id", tag.encode()
-        )
-        applied = await conn.fetchval(
-            "SELECT count(*) FROM inbox WHERE event_id LIKE $1 AND state = 'applied'", f"{tag}-%"
-        )
+            "SELECT topic, kafka_offset, reason FROM dead_letters WHERE position($1::bytea in raw) > 0 ORDER BY id", tag.encode())
+        applied = await conn.fetchval(f"SELECT count(*) FROM inbox WHERE {OF_RUN.format(column='event_id')} AND state = 'applied'", tag)
         published = await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE key IN (SELECT case_id FROM cases WHERE subject LIKE $1) AND published_at IS NOT NULL",
-            f"person/{tag}%",
-        )
+            f"SELECT count(*) FROM outbox WHERE key IN (SELECT case_id FROM cases WHERE {of_case}) AND published_at IS NOT NULL", tag)
     finally:
         await conn.close()
-    host = settings.temporal_address.rsplit(":", 1)[0]
+    per_kind: dict[str, list[str]] = defaultdict(list)
+    for r in statuses:
+        per_kind[r["kind"]].append(f"{r['status']} {r['n']}")
+    console_url = f"http://{settings.console_host}:{settings.console_port}/"
     lines = [
         "",
         f"jiuye demo {tag}: {'settled' if settled else 'NOT settled'} in {seconds:.0f} s",
-        "cases by status:",
-        *(f"  {r['kind']:<22} {r['status']:<20} {r['n']:>4}" for r in statuses),
-        "payments by fund:",
-        *(f"  {r['fund']:<24} {r['n']:>4} payments {r['fen'] / 100:>14,.2f} yuan" for r in funds),
+        f"cases by kind and status ({sum(r['n'] for r in statuses)} cases, {len(per_kind)} kinds):",
+        *(f"  {kind:<30} {', '.join(parts)}" for kind, parts in sorted(per_kind.items())),
+        "ledger by kind and fund (payments and corrections, net):",
+        *(f"  {r['kind']:<30} {r['fund']:<26} {r['payments']:>4} payments {r['corrections']:>3} corrections {r['fen'] / 100:>14,.2f} yuan"
+          for r in funds),
+        "tasks waiting in the console's inbox:",
+        *(f"  {r['kind']:<24} {r['n']:>3}  e.g. {r['example']}" for r in tasks),
+        *([] if tasks else ["  none"]),
+        "alerts raised during the run (monitoring M1; M2 headcount_drop once it runs on the stream):",
+        *(f"  {r['kind']:<24} {r['n']:>3}  e.g. city {r['city']}" for r in alerts),
+        *([] if alerts else ["  none"]),
+        f"  (the demo's contributions of {scenario.headcount_enterprise} drop from {scenario.headcount_before} to "
+        f"{scenario.headcount_after} insured persons from 2020-03 to 2020-04: a headcount_drop alert when M2 runs)",
         f"events applied: {applied}  lifecycle events published to cases.lifecycle: {published}",
-        f"dead letters ({len(letters)}):",
+        f"dead letters ({len(letters)}: the demo's {scenario.expected_dead_letters} bad records, the committed scenarios' "
+        "own refused records, and facts that reached a case after it had decided; README, 'The demo'):",
         *(f"  {r['topic']}@{r['kafka_offset']}: {r['reason']}" for r in letters),
         "where to look:",
+        *_console_steps(settings, console_url, serve),
         f"  Temporal Web UI   {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows"
         + (" (payloads are encrypted: run jiuye codec-server to read them there)" if settings.payload_encryption else ""),
-        f"  console           jiuye token issue --role province --sub you; jiuye api   → http://{settings.console_host}:{settings.console_port}/",
+        f"  command line      jiuye case list --kind startup_loan_interest; jiuye case show <case_id>; jiuye task list; jiuye alert list",
         f"  Kafka bootstrap   {settings.kafka_bootstrap} (topics cases.lifecycle, events.dlq, alerts)",
-        f"  PostgreSQL        {_safe_dsn(settings.database_url)} (tables cases, ledger, inbox, dead_letters)",
-        f"  a case            jiuye case list --status hired_full_subsidy; jiuye case show <case_id>",
+        f"  PostgreSQL        {_safe_dsn(settings.database_url)} (tables cases, ledger, tasks, alerts, inbox, dead_letters)",
         f"  logs              {settings.state_dir}/demo/ and {settings.state_dir}/<service>/",
-        f"  stop the stack    jiuye dev down   (Temporal {host}, Kafka, PostgreSQL keep running until then)",
+        "  stop the stack    jiuye dev down   (Temporal, Kafka and PostgreSQL keep running until then)",
     ]
     return "\n".join(lines)
+
+
+def _console_steps(settings: Settings, url: str, serve: bool) -> list[str]:
+    start = ("  console           " + url + " (served now: under 'Development only', role province, city empty)" if serve else
+             f"  console           jiuye demo --serve (or: jiuye worker & jiuye streams & jiuye api) → {url}")
+    return [
+        start,
+        "                    sign in with a token: jiuye token issue --role province --sub you",
+        "                    Tasks: guarantee_claim (K13), provincial_selection (K16: the eleventh approval of 2020 is",
+        "                    refused), taper_decision, extra_placement, … each with its decision to fill in; Decide",
+        "                    Cases: kind startup_loan_interest, vocational_training_subsidy, incubator_subsidy,",
+        "                    temporary_living_allowance, employment_service_subsidy → a case: timeline, ledger, corrections",
+        "                    Alerts: weekly_surge, mass_unemployment, headcount_drop (enterprise, months, headcounts)",
+    ]
 
 
 def _safe_dsn(url: str) -> str:

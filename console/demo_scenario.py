@@ -1,20 +1,61 @@
-"""The demo scenario: internships across Liaoning's cities in 2020, with epidemic and other
-interruptions, hires on both sides of the 1/3 rule, early ends, an ineligible cohort, three bad
-records and a duplicate. Deterministic for a seed; every id carries the run's tag so reruns
-open new cases."""
+"""The demo scenario: the whole province in 2020, every case kind.
+
+It is made of
+- generated internships (K1) across Liaoning's cities, with epidemic and other interruptions,
+  hires on both sides of the 1/3 rule, early ends and an ineligible cohort;
+- every committed scenario of `tests/scenarios/` (one or more per kind, hand-derived and checked by
+  the workflow tests), each under an id prefix of its own so that two scenarios never share a
+  person, enterprise, loan or event; this brings K2–K18 with their supervisor tasks
+  (`taper_decision`, `extra_placement`, `guarantee_claim`, `provincial_selection`, …), their late
+  facts and corrections, and the M1 monitoring alerts;
+- ten more incubators applying for the provincial subsidy of 2020 (eleven with the committed one),
+  so the eleventh approval in the task inbox is refused by the §12 slot limit;
+- an enterprise whose insured headcount drops by half from one month to the next, for monitoring
+  M2 `headcount_drop`;
+- three bad records and a duplicate.
+
+The demo's cases run on a business clock that starts on `BUSINESS_DATE` (JIUYE_BUSINESS_DATE):
+on today's real date a case of 2020 would find every deadline of 2020 long past, its tasks
+expired and its follow-ups overdue for years. Records dated after it (a few late contributions of
+the committed scenarios) have not happened yet on that clock and are left out.
+
+Province-wide facts (`policy.*`: parameter changes, the epidemic's dates, price linkages) are left
+out of the committed scenarios: they would change the parameters of every case on the stack, and
+the scenarios' own changes contradict each other. Deterministic for a seed; every id carries the
+run's tag, so reruns open new cases.
+"""
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+from contracts.events import SUBJECT_ID_KINDS, InvalidEvent, parse_event
 from policy.calendar import add_months
 
 CITIES = [f"21{n:02d}" for n in range(1, 15)]
 PATTERNS = ("complete", "epidemic_pause", "other_pause", "hired_late", "hired_early", "ended_early")
+SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "scenarios"
+PROVINCE_WIDE = "policy."
+# The data fields that hold an id of a person, enterprise, agency, bank, incubator, household,
+# loan, enrolment, post or provider (EVENTS.md): what a scenario's prefix is put in front of.
+ID_FIELDS = frozenset({
+    "person_id", "person_ids", "employer_id", "enterprise_id", "unit_id", "applicant", "borrower",
+    "bank_id", "loan_id", "agency_id", "referred_by_agency", "incubator_id", "enrolment_id",
+    "household_id", "post_id", "provider_id",
+})
+# 2020 is over and its measures have paid; 2020's provincial incubator selection (open until
+# incubator.settle_months after the year) and the guarantee claims still wait for a supervisor.
+BUSINESS_DATE = date(2021, 4, 1)
+EXTRA_INCUBATORS = 10
+# M2: twice monitoring.drop_min's persons in M−1, half of them in M, one in M+1 (which triggers
+# the comparison of M−1 and M).
+HEADCOUNT_BEFORE, HEADCOUNT_AFTER = 48, 24
 
 
 @dataclass
@@ -22,79 +63,196 @@ class DemoScenario:
     tag: str
     lines: list[str] = field(default_factory=list)
     internships: int = 0
-    expected_dead_letters: int = 0
+    scenarios: list[str] = field(default_factory=list)  # the committed scenarios included
+    expected_dead_letters: int = 0  # records parse_event refuses, as the intake will
     duplicates: int = 0
+    headcount_enterprise: str = ""
+    headcount_before: int = HEADCOUNT_BEFORE
+    headcount_after: int = HEADCOUNT_AFTER
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
 
+    def valid_events(self) -> int:
+        """Distinct (source, id) among the records that parse: the inbox rows the run makes."""
+        return len({key for key in map(event_key, self.lines) if key is not None})
 
-def _event(tag: str, n: int, city: str, type_: str, person: str, on: date, data: dict[str, Any]) -> dict[str, Any]:
+
+def event_key(line: str) -> tuple[str, str] | None:
+    """(source, id) of a record the intake accepts; None for one it dead-letters."""
+    try:
+        event = parse_event(line.encode())
+    except InvalidEvent:
+        return None
+    return event.source, event.id
+
+
+def business_day(line: str) -> str:
+    """The record's date (its `time`), for emitting the scenario day by day; unparseable
+    records sort with the first day."""
+    try:
+        return str(json.loads(line)["time"])[:10]
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+def _event(tag: str, n: int, city: str, type_: str, subject: str, on: date, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": f"{tag}-{n:05d}",
         "source": f"es/{city}",
         "type": type_,
-        "subject": f"person/{person}",
+        "subject": subject,
         "time": f"{on.isoformat()}T09:00:00+08:00",
         "datacontenttype": "application/json",
         "data": data,
     }
 
 
-def generate(count: int, tag: str, seed: int = 2020) -> DemoScenario:
-    rng = random.Random(seed)
-    scenario = DemoScenario(tag=tag)
-    events: list[dict[str, Any]] = []
-    serial = 0
+def _prefixed(value: Any, prefix: str) -> Any:
+    if isinstance(value, list):
+        return [_prefixed(v, prefix) for v in value]
+    if not isinstance(value, str):
+        return value
+    kind, sep, rest = value.partition("/")
+    if sep and kind in SUBJECT_ID_KINDS:
+        return f"{kind}/{prefix}{rest}"
+    return prefix + value
 
-    def add(city: str, type_: str, person: str, on: date, data: dict[str, Any]) -> dict[str, Any]:
-        nonlocal serial
-        serial += 1
-        ev = _event(tag, serial, city, type_, person, on, data)
-        events.append(ev)
-        return ev
 
+def _prefix_data(value: Any, prefix: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _prefixed(v, prefix) if k in ID_FIELDS else _prefix_data(v, prefix) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_prefix_data(v, prefix) for v in value]
+    return value
+
+
+def retag(event: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """`event` with `prefix` in front of its id, its subject's id (`person/P1`; not `city/2101`)
+    and every id in its data."""
+    out = dict(event)
+    out["id"] = f"{prefix}-{event['id']}"
+    subject = event.get("subject")
+    if isinstance(subject, str) and subject.partition("/")[0] in SUBJECT_ID_KINDS:
+        out["subject"] = _prefixed(subject, prefix)
+    if "data" in event:
+        out["data"] = _prefix_data(event["data"], prefix)
+    return out
+
+
+def committed_scenarios(folder: Path = SCENARIOS) -> list[Path]:
+    return sorted(folder.glob("*.jsonl"))
+
+
+def _committed(path: Path, prefix: str) -> Iterator[str]:
+    """The scenario's records under `prefix`, without its province-wide facts and without the
+    lines that are not JSON (the demo brings its own bad records, with the tag in them)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(event, dict) or str(event.get("type", "")).startswith(PROVINCE_WIDE):
+            continue
+        if str(event.get("time", ""))[:10] >= BUSINESS_DATE.isoformat():
+            continue
+        yield json.dumps(retag(event, prefix), ensure_ascii=False)
+
+
+def _internships(tag: str, count: int, rng: random.Random, add: Any) -> int:
     for i in range(count):
         city = CITIES[i % len(CITIES)]
         person, unit = f"{tag}P{i:03d}", f"{tag}U{i % 9:02d}"
+        subject = f"person/{person}"
         months = rng.randint(3, 12)
         start = date(2020, 1, 2) + timedelta(days=rng.randint(0, 150))
         cohort = 2019 if i % 17 == 16 else rng.choice((2020, 2021))
         ids = {"person_id": person, "unit_id": unit}
-        add(city, "internship.agreement_signed", person, start,
+        add(city, "internship.agreement_signed", subject, start,
             {**ids, "city": city, "starts_on": start.isoformat(), "months": months, "cohort": cohort})
-        scenario.internships += 1
         pattern = PATTERNS[i % len(PATTERNS)]
         end = add_months(start, months)
         if pattern in ("epidemic_pause", "other_pause"):
             paused = start + timedelta(days=rng.randint(5, 25))
             resumed = paused + timedelta(days=rng.randint(10, 40))
-            add(city, "internship.interrupted", person, paused,
+            add(city, "internship.interrupted", subject, paused,
                 {**ids, "on": paused.isoformat(), "reason": "epidemic" if pattern == "epidemic_pause" else "other"})
-            add(city, "internship.resumed", person, resumed, {**ids, "on": resumed.isoformat()})
+            add(city, "internship.resumed", subject, resumed, {**ids, "on": resumed.isoformat()})
         elif pattern in ("hired_late", "hired_early"):
             # Late: a fifth of the period left (full subsidy); early: two thirds left.
             fraction = 0.8 if pattern == "hired_late" else 0.33
             signed = start + timedelta(days=int((end - start).days * fraction))
-            add(city, "contract.signed", person, signed,
+            add(city, "contract.signed", subject, signed,
                 {"person_id": person, "employer_id": unit, "signed_on": signed.isoformat(),
                  "starts_on": signed.isoformat(), "term_months": 24})
         elif pattern == "ended_early":
             left = start + timedelta(days=rng.randint(40, 80))
-            add(city, "internship.ended", person, left, {**ids, "on": left.isoformat(), "reason": "quit"})
+            add(city, "internship.ended", subject, left, {**ids, "on": left.isoformat(), "reason": "quit"})
+    return count
+
+
+def _incubators(tag: str, add: Any) -> None:
+    """Accredited incubators across the cities, each applying for the provincial subsidy of 2020."""
+    for i in range(EXTRA_INCUBATORS):
+        city = CITIES[i % len(CITIES)]
+        incubator = f"{tag}I{i:02d}"
+        accredited, applied = date(2019, 11, 1) + timedelta(days=i), date(2020, 9, 1) + timedelta(days=i)
+        add(city, "incubator.accredited", f"incubator/{incubator}", accredited,
+            {"incubator_id": incubator, "city": city, "operator": "government", "on": accredited.isoformat()})
+        add(city, "application.submitted", f"incubator/{incubator}", applied,
+            {"program": "incubator_provincial", "applicant": incubator, "on": applied.isoformat(), "details": {"year": 2020}})
+
+
+def _headcount_drop(tag: str, add: Any) -> str:
+    """Contributions of one enterprise for March, April and May 2020: half its insured persons
+    are gone in April."""
+    enterprise, city = f"{tag}EM2", "2103"
+    add(city, "enterprise.registered", f"enterprise/{enterprise}", date(2019, 6, 1),
+        {"enterprise_id": enterprise, "city": city, "industry": "manufacturing", "size": "medium"})
+    for month, persons in (("2020-03", HEADCOUNT_BEFORE), ("2020-04", HEADCOUNT_AFTER), ("2020-05", 1)):
+        paid = date.fromisoformat(f"{month}-20")
+        for n in range(persons):
+            person = f"{tag}M2P{n:02d}"
+            add(city, "contribution.paid", f"person/{person}", paid,
+                {"person_id": person, "month": month, "employer_id": enterprise, "base": 400000,
+                 "employer_amount": 64000, "employee_amount": 32000, "insurances": ["pension", "unemployment"]})
+    return enterprise
+
+
+def generate(count: int, tag: str, seed: int = 2020, scenarios: list[Path] | None = None) -> DemoScenario:
+    rng = random.Random(seed)
+    scenario = DemoScenario(tag=tag)
+    events: list[dict[str, Any]] = []
+    serial = 0
+
+    def add(city: str, type_: str, subject: str, on: date, data: dict[str, Any]) -> dict[str, Any]:
+        nonlocal serial
+        serial += 1
+        ev = _event(tag, serial, city, type_, subject, on, data)
+        events.append(ev)
+        return ev
+
+    scenario.internships = _internships(tag, count, rng, add)
+    _incubators(tag, add)
+    scenario.headcount_enterprise = _headcount_drop(tag, add)
+    lines = [json.dumps(e, ensure_ascii=False) for e in events]
+    for n, path in enumerate(committed_scenarios() if scenarios is None else scenarios):
+        scenario.scenarios.append(path.stem)
+        lines.extend(_committed(path, f"{tag}S{n:02d}"))
 
     # Three bad records and a duplicate, among the good ones.
-    bad_months = _event(tag, 90001, "2101", "internship.agreement_signed", f"{tag}X1", date(2020, 3, 2),
+    bad_months = _event(tag, 90001, "2101", "internship.agreement_signed", f"person/{tag}X1", date(2020, 3, 2),
                         {"person_id": f"{tag}X1", "unit_id": f"{tag}U00", "city": "2101",
                          "starts_on": "2020-03-02", "months": 15, "cohort": 2020})
-    unknown_type = _event(tag, 90002, "2101", "internship.teleported", f"{tag}X2", date(2020, 3, 2), {"person_id": f"{tag}X2"})
-    lines = [json.dumps(e, ensure_ascii=False) for e in events]
+    unknown_type = _event(tag, 90002, "2101", "internship.teleported", f"person/{tag}X2", date(2020, 3, 2), {"person_id": f"{tag}X2"})
     lines.insert(len(lines) // 3, json.dumps(bad_months))
     lines.insert(len(lines) // 2, json.dumps(unknown_type))
     lines.insert(2 * len(lines) // 3, f"{{not json at all {tag}")
     lines.append(json.dumps(events[0], ensure_ascii=False))
     scenario.lines = lines
-    scenario.expected_dead_letters = 3
+    # What parse_event refuses, and the fifteen-month agreement, which parses but K1's route
+    # refuses (internship.months_max).
+    scenario.expected_dead_letters = sum(event_key(line) is None for line in lines) + 1
     scenario.duplicates = 1
     return scenario

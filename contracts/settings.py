@@ -7,6 +7,7 @@ same variables point at a Temporal cluster, a Kafka cluster and a managed Postgr
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -123,9 +124,20 @@ class Settings(BaseSettings):
     console_port: int = 8280
     # Dev only: the web page offers a login that issues a token without one (never in production).
     console_dev_login: bool = False
+    # Development and `jiuye demo` only: the intake opens every case on a business clock that reads
+    # this date (00:00 Shanghai) when `jiuye streams` starts and runs at real speed from there (the
+    # cases' clock offset, as `jiuye simulate` uses), so that a year that is over can be shown with
+    # its deadlines still ahead. Unset: the real date. Refused with env=production.
+    business_date: date | None = None
     # The Web UI's remote codec (console/codec_server.py, development only).
     codec_server_host: str = "127.0.0.1"
     codec_server_port: int = 8234
+
+    @model_validator(mode="after")
+    def _no_business_date_in_production(self) -> "Settings":
+        if self.business_date is not None and self.env == "production":
+            raise ValueError("JIUYE_BUSINESS_DATE shifts every new case's clock: development and demos only, not with JIUYE_ENV=production")
+        return self
 
     @model_validator(mode="after")
     def _database_tls_in_url(self) -> "Settings":

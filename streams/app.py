@@ -40,6 +40,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import Any, cast
 
 import faust
@@ -50,6 +51,7 @@ from contracts.settings import Settings
 from contracts.topics import INPUT_TOPICS, TOPIC_OF_TYPE
 from observability.http import start_http
 from observability.metrics import report_consumer_lag
+from policy.calendar import start_of_day
 from streams.consumer import IntakeConsumer, Records
 from streams.intake import Intake, Outcome
 from streams.retry import backoff, retry_until_done
@@ -117,7 +119,8 @@ class IntakeRuntime:
         await producer.start()
         self._closers.append(producer.stop)
         self.pool, self.client, self.producer = pool, client, producer
-        gateway = CaseGateway(client, s.temporal_task_queue, max_in_flight=s.intake_max_in_flight)
+        gateway = CaseGateway(client, s.temporal_task_queue, max_in_flight=s.intake_max_in_flight,
+                              clock_offset_seconds=business_clock_offset(s))
         return Intake(PgStore(pool), gateway, KafkaDeadLetterSink(producer), pack)
 
     async def intake(self) -> Intake:
@@ -152,6 +155,17 @@ class IntakeRuntime:
                 await closer()
             except Exception as exc:  # closing is best effort; the process is going away
                 log.warning("streams: closing: %s: %s", type(exc).__name__, exc)
+
+
+def business_clock_offset(settings: Settings, now: datetime | None = None) -> int:
+    """Seconds from now to `settings.business_date` (0 when unset): the clock offset the intake
+    gives every case it opens, so that their business today starts at that date."""
+    if settings.business_date is None:
+        return 0
+    offset = int((start_of_day(settings.business_date) - (now or datetime.now(timezone.utc))).total_seconds())
+    log.warning("business clock: new cases start on %s (offset %d s; JIUYE_BUSINESS_DATE, development only)",
+                settings.business_date, offset)
+    return offset
 
 
 def monitoring_topic(settings: Settings) -> str:

@@ -15,6 +15,7 @@ from console.service.queries import CaseQuery, case_list_sql
 from console.service.scope import city_filter, person_ids_in, require_visible, shown
 from console.service.tokens import Principal
 from policy.calendar import business_date
+from policy.corrections import WORTH_SIGN
 
 
 def known_kinds() -> set[str]:
@@ -70,10 +71,14 @@ async def live_state(console: Console, case_id: str) -> tuple[dict[str, Any] | N
     return data, None
 
 
+CORRECTIONS = ("arrears", "overpayment", "deduction")
+
+
 def _entry_kind(entry: dict[str, Any]) -> str:
     what = entry.get("what", "")
     if entry.get("amount"):
-        return "payment"
+        # The case notes a correction as "<entry> for <program> <period>" (case_base).
+        return "correction" if what.startswith(CORRECTIONS) else "payment"
     if what.startswith("task"):
         return "task"
     if what.startswith(("held by", "hold released")):
@@ -107,8 +112,12 @@ def build_timeline(case: dict[str, Any], state: dict[str, Any] | None, payments:
         if case.get("opened_on"):
             entries.append({"on": case["opened_on"], "kind": "event", "what": "opened", "origin": "read model"})
         for pay in payments:
-            entries.append({"on": pay["due_on"], "kind": "payment", "what": f"paid {pay['period']} to {pay['payee']}",
-                            "rule": pay.get("rule"), "amount": pay["amount"], "origin": "ledger"})
+            entry = pay.get("entry", "payment")
+            what = (f"paid {pay['period']} to {pay['payee']}" if entry == "payment" else
+                    f"{entry} for {pay['program']} {pay['corrects']} to {pay['payee']}")
+            entries.append({"on": pay["due_on"], "kind": "payment" if entry == "payment" else "correction", "what": what,
+                            "rule": pay.get("rule"), "amount": pay["amount"], "origin": "ledger",
+                            "cause": pay.get("cause")})
         for task in tasks:
             entries.append({"on": task.get("due_on") or case.get("opened_on"), "kind": "task",
                             "what": f"task {task['kind']} {task['state']}", "origin": "tasks"})
@@ -133,7 +142,7 @@ async def show_case(console: Console, p: Principal, case_id: str) -> dict[str, A
         """SELECT program, period, entry, seq, corrects, cause, payee, amount_fen AS amount, fund, due_on, rule, paid_at
              FROM ledger WHERE case_id = $1 ORDER BY due_on, period, entry, seq""", case_id)]
     tasks = [plain(dict(r)) for r in await console.pool.fetch(
-        """SELECT task_id, kind, due_on, state, details, decided_by, decision, raised_at, decided_at
+        """SELECT task_id, kind, city, due_on, state, details, decided_by, decision, raised_at, decided_at
              FROM tasks WHERE case_id = $1 ORDER BY raised_at, task_id""", case_id)]
     state, unavailable = await live_state(console, case_id)
     # Audit times are instants; the timeline speaks in Shanghai business dates.
@@ -146,7 +155,11 @@ async def show_case(console: Console, p: Principal, case_id: str) -> dict[str, A
         "timeline": build_timeline(case, state, payments, tasks, trail),
         "tasks": tasks,
         "payments": payments,
-        "paid_fen": sum(pay["amount"] for pay in payments),
+        # A correction is a row of its own: the net owed to the payees counts an overpayment
+        # against its payment (EVENTS.md "Ledger"); what the payees received is the case's own
+        # figure, answered by its state query.
+        "owed_fen": sum(WORTH_SIGN[pay["entry"]] * pay["amount"] for pay in payments),
+        "paid_fen": state.get("paid_fen") if state is not None else None,
         "audit": trail,
         "links": {"temporal": console.workflow_link(case_id)},
     }

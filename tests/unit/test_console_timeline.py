@@ -39,3 +39,24 @@ def test_timeline_without_the_workflow_comes_from_ledger_tasks_and_read_model() 
         ("2020-01-03", "event", "read model"), ("2020-03-25", "task", "tasks"),
         ("2020-04-01", "payment", "ledger"), ("2020-10-01", "decision", "read model"),
     ]
+
+
+def test_corrections_are_their_own_kind_of_entry_live_and_from_the_ledger() -> None:
+    state = {"timeline": [
+        {"on": "2020-07-02", "what": "paid 2020-Q2 to bank/B13", "rule": "§2", "amount": 62500},
+        {"on": "2020-07-09", "what": "overpayment for loan_interest_subsidy 2020-Q2", "rule": "§2", "amount": 12500,
+         "event": "bank/2101#r2"},
+    ]}
+    assert [t["kind"] for t in build_timeline(CASE, state, [], [], [])] == ["payment", "correction"]
+    payments = [
+        {"due_on": "2020-07-02", "period": "2020-Q2", "program": "loan_interest_subsidy", "entry": "payment",
+         "corrects": None, "cause": None, "payee": "bank/B13", "rule": "§2", "amount": 62500},
+        {"due_on": "2020-07-09", "period": "2020-Q2", "program": "loan_interest_subsidy", "entry": "overpayment",
+         "corrects": "2020-Q2", "cause": "bank/2101#r2", "payee": "bank/B13", "rule": "§2", "amount": 12500},
+    ]
+    timeline = build_timeline(CASE, None, payments, [], [])
+    assert [(t["kind"], t["what"]) for t in timeline[1:]] == [
+        ("payment", "paid 2020-Q2 to bank/B13"),
+        ("correction", "overpayment for loan_interest_subsidy 2020-Q2 to bank/B13"),
+    ]
+    assert timeline[2]["cause"] == "bank/2101#r2"

@@ -54,6 +54,7 @@ function show(view) {
   showError(null);
   if (view === "tasks") loadTasks();
   if (view === "dashboard") loadDashboard();
+  if (view === "alerts") loadAlerts();
 }
 
 async function findCases() {
@@ -83,6 +84,11 @@ async function openCase(caseId) {
       ["subject", c.subject], ["opened", c.opened_on], ["closed", c.closed_on || "-"], ["next deadline", c.next_deadline || "-"],
       ["live state", shown.state ? `business today ${shown.state.business_today}` : `unavailable: ${shown.state_unavailable}`]]
       .map(([k, v]) => el("span", {}, el("b", {}, k + " "), v ?? "")));
+    // What the kind keeps about the case (a loan's terms, a course and its certificate, an
+    // incubator's year and selection…): the live state's, else the read model's copy.
+    const details = (shown.state && shown.state.details) || c.summary || {};
+    $("#case-details").replaceChildren(...Object.entries(details).flatMap(([k, v]) => [el("dt", {}, k),
+      el("dd", {}, v === null ? "-" : typeof v === "object" ? JSON.stringify(v) : String(v))]));
     $("#temporal-link").href = shown.links.temporal;
     $("#hold").onclick = () => supervise(c.case_id, "hold");
     $("#release").onclick = () => supervise(c.case_id, "release");
@@ -90,11 +96,17 @@ async function openCase(caseId) {
       el("span", { class: "on" }, t.on), el("span", { class: "tag" }, t.kind), t.what,
       t.amount ? ` — ${yuan(t.amount)} yuan` : "",
       t.event ? el("small", {}, ` (event ${t.event.source} #${t.event.id})`) : "",
+      t.cause ? el("small", {}, ` (caused by ${t.cause})`) : "",
       t.rule ? el("span", { class: "rule" }, `rule: ${t.rule}`) : "")));
-    $("#paid").textContent = `(${yuan(shown.paid_fen)} yuan)`;
-    $("#payments tbody").replaceChildren(...shown.payments.map((p) => el("tr", {},
-      el("td", {}, p.due_on), el("td", {}, p.period), el("td", {}, p.program), el("td", {}, yuan(p.amount)),
-      el("td", {}, p.fund), el("td", {}, p.payee), el("td", {}, p.rule || ""))));
+    $("#paid").textContent = `(owed ${yuan(shown.owed_fen)} yuan net${shown.paid_fen != null ? `, paid ${yuan(shown.paid_fen)} yuan` : ""})`;
+    // Corrections are rows of their own (never an edited payment): arrears, an overpayment, the
+    // deduction that recovers it — each with the period it corrects and the event that caused it.
+    $("#payments tbody").replaceChildren(...shown.payments.map((p) => el("tr", { class: `entry-${p.entry}` },
+      el("td", {}, p.due_on), el("td", {}, p.period), el("td", {}, p.program), el("td", { class: "entry" }, p.entry),
+      el("td", { class: "amount" }, yuan(p.amount)), el("td", {}, p.fund), el("td", {}, p.payee), el("td", {}, p.rule || ""),
+      el("td", { class: "corrects" }, p.corrects ? `${p.corrects}${p.cause ? " ← " + p.cause : ""}` : ""))));
+    const corrections = shown.payments.filter((p) => p.entry !== "payment").length;
+    $("#corrections").textContent = corrections ? `${corrections} correction(s)` : "";
     $("#case-tasks").replaceChildren(...(shown.tasks.length ? shown.tasks.map((t) => taskCard({ ...t, case_id: c.case_id }, () => openCase(caseId))) : [el("p", {}, "none")]));
   } catch (e) { showError(e); }
 }
@@ -108,14 +120,24 @@ const DECISION_HINTS = {
   obligations_overdue: '{"action": "", "note": ""}',
 };
 
+// What the case put on the task for the decider (the loan and its default, the year, the
+// overpaid periods…); amounts are fen.
+function taskFacts(details) {
+  const facts = Object.entries(details).filter(([k]) => k !== "rule");
+  if (!facts.length) return "";
+  return el("dl", { class: "task-facts" }, ...facts.flatMap(([k, v]) => [el("dt", {}, k),
+    el("dd", {}, k === "amount" && typeof v === "number" ? `${yuan(v)} yuan` : typeof v === "object" ? JSON.stringify(v) : String(v))]));
+}
+
 function taskCard(t, after) {
-  const card = el("div", { class: "task-card", "data-task": t.task_id },
-    el("strong", {}, t.kind), ` · ${t.task_id} · due ${t.due_on || "-"} · `, el("span", { class: "task-state" }, t.state),
-    t.details && t.details.rule ? el("div", {}, `rule: ${t.details.rule}`) : "");
+  const card = el("div", { class: "task-card", "data-task": t.task_id, "data-kind": t.kind },
+    el("strong", {}, t.kind), ` · ${t.task_id} · due ${t.due_on || "-"} · ${t.city ? "city " + t.city : "province"} · `,
+    el("span", { class: "task-state" }, t.state),
+    t.details && t.details.rule ? el("div", {}, `rule: ${t.details.rule}`) : "", taskFacts(t.details || {}));
   if (t.state === "open" && me.may_act) {
     const input = el("textarea", { class: "decision", "aria-label": "decision (JSON)" });
     input.value = DECISION_HINTS[t.kind] || "{}";
-    const message = el("span", { class: "error" });
+    const message = el("span", { class: "error refusal", role: "alert" });
     const button = el("button", { class: "decide", onclick: async () => {
       let decision;
       try { decision = JSON.parse(input.value); } catch (e) { message.textContent = `not JSON: ${e.message}`; return; }
@@ -141,9 +163,22 @@ async function supervise(caseId, action) {
   } catch (e) { showError(e); }
 }
 
+// The kinds to choose from are the kinds of the open tasks, with their counts (the dashboard's).
+async function loadTaskKinds() {
+  const chosen = $("#task-kind").value;
+  const d = await api("/api/dashboard");
+  $("#task-kind").replaceChildren(el("option", { value: "" }, "every kind"),
+    ...d.open_tasks.map((t) => el("option", { value: t.kind }, `${t.kind} (${t.open} open${t.overdue ? ", " + t.overdue + " overdue" : ""})`)));
+  $("#task-kind").value = chosen;
+}
+
 async function loadTasks() {
   try {
-    const result = await api("/api/tasks?state=open&limit=200");
+    await loadTaskKinds();
+    const params = new URLSearchParams({ state: "open", limit: "200" });
+    if ($("#task-kind").value) params.set("kind", $("#task-kind").value);
+    const result = await api(`/api/tasks?${params}`);
+    $("#task-total").textContent = `(${result.total}${result.total > result.items.length ? ", showing " + result.items.length : ""})`;
     $("#task-list").replaceChildren(...(result.items.length ? result.items.map((t) => {
       const card = taskCard(t, loadTasks);
       card.prepend(el("a", { onclick: () => openCase(t.case_id) }, t.case_id), el("br"));
@@ -196,8 +231,30 @@ async function loadDashboard() {
     $("#chart-payments").replaceChildren(...barChart(months, funds, sum, (v) => `${yuan(v)} yuan`));
     $("#open-tasks").replaceChildren(el("table", {}, el("tr", {}, el("th", {}, "kind"), el("th", {}, "open"), el("th", {}, "overdue")),
       ...d.open_tasks.map((t) => el("tr", {}, el("td", {}, t.kind), el("td", {}, String(t.open)), el("td", {}, String(t.overdue))))));
-    const alerts = await api("/api/alerts?limit=50");
-    $("#alerts").replaceChildren(...(alerts.items.length ? alerts.items.map((a) => el("li", {}, `${a.on_date} · ${a.city} · ${a.kind} · ${JSON.stringify(a.details)}`)) : [el("li", {}, "no alerts")]));
+    const alerts = await api("/api/alerts?limit=10");
+    $("#alerts").replaceChildren(...(alerts.items.length ? alerts.items.map((a) => el("li", {}, `${a.on_date} · ${a.city || "-"} · ${a.kind} · ${describeAlert(a)}`)) : [el("li", {}, "no alerts")]));
+  } catch (e) { showError(e); }
+}
+
+// An alert in words: M2 headcount_drop names the enterprise, the two months and their insured
+// headcounts; the others show their details as they came.
+function describeAlert(a) {
+  const d = a.details || {};
+  if (a.kind === "headcount_drop" && d.month) {
+    const enterprise = d.enterprise_id || d.enterprise || "";
+    return `enterprise ${enterprise}: ${d.previous_month} ${d.previous_headcount} → ${d.month} ${d.headcount} insured persons`;
+  }
+  return Object.entries(d).map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
+}
+
+async function loadAlerts() {
+  const params = new URLSearchParams({ limit: "200" });
+  for (const [k, v] of new FormData($("#alert-filter"))) if (v) params.set(k, v);
+  try {
+    const result = await api(`/api/alerts?${params}`);
+    $("#alert-table tbody").replaceChildren(...(result.items.length ? result.items.map((a) => el("tr", { class: `alert-${a.kind}` },
+      el("td", {}, a.on_date), el("td", {}, a.city || "-"), el("td", {}, a.kind), el("td", { class: "what" }, describeAlert(a)))) :
+      [el("tr", {}, el("td", { colspan: "4" }, "no alerts"))]));
   } catch (e) { showError(e); }
 }
 
@@ -210,6 +267,8 @@ $("#dev-form").addEventListener("submit", async (e) => {
   if (!response.ok) { $("#login-error").textContent = body.error; return; }
   login(body.token);
 });
+$("#task-filter").addEventListener("submit", (e) => { e.preventDefault(); loadTasks(); });
+$("#alert-filter").addEventListener("submit", (e) => { e.preventDefault(); loadAlerts(); });
 $("#case-filter").addEventListener("submit", (e) => { e.preventDefault(); page.offset = 0; findCases(); });
 $("#prev").addEventListener("click", () => { page.offset = Math.max(0, page.offset - page.limit); findCases(); });
 $("#next").addEventListener("click", () => { if (page.offset + page.limit < page.total) { page.offset += page.limit; findCases(); } });

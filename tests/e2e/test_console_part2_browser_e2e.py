@@ -1,0 +1,218 @@
+"""The console's web page for the kinds of POLICY.md part 2, in real headless Chromium on the real
+stack: the province's task inbox with eleven incubators' `provincial_selection` tasks, ten
+approved, the eleventh refused by the §12 slot limit and the refusal shown on its card; the
+incubator's case page; and the Alerts view with a `headcount_drop` alert in words.
+
+The headcount_drop alert is written through the store's own `raise_alert` (the path every alert
+takes) with the fields of `policy.headcount_drop.Comparison`: M2's stream job, being built
+separately, is not what this test is about.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from activities.pg_store import PgStore
+from activities.store import alert_event
+from contracts.cases import AlertRecord
+from policy.calendar import add_months, month_of
+from tests.e2e._console_fixtures import console, token  # noqa: F401 — fixtures
+from tests.e2e.conftest import System
+from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.test_console_browser_e2e import ARTIFACTS, CHROMIUM, served  # noqa: F401 — fixture
+
+pytestmark = pytest.mark.e2e
+
+INCUBATORS = 11
+APPROVE = {"approve": True, "reason": "selected by the provincial committee (e2e)"}
+
+
+async def _apply(system: System) -> list[str]:
+    """Eleven accredited incubators apply for this year's provincial subsidy; their task ids."""
+    today = business_today()
+    lines = []
+    for n in range(INCUBATORS):
+        incubator, city = f"E2E{system.tag}I{n:02d}", f"21{n % 14 + 1:02d}"
+        subject = f"incubator/{incubator}"
+        lines.append(line(cloud_event(source=f"hrss/{city}", id=f"{incubator}-1", type="incubator.accredited", subject=subject,
+                                      on=today - timedelta(days=60),
+                                      data={"incubator_id": incubator, "city": city, "operator": "government",
+                                            "on": (today - timedelta(days=60)).isoformat()})))
+        lines.append(line(cloud_event(source=f"hrss/{city}", id=f"{incubator}-2", type="application.submitted", subject=subject,
+                                      on=today - timedelta(days=1),
+                                      data={"program": "incubator_provincial", "applicant": incubator,
+                                            "on": (today - timedelta(days=1)).isoformat(), "details": {"year": today.year}})))
+    await system.emit(lines, name="incubators.jsonl")
+
+    async def raised() -> list[str]:
+        rows = await system.pool.fetch(
+            "SELECT task_id FROM tasks WHERE kind = 'provincial_selection' AND state = 'open' ORDER BY case_id")
+        assert len(rows) == INCUBATORS, f"{len(rows)} provincial_selection tasks open"
+        return [r["task_id"] for r in rows]
+
+    return await assert_eventually(raised, timeout=180)
+
+
+async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: System, served: str) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed (apt-get install chromium chromium-driver; deploy/setup.sh does it)")
+    tasks = await _apply(system)
+    province = {"Authorization": f"Bearer {token('province', None, 'pat')}"}
+    async with httpx.AsyncClient(base_url=served, headers=province, timeout=60) as http:
+        for task_id in tasks[:-1]:
+            reply = await http.post(f"/api/tasks/{task_id}/decide", json={"decision": APPROVE})
+            assert reply.status_code == 200, reply.text
+    last = tasks[-1]
+    case_id = last.rsplit("/task/", 1)[0]
+    today = business_today()
+    month = month_of(add_months(today, -1))
+    before = month_of(add_months(today, -2))
+    store = PgStore(system.pool)
+    alert = AlertRecord(alert_id=f"headcount_drop/E2E{system.tag}E1/{month}", kind="headcount_drop", city="2103", on_date=today,
+                        details={"enterprise_id": f"E2E{system.tag}E1", "previous_month": before, "previous_headcount": 48,
+                                 "month": month, "headcount": 24})
+    assert await store.raise_alert(alert, alert_event(alert))
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "console-part2-browser.png"
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 1000})
+            await page.goto(served + "/")
+            await page.fill("#token", token("province", None, "pat"))
+            await page.click("#login-button")
+            await expect(page.locator("#who")).to_contain_text("pat · province · all cities")
+
+            await page.click("nav button[data-view=tasks]")
+            await expect(page.locator("#task-kind")).to_contain_text("provincial_selection (1 open)")
+            await page.select_option("#task-kind", "provincial_selection")
+            await page.click("#find-tasks")
+            card = page.locator(f".task-card[data-task='{last}']")
+            await expect(card).to_contain_text("province")
+            await expect(card.locator(".task-facts")).to_contain_text(str(today.year))
+            await card.locator("textarea.decision").fill('{"approve": true}')
+            await card.locator("button.decide").click()
+            await expect(card.locator(".refusal")).to_contain_text("reason must say why")
+            await card.locator("textarea.decision").fill(
+                '{"approve": true, "reason": "the eleventh, against the limit (e2e)"}')
+            await card.locator("button.decide").click()
+            await expect(card.locator(".refusal")).to_contain_text(f"provincial slots of {today.year} are taken")
+            await expect(card.locator(".task-state")).to_have_text("open")
+
+            await card.locator(f"a:text-is('{case_id}')").click()
+            await expect(page.locator("#case-title")).to_have_text(case_id)
+            await expect(page.locator("#case-facts")).to_contain_text("incubator_subsidy")
+            await expect(page.locator("#case-details")).to_contain_text(f"year{today.year}")
+            await expect(page.locator("#case-details")).to_contain_text("provincialapplied")
+            await expect(page.locator("#timeline")).to_contain_text("task raised: provincial_selection")
+
+            await page.click("nav button[data-view=alerts]")
+            await page.select_option("#alert-filter select[name=kind]", "headcount_drop")
+            await page.click("#find-alerts")
+            await expect(page.locator("#alert-table")).to_contain_text(
+                f"enterprise E2E{system.tag}E1: {before} 48 → {month} 24 insured persons")
+            await page.screenshot(path=str(shot), full_page=True)
+        finally:
+            await browser.close()
+
+    approved = await system.pool.fetchval("SELECT count(*) FROM tasks WHERE kind = 'provincial_selection' AND state = 'decided'")
+    assert approved == INCUBATORS - 1
+    assert await system.pool.fetchval("SELECT state FROM tasks WHERE task_id = $1", last) == "open"
+    refused = await system.pool.fetchval(
+        "SELECT count(*) FROM audit WHERE action = 'task.decide.refused' AND case_id = $1", case_id)
+    assert refused == 2
+    print(f"\nscreenshot: {shot}")
+
+
+async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_decided_on_its_card(
+        system: System, served: str) -> None:
+    # K13 on the real stack (as tests/e2e/test_startup_loan_e2e.py drives it): a bank's report
+    # paid, the same quarter's corrected report an overpayment row, a default a guarantee_claim.
+    from playwright.async_api import async_playwright, expect
+
+    from policy.startup_loan import payee as k13_payee
+    from tests.e2e.test_startup_loan_e2e import Borrower, quarter
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed (apt-get install chromium chromium-driver; deploy/setup.sh does it)")
+    b = Borrower(system, "K13UI")
+    today = business_today()
+    granted = today - timedelta(days=200)
+    loan = f"{b.id}-L1"
+    case_id = f"loan/{b.bank}/{loan}"
+    start, end = granted, granted + timedelta(days=89)
+
+    def report(interest: int, on: date) -> bytes:
+        return b.event("loan.interest_charged", on, {"loan_id": loan, "period": quarter(start), "from": start.isoformat(),
+                                                     "to": end.isoformat(), "interest": interest})
+
+    await system.emit([b.grant(loan, granted)], name="loan.jsonl")
+    await system.emit([report(121_250, end + timedelta(days=2))], name="report.jsonl")
+
+    async def paid() -> None:
+        assert await system.pool.fetchval("SELECT count(*) FROM ledger WHERE case_id = $1", case_id) == 1
+
+    await assert_eventually(paid, timeout=120)
+    await system.emit([report(97_000, end + timedelta(days=9))], name="corrected.jsonl")
+    cause = f"{b.source}#{b.id}-{b.n}"
+    await system.emit([b.event("loan.defaulted", today, {"loan_id": loan, "on": today.isoformat()})], name="default.jsonl")
+
+    async def claim_raised() -> str:
+        rows = await system.pool.fetch("SELECT task_id, state FROM tasks WHERE case_id = $1 AND kind = 'guarantee_claim'", case_id)
+        assert [r["state"] for r in rows] == ["open"]
+        assert await system.pool.fetchval(
+            "SELECT count(*) FROM ledger WHERE case_id = $1 AND entry = 'overpayment'", case_id) == 1
+        return str(rows[0]["task_id"])
+
+    task_id = await assert_eventually(claim_raised, timeout=120)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "console-part2-loan.png"
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 1000})
+            await page.goto(served + "/")
+            await page.fill("#token", token("city_supervisor", "2101", "lin"))
+            await page.click("#login-button")
+            await page.fill("#case-filter input[name=kind]", "startup_loan_interest")
+            await page.fill("#case-filter input[name=person]", b.id)
+            await page.click("#find")
+            await page.click(f"a.case-link:text-is('{case_id}')")
+            await expect(page.locator("#case-title")).to_have_text(case_id)
+            await expect(page.locator("#case-details")).to_contain_text("principal15000000")
+            await expect(page.locator("#case-details")).to_contain_text(f"bank{k13_payee(b.bank)}")
+            ledger = page.locator("#payments")
+            await expect(ledger.locator("tr.entry-payment")).to_have_count(1)
+            overpaid = ledger.locator("tr.entry-overpayment")
+            await expect(overpaid).to_contain_text(f"{quarter(start)} ← {cause}")
+            await expect(page.locator("#corrections")).to_have_text("1 correction(s)")
+            # Net owed counts the overpayment against the payment; paid is the case's own figure.
+            rows = dict(await system.pool.fetch("SELECT entry, amount_fen FROM ledger WHERE case_id = $1", case_id))
+            owed = rows["payment"] - rows["overpayment"]
+            await expect(page.locator("#paid")).to_have_text(
+                f"(owed {owed / 100:.2f} yuan net, paid {rows['payment'] / 100:.2f} yuan)")
+            await expect(page.locator("#timeline li.correction")).to_contain_text(f"overpayment for loan_interest_subsidy {quarter(start)}")
+
+            card = page.locator(f".task-card[data-task='{task_id}']")
+            await expect(card.locator(".task-facts")).to_contain_text(loan)
+            await expect(card.locator(".task-facts")).to_contain_text(today.isoformat())
+            await card.locator("textarea.decision").fill('{"approve": false, "reason": "贷款银行未尽调 (e2e)"}')
+            await card.locator("button.decide").click()
+            await expect(card.locator(".task-state")).to_have_text("decided")
+            await expect(page.locator("#timeline")).to_contain_text("guarantee claim denied by lin", timeout=20_000)
+            await page.screenshot(path=str(shot), full_page=True)
+        finally:
+            await browser.close()
+
+    async def decided() -> None:
+        assert await system.pool.fetchval("SELECT decided_by FROM tasks WHERE task_id = $1", task_id) == "lin"
+
+    await assert_eventually(decided, timeout=60)
