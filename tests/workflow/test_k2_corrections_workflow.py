@@ -93,8 +93,9 @@ async def test_k2_lift_date_moved_later_pays_the_uplift_and_moved_earlier_overpa
         assert rows(w, case) == [
             (UPLIFT, month(5), "overpayment", 20000, date(2020, 8, 25), month(5), later),
             (UPLIFT, month(6), "overpayment", 20000, date(2020, 8, 25), month(6), later),
-            (UI, month(7), "deduction", 20000, date(2020, 9, 2), month(5), None),
-            (UI, month(7), "deduction", 20000, date(2020, 9, 2), month(6), None),
+            # A deduction names the event that made the period it recovers overpaid.
+            (UI, month(7), "deduction", 20000, date(2020, 9, 2), month(5), later),
+            (UI, month(7), "deduction", 20000, date(2020, 9, 2), month(6), later),
         ]
         assert worth(w, case) == {
             **{(UI, month(n)): 150000 for n in range(1, 8)},
@@ -135,8 +136,9 @@ async def test_k2_backdated_benefit_cut_is_recovered_from_later_payments(env: Wo
             (UI, month(1), "overpayment", 50000, date(2020, 5, 10), month(1), cut),
             (UI, month(2), "overpayment", 50000, date(2020, 5, 10), month(2), cut),
             (UI, month(3), "overpayment", 50000, date(2020, 5, 10), month(3), cut),
-            (UI, month(4), "deduction", 50000, date(2020, 6, 2), month(1), None),
-            (UI, month(5), "deduction", 50000, date(2020, 7, 2), month(2), None),
+            (UI, month(4), "deduction", 50000, date(2020, 6, 2), month(1), cut),
+            (UI, month(5), "deduction", 50000, date(2020, 7, 2), month(2), cut),
         ]
         assert worth(w, case) == {(UI, month(n)): 100000 for n in range(1, 6)}
         assert (await w.view(case)).paid_fen == 3 * 150000 + 2 * 100000 - 2 * 50000
+
