@@ -106,6 +106,7 @@ const DECISION_HINTS = {
   provincial_selection: '{"approve": true, "reason": ""}',
   followup_escalation: '{"handled": true, "note": ""}',
   obligations_overdue: '{"action": "", "note": ""}',
+  overpayment_recovery: '{"outcome": "repaid", "reason": ""}',
 };
 
 function taskCard(t, after) {
