@@ -227,6 +227,19 @@ async def test_an_earlier_lift_announcement_arriving_last_does_not_replace_the_c
     await assert_order_independent(env, "unemployment_insurance", sequence, Delivery((1, 0), (0, 0)))
 
 
+async def test_a_linkage_of_a_month_a_late_reemployment_removes_nets_to_nothing_in_either_order(env: WorkflowEnvironment) -> None:
+    """K2's price linkage is in what is owed (k2-price-linkage-owed): June's linkage (month 4,
+    06-02) is paid, whether it arrives on its day or 40 days late, and the re-employment of 05-10
+    announced on 07-05 removes months 4 and 5 with their linkage, so net owed is the same."""
+    declared, claim = _k2_opening()
+    linkage = Event("price linkage 2020-06 12000", date(2020, 6, 5), _shared(
+        "policy.price_linkage.triggered", {"city": CITY, "month": "2020-06", "amount": 12000}, f"city/{CITY}"))
+    lifted = Event("lifted 2020-04-20", date(2020, 6, 20), _lifted(date(2020, 4, 20)))
+    closing = Event("reemployed 2020-05-10", date(2020, 7, 5), _reemployed(date(2020, 5, 10)))
+    sequence = Sequence(K2_FIRST_DAY, (declared, claim), (linkage, lifted), closing, date(2020, 10, 10))
+    await assert_order_independent(env, "unemployment_insurance", sequence, Delivery((1, 0), (0, 40)))
+
+
 async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence: Sequence, delivery: Delivery) -> None:
     async with world(env, sequence.first_day) as w:
         expected = await run(w, person_id(name), sequence, in_order(sequence))
