@@ -137,8 +137,9 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             if ev.data.get("city") != self.city:
                 self.note(business_date(ev.time), f"price linkage of city {ev.data.get('city')}: not this case's", event=ev.key)
                 return
-            if self.learn_linkage(ui.PriceLinkage(month=ev.data["month"], amount=ev.data["amount"], triggered_on=business_date(ev.time)), ev.key) and self.st.links_owed:
-                self.st.cause = ev.key
+            linkage = ui.PriceLinkage(month=ev.data["month"], amount=ev.data["amount"], triggered_on=business_date(ev.time))
+            if self.learn_linkage(linkage, ev.key) and self.st.links_owed:
+                self.st.cause = ev.key  # what is owed changed: named on the corrections it makes
         elif ev.type in ui.REEMPLOYMENT_TYPES:
             self.learn_reemployment(ev)
         elif ev.type == "ui.claim.filed":

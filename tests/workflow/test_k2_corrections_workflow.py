@@ -181,7 +181,7 @@ async def test_k2_linkage_learnt_late_for_a_paid_month_is_its_first_payment_due_
         await w.advance_to_day(date(2020, 5, 10))
         await w.price_linkage("2020-04", 7000, date(2020, 5, 10))  # month 2 (04-02) paid already
         case = "ui/L2/2020-03-02"
-        assert rows(w, case, ("payment", "arrears")) [-1:] == [
+        assert rows(w, case, ("payment", "arrears"))[-1:] == [
             (LINKAGE, "price-linkage-2020-04", "payment", 7000, date(2020, 5, 10), None, None)]
         await w.employment("L2", date(2020, 5, 20))  # month 3 (05-02) is the last paid
         await w.price_linkage("2020-06", 6000, date(2020, 6, 5))  # no benefit month in June now
