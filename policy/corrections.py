@@ -19,7 +19,7 @@ write nothing twice.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -80,14 +80,28 @@ def worth(ledger: Iterable[LedgerEntry]) -> dict[Key, int]:
     return dict(total)
 
 
-def outstanding(ledger: Iterable[LedgerEntry]) -> dict[tuple[str, str], int]:
-    """Overpayments not yet recovered, per (payee, fund): overpayment - deduction."""
+# How an `overpayment_recovery` task (what deduction could not recover when the payee had no more
+# payments) is decided: the receivable is closed either way, under the outcome's rule.
+RECOVERY_OUTCOMES: dict[str, str] = {
+    "repaid": "POLICY.md part 2: the overpayment repaid by the payee outside deduction (receivable closed)",
+    "written_off": "POLICY.md part 2: the overpayment written off by the office, not recoverable (receivable closed)",
+}
+
+# What was recovered outside deduction, per (payee, fund), in fen: an `overpayment_recovery` task
+# decided repaid by the payee or written off by the office (workflows/case_base.py).
+Settled = Mapping[tuple[str, str], int]
+
+
+def outstanding(ledger: Iterable[LedgerEntry], settled: Settled | None = None) -> dict[tuple[str, str], int]:
+    """Overpayments not yet recovered, per (payee, fund): overpayment - deduction - settled."""
     left: dict[tuple[str, str], int] = defaultdict(int)
     for row in ledger:
         if row.entry == "overpayment":
             left[(row.payee, row.fund)] += row.amount
         elif row.entry == "deduction":
             left[(row.payee, row.fund)] -= row.amount
+    for key, amount in (settled or {}).items():
+        left[key] -= amount
     return {k: v for k, v in left.items() if v > 0}
 
 
@@ -98,6 +112,7 @@ def reconcile(
     max_deduction: Fraction,
     cause: str | None = None,
     rule_of_removal: str = "no longer owed on the facts known now",
+    settled: Settled | None = None,
 ) -> list[LedgerEntry]:
     """The rows to add to `ledger` so that every period due by `today` is worth what is `owed`.
 
@@ -105,7 +120,8 @@ def reconcile(
     - A paid period worth less than owed: an `arrears` row for the difference, due `today`.
     - A paid period worth more than owed (or no longer owed at all): an `overpayment` row.
     - Each new payment or arrears row of a payee and fund with overpayments outstanding carries a
-      `deduction` of at most `max_deduction` of it, oldest overpayment first.
+      `deduction` of at most `max_deduction` of it, oldest overpayment first. What is `settled`
+      outside deduction (repaid, written off) is no longer outstanding: the oldest first.
     Periods not yet due are left alone (their payment is written when they fall due).
     """
     owed_by_key = {o.key: o for o in owed}
@@ -144,36 +160,58 @@ def reconcile(
                                    original.payee, today, rule_of_removal,
                                    next_seq(original.program, original.period, "overpayment"),
                                    corrects=original.period, cause=cause))
-    return new + _deductions(list(ledger) + new, new, max_deduction, next_seq)
+    return new + _deductions(list(ledger) + new, new, max_deduction, next_seq, settled or {})
 
 
 @dataclass
 class _Receivable:
-    """What is left to recover of one period's overpayments."""
+    """What is left to recover of one overpayment row: its period, and the event that made the
+    period overpaid (what a deduction recovering it names as its cause)."""
 
     period: str
+    cause: str | None
     left: int
 
 
-def _receivables(ledger: Sequence[LedgerEntry]) -> dict[tuple[str, str], list[_Receivable]]:
-    """Per (payee, fund), the overpaid periods with what is left of them, oldest first."""
-    by_payee: dict[tuple[str, str], dict[str, _Receivable]] = defaultdict(dict)
+def _receivables(ledger: Sequence[LedgerEntry], settled: Settled) -> dict[tuple[str, str], list[_Receivable]]:
+    """Per (payee, fund), what is left of the overpaid periods, oldest period first (by its first
+    overpayment), and within a period by cause in the order the overpayments were written (one
+    item for consecutive overpayments of one cause); a period's deductions recover its items in
+    that order; what is `settled` of a (payee, fund) closes its oldest items."""
+    by_payee: dict[tuple[str, str], dict[str, list[_Receivable]]] = defaultdict(dict)
     for row in sorted((r for r in ledger if r.entry == "overpayment"), key=lambda r: (r.due_on, r.period, r.seq)):
-        item = by_payee[(row.payee, row.fund)].setdefault(row.period, _Receivable(row.period, 0))
-        item.left += row.amount
+        items = by_payee[(row.payee, row.fund)].setdefault(row.period, [])
+        if items and items[-1].cause == row.cause:
+            items[-1].left += row.amount
+        else:
+            items.append(_Receivable(row.period, row.cause, row.amount))
     for row in ledger:
-        if row.entry == "deduction" and row.corrects is not None:
-            by_payee[(row.payee, row.fund)][row.corrects].left -= row.amount
-    return {k: [r for r in v.values() if r.left > 0] for k, v in by_payee.items()}
+        if row.entry != "deduction" or row.corrects is None:
+            continue
+        taken = row.amount
+        for item in by_payee[(row.payee, row.fund)][row.corrects]:
+            part = min(item.left, taken)
+            item.left -= part
+            taken -= part
+    open_items = {k: [r for items in v.values() for r in items if r.left > 0] for k, v in by_payee.items()}
+    for key, amount in settled.items():
+        for item in open_items.get(key, []):
+            part = min(item.left, amount)
+            item.left -= part
+            amount -= part
+    return {k: [r for r in v if r.left > 0] for k, v in open_items.items()}
 
 
 def _deductions(
     ledger: Sequence[LedgerEntry], new: Sequence[LedgerEntry], max_deduction: Fraction,
-    next_seq: Callable[[str, str, Entry], int],
+    next_seq: Callable[[str, str, Entry], int], settled: Settled,
 ) -> list[LedgerEntry]:
     """Deductions from the new payment and arrears rows for the overpayments still open, oldest
-    first: one row per (payment, overpaid period), at most `max_deduction` of each payment."""
-    receivables = _receivables(ledger)
+    first, at most `max_deduction` of each payment: one row per (payment, overpaid period, cause).
+    A deduction names the overpayment it recovers — its period (`corrects`) and the event that
+    made that period overpaid (`cause`), not the cause of the payment it is taken from
+    (POLICY.md part 2: each correction names the period, the rule and the event)."""
+    receivables = _receivables(ledger, settled)
     rows: list[LedgerEntry] = []
     for pay in new:
         if pay.entry not in ("payment", "arrears"):
@@ -188,5 +226,5 @@ def _deductions(
             rows.append(LedgerEntry(pay.program, pay.period, "deduction", take, pay.fund, pay.payee, pay.due_on,
                                     f"recovery of the overpayment of {item.period} (at most {max_deduction} of a payment)",
                                     next_seq(pay.program, pay.period, "deduction"), corrects=item.period,
-                                    cause=pay.cause))
+                                    cause=item.cause))
     return rows

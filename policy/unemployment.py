@@ -177,9 +177,57 @@ def linked_benefit_month(claim_on: date, month: str, last_month: int) -> int | N
     return None
 
 
+LINKAGE_PERIOD_PREFIX = "price-linkage-"
+
+
 def price_linkage_period(month: str) -> str:
     """The ledger period of a price-linkage payment (one per case per linked month)."""
-    return f"price-linkage-{month}"
+    return f"{LINKAGE_PERIOD_PREFIX}{month}"
+
+
+def price_linkage_month(period: str) -> str:
+    """The calendar month of the price-linkage ledger period `period`."""
+    return period.removeprefix(LINKAGE_PERIOD_PREFIX)
+
+
+def months_started(today: date, claim_on: date) -> int:
+    """How many benefit months of the claim have started by `today`, paid or not."""
+    n = 0
+    while benefit_month_start(claim_on, n + 1) <= today:
+        n += 1
+    return n
+
+
+def linkage_owed(*, payee: str, claim_on: date, today: date, months: list[int], linkages: Sequence[PriceLinkage],
+                 rule: str, not_owed_rule: str) -> list[Owed]:
+    """What a K2 claim owes for the price linkages it knows (§18 价格联动, once per case for a
+    calendar month in which it pays benefit), as facts like the benefit months `months` (see
+    `months_due`):
+
+    - a linkage whose calendar month has a benefit month starting in it that is paid on the facts
+      known now is owed its amount, due when that month starts or, if triggered later, the day it
+      was triggered: a linkage learnt for a month paid already is that period's first payment,
+      not arrears, due the day it is learnt (no linkage row existed to correct);
+    - one whose benefit month has started but is not paid on the facts known now (a backdated
+      re-employment, retirement, the end of entitlement) is owed nothing, under `not_owed_rule`,
+      so a linkage paid for it becomes an overpayment caused by the fact that removed the month;
+    - one for a calendar month of no benefit month of the claim, or not started yet, owes nothing
+      and names no period (a later reconciliation pays it when its month starts)."""
+    paid = set(months)
+    owed: list[Owed] = []
+    started = months_started(today, claim_on)
+    for linkage in sorted(linkages, key=lambda x: x.month):
+        n = linked_benefit_month(claim_on, linkage.month, started)
+        if n is None:
+            continue
+        start = benefit_month_start(claim_on, n)
+        if n in paid:
+            owed.append(Owed(PROGRAM_PRICE_LINKAGE, price_linkage_period(linkage.month), linkage.amount, str(Fund.UI),
+                             payee, max(start, linkage.triggered_on), rule))
+        else:
+            owed.append(Owed(PROGRAM_PRICE_LINKAGE, price_linkage_period(linkage.month), 0, str(Fund.UI), payee, start,
+                             not_owed_rule))
+    return owed
 
 
 # -- re-employment ----------------------------------------------------------------------------

@@ -157,6 +157,8 @@ class InsuranceState(Reconciling):
     reemployed_on: date | None = None
     continuation: bool = False
     assistance_case_id: str | None = None
+    # Whether the price linkage is part of what the case owes (chosen at opening: LINKAGE_OWED).
+    links_owed: bool = False
     # The business date of the last epidemic fact received while running: an uplift that
     # becomes owed for a month already paid falls due then.
     epidemic_learned_on: date | None = None

@@ -88,6 +88,9 @@ TIMELINE_CARRIED = 200
 
 OVERPAYMENT_RECOVERY = "overpayment_recovery"
 RULE_RECOVERY_TASK = "POLICY.md part 2: an overpayment left when the payee has no more payments"
+# A decided `overpayment_recovery` task closes its receivable (repaid or written off); a history
+# recorded before took no decision on it (its validator refused them).
+ACT_ON_RECOVERY_DECISION = "act-on-overpayment-recovery-decision"
 _LEDGER = TypeAdapter(list[LedgerEntry])
 
 
@@ -160,7 +163,8 @@ class CaseWorkflow:
             if not self.is_open:
                 break
             for decision in self.take_decisions():
-                await self.act_on(decision)
+                if not await self.take_recovery_decision(decision):
+                    await self.act_on(decision)
                 if not self.is_open:
                     break
             if not self.is_open:
@@ -181,7 +185,10 @@ class CaseWorkflow:
                 if self.is_open:
                     return True
             for decision in self.take_decisions():
-                # The `decide` update recorded it on its task already; a closed case acts no more.
+                if await self.take_recovery_decision(decision):
+                    continue
+                # The `decide` update recorded it on its task already; a closed case's own tasks
+                # were settled as it closed (only what deduction could not recover is left open).
                 self.note(self.today(), f"decision on {decision.task_id} taken while closed: recorded, nothing to act on")
             await self.continue_as_new_if_long()
             if self.today() > self.listening_until:
@@ -570,10 +577,12 @@ class CaseWorkflow:
     # -- supervisor decisions ----------------------------------------------------------------
     @workflow.update(name="decide")
     async def decide(self, decision: TaskDecision) -> TaskRecord:
-        """A supervisor decides an open task; the case acts on it in its main loop."""
-        await self.admit_decision(self.tasks[decision.task_id], decision)
+        """A supervisor decides an open task; the case acts on it in its main loop. A decided
+        `overpayment_recovery` task closes its receivable at once (`recovery_closed`)."""
+        task = self.tasks[decision.task_id]
+        await self.admit_decision(task, decision)
         self.decisions.append(decision)
-        return await self.settle_task(decision.task_id, "decided", decision.decided_by, decision.decision)
+        return await self.settle_task(decision.task_id, "decided", decision.decided_by, self.recovery_closed(task, decision))
 
     async def admit_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
         """What a decision needs from outside the case before it is taken (K16: one of the year's
@@ -587,6 +596,9 @@ class CaseWorkflow:
             raise ValueError(f"no task {decision.task_id} on case {self.case_id}")
         if task.state != "open":
             raise ValueError(f"task {decision.task_id} is {task.state}, not open")
+        if task.kind == OVERPAYMENT_RECOVERY:
+            validate_recovery_decision(decision)
+            return
         self.validate_decision(task, decision)
 
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
@@ -696,7 +708,8 @@ class CaseWorkflow:
             return []
         assert self.params is not None
         rows = corrections.reconcile(
-            owed, self.ledger, today, self.params.ratio("recovery.max_deduction_ratio", today), cause, self.removal_rule()
+            owed, self.ledger, today, self.params.ratio("recovery.max_deduction_ratio", today), cause, self.removal_rule(),
+            self.settled(),
         )
         for row in rows:
             await self._write_row(row)
@@ -725,12 +738,14 @@ class CaseWorkflow:
     async def raise_overpayment_recovery(self, on: date) -> list[TaskRecord]:
         """What is left of the overpayments when the payee has no more payments: one
         `overpayment_recovery` task per (payee, fund), raised as the case closes, and one more
-        for what a correction after closing adds (tasks raised before keep their amounts)."""
+        for what a correction after closing adds (tasks raised before keep their amounts; what a
+        decided one closed is no longer outstanding)."""
         raised = []
-        for (payee, fund), outstanding in sorted(corrections.outstanding(self.ledger).items()):
+        for (payee, fund), outstanding in sorted(corrections.outstanding(self.ledger, self.settled()).items()):
             left = outstanding - sum(
                 t.details["amount"] for t in self.tasks.values()
-                if t.kind == OVERPAYMENT_RECOVERY and (t.details.get("payee"), t.details.get("fund")) == (payee, fund)
+                if t.kind == OVERPAYMENT_RECOVERY and t.state == "open"
+                and (t.details.get("payee"), t.details.get("fund")) == (payee, fund)
             )
             if left <= 0:
                 continue
@@ -740,6 +755,39 @@ class CaseWorkflow:
                 {"payee": payee, "fund": fund, "amount": left, "periods": periods, "rule": RULE_RECOVERY_TASK},
             ))
         return raised
+
+    def settled(self) -> dict[tuple[str, str], int]:
+        """What decided `overpayment_recovery` tasks closed, per (payee, fund): no longer
+        outstanding, so no reconciliation deducts it again and no task asks for it twice."""
+        closed: dict[tuple[str, str], int] = {}
+        for t in self.tasks.values():
+            if t.kind == OVERPAYMENT_RECOVERY and t.decision and "closed" in t.decision:
+                key = (t.details["payee"], t.details["fund"])
+                closed[key] = closed.get(key, 0) + int(t.decision["closed"])
+        return closed
+
+    def recovery_closed(self, task: TaskRecord, decision: TaskDecision) -> dict[str, Any]:
+        """What the task records of a decision: as taken, and for an `overpayment_recovery` task
+        (the payee repaid it, or the office wrote it off) also `closed`, the fen of the receivable
+        it closes — what is still outstanding of the task's amount (a deduction from arrears a late
+        correction brought since it was raised recovered the rest)."""
+        if task.kind != OVERPAYMENT_RECOVERY or not workflow.patched(ACT_ON_RECOVERY_DECISION):
+            return decision.decision
+        left = corrections.outstanding(self.ledger, self.settled()).get((task.details["payee"], task.details["fund"]), 0)
+        return {**decision.decision, "closed": min(int(task.details["amount"]), left)}
+
+    async def take_recovery_decision(self, decision: TaskDecision) -> bool:
+        """Say on the timeline what a decided `overpayment_recovery` task closed (False for any
+        other task: the kind acts on it)."""
+        task = self.tasks.get(decision.task_id)
+        if task is None or task.kind != OVERPAYMENT_RECOVERY or not task.decision or "closed" not in task.decision:
+            return False
+        outcome = task.decision["outcome"]
+        self.note(self.today(), f"overpayment of {task.details['payee']} from {task.details['fund']} "
+                  f"({', '.join(task.details.get('periods', []))}) {outcome.replace('_', ' ')}, decided by "
+                  f"{task.decided_by}: {str(task.decision['reason']).strip()}; receivable closed, no longer deducted",
+                  rule=corrections.RECOVERY_OUTCOMES[outcome], amount=int(task.decision["closed"]))
+        return True
 
     async def _unless_held(self) -> None:
         """While a supervisor holds the case, wait for the release (checked first, so a case
@@ -835,6 +883,18 @@ class CaseWorkflow:
     @property
     def is_open(self) -> bool:
         return self._status in OPEN_STATUSES
+
+
+def validate_recovery_decision(decision: TaskDecision) -> None:
+    """An `overpayment_recovery` task is decided `{"outcome": "repaid" | "written_off", "reason":
+    "..."}`: the payee repaid it (the reason names the receipt) or the office writes it off (the
+    reason says why it cannot be recovered)."""
+    outcome = decision.decision.get("outcome")
+    if outcome not in corrections.RECOVERY_OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(corrections.RECOVERY_OUTCOMES)}, not {outcome!r}")
+    reason = decision.decision.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError("a reason is required (the receipt of a repayment, or why it is written off)")
 
 
 def search_attributes_for(kind: str, city: str | None, status: str) -> TypedSearchAttributes:

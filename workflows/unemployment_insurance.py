@@ -41,8 +41,12 @@ RULE_UPLIFT_LATE = "§18 uplift owed for a month already paid, after a late or c
 RULE_LINKAGE = "§18 价格联动: once per case for the month in which it pays benefit"
 RULE_CONTINUATION = "§18 距离法定退休年龄不足1年的，可继续领取失业保险金直至法定退休年龄"
 RULE_NOT_OWED = "POLICY.md K2: no benefit for a month starting after re-employment or on or after retirement"
+RULE_LINKAGE_NOT_OWED = "§18 价格联动: no linkage for a calendar month in which the case pays no benefit"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k2-reconcile-owed"
+# Cases opened from here on (and reconciling) count the price linkage in what they owe; those
+# opened under RECONCILE_OWED alone pay it beside reconciliation, as they always did.
+LINKAGE_OWED = "k2-price-linkage-owed"
 
 
 @workflow.defn(name=KIND)
@@ -66,6 +70,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         claim = UiClaimFiled.model_validate(opening.data)
         self.st.claim = claim
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
+        self.st.links_owed = self.st.reconciles and workflow.patched(LINKAGE_OWED)
         self.subject = f"person/{claim.person_id}"
         self.city = claim.city
         self.opened_on = claim.claim_on
@@ -132,7 +137,9 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             if ev.data.get("city") != self.city:
                 self.note(business_date(ev.time), f"price linkage of city {ev.data.get('city')}: not this case's", event=ev.key)
                 return
-            self.learn_linkage(ui.PriceLinkage(month=ev.data["month"], amount=ev.data["amount"], triggered_on=business_date(ev.time)), ev.key)
+            linkage = ui.PriceLinkage(month=ev.data["month"], amount=ev.data["amount"], triggered_on=business_date(ev.time))
+            if self.learn_linkage(linkage, ev.key) and self.st.links_owed:
+                self.st.cause = ev.key  # what is owed changed: named on the corrections it makes
         elif ev.type in ui.REEMPLOYMENT_TYPES:
             self.learn_reemployment(ev)
         elif ev.type == "ui.claim.filed":
@@ -140,13 +147,15 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         else:
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
 
-    def learn_linkage(self, linkage: ui.PriceLinkage, event: str | None = None) -> None:
+    def learn_linkage(self, linkage: ui.PriceLinkage, event: str | None = None) -> bool:
+        """Take a price linkage; False for a second trigger of a month already known."""
         if any(known.month == linkage.month for known in self.st.linkages):
             # "gets the amount once": a second trigger for the same month changes nothing.
             self.note(linkage.triggered_on, f"price linkage for {linkage.month} triggered again: no effect", event=event)
-            return
+            return False
         self.st.linkages.append(linkage)
         self.note(linkage.triggered_on, f"price linkage {linkage.amount} fen for {linkage.month}", rule=RULE_LINKAGE, event=event)
+        return True
 
     def learn_reemployment(self, ev: CaseEvent) -> None:
         c = self.st.claim
@@ -225,7 +234,8 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         assert c is not None
         if self.st.reconciles:
             await self.pay_owed(today)
-            await self.pay_linkages(today)
+            if not self.st.links_owed:
+                await self.pay_linkages(today)
             return
         while self.payable(self.st.months_paid + 1) and ui.benefit_month_start(c.claim_on, self.st.months_paid + 1) <= today:
             await self.pay_month(self.st.months_paid + 1)
@@ -234,9 +244,10 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
 
     # -- what the case owes (cases opened by this code) ---------------------------------------
     def owed(self, today: date) -> list[Owed] | None:
-        """Benefit and uplift of every benefit month due by `today` on the facts known now; None
-        for a case that pays the old way. An uplift that became owed for a month whose benefit
-        was paid without it falls due the day the epidemic fact was learnt."""
+        """Benefit and uplift of every benefit month due by `today` on the facts known now, and
+        (a case opened under LINKAGE_OWED) the price linkage of those months; None for a case
+        that pays the old way. An uplift that became owed for a month whose benefit was paid
+        without it falls due the day the epidemic fact was learnt."""
         c = self.st.claim
         if not self.st.reconciles or c is None or self.params is None:
             return None
@@ -249,13 +260,17 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         )
         paid = {(r.program, r.period) for r in self.ledger if r.entry == "payment"}
         learned_on = self.st.epidemic_learned_on
-        return [
+        owed = [
             replace(o, due_on=max(o.due_on, learned_on))
             if o.program == ui.PROGRAM_UPLIFT and learned_on is not None and (ui.PROGRAM_BENEFIT, o.period) in paid
             and (o.program, o.period) not in paid
             else o
             for o in owed
         ]
+        if self.st.links_owed:
+            owed += ui.linkage_owed(payee=self.subject, claim_on=c.claim_on, today=today, months=months,
+                                    linkages=self.st.linkages, rule=RULE_LINKAGE, not_owed_rule=RULE_LINKAGE_NOT_OWED)
+        return owed
 
     def removal_rule(self) -> str:
         return RULE_NOT_OWED
@@ -266,11 +281,12 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         for row in await self.reconcile_owed(today, self.st.cause):
             if row.entry != "payment":
                 continue
-            n = month_number(row.period)
             if row.program == ui.PROGRAM_BENEFIT:
-                self.st.months_paid = max(self.st.months_paid, n)
+                self.st.months_paid = max(self.st.months_paid, month_number(row.period))
             elif row.program == ui.PROGRAM_UPLIFT:
-                self.st.uplift_paid.append(n)
+                self.st.uplift_paid.append(month_number(row.period))
+            elif row.program == ui.PROGRAM_PRICE_LINKAGE:
+                self.st.linkage_paid.append(ui.price_linkage_month(row.period))
 
     async def pay_month(self, n: int) -> None:
         c = self.st.claim
@@ -324,6 +340,8 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
                 await self.pay_uplift(n, max(start, self.st.epidemic_learned_on or today), RULE_UPLIFT_LATE)
 
     async def pay_linkages(self, today: date) -> None:
+        """A case opened before LINKAGE_OWED: each linkage paid once with the benefit month that
+        starts in its calendar month, beside reconciliation (paid stays paid)."""
         c = self.st.claim
         assert c is not None
         for linkage in sorted(self.st.linkages, key=lambda x: x.month):

@@ -83,6 +83,56 @@ def test_deductions_only_from_the_same_payee_and_the_same_fund() -> None:
     assert outstanding(ledger) == {(PAYEE, FUND): 150000}  # left for a supervisor task
 
 
+def test_a_deduction_names_the_event_that_made_the_period_it_recovers_overpaid() -> None:
+    """POLICY.md part 2 "each correction names the period it corrects, the rule, and the event
+    that caused it": a deduction taken from a plain payment (no cause of its own) or from arrears
+    of another cause names the overpayment's event, not the payment's."""
+    ledger: list[LedgerEntry] = []
+    apply(ledger, [owed(1, 150000), owed(2, 150000)], date(2020, 3, 1))
+    apply(ledger, [owed(1, 150000), owed(2, 0), owed(3, 100000)], date(2020, 3, 10), cause="reg/2101#reemployed")
+    from_payment = apply(ledger, [owed(1, 150000), owed(2, 0), owed(3, 100000)], date(2020, 3, 31), cause="unrelated#e9")
+    assert [(r.period, r.entry, r.amount, r.corrects, r.cause) for r in from_payment] == [
+        ("month-3", "payment", 100000, None, None), ("month-3", "deduction", 50000, "month-2", "reg/2101#reemployed")]
+    from_arrears = apply(ledger, [owed(1, 170000), owed(2, 0), owed(3, 100000)], date(2020, 4, 2), cause="policy/21#uplift")
+    assert [(r.period, r.entry, r.amount, r.corrects, r.cause) for r in from_arrears] == [
+        ("month-1", "arrears", 20000, "month-1", "policy/21#uplift"),
+        ("month-1", "deduction", 10000, "month-2", "reg/2101#reemployed")]
+
+
+def test_a_deduction_spanning_two_overpayments_of_a_period_names_each_cause_oldest_first() -> None:
+    ledger: list[LedgerEntry] = []
+    apply(ledger, [owed(1, 150000)], date(2020, 2, 1))
+    apply(ledger, [owed(1, 140000)], date(2020, 2, 5), cause="param#cut")  # overpaid by 10000
+    apply(ledger, [owed(1, 100000)], date(2020, 2, 6), cause="reg#interruption")  # by 40000 more
+    new = apply(ledger, [owed(1, 100000), owed(2, 100000)], date(2020, 2, 28))
+    assert [(r.period, r.entry, r.amount, r.seq, r.corrects, r.cause) for r in new] == [
+        ("month-2", "payment", 100000, 0, None, None),
+        ("month-2", "deduction", 10000, 1, "month-1", "param#cut"),
+        ("month-2", "deduction", 40000, 2, "month-1", "reg#interruption")]
+    later = apply(ledger, [owed(1, 100000), owed(2, 100000), owed(3, 20000)], date(2020, 3, 28))
+    assert outstanding(ledger) == {}
+    assert [(r.entry, r.amount, r.cause) for r in later] == [("payment", 20000, None)]
+
+
+def test_an_overpayment_repaid_or_written_off_is_not_deducted_again_oldest_first() -> None:
+    """An `overpayment_recovery` task decided repaid / written off settles what it covered
+    outside deduction: later payments carry deductions only for what is still outstanding."""
+    ledger: list[LedgerEntry] = []
+    apply(ledger, [owed(1, 150000), owed(2, 150000)], date(2020, 3, 1))
+    apply(ledger, [owed(1, 100000), owed(2, 100000)], date(2020, 3, 5), cause="param#cut")  # 2 x 50000
+    settled = {(PAYEE, FUND): 60000}  # month-1's 50000 and 10000 of month-2's
+    assert outstanding(ledger, settled) == {(PAYEE, FUND): 40000}
+    new = reconcile([owed(1, 100000), owed(2, 100000), owed(3, 100000)], ledger, date(2020, 3, 31), HALF, None,
+                    settled=settled)
+    assert [(r.period, r.entry, r.amount, r.corrects, r.cause) for r in new] == [
+        ("month-3", "payment", 100000, None, None), ("month-3", "deduction", 40000, "month-2", "param#cut")]
+    ledger.extend(new)
+    assert outstanding(ledger, settled) == {}
+    assert reconcile([owed(1, 100000), owed(2, 100000), owed(3, 100000), owed(4, 100000)], ledger, date(2020, 4, 30),
+                     HALF, None, settled={(PAYEE, FUND): 100000}) == [
+        LedgerEntry("ui_benefit", "month-4", "payment", 100000, FUND, PAYEE, date(2020, 4, 28), "rule of month 4")]
+
+
 def test_each_correction_names_the_period_it_corrects_the_rule_and_the_event() -> None:
     ledger: list[LedgerEntry] = []
     apply(ledger, [owed(1, 150000)], date(2020, 2, 1))

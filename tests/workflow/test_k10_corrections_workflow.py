@@ -76,7 +76,7 @@ async def test_k10_restated_amount_cut_is_deducted_from_later_months_and_the_res
         await w.advance_to_day(date(2020, 10, 2))
         assert w.ledger_rows(case) == [
             *[(TAPER, m, "overpayment", 20000, date(2020, 8, 10), m, cause) for m in months(4, 5, 6, 7, 8)],
-            (TAPER, "2020-09", "deduction", 20000, date(2020, 9, 1), "2020-04", None),
+            (TAPER, "2020-09", "deduction", 20000, date(2020, 9, 1), "2020-04", cause),
         ]
         assert w.originals(case, TAPER)[-1] == ("2020-09", 40000, date(2020, 9, 1))
         assert w.worth(case) == {(TAPER, m): 40000 for m in months(4, 5, 6, 7, 8, 9)}

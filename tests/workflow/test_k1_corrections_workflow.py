@@ -167,8 +167,8 @@ async def test_k1_backdated_subsidy_cut_is_recovered_from_the_units_later_months
         assert rows(w, case) == [
             (month(1), "overpayment", 20000, D(2020, 5, 10), month(1), cut),
             (month(2), "overpayment", 20000, D(2020, 5, 10), month(2), cut),
-            (month(3), "deduction", 20000, D(2020, 6, 2), month(1), None),
-            (month(3), "deduction", 20000, D(2020, 6, 2), month(2), None),
+            (month(3), "deduction", 20000, D(2020, 6, 2), month(1), cut),
+            (month(3), "deduction", 20000, D(2020, 6, 2), month(2), cut),
         ]
         assert worth(w, case) == {month(n): 100000 for n in range(1, 5)}
         view = await w.view(case)

@@ -18,9 +18,11 @@ from contracts.cases import PaymentRequest
 from streams.intake import Outcome
 from temporalio.testing import WorkflowEnvironment
 from tests.workflow._unemployment_harness import World, world
+from workflows import unemployment_insurance as ui_workflow
 
 UI = "unemployment_insurance"
 UPLIFT = "epidemic_uplift"
+LINKAGE = "price_linkage"
 S = date(2020, 1, 25)
 SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
 # (program, period, entry, amount, due_on, corrects, cause)
@@ -93,8 +95,9 @@ async def test_k2_lift_date_moved_later_pays_the_uplift_and_moved_earlier_overpa
         assert rows(w, case) == [
             (UPLIFT, month(5), "overpayment", 20000, date(2020, 8, 25), month(5), later),
             (UPLIFT, month(6), "overpayment", 20000, date(2020, 8, 25), month(6), later),
-            (UI, month(7), "deduction", 20000, date(2020, 9, 2), month(5), None),
-            (UI, month(7), "deduction", 20000, date(2020, 9, 2), month(6), None),
+            # A deduction names the event that made the period it recovers overpaid.
+            (UI, month(7), "deduction", 20000, date(2020, 9, 2), month(5), later),
+            (UI, month(7), "deduction", 20000, date(2020, 9, 2), month(6), later),
         ]
         assert worth(w, case) == {
             **{(UI, month(n)): 150000 for n in range(1, 8)},
@@ -135,8 +138,54 @@ async def test_k2_backdated_benefit_cut_is_recovered_from_later_payments(env: Wo
             (UI, month(1), "overpayment", 50000, date(2020, 5, 10), month(1), cut),
             (UI, month(2), "overpayment", 50000, date(2020, 5, 10), month(2), cut),
             (UI, month(3), "overpayment", 50000, date(2020, 5, 10), month(3), cut),
-            (UI, month(4), "deduction", 50000, date(2020, 6, 2), month(1), None),
-            (UI, month(5), "deduction", 50000, date(2020, 7, 2), month(2), None),
+            (UI, month(4), "deduction", 50000, date(2020, 6, 2), month(1), cut),
+            (UI, month(5), "deduction", 50000, date(2020, 7, 2), month(2), cut),
         ]
         assert worth(w, case) == {(UI, month(n)): 100000 for n in range(1, 6)}
         assert (await w.view(case)).paid_fen == 3 * 150000 + 2 * 100000 - 2 * 50000
+
+
+# -- price linkage in what is owed (LINKAGE_OWED) ---------------------------------------------------
+async def test_k2_linkage_of_a_month_a_backdated_reemployment_removes_is_overpaid_with_its_cause(env: WorkflowEnvironment) -> None:
+    """§18 价格联动 is paid for a calendar month in which the case pays benefit: a re-employment
+    learnt late that removes the benefit month removes its linkage too, an overpayment caused by
+    the re-employment under the linkage's rule, left for recovery with the months'."""
+    async with world(env, date(2020, 3, 1)) as w:
+        await w.claim("L1", date(2020, 3, 15))  # months start 03-15, 04-15, 05-15, 06-15
+        await w.price_linkage("2020-05", 5000, date(2020, 5, 10))
+        await w.advance_to_day(date(2020, 6, 20))
+        case = "ui/L1/2020-03-15"
+        assert w.originals(case, LINKAGE) == [("price-linkage-2020-05", 5000, date(2020, 5, 15))]
+        cause = key(await w.contribution("L1", "2020-05", date(2020, 6, 20)))  # re-employed from 05-01
+        assert rows(w, case) == [
+            (LINKAGE, "price-linkage-2020-05", "overpayment", 5000, date(2020, 6, 20), "price-linkage-2020-05", cause),
+            (UI, month(3), "overpayment", 150000, date(2020, 6, 20), month(3), cause),
+            (UI, month(4), "overpayment", 150000, date(2020, 6, 20), month(4), cause),
+        ]
+        (linkage_row,) = [p for p in _ledger(w, case) if p.program == LINKAGE and p.entry == "overpayment"]
+        assert linkage_row.rule == ui_workflow.RULE_LINKAGE_NOT_OWED
+        assert worth(w, case) == {(UI, month(1)): 150000, (UI, month(2)): 150000, (UI, month(3)): 0, (UI, month(4)): 0,
+                                  (LINKAGE, "price-linkage-2020-05"): 0}
+        tasks = [t for t in w.store.tasks.values() if t["case_id"] == case]
+        assert [(t["kind"], t["state"], t["details"]["amount"], t["details"]["periods"]) for t in tasks] == [
+            ("overpayment_recovery", "open", 305000, [month(3), month(4), "price-linkage-2020-05"])
+        ]
+
+
+async def test_k2_linkage_learnt_late_for_a_paid_month_is_its_first_payment_due_the_day_it_is_learnt(env: WorkflowEnvironment) -> None:
+    """A linkage triggered after its month's benefit was paid: no linkage row existed to correct,
+    so it is the period's original payment (not arrears), due the day it was triggered; a linkage
+    for a month the case does not pay (after the re-employment it knows) is owed nothing."""
+    async with world(env, date(2020, 3, 1)) as w:
+        await w.claim("L2", date(2020, 3, 2))
+        await w.advance_to_day(date(2020, 5, 10))
+        await w.price_linkage("2020-04", 7000, date(2020, 5, 10))  # month 2 (04-02) paid already
+        case = "ui/L2/2020-03-02"
+        assert rows(w, case, ("payment", "arrears"))[-1:] == [
+            (LINKAGE, "price-linkage-2020-04", "payment", 7000, date(2020, 5, 10), None, None)]
+        await w.employment("L2", date(2020, 5, 20))  # month 3 (05-02) is the last paid
+        await w.price_linkage("2020-06", 6000, date(2020, 6, 5))  # no benefit month in June now
+        await w.advance_to_day(date(2020, 6, 10))
+        assert w.originals(case, LINKAGE) == [("price-linkage-2020-04", 7000, date(2020, 5, 10))]
+        assert rows(w, case) == []
+        assert (await w.view(case)).details["price_linkage_months"] == ["2020-04"]

@@ -103,8 +103,8 @@ async def test_k3_backdated_ratio_cut_is_recovered_from_later_payments(env: Work
         assert w.ledger_rows(case) == [
             (UA, month(1), "overpayment", 15000, date(2020, 5, 10), month(1), cut),
             (UA, month(2), "overpayment", 15000, date(2020, 5, 10), month(2), cut),
-            (UA, month(3), "deduction", 15000, date(2020, 6, 1), month(1), None),
-            (UA, month(3), "deduction", 15000, date(2020, 6, 1), month(2), None),
+            (UA, month(3), "deduction", 15000, date(2020, 6, 1), month(1), cut),
+            (UA, month(3), "deduction", 15000, date(2020, 6, 1), month(2), cut),
         ]
         assert w.originals(case, UA)[2:] == [(month(n), 105000, date(2020, n + 3, 1)) for n in (3, 4, 5, 6)]
         assert w.worth(case) == {(UA, month(n)): 105000 for n in range(1, 7)}

@@ -68,7 +68,7 @@ async def test_k4_corrected_report_makes_arrears_or_an_overpayment_and_an_earlie
         assert ledger_rows(h, case) == [
             ("2020-05", "arrears", 4000, date(2020, 7, 10), "2020-05", up),
             ("2020-06", "overpayment", 28000, date(2020, 7, 12), "2020-06", down),
-            ("2020-07", "deduction", 28000, date(2020, 7, 20), "2020-06", None),
+            ("2020-07", "deduction", 28000, date(2020, 7, 20), "2020-06", down),
         ]
         assert worth_by_period(h, case) == {"2020-05": 60000, "2020-06": 28000, "2020-07": 56000}
         view = await h.view(case)

@@ -131,8 +131,8 @@ async def test_k5_backdated_si_subsidy_cut_is_recovered_from_the_next_month(env:
         assert rows(h, case) == [
             (SI, month(1), "overpayment", 10000, D(2020, 5, 20), month(1), cut),
             (SI, month(2), "overpayment", 10000, D(2020, 5, 20), month(2), cut),
-            (SI, month(3), "deduction", 10000, D(2020, 6, 16), month(1), None),
-            (SI, month(3), "deduction", 10000, D(2020, 6, 16), month(2), None),
+            (SI, month(3), "deduction", 10000, D(2020, 6, 16), month(1), cut),
+            (SI, month(3), "deduction", 10000, D(2020, 6, 16), month(2), cut),
         ]
         assert worth(h, case) == full(range(1, 4), POST_FEN, 50000)
         assert (await h.view(case)).paid_fen == 2 * (POST_FEN + SI_FEN) + POST_FEN + 50000 - 20000

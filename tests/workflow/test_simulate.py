@@ -75,6 +75,20 @@ async def test_simulate_k2_corrections_matches_the_hand_derived_expectation() ->
     assert (result["tasks"], result["alerts"]) == (expected["tasks"], expected["alerts"])
 
 
+async def test_simulate_k2_price_linkage_in_what_is_owed_matches_the_hand_derived_expectation() -> None:
+    """K2's price linkage in what the case owes (k2-price-linkage-owed): learnt for a paid month it
+    is the period's first payment, due when triggered; a backdated re-employment overpays the
+    linkage of the months it removes with its cause; deductions name the overpayment's event
+    (tests/scenarios/k2_linkage_corrections.expected.json "_derivation")."""
+    expected = json.loads((SCENARIOS / "k2_linkage_corrections.expected.json").read_text(encoding="utf-8"))
+    result = await simulate(SCENARIOS / "k2_linkage_corrections.jsonl", date.fromisoformat(expected["until"]))
+    assert result["cases"] == expected["cases"]
+    assert result["payments"] == expected["payments"]
+    assert result["corrections"] == expected["corrections"]
+    assert result["dead_letters"] == expected["dead_letters"]
+    assert (result["tasks"], result["alerts"]) == (expected["tasks"], expected["alerts"])
+
+
 async def test_simulate_late_facts_reopen_and_correct_closed_cases_as_derived_by_hand() -> None:
     """POLICY.md part 2 after a case closed: a K4 application and a K5 placement rejected for want
     of a registration reopen when it arrives within intake.late_fact_days and pay from their

@@ -118,6 +118,7 @@ const DECISION_HINTS = {
   provincial_selection: '{"approve": true, "reason": ""}',
   followup_escalation: '{"handled": true, "note": ""}',
   obligations_overdue: '{"action": "", "note": ""}',
+  overpayment_recovery: '{"outcome": "repaid", "reason": ""}',
 };
 
 // What the case put on the task for the decider (the loan and its default, the year, the
