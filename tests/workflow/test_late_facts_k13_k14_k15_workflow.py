@@ -13,10 +13,15 @@ micro/small; K14 training.subsidy_by_level junior 100,000 fen; K15 the employer 
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
+
+import console.simulate
 
 from streams.intake import Outcome
 from tests.workflow import _k45_harness as k45
@@ -26,6 +31,7 @@ LOAN = "loan_interest_subsidy"
 FUND = "inclusive_finance_fund"
 GRANTED = date(2020, 3, 10)  # K13's decision day; the late-fact window ends with 2020-04-09
 FAR = date(2045, 1, 1)
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def rows(payments: list[Any]) -> list[tuple[str, str, str, int, date, str]]:
@@ -239,3 +245,15 @@ async def test_k15_a_k12_fact_after_the_window_or_dated_after_signing_leaves_it_
         assert (h.status(too_late), h.status(after_signing)) == ("rejected", "rejected")
         assert h.payments(too_late) == h.payments(after_signing) == []
         assert await listening(h, "person/QL2") == await listening(h, "person/QL3") == []
+
+
+# -- the scenarios -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["k13_late_fact", "k14_late_fact", "k15_late_fact"])
+async def test_a_late_fact_scenario_matches_the_hand_derived_expectation(name: str) -> None:
+    """tests/scenarios/<name>.jsonl through `simulate` (its "_how" derives every row): one case
+    reopened by a fact within `intake.late_fact_days`, paid with the original dates, and one
+    whose fact came after the window, left rejected."""
+    expected = json.loads((SCENARIOS / f"{name}.expected.json").read_text(encoding="utf-8"))
+    result = await console.simulate.simulate(SCENARIOS / f"{name}.jsonl", date.fromisoformat(expected["until"]))
+    for part in ("cases", "payments", "corrections", "tasks", "alerts", "dead_letters"):
+        assert result[part] == expected[part], part
