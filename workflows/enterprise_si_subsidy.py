@@ -6,7 +6,10 @@ A case opened by this code pays by stating what it owes per month (`owed`, from 
 contributions known: policy.contribution_schedule) and reconciling the ledger with it, so a
 corrected contribution report, a fee exemption reported after the months it covers were paid, or
 a separation dated in the past makes arrears or an overpayment (POLICY.md part 2); a case opened
-before pays month by month as it always did (paid stays paid and counted).
+before pays month by month as it always did (paid stays paid and counted). A hire rejected as not
+difficult to employ is a decision taken without a fact (POLICY.md part 2): the K12 fact arriving
+within intake.late_fact_days reopens it, and the hire's stored contributions are paid with their
+original dates.
 """
 
 from __future__ import annotations

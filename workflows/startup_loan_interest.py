@@ -7,6 +7,8 @@ Eligible loans take one of the borrower's `loan.max_subsidized_loans` slots, whi
 shares across every loan case of the borrower, so concurrent grants never pass the limit. The
 kind pays by stating what it owes per interest period (`owed`): a second report of a period, an
 extension learnt late or a default after a period was paid become corrections in the ledger.
+A loan of an enterprise with no registration on file is rejected without a fact (POLICY.md part
+2): the registration arriving within intake.late_fact_days reopens it with its original dates.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ pays the level's subsidy to the trainee (or, for on-the-job training, a fixed am
 sponsoring enterprise) within the person's limits across all their training cases — at most
 `training.max_per_year` a year and never twice for one occupation and level, held as store slots
 so that concurrent completions cannot pass them. A 劳动预备制 trainee is also paid a living
-allowance per completed training month, by timer at each month's end."""
+allowance per completed training month, by timer at each month's end. An enrolment in no group
+for want of the person's registration is rejected without a fact (POLICY.md part 2): one dated on
+or before the start and arriving within intake.late_fact_days reopens it."""
 
 from __future__ import annotations
 
