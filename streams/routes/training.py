@@ -16,8 +16,9 @@ HOLDS_SHARED_FACTS = True  # a backdated change of trainee.living_allowance appl
 FACT_TYPES = k14.FACT_TYPES
 # The facts that can put a person in a group (POLICY.md part 2 "late facts across topics"): an
 # enrolment rejected without them takes one within intake.late_fact_days, and holds its own
-# completion or drop meanwhile.
-REGISTRATIONS = ("unemployment.registered", "employment.registered", "contribution.paid")
+# completion or drop meanwhile. Not an own contribution: it counts from the day it is reported
+# (policy/training_subsidy.py is_flexible_worker), so one learnt after the start never does.
+REGISTRATIONS = ("unemployment.registered", "employment.registered")
 LATE_FACTS = ("training.completed", "training.dropped", *REGISTRATIONS)
 
 
@@ -36,13 +37,11 @@ def progress(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, li
 
 
 def registration(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
-    """An unemployment registration, a flexible employment or an own contribution of the person
-    reaches their enrolments still listening (each judges whether it was rejected for want of it)."""
+    """An unemployment registration or a flexible employment of the person reaches their
+    enrolments still listening (each judges whether it was rejected for want of it)."""
     d = event.data
     if event.type == "employment.registered" and d.get("kind") != k14.FLEXIBLE_KIND:
         return [Ignore("not a flexible employment: puts the person in no training group")]
-    if event.type == "contribution.paid" and d.get("employer_id"):
-        return [Ignore("an employer's contribution puts the person in no training group")]
     key = f"person/{d['person_id']}"
     return signal_open([c for c in listening if c.key == key], KIND) or [Ignore(f"no enrolment of {key} is listening")]
 

@@ -115,15 +115,13 @@ def test_k13_an_enterprise_registration_reaches_its_listening_loans_only() -> No
     assert route(reg, on_file, PACK) == [SignalCase("loan/B1/L1")]
 
 
-def test_k14_a_registration_reaches_listening_enrolments_an_employers_contribution_does_not() -> None:
+def test_k14_a_registration_or_a_flexible_employment_reaches_listening_enrolments_an_employee_one_does_not() -> None:
     enrolments = [OpenCase(case_id="training/EN1", kind="vocational_training_subsidy", key="person/P1", listening=True)]
     assert SignalCase("training/EN1") in route(REGISTERED, enrolments, PACK)
-    employer = event("contribution.paid", {"person_id": "P1", "month": "2020-03", "employer_id": "E9", "base": 1,
-                                           "employer_amount": 1, "employee_amount": 1, "insurances": ["pension"]})
-    assert SignalCase("training/EN1") not in route(employer, enrolments, PACK)
-    own = event("contribution.paid", {"person_id": "P1", "month": "2020-03", "base": 1, "employer_amount": 0,
-                                      "employee_amount": 1, "insurances": ["pension"]})
-    assert SignalCase("training/EN1") in route(own, enrolments, PACK)
+    flexible = event("employment.registered", {"person_id": "P1", "city": "2101", "on": "2020-02-10", "kind": "flexible"})
+    assert SignalCase("training/EN1") in route(flexible, enrolments, PACK)
+    employee = event("employment.registered", {"person_id": "P1", "city": "2101", "on": "2020-02-10", "kind": "employee"})
+    assert SignalCase("training/EN1") not in route(employee, enrolments, PACK)
 
 
 def test_k15_a_late_k12_fact_reaches_the_listening_hire_not_the_running_one() -> None:

@@ -162,10 +162,9 @@ async def test_k14_a_registration_after_the_window_or_dated_after_the_start_leav
         await enrol(w, "ENL3", "TL3")
         after_start = await unemployed(w, "TL3", date(2020, 3, 10), date(2020, 3, 12))  # registered after the start
         assert "training/ENL3" in after_start.detail, after_start
-        employer = await w.send("contribution.paid", {"person_id": "TL3", "month": "2020-03", "employer_id": "E9", "base": 300000,
-                                                      "employer_amount": 50000, "employee_amount": 20000,
-                                                      "insurances": ["pension"]}, date(2020, 3, 13))
-        assert "training/ENL3" not in employer.detail, employer  # an employer's contribution: no group
+        employee = await w.send("employment.registered", {"person_id": "TL3", "city": "2101", "on": "2020-02-10",
+                                                          "kind": "employee"}, date(2020, 3, 13))
+        assert "training/ENL3" not in employee.detail, employee  # employed, not flexible: no group
         await unemployed(w, "TL2", date(2020, 2, 1), date(2020, 4, 5))  # 34 days after the decision
         await complete(w, "ENL2", "TL2", date(2020, 4, 6))
         await complete(w, "ENL3", "TL3", date(2020, 4, 6))
