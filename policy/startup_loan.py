@@ -119,6 +119,21 @@ def borrower_ineligibility(loan: Loan, enterprise_size: str | None, params: Para
     return "§2: " + "; ".join(reasons) if reasons else None
 
 
+def awaits_registration(loan: Loan, enterprise_size: str | None, params: Parameters) -> bool:
+    """Whether an ineligible loan was refused only for want of the enterprise's registration (no
+    registration on file, the rest of the terms within the limits): a decision taken without a
+    fact that may still arrive on its own topic (POLICY.md part 2 "late facts across topics").
+    An individual's startup groups come vetted on the grant itself, and a registration on file
+    with another size, a principal or a term over the limits do not change with a later fact."""
+    if loan.borrower_kind == INDIVIDUAL or enterprise_size is not None:
+        return False
+    sizes = list(params.get("loan.enterprise_sizes", loan.granted_on))
+    return bool(sizes) and borrower_ineligibility(loan, sizes[0], params) is None
+
+
+RULE_ELIGIBLE = "§2 小微企业: the enterprise's registration as micro or small, learnt late, makes the loan eligible"
+
+
 def loan_limit_refusal(earlier_statuses: Iterable[str], on: date, params: Parameters) -> str | None:
     """§2 累计次数不得超过3次: the reason a new loan is refused when the borrower already has
     `loan.max_subsidized_loans` earlier loans whose cases were not rejected (their statuses, open

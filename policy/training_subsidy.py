@@ -32,6 +32,7 @@ LIVING_ALLOWANCE_PROGRAM = "labour_preparation_allowance"
 PERIOD = "once"
 
 ONLINE = "online"
+FLEXIBLE_KIND = "flexible"  # EVENTS.md employment.registered kind of a flexible worker (§13)
 
 # EVENTS.md training groups, each a clause of POLICY.md K14.
 REGISTERED_UNEMPLOYED = "registered_unemployed"
@@ -99,7 +100,7 @@ def is_flexible_worker(person_id: str, facts: Iterable[Fact], on: date) -> bool:
             latest_kind = None
         elif f.type == "contribution.paid" and f.payload.get("employer_id") is None:
             own_contribution = True
-    return latest_kind == "flexible" or own_contribution
+    return latest_kind == FLEXIBLE_KIND or own_contribution
 
 
 def eligible_groups(enrolment: Enrolment, registered_unemployed: bool, flexible_worker: bool, params: Parameters) -> list[str]:
@@ -266,6 +267,8 @@ RULE_SUBSIDY = "§11 按规定给予职业培训补贴: training.subsidy_by_leve
 RULE_ON_JOB = "§1 困难企业开展职工在岗培训的补贴: training.on_job_per_trainee to the sponsoring enterprise"
 RULE_ALLOWANCE = "§11 劳动预备制: trainee.living_allowance for each completed training month"
 RULE_DROPPED = "POLICY.md K14: a dropped course earns no training subsidy; months already completed stay paid"
+RULE_ELIGIBLE = ("POLICY.md part 2 late facts: the person's registration (unemployed, or employed as a flexible worker) "
+                 "dated on or before the start date, learnt late, makes the enrolment eligible")
 FACT_TYPES: tuple[str, ...] = tuple(sorted(set(k12.PERSON_FACT_TYPES) | {"employment.registered", "employment.terminated",
                                                                        "contribution.paid"}))
 

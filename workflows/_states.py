@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar, dataclass_transform
 
 from pydantic import BeforeValidator, TypeAdapter
 
-from contracts.cases import Fact
+from contracts.cases import CaseEvent, Fact
 from contracts.events import (
     ApplicationSubmitted,
     ContractSigned,
@@ -205,6 +205,9 @@ class EnterpriseSiState:
     exempt_noted: set[str] = field(default_factory=set)
     reconciles: bool = False
     cause: str | None = None
+    # Opened under `k15-late-facts`: a hire rejected as not difficult to employ listens for the
+    # K12 fact that makes the person so.
+    late_facts: bool = False
 
 
 # -- public_welfare_post ---------------------------------------------------------------
@@ -312,6 +315,10 @@ class StartupLoanState:
     claim_task: str | None = None  # the guarantee_claim task raised on default
     # The event that last changed what is owed (named on the corrections it causes).
     cause: str | None = None
+    # Opened under `k13-late-facts`: a loan rejected for want of the enterprise's registration
+    # listens for it; the bank's reports reaching it meanwhile are held for a reopening.
+    late_facts: bool = False
+    held: list[CaseEvent] = field(default_factory=list)
 
 
 # -- employment_service_subsidy -------------------------------------------------------------
@@ -353,3 +360,7 @@ class TrainingState:
     judged: bool = False  # the completion was judged (paid, failed or refused by a limit)
     refusal: str | None = None  # why a limit refused the completion's subsidy
     cause: str | None = None
+    # Opened under `k14-late-facts`: an enrolment rejected for want of the person's registration
+    # listens for it; its completion or drop reaching it meanwhile is held for a reopening.
+    late_facts: bool = False
+    held: list[CaseEvent] = field(default_factory=list)

@@ -6,7 +6,10 @@ A case opened by this code pays by stating what it owes per month (`owed`, from 
 contributions known: policy.contribution_schedule) and reconciling the ledger with it, so a
 corrected contribution report, a fee exemption reported after the months it covers were paid, or
 a separation dated in the past makes arrears or an overpayment (POLICY.md part 2); a case opened
-before pays month by month as it always did (paid stays paid and counted).
+before pays month by month as it always did (paid stays paid and counted). A hire rejected as not
+difficult to employ is a decision taken without a fact (POLICY.md part 2): the K12 fact arriving
+within intake.late_fact_days reopens it, and the hire's stored contributions are paid with their
+original dates.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ KIND = "enterprise_si_subsidy"
 HIRE_FACT_TYPES = ("contribution.paid", "insured.left", "contract.terminated")
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k15-reconcile-owed"
+# Cases opened from here on listen, when rejected as not difficult to employ, for the K12 fact to
+# arrive late (POLICY.md part 2); histories recorded before close for good.
+LATE_FACTS = "k15-late-facts"
 
 
 @workflow.defn(name=KIND)
@@ -64,22 +70,56 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         self.keys = [self.subject]
         self.opened_on = c.signed_on
         self.note(c.signed_on, f"{c.employer_id} hired {c.person_id} from {c.starts_on} ({c.term_months or 'open-ended'} months)", event=opening.key)
-        stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | set(HIRE_FACT_TYPES)))
-        facts = await person_facts(self, c.person_id, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
+        stored, facts = await self.stored_facts(c)
         self.city = _registered_city(c.person_id, facts)
         await self.load_context(self.city)
         assert self.params is not None
         asked = k15.judged_on(c)
-        profile = k12.profile_from_facts(c.person_id, facts, asked)
-        self.st.categories = k12.difficult_categories(profile, asked, self.params)
+        self.st.late_facts = workflow.patched(LATE_FACTS)
+        self.st.categories = self.k12_categories(c, facts)
         if not self.st.categories:
             # POLICY.md lists completed/ended only; `rejected` is the house word for "not eligible".
+            # A K12 fact may still come on its own topic: a decision taken without it (part 2).
             await self.close(
                 "rejected",
                 c.signed_on,
                 f"§2/§16: {c.person_id} is not difficult to employ on {asked}: none of {periods.k12_checked()} holds",
+                without_fact=self.st.late_facts,
             )
             return
+        await self.admit(c, stored, "opened")
+
+    async def reopen_on(self, ev: CaseEvent) -> bool:
+        """A hire rejected as not difficult to employ, judged again with the late K12 fact (stored
+        before it is routed here) as if it had come first; the contributions and separations of
+        the hire stored meanwhile are read as at opening, so the months that fell due are paid
+        with their original dates."""
+        c = self.st.contract
+        if c is None or self.params is None or ev.type not in k12.PERSON_FACT_TYPES:
+            return False
+        stored, facts = await self.stored_facts(c)
+        categories = self.k12_categories(c, facts)
+        if not categories:
+            return False
+        self.st.categories = categories
+        await self.reopen(f"§2/§16: difficult to employ on {k15.judged_on(c)} ({', '.join(categories)})", ev.key)
+        await self.admit(c, stored, "reopened")
+        return True
+
+    async def stored_facts(self, c: ContractSigned) -> tuple[list[Fact], list[Any]]:
+        """The stored facts about the person (the hire's and K12's), and K12's as judged."""
+        stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | set(HIRE_FACT_TYPES)))
+        return stored, await person_facts(self, c.person_id, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
+
+    def k12_categories(self, c: ContractSigned, facts: list[Any]) -> list[str]:
+        """The §16 categories the person is in on the day before signing."""
+        assert self.params is not None
+        asked = k15.judged_on(c)
+        return k12.difficult_categories(k12.profile_from_facts(c.person_id, facts, asked), asked, self.params)
+
+    async def admit(self, c: ContractSigned, stored: list[Fact], change: str) -> None:
+        """The hire of a person difficult to employ: the enterprise's exemptions and the hire's
+        stored facts are read, and the counted months start."""
         await self.load_exemptions()
         self.take_stored_hire_facts(stored)
         self.note(
@@ -87,7 +127,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             f"difficult to employ ({', '.join(self.st.categories)}); counted months from {month_of(c.starts_on)}",
             rule="§2 企业吸纳就业困难人员; §16",
         )
-        await self.record("opened", on=c.signed_on)
+        await self.record(change, on=c.signed_on)
         if self.today() > c.signed_on:
             await self.gather_burst()
 

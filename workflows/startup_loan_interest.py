@@ -7,6 +7,8 @@ Eligible loans take one of the borrower's `loan.max_subsidized_loans` slots, whi
 shares across every loan case of the borrower, so concurrent grants never pass the limit. The
 kind pays by stating what it owes per interest period (`owed`): a second report of a period, an
 extension learnt late or a default after a period was paid become corrections in the ledger.
+A loan of an enterprise with no registration on file is rejected without a fact (POLICY.md part
+2): the registration arriving within intake.late_fact_days reopens it with its original dates.
 """
 
 from __future__ import annotations
@@ -24,10 +26,16 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date
     from policy.corrections import Owed
     from workflows._decisions import approval
+    from workflows._held_events import hold, release
     from workflows.case_base import CaseWorkflow
     from workflows._states import StartupLoanState
 
 KIND = "startup_loan_interest"
+# Loans granted from here on listen, when rejected for want of the enterprise's registration, for
+# it to arrive late (POLICY.md part 2); histories recorded before close for good.
+LATE_FACTS = "k13-late-facts"
+# The bank's own events about the loan (routed by its key).
+LOAN_EVENTS = ("loan.interest_charged", "loan.extended", "loan.repaid", "loan.defaulted")
 
 
 @workflow.defn(name=KIND)
@@ -55,21 +63,61 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
                   f"for {loan.term_months} months", event=opening.key)
         await self.load_context(self.city)
         assert self.params is not None
-        size = None
-        if loan.borrower_kind == k13.SMALL_ENTERPRISE:
-            facts = await self.load_facts([self.subject], [profile.REGISTERED])
-            registration = profile.registration(loan.borrower, facts, loan.granted_on)
-            size = registration.size if registration is not None else None
+        self.st.late_facts = workflow.patched(LATE_FACTS)
+        if self.st.late_facts and loan.borrower_kind == k13.SMALL_ENTERPRISE:
+            self.keys.append(self.subject)  # its registration reaches the loan (streams/routes/startup_loan.py)
+        size = await self.enterprise_size(loan, loan.granted_on)
         reason = k13.borrower_ineligibility(loan, size, self.params)
         if reason is None:
-            slot = await self.take_slots((k13.slot_scope(loan), k13.max_loans(loan.granted_on, self.params)))
-            if not slot.taken:
-                reason = k13.loans_used_up(slot.held[0], loan.granted_on, self.params)
+            reason = await self.take_slot(loan)
         if reason is not None:
-            await self.close("rejected", loan.granted_on, reason)
+            # Only a missing registration may still come (on its own topic); the rest is final.
+            waits = self.st.late_facts and k13.awaits_registration(loan, size, self.params)
+            await self.close("rejected", loan.granted_on, reason, without_fact=waits)
             return
         self.note(loan.granted_on, f"eligible: subsidised term until {self.term_end()}", rule=k13.RULE_SUBSIDY)
         await self.record("opened", on=loan.granted_on)
+
+    async def enterprise_size(self, loan: k13.Loan, by: date) -> str | None:
+        """The size of an enterprise borrower as registered by `by` (None: an individual, or no
+        registration on file)."""
+        if loan.borrower_kind != k13.SMALL_ENTERPRISE:
+            return None
+        facts = await self.load_facts([self.subject], [profile.REGISTERED])
+        registration = profile.registration(loan.borrower, facts, by)
+        return registration.size if registration is not None else None
+
+    async def take_slot(self, loan: k13.Loan) -> str | None:
+        """One of the borrower's subsidised-loan slots; the refusal when they are used up."""
+        assert self.params is not None
+        slot = await self.take_slots((k13.slot_scope(loan), k13.max_loans(loan.granted_on, self.params)))
+        return None if slot.taken else k13.loans_used_up(slot.held[0], loan.granted_on, self.params)
+
+    async def reopen_on(self, ev: CaseEvent) -> bool:
+        """A loan rejected for want of the enterprise's registration, judged again when it arrives
+        as if it had come first: the registration reported by now counts on the grant date (it
+        carries no date of its own). The bank's reports reaching the rejected loan are held and
+        paid, with their own dates, if it reopens."""
+        loan = self.st.loan
+        if loan is None or self.params is None:
+            return False
+        if ev.type in LOAN_EVENTS:
+            hold(self, ev, "paid with its own date if the loan reopens")
+            return False
+        if ev.type != profile.REGISTERED:
+            return False
+        size = await self.enterprise_size(loan, max(loan.granted_on, self.today()))
+        if k13.borrower_ineligibility(loan, size, self.params) is not None:
+            return False
+        refused = await self.take_slot(loan)
+        if refused is not None:
+            self.note(self.today(), "registered, but the borrower's subsidised loans are used up", rule=refused, event=ev.key)
+            return False
+        await self.reopen(k13.RULE_ELIGIBLE, ev.key)
+        release(self)
+        self.note(loan.granted_on, f"eligible (registered {size}): subsidised term until {self.term_end()}", rule=k13.RULE_SUBSIDY)
+        await self.record("reopened", on=loan.granted_on)
+        return True
 
     # -- events ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:

@@ -4,7 +4,9 @@ pays the level's subsidy to the trainee (or, for on-the-job training, a fixed am
 sponsoring enterprise) within the person's limits across all their training cases — at most
 `training.max_per_year` a year and never twice for one occupation and level, held as store slots
 so that concurrent completions cannot pass them. A 劳动预备制 trainee is also paid a living
-allowance per completed training month, by timer at each month's end."""
+allowance per completed training month, by timer at each month's end. An enrolment in no group
+for want of the person's registration is rejected without a fact (POLICY.md part 2): one dated on
+or before the start and arriving within intake.late_fact_days reopens it."""
 
 from __future__ import annotations
 
@@ -14,16 +16,22 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from contracts.cases import CaseEvent, CaseInput, CaseOutcome
+    from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import TrainingCompleted, TrainingDropped, TrainingEnrolled
     from policy import difficult as k12
     from policy import training_subsidy as k14
     from policy.calendar import business_date
     from policy.corrections import Owed
+    from workflows._held_events import hold, release
     from workflows.case_base import CaseWorkflow
     from workflows._states import TrainingState
 
 KIND = "vocational_training_subsidy"
+# Enrolments from here on listen, when rejected for want of the person's registration, for it to
+# arrive late (POLICY.md part 2); histories recorded before close for good.
+LATE_FACTS = "k14-late-facts"
+# The provider's own events about the enrolment (routed by its key).
+COURSE_EVENTS = ("training.completed", "training.dropped")
 
 
 @workflow.defn(name=KIND)
@@ -37,7 +45,8 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
         return await self.run_case(inp)
 
     async def open(self, opening: CaseEvent) -> None:
-        """Judge the enrolment on its start date; rejected closes the case."""
+        """Judge the enrolment on its start date; rejected closes the case — for want of the
+        person's registration, one that arrives within intake.late_fact_days reopens it (`reopen_on`)."""
         enrolment = k14.Enrolment.from_data(TrainingEnrolled.model_validate(opening.data).model_dump())
         self.st.enrolment = enrolment
         self.subject = f"person/{enrolment.person_id}"
@@ -48,15 +57,51 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
                   f"{enrolment.starts_on} .. {enrolment.ends_on}", event=opening.key)
         await self.load_context(self.city)
         assert self.params is not None
-        facts = await self.load_facts([self.subject], list(k14.FACT_TYPES))
-        on = enrolment.starts_on
-        profile = k12.profile_from_facts(enrolment.person_id, facts, on)
-        registered = profile.registered_on is not None
-        flexible = k14.is_flexible_worker(enrolment.person_id, facts, on)
+        self.st.late_facts = workflow.patched(LATE_FACTS)
+        if self.st.late_facts:
+            self.keys.append(self.subject)  # the person's facts reach a rejected enrolment (streams/routes/training.py)
+        facts, registered, flexible = await self.judge(enrolment)
         reason = k14.ineligibility(enrolment, registered, flexible, self.params)
         if reason is not None:
-            await self.close("rejected", on, reason)
+            # Every group the facts can give (a registration, flexible employment) may still be
+            # reported on its own topic: a decision taken without a fact (POLICY.md part 2).
+            await self.close("rejected", enrolment.starts_on, reason, without_fact=self.st.late_facts)
             return
+        await self.admit(enrolment, facts, registered, flexible, "opened")
+
+    async def judge(self, enrolment: k14.Enrolment) -> tuple[list[Fact], bool, bool]:
+        """The stored facts about the person; registered unemployed and a flexible worker on the
+        start date."""
+        facts = await self.load_facts([self.subject], list(k14.FACT_TYPES))
+        on = enrolment.starts_on
+        registered = k12.profile_from_facts(enrolment.person_id, facts, on).registered_on is not None
+        return facts, registered, k14.is_flexible_worker(enrolment.person_id, facts, on)
+
+    async def reopen_on(self, ev: CaseEvent) -> bool:
+        """An enrolment rejected for want of the person's registration (unemployed, or employed
+        as a flexible worker), judged again with the late fact (stored before it is routed here)
+        as if it had come first; its completion or drop reaching it meanwhile is held and taken
+        with its own date if it reopens."""
+        enrolment = self.st.enrolment
+        if enrolment is None or self.params is None:
+            return False
+        if ev.type in COURSE_EVENTS:
+            hold(self, ev, "taken with its own date if the enrolment reopens")
+            return False
+        if ev.type not in k14.FACT_TYPES:
+            return False
+        facts, registered, flexible = await self.judge(enrolment)
+        if k14.ineligibility(enrolment, registered, flexible, self.params) is not None:
+            return False
+        await self.reopen(k14.RULE_ELIGIBLE, ev.key)
+        release(self)
+        await self.admit(enrolment, facts, registered, flexible, "reopened")
+        return True
+
+    async def admit(self, enrolment: k14.Enrolment, facts: list[Fact], registered: bool, flexible: bool, change: str) -> None:
+        """An eligible enrolment: its groups, and whether it is a 劳动预备制 trainee."""
+        assert self.params is not None
+        on = enrolment.starts_on
         self.st.groups = k14.eligible_groups(enrolment, registered, flexible, self.params)
         reg = k14.registration(enrolment.person_id, facts, on)
         birth = date.fromisoformat(reg["birth_date"]) if reg and isinstance(reg.get("birth_date"), str) else None
@@ -64,7 +109,7 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
                                                          self.params)
         self.note(on, f"eligible ({', '.join(self.st.groups)})" + ("; a 劳动预备制 trainee" if self.st.trainee else ""),
                   rule=k14.RULE_ALLOWANCE if self.st.trainee else k14.RULE_SUBSIDY)
-        await self.record("opened", on=on)
+        await self.record(change, on=on)
         if self.today() > on:
             await self.gather_burst()
 

@@ -17,7 +17,7 @@ from policy import enterprise_profile as ep
 from policy import enterprise_si as k15
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_open
+from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_listening, signal_open
 
 KIND = "enterprise_si_subsidy"
 HOLDS_SHARED_FACTS = True  # parameter changes (e.g. enterprise_si.months) reach running cases
@@ -27,6 +27,9 @@ HOLDS_SHARED_FACTS = True  # parameter changes (e.g. enterprise_si.months) reach
 FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | set(ep.ENTERPRISE_FACT_TYPES) | {"contract.terminated"}))
 # A contract opens a case only if the person was registered unemployed the day before signing.
 ROUTE_FACTS = {"contract.signed": {"person": tuple(PERSON_FACT_TYPES)}}
+# A hire rejected as not difficult to employ takes, within intake.late_fact_days, the K12 fact
+# about the person that arrives late (POLICY.md part 2 "late facts across topics").
+LATE_FACTS = PERSON_FACT_TYPES
 
 
 def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
@@ -59,6 +62,11 @@ def about_the_employer(event: CloudEvent, open_cases: list[OpenCase], pack: Poli
     return signal_open(open_cases, KIND, employer_id=employer) or [Ignore(f"no open {KIND} case for this hire")]
 
 
+def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """A K12 fact about the person reaches their rejected hires still listening."""
+    return signal_listening(list(listening), KIND) or [Ignore(f"no {KIND} case of this person is listening")]
+
+
 def _registered_city(person_id: str, facts: Sequence[Fact]) -> str | None:
     cities = [
         f.payload.get("city")
@@ -73,4 +81,5 @@ ROUTES: dict[str, Handler] = {
     "contribution.paid": about_the_employer,
     "contract.terminated": about_the_employer,
     "insured.left": about_the_employer,
+    **{t: late_fact for t in LATE_FACTS},
 }

@@ -16,14 +16,20 @@ HOLDS_SHARED_FACTS = True  # a change of the LPR margins applies to the periods 
 # An enterprise borrower is judged on its registration (micro or small).
 FACT_TYPES = (profile.REGISTERED,)
 # A completed or repaid loan still takes, within ledger.correction_days, a corrected interest
-# report, an extension learnt late or a default dated before periods it was paid for.
-LATE_FACTS = ("loan.interest_charged", "loan.extended", "loan.defaulted")
+# report, an extension learnt late or a default dated before periods it was paid for. A loan
+# rejected for want of the enterprise's registration takes it within intake.late_fact_days
+# (POLICY.md part 2 "late facts across topics"), and holds the bank's reports meanwhile.
+LATE_FACTS = ("loan.interest_charged", "loan.extended", "loan.repaid", "loan.defaulted", profile.REGISTERED)
 
 
 def granted(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    """`loan.granted` opens the loan's case (a redelivered grant reaches the same case)."""
+    """`loan.granted` opens the loan's case (a redelivered grant reaches the same case); an
+    enterprise borrower's case is found by the enterprise too, for its registration."""
     loan = k13.Loan.from_data(event.data)
-    return [StartCase(kind=KIND, case_id=k13.case_id(loan), city=event.data["city"], keys=[k13.loan_key(loan.loan_id)])]
+    keys = [k13.loan_key(loan.loan_id)]
+    if loan.borrower_kind == k13.SMALL_ENTERPRISE:
+        keys.append(loan.borrower_subject)
+    return [StartCase(kind=KIND, case_id=k13.case_id(loan), city=event.data["city"], keys=keys)]
 
 
 def reported(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
@@ -35,10 +41,18 @@ def reported(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, li
     ]
 
 
+def registered(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """An enterprise's registration reaches its rejected loans still listening (each judges
+    whether it was rejected for want of it)."""
+    key = f"enterprise/{event.data['enterprise_id']}"
+    return signal_open([c for c in listening if c.key == key], KIND) or [Ignore(f"no loan of {key} is listening")]
+
+
 ROUTES: dict[str, Handler] = {
     "loan.granted": granted,
     "loan.interest_charged": reported,
     "loan.extended": reported,
     "loan.repaid": reported,
     "loan.defaulted": reported,
+    profile.REGISTERED: registered,
 }

@@ -139,3 +139,53 @@ async def test_k13_bank_interest_reports_pay_the_bank_and_a_corrected_report_is_
         assert [(t["kind"], t["state"]) for t in await tasks_of(system, cases[1])] == [("guarantee_claim", "decided")]
 
     await assert_eventually(defaulted, timeout=120)
+
+
+async def test_k13_an_enterprise_registration_learnt_late_reopens_the_rejected_loan(system: System) -> None:
+    """POLICY.md part 2 "late facts across topics" on the real stack: a small enterprise's loan
+    arrives before its registration (another topic) and is rejected ("no registration on
+    file"); the bank's report reaching it meanwhile is held; the registration, within
+    intake.late_fact_days, reaches the loan through the enterprise's key in PostgreSQL's
+    case_keys and reopens it, and the held report is paid with its own date."""
+    enterprise = f"E2E{system.tag}K13E"
+    bank, source = f"BK{system.tag}", f"bank/{CITY}-e2e"
+    today = business_today()
+    granted, reported_on = today - timedelta(days=40), today - timedelta(days=2)
+    loan = f"{enterprise}-L1"
+    case = f"loan/{bank}/{loan}"
+
+    def event(n: int, type_: str, on: date, data: dict[str, Any], src: str = source) -> bytes:
+        return line(cloud_event(source=src, id=f"{enterprise}-{n}", type=type_, subject=f"enterprise/{enterprise}", on=on, data=data))
+
+    terms = {"loan_id": loan, "bank_id": bank, "borrower": enterprise, "borrower_kind": k13.SMALL_ENTERPRISE, "city": CITY,
+             "principal": 200_000_000, "rate_bp": 485, "lpr_bp": 385, "granted_on": granted.isoformat(), "term_months": 24}
+    await system.emit([event(1, "loan.granted", granted, terms)], name="loan.jsonl")
+
+    async def rejected() -> None:
+        assert await status_of(system, case) == "rejected"
+
+    await assert_eventually(rejected, timeout=120)
+    start, end = granted, granted + timedelta(days=30)
+    period = quarter(start)
+    await system.emit([event(2, "loan.interest_charged", reported_on, {"loan_id": loan, "period": period, "from": start.isoformat(),
+                                                                      "to": end.isoformat(), "interest": 121_250})])
+
+    async def held() -> None:
+        view = await system.client.get_workflow_handle(case).query("state", result_type=CaseView)
+        assert any("held while rejected" in t.what for t in view.timeline)
+
+    await assert_eventually(held, timeout=120)
+    assert await ledger(system, case) == []
+    registered = {"enterprise_id": enterprise, "city": CITY, "industry": "catering", "size": "small"}
+    await system.emit([event(3, "enterprise.registered", today - timedelta(days=1), registered, src=f"amr/{CITY}-e2e")])
+    first = k13.Loan.from_data(terms)
+    paid = k13.period_subsidy(k13.InterestPeriod(period, start, end, 121_250), first, k13.term_end(first), system.pack.parameters(CITY))
+    assert paid == 62_500
+
+    async def reopened_and_paid() -> None:
+        assert await status_of(system, case) == "active"
+        assert await ledger(system, case) == [(period, "payment", paid, k13.payee(bank), k13.FUND.value, None, None)]
+        due = await system.pool.fetchval("SELECT due_on FROM ledger WHERE case_id = $1", case)
+        assert due == reported_on
+
+    await assert_eventually(reopened_and_paid, timeout=120)

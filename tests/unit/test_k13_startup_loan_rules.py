@@ -206,3 +206,18 @@ def test_k13_loan_from_the_event_data() -> None:
             "principal": 5, "rate_bp": 485, "lpr_bp": 385, "granted_on": "2020-04-01", "term_months": 12}
     parsed = k13.Loan.from_data(data)
     assert parsed.granted_on == GRANTED and parsed.groups == () and parsed.borrower_subject == "enterprise/E1"
+
+
+@pytest.mark.parametrize(("kind", "size", "principal", "term", "waits"), [
+    (k13.SMALL_ENTERPRISE, None, 200_000_000, 24, True),  # no registration on file: it may still come
+    (k13.SMALL_ENTERPRISE, "medium", 200_000_000, 24, False),  # registered, not small: decided with the fact
+    (k13.SMALL_ENTERPRISE, None, 300_000_001, 24, False),  # over loan.enterprise_max whatever the registration
+    (k13.SMALL_ENTERPRISE, None, 200_000_000, 37, False),  # over loan.max_term_months
+    (k13.INDIVIDUAL, None, 10_000_000, 24, False),  # the startup groups come vetted on the grant
+])
+def test_k13_only_a_missing_registration_is_a_decision_taken_without_a_fact(
+        kind: str, size: str | None, principal: int, term: int, waits: bool) -> None:
+    """POLICY.md part 2 "late facts across topics": "for an enterprise not on file"."""
+    borrower = loan(borrower_kind=kind, principal=principal, term_months=term, groups=())
+    assert k13.borrower_ineligibility(borrower, size, PARAMS) is not None
+    assert k13.awaits_registration(borrower, size, PARAMS) is waits

@@ -99,3 +99,33 @@ async def test_the_memory_store_keys_follow_close_listen_reopen_and_the_end_of_t
     await store.register_case("c2", K5, ["person/P2"], {})
     await store.record_case(record("closed", date(2020, 3, 16), None, 1).model_copy(update={"case_id": "c2"}), {})
     assert await store.open_cases(["person/P2"]) == []
+
+
+def test_k13_an_enterprise_registration_reaches_its_listening_loans_only() -> None:
+    """A loan rejected for want of the enterprise's registration is found by the enterprise."""
+    grant = event("loan.granted", {"loan_id": "L1", "bank_id": "B1", "borrower": "E1", "borrower_kind": "small_enterprise",
+                                   "city": "2101", "principal": 1, "rate_bp": 485, "lpr_bp": 385, "granted_on": "2020-03-10",
+                                   "term_months": 24}, subject="enterprise/E1")
+    [start] = route(grant, [], PACK)
+    assert isinstance(start, StartCase) and start.keys == ["loan/L1", "enterprise/E1"]
+    reg = event("enterprise.registered", {"enterprise_id": "E1", "city": "2101", "industry": "catering", "size": "small"},
+                subject="enterprise/E1")
+    on_file = [OpenCase(case_id="loan/B1/L1", kind="startup_loan_interest", key="enterprise/E1", listening=True),
+               OpenCase(case_id="loan/B1/L2", kind="startup_loan_interest", key="enterprise/E1", listening=False)]
+    assert route(reg, on_file, PACK) == [SignalCase("loan/B1/L1")]
+
+
+def test_k14_a_registration_or_a_flexible_employment_reaches_listening_enrolments_an_employee_one_does_not() -> None:
+    enrolments = [OpenCase(case_id="training/EN1", kind="vocational_training_subsidy", key="person/P1", listening=True)]
+    assert SignalCase("training/EN1") in route(REGISTERED, enrolments, PACK)
+    flexible = event("employment.registered", {"person_id": "P1", "city": "2101", "on": "2020-02-10", "kind": "flexible"})
+    assert SignalCase("training/EN1") in route(flexible, enrolments, PACK)
+    employee = event("employment.registered", {"person_id": "P1", "city": "2101", "on": "2020-02-10", "kind": "employee"})
+    assert SignalCase("training/EN1") not in route(employee, enrolments, PACK)
+
+
+def test_k15_a_late_k12_fact_reaches_the_listening_hire_not_the_running_one() -> None:
+    hires = [case("enterprise_si/E1/P1/2020-03-05", "enterprise_si_subsidy", True, employer_id="E1"),
+             case("enterprise_si/E2/P1/2020-01-05", "enterprise_si_subsidy", False, employer_id="E2")]
+    signalled = {c.case_id for c in route(REGISTERED, hires, PACK) if isinstance(c, SignalCase)}
+    assert signalled == {"enterprise_si/E1/P1/2020-03-05"}
