@@ -10,14 +10,18 @@ ui.monthly_benefit 150000 × the insured headcount (prior-year premiums none).
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from console import simulate as sim
 from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.test_k7_workflow import apply, send
 
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 APPLIED = date(2020, 3, 10)
 
 
@@ -113,3 +117,14 @@ async def test_k7_a_final_rejection_does_not_listen(env: WorkflowEnvironment) ->
         assert case not in late.detail, late
         assert h.status(case) == "rejected" and h.payments(case) == []
         assert await h.store.open_cases(["enterprise/WL5"]) == []
+
+
+async def test_simulate_k7_late_facts_match_the_hand_derived_expectation() -> None:
+    """The same rules end to end through `jiuye simulate` (tests/scenarios/k7_late_fact.expected.json
+    "_derivation"): reopened by a late registration and by a late enrolment, left rejected by a
+    registration after the window, a final rejection that does not listen."""
+    expected = json.loads((SCENARIOS / "k7_late_fact.expected.json").read_text(encoding="utf-8"))
+    result = await sim.simulate(SCENARIOS / "k7_late_fact.jsonl", date.fromisoformat(expected["until"]))
+    assert result["cases"] == expected["cases"]
+    assert result["payments"] == expected["payments"]
+    assert (result["tasks"], result["alerts"], result["dead_letters"]) == (expected["tasks"], expected["alerts"], expected["dead_letters"])
