@@ -18,6 +18,12 @@ base keeps a closed case listening (POLICY.md part 2, workflows/_one_off.py): a 
 that puts the hire outside [S, L], or a contract end reported late and dated before the months were
 paid, → overpayments and an `overpayment_recovery` task; a backdated change of
 `hiring.epidemic_per_hire` in force on the hire date → arrears.
+
+A case opened under `k6-late-facts` that is rejected for want of a fact on another topic (the
+contract between the pair, the employer's registration showing epidemic supplies, the person's
+registration: `refusal`) listens `intake.late_fact_days` for it and is judged again when it comes
+(`reopen_on`), as if it had come first: reopened, it pays through the normal loop with the
+original dates. A contract too short or signed after the priority window is final.
 """
 
 from __future__ import annotations
