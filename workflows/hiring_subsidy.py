@@ -160,12 +160,15 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             return False
         stored, enterprise_facts = await self.case_facts()
         self.st.contract = self.st.contract or self.stored_contract(stored)
+        city = k6.enterprise_city(self.st.enterprise, enterprise_facts) or self.city
+        if city != self.city:
+            # The employer's registration names its city: judged with that city's parameters.
+            await self.load_context(city)
+            self.city = city
         refused = self.refusal(stored, enterprise_facts)
         if refused is not None:
-            rule, without_fact = refused
-            self.note(self.today(), f"late {ev.type}: judged again, still rejected", rule=rule, event=ev.key)
+            self.note(self.today(), f"late {ev.type}: judged again, still rejected", rule=refused[0], event=ev.key)
             return False
-        self.city = k6.enterprise_city(self.st.enterprise, enterprise_facts) or self.city
         await self.reopen(RULE_ONE_SUBSIDY, ev.key)
         self.pending.extend(self.st.held)
         self.st.held = []
