@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from contracts.cases import Fact
 from policy import difficult as k12
-from policy.calendar import add_months, first_of_month, month_of
+from policy.calendar import add_months, business_date, first_of_month, month_of
 from policy.pack import Parameters
 
 EPIDEMIC = "hiring_epidemic"
@@ -37,6 +37,20 @@ GRADUATING_YEAR_GRADUATE = "graduating_year_graduate"
 CONTRACT_FACT_TYPES: tuple[str, ...] = ("contract.signed", "contract.terminated")
 ENTERPRISE_FACT_TYPE = "enterprise.registered"
 CONTRIBUTION = "contribution.paid"
+# A case rejected for want of a fact (POLICY.md part 2 "late facts across topics") judges again
+# on the contract between the pair, the employer's registration (K6a) or the person's (K6b); the
+# pair's other events that reach it meanwhile are held for if it reopens.
+HELD_WHILE_REJECTED: tuple[str, ...] = ("application.submitted", CONTRIBUTION, "contract.terminated")
+
+
+# The person's registration: the one fact that can put them in a §10 priority group late (the
+# graduation year is on the contract itself).
+REGISTRATION = "unemployment.registered"
+
+
+def rejudged_on(program: str) -> frozenset[str]:
+    """The late facts that may reverse a rejection of `program` made for want of them."""
+    return frozenset({"contract.signed", ENTERPRISE_FACT_TYPE if program == EPIDEMIC else REGISTRATION})
 
 
 def epidemic_case_id(enterprise_id: str, person_id: str) -> str:
@@ -217,3 +231,23 @@ def priority_subsidy(counted: list[CountedMonth], si_months: int) -> PrioritySub
 def priority_deadline(starts_on: date, params: Parameters) -> date:
     """The day a K6b case stops waiting: starts_on + `hiring.si_wait_months` (default 12)."""
     return add_months(starts_on, params.get("hiring.si_wait_months", starts_on))
+
+
+def opened_by_late_registration(person_id: str, contract: dict[str, object], contract_seen: datetime, registration_seen: datetime,
+                                before: list[Fact], now: list[Fact], params: Parameters) -> bool:
+    """POLICY.md part 2 "late facts across topics" for a K6b hire: whether a registration that
+    reached the intake after the contract opens the case the contract would have opened had the
+    registration come first — a stable contract signed by `hiring.priority_until`, the person in
+    no priority group on the facts known when the contract came (`before`) but in one with the
+    registration (`now`), which came within `intake.late_fact_days` of the contract."""
+    signed_on = date.fromisoformat(str(contract["signed_on"]))
+    term = contract.get("term_months")
+    if not is_stable_contract(term if isinstance(term, int) else None, signed_on, params) or not within_priority_window(signed_on, params):
+        return False
+    decided = business_date(contract_seen)
+    if business_date(registration_seen) > decided + timedelta(days=int(params.get("intake.late_fact_days", decided))):
+        return False
+    year = contract.get("graduation_year")
+    graduation_year = year if isinstance(year, int) else None
+    return not priority_groups(person_id, graduation_year, signed_on, before, params) and bool(
+        priority_groups(person_id, graduation_year, signed_on, now, params))

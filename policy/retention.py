@@ -18,6 +18,7 @@ from fractions import Fraction
 
 from contracts.cases import Fact
 from policy import enterprise_profile as ep
+from policy.calendar import business_date, start_of_day
 from policy.corrections import Owed
 from policy.pack import Parameters
 
@@ -97,6 +98,10 @@ class Assessment:
     reason: str
     formula: str | None = None  # "affected_industry" or "contributions"
     figures: dict[str, object] = field(default_factory=dict)
+    # Rejected for want of a fact that may still come (POLICY.md part 2 "late facts across
+    # topics"): no registration, nobody insured, no prior-year premiums on file. A rejection on the
+    # facts present (out of the window, a year not begun, a layoff rate over the limit) is final.
+    without_fact: bool = False
 
 
 def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact], params: Parameters) -> Assessment:
@@ -110,7 +115,8 @@ def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact
         return Assessment(False, 0, f"§1: applied on {on} for {year}, a year that has not begun")
     reg = ep.registration(enterprise_id, facts, on)
     if reg is None:
-        return Assessment(False, 0, f"§1: enterprise {enterprise_id} is not registered (no enterprise.registered by {on})")
+        return Assessment(False, 0, f"§1: enterprise {enterprise_id} is not registered (no enterprise.registered by {on})",
+                          without_fact=True)
     headcount = ep.insured_headcount(enterprise_id, facts, on)
     figures: dict[str, object] = {
         "city": reg.city,
@@ -119,7 +125,7 @@ def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact
         "insured_headcount": headcount,
     }
     if headcount <= 0:
-        return Assessment(False, 0, f"§1 参保企业: {enterprise_id} insures nobody on {on}", figures=figures)
+        return Assessment(False, 0, f"§1 参保企业: {enterprise_id} insures nobody on {on}", figures=figures, without_fact=True)
     layoffs = ep.layoffs_in_year(enterprise_id, facts, year, on)
     average = ep.average_headcount(enterprise_id, facts, year, on)
     rate = layoff_rate(layoffs, average)
@@ -155,7 +161,7 @@ def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact
     figures.update(prior_year_ui=prior_ui, candidates=dict(candidates))
     text = f"§1: {rate_text}; " + "; ".join(parts)
     if amount <= 0:
-        return Assessment(False, 0, f"{text}: nothing to refund", formula=formula, figures=figures)
+        return Assessment(False, 0, f"{text}: nothing to refund", formula=formula, figures=figures, without_fact=True)
     if len(candidates) > 1:
         text += f"; the larger applies ({formula})"
     return Assessment(True, amount, text, formula=formula, figures=figures)
@@ -171,6 +177,23 @@ def bears_on(fact: Fact, year: int, applied_on: date) -> bool:
     if fact.type in (ep.ENROLLED, ep.LEFT):
         return fact.on_date is not None and fact.on_date <= applied_on
     return False
+
+
+def taken_as_first(fact: Fact, applied_on: date) -> Fact:
+    """A fact that reaches an application rejected for want of it, judged as if it had come
+    first (POLICY.md part 2): a registration, dated by the day it was reported, counts as reported
+    on the application date; the other facts carry their own dates and keep them."""
+    if fact.type == ep.REGISTERED and business_date(fact.event_time) > applied_on:
+        return fact.model_copy(update={"event_time": start_of_day(applied_on)})
+    return fact
+
+
+def judged_again_on(fact: Fact, enterprise_id: str, year: int, applied_on: date) -> bool:
+    """Whether a late fact can change the decision on a rejected application: the enterprise's
+    registration, or a fact that bears on the assessment (`bears_on`)."""
+    if fact.type == ep.REGISTERED:
+        return fact.payload.get("enterprise_id") == enterprise_id
+    return bears_on(fact, year, applied_on)
 
 
 def owed(assessment: Assessment, applied_on: date, payee: str, fund: str) -> list[Owed]:

@@ -264,6 +264,10 @@ class HiringState:
     # the event that last changed it is named on a correction.
     reconciles: bool = False
     cause: str | None = None
+    # Cases opened under k6-late-facts: a rejection for want of a fact listens for it, holding the
+    # pair's events that reach it meanwhile (`k6.HELD_WHILE_REJECTED`) for if it reopens.
+    late_facts: bool = False
+    held: list[CaseEvent] = field(default_factory=list)
 
 
 # -- hubei_graduate_grant --------------------------------------------------------------
@@ -291,6 +295,8 @@ class RetentionState:
     reconciles: bool = False
     facts: list[Fact] = field(default_factory=list)
     cause: str | None = None
+    # Cases opened under k7-late-facts: a rejection for want of a fact listens for it.
+    late_facts: bool = False
 
 
 # -- temporary_living_allowance ---------------------------------------------------------

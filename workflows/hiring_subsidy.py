@@ -18,6 +18,12 @@ base keeps a closed case listening (POLICY.md part 2, workflows/_one_off.py): a 
 that puts the hire outside [S, L], or a contract end reported late and dated before the months were
 paid, → overpayments and an `overpayment_recovery` task; a backdated change of
 `hiring.epidemic_per_hire` in force on the hire date → arrears.
+
+A case opened under `k6-late-facts` that is rejected for want of a fact on another topic (the
+contract between the pair, the employer's registration showing epidemic supplies, the person's
+registration: `refusal`) listens `intake.late_fact_days` for it and is judged again when it comes
+(`reopen_on`), as if it had come first: reopened, it pays through the normal loop with the
+original dates. A contract too short or signed after the priority window is final.
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ KIND = "hiring_subsidy"
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)
 # Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
 RECONCILE_OWED = "k6-reconcile-owed"
+# Cases opened from here on take a late fact that a rejection wanted (POLICY.md part 2 "late
+# facts across topics"); before, a rejection was final.
+LATE_FACTS = "k6-late-facts"
 RULE_ONE_SUBSIDY = "§10: one hiring subsidy per enterprise, person and program"
 
 
@@ -59,65 +68,112 @@ class HiringSubsidyWorkflow(CaseWorkflow):
 
     # -- opening -----------------------------------------------------------------------------
     async def open(self, opening: CaseEvent) -> None:
-        """Find the contract (the opening event, or the stored one for an application), then
-        judge who may have the subsidy; rejected closes the case."""
+        """Find the contract (the opening event, or the stored one for an application or a late
+        registration), then judge who may have the subsidy; rejected closes the case — for want
+        of a fact that may still come (`refusal`), it listens for it (`reopen_on`)."""
         self.st.program = k6.program_of(self.case_id)
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
+        self.st.late_facts = self.st.reconciles and workflow.patched(LATE_FACTS)
         self.st.enterprise, self.st.person = self.case_id.split("/", 2)[2].split("/", 1)
         self.subject = f"enterprise/{self.st.enterprise}"
         self.keys = [f"person/{self.st.person}"]
-        person_key = f"person/{self.st.person}"
-        types = [*k6.CONTRACT_FACT_TYPES, k6.CONTRIBUTION] + (list(PERSON_FACT_TYPES) if self.st.program == k6.PRIORITY else [])
-        stored = await self.load_facts([person_key], types)
-        enterprise_facts = await self.load_facts([self.subject], [k6.ENTERPRISE_FACT_TYPE])
+        stored, enterprise_facts = await self.case_facts()
         self.city = k6.enterprise_city(self.st.enterprise, enterprise_facts) or city_of_source(opening.source)
         await self.load_context(self.city)
-        params = self.params
-        assert params is not None
 
         if opening.type == "contract.signed":
             self.st.contract = ContractSigned.model_validate(opening.data)
+            opened_on = self.st.contract.signed_on
+        elif self.st.late_facts and opening.type == k6.REGISTRATION:
+            # A registration that came after the contract (streams/routes/hiring.py): opened as
+            # the contract would have opened it, had the registration come first.
+            self.st.contract = self.stored_contract(stored)
+            opened_on = self.st.contract.signed_on if self.st.contract else _event_date(opening)
         else:
             self.st.contract = self.stored_contract(stored)
             self.pending.insert(0, opening)  # the application itself is applied in the main loop
-        opened_on = self.st.contract.signed_on if self.st.contract and opening.type == "contract.signed" else _event_date(opening)
+            opened_on = _event_date(opening)
         self.opened_on = opened_on
         self.note(opened_on, f"{opening.type} for {self.st.enterprise} / {self.st.person}", event=opening.key)
-        contract = self.st.contract
+        refused = self.refusal(stored, enterprise_facts)
+        if refused is not None:
+            rule, without_fact = refused
+            return await self.reject(opened_on, rule, without_fact=self.st.late_facts and without_fact)
+        await self.admit(stored, "opened")
+
+    async def case_facts(self) -> tuple[list[Fact], list[Fact]]:
+        """The stored facts about the pair (under the person's key) and about the enterprise."""
+        types = [*k6.CONTRACT_FACT_TYPES, k6.CONTRIBUTION] + (list(PERSON_FACT_TYPES) if self.st.program == k6.PRIORITY else [])
+        stored = await self.load_facts([f"person/{self.st.person}"], types)
+        return stored, await self.load_facts([self.subject], [k6.ENTERPRISE_FACT_TYPE])
+
+    def refusal(self, stored: list[Fact], enterprise_facts: list[Fact]) -> tuple[str, bool] | None:
+        """Why the hire cannot have the subsidy on the facts known, and whether for want of a fact
+        that may still come on another topic (POLICY.md part 2): a contract not yet on record,
+        the employer's registration not (yet) showing epidemic supplies, the person's registration
+        not (yet) showing six months. A contract too short or signed after the priority window is
+        final. None: the case opens (K6b's groups noted)."""
+        params, contract = self.params, self.st.contract
+        assert params is not None
         if contract is None:
-            return await self.reject(opened_on, f"§10: no contract between {self.st.enterprise} and {self.st.person} on record")
+            return f"§10: no contract between {self.st.enterprise} and {self.st.person} on record", True
         if not k6.is_stable_contract(contract.term_months, contract.signed_on, params):
-            return await self.reject(
-                opened_on,
-                f"§10 签订1年以上劳动合同: a contract of {contract.term_months} months "
-                f"(< {params.get('hiring.stable_contract_months', contract.signed_on)})",
-            )
+            return (f"§10 签订1年以上劳动合同: a contract of {contract.term_months} months "
+                    f"(< {params.get('hiring.stable_contract_months', contract.signed_on)})"), False
         if self.st.program == k6.EPIDEMIC:
             if not k6.makes_epidemic_supplies(self.st.enterprise, enterprise_facts):
-                return await self.reject(opened_on, f"§10: {self.st.enterprise} is not registered as producing or distributing epidemic supplies")
-        else:
-            if not k6.within_priority_window(contract.signed_on, params):
-                return await self.reject(
-                    opened_on,
-                    f"§10 实施期限: contract signed on {contract.signed_on}, after {params.day('hiring.priority_until', contract.signed_on)}",
-                )
-            person_facts = [f for f in stored if f.type in PERSON_FACT_TYPES]
-            self.st.registered_on = k6.registered_since(self.st.person, person_facts, contract.signed_on)
-            self.st.groups = k6.priority_groups(self.st.person, contract.graduation_year, contract.signed_on, person_facts, params)
-            if not self.st.groups:
-                return await self.reject(
-                    opened_on,
-                    f"§10: {self.st.person} was neither registered unemployed for "
+                return f"§10: {self.st.enterprise} is not registered as producing or distributing epidemic supplies", True
+            return None
+        if not k6.within_priority_window(contract.signed_on, params):
+            return f"§10 实施期限: contract signed on {contract.signed_on}, after {params.day('hiring.priority_until', contract.signed_on)}", False
+        person_facts = [f for f in stored if f.type in PERSON_FACT_TYPES]
+        self.st.registered_on = k6.registered_since(self.st.person, person_facts, contract.signed_on)
+        self.st.groups = k6.priority_groups(self.st.person, contract.graduation_year, contract.signed_on, person_facts, params)
+        if not self.st.groups:
+            return (f"§10: {self.st.person} was neither registered unemployed for "
                     f"{params.get('hiring.long_term_unemployed_months', contract.signed_on)} months on {contract.signed_on} "
-                    f"(registered since {self.st.registered_on}) nor a graduate of {contract.signed_on.year}",
-                )
-            self.note(contract.signed_on, f"priority group: {', '.join(self.st.groups)}", rule="§10 登记失业半年以上 / 毕业年度高校毕业生")
+                    f"(registered since {self.st.registered_on}) nor a graduate of {contract.signed_on.year}"), True
+        self.note(contract.signed_on, f"priority group: {', '.join(self.st.groups)}", rule="§10 登记失业半年以上 / 毕业年度高校毕业生")
+        return None
+
+    async def admit(self, stored: list[Fact], change: str) -> None:
+        """The hire may have the subsidy: the pair's stored facts, then the normal loop."""
+        assert self.opened_on is not None
         self.take_stored(stored)
         self.st.next_deadline = self.deadline()
-        await self.record("opened", on=opened_on)
-        if self.today() > opened_on:
-            # Opened behind business time (a backlog): let the burst in before judging dates.
+        await self.record(change, on=self.opened_on)
+        if self.today() > self.opened_on:
+            # Opened behind business time (a backlog, a late fact): let the burst in before judging dates.
             await self.gather_burst()
+
+    async def reopen_on(self, ev: CaseEvent) -> bool:
+        """A hire rejected for want of a fact, judged again on the facts stored now (the late one
+        is stored before it is routed here) as if it had come first; opened, it pays through the
+        normal loop with the original dates. The pair's events that reach it meanwhile (the
+        application, contributions, a contract end) are held for if it reopens."""
+        if not self.st.late_facts:
+            return False
+        if ev.type in k6.HELD_WHILE_REJECTED:
+            self.st.held.append(ev)
+            return False
+        if ev.type not in k6.rejudged_on(self.st.program):
+            return False
+        stored, enterprise_facts = await self.case_facts()
+        self.st.contract = self.st.contract or self.stored_contract(stored)
+        city = k6.enterprise_city(self.st.enterprise, enterprise_facts) or self.city
+        if city != self.city:
+            # The employer's registration names its city: judged with that city's parameters.
+            await self.load_context(city)
+            self.city = city
+        refused = self.refusal(stored, enterprise_facts)
+        if refused is not None:
+            self.note(self.today(), f"late {ev.type}: judged again, still rejected", rule=refused[0], event=ev.key)
+            return False
+        await self.reopen(RULE_ONE_SUBSIDY, ev.key)
+        self.pending.extend(self.st.held)
+        self.st.held = []
+        await self.admit(stored, "reopened")
+        return True
 
     def stored_contract(self, stored: list[Fact]) -> ContractSigned | None:
         """The latest stored contract between the pair (an application names no contract)."""
@@ -137,8 +193,16 @@ class HiringSubsidyWorkflow(CaseWorkflow):
                 continue
             self.take_stored_fact(fact)
 
-    async def reject(self, on: date, rule: str) -> None:
-        await self.close("rejected", on, rule)
+    async def reject(self, on: date, rule: str, *, without_fact: bool = False) -> None:
+        if without_fact:
+            # The application that opened the case waits with the pair's other events.
+            self.st.held, self.pending = [*self.st.held, *self.pending], []
+        if without_fact and self.st.program == k6.EPIDEMIC:
+            # The employer's registration travels under its own key: the case listens there too
+            # (no match: the employer's contributions for other hires never reach it).
+            self.keys = [*self.keys, self.subject]
+            await self.record("opened", on=on)
+        await self.close("rejected", on, rule, without_fact=without_fact)
 
     # -- events ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:

@@ -9,6 +9,11 @@ that arrives late (a layoff or enrolment reported late changes the layoff rate o
 headcount) or a backdated change of a ratio or amount in force on the application date re-assesses
 it: a larger refund → arrears, a smaller one or none → an overpayment and, the case being closed,
 an `overpayment_recovery` task.
+
+A case opened under `k7-late-facts` that is rejected for want of a fact (no registration, nobody
+insured, no prior-year premiums on file: `Assessment.without_fact`) listens `intake.late_fact_days`
+for it; one that arrives is judged as if it had come first (`reopen_on`): refunded on the
+application date, with the original due date.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ KIND = "job_retention_refund"
 FUND = str(Fund.UI)
 # Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
 RECONCILE_OWED = "k7-reconcile-owed"
+# Cases opened from here on take a late fact that a rejection wanted (POLICY.md part 2).
+LATE_FACTS = "k7-late-facts"
 
 
 @workflow.defn(name=KIND)
@@ -53,6 +60,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         app = ApplicationSubmitted.model_validate(opening.data)
         self.st.application = app
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
+        self.st.late_facts = self.st.reconciles and workflow.patched(LATE_FACTS)
         self.st.year = k7.parse_year(app.details)
         enterprise = app.applicant
         self.subject = f"enterprise/{enterprise}"
@@ -73,7 +81,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         self.st.formula = decision.formula
         await self.record("opened", on=app.on)
         if not decision.eligible:
-            await self.close("rejected", app.on, decision.reason)
+            await self.close("rejected", app.on, decision.reason, without_fact=self.st.late_facts and decision.without_fact)
             return
         if self.st.reconciles:
             await self.reconcile_owed(app.on)
@@ -89,6 +97,35 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
             )
         await self.close("refunded", app.on, decision.reason)
 
+    # -- a late fact the rejection wanted (POLICY.md part 2 "late facts across topics") --------
+    async def reopen_on(self, ev: CaseEvent) -> bool:
+        """An application rejected for want of a fact, judged again with `ev` as if it had come
+        first; if it is now eligible, refunded on the application date and closed again (then
+        listening for corrections like any refund)."""
+        app = self.st.application
+        if not self.st.late_facts or app is None or self.st.year is None or ev.type not in ep.ENTERPRISE_FACT_TYPES:
+            return False
+        fact = k7.taken_as_first(fact_of(_envelope(ev), self.subject), app.on)
+        if not k7.judged_again_on(fact, app.applicant, self.st.year, app.on):
+            return False
+        if all(f.event_key != fact.event_key for f in self.st.facts):
+            self.st.facts.append(fact)
+        registration = ep.registration(app.applicant, self.st.facts, app.on)
+        if registration is not None and registration.city != self.city:
+            # Judged in the enterprise's city, with that city's parameters.
+            await self.load_context(registration.city)
+            self.city = registration.city
+        decision = self.assessment()
+        assert decision is not None
+        self.st.figures, self.st.formula = decision.figures, decision.formula
+        if not decision.eligible:
+            return False
+        await self.reopen(decision.reason, ev.key)
+        await self.record("reopened", on=app.on)
+        await self.reconcile_owed(self.today())
+        await self.close("refunded", app.on, decision.reason)
+        return True
+
     # -- corrections (reached only while the base keeps the closed case listening) ------------
     async def apply(self, ev: CaseEvent) -> None:
         """A backdated parameter change, or an enterprise fact that reached the intake after the
@@ -100,9 +137,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
             return
         app = self.st.application
         assert app is not None and self.st.year is not None
-        envelope = CloudEvent(specversion="1.0", id=ev.id, source=ev.source, type=ev.type, subject=ev.subject,
-                              time=ev.time, data=ev.data)
-        fact = fact_of(envelope, self.subject)
+        fact = fact_of(_envelope(ev), self.subject)
         if not k7.bears_on(fact, self.st.year, app.on):
             # Kept out of the carried facts: a large employer's monthly contributions would grow them.
             self.note(self.today(), f"{ev.type} does not bear on the application of {app.on}", event=ev.key)
@@ -151,3 +186,8 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
             "formula": self.st.formula,
             **self.st.figures,
         }
+
+
+def _envelope(ev: CaseEvent) -> CloudEvent:
+    """The input event a case received, as the intake stored it (`fact_of`)."""
+    return CloudEvent(specversion="1.0", id=ev.id, source=ev.source, type=ev.type, subject=ev.subject, time=ev.time, data=ev.data)

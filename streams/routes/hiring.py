@@ -6,6 +6,11 @@ or reaches the K6a case of each person it names, so a hire whose employer's regi
 after the contract (topics are not ordered against each other) is still judged. Cases are keyed
 by `person/P` with `match={"employer_id": E}`: contributions and terminations reach only the
 cases of their (enterprise, person) pair, never every case of a big enterprise.
+
+Late facts across topics (POLICY.md part 2): a case rejected for want of a fact listens for it —
+the pair's contract, the employer's registration (a K6a case rejected for it also listens under
+`enterprise/E`, with no match), the person's registration. A registration that comes after a
+contract the route ignored for want of it opens the K6b case the contract would have opened.
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ from contracts.events import CloudEvent, city_of_source
 from policy import hiring as k6
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
 KIND = "hiring_subsidy"
 HOLDS_SHARED_FACTS = True
-# A paid case listens for ledger.correction_days: a contract end or a contribution reported late.
-LATE_FACTS = ("contribution.paid", "contract.terminated")
+# A paid case listens for ledger.correction_days: a contract end or a contribution reported late;
+# a case rejected for want of a fact, intake.late_fact_days for the contract or a registration.
+LATE_FACTS = ("contribution.paid", "contract.terminated", "contract.signed", k6.ENTERPRISE_FACT_TYPE, k6.REGISTRATION)
 # The cases read the contract, its end and the employer's registration about the pair, the
 # person's K12 facts (registration), and the contributions paid before they started.
 FACT_TYPES = tuple(
@@ -33,16 +39,23 @@ FACT_TYPES = tuple(
 )
 # A contract opens a case only if the employer makes epidemic supplies or the person was
 # registered unemployed long enough: facts about the event's keys, not open cases.
-ROUTE_FACTS = {"contract.signed": {"person": tuple(PERSON_FACT_TYPES), "enterprise": (k6.ENTERPRISE_FACT_TYPE,)}}
+# A late registration opens a K6b case if a contract of the person came shortly before it.
+ROUTE_FACTS = {
+    "contract.signed": {"person": tuple(PERSON_FACT_TYPES), "enterprise": (k6.ENTERPRISE_FACT_TYPE,)},
+    k6.REGISTRATION: {"person": tuple(sorted({"contract.signed", *PERSON_FACT_TYPES}))},
+}
 
 
 def _start(case_id: str, person: str, employer: str, city: str | None) -> StartCase:
     return StartCase(kind=KIND, case_id=case_id, city=city, keys=[f"person/{person}"], match={"employer_id": employer})
 
 
-def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
+def contract_signed(
+    event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = (), listening: Sequence[OpenCase] = ()
+) -> list[Command]:
     """A stable contract: K6a if the employer makes epidemic supplies, K6b if the person is in a
-    priority group and the contract is signed by `hiring.priority_until`."""
+    priority group and the contract is signed by `hiring.priority_until`; a case of the pair
+    rejected for want of it (an application before the contract) is judged again."""
     d = event.data
     person, employer = d["person_id"], d["employer_id"]
     signed_on = date.fromisoformat(d["signed_on"])
@@ -50,15 +63,50 @@ def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyP
     params = pack.parameters(city)
     if not k6.is_stable_contract(d.get("term_months"), signed_on, params):
         return [Ignore(f"contract of {d.get('term_months')} months: not a contract of 1 year or more (§10)")]
-    commands: list[Command] = []
+    commands: list[Command] = signal_listening([c for c in listening if c.key == f"person/{person}"], KIND, employer_id=employer)
+    judged_again = {c.case_id for c in listening}
+    starts: list[str] = []
     if k6.makes_epidemic_supplies(employer, facts):
-        commands.append(_start(k6.epidemic_case_id(employer, person), person, employer, city))
+        starts.append(k6.epidemic_case_id(employer, person))
     person_facts = [f for f in facts if f.type in PERSON_FACT_TYPES]
     if k6.within_priority_window(signed_on, params) and k6.priority_groups(
         person, d.get("graduation_year"), signed_on, person_facts, params
     ):
-        commands.append(_start(k6.priority_case_id(employer, person), person, employer, city))
+        starts.append(k6.priority_case_id(employer, person))
+    commands += [_start(case_id, person, employer, city) for case_id in starts if case_id not in judged_again]
     return commands or [Ignore("no hiring subsidy: employer not making epidemic supplies, person not in a §10 priority group")]
+
+
+def employer_registered(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """The employer's registration reaches its K6a cases rejected for want of it (listening
+    under `enterprise/E`)."""
+    key = f"enterprise/{event.data['enterprise_id']}"
+    return signal_listening([c for c in listening if c.key == key], KIND) or [Ignore("no hiring subsidy case of this employer is listening")]
+
+
+def person_registered(
+    event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = (), listening: Sequence[OpenCase] = ()
+) -> list[Command]:
+    """The person's unemployment registration reaches their K6 cases rejected for want of it, and
+    opens the K6b case of a contract that came shortly before it (`k6.opened_by_late_registration`)."""
+    person = event.data["person_id"]
+    commands: list[Command] = signal_listening([c for c in listening if c.key == f"person/{person}"], KIND)
+    known = {c.case_id for c in [*open_cases, *listening]}
+    key = f"{event.source}#{event.id}"
+    now = [f for f in facts if f.type in PERSON_FACT_TYPES]
+    before = [f for f in now if f.event_key != key]
+    city = event.data.get("city") if isinstance(event.data.get("city"), str) else city_of_source(event.source)
+    params = pack.parameters(city)
+    for f in facts:
+        c = f.payload
+        if f.type != "contract.signed" or c.get("person_id") != person or not isinstance(c.get("employer_id"), str):
+            continue
+        case_id = k6.priority_case_id(c["employer_id"], person)
+        if case_id in known or not k6.opened_by_late_registration(person, c, f.event_time, event.time, before, now, params):
+            continue
+        known.add(case_id)
+        commands.append(_start(case_id, person, c["employer_id"], city))
+    return commands or [Ignore("no hiring subsidy case waits for this registration")]
 
 
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
@@ -93,4 +141,6 @@ ROUTES: dict[str, Handler] = {
     "application.submitted": application,
     "contribution.paid": of_the_pair,
     "contract.terminated": of_the_pair,
+    k6.ENTERPRISE_FACT_TYPE: employer_registered,
+    k6.REGISTRATION: person_registered,
 }

@@ -2,7 +2,8 @@
 
 The case judges at once on the enterprise's stored facts, so the facts it reads are stored here
 (FACT_TYPES); once refunded it listens for `ledger.correction_days` and those facts, reported
-late, reach it (LATE_FACTS) and may correct the refund. One refund per enterprise and year: the
+late, reach it (LATE_FACTS) and may correct the refund; rejected for want of one (the enterprise
+not on file, nobody insured) it listens `intake.late_fact_days` for it and may reopen. One refund per enterprise and year: the
 case id is that business key, so a second application reaches the same case.
 """
 
@@ -26,8 +27,8 @@ LATE_FACTS = FACT_TYPES
 
 
 def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
-    """An enterprise fact reported late reaches the enterprise's refunded cases still listening
-    (the case keeps only those that bear on its assessment)."""
+    """An enterprise fact reported late reaches the enterprise's cases still listening, refunded
+    or rejected for want of a fact (the case keeps only those that bear on its assessment)."""
     enterprise = event.data.get("enterprise_id") or event.data.get("employer_id")
     key = f"enterprise/{enterprise}"
     return signal_open([c for c in listening if c.key == key], KIND) or [Ignore("no refund listening for this enterprise")]

@@ -157,3 +157,49 @@ async def test_k6b_long_term_unemployed_hire_paid_from_contributions_stored_befo
     assert (closed[0]["status"], closed[0]["closed_on"]) == ("paid", date(2020, 8, 5))
     rows = await system.pool.fetch("SELECT payee, amount_fen, period, fund FROM ledger WHERE case_id = $1", case)
     assert [tuple(r) for r in rows] == [(f"enterprise/{employer}", 183000, "once", "employment_subsidy_fund")]
+
+
+async def test_k6a_rejected_for_the_employers_registration_reopens_when_it_arrives(system: System) -> None:
+    """POLICY.md part 2 "late facts across topics" on the real stack: the application reaches the
+    intake before the employer's registration (another topic); the K6a case is rejected for want
+    of it and listens `intake.late_fact_days` under the person's key and the employer's (the
+    PostgreSQL routing index); the registration then arrives, the case is judged again as if it
+    had come first and pays with the original due date."""
+    ev = Events(system)
+    today = business_today()
+    declared_on, hired_on = today - timedelta(days=200), today - timedelta(days=150)
+    paid_on, applied_on = hired_on + timedelta(days=20), hired_on + timedelta(days=40)
+    person, employer = f"E2E{system.tag}RP", f"E2E{system.tag}RE"
+    case = f"hiring/epidemic/{employer}/{person}"
+    await system.emit([
+        ev.event(f"gov/{CITY}", "policy.epidemic.declared", f"city/{CITY}", declared_on, {"on": declared_on.isoformat()}),
+        ev.event(f"lc/{CITY}", "contract.signed", f"person/{person}", hired_on, {
+            "person_id": person, "employer_id": employer, "signed_on": hired_on.isoformat(), "starts_on": hired_on.isoformat(),
+            "term_months": 12}),
+        ev.event(f"si/{CITY}", "contribution.paid", f"person/{person}", paid_on, {
+            "person_id": person, "month": month_of(hired_on), "employer_id": employer, "base": 400000, "employer_amount": 60000,
+            "employee_amount": 20000, "insurances": ["pension", "unemployment"]}),
+        ev.event(f"es/{CITY}", "application.submitted", f"enterprise/{employer}", applied_on, {
+            "program": "hiring_epidemic", "applicant": employer, "on": applied_on.isoformat(),
+            "details": {"enterprise_id": employer, "person_ids": [person]}}),
+    ], name="before.jsonl")
+    await system.settled()
+    rejected = await assert_eventually(lambda: closed_cases(system, case, 1), timeout=120)
+    assert (rejected[0]["status"], rejected[0]["closed_on"]) == ("rejected", applied_on)
+    keys = await system.pool.fetch("SELECT key, open, listening_until, match FROM case_keys WHERE case_id = $1 ORDER BY key", case)
+    assert [(r["key"], r["open"], r["listening_until"] is not None, r["match"]) for r in keys] == [
+        (f"enterprise/{employer}", False, True, {}), (f"person/{person}", False, True, {"employer_id": employer})]
+
+    await system.emit([ev.event(f"mr/{CITY}", "enterprise.registered", f"enterprise/{employer}", today, {
+        "enterprise_id": employer, "city": CITY, "industry": "manufacturing", "size": "medium", "epidemic_supplies": True})],
+        name="registration.jsonl")
+    await system.settled()
+
+    async def paid() -> list[tuple[Any, ...]]:
+        rows = await system.pool.fetch("SELECT payee, program, amount_fen, due_on, entry FROM ledger WHERE case_id = $1", case)
+        assert rows, "not paid yet"
+        return [tuple(r) for r in rows]
+
+    assert await assert_eventually(paid, timeout=120) == [(f"enterprise/{employer}", "hiring_epidemic", PER_HIRE, applied_on, "payment")]
+    closed = await assert_eventually(lambda: closed_cases(system, case, 1), timeout=60)
+    assert (closed[0]["status"], closed[0]["closed_on"]) == ("paid", applied_on)
