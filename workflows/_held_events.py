@@ -2,8 +2,8 @@
 while it is closed `rejected` without a fact (POLICY.md part 2 "late facts across topics"):
 held on the kind's state (`st.held`, carried over continue-as-new) and queued again if a late
 fact reopens the case, so that it pays them as if it had been open all along, with their
-original dates. Shared by the kinds whose own events keep coming after such a rejection (K13,
-K14)."""
+original dates. Shared by the kinds whose own events keep coming after such a rejection (K6,
+K13, K14)."""
 
 from __future__ import annotations
 

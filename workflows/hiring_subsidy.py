@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.difficult import PERSON_FACT_TYPES
     from policy.funds import Fund
     from workflows._one_off import settle_owed
+    from workflows._held_events import hold, release
     from workflows.case_base import CaseWorkflow
     from workflows._states import HiringState
 
@@ -154,7 +155,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         if not self.st.late_facts:
             return False
         if ev.type in k6.HELD_WHILE_REJECTED:
-            self.st.held.append(ev)
+            hold(self, ev, "taken if a late fact reopens the case")
             return False
         if ev.type not in k6.rejudged_on(self.st.program):
             return False
@@ -170,8 +171,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             self.note(self.today(), f"late {ev.type}: judged again, still rejected", rule=refused[0], event=ev.key)
             return False
         await self.reopen(RULE_ONE_SUBSIDY, ev.key)
-        self.pending.extend(self.st.held)
-        self.st.held = []
+        release(self)
         await self.admit(stored, "reopened")
         return True
 
