@@ -66,8 +66,8 @@ def bucket_of(person_id: str) -> int:
 
 
 def meta_key(enterprise_id: str) -> str:
-    """The enterprise's months held (with their distinct counts), the months alerted on, and the
-    oldest month it still counts."""
+    """The enterprise's months held, the months alerted on, and the oldest month it still counts
+    (written only when a month starts or an alert is raised, not per contribution)."""
     return f"{enterprise_id}|meta"
 
 
@@ -80,7 +80,9 @@ class HeadcountState:
     `MONTHS_KEPT` months of the enterprise only, held in any `MutableMapping` of JSON values (a
     dict, or a faust Table in production): every key starts with the enterprise id, so all of an
     enterprise's state lives in the partition of its contributions. Values are never changed in
-    place (a faust Table writes its changelog only on assignment): each change is a new value."""
+    place (a faust Table writes its changelog only on assignment): each change is a new value.
+    Counting a new person writes one value (its bucket); a headcount is summed from the
+    buckets when a comparison needs it."""
 
     def __init__(self, store: MutableMapping[str, Any] | None = None, months_kept: int = MONTHS_KEPT):
         self._months_kept = months_kept
@@ -100,18 +102,16 @@ class HeadcountState:
         if at < len(persons) and persons[at] == person_id:
             return None
         self._store[key] = [*persons[:at], person_id, *persons[at:]]
-        new_month = month not in meta["months"]
-        meta["months"][month] = meta["months"].get(month, 0) + 1
-        if new_month:
-            self._drop_old(enterprise_id, meta)
-        self._store[meta_key(enterprise_id)] = meta
-        if not new_month:
+        if month in meta["months"]:
             return None
+        meta["months"] = sorted([*meta["months"], month])
+        self._drop_old(enterprise_id, meta)
+        self._store[meta_key(enterprise_id)] = meta
         m = previous_month(month)
         before = previous_month(m)
         if m in meta["alerted"] or before not in meta["months"]:
             return None  # alerted already, or no baseline (M−1 unseen or dropped: nothing can drop)
-        return Comparison(enterprise_id, before, meta["months"][before], m, meta["months"].get(m, 0))
+        return Comparison(enterprise_id, before, self.headcount(enterprise_id, before), m, self.headcount(enterprise_id, m))
 
     def mark_alerted(self, enterprise_id: str, month: str) -> None:
         """Remember that month M of the enterprise has had its alert (once per enterprise and month)."""
@@ -121,32 +121,31 @@ class HeadcountState:
             self._store[meta_key(enterprise_id)] = meta
 
     def headcount(self, enterprise_id: str, month: str) -> int:
-        return int(self._meta(enterprise_id)["months"].get(month, 0))
+        return sum(len(self._store.get(bucket_key(enterprise_id, month, b), ())) for b in range(BUCKETS))
 
     def months(self, enterprise_id: str) -> list[str]:
-        return sorted(self._meta(enterprise_id)["months"])
+        return list(self._meta(enterprise_id)["months"])
 
     @property
     def size(self) -> int:
         """What the state holds: one entry per (enterprise, month, person) and per alerted month."""
-        return sum(sum(meta["months"].values()) + len(meta["alerted"])
-                   for key, meta in self._store.items() if key.endswith("|meta"))
+        return sum(len(value["alerted"]) if key.endswith("|meta") else len(value) for key, value in self._store.items())
 
     def _meta(self, enterprise_id: str) -> dict[str, Any]:
         """A fresh copy of the enterprise's meta (or an empty one): safe to change."""
         held = self._store.get(meta_key(enterprise_id))
         if held is None:
-            return {"months": {}, "alerted": [], "oldest": ""}
-        return {"months": dict(held["months"]), "alerted": list(held["alerted"]), "oldest": held["oldest"]}
+            return {"months": [], "alerted": [], "oldest": ""}
+        return {"months": list(held["months"]), "alerted": list(held["alerted"]), "oldest": held["oldest"]}
 
     def _drop_old(self, enterprise_id: str, meta: dict[str, Any]) -> None:
-        newest = max(meta["months"])
+        newest = meta["months"][-1]
         oldest = month_of(add_months(first_of_month(newest), -(self._months_kept - 1)))
         meta["oldest"] = max(meta["oldest"], oldest)
         for month in [m for m in meta["months"] if m < meta["oldest"]]:
-            del meta["months"][month]
             for bucket in range(BUCKETS):
                 self._store.pop(bucket_key(enterprise_id, month, bucket), None)
+        meta["months"] = [m for m in meta["months"] if m >= meta["oldest"]]
         # An alert is about month M, compared while M+1 is the newest; it can't recur once M is gone.
         meta["alerted"] = [m for m in meta["alerted"] if m >= meta["oldest"]]
 

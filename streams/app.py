@@ -14,8 +14,9 @@ Two parts, each on the library that is safe for it (docs/RELIABILITY.md, "Scale-
   counts in faust Tables keyed `city|…`, recovered from their changelogs, and raises alerts
   through the store. Its agent acks each observation by hand once it is applied.
 - M2 headcount_drop (streams/headcount_monitor.py) the same way: each batch of `si.contributions`
-  forwards, per enterprise, its employer contributions to `<group>-headcount`, keyed by
-  enterprise; the agent `headcount` keeps the bounded per-enterprise state in the Table
+  forwards its employer contributions to `<group>-headcount`, grouped by enterprise, each
+  enterprise always to the same partition (its id's partition under Kafka's default
+  partitioner); the agent `headcount` keeps the bounded per-enterprise state in the Table
   `headcount` and raises `headcount_drop` alerts.
 
 The monitoring agent's acks, checked against faust-streaming 0.15.3 as installed:
@@ -170,17 +171,18 @@ def monitoring_app_id(settings: Settings) -> str:
 
 
 def headcount_topic(settings: Settings) -> str:
-    """The internal topic of M2's contributions, keyed by enterprise."""
+    """The internal topic of M2's contributions, partitioned by enterprise."""
     return f"{settings.consumer_group}-headcount"
 
 
 def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitable[list[Outcome]]]:
     """What the consumer does with a batch: `Intake.handle_batch`, then what monitoring needs of it
     forwarded and acknowledged by the broker: each M1 observation that counts (keyed by city) and,
-    for `si.contributions`, M2's contributions per enterprise (keyed by enterprise). Before the
+    for `si.contributions`, M2's contributions per enterprise (one message per partition of the
+    enterprises, streams/headcount_monitor.py). Before the
     batch is committed, and on the broker: a crash in between redelivers the records, which
     forwards them again (M1 counts an event key once, M2 a person per enterprise and month once)."""
-    from streams.headcount_monitor import CONTRIBUTION, contributions_of
+    from streams.headcount_monitor import CONTRIBUTION, contributions_of, forwards
     from streams.monitoring import COUNTED, observe
 
     # Only the topics that carry counted types forward observations (no extra parse for the
@@ -199,8 +201,11 @@ def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitab
                 if observation is not None:
                     sent.append(await runtime.producer.send(topic, key=observation.city.encode(), value=observation.to_bytes()))
         if records and records[0][1].topic == contributions_topic:
-            for message in contributions_of(outcomes):
-                sent.append(await runtime.producer.send(m2_topic, key=message.enterprise_id.encode(), value=message.to_bytes()))
+            contributions = contributions_of(outcomes)
+            if contributions:
+                partitions = len(await runtime.producer.partitions_for(m2_topic))
+                for partition, message in forwards(contributions, partitions).items():
+                    sent.append(await runtime.producer.send(m2_topic, value=message, partition=partition))
         # Sent in order, acknowledged together: the batch is committed only once all are.
         await asyncio.gather(*sent)
         if log.isEnabledFor(logging.DEBUG):
@@ -248,8 +253,8 @@ def create_app(settings: Settings, runtime: IntakeRuntime) -> faust.App:
 
 
 def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) -> None:
-    """M1's topic (internal, keyed by city), its tables and its agent; M2's (keyed by enterprise)."""
-    from streams.headcount_monitor import Contributions, HeadcountMonitor
+    """M1's topic (internal, keyed by city), its tables and its agent; M2's (partitioned by enterprise)."""
+    from streams.headcount_monitor import Contributions, HeadcountMonitor, decode
     from streams.monitoring import Monitor, Observation
 
     counts = app.Table("monitoring_counts", partitions=settings.kafka_partitions)
@@ -265,11 +270,11 @@ def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) 
     # partition of its contributions; bounded to three months per enterprise.
     headcount = app.Table("headcount", partitions=settings.kafka_partitions)
 
-    async def headcount_monitor() -> Callable[[Contributions], Awaitable[object]]:
+    async def headcount_monitor() -> Callable[[list[Contributions]], Awaitable[object]]:
         intake = await runtime.intake()
-        return HeadcountMonitor(intake.pack, headcount, intake.store).apply
+        return HeadcountMonitor(intake.pack, headcount, intake.store).apply_all
 
-    _acking_agent(app, settings, headcount_topic(settings), "headcount", Contributions.from_bytes, headcount_monitor)
+    _acking_agent(app, settings, headcount_topic(settings), "headcount", decode, headcount_monitor)
 
 
 def _acking_agent(app: faust.App, settings: Settings, topic_name: str, name: str,

@@ -3,10 +3,13 @@
 The rules and the bounded state are policy/headcount_drop.py's; this module is what runs them,
 in production (faust, streams/app.py) and in `jiuye simulate` (a dict), the same way:
 
-- `contributions_of(outcomes)`: what the intake forwards from a batch of `si.contributions`
-  records (any outcome but a dead letter): per enterprise, its (month, person) pairs in batch
-  order — one `Contributions` message per enterprise and batch, keyed by the enterprise. A
-  flexible worker's own contribution (no `employer_id`) has no enterprise and is not forwarded.
+- `forwards(contributions_of(outcomes), partitions)`: what the intake forwards from a batch of `si.contributions`
+  records (any outcome but a dead letter) to `<group>-headcount`: per enterprise its (month,
+  person) pairs in batch order, the enterprises of one partition (`partition_of`, Kafka's
+  default partitioner on the enterprise id) in one message sent to that partition — so a batch
+  costs at most one send per partition however many employers it names, and one enterprise is
+  always in one partition. A flexible worker's own contribution (no `employer_id`) has no
+  enterprise and is not forwarded.
 - `HeadcountMonitor.apply(message)`: counts the pairs in the enterprise's `HeadcountState`
   (held in any `MutableMapping`: a faust Table, or a dict), judges each comparison the first
   contribution of a month M+1 brings, and raises `headcount_drop` alerts through the store.
@@ -26,8 +29,9 @@ one message are collected (`PendingWrites`) and written only after its alerts we
 message, which compares the same months again and raises the same alert id, which the store
 drops. Redeliveries count once without seen keys: a month's distinct persons are the seen keys
 (a pair already held changes nothing), so they are bounded with the months and dropped with
-them. Each message's writes are one value per key it touched, so a big employer's payroll
-forwarded in one batch rewrites each of its buckets once.
+them. Each enterprise's writes are one value per key it touched (a bucket per new person, the
+meta when a month starts), so a big employer's payroll forwarded in one batch rewrites each of
+its buckets once.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
+
+from aiokafka.partitioner import murmur2
 
 from activities.store import alert_event
 from contracts.cases import AlertRecord, Fact
@@ -59,18 +65,6 @@ class Contributions:
     enterprise_id: str
     pairs: tuple[tuple[str, str], ...]
 
-    def to_bytes(self) -> bytes:
-        return json.dumps({"enterprise_id": self.enterprise_id, "pairs": [list(p) for p in self.pairs]},
-                          separators=(",", ":")).encode()
-
-    @classmethod
-    def from_bytes(cls, raw: bytes) -> "Contributions":
-        doc = json.loads(raw)
-        pairs = tuple((str(month), str(person)) for month, person in doc["pairs"])
-        if not isinstance(doc["enterprise_id"], str):
-            raise TypeError("enterprise_id is not a string")
-        return cls(enterprise_id=doc["enterprise_id"], pairs=pairs)
-
 
 def contributions_of(outcomes: Iterable[Outcome]) -> list[Contributions]:
     """Per enterprise (in order of first appearance) its employer contributions among `outcomes`."""
@@ -83,6 +77,33 @@ def contributions_of(outcomes: Iterable[Outcome]) -> list[Contributions]:
         if isinstance(employer, str):
             by_enterprise.setdefault(employer, []).append((event.data["month"], event.data["person_id"]))
     return [Contributions(e, tuple(pairs)) for e, pairs in by_enterprise.items()]
+
+
+def partition_of(enterprise_id: str, partitions: int) -> int:
+    """The internal topic's partition of an enterprise: the one Kafka's default partitioner gives
+    the enterprise id as key (murmur2), so one enterprise is always in one partition."""
+    return (murmur2(enterprise_id.encode()) & 0x7FFFFFFF) % partitions
+
+
+def forwards(messages: Iterable[Contributions], partitions: int) -> dict[int, bytes]:
+    """What the intake sends for a batch (`contributions_of` it): per partition of
+    `<group>-headcount` one message with its enterprises' contributions (at most `partitions`
+    sends a batch, however many employers)."""
+    by_partition: dict[int, list[Contributions]] = {}
+    for message in messages:
+        by_partition.setdefault(partition_of(message.enterprise_id, partitions), []).append(message)
+    return {p: encode(messages) for p, messages in by_partition.items()}
+
+
+def encode(messages: Sequence[Contributions]) -> bytes:
+    return json.dumps({m.enterprise_id: [list(p) for p in m.pairs] for m in messages}, separators=(",", ":")).encode()
+
+
+def decode(raw: bytes) -> list[Contributions]:
+    doc = json.loads(raw)
+    if not isinstance(doc, dict):
+        raise TypeError("not an object of enterprises")
+    return [Contributions(str(e), tuple((str(month), str(person)) for month, person in pairs)) for e, pairs in doc.items()]
 
 
 class Store(Protocol):
@@ -99,8 +120,16 @@ class HeadcountMonitor:
         self.state = state
         self.store = store
 
+    async def apply_all(self, messages: Sequence[Contributions]) -> list[AlertRecord]:
+        """A forwarded message: each enterprise's contributions in turn."""
+        raised: list[AlertRecord] = []
+        for message in messages:
+            raised += await self.apply(message)
+        return raised
+
     async def apply(self, message: Contributions) -> list[AlertRecord]:
-        """Count the message's contributions and raise the alerts they cause; returns those newly raised."""
+        """Count an enterprise's contributions and raise the alerts they cause; returns those newly
+        raised. Its state changes are written after its alerts, each key once."""
         pending = PendingWrites(self.state)
         state = m2.HeadcountState(pending)
         comparisons = [c for month, person in message.pairs

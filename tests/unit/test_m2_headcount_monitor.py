@@ -13,7 +13,15 @@ from activities.memory_store import MemoryStore
 from contracts.events import parse_event
 from policy import headcount_drop as m2
 from policy.pack import load_pack
-from streams.headcount_monitor import Contributions, HeadcountMonitor, PendingWrites, contributions_of
+from streams.headcount_monitor import (
+    Contributions,
+    HeadcountMonitor,
+    PendingWrites,
+    contributions_of,
+    decode,
+    forwards,
+    partition_of,
+)
 from streams.intake import Outcome
 
 PACK = load_pack()
@@ -39,8 +47,15 @@ def test_m2_the_intake_forwards_per_enterprise_its_employer_contributions_in_ord
         Contributions("E1", (("2020-03", "P1"), ("2020-04", "P4"))),
         Contributions("E2", (("2020-03", "P3"), ("2020-03", "P5"))),  # a duplicate is forwarded too
     ]
-    message = contributions_of(outcomes)[0]
-    assert Contributions.from_bytes(message.to_bytes()) == message
+    # One message per partition of the internal topic, each enterprise always in its partition.
+    messages = contributions_of(outcomes)
+    sent = forwards(messages, 4)
+    assert sorted(sent) == sorted({partition_of("E1", 4), partition_of("E2", 4)})
+    assert sorted((c for raw in sent.values() for c in decode(raw)), key=lambda c: c.enterprise_id) == messages
+    # Kafka's default partitioner (murmur2) on the enterprise id: as if keyed by the enterprise.
+    from aiokafka.partitioner import DefaultPartitioner
+    assert all(partition_of(e, 12) == DefaultPartitioner()(e.encode(), list(range(12)), list(range(12)))
+               for e in ("E1", "E2", "M2A", "enterprise-0042"))
 
 
 class CountingTable(MutableMapping[str, Any]):
@@ -81,8 +96,12 @@ async def test_m2_one_write_per_key_per_message_and_every_key_starts_with_the_en
     monitor = HeadcountMonitor(PACK, table, MemoryStore())
     await monitor.apply(Contributions("E1", tuple(("2020-03", f"P{i}") for i in range(200))))
     assert table.writes <= m2.BUCKETS + 1  # the buckets touched and the meta, once each
+    # A later message of the same month writes only the buckets of its new persons.
+    table.writes = 0
+    await monitor.apply(Contributions("E1", (("2020-03", "P1"), ("2020-03", "Pnew"))))
+    assert table.writes == 1
     assert all(key.startswith("E1|") for key in table)
-    assert monitor.size() == 200
+    assert monitor.size() == 201
 
 
 async def test_m2_alert_names_the_enterprise_months_and_headcounts_with_the_registered_city() -> None:
