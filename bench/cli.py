@@ -1,7 +1,7 @@
 """`jiuye bench`: bring the stack up, run the issue-7 benchmarks in isolated runs, print one table
 (stdout; progress on stderr) or JSON.
 
-    jiuye bench [--only intake,filter,mixed,simulate,memory,latency] [--size small|full|both] [--json]
+    jiuye bench [--only intake,filter,mixed,simulate,memory,latency,headcount] [--size small|full|both] [--json]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import traceback
 from typing import Any
 
-BENCHMARKS = ("intake", "filter", "mixed", "simulate", "memory", "latency")
+BENCHMARKS = ("intake", "filter", "mixed", "simulate", "memory", "latency", "headcount")
 SIZES: dict[str, dict[str, int]] = {
     "intake": {"small": 1_000, "full": 2_000},        # relevant events
     "filter": {"small": 200_000, "full": 1_000_000},  # contributions
@@ -23,6 +23,7 @@ SIZES: dict[str, dict[str, int]] = {
     "simulate": {"small": 250, "full": 1_000},        # K2 cases over 2 simulated years
     "memory": {"small": 2_500, "full": 10_000},       # open cases
     "latency": {"small": 300, "full": 1_000},         # paid applications
+    "headcount": {"small": 20_000, "full": 100_000},  # contributions over 3 months (M2's state)
 }
 
 
@@ -135,6 +136,10 @@ async def _one(name: str, settings: Any, n: int, size: str, results: list[dict[s
         return await latency_bench.run(settings, n, rate=intake_rate / 2 if intake_rate else None)
     if name == "simulate":
         return await _simulate(n)
+    if name == "headcount":
+        from bench import headcount_bench
+
+        return await headcount_bench.run(settings, n)
     raise ValueError(name)
 
 
@@ -190,6 +195,15 @@ def _row(r: dict[str, Any]) -> list[str]:
         return [name, size, f"p50 {r['p50_s']} s, p99 {r['p99_s']} s", f"at {r['rate_per_s']}/s", f"paid {r['paid_per_s']}/s", "p99 ≤ 1 s", met,
                 f"max {r['max_s']} s; emit→inbox applied p50 {r['intake_p50_s']} / p99 {r['intake_p99_s']} s, "
                 f"applied→ledger p50 {r['case_p50_s']} / p99 {r['case_p99_s']} s"]
+    if name == "headcount":
+        three, four, back = r["after_3_months"], r["after_4_months"], r["recovered"]
+        return [name, size, f"{three['entries']:,} entries, {three['json_bytes'] / 1e6:.1f} MB JSON, "
+                f"{three['heap_bytes'] / 1e6:.1f} MB heap", f"4th month: {four['entries']:,} entries",
+                f"{four['entries'] / three['entries']:.2f}", "bounded; recovered = in process; alerts as expected", met,
+                f"{r['contributions']:,} contributions over {r['months']} months, {r['enterprises']:,} enterprises, "
+                f"{three['keys']:,} keys; in process {r['in_process_per_s']:,}/s; stack {r['stack_per_s']:,}/s "
+                f"({r['stack_contributions']:,} in {r['stack_seconds']} s, intake {r['intake_seconds']} s); recovered "
+                f"{back['entries']:,} entries, {back['json_bytes'] / 1e6:.1f} MB; alerts {r['alerts']}/{r['expected_alerts']}"]
     return [name, size, "", "", "", "", met, json.dumps(r)[:120]]
 
 

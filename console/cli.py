@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the intake as one member of the consumer group JIUYE_CONSUMER_GROUP (Kafka → validation "
         "→ inbox → routing → Temporal; offsets committed only after a batch was handled; start more processes "
         "to share the partitions, JIUYE_STREAMS_INSTANCE_ID for static membership) and the monitoring agent "
-        "(counts per city per day and week in faust tables; weekly_surge and mass_unemployment alerts). "
+        "(counts per city per day and week in faust tables; weekly_surge and mass_unemployment alerts) and "
+        "M2 on the contributions (headcount per enterprise and month, 3 months kept; headcount_drop alerts). "
         "SIGTERM finishes and commits the batches in hand, leaves the group and exits 0.",
     )
 

@@ -31,6 +31,7 @@ from policy.corrections import WORTH_SIGN
 from policy.pack import PolicyPack, load_pack
 from streams.gateway import CaseGateway
 from streams.intake import Intake
+from streams.headcount_monitor import HeadcountMonitor, contributions_of
 from streams.monitoring import Monitor, observe
 
 
@@ -107,6 +108,7 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
         gateway = CaseGateway(env.client, task_queue, clock_offset_seconds=offset, search_attributes=False)
         intake = Intake(store, gateway, sink, pack)
         monitor = Monitor(pack, {}, {}, store)
+        headcount = HeadcountMonitor(pack, {}, store)
         async with build_worker(env.client, task_queue, store, pack):
             for number, event, raw in _progress(scenario.events, progress):
                 if event.time > end:
@@ -117,6 +119,8 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
                 observation = await observe(event, outcome.status, store)
                 if observation is not None:
                     await monitor.apply(observation)
+                for contributions in contributions_of([outcome]):  # M2 (§23) on the contributions
+                    await headcount.apply(contributions)
             await advance_business_clock(env, end, offset)
             await drain_activities(env, store)
     return result_of(store, sink)

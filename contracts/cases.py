@@ -248,11 +248,12 @@ class TaskRecord(BaseModel):
 
 
 class AlertRecord(BaseModel):
-    """An alert for a city's supervisors (mass unemployment §21, a monitoring surge §24): stored
+    """An alert for a city's supervisors (mass unemployment §21, a monitoring surge §24, a
+    headcount drop §23): stored
     once per `alert_id` and published on the `alerts` topic."""
 
     alert_id: str
-    kind: str  # mass_unemployment, weekly_surge
+    kind: str  # mass_unemployment, weekly_surge, headcount_drop
     city: str | None
     on_date: date | None
     details: dict[str, Any] = Field(default_factory=dict)

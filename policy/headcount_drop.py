@@ -9,14 +9,19 @@ layoff without the §3 procedure), once per enterprise and month.
 
 `HeadcountState` is computed from the contribution stream as it flows and stays bounded: per
 enterprise only the newest `MONTHS_KEPT` months are held (older months are dropped, and a late
-contribution for a dropped month is ignored); `size` says how much it holds.
+contribution for a dropped month is ignored); `size` says how much it holds. The distinct persons
+of a month are also what makes a redelivered contribution count once: there are no other seen
+keys, so they are dropped with their month.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import bisect
+import zlib
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from policy.calendar import add_months, first_of_month, month_end, month_of
 from policy.pack import Parameters
@@ -45,66 +50,104 @@ class Comparison:
         return self.previous_headcount - self.headcount
 
 
-@dataclass
-class _Enterprise:
-    persons: dict[str, set[str]] = field(default_factory=dict)  # month → distinct persons
-    alerted: set[str] = field(default_factory=set)  # months M already alerted on
-    oldest_kept: str = ""  # the oldest month held (months sort as text: YYYY-MM)
+def alert_id(enterprise_id: str, month: str) -> str:
+    """Once per enterprise and month M."""
+    return f"{ALERT}/{enterprise_id}/{month}"
+
+
+# A month's persons are held in this many buckets (by a stable hash of the person id), so that
+# counting one contribution rewrites one bucket (about headcount / BUCKETS ids), not the whole
+# month, and so that dropping a month knows its keys without scanning the state.
+BUCKETS = 32
+
+
+def bucket_of(person_id: str) -> int:
+    return zlib.crc32(person_id.encode()) % BUCKETS
+
+
+def meta_key(enterprise_id: str) -> str:
+    """The enterprise's months held, the months alerted on, and the oldest month it still counts
+    (written only when a month starts or an alert is raised, not per contribution)."""
+    return f"{enterprise_id}|meta"
+
+
+def bucket_key(enterprise_id: str, month: str, bucket: int) -> str:
+    return f"{enterprise_id}|{month}|{bucket:02d}"
 
 
 class HeadcountState:
     """Per enterprise and month the distinct persons who contributed, for the newest
-    `MONTHS_KEPT` months of the enterprise only."""
+    `MONTHS_KEPT` months of the enterprise only, held in any `MutableMapping` of JSON values (a
+    dict, or a faust Table in production): every key starts with the enterprise id, so all of an
+    enterprise's state lives in the partition of its contributions. Values are never changed in
+    place (a faust Table writes its changelog only on assignment): each change is a new value.
+    Counting a new person writes one value (its bucket); a headcount is summed from the
+    buckets when a comparison needs it."""
 
-    def __init__(self, months_kept: int = MONTHS_KEPT):
+    def __init__(self, store: MutableMapping[str, Any] | None = None, months_kept: int = MONTHS_KEPT):
         self._months_kept = months_kept
-        self._enterprises: dict[str, _Enterprise] = {}
+        self._store: MutableMapping[str, Any] = {} if store is None else store
 
     def add(self, enterprise_id: str, month: str, person_id: str) -> Comparison | None:
         """Count one contribution. Returns the comparison of the two months before `month` when
         this is the first contribution of `month` from the enterprise and month M−1 is held (M
-        may be empty: a headcount of 0); None otherwise, also for a month older than the state holds."""
-        ent = self._enterprises.setdefault(enterprise_id, _Enterprise())
-        if month < ent.oldest_kept:
+        may be empty: a headcount of 0); None otherwise, also for a month older than the state holds.
+        A contribution already counted (a redelivery, a second payment) changes nothing."""
+        meta = self._meta(enterprise_id)
+        if month < meta["oldest"]:
             return None  # its comparisons are done and its months dropped: nothing to count
-        persons = ent.persons.get(month)
-        if persons is not None:
-            persons.add(person_id)
+        key = bucket_key(enterprise_id, month, bucket_of(person_id))
+        persons: list[str] = self._store.get(key, [])
+        at = bisect.bisect_left(persons, person_id)
+        if at < len(persons) and persons[at] == person_id:
             return None
-        ent.persons[month] = {person_id}
-        self._drop_old(ent)
+        self._store[key] = [*persons[:at], person_id, *persons[at:]]
+        if month in meta["months"]:
+            return None
+        meta["months"] = sorted([*meta["months"], month])
+        self._drop_old(enterprise_id, meta)
+        self._store[meta_key(enterprise_id)] = meta
         m = previous_month(month)
         before = previous_month(m)
-        if m in ent.alerted or before not in ent.persons:
+        if m in meta["alerted"] or before not in meta["months"]:
             return None  # alerted already, or no baseline (M−1 unseen or dropped: nothing can drop)
-        return Comparison(enterprise_id, before, len(ent.persons.get(before, ())), m, len(ent.persons.get(m, ())))
+        return Comparison(enterprise_id, before, self.headcount(enterprise_id, before), m, self.headcount(enterprise_id, m))
 
     def mark_alerted(self, enterprise_id: str, month: str) -> None:
         """Remember that month M of the enterprise has had its alert (once per enterprise and month)."""
-        ent = self._enterprises.setdefault(enterprise_id, _Enterprise())
-        ent.alerted.add(month)
+        meta = self._meta(enterprise_id)
+        if month not in meta["alerted"]:
+            meta["alerted"] = sorted([*meta["alerted"], month])
+            self._store[meta_key(enterprise_id)] = meta
 
     def headcount(self, enterprise_id: str, month: str) -> int:
-        ent = self._enterprises.get(enterprise_id)
-        return len(ent.persons.get(month, ())) if ent else 0
+        return sum(len(self._store.get(bucket_key(enterprise_id, month, b), ())) for b in range(BUCKETS))
 
     def months(self, enterprise_id: str) -> list[str]:
-        ent = self._enterprises.get(enterprise_id)
-        return sorted(ent.persons) if ent else []
+        return list(self._meta(enterprise_id)["months"])
 
     @property
     def size(self) -> int:
         """What the state holds: one entry per (enterprise, month, person) and per alerted month."""
-        return sum(sum(len(p) for p in e.persons.values()) + len(e.alerted) for e in self._enterprises.values())
+        return sum(len(value["alerted"]) if key.endswith("|meta") else len(value) for key, value in self._store.items())
 
-    def _drop_old(self, ent: _Enterprise) -> None:
-        newest = max(ent.persons)
+    def _meta(self, enterprise_id: str) -> dict[str, Any]:
+        """A fresh copy of the enterprise's meta (or an empty one): safe to change."""
+        held = self._store.get(meta_key(enterprise_id))
+        if held is None:
+            return {"months": [], "alerted": [], "oldest": ""}
+        return {"months": list(held["months"]), "alerted": list(held["alerted"]), "oldest": held["oldest"]}
+
+    def _drop_old(self, enterprise_id: str, meta: dict[str, Any]) -> None:
+        newest = meta["months"][-1]
         oldest = month_of(add_months(first_of_month(newest), -(self._months_kept - 1)))
-        ent.oldest_kept = oldest
-        for month in [m for m in ent.persons if m < oldest]:
-            del ent.persons[month]
+        meta["oldest"] = max(meta["oldest"], oldest)
+        for month in [m for m in meta["months"] if m < meta["oldest"]]:
+            for bucket in range(BUCKETS):
+                self._store.pop(bucket_key(enterprise_id, month, bucket), None)
+        meta["months"] = [m for m in meta["months"] if m >= meta["oldest"]]
         # An alert is about month M, compared while M+1 is the newest; it can't recur once M is gone.
-        ent.alerted = {m for m in ent.alerted if m >= oldest}
+        meta["alerted"] = [m for m in meta["alerted"] if m >= meta["oldest"]]
 
 
 def is_drop(comparison: Comparison, params: Parameters) -> bool:

@@ -13,6 +13,11 @@ Two parts, each on the library that is safe for it (docs/RELIABILITY.md, "Scale-
   broker's ack awaited; the faust app `<group>-monitoring` (its own consumer group) keeps the
   counts in faust Tables keyed `city|…`, recovered from their changelogs, and raises alerts
   through the store. Its agent acks each observation by hand once it is applied.
+- M2 headcount_drop (streams/headcount_monitor.py) the same way: each batch of `si.contributions`
+  forwards its employer contributions to `<group>-headcount`, grouped by enterprise, each
+  enterprise always to the same partition (its id's partition under Kafka's default
+  partitioner); the agent `headcount` keeps the bounded per-enterprise state in the Table
+  `headcount` and raises `headcount_drop` alerts.
 
 The monitoring agent's acks, checked against faust-streaming 0.15.3 as installed:
 - faust commits, per partition, the highest *contiguous* run of acked offsets
@@ -179,28 +184,44 @@ def monitoring_app_id(settings: Settings) -> str:
     return f"{settings.consumer_group}-monitoring"
 
 
+def headcount_topic(settings: Settings) -> str:
+    """The internal topic of M2's contributions, partitioned by enterprise."""
+    return f"{settings.consumer_group}-headcount"
+
+
 def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitable[list[Outcome]]]:
-    """What the consumer does with a batch: `Intake.handle_batch`, then each observation that
-    counts forwarded to the monitoring topic and acknowledged by the broker. Before the batch is
-    committed, and on the broker: a crash in between redelivers the records, which forwards
-    them again (the monitoring agent counts an event key once)."""
+    """What the consumer does with a batch: `Intake.handle_batch`, then what monitoring needs of it
+    forwarded and acknowledged by the broker: each M1 observation that counts (keyed by city) and,
+    for `si.contributions`, M2's contributions per enterprise (one message per partition of the
+    enterprises, streams/headcount_monitor.py). Before the
+    batch is committed, and on the broker: a crash in between redelivers the records, which
+    forwards them again (M1 counts an event key once, M2 a person per enterprise and month once)."""
+    from streams.headcount_monitor import CONTRIBUTION, contributions_of, forwards
     from streams.monitoring import COUNTED, observe
 
     # Only the topics that carry counted types forward observations (no extra parse for the
     # million contributions a month).
     counted_topics = {TOPIC_OF_TYPE[t] for t in COUNTED}
+    contributions_topic = TOPIC_OF_TYPE[CONTRIBUTION]
     topic = monitoring_topic(runtime.settings)
+    m2_topic = headcount_topic(runtime.settings)
 
     async def handle(intake: Intake, records: Records) -> list[Outcome]:
         outcomes = await intake.handle_batch(records)
+        sent = []
         if records and records[0][1].topic in counted_topics:
-            sent = []
             for outcome in outcomes:
                 observation = await observe(outcome.event, outcome.status, intake.store) if outcome.event else None
                 if observation is not None:
                     sent.append(await runtime.producer.send(topic, key=observation.city.encode(), value=observation.to_bytes()))
-            # Sent in order, acknowledged together: the batch is committed only once all are.
-            await asyncio.gather(*sent)
+        if records and records[0][1].topic == contributions_topic:
+            contributions = contributions_of(outcomes)
+            if contributions:
+                partitions = len(await runtime.producer.partitions_for(m2_topic))
+                for partition, message in forwards(contributions, partitions).items():
+                    sent.append(await runtime.producer.send(m2_topic, value=message, partition=partition))
+        # Sent in order, acknowledged together: the batch is committed only once all are.
+        await asyncio.gather(*sent)
         if log.isEnabledFor(logging.DEBUG):
             for (_, origin), outcome in zip(records, outcomes):
                 log.debug("intake %s/%s@%s: %s %s", origin.topic, origin.partition, origin.offset,
@@ -246,41 +267,58 @@ def create_app(settings: Settings, runtime: IntakeRuntime) -> faust.App:
 
 
 def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) -> None:
-    """The monitoring topic (internal, keyed by city), its tables and its agent."""
+    """M1's topic (internal, keyed by city), its tables and its agent; M2's (partitioned by enterprise)."""
+    from streams.headcount_monitor import Contributions, HeadcountMonitor, decode
     from streams.monitoring import Monitor, Observation
 
-    topic = app.topic(
-        monitoring_topic(settings),
-        internal=True,
-        partitions=settings.kafka_partitions,
-        value_serializer="raw",
-        key_serializer="raw",
-    )
     counts = app.Table("monitoring_counts", partitions=settings.kafka_partitions)
     seen = app.Table("monitoring_seen", partitions=settings.kafka_partitions)
 
-    async def monitoring_agent(stream: faust.StreamT) -> None:
+    async def monitor() -> Callable[[Observation], Awaitable[object]]:
         intake = await runtime.intake()
-        monitor = Monitor(intake.pack, counts, seen, intake.store)
+        return Monitor(intake.pack, counts, seen, intake.store).apply
+
+    _acking_agent(app, settings, monitoring_topic(settings), "monitoring", Observation.from_bytes, monitor)
+
+    # M2: keys `enterprise|…` (policy/headcount_drop.py), so an enterprise's state lives in the
+    # partition of its contributions; bounded to three months per enterprise.
+    headcount = app.Table("headcount", partitions=settings.kafka_partitions)
+
+    async def headcount_monitor() -> Callable[[list[Contributions]], Awaitable[object]]:
+        intake = await runtime.intake()
+        return HeadcountMonitor(intake.pack, headcount, intake.store).apply_all
+
+    _acking_agent(app, settings, headcount_topic(settings), "headcount", decode, headcount_monitor)
+
+
+def _acking_agent(app: faust.App, settings: Settings, topic_name: str, name: str,
+                  decode: Callable[[bytes], Any], make_apply: Callable[[], Awaitable[Callable[[Any], Awaitable[object]]]]) -> None:
+    """An agent on an internal topic that applies each message (retried until done) and only then
+    acks it by hand (the module docstring says why)."""
+    topic = app.topic(topic_name, internal=True, partitions=settings.kafka_partitions,
+                      value_serializer="raw", key_serializer="raw")
+
+    async def agent(stream: faust.StreamT) -> None:
+        apply = await make_apply()
         manual = cast(faust.Stream, stream).noack()
         async for event in manual.events():
             message = event.message
             origin = Origin(topic=message.topic, partition=message.partition, offset=message.offset)
             try:
-                observation = Observation.from_bytes(event.value)
+                value = decode(event.value)
             except (TypeError, ValueError, KeyError) as exc:  # not ours: nothing to count
-                log.warning("monitoring %s/%s@%s: not an observation (%s)", origin.topic, origin.partition, origin.offset, exc)
+                log.warning("%s %s/%s@%s: not a message of ours (%s)", name, origin.topic, origin.partition, origin.offset, exc)
                 await manual.ack(event)
                 continue
 
-            async def apply(obs: Observation = observation) -> object:
-                return await monitor.apply(obs)
+            async def attempt(value: Any = value) -> object:
+                return await apply(value)
 
-            await retry_until_done(apply, f"monitoring {origin.topic}/{origin.partition}@{origin.offset}")
+            await retry_until_done(attempt, f"{name} {origin.topic}/{origin.partition}@{origin.offset}")
             await manual.ack(event)
 
     # concurrency=1 is the default; spelled out because it is what keeps commits safe (#606).
-    app.agent(topic, name="monitoring", concurrency=1)(monitoring_agent)
+    app.agent(topic, name=name, concurrency=1)(agent)
 
 
 class StreamsProcess:

@@ -11,10 +11,11 @@ from console.cli import build_parser
 
 
 def test_every_benchmark_of_the_issue_runs_at_two_sizes_the_full_one_at_the_issues_size() -> None:
-    assert set(BENCHMARKS) == {"intake", "filter", "mixed", "simulate", "memory", "latency"}
+    assert set(BENCHMARKS) == {"intake", "filter", "mixed", "simulate", "memory", "latency", "headcount"}
     assert all(SIZES[b]["small"] < SIZES[b]["full"] for b in BENCHMARKS)
     assert SIZES["intake"]["full"] >= 2_000 and SIZES["filter"]["full"] == 1_000_000
     assert SIZES["simulate"]["full"] == 1_000 and SIZES["memory"]["full"] == 10_000
+    assert SIZES["headcount"]["full"] == 100_000  # issue 17: 100,000 contributions over 3 months
 
 
 def test_only_keeps_the_benchmarks_order_and_refuses_unknown_names() -> None:

@@ -1,0 +1,98 @@
+"""End to end on the real stack for monitoring M2 headcount_drop (§23, §3): contributions produced
+to Kafka by `jiuye emit` go through the intake, are forwarded per enterprise to the internal
+`<group>-headcount` topic and counted by the `headcount` agent in its faust Table; the alert lands
+in PostgreSQL `alerts` and, through the outbox relay, on the Kafka `alerts` topic.
+
+Contributions are keyed by person, so one month's records of an enterprise reach the intake over
+several partitions in no set order; the months are emitted one after the other (each handled
+before the next is emitted) so that the first contribution of M+1 meets M−1 and M complete.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from contracts.topics import ALERTS
+from policy import headcount_drop as m2
+from policy.calendar import add_months, first_of_month, month_of
+from tests.e2e.conftest import System, TopicTail
+from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+
+pytestmark = pytest.mark.e2e
+
+CITY = "2113"
+
+
+def contribution(system: System, enterprise: str, person: str, month: str, suffix: str = "") -> bytes:
+    pid = f"{enterprise}P{person}"
+    return line(cloud_event(source=f"si/{CITY}-e2e", id=f"c-{pid}-{month}{suffix}", type="contribution.paid",
+                            subject=f"person/{pid}", on=first_of_month(month).replace(day=15), data={
+                                "person_id": pid, "month": month, "employer_id": enterprise, "base": 400000,
+                                "employer_amount": 64000, "employee_amount": 32000, "insurances": ["pension"]}))
+
+
+async def headcount_alerts(system: System) -> list[dict[str, Any]]:
+    rows = await system.pool.fetch("SELECT alert_id, kind, city, on_date, details FROM alerts WHERE kind = $1", m2.ALERT)
+    return [dict(r) for r in rows]
+
+
+def kafka_alerts_of(tail: TopicTail, alert_id: str) -> list[dict[str, Any]]:
+    return [doc for doc in (json.loads(r.value) for r in tail.of(ALERTS)) if doc["id"] == alert_id]
+
+
+async def test_headcount_drop_through_kafka_alerts_once_also_when_redelivered(system: System) -> None:
+    """40 persons in M−1, 10 in M (10 ≤ 32 and 30 ≥ 20 fewer), registered in 2113, no plan: the
+    first contribution of M+1 raises one `headcount_drop` row and its Kafka `alerts` event; the
+    same record delivered again and a further M+1 contribution raise no second."""
+    tail = TopicTail(system.settings, [ALERTS])
+    await tail.start(system.kafka)
+    try:
+        enterprise = f"E2EM2{system.tag}"
+        this_month = first_of_month(month_of(business_today()))
+        before, month, after = (month_of(add_months(this_month, k)) for k in (-3, -2, -1))
+        registration = line(cloud_event(source=f"mr/{CITY}-e2e", id=f"reg-{enterprise}", type="enterprise.registered",
+                                        subject=f"enterprise/{enterprise}", on=business_today(), data={
+                                            "enterprise_id": enterprise, "city": CITY, "industry": "retail", "size": "small"}))
+        await system.emit([registration], "registration.jsonl")
+        await system.settled()
+        await system.emit([contribution(system, enterprise, f"{i:02d}", before) for i in range(40)], "before.jsonl")
+        await system.settled()
+        await system.emit([contribution(system, enterprise, f"{i:02d}", month) for i in range(10)], "month.jsonl")
+        await system.settled()
+        first_after = contribution(system, enterprise, "00", after)
+        await system.emit([first_after], "after.jsonl")
+        await system.settled()
+        alert_id = m2.alert_id(enterprise, month)
+
+        async def alerted() -> None:
+            rows = await headcount_alerts(system)
+            assert [r["alert_id"] for r in rows] == [alert_id], f"headcount_drop alerts so far: {rows}"
+            row = rows[0]
+            assert (row["kind"], row["city"], row["on_date"]) == (m2.ALERT, CITY, first_of_month(month))
+            assert {k: row["details"][k] for k in ("enterprise_id", "previous_month", "previous_headcount", "month", "headcount")} == {
+                "enterprise_id": enterprise, "previous_month": before, "previous_headcount": 40, "month": month, "headcount": 10}
+            on_kafka = kafka_alerts_of(tail, alert_id)
+            assert len(on_kafka) == 1, f"alert events on Kafka `alerts`: {len(on_kafka)}"
+            assert on_kafka[0]["type"] == f"alert.{m2.ALERT}" and on_kafka[0]["subject"] == f"city/{CITY}"
+
+        await assert_eventually(alerted, timeout=120)
+
+        # The same record again (a redelivery: same source and id), then a new contribution of M+1.
+        await system.emit([first_after], "again.jsonl")
+        await system.settled()
+        await system.emit([contribution(system, enterprise, "01", after)], "more.jsonl")
+        await system.settled()
+        table = system.intakes[0].monitoring.tables["headcount"]
+
+        async def counted() -> None:
+            # One partition, in order: the redelivery was applied before the second person of M+1.
+            assert m2.HeadcountState(table).headcount(enterprise, after) == 2
+
+        await assert_eventually(counted, timeout=60)
+        assert [r["alert_id"] for r in await headcount_alerts(system)] == [alert_id]
+        assert len(kafka_alerts_of(tail, alert_id)) == 1
+    finally:
+        await tail.stop()
