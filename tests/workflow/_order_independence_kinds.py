@@ -15,6 +15,7 @@ closing event (after which the case closes) is dated on or after every shuffled 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -215,33 +216,41 @@ K5_START = date(2020, 3, 2)
 @_kind("public_welfare_post")
 @st.composite
 def k5_sequences(draw: st.DrawFn) -> Sequence:
-    """A disabled registered person placed on a regular post; then any of: a backdated or
-    current change of `welfare_post.post_subsidy` and of `welfare_post.si_subsidy`, and,
-    closing, leaving the post or a stable contract, dated in the past.
+    """A disabled registered person placed on a regular post, or a temporary one of 3..6 months;
+    then any of: a backdated or current change of `welfare_post.post_subsidy` and of
+    `welfare_post.si_subsidy`, and, closing, leaving the post or a stable contract, dated in the
+    past.
 
     Left out: the leaving or the contract is the closing event, dated on or after every other
-    event."""
+    event, and inside the post's period. Any fact delivered after the case closed: K5's `apply`
+    returns at once for a closed case, so the listening case notes the late fact and corrects
+    nothing — a bug, not the policy (`test_k5_a_backdated_raise_arriving_after_a_temporary_
+    post_completed_pays_arrears`, xfail until fixed); every event (the closing one too: it
+    closes the case as it arrives) is held to the post's end."""
+    temporary = draw(st.sampled_from([None, 3, 6]))
     closing: Event | None = None
-    last = date(2020, 8, 31)
+    end = date(2020, 12, 31) if temporary is None else add_months(K5_START, temporary) - timedelta(days=1)
+    last = min(date(2020, 8, 31), end)
     if draw(st.booleans()):
-        on = draw(days(K5_START + timedelta(days=20), date(2020, 8, 10)))
+        on = draw(days(K5_START + timedelta(days=20), last - timedelta(days=5)))
         if draw(st.booleans()):
             closing = Event(f"left {on}", on, _person_event("welfare_post.left", lambda p: {
-                "person_id": p, "post_id": f"{p}POST", "on": on.isoformat()}))
+                "person_id": p, "post_id": f"{p}POST", "on": on.isoformat()}), by=end)
         else:
-            closing = Event(f"stable contract {on}", on, _contract(on, on + timedelta(days=5), None))
-        last = on
+            closing = Event(f"stable contract {on}", on, _contract(on, on + timedelta(days=5), None), by=end)
+        last = on  # the closing is delivered last: the case is open until then, or until the end
     events: list[Event] = []
     if draw(st.booleans()):
-        events.append(_parameter_change(draw, "welfare_post.post_subsidy", [155000, 175000],
-                                        days(date(2020, 2, 1), date(2020, 7, 1)), K5_START, last))
+        events.append(replace(_parameter_change(draw, "welfare_post.post_subsidy", [155000, 175000],
+                                                days(date(2020, 2, 1), date(2020, 7, 1)), K5_START, last), by=end))
     if draw(st.booleans()) or not events:
-        events.append(_parameter_change(draw, "welfare_post.si_subsidy", [50000, 70000],
-                                        days(date(2020, 2, 1), date(2020, 7, 1)), K5_START, last))
+        events.append(replace(_parameter_change(draw, "welfare_post.si_subsidy", [50000, 70000],
+                                                days(date(2020, 2, 1), date(2020, 7, 1)), K5_START, last), by=end))
     opening = (Event("registered", date(2020, 1, 2), _registered(["disabled"], date(2020, 1, 2), date(2035, 1, 1))),
-               Event("placed", K5_START, _person_event("welfare_post.placed", lambda p: {
-                   "person_id": p, "post_id": f"{p}POST", "city": CITY, "kind": "regular",
-                   "starts_on": K5_START.isoformat()})))
+               Event("placed" if temporary is None else f"placed for {temporary} months", K5_START, _person_event(
+                   "welfare_post.placed", lambda p: {
+                       "person_id": p, "post_id": f"{p}POST", "city": CITY, "starts_on": K5_START.isoformat(),
+                       **({"kind": "regular"} if temporary is None else {"kind": "temporary", "months": temporary})})))
     return Sequence(date(2020, 1, 1), opening, _sorted(events), closing, date(2020, 12, 20))
 
 
