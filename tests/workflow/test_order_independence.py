@@ -27,8 +27,9 @@ kind stays covered: K1 and K10 cases that closed are not corrected by a hire, en
 interruption (K1) or a restated grant (K10) delivered after they closed; K18 never counts a
 placement whose job (or the placement itself) is delivered after the quarter was settled; K13
 takes the interest report that arrives last rather than the one announced last, and completes
-unpaid (so listens for nothing) when a report past the term arrives first; K5's `apply` ignores
-every event once the case closed, so a listening K5 case is never corrected.
+unpaid (so listens for nothing) when a report past the term arrives first. Fixed: K5's `apply`
+ignored every event once the case closed, so a listening K5 case was never corrected
+(`test_k5_a_backdated_raise_...`; behind `workflow.patched`).
 """
 
 from __future__ import annotations
@@ -303,12 +304,12 @@ async def test_k13_a_report_after_the_term_arriving_first_does_not_complete_the_
     await assert_order_independent(env, "startup_loan_interest", sequence, Delivery((1, 0), (0, 0)))
 
 
-@pytest.mark.xfail(strict=True, reason="K5's apply ignores every event once the case closed (bug, issue 13)")
 async def test_k5_a_backdated_raise_arriving_after_a_temporary_post_completed_pays_arrears(env: WorkflowEnvironment) -> None:
-    """What the property found: a 3-month temporary post from 03-02 and, announced on 05-17,
-    welfare_post.post_subsidy 175000 from 03-07: in order months 2 and 3 are owed 175000;
-    delivered on 06-26, after the post completed (06-02), the listening case notes "what is owed
-    is unchanged" (its `apply` returns for a closed case) and they stay at 165000."""
+    """What the property found (fixed behind `k5-late-facts-correct`): a 3-month temporary post
+    from 03-02 and, announced on 05-17, welfare_post.post_subsidy 175000 from 03-07: in order
+    months 2 and 3 are owed 175000; delivered on 06-26, after the post completed (06-02), the
+    listening case noted "what is owed is unchanged" (its `apply` returned for a closed case)
+    and they stayed at 165000."""
     opening = (Event("registered", date(2020, 1, 2), kinds._registered(["disabled"], date(2020, 1, 2), date(2035, 1, 1))),
                Event("placed for 3 months", kinds.K5_START, kinds._person_event("welfare_post.placed", lambda p: {
                    "person_id": p, "post_id": f"{p}POST", "city": CITY, "starts_on": kinds.K5_START.isoformat(),
