@@ -32,6 +32,10 @@ with workflow.unsafe.imports_passed_through():
 KIND = "public_welfare_post"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k5-reconcile-owed"
+# A closed case that paid takes the late facts that reach it in its listening window (POLICY.md
+# part 2: facts still correct a case up to ledger.correction_days after it closed); before this,
+# `apply` ignored every event once the case closed (found by tests/workflow/test_order_independence.py).
+LATE_FACTS_CORRECT = "k5-late-facts-correct"
 
 
 @workflow.defn(name=KIND)
@@ -132,7 +136,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
 
     # -- inputs ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        if not self.is_open:
+        if not self.is_open and not (self.st.reconciles and workflow.patched(LATE_FACTS_CORRECT)):
             return
         if self.apply_shared_fact(ev):
             self.st.cause = ev.key

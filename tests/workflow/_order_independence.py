@@ -37,11 +37,19 @@ _ids = count(1)
 
 @dataclass(frozen=True)
 class Event:
-    """One input event: a label for failure reports, the business day it carries, its content."""
+    """One input event: a label for failure reports, the business day it carries, its content.
+    `more`: CloudEvents that travel with it, delivered right after it on the same day (one fact
+    reported as two events, such as an interruption reported with its resumption).
+    `by`: the last day it may be delivered on, and `after`: the label of an event it is
+    delivered after, where another delivery makes order matter (the generator's docstring says
+    why); None: any day, any order."""
 
     label: str
     on: date
     build: Build
+    more: tuple[Build, ...] = ()
+    by: date | None = None
+    after: str | None = None
 
     def __repr__(self) -> str:
         return f"{self.label}@{self.on}"
@@ -81,9 +89,21 @@ def in_order(sequence: Sequence) -> Delivery:
 
 
 def deliveries(sequence: Sequence, late_days: st.SearchStrategy[int]) -> st.SearchStrategy[Delivery]:
-    """Permutations of the sequence's events with some held back by `late_days`."""
+    """Permutations of the sequence's events with some held back by `late_days`, each event
+    delivered by its `by` day and after its `after` event."""
     n = len(sequence.events)
-    return st.builds(Delivery, st.permutations(range(n)).map(tuple), st.tuples(*[late_days] * n), late_days)
+    drawn = st.builds(Delivery, st.permutations(range(n)).map(tuple), st.tuples(*[late_days] * n), late_days)
+    return drawn.filter(lambda delivery: _allowed(schedule(sequence, delivery)))
+
+
+def _allowed(delivered: list[tuple[date, Event]]) -> bool:
+    """Every event delivered by its `by` day and after the event its `after` names."""
+    seen: set[str] = set()
+    for day, event in delivered:
+        if (event.by is not None and day > event.by) or (event.after is not None and event.after not in seen):
+            return False
+        seen.add(event.label)
+    return True
 
 
 def schedule(sequence: Sequence, delivery: Delivery) -> list[tuple[date, Event]]:
@@ -104,12 +124,13 @@ def schedule(sequence: Sequence, delivery: Delivery) -> list[tuple[date, Event]]
 async def deliver(w: World, person: str, event: Event, day: date) -> None:
     """Deliver `event` on `day` through the intake; it carries its own business time."""
     await w.advance_to(at(day, 10))
-    type_, data, subject = event.build(person)
-    number = next(_ids)
-    doc = {"specversion": "1.0", "id": f"oi-{number}", "source": "test/2101", "type": type_, "subject": subject,
-           "time": at(event.on, 9).isoformat(), "data": data}
-    await w.intake.handle(json.dumps(doc).encode(), Origin(topic="test", offset=number))
-    await w.settle()
+    for build in (event.build, *event.more):
+        type_, data, subject = build(person)
+        number = next(_ids)
+        doc = {"specversion": "1.0", "id": f"oi-{number}", "source": "test/2101", "type": type_, "subject": subject,
+               "time": at(event.on, 9).isoformat(), "data": data}
+        await w.intake.handle(json.dumps(doc).encode(), Origin(topic="test", offset=number))
+        await w.settle()
 
 
 async def run(w: World, person: str, sequence: Sequence, delivery: Delivery) -> Net:
@@ -135,10 +156,16 @@ def person_id(kind: str) -> str:
     return f"OI{kind[:3].upper()}{next(_ids)}"
 
 
+def days(first: date, last: date) -> st.SearchStrategy[date]:
+    """A day in [first, last]."""
+    return st.integers(0, max(0, (last - first).days)).map(lambda n: first + timedelta(days=n))
+
+
 # -- the kinds' generators ------------------------------------------------------------------------
 # kind → the strategy of its sequences. Adding a kind: one generator here (or in a module beside
-# this one, registered the same way).
+# this one, registered the same way). Every id an event names is made from the world's person id
+# (`{person}U`: the unit, `{person}A`: the agency...), so no two worlds share a workflow id.
 SEQUENCES: dict[str, st.SearchStrategy[Sequence]] = {}
 
-__all__ = ["Delivery", "Event", "Net", "SEQUENCES", "Sequence", "deliveries", "in_order", "person_id",
+__all__ = ["Delivery", "Event", "Net", "SEQUENCES", "Sequence", "days", "deliveries", "in_order", "person_id",
            "run", "schedule"]

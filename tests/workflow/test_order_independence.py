@@ -11,13 +11,25 @@ every event delivered at its own business time, one with the delivery hypothesis
 Deterministic in CI: `derandomize=True`, no example database; a handful of examples per kind,
 because each runs two cases over months of business time.
 
+Every kind that pays takes part: K2 and K17 here, the others in tests/workflow/
+_order_independence_kinds.py. K8 layoff_plan, K9 unemployed_followup and K12 (the difficult-to-
+employ determination, a rule the others use) pay nothing, so they have no net owed to compare.
+
 Adding a kind: a strategy of its `Sequence`s registered in `SEQUENCES` with `@kind(...)`; the
 sequences the policy itself makes order-dependent are left out, and its docstring says which.
 
 What it found: a case took the epidemic lift date that arrived last, not the one announced last
 (as `load_context` does for the stored facts), so a correction overtaken by the announcement it
 corrects was undone (`test_an_earlier_lift_announcement_arriving_last_...`; fixed in
-`CaseWorkflow.apply_shared_fact` behind `workflow.patched`).
+`CaseWorkflow.apply_shared_fact` behind `workflow.patched`). Not fixed yet, each pinned by an
+xfail test below and held back in its kind's generator (an event's `by` day) so the rest of the
+kind stays covered: K1 and K10 cases that closed are not corrected by a hire, end or
+interruption (K1) or a restated grant (K10) delivered after they closed; K18 never counts a
+placement whose job (or the placement itself) is delivered after the quarter was settled; K13
+takes the interest report that arrives last rather than the one announced last, and completes
+unpaid (so listens for nothing) when a report past the term arrives first. Fixed: K5's `apply`
+ignored every event once the case closed, so a listening K5 case was never corrected
+(`test_k5_a_backdated_raise_...`; behind `workflow.patched`).
 """
 
 from __future__ import annotations
@@ -33,12 +45,14 @@ from policy import unemployment as ui
 from policy.calendar import add_months, first_of_month, month_of
 from policy.pack import load_pack
 from temporalio.testing import WorkflowEnvironment
-from tests.workflow._order_independence import (SEQUENCES, Delivery, Event, Sequence, deliveries, in_order, person_id, run,
-                                                schedule)
+from tests.workflow import _order_independence_kinds as kinds  # registers the other paying kinds' generators
+from tests.workflow._order_independence import (SEQUENCES, Delivery, Event, Sequence, days, deliveries, in_order, person_id,
+                                                run, schedule)
 from tests.workflow._unemployment_harness import world
 
-# Each example is two cases over up to a year of business time (~10 s on 2 cores).
-EXAMPLES = 6
+# Each example is two cases over up to a year and a half of business time (~5 s on 2 cores);
+# 4 per kind keeps the file within its CI budget (~6 minutes) across every paying kind.
+EXAMPLES = 4
 LATE_DAYS = st.sampled_from([0, 0, 12, 40, 75])
 
 
@@ -47,11 +61,6 @@ def kind(name: str) -> Callable[[Callable[[], st.SearchStrategy[Sequence]]], Cal
         SEQUENCES[name] = generator()
         return generator
     return register
-
-
-def days(first: date, last: date) -> st.SearchStrategy[date]:
-    """A day in [first, last]."""
-    return st.integers(0, max(0, (last - first).days)).map(lambda n: first + timedelta(days=n))
 
 
 # -- K2 unemployment_insurance --------------------------------------------------------------------
@@ -240,10 +249,94 @@ async def test_a_linkage_of_a_month_a_late_reemployment_removes_nets_to_nothing_
     await assert_order_independent(env, "unemployment_insurance", sequence, Delivery((1, 0), (0, 40)))
 
 
+@pytest.mark.xfail(strict=True, reason="K18 reads the placed persons' jobs only when it settles the quarter (bug, issue 13)")
+async def test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_placement(env: WorkflowEnvironment) -> None:
+    """What the property found: a placement on 04-10 whose person was employed on 05-21 (within
+    service_subsidy.confirm_days) earns per_placement for 2020-Q2 when the job arrives in time;
+    delivered on 11-19, after Q2 was settled (09-28), it is never counted (Q2 owes 0, not 30000),
+    although the job is dated inside the confirmation window."""
+    first = kinds.K18_FIRST
+    employed = date(2020, 5, 21)
+    sequence = Sequence(date(2020, 4, 1), (Event("placement S1", first, kinds._service(first, "job_placement", "S1")),),
+                        (Event(f"S1 employed {employed}", employed, kinds._placed("S1", employed, True)),), None,
+                        date(2021, 4, 20))
+    await assert_order_independent(env, "employment_service_subsidy", sequence, Delivery((0,), (182,)))
+
+
+@pytest.mark.xfail(strict=True, reason="K1's route gives a hire to open cases only (bug, issue 13)")
+async def test_k1_a_hire_arriving_after_the_internship_completed_overpays_the_months_after_it(env: WorkflowEnvironment) -> None:
+    """What the property found: a 5-month internship from 03-02 whose unit hired the intern on
+    05-25 (a third or more left: completed months only) owes months 1 and 2; delivered on 08-08,
+    after the internship completed (08-02), the hire is never routed to the closed case (it
+    listens for corrections), and months 3..5 stay paid."""
+    start = kinds.K1_START
+    hired = date(2020, 5, 25)
+    agreement = Event("agreement", start, kinds._person_event("internship.agreement_signed", lambda p: {
+        "person_id": p, "unit_id": f"{p}U", "city": CITY, "starts_on": start.isoformat(), "months": 5, "cohort": 2020}))
+    sequence = Sequence(date(2020, 2, 20), (agreement,), (), Event(f"hired {hired}", hired, kinds._contract(
+        hired, hired + timedelta(days=1), 12, "U")), date(2020, 12, 1))
+    await assert_order_independent(env, "internship_subsidy", sequence, Delivery((), (), 75))
+
+
+@pytest.mark.xfail(strict=True, reason="K10's route opens a new case for a grant once the taper closed (bug, issue 13)")
+async def test_k10_a_restated_grant_arriving_after_the_taper_completed_corrects_it(env: WorkflowEnvironment) -> None:
+    """What the property found: 低保 of 60000 from 2020-01, employment on 03-10 (six months of
+    taper from April), and on 07-19 the grant restated as 70000 from 2020-02: in order, each
+    month is owed 70000; delivered on 10-02, after the taper completed, the grant opens a new
+    case that waits for an employment, and the taper keeps 60000 a month."""
+    opening = (Event("低保", date(2020, 1, 5), kinds._dibao(60000, "2020-01")),
+               Event("employed", kinds.K10_EMPLOYED, kinds._employed(kinds.K10_EMPLOYED)))
+    restated = Event("低保 restated 70000 from 2020-02", date(2020, 7, 19), kinds._dibao(70000, "2020-02"))
+    sequence = Sequence(date(2020, 1, 1), opening, (restated,), None, date(2021, 1, 20))
+    await assert_order_independent(env, "dibao_taper", sequence, Delivery((0,), (75,)))
+
+
+@pytest.mark.xfail(strict=True, reason="K13 takes the interest report that arrives last, not the one announced last (bug)")
+async def test_k13_an_original_interest_report_arriving_after_its_correction_does_not_replace_it(env: WorkflowEnvironment) -> None:
+    """What the property found: Q3's interest reported on 10-02 (121250: subsidy 62500) and
+    corrected on 12-27 (100000: 51546); both delivered on 2021-02-05, the correction first, the
+    case kept the original's 62500 — the report announced last stands, as for the lift date."""
+    quarter = ("2020-Q3", "2020-07-01", "2020-09-30")
+    original = Event("interest 2020-Q3", date(2020, 10, 2), kinds._interest(*quarter, 121250))
+    corrected = Event("interest 2020-Q3 corrected", date(2020, 12, 27), kinds._interest(*quarter, 100000))
+    granted = kinds.k13_opening()
+    sequence = Sequence(date(2020, 3, 20), granted, (original, corrected), None, date(2021, 5, 1))
+    await assert_order_independent(env, "startup_loan_interest", sequence, Delivery((1, 0), (40, 40)))
+
+
+@pytest.mark.xfail(strict=True, reason="K13 completes unpaid on a report past the term that arrives first (bug)")
+async def test_k13_a_report_after_the_term_arriving_first_does_not_complete_the_case_unpaid(env: WorkflowEnvironment) -> None:
+    """What the property found: Q2's interest (subsidy 62500) and Q4's (wholly after the term
+    ending 10-01: nothing) both delivered on 2021-01-04, Q4's first: the case completed on it,
+    with nothing paid, so it did not listen for corrections and Q2's report found no case."""
+    q2 = Event("interest 2020-Q2", date(2020, 7, 2), kinds._interest("2020-Q2", "2020-04-01", "2020-06-30", 121250))
+    q4 = Event("interest 2020-Q4", date(2021, 1, 4), kinds._interest("2020-Q4", "2020-10-01", "2020-12-31", 121250))
+    sequence = Sequence(date(2020, 3, 20), kinds.k13_opening(), (q2, q4), None, date(2021, 5, 1))
+    await assert_order_independent(env, "startup_loan_interest", sequence, Delivery((1, 0), (0, 0)))
+
+
+async def test_k5_a_backdated_raise_arriving_after_a_temporary_post_completed_pays_arrears(env: WorkflowEnvironment) -> None:
+    """What the property found (fixed behind `k5-late-facts-correct`): a 3-month temporary post
+    from 03-02 and, announced on 05-17, welfare_post.post_subsidy 175000 from 03-07: in order
+    months 2 and 3 are owed 175000; delivered on 06-26, after the post completed (06-02), the
+    listening case noted "what is owed is unchanged" (its `apply` returned for a closed case)
+    and they stayed at 165000."""
+    opening = (Event("registered", date(2020, 1, 2), kinds._registered(["disabled"], date(2020, 1, 2), date(2035, 1, 1))),
+               Event("placed for 3 months", kinds.K5_START, kinds._person_event("welfare_post.placed", lambda p: {
+                   "person_id": p, "post_id": f"{p}POST", "city": CITY, "starts_on": kinds.K5_START.isoformat(),
+                   "kind": "temporary", "months": 3})))
+    raised = Event("welfare_post.post_subsidy 175000 from 2020-03-07", date(2020, 5, 17),
+                   kinds._parameter("welfare_post.post_subsidy", 175000, date(2020, 3, 7)))
+    sequence = Sequence(date(2020, 1, 1), opening, (raised,), None, date(2020, 9, 1))
+    await assert_order_independent(env, "public_welfare_post", sequence, Delivery((0,), (40,)))
+
+
 async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence: Sequence, delivery: Delivery) -> None:
     async with world(env, sequence.first_day) as w:
         expected = await run(w, person_id(name), sequence, in_order(sequence))
-    assert any(amount > 0 for amount in expected.values()), "in-order delivery paid nothing: the example tests nothing"
+        # A period paid and then overpaid in full nets to nothing, and is a test all the same.
+        paid = any(p.entry == "payment" for p in w.store.ledger.values())
+    assert paid, "in-order delivery paid nothing: the example tests nothing"
     async with world(env, sequence.first_day) as w:
         got = await run(w, person_id(name), sequence, delivery)
     assert got == expected
