@@ -188,7 +188,7 @@ def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitab
             # Sent in order, acknowledged together: the batch is committed only once all are.
             await asyncio.gather(*sent)
         if log.isEnabledFor(logging.DEBUG):
-            for (_, origin), outcome in zip(records, outcomes):
+            for (_, origin), outcome in zip(records, outcomes, strict=True):
                 log.debug("intake %s/%s@%s: %s %s", origin.topic, origin.partition, origin.offset,
                           outcome.status, outcome.detail)
         return outcomes
@@ -245,10 +245,10 @@ def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) 
     counts = app.Table("monitoring_counts", partitions=settings.kafka_partitions)
     seen = app.Table("monitoring_seen", partitions=settings.kafka_partitions)
 
-    async def monitoring_agent(stream: faust.StreamT) -> None:
+    async def monitoring_agent(stream: faust.StreamT[bytes]) -> None:
         intake = await runtime.intake()
         monitor = Monitor(intake.pack, counts, seen, intake.store)
-        manual = cast(faust.Stream, stream).noack()
+        manual = cast(faust.Stream[bytes], stream).noack()
         async for event in manual.events():
             message = event.message
             origin = Origin(topic=message.topic, partition=message.partition, offset=message.offset)
