@@ -24,8 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date
     from policy.corrections import Owed
     from workflows._decisions import approval
-    from workflows.case_base import CaseWorkflow
     from workflows._states import StartupLoanState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "startup_loan_interest"
 

@@ -20,8 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from policy import training_subsidy as k14
     from policy.calendar import business_date
     from policy.corrections import Owed
-    from workflows.case_base import CaseWorkflow
     from workflows._states import TrainingState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "vocational_training_subsidy"
 
