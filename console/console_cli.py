@@ -164,7 +164,8 @@ async def _case_list(console: Any, who: Any, args: argparse.Namespace) -> int:
     names = ("kind", "city", "status", "person", "enterprise", "opened_from", "opened_to", "closed_from", "closed_to",
              "deadline_from", "deadline_to", "has_open_task", "sort", "limit", "offset")
     result = await service.list_cases(console, who, _opts(args, names))
-    _print(args, result, lambda r: f"{r['total']} case(s)\n" + table(r["items"], ["case_id", "kind", "city", "status", "opened_on", "closed_on", "next_deadline", "open_tasks"]))
+    columns = ["case_id", "kind", "city", "status", "opened_on", "closed_on", "next_deadline", "open_tasks"]
+    _print(args, result, lambda r: f"{r['total']} case(s)\n" + table(r["items"], columns))
     return 0
 
 

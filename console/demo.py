@@ -74,7 +74,8 @@ def _split_contracts(path: Path) -> tuple[Path, Path]:
     """The scenario as two files: everything but contract.signed, then the contracts."""
     import json
 
-    first, contracts = [], []
+    first: list[str] = []
+    contracts: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             is_contract = json.loads(line).get("type") == "contract.signed"
@@ -82,7 +83,7 @@ def _split_contracts(path: Path) -> tuple[Path, Path]:
             is_contract = False
         (contracts if is_contract else first).append(line)
     paths = (path.with_suffix(".1.jsonl"), path.with_suffix(".2-contracts.jsonl"))
-    for target, lines in zip(paths, (first, contracts)):
+    for target, lines in zip(paths, (first, contracts), strict=True):
         target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return paths
 
@@ -112,10 +113,12 @@ async def _wait_settled(settings: Settings, tag: str, cases: int, dead: int, tim
                 if proc.poll() is not None:
                     print(f"demo: {name} exited with {proc.returncode}; see {settings.state_dir / 'demo' / (name + '.log')}", file=sys.stderr)
                     return False
-            closed, total = await conn.fetchrow(
+            counted = await conn.fetchrow(
                 "SELECT count(*) FILTER (WHERE closed_on IS NOT NULL), count(*) FROM cases WHERE subject LIKE $1",
                 f"person/{tag}%",
             )
+            assert counted is not None  # an aggregate answers one row
+            closed, total = counted
             letters = await conn.fetchval("SELECT count(*) FROM dead_letters WHERE position($1::bytea in raw) > 0", tag.encode())
             unpublished = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             print(f"\rdemo: cases closed {closed}/{cases}, dead letters {letters}/{dead}, outbox pending {unpublished}   ",
@@ -170,7 +173,7 @@ async def _summary(settings: Settings, tag: str, seconds: float, settled: bool) 
         f"  console           jiuye token issue --role province --sub you; jiuye api   → http://{settings.console_host}:{settings.console_port}/",
         f"  Kafka bootstrap   {settings.kafka_bootstrap} (topics cases.lifecycle, events.dlq, alerts)",
         f"  PostgreSQL        {_safe_dsn(settings.database_url)} (tables cases, ledger, inbox, dead_letters)",
-        f"  a case            jiuye case list --status hired_full_subsidy; jiuye case show <case_id>",
+        "  a case            jiuye case list --status hired_full_subsidy; jiuye case show <case_id>",
         f"  logs              {settings.state_dir}/demo/ and {settings.state_dir}/<service>/",
         f"  stop the stack    jiuye dev down   (Temporal {host}, Kafka, PostgreSQL keep running until then)",
     ]
