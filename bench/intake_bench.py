@@ -46,7 +46,7 @@ async def run(base: Settings, n: int, progress: bool = True) -> dict[str, Any]:
 
         async def applied() -> bool:
             run_.streams.check()  # type: ignore[union-attr]
-            return await run_.scalar("SELECT count(*) FROM inbox WHERE type = 'ui.claim.filed' AND state = 'applied'") >= n
+            return await run_.count("SELECT count(*) FROM inbox WHERE type = 'ui.claim.filed' AND state = 'applied'") >= n
 
         async def intake_progress() -> str:
             rows = await run_.fetch("SELECT state, count(*) AS n FROM inbox WHERE type = 'ui.claim.filed' GROUP BY state")
@@ -109,7 +109,7 @@ async def _settled(run_: BenchRun, cases: int) -> None:
 
     async def recorded() -> bool:
         run_.worker.check()  # type: ignore[union-attr]
-        return await run_.scalar("SELECT count(*) FROM cases WHERE kind = $1 AND version >= 2", KIND) >= cases
+        return await run_.count("SELECT count(*) FROM cases WHERE kind = $1 AND version >= 2", KIND) >= cases
 
     async def how_far() -> str:
         return f"{await run_.scalar('SELECT count(*) FROM cases WHERE kind = $1 AND version >= 2', KIND)}/{cases} cases recorded"

@@ -61,7 +61,7 @@ async def run(base: Settings, n: int, progress: bool = True, *, rate: float | No
 
         async def paid() -> bool:
             run_.worker.check()  # type: ignore[union-attr]
-            return await run_.scalar("SELECT count(*) FROM ledger") >= n
+            return await run_.count("SELECT count(*) FROM ledger") >= n
 
         await wait_for(paid, f"{n} ledger rows", timeout=max(300, n), interval=0.5,
                        progress=lambda: _count(run_))
