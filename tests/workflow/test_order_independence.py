@@ -28,13 +28,12 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
+from temporalio.testing import WorkflowEnvironment
 
 from policy import unemployment as ui
 from policy.calendar import add_months, first_of_month, month_of
 from policy.pack import load_pack
-from temporalio.testing import WorkflowEnvironment
-from tests.workflow._order_independence import (SEQUENCES, Delivery, Event, Sequence, deliveries, in_order, person_id, run,
-                                                schedule)
+from tests.workflow._order_independence import SEQUENCES, Delivery, Event, Sequence, deliveries, in_order, person_id, run, schedule
 from tests.workflow._unemployment_harness import world
 
 # Each example is two cases over up to a year of business time (~10 s on 2 cores).
