@@ -185,7 +185,8 @@ async def _drain(run_: BenchRun, end: dict[TopicPartition, int], m: int, progres
     group = run_.settings.consumer_group
 
     async def drained() -> bool:
-        run_.streams.check()  # type: ignore[union-attr]
+        assert run_.streams is not None
+        run_.streams.check()
         return await run_.kafka.lag(group, end) == 0
 
     async def how_far() -> str:

@@ -166,9 +166,9 @@ def machine_info(settings: Settings, postgres_version: str | None = None) -> dic
         match = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
         cpu = match.group(1).strip() if match else None
     ram_gb = None
-    with contextlib.suppress(OSError, AttributeError):
-        kb = int(re.search(r"^MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text(), re.M).group(1))  # type: ignore[union-attr]
-        ram_gb = round(kb / 1024 / 1024, 1)
+    with contextlib.suppress(OSError):
+        found = re.search(r"^MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text(), re.M)
+        ram_gb = round(int(found.group(1)) / 1024 / 1024, 1) if found else None
     commit = _first_line(["git", "rev-parse", "--short=12", "HEAD"])
     dirty = _first_line(["git", "status", "--porcelain", "--untracked-files=no"])
     temporal = None

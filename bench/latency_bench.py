@@ -60,7 +60,8 @@ async def run(base: Settings, n: int, progress: bool = True, *, rate: float | No
         sending = time.time() - began
 
         async def paid() -> bool:
-            run_.worker.check()  # type: ignore[union-attr]
+            assert run_.worker is not None
+            run_.worker.check()
             return await run_.count("SELECT count(*) FROM ledger") >= n
 
         await wait_for(paid, f"{n} ledger rows", timeout=max(300, n), interval=0.5,
