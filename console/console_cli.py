@@ -28,7 +28,7 @@ def _token_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the console's sub-commands to `jiuye`."""
     case = sub.add_parser("case", help="find and inspect cases; hold (pause) and release (resume) them")
     case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
