@@ -76,6 +76,11 @@ def monthly_payments(month_start: date, params: Parameters) -> list[tuple[str, i
     ]
 
 
+def _priced(program: str, params: Parameters) -> Callable[[int, date], int]:
+    """`program`'s amount for a month, from (n, first day): the price in force on its first day."""
+    return lambda n, begins: dict(monthly_payments(begins, params))[program]
+
+
 def owed_by_month(
     *, payee: str, fund: str, start: date, months: Iterable[int], params: Parameters, rule: Callable[[int, date], str]
 ) -> list[Owed]:
@@ -88,7 +93,7 @@ def owed_by_month(
         for program in (PROGRAM_POST, PROGRAM_SI)
         for row in monthly_owed(
             program=program, payee=payee, fund=fund, first_day=start, months=months,
-            amount=lambda n, begins, program=program: dict(monthly_payments(begins, params))[program],  # type: ignore[misc]
+            amount=_priced(program, params),
             rule=rule, due_on=lambda n, begins: month_completed_on(start, n),
         )
     ]
