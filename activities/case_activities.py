@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from temporalio import activity
 
 from activities.store import Store, alert_event, lifecycle_event
@@ -45,6 +48,8 @@ class CaseActivities:
         parameters = self.pack.parameters(request.city)
         for fact in await self.store.shared_facts(["policy.parameter.changed"], request.city):
             if fact.payload["name"] in parameters.values:
+                # Filed under its `effective_on`, which the event's schema requires (streams/intake.py).
+                assert fact.on_date is not None, "a stored parameter change without its effective date"
                 parameters = parameters.with_change(fact.payload["name"], fact.payload["value"], fact.on_date)
         epidemic = Epidemic()
         # One query for both: the epidemic dates and the price linkages triggered so far.
@@ -129,7 +134,7 @@ class CaseActivities:
         """An alert for the city (stored once per alert_id, published on `alerts`)."""
         return await self.store.raise_alert(alert, alert_event(alert))
 
-    def all(self) -> list:
+    def all(self) -> list[Callable[..., Any]]:
         """Every activity of this class, for the worker."""
         return [self.load_context, self.record_case, self.pay, self.pay_capped, self.record_task, self.load_facts, self.case_history,
                 self.raise_alert, self.take_slots, self.end_listening]

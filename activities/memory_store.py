@@ -143,7 +143,7 @@ class MemoryStore:
     async def take_slots(self, holder: str, limits: Sequence[tuple[str, int]]) -> tuple[bool, list[int]]:
         async with self.lock:
             scopes = [self.slots.setdefault(scope, []) for scope, _ in limits]
-            free = all(holder in holders or len(holders) < limit for holders, (_, limit) in zip(scopes, limits))
+            free = all(holder in holders or len(holders) < limit for holders, (_, limit) in zip(scopes, limits, strict=True))
             if free:
                 for holders in scopes:
                     if holder not in holders:

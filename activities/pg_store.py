@@ -262,7 +262,7 @@ class PgStore:
             if not free:
                 return False, held
             await conn.executemany("INSERT INTO case_slots (scope, holder) VALUES ($1, $2)", [(s, holder) for s in missing])
-            return True, [count + (scope in missing) for count, (scope, _) in zip(held, limits)]
+            return True, [count + (scope in missing) for count, (scope, _) in zip(held, limits, strict=True)]
 
     async def pay_capped(self, payment: PaymentRequest, cap: int, lifecycle: dict[str, Any]) -> tuple[bool, int]:
         """One statement inserts the ledger row and adds it to the payee's total in payee_caps;
@@ -377,7 +377,7 @@ def _ledger_attributes(payment: PaymentRequest) -> dict[str, Any]:
             "jiuye.kind": payment.kind, "jiuye.fund": payment.fund, "jiuye.amount_fen": payment.amount}
 
 
-async def _outbox(conn: asyncpg.Connection, topic: str, key: str, value: dict[str, Any]) -> None:
+async def _outbox(conn: asyncpg.pool.PoolConnectionProxy[asyncpg.Record], topic: str, key: str, value: dict[str, Any]) -> None:
     # The span writing the row travels with the event (CloudEvents' traceparent), so the relay's
     # publish joins its trace.
     value = tracing.with_traceparent(value)

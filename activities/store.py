@@ -12,9 +12,9 @@ read-model writes that never go back in version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord

@@ -211,7 +211,7 @@ def render(results: list[dict[str, Any]], machine: dict[str, Any]) -> str:
     header = ["benchmark", "size", "measured", "baseline (same run)", "ratio", "target", "", "absolute"]
     rows = [header] + [_row(r) for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + "  " + row[-1] for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in rows]
     m = machine
     lines += ["", f"machine: {m['cores']} cores, {m['ram_gb']} GB RAM, {m['cpu']}; {m['platform']}",
               f"date {m['date']}, git {m['git_commit']}; Python {m['python']}, {m['temporal'] or 'temporal ?'}, "

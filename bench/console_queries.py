@@ -92,12 +92,14 @@ def queries() -> list[tuple[str, str, list[Any]]]:
     out.append(("one case: row", "SELECT * FROM cases WHERE case_id = $1", ["dibao_taper/P0000006/2020-01-01"]))
     out.append(("one case: ledger", "SELECT * FROM ledger WHERE case_id = $1 ORDER BY due_on, period", ["x"]))
     out.append(("one case: tasks", "SELECT * FROM tasks WHERE case_id = $1", ["x"]))
-    out.append(("task inbox: city open", "SELECT * FROM tasks t WHERE t.city = $1 AND t.state = 'open' ORDER BY t.due_on NULLS LAST, t.task_id LIMIT 50", ["2101"]))
+    out.append(("task inbox: city open",
+                "SELECT * FROM tasks t WHERE t.city = $1 AND t.state = 'open' ORDER BY t.due_on NULLS LAST, t.task_id LIMIT 50", ["2101"]))
     out.append(("task inbox: count", "SELECT count(*) FROM tasks t WHERE t.city = $1 AND t.state = 'open'", ["2101"]))
     out.append(("dashboard: counts (province)", "SELECT city, kind, status, count(*) FROM cases WHERE $1::text IS NULL OR city = $1 GROUP BY 1, 2, 3", [None]))
     out.append(("dashboard: counts (city)", "SELECT city, kind, status, count(*) FROM cases WHERE $1::text IS NULL OR city = $1 GROUP BY 1, 2, 3", ["2101"]))
     out.append(("dashboard: payments by fund+month (city)",
-                "SELECT fund, to_char(due_on, 'YYYY-MM'), sum(amount_fen)::bigint, count(*) FROM ledger WHERE ($1::text IS NULL OR city = $1) GROUP BY 1, 2", ["2101"]))
+                "SELECT fund, to_char(due_on, 'YYYY-MM'), sum(amount_fen)::bigint, count(*) FROM ledger"
+                " WHERE ($1::text IS NULL OR city = $1) GROUP BY 1, 2", ["2101"]))
     out.append(("ledger export: city+month",
                 "SELECT * FROM ledger WHERE city = $1 AND due_on >= $2 AND due_on < $3 ORDER BY due_on, case_id, program, period",
                 ["2101", date(2020, 6, 1), date(2020, 7, 1)]))
@@ -131,6 +133,7 @@ async def main() -> None:
                 doc = json.loads(explained)[0] if isinstance(explained, str) else explained[0]
                 if doc["Execution Time"] < best:
                     best, plan = doc["Execution Time"], doc
+            assert plan is not None  # three runs above, each a plan
             top = plan["Plan"]
             node = top["Node Type"] + (f" on {top['Relation Name']}" if "Relation Name" in top else "")
             indexes = sorted(set(_indexes(top)))

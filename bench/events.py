@@ -70,7 +70,8 @@ class Claims:
 
     def claim_payload(self, person: str, n: int) -> dict[str, Any]:
         """The CloudEvent of `claim` as a dict (for the raw signal-with-start baseline)."""
-        return json.loads(self.claim(person, n)[2])
+        event: dict[str, Any] = json.loads(self.claim(person, n)[2])
+        return event
 
 
 def contribution(person: str, n: int, month: str, employer: str | None) -> tuple[str, bytes, bytes]:

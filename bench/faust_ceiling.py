@@ -17,6 +17,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Sequence
+from typing import cast
 
 import faust
 
@@ -46,8 +48,11 @@ def main(argv: list[str] | None = None) -> None:
     topic = app.topic(args.topic, value_serializer="raw", key_serializer="raw")
     seen = {"records": 0, "started": 0.0}
 
-    async def empty_agent(stream: faust.StreamT) -> None:
-        async for events in stream.noack_take(args.batch_max, within=args.within_ms / 1000):
+    async def empty_agent(stream: faust.StreamT[bytes]) -> None:
+        # faust annotates noack_take as yielding values; it yields the events (to ack them).
+        batches = cast("AsyncIterator[Sequence[faust.EventT[bytes]]]",
+                       cast(faust.Stream[bytes], stream).noack_take(args.batch_max, within=args.within_ms / 1000))
+        async for events in batches:
             if not seen["started"]:
                 seen["started"] = time.perf_counter()
             for event in events:

@@ -94,7 +94,7 @@ async def run_mixed(base: Settings, m: int, progress: bool = True, *, filter_sec
 
         async def claims_applied() -> bool:
             streams.check()
-            return await run_.scalar("SELECT count(*) FROM inbox WHERE type = 'ui.claim.filed' AND state = 'applied'") >= relevant
+            return await run_.count("SELECT count(*) FROM inbox WHERE type = 'ui.claim.filed' AND state = 'applied'") >= relevant
 
         await wait_for(claims_applied, f"{relevant} claims applied", timeout=max(300, relevant / 5), interval=0.2,
                        progress=lambda: _count(run_, "SELECT count(*) FROM inbox WHERE type = 'ui.claim.filed' AND state = 'applied'"))
@@ -102,7 +102,7 @@ async def run_mixed(base: Settings, m: int, progress: bool = True, *, filter_sec
         open_rate = relevant / (float(last) - opened)
 
         async def recorded() -> bool:
-            return await run_.scalar("SELECT count(*) FROM cases WHERE version >= 2") >= relevant
+            return await run_.count("SELECT count(*) FROM cases WHERE version >= 2") >= relevant
 
         await wait_for(recorded, f"{relevant} K2 cases recorded", timeout=max(300, relevant / 5), interval=0.5,
                        progress=lambda: _count(run_, "SELECT count(*) FROM cases WHERE version >= 2"))
@@ -125,7 +125,7 @@ async def run_mixed(base: Settings, m: int, progress: bool = True, *, filter_sec
         await _drain(run_, end, m, progress, started=continued)
 
         async def relevant_applied() -> bool:
-            return await run_.scalar(
+            return await run_.count(
                 "SELECT count(*) FROM inbox WHERE type = 'contribution.paid' AND state = 'applied'") >= relevant
 
         await wait_for(relevant_applied, f"{relevant} relevant contributions applied", timeout=600, interval=0.2)
@@ -185,7 +185,8 @@ async def _drain(run_: BenchRun, end: dict[TopicPartition, int], m: int, progres
     group = run_.settings.consumer_group
 
     async def drained() -> bool:
-        run_.streams.check()  # type: ignore[union-attr]
+        assert run_.streams is not None
+        run_.streams.check()
         return await run_.kafka.lag(group, end) == 0
 
     async def how_far() -> str:

@@ -162,6 +162,7 @@ async def changelog_state(settings: Settings, partitions: list[Any]) -> dict[str
         while await behind():
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for r in records:
+                    assert r.key is not None  # every changelog record is keyed
                     key = json.loads(r.key)
                     if r.value is None:
                         state.pop(key, None)

@@ -45,8 +45,9 @@ async def run(base: Settings, n: int, progress: bool = True) -> dict[str, Any]:
                                         "claims", progress)
 
         async def applied() -> bool:
-            run_.streams.check()  # type: ignore[union-attr]
-            return await run_.scalar("SELECT count(*) FROM inbox WHERE type = 'ui.claim.filed' AND state = 'applied'") >= n
+            assert run_.streams is not None
+            run_.streams.check()
+            return await run_.count("SELECT count(*) FROM inbox WHERE type = 'ui.claim.filed' AND state = 'applied'") >= n
 
         async def intake_progress() -> str:
             rows = await run_.fetch("SELECT state, count(*) AS n FROM inbox WHERE type = 'ui.claim.filed' GROUP BY state")
@@ -108,8 +109,9 @@ async def _settled(run_: BenchRun, cases: int) -> None:
     """Every started K2 case has recorded itself twice (opened, then its entitlement)."""
 
     async def recorded() -> bool:
-        run_.worker.check()  # type: ignore[union-attr]
-        return await run_.scalar("SELECT count(*) FROM cases WHERE kind = $1 AND version >= 2", KIND) >= cases
+        assert run_.worker is not None
+        run_.worker.check()
+        return await run_.count("SELECT count(*) FROM cases WHERE kind = $1 AND version >= 2", KIND) >= cases
 
     async def how_far() -> str:
         return f"{await run_.scalar('SELECT count(*) FROM cases WHERE kind = $1 AND version >= 2', KIND)}/{cases} cases recorded"

@@ -60,8 +60,9 @@ async def run(base: Settings, n: int, progress: bool = True, *, rate: float | No
         sending = time.time() - began
 
         async def paid() -> bool:
-            run_.worker.check()  # type: ignore[union-attr]
-            return await run_.scalar("SELECT count(*) FROM ledger") >= n
+            assert run_.worker is not None
+            run_.worker.check()
+            return await run_.count("SELECT count(*) FROM ledger") >= n
 
         await wait_for(paid, f"{n} ledger rows", timeout=max(300, n), interval=0.5,
                        progress=lambda: _count(run_))

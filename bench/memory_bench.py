@@ -48,11 +48,11 @@ async def run(base: Settings, k: int, progress: bool = True) -> dict[str, Any]:
 
             async def applied() -> bool:
                 streams.check()
-                return await run_.scalar(applied_sql) >= upto
+                return await run_.count(applied_sql) >= upto
 
             async def recorded() -> bool:
                 worker.check()
-                return await run_.scalar(recorded_sql) >= upto
+                return await run_.count(recorded_sql) >= upto
 
             async def how_far() -> str:
                 return f"{await run_.scalar(applied_sql):,} applied, {await run_.scalar(recorded_sql):,} recorded of {upto:,}"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from contracts.settings import get_settings
 

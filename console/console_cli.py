@@ -28,7 +28,7 @@ def _token_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the console's sub-commands to `jiuye`."""
     case = sub.add_parser("case", help="find and inspect cases; hold (pause) and release (resume) them")
     case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
@@ -164,7 +164,8 @@ async def _case_list(console: Any, who: Any, args: argparse.Namespace) -> int:
     names = ("kind", "city", "status", "person", "enterprise", "opened_from", "opened_to", "closed_from", "closed_to",
              "deadline_from", "deadline_to", "has_open_task", "sort", "limit", "offset")
     result = await service.list_cases(console, who, _opts(args, names))
-    _print(args, result, lambda r: f"{r['total']} case(s)\n" + table(r["items"], ["case_id", "kind", "city", "status", "opened_on", "closed_on", "next_deadline", "open_tasks"]))
+    columns = ["case_id", "kind", "city", "status", "opened_on", "closed_on", "next_deadline", "open_tasks"]
+    _print(args, result, lambda r: f"{r['total']} case(s)\n" + table(r["items"], columns))
     return 0
 
 

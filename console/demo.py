@@ -135,9 +135,11 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
                     raise EmitError(f"a record of {day or 'the bad records'} was not acknowledged: {result}")
             sent += len(lines)
             while True:
-                taken, waiting = await conn.fetchrow(
+                counted = await conn.fetchrow(
                     f"SELECT count(*), count(*) FILTER (WHERE state = 'received') FROM inbox WHERE {OF_RUN.format(column='event_id')}",
                     scenario.tag)
+                assert counted is not None  # an aggregate answers one row
+                taken, waiting = counted
                 print(f"\rdemo: day {n}/{len(days)} {day or '(bad records)'}: {sent}/{len(scenario.lines)} records sent, "
                       f"{taken}/{len(accepted)} taken by intake   ", end="", file=sys.stderr)
                 if taken >= len(accepted) and waiting == 0:
@@ -173,6 +175,7 @@ async def _wait_settled(settings: Settings, scenario: DemoScenario, deadline: fl
                            (SELECT count(*) FROM ledger l WHERE {OF_RUN.format(column='l.case_id')}) AS ledger,
                            (SELECT count(*) FROM dead_letters WHERE position($1::bytea in raw) > 0) AS letters,
                            (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS unpublished""", tag)
+            assert now is not None  # an aggregate answers one row
             if now != last:
                 quiet_since, last = time.monotonic(), now
             print(f"\rdemo: cases {now['cases']} ({now['closed']} closed, {now['tasks']} open tasks), ledger rows {now['ledger']}, "
@@ -183,7 +186,7 @@ async def _wait_settled(settings: Settings, scenario: DemoScenario, deadline: fl
                 print(file=sys.stderr)
                 return True
             await asyncio.sleep(1)
-        print(f"\ndemo: not settled within the timeout (--timeout)", file=sys.stderr)
+        print("\ndemo: not settled within the timeout (--timeout)", file=sys.stderr)
         return False
     finally:
         await conn.close()
@@ -241,7 +244,7 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         *_console_steps(settings, console_url, serve),
         f"  Temporal Web UI   {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows"
         + (" (payloads are encrypted: run jiuye codec-server to read them there)" if settings.payload_encryption else ""),
-        f"  command line      jiuye case list --kind startup_loan_interest; jiuye case show <case_id>; jiuye task list; jiuye alert list",
+        "  command line      jiuye case list --kind startup_loan_interest; jiuye case show <case_id>; jiuye task list; jiuye alert list",
         f"  Kafka bootstrap   {settings.kafka_bootstrap} (topics cases.lifecycle, events.dlq, alerts)",
         f"  PostgreSQL        {_safe_dsn(settings.database_url)} (tables cases, ledger, tasks, alerts, inbox, dead_letters)",
         f"  logs              {settings.state_dir}/demo/ and {settings.state_dir}/<service>/",

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiokafka.structs import RecordMetadata
 from tqdm import tqdm
 
 from contracts.kafka import make_producer
@@ -83,7 +84,7 @@ async def emit(path: Path | str, settings: Settings, progress: bool = True, topi
     await producer.start()
     bar = tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"emit {path.name}",
                file=sys.stderr, disable=not progress, leave=False)
-    pending: list[tuple[int, asyncio.Future[object]]] = []
+    pending: list[tuple[int, asyncio.Future[RecordMetadata]]] = []
     try:
         with path.open("rb") as lines:
             for number, line in enumerate(lines, start=1):
@@ -110,9 +111,9 @@ async def emit(path: Path | str, settings: Settings, progress: bool = True, topi
     return report
 
 
-async def _delivered(path: Path, pending: list[tuple[int, asyncio.Future[object]]]) -> None:
+async def _delivered(path: Path, pending: list[tuple[int, asyncio.Future[RecordMetadata]]]) -> None:
     results = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
-    for (number, _), result in zip(pending, results):
+    for (number, _), result in zip(pending, results, strict=True):
         if isinstance(result, BaseException):
             raise EmitError(f"{path}:{number}: not acknowledged: {type(result).__name__}: {result}") from result
     pending.clear()

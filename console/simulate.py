@@ -30,8 +30,8 @@ from policy.calendar import SHANGHAI, start_of_day
 from policy.corrections import WORTH_SIGN
 from policy.pack import PolicyPack, load_pack
 from streams.gateway import CaseGateway
-from streams.intake import Intake
 from streams.headcount_monitor import HeadcountMonitor, contributions_of
+from streams.intake import Intake
 from streams.monitoring import Monitor, observe
 
 

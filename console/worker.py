@@ -8,6 +8,7 @@ import asyncio
 import logging
 import signal
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -21,7 +22,7 @@ from workflows.registry import WORKFLOWS
 log = logging.getLogger("jiuye.worker")
 
 
-def build_worker(client: Client, task_queue: str, store: Store, pack: PolicyPack, **options: object) -> Worker:
+def build_worker(client: Client, task_queue: str, store: Store, pack: PolicyPack, **options: Any) -> Worker:
     """A worker for every case kind with the activities bound to `store`."""
     acts = CaseActivities(store, pack)
     return Worker(
@@ -29,7 +30,7 @@ def build_worker(client: Client, task_queue: str, store: Store, pack: PolicyPack
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=acts.all(),
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, model_validator
 
@@ -57,7 +58,7 @@ SUBJECT_ID_KINDS = ("person", "enterprise", "agency", "bank", "incubator")
 _SUBJECT_ID = re.compile(rf"^({'|'.join(SUBJECT_ID_KINDS)})/{ID_CHARSET}$")
 
 
-def normalise_id(value: Any, kind: str | None = None) -> str:
+def normalise_id(value: object, kind: str | None = None) -> str:
     """An id field's value as the bare token: the subject form of the field's own kind
     (`person/P1` in a person field) is accepted and stripped; a subject of another kind, or any
     character outside the charset, is refused with the reason (ValueError)."""
@@ -339,7 +340,10 @@ def _year(value: Any, _name: str) -> int:
     return value
 
 
-def _named(check: Any, field: str, value: Any, kind: str) -> str:
+_Checked = TypeVar("_Checked")
+
+
+def _named(check: Callable[[Any, str], _Checked], field: str, value: Any, kind: str) -> _Checked:
     """`check(value, kind)`, its refusal naming the field (a model-level check has no location)."""
     try:
         return check(value, kind)

@@ -65,7 +65,7 @@ def make_producer(settings: Settings, **overrides: object) -> AIOKafkaProducer:
         **client_security(settings),
     }
     options.update(overrides)
-    return AIOKafkaProducer(**options)  # type: ignore[arg-type]
+    return AIOKafkaProducer(**options)
 
 
 def faust_broker_credentials(settings: Settings) -> object | None:

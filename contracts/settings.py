@@ -141,9 +141,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _database_tls_in_url(self) -> "Settings":
-        wanted = {"sslmode": self.database_ssl_mode, "sslrootcert": self.database_ssl_root_cert,
-                  "sslcert": self.database_ssl_cert, "sslkey": self.database_ssl_key}
-        wanted = {k: str(v) for k, v in wanted.items() if v is not None}
+        given = {"sslmode": self.database_ssl_mode, "sslrootcert": self.database_ssl_root_cert,
+                 "sslcert": self.database_ssl_cert, "sslkey": self.database_ssl_key}
+        wanted = {k: str(v) for k, v in given.items() if v is not None}
         if wanted:
             parts = urlsplit(self.database_url)
             query = dict(parse_qsl(parts.query, keep_blank_values=True))

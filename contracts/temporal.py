@@ -59,5 +59,5 @@ async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Clie
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
         interceptors=client_interceptors(settings),
-        **({"runtime": runtime} if runtime is not None else {}),
+        runtime=runtime,
     )

@@ -12,7 +12,6 @@ from dataclasses import asdict
 
 from deploy import stack
 
-
 _ALL_SERVICES = list(dict.fromkeys([*stack.SERVICES, *stack.cluster.SERVICES]))
 
 
@@ -31,7 +30,7 @@ def _add_topology(parser: argparse.ArgumentParser) -> None:
                              "processes, on ports from JIUYE_CLUSTER_PORT_BASE (deploy/README.md)")
 
 
-def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add `dev` and its subcommands to `subparsers`; the parsed args carry `func=run`."""
     dev = subparsers.add_parser("dev", help="start, stop and inspect the local stack (Temporal, Kafka, PostgreSQL)",
                                 description="The local stack: Temporal, Apache Kafka, PostgreSQL (and, on the cluster "
@@ -84,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.cli_dev")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["dev", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)
+    status: int = args.func(args)  # argparse's Namespace holds what `register` set: `run`
+    return status
 
 
 if __name__ == "__main__":

@@ -10,7 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # both are there whenever a probe is made; this module itself needs neither
+    from aiokafka.client import AIOKafkaClient
+    from temporalio.client import Client
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,7 @@ async def passes(probe: Callable[[], Awaitable[Any]]) -> bool:
 async def gather_checks(probes: Mapping[str, Callable[[], Awaitable[Any]]]) -> dict[str, bool]:
     """Run the probes side by side: {name: passed}."""
     results = await asyncio.gather(*(passes(p) for p in probes.values()))
-    return dict(zip(probes, results))
+    return dict(zip(probes, results, strict=True))
 
 
 def postgres_probe(pool: Any) -> Callable[[], Awaitable[Any]]:
@@ -52,7 +56,7 @@ def postgres_probe(pool: Any) -> Callable[[], Awaitable[Any]]:
     return lambda: pool.fetchval("SELECT 1")
 
 
-def temporal_probe(client: Any) -> Callable[[], Awaitable[Any]]:
+def temporal_probe(client: Client) -> Callable[[], Awaitable[Any]]:
     """Temporal's gRPC health check through a connected client."""
 
     async def probe() -> None:
@@ -62,7 +66,7 @@ def temporal_probe(client: Any) -> Callable[[], Awaitable[Any]]:
     return probe
 
 
-def kafka_probe(kafka_client: Any) -> Callable[[], Awaitable[Any]]:
+def kafka_probe(kafka_client: AIOKafkaClient) -> Callable[[], Awaitable[Any]]:
     """A metadata round trip to the brokers through an aiokafka client (a producer's or a
     consumer's `.client`, or the admin client's `_client`)."""
 

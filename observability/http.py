@@ -44,7 +44,7 @@ async def start_http(host: str, port: int, ready: ReadyCheck) -> HttpServer:
     async def metrics(_: web.Request) -> web.Response:
         body, content_type = exposition()
         # aiohttp wants the charset apart from the media type.
-        media, _, params = content_type.partition(";")
+        media, _sep, params = content_type.partition(";")
         charset = params.partition("charset=")[2].strip() or None
         return web.Response(body=body, content_type=media.strip(), charset=charset)
 

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # No `<counter>_created` series beside every counter: Prometheus does not need them, and they
 # double what a scrape carries.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves this one unannotated
 
 # -- intake (the streams process) -----------------------------------------------------------
 INTAKE_RECORDS = Counter(

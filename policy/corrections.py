@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+
 from contracts.cases import LedgerEntryKind as Entry
 
 # The sign of each entry in what a period is worth to the payee (EVENTS.md "Ledger").

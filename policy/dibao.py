@@ -48,7 +48,7 @@ def decision_deadline(employed_on: date, params: Parameters) -> date:
 
 
 def default_months(params: Parameters, employed_on: date) -> int:
-    return params.get("dibao.taper_default_months", employed_on)
+    return params.integer("dibao.taper_default_months", employed_on)
 
 
 def taper_month(employed_on: date, k: int) -> str:

@@ -79,7 +79,7 @@ def ineligibility(details: GrantDetails, params: Parameters, on: date) -> str | 
 
 def grant_amount(params: Parameters, on: date) -> int:
     """`hubei_grant.amount` in force on the application date."""
-    return params.get("hubei_grant.amount", on)
+    return params.integer("hubei_grant.amount", on)
 
 
 def owed(details: GrantDetails, params: Parameters, applied_on: date, payee: str, fund: str) -> list[Owed]:

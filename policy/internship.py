@@ -50,7 +50,7 @@ def cohort_eligible(cohort: int, params: Parameters, on: date) -> bool:
 
 def agreed_months_valid(months: int, params: Parameters, on: date) -> bool:
     """POLICY.md K1: agreed months outside internship.months_min..max is bad input."""
-    return params.get("internship.months_min", on) <= months <= params.get("internship.months_max", on)
+    return params.integer("internship.months_min", on) <= months <= params.integer("internship.months_max", on)
 
 
 def period_days(start: date, months: int) -> int:

@@ -55,6 +55,13 @@ class Parameters(BaseModel):
                 break
         return chosen
 
+    def integer(self, name: str, on: date | None = None) -> int:
+        """A whole-number parameter (an amount in fen, a number of months or people)."""
+        value = self.get(name, on)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"parameter {name} is {value!r}, not a whole number")
+        return value
+
     def ratio(self, name: str, on: date | None = None) -> Fraction:
         numerator, denominator = self.get(name, on)
         return Fraction(int(numerator), int(denominator))

@@ -70,7 +70,7 @@ def layoff_rate_max(headcount: int, params: Parameters, on: date) -> Fraction:
 
 def affected_amount(headcount: int, params: Parameters, on: date) -> int:
     """§1: `retention.affected_benefit_months` × `ui.monthly_benefit` × insured headcount."""
-    return params.get("retention.affected_benefit_months", on) * params.get("ui.monthly_benefit", on) * headcount
+    return params.integer("retention.affected_benefit_months", on) * params.integer("ui.monthly_benefit", on) * headcount
 
 
 def contribution_ratio(size: str, params: Parameters, on: date) -> Fraction:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, Sequence
 
-from policy.calendar import add_months, first_of_month, less_than_years_before, month_of, within_years_of
+from policy.calendar import add_months, first_of_month, less_than_years_before, month_of
 from policy.corrections import Owed
 from policy.funds import Fund
 from policy.monthly_schedule import month_start, monthly_owed
@@ -66,7 +66,7 @@ def entitlement_months(insured_months: int, carried_over: int, params: Parameter
     """Months by contribution plus the previous claim's unused months, capped at
     `ui.carry_over_cap_months` (合并计算，最长不超过24个月)."""
     total = months_by_contribution(insured_months, params, on) + carried_over
-    return min(total, params.get("ui.carry_over_cap_months", on))
+    return min(total, params.integer("ui.carry_over_cap_months", on))
 
 
 def benefit_month_start(claim_on: date, n: int) -> date:

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from policy import difficult as k12
+from policy.calendar import less_than_years_before
 from policy.corrections import Owed
 from policy.funds import Fund
-from policy.pack import Parameters
-from policy.calendar import less_than_years_before
 from policy.monthly_schedule import month_completed_on, monthly_owed
-from policy.subsidy_period import Period, capped_period, standard_period, within_retirement_years
+from policy.pack import Parameters
+from policy.subsidy_period import Period, capped_period, standard_period
 
 PARAMETER_PREFIX = "welfare_post"
 # Two subsidies, two ledger programs: §17 names 岗位补贴 and 社会保险补贴 as separate subsidies
@@ -43,7 +43,7 @@ def temporary_months_valid(months: int | None, params: Parameters, on: date) -> 
     (3..6) months; anything else is bad input."""
     if months is None:
         return False
-    return params.get("welfare_post.temporary_months_min", on) <= months <= params.get("welfare_post.temporary_months_max", on)
+    return params.integer("welfare_post.temporary_months_min", on) <= months <= params.integer("welfare_post.temporary_months_max", on)
 
 
 def placement_period(kind: str, months: int | None, starts_on: date, retirement_date: date | None, params: Parameters) -> Period:
@@ -65,7 +65,7 @@ def placement_number(earlier_statuses: Iterable[str]) -> int:
 
 def needs_approval(number: int, params: Parameters, on: date) -> bool:
     """§17 原则上不超过2次: a placement beyond `welfare_post.max_placements` needs a supervisor."""
-    return number > params.get("welfare_post.max_placements", on)
+    return number > params.integer("welfare_post.max_placements", on)
 
 
 def monthly_payments(month_start: date, params: Parameters) -> list[tuple[str, int]]:
@@ -74,6 +74,11 @@ def monthly_payments(month_start: date, params: Parameters) -> list[tuple[str, i
         (PROGRAM_POST, params.get("welfare_post.post_subsidy", month_start)),
         (PROGRAM_SI, params.get("welfare_post.si_subsidy", month_start)),
     ]
+
+
+def _priced(program: str, params: Parameters) -> Callable[[int, date], int]:
+    """`program`'s amount for a month, from (n, first day): the price in force on its first day."""
+    return lambda n, begins: dict(monthly_payments(begins, params))[program]
 
 
 def owed_by_month(
@@ -88,7 +93,7 @@ def owed_by_month(
         for program in (PROGRAM_POST, PROGRAM_SI)
         for row in monthly_owed(
             program=program, payee=payee, fund=fund, first_day=start, months=months,
-            amount=lambda n, begins, program=program: dict(monthly_payments(begins, params))[program],  # type: ignore[misc]
+            amount=_priced(program, params),
             rule=rule, due_on=lambda n, begins: month_completed_on(start, n),
         )
     ]

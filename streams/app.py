@@ -223,7 +223,7 @@ def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitab
         # Sent in order, acknowledged together: the batch is committed only once all are.
         await asyncio.gather(*sent)
         if log.isEnabledFor(logging.DEBUG):
-            for (_, origin), outcome in zip(records, outcomes):
+            for (_, origin), outcome in zip(records, outcomes, strict=True):
                 log.debug("intake %s/%s@%s: %s %s", origin.topic, origin.partition, origin.offset,
                           outcome.status, outcome.detail)
         return outcomes
@@ -298,9 +298,9 @@ def _acking_agent(app: faust.App, settings: Settings, topic_name: str, name: str
     topic = app.topic(topic_name, internal=True, partitions=settings.kafka_partitions,
                       value_serializer="raw", key_serializer="raw")
 
-    async def agent(stream: faust.StreamT) -> None:
+    async def agent(stream: faust.StreamT[bytes]) -> None:
         apply = await make_apply()
-        manual = cast(faust.Stream, stream).noack()
+        manual = cast(faust.Stream[bytes], stream).noack()
         async for event in manual.events():
             message = event.message
             origin = Origin(topic=message.topic, partition=message.partition, offset=message.offset)

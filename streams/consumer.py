@@ -269,7 +269,7 @@ class IntakeConsumer(ConsumerRebalanceListener):
                 # in batches (one round of statements each) rather than record by record.
                 await asyncio.sleep(self.settings.intake_batch_within_ms / 1000)
 
-    async def _finish(self, intake: Intake, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+    async def _finish(self, intake: Intake, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
         """Handle a batch for good, then commit it; or abandon it, uncommitted, if it fails while
         its partitions are being handed over or the process stops."""
         # A tombstone or empty record is bad input like any other: the intake dead-letters it.

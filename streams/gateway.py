@@ -48,7 +48,7 @@ class CaseGateway:
                         kind=kind,
                         clock_offset_seconds=self.clock_offset_seconds,
                         search_attributes=self.search_attributes,
-                        **({"history_limit": self.history_limit} if self.history_limit is not None else {}),
+                        history_limit=self.history_limit if self.history_limit is not None else CaseInput.model_fields["history_limit"].default,
                     ),
                     id=case_id,
                     task_queue=self.task_queue,

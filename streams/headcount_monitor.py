@@ -82,7 +82,7 @@ def contributions_of(outcomes: Iterable[Outcome]) -> list[Contributions]:
 def partition_of(enterprise_id: str, partitions: int) -> int:
     """The internal topic's partition of an enterprise: the one Kafka's default partitioner gives
     the enterprise id as key (murmur2), so one enterprise is always in one partition."""
-    return (murmur2(enterprise_id.encode()) & 0x7FFFFFFF) % partitions
+    return int(murmur2(enterprise_id.encode()) & 0x7FFFFFFF) % partitions
 
 
 def forwards(messages: Iterable[Contributions], partitions: int) -> dict[int, bytes]:

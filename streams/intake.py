@@ -40,8 +40,8 @@ from policy.pack import PolicyPack
 from streams.gateway import CaseGateway
 from streams.routing import (
     FACT_TYPES,
-    Command,
     SHARED_FACT_TYPES,
+    Command,
     FanOut,
     Ignore,
     Reject,
@@ -110,7 +110,7 @@ class Intake:
         outcomes = await self._handle_batch(records)
         # Counted once the batch is done: a failed attempt is delivered again and counted then.
         metrics.observe_batch(
-            ((origin.topic, o.status, o.event is not None) for (_, origin), o in zip(records, outcomes)),
+            ((origin.topic, o.status, o.event is not None) for (_, origin), o in zip(records, outcomes, strict=True)),
             time.perf_counter() - started,
         )
         return outcomes
@@ -136,8 +136,9 @@ class Intake:
         await self.store.store_subject_facts([(e, keys[i]) for i, e in parsed if e.type in FACT_TYPES])
         for segment in _segments(parsed):
             await self._segment(segment, records, keys, outcomes)
-        assert all(o is not None for o in outcomes)
-        return outcomes  # type: ignore[return-value]
+        done = [o for o in outcomes if o is not None]
+        assert len(done) == len(records), "a record of the batch has no outcome"
+        return done
 
     async def _segment(
         self,
@@ -155,7 +156,8 @@ class Intake:
         # no case need no order between them.
         ordering = set(view)
         for i, _ in events:
-            ordering.update(keys[i] if routed[i] is None else _opened_keys(routed[i]))
+            commands = routed[i]
+            ordering.update(keys[i] if commands is None else _opened_keys(commands))
         ignored: list[tuple[int, CloudEvent, str]] = []
         relevant: list[Claimed] = []
         # Keys some earlier relevant record of this segment may change the open cases of.
@@ -170,13 +172,13 @@ class Intake:
             relevant.append(Claimed(i, event, records[i][0], records[i][1], own, frozenset(links)))
         if ignored:
             written = await self.store.record_ignored([(e, records[i][1], reason) for i, e, reason in ignored])
-            for (i, event, reason), new in zip(ignored, written):
+            for (i, event, reason), new in zip(ignored, written, strict=True):
                 outcomes[i] = Outcome("ignored", reason, event) if new else _duplicate(event)
         if not relevant:
             return
         claims = await self.store.claim_many([(c.event, c.origin) for c in relevant])
         to_apply: list[Claimed] = []
-        for claimed, claim in zip(relevant, claims):
+        for claimed, claim in zip(relevant, claims, strict=True):
             if claim == "duplicate":
                 outcomes[claimed.index] = _duplicate(claimed.event)
             else:
@@ -249,7 +251,7 @@ class Intake:
                 # A backdated parameter change or lift date still corrects a closed case in its window.
                 case_ids += await self.store.listening_cases_of_kinds(list(command.kinds), city)
                 results = await asyncio.gather(*(self.gateway.signal(c, delivered) for c in case_ids))
-                done.extend(c for c, ok in zip(case_ids, results) if ok)
+                done.extend(c for c, ok in zip(case_ids, results, strict=True) if ok)
                 done.append(f"shared fact ({command.scope})")
         if late and not done:
             # Its workflow ended: closed, and past any window for late facts (POLICY.md part 2).

@@ -57,7 +57,7 @@ from typing import Any, Protocol
 
 from activities.store import alert_event
 from contracts.cases import AlertRecord, Fact
-from contracts.events import CloudEvent, InvalidEvent, parse_event
+from contracts.events import CloudEvent
 from policy import monitoring as m
 from policy.pack import PolicyPack
 
@@ -221,7 +221,7 @@ class Monitor:
                     "metric": metric,
                     "week": week,
                     "persons": count,
-                    "trailing_weeks": dict(zip(trailing_weeks, trailing)),
+                    "trailing_weeks": dict(zip(trailing_weeks, trailing, strict=True)),
                     "trailing_mean": f"{mean.numerator}/{mean.denominator}" if mean.denominator != 1 else str(mean.numerator),
                     "rule": f"§24 预警: {count} > mean × {factor.numerator}/{factor.denominator} and ≥ "
                     f"{params.get('monitoring.alert_min_persons', m.week_monday(week))} above the mean",

@@ -16,7 +16,7 @@ MAX_BACKOFF_SECONDS = 30.0
 
 def backoff(attempt: int) -> float:
     """Seconds to wait before retry `attempt` (1-based): 0.5, 1, 2, … capped at 30."""
-    return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt - 1, 6))
+    return min(MAX_BACKOFF_SECONDS, 0.5 * 2.0 ** min(attempt - 1, 6))
 
 
 async def retry_until_done(

@@ -13,11 +13,11 @@ import pkgutil
 from collections.abc import Sequence
 from types import ModuleType
 
+import streams.routes
 from activities.store import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent
 from policy.pack import PolicyPack
-import streams.routes
 from streams.routes.commands import Command, FanOut, Handler, Ignore, Reject, SignalCase, StartCase
 
 __all__ = ["route", "route_fact_types", "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SignalCase", "StartCase", "SHARED_FACT_KINDS"]
@@ -131,8 +131,8 @@ def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts
     if not modules:
         return [Ignore(f"no case kind takes {event.type}")]
     commands = [c for m in modules for c in _commands(m, event, open_cases, pack, facts)]
-    rejects = [c for c in commands if isinstance(c, Reject)]
+    rejects: list[Command] = [c for c in commands if isinstance(c, Reject)]
     if rejects:
         return rejects[:1]
-    acting = [c for c in commands if not isinstance(c, Ignore)]
+    acting: list[Command] = [c for c in commands if not isinstance(c, Ignore)]
     return acting or commands[:1]

@@ -42,7 +42,6 @@ from policy.contribution_schedule import Report
 from policy.funds import Fund
 from policy.subsidy_period import Period
 
-
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 T = TypeVar("T")
 
@@ -167,7 +166,7 @@ class InsuranceState(Reconciling):
 def _reports(value: Any) -> Any:
     """K4/K15 contributions as carried before reports were compared: month → [fen, received]."""
     return {
-        m: dict(zip(("amount", "received_on"), r)) if isinstance(r, (list, tuple)) else r for m, r in value.items()
+        m: dict(zip(("amount", "received_on"), r, strict=False)) if isinstance(r, (list, tuple)) else r for m, r in value.items()
     }
 
 
@@ -237,7 +236,7 @@ class WelfarePostState:
 
 def _counted_months(value: Any) -> Any:
     """K6b's counted months as carried before the template: [month, fen, received] lists."""
-    return [dict(zip(("month", "employer_amount", "received_on"), m)) if isinstance(m, (list, tuple)) else m for m in value]
+    return [dict(zip(("month", "employer_amount", "received_on"), m, strict=False)) if isinstance(m, (list, tuple)) else m for m in value]
 
 
 # -- hiring_subsidy --------------------------------------------------------------------

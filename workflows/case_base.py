@@ -28,6 +28,8 @@ from temporalio.common import (
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import TypeAdapter
+
     from activities.case_activities import CaseActivities
     from contracts.cases import (
         AlertRecord,
@@ -46,18 +48,16 @@ with workflow.unsafe.imports_passed_through():
         HistoryRequest,
         HistoryResult,
         PastCase,
-        TaskDecision,
         PaymentRequest,
         PaymentResult,
         SlotRequest,
         SlotResult,
         SupervisorAction,
         SupervisorHold,
+        TaskDecision,
         TaskRecord,
         TimelineEntry,
     )
-    from pydantic import TypeAdapter
-
     from policy import corrections
     from policy.calendar import SHANGHAI, business_date, start_of_day
     from policy.corrections import LedgerEntry, Owed
@@ -450,7 +450,8 @@ class CaseWorkflow:
         while True:
             seen = len(self.seen)
             try:
-                await workflow.wait_condition(lambda: len(self.seen) > seen, timeout=quiet)
+                # Awaited here, so it is never called after `seen` moves on.
+                await workflow.wait_condition(lambda: len(self.seen) > seen, timeout=quiet)  # noqa: B023
             except asyncio.TimeoutError:
                 return
 

@@ -29,8 +29,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import first_of_month
     from policy.corrections import Owed
     from policy.funds import Fund
-    from workflows.case_base import CaseWorkflow
     from workflows._states import DibaoState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "dibao_taper"
 

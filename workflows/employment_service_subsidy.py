@@ -17,8 +17,8 @@ with workflow.unsafe.imports_passed_through():
     from policy import service_subsidy as k18
     from policy.calendar import business_date, quarter_of
     from policy.corrections import Owed
-    from workflows.case_base import CaseWorkflow
     from workflows._states import ServiceSubsidyState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "employment_service_subsidy"
 

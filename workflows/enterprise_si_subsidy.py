@@ -32,8 +32,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.funds import Fund
     from workflows._contribution_reports import take_contribution
     from workflows._person_facts import person_facts
-    from workflows.case_base import CaseWorkflow
     from workflows._states import EnterpriseSiState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "enterprise_si_subsidy"
 # Inputs about the hire itself that may reach the intake before the contract does.

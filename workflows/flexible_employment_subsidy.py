@@ -28,8 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.subsidy_period import Period
     from workflows._contribution_reports import take_contribution
     from workflows._person_facts import person_facts
-    from workflows.case_base import CaseWorkflow
     from workflows._states import FlexibleState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "flexible_employment_subsidy"
 CONTRIBUTION = "contribution.paid"
@@ -158,16 +158,17 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
             else:
                 take_contribution(self, c.month, k4.amount_paid(c), ev, f"own contribution for {c.month}: {k4.amount_paid(c)} fen")
         elif ev.type == "contract.signed":
-            c = ContractSigned.model_validate(ev.data)
+            contract = ContractSigned.model_validate(ev.data)
             assert self.params is not None
-            if periods.is_stable_contract(c.term_months, c.signed_on, self.params, k4.PARAMETER_PREFIX):
-                starts = max(c.starts_on, self.opened_on or c.starts_on)
+            if periods.is_stable_contract(contract.term_months, contract.signed_on, self.params, k4.PARAMETER_PREFIX):
+                starts = max(contract.starts_on, self.opened_on or contract.starts_on)
                 if self.st.employed_from is None or starts < self.st.employed_from:
                     self.st.employed_from = starts
                     self.st.cause = ev.key
-                self.note(c.signed_on, f"stable employment with {c.employer_id} from {c.starts_on}", event=ev.key)
+                self.note(contract.signed_on, f"stable employment with {contract.employer_id} from {contract.starts_on}", event=ev.key)
             else:
-                self.note(c.signed_on, f"contract of {c.term_months} months with {c.employer_id}: not stable employment", event=ev.key)
+                self.note(contract.signed_on, f"contract of {contract.term_months} months with {contract.employer_id}: not stable employment",
+                          event=ev.key)
         else:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
 

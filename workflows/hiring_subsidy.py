@@ -35,16 +35,16 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
-    from policy.corrections import LedgerEntry, Owed
     from contracts.events import ApplicationSubmitted, ContractSigned, ContractTerminated, ContributionPaid, city_of_source
     from policy import hiring as k6
     from policy.calendar import business_date
+    from policy.corrections import LedgerEntry, Owed
     from policy.difficult import PERSON_FACT_TYPES
     from policy.funds import Fund
-    from workflows._one_off import settle_owed
     from workflows._held_events import hold, release
-    from workflows.case_base import CaseWorkflow
+    from workflows._one_off import settle_owed
     from workflows._states import HiringState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "hiring_subsidy"
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)

@@ -27,8 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from policy.funds import Fund
     from workflows._one_off import settle_owed
-    from workflows.case_base import CaseWorkflow
     from workflows._states import HubeiGrantState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "hubei_graduate_grant"
 

@@ -26,8 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date
     from policy.corrections import Owed
     from workflows._decisions import approval
-    from workflows.case_base import CaseWorkflow
     from workflows._states import IncubatorState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "incubator_subsidy"
 ACCREDITED = "incubator.accredited"
@@ -76,10 +76,10 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
             self.note(received, f"expenses of {r.year}: operating {r.operating}, public services {r.public_services} fen"
                       + (" (replaces the earlier report)" if replaces else ""), event=ev.key)
         elif ev.type == "incubator.rent_relief_reported":
-            r = IncubatorRentReliefReported.model_validate(ev.data)
-            self.st.reliefs[r.month] = k16.RentRelief(month=r.month, rent_waived=r.rent_waived, received=received)
+            relief = IncubatorRentReliefReported.model_validate(ev.data)
+            self.st.reliefs[relief.month] = k16.RentRelief(month=relief.month, rent_waived=relief.rent_waived, received=received)
             self.st.cause = ev.key
-            self.note(received, f"rent of {r.rent_waived} fen waived for {r.tenants} tenants in {r.month}", event=ev.key)
+            self.note(received, f"rent of {relief.rent_waived} fen waived for {relief.tenants} tenants in {relief.month}", event=ev.key)
         elif ev.type == "application.submitted":
             await self.provincial_application(ApplicationSubmitted.model_validate(ev.data), ev)
         else:

@@ -27,8 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from policy.funds import Fund
     from policy.monthly_schedule import last_month_paid, monthly_owed
-    from workflows.case_base import CaseWorkflow
     from workflows._states import InternshipState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "internship_subsidy"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
@@ -213,28 +213,28 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             )
             await self.record("paused", on=e.on)
         elif ev.type == "internship.resumed":
-            e = InternshipResumed.model_validate(ev.data)
+            resumed = InternshipResumed.model_validate(ev.data)
             open_pause = next((p for p in self.st.pauses if p.end is None), None)
             if open_pause is None:
-                self.note(e.on, "resumed while not interrupted: ignored", event=ev.key)
+                self.note(resumed.on, "resumed while not interrupted: ignored", event=ev.key)
                 return
-            end = max(e.on, open_pause.start)
+            end = max(resumed.on, open_pause.start)
             self.st.pauses[self.st.pauses.index(open_pause)] = k1.Pause(start=open_pause.start, end=end, epidemic=open_pause.epidemic)
             self.st.cause = ev.key
-            self.note(e.on, f"resumed after {(end - open_pause.start).days} days", event=ev.key)
-            await self.record("resumed", on=e.on)
+            self.note(resumed.on, f"resumed after {(end - open_pause.start).days} days", event=ev.key)
+            await self.record("resumed", on=resumed.on)
         elif ev.type == "contract.signed":
             await self.hired(ContractSigned.model_validate(ev.data), ev)
         elif ev.type == "internship.ended":
-            e = InternshipEnded.model_validate(ev.data)
+            ended = InternshipEnded.model_validate(ev.data)
             if self.st.reconciles:
-                self.st.ended_on, self.st.cause = e.on, ev.key
+                self.st.ended_on, self.st.cause = ended.on, ev.key
                 await self.pay_owed()
                 done = len(self.owed(self.today()) or [])
-                await self.close("ended", e.on, f"ended early ({e.reason}): {done} completed months owed")
+                await self.close("ended", ended.on, f"ended early ({ended.reason}): {done} completed months owed")
                 return
-            await self.pay_completed(e.on, rule="§14: completed months only when the internship ends early")
-            await self.close("ended", e.on, f"ended early ({e.reason}): {self.st.months_paid} completed months paid")
+            await self.pay_completed(ended.on, rule="§14: completed months only when the internship ends early")
+            await self.close("ended", ended.on, f"ended early ({ended.reason}): {self.st.months_paid} completed months paid")
         else:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
 

@@ -32,8 +32,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from policy.funds import Fund
     from workflows._one_off import settle_owed
-    from workflows.case_base import CaseWorkflow
     from workflows._states import RetentionState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "job_retention_refund"
 FUND = str(Fund.UI)

@@ -14,8 +14,8 @@ with workflow.unsafe.imports_passed_through():
     from contracts.events import LayoffExecuted, LayoffObligationsSettled, LayoffPlanFiled, LayoffUnionNotified
     from policy import layoff as k8
     from policy.calendar import business_date
-    from workflows.case_base import CaseWorkflow
     from workflows._states import LayoffState
+    from workflows.case_base import CaseWorkflow
 
 KIND = k8.KIND
 EXTEND = "extend"
@@ -167,7 +167,8 @@ class LayoffPlanWorkflow(CaseWorkflow):
             k8.OVERDUE_TASK,
             due,
             {
-                "rule": f"POLICY.md K8: obligations not settled within {self.params.get('layoff.obligations_days', self.st.executed_on) if self.params else '?'} days of the execution",
+                "rule": "POLICY.md K8: obligations not settled within "
+                        f"{self.params.get('layoff.obligations_days', self.st.executed_on) if self.params else '?'} days of the execution",
                 "executed_on": self.st.executed_on.isoformat() if self.st.executed_on else None,
                 "persons": self.st.executed_persons,
                 "deadline": due.isoformat(),

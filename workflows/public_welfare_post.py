@@ -24,10 +24,10 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from policy.monthly_schedule import last_month_paid
     from policy.subsidy_period import Period
-    from workflows._person_facts import person_facts
     from workflows._decisions import approval
-    from workflows.case_base import CaseWorkflow
+    from workflows._person_facts import person_facts
     from workflows._states import APPROVAL_GRANTED, APPROVAL_PENDING, WelfarePostState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "public_welfare_post"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).

@@ -8,12 +8,13 @@ import importlib
 import pkgutil
 
 import workflows
+from workflows.case_base import CaseWorkflow
 
 _SKIP = {"case_base", "registry"}
 
 
-def _discover() -> list[type]:
-    found: list[type] = []
+def _discover() -> list[type[CaseWorkflow]]:
+    found: list[type[CaseWorkflow]] = []
     for info in sorted(pkgutil.iter_modules(workflows.__path__), key=lambda m: m.name):
         if info.name in _SKIP or info.name.startswith("_"):
             continue
@@ -21,6 +22,7 @@ def _discover() -> list[type]:
         for value in vars(module).values():
             if (
                 isinstance(value, type)
+                and issubclass(value, CaseWorkflow)
                 and value.__module__ == module.__name__
                 and hasattr(value, "__temporal_workflow_definition")
             ):
@@ -28,5 +30,5 @@ def _discover() -> list[type]:
     return found
 
 
-WORKFLOWS: list[type] = _discover()
-KINDS: dict[str, type] = {cls.kind: cls for cls in WORKFLOWS}
+WORKFLOWS: list[type[CaseWorkflow]] = _discover()
+KINDS: dict[str, type[CaseWorkflow]] = {cls.kind: cls for cls in WORKFLOWS}

@@ -27,8 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import Owed
     from workflows._decisions import approval
     from workflows._held_events import hold, release
-    from workflows.case_base import CaseWorkflow
     from workflows._states import StartupLoanState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "startup_loan_interest"
 # Loans granted from here on listen, when rejected for want of the enterprise's registration, for

@@ -23,8 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import add_months, business_date
     from policy.corrections import Owed
     from workflows._person_facts import person_facts, registered_city, take_reemployment
-    from workflows.case_base import CaseWorkflow
     from workflows._states import LivingAllowanceState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "temporary_living_allowance"
 UI_KIND = "unemployment_insurance"

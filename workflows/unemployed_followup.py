@@ -25,8 +25,8 @@ with workflow.unsafe.imports_passed_through():
     from policy import followup as k9
     from policy.calendar import add_months
     from workflows._person_facts import person_facts
-    from workflows.case_base import CaseWorkflow
     from workflows._states import FollowupState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "unemployed_followup"
 

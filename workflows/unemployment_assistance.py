@@ -16,14 +16,14 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
+    from policy import monthly_schedule as schedule
     from policy import unemployment as ui
     from policy.calendar import add_months, business_date
     from policy.corrections import Owed
-    from policy import monthly_schedule as schedule
     from policy.funds import Fund
     from workflows._person_facts import take_reemployment
-    from workflows.case_base import CaseWorkflow
     from workflows._states import AssistanceState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "unemployment_assistance"
 

@@ -22,13 +22,13 @@ from temporalio.exceptions import ChildWorkflowError
 with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import UiClaimFiled
-    from policy.corrections import Owed
-    from policy.monthly_schedule import month_number
     from policy import unemployment as ui
     from policy.calendar import business_date
+    from policy.corrections import Owed
     from policy.funds import Fund
-    from workflows.case_base import CaseWorkflow
+    from policy.monthly_schedule import month_number
     from workflows._states import InsuranceState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "unemployment_insurance"
 ASSISTANCE_KIND = "unemployment_assistance"

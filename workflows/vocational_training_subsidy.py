@@ -23,8 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date
     from policy.corrections import Owed
     from workflows._held_events import hold, release
-    from workflows.case_base import CaseWorkflow
     from workflows._states import TrainingState
+    from workflows.case_base import CaseWorkflow
 
 KIND = "vocational_training_subsidy"
 # Enrolments from here on listen, when rejected for want of the person's registration, for it to

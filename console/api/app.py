@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Header, Path as PathParam, Query, Request
+from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -54,7 +55,8 @@ def _error(status: int, reason: str) -> JSONResponse:
 
 
 def get_console(request: Request) -> Console:
-    return request.app.state.console
+    console: Console = request.app.state.console  # set by the lifespan (Starlette's state is untyped)
+    return console
 
 
 def get_principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
@@ -171,7 +173,7 @@ def create_app(settings: Settings, console: Console | None = None, *, pool_size:
         return await service.list_dead_letters(c, who, params(request))
 
     @app.post("/api/deadletters/{dead_letter_id}/redrive", tags=["actions"], summary="Re-emit a dead letter (optionally corrected) to its topic")
-    async def redrive(c: Ctx, who: Who, dead_letter_id: int, body: RedriveRequest | None = Body(None)) -> dict[str, Any]:
+    async def redrive(c: Ctx, who: Who, dead_letter_id: int, body: Annotated[RedriveRequest | None, Body()] = None) -> dict[str, Any]:
         return await service.redrive(c, who, dead_letter_id, body.fixed if body else None)
 
     @app.get("/api/audit", tags=["session"], summary="Recent audit rows in your scope")

@@ -38,12 +38,13 @@ async def dashboard(console: Console, p: Principal, params: Mapping[str, Any]) -
              FROM tasks WHERE state = 'open' AND ($1::text IS NULL OR city = $1) GROUP BY kind ORDER BY kind""",
         city, today,
     )
-    return plain({
+    summary: dict[str, Any] = plain({
         "city": city,
         "cases": [dict(r) for r in counts],
         "payments": [dict(r) for r in payments],
         "open_tasks": [dict(r) for r in tasks],
     })
+    return summary
 
 
 async def list_alerts(console: Console, p: Principal, params: Mapping[str, Any]) -> dict[str, Any]:

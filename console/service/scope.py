@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from console.service.errors import Forbidden, NotFound
 from console.service.tokens import Principal
@@ -86,6 +86,9 @@ def person_ids_in(*subjects: str | None) -> set[str]:
     return {s[7:] for s in subjects if s and s.startswith("person/")}
 
 
-def shown(p: Principal, value: Any, ids: set[str] | None = None) -> Any:
+_Shown = TypeVar("_Shown")
+
+
+def shown(p: Principal, value: _Shown, ids: set[str] | None = None) -> _Shown:
     """`value` as the principal may see it."""
     return value if p.sees_personal_data else mask(value, ids)

@@ -11,13 +11,13 @@ from contracts.settings import Settings
 
 from . import kafka_cluster, postgres, processes, temporal_cluster
 from .common import ServiceStatus, say, select_services
-from .topology import ClusterLayout
+from .topology import ClusterLayout, Member
 
 # Start order, stopped in reverse: our processes need the others.
 SERVICES = ("postgres", "temporal", "kafka", "streams", "worker")
 
 
-def _members(layout: ClusterLayout, role: str) -> list:
+def _members(layout: ClusterLayout, role: str) -> list[Member]:
     return [m for m in processes.running_members(layout) if m.role == role]
 
 

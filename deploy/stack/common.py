@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -36,7 +36,7 @@ class ServiceStatus:
     detail: str = ""
 
 
-def select_services(services: Iterable[str] | None, known: Sequence[str]) -> list[str]:
+def select_services(services: Iterable[str] | None, known: Collection[str]) -> list[str]:
     """The chosen services in `known`'s (start) order, all of them when none are named; an
     unknown name is a StackError that lists the choices."""
     if services is None:

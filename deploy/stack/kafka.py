@@ -8,7 +8,6 @@ copies it with its runtime dependencies into a cache shared by every checkout.
 from __future__ import annotations
 
 import asyncio
-
 import base64
 import os
 import re

@@ -11,6 +11,7 @@ killed and restarted alone.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 from pathlib import Path
@@ -180,6 +181,6 @@ def status(layout: ClusterLayout) -> list[ServiceStatus]:
             rows.append(ServiceStatus(node.name, False, node.address, pid,
                                       "process alive but not listening" if pid else ""))
             continue
-        ok, detail = run_async(lambda node=node: topics_present(node.address))
+        ok, detail = run_async(functools.partial(topics_present, node.address))
         rows.append(ServiceStatus(node.name, ok, node.address, pid, f"{detail}, controller :{node.controller_port}"))
     return rows

@@ -9,10 +9,10 @@ connects as the configured role over TCP, exactly as the services will.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
 import re
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit

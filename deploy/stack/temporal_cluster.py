@@ -10,6 +10,7 @@ builds them the first time.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -136,7 +137,7 @@ def ensure_schema(layout: ClusterLayout) -> None:
     schema = server_home() / "schema"
     for database, folder in zip(layout.temporal_databases, ("temporal", "visibility"), strict=True):
         url = with_database(layout.settings.database_url, database)
-        if not run_async(lambda url=url: _has_schema(url)):
+        if not run_async(functools.partial(_has_schema, url)):
             run_quiet(_sql_tool(layout, database, "setup-schema", "-v", "0.0"),
                       what=f"temporal-sql-tool setup-schema ({database})", timeout=120)
         run_quiet(_sql_tool(layout, database, "update-schema", "-d", str(schema / folder / "versioned")),

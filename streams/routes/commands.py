@@ -7,7 +7,6 @@ from typing import Any, Callable
 
 from activities.store import OpenCase
 from contracts.events import CloudEvent, city_of_source
-from policy.pack import PolicyPack
 
 
 @dataclass(frozen=True)

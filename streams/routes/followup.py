@@ -34,7 +34,7 @@ def registered(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) 
     kinds' inputs are not lost over a follow-up detail."""
     d = event.data
     new_id = case_id(d["person_id"], d["registered_on"])
-    earlier = [SignalCase(c) for c in _open_of_person(open_cases, d["person_id"]) if c != new_id]
+    earlier: list[Command] = [SignalCase(c) for c in _open_of_person(open_cases, d["person_id"]) if c != new_id]
     return earlier + [
         StartCase(kind=KIND, case_id=new_id, city=d["city"], keys=[f"person/{d['person_id']}"], match={"registered_on": d["registered_on"]})
     ]

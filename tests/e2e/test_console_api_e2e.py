@@ -178,7 +178,7 @@ async def test_hold_stops_payments_until_released_and_the_ledger_exports(system:
 async def test_a_fixed_dead_letter_is_redriven_once(system: System, api: httpx.AsyncClient) -> None:
     p = DibaoPerson(system, "C4")
     granted = p.today.replace(day=1)
-    good = {
+    good: dict[str, Any] = {
         "specversion": "1.0", "id": f"{p.id}-dl", "source": p.source, "type": "dibao.granted", "subject": p.subject,
         "time": f"{granted.isoformat()}T09:00:00+08:00", "datacontenttype": "application/json",
         "data": {"person_id": p.id, "household_id": f"H{p.id}", "city": CITY, "monthly_amount": 40000,

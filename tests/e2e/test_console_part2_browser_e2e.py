@@ -195,7 +195,8 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
             await expect(overpaid).to_contain_text(f"{quarter(start)} ← {cause}")
             await expect(page.locator("#corrections")).to_have_text("1 correction(s)")
             # Net owed counts the overpayment against the payment; paid is the case's own figure.
-            rows = dict(await system.pool.fetch("SELECT entry, amount_fen FROM ledger WHERE case_id = $1", case_id))
+            fetched = await system.pool.fetch("SELECT entry, amount_fen FROM ledger WHERE case_id = $1", case_id)
+            rows: dict[str, int] = {r["entry"]: r["amount_fen"] for r in fetched}
             owed = rows["payment"] - rows["overpayment"]
             await expect(page.locator("#paid")).to_have_text(
                 f"(owed {owed / 100:.2f} yuan net, paid {rows['payment'] / 100:.2f} yuan)")

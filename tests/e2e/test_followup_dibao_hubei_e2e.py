@@ -210,5 +210,6 @@ async def test_hubei_graduate_grant_paid_once_per_person(system: System) -> None
     await system.settled()
     rows = await system.pool.fetch("SELECT case_id, period, amount_fen, fund, due_on FROM ledger WHERE payee = $1", p.subject)
     assert [dict(r) for r in rows] == [
-        {"case_id": f"hubei_grant/{p.id}", "period": "once", "amount_fen": k11.grant_amount(params, first_on), "fund": "employment_subsidy_fund", "due_on": first_on}
+        {"case_id": f"hubei_grant/{p.id}", "period": "once", "amount_fen": k11.grant_amount(params, first_on),
+         "fund": "employment_subsidy_fund", "due_on": first_on}
     ]

@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
+from contracts.topics import INPUT_TOPICS
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
 from tests.faults import _processes as procs
-from contracts.topics import INPUT_TOPICS
 from tests.faults._invariants import check_invariants, record_figures
 from tests.faults._load import Load, internships
 

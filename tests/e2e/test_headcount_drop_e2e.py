@@ -11,7 +11,8 @@ before the next is emitted) so that the first contribution of M+1 meets M−1 an
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import MutableMapping
+from typing import Any, cast
 
 import pytest
 
@@ -89,7 +90,7 @@ async def test_headcount_drop_through_kafka_alerts_once_also_when_redelivered(sy
 
         async def counted() -> None:
             # One partition, in order: the redelivery was applied before the second person of M+1.
-            assert m2.HeadcountState(table).headcount(enterprise, after) == 2
+            assert m2.HeadcountState(cast(MutableMapping[str, Any], table)).headcount(enterprise, after) == 2
 
         await assert_eventually(counted, timeout=60)
         assert [r["alert_id"] for r in await headcount_alerts(system)] == [alert_id]

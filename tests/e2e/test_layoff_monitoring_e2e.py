@@ -55,11 +55,14 @@ async def test_layoff_plan_through_kafka_alerts_flags_and_overdue_task(system: S
         a, b = f"E2EK8{system.tag}A", f"E2EK8{system.tag}B"
         filed = today - timedelta(days=45)
         await system.emit([
-            enterprise_event(system, a, 1, "layoff.plan_filed", filed, {"city": CITY, "filed_on": filed.isoformat(), "planned_count": 60, "insured_headcount": 2000}),
+            enterprise_event(system, a, 1, "layoff.plan_filed", filed,
+                             {"city": CITY, "filed_on": filed.isoformat(), "planned_count": 60, "insured_headcount": 2000}),
             enterprise_event(system, a, 2, "layoff.union_notified", filed, {"on": filed.isoformat()}),
-            enterprise_event(system, a, 3, "layoff.executed", filed + timedelta(days=30), {"on": (filed + timedelta(days=30)).isoformat(), "person_ids": ["X1", "X2"]}),
+            enterprise_event(system, a, 3, "layoff.executed", filed + timedelta(days=30),
+                             {"on": (filed + timedelta(days=30)).isoformat(), "person_ids": ["X1", "X2"]}),
             enterprise_event(system, a, 4, "layoff.obligations_settled", today - timedelta(days=1), {"on": (today - timedelta(days=1)).isoformat()}),
-            enterprise_event(system, b, 1, "layoff.plan_filed", filed, {"city": CITY, "filed_on": filed.isoformat(), "planned_count": 5, "insured_headcount": 100}),
+            enterprise_event(system, b, 1, "layoff.plan_filed", filed,
+                             {"city": CITY, "filed_on": filed.isoformat(), "planned_count": 5, "insured_headcount": 100}),
             enterprise_event(system, b, 2, "layoff.executed", filed + timedelta(days=2), {"on": (filed + timedelta(days=2)).isoformat(), "person_ids": ["Y1"]}),
             enterprise_event(system, f"{b}X", 1, "layoff.obligations_settled", filed, {"on": filed.isoformat()}),
         ])

@@ -30,7 +30,7 @@ def row(period: str, amount: int, entry: str = "payment", seq: int = 0, corrects
         cause: str | None = None, fund: str = "ui_fund") -> PaymentRequest:
     return PaymentRequest(
         case_id=CASE, kind="unemployment_insurance", payee="person/P-corr", program="ui_benefit", period=period,
-        amount=amount, fund=fund, due_on=date(2020, 4, 2), city="2101", rule="§18", entry=entry,  # type: ignore[arg-type]
+        amount=amount, fund=fund, due_on=date(2020, 4, 2), city="2101", rule="§18", entry=entry,
         seq=seq, corrects=corrects, cause=cause,
     )
 

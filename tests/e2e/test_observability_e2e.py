@@ -36,11 +36,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from bench.harness import Process, free_port, settings_env
+from bench.harness import Process, free_port
 from console.emit import emit
 from contracts.codec import dev_key_file
 from contracts.kafka import client_security, make_producer
-from contracts.settings import Settings
+from contracts.settings import Settings, settings_env
 from contracts.topics import INPUT_TOPICS
 from deploy import stack
 from deploy.stack.postgres import drop_database
@@ -429,9 +429,9 @@ async def test_consumer_lag_is_end_minus_committed_for_the_partitions_a_consumer
     await producer.start()
     await consumer.start()
     try:
-        for n in range(5):
+        for _ in range(5):
             await producer.send_and_wait(topic, b"x", partition=0)
-        for n in range(3):
+        for _ in range(3):
             await producer.send_and_wait(topic, b"y", partition=1)
         p0, p1 = TopicPartition(topic, 0), TopicPartition(topic, 1)
         consumer.assign([p0, p1])

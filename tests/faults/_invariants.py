@@ -34,9 +34,9 @@ from temporalio.client import WorkflowExecutionStatus
 
 from contracts.cases import CaseOutcome, CaseView
 from contracts.topics import DEAD_LETTERS, INPUT_TOPICS
+from policy.corrections import WORTH_SIGN
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
-from policy.corrections import WORTH_SIGN
 from tests.faults._load import Load
 
 FIGURES = Path(__file__).resolve().parents[2] / "test-artifacts" / "faults.json"
@@ -163,13 +163,13 @@ async def _paid_once(system: System, load: Load, timeout: float) -> tuple[dict[s
         assert not unexpected, f"payments for cases the load does not open: {sorted(unexpected)[:3]}"
         wrong = {c: (sorted(ledger.get(c, [])), sorted(p)) for c, p in load.payments.items() if sorted(ledger.get(c, [])) != sorted(p)}
         assert not wrong, f"{len(wrong)} cases paid otherwise than expected, e.g. {next(iter(wrong.items()))}"
-        wrong = {c: (sorted(corrections.get(c, [])), sorted(load.corrections.get(c, []))) for c in load.payments
-                 if sorted(corrections.get(c, [])) != sorted(load.corrections.get(c, []))}
-        assert not wrong, f"{len(wrong)} cases corrected otherwise than expected, e.g. {next(iter(wrong.items()))}"
+        miscorrected = {c: (sorted(corrections.get(c, [])), sorted(load.corrections.get(c, []))) for c in load.payments
+                        if sorted(corrections.get(c, [])) != sorted(load.corrections.get(c, []))}
+        assert not miscorrected, f"{len(miscorrected)} cases corrected otherwise than expected, e.g. {next(iter(miscorrected.items()))}"
         # Original + corrections = what the facts give (a period corrected to nothing is worth 0).
-        wrong = {c: ({p: v for p, v in worth.get(c, {}).items() if v}, w) for c, w in load.worth.items()
-                 if {p: v for p, v in worth.get(c, {}).items() if v} != w}
-        assert not wrong, f"{len(wrong)} cases worth otherwise than the facts give, e.g. {next(iter(wrong.items()))}"
+        misworth = {c: ({p: v for p, v in worth.get(c, {}).items() if v}, w) for c, w in load.worth.items()
+                    if {p: v for p, v in worth.get(c, {}).items() if v} != w}
+        assert not misworth, f"{len(misworth)} cases worth otherwise than the facts give, e.g. {next(iter(misworth.items()))}"
         events = await system.pool.fetch(
             "SELECT key, count(*) AS n FROM outbox WHERE value->>'type' = 'case.payment' AND key LIKE $1 GROUP BY key",
             load.scope + "%")

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.harness import free_port, settings_env
-from contracts.settings import Settings
+from bench.harness import free_port
+from contracts.settings import Settings, settings_env
 
 REPO = Path(__file__).resolve().parents[2]
 JIUYE = Path(sys.executable).parent / "jiuye"

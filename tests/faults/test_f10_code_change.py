@@ -63,10 +63,10 @@ class PatchedK1(InternshipSubsidyWorkflow):
     async def run(self, inp: CaseInput) -> CaseOutcome:
         return await super().run(inp)
 
-    async def close(self, status: str, on: date, rule: str) -> None:
+    async def close(self, status: str, on: date, rule: str, *, without_fact: bool = False) -> None:
         if workflow.patched(PATCH):
             await self.record("closing", on=on)
-        await super().close(status, on, rule)
+        await super().close(status, on, rule, without_fact=without_fact)
 
 
 @workflow.defn(name="internship_subsidy", sandboxed=False)
@@ -77,9 +77,9 @@ class UnguardedK1(InternshipSubsidyWorkflow):
     async def run(self, inp: CaseInput) -> CaseOutcome:
         return await super().run(inp)
 
-    async def close(self, status: str, on: date, rule: str) -> None:
+    async def close(self, status: str, on: date, rule: str, *, without_fact: bool = False) -> None:
         await self.record("closing", on=on)
-        await super().close(status, on, rule)
+        await super().close(status, on, rule, without_fact=without_fact)
 
 
 NEW_CODE = [PatchedK1 if w is InternshipSubsidyWorkflow else w for w in WORKFLOWS]

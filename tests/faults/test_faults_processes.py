@@ -69,7 +69,7 @@ async def test_f2_stream_processor_killed_between_inbox_write_and_offset_commit(
 
             async def progressed() -> int:
                 done = await system.pool.fetchval("SELECT count(*) FROM inbox")
-                assert done >= target, f"inbox {done}/{target}; {current.name} log:\n{current.tail(5)}"
+                assert done >= target, f"inbox {done}/{target}; {current.name} log:\n{current.tail(5)}"  # noqa: B023 (awaited in the iteration)
                 return int(done)
 
             await assert_eventually(progressed, timeout=120, interval=0.05)

@@ -13,18 +13,19 @@ import subprocess
 import time
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
+from contracts.cases import CaseView
 from contracts.settings import get_settings
 from deploy import stack
 from deploy.stack import kafka as kafka_stack
 from deploy.stack import postgres as pg
+from deploy.stack.common import running_pid
+from policy.calendar import add_months
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
 from tests.faults._invariants import check_invariants, record_figures
 from tests.faults._load import Internship, internships
-from contracts.cases import CaseView
-from policy.calendar import add_months
-from temporalio.client import WorkflowExecutionStatus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -112,7 +113,7 @@ async def _still_waiting(system: System, running: list[Internship]) -> int:
     return await assert_eventually(waiting, timeout=120, interval=0.5)
 
 
-def _gone(pid: int):  # type: ignore[no-untyped-def]
+def _gone(pid: int):
     async def check() -> None:
         try:
             os.kill(pid, 0)
@@ -133,7 +134,7 @@ async def test_f4_kafka_broker_killed_and_restarted(system: System) -> None:
     base = get_settings()
     try:
         # Killed, not shut down: no controlled shutdown, the log is recovered at the restart.
-        pid = kafka_stack.running_pid(kafka_stack._paths(base)["pid"], kafka_stack._MARKER)
+        pid = running_pid(kafka_stack._paths(base)["pid"], kafka_stack._MARKER)
         assert pid is not None, "the stack's Kafka broker is not running"
         os.kill(pid, signal.SIGKILL)
         await assert_eventually(_gone(pid), timeout=30)

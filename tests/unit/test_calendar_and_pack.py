@@ -162,7 +162,7 @@ def test_pack_rejects_city_overrides_of_unknown_parameters(tmp_path, monkeypatch
         def read_text(self, encoding: str) -> str:
             return text
 
-    monkeypatch.setattr(pack_module.resources, "files", lambda _: _Files())
+    monkeypatch.setattr("policy.pack.resources.files", lambda _: _Files())
     with pytest.raises(UnknownParameter):
         pack_module.load_pack("t")
 

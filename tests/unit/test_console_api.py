@@ -21,7 +21,7 @@ SECRET = "unit-secret"
 @pytest.fixture
 async def api() -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(console_secret=SECRET)
-    console = Console(settings=settings, pool=None, secret=SECRET)  # type: ignore[arg-type] — no query reaches it
+    console = Console(settings=settings, pool=None, secret=SECRET)  # no query reaches the pool
     app = create_app(settings, console)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as client:
         yield client

@@ -172,7 +172,7 @@ def test_original_row_plus_corrections_equals_what_the_facts_known_now_give(
     amounts_seq: list[list[int]], months: list[int], ratio: Fraction,
 ) -> None:
     ledger: list[LedgerEntry] = []
-    steps = list(zip(amounts_seq, sorted(months)))
+    steps = list(zip(amounts_seq, sorted(months), strict=False))  # as many steps as schedules
     for amounts, month in steps:
         schedule = [owed(p, a) for p, a in enumerate(amounts, start=1)]
         ledger.extend(reconcile(schedule, ledger, date(2020, month, 28), ratio, "e"))

@@ -7,7 +7,15 @@ import json
 from datetime import date
 
 from console.demo_scenario import (
-    BUSINESS_DATE, EXTRA_INCUBATORS, HEADCOUNT_AFTER, HEADCOUNT_BEFORE, PROVINCE_WIDE, committed_scenarios, event_key, generate, retag,
+    BUSINESS_DATE,
+    EXTRA_INCUBATORS,
+    HEADCOUNT_AFTER,
+    HEADCOUNT_BEFORE,
+    PROVINCE_WIDE,
+    committed_scenarios,
+    event_key,
+    generate,
+    retag,
 )
 from contracts.events import InvalidEvent, parse_event
 from policy.headcount_drop import HeadcountState, is_drop

@@ -14,8 +14,8 @@ PARAMS = load_pack().parameters("2101")
 
 def test_registration_is_the_latest_reported_by_the_date_asked() -> None:
     facts = [registered("E1", "retail", "small", date(2019, 1, 2)), registered("E1", "retail", "large", date(2020, 5, 1))]
-    assert ep.registration("E1", facts, date(2020, 4, 30)).size == "small"  # type: ignore[union-attr]
-    assert ep.registration("E1", facts, date(2020, 5, 1)).size == "large"  # type: ignore[union-attr]
+    assert ep.registration("E1", facts, date(2020, 4, 30)).size == "small"
+    assert ep.registration("E1", facts, date(2020, 5, 1)).size == "large"
     assert ep.registration("E2", facts, date(2020, 5, 1)) is None
     assert ep.registration("E1", facts, date(2018, 12, 31)) is None
 

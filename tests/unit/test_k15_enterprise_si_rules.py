@@ -16,8 +16,8 @@ from policy import difficult as k12
 from policy import enterprise_si as k15
 from policy.pack import load_pack
 from streams.routes import enterprise_si as routes
-from streams.routing import route, route_fact_types
 from streams.routes.commands import Ignore, SignalCase, StartCase
+from streams.routing import route, route_fact_types
 from tests.unit._enterprise_facts import fact
 
 PACK = load_pack()

@@ -47,7 +47,8 @@ def registration(person: str, registered_on: date, retirement: date, categories:
     )
 
 
-def profile(person: str, categories: list[str], retirement: date = FAR, registered_on: date = date(2019, 1, 2), on: date = date(2020, 6, 1)) -> k12.PersonProfile:
+def profile(person: str, categories: list[str], retirement: date = FAR, registered_on: date = date(2019, 1, 2),
+            on: date = date(2020, 6, 1)) -> k12.PersonProfile:
     return k12.profile_from_facts(person, [registration(person, registered_on, retirement, categories)], on)
 
 

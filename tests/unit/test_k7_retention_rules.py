@@ -16,8 +16,8 @@ from contracts.events import parse_event
 from policy import retention as k7
 from policy.pack import load_pack
 from streams.routes import retention as routes
-from streams.routing import route
 from streams.routes.commands import Ignore, Reject, StartCase
+from streams.routing import route
 from tests.unit._enterprise_facts import contribution, enrolled, left, registered, staff
 
 PACK = load_pack()

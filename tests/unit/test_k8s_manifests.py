@@ -281,7 +281,7 @@ def test_containers_run_real_commands(workload: dict[str, Any]) -> None:
     for init in _pod(workload).get("initContainers", []):
         python, flag, module = init["command"]
         assert (python, flag) == ("python", "-m") and importlib.util.find_spec(module) is not None, init["command"]
-        assert callable(getattr(sys.modules.get(module) or importlib.import_module(module), "main"))
+        assert callable((sys.modules.get(module) or importlib.import_module(module)).main)
 
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=[w["metadata"]["name"] for w in WORKLOADS])
@@ -476,11 +476,11 @@ def test_temporal_has_our_namespace_and_search_attributes(monkeypatch: pytest.Mo
     (container,) = job["spec"]["template"]["spec"]["containers"]
     argv = container["command"]
     assert argv[:4] == ["temporal", "operator", "search-attribute", "create"]
-    options = list(zip(argv[4::2], argv[5::2]))
+    options = list(zip(argv[4::2], argv[5::2], strict=True))
     assert ("--namespace", settings.temporal_namespace) in options
     names = [v for k, v in options if k == "--name"]
     kinds = [v for k, v in options if k == "--type"]
-    assert dict(zip(names, kinds)) == SEARCH_ATTRIBUTES and len(names) == len(kinds) == len(SEARCH_ATTRIBUTES)
+    assert dict(zip(names, kinds, strict=True)) == SEARCH_ATTRIBUTES and len(names) == len(kinds) == len(SEARCH_ATTRIBUTES)
 
 
 def test_the_helm_values_checker_finds_unknown_keys() -> None:

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from activities.store import OpenCase
 from contracts.events import CloudEvent
 from policy import dibao as k10
 from policy import followup as k9
@@ -16,7 +17,6 @@ from streams.routes import dibao as dibao_routes
 from streams.routes import followup as followup_routes
 from streams.routes import hubei as hubei_routes
 from streams.routes.commands import Ignore, Reject, SignalCase, StartCase
-from activities.store import OpenCase
 
 
 @pytest.fixture(scope="module")

@@ -175,7 +175,8 @@ async def test_an_observation_is_counted_once() -> None:
 async def test_every_enterprise_closure_alerts_its_city() -> None:
     store = MemoryStore()
     monitor = Monitor(PACK, {}, {}, store)
-    closure = observation_of(ev("enterprise.closure_reported", {"enterprise_id": "E1", "city": "2103", "on": "2020-05-14", "kind": "merger", "affected_persons": 40}, 9))
+    closure = observation_of(ev("enterprise.closure_reported",
+                                {"enterprise_id": "E1", "city": "2103", "on": "2020-05-14", "kind": "merger", "affected_persons": 40}, 9))
     assert closure is not None
     (alert,) = await monitor.apply(closure)
     assert (alert.alert_id, alert.kind, alert.city, alert.on_date) == ("mass_unemployment/closure/reg/2101/e9", "mass_unemployment", "2103", date(2020, 5, 14))

@@ -81,7 +81,7 @@ async def test_the_api_serves_metrics_and_probes_on_its_own_port_and_is_not_read
 
     settings = Settings(console_secret="unit-secret")
     # No pool: the readiness round trip to PostgreSQL fails, as with a database that is down.
-    app = create_app(settings, Console(settings=settings, pool=None, secret="unit-secret"))  # type: ignore[arg-type]
+    app = create_app(settings, Console(settings=settings, pool=None, secret="unit-secret"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as http:
         metrics = await http.get(METRICS_PATH)
         assert metrics.status_code == 200 and "# TYPE jiuye_payments_total counter" in metrics.text

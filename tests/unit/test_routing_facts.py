@@ -4,7 +4,6 @@ event types that need them, and only those kinds' handlers receive them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any

@@ -9,6 +9,7 @@ import datetime as dt
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import faust
 import pytest
@@ -68,8 +69,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def _ca_names(context: ssl.SSLContext) -> list[str]:
-    return [value for cert in context.get_ca_certs() for rdn in cert["subject"] for key, value in rdn
-            if key == "commonName"]
+    # typeshed has a subject as (key, value) pairs; ssl gives its RDNs, each a tuple of pairs.
+    subjects = [cast("tuple[tuple[tuple[str, str], ...], ...]", cert["subject"]) for cert in context.get_ca_certs()]
+    return [value for subject in subjects for rdn in subject for key, value in rdn if key == "commonName"]
 
 
 # --- Temporal --------------------------------------------------------------------------------------
@@ -167,7 +169,8 @@ def test_faust_ssl_credentials_use_the_configured_context(pki: Pki) -> None:
 
 def _asyncpg_params(url: str) -> object:
     """What asyncpg makes of a DSN (every pool and connection of the system passes the URL)."""
-    _, params = connect_utils._parse_connect_dsn_and_args(
+    # Private to asyncpg, so asyncpg-stubs leave it out; the test means to see asyncpg's own parsing.
+    _, params = connect_utils._parse_connect_dsn_and_args(  # type: ignore[attr-defined]
         dsn=url, host=None, port=None, user=None, password=None, passfile=None, database=None, ssl=None,
         service=None, servicefile=None, direct_tls=None, server_settings=None, target_session_attrs=None,
         krbsrvname=None, gsslib=None)

@@ -1,29 +1,16 @@
-"""What the corrections tests of the kinds that reconcile (K1, K5) share: the time-skipping
-server as a module fixture (import `env` into the test module), the ledger key of a delivered
-event (what a correction names as its `cause`), and a case's worth per (program, period) —
-original + corrections, by `policy.corrections.WORTH_SIGN`."""
+"""What the corrections tests of the kinds that reconcile (K1, K5) share (their time-skipping
+server is tests/workflow/conftest.py's `env`): the ledger key of a delivered event (what a
+correction names as its `cause`), and a case's worth per (program, period) — original +
+corrections, by `policy.corrections.WORTH_SIGN`."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
-
-from console import simulate as sim
 from contracts.cases import PaymentRequest
-from contracts.temporal import DATA_CONVERTER
 from policy.corrections import WORTH_SIGN
 from streams.intake import Outcome
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 def event_key(outcome: Outcome) -> str:

@@ -18,10 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.case_activities import CaseActivities
-
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import advance_business_clock, drain_activities, ListSink, simulate
+from console.simulate import ListSink, advance_business_clock, drain_activities, simulate
 from console.worker import build_worker
 from contracts.cases import CaseView, PaymentRequest, TaskDecision, TaskRecord
 from policy.calendar import start_of_day

@@ -192,7 +192,7 @@ def k4_sequences(draw: st.DrawFn) -> Sequence:
         if month == months[0] or draw(st.integers(0, 3)) > 0:  # May's is paid: a case that pays
             paid = date.fromisoformat(f"{month}-20")
             events.append(Event(f"contribution {month}", paid, _k4_contribution(month, 60000, 24000)))
-    if events and draw(st.booleans()):
+    if len(events) > 0 and draw(st.booleans()):
         original = draw(st.sampled_from(events))
         month = original.label.split()[-1]
         amount = draw(st.sampled_from([30000, 66000]))
@@ -469,7 +469,7 @@ def _contributions(draw: st.DrawFn, months: list[str], paid_day: int, last: date
         if paid <= last and (n < required or draw(st.integers(0, 3)) > 0):
             events.append(Event(f"contribution {month}", paid, _employer_contribution(month, draw(st.sampled_from(
                 [50000, 52000])))))
-    if events and draw(st.booleans()):
+    if len(events) > 0 and draw(st.booleans()):
         original = draw(st.sampled_from(events))
         month = original.label.split()[-1]
         amount = draw(st.sampled_from([30000, 60000]))
@@ -599,7 +599,7 @@ def k13_sequences(draw: st.DrawFn) -> Sequence:
         if reported_on <= last and (period == "2020-Q2" or draw(st.integers(0, 3)) > 0):
             after = "interest 2020-Q2" if period == "2020-Q4" else None
             events.append(Event(f"interest {period}", reported_on, _interest(period, start, end, 121250), after=after))
-    if events and draw(st.booleans()):
+    if len(events) > 0 and draw(st.booleans()):
         original = draw(st.sampled_from(events))
         period, start, end, _ = next(q for q in quarters if q[0] == original.label.split()[-1])
         on = draw(days(original.on + timedelta(days=1), max(last, original.on + timedelta(days=1))))

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import advance_business_clock, drain_activities, ListSink
+from console.simulate import ListSink, advance_business_clock, drain_activities
 from console.worker import build_worker
 from contracts.cases import CaseView, PaymentRequest
 from policy.calendar import start_of_day

@@ -31,10 +31,10 @@ from policy.hiring import CountedMonth
 from policy.pack import load_pack
 from tests.workflow._k1_harness import K1World, agreement, case_id, k1_world
 from tests.workflow._k45_harness import at, harness
+from workflows._states import FollowupState, HiringState, dump_state, load_state
 from workflows.dibao_taper import DibaoTaperWorkflow
 from workflows.layoff_plan import LayoffPlanWorkflow
 from workflows.registry import WORKFLOWS
-from workflows._states import FollowupState, HiringState, dump_state, load_state
 from workflows.unemployed_followup import UnemployedFollowupWorkflow
 
 D = date

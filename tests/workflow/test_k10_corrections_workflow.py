@@ -19,9 +19,9 @@ import json
 from datetime import date
 from pathlib import Path
 
+from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
-from temporalio.testing import WorkflowEnvironment
 from tests.workflow._unemployment_harness import World, event_key, world
 from workflows.dibao_taper import RULE_NOT_OWED, RULE_PAYMENT
 

@@ -18,8 +18,9 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from tests.workflow._corrections import env  # noqa: F401  (the module's time-skipping server, a fixture)
-from tests.workflow._corrections import event_key as key, recovery_tasks as tasks_of, worth as worth_of
+from tests.workflow._corrections import event_key as key
+from tests.workflow._corrections import recovery_tasks as tasks_of
+from tests.workflow._corrections import worth as worth_of
 from tests.workflow._k1_harness import K1World, agreement, case_id, k1_world
 
 D = date

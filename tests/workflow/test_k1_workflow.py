@@ -16,7 +16,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from contracts.cases import CaseEvent, CaseOutcome, CaseView
+from contracts.cases import CaseEvent, CaseView
 from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k1_harness import K1World, agreement, at, case_id, k1_world
 
@@ -326,10 +326,11 @@ async def test_k1_monthly_amount_is_the_value_in_force_at_each_month_start(env: 
     """
     async with k1_world(env, D(2020, 2, 20)) as w:
         change = {"city": "2101", "name": "internship.monthly_subsidy"}
-        policy = {"subject": "city/2101", "source": "policy/2101"}
-        await w.send("policy.parameter.changed", {**change, "value": 140000, "effective_on": "2020-05-01"}, D(2020, 2, 20), **policy)
+        await w.send("policy.parameter.changed", {**change, "value": 140000, "effective_on": "2020-05-01"}, D(2020, 2, 20),
+                     subject="city/2101", source="policy/2101")
         case = await open_case(w, "B5", "V5", D(2020, 3, 2), 4)
-        await w.send("policy.parameter.changed", {**change, "value": 150000, "effective_on": "2020-06-01"}, D(2020, 3, 10), **policy)
+        await w.send("policy.parameter.changed", {**change, "value": 150000, "effective_on": "2020-06-01"}, D(2020, 3, 10),
+                     subject="city/2101", source="policy/2101")
         await w.advance_to_day(D(2020, 7, 2))
         assert [(p.period, p.due_on, p.amount) for p in w.payments(case)] == [
             ("month-1", D(2020, 4, 2), 120000),

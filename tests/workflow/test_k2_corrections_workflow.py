@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from temporalio.testing import WorkflowEnvironment
 
 from contracts.cases import PaymentRequest
 from streams.intake import Outcome
-from temporalio.testing import WorkflowEnvironment
 from tests.workflow._unemployment_harness import World, world
 from workflows import unemployment_insurance as ui_workflow
 

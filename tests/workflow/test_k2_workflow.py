@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
-from temporalio.testing import WorkflowEnvironment
 from tests.workflow._unemployment_harness import world
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

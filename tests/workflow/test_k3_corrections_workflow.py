@@ -18,9 +18,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
-from temporalio.testing import WorkflowEnvironment
 from tests.workflow._unemployment_harness import World, event_key, world
 from workflows.unemployment_assistance import RULE_ASSISTANCE, RULE_NOT_OWED
 

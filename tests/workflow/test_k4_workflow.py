@@ -16,9 +16,9 @@ from typing import Any
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from console import simulate as sim
 from contracts.cases import CaseEvent
 from contracts.temporal import DATA_CONVERTER
-from console import simulate as sim
 from tests.workflow._k45_harness import at, harness, registered
 
 KIND = "flexible_employment_subsidy"

@@ -22,8 +22,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
 from contracts.temporal import DATA_CONVERTER
-from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._k6_harness import application, contract, contribution, declared, enterprise, send
+from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed
 
 S = date(2020, 1, 25)

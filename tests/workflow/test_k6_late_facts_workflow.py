@@ -20,8 +20,8 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._k6_harness import application, contract, contribution, declared, enterprise, send
+from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -18,7 +18,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
 from contracts.temporal import DATA_CONVERTER
-from tests.workflow._k45_harness import at, harness
 from tests.workflow._k6_harness import (
     application,
     contract,
@@ -30,6 +29,7 @@ from tests.workflow._k6_harness import (
     send,
     terminated,
 )
+from tests.workflow._k45_harness import at, harness
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 S = date(2020, 1, 25)

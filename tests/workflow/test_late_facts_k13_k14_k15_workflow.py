@@ -22,7 +22,6 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import console.simulate
-
 from streams.intake import Outcome
 from tests.workflow import _k45_harness as k45
 from tests.workflow._unemployment_harness import World, event_key, world

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import date
 
-
 from temporalio.testing import WorkflowEnvironment
+
 from tests.workflow._k45_harness import at, harness, registered
 from tests.workflow._unemployment_harness import world
 from tests.workflow.test_k2_corrections_workflow import key, month, rows, worth

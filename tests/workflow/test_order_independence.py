@@ -40,14 +40,13 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
+from temporalio.testing import WorkflowEnvironment
 
 from policy import unemployment as ui
 from policy.calendar import add_months, first_of_month, month_of
 from policy.pack import load_pack
-from temporalio.testing import WorkflowEnvironment
 from tests.workflow import _order_independence_kinds as kinds  # registers the other paying kinds' generators
-from tests.workflow._order_independence import (SEQUENCES, Delivery, Event, Sequence, days, deliveries, in_order, person_id,
-                                                run, schedule)
+from tests.workflow._order_independence import SEQUENCES, Delivery, Event, Sequence, days, deliveries, in_order, person_id, run, schedule
 from tests.workflow._unemployment_harness import world
 
 # Each example is two cases over up to a year and a half of business time (~5 s on 2 cores);

@@ -9,6 +9,7 @@ A K2 case (workflows/unemployment_insurance.py) on Temporal's time-skipping serv
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import pytest
@@ -41,9 +42,9 @@ def recovery_tasks(w: World, case: str) -> list[tuple[str, str, int, list[str], 
              (t["decision"] or {}).get("closed")) for t in w.tasks_of(case) if t["kind"] == "overpayment_recovery"]
 
 
-async def decide(w: World, case: str, task_id: str, decision: dict[str, object]) -> TaskRecord:
+async def decide(w: World, case: str, task_id: str, decision: Mapping[str, object]) -> TaskRecord:
     return await w.env.client.get_workflow_handle(case).execute_update(
-        "decide", TaskDecision(task_id=task_id, decided_by="sup-7", decision=decision), result_type=TaskRecord)
+        "decide", TaskDecision(task_id=task_id, decided_by="sup-7", decision=dict(decision)), result_type=TaskRecord)
 
 
 async def test_overpayment_repaid_by_the_payee_closes_the_receivable_and_a_later_overpayment_gets_its_own_task(

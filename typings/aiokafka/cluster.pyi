@@ -1,0 +1,4 @@
+from aiokafka.structs import BrokerMetadata
+
+class ClusterMetadata:
+    def brokers(self) -> set[BrokerMetadata]: ...

@@ -1,0 +1,6 @@
+from collections.abc import Sequence
+
+def murmur2(data: bytes) -> int: ...
+
+class DefaultPartitioner:
+    def __call__(self, key: bytes, all_partitions: Sequence[int], available: Sequence[int]) -> int: ...
