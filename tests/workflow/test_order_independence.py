@@ -29,7 +29,9 @@ placement whose job (or the placement itself) is delivered after the quarter was
 takes the interest report that arrives last rather than the one announced last, and completes
 unpaid (so listens for nothing) when a report past the term arrives first. Fixed: K5's `apply`
 ignored every event once the case closed, so a listening K5 case was never corrected
-(`test_k5_a_backdated_raise_...`; behind `workflow.patched`).
+(`test_k5_a_backdated_raise_...`; behind `workflow.patched`); so did K4's and K15's
+(`test_k4_a_backdated_ratio_...`, `test_k15_a_backdated_months_cut_...`; their generators now
+close the case inside a sequence too).
 """
 
 from __future__ import annotations
