@@ -249,6 +249,15 @@ class CaseWorkflow:
         """One input event, in business-time order."""
         raise NotImplementedError
 
+    def takes_events(self, late_facts_correct: str) -> bool:
+        """Whether a kind's `apply` takes an event: always while the case is open; once closed
+        (a fact reaching it in its listening window, `take_late_fact`) only if it reconciles what
+        it owes (`self.st.reconciles`) and runs under the kind's `late_facts_correct` patch, so
+        that the fact corrects it (POLICY.md part 2: facts still correct a case up to
+        ledger.correction_days after it closed). A closed case under the code before ignored the
+        fact, and its history replays so."""
+        return self.is_open or (self.st.reconciles and workflow.patched(late_facts_correct))
+
     async def act_on(self, decision: TaskDecision) -> None:
         """A supervisor's decision, recorded on its task by the `decide` update already."""
         raise NotImplementedError(f"{self.kind} cases take no decisions")

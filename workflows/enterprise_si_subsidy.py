@@ -40,6 +40,11 @@ KIND = "enterprise_si_subsidy"
 HIRE_FACT_TYPES = ("contribution.paid", "insured.left", "contract.terminated")
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k15-reconcile-owed"
+# A closed case that paid takes the late facts that reach it in its listening window (POLICY.md
+# part 2: facts still correct a case up to ledger.correction_days after it closed); before this,
+# `apply` ignored every event once the case closed, so a backdated enterprise_si.months delivered after the case closed on a separation
+# corrected nothing (as K5's, workflows/public_welfare_post.py).
+LATE_FACTS_CORRECT = "k15-late-facts-correct"
 # Cases opened from here on listen, when rejected as not difficult to employ, for the K12 fact to
 # arrive late (POLICY.md part 2); histories recorded before close for good.
 LATE_FACTS = "k15-late-facts"
@@ -167,7 +172,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
 
     # -- events ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        if not self.is_open:
+        if not self.takes_events(LATE_FACTS_CORRECT):
             return
         if self.apply_shared_fact(ev):
             if ev.type == "policy.parameter.changed":

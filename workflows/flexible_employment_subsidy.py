@@ -35,6 +35,11 @@ KIND = "flexible_employment_subsidy"
 CONTRIBUTION = "contribution.paid"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k4-reconcile-owed"
+# A closed case that paid takes the late facts that reach it in its listening window (POLICY.md
+# part 2: facts still correct a case up to ledger.correction_days after it closed); before this,
+# `apply` ignored every event once the case closed, so a backdated flexible.ratio delivered after a stable contract closed the case
+# corrected nothing (as K5's, workflows/public_welfare_post.py).
+LATE_FACTS_CORRECT = "k4-late-facts-correct"
 
 
 @workflow.defn(name=KIND)
@@ -137,7 +142,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
 
     # -- events ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        if not self.is_open:
+        if not self.takes_events(LATE_FACTS_CORRECT):
             return
         if self.apply_shared_fact(ev):
             if ev.type == "policy.parameter.changed":

@@ -136,7 +136,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
 
     # -- inputs ------------------------------------------------------------------------------
     async def apply(self, ev: CaseEvent) -> None:
-        if not self.is_open and not (self.st.reconciles and workflow.patched(LATE_FACTS_CORRECT)):
+        if not self.takes_events(LATE_FACTS_CORRECT):
             return
         if self.apply_shared_fact(ev):
             self.st.cause = ev.key

@@ -176,11 +176,15 @@ def k4_sequences(draw: st.DrawFn) -> Sequence:
     """A disabled registered person applies in May; then the person's own contributions for some
     of May..August (paid in the month), a corrected report of one of them (announced later), a
     backdated or current change of `flexible.ratio`, and, closing, a stable contract signed in
-    the past (the months after it are not owed).
+    the past (the months after it are not owed). Or the contract closes the case inside the
+    sequence: shuffled with the change, which may then reach the closed case in its listening
+    window (and correct it: POLICY.md part 2).
 
-    Left out: the contract is the closing event, dated on or after every other event, and
-    contributions are for months before it; two reports of one month are announced on
-    different days (the one announced last is the month's report)."""
+    Left out: the contract is dated on or after every other event, and contributions are for
+    months before it; when it is shuffled, the contributions are delivered before it, in order
+    (K4's route gives them to open cases only, so delivered after the close they would correct
+    nothing); two reports of one month are announced on different days (the one announced last
+    is the month's report)."""
     closing: Event | None = None
     last = date(2020, 9, 10)
     if draw(st.booleans()):
@@ -199,12 +203,18 @@ def k4_sequences(draw: st.DrawFn) -> Sequence:
         events.append(Event(f"contribution {month} corrected to {amount}",
                             draw(days(original.on + timedelta(days=1), max(last, original.on + timedelta(days=1)))),
                             _k4_contribution(month, amount, amount * 2 // 5)))
-    if draw(st.booleans()) or not events:
+    closes_inside = closing is not None and draw(st.booleans())
+    contributions = _sorted(events) if closes_inside else ()
+    if draw(st.booleans()) or not events or closes_inside:
         events.append(_parameter_change(draw, "flexible.ratio", [[3, 4], [1, 2]], days(date(2020, 4, 1), date(2020, 8, 1)),
                                         K4_APPLIED, last))
     opening = (Event("registered", date(2020, 3, 2), _registered(["disabled"], date(2020, 3, 2))),
                Event("applied", K4_APPLIED, _person_event("application.submitted", lambda p: {
                    "program": "flexible_employment_si", "applicant": p, "on": K4_APPLIED.isoformat(), "details": {}})))
+    if closes_inside:
+        assert closing is not None
+        shuffled = [e for e in events if e not in contributions] + [closing]
+        return Sequence(date(2020, 3, 1), opening + contributions, _sorted(shuffled), None, date(2021, 1, 20))
     return Sequence(date(2020, 3, 1), opening, _sorted(events), closing, date(2021, 1, 20))
 
 
@@ -665,22 +675,42 @@ def k14_sequences(draw: st.DrawFn) -> Sequence:
 K15_SIGNED = date(2020, 3, 5)
 
 
+def _left(on: date) -> Build:
+    return lambda p: ("insured.left", {"person_id": p, "employer_id": f"{p}E", "on": on.isoformat(), "reason": "resignation"},
+                      f"person/{p}")
+
+
 @_kind("enterprise_si_subsidy")
 @st.composite
 def k15_sequences(draw: st.DrawFn) -> Sequence:
     """An enterprise hires a disabled registered person for 24 months: each month's employer share
     is paid; then the contributions for March..July (one may be missing, one corrected later), a
     fee exemption of the enterprise for some of those months (the subsidy period is postponed
-    by them) and, closing, the person's separation, dated in the past when it is reported.
+    by them) and, closing, the person's separation, dated in the past when it is reported. Or
+    the case closes inside the sequence: a separation in April (the case ends on 06-01, after
+    the wait for April's contribution) shuffled with a backdated `enterprise_si.months`, which
+    may then reach the closed case in its listening window (and correct it: POLICY.md part 2).
 
-    Left out: two reports of one month are announced on different days."""
+    Left out: two reports of one month are announced on different days. When the case closes
+    inside the sequence, the contributions are delivered before the separation and the change,
+    in order (K15's route gives them to open cases only, so delivered after the close they
+    would correct nothing), and there is no exemption (read from the store while the case is
+    open only)."""
+    opening = (Event("registered", date(2020, 1, 6), _registered(["disabled"], date(2020, 1, 6))),
+               Event("hired", K15_SIGNED, _contract(K15_SIGNED, K15_SIGNED, 24)))
+    if draw(st.booleans()):
+        left = draw(days(date(2020, 4, 1), date(2020, 4, 30)))
+        separation = Event(f"left {left}", draw(days(date(2020, 4, 21), date(2020, 5, 31))), _left(left))
+        paid = _sorted(_contributions(draw, ["2020-03", "2020-04"], 20, date(2020, 5, 31), 1))
+        cut = _parameter_change(draw, "enterprise_si.months", [1, 2], days(date(2020, 2, 1), K15_SIGNED), K15_SIGNED,
+                                date(2020, 7, 31))
+        return Sequence(date(2020, 1, 5), opening + paid, _sorted([separation, cut]), None, date(2021, 1, 20))
     closing: Event | None = None
     last = date(2020, 8, 31)
     if draw(st.booleans()):
         reported = draw(days(date(2020, 4, 21), last))  # after March's share was paid
         left = draw(days(date(2020, 4, 1), reported))
-        closing, last = Event(f"left {left}", reported, lambda p: ("insured.left", {
-            "person_id": p, "employer_id": f"{p}E", "on": left.isoformat(), "reason": "resignation"}, f"person/{p}")), reported
+        closing, last = Event(f"left {left}", reported, _left(left)), reported
     events = _contributions(draw, ["2020-03", "2020-04", "2020-05", "2020-06", "2020-07"], 20, last, 1)
     if draw(st.booleans()) or not events:
         first = draw(st.sampled_from(["2020-04", "2020-05"]))  # March's share is paid in every sequence
@@ -688,6 +718,4 @@ def k15_sequences(draw: st.DrawFn) -> Sequence:
         events.append(Event(f"fee exemption {first}..{to}", draw(days(K15_SIGNED + timedelta(days=1), last)),
                             _enterprise("si.fee_exemption", lambda p: {"enterprise_id": f"{p}E", "from_month": first,
                                                                        "to_month": to})))
-    opening = (Event("registered", date(2020, 1, 6), _registered(["disabled"], date(2020, 1, 6))),
-               Event("hired", K15_SIGNED, _contract(K15_SIGNED, K15_SIGNED, 24)))
     return Sequence(date(2020, 1, 5), opening, _sorted(events), closing, date(2021, 1, 20))

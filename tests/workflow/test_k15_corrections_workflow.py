@@ -111,6 +111,31 @@ async def test_k15_separation_dated_in_the_past_overpays_the_months_after_it(env
         ]
 
 
+async def test_k15_facts_still_correct_a_case_within_the_correction_days_after_it_closed(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: facts still correct a case up to ledger.correction_days after it closed
+    (patch k15-late-facts-correct; before it, the listening case noted the change and corrected
+    nothing)."""
+    async with harness(env, date(2020, 1, 1)) as h:
+        case = await hire(h, "X24", "Q24", date(2020, 3, 5))
+        await pay_in(h, "X24", "Q24", "2020-03", date(2020, 3, 20))
+        await pay_in(h, "X24", "Q24", "2020-04", date(2020, 4, 20))
+        data = {"person_id": "Q24", "employer_id": "X24", "on": "2020-04-30", "reason": "resignation"}
+        await h.send("insured.left", data, "Q24", at(date(2020, 5, 5)), "si/2101")
+        await h.advance_to_day(date(2020, 6, 5))
+        # The wait for April's contribution ended on 06-01: closed then, March and April paid.
+        assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
+        assert ledger_rows(h, case) == []
+        # enterprise_si.months 1 from 03-01, announced 06-10, after the case closed: April is no
+        # longer counted, so it is overpaid; with nothing more to pay, a recovery task.
+        change = event_key(await h.parameter("enterprise_si.months", 1, effective=date(2020, 3, 1), day=date(2020, 6, 10)))
+        assert ledger_rows(h, case) == [("2020-04", "overpayment", 50000, date(2020, 6, 10), "2020-04", change)]
+        assert worth_by_period(h, case) == {"2020-03": 50000, "2020-04": 0}
+        assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
+        assert [(t["kind"], t["state"], t["details"]["amount"], t["details"]["periods"]) for t in h.tasks(case)] == [
+            ("overpayment_recovery", "open", 50000, ["2020-04"])
+        ]
+
+
 async def test_k15_corrections_scenario_matches_hand_derived_expectation() -> None:
     """tests/scenarios/k15_corrections.jsonl through `simulate`: a corrected report up and down, a
     late exemption of paid months, a separation known late (the expected file's "_how")."""

@@ -114,6 +114,25 @@ async def test_k4_backdated_ratio_change_pays_arrears_for_the_months_since(env: 
         assert worth_by_period(h, case) == {"2020-05": 56000, "2020-06": 63000, "2020-07": 63000, "2020-08": 63000}
 
 
+async def test_k4_facts_still_correct_a_case_within_the_correction_days_after_it_closed(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: facts still correct a case up to ledger.correction_days after it closed
+    (patch k4-late-facts-correct; before it, the listening case noted the change and corrected
+    nothing)."""
+    async with harness(env, date(2020, 3, 1)) as h:
+        case = await apply(h, "F24", date(2020, 5, 20))
+        await contribution(h, "F24", "2020-05", date(2020, 5, 25))
+        await contribution(h, "F24", "2020-06", date(2020, 6, 20))
+        data = {"person_id": "F24", "employer_id": "E901", "signed_on": "2020-07-10", "starts_on": "2020-07-10", "term_months": 12}
+        await h.send("contract.signed", data, "F24", at(date(2020, 7, 10)), "lc/2101")
+        assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 7, 10))
+        # flexible.ratio 3/4 from 06-01, announced 08-10, after the case closed: June owed 63000, paid 56000.
+        change = event_key(await h.parameter("flexible.ratio", [3, 4], effective=date(2020, 6, 1), day=date(2020, 8, 10)))
+        assert ledger_rows(h, case) == [("2020-06", "arrears", 7000, date(2020, 8, 10), "2020-06", change)]
+        assert worth_by_period(h, case) == {"2020-05": 56000, "2020-06": 63000}
+        assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 7, 10))
+        assert h.tasks(case) == []
+
+
 async def test_k4_corrections_scenario_matches_hand_derived_expectation() -> None:
     """tests/scenarios/k4_corrections.jsonl through `simulate`: a corrected report up and down, a
     stable contract known late, a backdated flexible.ratio (the expected file's "_how")."""

@@ -29,7 +29,9 @@ placement whose job (or the placement itself) is delivered after the quarter was
 takes the interest report that arrives last rather than the one announced last, and completes
 unpaid (so listens for nothing) when a report past the term arrives first. Fixed: K5's `apply`
 ignored every event once the case closed, so a listening K5 case was never corrected
-(`test_k5_a_backdated_raise_...`; behind `workflow.patched`).
+(`test_k5_a_backdated_raise_...`; behind `workflow.patched`); so did K4's and K15's
+(`test_k4_a_backdated_ratio_...`, `test_k15_a_backdated_months_cut_...`; their generators now
+close the case inside a sequence too).
 """
 
 from __future__ import annotations
@@ -328,6 +330,40 @@ async def test_k5_a_backdated_raise_arriving_after_a_temporary_post_completed_pa
                    kinds._parameter("welfare_post.post_subsidy", 175000, date(2020, 3, 7)))
     sequence = Sequence(date(2020, 1, 1), opening, (raised,), None, date(2020, 9, 1))
     await assert_order_independent(env, "public_welfare_post", sequence, Delivery((0,), (40,)))
+
+
+async def test_k4_a_backdated_ratio_arriving_after_a_stable_contract_closed_the_case_pays_arrears(env: WorkflowEnvironment) -> None:
+    """As K5's (fixed behind `k4-late-facts-correct`): May's and June's own contributions paid,
+    flexible.ratio 3/4 from 05-01 announced on 06-15, and a stable contract from 07-10 that
+    closes the case `employed`: in order both months are owed 3/4; the change delivered on 07-25,
+    after the close, found a listening case whose `apply` returned, and they stayed at 2/3."""
+    opening = (Event("registered", date(2020, 3, 2), kinds._registered(["disabled"], date(2020, 3, 2))),
+               Event("applied", kinds.K4_APPLIED, kinds._person_event("application.submitted", lambda p: {
+                   "program": "flexible_employment_si", "applicant": p, "on": kinds.K4_APPLIED.isoformat(), "details": {}})),
+               Event("contribution 2020-05", date(2020, 5, 20), kinds._k4_contribution("2020-05", 60000, 24000)),
+               Event("contribution 2020-06", date(2020, 6, 20), kinds._k4_contribution("2020-06", 60000, 24000)))
+    raised = Event("flexible.ratio [3, 4] from 2020-05-01", date(2020, 6, 15),
+                   kinds._parameter("flexible.ratio", [3, 4], date(2020, 5, 1)))
+    hired = Event("stable contract 2020-07-10", date(2020, 7, 10), kinds._contract(date(2020, 7, 10), date(2020, 7, 10), 12))
+    sequence = Sequence(date(2020, 3, 1), opening, (raised, hired), None, date(2020, 9, 1))
+    await assert_order_independent(env, "flexible_employment_subsidy", sequence, Delivery((1, 0), (40, 0)))
+
+
+async def test_k15_a_backdated_months_cut_arriving_after_a_separation_closed_the_case_overpays(env: WorkflowEnvironment) -> None:
+    """As K5's (fixed behind `k15-late-facts-correct`): a hire from 03-05, March's and April's
+    employer shares paid, the person left on 04-30 (reported 05-05; the case ends 06-01, after
+    the wait for April's contribution), and, announced on 05-10, enterprise_si.months 1 from
+    03-01: in order April is overpaid; delivered on 06-19, after the close, the change found a
+    listening case whose `apply` returned, and April stayed paid."""
+    opening = (Event("registered", date(2020, 1, 6), kinds._registered(["disabled"], date(2020, 1, 6))),
+               Event("hired", kinds.K15_SIGNED, kinds._contract(kinds.K15_SIGNED, kinds.K15_SIGNED, 24)),
+               Event("contribution 2020-03", date(2020, 4, 20), kinds._employer_contribution("2020-03", 50000)),
+               Event("contribution 2020-04", date(2020, 5, 20), kinds._employer_contribution("2020-04", 50000)))
+    left = Event("left 2020-04-30", date(2020, 5, 5), lambda p: ("insured.left", {
+        "person_id": p, "employer_id": f"{p}E", "on": "2020-04-30", "reason": "resignation"}, f"person/{p}"))
+    cut = Event("enterprise_si.months 1 from 2020-03-01", date(2020, 5, 10), kinds._parameter("enterprise_si.months", 1, date(2020, 3, 1)))
+    sequence = Sequence(date(2020, 1, 5), opening, (left, cut), None, date(2020, 9, 1))
+    await assert_order_independent(env, "enterprise_si_subsidy", sequence, Delivery((0, 1), (0, 40)))
 
 
 async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence: Sequence, delivery: Delivery) -> None:
