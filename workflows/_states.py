@@ -14,7 +14,7 @@ restricted proxy that pydantic cannot build a schema for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar, dataclass_transform
 
 from pydantic import BeforeValidator, TypeAdapter
@@ -325,6 +325,11 @@ class StartupLoanState:
     # listens for it; the bank's reports reaching it meanwhile are held for a reopening.
     late_facts: bool = False
     held: list[CaseEvent] = field(default_factory=list)
+    # Opened under `k13-order-independent`: of two reports of a period the one announced last
+    # stands (`announced`: period → its business time and event key), and only the term's last
+    # period completes the case.
+    order_independent: bool = False
+    announced: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
 
 # -- employment_service_subsidy -------------------------------------------------------------
