@@ -338,10 +338,12 @@ class ServiceSubsidyState:
     agency_id: str = ""
     year: int = 0
     services: list[k18.Service] = field(default_factory=list)
-    # Employments of the persons placed, read from the store when their quarter is settled.
+    # Employments of the persons placed, read from the store when their quarter is settled (and,
+    # opened under `k18-late-jobs`, taken as they arrive).
     employments: list[k18.Employment] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)  # the quarters settled so far
     cause: str | None = None
+    late_jobs: bool = False  # opened under `k18-late-jobs`: found by the persons it placed
 
 
 # -- incubator_subsidy ----------------------------------------------------------------------
