@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from policy.calendar import business_date, first_of_month
-from policy.corrections import LedgerEntry, Owed, worth
+from policy.corrections import LedgerEntry, Owed, replaces, worth
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,12 @@ class Report:
 def take_report(known: Report | None, amount: int, at: datetime, event: str) -> Report:
     """A report for a month already reported replaces the one that stood if it is later in
     business time (POLICY.md part 2: a corrected report replaces an earlier one); the later of two
-    reports stands whatever order they are delivered in (ties: the larger event key). The month
+    reports stands whatever order they are delivered in (`policy.corrections.replaces`). The month
     keeps the day it was first reported."""
     if known is None:
         return Report(amount, business_date(at), at, event)
     received_on = min(known.received_on, business_date(at))
-    if known.at is not None and (known.at, known.event or "") >= (at, event):
+    if known.at is not None and not replaces(at, event, known.at, known.event or ""):
         return Report(known.amount, received_on, known.at, known.event)
     return Report(amount, received_on, at, event)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 
 from contracts.cases import LedgerEntryKind as Entry
@@ -30,6 +30,14 @@ from contracts.cases import LedgerEntryKind as Entry
 WORTH_SIGN: dict[Entry, int] = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
 
 Key = tuple[str, str]  # (program, period)
+
+
+def replaces(at: datetime, event: str, known_at: datetime, known_event: str) -> bool:
+    """Whether a report announced at business time `at` (CloudEvent `event`, `source#id`) replaces
+    the one that stands for the same period, announced at `known_at` (POLICY.md part 2: a corrected
+    report replaces an earlier one): the later in business time stands whatever order the two are
+    delivered in; a tie goes to the larger event key, so both orders agree."""
+    return (at, event) > (known_at, known_event)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ the store to apply atomically).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from policy.calendar import quarter_end, quarter_of, quarter_start
 from policy.corrections import Owed
@@ -57,6 +58,15 @@ class Employment:
 
     person_id: str
     on: date
+
+
+def employment_of(fact_type: str, data: Mapping[str, Any]) -> tuple[str | None, date | None]:
+    """The person and the date of a confirming fact (`CONFIRMING_FACTS`); None where missing."""
+    person = data.get("person_id")
+    on = data.get(CONFIRMING_FACTS.get(fact_type, ""))
+    if isinstance(on, str):
+        on = date.fromisoformat(on)
+    return (person if isinstance(person, str) else None), (on if isinstance(on, date) else None)
 
 
 def settlement_day(quarter: str, params: Parameters) -> date:

@@ -267,6 +267,14 @@ def term_paid_out(period: InterestPeriod, ends: date) -> bool:
     return period.to >= ends - timedelta(days=1)
 
 
+def holds_last_day(period: InterestPeriod, ends: date) -> bool:
+    """The period holds the last day of the subsidised term (it is the term's last period): once
+    it is paid the case is `completed` (POLICY.md K13). A period wholly after the term is not:
+    reported before an earlier period of the term, it must not complete the case unpaid."""
+    last = ends - timedelta(days=1)
+    return period.from_ <= last <= period.to
+
+
 def owed(
     loan: Loan,
     reported: Mapping[str, tuple[InterestPeriod, date]],

@@ -14,7 +14,7 @@ restricted proxy that pydantic cannot build a schema for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar, dataclass_transform
 
 from pydantic import BeforeValidator, TypeAdapter
@@ -324,6 +324,11 @@ class StartupLoanState:
     # listens for it; the bank's reports reaching it meanwhile are held for a reopening.
     late_facts: bool = False
     held: list[CaseEvent] = field(default_factory=list)
+    # Opened under `k13-order-independent`: of two reports of a period the one announced last
+    # stands (`announced`: period → its business time and event key), and only the term's last
+    # period completes the case.
+    order_independent: bool = False
+    announced: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
 
 # -- employment_service_subsidy -------------------------------------------------------------
@@ -332,10 +337,12 @@ class ServiceSubsidyState:
     agency_id: str = ""
     year: int = 0
     services: list[k18.Service] = field(default_factory=list)
-    # Employments of the persons placed, read from the store when their quarter is settled.
+    # Employments of the persons placed, read from the store when their quarter is settled (and,
+    # opened under `k18-late-jobs`, taken as they arrive).
     employments: list[k18.Employment] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)  # the quarters settled so far
     cause: str | None = None
+    late_jobs: bool = False  # opened under `k18-late-jobs`: found by the persons it placed
 
 
 # -- incubator_subsidy ----------------------------------------------------------------------

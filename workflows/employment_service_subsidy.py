@@ -2,7 +2,13 @@
 services the agency delivers are kept; `service_subsidy.confirm_days` after each quarter's end a
 timer settles the quarter: the persons placed in it are looked up in the store for an employment
 within the window (contracts and registrations travel on other topics, for months), and the
-quarter's subsidy is owed, within the yearly cap. The case closes `settled` after the fourth."""
+quarter's subsidy is owed, within the yearly cap. The case closes `settled` after the fourth.
+
+A case opened under `k18-late-jobs` is found by each person it placed too, so a job dated within
+the confirmation window that arrives after the quarter was settled (the topics are ordered only
+within themselves) still confirms the placement: the quarter owes more, as arrears, while the
+case is open or listens for corrections; a placement reported after its quarter was settled
+reads the person's jobs then."""
 
 from __future__ import annotations
 
@@ -21,6 +27,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_base import CaseWorkflow
 
 KIND = "employment_service_subsidy"
+# Cases opened from here on take the placed persons' jobs as they arrive (routed by the person);
+# histories recorded before read them at settlement only.
+LATE_JOBS = "k18-late-jobs"
 
 
 @workflow.defn(name=KIND)
@@ -42,6 +51,10 @@ class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
         self.city = first.city
         self.opened_on = first.on
         await self.load_context(self.city)
+        self.st.late_jobs = workflow.patched(LATE_JOBS)
+        placed = self.placed_key(first.service, first.person_id) if self.st.late_jobs else None
+        if placed is not None:
+            self.keys.append(placed)
         await self.record("opened", on=first.on)
         await self.apply(opening)
         if self.today() > first.on:
@@ -50,6 +63,9 @@ class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
     async def apply(self, ev: CaseEvent) -> None:
         if self.apply_shared_fact(ev):
             self.st.cause = ev.key
+            return
+        if self.st.late_jobs and ev.type in k18.CONFIRMING_FACTS:
+            self.take_job(ev)
             return
         if ev.type != "service.delivered":
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
@@ -64,6 +80,40 @@ class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
         if late:
             self.st.cause = ev.key
         self.note(s.on, f"{s.service} for {whom}" + (" (reported after its quarter was settled)" if late else ""), event=ev.key)
+        placed = self.placed_key(s.service, s.person_id) if self.st.late_jobs else None
+        if placed is not None and placed not in self.keys:
+            # The person's jobs reach the case from now on (streams/routes/service_subsidy.py).
+            self.keys = [*self.keys, placed]
+            await self.record("opened", on=s.on)
+        if placed is not None and late:
+            # Its quarter's reading of the jobs is over: the ones already on file count now.
+            assert s.person_id is not None
+            await self.read_employments([s.person_id])
+
+    def placed_key(self, service: str, person_id: str | None) -> str | None:
+        """The key a placed person's jobs are routed to the case by (None: not a placement)."""
+        return f"person/{person_id}" if service == k18.JOB_PLACEMENT and person_id is not None else None
+
+    def take_job(self, ev: CaseEvent) -> None:
+        """A job of a person the agency placed: it confirms the placements it falls within
+        confirm_days of (`k18.placement_confirmed`), also of a quarter already settled, which
+        then owes more (arrears)."""
+        person, on = k18.employment_of(ev.type, ev.data)
+        received = business_date(ev.time)
+        placements = [s for s in self.st.services if s.service == k18.JOB_PLACEMENT and s.person_id == person]
+        if person is None or on is None or not placements:
+            self.note(received, f"{ev.type}: not a person this agency placed", event=ev.key)
+            return
+        job = k18.Employment(person_id=person, on=on)
+        if job in self.st.employments:
+            self.note(received, f"{ev.type} of {person} on {on}: already known", event=ev.key)
+            return
+        self.st.employments.append(job)
+        settled = sorted({quarter_of(s.on) for s in placements} & set(self.st.settled))
+        if settled:
+            self.st.cause = ev.key
+        self.note(received, f"{person} employed on {on}" + (f" (after {', '.join(settled)} was settled)" if settled else ""),
+                  event=ev.key)
 
     # -- settling quarters -------------------------------------------------------------------
     def unsettled(self) -> list[str]:
@@ -86,25 +136,28 @@ class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
         for quarter in self.unsettled():
             if k18.settlement_day(quarter, self.params) > today:
                 break
-            await self.read_employments(quarter)
+            await self.read_employments(self.placed_in(quarter))
             self.st.settled.append(quarter)
         await self.reconcile_owed(today, self.st.cause)
         if not self.unsettled():
             last = k18.quarters(self.st.year)[-1]
             await self.close("settled", k18.settlement_day(last, self.params), "the fourth quarter is settled")
 
-    async def read_employments(self, quarter: str) -> None:
-        placed = sorted({s.person_id for s in self.st.services
-                         if s.service == k18.JOB_PLACEMENT and s.person_id is not None and quarter_of(s.on) == quarter})
+    def placed_in(self, quarter: str) -> list[str]:
+        """The persons placed in `quarter`, sorted."""
+        return sorted({s.person_id for s in self.st.services
+                       if s.service == k18.JOB_PLACEMENT and s.person_id is not None and quarter_of(s.on) == quarter})
+
+    async def read_employments(self, placed: list[str]) -> None:
+        """The jobs of the persons `placed` on file in the store, kept once each."""
         if not placed:
             return
         facts = await self.load_facts([f"person/{p}" for p in placed], sorted(k18.CONFIRMING_FACTS))
         known = set(self.st.employments)
         for f in facts:
-            person = f.payload.get("person_id")
-            on = f.payload.get(k18.CONFIRMING_FACTS[f.type])
-            if isinstance(person, str) and isinstance(on, str):
-                e = k18.Employment(person_id=person, on=date.fromisoformat(on))
+            person, on = k18.employment_of(f.type, f.payload)
+            if person is not None and on is not None:
+                e = k18.Employment(person_id=person, on=on)
                 if e not in known:
                     known.add(e)
                     self.st.employments.append(e)

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import enterprise_profile as profile
     from policy import startup_loan as k13
     from policy.calendar import business_date
-    from policy.corrections import Owed
+    from policy.corrections import Owed, replaces
     from workflows._decisions import approval
     from workflows._held_events import hold, release
     from workflows._states import StartupLoanState
@@ -34,6 +34,11 @@ KIND = "startup_loan_interest"
 # Loans granted from here on listen, when rejected for want of the enterprise's registration, for
 # it to arrive late (POLICY.md part 2); histories recorded before close for good.
 LATE_FACTS = "k13-late-facts"
+# Loans granted from here on take, of two reports of one period, the one announced last (not the
+# one delivered last), and complete only on the report of the term's last period (one wholly
+# after the term, delivered first, completed the case unpaid); histories recorded before keep
+# their path.
+ORDER_INDEPENDENT = "k13-order-independent"
 # The bank's own events about the loan (routed by its key).
 LOAN_EVENTS = ("loan.interest_charged", "loan.extended", "loan.repaid", "loan.defaulted")
 
@@ -64,6 +69,7 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         await self.load_context(self.city)
         assert self.params is not None
         self.st.late_facts = workflow.patched(LATE_FACTS)
+        self.st.order_independent = workflow.patched(ORDER_INDEPENDENT)
         if self.st.late_facts and loan.borrower_kind == k13.SMALL_ENTERPRISE:
             self.keys.append(self.subject)  # its registration reaches the loan (streams/routes/startup_loan.py)
         size = await self.enterprise_size(loan, loan.granted_on)
@@ -129,11 +135,14 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         if ev.type == "loan.interest_charged":
             charged = LoanInterestCharged.model_validate(ev.data)
             period = k13.interest_period(charged.model_dump(by_alias=True))
-            replaces = period.period in self.st.reported
+            if self.st.order_independent:
+                self.take_report(period, ev)
+                return
+            replaced = period.period in self.st.reported
             self.st.reported[period.period] = (period, received)
             self.st.cause = ev.key
             self.note(received, f"interest {period.interest} fen for {period.period} ({period.from_} .. {period.to})"
-                      + (" replaces the earlier report" if replaces else ""), event=ev.key)
+                      + (" replaces the earlier report" if replaced else ""), event=ev.key)
         elif ev.type == "loan.extended":
             e = LoanExtended.model_validate(ev.data)
             extension = k13.Extension(on=e.on, months=e.months, reason=e.reason)
@@ -153,6 +162,31 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
                 self.note(on, "loan defaulted: no subsidy for periods ending after it", rule=k13.RULE_DEFAULTED, event=ev.key)
         else:
             self.note(received, f"{ev.type} does not concern this case", event=ev.key)
+
+    def take_report(self, period: k13.InterestPeriod, ev: CaseEvent) -> None:
+        """A report of a period stands unless one announced later was taken already (POLICY.md
+        part 2: a corrected report replaces an earlier one, whatever order they arrive in); the
+        period keeps the day it was first reported (its subsidy falls due then)."""
+        received = business_date(ev.time)
+        known = self.st.announced.get(period.period)
+        first = self.st.reported.get(period.period)
+        what = f"interest {period.interest} fen for {period.period} ({period.from_} .. {period.to})"
+        if known is not None and not replaces(ev.time, ev.key, *known):
+            self.note(received, f"{what}: announced before the report that stands ({business_date(known[0])}), which it does not replace",
+                      event=ev.key)
+            return
+        self.st.reported[period.period] = (period, min(first[1], received) if first else received)
+        self.st.announced[period.period] = (ev.time, ev.key)
+        self.st.cause = ev.key
+        self.note(received, what + (" replaces the earlier report" if first else ""), event=ev.key)
+
+    def term_over(self) -> bool:
+        """The subsidised term's last period is reported (paid by the reconciliation before it):
+        the period holding the term's last day; a case opened before `k13-order-independent`
+        took any period reaching it, also one wholly after the term."""
+        ends = self.term_end()
+        reaches = k13.holds_last_day if self.st.order_independent else k13.term_paid_out
+        return any(reaches(period, ends) for period, _ in self.st.reported.values())
 
     # -- what is owed --------------------------------------------------------------------------
     def term_end(self) -> date:
@@ -182,7 +216,7 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
                     "defaulted_on": self.st.defaulted_on.isoformat(),
                 })
                 self.st.claim_task = task.task_id
-        elif any(k13.term_paid_out(period, self.term_end()) for period, _ in self.st.reported.values()):
+        elif self.term_over():
             await self.close("completed", today, f"the subsidised term ended on {self.term_end()} and its last period is paid")
 
     # -- the guarantee review --------------------------------------------------------------------

@@ -76,6 +76,20 @@ def test_a_new_claim_while_a_closed_claim_listens_is_taken_and_reemployment_reac
     assert all(isinstance(c, Ignore) for c in route(own, listening, PACK))
 
 
+def test_a_placed_persons_job_reaches_the_agency_cases_that_placed_them_open_or_listening() -> None:
+    """K18 (k18-late-jobs): a job confirming a placement corrects a settled quarter, so it
+    reaches the agency's case found by the person, also once the year closed and it listens."""
+    k18 = "employment_service_subsidy"
+    cases = [case("service/A1/2020", k18, True), case("service/A2/2021", k18, False)]
+    job = event("employment.registered", {"person_id": "P1", "city": "2101", "on": "2020-05-21", "kind": "employee",
+                                          "employer_id": "E7"})
+    signalled = {c.case_id for c in route(job, cases, PACK) if isinstance(c, SignalCase)}
+    assert signalled == {"service/A1/2020", "service/A2/2021"}
+    contract = event("contract.signed", {"person_id": "P1", "employer_id": "E7", "signed_on": "2020-05-21",
+                                         "starts_on": "2020-05-21", "term_months": 12})
+    assert {"service/A1/2020", "service/A2/2021"} <= {c.case_id for c in route(contract, cases, PACK) if isinstance(c, SignalCase)}
+
+
 def record(change: str, closed_on: date | None, listening_until: date | None, version: int) -> CaseRecord:
     return CaseRecord(case_id="c1", kind=K5, subject="person/P1", city="2101", status="rejected" if closed_on else "active",
                       change=change, version=version, opened_on=date(2020, 3, 16), closed_on=closed_on,

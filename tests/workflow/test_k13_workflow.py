@@ -22,6 +22,7 @@ import console.simulate
 from contracts.cases import TaskDecision
 from policy.corrections import WORTH_SIGN
 from streams.intake import Outcome
+from tests.workflow._order_independence import Event, deliver
 from tests.workflow._unemployment_harness import World, world
 
 PROGRAM = "loan_interest_subsidy"
@@ -206,3 +207,35 @@ async def test_k13_an_epidemic_extension_learnt_after_the_term_was_paid_out_is_a
         assert rows(w, case) == [("2020-Q3", "payment", 15_979, date(2020, 10, 2), None),
                                  ("2020-Q3", "arrears", 31_443, date(2020, 10, 9), extended)]
         assert net(w, case) == {"2020-Q3": 47_422}
+
+
+def reported_on(period: str, start: date, end: date, amount: int, on: date) -> Event:
+    """The bank's report of L11's `period`, announced on `on` (delivered when the test says)."""
+    return Event(f"interest {period}", on, lambda p: ("loan.interest_charged", {
+        "loan_id": "L11", "period": period, "from": start.isoformat(), "to": end.isoformat(), "interest": amount},
+        "person/P1"))
+
+
+async def test_k13_the_report_announced_last_stands_and_only_the_terms_last_period_completes(env: WorkflowEnvironment) -> None:
+    """The subsidised term over and its last period paid → `completed`; a period wholly after the
+    term pays nothing and is not the term's last period. Of two reports of one period the one
+    announced last stands (POLICY.md part 2: a corrected report replaces an earlier one), in
+    whatever order the bank's reports arrive (`k13-order-independent`)."""
+    async with world(env, date(2020, 3, 30)) as w:
+        await grant(w, "L11", term=6)  # term [2020-04-01, 2020-10-01)
+        case = "loan/B1/L11"
+        late = date(2021, 1, 5)
+        await deliver(w, "P1", reported_on("2020-Q4", date(2020, 10, 1), date(2020, 12, 31), 121_250, date(2021, 1, 4)), late)
+        assert (w.status(case), rows(w, case)) == ("active", [])  # wholly after the term: nothing, and not completed
+        await deliver(w, "P1", reported_on("2020-Q2", date(2020, 4, 1), date(2020, 6, 30), 121_250, date(2020, 7, 2)), late)
+        assert (w.status(case), rows(w, case)) == ("active", [("2020-Q2", "payment", 62_500, date(2020, 7, 2), None)])
+        # Q3 holds the term's last day: its corrected report (announced 10-04) arrives before the original (10-02).
+        await deliver(w, "P1", reported_on("2020-Q3", date(2020, 7, 1), date(2020, 9, 30), 100_000, date(2020, 10, 4)), late)
+        assert w.status(case) == "completed"
+        await deliver(w, "P1", reported_on("2020-Q3", date(2020, 7, 1), date(2020, 9, 30), 121_250, date(2020, 10, 2)), late)
+        # floor(100000 × 250 / 485) = 51546 stands; the original (62500) announced before it replaces nothing.
+        assert rows(w, case) == [("2020-Q2", "payment", 62_500, date(2020, 7, 2), None),
+                                 ("2020-Q3", "payment", 51_546, date(2020, 10, 4), None)]
+        assert net(w, case) == {"2020-Q2": 62_500, "2020-Q3": 51_546}
+        notes = [e.what for e in (await w.view(case)).timeline]
+        assert any("which it does not replace" in n for n in notes)

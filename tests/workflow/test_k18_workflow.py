@@ -98,6 +98,43 @@ async def test_k18_a_service_reported_after_its_quarter_was_settled_is_a_correct
         assert [p.cause for p in w.payments(case) if p.entry == "arrears"] == [f"{late.event.source}#{late.event.id}"]
 
 
+async def test_k18_a_job_within_confirm_days_arriving_after_the_quarter_was_settled_is_a_correction(env: WorkflowEnvironment) -> None:
+    """`job_placement` counts for a person employed within `confirm_days` after the service; the
+    job travels on its own topic (POLICY.md part 2 "late facts across topics"), so one dated in
+    the window that arrives after the quarter was settled makes it owe `per_placement` more: an
+    `arrears` row naming the job, while the case is open — and after the year closed, while it
+    listens for corrections (`ledger.correction_days`)."""
+    async with world(env, date(2020, 4, 1)) as w:
+        await service(w, "A5", date(2020, 4, 10), "job_placement", person="S1")
+        await service(w, "A5", date(2020, 4, 20), "career_guidance", person="G1")
+        await service(w, "A5", date(2020, 11, 2), "job_placement", person="S2")
+        await service(w, "A5", date(2020, 11, 3), "enterprise_service", enterprise="X1")
+        await w.advance_to_day(date(2020, 11, 18))
+        case = "service/A5/2020"
+        assert rows(w, case) == [("2020-Q2", "payment", 5000, date(2020, 9, 29))]
+        job = await w.send("employment.registered", {"person_id": "S1", "city": "2101", "on": "2020-05-21",
+                                                     "kind": "employee", "employer_id": "E7"}, date(2020, 11, 19))
+        await w.advance_to_day(date(2021, 4, 10))
+        assert w.status(case) == "settled"  # after 2020-Q4's settlement on 2021-04-01
+        contract = await w.send("contract.signed", {"person_id": "S2", "employer_id": "E7", "signed_on": "2020-12-01",
+                                                    "starts_on": "2020-12-01", "term_months": 12}, date(2021, 4, 20))
+        await w.advance_to_day(date(2021, 4, 22))
+        assert rows(w, case) == [("2020-Q2", "payment", 5000, date(2020, 9, 29)),
+                                 ("2020-Q2", "arrears", 30000, date(2020, 11, 19)),
+                                 ("2020-Q4", "payment", 10000, date(2021, 4, 1)),
+                                 ("2020-Q4", "arrears", 30000, date(2021, 4, 20))]
+        assert job.event is not None and contract.event is not None
+        assert [(p.period, p.corrects, p.cause) for p in w.payments(case) if p.entry == "arrears"] == [
+            ("2020-Q2", "2020-Q2", f"{job.event.source}#{job.event.id}"),
+            ("2020-Q4", "2020-Q4", f"{contract.event.source}#{contract.event.id}")]
+        # Original + corrections = what the facts known now give: Q2 a guidance and a placement,
+        # Q4 an enterprise service and a placement.
+        net: dict[str, int] = {}
+        for p in w.payments(case):
+            net[p.period] = net.get(p.period, 0) + (p.amount if p.entry != "overpayment" else -p.amount)
+        assert net == {"2020-Q2": 35000, "2020-Q4": 40000}
+
+
 async def test_k18_scenario_matches_the_hand_derived_expectation() -> None:
     """tests/scenarios/k18_service_subsidy.jsonl through `simulate` (its "_how" derives every row)."""
     expected = json.loads((SCENARIOS / "k18_service_subsidy.expected.json").read_text(encoding="utf-8"))

@@ -24,14 +24,15 @@ corrects was undone (`test_an_earlier_lift_announcement_arriving_last_...`; fixe
 `CaseWorkflow.apply_shared_fact` behind `workflow.patched`). Not fixed yet, each pinned by an
 xfail test below and held back in its kind's generator (an event's `by` day) so the rest of the
 kind stays covered: K1 and K10 cases that closed are not corrected by a hire, end or
-interruption (K1) or a restated grant (K10) delivered after they closed; K18 never counts a
-placement whose job (or the placement itself) is delivered after the quarter was settled; K13
-takes the interest report that arrives last rather than the one announced last, and completes
-unpaid (so listens for nothing) when a report past the term arrives first. Fixed: K5's `apply`
+interruption (K1) or a restated grant (K10) delivered after they closed. Fixed: K5's `apply`
 ignored every event once the case closed, so a listening K5 case was never corrected
 (`test_k5_a_backdated_raise_...`; behind `workflow.patched`); so did K4's and K15's
 (`test_k4_a_backdated_ratio_...`, `test_k15_a_backdated_months_cut_...`; their generators now
-close the case inside a sequence too).
+close the case inside a sequence too); K18 never counted a placement
+whose job (or the placement itself) was delivered after the quarter was settled (`test_k18_a_
+job_arriving_...`; behind `k18-late-jobs`); K13 took the interest report that arrived last
+rather than the one announced last, and completed unpaid (so listened for nothing) when a
+report past the term arrived first (`test_k13_...`; behind `k13-order-independent`).
 """
 
 from __future__ import annotations
@@ -250,7 +251,6 @@ async def test_a_linkage_of_a_month_a_late_reemployment_removes_nets_to_nothing_
     await assert_order_independent(env, "unemployment_insurance", sequence, Delivery((1, 0), (0, 40)))
 
 
-@pytest.mark.xfail(strict=True, reason="K18 reads the placed persons' jobs only when it settles the quarter (bug, issue 13)")
 async def test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_placement(env: WorkflowEnvironment) -> None:
     """What the property found: a placement on 04-10 whose person was employed on 05-21 (within
     service_subsidy.confirm_days) earns per_placement for 2020-Q2 when the job arrives in time;
@@ -292,7 +292,6 @@ async def test_k10_a_restated_grant_arriving_after_the_taper_completed_corrects_
     await assert_order_independent(env, "dibao_taper", sequence, Delivery((0,), (75,)))
 
 
-@pytest.mark.xfail(strict=True, reason="K13 takes the interest report that arrives last, not the one announced last (bug)")
 async def test_k13_an_original_interest_report_arriving_after_its_correction_does_not_replace_it(env: WorkflowEnvironment) -> None:
     """What the property found: Q3's interest reported on 10-02 (121250: subsidy 62500) and
     corrected on 12-27 (100000: 51546); both delivered on 2021-02-05, the correction first, the
@@ -305,7 +304,6 @@ async def test_k13_an_original_interest_report_arriving_after_its_correction_doe
     await assert_order_independent(env, "startup_loan_interest", sequence, Delivery((1, 0), (40, 40)))
 
 
-@pytest.mark.xfail(strict=True, reason="K13 completes unpaid on a report past the term that arrives first (bug)")
 async def test_k13_a_report_after_the_term_arriving_first_does_not_complete_the_case_unpaid(env: WorkflowEnvironment) -> None:
     """What the property found: Q2's interest (subsidy 62500) and Q4's (wholly after the term
     ending 10-01: nothing) both delivered on 2021-01-04, Q4's first: the case completed on it,
