@@ -8,19 +8,16 @@ employer share paid, closing on the first day after the last payable month + 1 m
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from itertools import count
 from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import Origin
 from console import simulate as sim
 from contracts.cases import CaseEvent
-from contracts.temporal import DATA_CONVERTER
 from streams.intake import Outcome
 from tests.workflow._k45_harness import Harness, at, harness, registered
 
@@ -29,14 +26,6 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FAR = date(2045, 1, 1)
 _ids = count(1)
 SENT: list[dict[str, Any]] = []
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 async def send(h: Harness, type_: str, data: dict[str, Any], subject: str, when: datetime, source: str = "si/2101") -> Outcome:

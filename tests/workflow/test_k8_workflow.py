@@ -7,34 +7,22 @@ mass threshold 50 persons or 10 %."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import Origin
-from console import simulate as sim
 from contracts.cases import TaskDecision
-from contracts.temporal import DATA_CONVERTER
 from streams.intake import Outcome
 from tests.workflow._k45_harness import Harness, at, harness
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 _ids = count(1)
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 async def send(h: Harness, type_: str, data: dict[str, Any], when: datetime) -> Outcome:
