@@ -45,9 +45,10 @@ from deploy.stack.postgres import drop_database
 from observability.metrics import consumer_lags, exposition, set_consumer_lag
 from observability.paths import LIVE_PATH, METRICS_PATH, READY_PATH
 from policy import hubei as k11
+from testkit.events import cloud_event, line
 from testkit.kafka import KafkaProbe
 from testkit.processes import JIUYE, Process, free_port
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 
 pytestmark = pytest.mark.e2e
 

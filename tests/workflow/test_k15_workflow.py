@@ -19,6 +19,7 @@ from activities.store import Origin
 from console import simulate as sim
 from contracts.cases import CaseEvent
 from streams.intake import Outcome
+from testkit.events import cloud_event, line
 from tests.workflow._k45_harness import Harness, at, harness, registered
 
 KIND = "enterprise_si_subsidy"
@@ -31,9 +32,9 @@ SENT: list[dict[str, Any]] = []
 async def send(h: Harness, type_: str, data: dict[str, Any], subject: str, when: datetime, source: str = "si/2101") -> Outcome:
     await h.advance_to(when)
     n = next(_ids)
-    doc = {"specversion": "1.0", "id": f"k15-{n}", "source": source, "type": type_, "subject": subject, "time": when.isoformat(), "data": data}
+    doc = cloud_event(id=f"k15-{n}", source=source, type=type_, subject=subject, on=when, data=data)
     SENT.append(doc)
-    outcome = await h.intake.handle(json.dumps(doc).encode(), Origin(topic="test", offset=n))
+    outcome = await h.intake.handle(line(doc), Origin(topic="test", offset=n))
     await h.settle()
     return outcome
 

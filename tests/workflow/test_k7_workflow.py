@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.store import Origin
 from console import simulate as sim
 from streams.intake import Outcome
+from testkit.events import cloud_event, line
 from tests.workflow._k45_harness import Harness, at, harness
 
 KIND = "job_retention_refund"
@@ -28,8 +29,8 @@ async def send(h: Harness, type_: str, data: dict[str, Any], subject: str, when:
     """One CloudEvent with any subject (the harness's `send` only knows persons)."""
     await h.advance_to(when)
     n = next(_ids)
-    doc = {"specversion": "1.0", "id": f"k7-{n}", "source": source, "type": type_, "subject": subject, "time": when.isoformat(), "data": data}
-    outcome = await h.intake.handle(json.dumps(doc).encode(), Origin(topic="test", offset=n))
+    doc = cloud_event(id=f"k7-{n}", source=source, type=type_, subject=subject, on=when, data=data)
+    outcome = await h.intake.handle(line(doc), Origin(topic="test", offset=n))
     await h.settle()
     return outcome
 

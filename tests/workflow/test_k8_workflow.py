@@ -6,7 +6,6 @@ mass threshold 50 persons or 10 %."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from itertools import count
 from pathlib import Path
@@ -19,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.store import Origin
 from contracts.cases import TaskDecision
 from streams.intake import Outcome
+from testkit.events import cloud_event, line
 from tests.workflow._k45_harness import Harness, at, harness
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -29,9 +29,8 @@ async def send(h: Harness, type_: str, data: dict[str, Any], when: datetime) -> 
     """One enterprise event through the intake at its business time."""
     await h.advance_to(when)
     n = next(_ids)
-    doc = {"specversion": "1.0", "id": f"k8-{n}", "source": "hr/2102", "type": type_,
-           "subject": f"enterprise/{data['enterprise_id']}", "time": when.isoformat(), "data": data}
-    outcome = await h.intake.handle(json.dumps(doc).encode(), Origin(topic="test", offset=n))
+    doc = cloud_event(id=f"k8-{n}", source="hr/2102", type=type_, subject=f"enterprise/{data['enterprise_id']}", on=when, data=data)
+    outcome = await h.intake.handle(line(doc), Origin(topic="test", offset=n))
     await h.settle()
     return outcome
 
