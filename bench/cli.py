@@ -15,6 +15,8 @@ import time
 import traceback
 from typing import Any
 
+from testkit.errors import KitError
+
 BENCHMARKS = ("intake", "filter", "mixed", "simulate", "memory", "latency", "headcount")
 SIZES: dict[str, dict[str, int]] = {
     "intake": {"small": 1_000, "full": 2_000},        # relevant events
@@ -56,19 +58,19 @@ def _only(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.harness import BenchError, base_settings, ensure_stack, machine_info, postgres_version, say
+    from bench.harness import base_settings, ensure_stack, machine_info, postgres_version, say
 
     settings = base_settings(args.topology)
     sizes = ["small", "full"] if args.size == "both" else [args.size]
     started = time.monotonic()
     try:
         ensure_stack(settings, args.topology)
-    except BenchError as exc:
+    except KitError as exc:
         print(f"jiuye bench: {exc}", file=sys.stderr)
         return 2
     try:
         results = asyncio.run(_run_all(settings, args.only, sizes))
-    except BenchError as exc:
+    except KitError as exc:
         print(f"jiuye bench: {exc}", file=sys.stderr)
         return 2
     machine = machine_info(settings, asyncio.run(postgres_version(settings)))
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run_all(settings: Any, only: list[str], sizes: list[str]) -> list[dict[str, Any]]:
-    from bench.harness import BenchError, ensure_namespace, say
+    from bench.harness import ensure_namespace, say
 
     await ensure_namespace(settings)
     results: list[dict[str, Any]] = []
@@ -92,9 +94,9 @@ async def _run_all(settings: Any, only: list[str], sizes: list[str]) -> list[dic
             began = time.monotonic()
             try:
                 result = await _one(name, settings, n, size, results)
-            except (BenchError, Exception) as exc:  # one failing benchmark does not stop the others
+            except (KitError, Exception) as exc:  # one failing benchmark does not stop the others
                 say(f"{name} ({size}) failed: {type(exc).__name__}: {exc}")
-                if not isinstance(exc, BenchError):
+                if not isinstance(exc, KitError):
                     traceback.print_exc(file=sys.stderr)
                 result = {"benchmark": name, "error": f"{type(exc).__name__}: {exc}"}
             result.update(size=size, size_n=n, seconds=round(time.monotonic() - began, 1))

@@ -24,21 +24,17 @@ from tqdm import tqdm
 from contracts.kafka import make_producer
 from contracts.settings import Settings
 from policy.pack import PolicyPack
+from testkit.events import cloud_event, line
 
 SHANGHAI = timezone(timedelta(hours=8))
 CITIES = [f"21{n:02d}" for n in range(1, 15)]
 CLAIM_AHEAD_DAYS = 365
 
 
-def _now() -> str:
-    return datetime.now(SHANGHAI).isoformat(timespec="seconds")
-
-
-def cloudevent(source: str, event_id: str, type_: str, subject: str, data: dict[str, Any], time_: str | None = None) -> bytes:
-    return json.dumps({
-        "specversion": "1.0", "id": event_id, "source": source, "type": type_, "subject": subject,
-        "time": time_ or _now(), "datacontenttype": "application/json", "data": data,
-    }, separators=(",", ":")).encode()
+def cloudevent(source: str, event_id: str, type_: str, subject: str, data: dict[str, Any]) -> bytes:
+    """One event's record bytes, timed now (to the second)."""
+    now = datetime.now(SHANGHAI).replace(microsecond=0)
+    return line(cloud_event(source=source, id=event_id, type=type_, subject=subject, on=now, data=data))
 
 
 class Claims:

@@ -1,5 +1,6 @@
-"""What every stack benchmark shares: the stack, an isolated run, the `jiuye worker` and `jiuye
-streams` subprocesses, Kafka and PostgreSQL probes, RSS, and the machine the figures came from.
+"""What every stack benchmark shares: the stack, an isolated run that starts the `jiuye worker` and
+`jiuye streams` subprocesses, a PostgreSQL probe and the machine the figures came from (the
+subprocesses and the Kafka probe themselves are the test kit's, testkit/, shared with tests/).
 
 Isolation of one run (`BenchRun`), so that nothing older or concurrent leaks into a figure:
 - a fresh, migrated PostgreSQL database (`deploy.stack.fresh_database`), dropped at the end;
@@ -19,8 +20,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,8 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.enums.v1 import IndexedValueType, TaskQueueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -46,17 +43,19 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.codec import keyring_from_settings
-from contracts.kafka import client_security
 from contracts.settings import REPO_ROOT, Settings, get_settings, settings_env
 from contracts.temporal import connect
 from contracts.topics import INPUT_TOPICS
+from testkit.errors import KitError
+from testkit.kafka import KafkaProbe
+from testkit.processes import JIUYE, Process, free_port
 
 NAMESPACE = "jiuye-bench"
-JIUYE = Path(sys.executable).parent / "jiuye"
 
 
-class BenchError(RuntimeError):
-    """A benchmark cannot run (stack down, a process died, a wait timed out)."""
+class BenchError(KitError):
+    """A benchmark cannot run (stack down, a wait timed out); the test kit's own KitError says
+    a process died or a topic is missing."""
 
 
 def say(message: str) -> None:
@@ -188,140 +187,6 @@ def machine_info(settings: Settings, postgres_version: str | None = None) -> dic
         "kafka": settings.kafka_version,
         "postgresql": postgres_version,
     }
-
-
-def rss_mb(pid: int) -> float:
-    """Resident set size of a process, in MB (VmRSS of /proc/<pid>/status)."""
-    text = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"^VmRSS:\s*(\d+)\s*kB", text, re.M)
-    if not match:
-        raise BenchError(f"no VmRSS for pid {pid}")
-    return int(match.group(1)) / 1024
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# --- subprocesses ------------------------------------------------------------------------------
-
-
-class Process:
-    """One `jiuye` subprocess with its output in a log file; only ever signalled by its pid."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], folder: Path):
-        self.name = name
-        self.log = folder / f"{name}.log"
-        self._out = self.log.open("ab")
-        self.popen = subprocess.Popen(argv, env=env, cwd=REPO_ROOT, stdout=self._out, stderr=subprocess.STDOUT)
-        self.paused = False
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def check(self) -> None:
-        if not self.alive():
-            raise BenchError(f"{self.name} exited with {self.popen.returncode}; log {self.log}:\n{self.tail()}")
-
-    def pause(self) -> None:
-        """SIGSTOP: the process stays connected but does nothing until `resume`."""
-        self.check()
-        os.kill(self.pid, signal.SIGSTOP)
-        self.paused = True
-
-    def resume(self) -> None:
-        if self.paused and self.alive():
-            os.kill(self.pid, signal.SIGCONT)
-        self.paused = False
-
-    def stop(self) -> None:
-        """SIGTERM and wait (SIGKILL after 30 s)."""
-        if self.alive():
-            self.resume()
-            os.kill(self.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
-                self.popen.wait(timeout=30)
-        self._out.close()
-
-    def rss_mb(self) -> float:
-        self.check()
-        return rss_mb(self.pid)
-
-    def tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-# --- Kafka -------------------------------------------------------------------------------------
-
-
-class KafkaProbe:
-    """Partitions, end offsets and a group's committed offsets, without joining any group."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-                                         **client_security(settings))
-
-    async def start(self) -> None:
-        await self.admin.start()
-        await self.consumer.start()
-
-    async def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.consumer.stop()
-        with contextlib.suppress(Exception):
-            await self.admin.close()
-
-    async def partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
-        topics = list(topics)
-        described = {t["topic"]: t for t in await self.admin.describe_topics(topics)}
-        found: list[TopicPartition] = []
-        for topic in topics:
-            numbers = [p["partition"] for p in described.get(topic, {}).get("partitions", [])]
-            if not numbers:
-                raise BenchError(f"topic {topic} does not exist; is the stack up (`jiuye dev up`)?")
-            found.extend(TopicPartition(topic, p) for p in sorted(numbers))
-        return found
-
-    async def ends(self, topics: Iterable[str]) -> dict[TopicPartition, int]:
-        return await self.consumer.end_offsets(await self.partitions(topics))
-
-    async def lag(self, group: str, ends: dict[TopicPartition, int]) -> int:
-        """Records up to `ends` that `group` has not committed yet."""
-        committed = await self.admin.list_consumer_group_offsets(group, partitions=list(ends))
-        return sum(max(0, end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0))
-                   for tp, end in ends.items())
-
-    async def start_group_at(self, group: str, offsets: dict[TopicPartition, int]) -> None:
-        """Commit `offsets` for a new `group`, so that it reads only what follows them."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=group,
-                                    enable_auto_commit=False, **client_security(self.settings))
-        await consumer.start()
-        try:
-            consumer.assign(list(offsets))
-            await consumer.commit(offsets)
-        finally:
-            await consumer.stop()
-
-    async def forget_group(self, group: str) -> None:
-        """Best effort: delete the internal topics (`<group>-…`) made for the intake's group and
-        the monitoring app's. The groups themselves stay: aiokafka 0.14's admin client has no
-        DeleteGroups (the call made here before failed silently), and the broker drops a group's
-        offsets once it is empty for `offsets.retention.minutes`."""
-        with contextlib.suppress(Exception):
-            mine = [t for t in await self.admin.list_topics() if t.startswith(f"{group}-")]
-            if mine:
-                await self.admin.delete_topics(mine)
 
 
 # --- one isolated run --------------------------------------------------------------------------

@@ -15,9 +15,10 @@ import statistics
 from typing import Any
 
 from bench.events import Claims, produce
-from bench.harness import BenchRun, Process, say, wait_for
+from bench.harness import BenchRun, say, wait_for
 from contracts.settings import Settings
 from policy.pack import load_pack
+from testkit.processes import Process
 
 TARGET_MB_PER_10K = 50.0
 

@@ -28,9 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from policy.calendar import SHANGHAI
+from testkit.events import cloud_event, line
 
 TARGET = 1000  # case-years per wall minute (issue 7)
 CITIES = [f"21{n:02d}" for n in range(1, 15)]
@@ -46,20 +49,8 @@ def _jiuye() -> str:
 
 
 def _event(ident: str, source: str, type_: str, subject: str, on: date, hour: int, minute: int, data: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "specversion": "1.0",
-            "id": ident,
-            "source": source,
-            "type": type_,
-            "subject": subject,
-            "time": f"{on.isoformat()}T{hour:02d}:{minute:02d}:00+08:00",
-            "datacontenttype": "application/json",
-            "data": data,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    when = datetime.combine(on, datetime.min.time(), SHANGHAI).replace(hour=hour, minute=minute)
+    return line(cloud_event(id=ident, source=source, type=type_, subject=subject, on=when, data=data)).decode()
 
 
 def generate(size: int, seed: int = 7) -> tuple[list[str], date]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 from contracts.topics import INPUT_TOPICS
-from tests.e2e.conftest import KafkaProbe
+from testkit.kafka import KafkaProbe
 
 
 @dataclass(frozen=True)

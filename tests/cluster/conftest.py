@@ -28,7 +28,8 @@ from deploy.stack.common import run_async
 from deploy.stack.postgres import drop_database, parse_url, with_database
 from deploy.stack.topology import ClusterLayout, KafkaNode, Member
 from policy.pack import load_pack
-from tests.e2e.conftest import OUTPUT_TOPICS, KafkaProbe, System, TopicTail
+from testkit.kafka import KafkaProbe
+from tests.e2e.conftest import OUTPUT_TOPICS, System, TopicTail
 from tests.faults import _invariants
 
 PORT_OFFSET = 100  # from the configured cluster_port_base: the tier's own ports

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +14,7 @@ from console.service import Console
 from console.service.tokens import issue
 from policy.calendar import add_months
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import Person, assert_eventually
 
 SECRET = "console-e2e-secret"
 CITY = "2101"
@@ -41,23 +40,12 @@ async def api(console: Console) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-class DibaoPerson:
+class DibaoPerson(Person):
     """A 低保 recipient of city 2101 unique to the test; K10 cases open on the grant."""
 
     def __init__(self, system: System, suffix: str):
+        super().__init__(f"E2E{system.tag}{suffix}", f"ca/{CITY}-e2e")
         self.system = system
-        self.id = f"E2E{system.tag}{suffix}"
-        self.source = f"ca/{CITY}-e2e"
-        self.today = business_today()
-        self.n = 0
-
-    @property
-    def subject(self) -> str:
-        return f"person/{self.id}"
-
-    def event(self, type_: str, on: date, data: dict[str, Any]) -> bytes:
-        self.n += 1
-        return line(cloud_event(source=self.source, id=f"{self.id}-{self.n}", type=type_, subject=self.subject, on=on, data=data))
 
     async def granted(self, months_ago: int, amount: int = 50000) -> str:
         granted = add_months(self.today, -months_ago).replace(day=1)

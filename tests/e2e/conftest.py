@@ -24,8 +24,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.enums.v1 import IndexedValueType
@@ -47,6 +46,7 @@ from deploy.stack.postgres import drop_database
 from deploy.stack.temporal import SEARCH_ATTRIBUTES
 from policy.pack import PolicyPack, load_pack
 from streams.app import IntakeRuntime, StreamsProcess
+from testkit.kafka import KafkaProbe
 from tests.e2e.helpers import assert_eventually
 
 E2E_NAMESPACE = "jiuye-e2e"
@@ -118,67 +118,6 @@ async def _ensure_namespace(client: Client, namespace: str) -> None:
 
 
 # --- Kafka helpers -----------------------------------------------------------------------------
-
-
-class KafkaProbe:
-    """Looks at topics and groups without joining any: partitions, end offsets, committed offsets.
-
-    Long-lived on purpose: aiokafka raises CancelledError when a group-less consumer is stopped
-    right after it started (aio-libs/aiokafka#647).
-    """
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **client_security(settings))
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-                                         **client_security(settings))
-
-    async def start(self) -> None:
-        await self.admin.start()
-        await self.consumer.start()
-
-    async def stop(self) -> None:
-        await self.consumer.stop()
-        await self.admin.close()
-
-    async def partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
-        topics = list(topics)
-        described = {t["topic"]: t for t in await self.admin.describe_topics(topics)}
-        tps: list[TopicPartition] = []
-        for topic in topics:
-            partitions = [p["partition"] for p in described.get(topic, {}).get("partitions", [])]
-            assert partitions, f"topic {topic} does not exist; is the stack up (`jiuye dev up`)?"
-            tps.extend(TopicPartition(topic, p) for p in sorted(partitions))
-        return tps
-
-    async def ends(self, topics: Iterable[str]) -> dict[TopicPartition, int]:
-        return await self.consumer.end_offsets(await self.partitions(topics))
-
-    async def lag(self, group: str, topics: Iterable[str]) -> int:
-        """Records of `topics` that `group` has not committed yet."""
-        ends = await self.ends(topics)
-        committed = await self.admin.list_consumer_group_offsets(group, partitions=list(ends))
-        return sum(end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
-                   for tp, end in ends.items())
-
-    async def committed(self, group: str, tp: TopicPartition) -> int | None:
-        """The offset `group` has committed for `tp` (the next record it will read), if any."""
-        offsets = await self.admin.list_consumer_group_offsets(group, partitions=[tp])
-        found = offsets.get(tp)
-        return found.offset if found is not None and found.offset >= 0 else None
-
-    async def start_group_at_end(self, group: str, topics: Iterable[str]) -> None:
-        """Commit the current end offsets of `topics` for a new `group`, so that it reads only what
-        is produced from now on."""
-        ends = await self.ends(topics)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=group,
-                                    enable_auto_commit=False, **client_security(self.settings))
-        await consumer.start()
-        try:
-            consumer.assign(list(ends))
-            await consumer.commit(ends)
-        finally:
-            await consumer.stop()
 
 
 @pytest.fixture(scope="session")
@@ -276,7 +215,7 @@ class System:
         """Wait until the intake committed every emitted record (so each was fully handled)."""
 
         async def committed() -> None:
-            lag = await self.kafka.lag(self.settings.consumer_group, INPUT_TOPICS)
+            lag = await self.kafka.lag(self.settings.consumer_group, await self.kafka.ends(INPUT_TOPICS))
             assert lag == 0, f"{lag} emitted records not yet committed by the intake"
 
         await assert_eventually(committed, timeout=timeout, interval=0.5)

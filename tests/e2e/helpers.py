@@ -1,15 +1,16 @@
-"""Helpers of the end-to-end tests: polling asserts and CloudEvent builders."""
+"""Helpers of the end-to-end tests: polling asserts, the business day and a person's events (the
+CloudEvent builder itself is testkit.events')."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
-from policy.calendar import SHANGHAI, business_date
+from policy.calendar import business_date
+from testkit.events import cloud_event, line
 
 T = TypeVar("T")
 
@@ -32,19 +33,20 @@ def business_today() -> date:
     return business_date(datetime.now(timezone.utc))
 
 
-def cloud_event(*, source: str, id: str, type: str, subject: str, on: date, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": id,
-        "source": source,
-        "type": type,
-        "subject": subject,
-        "time": datetime.combine(on, datetime.min.time(), SHANGHAI).replace(hour=9).isoformat(),
-        "datacontenttype": "application/json",
-        "data": data,
-    }
+class Person:
+    """A person unique to a test and the events about them: ids `<id>-<n>` from one `source`,
+    about `person/<id>`, dated relative to `today` (the business day by default)."""
 
+    def __init__(self, id: str, source: str, today: date | None = None):
+        self.id = id
+        self.source = source
+        self.today = today or business_today()
+        self.n = 0
 
-def line(event: dict[str, Any]) -> bytes:
-    """One JSONL line's bytes, as `jiuye emit` sends them."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+    @property
+    def subject(self) -> str:
+        return f"person/{self.id}"
+
+    def event(self, type_: str, on: date, data: dict[str, Any]) -> bytes:
+        self.n += 1
+        return line(cloud_event(source=self.source, id=f"{self.id}-{self.n}", type=type_, subject=self.subject, on=on, data=data))

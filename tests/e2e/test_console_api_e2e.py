@@ -17,6 +17,7 @@ import pytest
 
 from console.service.scope import pseudonym
 from policy import dibao as k10
+from testkit.events import cloud_event
 from tests.e2e._console_fixtures import CITY, DibaoPerson, api, auth, console, open_task  # noqa: F401 — fixtures
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
@@ -178,12 +179,9 @@ async def test_hold_stops_payments_until_released_and_the_ledger_exports(system:
 async def test_a_fixed_dead_letter_is_redriven_once(system: System, api: httpx.AsyncClient) -> None:
     p = DibaoPerson(system, "C4")
     granted = p.today.replace(day=1)
-    good: dict[str, Any] = {
-        "specversion": "1.0", "id": f"{p.id}-dl", "source": p.source, "type": "dibao.granted", "subject": p.subject,
-        "time": f"{granted.isoformat()}T09:00:00+08:00", "datacontenttype": "application/json",
-        "data": {"person_id": p.id, "household_id": f"H{p.id}", "city": CITY, "monthly_amount": 40000,
-                 "from_month": granted.strftime("%Y-%m")},
-    }
+    good = cloud_event(id=f"{p.id}-dl", source=p.source, type="dibao.granted", subject=p.subject, on=granted,
+                       data={"person_id": p.id, "household_id": f"H{p.id}", "city": CITY, "monthly_amount": 40000,
+                             "from_month": granted.strftime("%Y-%m")})
     broken = {**good, "data": {k: v for k, v in good["data"].items() if k != "monthly_amount"}}
     await system.emit([json.dumps(broken).encode()], name="broken.jsonl")
 

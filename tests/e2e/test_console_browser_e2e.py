@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import uvicorn
 
 from console.api.app import create_app
 from console.service import Console
+from testkit.processes import free_port
 from tests.e2e._console_fixtures import CITY, DibaoPerson, console, open_task, token  # noqa: F401 — fixtures
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
@@ -29,12 +29,6 @@ pytestmark = pytest.mark.e2e
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

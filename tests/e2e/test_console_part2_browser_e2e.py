@@ -20,9 +20,10 @@ from activities.pg_store import PgStore
 from activities.store import alert_event
 from contracts.cases import AlertRecord
 from policy.calendar import add_months, month_of
+from testkit.events import cloud_event, line
 from tests.e2e._console_fixtures import console, token  # noqa: F401 — fixtures
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 from tests.e2e.test_console_browser_e2e import ARTIFACTS, CHROMIUM, served  # noqa: F401 — fixture
 
 pytestmark = pytest.mark.e2e

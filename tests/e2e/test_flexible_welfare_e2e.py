@@ -18,30 +18,18 @@ from policy import welfare_post as k5
 from policy.calendar import add_months, month_of
 from policy.subsidy_period import completed_months
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import Person, assert_eventually
 
 pytestmark = pytest.mark.e2e
 
 CITY = "2101"
 
 
-class Person:
-    """The events of one person unique to the test."""
+class Registrant(Person):
+    """A person unique to the test who registers as unemployed with city 2101's employment service."""
 
     def __init__(self, system: System, suffix: str):
-        self.system = system
-        self.id = f"E2E{system.tag}{suffix}"
-        self.source = f"es/{CITY}-e2e"
-        self.today = business_today()
-        self.n = 0
-
-    @property
-    def subject(self) -> str:
-        return f"person/{self.id}"
-
-    def event(self, type_: str, on: date, data: dict[str, Any]) -> bytes:
-        self.n += 1
-        return line(cloud_event(source=self.source, id=f"{self.id}-{self.n}", type=type_, subject=self.subject, on=on, data=data))
+        super().__init__(f"E2E{system.tag}{suffix}", f"es/{CITY}-e2e")
 
     def registered(self, on: date, categories: list[str]) -> bytes:
         return self.event("unemployment.registered", on, {
@@ -71,7 +59,7 @@ async def ledger(system: System, case_id: str) -> list[dict[str, Any]]:
 async def test_flexible_employment_subsidy_paid_until_stable_employment(system: System) -> None:
     """K4: a difficult-to-employ person's own contributions are subsidised at 2/3 per month
     until an open-ended contract ends the case `employed`."""
-    p = Person(system, "F")
+    p = Registrant(system, "F")
     params = system.pack.parameters(CITY)
     applied = add_months(p.today, -6)
     months = [month_of(add_months(applied, i)) for i in range(3)]
@@ -116,7 +104,7 @@ async def test_flexible_employment_subsidy_paid_until_stable_employment(system: 
 async def test_welfare_post_pays_completed_months_and_ends_on_leaving(system: System) -> None:
     """K5: each completed month pays the post and the social-insurance subsidy (two rows);
     leaving ends the case `ended`; a temporary post of 9 months is a dead letter."""
-    p = Person(system, "W")
+    p = Registrant(system, "W")
     params = system.pack.parameters(CITY)
     starts = add_months(p.today, -8)
     post = f"POST{system.tag}"

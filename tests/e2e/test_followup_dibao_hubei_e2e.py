@@ -20,29 +20,16 @@ from policy import followup as k9
 from policy import hubei as k11
 from policy.calendar import add_months
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import Person, assert_eventually
 
 pytestmark = pytest.mark.e2e
 
 CITY = "2101"
 
 
-class Person:
-    """The events of one person unique to the test."""
-
-    def __init__(self, system: System, suffix: str):
-        self.id = f"E2E{system.tag}{suffix}"
-        self.source = f"es/{CITY}-e2e"
-        self.today = business_today()
-        self.n = 0
-
-    @property
-    def subject(self) -> str:
-        return f"person/{self.id}"
-
-    def event(self, type_: str, on: date, data: dict[str, Any]) -> bytes:
-        self.n += 1
-        return line(cloud_event(source=self.source, id=f"{self.id}-{self.n}", type=type_, subject=self.subject, on=on, data=data))
+def person(system: System, suffix: str) -> Person:
+    """A person unique to the test, whose events come from city 2101's employment service."""
+    return Person(f"E2E{system.tag}{suffix}", f"es/{CITY}-e2e")
 
 
 async def case_row(system: System, case_id: str) -> dict[str, Any]:
@@ -67,7 +54,7 @@ async def test_followup_escalates_missed_months_and_closes_on_deregistration(sys
     """K9: registered 3 months and 10 days ago with a contact in month 1 only: months 2 and 3
     are escalated (their grace ran out 3 and ~33 days ago); a deregistration closes the case and
     withdraws them."""
-    p = Person(system, "K9")
+    p = person(system, "K9")
     params = system.pack.parameters(CITY)
     registered_on = add_months(p.today, -3) - timedelta(days=10)
     case_id = f"followup/{p.id}/{registered_on.isoformat()}"
@@ -112,7 +99,7 @@ async def test_followup_escalates_missed_months_and_closes_on_deregistration(sys
 async def test_dibao_taper_default_pays_from_the_month_after_employment(system: System) -> None:
     """K10: employed ~2 months ago while receiving 低保 → no decision within 15 days → 6 months;
     the taper months that have started by today are paid at their first day."""
-    p = Person(system, "K10")
+    p = person(system, "K10")
     params = system.pack.parameters(CITY)
     granted = add_months(p.today, -8).replace(day=1)
     employed = add_months(p.today, -2) - timedelta(days=5)
@@ -144,7 +131,7 @@ async def test_dibao_taper_default_pays_from_the_month_after_employment(system: 
 async def test_dibao_taper_caseworker_decision_through_the_update(system: System) -> None:
     """K10: the decision arrives as the `decide` update; one outside 3..12 is refused and
     changes nothing, a valid one sets the months."""
-    p = Person(system, "K10D")
+    p = person(system, "K10D")
     granted = add_months(p.today, -3).replace(day=1)
     employed = p.today - timedelta(days=2)
     case_id = f"dibao/{p.id}/{granted.strftime('%Y-%m')}"
@@ -182,8 +169,8 @@ async def test_dibao_taper_caseworker_decision_through_the_update(system: System
 async def test_hubei_graduate_grant_paid_once_per_person(system: System) -> None:
     """K11: an eligible application pays hubei_grant.amount once; a second application of the
     same person cannot pay again; an ineligible one is rejected; bad details go to events.dlq."""
-    p = Person(system, "K11")
-    q = Person(system, "K11R")
+    p = person(system, "K11")
+    q = person(system, "K11R")
     params = system.pack.parameters(CITY)
     eligible = {"graduation_year": 2020, "hukou_province": "42", "institution_province": "21"}
 

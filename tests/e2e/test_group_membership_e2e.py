@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from contracts.topics import INPUT_TOPICS
+from testkit.processes import Process
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
 from tests.faults import _processes as procs
@@ -38,9 +39,9 @@ SETTLE_SECONDS = 240.0
 
 
 @contextmanager
-def processes() -> Iterator[list[procs.Process]]:
+def processes() -> Iterator[list[Process]]:
     """A list to put started processes in; each still running is stopped (SIGTERM, by pid) at the end."""
-    started: list[procs.Process] = []
+    started: list[Process] = []
     try:
         yield started
     finally:
@@ -60,7 +61,7 @@ async def members(system: System) -> list[dict[str, Any]]:
     return [m for g in groups for m in g["members"]]
 
 
-async def group_has(system: System, n: int, running: list[procs.Process]) -> None:
+async def group_has(system: System, n: int, running: list[Process]) -> None:
     """Wait until the group has exactly `n` members (each process one)."""
 
     async def counted() -> None:
@@ -71,7 +72,7 @@ async def group_has(system: System, n: int, running: list[procs.Process]) -> Non
     await assert_eventually(counted, timeout=120, interval=0.5)
 
 
-async def inbox_reached(system: System, target: int, running: list[procs.Process]) -> None:
+async def inbox_reached(system: System, target: int, running: list[Process]) -> None:
     async def reached() -> None:
         done = await system.pool.fetchval("SELECT count(*) FROM inbox")
         logs = "\n".join(f"--- {p.name}:\n{p.tail(5)}" for p in running)
@@ -88,12 +89,12 @@ async def emit_in_chunks(system: System, parts: list[list[bytes]], pause: float 
         await asyncio.sleep(pause)
 
 
-def assignments(process: procs.Process, partitions: int) -> int:
+def assignments(process: Process, partitions: int) -> int:
     """How often `process` logged being assigned `partitions` partitions (streams/consumer.py)."""
     return process.log.read_text(errors="replace").count(f"streams: assigned {partitions} partitions")
 
 
-async def takes_everything_over(system: System, survivor: procs.Process, since: float, before: int) -> float:
+async def takes_everything_over(system: System, survivor: Process, since: float, before: int) -> float:
     """Wait until `survivor` was assigned every input partition (once more than `before`); the
     seconds from `since` (the signal) to then, polled, so an upper bound of the hand-over."""
     total = len(INPUT_TOPICS) * system.settings.kafka_partitions
@@ -106,7 +107,7 @@ async def takes_everything_over(system: System, survivor: procs.Process, since: 
 
 
 async def settle_and_check(system: System, load: Load, fault: str, started: float,
-                           running: list[procs.Process], **notes: Any) -> None:
+                           running: list[Process], **notes: Any) -> None:
     try:
         await system.settled(timeout=SETTLE_SECONDS)
     except AssertionError as exc:
@@ -201,7 +202,7 @@ async def test_static_members_one_killed_and_restarted_under_load(bare_system: S
     load = internships(system.tag, PERSONS, system.pack)
     parts = chunks(load)
 
-    def member(name: str) -> procs.Process:
+    def member(name: str) -> Process:
         settings = system.settings.model_copy(update={"streams_instance_id": f"{system.tag}-{name}"})
         return procs.streams(settings, system.folder, name)
 

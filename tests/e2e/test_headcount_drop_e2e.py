@@ -19,8 +19,9 @@ import pytest
 from contracts.topics import ALERTS
 from policy import headcount_drop as m2
 from policy.calendar import add_months, first_of_month, month_of
+from testkit.events import cloud_event, line
 from tests.e2e.conftest import System, TopicTail
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 
 pytestmark = pytest.mark.e2e
 

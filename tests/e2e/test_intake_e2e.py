@@ -22,8 +22,9 @@ from policy import internship as k1
 from policy.calendar import add_months
 from streams.app import IntakeRuntime
 from streams.intake import Applied, Claimed, Intake, OpenView
+from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,7 @@ from policy.calendar import add_months
 from policy.subsidy_period import completed_months
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
-from tests.e2e.test_flexible_welfare_e2e import CITY, Person, ledger
+from tests.e2e.test_flexible_welfare_e2e import CITY, Registrant, ledger
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ async def case_row(system: System, case_id: str) -> dict[str, Any]:
 
 
 async def test_welfare_post_rejected_before_the_registration_reopens_when_it_arrives(system: System) -> None:
-    p = Person(system, "L")
+    p = Registrant(system, "L")
     params = system.pack.parameters(CITY)
     starts = add_months(p.today, -3)
     post = f"POST{system.tag}L"

@@ -18,8 +18,9 @@ import pytest
 
 from contracts.topics import ALERTS
 from policy import monitoring as m
+from testkit.events import cloud_event, line
 from tests.e2e.conftest import System, TopicTail
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 
 pytestmark = pytest.mark.e2e
 

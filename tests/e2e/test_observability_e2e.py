@@ -17,7 +17,6 @@ import contextlib
 import gzip
 import re
 import secrets
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -36,7 +35,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from bench.harness import Process, free_port
 from console.emit import emit
 from contracts.codec import dev_key_file
 from contracts.kafka import client_security, make_producer
@@ -47,12 +45,13 @@ from deploy.stack.postgres import drop_database
 from observability.metrics import consumer_lags, exposition, set_consumer_lag
 from observability.paths import LIVE_PATH, METRICS_PATH, READY_PATH
 from policy import hubei as k11
-from tests.e2e.conftest import KafkaProbe
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from testkit.events import cloud_event, line
+from testkit.kafka import KafkaProbe
+from testkit.processes import JIUYE, Process, free_port
+from tests.e2e.helpers import assert_eventually, business_today
 
 pytestmark = pytest.mark.e2e
 
-JIUYE = str(Path(sys.executable).parent / "jiuye")
 CITY = "2101"
 ELIGIBLE = {"graduation_year": 2020, "hukou_province": "42", "institution_province": "21"}
 
@@ -215,9 +214,9 @@ async def observed(e2e_settings: Settings, kafka: KafkaProbe, tmp_path_factory: 
         pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
         stack_.push_async_callback(pool.close)
         env = settings_env(settings)
-        worker = Process("worker", [JIUYE, "worker"], env, folder)
+        worker = Process("worker", [str(JIUYE), "worker"], env, folder)
         stack_.callback(worker.stop)
-        streams = Process("streams", [JIUYE, "streams"], env, folder)
+        streams = Process("streams", [str(JIUYE), "streams"], env, folder)
         stack_.callback(streams.stop)
         observed = Observed(settings, pool, receiver, worker, streams, folder, tag)
         await ready(observed.worker_url, worker)

@@ -42,8 +42,9 @@ from deploy.stack.common import service_dir
 from deploy.stack.temporal import NAME as TEMPORAL
 from policy import flexible as k4
 from policy.calendar import add_months, month_of
+from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,9 @@ import pytest
 
 from policy import service_subsidy as k18
 from policy.calendar import quarter_of, quarter_start
+from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 
 pytestmark = pytest.mark.e2e
 

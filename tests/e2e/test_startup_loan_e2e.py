@@ -15,8 +15,9 @@ import pytest
 
 from contracts.cases import CaseView, TaskDecision
 from policy import startup_loan as k13
+from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 
 pytestmark = pytest.mark.e2e
 

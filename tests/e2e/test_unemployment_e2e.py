@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from policy.calendar import add_months
+from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 
 pytestmark = pytest.mark.e2e
 

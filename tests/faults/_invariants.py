@@ -105,7 +105,7 @@ async def check_invariants(system: System, load: Load, fault: str, *, started: f
 
 async def _caught_up(system: System, timeout: float) -> None:
     async def caught_up() -> None:
-        lag = await system.kafka.lag(system.settings.consumer_group, INPUT_TOPICS)
+        lag = await system.kafka.lag(system.settings.consumer_group, await system.kafka.ends(INPUT_TOPICS))
         assert lag == 0, f"consumer lag {lag}"
         received = await system.pool.fetchval("SELECT count(*) FROM inbox WHERE state = 'received'")
         assert received == 0, f"{received} inbox rows claimed but never finished"

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 from policy import internship as k1
 from policy import unemployment as ui
 from policy.calendar import add_months
 from policy.pack import PolicyPack
-from tests.e2e.helpers import business_today, cloud_event, line
+from tests.e2e.helpers import Person
 
 CITY = "2101"
 MONTHS_AGO = 8
@@ -63,50 +62,34 @@ class Load:
         return raw
 
 
-class Person:
-    """A person whose events a load sends: ids `<person>-<n>` from one source."""
-
-    person: str
-    source: str
-    n: int
-
-    def event(self, type_: str, on: date, data: dict[str, Any]) -> bytes:
-        self.n += 1
-        return line(cloud_event(source=self.source, id=f"{self.person}-{self.n}", type=type_,
-                                subject=f"person/{self.person}", on=on, data=data))
-
-
 class Internship(Person):
     """One person's K1 internship in a test (ids unique to the test by `tag`)."""
 
     def __init__(self, tag: str, n: int, pack: PolicyPack, today: date | None = None):
-        self.person = f"F{tag}{n:05d}"
+        super().__init__(f"F{tag}{n:05d}", f"es/{CITY}-faults", today)
         self.unit = f"U{tag}{n:05d}"
-        self.source = f"es/{CITY}-faults"
-        self.today = today or business_today()
         self.starts_on = add_months(self.today, -MONTHS_AGO)
         params = pack.parameters(CITY)
         self.cohort = params.get("internship.cohorts", self.starts_on)[0]
         self.monthly = params.get("internship.monthly_subsidy", self.starts_on)
-        self.case_id = f"internship/{self.person}/{self.unit}/{self.starts_on.isoformat()}"
-        self.n = 0
+        self.case_id = f"internship/{self.id}/{self.unit}/{self.starts_on.isoformat()}"
 
     def signed(self) -> bytes:
         return self.event("internship.agreement_signed", self.starts_on, {
-            "person_id": self.person, "unit_id": self.unit, "city": CITY, "starts_on": self.starts_on.isoformat(),
+            "person_id": self.id, "unit_id": self.unit, "city": CITY, "starts_on": self.starts_on.isoformat(),
             "months": AGREED_MONTHS, "cohort": self.cohort,
         })
 
     def interrupted(self, on: date) -> bytes:
         return self.event("internship.interrupted", on, {
-            "person_id": self.person, "unit_id": self.unit, "on": on.isoformat(), "reason": "other"})
+            "person_id": self.id, "unit_id": self.unit, "on": on.isoformat(), "reason": "other"})
 
     def resumed(self, on: date) -> bytes:
-        return self.event("internship.resumed", on, {"person_id": self.person, "unit_id": self.unit, "on": on.isoformat()})
+        return self.event("internship.resumed", on, {"person_id": self.id, "unit_id": self.unit, "on": on.isoformat()})
 
     def ended(self) -> bytes:
         return self.event("internship.ended", self.today, {
-            "person_id": self.person, "unit_id": self.unit, "on": self.today.isoformat(), "reason": "quit"})
+            "person_id": self.id, "unit_id": self.unit, "on": self.today.isoformat(), "reason": "quit"})
 
     def expected_payments(self) -> list[tuple[str, int]]:
         """§14: the unit is paid the monthly subsidy for each completed month (no pauses)."""
@@ -133,26 +116,23 @@ class Claim(Person):
     overpayment each (POLICY.md K2 and part 2, "What a case owes, and corrections")."""
 
     def __init__(self, tag: str, n: int, pack: PolicyPack, today: date | None = None):
-        self.person = f"R{tag}{n:05d}"
-        self.source = f"si/{CITY}-faults"
-        self.today = today or business_today()
+        super().__init__(f"R{tag}{n:05d}", f"si/{CITY}-faults", today)
         self.claim_on = add_months(self.today, -CLAIM_MONTHS_AGO)
         self.params = pack.parameters(CITY)
         self.reemployed_on = ui.benefit_month_start(self.claim_on, 2) + timedelta(days=3)
         self.entitlement = ui.entitlement_months(INSURED_MONTHS, 0, self.params, self.claim_on)
-        self.case_id = f"ui/{self.person}/{self.claim_on.isoformat()}"
-        self.n = 0
+        self.case_id = f"ui/{self.id}/{self.claim_on.isoformat()}"
 
     def filed(self) -> bytes:
         return self.event("ui.claim.filed", self.claim_on, {
-            "person_id": self.person, "city": CITY, "claim_on": self.claim_on.isoformat(),
+            "person_id": self.id, "city": CITY, "claim_on": self.claim_on.isoformat(),
             "insured_months": INSURED_MONTHS, "involuntary": True, "retirement_date": RETIREMENT.isoformat()})
 
     def reemployed(self) -> bytes:
         """Reported today, dated in the second benefit month."""
         return self.event("employment.registered", self.today, {
-            "person_id": self.person, "city": CITY, "on": self.reemployed_on.isoformat(), "kind": "employee",
-            "employer_id": f"E{self.person}"})
+            "person_id": self.id, "city": CITY, "on": self.reemployed_on.isoformat(), "kind": "employee",
+            "employer_id": f"E{self.id}"})
 
     def months(self, reemployed_on: date | None) -> list[int]:
         return ui.months_due(self.today, self.claim_on, RETIREMENT, reemployed_on, self.entitlement, False)

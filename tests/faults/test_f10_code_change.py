@@ -41,10 +41,10 @@ from console.simulate import ListSink, advance_business_clock, drain_activities,
 from contracts.cases import CaseInput, CaseOutcome
 from contracts.events import parse_event
 from contracts.temporal import DATA_CONVERTER
-from policy.calendar import start_of_day
 from policy.pack import load_pack
 from streams.gateway import CaseGateway
 from streams.intake import Intake
+from testkit.events import cloud_event, line
 from tests.faults._invariants import Figures, record_figures
 from workflows.internship_subsidy import InternshipSubsidyWorkflow
 from workflows.registry import WORKFLOWS
@@ -106,10 +106,7 @@ async def test_f10_the_same_change_unguarded_breaks_running_k1_cases(path: Path)
 
 
 def _event(n: int, type_: str, on: date, data: dict[str, Any]) -> bytes:
-    return json.dumps({
-        "specversion": "1.0", "id": f"f10-{n}", "source": "es/2101", "type": type_, "subject": "person/P10",
-        "time": (start_of_day(on) + timedelta(hours=9)).isoformat(), "data": data,
-    }).encode()
+    return line(cloud_event(id=f"f10-{n}", source="es/2101", type=type_, subject="person/P10", on=on, data=data))
 
 
 async def _run_case(workflows: list[type]) -> tuple[list[Any], Any]:

@@ -22,8 +22,9 @@ from contracts.topics import INPUT_TOPICS
 from policy import flexible as k4
 from policy import internship as k1
 from policy.calendar import add_months, month_of
+from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually, business_today, cloud_event, line
+from tests.e2e.helpers import assert_eventually, business_today
 from tests.faults._invariants import check_invariants, record_figures
 from tests.faults._load import AGREED_MONTHS, CITY, MONTHS_AGO, Internship, Load, internships
 from tests.faults._runtime import CountingRuntime
@@ -83,19 +84,19 @@ def poison_records(system: System, person: Internship) -> dict[str, bytes]:
     bad_date = json.loads(person.signed())
     bad_date["id"] += "-date"
     bad_date["data"]["starts_on"] = "2020-02-30"
-    negative = cloud_event(source=person.source, id=f"{person.person}-neg", type="contribution.paid",
-                           subject=f"person/{person.person}", on=person.today,
-                           data={"person_id": person.person, "month": month_of(person.today), "base": 300000,
+    negative = cloud_event(source=person.source, id=f"{person.id}-neg", type="contribution.paid",
+                           subject=f"person/{person.id}", on=person.today,
+                           data={"person_id": person.id, "month": month_of(person.today), "base": 300000,
                                  "employer_amount": 0, "employee_amount": -24000, "insurances": ["pension"]})
-    large = cloud_event(source=person.source, id=f"{person.person}-large", type="internship.ended",
-                        subject=f"person/{person.person}", on=person.today,
-                        data={"person_id": person.person, "unit_id": person.unit, "on": person.today.isoformat(),
+    large = cloud_event(source=person.source, id=f"{person.id}-large", type="internship.ended",
+                        subject=f"person/{person.id}", on=person.today,
+                        data={"person_id": person.id, "unit_id": person.unit, "on": person.today.isoformat(),
                               "reason": "quit", "padding": "x" * 1_010_000})
     return {
         "not JSON": f'{{"broken": "{tag}"'.encode(),
         "not a CloudEvent": json.dumps({"hello": tag, "type": "internship.ended"}).encode(),
-        "unknown type": line(cloud_event(source=person.source, id=f"{person.person}-tele", type="internship.teleported",
-                                         subject=f"person/{person.person}", on=person.today, data={"person_id": person.person})),
+        "unknown type": line(cloud_event(source=person.source, id=f"{person.id}-tele", type="internship.teleported",
+                                         subject=f"person/{person.id}", on=person.today, data={"person_id": person.id})),
         "wrong field types": line(wrong_types),
         "invalid date": line(bad_date),
         "negative money": line(negative),
@@ -126,9 +127,9 @@ async def test_f8_poison_records_of_every_kind_are_dead_lettered_while_good_traf
             load.add_poison(label, poisons[label])
     await system.emit(load.lines)
 
-    huge = line(cloud_event(source=victim.source, id=f"{victim.person}-2mb", type="internship.ended",
-                            subject=f"person/{victim.person}", on=victim.today,
-                            data={"person_id": victim.person, "unit_id": victim.unit, "on": victim.today.isoformat(),
+    huge = line(cloud_event(source=victim.source, id=f"{victim.id}-2mb", type="internship.ended",
+                            subject=f"person/{victim.id}", on=victim.today,
+                            data={"person_id": victim.id, "unit_id": victim.unit, "on": victim.today.isoformat(),
                                   "reason": "quit", "padding": "x" * 2_000_000}))
     with pytest.raises(EmitError, match="huge.jsonl:1"):
         await system.emit([huge], name="huge.jsonl")

@@ -17,6 +17,7 @@ from aiokafka import TopicPartition
 from contracts.topics import INPUT_TOPICS
 from policy.monthly_schedule import month_number
 from streams.app import IntakeRuntime
+from testkit.processes import Process
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
 from tests.faults import _processes as procs
@@ -31,9 +32,9 @@ KILLS = 1
 
 
 @contextmanager
-def stopped_at_end() -> Iterator[list[procs.Process]]:
+def stopped_at_end() -> Iterator[list[Process]]:
     """A list to put started processes in; each is stopped (SIGTERM, by pid) at the end."""
-    started: list[procs.Process] = []
+    started: list[Process] = []
     try:
         yield started
     finally:

@@ -4,23 +4,23 @@ with the reason where it is not, and any other character is bad input."""
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from contracts.events import InvalidEvent, normalise_id, parse_event
+from policy.calendar import SHANGHAI
 from policy.pack import load_pack
 from streams.routing import StartCase, keys_of, route
+from testkit.events import cloud_event, line
 
 PACK = load_pack()
 
 
 def record(type_: str, data: dict[str, Any], subject: str = "person/P1", id_: str = "es-2101-1") -> bytes:
-    return json.dumps({
-        "specversion": "1.0", "id": id_, "source": "es/2101", "type": type_, "subject": subject,
-        "time": "2020-05-03T10:00:00+08:00", "data": data,
-    }).encode()
+    return line(cloud_event(id=id_, source="es/2101", type=type_, subject=subject,
+                            on=datetime(2020, 5, 3, 10, tzinfo=SHANGHAI), data=data))
 
 
 def reason_of(raw: bytes) -> str:

@@ -10,16 +10,12 @@ from typing import Any
 import pytest
 
 from contracts.events import MAX_RECORD_BYTES, InternshipAgreementSigned, InvalidEvent, parse_event
+from testkit.events import cloud_event
 
-AGREEMENT: dict[str, Any] = {
-    "specversion": "1.0",
-    "id": "es-2101-0001",
-    "source": "es/2101",
-    "type": "internship.agreement_signed",
-    "subject": "person/P001",
-    "time": "2020-03-02T09:00:00+08:00",
-    "data": {"person_id": "P001", "unit_id": "U01", "city": "2101", "starts_on": "2020-03-02", "months": 6, "cohort": 2020},
-}
+AGREEMENT = cloud_event(
+    id="es-2101-0001", source="es/2101", type="internship.agreement_signed", subject="person/P001", on=date(2020, 3, 2),
+    data={"person_id": "P001", "unit_id": "U01", "city": "2101", "starts_on": "2020-03-02", "months": 6, "cohort": 2020},
+)
 
 
 def raw(doc: Any) -> bytes:

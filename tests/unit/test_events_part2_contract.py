@@ -3,7 +3,6 @@ each parses to its typed data, and each bad field is a dead letter whose reason 
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -22,6 +21,7 @@ from contracts.events import (
 )
 from contracts.topics import ALL_TOPICS, OUTPUT_TOPICS, PAYMENT_INSTRUCTIONS, TOPIC_OF_TYPE
 from policy.funds import Fund
+from testkit.events import cloud_event, line
 
 # One valid record per added type: (type, subject, data).
 VALID: dict[str, tuple[str, dict[str, Any]]] = {
@@ -64,10 +64,7 @@ VALID: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def record(type_: str, subject: str, data: dict[str, Any]) -> bytes:
-    return json.dumps({
-        "specversion": "1.0", "id": f"x-{type_}", "source": "es/2101", "type": type_, "subject": subject,
-        "time": "2020-04-01T09:00:00+08:00", "data": data,
-    }).encode()
+    return line(cloud_event(id=f"x-{type_}", source="es/2101", type=type_, subject=subject, on=date(2020, 4, 1), data=data))
 
 
 def valid(type_: str, **changes: Any) -> bytes:

@@ -5,15 +5,17 @@ failure leaves the rest of the batch finished and the batch to be delivered agai
 from __future__ import annotations
 
 import asyncio
-import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
+from policy.calendar import SHANGHAI
 from policy.pack import load_pack
 from streams.intake import Intake
+from testkit.events import cloud_event, line
 
 PACK = load_pack("liaoning-2020")
 
@@ -33,8 +35,8 @@ def contribution(person: str, month: str, employer: str | None = "E1", n: int = 
 
 
 def _event(source: str, id_: str, type_: str, person: str, data: dict[str, Any]) -> bytes:
-    return json.dumps({"specversion": "1.0", "id": id_, "source": source, "type": type_, "subject": f"person/{person}",
-                       "time": "2020-03-02T10:00:00+08:00", "datacontenttype": "application/json", "data": data}).encode()
+    return line(cloud_event(id=id_, source=source, type=type_, subject=f"person/{person}",
+                            on=datetime(2020, 3, 2, 10, tzinfo=SHANGHAI), data=data))
 
 
 class Gateway:
@@ -143,9 +145,8 @@ async def test_a_shared_fact_is_applied_after_the_records_before_it_and_before_t
     intake = Intake(store, gateway, Sink(), PACK)  # type: ignore[arg-type]
     await intake.handle_batch(records([claim("P1")]))
     await store.record_case(_record("ui/P1/2020-03-02"), {"id": "x", "data": {}})
-    declared = json.dumps({"specversion": "1.0", "id": "epi-1", "source": "gov/21", "type": "policy.epidemic.declared",
-                           "subject": "city/2101", "time": "2020-03-05T00:00:00+08:00",
-                           "data": {"on": "2020-03-05"}}).encode()
+    declared = line(cloud_event(id="epi-1", source="gov/21", type="policy.epidemic.declared", subject="city/2101",
+                                on=datetime(2020, 3, 5, tzinfo=SHANGHAI), data={"on": "2020-03-05"}))
     batch = [contribution("P1", "2020-04", n=1), declared, contribution("P1", "2020-05", n=2)]
     outcomes = await intake.handle_batch(records(batch))
     assert [o.status for o in outcomes] == ["applied", "applied", "applied"]

@@ -5,7 +5,6 @@ one settle month after the last counted month."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -18,6 +17,7 @@ from policy.pack import load_pack
 from streams.routes import enterprise_si as routes
 from streams.routes.commands import Ignore, SignalCase, StartCase
 from streams.routing import route, route_fact_types
+from testkit.events import cloud_event, line
 from tests.unit._enterprise_facts import fact
 
 PACK = load_pack()
@@ -99,10 +99,7 @@ def test_k12_rejection_a_registered_person_in_no_category_is_not_difficult_to_em
 
 # -- routing --------------------------------------------------------------------------------------
 def _event(type_: str, data: dict[str, Any], subject: str = "person/P") -> Any:
-    return parse_event(json.dumps({
-        "specversion": "1.0", "id": f"x-{type_}", "source": "lc/2101", "type": type_, "subject": subject,
-        "time": "2020-03-05T09:00:00+08:00", "data": data,
-    }).encode())
+    return parse_event(line(cloud_event(id=f"x-{type_}", source="lc/2101", type=type_, subject=subject, on=date(2020, 3, 5), data=data)))
 
 
 def _signed(term: int | None = 24) -> Any:

@@ -3,7 +3,6 @@ pure-function test named after it, plus the routing of both kinds."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -16,6 +15,7 @@ from policy.pack import load_pack
 from streams.routes import unemployment as routes
 from streams.routes.commands import FanOut, Ignore, Reject, SignalCase, StartCase
 from streams.routing import SHARED_FACT_KINDS, route
+from testkit.events import cloud_event, line
 
 PACK = load_pack()
 PARAMS = PACK.parameters("2101")
@@ -180,9 +180,8 @@ def test_assistance_lasts_ua_months() -> None:
 
 # -- routes -------------------------------------------------------------------------------------
 def event(type_: str, data: dict[str, Any], subject: str = "person/P1", day: str = "2020-05-01") -> CloudEvent:
-    doc = {"specversion": "1.0", "id": f"x-{type_}-{day}", "source": "t/2101", "type": type_, "subject": subject,
-           "time": f"{day}T09:00:00+08:00", "data": data}
-    return parse_event(json.dumps(doc).encode())
+    return parse_event(line(cloud_event(id=f"x-{type_}-{day}", source="t/2101", type=type_, subject=subject,
+                                        on=date.fromisoformat(day), data=data)))
 
 
 def claim(person: str = "P1", claim_on: str = "2020-03-15") -> CloudEvent:

@@ -23,6 +23,7 @@ from streams.routes import flexible as k4_routes
 from streams.routes import welfare_post as k5_routes
 from streams.routes.commands import Ignore, Reject, SignalCase, StartCase
 from streams.routing import FACT_TYPES, route
+from testkit.events import cloud_event, line
 
 PACK = load_pack()
 PARAMS = PACK.parameters("2101")
@@ -303,21 +304,7 @@ def test_k5_placement_priority_ranks_zero_employment_and_near_retirement_first()
 
 # --- routing -----------------------------------------------------------------------------------
 def event(type_: str, data: dict[str, Any], subject: str, ident: str = "x-1", source: str = "es/2101") -> Any:
-    import json
-
-    return parse_event(
-        json.dumps(
-            {
-                "specversion": "1.0",
-                "id": ident,
-                "source": source,
-                "type": type_,
-                "subject": subject,
-                "time": "2020-05-20T09:00:00+08:00",
-                "data": data,
-            }
-        ).encode()
-    )
+    return parse_event(line(cloud_event(id=ident, source=source, type=type_, subject=subject, on=date(2020, 5, 20), data=data)))
 
 
 def application(program: str = "flexible_employment_si") -> Any:

@@ -18,6 +18,7 @@ from policy.pack import load_pack
 from streams.routes import retention as routes
 from streams.routes.commands import Ignore, Reject, StartCase
 from streams.routing import route
+from testkit.events import cloud_event, line
 from tests.unit._enterprise_facts import contribution, enrolled, left, registered, staff
 
 PACK = load_pack()
@@ -145,14 +146,9 @@ def test_rule_text_names_rate_headcount_and_the_winning_formula() -> None:
 
 # -- once per enterprise per year (routing) ---------------------------------------------------
 def _application(year: object, program: str = "job_retention") -> bytes:
-    import json
-
     details = {} if year is None else {"year": year}
-    return json.dumps({
-        "specversion": "1.0", "id": "a1", "source": "es/2101", "type": "application.submitted", "subject": "enterprise/E",
-        "time": "2020-04-15T09:00:00+08:00",
-        "data": {"program": program, "applicant": "E", "on": "2020-04-15", "details": details},
-    }).encode()
+    return line(cloud_event(id="a1", source="es/2101", type="application.submitted", subject="enterprise/E", on=date(2020, 4, 15),
+                            data={"program": program, "applicant": "E", "on": "2020-04-15", "details": details}))
 
 
 def test_one_refund_per_enterprise_per_year_is_the_case_id_and_the_ledger_period() -> None:

@@ -17,6 +17,7 @@ from streams.routes import dibao as dibao_routes
 from streams.routes import followup as followup_routes
 from streams.routes import hubei as hubei_routes
 from streams.routes.commands import Ignore, Reject, SignalCase, StartCase
+from testkit.events import cloud_event
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +88,7 @@ def test_k9_registration_before_the_window_is_judged_when_the_window_opens(param
 
 
 def event(type_: str, data: dict, source: str = "es/2101", subject: str = "person/P1") -> CloudEvent:
-    return CloudEvent.model_validate(
-        {"specversion": "1.0", "id": "x-1", "source": source, "type": type_, "subject": subject, "time": "2020-03-01T09:00:00+08:00", "data": data}
-    )
+    return CloudEvent.model_validate(cloud_event(id="x-1", source=source, type=type_, subject=subject, on=date(2020, 3, 1), data=data))
 
 
 REGISTRATION = {

@@ -4,9 +4,8 @@ the counts), redeliveries, the city and the layoff-plan look-up from the stored 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, MutableMapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from activities.memory_store import MemoryStore
@@ -23,6 +22,7 @@ from streams.headcount_monitor import (
     partition_of,
 )
 from streams.intake import Outcome
+from testkit.events import cloud_event, line
 
 PACK = load_pack()
 
@@ -32,10 +32,8 @@ def contribution(person: str, month: str, employer: str | None, n: int = 0) -> O
                             "employee_amount": 32000, "insurances": ["pension"]}
     if employer is not None:
         data["employer_id"] = employer
-    raw = (
-        '{"specversion":"1.0","id":"c-%s-%s-%d","source":"si/2101","type":"contribution.paid","subject":"person/%s",'
-        '"time":"%s-15T10:00:00+08:00","data":%s}' % (person, month, n, person, month, json.dumps(data))
-    ).encode()
+    raw = line(cloud_event(id=f"c-{person}-{month}-{n}", source="si/2101", type="contribution.paid", subject=f"person/{person}",
+                           on=datetime.fromisoformat(f"{month}-15T10:00:00+08:00"), data=data))
     return Outcome("ignored", "", parse_event(raw))
 
 
@@ -84,10 +82,9 @@ class CountingTable(MutableMapping[str, Any]):
 
 
 async def registered(store: MemoryStore, enterprise: str, city: str) -> None:
-    raw = ('{"specversion":"1.0","id":"reg-%s","source":"mr/%s","type":"enterprise.registered","subject":"enterprise/%s",'
-           '"time":"2020-01-02T09:00:00+08:00","data":{"enterprise_id":"%s","city":"%s","industry":"retail","size":"small"}}'
-           % (enterprise, city, enterprise, enterprise, city)).encode()
-    event = parse_event(raw)
+    event = parse_event(line(cloud_event(id=f"reg-{enterprise}", source=f"mr/{city}", type="enterprise.registered",
+                                         subject=f"enterprise/{enterprise}", on=date(2020, 1, 2),
+                                         data={"enterprise_id": enterprise, "city": city, "industry": "retail", "size": "small"})))
     await store.store_subject_facts([(event, [f"enterprise/{enterprise}"])])
 
 
@@ -153,9 +150,9 @@ async def test_m2_a_failed_alert_writes_no_counts_and_the_retry_alerts_once() ->
 
 async def test_m2_no_alert_when_the_stored_layoff_plan_explains_the_drop() -> None:
     store = MemoryStore()
-    plan = parse_event(b'{"specversion":"1.0","id":"hr-1","source":"hr/2101","type":"layoff.plan_filed",'
-                       b'"subject":"enterprise/E1","time":"2020-02-10T09:00:00+08:00","data":{"enterprise_id":"E1",'
-                       b'"city":"2101","filed_on":"2020-02-10","planned_count":30,"insured_headcount":60}}')
+    plan = parse_event(line(cloud_event(id="hr-1", source="hr/2101", type="layoff.plan_filed", subject="enterprise/E1", on=date(2020, 2, 10),
+                                        data={"enterprise_id": "E1", "city": "2101", "filed_on": "2020-02-10", "planned_count": 30,
+                                              "insured_headcount": 60})))
     await store.store_subject_facts([(plan, ["enterprise/E1"])])
     monitor = HeadcountMonitor(PACK, {}, store)
     await monitor.apply(Contributions("E1", tuple(("2020-03", f"P{i}") for i in range(60))))

@@ -6,16 +6,19 @@ installs a tracer provider, so the rest of the suite runs with tracing off.)"""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from contracts.events import parse_event
 from contracts.settings import Settings
 from observability import tracing
+from policy.calendar import SHANGHAI
+from testkit.events import cloud_event
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-EVENT = {"specversion": "1.0", "id": "f-1", "source": "es/2101", "type": "followup.recorded", "subject": "person/P1",
-         "time": "2020-05-03T10:00:00+08:00", "data": {"person_id": "P1", "on": "2020-05-03", "channel": "phone"}}
+EVENT = cloud_event(id="f-1", source="es/2101", type="followup.recorded", subject="person/P1",
+                    on=datetime(2020, 5, 3, 10, tzinfo=SHANGHAI), data={"person_id": "P1", "on": "2020-05-03", "channel": "phone"})
 
 
 def test_the_traces_url_is_the_base_endpoint_plus_the_otlp_traces_path() -> None:

@@ -28,6 +28,7 @@ from policy.calendar import start_of_day
 from policy.pack import load_pack
 from streams.gateway import CaseGateway
 from streams.intake import Intake, Outcome
+from testkit.events import cloud_event
 
 KIND = "internship_subsidy"
 _ids = count(1)
@@ -101,15 +102,7 @@ class K1World:
 
     # -- inputs ----------------------------------------------------------------------------
     def document(self, type_: str, data: dict[str, Any], when: datetime, subject: str, source: str, event_id: str | None) -> dict[str, Any]:
-        return {
-            "specversion": "1.0",
-            "id": event_id or f"k1-{next(_ids)}",
-            "source": source,
-            "type": type_,
-            "subject": subject,
-            "time": when.isoformat(),
-            "data": data,
-        }
+        return cloud_event(id=event_id or f"k1-{next(_ids)}", source=source, type=type_, subject=subject, on=when, data=data)
 
     async def send(
         self,

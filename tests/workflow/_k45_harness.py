@@ -27,6 +27,7 @@ from policy.calendar import start_of_day
 from policy.pack import load_pack
 from streams.gateway import CaseGateway
 from streams.intake import Intake, Outcome
+from testkit.events import cloud_event, line
 from workflows.registry import WORKFLOWS
 
 _ids = count(1)
@@ -69,17 +70,9 @@ class Harness:
         unless `subject` says otherwise)."""
         await self.advance_to(when)
         number = next(_ids)
-        doc = {
-            "specversion": "1.0",
-            "id": f"t-{number}",
-            "source": source,
-            "type": type_,
-            "subject": subject or f"person/{person}",
-            "time": when.isoformat(),
-            "data": data,
-        }
+        doc = cloud_event(id=f"t-{number}", source=source, type=type_, subject=subject or f"person/{person}", on=when, data=data)
         self.sent.append(doc)
-        raw = json.dumps(doc).encode()
+        raw = line(doc)
         outcome = await self.intake.handle(raw, Origin(topic="test", offset=number))
         await self.settle()
         return outcome

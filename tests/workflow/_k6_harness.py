@@ -4,13 +4,13 @@ with the subjects real producers use (enterprise/…, province/21)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from itertools import count
 from typing import Any
 
 from activities.store import Origin
 from streams.intake import Outcome
+from testkit.events import cloud_event, line
 from tests.workflow._k45_harness import Harness, at
 
 _ids = count(1)
@@ -20,9 +20,9 @@ async def send(h: Harness, type_: str, data: dict[str, Any], subject: str, when:
     """Deliver one CloudEvent at its business time through the intake."""
     await h.advance_to(when)
     number = next(_ids)
-    doc = {"specversion": "1.0", "id": f"k6-{number}", "source": source, "type": type_, "subject": subject, "time": when.isoformat(), "data": data}
+    doc = cloud_event(id=f"k6-{number}", source=source, type=type_, subject=subject, on=when, data=data)
     h.sent.append(doc)
-    outcome = await h.intake.handle(json.dumps(doc).encode(), Origin(topic="k6-test", offset=number))
+    outcome = await h.intake.handle(line(doc), Origin(topic="k6-test", offset=number))
     await h.settle()
     return outcome
 

@@ -4,7 +4,6 @@ business clock mapped onto 2020 as `console/simulate.py` does."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from policy.calendar import start_of_day
 from policy.pack import load_pack
 from streams.gateway import CaseGateway
 from streams.intake import Intake, Outcome
+from testkit.events import cloud_event, line
 
 _ids = count(1)
 
@@ -59,16 +59,9 @@ class World:
         when = at(day, hour)
         await self.advance_to(when)
         number = next(_ids)
-        doc = {
-            "specversion": "1.0",
-            "id": f"k23-{number}",
-            "source": "test/2101",
-            "type": type_,
-            "subject": subject or f"person/{data['person_id']}",
-            "time": when.isoformat(),
-            "data": data,
-        }
-        outcome = await self.intake.handle(json.dumps(doc).encode(), Origin(topic="test", offset=number))
+        doc = cloud_event(id=f"k23-{number}", source="test/2101", type=type_, subject=subject or f"person/{data['person_id']}",
+                          on=when, data=data)
+        outcome = await self.intake.handle(line(doc), Origin(topic="test", offset=number))
         await self.settle()
         return outcome
 

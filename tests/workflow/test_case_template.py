@@ -15,18 +15,14 @@ that is slow, a step still busy when the decision arrives); each says which step
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
-import pytest_asyncio
 from temporalio import workflow
 from temporalio.client import WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
 from contracts.cases import CaseEvent, CaseInput, CaseOutcome, CaseView, TaskDecision, TaskRecord
-from contracts.temporal import DATA_CONVERTER
 from policy.hiring import CountedMonth
 from policy.pack import load_pack
 from tests.workflow._k1_harness import K1World, agreement, case_id, k1_world
@@ -38,14 +34,6 @@ from workflows.registry import WORKFLOWS
 from workflows.unemployed_followup import UnemployedFollowupWorkflow
 
 D = date
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 # -- K1: continue-as-new on a long case -------------------------------------------------------

@@ -11,32 +11,21 @@ no decision comes within 15 days of the employment; the 低保 monthly_amount is
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
 from contracts.cases import TaskDecision
-from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k45_harness import Harness, at, harness
 
 KIND = "dibao_taper"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 AMOUNT = 60000
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 async def grant(h: Harness, person: str, from_month: str = "2020-01", amount: int = AMOUNT, on: date = date(2020, 1, 3)) -> str:

@@ -10,28 +10,16 @@ original plus its corrections is what the facts known now give.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
-from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed
 
 ELIGIBLE = {"graduation_year": 2020, "hukou_province": "42", "institution_province": "21"}
 FUND = "employment_subsidy_fund"
 SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 def application(person: str, on: date, details: dict[str, object]) -> dict[str, object]:

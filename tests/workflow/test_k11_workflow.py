@@ -9,29 +9,18 @@ Liaoning (21) institution with Hubei (42) household registration gets hubei_gran
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k45_harness import Harness, at, harness
 
 KIND = "hubei_graduate_grant"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ELIGIBLE = {"graduation_year": 2020, "hukou_province": "42", "institution_province": "21"}
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 async def apply(h: Harness, person: str, on: date, details: dict[str, Any]) -> Any:

@@ -11,27 +11,15 @@ now give. (test_k15_workflow's exemption test runs the late exemption over a who
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
-from contracts.temporal import DATA_CONVERTER
 from streams.intake import Outcome
 from tests.workflow._k45_harness import Harness, at, event_key, harness, ledger_rows, registered, scenario_of_kind, worth_by_period
 
 KIND = "enterprise_si_subsidy"
 FAR = date(2045, 1, 1)
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path(), runtime=sim.quiet_runtime()
-    ) as environment:
-        yield environment
 
 
 async def hire(h: Harness, e: str, p: str, signed: date) -> str:

@@ -8,20 +8,18 @@ employer share paid, closing on the first day after the last payable month + 1 m
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from itertools import count
 from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import Origin
 from console import simulate as sim
 from contracts.cases import CaseEvent
-from contracts.temporal import DATA_CONVERTER
 from streams.intake import Outcome
+from testkit.events import cloud_event, line
 from tests.workflow._k45_harness import Harness, at, harness, registered
 
 KIND = "enterprise_si_subsidy"
@@ -31,20 +29,12 @@ _ids = count(1)
 SENT: list[dict[str, Any]] = []
 
 
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
-
-
 async def send(h: Harness, type_: str, data: dict[str, Any], subject: str, when: datetime, source: str = "si/2101") -> Outcome:
     await h.advance_to(when)
     n = next(_ids)
-    doc = {"specversion": "1.0", "id": f"k15-{n}", "source": source, "type": type_, "subject": subject, "time": when.isoformat(), "data": data}
+    doc = cloud_event(id=f"k15-{n}", source=source, type=type_, subject=subject, on=when, data=data)
     SENT.append(doc)
-    outcome = await h.intake.handle(json.dumps(doc).encode(), Origin(topic="test", offset=n))
+    outcome = await h.intake.handle(line(doc), Origin(topic="test", offset=n))
     await h.settle()
     return outcome
 

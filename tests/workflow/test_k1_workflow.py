@@ -9,27 +9,15 @@ the short waits for activities to finish.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
 from contracts.cases import CaseEvent, CaseView
-from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k1_harness import K1World, agreement, at, case_id, k1_world
 
 D = date
 MONTHLY = 120000
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 def months(*dates: date) -> list[tuple[str, date]]:

@@ -11,28 +11,16 @@ now give.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
-from contracts.temporal import DATA_CONVERTER
 from streams.intake import Outcome
 from tests.workflow._k45_harness import Harness, at, event_key, harness, ledger_rows, registered, scenario_of_kind, worth_by_period
 
 KIND = "flexible_employment_subsidy"
 FAR = date(2045, 1, 1)
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path(), runtime=sim.quiet_runtime()
-    ) as environment:
-        yield environment
 
 
 async def apply(h: Harness, person: str, on: date, categories: list[str] | None = None) -> str:

@@ -8,30 +8,19 @@ Expected amounts are worked out by hand from POLICY.md K4 and the shipped parame
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
 from contracts.cases import CaseEvent
-from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k45_harness import at, harness, registered
 
 KIND = "flexible_employment_subsidy"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FAR = date(2045, 1, 1)
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 def application(person: str, on: date) -> dict[str, Any]:

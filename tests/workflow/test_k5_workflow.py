@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
 from contracts.cases import TaskDecision
-from contracts.temporal import DATA_CONVERTER
 from policy.calendar import add_months
 from tests.workflow._k45_harness import Harness, at, harness, registered
 
@@ -29,14 +26,6 @@ KIND = "public_welfare_post"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FAR = date(2045, 1, 1)
 POST, SI = 165000, 60000
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 def placed(person: str, post: str, starts_on: date, kind: str = "regular", months: int | None = None, categories: list[str] | None = None) -> dict[str, Any]:

@@ -9,15 +9,12 @@ day to apply (L + 3 months), so that day is its closing date when nothing came i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k6_harness import (
     application,
     contract,
@@ -33,14 +30,6 @@ from tests.workflow._k45_harness import at, harness
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 S = date(2020, 1, 25)
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 async def test_k6a_deadline_unknown_until_the_lift_then_aimed_at_l_plus_3_months(env: WorkflowEnvironment) -> None:

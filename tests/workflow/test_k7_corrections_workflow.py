@@ -12,28 +12,16 @@ known now give.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
-from contracts.temporal import DATA_CONVERTER
 from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.test_k7_workflow import apply, enterprise, send
 
 FUND = "ui_fund"
 SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 def rows(h: Harness, case: str) -> list[tuple[str, str, int, date, str | None, str | None]]:

@@ -6,44 +6,31 @@ mass threshold 50 persons or 10 %."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import Origin
-from console import simulate as sim
 from contracts.cases import TaskDecision
-from contracts.temporal import DATA_CONVERTER
 from streams.intake import Outcome
+from testkit.events import cloud_event, line
 from tests.workflow._k45_harness import Harness, at, harness
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 _ids = count(1)
 
 
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
-
-
 async def send(h: Harness, type_: str, data: dict[str, Any], when: datetime) -> Outcome:
     """One enterprise event through the intake at its business time."""
     await h.advance_to(when)
     n = next(_ids)
-    doc = {"specversion": "1.0", "id": f"k8-{n}", "source": "hr/2102", "type": type_,
-           "subject": f"enterprise/{data['enterprise_id']}", "time": when.isoformat(), "data": data}
-    outcome = await h.intake.handle(json.dumps(doc).encode(), Origin(topic="test", offset=n))
+    doc = cloud_event(id=f"k8-{n}", source="hr/2102", type=type_, subject=f"enterprise/{data['enterprise_id']}", on=when, data=data)
+    outcome = await h.intake.handle(line(doc), Origin(topic="test", offset=n))
     await h.settle()
     return outcome
 

@@ -10,30 +10,19 @@ and escalates followup.grace_days = 7 days later; long-term unemployed from R + 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
 from contracts.cases import CaseEvent, TaskDecision, TaskRecord
-from contracts.temporal import DATA_CONVERTER
 from policy.calendar import add_months
 from tests.workflow._k45_harness import Harness, at, harness
 
 KIND = "unemployed_followup"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path()
-    ) as environment:
-        yield environment
 
 
 def registration(person: str, on: date, categories: list[str] | None = None, birth: str = "1985-01-01", willing: bool | None = None) -> dict[str, Any]:
