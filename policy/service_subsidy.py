@@ -20,11 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from contracts.parameters import Parameters
 from policy.calendar import quarter_end, quarter_of, quarter_start
 from policy.corrections import Owed
 from policy.funds import Fund
 from policy.hiring import within_cap
-from policy.pack import Parameters
 
 PROGRAM = "employment_service_subsidy"
 FUND = Fund.EMPLOYMENT_SUBSIDY
