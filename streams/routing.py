@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 import streams.routes
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent
 from policy.pack import PolicyPack

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, city_of_source
 
 

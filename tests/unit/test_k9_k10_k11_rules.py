@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from contracts.parameters import Parameters
 from policy import dibao as k10
