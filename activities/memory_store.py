@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_of
+from activities.store import ClaimState, Origin, SharedFact, fact_of
+from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 

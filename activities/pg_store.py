@@ -9,7 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from activities.store import ClaimState, OpenCase, Origin, SharedFact, fact_on_date
+from activities.store import ClaimState, Origin, SharedFact, fact_on_date
+from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 from contracts.topics import ALERTS

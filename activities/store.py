@@ -13,10 +13,11 @@ read-model writes that never go back in version.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Literal, Protocol
 
+from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
 
@@ -30,16 +31,6 @@ class Origin:
     topic: str | None = None
     partition: int | None = None
     offset: int | None = None
-
-
-@dataclass(frozen=True)
-class OpenCase:
-    case_id: str
-    kind: str
-    key: str
-    match: dict[str, Any] = field(default_factory=dict)
-    # Closed, but still taking late facts (POLICY.md part 2): routes see it apart from open ones.
-    listening: bool = False
 
 
 @dataclass(frozen=True)

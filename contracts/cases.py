@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from policy.pack import Parameters
+from contracts.parameters import Parameters
 
 
 class CaseEvent(BaseModel):

@@ -20,6 +20,11 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
 
 
+def as_date(value: date | str) -> date:
+    """A date as it crosses a boundary: already a date, or `YYYY-MM-DD` text (event data, TOML)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def _iso_date(value: Any) -> Any:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value

@@ -12,11 +12,6 @@ from datetime import date, datetime, time, timedelta, timezone
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
-def as_date(value: date | str) -> date:
-    """A date as it crosses a boundary: already a date, or `YYYY-MM-DD` text (event data, TOML)."""
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
 def business_date(moment: datetime) -> date:
     """The Shanghai calendar date of an aware instant."""
     return moment.astimezone(SHANGHAI).date()

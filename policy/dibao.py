@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from contracts.parameters import Parameters
 from policy.calendar import add_months, first_of_month, month_of
 from policy.corrections import Owed
 from policy.funds import Fund
-from policy.pack import Parameters
 
 PROGRAM = "dibao_taper"
 DECISION_TASK = "taper_decision"

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from contracts.cases import Fact
+from contracts.parameters import Parameters
 from policy.calendar import add_months, business_date, first_of_month, within_years_of
-from policy.pack import Parameters
 
 # The K12 answer's category names: EVENTS.md person categories where one exists.
 ZERO_EMPLOYMENT_HOUSEHOLD = "zero_employment_household"

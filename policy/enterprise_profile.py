@@ -19,8 +19,8 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from contracts.cases import Fact
+from contracts.parameters import Parameters
 from policy.calendar import add_months, business_date, first_of_month, month_of
-from policy.pack import Parameters
 
 REGISTERED = "enterprise.registered"
 ENROLLED = "insured.enrolled"

@@ -18,13 +18,13 @@ from datetime import date, timedelta
 
 from contracts.cases import Fact
 from contracts.events import ContractSigned, ContributionPaid
+from contracts.parameters import Parameters
 from policy import difficult as k12
 from policy import enterprise_profile as ep
 from policy.calendar import add_months, first_of_month, month_of
 from policy.contribution_schedule import Report, contribution_owed
 from policy.corrections import Owed
 from policy.funds import Fund
-from policy.pack import Parameters
 from policy.subsidy_period import is_stable_contract
 
 PROGRAM = "enterprise_si"

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from datetime import date
 
 from contracts.events import ContributionPaid
+from contracts.parameters import Parameters
 from policy.calendar import add_months, first_of_month, month_of
 from policy.contribution_schedule import Report, contribution_owed
 from policy.corrections import Owed
 from policy.funds import Fund
-from policy.pack import Parameters
 from policy.subsidy_period import Period, standard_period
 
 PROGRAM = "flexible_employment_si"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from contracts.parameters import Parameters
 from policy.calendar import add_months
-from policy.pack import Parameters
 
 ESCALATION_TASK = "followup_escalation"
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from contracts.parameters import Parameters
 from policy.calendar import add_months, first_of_month, month_end, month_of
-from policy.pack import Parameters
 
 ALERT = "headcount_drop"
 # M−1, M and M+1: what one comparison needs; anything older can no longer be compared.

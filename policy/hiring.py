@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from contracts.cases import Fact
+from contracts.parameters import Parameters
 from policy import difficult as k12
 from policy.calendar import add_months, business_date, first_of_month, month_of
-from policy.pack import Parameters
 
 EPIDEMIC = "hiring_epidemic"
 PRIORITY = "hiring_priority"

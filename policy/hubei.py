@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from contracts.parameters import Parameters
 from policy.corrections import Owed
-from policy.pack import Parameters
 
 PROGRAM = "hubei_graduate_grant"
 PERIOD = "once"

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from contracts.parameters import Parameters
 from policy.calendar import add_months, first_of_month, month_end
 from policy.corrections import Owed
 from policy.funds import Fund
-from policy.pack import Parameters
 
 CITY_PROGRAM = "incubator_city"
 PROVINCIAL_PROGRAM = "incubator_provincial"

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from contracts.parameters import Parameters
 from policy.calendar import add_months, days_between
-from policy.pack import Parameters
 
 PROGRAM = "internship_subsidy"
 

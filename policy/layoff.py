@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from policy.pack import Parameters
+from contracts.parameters import Parameters
 
 KIND = "layoff_plan"
 OVERDUE_TASK = "obligations_overdue"

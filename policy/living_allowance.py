@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from contracts.parameters import Parameters
 from policy import difficult as k12
 from policy.corrections import Owed
 from policy.funds import Fund
 from policy.monthly_schedule import month_period, month_start, monthly_owed
-from policy.pack import Parameters
 
 PROGRAM = "temporary_living_allowance"
 FUND = Fund.EMPLOYMENT_SUBSIDY

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from fractions import Fraction
 
-from policy.pack import Parameters
+from contracts.parameters import Parameters
 
 UNEMPLOYMENT_REGISTRATIONS = "unemployment_registrations"
 UI_CLAIMS = "ui_claims"

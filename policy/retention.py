@@ -17,10 +17,10 @@ from datetime import date
 from fractions import Fraction
 
 from contracts.cases import Fact
+from contracts.parameters import Parameters
 from policy import enterprise_profile as ep
 from policy.calendar import business_date, start_of_day
 from policy.corrections import Owed
-from policy.pack import Parameters
 
 PROGRAM = "job_retention"
 PERIOD = "once"  # EVENTS.md period forms; the case id carries the year (one refund per year)

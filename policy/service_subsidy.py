@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from contracts.parameters import Parameters
 from policy.calendar import quarter_end, quarter_of, quarter_start
 from policy.corrections import Owed
 from policy.funds import Fund
 from policy.hiring import within_cap
-from policy.pack import Parameters
 
 PROGRAM = "employment_service_subsidy"
 FUND = Fund.EMPLOYMENT_SUBSIDY

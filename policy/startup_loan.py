@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from policy.calendar import add_months, as_date
+from contracts.events import as_date
+from contracts.parameters import Parameters
+from policy.calendar import add_months
 from policy.corrections import Owed
 from policy.funds import Fund
-from policy.pack import Parameters
 
 PROGRAM = "loan_interest_subsidy"
 FUND = Fund.INCLUSIVE_FINANCE

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from contracts.parameters import Parameters
 from policy.calendar import add_months, within_years_of
-from policy.pack import Parameters
 
 
 @dataclass(frozen=True)

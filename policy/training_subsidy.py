@@ -20,11 +20,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from contracts.cases import Fact
+from contracts.events import as_date
+from contracts.parameters import Parameters
 from policy import difficult as k12
-from policy.calendar import add_months, as_date, month_window
+from policy.calendar import add_months, month_window
 from policy.corrections import Owed
 from policy.funds import Fund
-from policy.pack import Parameters
 
 PROGRAM = "vocational_training_subsidy"
 ON_JOB_PROGRAM = "on_job_training_subsidy"

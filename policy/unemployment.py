@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, Sequence
 
+from contracts.parameters import Parameters
 from policy.calendar import add_months, first_of_month, less_than_years_before, month_of
 from policy.corrections import Owed
 from policy.funds import Fund
 from policy.monthly_schedule import month_start, monthly_owed
-from policy.pack import Parameters
 
 # Ledger programs: the benefit and its epidemic uplift are separate rows, so an uplift owed after
 # a late or corrected lift date can be paid for a month whose benefit was paid already.

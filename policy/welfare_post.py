@@ -14,12 +14,12 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from contracts.parameters import Parameters
 from policy import difficult as k12
 from policy.calendar import less_than_years_before
 from policy.corrections import Owed
 from policy.funds import Fund
 from policy.monthly_schedule import month_completed_on, monthly_owed
-from policy.pack import Parameters
 from policy.subsidy_period import Period, capped_period, standard_period
 
 PARAMETER_PREFIX = "welfare_post"

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from activities.store import OpenCase, Origin, SharedFact, Store
+from activities.store import Origin, SharedFact, Store
+from contracts.case_index import OpenCase
 from contracts.cases import CaseEvent, Fact
 from contracts.events import CloudEvent, InvalidEvent, parse_event
 from observability import metrics, tracing

@@ -1,8 +1,9 @@
 """`route(event, open_cases, pack)`: which cases an event opens or reaches.
 
 Pure: the caller looks up the open cases of the event's keys (`keys_of`) and carries out the
-commands. Each case kind contributes its handlers (streams/routes/<kind>.py); an event that
-several kinds care about (a contract, a contribution) gets the commands of all of them.
+commands. Each case kind contributes its handlers (streams/routes/<kind>.py, read once through the typed
+`KindRoute`); an event that several kinds care about (a contract, a contribution) gets the
+commands of all of them.
 """
 
 from __future__ import annotations
@@ -14,35 +15,36 @@ from collections.abc import Sequence
 from types import ModuleType
 
 import streams.routes
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, FanOut, Handler, Ignore, Reject, SignalCase, StartCase
+from streams.routes.commands import Command, FanOut, Ignore, Reject, SignalCase, StartCase
+from streams.routes.kind_route import KindRoute
 
 __all__ = ["route", "route_fact_types", "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SignalCase", "StartCase", "SHARED_FACT_KINDS"]
 
 
 
-def _discover() -> tuple[ModuleType, ...]:
+def route_modules() -> tuple[ModuleType, ...]:
     """Every module of streams/routes with a ROUTES table (adding a case kind adds a module)."""
     modules = []
     for info in sorted(pkgutil.iter_modules(streams.routes.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"streams.routes.{info.name}")
-        if hasattr(module, "ROUTES"):
+        if "ROUTES" in vars(module):
             modules.append(module)
     return tuple(modules)
 
 
-KIND_ROUTES: tuple[ModuleType, ...] = _discover()
+KIND_ROUTES: tuple[KindRoute, ...] = tuple(KindRoute.of(m) for m in route_modules())
 
 # Case kinds that hold shared facts (epidemic dates, parameter changes) while they run.
-SHARED_FACT_KINDS: tuple[str, ...] = tuple(m.KIND for m in KIND_ROUTES if m.HOLDS_SHARED_FACTS)
+SHARED_FACT_KINDS: tuple[str, ...] = tuple(k.kind for k in KIND_ROUTES if k.holds_shared_facts)
 
 SHARED_FACT_TYPES = ("policy.epidemic.declared", "policy.epidemic.lifted", "policy.parameter.changed")
 
 # Input types kept as facts about their subjects (read later by cases, e.g. K12's look-back).
-FACT_TYPES: frozenset[str] = frozenset(t for m in KIND_ROUTES for t in getattr(m, "FACT_TYPES", ()))
+FACT_TYPES: frozenset[str] = frozenset(t for k in KIND_ROUTES for t in k.fact_types)
 
 
 def keys_of(event: CloudEvent) -> list[str]:
@@ -89,20 +91,20 @@ def route_fact_types(event_type: str) -> dict[str, tuple[str, ...]]:
     and employment of its staff, which no contract needs. Most types need none, so the intake
     reads facts only for the few that do. (Cached: the kinds are fixed at import; read-only.)"""
     wanted: dict[str, set[str]] = {}
-    for m in KIND_ROUTES:
-        for key_kind, types in getattr(m, "ROUTE_FACTS", {}).get(event_type, {}).items():
+    for k in KIND_ROUTES:
+        for key_kind, types in k.route_facts.get(event_type, {}).items():
             wanted.setdefault(key_kind, set()).update(types)
     return {key_kind: tuple(sorted(types)) for key_kind, types in sorted(wanted.items())}
 
 
-def _commands(module: ModuleType, event: CloudEvent, cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact]) -> list[Command]:
+def _commands(kind: KindRoute, event: CloudEvent, cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact]) -> list[Command]:
     """A handler sees the open cases; the closed ones still listening for late facts only if its
     module lists the type in `LATE_FACTS` (keyword `listening`)."""
-    handler: Handler = module.ROUTES[event.type]
+    handler = kind.routes[event.type]
     extra: dict[str, object] = {}
-    if event.type in getattr(module, "ROUTE_FACTS", {}):
+    if event.type in kind.route_facts:
         extra["facts"] = facts
-    if event.type in getattr(module, "LATE_FACTS", ()):
+    if event.type in kind.late_facts:
         extra["listening"] = [c for c in cases if c.listening]
     return handler(event, [c for c in cases if not c.listening], pack, **extra)
 
@@ -110,12 +112,12 @@ def _commands(module: ModuleType, event: CloudEvent, cases: list[OpenCase], pack
 def forget_kinds() -> None:
     """Drop what was derived from KIND_ROUTES (tests that swap the kinds call it)."""
     route_fact_types.cache_clear()
-    _modules_taking.cache_clear()
+    _kinds_taking.cache_clear()
 
 
 @functools.cache
-def _modules_taking(event_type: str) -> tuple[ModuleType, ...]:
-    return tuple(m for m in KIND_ROUTES if event_type in m.ROUTES)
+def _kinds_taking(event_type: str) -> tuple[KindRoute, ...]:
+    return tuple(k for k in KIND_ROUTES if event_type in k.routes)
 
 
 def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
@@ -127,10 +129,10 @@ def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts
     """
     if event.type in SHARED_FACT_TYPES:
         return _shared_fact(event, pack)
-    modules = _modules_taking(event.type)
-    if not modules:
+    kinds = _kinds_taking(event.type)
+    if not kinds:
         return [Ignore(f"no case kind takes {event.type}")]
-    commands = [c for m in modules for c in _commands(m, event, open_cases, pack, facts)]
+    commands = [c for k in kinds for c in _commands(k, event, open_cases, pack, facts)]
     rejects: list[Command] = [c for c in commands if isinstance(c, Reject)]
     if rejects:
         return rejects[:1]

@@ -58,10 +58,10 @@ with workflow.unsafe.imports_passed_through():
         TaskRecord,
         TimelineEntry,
     )
+    from contracts.parameters import Parameters
     from policy import corrections
     from policy.calendar import SHANGHAI, business_date, start_of_day
     from policy.corrections import LedgerEntry, Owed
-    from policy.pack import Parameters
     from workflows._states import dump_state, load_state
 
 CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")

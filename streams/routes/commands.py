@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, city_of_source
 
 
@@ -52,7 +52,9 @@ Command = StartCase | SignalCase | FanOut | Reject | Ignore
 # (`person/...`, `enterprise/...`); its handlers for those types take it. A module that
 # declares `LATE_FACTS = (event types...)` gets, as keyword `listening`, the closed cases of the
 # event's keys still taking late facts (POLICY.md part 2); every handler's `open_cases` holds
-# open cases only, so a listening case is never taken for a running one.
+# open cases only, so a listening case is never taken for a running one. (kind_route.KindRoute
+# is the typed form of those declarations; tests/unit/test_route_modules.py checks the
+# handlers take the keywords their module's declarations promise.)
 Handler = Callable[..., list[Command]]
 
 

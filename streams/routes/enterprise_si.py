@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, ContractSigned
 from policy import enterprise_profile as ep

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import flexible as k4
 from policy.difficult import PERSON_FACT_TYPES

@@ -6,7 +6,7 @@ their persons, so the case (and K4/K5/K15) can build the person's profile with `
 
 from __future__ import annotations
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack

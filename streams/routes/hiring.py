@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, city_of_source
 from policy import hiring as k6

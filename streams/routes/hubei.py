@@ -7,7 +7,7 @@ may make it an overpayment), after that the intake reports it late; the grant is
 
 from __future__ import annotations
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import hubei as k11
 from policy.pack import PolicyPack

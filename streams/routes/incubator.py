@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, city_of_source
 from policy import incubator as k16
 from policy.pack import PolicyPack

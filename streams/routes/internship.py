@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import internship as k1
 from policy.pack import PolicyPack

@@ -3,7 +3,7 @@ union notice, the execution and the settlement reach the enterprise's open plan.
 
 from __future__ import annotations
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy.layoff import KIND
 from policy.pack import PolicyPack

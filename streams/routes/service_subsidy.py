@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import service_subsidy as k18
 from policy.pack import PolicyPack

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import welfare_post as k5
 from policy.difficult import PERSON_FACT_TYPES

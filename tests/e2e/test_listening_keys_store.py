@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from activities.pg_store import PgStore, create_pool
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.cases import CaseRecord
 from deploy.migrate import MIGRATIONS_DIR, migrate
 from tests.e2e.test_ledger_corrections_store import empty_database, lifecycle  # noqa: F401 (fixture)

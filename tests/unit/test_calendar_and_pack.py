@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from contracts.parameters import Change, Parameters, UnknownParameter
 from policy.calendar import (
     SHANGHAI,
     add_months,
@@ -18,7 +19,7 @@ from policy.calendar import (
     start_of_day,
     within_years_of,
 )
-from policy.pack import Change, Parameters, PolicyPack, UnknownParameter, load_pack
+from policy.pack import PolicyPack, load_pack
 
 D = date
 
@@ -190,7 +191,8 @@ def test_a_day_falls_in_its_calendar_quarter(day: date, quarter: str, start: dat
 
 
 def test_month_end_and_as_date() -> None:
-    from policy.calendar import as_date, month_end
+    from contracts.events import as_date
+    from policy.calendar import month_end
 
     assert (month_end("2020-02"), month_end("2021-02"), month_end("2020-12")) == (D(2020, 2, 29), D(2021, 2, 28), D(2020, 12, 31))
     assert as_date("2020-03-01") == as_date(D(2020, 3, 1)) == D(2020, 3, 1)

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from contracts.cases import Fact
+from contracts.parameters import Parameters
 from policy import difficult as k12
 from policy.calendar import SHANGHAI
-from policy.pack import Parameters, load_pack
+from policy.pack import load_pack
 
 P = "P000001"
 REGISTERED = date(2020, 1, 15)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import ContractSigned, ContributionPaid, parse_event
 from policy import difficult as k12

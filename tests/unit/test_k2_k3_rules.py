@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, parse_event
 from policy import unemployment as ui
 from policy.pack import load_pack

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, parse_event
 from policy import hiring as k6

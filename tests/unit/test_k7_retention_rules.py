@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import pytest
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import parse_event
 from policy import retention as k7
 from policy.pack import load_pack

@@ -7,12 +7,13 @@ from datetime import date
 
 import pytest
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
+from contracts.parameters import Parameters
 from policy import dibao as k10
 from policy import followup as k9
 from policy import hubei as k11
-from policy.pack import Parameters, PolicyPack, load_pack
+from policy.pack import PolicyPack, load_pack
 from streams.routes import dibao as dibao_routes
 from streams.routes import followup as followup_routes
 from streams.routes import hubei as hubei_routes

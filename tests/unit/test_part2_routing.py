@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy.pack import load_pack
 from streams.routes.commands import Ignore, SignalCase, StartCase

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from contracts.cases import Fact
 from contracts.events import CloudEvent
 from policy.pack import load_pack
 from streams.intake import Intake
+from streams.routes.kind_route import KindRoute
 from streams.routing import Ignore, StartCase, route, route_fact_types
 
 PACK = load_pack()
@@ -46,7 +46,7 @@ def registered(enterprise: str, flag: bool) -> CloudEvent:
     )
 
 
-def fact_aware_kind() -> SimpleNamespace:
+def fact_aware_kind() -> KindRoute:
     """A kind that opens a case for contracts with employers registered with a flag."""
 
     def opening(event: CloudEvent, open_cases: list[Any], pack: Any, *, facts: list[Fact]) -> list[Any]:
@@ -55,20 +55,20 @@ def fact_aware_kind() -> SimpleNamespace:
             return [Ignore("employer not flagged")]
         return [StartCase(kind="probe", case_id=f"probe/{event.id}", city="2101", keys=[event.subject])]
 
-    return SimpleNamespace(
-        KIND="probe",
-        HOLDS_SHARED_FACTS=False,
-        FACT_TYPES=("enterprise.registered",),
-        ROUTE_FACTS={"contract.signed": {"enterprise": ("enterprise.registered",)}},
-        ROUTES={"contract.signed": opening, "enterprise.registered": lambda e, o, p: [Ignore("stored only")]},
+    return KindRoute(
+        kind="probe",
+        holds_shared_facts=False,
+        fact_types=("enterprise.registered",),
+        route_facts={"contract.signed": {"enterprise": ("enterprise.registered",)}},
+        routes={"contract.signed": opening, "enterprise.registered": lambda e, o, p: [Ignore("stored only")]},
     )
 
 
-def fact_blind_kind() -> SimpleNamespace:
-    return SimpleNamespace(
-        KIND="blind",
-        HOLDS_SHARED_FACTS=False,
-        ROUTES={"contract.signed": lambda e, o, p: [Ignore("blind kind saw the contract")]},
+def fact_blind_kind() -> KindRoute:
+    return KindRoute(
+        kind="blind",
+        holds_shared_facts=False,
+        routes={"contract.signed": lambda e, o, p: [Ignore("blind kind saw the contract")]},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy.pack import load_pack
 from streams.routing import FanOut, Ignore, Reject, SignalCase, StartCase, keys_of, route

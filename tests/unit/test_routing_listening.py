@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from activities.memory_store import MemoryStore
-from activities.store import OpenCase
+from contracts.case_index import OpenCase
 from contracts.cases import CaseRecord
 from contracts.events import CloudEvent
 from policy.pack import load_pack
