@@ -33,6 +33,11 @@ with workflow.unsafe.imports_passed_through():
 KIND = "internship_subsidy"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k1-reconcile-owed"
+# A closed case that paid takes, in its listening window, the hire, interruption or end dated
+# inside the internship as a correction (POLICY.md part 2: facts still correct a case up to
+# ledger.correction_days after it closed); before this, the route gave them to open cases only
+# (found by tests/workflow/test_order_independence.py).
+LATE_FACTS_CORRECT = "k1-late-facts-correct"
 
 
 @workflow.defn(name=KIND)
@@ -184,6 +189,9 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         if self.apply_shared_fact(ev):
             self.st.cause = ev.key
             return
+        if not self.is_open and self.st.reconciles and workflow.patched(LATE_FACTS_CORRECT):
+            self.take_late_correction(ev)
+            return
         # Anything dated before it is applied must first settle what fell due until then.
         if ev.type == "internship.interrupted":
             e = InternshipInterrupted.model_validate(ev.data)
@@ -201,27 +209,13 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
                 await self.settle(e.on)
             if not self.is_open:
                 return
-            epidemic = e.reason == "epidemic"
-            self.st.pauses.append(k1.Pause(start=max(e.on, a.starts_on), end=None, epidemic=epidemic))
-            self.note(
-                e.on,
-                f"interrupted ({e.reason})",
-                rule="§14 相应延长: epidemic days move the end back"
-                if epidemic
-                else "other interruptions pause accrual but do not move the end",
-                event=ev.key,
-            )
+            self.interrupt(e, ev)
             await self.record("paused", on=e.on)
         elif ev.type == "internship.resumed":
             resumed = InternshipResumed.model_validate(ev.data)
-            open_pause = next((p for p in self.st.pauses if p.end is None), None)
-            if open_pause is None:
-                self.note(resumed.on, "resumed while not interrupted: ignored", event=ev.key)
+            if not self.resume(resumed, ev):
                 return
-            end = max(resumed.on, open_pause.start)
-            self.st.pauses[self.st.pauses.index(open_pause)] = k1.Pause(start=open_pause.start, end=end, epidemic=open_pause.epidemic)
             self.st.cause = ev.key
-            self.note(resumed.on, f"resumed after {(end - open_pause.start).days} days", event=ev.key)
             await self.record("resumed", on=resumed.on)
         elif ev.type == "contract.signed":
             await self.hired(ContractSigned.model_validate(ev.data), ev)
@@ -237,6 +231,73 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             await self.close("ended", ended.on, f"ended early ({ended.reason}): {self.st.months_paid} completed months paid")
         else:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
+
+    def take_late_correction(self, ev: CaseEvent) -> None:
+        """A hire, interruption, resumption or end reaching the closed case: one dated inside the
+        internship (before the day it closed) changes the facts `owed` reads, and the base
+        reconciles the ledger with them (`take_late_fact`); one dated on or after that day
+        concerns no month of it. The case stays closed as it was: nothing more falls due."""
+        a = self.st.agreement
+        assert a is not None and self.closed_on is not None
+        if ev.type == "contract.signed":
+            contract = ContractSigned.model_validate(ev.data)
+            on, what = contract.signed_on, f"hired by {contract.employer_id}"
+            if contract.employer_id != a.unit_id:
+                self.note(on, f"late contract with another employer {contract.employer_id}: no effect", event=ev.key)
+                return
+        elif ev.type == "internship.interrupted":
+            interrupted = InternshipInterrupted.model_validate(ev.data)
+            on, what = interrupted.on, f"interrupted ({interrupted.reason})"
+        elif ev.type == "internship.resumed":
+            on, what = InternshipResumed.model_validate(ev.data).on, "resumed"
+        elif ev.type == "internship.ended":
+            ended = InternshipEnded.model_validate(ev.data)
+            on, what = ended.on, f"ended early ({ended.reason})"
+        else:
+            self.note(self.today(), f"late {ev.type} does not concern this case", event=ev.key)
+            return
+        if ev.type != "internship.resumed" and on >= self.closed_on:
+            self.note(on, f"late: {what} on or after the internship closed on {self.closed_on}: no month of it changes", event=ev.key)
+            return
+        if ev.type == "contract.signed":
+            self.st.hired_on = on if self.st.hired_on is None else min(on, self.st.hired_on)
+        elif ev.type == "internship.interrupted":
+            if self.paused():
+                self.note(on, "interruption while already interrupted: ignored", event=ev.key)
+                return
+            self.interrupt(interrupted, ev)
+        elif ev.type == "internship.resumed":
+            if not self.resume(InternshipResumed.model_validate(ev.data), ev):
+                return
+        else:
+            self.st.ended_on = on if self.st.ended_on is None else min(on, self.st.ended_on)
+        self.st.cause = ev.key
+        self.note(on, f"late: {what} inside the internship; the months it changes are corrected", event=ev.key)
+
+    def interrupt(self, e: InternshipInterrupted, ev: CaseEvent) -> None:
+        a = self.st.agreement
+        assert a is not None
+        epidemic = e.reason == "epidemic"
+        self.st.pauses.append(k1.Pause(start=max(e.on, a.starts_on), end=None, epidemic=epidemic))
+        self.note(
+            e.on,
+            f"interrupted ({e.reason})",
+            rule="§14 相应延长: epidemic days move the end back"
+            if epidemic
+            else "other interruptions pause accrual but do not move the end",
+            event=ev.key,
+        )
+
+    def resume(self, e: InternshipResumed, ev: CaseEvent) -> bool:
+        """End the open pause on `e.on`; False (noted) when none is open."""
+        open_pause = next((p for p in self.st.pauses if p.end is None), None)
+        if open_pause is None:
+            self.note(e.on, "resumed while not interrupted: ignored", event=ev.key)
+            return False
+        end = max(e.on, open_pause.start)
+        self.st.pauses[self.st.pauses.index(open_pause)] = k1.Pause(start=open_pause.start, end=end, epidemic=open_pause.epidemic)
+        self.note(e.on, f"resumed after {(end - open_pause.start).days} days", event=ev.key)
+        return True
 
     async def hired(self, contract: ContractSigned, ev: CaseEvent) -> None:
         a = self.st.agreement

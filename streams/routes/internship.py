@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import internship as k1
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
+from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
 KIND = "internship_subsidy"
 HOLDS_SHARED_FACTS = True
+# A completed (or ended, or hired) internship still takes, within ledger.correction_days, a hire,
+# interruption or end dated inside it that arrives late (POLICY.md part 2); the case judges the date.
+LATE_FACTS = ("contract.signed", "internship.ended", "internship.interrupted", "internship.resumed")
 
 
 def opening(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
@@ -36,15 +40,20 @@ def opening(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> 
     ]
 
 
-def follow_up(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+def follow_up(
+    event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()
+) -> list[Command]:
     unit = event.data["unit_id"]
-    return signal_open(open_cases, KIND, unit_id=unit) or [
+    return signal_open(open_cases, KIND, unit_id=unit) or signal_listening(list(listening), KIND, unit_id=unit) or [
         Reject(f"{event.type}: no open internship case for {event.subject} at unit {unit}")
     ]
 
 
-def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    return signal_open(open_cases, KIND, unit_id=event.data["employer_id"]) or [
+def contract_signed(
+    event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()
+) -> list[Command]:
+    unit = event.data["employer_id"]
+    return signal_open(open_cases, KIND, unit_id=unit) or signal_listening(list(listening), KIND, unit_id=unit) or [
         Ignore("no open internship at this employer")
     ]
 

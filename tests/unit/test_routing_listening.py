@@ -10,7 +10,7 @@ from typing import Any
 
 from activities.memory_store import MemoryStore
 from contracts.case_index import OpenCase
-from contracts.cases import CaseRecord
+from contracts.cases import CaseRecord, Fact
 from contracts.events import CloudEvent
 from policy.pack import load_pack
 from streams.routing import Ignore, Reject, SignalCase, StartCase, route
@@ -143,3 +143,39 @@ def test_k15_a_late_k12_fact_reaches_the_listening_hire_not_the_running_one() ->
              case("enterprise_si/E2/P1/2020-01-05", "enterprise_si_subsidy", False, employer_id="E2")]
     signalled = {c.case_id for c in route(REGISTERED, hires, PACK) if isinstance(c, SignalCase)}
     assert signalled == {"enterprise_si/E1/P1/2020-03-05"}
+
+
+def test_k1_a_late_hire_or_interruption_at_the_unit_reaches_the_listening_internship_only() -> None:
+    internships = [case("internship/P1/U1/2020-03-02", "internship_subsidy", True, unit_id="U1"),
+                   case("internship/P1/U2/2019-09-02", "internship_subsidy", True, unit_id="U2")]
+    hired = event("contract.signed", {"person_id": "P1", "employer_id": "U1", "signed_on": "2020-05-25",
+                                      "starts_on": "2020-05-26", "term_months": 12})
+    assert SignalCase("internship/P1/U1/2020-03-02") in route(hired, internships, PACK)
+    assert SignalCase("internship/P1/U2/2019-09-02") not in route(hired, internships, PACK)
+    interrupted = event("internship.interrupted", {"person_id": "P1", "unit_id": "U1", "on": "2020-04-01", "reason": "other"})
+    assert route(interrupted, internships, PACK) == [SignalCase("internship/P1/U1/2020-03-02")]
+    assert [type(c) for c in route(interrupted, internships[1:], PACK)] == [Reject]
+
+
+def dibao_grant(from_month: str, amount: int = 70000) -> CloudEvent:
+    return event("dibao.granted", {"person_id": "P1", "household_id": "H1", "city": "2101", "monthly_amount": amount,
+                                   "from_month": from_month})
+
+
+def employment_fact(on: str) -> Fact:
+    return Fact(key="person/P1", type="employment.registered", on_date=date.fromisoformat(on),
+                payload={"person_id": "P1", "on": on}, event_time=datetime(2020, 3, 10, 1, tzinfo=timezone.utc), event_key="es/2101#e-0")
+
+
+def test_k10_a_grant_covering_the_closed_tapers_employment_corrects_it_a_later_one_opens_a_new_case() -> None:
+    """The taper of a grant from 2020-01 began on the employment of 03-10 (the one of 2019 its grant
+    does not cover is not it): a grant from 2020-02 or 2020-03 restates what the person received
+    when employed and reaches the listening taper; one from 2020-04 is a new 低保 period."""
+    tapers = [case("dibao/P1/2020-01", "dibao_taper", True, from_month="2020-01")]
+    facts = [employment_fact("2019-06-01"), employment_fact("2020-03-10")]
+    for from_month in ("2020-02", "2020-03"):
+        assert route(dibao_grant(from_month), tapers, PACK, facts) == [SignalCase("dibao/P1/2020-01")]
+    [new] = route(dibao_grant("2020-04"), tapers, PACK, facts)
+    assert isinstance(new, StartCase) and new.case_id == "dibao/P1/2020-04"
+    [waiting] = route(dibao_grant("2020-03"), [case("dibao/P1/2020-01", "dibao_taper", False, from_month="2020-01")], PACK, facts)
+    assert waiting == SignalCase("dibao/P1/2020-01")

@@ -116,6 +116,25 @@ async def test_k10_backdated_longer_default_pays_the_months_added(env: WorkflowE
         assert (w.status(case), w.closed_on(case)) == ("completed", date(2020, 12, 1))
 
 
+async def test_k10_restated_grant_arriving_after_the_taper_completed_corrects_it_a_new_grant_opens_a_case(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: facts still correct a case up to ledger.correction_days after it closed.
+    The taper completed on 10-01 at 60000 a month; on 10-20 a grant of 70000 from 2020-02 (it
+    covers the employment) is delivered: it reaches the listening taper, which pays 10000 arrears
+    for each of its six months. A grant from 2020-11 (after the employment) is a new 低保
+    period: it opens a new waiting case and leaves the taper as it is."""
+    async with world(env, date(2020, 1, 2)) as w:
+        case = await taper_case(w, "T9")
+        await w.advance_to_day(date(2020, 10, 20))
+        assert (w.status(case), w.closed_on(case)) == ("completed", date(2020, 10, 1))
+        cause = await granted(w, "T9", "2020-02", 70000, date(2020, 10, 20))
+        assert w.ledger_rows(case) == [(TAPER, m, "arrears", 10000, date(2020, 10, 20), m, cause) for m in months(4, 5, 6, 7, 8, 9)]
+        assert w.worth(case) == {(TAPER, m): 70000 for m in months(4, 5, 6, 7, 8, 9)}
+        assert (w.status(case), w.closed_on(case)) == ("completed", date(2020, 10, 1))
+        await granted(w, "T9", "2020-11", 50000, date(2020, 11, 3))
+        assert w.status("dibao/T9/2020-11") == "active"
+        assert w.ledger_rows(case) == [(TAPER, m, "arrears", 10000, date(2020, 10, 20), m, cause) for m in months(4, 5, 6, 7, 8, 9)]
+
+
 async def test_k10_corrections_scenario_matches_the_hand_derived_expectation() -> None:
     """tests/scenarios/k10_corrections.jsonl through `simulate` (its "_derivation" says how)."""
     expected = json.loads((SCENARIOS / "k10_corrections.expected.json").read_text(encoding="utf-8"))

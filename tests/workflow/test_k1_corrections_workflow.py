@@ -137,6 +137,28 @@ async def test_k1_hire_reported_late_with_a_third_left_overpays_the_months_after
         assert recovery_tasks(w, case) == [("overpayment_recovery", "enterprise/U4", MONTHLY, [month(4)])]
 
 
+async def test_k1_hire_inside_the_internship_arriving_after_it_completed_corrects_the_closed_case(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: facts still correct a case up to ledger.correction_days after it closed.
+    Start 03-02, P = 4 (D = 122); months 1-4 paid 04-02 .. 07-02, `completed` on 07-02. On 07-20 a
+    contract with the unit signed 04-20 is delivered: S = 49, D - S = 73 >= 40.67, not the lump:
+    only month 1 completed by then; months 2-4 overpaid, due 07-20, caused by the hire; the case
+    stays `completed` and raises a recovery task. A contract with the unit signed 07-10, after
+    the internship ended, concerns no month of it: nothing changes."""
+    async with k1_world(env, D(2020, 3, 2)) as w:
+        case = await open_case(w, "C9", "U9", D(2020, 3, 2), 4)
+        await w.advance_to_day(D(2020, 7, 20))
+        assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 7, 2))
+        contract = {"person_id": "C9", "employer_id": "U9", "signed_on": "2020-04-20", "starts_on": "2020-04-21", "term_months": 12}
+        hired = key(await w.send("contract.signed", contract, D(2020, 4, 20), source="lc/2101", deliver_on=D(2020, 7, 20)))
+        assert rows(w, case) == [(month(n), "overpayment", MONTHLY, D(2020, 7, 20), month(n), hired) for n in (2, 3, 4)]
+        assert worth(w, case) == {month(1): MONTHLY, month(2): 0, month(3): 0, month(4): 0}
+        assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 7, 2))
+        assert recovery_tasks(w, case) == [("overpayment_recovery", "enterprise/U9", 3 * MONTHLY, [month(2), month(3), month(4)])]
+        after = {**contract, "signed_on": "2020-07-10", "starts_on": "2020-07-11"}
+        await w.send("contract.signed", after, D(2020, 7, 10), source="lc/2101", deliver_on=D(2020, 7, 25))
+        assert rows(w, case) == [(month(n), "overpayment", MONTHLY, D(2020, 7, 20), month(n), hired) for n in (2, 3, 4)]
+
+
 async def test_k1_backdated_subsidy_raise_pays_arrears_for_the_months_begun_since(env: WorkflowEnvironment) -> None:
     """Start 03-02, P = 3; months 1, 2 paid 120000 (they begin 03-02, 04-02). On 05-10 city 2101
     raises internship.monthly_subsidy to 140000 from 04-01: month 2 began after it -> arrears

@@ -264,12 +264,11 @@ async def test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_pla
     await assert_order_independent(env, "employment_service_subsidy", sequence, Delivery((0,), (182,)))
 
 
-@pytest.mark.xfail(strict=True, reason="K1's route gives a hire to open cases only (bug, issue 13)")
-async def test_k1_a_hire_arriving_after_the_internship_completed_overpays_the_months_after_it(env: WorkflowEnvironment) -> None:
-    """What the property found: a 5-month internship from 03-02 whose unit hired the intern on
-    05-25 (a third or more left: completed months only) owes months 1 and 2; delivered on 08-08,
-    after the internship completed (08-02), the hire is never routed to the closed case (it
-    listens for corrections), and months 3..5 stay paid."""
+async def test_k1_a_hire_arriving_after_the_internship_completed_removes_the_months_after_it(env: WorkflowEnvironment) -> None:
+    """What the property found (fixed behind `k1-late-facts-correct`): a 5-month internship from
+    03-02 whose unit hired the intern on 05-25 (a third or more left: completed months only) owes
+    months 1 and 2; delivered on 08-08, after the internship completed (08-02), the hire was never
+    routed to the closed case (it listens for corrections), and months 3..5 stayed paid."""
     start = kinds.K1_START
     hired = date(2020, 5, 25)
     agreement = Event("agreement", start, kinds._person_event("internship.agreement_signed", lambda p: {
@@ -279,12 +278,12 @@ async def test_k1_a_hire_arriving_after_the_internship_completed_overpays_the_mo
     await assert_order_independent(env, "internship_subsidy", sequence, Delivery((), (), 75))
 
 
-@pytest.mark.xfail(strict=True, reason="K10's route opens a new case for a grant once the taper closed (bug, issue 13)")
 async def test_k10_a_restated_grant_arriving_after_the_taper_completed_corrects_it(env: WorkflowEnvironment) -> None:
-    """What the property found: 低保 of 60000 from 2020-01, employment on 03-10 (six months of
-    taper from April), and on 07-19 the grant restated as 70000 from 2020-02: in order, each
-    month is owed 70000; delivered on 10-02, after the taper completed, the grant opens a new
-    case that waits for an employment, and the taper keeps 60000 a month."""
+    """What the property found (fixed in streams/routes/dibao.py): 低保 of 60000 from 2020-01,
+    employment on 03-10 (six months of taper from April), and on 07-19 the grant restated as
+    70000 from 2020-02: in order, each month is owed 70000; delivered on 10-02, after the taper
+    completed, the grant opened a new case that waits for an employment, and the taper kept
+    60000 a month. It covers the employment, so it now reaches the listening taper."""
     opening = (Event("低保", date(2020, 1, 5), kinds._dibao(60000, "2020-01")),
                Event("employed", kinds.K10_EMPLOYED, kinds._employed(kinds.K10_EMPLOYED)))
     restated = Event("低保 restated 70000 from 2020-02", date(2020, 7, 19), kinds._dibao(70000, "2020-02"))
