@@ -26,8 +26,7 @@ import asyncpg  # noqa: E402
 
 from console.service.queries import CaseQuery, case_list_sql  # noqa: E402
 from contracts.settings import get_settings  # noqa: E402
-from deploy.stack import fresh_database  # noqa: E402
-from deploy.stack.postgres import with_database  # noqa: E402
+from deploy.stack import drop_database, fresh_database  # noqa: E402
 
 DATABASE = "jiuye_bench_console"
 CITIES = [f"21{n:02d}" for n in range(1, 15)]
@@ -143,9 +142,7 @@ async def main() -> None:
     finally:
         await conn.close()
         if not args.keep:
-            admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
-            await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-            await admin.close()
+            await drop_database(DATABASE, settings)
 
 
 def _indexes(node: dict[str, Any]) -> list[str]:

@@ -18,14 +18,14 @@ from contracts.settings import Settings, get_settings
 
 from . import cluster, kafka, postgres, temporal
 from .common import ServiceStatus, StackError, say, select_services, stack_lock
-from .postgres import fresh_database
+from .postgres import drop_database, fresh_database
 
 # Start order, stopped in reverse. No service needs another; Kafka goes last because it takes
 # longest to become ready, so the quick ones are usable meanwhile.
 SERVICES = {"postgres": postgres, "temporal": temporal, "kafka": kafka}
 TOPOLOGIES = ("single", "cluster")
 
-__all__ = ["SERVICES", "TOPOLOGIES", "ServiceStatus", "StackError", "down", "fresh_database", "status", "up"]
+__all__ = ["SERVICES", "TOPOLOGIES", "ServiceStatus", "StackError", "down", "drop_database", "fresh_database", "status", "up"]
 
 
 def _topology(topology: str) -> str:

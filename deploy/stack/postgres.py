@@ -290,14 +290,15 @@ async def drop_database(name: str, settings: Settings | None = None) -> None:
 
 
 async def _drop(admin: asyncpg.Connection, quoted: str) -> None:
-    for attempt in range(20):
+    attempts = 60
+    for attempt in range(attempts):
         try:
             await admin.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
             return
         except asyncpg.InsufficientPrivilegeError:
-            # An autovacuum worker (a superuser's backend our role may not terminate) is in it;
-            # it finishes within moments.
-            if attempt == 19:
+            # An autovacuum worker (a backend of no role, which our role may not terminate) is in
+            # it; it finishes within moments, on a loaded machine within seconds.
+            if attempt == attempts - 1:
                 raise
             await asyncio.sleep(0.5)
 

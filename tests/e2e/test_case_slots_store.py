@@ -16,7 +16,6 @@ from activities.memory_store import MemoryStore
 from activities.pg_store import PgStore, create_pool
 from contracts.settings import get_settings
 from deploy import stack
-from deploy.stack.postgres import with_database
 
 pytestmark = pytest.mark.e2e
 
@@ -39,11 +38,7 @@ async def pool() -> AsyncIterator[asyncpg.Pool]:
         yield created
     finally:
         await created.close()
-        admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await stack.drop_database(name, settings)
 
 
 async def test_k13_three_loans_per_borrower_hold_under_40_concurrent_grants(pool: asyncpg.Pool) -> None:

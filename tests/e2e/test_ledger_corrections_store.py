@@ -19,7 +19,7 @@ from activities.pg_store import PgStore, create_pool
 from contracts.cases import PaymentRequest
 from contracts.settings import get_settings
 from deploy.migrate import MIGRATIONS_DIR, migrate
-from deploy.stack.postgres import with_database
+from deploy.stack.postgres import drop_database, with_database
 
 pytestmark = pytest.mark.e2e
 
@@ -52,11 +52,7 @@ async def empty_database() -> AsyncIterator[str]:
     try:
         yield with_database(settings.database_url, name)
     finally:
-        admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await drop_database(name, settings)
 
 
 async def test_the_migration_keeps_every_existing_row_as_an_original_payment(empty_database: str, tmp_path: Path) -> None:

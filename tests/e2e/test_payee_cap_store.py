@@ -19,7 +19,6 @@ from activities.pg_store import PgStore, create_pool
 from contracts.cases import PaymentRequest
 from contracts.settings import get_settings
 from deploy import stack
-from deploy.stack.postgres import with_database
 
 pytestmark = pytest.mark.e2e
 
@@ -37,11 +36,7 @@ async def pool() -> AsyncIterator[asyncpg.Pool]:
         yield created
     finally:
         await created.close()
-        admin = await asyncpg.connect(with_database(settings.database_url, "postgres"))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await stack.drop_database(name, settings)
 
 
 def payment(n: int, amount: int = PER_HIRE, payee: str = AGENCY) -> PaymentRequest:
