@@ -147,16 +147,3 @@ def less_than_retirement_years(retirement_date: date | None, on: date, params: P
     return retirement_date is not None and less_than_years_before(
         retirement_date, on, params.get("difficult.retirement_years", on)
     )
-
-
-def placement_priority(profile: k12.PersonProfile, on: date, params: Parameters) -> tuple[int, date, str]:
-    """§17 安置对象排序: the sort key of a person in the placement queue (lower goes first).
-
-    Zero-employment household members and those within 5 years of retirement come first
-    (group 0), everyone else after (group 1); inside a group, the longer registered unemployed
-    the earlier, then by person id so the order is total. Nothing consumes this yet: placements
-    arrive as `welfare_post.placed` events already decided by the city.
-    """
-    categories = fund_categories(profile, on, params)
-    first = "zero_employment_household" in categories or less_than_retirement_years(profile.retirement_date, on, params)
-    return (0 if first else 1, profile.registered_on or date.max, profile.person_id)

@@ -29,13 +29,6 @@ async def person_facts(case: CaseWorkflow, person_id: str, facts: list[Fact]) ->
     return facts + [f for f in more if f.event_key not in known]
 
 
-def registered_city(person_id: str, facts: list[Fact]) -> str | None:
-    """The city of the person's latest unemployment registration (applications carry none)."""
-    cities = [f.payload.get("city") for f in facts
-              if f.type == "unemployment.registered" and f.payload.get("person_id", person_id) == person_id]
-    return next((c for c in reversed(cities) if isinstance(c, str)), None)
-
-
 def take_reemployment(case: CaseWorkflow, ev: CaseEvent, since: date, stops: str, rule: str | None = None) -> None:
     """A sign of re-employment (`ui.REEMPLOYMENT_TYPES`) for a case that stops paying from the
     month after it (K3, K17): the earliest re-employment since `since` is kept in the kind's state

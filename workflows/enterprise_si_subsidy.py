@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date, first_of_month, month_of
     from policy.contribution_schedule import months_worth, next_due
     from policy.corrections import Owed
+    from policy.difficult import registered_city
     from policy.funds import Fund
     from workflows._contribution_reports import take_contribution
     from workflows._person_facts import person_facts
@@ -76,7 +77,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         self.opened_on = c.signed_on
         self.note(c.signed_on, f"{c.employer_id} hired {c.person_id} from {c.starts_on} ({c.term_months or 'open-ended'} months)", event=opening.key)
         stored, facts = await self.stored_facts(c)
-        self.city = _registered_city(c.person_id, facts)
+        self.city = registered_city(c.person_id, facts)
         await self.load_context(self.city)
         assert self.params is not None
         asked = k15.judged_on(c)
@@ -349,8 +350,3 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             "separated_on": self.st.separated_on.isoformat() if self.st.separated_on else None,
             "generation": self.generation,
         }
-
-def _registered_city(person_id: str, facts: list[Any]) -> str | None:
-    """The city of the person's latest unemployment registration (the contract has none)."""
-    cities = [f.payload.get("city") for f in facts if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id]
-    return next((c for c in reversed(cities) if isinstance(c, str)), None)

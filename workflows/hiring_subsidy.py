@@ -118,23 +118,15 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         assert params is not None
         if contract is None:
             return f"§10: no contract between {self.st.enterprise} and {self.st.person} on record", True
-        if not k6.is_stable_contract(contract.term_months, contract.signed_on, params):
-            return (f"§10 签订1年以上劳动合同: a contract of {contract.term_months} months "
-                    f"(< {params.get('hiring.stable_contract_months', contract.signed_on)})"), False
-        if self.st.program == k6.EPIDEMIC:
-            if not k6.makes_epidemic_supplies(self.st.enterprise, enterprise_facts):
-                return f"§10: {self.st.enterprise} is not registered as producing or distributing epidemic supplies", True
-            return None
-        if not k6.within_priority_window(contract.signed_on, params):
-            return f"§10 实施期限: contract signed on {contract.signed_on}, after {params.day('hiring.priority_until', contract.signed_on)}", False
-        person_facts = [f for f in stored if f.type in PERSON_FACT_TYPES]
-        self.st.registered_on = k6.registered_since(self.st.person, person_facts, contract.signed_on)
-        self.st.groups = k6.priority_groups(self.st.person, contract.graduation_year, contract.signed_on, person_facts, params)
-        if not self.st.groups:
-            return (f"§10: {self.st.person} was neither registered unemployed for "
-                    f"{params.get('hiring.long_term_unemployed_months', contract.signed_on)} months on {contract.signed_on} "
-                    f"(registered since {self.st.registered_on}) nor a graduate of {contract.signed_on.year}"), True
-        self.note(contract.signed_on, f"priority group: {', '.join(self.st.groups)}", rule="§10 登记失业半年以上 / 毕业年度高校毕业生")
+        hire = k6.Hire(self.st.enterprise, self.st.person, contract.signed_on, contract.term_months, contract.graduation_year)
+        judged = k6.judge(self.st.program, hire, [f for f in stored if f.type in PERSON_FACT_TYPES], enterprise_facts, params)
+        if judged.groups_judged:
+            self.st.registered_on = judged.registered_on
+            self.st.groups = list(judged.groups)
+        if judged.refusal is not None:
+            return judged.refusal, judged.for_want_of_fact
+        if self.st.program == k6.PRIORITY:
+            self.note(contract.signed_on, f"priority group: {', '.join(self.st.groups)}", rule="§10 登记失业半年以上 / 毕业年度高校毕业生")
         return None
 
     async def admit(self, stored: list[Fact], change: str) -> None:

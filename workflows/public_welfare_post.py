@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import subsidy_period as periods
     from policy import welfare_post as k5
     from policy.corrections import Owed
-    from policy.monthly_schedule import last_month_paid
+    from policy.monthly_schedule import last_month_paid, month_start
     from policy.subsidy_period import Period
     from workflows._decisions import approval
     from workflows._person_facts import person_facts
@@ -199,7 +199,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         off = self.off_post()
         if self.st.approval == APPROVAL_PENDING:
             return off
-        candidates = [period.end, periods.month_start(period.start, self.st.months_paid + 2)]
+        candidates = [period.end, month_start(period.start, self.st.months_paid + 2)]
         if off is not None:
             candidates.append(off)
         return min(candidates)
@@ -285,7 +285,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         done = periods.completed_months(period, off if off is not None else period.end)
         return k5.owed_by_month(
             payee=self.subject, fund=str(self.st.fund), start=period.start, months=range(1, done + 1), params=self.params,
-            rule=lambda n, begins: f"§17: completed month {n} ({begins} .. {periods.month_start(period.start, n + 1)}); "
+            rule=lambda n, begins: f"§17: completed month {n} ({begins} .. {month_start(period.start, n + 1)}); "
                                    f"{self.st.fund_reason}",
         )
 
@@ -307,8 +307,8 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         done = periods.completed_months(period, until)
         while self.st.months_paid < done:
             n = self.st.months_paid + 1
-            begins = periods.month_start(period.start, n)
-            due = periods.month_start(period.start, n + 1)
+            begins = month_start(period.start, n)
+            due = month_start(period.start, n + 1)
             for program, amount in k5.monthly_payments(begins, self.params):
                 await self.pay(
                     payee=self.subject,

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from policy import unemployment as ui
     from policy.calendar import add_months, business_date
     from policy.corrections import Owed
-    from workflows._person_facts import person_facts, registered_city, take_reemployment
+    from workflows._person_facts import person_facts, take_reemployment
     from workflows._states import LivingAllowanceState
     from workflows.case_base import CaseWorkflow
 
@@ -53,7 +53,7 @@ class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
         self.note(app.on, "application for the temporary living allowance", event=opening.key)
         facts = await self.person_facts(app)
         detail_city = (app.details or {}).get("city")
-        self.city = registered_city(app.applicant, facts) or (detail_city if isinstance(detail_city, str) else None) \
+        self.city = k12.registered_city(app.applicant, facts) or (detail_city if isinstance(detail_city, str) else None) \
             or city_of_source(opening.source)
         await self.load_context(self.city)
         assert self.params is not None

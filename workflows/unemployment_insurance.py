@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date
     from policy.corrections import Owed
     from policy.funds import Fund
-    from policy.monthly_schedule import month_number
+    from policy.monthly_schedule import month_number, month_start
     from workflows._states import InsuranceState
     from workflows.case_base import CaseWorkflow
 
@@ -170,7 +170,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         self.st.reemployed_on = on
         self.st.cause = ev.key
         self.note(on, f"re-employed ({ev.type}): payment stops from the next benefit month", rule="POLICY.md K2 re-employment", event=ev.key)
-        late = [n for n in range(1, self.st.months_paid + 1) if ui.benefit_month_start(c.claim_on, n) > on]
+        late = [n for n in range(1, self.st.months_paid + 1) if month_start(c.claim_on, n) > on]
         if late and not self.st.reconciles:
             # A case opened before corrections: paid stays paid (one opened since overpays them).
             self.note(on, f"months {late[0]}..{late[-1]} were paid before the re-employment was known")
@@ -204,7 +204,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         candidates = [d for d, _, _ in self.endings()]
         n = self.st.months_paid + 1
         if self.payable(n):
-            candidates.append(ui.benefit_month_start(c.claim_on, n))
+            candidates.append(month_start(c.claim_on, n))
         return min(candidates)
 
     async def settle(self, today: date) -> None:
@@ -237,7 +237,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             if not self.st.links_owed:
                 await self.pay_linkages(today)
             return
-        while self.payable(self.st.months_paid + 1) and ui.benefit_month_start(c.claim_on, self.st.months_paid + 1) <= today:
+        while self.payable(self.st.months_paid + 1) and month_start(c.claim_on, self.st.months_paid + 1) <= today:
             await self.pay_month(self.st.months_paid + 1)
         await self.pay_uplift_owed(today)
         await self.pay_linkages(today)
@@ -291,7 +291,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
     async def pay_month(self, n: int) -> None:
         c = self.st.claim
         assert c is not None and self.params is not None
-        start = ui.benefit_month_start(c.claim_on, n)
+        start = month_start(c.claim_on, n)
         rule = RULE_BENEFIT if n <= self.st.entitlement else RULE_CONTINUATION
         await self.pay(
             payee=self.subject,
@@ -309,7 +309,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
     def uplift_owed(self, n: int) -> bool:
         c = self.st.claim
         assert c is not None and self.params is not None
-        start = ui.benefit_month_start(c.claim_on, n)
+        start = month_start(c.claim_on, n)
         return n not in self.st.uplift_paid and ui.uplift_applies(
             start, self.epidemic.declared_on, self.epidemic.lifted_on, self.params
         )
@@ -321,7 +321,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             payee=self.subject,
             program=ui.PROGRAM_UPLIFT,
             period=f"month-{n}",
-            amount=ui.epidemic_uplift(ui.benefit_month_start(c.claim_on, n), self.params),
+            amount=ui.epidemic_uplift(month_start(c.claim_on, n), self.params),
             fund=str(Fund.UI),
             due_on=due_on,
             rule=rule,
@@ -336,7 +336,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         assert c is not None
         for n in range(1, self.st.months_paid + 1):
             if self.uplift_owed(n):
-                start = ui.benefit_month_start(c.claim_on, n)
+                start = month_start(c.claim_on, n)
                 await self.pay_uplift(n, max(start, self.st.epidemic_learned_on or today), RULE_UPLIFT_LATE)
 
     async def pay_linkages(self, today: date) -> None:
@@ -351,7 +351,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             n = ui.linked_benefit_month(c.claim_on, month, self.st.months_paid)
             if n is None:
                 continue
-            start = ui.benefit_month_start(c.claim_on, n)
+            start = month_start(c.claim_on, n)
             await self.pay(
                 payee=self.subject,
                 program=ui.PROGRAM_PRICE_LINKAGE,

@@ -15,7 +15,7 @@ from contracts.cases import Fact
 from contracts.events import CloudEvent, ContractSigned
 from policy import enterprise_profile as ep
 from policy import enterprise_si as k15
-from policy.difficult import PERSON_FACT_TYPES
+from policy.difficult import PERSON_FACT_TYPES, registered_city
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_listening, signal_open
 
@@ -34,7 +34,7 @@ LATE_FACTS = PERSON_FACT_TYPES
 
 def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
     c = ContractSigned.model_validate(event.data)
-    city = _registered_city(c.person_id, facts)
+    city = registered_city(c.person_id, facts)
     params = pack.parameters(city)
     if not k15.is_stable_hire(c, params):
         return [Ignore(f"contract of {c.term_months} months: not a stable hire for {k15.PROGRAM}")]
@@ -65,15 +65,6 @@ def about_the_employer(event: CloudEvent, open_cases: list[OpenCase], pack: Poli
 def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
     """A K12 fact about the person reaches their rejected hires still listening."""
     return signal_listening(list(listening), KIND) or [Ignore(f"no {KIND} case of this person is listening")]
-
-
-def _registered_city(person_id: str, facts: Sequence[Fact]) -> str | None:
-    cities = [
-        f.payload.get("city")
-        for f in facts
-        if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id
-    ]
-    return next((c for c in reversed(cities) if isinstance(c, str)), None)
 
 
 ROUTES: dict[str, Handler] = {

@@ -58,21 +58,19 @@ def contract_signed(
     rejected for want of it (an application before the contract) is judged again."""
     d = event.data
     person, employer = d["person_id"], d["employer_id"]
-    signed_on = date.fromisoformat(d["signed_on"])
+    hire = k6.Hire(employer, person, date.fromisoformat(d["signed_on"]), d.get("term_months"), d.get("graduation_year"))
     city = k6.enterprise_city(employer, facts) or city_of_source(event.source)
     params = pack.parameters(city)
-    if not k6.is_stable_contract(d.get("term_months"), signed_on, params):
+    if not k6.stable_hire(hire.term_months, hire.signed_on, params):
         return [Ignore(f"contract of {d.get('term_months')} months: not a contract of 1 year or more (§10)")]
     commands: list[Command] = signal_listening([c for c in listening if c.key == f"person/{person}"], KIND, employer_id=employer)
     judged_again = {c.case_id for c in listening}
-    starts: list[str] = []
-    if k6.makes_epidemic_supplies(employer, facts):
-        starts.append(k6.epidemic_case_id(employer, person))
     person_facts = [f for f in facts if f.type in PERSON_FACT_TYPES]
-    if k6.within_priority_window(signed_on, params) and k6.priority_groups(
-        person, d.get("graduation_year"), signed_on, person_facts, params
-    ):
-        starts.append(k6.priority_case_id(employer, person))
+    starts = [
+        case_id_of(employer, person)
+        for program, case_id_of in ((k6.EPIDEMIC, k6.epidemic_case_id), (k6.PRIORITY, k6.priority_case_id))
+        if k6.judge(program, hire, person_facts, facts, params).refusal is None
+    ]
     commands += [_start(case_id, person, employer, city) for case_id in starts if case_id not in judged_again]
     return commands or [Ignore("no hiring subsidy: employer not making epidemic supplies, person not in a §10 priority group")]
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from policy import internship as k1
 from policy import unemployment as ui
 from policy.calendar import add_months
+from policy.monthly_schedule import month_start
 from policy.pack import PolicyPack
 from tests.e2e.helpers import Person
 
@@ -119,7 +120,7 @@ class Claim(Person):
         super().__init__(f"R{tag}{n:05d}", f"si/{CITY}-faults", today)
         self.claim_on = add_months(self.today, -CLAIM_MONTHS_AGO)
         self.params = pack.parameters(CITY)
-        self.reemployed_on = ui.benefit_month_start(self.claim_on, 2) + timedelta(days=3)
+        self.reemployed_on = month_start(self.claim_on, 2) + timedelta(days=3)
         self.entitlement = ui.entitlement_months(INSURED_MONTHS, 0, self.params, self.claim_on)
         self.case_id = f"ui/{self.id}/{self.claim_on.isoformat()}"
 
@@ -138,7 +139,7 @@ class Claim(Person):
         return ui.months_due(self.today, self.claim_on, RETIREMENT, reemployed_on, self.entitlement, False)
 
     def benefit(self, n: int) -> int:
-        return ui.monthly_benefit(ui.benefit_month_start(self.claim_on, n), self.params)
+        return ui.monthly_benefit(month_start(self.claim_on, n), self.params)
 
     def expected_payments(self) -> list[tuple[str, int]]:
         """Every benefit month started by today, paid before the re-employment was known."""

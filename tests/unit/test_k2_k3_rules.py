@@ -11,6 +11,7 @@ import pytest
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, parse_event
 from policy import unemployment as ui
+from policy.monthly_schedule import month_start
 from policy.pack import load_pack
 from streams.routes import unemployment as routes
 from streams.routes.commands import FanOut, Ignore, Reject, SignalCase, StartCase
@@ -65,9 +66,9 @@ def test_carry_over_none_without_previous_claim() -> None:
 
 # -- K2 payments --------------------------------------------------------------------------------
 def test_benefit_month_n_starts_n_minus_one_months_after_claim() -> None:
-    assert ui.benefit_month_start(date(2020, 3, 2), 1) == date(2020, 3, 2)
-    assert ui.benefit_month_start(date(2020, 1, 31), 2) == date(2020, 2, 29)  # clamped, not chained
-    assert ui.benefit_month_start(date(2020, 1, 31), 3) == date(2020, 3, 31)
+    assert month_start(date(2020, 3, 2), 1) == date(2020, 3, 2)
+    assert month_start(date(2020, 1, 31), 2) == date(2020, 2, 29)  # clamped, not chained
+    assert month_start(date(2020, 1, 31), 3) == date(2020, 3, 31)
     assert ui.entitlement_end(date(2020, 3, 2), 12) == date(2021, 3, 2)
 
 
@@ -141,9 +142,9 @@ def test_reemployment_signal_dated_before_the_claim_is_ignored() -> None:
 
 def test_reemployment_stops_payment_from_next_benefit_month() -> None:
     reemployed = date(2020, 5, 20)  # inside month 3 [05-15, 06-15)
-    assert ui.month_paid_before_stop(ui.benefit_month_start(CLAIM, 3), reemployed)
-    assert not ui.month_paid_before_stop(ui.benefit_month_start(CLAIM, 4), reemployed)
-    assert ui.month_paid_before_stop(ui.benefit_month_start(CLAIM, 9), None)
+    assert ui.month_paid_before_stop(month_start(CLAIM, 3), reemployed)
+    assert not ui.month_paid_before_stop(month_start(CLAIM, 4), reemployed)
+    assert ui.month_paid_before_stop(month_start(CLAIM, 9), None)
 
 
 # -- end of entitlement -------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def registration(person: str, registered_on: date, n: int = 1) -> Fact:
 # -- both programs ------------------------------------------------------------------------------
 @pytest.mark.parametrize(("term", "stable"), [(None, True), (12, True), (36, True), (11, False), (6, False)])
 def test_k6_only_a_contract_of_1_year_or_more_or_open_ended_counts(term: int | None, stable: bool) -> None:
-    assert k6.is_stable_contract(term, date(2020, 3, 1), PARAMS) is stable
+    assert k6.stable_hire(term, date(2020, 3, 1), PARAMS) is stable
 
 
 def test_k6_case_ids_are_one_per_enterprise_person_and_program() -> None:
