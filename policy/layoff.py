@@ -11,7 +11,6 @@ from datetime import date, timedelta
 
 from contracts.parameters import Parameters
 
-KIND = "layoff_plan"
 OVERDUE_TASK = "obligations_overdue"
 MASS_ALERT = "mass_unemployment"
 

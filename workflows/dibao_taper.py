@@ -23,6 +23,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import DibaoEnded, DibaoGranted, EmploymentRegistered
     from policy import dibao as k10
@@ -32,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import DibaoState
     from workflows.case_base import CaseWorkflow
 
-KIND = "dibao_taper"
+KIND = kinds.DIBAO_TAPER
 
 RULE_TAPER = "§18 对实现就业的低保对象…继续给予3至12个月的低保救助"
 RULE_DECISION = "§18: a caseworker decides dibao.taper_months_min..max months"

@@ -18,6 +18,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ServiceDelivered
     from policy import service_subsidy as k18
@@ -26,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import ServiceSubsidyState
     from workflows.case_base import CaseWorkflow
 
-KIND = "employment_service_subsidy"
+KIND = kinds.EMPLOYMENT_SERVICE_SUBSIDY
 # Cases opened from here on take the placed persons' jobs as they arrive (routed by the person);
 # histories recorded before read them at settlement only.
 LATE_JOBS = "k18-late-jobs"

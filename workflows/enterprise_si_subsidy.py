@@ -20,6 +20,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import ContractSigned, ContractTerminated, ContributionPaid, InsuredLeft
     from policy import difficult as k12
@@ -36,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import EnterpriseSiState
     from workflows.case_base import CaseWorkflow
 
-KIND = "enterprise_si_subsidy"
+KIND = kinds.ENTERPRISE_SI_SUBSIDY
 # Inputs about the hire itself that may reach the intake before the contract does.
 HIRE_FACT_TYPES = ("contribution.paid", "insured.left", "contract.terminated")
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).

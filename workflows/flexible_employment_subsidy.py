@@ -16,6 +16,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import ApplicationSubmitted, ContractSigned, ContributionPaid, city_of_source
     from policy import difficult as k12
@@ -31,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import FlexibleState
     from workflows.case_base import CaseWorkflow
 
-KIND = "flexible_employment_subsidy"
+KIND = kinds.FLEXIBLE_EMPLOYMENT_SUBSIDY
 CONTRIBUTION = "contribution.paid"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k4-reconcile-owed"

@@ -34,6 +34,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import ApplicationSubmitted, ContractSigned, ContractTerminated, ContributionPaid, city_of_source
     from policy import hiring as k6
@@ -46,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import HiringState
     from workflows.case_base import CaseWorkflow
 
-KIND = "hiring_subsidy"
+KIND = kinds.HIRING_SUBSIDY
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)
 # Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
 RECONCILE_OWED = "k6-reconcile-owed"

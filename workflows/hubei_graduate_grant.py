@@ -21,6 +21,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted
     from policy import hubei as k11
@@ -30,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import HubeiGrantState
     from workflows.case_base import CaseWorkflow
 
-KIND = "hubei_graduate_grant"
+KIND = kinds.HUBEI_GRADUATE_GRANT
 
 RULE_GRANT = k11.RULE_GRANT
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)

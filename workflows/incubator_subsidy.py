@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import (
         ApplicationSubmitted,
@@ -29,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import IncubatorState
     from workflows.case_base import CaseWorkflow
 
-KIND = "incubator_subsidy"
+KIND = kinds.INCUBATOR_SUBSIDY
 ACCREDITED = "incubator.accredited"
 
 

@@ -25,6 +25,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.store import fact_of
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted, CloudEvent, city_of_source
     from policy import enterprise_profile as ep
@@ -35,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import RetentionState
     from workflows.case_base import CaseWorkflow
 
-KIND = "job_retention_refund"
+KIND = kinds.JOB_RETENTION_REFUND
 FUND = str(Fund.UI)
 # Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
 RECONCILE_OWED = "k7-reconcile-owed"

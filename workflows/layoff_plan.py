@@ -10,6 +10,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import LayoffExecuted, LayoffObligationsSettled, LayoffPlanFiled, LayoffUnionNotified
     from policy import layoff as k8
@@ -17,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import LayoffState
     from workflows.case_base import CaseWorkflow
 
-KIND = k8.KIND
+KIND = kinds.LAYOFF_PLAN
 EXTEND = "extend"
 ESCALATE = "escalate"
 DECISION_HELP = (

@@ -16,6 +16,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import ContractSigned, WelfarePostLeft, WelfarePostPlaced
     from policy import difficult as k12
@@ -29,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import APPROVAL_GRANTED, APPROVAL_PENDING, WelfarePostState
     from workflows.case_base import CaseWorkflow
 
-KIND = "public_welfare_post"
+KIND = kinds.PUBLIC_WELFARE_POST
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k5-reconcile-owed"
 # A closed case that paid takes the late facts that reach it in its listening window (POLICY.md

@@ -19,6 +19,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import LoanExtended, LoanGranted, LoanInterestCharged
     from policy import enterprise_profile as profile
@@ -30,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import StartupLoanState
     from workflows.case_base import CaseWorkflow
 
-KIND = "startup_loan_interest"
+KIND = kinds.STARTUP_LOAN_INTEREST
 # Loans granted from here on listen, when rejected for want of the enterprise's registration, for
 # it to arrive late (POLICY.md part 2); histories recorded before close for good.
 LATE_FACTS = "k13-late-facts"

@@ -15,6 +15,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted, city_of_source
     from policy import difficult as k12
@@ -26,8 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import LivingAllowanceState
     from workflows.case_base import CaseWorkflow
 
-KIND = "temporary_living_allowance"
-UI_KIND = "unemployment_insurance"
+KIND = kinds.TEMPORARY_LIVING_ALLOWANCE
 
 
 @workflow.defn(name=KIND)
@@ -57,9 +57,9 @@ class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
             or city_of_source(opening.source)
         await self.load_context(self.city)
         assert self.params is not None
-        past = await self.case_history([KIND, UI_KIND])
+        past = await self.case_history([KIND, kinds.UNEMPLOYMENT_INSURANCE])
         # Drawing benefit: a K2 case of the person still open (an ineligible claim closes at once).
-        receiving_ui = any(c.kind == UI_KIND and c.closed_on is None for c in past)
+        receiving_ui = any(c.kind == kinds.UNEMPLOYMENT_INSURANCE and c.closed_on is None for c in past)
         refused = k17.ineligibility(k12.profile_from_facts(app.applicant, facts, app.on), app.on, receiving_ui, self.params) \
             if receiving_ui else None
         refused = refused or k17.once_a_year_refusal(

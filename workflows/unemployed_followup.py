@@ -13,6 +13,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import (
         EmploymentRegistered,
@@ -28,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import FollowupState
     from workflows.case_base import CaseWorkflow
 
-KIND = "unemployed_followup"
+KIND = kinds.UNEMPLOYED_FOLLOWUP
 
 RULE_FOLLOWUP = "§20 每月至少进行1次跟踪调查: a contact dated in registered month n completes its follow-up"
 RULE_ESCALATION = "§20: no follow-up in registered month n by followup.grace_days after it fell due → city supervisor"

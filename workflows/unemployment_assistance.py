@@ -15,6 +15,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from policy import monthly_schedule as schedule
     from policy import unemployment as ui
@@ -25,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import AssistanceState
     from workflows.case_base import CaseWorkflow
 
-KIND = "unemployment_assistance"
+KIND = kinds.UNEMPLOYMENT_ASSISTANCE
 
 RULE_ASSISTANCE = "§18 失业补助金: ua.ratio × ui.monthly_benefit at the start of each assistance month"
 RULE_NOT_OWED = "POLICY.md K3: re-employment stops assistance from the next month"

@@ -20,6 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import UiClaimFiled
     from policy import unemployment as ui
@@ -30,8 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import InsuranceState
     from workflows.case_base import CaseWorkflow
 
-KIND = "unemployment_insurance"
-ASSISTANCE_KIND = "unemployment_assistance"
+KIND = kinds.UNEMPLOYMENT_INSURANCE
 # The internal event by which a K2 case opens a K3 case (never a Kafka input).
 ASSISTANCE_REFERRAL = "ui.assistance.referred"
 
@@ -388,7 +388,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             },
             suffix="assistance",
         )
-        self.assistance = await self.open_case(ASSISTANCE_KIND, case_id, opening)
+        self.assistance = await self.open_case(kinds.UNEMPLOYMENT_ASSISTANCE, case_id, opening)
         self.st.assistance_case_id = case_id
 
     # -- views and continue-as-new -----------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import TrainingCompleted, TrainingDropped, TrainingEnrolled
     from policy import difficult as k12
@@ -26,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import TrainingState
     from workflows.case_base import CaseWorkflow
 
-KIND = "vocational_training_subsidy"
+KIND = kinds.VOCATIONAL_TRAINING_SUBSIDY
 # Enrolments from here on listen, when rejected for want of the person's registration, for it to
 # arrive late (POLICY.md part 2); histories recorded before close for good.
 LATE_FACTS = "k14-late-facts"

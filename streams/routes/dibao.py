@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent
@@ -31,7 +32,7 @@ from policy import dibao as k10
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, SignalCase, StartCase
 
-KIND = "dibao_taper"
+KIND = kinds.DIBAO_TAPER
 HOLDS_SHARED_FACTS = True  # dibao.taper_* and dibao.decision_days may change
 EMPLOYMENT = "employment.registered"
 # A grant reaches a closed taper still listening when it covers the employment the taper began on.

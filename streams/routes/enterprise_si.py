@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, ContractSigned
@@ -19,7 +20,7 @@ from policy.difficult import PERSON_FACT_TYPES, registered_city
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_listening, signal_open
 
-KIND = "enterprise_si_subsidy"
+KIND = kinds.ENTERPRISE_SI_SUBSIDY
 HOLDS_SHARED_FACTS = True  # parameter changes (e.g. enterprise_si.months) reach running cases
 # The person's K12 facts (judged by the case) and the enterprise's fee exemptions (read by the
 # case whenever it is about to pay or close).

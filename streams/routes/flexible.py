@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import flexible as k4
@@ -9,7 +10,7 @@ from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_listening, signal_open
 
-KIND = "flexible_employment_subsidy"
+KIND = kinds.FLEXIBLE_EMPLOYMENT_SUBSIDY
 HOLDS_SHARED_FACTS = True
 # The case judges K12 on the facts about the person stored before the application arrived,
 # and picks up the contributions paid before it (the application month's is usually among them).

@@ -6,13 +6,14 @@ their persons, so the case (and K4/K5/K15) can build the person's profile with `
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, SignalCase, StartCase
 
-KIND = "unemployed_followup"
+KIND = kinds.UNEMPLOYED_FOLLOWUP
 HOLDS_SHARED_FACTS = True  # followup.grace_days, trainee.* and difficult.* may change
 FACT_TYPES: tuple[str, ...] = PERSON_FACT_TYPES
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, city_of_source
@@ -27,7 +28,7 @@ from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
-KIND = "hiring_subsidy"
+KIND = kinds.HIRING_SUBSIDY
 HOLDS_SHARED_FACTS = True
 # A paid case listens for ledger.correction_days: a contract end or a contribution reported late;
 # a case rejected for want of a fact, intake.late_fact_days for the contract or a registration.

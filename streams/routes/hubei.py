@@ -7,13 +7,14 @@ may make it an overpayment), after that the intake reports it late; the grant is
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import hubei as k11
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase
 
-KIND = "hubei_graduate_grant"
+KIND = kinds.HUBEI_GRADUATE_GRANT
 # Decided on the day it opens; a backdated grant amount reaches it while it listens.
 HOLDS_SHARED_FACTS = True
 

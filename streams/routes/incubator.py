@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, city_of_source
 from policy import incubator as k16
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase
 
-KIND = "incubator_subsidy"
+KIND = kinds.INCUBATOR_SUBSIDY
 HOLDS_SHARED_FACTS = True  # a lift date that moves changes the rent relief owed
 # The accreditation is a stored fact the case reads (its city; the right to apply to the province).
 FACT_TYPES = ("incubator.accredited",)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import internship as k1
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
-KIND = "internship_subsidy"
+KIND = kinds.INTERNSHIP_SUBSIDY
 HOLDS_SHARED_FACTS = True
 # A completed (or ended, or hired) internship still takes, within ledger.correction_days, a hire,
 # interruption or end dated inside it that arrives late (POLICY.md part 2); the case judges the date.

@@ -3,12 +3,13 @@ union notice, the execution and the settlement reach the enterprise's open plan.
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy.layoff import KIND
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Reject, StartCase, signal_open
 
+KIND = kinds.LAYOFF_PLAN
 HOLDS_SHARED_FACTS = True
 # Monitoring (streams/monitoring.py) finds the city of a `layoff.executed` (which has none) in
 # the enterprise's stored registration or layoff plan.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import living_allowance as k17
@@ -11,7 +12,7 @@ from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_open
 
-KIND = "temporary_living_allowance"
+KIND = kinds.TEMPORARY_LIVING_ALLOWANCE
 HOLDS_SHARED_FACTS = True  # a change of tla.monthly applies to the months starting after it
 # The case judges eligibility on the facts about the person stored before the application.
 FACT_TYPES = tuple(sorted(PERSON_FACT_TYPES))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, city_of_source
 from policy import enterprise_profile as ep
@@ -18,7 +19,7 @@ from policy import retention as k7
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
 
-KIND = "job_retention_refund"
+KIND = kinds.JOB_RETENTION_REFUND
 # Decided on the day it opens; a backdated parameter change reaches it while it listens.
 HOLDS_SHARED_FACTS = True
 # Registration, enrolments, separations and contributions: the enterprise's profile.

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import service_subsidy as k18
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_open
 
-KIND = "employment_service_subsidy"
+KIND = kinds.EMPLOYMENT_SERVICE_SUBSIDY
 HOLDS_SHARED_FACTS = True  # a change of the per-service amounts applies to the quarters after it
 # The employments that confirm a placement, read by the case when the quarter is settled.
 FACT_TYPES = tuple(sorted(k18.CONFIRMING_FACTS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import enterprise_profile as profile
@@ -11,7 +12,7 @@ from policy import startup_loan as k13
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_open
 
-KIND = "startup_loan_interest"
+KIND = kinds.STARTUP_LOAN_INTEREST
 HOLDS_SHARED_FACTS = True  # a change of the LPR margins applies to the periods starting after it
 # An enterprise borrower is judged on its registration (micro or small).
 FACT_TYPES = (profile.REGISTERED,)

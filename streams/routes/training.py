@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import training_subsidy as k14
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_open
 
-KIND = "vocational_training_subsidy"
+KIND = kinds.VOCATIONAL_TRAINING_SUBSIDY
 HOLDS_SHARED_FACTS = True  # a backdated change of trainee.living_allowance applies to its months
 # The person's registration, groups and contributions judged on the start date.
 FACT_TYPES = k14.FACT_TYPES

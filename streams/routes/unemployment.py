@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import unemployment as ui
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, FanOut, Handler, Ignore, Reject, SignalCase, StartCase
 
-KIND = "unemployment_insurance"
-ASSISTANCE_KIND = "unemployment_assistance"
+KIND = kinds.UNEMPLOYMENT_INSURANCE
 HOLDS_SHARED_FACTS = True
 # Re-employment facts still correct a closed K2 case in its `ledger.correction_days` window.
 LATE_FACTS = ("employment.registered", "contract.signed", "contribution.paid")
@@ -60,7 +60,7 @@ def claim_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
 def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
     """`employment.registered` / `contract.signed`: every open K2 or K3 case of the person, and
     the closed K2 cases still listening (the case judges the date)."""
-    cases = _open_of_person([*open_cases, *listening], event.data["person_id"], (KIND, ASSISTANCE_KIND))
+    cases = _open_of_person([*open_cases, *listening], event.data["person_id"], (KIND, kinds.UNEMPLOYMENT_ASSISTANCE))
     return [SignalCase(c.case_id) for c in cases] or [Ignore("no open unemployment case for this person")]
 
 
@@ -75,7 +75,7 @@ def contribution_paid(event: CloudEvent, open_cases: list[OpenCase], pack: Polic
     if not d.get("employer_id"):
         return [Ignore("flexible-employment contribution: no sign of re-employment")]
     commands: list[Command] = []
-    for c in _open_of_person([*open_cases, *listening], d["person_id"], (KIND, ASSISTANCE_KIND)):
+    for c in _open_of_person([*open_cases, *listening], d["person_id"], (KIND, kinds.UNEMPLOYMENT_ASSISTANCE)):
         claim_on = c.match.get("claim_on")
         if c.kind == KIND and isinstance(claim_on, str) and not ui.contribution_after(d["month"], date.fromisoformat(claim_on)):
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy import welfare_post as k5
@@ -11,7 +12,7 @@ from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
-KIND = "public_welfare_post"
+KIND = kinds.PUBLIC_WELFARE_POST
 HOLDS_SHARED_FACTS = True
 # The case judges K12 on the facts about the person stored before the placement arrived.
 FACT_TYPES = tuple(PERSON_FACT_TYPES)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, parse_event
 from policy import unemployment as ui
@@ -199,7 +200,7 @@ def contribution(month: str, employer: str | None = "E1", person: str = "P1") ->
 
 
 K2_CASE = OpenCase("ui/P1/2020-03-15", routes.KIND, "person/P1", {"claim_on": "2020-03-15"})
-K3_CASE = OpenCase("ua/P1/2020-03-15", routes.ASSISTANCE_KIND, "person/P1", {})
+K3_CASE = OpenCase("ua/P1/2020-03-15", kinds.UNEMPLOYMENT_ASSISTANCE, "person/P1", {})
 
 
 def test_route_claim_opens_k2_case_with_business_key() -> None:
@@ -241,4 +242,4 @@ def test_route_price_linkage_fans_out_to_the_city_k2_cases() -> None:
 
 
 def test_k2_and_k3_hold_shared_facts() -> None:
-    assert routes.KIND in SHARED_FACT_KINDS and routes.ASSISTANCE_KIND in SHARED_FACT_KINDS
+    assert routes.KIND in SHARED_FACT_KINDS and kinds.UNEMPLOYMENT_ASSISTANCE in SHARED_FACT_KINDS

@@ -23,6 +23,7 @@ from activities.memory_store import MemoryStore
 from activities.store import Origin
 from console.simulate import ListSink
 from console.worker import build_worker
+from contracts import kinds
 from contracts.cases import CaseEvent, CaseInput, CaseOutcome, CaseView, PaymentRequest
 from policy.calendar import start_of_day
 from policy.pack import load_pack
@@ -30,7 +31,7 @@ from streams.gateway import CaseGateway
 from streams.intake import Intake, Outcome
 from testkit.events import cloud_event
 
-KIND = "internship_subsidy"
+KIND = kinds.INTERNSHIP_SUBSIDY
 _ids = count(1)
 
 

@@ -20,10 +20,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
+from contracts import kinds
 from contracts.cases import TaskDecision
 from tests.workflow._k45_harness import Harness, at, harness
 
-KIND = "dibao_taper"
+KIND = kinds.DIBAO_TAPER
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 AMOUNT = 60000
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
+from contracts import kinds
 from streams.intake import Outcome
 from tests.workflow._k45_harness import Harness, at, event_key, harness, ledger_rows, registered, scenario_of_kind, worth_by_period
 
-KIND = "flexible_employment_subsidy"
+KIND = kinds.FLEXIBLE_EMPLOYMENT_SUBSIDY
 FAR = date(2045, 1, 1)
 
 

@@ -18,11 +18,12 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
+from contracts import kinds
 from contracts.cases import TaskDecision
 from policy.calendar import add_months
 from tests.workflow._k45_harness import Harness, at, harness, registered
 
-KIND = "public_welfare_post"
+KIND = kinds.PUBLIC_WELFARE_POST
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FAR = date(2045, 1, 1)
 POST, SI = 165000, 60000

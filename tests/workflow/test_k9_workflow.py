@@ -17,11 +17,12 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
+from contracts import kinds
 from contracts.cases import CaseEvent, TaskDecision, TaskRecord
 from policy.calendar import add_months
 from tests.workflow._k45_harness import Harness, at, harness
 
-KIND = "unemployed_followup"
+KIND = kinds.UNEMPLOYED_FOLLOWUP
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
