@@ -31,11 +31,6 @@ PROGRAM = "enterprise_si"
 PARAMETER_PREFIX = "enterprise_si"
 
 
-def case_id_for(enterprise_id: str, person_id: str, signed_on: str) -> str:
-    """A business key: one subsidy per hire (enterprise, person, contract date)."""
-    return f"enterprise_si/{enterprise_id}/{person_id}/{signed_on}"
-
-
 def is_stable_hire(contract: ContractSigned, params: Parameters) -> bool:
     """POLICY.md K15: a contract of ≥ `enterprise_si.stable_contract_months` months or open-ended."""
     return is_stable_contract(contract.term_months, contract.signed_on, params, PARAMETER_PREFIX)

@@ -55,21 +55,6 @@ def rejudged_on(program: str) -> frozenset[str]:
     return frozenset({"contract.signed", ENTERPRISE_FACT_TYPE if program == EPIDEMIC else REGISTRATION})
 
 
-def epidemic_case_id(enterprise_id: str, person_id: str) -> str:
-    """One K6a subsidy per (enterprise, person): the business key is the pair."""
-    return f"hiring/epidemic/{enterprise_id}/{person_id}"
-
-
-def priority_case_id(enterprise_id: str, person_id: str) -> str:
-    """One K6b subsidy per (enterprise, person)."""
-    return f"hiring/priority/{enterprise_id}/{person_id}"
-
-
-def program_of(case_id: str) -> str:
-    """The program a case id names (`hiring/epidemic/...` or `hiring/priority/...`)."""
-    return EPIDEMIC if case_id.startswith("hiring/epidemic/") else PRIORITY
-
-
 # -- both programs ------------------------------------------------------------------------------
 def stable_hire(term_months: int | None, signed_on: date, params: Parameters) -> bool:
     """§10 签订1年以上劳动合同 (`hiring.stable_contract_months`)."""

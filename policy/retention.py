@@ -26,11 +26,6 @@ PROGRAM = "job_retention"
 PERIOD = "once"  # EVENTS.md period forms; the case id carries the year (one refund per year)
 
 
-def case_id_for(enterprise_id: str, year: int) -> str:
-    """A business key: one refund per enterprise and year (§1; the ledger key is the year)."""
-    return f"retention/{enterprise_id}/{year}"
-
-
 def parse_year(details: dict[str, object]) -> int:
     """The year applied for (`details.year`, an integer); ValueError if missing or wrong."""
     year = details.get("year")

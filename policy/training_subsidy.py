@@ -274,11 +274,6 @@ FACT_TYPES: tuple[str, ...] = tuple(sorted(set(k12.PERSON_FACT_TYPES) | {"employ
                                                                        "contribution.paid"}))
 
 
-def case_id(enrolment_id: str) -> str:
-    """A business key: one case per enrolment."""
-    return f"training/{enrolment_id}"
-
-
 def enrolment_key(enrolment_id: str) -> str:
     """The relevance key a completion or a drop (which name the enrolment) reaches the case by."""
     return f"enrolment/{enrolment_id}"

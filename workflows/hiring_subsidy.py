@@ -73,10 +73,9 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         """Find the contract (the opening event, or the stored one for an application or a late
         registration), then judge who may have the subsidy; rejected closes the case — for want
         of a fact that may still come (`refusal`), it listens for it (`reopen_on`)."""
-        self.st.program = k6.program_of(self.case_id)
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.st.late_facts = self.st.reconciles and workflow.patched(LATE_FACTS)
-        self.st.enterprise, self.st.person = self.case_id.split("/", 2)[2].split("/", 1)
+        self.st.program, self.st.enterprise, self.st.person = kinds.hiring_case_parts(self.case_id)
         self.subject = f"enterprise/{self.st.enterprise}"
         self.keys = [f"person/{self.st.person}"]
         stored, enterprise_facts = await self.case_facts()

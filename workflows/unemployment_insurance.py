@@ -375,7 +375,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
                 rule="POLICY.md K3: not opened after ua.window_until",
             )
             return
-        case_id = f"ua/{c.person_id}/{on.isoformat()}"
+        case_id = kinds.unemployment_assistance_case_id(c.person_id, on)
         opening = self.internal_event(
             ASSISTANCE_REFERRAL,
             {

@@ -40,10 +40,6 @@ LATE_FACTS = ("dibao.granted",)
 ROUTE_FACTS = {"dibao.granted": {"person": (EMPLOYMENT,)}}
 
 
-def case_id(person_id: str, from_month: str) -> str:
-    return f"dibao/{person_id}/{from_month}"
-
-
 def _open_of_person(open_cases: list[OpenCase], person_id: str) -> list[str]:
     key = f"person/{person_id}"
     return sorted({c.case_id for c in open_cases if c.kind == KIND and c.key == key})
@@ -73,7 +69,7 @@ def granted(
     return [
         StartCase(
             kind=KIND,
-            case_id=case_id(d["person_id"], d["from_month"]),
+            case_id=kinds.dibao_taper_case_id(d["person_id"], d["from_month"]),
             city=d["city"],
             keys=[f"person/{d['person_id']}"],
             match={"from_month": d["from_month"]},

@@ -47,7 +47,7 @@ def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyP
     return [
         StartCase(
             kind=KIND,
-            case_id=k15.case_id_for(c.employer_id, c.person_id, c.signed_on.isoformat()),
+            case_id=kinds.enterprise_si_case_id(c.employer_id, c.person_id, c.signed_on),
             city=city,
             keys=[f"person/{c.person_id}"],
             match={"employer_id": c.employer_id},

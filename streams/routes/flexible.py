@@ -20,11 +20,6 @@ FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | {"contribution.paid"}))
 LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
 
 
-def case_id_for(applicant: str, on: str) -> str:
-    """A business key: one application per person and day."""
-    return f"flexible/{applicant}/{on}"
-
-
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     d = event.data
     if d["program"] != k4.PROGRAM:
@@ -37,7 +32,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     return [
         StartCase(
             kind=KIND,
-            case_id=case_id_for(applicant, d["on"]),
+            case_id=kinds.flexible_employment_case_id(applicant, d["on"]),
             city=application_city(event),
             keys=[f"person/{applicant}"],
         )

@@ -68,8 +68,8 @@ def contract_signed(
     judged_again = {c.case_id for c in listening}
     person_facts = [f for f in facts if f.type in PERSON_FACT_TYPES]
     starts = [
-        case_id_of(employer, person)
-        for program, case_id_of in ((k6.EPIDEMIC, k6.epidemic_case_id), (k6.PRIORITY, k6.priority_case_id))
+        kinds.hiring_case_id(program, employer, person)
+        for program in (k6.EPIDEMIC, k6.PRIORITY)
         if k6.judge(program, hire, person_facts, facts, params).refusal is None
     ]
     commands += [_start(case_id, person, employer, city) for case_id in starts if case_id not in judged_again]
@@ -100,7 +100,7 @@ def person_registered(
         c = f.payload
         if f.type != "contract.signed" or c.get("person_id") != person or not isinstance(c.get("employer_id"), str):
             continue
-        case_id = k6.priority_case_id(c["employer_id"], person)
+        case_id = kinds.hiring_case_id(k6.PRIORITY, c["employer_id"], person)
         if case_id in known or not k6.opened_by_late_registration(person, c, f.event_time, event.time, before, now, params):
             continue
         known.add(case_id)
@@ -122,7 +122,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     if not isinstance(persons, list) or not persons or not all(isinstance(p, str) and p for p in persons):
         return [Reject("application.submitted hiring_epidemic: details.person_ids must be a non-empty list of ids")]
     city = city_of_source(event.source)
-    return [_start(k6.epidemic_case_id(enterprise, p), p, enterprise, city) for p in dict.fromkeys(persons)]
+    return [_start(kinds.hiring_case_id(k6.EPIDEMIC, enterprise, p), p, enterprise, city) for p in dict.fromkeys(persons)]
 
 
 def of_the_pair(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:

@@ -19,11 +19,6 @@ KIND = kinds.HUBEI_GRADUATE_GRANT
 HOLDS_SHARED_FACTS = True
 
 
-def case_id(person_id: str) -> str:
-    """Per person, not per application: §14 一次性 (once per person)."""
-    return f"hubei_grant/{person_id}"
-
-
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     """`application.submitted` for this program opens (or reaches) the person's case; details
     that miss a field or have a wrong type are bad input (dead letters)."""
@@ -38,7 +33,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     return [
         StartCase(
             kind=KIND,
-            case_id=case_id(d["applicant"]),
+            case_id=kinds.hubei_grant_case_id(d["applicant"]),
             city=k11.application_city(event.source, details),
             keys=[f"person/{d['applicant']}"],
         )

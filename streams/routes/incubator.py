@@ -20,7 +20,7 @@ def year_case(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -
     if event.type == "application.submitted" and event.data["program"] != k16.PROVINCIAL_PROGRAM:
         return [Ignore(f"application for {event.data['program']}: not a provincial incubator application")]
     incubator, year = k16.incubator_and_year(event.type, event.data)
-    return [StartCase(kind=KIND, case_id=k16.case_id(incubator, year), city=city_of_source(event.source),
+    return [StartCase(kind=KIND, case_id=kinds.incubator_case_id(incubator, year), city=city_of_source(event.source),
                       keys=[k16.payee(incubator)])]
 
 

@@ -33,7 +33,7 @@ def opening(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> 
     return [
         StartCase(
             kind=KIND,
-            case_id=f"internship/{d['person_id']}/{d['unit_id']}/{d['starts_on']}",
+            case_id=kinds.internship_case_id(d["person_id"], d["unit_id"], d["starts_on"]),
             city=d["city"],
             keys=[f"person/{d['person_id']}"],
             match={"unit_id": d["unit_id"]},

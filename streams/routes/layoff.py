@@ -16,11 +16,6 @@ HOLDS_SHARED_FACTS = True
 FACT_TYPES = ("enterprise.registered", "layoff.plan_filed")
 
 
-def case_id_for(enterprise_id: str, filed_on: str) -> str:
-    """A business key: one plan per enterprise and filing day."""
-    return f"layoff/{enterprise_id}/{filed_on}"
-
-
 def plan_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     d = event.data
     enterprise = f"enterprise/{d['enterprise_id']}"
@@ -29,7 +24,7 @@ def plan_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) 
         # The union notice, execution and settlement name only the enterprise: with two plans
         # open they could not be told apart.
         return [Reject(f"layoff.plan_filed: {enterprise} already has an open layoff plan {running[0]}")]
-    return [StartCase(kind=KIND, case_id=case_id_for(d["enterprise_id"], d["filed_on"]), city=d["city"], keys=[enterprise])]
+    return [StartCase(kind=KIND, case_id=kinds.layoff_plan_case_id(d["enterprise_id"], d["filed_on"]), city=d["city"], keys=[enterprise])]
 
 
 def to_open_plan(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:

@@ -23,12 +23,6 @@ REEMPLOYMENT = ("employment.registered", "contract.signed", "contribution.paid")
 LATE_FACTS = tuple(sorted(set(REEMPLOYMENT) | set(PERSON_FACT_TYPES)))
 
 
-def case_id_for(applicant: str, on: str) -> str:
-    """A business key: one application per person and day (at most one granted a year is the
-    case's rule, judged on the person's earlier cases)."""
-    return f"tla/{applicant}/{on}"
-
-
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     d = event.data
     if d["program"] != k17.PROGRAM:
@@ -37,7 +31,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     running = [c.case_id for c in open_cases if c.kind == KIND]
     if running:
         return [Reject(f"application.submitted: {applicant} already has an open temporary-living-allowance case {running[0]}")]
-    return [StartCase(kind=KIND, case_id=case_id_for(applicant, d["on"]), city=application_city(event), keys=[f"person/{applicant}"])]
+    return [StartCase(kind=KIND, case_id=kinds.living_allowance_case_id(applicant, d["on"]), city=application_city(event), keys=[f"person/{applicant}"])]
 
 
 def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:

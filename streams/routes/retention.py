@@ -46,7 +46,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     except ValueError as exc:
         return [Reject(f"application.submitted ({k7.PROGRAM}): {exc}")]
     enterprise = d["applicant"]
-    case_id = k7.case_id_for(enterprise, year)
+    case_id = kinds.job_retention_case_id(enterprise, year)
     if any(c.case_id == case_id for c in open_cases):
         return [Reject(f"application.submitted ({k7.PROGRAM}): {enterprise} already applied for {year} ({case_id} is open)")]
     return [StartCase(kind=KIND, case_id=case_id, city=_city_of(event), keys=[f"enterprise/{enterprise}"])]

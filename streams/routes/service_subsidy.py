@@ -26,7 +26,7 @@ def delivered(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -
     """Every service reaches its agency's case of the service's year (the first one opens it)."""
     d = event.data
     year = date.fromisoformat(d["on"]).year
-    return [StartCase(kind=KIND, case_id=k18.case_id(d["agency_id"], year), city=d["city"], keys=[k18.payee(d["agency_id"])])]
+    return [StartCase(kind=KIND, case_id=kinds.service_subsidy_case_id(d["agency_id"], year), city=d["city"], keys=[k18.payee(d["agency_id"])])]
 
 
 def employed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:

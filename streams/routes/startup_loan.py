@@ -30,7 +30,7 @@ def granted(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> 
     keys = [k13.loan_key(loan.loan_id)]
     if loan.borrower_kind == k13.SMALL_ENTERPRISE:
         keys.append(loan.borrower_subject)
-    return [StartCase(kind=KIND, case_id=k13.case_id(loan), city=event.data["city"], keys=keys)]
+    return [StartCase(kind=KIND, case_id=kinds.startup_loan_case_id(loan.bank_id, loan.loan_id), city=event.data["city"], keys=keys)]
 
 
 def reported(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:

@@ -27,7 +27,7 @@ def enrolled(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) ->
     """An enrolment opens its case, found by the enrolment and by the person (for a late fact)."""
     d = event.data
     keys = [k14.enrolment_key(d["enrolment_id"]), f"person/{d['person_id']}"]
-    return [StartCase(kind=KIND, case_id=k14.case_id(d["enrolment_id"]), city=d["city"], keys=keys)]
+    return [StartCase(kind=KIND, case_id=kinds.training_case_id(d["enrolment_id"]), city=d["city"], keys=keys)]
 
 
 def progress(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:

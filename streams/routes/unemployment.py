@@ -23,11 +23,6 @@ HOLDS_SHARED_FACTS = True
 LATE_FACTS = ("employment.registered", "contract.signed", "contribution.paid")
 
 
-def case_id(person_id: str, claim_on: str) -> str:
-    """The business key of a claim (pseudonymous person id and claim date only)."""
-    return f"ui/{person_id}/{claim_on}"
-
-
 def _open_of_person(open_cases: list[OpenCase], person_id: str, kinds: tuple[str, ...]) -> list[OpenCase]:
     key = f"person/{person_id}"
     seen: set[str] = set()
@@ -42,7 +37,7 @@ def _open_of_person(open_cases: list[OpenCase], person_id: str, kinds: tuple[str
 def claim_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     """`ui.claim.filed` opens a K2 case; a second claim while one runs cannot be taken."""
     d = event.data
-    new_id = case_id(d["person_id"], d["claim_on"])
+    new_id = kinds.unemployment_insurance_case_id(d["person_id"], d["claim_on"])
     running = [c.case_id for c in _open_of_person(open_cases, d["person_id"], (KIND,)) if c.case_id != new_id]
     if running:
         return [Reject(f"ui.claim.filed: person/{d['person_id']} already has an open claim {running[0]}")]

@@ -21,10 +21,6 @@ FACT_TYPES = tuple(PERSON_FACT_TYPES)
 LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
 
 
-def case_id_for(person_id: str, post_id: str, starts_on: str) -> str:
-    return f"welfare_post/{person_id}/{post_id}/{starts_on}"
-
-
 def placed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     d = event.data
     params = pack.parameters(d["city"])
@@ -44,7 +40,7 @@ def placed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> l
     return [
         StartCase(
             kind=KIND,
-            case_id=case_id_for(d["person_id"], d["post_id"], d["starts_on"]),
+            case_id=kinds.welfare_post_case_id(d["person_id"], d["post_id"], d["starts_on"]),
             city=d["city"],
             keys=[f"person/{d['person_id']}"],
             match={"post_id": d["post_id"]},

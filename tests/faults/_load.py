@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from contracts import kinds
 from policy import internship as k1
 from policy import unemployment as ui
 from policy.calendar import add_months
@@ -73,7 +74,7 @@ class Internship(Person):
         params = pack.parameters(CITY)
         self.cohort = params.get("internship.cohorts", self.starts_on)[0]
         self.monthly = params.get("internship.monthly_subsidy", self.starts_on)
-        self.case_id = f"internship/{self.id}/{self.unit}/{self.starts_on.isoformat()}"
+        self.case_id = kinds.internship_case_id(self.id, self.unit, self.starts_on)
 
     def signed(self) -> bytes:
         return self.event("internship.agreement_signed", self.starts_on, {
@@ -122,7 +123,7 @@ class Claim(Person):
         self.params = pack.parameters(CITY)
         self.reemployed_on = month_start(self.claim_on, 2) + timedelta(days=3)
         self.entitlement = ui.entitlement_months(INSURED_MONTHS, 0, self.params, self.claim_on)
-        self.case_id = f"ui/{self.id}/{self.claim_on.isoformat()}"
+        self.case_id = kinds.unemployment_insurance_case_id(self.id, self.claim_on)
 
     def filed(self) -> bytes:
         return self.event("ui.claim.filed", self.claim_on, {

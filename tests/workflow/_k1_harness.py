@@ -42,7 +42,7 @@ def at(day: date, hour: int = 9) -> datetime:
 
 def case_id(person: str, unit: str, starts_on: date) -> str:
     """The business key streams/routes/internship.py gives a K1 case."""
-    return f"internship/{person}/{unit}/{starts_on.isoformat()}"
+    return kinds.internship_case_id(person, unit, starts_on)
 
 
 def agreement(person: str, unit: str, starts_on: date, months: int, cohort: int = 2020, city: str = "2101") -> dict[str, Any]:

@@ -39,7 +39,7 @@ def placed(person: str, post: str, starts_on: date, kind: str = "regular", month
 
 
 def case_of(person: str, post: str, starts_on: date) -> str:
-    return f"welfare_post/{person}/{post}/{starts_on.isoformat()}"
+    return kinds.welfare_post_case_id(person, post, starts_on)
 
 
 def months_paid(h: Harness, case: str) -> list[int]:

@@ -42,7 +42,7 @@ def registration(person: str, on: date, categories: list[str] | None = None, bir
 
 async def register(h: Harness, person: str, on: date, **kw: Any) -> str:
     await h.send("unemployment.registered", registration(person, on, **kw), person, at(on), source="ru/2101")
-    return f"followup/{person}/{on.isoformat()}"
+    return kinds.followup_case_id(person, on)
 
 
 async def follow_up(h: Harness, person: str, on: date, reported: date | None = None) -> None:
