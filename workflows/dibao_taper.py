@@ -100,7 +100,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
             e = DibaoEnded.model_validate(ev.data)
             if self.st.employed_on is None or (e.on < self.st.employed_on and self.st.months_paid == 0):
                 for task in self.open_tasks():
-                    await self.settle_task(task.task_id, "withdrawn")
+                    await self.finish_task(task.task_id, "withdrawn")
                 await self.close("ended", e.on, "低保 ended before the person registered employment: no taper")
                 return
             # Civil affairs may end regular 低保 when the income starts; the taper is exactly the
@@ -168,7 +168,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
             self.st.months = k10.default_months(self.params, e)
             self.st.decided_by = "default"
             if self.st.decision_task and self.tasks[self.st.decision_task].state == "open":
-                await self.settle_task(self.st.decision_task, "expired")
+                await self.finish_task(self.st.decision_task, "expired")
             self.note(k10.decision_deadline(e, self.params), f"no decision: taper of {self.st.months} months", rule=RULE_DEFAULT)
             await self.record("updated", on=k10.decision_deadline(e, self.params))
         await self.pay_due(today)

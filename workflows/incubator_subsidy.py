@@ -147,7 +147,7 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
             task = self.tasks.get(self.st.selection_task or "")
             if task is not None and task.state == "open":
                 # The year's selection is over: an application still undecided lapses with it.
-                await self.settle_task(task.task_id, "expired")
+                await self.finish_task(task.task_id, "expired")
             await self.close("settled", ends, f"incubator.settle_months after the end of {self.st.year}")
 
     def details(self) -> dict[str, Any]:

@@ -106,7 +106,7 @@ class LayoffPlanWorkflow(CaseWorkflow):
                 self.note(settled.on, "obligations reported settled before the layoff was executed: noted only", event=ev.key)
                 return
             for task in self.open_tasks():
-                await self.settle_task(task.task_id, "withdrawn")
+                await self.finish_task(task.task_id, "withdrawn")
             late = k8.is_overdue(settled.on, self.st.obligations_due or settled.on)
             await self.close(
                 "settled",

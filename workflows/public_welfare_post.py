@@ -300,7 +300,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
 
     async def withdraw_approval(self) -> None:
         if self.st.approval_task and self.tasks[self.st.approval_task].state == "open":
-            await self.settle_task(self.st.approval_task, "withdrawn")
+            await self.finish_task(self.st.approval_task, "withdrawn")
 
     async def pay_completed(self, until: date) -> None:
         period = self.st.period

@@ -120,7 +120,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         task_id = self.st.escalations.get(n)
         if task_id is not None and self.tasks[task_id].state == "open":
             # The contact happened in time and was reported late: nothing left to escalate.
-            await self.settle_task(task_id, "withdrawn")
+            await self.finish_task(task_id, "withdrawn")
         await self.record("updated", on=e.on)  # the read model shows the months followed up
 
     async def act_on(self, decision: TaskDecision) -> None:
@@ -228,7 +228,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
     async def end(self, on: date) -> None:
         for task in self.open_tasks():
             # Nobody can act on an escalation of a registration that has ended.
-            await self.settle_task(task.task_id, "withdrawn")
+            await self.finish_task(task.task_id, "withdrawn")
         await self.close("closed", on, RULE_CLOSED)
 
     # -- state -------------------------------------------------------------------------------
