@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from contracts.cases import Fact
 from contracts.parameters import Parameters
-from policy import difficult as k12
+from policy import difficult
 from policy.calendar import add_months, business_date, first_of_month, month_of
 from policy.subsidy_period import is_stable_contract
 
@@ -217,7 +217,7 @@ def within_priority_window(signed_on: date, params: Parameters) -> bool:
 def priority_groups(person_id: str, graduation_year: int | None, signed_on: date, facts: list[Fact], params: Parameters) -> list[str]:
     """The §10 priority groups the hired person belongs to on the hire date (facts are the
     person's stored K12 facts)."""
-    profile = k12.profile_from_facts(person_id, facts, profile_day(signed_on))
+    profile = difficult.profile_from_facts(person_id, facts, profile_day(signed_on))
     groups = []
     if long_term_unemployed(profile.registered_on, signed_on, params):
         groups.append(LONG_TERM_UNEMPLOYED)
@@ -228,7 +228,7 @@ def priority_groups(person_id: str, graduation_year: int | None, signed_on: date
 
 def registered_since(person_id: str, facts: list[Fact], signed_on: date) -> date | None:
     """The start of the registration in force the day before the hire (for the timeline)."""
-    return k12.profile_from_facts(person_id, facts, profile_day(signed_on)).registered_on
+    return difficult.profile_from_facts(person_id, facts, profile_day(signed_on)).registered_on
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contracts.parameters import Parameters
-from policy import difficult as k12
+from policy import difficult
 from policy.calendar import less_than_years_before
 from policy.corrections import Owed
 from policy.funds import Fund
@@ -124,14 +124,14 @@ def placement_fund(number: int, categories: Collection[str], near_retirement: bo
     )
 
 
-def fund_categories(profile: k12.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> frozenset[str]:
+def fund_categories(profile: difficult.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> frozenset[str]:
     """Every category the fund rule looks at: K12's answer (zero-employment household is derived
     there from the household facts), the registered categories (severely_disabled is not a K12
     category of its own) and those stated on the placement."""
-    return frozenset(k12.difficult_categories(profile, on, params)) | frozenset(profile.categories) | frozenset(extra)
+    return frozenset(difficult.difficult_categories(profile, on, params)) | frozenset(profile.categories) | frozenset(extra)
 
 
-def fund_for(number: int, profile: k12.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> FundChoice:
+def fund_for(number: int, profile: difficult.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> FundChoice:
     """The fund of a placement judged on its start date (the day the city decides to place
     again), kept for all its months and its extension."""
     return placement_fund(

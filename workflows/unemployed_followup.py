@@ -22,8 +22,7 @@ with workflow.unsafe.imports_passed_through():
         UnemploymentDeregistered,
         UnemploymentRegistered,
     )
-    from policy import difficult as k12
-    from policy import followup as k9
+    from policy import difficult, followup
     from policy.calendar import add_months
     from workflows._person_facts import person_facts
     from workflows._states import FollowupState
@@ -109,7 +108,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
     async def followed_up(self, e: FollowupRecorded, ev: CaseEvent) -> None:
         reg = self.st.registration
         assert reg is not None
-        n = k9.registered_month(reg.registered_on, e.on)
+        n = followup.registered_month(reg.registered_on, e.on)
         if n is None:
             self.note(e.on, "contact before this registration: not counted", event=ev.key)
             return
@@ -129,7 +128,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         self.note(self.today(), f"escalation {decision.task_id} handled by {decision.decided_by}: {decision.decision}")
 
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
-        if task.kind != k9.ESCALATION_TASK:
+        if task.kind != followup.ESCALATION_TASK:
             raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
 
     # -- what falls due ----------------------------------------------------------------------
@@ -139,17 +138,17 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         reg = self.st.registration
         assert reg is not None and self.params is not None
         start = reg.registered_on
-        while k9.escalation_date(start, self.st.checked_through + 1, self.params) <= today:
+        while followup.escalation_date(start, self.st.checked_through + 1, self.params) <= today:
             n = self.st.checked_through + 1
             if n not in self.st.followed:
                 await self.escalate(n)
             self.st.checked_through = n
-        if self.st.long_term_since is None and k9.is_long_term_unemployed(start, self.params, today):
-            self.st.long_term_since = k9.long_term_unemployed_since(start, self.params, today)
+        if self.st.long_term_since is None and followup.is_long_term_unemployed(start, self.params, today):
+            self.st.long_term_since = followup.long_term_unemployed_since(start, self.params, today)
             self.note(self.st.long_term_since, "long-term unemployed", rule=RULE_LONG_TERM)
             await self.record("marked", on=self.st.long_term_since)
         if not self.st.training_checked:
-            eligible_on = k9.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
+            eligible_on = followup.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
             if eligible_on is None:
                 self.st.training_checked = True
             elif eligible_on <= today:
@@ -165,19 +164,19 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
     async def escalate(self, n: int) -> None:
         reg = self.st.registration
         assert reg is not None and self.params is not None
-        due = k9.due_date(reg.registered_on, n)
+        due = followup.due_date(reg.registered_on, n)
         task = await self.raise_task(
-            k9.ESCALATION_TASK,
+            followup.ESCALATION_TASK,
             due,
             {
                 "rule": RULE_ESCALATION,
                 "registered_month": n,
                 "followup_due_on": due.isoformat(),
-                "escalated_on": k9.escalation_date(reg.registered_on, n, self.params).isoformat(),
+                "escalated_on": followup.escalation_date(reg.registered_on, n, self.params).isoformat(),
             },
         )
         self.st.escalations[n] = task.task_id
-        await self.record("updated", on=k9.escalation_date(reg.registered_on, n, self.params))
+        await self.record("updated", on=followup.escalation_date(reg.registered_on, n, self.params))
 
     def anniversary(self) -> date:
         """The day the registration reaches `difficult.continuous_unemployed_months` months."""
@@ -192,11 +191,11 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             return None
         start = reg.registered_on
         today = self.today()
-        candidates = [k9.escalation_date(start, self.st.checked_through + 1, self.params)]
+        candidates = [followup.escalation_date(start, self.st.checked_through + 1, self.params)]
         if self.st.long_term_since is None:
-            candidates.append(k9.long_term_unemployed_since(start, self.params, today))
+            candidates.append(followup.long_term_unemployed_since(start, self.params, today))
         if not self.st.training_checked:
-            eligible_on = k9.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
+            eligible_on = followup.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
             if eligible_on is not None:
                 candidates.append(eligible_on)
         if not self.st.anniversary_checked:
@@ -207,12 +206,12 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         """K12 on `on` from the person's stored facts; mark 参照 groups when they start to hold."""
         reg = self.st.registration
         assert reg is not None and self.params is not None
-        facts = await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES))
+        facts = await self.load_facts([self.subject], list(difficult.PERSON_FACT_TYPES))
         facts = await person_facts(self, reg.person_id, facts)
-        profile = k12.profile_from_facts(reg.person_id, facts, on)
-        self.st.categories = k12.difficult_categories(profile, on, self.params)
+        profile = difficult.profile_from_facts(reg.person_id, facts, on)
+        self.st.categories = difficult.difficult_categories(profile, on, self.params)
         self.st.categories_on = on
-        started = [g for g in k12.treated_as_categories(self.st.categories) if g not in self.st.treated_as]
+        started = [g for g in difficult.treated_as_categories(self.st.categories) if g not in self.st.treated_as]
         if not started:
             return
         for group in started:
@@ -237,12 +236,12 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         if reg is None:
             return {}
         today = self.today()
-        current = k9.registered_month(reg.registered_on, today)
+        current = followup.registered_month(reg.registered_on, today)
         return {
             "person_id": reg.person_id,
             "registered_on": reg.registered_on.isoformat(),
             "registered_month": current,
-            "next_followup_due": k9.due_date(reg.registered_on, current).isoformat() if current and self.is_open else None,
+            "next_followup_due": followup.due_date(reg.registered_on, current).isoformat() if current and self.is_open else None,
             "followed_months": sorted(self.st.followed),
             "escalated_months": sorted(self.st.escalations),
             "long_term_unemployed": self.st.long_term_since is not None,

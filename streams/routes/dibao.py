@@ -28,7 +28,7 @@ from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent
-from policy import dibao as k10
+from policy import dibao
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, SignalCase, StartCase
 
@@ -48,7 +48,7 @@ def _open_of_person(open_cases: list[OpenCase], person_id: str) -> list[str]:
 def taper_began_on(listening: OpenCase, facts: Sequence[Fact]) -> date | None:
     """The employment a closed taper began on: the first one its grant (from `from_month`) covers."""
     days = [f.on_date for f in facts if f.type == EMPLOYMENT and f.key == listening.key and f.on_date is not None
-            and k10.receiving_on(listening.match["from_month"], f.on_date)]
+            and dibao.receiving_on(listening.match["from_month"], f.on_date)]
     return min(days) if days else None
 
 
@@ -61,7 +61,7 @@ def granted(
     if running:
         return [SignalCase(c) for c in running]
     corrected = _open_of_person(
-        [c for c in listening if (on := taper_began_on(c, facts)) is not None and k10.receiving_on(d["from_month"], on)],
+        [c for c in listening if (on := taper_began_on(c, facts)) is not None and dibao.receiving_on(d["from_month"], on)],
         d["person_id"],
     )
     if corrected:

@@ -14,8 +14,7 @@ from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, ContractSigned
-from policy import enterprise_profile as ep
-from policy import enterprise_si as k15
+from policy import enterprise_profile, enterprise_si
 from policy.difficult import PERSON_FACT_TYPES, registered_city
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_listening, signal_open
@@ -25,7 +24,7 @@ HOLDS_SHARED_FACTS = True  # parameter changes (e.g. enterprise_si.months) reach
 # The person's K12 facts (judged by the case) and the enterprise's fee exemptions (read by the
 # case whenever it is about to pay or close).
 # `contract.terminated` too: a case picks up the separations of its hire stored before it opened.
-FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | set(ep.ENTERPRISE_FACT_TYPES) | {"contract.terminated"}))
+FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | set(enterprise_profile.ENTERPRISE_FACT_TYPES) | {"contract.terminated"}))
 # A contract opens a case only if the person was registered unemployed the day before signing.
 ROUTE_FACTS = {"contract.signed": {"person": tuple(PERSON_FACT_TYPES)}}
 # A hire rejected as not difficult to employ takes, within intake.late_fact_days, the K12 fact
@@ -37,10 +36,10 @@ def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyP
     c = ContractSigned.model_validate(event.data)
     city = registered_city(c.person_id, facts)
     params = pack.parameters(city)
-    if not k15.is_stable_hire(c, params):
-        return [Ignore(f"contract of {c.term_months} months: not a stable hire for {k15.PROGRAM}")]
-    if not k15.registered_before_signing(c.person_id, list(facts), c):
-        return [Ignore(f"{c.person_id} was not registered unemployed on {k15.judged_on(c)}")]
+    if not enterprise_si.is_stable_hire(c, params):
+        return [Ignore(f"contract of {c.term_months} months: not a stable hire for {enterprise_si.PROGRAM}")]
+    if not enterprise_si.registered_before_signing(c.person_id, list(facts), c):
+        return [Ignore(f"{c.person_id} was not registered unemployed on {enterprise_si.judged_on(c)}")]
     running = [o.case_id for o in open_cases if o.kind == KIND and o.match.get("employer_id") == c.employer_id]
     if running:
         return [Ignore(f"{c.employer_id} is already subsidised for {c.person_id} ({running[0]})")]

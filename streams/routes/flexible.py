@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import flexible as k4
+from policy import flexible
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_listening, signal_open
@@ -22,7 +22,7 @@ LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
 
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     d = event.data
-    if d["program"] != k4.PROGRAM:
+    if d["program"] != flexible.PROGRAM:
         return [Ignore(f"application for {d['program']}: not a flexible-employment application")]
     applicant = d["applicant"]
     running = [c.case_id for c in open_cases if c.kind == KIND]

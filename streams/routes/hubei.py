@@ -10,7 +10,7 @@ from __future__ import annotations
 from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import hubei as k11
+from policy import hubei
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase
 
@@ -23,18 +23,18 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     """`application.submitted` for this program opens (or reaches) the person's case; details
     that miss a field or have a wrong type are bad input (dead letters)."""
     d = event.data
-    if d["program"] != k11.PROGRAM:
-        return [Ignore(f"program {d['program']} is not {k11.PROGRAM}")]
+    if d["program"] != hubei.PROGRAM:
+        return [Ignore(f"program {d['program']} is not {hubei.PROGRAM}")]
     details = d.get("details") or {}
     try:
-        k11.parse_details(details)
+        hubei.parse_details(details)
     except ValueError as exc:
-        return [Reject(f"application.submitted ({k11.PROGRAM}): {exc}")]
+        return [Reject(f"application.submitted ({hubei.PROGRAM}): {exc}")]
     return [
         StartCase(
             kind=KIND,
             case_id=kinds.hubei_grant_case_id(d["applicant"]),
-            city=k11.application_city(event.source, details),
+            city=hubei.application_city(event.source, details),
             keys=[f"person/{d['applicant']}"],
         )
     ]

@@ -8,7 +8,7 @@ from datetime import date
 from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import internship as k1
+from policy import internship
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
@@ -23,7 +23,7 @@ def opening(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> 
     d = event.data
     params = pack.parameters(d["city"])
     starts_on = date.fromisoformat(d["starts_on"])
-    if not k1.agreed_months_valid(d["months"], params, starts_on):
+    if not internship.agreed_months_valid(d["months"], params, starts_on):
         return [
             Reject(
                 f"internship.agreement_signed: months {d['months']} outside "

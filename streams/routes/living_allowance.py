@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import living_allowance as k17
+from policy import living_allowance
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_open
@@ -25,7 +25,7 @@ LATE_FACTS = tuple(sorted(set(REEMPLOYMENT) | set(PERSON_FACT_TYPES)))
 
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     d = event.data
-    if d["program"] != k17.PROGRAM:
+    if d["program"] != living_allowance.PROGRAM:
         return [Ignore(f"application for {d['program']}: not a temporary-living-allowance application")]
     applicant = d["applicant"]
     running = [c.case_id for c in open_cases if c.kind == KIND]

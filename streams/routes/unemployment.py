@@ -13,7 +13,7 @@ from datetime import date
 from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import unemployment as ui
+from policy import unemployment
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, FanOut, Handler, Ignore, Reject, SignalCase, StartCase
 
@@ -72,7 +72,7 @@ def contribution_paid(event: CloudEvent, open_cases: list[OpenCase], pack: Polic
     commands: list[Command] = []
     for c in _open_of_person([*open_cases, *listening], d["person_id"], (KIND, kinds.UNEMPLOYMENT_ASSISTANCE)):
         claim_on = c.match.get("claim_on")
-        if c.kind == KIND and isinstance(claim_on, str) and not ui.contribution_after(d["month"], date.fromisoformat(claim_on)):
+        if c.kind == KIND and isinstance(claim_on, str) and not unemployment.contribution_after(d["month"], date.fromisoformat(claim_on)):
             continue
         commands.append(SignalCase(c.case_id))
     return commands or [Ignore("no open unemployment case this contribution is news for")]

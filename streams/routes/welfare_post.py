@@ -7,7 +7,7 @@ from datetime import date
 from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import welfare_post as k5
+from policy import welfare_post
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
@@ -25,7 +25,7 @@ def placed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> l
     d = event.data
     params = pack.parameters(d["city"])
     starts_on = date.fromisoformat(d["starts_on"])
-    if d["kind"] == "temporary" and not k5.temporary_months_valid(d.get("months"), params, starts_on):
+    if d["kind"] == "temporary" and not welfare_post.temporary_months_valid(d.get("months"), params, starts_on):
         return [
             Reject(
                 f"welfare_post.placed: a temporary post needs months in "
