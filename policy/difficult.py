@@ -126,8 +126,13 @@ def continuously_registered(profile: PersonProfile, on: date, params: Parameters
     (the registration date plus that many months is on or before `on`)."""
     if profile.registered_on is None:
         return False
-    months = params.get("difficult.continuous_unemployed_months", on)
-    return add_months(profile.registered_on, months) <= on
+    return continuous_registration_reached(profile.registered_on, on, params) <= on
+
+
+def continuous_registration_reached(registered_on: date, on: date, params: Parameters) -> date:
+    """The day a registration of `registered_on` has lasted `difficult.continuous_unemployed_months`
+    months (the value in force on `on`): from then on it counts as 连续失业1年以上."""
+    return add_months(registered_on, params.get("difficult.continuous_unemployed_months", on))
 
 
 def treated_as_conditions_hold(profile: PersonProfile, on: date, params: Parameters) -> bool:

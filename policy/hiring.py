@@ -32,6 +32,8 @@ PRIORITY = "hiring_priority"
 AGENCY = "hiring_agency"
 PERIOD = "once"
 
+RULE_ONE_SUBSIDY = "§10: one hiring subsidy per enterprise, person and program"
+
 LONG_TERM_UNEMPLOYED = "long_term_unemployed"
 GRADUATING_YEAR_GRADUATE = "graduating_year_graduate"
 
@@ -267,6 +269,17 @@ def priority_subsidy(counted: list[CountedMonth], si_months: int) -> PrioritySub
                 completed_on=max(c.received_on for c in chosen),
             )
     return None
+
+
+def si_months(signed_on: date, params: Parameters) -> int:
+    """§10 按企业为其缴纳3至6个月社会保险费标准: how many months of the employer's contributions K6b
+    counts and pays (`hiring.si_months`, in force on the hire date)."""
+    return int(params.get("hiring.si_months", signed_on))
+
+
+def priority_rule(si_months: int, months: Iterable[str]) -> str:
+    """The rule text of a K6b payment: the employer share of these months."""
+    return f"§10 按企业为其缴纳{si_months}个月社会保险费标准: employer share for {', '.join(months)}"
 
 
 def priority_deadline(starts_on: date, params: Parameters) -> date:

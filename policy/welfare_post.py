@@ -68,6 +68,11 @@ def needs_approval(number: int, params: Parameters, on: date) -> bool:
     return number > params.integer("welfare_post.max_placements", on)
 
 
+def placement_limit_rule(params: Parameters, on: date) -> str:
+    """The rule text of an extra placement's approval (`welfare_post.max_placements` on `on`)."""
+    return f"§17 累计安置次数原则上不超过{params.get('welfare_post.max_placements', on)}次"
+
+
 def monthly_payments(month_start: date, params: Parameters) -> list[tuple[str, int]]:
     """(program, fen) for one completed month, at the amounts in force on the month's first day."""
     return [

@@ -35,11 +35,6 @@ with workflow.unsafe.imports_passed_through():
 
 KIND = kinds.DIBAO_TAPER
 
-RULE_TAPER = "§18 对实现就业的低保对象…继续给予3至12个月的低保救助"
-RULE_DECISION = "§18: a caseworker decides dibao.taper_months_min..max months"
-RULE_DEFAULT = "POLICY.md K10: no decision within dibao.decision_days days → dibao.taper_default_months"
-RULE_PAYMENT = "§18: the 低保 amount at the start of each taper month, from the month after the employment"
-RULE_NOT_OWED = "POLICY.md K10: no taper month beyond the months of the taper"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k10-reconcile-owed"
 
@@ -87,7 +82,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
                 self.st.grant = again
                 self.st.cause = ev.key
                 self.note(self.today(), f"低保 when employed restated: {again.monthly_amount} fen a month from "
-                          f"{again.from_month}; the taper months are corrected", rule=RULE_TAPER, event=ev.key)
+                          f"{again.from_month}; the taper months are corrected", rule=dibao.RULE_TAPER, event=ev.key)
                 await self.record("updated")
                 return
             if self.st.employed_on is not None:
@@ -105,7 +100,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
                 return
             # Civil affairs may end regular 低保 when the income starts; the taper is exactly the
             # 低保 that continues after that (§18 继续给予).
-            self.note(e.on, "低保 ended after the employment: the taper continues", rule=RULE_TAPER, event=ev.key)
+            self.note(e.on, "低保 ended after the employment: the taper continues", rule=dibao.RULE_TAPER, event=ev.key)
         else:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
 
@@ -121,12 +116,12 @@ class DibaoTaperWorkflow(CaseWorkflow):
         self.st.employed_on = e.on
         low, high = dibao.months_range(self.params, e.on)
         deadline = dibao.decision_deadline(e.on, self.params)
-        self.note(e.on, f"employed ({e.kind}) while receiving 低保: the taper begins", rule=RULE_TAPER, event=ev.key)
+        self.note(e.on, f"employed ({e.kind}) while receiving 低保: the taper begins", rule=dibao.RULE_TAPER, event=ev.key)
         task = await self.raise_task(
             dibao.DECISION_TASK,
             deadline,
             {
-                "rule": RULE_DECISION,
+                "rule": dibao.RULE_DECISION,
                 "employed_on": e.on.isoformat(),
                 "months_min": low,
                 "months_max": high,
@@ -151,7 +146,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
         assert self.params is not None
         self.st.months = dibao.decided_months(decision.decision, self.params, self.st.employed_on)
         self.st.decided_by = decision.decided_by
-        self.note(self.today(), f"taper of {self.st.months} months decided by {decision.decided_by}", rule=RULE_DECISION)
+        self.note(self.today(), f"taper of {self.st.months} months decided by {decision.decided_by}", rule=dibao.RULE_DECISION)
         await self.record("updated")
 
     # -- what falls due ----------------------------------------------------------------------
@@ -169,7 +164,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
             self.st.decided_by = "default"
             if self.st.decision_task and self.tasks[self.st.decision_task].state == "open":
                 await self.finish_task(self.st.decision_task, "expired")
-            self.note(dibao.decision_deadline(e, self.params), f"no decision: taper of {self.st.months} months", rule=RULE_DEFAULT)
+            self.note(dibao.decision_deadline(e, self.params), f"no decision: taper of {self.st.months} months", rule=dibao.RULE_DEFAULT)
             await self.record("updated", on=dibao.decision_deadline(e, self.params))
         await self.pay_due(today)
         if self.st.months is not None and self.st.months_paid >= self.st.months and today >= dibao.taper_end(e, self.st.months):
@@ -187,7 +182,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
             return
         months = dibao.default_months(self.params, e)
         if months != self.st.months:
-            self.note(self.today(), f"default taper now {months} months (was {self.st.months})", rule=RULE_DEFAULT, event=ev.key)
+            self.note(self.today(), f"default taper now {months} months (was {self.st.months})", rule=dibao.RULE_DEFAULT, event=ev.key)
             self.st.months = months
             await self.record("updated")
 
@@ -199,10 +194,10 @@ class DibaoTaperWorkflow(CaseWorkflow):
         if not self.st.reconciles or grant is None or e is None or self.params is None:
             return None
         return dibao.taper_owed(payee=self.subject, employed_on=e, months=self.certain_months(), amount=grant.monthly_amount,
-                              rule=RULE_PAYMENT)
+                              rule=dibao.RULE_PAYMENT)
 
     def removal_rule(self) -> str:
-        return RULE_NOT_OWED
+        return dibao.RULE_NOT_OWED
 
     async def pay_due(self, today: date) -> None:
         e = self.st.employed_on
@@ -224,7 +219,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
             amount=grant.monthly_amount,
             fund=str(Fund.DIBAO),
             due_on=dibao.payment_due(self.st.employed_on, k),
-            rule=RULE_PAYMENT,
+            rule=dibao.RULE_PAYMENT,
         )
         self.st.months_paid = k
 

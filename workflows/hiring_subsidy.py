@@ -54,7 +54,6 @@ RECONCILE_OWED = "k6-reconcile-owed"
 # Cases opened from here on take a late fact that a rejection wanted (POLICY.md part 2 "late
 # facts across topics"); before, a rejection was final.
 LATE_FACTS = "k6-late-facts"
-RULE_ONE_SUBSIDY = "§10: one hiring subsidy per enterprise, person and program"
 
 
 @workflow.defn(name=KIND)
@@ -162,7 +161,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         if refused is not None:
             self.note(self.today(), f"late {ev.type}: judged again, still rejected", rule=refused[0], event=ev.key)
             return False
-        await self.reopen(RULE_ONE_SUBSIDY, ev.key)
+        await self.reopen(hiring.RULE_ONE_SUBSIDY, ev.key)
         release(self)
         await self.admit(stored, "reopened")
         return True
@@ -360,13 +359,13 @@ class HiringSubsidyWorkflow(CaseWorkflow):
                 self.ledger.append(LedgerEntry(hiring.AGENCY, hiring.PERIOD, "payment", self.st.agency_paid, FUND, payee, due_on, rule))
             if not self.st.agency_paid:
                 self.note(due_on, f"agency cap reached: agency/{agency} has had its {cap} fen; nothing paid to it", rule="§10 每户…最高不超过10万元")
-        await self.close("paid", due_on, RULE_ONE_SUBSIDY)
+        await self.close("paid", due_on, hiring.RULE_ONE_SUBSIDY)
 
     async def settle_priority(self, today: date) -> None:
         params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
         deadline = hiring.priority_deadline(contract.starts_on, params)
-        n = int(params.get("hiring.si_months", contract.signed_on))
+        n = hiring.si_months(contract.signed_on, params)
         subsidy = self.priority_payable()
         ended = self.st.terminated_on
         if subsidy is not None:
@@ -403,15 +402,14 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
         deadline = hiring.priority_deadline(contract.starts_on, params)
-        n = int(params.get("hiring.si_months", contract.signed_on))
+        n = hiring.si_months(contract.signed_on, params)
         subsidy = hiring.priority_subsidy([m for m in self.st.counted if m.received_on < deadline], n)
         ended = self.st.terminated_on
         return subsidy if subsidy is not None and (ended is None or subsidy.completed_on <= ended) else None
 
     def priority_rule(self, subsidy: hiring.PrioritySubsidy) -> str:
         assert self.params is not None and self.st.contract is not None
-        n = int(self.params.get("hiring.si_months", self.st.contract.signed_on))
-        return f"§10 按企业为其缴纳{n}个月社会保险费标准: employer share for {', '.join(subsidy.months)}"
+        return hiring.priority_rule(hiring.si_months(self.st.contract.signed_on, self.params), subsidy.months)
 
     # -- what the case owes (cases opened by this code) ---------------------------------------
     def owed(self, today: date) -> list[Owed] | None:

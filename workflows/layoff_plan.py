@@ -56,8 +56,6 @@ class LayoffPlanWorkflow(CaseWorkflow):
         await self.record("opened", on=plan.filed_on)
         self.st.mass = layoff.is_mass_layoff(plan.planned_count, plan.insured_headcount, plan.filed_on, self.params)
         if self.st.mass:
-            persons = self.params.get("layoff.mass_threshold_persons", plan.filed_on)
-            ratio = self.params.ratio("layoff.mass_threshold_ratio", plan.filed_on)
             await self.raise_alert(
                 layoff.mass_alert_id(self.case_id),
                 layoff.MASS_ALERT,
@@ -67,8 +65,7 @@ class LayoffPlanWorkflow(CaseWorkflow):
                     "enterprise_id": plan.enterprise_id,
                     "planned_count": plan.planned_count,
                     "insured_headcount": plan.insured_headcount,
-                    "rule": f"§21 规模性失业: {plan.planned_count} planned of {plan.insured_headcount} insured; "
-                    f"threshold {persons} persons or {ratio.numerator}/{ratio.denominator} of the insured (at or over)",
+                    "rule": layoff.mass_layoff_rule(plan.planned_count, plan.insured_headcount, plan.filed_on, self.params),
                 },
             )
         if self.today() > plan.filed_on:

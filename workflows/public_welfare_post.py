@@ -119,12 +119,11 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
             self.st.approval = APPROVAL_PENDING
         await self.record(change, on=p.starts_on)
         if self.st.approval == APPROVAL_PENDING:
-            max_placements = params.get("welfare_post.max_placements", p.starts_on)
             task = await self.raise_task(
                 welfare_post.EXTRA_PLACEMENT_TASK,
                 p.starts_on,
                 {
-                    "rule": f"§17 累计安置次数原则上不超过{max_placements}次: placement no. {self.st.placement_number}",
+                    "rule": f"{welfare_post.placement_limit_rule(params, p.starts_on)}: placement no. {self.st.placement_number}",
                     "placement_number": self.st.placement_number,
                     "post_id": p.post_id,
                 },
@@ -173,8 +172,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         assert self.st.placement is not None and self.params is not None
         today = self.today()
         reason = decision.decision["reason"]
-        limit = self.params.get("welfare_post.max_placements", self.st.placement.starts_on)
-        rule = f"§17 累计安置次数原则上不超过{limit}次"
+        rule = welfare_post.placement_limit_rule(self.params, self.st.placement.starts_on)
         if decision.decision["approve"]:
             self.st.approval = APPROVAL_GRANTED
             self.note(today, f"extra placement approved by {decision.decided_by}: {reason}", rule=rule)

@@ -23,19 +23,12 @@ with workflow.unsafe.imports_passed_through():
         UnemploymentRegistered,
     )
     from policy import difficult, followup
-    from policy.calendar import add_months
     from workflows._person_facts import person_facts
     from workflows._states import FollowupState
     from workflows.case_base import CaseWorkflow
 
 KIND = kinds.UNEMPLOYED_FOLLOWUP
 
-RULE_FOLLOWUP = "§20 每月至少进行1次跟踪调查: a contact dated in registered month n completes its follow-up"
-RULE_ESCALATION = "§20: no follow-up in registered month n by followup.grace_days after it fell due → city supervisor"
-RULE_LONG_TERM = "§10 登记失业半年以上: registered ≥ hiring.long_term_unemployed_months months (read by K6b)"
-RULE_TRAINING = "§11 将20岁以下有意愿的登记失业人员纳入劳动预备制培训政策范围 (trainee.max_age, trainee.window_*)"
-RULE_TREATED_AS = "§16 参照: ≥ 12 continuous months registered, no flexible/self-employment, ≥ 2 referrals without a job"
-RULE_CLOSED = "§18/§20: the registration ended (deregistered or employed); follow-up stops"
 
 
 @workflow.defn(name=KIND)
@@ -112,7 +105,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         if n is None:
             self.note(e.on, "contact before this registration: not counted", event=ev.key)
             return
-        self.note(e.on, f"follow-up ({e.channel}) for registered month {n}", rule=RULE_FOLLOWUP, event=ev.key)
+        self.note(e.on, f"follow-up ({e.channel}) for registered month {n}", rule=followup.RULE_FOLLOWUP, event=ev.key)
         if n in self.st.followed:
             return
         self.st.followed[n] = e.on
@@ -145,7 +138,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             self.st.checked_through = n
         if self.st.long_term_since is None and followup.is_long_term_unemployed(start, self.params, today):
             self.st.long_term_since = followup.long_term_unemployed_since(start, self.params, today)
-            self.note(self.st.long_term_since, "long-term unemployed", rule=RULE_LONG_TERM)
+            self.note(self.st.long_term_since, "long-term unemployed", rule=followup.RULE_LONG_TERM)
             await self.record("marked", on=self.st.long_term_since)
         if not self.st.training_checked:
             eligible_on = followup.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
@@ -154,7 +147,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             elif eligible_on <= today:
                 self.st.training_checked = True
                 self.st.training_notice_on = eligible_on
-                self.note(eligible_on, "notice: eligible for 劳动预备制 training (under 20, willing, 2020)", rule=RULE_TRAINING)
+                self.note(eligible_on, "notice: eligible for 劳动预备制 training (under 20, willing, 2020)", rule=followup.RULE_TRAINING)
                 await self.record("notice", on=eligible_on)
         if not self.st.anniversary_checked and self.anniversary() <= today:
             # The 参照 rule's only condition that time alone makes true; after it, referrals do.
@@ -169,7 +162,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             followup.ESCALATION_TASK,
             due,
             {
-                "rule": RULE_ESCALATION,
+                "rule": followup.RULE_ESCALATION,
                 "registered_month": n,
                 "followup_due_on": due.isoformat(),
                 "escalated_on": followup.escalation_date(reg.registered_on, n, self.params).isoformat(),
@@ -182,8 +175,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         """The day the registration reaches `difficult.continuous_unemployed_months` months."""
         reg = self.st.registration
         assert reg is not None and self.params is not None
-        months = self.params.get("difficult.continuous_unemployed_months", self.today())
-        return add_months(reg.registered_on, months)
+        return difficult.continuous_registration_reached(reg.registered_on, self.today(), self.params)
 
     def deadline(self) -> date | None:
         reg = self.st.registration
@@ -220,7 +212,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             on,
             f"treated as difficult to employ (参照): {', '.join(started)} "
             f"({profile.referrals_not_hired} referrals without a job)",
-            rule=RULE_TREATED_AS,
+            rule=followup.RULE_TREATED_AS,
         )
         await self.record("marked", on=on)
 
@@ -228,7 +220,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         for task in self.open_tasks():
             # Nobody can act on an escalation of a registration that has ended.
             await self.finish_task(task.task_id, "withdrawn")
-        await self.close("closed", on, RULE_CLOSED)
+        await self.close("closed", on, followup.RULE_CLOSED)
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
 from contracts import kinds
+from policy.dibao import RULE_NOT_OWED, RULE_PAYMENT
 from tests.workflow._unemployment_harness import World, event_key, world
-from workflows.dibao_taper import RULE_NOT_OWED, RULE_PAYMENT
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 TAPER = "dibao_taper"
