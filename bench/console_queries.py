@@ -25,13 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg  # noqa: E402
 
 from console.service.queries import CaseQuery, case_list_sql  # noqa: E402
+from contracts import kinds  # noqa: E402
 from contracts.settings import get_settings  # noqa: E402
 from deploy.stack import drop_database, fresh_database  # noqa: E402
 
 DATABASE = "jiuye_bench_console"
 CITIES = [f"21{n:02d}" for n in range(1, 15)]
-KINDS = ["internship_subsidy", "unemployment_insurance", "unemployment_assistance", "flexible_employment_subsidy",
-         "public_welfare_post", "unemployed_followup", "dibao_taper", "hubei_graduate_grant", "layoff_plan"]
+KINDS = [kinds.INTERNSHIP_SUBSIDY, kinds.UNEMPLOYMENT_INSURANCE, kinds.UNEMPLOYMENT_ASSISTANCE, kinds.FLEXIBLE_EMPLOYMENT_SUBSIDY,
+         kinds.PUBLIC_WELFARE_POST, kinds.UNEMPLOYED_FOLLOWUP, kinds.DIBAO_TAPER, kinds.HUBEI_GRADUATE_GRANT, kinds.LAYOFF_PLAN]
 FUNDS = ["employment_subsidy_fund", "ui_fund", "local_fund", "dibao_fund"]
 START = date(2020, 1, 1)
 
@@ -81,7 +82,7 @@ def queries() -> list[tuple[str, str, list[Any]]]:
 
     case_list("province, newest first", {}, None)
     case_list("city 2101, newest first", {}, "2101")
-    case_list("city 2105, kind+status", {"kind": "dibao_taper", "status": "active"}, "2105")
+    case_list("city 2105, kind+status", {"kind": kinds.DIBAO_TAPER, "status": "active"}, "2105")
     case_list("city 2101, next deadline, open", {"sort": "next_deadline", "deadline_to": "2020-06-30"}, "2101")
     case_list("city 2101, has open task", {"has_open_task": "true"}, "2101")
     case_list("person", {"person": "P0012345"}, None)

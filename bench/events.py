@@ -21,6 +21,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from contracts import kinds
 from contracts.kafka import make_producer
 from contracts.settings import Settings
 from policy.pack import PolicyPack
@@ -60,9 +61,7 @@ class Claims:
              "retirement_date": self.retirement.isoformat()})
 
     def case_id(self, person: str) -> str:
-        from streams.routes.unemployment import case_id
-
-        return case_id(person, self.claim_on.isoformat())
+        return kinds.unemployment_insurance_case_id(person, self.claim_on)
 
     def claim_payload(self, person: str, n: int) -> dict[str, Any]:
         """The CloudEvent of `claim` as a dict (for the raw signal-with-start baseline)."""

@@ -35,7 +35,7 @@ from bench.events import contribution, produce
 from bench.harness import BenchError, BenchRun, say, wait_for
 from contracts.kafka import client_security
 from contracts.settings import Settings
-from policy import headcount_drop as m2
+from policy import headcount_drop
 
 ENTERPRISES = 1_000
 MONTHS = ("2020-03", "2020-04", "2020-05")
@@ -77,10 +77,10 @@ def expected_alerts(first: list[tuple[str, str, str]]) -> set[str]:
         heads[(enterprise, month)] = heads.get((enterprise, month), 0) + 1
     found = set()
     for enterprise in {e for e, _, _ in first}:
-        comparison = m2.Comparison(enterprise, MONTHS[1], heads.get((enterprise, MONTHS[1]), 0),
+        comparison = headcount_drop.Comparison(enterprise, MONTHS[1], heads.get((enterprise, MONTHS[1]), 0),
                                    MONTHS[2], heads.get((enterprise, MONTHS[2]), 0))
-        if m2.should_alert(comparison, [], params):
-            found.add(m2.alert_id(enterprise, MONTHS[2]))
+        if headcount_drop.should_alert(comparison, [], params):
+            found.add(headcount_drop.alert_id(enterprise, MONTHS[2]))
     return found
 
 
@@ -99,7 +99,7 @@ def messages(rows: Iterable[tuple[str, str, str]], batch: int) -> Iterator[Any]:
 
 def state_figures(state: dict[str, Any]) -> dict[str, Any]:
     """Entries, keys and JSON bytes (key + value, as faust's json serializer writes them)."""
-    return {"entries": m2.HeadcountState(state).size, "keys": len(state),
+    return {"entries": headcount_drop.HeadcountState(state).size, "keys": len(state),
             "json_bytes": sum(len(json.dumps(k)) + len(json.dumps(v)) for k, v in state.items())}
 
 
@@ -224,7 +224,7 @@ async def run(base: Settings, n: int, progress: bool = True) -> dict[str, Any]:
         await wait_for(agent_done, f"the headcount agent at the end of {internal}", timeout=timeout, interval=0.2,
                        progress=how_far, every=30)
         seconds = time.perf_counter() - started
-        alerts = {r["alert_id"] for r in await run_.fetch("SELECT alert_id FROM alerts WHERE kind = $1", m2.ALERT)}
+        alerts = {r["alert_id"] for r in await run_.fetch("SELECT alert_id FROM alerts WHERE kind = $1", headcount_drop.ALERT)}
         recovered = await changelog_state(run_.settings, await run_.kafka.partitions([f"{group}-headcount-changelog"]))
         recovered = {k: v for k, v in recovered.items() if not k.startswith(f"{canary}|")}
     figures = state_figures(recovered)

@@ -21,12 +21,13 @@ from temporalio.common import WorkflowIDReusePolicy
 
 from bench.events import Claims, produce
 from bench.harness import BenchRun, say, wait_for
+from contracts import kinds
 from contracts.cases import CaseEvent, CaseInput
 from contracts.settings import Settings
 from policy.pack import load_pack
 from workflows.case_base import search_attributes_for
 
-KIND = "unemployment_insurance"
+KIND = kinds.UNEMPLOYMENT_INSURANCE
 TARGET_RATIO = 0.8
 
 

@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from contracts import kinds
 from policy.calendar import SHANGHAI
 from testkit.events import cloud_event, line
 
@@ -145,7 +146,7 @@ def run(size: int, *, progress: bool = True, seed: int = 7, keep: Path | None = 
         detail = (done.stderr or b"").decode(errors="replace")[-2000:]
         raise RuntimeError(f"jiuye simulate exited {done.returncode}: {detail}")
     result = json.loads(done.stdout)
-    cases = [c for c in result["cases"] if c["kind"] == "unemployment_insurance"]
+    cases = [c for c in result["cases"] if c["kind"] == kinds.UNEMPLOYMENT_INSURANCE]
     simulated_years = round((until - FIRST_CLAIM).days / 365.25, 3)
     case_years = round(len(cases) * simulated_years, 1)
     rate = case_years / (wall / 60) if wall > 0 else 0.0

@@ -22,6 +22,12 @@ from policy.funds import Fund
 
 PROGRAM = "dibao_taper"
 DECISION_TASK = "taper_decision"
+# The rules K10's timeline, tasks and ledger rows cite.
+RULE_TAPER = "§18 对实现就业的低保对象…继续给予3至12个月的低保救助"
+RULE_DECISION = "§18: a caseworker decides dibao.taper_months_min..max months"
+RULE_DEFAULT = "POLICY.md K10: no decision within dibao.decision_days days → dibao.taper_default_months"
+RULE_PAYMENT = "§18: the 低保 amount at the start of each taper month, from the month after the employment"
+RULE_NOT_OWED = "POLICY.md K10: no taper month beyond the months of the taper"
 
 
 def months_range(params: Parameters, on: date) -> tuple[int, int]:

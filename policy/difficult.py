@@ -111,11 +111,14 @@ def is_zero_employment_household(household: Household | None) -> bool:
     return bool(able) and not any(m.employed for m in able)
 
 
-def within_retirement_years(profile: PersonProfile, on: date, params: Parameters) -> bool:
-    """§16 距法定退休年龄5年以内: `retirement_date - on <= difficult.retirement_years` years."""
-    if profile.retirement_date is None:
+def within_retirement_years(retirement_date: date | None, on: date, params: Parameters) -> bool:
+    """§16 距法定退休年龄5年以内: `retirement_date - on <= difficult.retirement_years` years
+    (unknown → False). The one "within N years of retirement" rule: the §16 category, and the
+    §13/§17 period that runs until retirement (POLICY.md "within 5 years"). §17's funding is
+    strict instead (不足: `policy.welfare_post.less_than_retirement_years`)."""
+    if retirement_date is None:
         return False
-    return within_years_of(profile.retirement_date, on, params.get("difficult.retirement_years", on))
+    return within_years_of(retirement_date, on, params.get("difficult.retirement_years", on))
 
 
 def continuously_registered(profile: PersonProfile, on: date, params: Parameters) -> bool:
@@ -123,8 +126,13 @@ def continuously_registered(profile: PersonProfile, on: date, params: Parameters
     (the registration date plus that many months is on or before `on`)."""
     if profile.registered_on is None:
         return False
-    months = params.get("difficult.continuous_unemployed_months", on)
-    return add_months(profile.registered_on, months) <= on
+    return continuous_registration_reached(profile.registered_on, on, params) <= on
+
+
+def continuous_registration_reached(registered_on: date, on: date, params: Parameters) -> date:
+    """The day a registration of `registered_on` has lasted `difficult.continuous_unemployed_months`
+    months (the value in force on `on`): from then on it counts as 连续失业1年以上."""
+    return add_months(registered_on, params.get("difficult.continuous_unemployed_months", on))
 
 
 def treated_as_conditions_hold(profile: PersonProfile, on: date, params: Parameters) -> bool:
@@ -154,7 +162,7 @@ def difficult_categories(profile: PersonProfile, on: date, params: Parameters) -
         held.add(ZERO_EMPLOYMENT_HOUSEHOLD)
     if profile.dibao:
         held.add(DIBAO_HOUSEHOLD)
-    if within_retirement_years(profile, on, params):
+    if within_retirement_years(profile.retirement_date, on, params):
         held.add(WITHIN_RETIREMENT_YEARS)
     if DISABLED in profile.categories or SEVERELY_DISABLED in profile.categories:
         held.add(DISABLED)
@@ -291,6 +299,15 @@ def profile_from_facts(person_id: str, facts: list[Fact], on: date) -> PersonPro
         flexible_or_self_employed=flexible,
         referral_dates=tuple(referral_dates),
     )
+
+
+def registered_city(person_id: str, facts: Iterable[Fact]) -> str | None:
+    """The city of the person's latest unemployment registration, in the order `facts` come (as
+    `load_facts` returns them): the city whose parameters a case of the person is judged with
+    when its opening event (an application, a contract) names none."""
+    cities = [f.payload.get("city") for f in facts
+              if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id]
+    return next((c for c in reversed(cities) if isinstance(c, str)), None)
 
 
 def _retirement_date(facts: list[Fact], person_id: str) -> date | None:

@@ -19,8 +19,7 @@ from datetime import date, timedelta
 from contracts.cases import Fact
 from contracts.events import ContractSigned, ContributionPaid
 from contracts.parameters import Parameters
-from policy import difficult as k12
-from policy import enterprise_profile as ep
+from policy import difficult, enterprise_profile
 from policy.calendar import add_months, first_of_month, month_of
 from policy.contribution_schedule import Report, contribution_owed
 from policy.corrections import Owed
@@ -29,11 +28,6 @@ from policy.subsidy_period import is_stable_contract
 
 PROGRAM = "enterprise_si"
 PARAMETER_PREFIX = "enterprise_si"
-
-
-def case_id_for(enterprise_id: str, person_id: str, signed_on: str) -> str:
-    """A business key: one subsidy per hire (enterprise, person, contract date)."""
-    return f"enterprise_si/{enterprise_id}/{person_id}/{signed_on}"
 
 
 def is_stable_hire(contract: ContractSigned, params: Parameters) -> bool:
@@ -48,7 +42,7 @@ def judged_on(contract: ContractSigned) -> date:
 
 def registered_before_signing(person_id: str, facts: list[Fact], contract: ContractSigned) -> bool:
     """Whether the person was registered unemployed on the day before the contract was signed."""
-    return k12.profile_from_facts(person_id, facts, judged_on(contract)).registered_on is not None
+    return difficult.profile_from_facts(person_id, facts, judged_on(contract)).registered_on is not None
 
 
 def counted_months(start: date, months: int, exempt: Collection[str], paid: Collection[str] = ()) -> list[str]:
@@ -138,7 +132,7 @@ def exemption_cause(enterprise_id: str, facts: Iterable[Fact], months: Collectio
     """The event (`source#id`) of the latest fee exemption of the enterprise covering any of `months`."""
     covering = [
         f for f in facts
-        if f.type == ep.FEE_EXEMPTION and f.payload.get("enterprise_id") == enterprise_id
-        and set(ep.months_between(f.payload["from_month"], f.payload["to_month"])) & set(months)
+        if f.type == enterprise_profile.FEE_EXEMPTION and f.payload.get("enterprise_id") == enterprise_id
+        and set(enterprise_profile.months_between(f.payload["from_month"], f.payload["to_month"])) & set(months)
     ]
     return max(covering, key=lambda f: (f.event_time, f.event_key)).event_key if covering else None

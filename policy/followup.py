@@ -16,6 +16,13 @@ from contracts.parameters import Parameters
 from policy.calendar import add_months
 
 ESCALATION_TASK = "followup_escalation"
+# The rules K9's timeline and tasks cite.
+RULE_FOLLOWUP = "§20 每月至少进行1次跟踪调查: a contact dated in registered month n completes its follow-up"
+RULE_ESCALATION = "§20: no follow-up in registered month n by followup.grace_days after it fell due → city supervisor"
+RULE_LONG_TERM = "§10 登记失业半年以上: registered ≥ hiring.long_term_unemployed_months months (read by K6b)"
+RULE_TRAINING = "§11 将20岁以下有意愿的登记失业人员纳入劳动预备制培训政策范围 (trainee.max_age, trainee.window_*)"
+RULE_TREATED_AS = "§16 参照: ≥ 12 continuous months registered, no flexible/self-employment, ≥ 2 referrals without a job"
+RULE_CLOSED = "§18/§20: the registration ended (deregistered or employed); follow-up stops"
 
 
 def registered_month(registered_on: date, on: date) -> int | None:

@@ -22,13 +22,17 @@ from datetime import date, datetime, timedelta
 
 from contracts.cases import Fact
 from contracts.parameters import Parameters
-from policy import difficult as k12
+from policy import difficult
 from policy.calendar import add_months, business_date, first_of_month, month_of
+from policy.subsidy_period import is_stable_contract
 
+PARAMETER_PREFIX = "hiring"  # `hiring.stable_contract_months` and the rest of §10's parameters
 EPIDEMIC = "hiring_epidemic"
 PRIORITY = "hiring_priority"
 AGENCY = "hiring_agency"
 PERIOD = "once"
+
+RULE_ONE_SUBSIDY = "§10: one hiring subsidy per enterprise, person and program"
 
 LONG_TERM_UNEMPLOYED = "long_term_unemployed"
 GRADUATING_YEAR_GRADUATE = "graduating_year_graduate"
@@ -53,26 +57,65 @@ def rejudged_on(program: str) -> frozenset[str]:
     return frozenset({"contract.signed", ENTERPRISE_FACT_TYPE if program == EPIDEMIC else REGISTRATION})
 
 
-def epidemic_case_id(enterprise_id: str, person_id: str) -> str:
-    """One K6a subsidy per (enterprise, person): the business key is the pair."""
-    return f"hiring/epidemic/{enterprise_id}/{person_id}"
-
-
-def priority_case_id(enterprise_id: str, person_id: str) -> str:
-    """One K6b subsidy per (enterprise, person)."""
-    return f"hiring/priority/{enterprise_id}/{person_id}"
-
-
-def program_of(case_id: str) -> str:
-    """The program a case id names (`hiring/epidemic/...` or `hiring/priority/...`)."""
-    return EPIDEMIC if case_id.startswith("hiring/epidemic/") else PRIORITY
-
-
 # -- both programs ------------------------------------------------------------------------------
-def is_stable_contract(term_months: int | None, signed_on: date, params: Parameters) -> bool:
-    """§10 签订1年以上劳动合同: open-ended (term null) or at least `hiring.stable_contract_months`
-    (12) months; 以上 includes the number itself."""
-    return term_months is None or term_months >= params.get("hiring.stable_contract_months", signed_on)
+def stable_hire(term_months: int | None, signed_on: date, params: Parameters) -> bool:
+    """§10 签订1年以上劳动合同 (`hiring.stable_contract_months`)."""
+    return is_stable_contract(term_months, signed_on, params, PARAMETER_PREFIX)
+
+
+@dataclass(frozen=True)
+class Hire:
+    """The contract between the pair, as the route reads it from the event and a case from its
+    stored `contract.signed`."""
+
+    enterprise_id: str
+    person_id: str
+    signed_on: date
+    term_months: int | None
+    graduation_year: int | None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Whether a hire may have one program's subsidy on the facts known.
+
+    `refusal`: the rule text of why not (None: it may), `for_want_of_fact`: whether a fact that may
+    still come on another topic could change that (POLICY.md part 2 "late facts across topics"; a
+    contract too short or signed after the priority window is final). For K6b once the contract
+    and its date pass, the person's priority groups and registration start (`groups_judged`)."""
+
+    refusal: str | None = None
+    for_want_of_fact: bool = False
+    groups_judged: bool = False
+    groups: tuple[str, ...] = ()
+    registered_on: date | None = None
+
+
+def judge(program: str, hire: Hire, person_facts: list[Fact], enterprise_facts: Iterable[Fact], params: Parameters) -> Judgement:
+    """§10 for one program: a stable contract, and K6a an employer making epidemic supplies, K6b
+    a contract signed by `hiring.priority_until` of a person in a priority group. The one
+    judgement the route (which cases a contract opens) and the case (whether it opens, or is
+    judged again on a late fact) both make. `person_facts`: the person's stored K12 facts."""
+    signed_on = hire.signed_on
+    if not stable_hire(hire.term_months, signed_on, params):
+        return Judgement(f"§10 签订1年以上劳动合同: a contract of {hire.term_months} months "
+                         f"(< {params.get('hiring.stable_contract_months', signed_on)})")
+    if program == EPIDEMIC:
+        if not makes_epidemic_supplies(hire.enterprise_id, enterprise_facts):
+            return Judgement(f"§10: {hire.enterprise_id} is not registered as producing or distributing epidemic supplies", True)
+        return Judgement()
+    if not within_priority_window(signed_on, params):
+        return Judgement(f"§10 实施期限: contract signed on {signed_on}, after {params.day('hiring.priority_until', signed_on)}")
+    registered_on = registered_since(hire.person_id, person_facts, signed_on)
+    groups = tuple(priority_groups(hire.person_id, hire.graduation_year, signed_on, person_facts, params))
+    if groups:
+        return Judgement(groups_judged=True, groups=groups, registered_on=registered_on)
+    return Judgement(
+        f"§10: {hire.person_id} was neither registered unemployed for "
+        f"{params.get('hiring.long_term_unemployed_months', signed_on)} months on {signed_on} "
+        f"(registered since {registered_on}) nor a graduate of {signed_on.year}",
+        True, groups_judged=True, registered_on=registered_on,
+    )
 
 
 # -- K6a: epidemic supplies ---------------------------------------------------------------------
@@ -176,7 +219,7 @@ def within_priority_window(signed_on: date, params: Parameters) -> bool:
 def priority_groups(person_id: str, graduation_year: int | None, signed_on: date, facts: list[Fact], params: Parameters) -> list[str]:
     """The §10 priority groups the hired person belongs to on the hire date (facts are the
     person's stored K12 facts)."""
-    profile = k12.profile_from_facts(person_id, facts, profile_day(signed_on))
+    profile = difficult.profile_from_facts(person_id, facts, profile_day(signed_on))
     groups = []
     if long_term_unemployed(profile.registered_on, signed_on, params):
         groups.append(LONG_TERM_UNEMPLOYED)
@@ -187,7 +230,7 @@ def priority_groups(person_id: str, graduation_year: int | None, signed_on: date
 
 def registered_since(person_id: str, facts: list[Fact], signed_on: date) -> date | None:
     """The start of the registration in force the day before the hire (for the timeline)."""
-    return k12.profile_from_facts(person_id, facts, profile_day(signed_on)).registered_on
+    return difficult.profile_from_facts(person_id, facts, profile_day(signed_on)).registered_on
 
 
 @dataclass(frozen=True)
@@ -228,6 +271,17 @@ def priority_subsidy(counted: list[CountedMonth], si_months: int) -> PrioritySub
     return None
 
 
+def si_months(signed_on: date, params: Parameters) -> int:
+    """§10 按企业为其缴纳3至6个月社会保险费标准: how many months of the employer's contributions K6b
+    counts and pays (`hiring.si_months`, in force on the hire date)."""
+    return int(params.get("hiring.si_months", signed_on))
+
+
+def priority_rule(si_months: int, months: Iterable[str]) -> str:
+    """The rule text of a K6b payment: the employer share of these months."""
+    return f"§10 按企业为其缴纳{si_months}个月社会保险费标准: employer share for {', '.join(months)}"
+
+
 def priority_deadline(starts_on: date, params: Parameters) -> date:
     """The day a K6b case stops waiting: starts_on + `hiring.si_wait_months` (default 12)."""
     return add_months(starts_on, params.get("hiring.si_wait_months", starts_on))
@@ -242,7 +296,7 @@ def opened_by_late_registration(person_id: str, contract: dict[str, object], con
     registration (`now`), which came within `intake.late_fact_days` of the contract."""
     signed_on = date.fromisoformat(str(contract["signed_on"]))
     term = contract.get("term_months")
-    if not is_stable_contract(term if isinstance(term, int) else None, signed_on, params) or not within_priority_window(signed_on, params):
+    if not stable_hire(term if isinstance(term, int) else None, signed_on, params) or not within_priority_window(signed_on, params):
         return False
     decided = business_date(contract_seen)
     if business_date(registration_seen) > decided + timedelta(days=int(params.get("intake.late_fact_days", decided))):

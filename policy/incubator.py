@@ -120,11 +120,6 @@ RULE_RENT_RELIEF = "§12 对疫情期间为入驻的企业减免租金的各类�
 SELECTION_TASK = "provincial_selection"
 
 
-def case_id(incubator_id: str, year: int) -> str:
-    """A business key: one case per incubator and year."""
-    return f"incubator/{incubator_id}/{year}"
-
-
 def incubator_and_year(event_type: str, data: Mapping[str, Any]) -> tuple[str, int]:
     """The (incubator, year) a report or a provincial application is about: its case."""
     if event_type == "incubator.rent_relief_reported":

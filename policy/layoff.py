@@ -11,9 +11,16 @@ from datetime import date, timedelta
 
 from contracts.parameters import Parameters
 
-KIND = "layoff_plan"
 OVERDUE_TASK = "obligations_overdue"
 MASS_ALERT = "mass_unemployment"
+
+
+def mass_layoff_rule(planned_count: int, insured_headcount: int, on: date, params: Parameters) -> str:
+    """The rule text of a mass-unemployment alert: the plan against the thresholds in force on `on`."""
+    persons = params.get("layoff.mass_threshold_persons", on)
+    ratio = params.ratio("layoff.mass_threshold_ratio", on)
+    return (f"§21 规模性失业: {planned_count} planned of {insured_headcount} insured; "
+            f"threshold {persons} persons or {ratio.numerator}/{ratio.denominator} of the insured (at or over)")
 
 
 def is_mass_layoff(planned_count: int, insured_headcount: int, on: date, params: Parameters) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contracts.parameters import Parameters
-from policy import difficult as k12
+from policy import difficult
 from policy.corrections import Owed
 from policy.funds import Fund
 from policy.monthly_schedule import month_period, month_start, monthly_owed
@@ -28,16 +28,16 @@ RULE_STOPPED = "§18: re-employment stops the allowance from the month after it"
 RULE_ELIGIBLE = "§18 对符合条件的生活困难下岗失业人员，发放临时生活补助"
 
 # The K12 categories that are 生活困难 for this measure.
-HARDSHIP_CATEGORIES: tuple[str, ...] = (k12.DIBAO_HOUSEHOLD, k12.ZERO_EMPLOYMENT_HOUSEHOLD)
+HARDSHIP_CATEGORIES: tuple[str, ...] = (difficult.DIBAO_HOUSEHOLD, difficult.ZERO_EMPLOYMENT_HOUSEHOLD)
 
 
-def hardship(profile: k12.PersonProfile, on: date, params: Parameters) -> list[str]:
+def hardship(profile: difficult.PersonProfile, on: date, params: Parameters) -> list[str]:
     """The living-difficulty categories that hold for the person on `on` (K12's facts)."""
-    held = k12.difficult_categories(profile, on, params)
+    held = difficult.difficult_categories(profile, on, params)
     return [c for c in HARDSHIP_CATEGORIES if c in held]
 
 
-def ineligibility(profile: k12.PersonProfile, on: date, receiving_ui: bool, params: Parameters) -> str | None:
+def ineligibility(profile: difficult.PersonProfile, on: date, receiving_ui: bool, params: Parameters) -> str | None:
     """Why the applicant is not eligible on the application date (None: eligible): registered
     unemployed, in living difficulty, and no open K2 case of theirs that pays (`receiving_ui`)."""
     reasons = []

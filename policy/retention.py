@@ -18,17 +18,12 @@ from fractions import Fraction
 
 from contracts.cases import Fact
 from contracts.parameters import Parameters
-from policy import enterprise_profile as ep
+from policy import enterprise_profile
 from policy.calendar import business_date, start_of_day
 from policy.corrections import Owed
 
 PROGRAM = "job_retention"
 PERIOD = "once"  # EVENTS.md period forms; the case id carries the year (one refund per year)
-
-
-def case_id_for(enterprise_id: str, year: int) -> str:
-    """A business key: one refund per enterprise and year (§1; the ledger key is the year)."""
-    return f"retention/{enterprise_id}/{year}"
 
 
 def parse_year(details: dict[str, object]) -> int:
@@ -75,7 +70,7 @@ def affected_amount(headcount: int, params: Parameters, on: date) -> int:
 
 def contribution_ratio(size: str, params: Parameters, on: date) -> Fraction:
     """`retention.sme_ratio` for micro, small and medium enterprises, else `retention.large_ratio`."""
-    return params.ratio("retention.sme_ratio" if size in ep.SME_SIZES else "retention.large_ratio", on)
+    return params.ratio("retention.sme_ratio" if size in enterprise_profile.SME_SIZES else "retention.large_ratio", on)
 
 
 def contribution_amount(size: str, prior_year_ui: int, params: Parameters, on: date) -> int:
@@ -113,11 +108,11 @@ def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact
         return Assessment(False, 0, f"§1: applied on {on}, after retention.until {until}")
     if year > on.year:
         return Assessment(False, 0, f"§1: applied on {on} for {year}, a year that has not begun")
-    reg = ep.registration(enterprise_id, facts, on)
+    reg = enterprise_profile.registration(enterprise_id, facts, on)
     if reg is None:
         return Assessment(False, 0, f"§1: enterprise {enterprise_id} is not registered (no enterprise.registered by {on})",
                           without_fact=True)
-    headcount = ep.insured_headcount(enterprise_id, facts, on)
+    headcount = enterprise_profile.insured_headcount(enterprise_id, facts, on)
     figures: dict[str, object] = {
         "city": reg.city,
         "industry": reg.industry,
@@ -126,8 +121,8 @@ def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact
     }
     if headcount <= 0:
         return Assessment(False, 0, f"§1 参保企业: {enterprise_id} insures nobody on {on}", figures=figures, without_fact=True)
-    layoffs = ep.layoffs_in_year(enterprise_id, facts, year, on)
-    average = ep.average_headcount(enterprise_id, facts, year, on)
+    layoffs = enterprise_profile.layoffs_in_year(enterprise_id, facts, year, on)
+    average = enterprise_profile.average_headcount(enterprise_id, facts, year, on)
     rate = layoff_rate(layoffs, average)
     limit = layoff_rate_max(headcount, params, on)
     small = headcount <= params.get("retention.small_enterprise_headcount", on)
@@ -144,7 +139,7 @@ def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact
     if rate is None or rate > limit:
         return Assessment(False, 0, f"§1 不裁员或少裁员: {rate_text} is over the limit", figures=figures)
 
-    prior_ui = ep.prior_year_ui_contributions(enterprise_id, facts, year, params)
+    prior_ui = enterprise_profile.prior_year_ui_contributions(enterprise_id, facts, year, params)
     ratio = contribution_ratio(reg.size, params, on)
     by_contributions = contribution_amount(reg.size, prior_ui, params, on)
     candidates = [("contributions", by_contributions)]
@@ -170,11 +165,11 @@ def assess(enterprise_id: str, year: int, applied_on: date, facts: Iterable[Fact
 def bears_on(fact: Fact, year: int, applied_on: date) -> bool:
     """Whether a fact that arrived after the application can change its assessment: an
     enrolment or separation dated on or before the application date, or a UI contribution for a
-    month of the prior year. A registration reported later never counts (`ep.registration`), nor
+    month of the prior year. A registration reported later never counts (`enterprise_profile.registration`), nor
     does anything dated after the application."""
-    if fact.type == ep.CONTRIBUTION:
+    if fact.type == enterprise_profile.CONTRIBUTION:
         return str(fact.payload.get("month", "")).startswith(f"{year - 1}-") and "unemployment" in (fact.payload.get("insurances") or ())
-    if fact.type in (ep.ENROLLED, ep.LEFT):
+    if fact.type in (enterprise_profile.ENROLLED, enterprise_profile.LEFT):
         return fact.on_date is not None and fact.on_date <= applied_on
     return False
 
@@ -183,7 +178,7 @@ def taken_as_first(fact: Fact, applied_on: date) -> Fact:
     """A fact that reaches an application rejected for want of it, judged as if it had come
     first (POLICY.md part 2): a registration, dated by the day it was reported, counts as reported
     on the application date; the other facts carry their own dates and keep them."""
-    if fact.type == ep.REGISTERED and business_date(fact.event_time) > applied_on:
+    if fact.type == enterprise_profile.REGISTERED and business_date(fact.event_time) > applied_on:
         return fact.model_copy(update={"event_time": start_of_day(applied_on)})
     return fact
 
@@ -191,7 +186,7 @@ def taken_as_first(fact: Fact, applied_on: date) -> Fact:
 def judged_again_on(fact: Fact, enterprise_id: str, year: int, applied_on: date) -> bool:
     """Whether a late fact can change the decision on a rejected application: the enterprise's
     registration, or a fact that bears on the assessment (`bears_on`)."""
-    if fact.type == ep.REGISTERED:
+    if fact.type == enterprise_profile.REGISTERED:
         return fact.payload.get("enterprise_id") == enterprise_id
     return bears_on(fact, year, applied_on)
 

@@ -127,11 +127,6 @@ RULE_SETTLEMENT = ("§20 就业创业服务补助: per confirmed placement, per 
                    "quarter, at most service_subsidy.cap_per_year a year")
 
 
-def case_id(agency_id: str, year: int) -> str:
-    """A business key: one case per agency and year (so the yearly cap is the case's own)."""
-    return f"service/{agency_id}/{year}"
-
-
 def owed(
     agency_id: str, year: int, settled: Iterable[str], services: Iterable[Service], employments: Iterable[Employment],
     params: Parameters,

@@ -77,11 +77,6 @@ def loan_key(loan_id: str) -> str:
     return f"loan/{loan_id}"
 
 
-def case_id(loan: Loan) -> str:
-    """A business key: one case per loan of a bank."""
-    return f"loan/{loan.bank_id}/{loan.loan_id}"
-
-
 def payee(bank_id: str) -> str:
     """The subsidy is paid to the lending bank (POLICY.md K13)."""
     return f"bank/{bank_id}"

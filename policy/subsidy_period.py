@@ -18,7 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from contracts.parameters import Parameters
-from policy.calendar import add_months, within_years_of
+from policy import difficult
+from policy.calendar import add_months
+from policy.difficult import within_retirement_years
 
 
 @dataclass(frozen=True)
@@ -58,17 +60,11 @@ class Period:
         )
 
 
-def within_retirement_years(retirement_date: date | None, on: date, params: Parameters) -> bool:
-    """§16: `retirement_date - on <= difficult.retirement_years` (5) years; unknown → False."""
-    if retirement_date is None:
-        return False
-    return within_years_of(retirement_date, on, params.get("difficult.retirement_years", on))
-
-
 def standard_period(start: date, months: int, retirement_date: date | None, params: Parameters) -> Period:
     """A period of `months` months, or until retirement for a person within
     `difficult.retirement_years` of it on the start date (the national rule POLICY.md cites:
-    距法定退休年龄不足5年的，可延长至退休). The until-retirement period may be shorter or longer
+    距法定退休年龄不足5年的，可延长至退休, which POLICY.md reads as "within 5 years", the §16
+    rule `policy.difficult.within_retirement_years`). The until-retirement period may be shorter or longer
     than `months`; its end is the retirement date itself."""
     if retirement_date is not None and within_retirement_years(retirement_date, start, params):
         return Period(start=start, end=retirement_date, until_retirement=True)
@@ -114,11 +110,6 @@ def extended(period: Period, params: Parameters, prefix: str) -> Period:
     return replace(period, end=add_months(period.start, months), months=months, extended=True)
 
 
-def month_start(start: date, n: int) -> date:
-    """The first day of month n (1-based) of a period starting on `start`."""
-    return add_months(start, n - 1)
-
-
 def completed_months(period: Period, on: date) -> int:
     """Months of the period completed on or before `on` (a month is completed at its end and
     must end inside the period: a part month cut off by retirement or an early end is not)."""
@@ -130,22 +121,21 @@ def completed_months(period: Period, on: date) -> int:
 
 
 def is_stable_contract(term_months: int | None, signed_on: date, params: Parameters, prefix: str) -> bool:
-    """Stable employment (稳定就业) ends a K4/K5 period: an open-ended contract (term null) or
-    one of at least `<prefix>.stable_contract_months` (12) months."""
+    """A stable contract: open-ended (term null) or of at least `<prefix>.stable_contract_months`
+    (12) months, 以上 including the number itself. Stable employment (稳定就业) ends a K4/K5
+    period; §10 (K6, prefix `hiring`) and §2 (K15) subsidise only such a hire."""
     return term_months is None or term_months >= params.get(f"{prefix}.stable_contract_months", signed_on)
 
 
 # -- who may have these subsidies (K12 is policy.difficult's; this only words the answer) ------
 def k12_checked() -> str:
     """The §16 categories K12 checks, for the rule text of a rejection."""
-    from policy import difficult as k12
-
     plain = [
-        k12.ZERO_EMPLOYMENT_HOUSEHOLD,
-        k12.DIBAO_HOUSEHOLD,
-        k12.WITHIN_RETIREMENT_YEARS,
-        k12.DISABLED,
-        *k12.STATED_CATEGORIES,
+        difficult.ZERO_EMPLOYMENT_HOUSEHOLD,
+        difficult.DIBAO_HOUSEHOLD,
+        difficult.WITHIN_RETIREMENT_YEARS,
+        difficult.DISABLED,
+        *difficult.STATED_CATEGORIES,
     ]
-    treated = [k12.TREATED_AS_PREFIX + g for g in k12.TREATED_AS_GROUPS]
+    treated = [difficult.TREATED_AS_PREFIX + g for g in difficult.TREATED_AS_GROUPS]
     return ", ".join(plain) + "; 参照: " + ", ".join(treated)

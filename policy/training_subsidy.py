@@ -22,7 +22,7 @@ from typing import Any
 from contracts.cases import Fact
 from contracts.events import as_date
 from contracts.parameters import Parameters
-from policy import difficult as k12
+from policy import difficult
 from policy.calendar import add_months, month_window
 from policy.corrections import Owed
 from policy.funds import Fund
@@ -92,8 +92,8 @@ def is_flexible_worker(person_id: str, facts: Iterable[Fact], on: date) -> bool:
     contributions, EVENTS.md: employer absent = flexible employment)."""
     latest_kind: str | None = None
     own_contribution = False
-    for f in sorted(facts, key=lambda f: (k12.fact_date(f), f.event_time, f.event_key)):
-        if f.payload.get("person_id") != person_id or k12.fact_date(f) > on:
+    for f in sorted(facts, key=lambda f: (difficult.fact_date(f), f.event_time, f.event_key)):
+        if f.payload.get("person_id") != person_id or difficult.fact_date(f) > on:
             continue
         if f.type == "employment.registered":
             latest_kind = f.payload.get("kind")
@@ -270,13 +270,8 @@ RULE_ALLOWANCE = "§11 劳动预备制: trainee.living_allowance for each comple
 RULE_DROPPED = "POLICY.md K14: a dropped course earns no training subsidy; months already completed stay paid"
 RULE_ELIGIBLE = ("POLICY.md part 2 late facts: the person's registration (unemployed, or employed as a flexible worker) "
                  "dated on or before the start date, learnt late, makes the enrolment eligible")
-FACT_TYPES: tuple[str, ...] = tuple(sorted(set(k12.PERSON_FACT_TYPES) | {"employment.registered", "employment.terminated",
+FACT_TYPES: tuple[str, ...] = tuple(sorted(set(difficult.PERSON_FACT_TYPES) | {"employment.registered", "employment.terminated",
                                                                        "contribution.paid"}))
-
-
-def case_id(enrolment_id: str) -> str:
-    """A business key: one case per enrolment."""
-    return f"training/{enrolment_id}"
 
 
 def enrolment_key(enrolment_id: str) -> str:
@@ -304,8 +299,8 @@ def limit_reason(enrolment: Enrolment, completed_on: date, held: list[int], para
 def registration(person_id: str, facts: Iterable[Fact], on: date) -> Mapping[str, Any] | None:
     """The person's latest unemployment registration reported by `on` (birth date, willingness)."""
     found = None
-    for f in sorted(facts, key=lambda f: (k12.fact_date(f), f.event_time, f.event_key)):
-        if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id and k12.fact_date(f) <= on:
+    for f in sorted(facts, key=lambda f: (difficult.fact_date(f), f.event_time, f.event_key)):
+        if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id and difficult.fact_date(f) <= on:
             found = f.payload
     return found
 

@@ -69,16 +69,11 @@ def entitlement_months(insured_months: int, carried_over: int, params: Parameter
     return min(total, params.integer("ui.carry_over_cap_months", on))
 
 
-def benefit_month_start(claim_on: date, n: int) -> date:
-    """The first day of benefit month n (1-based); benefit is paid on that day."""
-    return month_start(claim_on, n)
-
-
 def payable(n: int, claim_on: date, retirement_date: date, reemployed_on: date | None, entitlement: int,
             continuation: bool) -> bool:
     """Whether benefit month n is paid on the facts known: it starts before retirement, on or
     before any re-employment, and within the entitlement (or the continuation to retirement)."""
-    start = benefit_month_start(claim_on, n)
+    start = month_start(claim_on, n)
     return (
         before_retirement(start, retirement_date)
         and month_paid_before_stop(start, reemployed_on)
@@ -92,7 +87,7 @@ def months_due(today: date, claim_on: date, retirement_date: date, reemployed_on
     `payable` only ever stops later months, so the first one not paid ends the list)."""
     months: list[int] = []
     n = 1
-    while benefit_month_start(claim_on, n) <= today and payable(n, claim_on, retirement_date, reemployed_on,
+    while month_start(claim_on, n) <= today and payable(n, claim_on, retirement_date, reemployed_on,
                                                                 entitlement, continuation):
         months.append(n)
         n += 1
@@ -172,7 +167,7 @@ def linked_benefit_month(claim_on: date, month: str, last_month: int) -> int | N
     month starts in any calendar month, and the linkage is paid at most once."""
     first = first_of_month(month)
     n = (first.year - claim_on.year) * 12 + (first.month - claim_on.month) + 1
-    if 1 <= n <= last_month and month_of(benefit_month_start(claim_on, n)) == month:
+    if 1 <= n <= last_month and month_of(month_start(claim_on, n)) == month:
         return n
     return None
 
@@ -193,7 +188,7 @@ def price_linkage_month(period: str) -> str:
 def months_started(today: date, claim_on: date) -> int:
     """How many benefit months of the claim have started by `today`, paid or not."""
     n = 0
-    while benefit_month_start(claim_on, n + 1) <= today:
+    while month_start(claim_on, n + 1) <= today:
         n += 1
     return n
 
@@ -220,7 +215,7 @@ def linkage_owed(*, payee: str, claim_on: date, today: date, months: list[int], 
         n = linked_benefit_month(claim_on, linkage.month, started)
         if n is None:
             continue
-        start = benefit_month_start(claim_on, n)
+        start = month_start(claim_on, n)
         if n in paid:
             owed.append(Owed(PROGRAM_PRICE_LINKAGE, price_linkage_period(linkage.month), linkage.amount, str(Fund.UI),
                              payee, max(start, linkage.triggered_on), rule))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contracts.parameters import Parameters
-from policy import difficult as k12
+from policy import difficult
 from policy.calendar import less_than_years_before
 from policy.corrections import Owed
 from policy.funds import Fund
@@ -66,6 +66,11 @@ def placement_number(earlier_statuses: Iterable[str]) -> int:
 def needs_approval(number: int, params: Parameters, on: date) -> bool:
     """§17 原则上不超过2次: a placement beyond `welfare_post.max_placements` needs a supervisor."""
     return number > params.integer("welfare_post.max_placements", on)
+
+
+def placement_limit_rule(params: Parameters, on: date) -> str:
+    """The rule text of an extra placement's approval (`welfare_post.max_placements` on `on`)."""
+    return f"§17 累计安置次数原则上不超过{params.get('welfare_post.max_placements', on)}次"
 
 
 def monthly_payments(month_start: date, params: Parameters) -> list[tuple[str, int]]:
@@ -124,14 +129,14 @@ def placement_fund(number: int, categories: Collection[str], near_retirement: bo
     )
 
 
-def fund_categories(profile: k12.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> frozenset[str]:
+def fund_categories(profile: difficult.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> frozenset[str]:
     """Every category the fund rule looks at: K12's answer (zero-employment household is derived
     there from the household facts), the registered categories (severely_disabled is not a K12
     category of its own) and those stated on the placement."""
-    return frozenset(k12.difficult_categories(profile, on, params)) | frozenset(profile.categories) | frozenset(extra)
+    return frozenset(difficult.difficult_categories(profile, on, params)) | frozenset(profile.categories) | frozenset(extra)
 
 
-def fund_for(number: int, profile: k12.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> FundChoice:
+def fund_for(number: int, profile: difficult.PersonProfile, on: date, params: Parameters, extra: Iterable[str] = ()) -> FundChoice:
     """The fund of a placement judged on its start date (the day the city decides to place
     again), kept for all its months and its extension."""
     return placement_fund(
@@ -147,16 +152,3 @@ def less_than_retirement_years(retirement_date: date | None, on: date, params: P
     return retirement_date is not None and less_than_years_before(
         retirement_date, on, params.get("difficult.retirement_years", on)
     )
-
-
-def placement_priority(profile: k12.PersonProfile, on: date, params: Parameters) -> tuple[int, date, str]:
-    """§17 安置对象排序: the sort key of a person in the placement queue (lower goes first).
-
-    Zero-employment household members and those within 5 years of retirement come first
-    (group 0), everyone else after (group 1); inside a group, the longer registered unemployed
-    the earlier, then by person id so the order is total. Nothing consumes this yet: placements
-    arrive as `welfare_post.placed` events already decided by the city.
-    """
-    categories = fund_categories(profile, on, params)
-    first = "zero_employment_household" in categories or less_than_retirement_years(profile.retirement_date, on, params)
-    return (0 if first else 1, profile.registered_on or date.max, profile.person_id)

@@ -46,7 +46,7 @@ from aiokafka.partitioner import murmur2
 
 from activities.store import alert_event
 from contracts.cases import AlertRecord, Fact
-from policy import headcount_drop as m2
+from policy import headcount_drop
 from policy.calendar import first_of_month, month_end
 from policy.pack import PolicyPack
 from streams.intake import Outcome
@@ -131,7 +131,7 @@ class HeadcountMonitor:
         """Count an enterprise's contributions and raise the alerts they cause; returns those newly
         raised. Its state changes are written after its alerts, each key once."""
         pending = PendingWrites(self.state)
-        state = m2.HeadcountState(pending)
+        state = headcount_drop.HeadcountState(pending)
         comparisons = [c for month, person in message.pairs
                        if (c := state.add(message.enterprise_id, month, person)) is not None]
         raised: list[AlertRecord] = []
@@ -149,19 +149,19 @@ class HeadcountMonitor:
         pending.flush()
         return raised
 
-    def judge(self, comparison: m2.Comparison, facts: Sequence[Fact]) -> AlertRecord | None:
+    def judge(self, comparison: headcount_drop.Comparison, facts: Sequence[Fact]) -> AlertRecord | None:
         """The alert for a comparison, or None (no drop, or a K8 plan explains it)."""
         registered = [f for f in facts if f.type == REGISTRATION]
         city = city_from_facts(registered) or city_from_facts(facts)
         params = self.pack.parameters(city)
         # Validated at intake (contracts/events.py): a stored plan's filed_on is an ISO date.
         plans = [date.fromisoformat(f.payload["filed_on"]) for f in facts if f.type == LAYOFF_PLAN]
-        if not m2.should_alert(comparison, plans, params):
+        if not headcount_drop.should_alert(comparison, plans, params):
             return None
         on = first_of_month(comparison.month)
         return AlertRecord(
-            alert_id=m2.alert_id(comparison.enterprise_id, comparison.month),
-            kind=m2.ALERT,
+            alert_id=headcount_drop.alert_id(comparison.enterprise_id, comparison.month),
+            kind=headcount_drop.ALERT,
             city=city,
             on_date=on,
             details={
@@ -180,7 +180,7 @@ class HeadcountMonitor:
 
     def size(self) -> int:
         """Entries the state holds (one per enterprise, month and person, and per alerted month)."""
-        return m2.HeadcountState(self.state).size
+        return headcount_drop.HeadcountState(self.state).size
 
 
 def _ratio(ratio: Any) -> str:

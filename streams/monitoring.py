@@ -58,15 +58,15 @@ from typing import Any, Protocol
 from activities.store import alert_event
 from contracts.cases import AlertRecord, Fact
 from contracts.events import CloudEvent
-from policy import monitoring as m
+from policy import monitoring
 from policy.pack import PolicyPack
 
 # The input types that count, the metric each feeds and the field with the date it happened.
 COUNTED: dict[str, tuple[str, str]] = {
-    "unemployment.registered": (m.UNEMPLOYMENT_REGISTRATIONS, "registered_on"),
-    "ui.claim.filed": (m.UI_CLAIMS, "claim_on"),
-    "layoff.executed": (m.LAYOFFS_EXECUTED, "on"),
-    "enterprise.closure_reported": (m.ENTERPRISE_CLOSURES, "on"),
+    "unemployment.registered": (monitoring.UNEMPLOYMENT_REGISTRATIONS, "registered_on"),
+    "ui.claim.filed": (monitoring.UI_CLAIMS, "claim_on"),
+    "layoff.executed": (monitoring.LAYOFFS_EXECUTED, "on"),
+    "enterprise.closure_reported": (monitoring.ENTERPRISE_CLOSURES, "on"),
 }
 # Where the city of an event without one is found (facts stored under `enterprise/<id>`).
 CITY_FACT_TYPES = ("enterprise.registered", "layoff.plan_filed")
@@ -168,24 +168,24 @@ class Monitor:
         """Count `obs` once and raise the alerts it causes; returns the alerts newly raised."""
         if obs.event_key in self.seen:
             return []
-        week = m.iso_week(obs.on)
+        week = monitoring.iso_week(obs.on)
         updates: dict[str, Any] = {
-            m.day_key(obs.city, obs.metric, obs.on): int(self.counts.get(m.day_key(obs.city, obs.metric, obs.on), 0)) + obs.persons,
-            m.week_key(obs.city, obs.metric, week): int(self.counts.get(m.week_key(obs.city, obs.metric, week), 0)) + obs.persons,
+            monitoring.day_key(obs.city, obs.metric, obs.on): int(self.counts.get(monitoring.day_key(obs.city, obs.metric, obs.on), 0)) + obs.persons,
+            monitoring.week_key(obs.city, obs.metric, week): int(self.counts.get(monitoring.week_key(obs.city, obs.metric, week), 0)) + obs.persons,
         }
-        weeks = sorted(set(self.counts.get(m.weeks_key(obs.city, obs.metric), [])) | {week})
-        updates[m.weeks_key(obs.city, obs.metric)] = weeks
-        first = self.counts.get(m.first_week_key(obs.city))
-        moved = first is None or m.weeks_between(week, first) > 0
+        weeks = sorted(set(self.counts.get(monitoring.weeks_key(obs.city, obs.metric), [])) | {week})
+        updates[monitoring.weeks_key(obs.city, obs.metric)] = weeks
+        first = self.counts.get(monitoring.first_week_key(obs.city))
+        moved = first is None or monitoring.weeks_between(week, first) > 0
         if moved:
-            updates[m.first_week_key(obs.city)] = week
+            updates[monitoring.first_week_key(obs.city)] = week
         view = _Overlay(self.counts, updates)
         candidates: list[AlertRecord] = []
         if obs.closure_kind is not None:
             candidates.append(closure_alert(obs))
         if moved:
-            for metric in m.METRICS:
-                for known in view.get(m.weeks_key(obs.city, metric), []):
+            for metric in monitoring.METRICS:
+                for known in view.get(monitoring.weeks_key(obs.city, metric), []):
                     candidates += self._judge(view, obs.city, metric, known)
         else:
             candidates += self._judge(view, obs.city, obs.metric, week)
@@ -202,21 +202,21 @@ class Monitor:
 
     def _judge(self, view: "_Overlay", city: str, metric: str, week: str) -> list[AlertRecord]:
         params = self.pack.parameters(city)
-        if not m.has_full_history(week, view.get(m.first_week_key(city)), params):
+        if not monitoring.has_full_history(week, view.get(monitoring.first_week_key(city)), params):
             return []
-        count = int(view.get(m.week_key(city, metric, week), 0))
-        trailing_weeks = m.trailing_weeks(week, params)
-        trailing = [int(view.get(m.week_key(city, metric, w), 0)) for w in trailing_weeks]
-        if not m.is_surge(count, trailing, week, params):
+        count = int(view.get(monitoring.week_key(city, metric, week), 0))
+        trailing_weeks = monitoring.trailing_weeks(week, params)
+        trailing = [int(view.get(monitoring.week_key(city, metric, w), 0)) for w in trailing_weeks]
+        if not monitoring.is_surge(count, trailing, week, params):
             return []
-        mean = m.trailing_mean(trailing)
-        factor = params.ratio("monitoring.alert_factor", m.week_monday(week))
+        mean = monitoring.trailing_mean(trailing)
+        factor = params.ratio("monitoring.alert_factor", monitoring.week_monday(week))
         return [
             AlertRecord(
-                alert_id=m.surge_alert_id(city, metric, week),
-                kind=m.SURGE_ALERT,
+                alert_id=monitoring.surge_alert_id(city, metric, week),
+                kind=monitoring.SURGE_ALERT,
                 city=city,
-                on_date=m.week_monday(week),
+                on_date=monitoring.week_monday(week),
                 details={
                     "metric": metric,
                     "week": week,
@@ -224,22 +224,22 @@ class Monitor:
                     "trailing_weeks": dict(zip(trailing_weeks, trailing, strict=True)),
                     "trailing_mean": f"{mean.numerator}/{mean.denominator}" if mean.denominator != 1 else str(mean.numerator),
                     "rule": f"§24 预警: {count} > mean × {factor.numerator}/{factor.denominator} and ≥ "
-                    f"{params.get('monitoring.alert_min_persons', m.week_monday(week))} above the mean",
+                    f"{params.get('monitoring.alert_min_persons', monitoring.week_monday(week))} above the mean",
                 },
             )
         ]
 
     def count(self, city: str, metric: str, week: str) -> int:
         """Persons counted for a city's metric in an ISO week."""
-        return int(self.counts.get(m.week_key(city, metric, week), 0))
+        return int(self.counts.get(monitoring.week_key(city, metric, week), 0))
 
 
 def closure_alert(obs: Observation) -> AlertRecord:
     """§21 对涉及企业关停并转的…同步制定应对规模性失业的措施: every closure report alerts its city."""
     source, _, event_id = obs.event_key.partition("#")
     return AlertRecord(
-        alert_id=m.closure_alert_id(source, event_id),
-        kind=m.MASS_ALERT,
+        alert_id=monitoring.closure_alert_id(source, event_id),
+        kind=monitoring.MASS_ALERT,
         city=obs.city,
         on_date=obs.on,
         details={

@@ -9,8 +9,7 @@ with workflow.unsafe.imports_passed_through():
     from datetime import date
 
     from contracts.cases import CaseEvent, Fact
-    from policy import difficult as k12
-    from policy import unemployment as ui
+    from policy import difficult, unemployment
     from policy.calendar import business_date
     from workflows.case_base import CaseWorkflow
 
@@ -21,7 +20,7 @@ async def person_facts(case: CaseWorkflow, person_id: str, facts: list[Fact]) ->
     """`facts` (the person's own, `load_facts([person key], PERSON_FACT_TYPES)`) plus the 低保
     grants to their household: a grant made to another member is stored under that member's and
     the household's keys, which K12 names from the household facts (`household_keys`)."""
-    keys = k12.household_keys(person_id, facts)
+    keys = difficult.household_keys(person_id, facts)
     if not keys:
         return facts
     known = {f.event_key for f in facts}
@@ -29,18 +28,11 @@ async def person_facts(case: CaseWorkflow, person_id: str, facts: list[Fact]) ->
     return facts + [f for f in more if f.event_key not in known]
 
 
-def registered_city(person_id: str, facts: list[Fact]) -> str | None:
-    """The city of the person's latest unemployment registration (applications carry none)."""
-    cities = [f.payload.get("city") for f in facts
-              if f.type == "unemployment.registered" and f.payload.get("person_id", person_id) == person_id]
-    return next((c for c in reversed(cities) if isinstance(c, str)), None)
-
-
 def take_reemployment(case: CaseWorkflow, ev: CaseEvent, since: date, stops: str, rule: str | None = None) -> None:
-    """A sign of re-employment (`ui.REEMPLOYMENT_TYPES`) for a case that stops paying from the
+    """A sign of re-employment (`unemployment.REEMPLOYMENT_TYPES`) for a case that stops paying from the
     month after it (K3, K17): the earliest re-employment since `since` is kept in the kind's state
     (`reemployed_on`), and its event becomes the cause of the corrections it makes (`cause`)."""
-    on = ui.reemployment_date(ev.type, ev.data, since)
+    on = unemployment.reemployment_date(ev.type, ev.data, since)
     if on is None:
         case.note(business_date(ev.time), f"{ev.type}: no re-employment since {since}", event=ev.key)
     elif case.st.reemployed_on is None or on < case.st.reemployed_on:

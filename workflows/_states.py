@@ -30,14 +30,7 @@ from contracts.events import (
     UnemploymentRegistered,
     WelfarePostPlaced,
 )
-from policy import hiring as k6
-from policy import hubei as k11
-from policy import incubator as k16
-from policy import internship as k1
-from policy import service_subsidy as k18
-from policy import startup_loan as k13
-from policy import training_subsidy as k14
-from policy import unemployment as ui
+from policy import hiring, hubei, incubator, internship, service_subsidy, startup_loan, training_subsidy, unemployment
 from policy.contribution_schedule import Report
 from policy.funds import Fund
 from policy.subsidy_period import Period
@@ -78,7 +71,7 @@ class Reconciling:
 @case_state
 class InternshipState:
     agreement: InternshipAgreementSigned | None = None
-    pauses: list[k1.Pause] = field(default_factory=list)
+    pauses: list[internship.Pause] = field(default_factory=list)
     months_paid: int = 0
     reconciles: bool = False  # `reconciles` and `cause` as in InsuranceState
     cause: str | None = None
@@ -151,7 +144,7 @@ class InsuranceState(Reconciling):
     eligible: bool = True
     months_paid: int = 0
     uplift_paid: list[int] = field(default_factory=list)  # benefit months whose uplift was paid
-    linkages: list[ui.PriceLinkage] = field(default_factory=list)  # in the order learned, one per month
+    linkages: list[unemployment.PriceLinkage] = field(default_factory=list)  # in the order learned, one per month
     linkage_paid: list[str] = field(default_factory=list)
     reemployed_on: date | None = None
     continuation: bool = False
@@ -254,7 +247,7 @@ class HiringState:
     agency_paid: int | None = None
     # K6b: contribution months as first received (carried as [month, fen, received] before the
     # template); the contract's end.
-    counted: Annotated[list[k6.CountedMonth], BeforeValidator(_counted_months)] = field(default_factory=list)
+    counted: Annotated[list[hiring.CountedMonth], BeforeValidator(_counted_months)] = field(default_factory=list)
     terminated_on: date | None = None
     months_paid: list[str] = field(default_factory=list)
     # The deadline the read model was last told of (a re-aimed one is recorded when it moves).
@@ -264,7 +257,7 @@ class HiringState:
     reconciles: bool = False
     cause: str | None = None
     # Cases opened under k6-late-facts: a rejection for want of a fact listens for it, holding the
-    # pair's events that reach it meanwhile (`k6.HELD_WHILE_REJECTED`) for if it reopens.
+    # pair's events that reach it meanwhile (`hiring.HELD_WHILE_REJECTED`) for if it reopens.
     late_facts: bool = False
     held: list[CaseEvent] = field(default_factory=list)
 
@@ -273,7 +266,7 @@ class HiringState:
 @case_state
 class HubeiGrantState:
     application: ApplicationSubmitted | None = None
-    grant: k11.GrantDetails | None = None  # the application's parsed details
+    grant: hubei.GrantDetails | None = None  # the application's parsed details
     reason: str | None = None  # why not eligible
     # Cases opened under k11-reconcile-owed: the grant is what the facts known now give, and the
     # event that last changed it is named on a correction.
@@ -311,10 +304,10 @@ class LivingAllowanceState:
 # -- startup_loan_interest ----------------------------------------------------------------
 @case_state
 class StartupLoanState:
-    loan: k13.Loan | None = None
+    loan: startup_loan.Loan | None = None
     # Interest periods the bank reported: period → (the period, the day the report arrived).
-    reported: dict[str, tuple[k13.InterestPeriod, date]] = field(default_factory=dict)
-    extensions: list[k13.Extension] = field(default_factory=list)
+    reported: dict[str, tuple[startup_loan.InterestPeriod, date]] = field(default_factory=dict)
+    extensions: list[startup_loan.Extension] = field(default_factory=list)
     repaid_on: date | None = None
     defaulted_on: date | None = None
     claim_task: str | None = None  # the guarantee_claim task raised on default
@@ -336,10 +329,10 @@ class StartupLoanState:
 class ServiceSubsidyState:
     agency_id: str = ""
     year: int = 0
-    services: list[k18.Service] = field(default_factory=list)
+    services: list[service_subsidy.Service] = field(default_factory=list)
     # Employments of the persons placed, read from the store when their quarter is settled (and,
     # opened under `k18-late-jobs`, taken as they arrive).
-    employments: list[k18.Employment] = field(default_factory=list)
+    employments: list[service_subsidy.Employment] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)  # the quarters settled so far
     cause: str | None = None
     late_jobs: bool = False  # opened under `k18-late-jobs`: found by the persons it placed
@@ -351,8 +344,8 @@ class IncubatorState:
     incubator_id: str = ""
     year: int = 0
     # The year's latest expenses report and the day the first one arrived.
-    report: tuple[k16.ExpensesReport, date] | None = None
-    reliefs: dict[str, k16.RentRelief] = field(default_factory=dict)
+    report: tuple[incubator.ExpensesReport, date] | None = None
+    reliefs: dict[str, incubator.RentRelief] = field(default_factory=dict)
     selection_task: str | None = None
     approved_on: date | None = None
     denied: bool = False
@@ -362,13 +355,13 @@ class IncubatorState:
 # -- vocational_training_subsidy ------------------------------------------------------------
 @case_state
 class TrainingState:
-    enrolment: k14.Enrolment | None = None
+    enrolment: training_subsidy.Enrolment | None = None
     groups: list[str] = field(default_factory=list)  # the eligible groups on the start date
     trainee: bool = False  # 劳动预备制: also paid a living allowance per completed month
     completed_on: date | None = None
     certificate_level: str | None = None
     dropped_on: date | None = None
-    granted: k14.CompletionPayment | None = None  # the completion's subsidy, once within the limits
+    granted: training_subsidy.CompletionPayment | None = None  # the completion's subsidy, once within the limits
     judged: bool = False  # the completion was judged (paid, failed or refused by a limit)
     refusal: str | None = None  # why a limit refused the completion's subsidy
     cause: str | None = None

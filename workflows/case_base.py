@@ -6,6 +6,9 @@ timeline, the typed state carried across continue-as-new, and the calls that rec
 A kind states only its rules, as hooks: `open`, `apply`, `act_on`, `settle`, `deadline`,
 `paused`, `details`, and its `State` dataclass; a kind that states what it owes (`owed`) pays
 by `reconcile_owed`, which writes the payments and the corrections (POLICY.md part 2) alike.
+In the workflows `settle` means one thing, that hook: do everything that fell due by today (a
+task reaching its end state is `finish_task`; the status `settled` and parameters such as
+`incubator.settle_months` are the measures' own words for an account closed).
 
 Deterministic by construction: time comes from `workflow.now()` plus the case's fixed clock
 offset, and every side effect is an activity.
@@ -592,7 +595,7 @@ class CaseWorkflow:
         task = self.tasks[decision.task_id]
         await self.admit_decision(task, decision)
         self.decisions.append(decision)
-        return await self.settle_task(decision.task_id, "decided", decision.decided_by, self.recovery_closed(task, decision))
+        return await self.finish_task(decision.task_id, "decided", decision.decided_by, self.recovery_closed(task, decision))
 
     async def admit_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
         """What a decision needs from outside the case before it is taken (K16: one of the year's
@@ -719,7 +722,7 @@ class CaseWorkflow:
         assert self.params is not None
         rows = corrections.reconcile(
             owed, self.ledger, today, self.params.ratio("recovery.max_deduction_ratio", today), cause, self.removal_rule(),
-            self.settled(),
+            self.closed_by_recovery_tasks(),
         )
         for row in rows:
             await self._write_row(row)
@@ -751,7 +754,7 @@ class CaseWorkflow:
         for what a correction after closing adds (tasks raised before keep their amounts; what a
         decided one closed is no longer outstanding)."""
         raised = []
-        for (payee, fund), outstanding in sorted(corrections.outstanding(self.ledger, self.settled()).items()):
+        for (payee, fund), outstanding in sorted(corrections.outstanding(self.ledger, self.closed_by_recovery_tasks()).items()):
             left = outstanding - sum(
                 t.details["amount"] for t in self.tasks.values()
                 if t.kind == OVERPAYMENT_RECOVERY and t.state == "open"
@@ -766,7 +769,7 @@ class CaseWorkflow:
             ))
         return raised
 
-    def settled(self) -> dict[tuple[str, str], int]:
+    def closed_by_recovery_tasks(self) -> dict[tuple[str, str], int]:
         """What decided `overpayment_recovery` tasks closed, per (payee, fund): no longer
         outstanding, so no reconciliation deducts it again and no task asks for it twice."""
         closed: dict[tuple[str, str], int] = {}
@@ -783,7 +786,7 @@ class CaseWorkflow:
         correction brought since it was raised recovered the rest)."""
         if task.kind != OVERPAYMENT_RECOVERY or not workflow.patched(ACT_ON_RECOVERY_DECISION):
             return decision.decision
-        left = corrections.outstanding(self.ledger, self.settled()).get((task.details["payee"], task.details["fund"]), 0)
+        left = corrections.outstanding(self.ledger, self.closed_by_recovery_tasks()).get((task.details["payee"], task.details["fund"]), 0)
         return {**decision.decision, "closed": min(int(task.details["amount"]), left)}
 
     async def take_recovery_decision(self, decision: TaskDecision) -> bool:
@@ -835,7 +838,7 @@ class CaseWorkflow:
         await self._record_task(task)
         return task
 
-    async def settle_task(self, task_id: str, state: str, decided_by: str | None = None, decision: dict[str, Any] | None = None) -> TaskRecord:
+    async def finish_task(self, task_id: str, state: str, decided_by: str | None = None, decision: dict[str, Any] | None = None) -> TaskRecord:
         task = self.tasks[task_id].model_copy(update={"state": state, "decided_by": decided_by, "decision": decision})
         self.tasks[task_id] = task
         self.note(self.today(), f"task {task.kind} {state}" + (f" by {decided_by}" if decided_by else ""))

@@ -23,22 +23,18 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import DibaoEnded, DibaoGranted, EmploymentRegistered
-    from policy import dibao as k10
+    from policy import dibao
     from policy.calendar import first_of_month
     from policy.corrections import Owed
     from policy.funds import Fund
     from workflows._states import DibaoState
     from workflows.case_base import CaseWorkflow
 
-KIND = "dibao_taper"
+KIND = kinds.DIBAO_TAPER
 
-RULE_TAPER = "§18 对实现就业的低保对象…继续给予3至12个月的低保救助"
-RULE_DECISION = "§18: a caseworker decides dibao.taper_months_min..max months"
-RULE_DEFAULT = "POLICY.md K10: no decision within dibao.decision_days days → dibao.taper_default_months"
-RULE_PAYMENT = "§18: the 低保 amount at the start of each taper month, from the month after the employment"
-RULE_NOT_OWED = "POLICY.md K10: no taper month beyond the months of the taper"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k10-reconcile-owed"
 
@@ -80,13 +76,13 @@ class DibaoTaperWorkflow(CaseWorkflow):
             await self.employed(EmploymentRegistered.model_validate(ev.data), ev)
         elif ev.type == "dibao.granted":
             again = DibaoGranted.model_validate(ev.data)
-            if self.st.employed_on is not None and self.st.reconciles and k10.restates_amount(
+            if self.st.employed_on is not None and self.st.reconciles and dibao.restates_amount(
                 again.from_month, grant.from_month, self.st.employed_on
             ):
                 self.st.grant = again
                 self.st.cause = ev.key
                 self.note(self.today(), f"低保 when employed restated: {again.monthly_amount} fen a month from "
-                          f"{again.from_month}; the taper months are corrected", rule=RULE_TAPER, event=ev.key)
+                          f"{again.from_month}; the taper months are corrected", rule=dibao.RULE_TAPER, event=ev.key)
                 await self.record("updated")
                 return
             if self.st.employed_on is not None:
@@ -99,12 +95,12 @@ class DibaoTaperWorkflow(CaseWorkflow):
             e = DibaoEnded.model_validate(ev.data)
             if self.st.employed_on is None or (e.on < self.st.employed_on and self.st.months_paid == 0):
                 for task in self.open_tasks():
-                    await self.settle_task(task.task_id, "withdrawn")
+                    await self.finish_task(task.task_id, "withdrawn")
                 await self.close("ended", e.on, "低保 ended before the person registered employment: no taper")
                 return
             # Civil affairs may end regular 低保 when the income starts; the taper is exactly the
             # 低保 that continues after that (§18 继续给予).
-            self.note(e.on, "低保 ended after the employment: the taper continues", rule=RULE_TAPER, event=ev.key)
+            self.note(e.on, "低保 ended after the employment: the taper continues", rule=dibao.RULE_TAPER, event=ev.key)
         else:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
 
@@ -114,22 +110,22 @@ class DibaoTaperWorkflow(CaseWorkflow):
         if self.st.employed_on is not None:
             self.note(e.on, f"employment ({e.kind}) again: the taper already runs", event=ev.key)
             return
-        if not k10.receiving_on(grant.from_month, e.on):
+        if not dibao.receiving_on(grant.from_month, e.on):
             self.note(e.on, f"employment before the 低保 grant from {grant.from_month}: no taper for it", event=ev.key)
             return
         self.st.employed_on = e.on
-        low, high = k10.months_range(self.params, e.on)
-        deadline = k10.decision_deadline(e.on, self.params)
-        self.note(e.on, f"employed ({e.kind}) while receiving 低保: the taper begins", rule=RULE_TAPER, event=ev.key)
+        low, high = dibao.months_range(self.params, e.on)
+        deadline = dibao.decision_deadline(e.on, self.params)
+        self.note(e.on, f"employed ({e.kind}) while receiving 低保: the taper begins", rule=dibao.RULE_TAPER, event=ev.key)
         task = await self.raise_task(
-            k10.DECISION_TASK,
+            dibao.DECISION_TASK,
             deadline,
             {
-                "rule": RULE_DECISION,
+                "rule": dibao.RULE_DECISION,
                 "employed_on": e.on.isoformat(),
                 "months_min": low,
                 "months_max": high,
-                "default_months": k10.default_months(self.params, e.on),
+                "default_months": dibao.default_months(self.params, e.on),
                 "monthly_amount": grant.monthly_amount,
             },
         )
@@ -140,17 +136,17 @@ class DibaoTaperWorkflow(CaseWorkflow):
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
         """Rejects (the client gets the error, the case is unchanged) a decision that is not
         `{"months": n}` with n in `dibao.taper_months_min..max`."""
-        if task.kind != k10.DECISION_TASK or self.st.employed_on is None or self.params is None:
+        if task.kind != dibao.DECISION_TASK or self.st.employed_on is None or self.params is None:
             raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
-        k10.decided_months(decision.decision, self.params, self.st.employed_on)
+        dibao.decided_months(decision.decision, self.params, self.st.employed_on)
 
     async def act_on(self, decision: TaskDecision) -> None:
         if decision.task_id != self.st.decision_task or self.st.months is not None or self.st.employed_on is None:
             return
         assert self.params is not None
-        self.st.months = k10.decided_months(decision.decision, self.params, self.st.employed_on)
+        self.st.months = dibao.decided_months(decision.decision, self.params, self.st.employed_on)
         self.st.decided_by = decision.decided_by
-        self.note(self.today(), f"taper of {self.st.months} months decided by {decision.decided_by}", rule=RULE_DECISION)
+        self.note(self.today(), f"taper of {self.st.months} months decided by {decision.decided_by}", rule=dibao.RULE_DECISION)
         await self.record("updated")
 
     # -- what falls due ----------------------------------------------------------------------
@@ -163,20 +159,20 @@ class DibaoTaperWorkflow(CaseWorkflow):
         assert self.params is not None
         for decision in self.take_decisions():  # one that arrived while the loop was busy comes first
             await self.act_on(decision)
-        if self.st.months is None and today >= k10.decision_deadline(e, self.params):
-            self.st.months = k10.default_months(self.params, e)
+        if self.st.months is None and today >= dibao.decision_deadline(e, self.params):
+            self.st.months = dibao.default_months(self.params, e)
             self.st.decided_by = "default"
             if self.st.decision_task and self.tasks[self.st.decision_task].state == "open":
-                await self.settle_task(self.st.decision_task, "expired")
-            self.note(k10.decision_deadline(e, self.params), f"no decision: taper of {self.st.months} months", rule=RULE_DEFAULT)
-            await self.record("updated", on=k10.decision_deadline(e, self.params))
+                await self.finish_task(self.st.decision_task, "expired")
+            self.note(dibao.decision_deadline(e, self.params), f"no decision: taper of {self.st.months} months", rule=dibao.RULE_DEFAULT)
+            await self.record("updated", on=dibao.decision_deadline(e, self.params))
         await self.pay_due(today)
-        if self.st.months is not None and self.st.months_paid >= self.st.months and today >= k10.taper_end(e, self.st.months):
-            await self.close("completed", k10.taper_end(e, self.st.months), f"{self.st.months} taper months paid")
+        if self.st.months is not None and self.st.months_paid >= self.st.months and today >= dibao.taper_end(e, self.st.months):
+            await self.close("completed", dibao.taper_end(e, self.st.months), f"{self.st.months} taper months paid")
 
     def certain_months(self) -> int:
         assert self.params is not None and self.st.employed_on is not None
-        return self.st.months if self.st.months is not None else k10.months_range(self.params, self.st.employed_on)[0]
+        return self.st.months if self.st.months is not None else dibao.months_range(self.params, self.st.employed_on)[0]
 
     async def default_changed(self, ev: CaseEvent) -> None:
         """A reconciling taper that took the default follows a change of the default in force on
@@ -184,9 +180,9 @@ class DibaoTaperWorkflow(CaseWorkflow):
         e = self.st.employed_on
         if not self.st.reconciles or e is None or self.st.decided_by != "default" or self.params is None:
             return
-        months = k10.default_months(self.params, e)
+        months = dibao.default_months(self.params, e)
         if months != self.st.months:
-            self.note(self.today(), f"default taper now {months} months (was {self.st.months})", rule=RULE_DEFAULT, event=ev.key)
+            self.note(self.today(), f"default taper now {months} months (was {self.st.months})", rule=dibao.RULE_DEFAULT, event=ev.key)
             self.st.months = months
             await self.record("updated")
 
@@ -197,11 +193,11 @@ class DibaoTaperWorkflow(CaseWorkflow):
         grant, e = self.st.grant, self.st.employed_on
         if not self.st.reconciles or grant is None or e is None or self.params is None:
             return None
-        return k10.taper_owed(payee=self.subject, employed_on=e, months=self.certain_months(), amount=grant.monthly_amount,
-                              rule=RULE_PAYMENT)
+        return dibao.taper_owed(payee=self.subject, employed_on=e, months=self.certain_months(), amount=grant.monthly_amount,
+                              rule=dibao.RULE_PAYMENT)
 
     def removal_rule(self) -> str:
-        return RULE_NOT_OWED
+        return dibao.RULE_NOT_OWED
 
     async def pay_due(self, today: date) -> None:
         e = self.st.employed_on
@@ -210,7 +206,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
             await self.reconcile_owed(today, self.st.cause)
             self.st.months_paid = sum(1 for r in self.ledger if r.entry == "payment")
             return
-        while self.st.months_paid < self.certain_months() and k10.payment_due(e, self.st.months_paid + 1) <= today:
+        while self.st.months_paid < self.certain_months() and dibao.payment_due(e, self.st.months_paid + 1) <= today:
             await self.pay_month(self.st.months_paid + 1)
 
     async def pay_month(self, k: int) -> None:
@@ -218,12 +214,12 @@ class DibaoTaperWorkflow(CaseWorkflow):
         assert grant is not None and self.st.employed_on is not None
         await self.pay(
             payee=self.subject,
-            program=k10.PROGRAM,
-            period=k10.taper_month(self.st.employed_on, k),
+            program=dibao.PROGRAM,
+            period=dibao.taper_month(self.st.employed_on, k),
             amount=grant.monthly_amount,
             fund=str(Fund.DIBAO),
-            due_on=k10.payment_due(self.st.employed_on, k),
-            rule=RULE_PAYMENT,
+            due_on=dibao.payment_due(self.st.employed_on, k),
+            rule=dibao.RULE_PAYMENT,
         )
         self.st.months_paid = k
 
@@ -234,11 +230,11 @@ class DibaoTaperWorkflow(CaseWorkflow):
         assert self.params is not None
         candidates = []
         if self.st.months is None:
-            candidates.append(k10.decision_deadline(e, self.params))
+            candidates.append(dibao.decision_deadline(e, self.params))
         if self.st.months_paid < self.certain_months():
-            candidates.append(k10.payment_due(e, self.st.months_paid + 1))
+            candidates.append(dibao.payment_due(e, self.st.months_paid + 1))
         if self.st.months is not None:
-            candidates.append(k10.taper_end(e, self.st.months))
+            candidates.append(dibao.taper_end(e, self.st.months))
         return min(candidates)
 
     # -- state -------------------------------------------------------------------------------
@@ -256,7 +252,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
             "taper_months": self.st.months,
             "decided_by": self.st.decided_by,
             "months_paid": self.st.months_paid,
-            "taper_from": k10.taper_month(e, 1) if e else None,
-            "taper_until": k10.taper_month(e, self.st.months) if e and self.st.months else None,
+            "taper_from": dibao.taper_month(e, 1) if e else None,
+            "taper_until": dibao.taper_month(e, self.st.months) if e and self.st.months else None,
             "generation": self.generation,  # runs since the case opened (continue-as-new)
         }

@@ -18,15 +18,16 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ServiceDelivered
-    from policy import service_subsidy as k18
+    from policy import service_subsidy
     from policy.calendar import business_date, quarter_of
     from policy.corrections import Owed
     from workflows._states import ServiceSubsidyState
     from workflows.case_base import CaseWorkflow
 
-KIND = "employment_service_subsidy"
+KIND = kinds.EMPLOYMENT_SERVICE_SUBSIDY
 # Cases opened from here on take the placed persons' jobs as they arrive (routed by the person);
 # histories recorded before read them at settlement only.
 LATE_JOBS = "k18-late-jobs"
@@ -46,7 +47,7 @@ class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
         first = ServiceDelivered.model_validate(opening.data)
         self.st.agency_id = first.agency_id
         self.st.year = first.on.year
-        self.subject = k18.payee(first.agency_id)
+        self.subject = service_subsidy.payee(first.agency_id)
         self.keys = [self.subject]
         self.city = first.city
         self.opened_on = first.on
@@ -64,7 +65,7 @@ class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
         if self.apply_shared_fact(ev):
             self.st.cause = ev.key
             return
-        if self.st.late_jobs and ev.type in k18.CONFIRMING_FACTS:
+        if self.st.late_jobs and ev.type in service_subsidy.CONFIRMING_FACTS:
             self.take_job(ev)
             return
         if ev.type != "service.delivered":
@@ -74,7 +75,7 @@ class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
         if s.on.year != self.st.year:
             self.note(s.on, f"a service of {s.on.year}: not this year's", event=ev.key)
             return
-        self.st.services.append(k18.Service(on=s.on, service=s.service, person_id=s.person_id, enterprise_id=s.enterprise_id))
+        self.st.services.append(service_subsidy.Service(on=s.on, service=s.service, person_id=s.person_id, enterprise_id=s.enterprise_id))
         whom = s.person_id or s.enterprise_id
         late = quarter_of(s.on) in self.st.settled
         if late:
@@ -92,19 +93,19 @@ class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
 
     def placed_key(self, service: str, person_id: str | None) -> str | None:
         """The key a placed person's jobs are routed to the case by (None: not a placement)."""
-        return f"person/{person_id}" if service == k18.JOB_PLACEMENT and person_id is not None else None
+        return f"person/{person_id}" if service == service_subsidy.JOB_PLACEMENT and person_id is not None else None
 
     def take_job(self, ev: CaseEvent) -> None:
         """A job of a person the agency placed: it confirms the placements it falls within
-        confirm_days of (`k18.placement_confirmed`), also of a quarter already settled, which
+        confirm_days of (`service_subsidy.placement_confirmed`), also of a quarter already settled, which
         then owes more (arrears)."""
-        person, on = k18.employment_of(ev.type, ev.data)
+        person, on = service_subsidy.employment_of(ev.type, ev.data)
         received = business_date(ev.time)
-        placements = [s for s in self.st.services if s.service == k18.JOB_PLACEMENT and s.person_id == person]
+        placements = [s for s in self.st.services if s.service == service_subsidy.JOB_PLACEMENT and s.person_id == person]
         if person is None or on is None or not placements:
             self.note(received, f"{ev.type}: not a person this agency placed", event=ev.key)
             return
-        job = k18.Employment(person_id=person, on=on)
+        job = service_subsidy.Employment(person_id=person, on=on)
         if job in self.st.employments:
             self.note(received, f"{ev.type} of {person} on {on}: already known", event=ev.key)
             return
@@ -117,47 +118,47 @@ class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
 
     # -- settling quarters -------------------------------------------------------------------
     def unsettled(self) -> list[str]:
-        return [q for q in k18.quarters(self.st.year) if q not in self.st.settled]
+        return [q for q in service_subsidy.quarters(self.st.year) if q not in self.st.settled]
 
     def deadline(self) -> date | None:
         if self.params is None or not self.unsettled():
             return None
-        return k18.settlement_day(self.unsettled()[0], self.params)
+        return service_subsidy.settlement_day(self.unsettled()[0], self.params)
 
     def owed(self, today: date) -> list[Owed] | None:
         if self.params is None:
             return None
-        return k18.owed(self.st.agency_id, self.st.year, self.st.settled, self.st.services, self.st.employments, self.params)
+        return service_subsidy.owed(self.st.agency_id, self.st.year, self.st.settled, self.st.services, self.st.employments, self.params)
 
     async def settle(self, today: date) -> None:
         """Settle every quarter whose day has come (reading the placed persons' employments then),
         reconcile, and close after the fourth."""
         assert self.params is not None
         for quarter in self.unsettled():
-            if k18.settlement_day(quarter, self.params) > today:
+            if service_subsidy.settlement_day(quarter, self.params) > today:
                 break
             await self.read_employments(self.placed_in(quarter))
             self.st.settled.append(quarter)
         await self.reconcile_owed(today, self.st.cause)
         if not self.unsettled():
-            last = k18.quarters(self.st.year)[-1]
-            await self.close("settled", k18.settlement_day(last, self.params), "the fourth quarter is settled")
+            last = service_subsidy.quarters(self.st.year)[-1]
+            await self.close("settled", service_subsidy.settlement_day(last, self.params), "the fourth quarter is settled")
 
     def placed_in(self, quarter: str) -> list[str]:
         """The persons placed in `quarter`, sorted."""
         return sorted({s.person_id for s in self.st.services
-                       if s.service == k18.JOB_PLACEMENT and s.person_id is not None and quarter_of(s.on) == quarter})
+                       if s.service == service_subsidy.JOB_PLACEMENT and s.person_id is not None and quarter_of(s.on) == quarter})
 
     async def read_employments(self, placed: list[str]) -> None:
         """The jobs of the persons `placed` on file in the store, kept once each."""
         if not placed:
             return
-        facts = await self.load_facts([f"person/{p}" for p in placed], sorted(k18.CONFIRMING_FACTS))
+        facts = await self.load_facts([f"person/{p}" for p in placed], sorted(service_subsidy.CONFIRMING_FACTS))
         known = set(self.st.employments)
         for f in facts:
-            person, on = k18.employment_of(f.type, f.payload)
+            person, on = service_subsidy.employment_of(f.type, f.payload)
             if person is not None and on is not None:
-                e = k18.Employment(person_id=person, on=on)
+                e = service_subsidy.Employment(person_id=person, on=on)
                 if e not in known:
                     known.add(e)
                     self.st.employments.append(e)

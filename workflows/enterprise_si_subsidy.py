@@ -20,6 +20,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import ContractSigned, ContractTerminated, ContributionPaid, InsuredLeft
     from policy import difficult as k12
@@ -29,13 +30,14 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date, first_of_month, month_of
     from policy.contribution_schedule import months_worth, next_due
     from policy.corrections import Owed
+    from policy.difficult import registered_city
     from policy.funds import Fund
     from workflows._contribution_reports import take_contribution
     from workflows._person_facts import person_facts
     from workflows._states import EnterpriseSiState
     from workflows.case_base import CaseWorkflow
 
-KIND = "enterprise_si_subsidy"
+KIND = kinds.ENTERPRISE_SI_SUBSIDY
 # Inputs about the hire itself that may reach the intake before the contract does.
 HIRE_FACT_TYPES = ("contribution.paid", "insured.left", "contract.terminated")
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
@@ -76,7 +78,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         self.opened_on = c.signed_on
         self.note(c.signed_on, f"{c.employer_id} hired {c.person_id} from {c.starts_on} ({c.term_months or 'open-ended'} months)", event=opening.key)
         stored, facts = await self.stored_facts(c)
-        self.city = _registered_city(c.person_id, facts)
+        self.city = registered_city(c.person_id, facts)
         await self.load_context(self.city)
         assert self.params is not None
         asked = k15.judged_on(c)
@@ -349,8 +351,3 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             "separated_on": self.st.separated_on.isoformat() if self.st.separated_on else None,
             "generation": self.generation,
         }
-
-def _registered_city(person_id: str, facts: list[Any]) -> str | None:
-    """The city of the person's latest unemployment registration (the contract has none)."""
-    cities = [f.payload.get("city") for f in facts if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id]
-    return next((c for c in reversed(cities) if isinstance(c, str)), None)

@@ -16,6 +16,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import ApplicationSubmitted, ContractSigned, ContributionPaid, city_of_source
     from policy import difficult as k12
@@ -31,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import FlexibleState
     from workflows.case_base import CaseWorkflow
 
-KIND = "flexible_employment_subsidy"
+KIND = kinds.FLEXIBLE_EMPLOYMENT_SUBSIDY
 CONTRIBUTION = "contribution.paid"
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k4-reconcile-owed"
@@ -64,7 +65,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         self.note(app.on, "application for the flexible-employment social-insurance subsidy", event=opening.key)
         stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | {CONTRIBUTION}))
         facts = await person_facts(self, app.applicant, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
-        self.city = registered_city(facts) or city_of_source(opening.source)
+        self.city = k12.registered_city(app.applicant, facts) or city_of_source(opening.source)
         await self.load_context(self.city)
         params = self.params
         assert params is not None
@@ -97,7 +98,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
             return False
         stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | {CONTRIBUTION}))
         facts = await person_facts(self, app.applicant, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
-        city = registered_city(facts) or self.city
+        city = k12.registered_city(app.applicant, facts) or self.city
         if city != self.city:
             await self.load_context(city)
         profile = self.judge_k12(app, facts)
@@ -306,9 +307,3 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
             "employed_from": self.st.employed_from.isoformat() if self.st.employed_from else None,
             "generation": self.generation,
         }
-
-
-def registered_city(facts: list[Fact]) -> str | None:
-    """The city of the person's latest unemployment registration (the application has none)."""
-    cities = [f.payload.get("city") for f in facts if f.type == "unemployment.registered"]
-    return next((c for c in reversed(cities) if isinstance(c, str)), None)

@@ -34,9 +34,10 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import ApplicationSubmitted, ContractSigned, ContractTerminated, ContributionPaid, city_of_source
-    from policy import hiring as k6
+    from policy import hiring
     from policy.calendar import business_date
     from policy.corrections import LedgerEntry, Owed
     from policy.difficult import PERSON_FACT_TYPES
@@ -46,14 +47,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import HiringState
     from workflows.case_base import CaseWorkflow
 
-KIND = "hiring_subsidy"
+KIND = kinds.HIRING_SUBSIDY
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)
 # Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
 RECONCILE_OWED = "k6-reconcile-owed"
 # Cases opened from here on take a late fact that a rejection wanted (POLICY.md part 2 "late
 # facts across topics"); before, a rejection was final.
 LATE_FACTS = "k6-late-facts"
-RULE_ONE_SUBSIDY = "§10: one hiring subsidy per enterprise, person and program"
 
 
 @workflow.defn(name=KIND)
@@ -72,20 +72,19 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         """Find the contract (the opening event, or the stored one for an application or a late
         registration), then judge who may have the subsidy; rejected closes the case — for want
         of a fact that may still come (`refusal`), it listens for it (`reopen_on`)."""
-        self.st.program = k6.program_of(self.case_id)
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.st.late_facts = self.st.reconciles and workflow.patched(LATE_FACTS)
-        self.st.enterprise, self.st.person = self.case_id.split("/", 2)[2].split("/", 1)
+        self.st.program, self.st.enterprise, self.st.person = kinds.hiring_case_parts(self.case_id)
         self.subject = f"enterprise/{self.st.enterprise}"
         self.keys = [f"person/{self.st.person}"]
         stored, enterprise_facts = await self.case_facts()
-        self.city = k6.enterprise_city(self.st.enterprise, enterprise_facts) or city_of_source(opening.source)
+        self.city = hiring.enterprise_city(self.st.enterprise, enterprise_facts) or city_of_source(opening.source)
         await self.load_context(self.city)
 
         if opening.type == "contract.signed":
             self.st.contract = ContractSigned.model_validate(opening.data)
             opened_on = self.st.contract.signed_on
-        elif self.st.late_facts and opening.type == k6.REGISTRATION:
+        elif self.st.late_facts and opening.type == hiring.REGISTRATION:
             # A registration that came after the contract (streams/routes/hiring.py): opened as
             # the contract would have opened it, had the registration come first.
             self.st.contract = self.stored_contract(stored)
@@ -104,9 +103,9 @@ class HiringSubsidyWorkflow(CaseWorkflow):
 
     async def case_facts(self) -> tuple[list[Fact], list[Fact]]:
         """The stored facts about the pair (under the person's key) and about the enterprise."""
-        types = [*k6.CONTRACT_FACT_TYPES, k6.CONTRIBUTION] + (list(PERSON_FACT_TYPES) if self.st.program == k6.PRIORITY else [])
+        types = [*hiring.CONTRACT_FACT_TYPES, hiring.CONTRIBUTION] + (list(PERSON_FACT_TYPES) if self.st.program == hiring.PRIORITY else [])
         stored = await self.load_facts([f"person/{self.st.person}"], types)
-        return stored, await self.load_facts([self.subject], [k6.ENTERPRISE_FACT_TYPE])
+        return stored, await self.load_facts([self.subject], [hiring.ENTERPRISE_FACT_TYPE])
 
     def refusal(self, stored: list[Fact], enterprise_facts: list[Fact]) -> tuple[str, bool] | None:
         """Why the hire cannot have the subsidy on the facts known, and whether for want of a fact
@@ -118,23 +117,15 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         assert params is not None
         if contract is None:
             return f"§10: no contract between {self.st.enterprise} and {self.st.person} on record", True
-        if not k6.is_stable_contract(contract.term_months, contract.signed_on, params):
-            return (f"§10 签订1年以上劳动合同: a contract of {contract.term_months} months "
-                    f"(< {params.get('hiring.stable_contract_months', contract.signed_on)})"), False
-        if self.st.program == k6.EPIDEMIC:
-            if not k6.makes_epidemic_supplies(self.st.enterprise, enterprise_facts):
-                return f"§10: {self.st.enterprise} is not registered as producing or distributing epidemic supplies", True
-            return None
-        if not k6.within_priority_window(contract.signed_on, params):
-            return f"§10 实施期限: contract signed on {contract.signed_on}, after {params.day('hiring.priority_until', contract.signed_on)}", False
-        person_facts = [f for f in stored if f.type in PERSON_FACT_TYPES]
-        self.st.registered_on = k6.registered_since(self.st.person, person_facts, contract.signed_on)
-        self.st.groups = k6.priority_groups(self.st.person, contract.graduation_year, contract.signed_on, person_facts, params)
-        if not self.st.groups:
-            return (f"§10: {self.st.person} was neither registered unemployed for "
-                    f"{params.get('hiring.long_term_unemployed_months', contract.signed_on)} months on {contract.signed_on} "
-                    f"(registered since {self.st.registered_on}) nor a graduate of {contract.signed_on.year}"), True
-        self.note(contract.signed_on, f"priority group: {', '.join(self.st.groups)}", rule="§10 登记失业半年以上 / 毕业年度高校毕业生")
+        hire = hiring.Hire(self.st.enterprise, self.st.person, contract.signed_on, contract.term_months, contract.graduation_year)
+        judged = hiring.judge(self.st.program, hire, [f for f in stored if f.type in PERSON_FACT_TYPES], enterprise_facts, params)
+        if judged.groups_judged:
+            self.st.registered_on = judged.registered_on
+            self.st.groups = list(judged.groups)
+        if judged.refusal is not None:
+            return judged.refusal, judged.for_want_of_fact
+        if self.st.program == hiring.PRIORITY:
+            self.note(contract.signed_on, f"priority group: {', '.join(self.st.groups)}", rule="§10 登记失业半年以上 / 毕业年度高校毕业生")
         return None
 
     async def admit(self, stored: list[Fact], change: str) -> None:
@@ -154,14 +145,14 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         application, contributions, a contract end) are held for if it reopens."""
         if not self.st.late_facts:
             return False
-        if ev.type in k6.HELD_WHILE_REJECTED:
+        if ev.type in hiring.HELD_WHILE_REJECTED:
             hold(self, ev, "taken if a late fact reopens the case")
             return False
-        if ev.type not in k6.rejudged_on(self.st.program):
+        if ev.type not in hiring.rejudged_on(self.st.program):
             return False
         stored, enterprise_facts = await self.case_facts()
         self.st.contract = self.st.contract or self.stored_contract(stored)
-        city = k6.enterprise_city(self.st.enterprise, enterprise_facts) or self.city
+        city = hiring.enterprise_city(self.st.enterprise, enterprise_facts) or self.city
         if city != self.city:
             # The employer's registration names its city: judged with that city's parameters.
             await self.load_context(city)
@@ -170,7 +161,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         if refused is not None:
             self.note(self.today(), f"late {ev.type}: judged again, still rejected", rule=refused[0], event=ev.key)
             return False
-        await self.reopen(RULE_ONE_SUBSIDY, ev.key)
+        await self.reopen(hiring.RULE_ONE_SUBSIDY, ev.key)
         release(self)
         await self.admit(stored, "reopened")
         return True
@@ -187,7 +178,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         """Contributions and contract ends of the pair that reached the intake before this case
         existed; the `seen` keys drop the ones that are also signalled."""
         for fact in stored:
-            if fact.type not in (k6.CONTRIBUTION, "contract.terminated"):
+            if fact.type not in (hiring.CONTRIBUTION, "contract.terminated"):
                 continue
             if fact.payload.get("employer_id") != self.st.enterprise or fact.payload.get("person_id") != self.st.person:
                 continue
@@ -197,7 +188,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         if without_fact:
             # The application that opened the case waits with the pair's other events.
             self.st.held, self.pending = [*self.st.held, *self.pending], []
-        if without_fact and self.st.program == k6.EPIDEMIC:
+        if without_fact and self.st.program == hiring.EPIDEMIC:
             # The employer's registration travels under its own key: the case listens there too
             # (no match: the employer's contributions for other hires never reach it).
             self.keys = [*self.keys, self.subject]
@@ -218,7 +209,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         received = business_date(ev.time)
         if ev.type == "application.submitted":
             app = ApplicationSubmitted.model_validate(ev.data)
-            if self.st.program != k6.EPIDEMIC:
+            if self.st.program != hiring.EPIDEMIC:
                 self.note(received, f"application for {app.program}: not this program", event=ev.key)
             elif self.st.applied_on is None or app.on < self.st.applied_on:
                 self.st.applied_on = app.on
@@ -229,16 +220,16 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             c = ContributionPaid.model_validate(ev.data)
             if c.employer_id != self.st.enterprise or c.person_id != self.st.person:
                 self.note(received, f"contribution for {c.month} by {c.employer_id}: not this hire", event=ev.key)
-            elif not k6.counts_for_priority(c.month, contract.starts_on):
+            elif not hiring.counts_for_priority(c.month, contract.starts_on):
                 self.note(received, f"contribution for {c.month}: before the contract started on {contract.starts_on}", event=ev.key)
-            elif self.st.program == k6.EPIDEMIC:
+            elif self.st.program == hiring.EPIDEMIC:
                 if self.st.contribution is None or received < self.st.contribution[1]:
                     self.st.contribution = (c.month, received)
                 self.note(received, f"contribution for {c.month} paid by {self.st.enterprise}", event=ev.key)
             elif any(m.month == c.month for m in self.st.counted):
                 self.note(received, f"another contribution for {c.month}: the month is already counted", event=ev.key)
             else:
-                self.st.counted.append(k6.CountedMonth(c.month, c.employer_amount, received))
+                self.st.counted.append(hiring.CountedMonth(c.month, c.employer_amount, received))
                 self.note(received, f"contribution for {c.month}: employer share {c.employer_amount} fen", event=ev.key)
         elif ev.type == "contract.terminated":
             t = ContractTerminated.model_validate(ev.data)
@@ -256,10 +247,10 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         """The day the case stops waiting (it judges at the start of that day)."""
         if self.params is None or self.st.contract is None:
             return None  # opening
-        if self.st.program == k6.EPIDEMIC:
-            last = k6.application_deadline(self.epidemic.lifted_on, self.params)
+        if self.st.program == hiring.EPIDEMIC:
+            last = hiring.application_deadline(self.epidemic.lifted_on, self.params)
             return last + timedelta(days=1) if last else None
-        candidates = [k6.priority_deadline(self.st.contract.starts_on, self.params)]
+        candidates = [hiring.priority_deadline(self.st.contract.starts_on, self.params)]
         if self.st.terminated_on is not None:
             candidates.append(self.st.terminated_on)
         return min(candidates)
@@ -269,7 +260,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             # Paid and closed, listening for corrections (only a case that reconciles).
             await settle_owed(self, today, self.st.cause)
             return
-        if self.st.program == k6.EPIDEMIC:
+        if self.st.program == hiring.EPIDEMIC:
             await self.settle_epidemic(today)
         else:
             await self.settle_priority(today)
@@ -282,11 +273,11 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
         declared, lifted = self.epidemic.declared_on, self.epidemic.lifted_on
-        outside = k6.outside_epidemic_period(contract.signed_on, declared, lifted)
+        outside = hiring.outside_epidemic_period(contract.signed_on, declared, lifted)
         if outside:
             await self.close("rejected", max(today, self.opened_on or today), f"§10 在疫情防控期间新招用: {outside}")
             return
-        last = k6.application_deadline(lifted, params)
+        last = hiring.application_deadline(lifted, params)
         window = f"L + {params.get('hiring.application_months_after_lift', lifted)} months = {last}" if last else ""
         if self.st.applied_on is not None and last is not None and self.st.applied_on > last:
             await self.close(
@@ -316,13 +307,13 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
         declared, lifted = self.epidemic.declared_on, self.epidemic.lifted_on
-        if k6.outside_epidemic_period(contract.signed_on, declared, lifted):
+        if hiring.outside_epidemic_period(contract.signed_on, declared, lifted):
             return None
-        last = k6.application_deadline(lifted, params)
+        last = hiring.application_deadline(lifted, params)
         applied, contribution = self.st.applied_on, self.st.contribution
         if applied is None or (last is not None and applied > last):
             return None
-        if contribution is None or (last is not None and contribution[1] > last) or not k6.epidemic_period_known(declared):
+        if contribution is None or (last is not None and contribution[1] > last) or not hiring.epidemic_period_known(declared):
             return None
         return max(applied, contribution[1])
 
@@ -341,22 +332,22 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         else:
             await self.pay(
                 payee=self.subject,
-                program=k6.EPIDEMIC,
-                period=k6.PERIOD,
-                amount=k6.epidemic_subsidy(contract.signed_on, params),
+                program=hiring.EPIDEMIC,
+                period=hiring.PERIOD,
+                amount=hiring.epidemic_subsidy(contract.signed_on, params),
                 fund=FUND,
                 due_on=due_on,
                 rule=self.epidemic_rule(),
             )
         agency = contract.referred_by_agency
         if agency:
-            cap = k6.agency_cap(due_on, params)
+            cap = hiring.agency_cap(due_on, params)
             payee, rule = f"agency/{agency}", self.agency_rule(cap)
             result = await self.pay_capped(
                 payee=payee,
-                program=k6.AGENCY,
-                period=k6.PERIOD,
-                amount=k6.agency_subsidy(contract.signed_on, params),
+                program=hiring.AGENCY,
+                period=hiring.PERIOD,
+                amount=hiring.agency_subsidy(contract.signed_on, params),
                 cap=cap,
                 fund=FUND,
                 due_on=due_on,
@@ -365,16 +356,16 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             self.st.agency_paid = result.amount or 0
             if self.st.reconciles and self.st.agency_paid:
                 # The row the store wrote under the cap: what later corrections compare against.
-                self.ledger.append(LedgerEntry(k6.AGENCY, k6.PERIOD, "payment", self.st.agency_paid, FUND, payee, due_on, rule))
+                self.ledger.append(LedgerEntry(hiring.AGENCY, hiring.PERIOD, "payment", self.st.agency_paid, FUND, payee, due_on, rule))
             if not self.st.agency_paid:
                 self.note(due_on, f"agency cap reached: agency/{agency} has had its {cap} fen; nothing paid to it", rule="§10 每户…最高不超过10万元")
-        await self.close("paid", due_on, RULE_ONE_SUBSIDY)
+        await self.close("paid", due_on, hiring.RULE_ONE_SUBSIDY)
 
     async def settle_priority(self, today: date) -> None:
         params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
-        deadline = k6.priority_deadline(contract.starts_on, params)
-        n = int(params.get("hiring.si_months", contract.signed_on))
+        deadline = hiring.priority_deadline(contract.starts_on, params)
+        n = hiring.si_months(contract.signed_on, params)
         subsidy = self.priority_payable()
         ended = self.st.terminated_on
         if subsidy is not None:
@@ -383,8 +374,8 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             else:
                 await self.pay(
                     payee=self.subject,
-                    program=k6.PRIORITY,
-                    period=k6.PERIOD,
+                    program=hiring.PRIORITY,
+                    period=hiring.PERIOD,
                     amount=subsidy.amount,
                     fund=FUND,
                     due_on=subsidy.completed_on,
@@ -405,21 +396,20 @@ class HiringSubsidyWorkflow(CaseWorkflow):
                 f"({params.get('hiring.si_wait_months', contract.starts_on)} months from the start)",
             )
 
-    def priority_payable(self) -> k6.PrioritySubsidy | None:
+    def priority_payable(self) -> hiring.PrioritySubsidy | None:
         """K6b's subsidy on the facts known now: `hiring.si_months` months paid within the wait,
         completed before the contract ended; else None."""
         params, contract = self.params, self.st.contract
         assert params is not None and contract is not None
-        deadline = k6.priority_deadline(contract.starts_on, params)
-        n = int(params.get("hiring.si_months", contract.signed_on))
-        subsidy = k6.priority_subsidy([m for m in self.st.counted if m.received_on < deadline], n)
+        deadline = hiring.priority_deadline(contract.starts_on, params)
+        n = hiring.si_months(contract.signed_on, params)
+        subsidy = hiring.priority_subsidy([m for m in self.st.counted if m.received_on < deadline], n)
         ended = self.st.terminated_on
         return subsidy if subsidy is not None and (ended is None or subsidy.completed_on <= ended) else None
 
-    def priority_rule(self, subsidy: k6.PrioritySubsidy) -> str:
+    def priority_rule(self, subsidy: hiring.PrioritySubsidy) -> str:
         assert self.params is not None and self.st.contract is not None
-        n = int(self.params.get("hiring.si_months", self.st.contract.signed_on))
-        return f"§10 按企业为其缴纳{n}个月社会保险费标准: employer share for {', '.join(subsidy.months)}"
+        return hiring.priority_rule(hiring.si_months(self.st.contract.signed_on, self.params), subsidy.months)
 
     # -- what the case owes (cases opened by this code) ---------------------------------------
     def owed(self, today: date) -> list[Owed] | None:
@@ -429,33 +419,33 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         params, contract = self.params, self.st.contract
         if not self.st.reconciles or params is None or contract is None or (not self.is_open and self.status != "paid"):
             return None
-        if self.st.program == k6.PRIORITY:
+        if self.st.program == hiring.PRIORITY:
             subsidy = self.priority_payable()
             if subsidy is None:
                 return []
-            return [Owed(k6.PRIORITY, k6.PERIOD, subsidy.amount, FUND, self.subject, subsidy.completed_on, self.priority_rule(subsidy))]
+            return [Owed(hiring.PRIORITY, hiring.PERIOD, subsidy.amount, FUND, self.subject, subsidy.completed_on, self.priority_rule(subsidy))]
         due = self.epidemic_due()
         if due is None:
             return []
-        owed = [Owed(k6.EPIDEMIC, k6.PERIOD, k6.epidemic_subsidy(contract.signed_on, params), FUND, self.subject, due,
+        owed = [Owed(hiring.EPIDEMIC, hiring.PERIOD, hiring.epidemic_subsidy(contract.signed_on, params), FUND, self.subject, due,
                      self.epidemic_rule())]
-        agency = [r for r in self.ledger if r.program == k6.AGENCY and r.entry == "payment"]
+        agency = [r for r in self.ledger if r.program == hiring.AGENCY and r.entry == "payment"]
         if agency:
             # Never more than the store let through under the cap; lower if the fee now is.
             (paid,) = agency
-            amount = min(paid.amount, k6.agency_subsidy(contract.signed_on, params))
-            owed.append(Owed(k6.AGENCY, k6.PERIOD, amount, FUND, paid.payee, paid.due_on, paid.rule))
+            amount = min(paid.amount, hiring.agency_subsidy(contract.signed_on, params))
+            owed.append(Owed(hiring.AGENCY, hiring.PERIOD, amount, FUND, paid.payee, paid.due_on, paid.rule))
         return owed
 
     def removal_rule(self) -> str:
         c = self.st.contract
-        if self.st.program == k6.PRIORITY:
+        if self.st.program == hiring.PRIORITY:
             return f"§10: the contract ended on {self.st.terminated_on}, before the months of contributions were paid"
         assert c is not None and self.params is not None
-        outside = k6.outside_epidemic_period(c.signed_on, self.epidemic.declared_on, self.epidemic.lifted_on)
+        outside = hiring.outside_epidemic_period(c.signed_on, self.epidemic.declared_on, self.epidemic.lifted_on)
         if outside:
             return f"§10 在疫情防控期间新招用: {outside}"
-        last = k6.application_deadline(self.epidemic.lifted_on, self.params)
+        last = hiring.application_deadline(self.epidemic.lifted_on, self.params)
         contribution = self.st.contribution[1] if self.st.contribution else None
         return (f"§10 申请日期…疫情解除后3个月内: the application (on {self.st.applied_on}) or the contribution "
                 f"(paid {contribution}) came after L + 3 months = {last}")

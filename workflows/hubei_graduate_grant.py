@@ -21,18 +21,19 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted
-    from policy import hubei as k11
+    from policy import hubei
     from policy.corrections import Owed
     from policy.funds import Fund
     from workflows._one_off import settle_owed
     from workflows._states import HubeiGrantState
     from workflows.case_base import CaseWorkflow
 
-KIND = "hubei_graduate_grant"
+KIND = kinds.HUBEI_GRADUATE_GRANT
 
-RULE_GRANT = k11.RULE_GRANT
+RULE_GRANT = hubei.RULE_GRANT
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)
 # Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
 RECONCILE_OWED = "k11-reconcile-owed"
@@ -55,20 +56,20 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         self.st.application = app
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.subject = f"person/{app.applicant}"
-        self.city = k11.application_city(opening.source, app.details)
+        self.city = hubei.application_city(opening.source, app.details)
         self.opened_on = app.on
         self.keys = [self.subject]
         self.note(app.on, "application for the Hubei graduate grant", event=opening.key)
         await self.load_context(self.city)
         assert self.params is not None
         try:
-            self.st.grant = k11.parse_details(app.details)
+            self.st.grant = hubei.parse_details(app.details)
         except ValueError as exc:  # routing rejects these; a case started otherwise must not pay
             self.st.reason = str(exc)
             await self.close("rejected", app.on, f"bad application: {exc}")
             return
         await self.record("opened", on=app.on)
-        self.st.reason = k11.ineligibility(self.st.grant, self.params, app.on)
+        self.st.reason = hubei.ineligibility(self.st.grant, self.params, app.on)
         if self.st.reason is not None:
             await self.close("rejected", app.on, self.st.reason)
             return
@@ -77,9 +78,9 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         else:
             await self.pay(
                 payee=self.subject,
-                program=k11.PROGRAM,
-                period=k11.PERIOD,
-                amount=k11.grant_amount(self.params, app.on),
+                program=hubei.PROGRAM,
+                period=hubei.PERIOD,
+                amount=hubei.grant_amount(self.params, app.on),
                 fund=FUND,
                 due_on=app.on,
                 rule=RULE_GRANT,
@@ -95,12 +96,12 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         if self.apply_shared_fact(ev):
             self.st.cause = ev.key
             return
-        if ev.type != "application.submitted" or ev.data.get("program") != k11.PROGRAM:
+        if ev.type != "application.submitted" or ev.data.get("program") != hubei.PROGRAM:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
             return
         app = ApplicationSubmitted.model_validate(ev.data)
         try:
-            corrected = k11.parse_details(app.details)
+            corrected = hubei.parse_details(app.details)
         except ValueError as exc:
             self.note(app.on, f"another application with bad details, ignored: {exc}", event=ev.key)
             return
@@ -122,10 +123,10 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         app, grant = self.st.application, self.st.grant
         if not self.st.reconciles or app is None or grant is None or self.params is None or self.status == "rejected":
             return None
-        return k11.owed(grant, self.params, app.on, self.subject, FUND)
+        return hubei.owed(grant, self.params, app.on, self.subject, FUND)
 
     def removal_rule(self) -> str:
-        return k11.RULE_NOT_OWED
+        return hubei.RULE_NOT_OWED
 
     def details(self) -> dict[str, Any]:
         d = self.st.grant

@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import (
         ApplicationSubmitted,
@@ -22,14 +23,14 @@ with workflow.unsafe.imports_passed_through():
         IncubatorRentReliefReported,
         city_of_source,
     )
-    from policy import incubator as k16
+    from policy import incubator
     from policy.calendar import business_date
     from policy.corrections import Owed
     from workflows._decisions import approval
     from workflows._states import IncubatorState
     from workflows.case_base import CaseWorkflow
 
-KIND = "incubator_subsidy"
+KIND = kinds.INCUBATOR_SUBSIDY
 ACCREDITED = "incubator.accredited"
 
 
@@ -45,8 +46,8 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
 
     async def open(self, opening: CaseEvent) -> None:
         """The year's first report or application opens the case."""
-        self.st.incubator_id, self.st.year = k16.incubator_and_year(opening.type, opening.data)
-        self.subject = k16.payee(self.st.incubator_id)
+        self.st.incubator_id, self.st.year = incubator.incubator_and_year(opening.type, opening.data)
+        self.subject = incubator.payee(self.st.incubator_id)
         self.keys = [self.subject]
         accreditation = await self.accreditation()
         self.city = accreditation.get("city") if accreditation else city_of_source(opening.source)
@@ -71,13 +72,13 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
             r = IncubatorExpensesReported.model_validate(ev.data)
             first = self.st.report[1] if self.st.report is not None else received
             replaces = self.st.report is not None
-            self.st.report = (k16.ExpensesReport(year=r.year, operating=r.operating, public_services=r.public_services), first)
+            self.st.report = (incubator.ExpensesReport(year=r.year, operating=r.operating, public_services=r.public_services), first)
             self.st.cause = ev.key
             self.note(received, f"expenses of {r.year}: operating {r.operating}, public services {r.public_services} fen"
                       + (" (replaces the earlier report)" if replaces else ""), event=ev.key)
         elif ev.type == "incubator.rent_relief_reported":
             relief = IncubatorRentReliefReported.model_validate(ev.data)
-            self.st.reliefs[relief.month] = k16.RentRelief(month=relief.month, rent_waived=relief.rent_waived, received=received)
+            self.st.reliefs[relief.month] = incubator.RentRelief(month=relief.month, rent_waived=relief.rent_waived, received=received)
             self.st.cause = ev.key
             self.note(received, f"rent of {relief.rent_waived} fen waived for {relief.tenants} tenants in {relief.month}", event=ev.key)
         elif ev.type == "application.submitted":
@@ -91,28 +92,28 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
             return
         accreditation = await self.accreditation()
         accredited_on = date.fromisoformat(accreditation["on"]) if accreditation else None
-        refusal = k16.application_refusal(accredited_on, app.on)
+        refusal = incubator.application_refusal(accredited_on, app.on)
         if refusal is not None:
             self.note(app.on, "provincial application refused", rule=refusal, event=ev.key)
             return
-        task = await self.raise_task(k16.SELECTION_TASK, None, {"rule": k16.RULE_PROVINCIAL, "year": self.st.year}, province=True)
+        task = await self.raise_task(incubator.SELECTION_TASK, None, {"rule": incubator.RULE_PROVINCIAL, "year": self.st.year}, province=True)
         self.st.selection_task = task.task_id
 
     # -- the provincial selection ------------------------------------------------------------
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
-        if task.kind != k16.SELECTION_TASK:
+        if task.kind != incubator.SELECTION_TASK:
             raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
         approval(decision)
 
     async def admit_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
         """An approval takes one of the year's provincial slots, shared by every incubator's
         case; none left → the approval is refused (§12 每年…10家), the task stays open."""
-        if task.kind != k16.SELECTION_TASK or not approval(decision):
+        if task.kind != incubator.SELECTION_TASK or not approval(decision):
             return
         assert self.params is not None
-        slot = await self.take_slots((k16.slot_scope(self.st.year), k16.provincial_slots(self.st.year, self.params)))
+        slot = await self.take_slots((incubator.slot_scope(self.st.year), incubator.provincial_slots(self.st.year, self.params)))
         if not slot.taken:
-            raise ApplicationError(k16.approval_refusal(self.st.year, slot.held[0], self.params) or "no provincial slot left",
+            raise ApplicationError(incubator.approval_refusal(self.st.year, slot.held[0], self.params) or "no provincial slot left",
                                    non_retryable=True)
 
     async def act_on(self, decision: TaskDecision) -> None:
@@ -122,31 +123,31 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
         if approval(decision):
             self.st.approved_on = self.today()
             self.st.cause = None
-            self.note(self.today(), f"selected for the provincial subsidy by {decision.decided_by}: {reason}", rule=k16.RULE_PROVINCIAL)
+            self.note(self.today(), f"selected for the provincial subsidy by {decision.decided_by}: {reason}", rule=incubator.RULE_PROVINCIAL)
         else:
             self.st.denied = True
-            self.note(self.today(), f"not selected by {decision.decided_by}: {reason}", rule=k16.RULE_PROVINCIAL)
+            self.note(self.today(), f"not selected by {decision.decided_by}: {reason}", rule=incubator.RULE_PROVINCIAL)
         await self.record("updated")
 
     # -- what is owed --------------------------------------------------------------------------
     def owed(self, today: date) -> list[Owed] | None:
         if self.params is None:
             return None
-        return k16.owed(self.st.incubator_id, self.st.report, self.st.approved_on, self.st.reliefs,
+        return incubator.owed(self.st.incubator_id, self.st.report, self.st.approved_on, self.st.reliefs,
                         self.epidemic.declared_on, self.epidemic.lifted_on, self.params)
 
     def deadline(self) -> date | None:
-        return k16.settles_on(self.st.year, self.params) if self.params is not None else None
+        return incubator.settles_on(self.st.year, self.params) if self.params is not None else None
 
     async def settle(self, today: date) -> None:
         await self.reconcile_owed(today, self.st.cause)
         assert self.params is not None
-        ends = k16.settles_on(self.st.year, self.params)
+        ends = incubator.settles_on(self.st.year, self.params)
         if today >= ends:
             task = self.tasks.get(self.st.selection_task or "")
             if task is not None and task.state == "open":
                 # The year's selection is over: an application still undecided lapses with it.
-                await self.settle_task(task.task_id, "expired")
+                await self.finish_task(task.task_id, "expired")
             await self.close("settled", ends, f"incubator.settle_months after the end of {self.st.year}")
 
     def details(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import (
         ContractSigned,
@@ -30,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import InternshipState
     from workflows.case_base import CaseWorkflow
 
-KIND = "internship_subsidy"
+KIND = kinds.INTERNSHIP_SUBSIDY
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k1-reconcile-owed"
 # A closed case that paid takes, in its listening window, the hire, interruption or end dated

@@ -25,17 +25,17 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.store import fact_of
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted, CloudEvent, city_of_source
-    from policy import enterprise_profile as ep
-    from policy import retention as k7
+    from policy import enterprise_profile, retention
     from policy.corrections import Owed
     from policy.funds import Fund
     from workflows._one_off import settle_owed
     from workflows._states import RetentionState
     from workflows.case_base import CaseWorkflow
 
-KIND = "job_retention_refund"
+KIND = kinds.JOB_RETENTION_REFUND
 FUND = str(Fund.UI)
 # Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
 RECONCILE_OWED = "k7-reconcile-owed"
@@ -61,7 +61,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         self.st.application = app
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.st.late_facts = self.st.reconciles and workflow.patched(LATE_FACTS)
-        self.st.year = k7.parse_year(app.details)
+        self.st.year = retention.parse_year(app.details)
         enterprise = app.applicant
         self.subject = f"enterprise/{enterprise}"
         self.keys = [self.subject]
@@ -69,14 +69,14 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         self.note(app.on, f"application for the job-retention refund of {self.st.year}", event=opening.key)
         # Every fact that reached the intake before the application; facts on other topics that
         # arrive after it are not looked at (the decision is made at once, on the date applied).
-        facts = await self.load_facts([self.subject], list(ep.ENTERPRISE_FACT_TYPES))
+        facts = await self.load_facts([self.subject], list(enterprise_profile.ENTERPRISE_FACT_TYPES))
         if self.st.reconciles:
             self.st.facts = facts
-        registration = ep.registration(enterprise, facts, app.on)
+        registration = enterprise_profile.registration(enterprise, facts, app.on)
         self.city = registration.city if registration else city_of_source(opening.source)
         await self.load_context(self.city)
         assert self.params is not None
-        decision = k7.assess(enterprise, self.st.year, app.on, facts, self.params)
+        decision = retention.assess(enterprise, self.st.year, app.on, facts, self.params)
         self.st.figures = decision.figures
         self.st.formula = decision.formula
         await self.record("opened", on=app.on)
@@ -88,8 +88,8 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         else:
             await self.pay(
                 payee=self.subject,
-                program=k7.PROGRAM,
-                period=k7.PERIOD,
+                program=retention.PROGRAM,
+                period=retention.PERIOD,
                 amount=decision.amount,
                 fund=FUND,
                 due_on=app.on,
@@ -103,14 +103,14 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         first; if it is now eligible, refunded on the application date and closed again (then
         listening for corrections like any refund)."""
         app = self.st.application
-        if not self.st.late_facts or app is None or self.st.year is None or ev.type not in ep.ENTERPRISE_FACT_TYPES:
+        if not self.st.late_facts or app is None or self.st.year is None or ev.type not in enterprise_profile.ENTERPRISE_FACT_TYPES:
             return False
-        fact = k7.taken_as_first(fact_of(_envelope(ev), self.subject), app.on)
-        if not k7.judged_again_on(fact, app.applicant, self.st.year, app.on):
+        fact = retention.taken_as_first(fact_of(_envelope(ev), self.subject), app.on)
+        if not retention.judged_again_on(fact, app.applicant, self.st.year, app.on):
             return False
         if all(f.event_key != fact.event_key for f in self.st.facts):
             self.st.facts.append(fact)
-        registration = ep.registration(app.applicant, self.st.facts, app.on)
+        registration = enterprise_profile.registration(app.applicant, self.st.facts, app.on)
         if registration is not None and registration.city != self.city:
             # Judged in the enterprise's city, with that city's parameters.
             await self.load_context(registration.city)
@@ -138,7 +138,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         app = self.st.application
         assert app is not None and self.st.year is not None
         fact = fact_of(_envelope(ev), self.subject)
-        if not k7.bears_on(fact, self.st.year, app.on):
+        if not retention.bears_on(fact, self.st.year, app.on):
             # Kept out of the carried facts: a large employer's monthly contributions would grow them.
             self.note(self.today(), f"{ev.type} does not bear on the application of {app.on}", event=ev.key)
             return
@@ -156,12 +156,12 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         if decision is not None:
             self.st.figures, self.st.formula = decision.figures, decision.formula
 
-    def assessment(self) -> k7.Assessment | None:
+    def assessment(self) -> retention.Assessment | None:
         """§1 on the application date, on the facts and parameters known now."""
         app = self.st.application
         if app is None or self.st.year is None or self.params is None:
             return None
-        return k7.assess(app.applicant, self.st.year, app.on, self.st.facts, self.params)
+        return retention.assess(app.applicant, self.st.year, app.on, self.st.facts, self.params)
 
     def owed(self, today: date) -> list[Owed] | None:
         """The refund on the facts known now; nothing for a case rejected at its application
@@ -170,7 +170,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         if not self.st.reconciles or decision is None or self.status == "rejected":
             return None
         assert self.st.application is not None
-        return k7.owed(decision, self.st.application.on, self.subject, FUND)
+        return retention.owed(decision, self.st.application.on, self.subject, FUND)
 
     def removal_rule(self) -> str:
         decision = self.assessment()
@@ -180,7 +180,7 @@ class JobRetentionRefundWorkflow(CaseWorkflow):
         if self.st.application is None:
             return {}
         return {
-            "program": k7.PROGRAM,
+            "program": retention.PROGRAM,
             "year": self.st.year,
             "applied_on": self.st.application.on.isoformat(),
             "formula": self.st.formula,

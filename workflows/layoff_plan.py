@@ -10,14 +10,15 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import LayoffExecuted, LayoffObligationsSettled, LayoffPlanFiled, LayoffUnionNotified
-    from policy import layoff as k8
+    from policy import layoff
     from policy.calendar import business_date
     from workflows._states import LayoffState
     from workflows.case_base import CaseWorkflow
 
-KIND = k8.KIND
+KIND = kinds.LAYOFF_PLAN
 EXTEND = "extend"
 ESCALATE = "escalate"
 DECISION_HELP = (
@@ -53,21 +54,18 @@ class LayoffPlanWorkflow(CaseWorkflow):
             event=opening.key,
         )
         await self.record("opened", on=plan.filed_on)
-        self.st.mass = k8.is_mass_layoff(plan.planned_count, plan.insured_headcount, plan.filed_on, self.params)
+        self.st.mass = layoff.is_mass_layoff(plan.planned_count, plan.insured_headcount, plan.filed_on, self.params)
         if self.st.mass:
-            persons = self.params.get("layoff.mass_threshold_persons", plan.filed_on)
-            ratio = self.params.ratio("layoff.mass_threshold_ratio", plan.filed_on)
             await self.raise_alert(
-                k8.mass_alert_id(self.case_id),
-                k8.MASS_ALERT,
+                layoff.mass_alert_id(self.case_id),
+                layoff.MASS_ALERT,
                 plan.filed_on,
                 {
                     "case_id": self.case_id,
                     "enterprise_id": plan.enterprise_id,
                     "planned_count": plan.planned_count,
                     "insured_headcount": plan.insured_headcount,
-                    "rule": f"§21 规模性失业: {plan.planned_count} planned of {plan.insured_headcount} insured; "
-                    f"threshold {persons} persons or {ratio.numerator}/{ratio.denominator} of the insured (at or over)",
+                    "rule": layoff.mass_layoff_rule(plan.planned_count, plan.insured_headcount, plan.filed_on, self.params),
                 },
             )
         if self.today() > plan.filed_on:
@@ -89,7 +87,7 @@ class LayoffPlanWorkflow(CaseWorkflow):
                 self.st.union_notified_on = notice.on
                 self.note(
                     notice.on,
-                    f"union notified; the layoff may take effect from {k8.earliest_effective_day(notice.on, self.params)}",
+                    f"union notified; the layoff may take effect from {layoff.earliest_effective_day(notice.on, self.params)}",
                     rule="§3 提前30日向工会或全体职工说明情况",
                     event=ev.key,
                 )
@@ -105,8 +103,8 @@ class LayoffPlanWorkflow(CaseWorkflow):
                 self.note(settled.on, "obligations reported settled before the layoff was executed: noted only", event=ev.key)
                 return
             for task in self.open_tasks():
-                await self.settle_task(task.task_id, "withdrawn")
-            late = k8.is_overdue(settled.on, self.st.obligations_due or settled.on)
+                await self.finish_task(task.task_id, "withdrawn")
+            late = layoff.is_overdue(settled.on, self.st.obligations_due or settled.on)
             await self.close(
                 "settled",
                 settled.on,
@@ -124,19 +122,19 @@ class LayoffPlanWorkflow(CaseWorkflow):
             return
         self.st.executed_on = ex.on
         self.st.executed_persons = len(ex.person_ids)
-        self.st.obligations_due = k8.obligations_deadline(ex.on, self.params)
+        self.st.obligations_due = layoff.obligations_deadline(ex.on, self.params)
         self.note(
             ex.on,
             f"layoff executed: {self.st.executed_persons} persons; obligations due by {self.st.obligations_due}",
             rule="§3 依法依规支付经济补偿，偿还拖欠的职工工资，补缴欠缴的社会保险费",
             event=key,
         )
-        self.st.premature = k8.is_premature(ex.on, self.st.union_notified_on, self.params)
+        self.st.premature = layoff.is_premature(ex.on, self.st.union_notified_on, self.params)
         if self.st.premature:
             why = (
                 "without any union notice"
                 if self.st.union_notified_on is None
-                else f"before {k8.earliest_effective_day(self.st.union_notified_on, self.params)} "
+                else f"before {layoff.earliest_effective_day(self.st.union_notified_on, self.params)} "
                 f"({self.params.get('layoff.notice_days', ex.on)} days after the union notice of {self.st.union_notified_on})"
             )
             self.note(ex.on, f"flagged premature: executed on {ex.on} {why}", rule="§3 提前30日向工会或全体职工说明情况")
@@ -159,12 +157,12 @@ class LayoffPlanWorkflow(CaseWorkflow):
         due = self.st.obligations_due
         if not self.awaiting_settlement() or due is None or self.open_tasks():
             return
-        if not k8.is_overdue(today, due):
+        if not layoff.is_overdue(today, due):
             return
-        if any(t.kind == k8.OVERDUE_TASK and t.due_on == due for t in self.tasks.values()):
+        if any(t.kind == layoff.OVERDUE_TASK and t.due_on == due for t in self.tasks.values()):
             return
         await self.raise_task(
-            k8.OVERDUE_TASK,
+            layoff.OVERDUE_TASK,
             due,
             {
                 "rule": "POLICY.md K8: obligations not settled within "
@@ -178,7 +176,7 @@ class LayoffPlanWorkflow(CaseWorkflow):
         await self.record("updated", on=today)
 
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
-        if task.kind != k8.OVERDUE_TASK:
+        if task.kind != layoff.OVERDUE_TASK:
             raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
         action = decision.decision.get("action")
         if action == EXTEND:

@@ -16,20 +16,19 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import ContractSigned, WelfarePostLeft, WelfarePostPlaced
-    from policy import difficult as k12
-    from policy import subsidy_period as periods
-    from policy import welfare_post as k5
+    from policy import difficult, subsidy_period, welfare_post
     from policy.corrections import Owed
-    from policy.monthly_schedule import last_month_paid
+    from policy.monthly_schedule import last_month_paid, month_start
     from policy.subsidy_period import Period
     from workflows._decisions import approval
     from workflows._person_facts import person_facts
     from workflows._states import APPROVAL_GRANTED, APPROVAL_PENDING, WelfarePostState
     from workflows.case_base import CaseWorkflow
 
-KIND = "public_welfare_post"
+KIND = kinds.PUBLIC_WELFARE_POST
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k5-reconcile-owed"
 # A closed case that paid takes the late facts that reach it in its listening window (POLICY.md
@@ -68,26 +67,26 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
                 "rejected",
                 p.starts_on,
                 f"§17/§16: {p.person_id} is not difficult to employ on {p.starts_on}: none of "
-                f"{periods.k12_checked()} holds",
+                f"{subsidy_period.k12_checked()} holds",
                 without_fact=True,
             )
             return
         await self.admit(p, profile, "opened")
 
-    async def judge_k12(self, p: WelfarePostPlaced) -> k12.PersonProfile | None:
+    async def judge_k12(self, p: WelfarePostPlaced) -> difficult.PersonProfile | None:
         """K12 on the start date from the stored facts about the person; None: not difficult."""
         assert self.params is not None
         # The placement itself is among the facts (its stated categories count for K12).
-        facts = await person_facts(self, p.person_id, await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES)))
-        profile = k12.profile_from_facts(p.person_id, facts, p.starts_on)
-        self.st.categories = k12.difficult_categories(profile, p.starts_on, self.params)
-        return profile if k12.is_difficult(profile, p.starts_on, self.params) else None
+        facts = await person_facts(self, p.person_id, await self.load_facts([self.subject], list(difficult.PERSON_FACT_TYPES)))
+        profile = difficult.profile_from_facts(p.person_id, facts, p.starts_on)
+        self.st.categories = difficult.difficult_categories(profile, p.starts_on, self.params)
+        return profile if difficult.is_difficult(profile, p.starts_on, self.params) else None
 
     async def reopen_on(self, ev: CaseEvent) -> bool:
         """A placement rejected as not difficult to employ, judged again with the late fact (it
         is stored before it is routed here) as if it had come first."""
         p = self.st.placement
-        if p is None or ev.type not in k12.PERSON_FACT_TYPES:
+        if p is None or ev.type not in difficult.PERSON_FACT_TYPES:
             return False
         profile = await self.judge_k12(p)
         if profile is None:
@@ -96,15 +95,15 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         await self.admit(p, profile, "reopened")
         return True
 
-    async def admit(self, p: WelfarePostPlaced, profile: k12.PersonProfile, change: str) -> None:
+    async def admit(self, p: WelfarePostPlaced, profile: difficult.PersonProfile, change: str) -> None:
         """The placement of a person difficult to employ: count, fund, period, approval."""
         params = self.params
         assert params is not None
         history = await self.case_history([KIND])
-        self.st.placement_number = k5.placement_number(c.status for c in history)
-        choice = k5.fund_for(self.st.placement_number, profile, p.starts_on, params, p.categories)
+        self.st.placement_number = welfare_post.placement_number(c.status for c in history)
+        choice = welfare_post.fund_for(self.st.placement_number, profile, p.starts_on, params, p.categories)
         self.st.fund, self.st.fund_reason = choice.fund, choice.reason
-        period = k5.placement_period(p.kind, p.months, p.starts_on, profile.retirement_date, params)
+        period = welfare_post.placement_period(p.kind, p.months, p.starts_on, profile.retirement_date, params)
         if period.end <= period.start:
             await self.close("rejected", p.starts_on, f"retired on {profile.retirement_date}, before the post would start")
             return
@@ -116,16 +115,15 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
             + f"; paid from {self.st.fund}",
             rule=self.st.fund_reason,
         )
-        if k5.needs_approval(self.st.placement_number, params, p.starts_on):
+        if welfare_post.needs_approval(self.st.placement_number, params, p.starts_on):
             self.st.approval = APPROVAL_PENDING
         await self.record(change, on=p.starts_on)
         if self.st.approval == APPROVAL_PENDING:
-            max_placements = params.get("welfare_post.max_placements", p.starts_on)
             task = await self.raise_task(
-                k5.EXTRA_PLACEMENT_TASK,
+                welfare_post.EXTRA_PLACEMENT_TASK,
                 p.starts_on,
                 {
-                    "rule": f"§17 累计安置次数原则上不超过{max_placements}次: placement no. {self.st.placement_number}",
+                    "rule": f"{welfare_post.placement_limit_rule(params, p.starts_on)}: placement no. {self.st.placement_number}",
                     "placement_number": self.st.placement_number,
                     "post_id": p.post_id,
                 },
@@ -151,7 +149,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
             self.note(e.on, f"left post {e.post_id}", event=ev.key)
         elif ev.type == "contract.signed":
             c = ContractSigned.model_validate(ev.data)
-            if periods.is_stable_contract(c.term_months, c.signed_on, self.params, k5.PARAMETER_PREFIX):
+            if subsidy_period.is_stable_contract(c.term_months, c.signed_on, self.params, welfare_post.PARAMETER_PREFIX):
                 starts = max(c.starts_on, p.starts_on)
                 if self.st.employed_from is None or starts < self.st.employed_from:
                     self.st.employed_from, self.st.cause = starts, ev.key
@@ -164,7 +162,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
         """An extra placement is approved or denied, with a reason (§17 原则上: exceptions are
         a supervisor's call and must say why)."""
-        if task.kind != k5.EXTRA_PLACEMENT_TASK:
+        if task.kind != welfare_post.EXTRA_PLACEMENT_TASK:
             raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
         approval(decision)
 
@@ -174,8 +172,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         assert self.st.placement is not None and self.params is not None
         today = self.today()
         reason = decision.decision["reason"]
-        limit = self.params.get("welfare_post.max_placements", self.st.placement.starts_on)
-        rule = f"§17 累计安置次数原则上不超过{limit}次"
+        rule = welfare_post.placement_limit_rule(self.params, self.st.placement.starts_on)
         if decision.decision["approve"]:
             self.st.approval = APPROVAL_GRANTED
             self.note(today, f"extra placement approved by {decision.decided_by}: {reason}", rule=rule)
@@ -199,7 +196,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         off = self.off_post()
         if self.st.approval == APPROVAL_PENDING:
             return off
-        candidates = [period.end, periods.month_start(period.start, self.st.months_paid + 2)]
+        candidates = [period.end, month_start(period.start, self.st.months_paid + 2)]
         if off is not None:
             candidates.append(off)
         return min(candidates)
@@ -230,9 +227,9 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
                 off is None
                 and self.st.placement is not None
                 and self.st.placement.kind == "regular"
-                and periods.may_extend(period, self.params, k5.PARAMETER_PREFIX)
+                and subsidy_period.may_extend(period, self.params, welfare_post.PARAMETER_PREFIX)
             ):
-                self.st.period = periods.extended(period, self.params, k5.PARAMETER_PREFIX)
+                self.st.period = subsidy_period.extended(period, self.params, welfare_post.PARAMETER_PREFIX)
                 last = period.last_day
                 self.note(
                     period.end,
@@ -268,7 +265,7 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         timeline. A case that reconciles has overpaid them (recovered by `overpayment_recovery`
         as it closes); one opened before takes nothing back (its ledger only adds)."""
         assert self.st.period is not None
-        due = periods.completed_months(self.st.period, off)
+        due = subsidy_period.completed_months(self.st.period, off)
         if self.st.months_paid > due:
             self.st.paid_past_end = self.st.months_paid - due
             self.note(off, f"{self.st.paid_past_end} month(s) after {off} were paid before it was reported"
@@ -282,15 +279,15 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
         if not self.st.reconciles or period is None or self.params is None:
             return None
         off = self.off_post()
-        done = periods.completed_months(period, off if off is not None else period.end)
-        return k5.owed_by_month(
+        done = subsidy_period.completed_months(period, off if off is not None else period.end)
+        return welfare_post.owed_by_month(
             payee=self.subject, fund=str(self.st.fund), start=period.start, months=range(1, done + 1), params=self.params,
-            rule=lambda n, begins: f"§17: completed month {n} ({begins} .. {periods.month_start(period.start, n + 1)}); "
+            rule=lambda n, begins: f"§17: completed month {n} ({begins} .. {month_start(period.start, n + 1)}); "
                                    f"{self.st.fund_reason}",
         )
 
     def removal_rule(self) -> str:
-        return k5.RULE_NOT_ON_POST
+        return welfare_post.RULE_NOT_ON_POST
 
     async def pay_owed(self) -> None:
         """Reconcile on the business day (a correction falls due the day it is known), then count
@@ -299,17 +296,17 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
 
     async def withdraw_approval(self) -> None:
         if self.st.approval_task and self.tasks[self.st.approval_task].state == "open":
-            await self.settle_task(self.st.approval_task, "withdrawn")
+            await self.finish_task(self.st.approval_task, "withdrawn")
 
     async def pay_completed(self, until: date) -> None:
         period = self.st.period
         assert period is not None and self.params is not None
-        done = periods.completed_months(period, until)
+        done = subsidy_period.completed_months(period, until)
         while self.st.months_paid < done:
             n = self.st.months_paid + 1
-            begins = periods.month_start(period.start, n)
-            due = periods.month_start(period.start, n + 1)
-            for program, amount in k5.monthly_payments(begins, self.params):
+            begins = month_start(period.start, n)
+            due = month_start(period.start, n + 1)
+            for program, amount in welfare_post.monthly_payments(begins, self.params):
                 await self.pay(
                     payee=self.subject,
                     program=program,

@@ -19,10 +19,10 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import LoanExtended, LoanGranted, LoanInterestCharged
-    from policy import enterprise_profile as profile
-    from policy import startup_loan as k13
+    from policy import enterprise_profile, startup_loan
     from policy.calendar import business_date
     from policy.corrections import Owed, replaces
     from workflows._decisions import approval
@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import StartupLoanState
     from workflows.case_base import CaseWorkflow
 
-KIND = "startup_loan_interest"
+KIND = kinds.STARTUP_LOAN_INTEREST
 # Loans granted from here on listen, when rejected for want of the enterprise's registration, for
 # it to arrive late (POLICY.md part 2); histories recorded before close for good.
 LATE_FACTS = "k13-late-facts"
@@ -58,10 +58,10 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         """Judge the loan on its grant date: the borrower and the terms, then one of the
         borrower's subsidised-loan slots; rejected closes the case with nothing paid."""
         granted = LoanGranted.model_validate(opening.data)
-        loan = k13.Loan.from_data(granted.model_dump())
+        loan = startup_loan.Loan.from_data(granted.model_dump())
         self.st.loan = loan
         self.subject = loan.borrower_subject
-        self.keys = [k13.loan_key(loan.loan_id)]
+        self.keys = [startup_loan.loan_key(loan.loan_id)]
         self.city = granted.city
         self.opened_on = loan.granted_on
         self.note(loan.granted_on, f"loan {loan.loan_id} of {loan.principal} fen granted by bank {loan.bank_id} "
@@ -70,34 +70,34 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         assert self.params is not None
         self.st.late_facts = workflow.patched(LATE_FACTS)
         self.st.order_independent = workflow.patched(ORDER_INDEPENDENT)
-        if self.st.late_facts and loan.borrower_kind == k13.SMALL_ENTERPRISE:
+        if self.st.late_facts and loan.borrower_kind == startup_loan.SMALL_ENTERPRISE:
             self.keys.append(self.subject)  # its registration reaches the loan (streams/routes/startup_loan.py)
         size = await self.enterprise_size(loan, loan.granted_on)
-        reason = k13.borrower_ineligibility(loan, size, self.params)
+        reason = startup_loan.borrower_ineligibility(loan, size, self.params)
         if reason is None:
             reason = await self.take_slot(loan)
         if reason is not None:
             # Only a missing registration may still come (on its own topic); the rest is final.
-            waits = self.st.late_facts and k13.awaits_registration(loan, size, self.params)
+            waits = self.st.late_facts and startup_loan.awaits_registration(loan, size, self.params)
             await self.close("rejected", loan.granted_on, reason, without_fact=waits)
             return
-        self.note(loan.granted_on, f"eligible: subsidised term until {self.term_end()}", rule=k13.RULE_SUBSIDY)
+        self.note(loan.granted_on, f"eligible: subsidised term until {self.term_end()}", rule=startup_loan.RULE_SUBSIDY)
         await self.record("opened", on=loan.granted_on)
 
-    async def enterprise_size(self, loan: k13.Loan, by: date) -> str | None:
+    async def enterprise_size(self, loan: startup_loan.Loan, by: date) -> str | None:
         """The size of an enterprise borrower as registered by `by` (None: an individual, or no
         registration on file)."""
-        if loan.borrower_kind != k13.SMALL_ENTERPRISE:
+        if loan.borrower_kind != startup_loan.SMALL_ENTERPRISE:
             return None
-        facts = await self.load_facts([self.subject], [profile.REGISTERED])
-        registration = profile.registration(loan.borrower, facts, by)
+        facts = await self.load_facts([self.subject], [enterprise_profile.REGISTERED])
+        registration = enterprise_profile.registration(loan.borrower, facts, by)
         return registration.size if registration is not None else None
 
-    async def take_slot(self, loan: k13.Loan) -> str | None:
+    async def take_slot(self, loan: startup_loan.Loan) -> str | None:
         """One of the borrower's subsidised-loan slots; the refusal when they are used up."""
         assert self.params is not None
-        slot = await self.take_slots((k13.slot_scope(loan), k13.max_loans(loan.granted_on, self.params)))
-        return None if slot.taken else k13.loans_used_up(slot.held[0], loan.granted_on, self.params)
+        slot = await self.take_slots((startup_loan.slot_scope(loan), startup_loan.max_loans(loan.granted_on, self.params)))
+        return None if slot.taken else startup_loan.loans_used_up(slot.held[0], loan.granted_on, self.params)
 
     async def reopen_on(self, ev: CaseEvent) -> bool:
         """A loan rejected for want of the enterprise's registration, judged again when it arrives
@@ -110,18 +110,18 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         if ev.type in LOAN_EVENTS:
             hold(self, ev, "paid with its own date if the loan reopens")
             return False
-        if ev.type != profile.REGISTERED:
+        if ev.type != enterprise_profile.REGISTERED:
             return False
         size = await self.enterprise_size(loan, max(loan.granted_on, self.today()))
-        if k13.borrower_ineligibility(loan, size, self.params) is not None:
+        if startup_loan.borrower_ineligibility(loan, size, self.params) is not None:
             return False
         refused = await self.take_slot(loan)
         if refused is not None:
             self.note(self.today(), "registered, but the borrower's subsidised loans are used up", rule=refused, event=ev.key)
             return False
-        await self.reopen(k13.RULE_ELIGIBLE, ev.key)
+        await self.reopen(startup_loan.RULE_ELIGIBLE, ev.key)
         release(self)
-        self.note(loan.granted_on, f"eligible (registered {size}): subsidised term until {self.term_end()}", rule=k13.RULE_SUBSIDY)
+        self.note(loan.granted_on, f"eligible (registered {size}): subsidised term until {self.term_end()}", rule=startup_loan.RULE_SUBSIDY)
         await self.record("reopened", on=loan.granted_on)
         return True
 
@@ -134,7 +134,7 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         received = business_date(ev.time)
         if ev.type == "loan.interest_charged":
             charged = LoanInterestCharged.model_validate(ev.data)
-            period = k13.interest_period(charged.model_dump(by_alias=True))
+            period = startup_loan.interest_period(charged.model_dump(by_alias=True))
             if self.st.order_independent:
                 self.take_report(period, ev)
                 return
@@ -145,10 +145,10 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
                       + (" replaces the earlier report" if replaced else ""), event=ev.key)
         elif ev.type == "loan.extended":
             e = LoanExtended.model_validate(ev.data)
-            extension = k13.Extension(on=e.on, months=e.months, reason=e.reason)
+            extension = startup_loan.Extension(on=e.on, months=e.months, reason=e.reason)
             self.st.extensions.append(extension)
             self.st.cause = ev.key
-            added = k13.subsidised_extension(extension, self.params)
+            added = startup_loan.subsidised_extension(extension, self.params)
             self.note(e.on, f"extended by {e.months} months ({e.reason}): " + (
                 f"subsidised term until {self.term_end()}" if added else "noted, not subsidised"), event=ev.key)
         elif ev.type == "loan.repaid":
@@ -159,11 +159,11 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
             if self.st.defaulted_on is None or on < self.st.defaulted_on:
                 self.st.defaulted_on = on
                 self.st.cause = ev.key
-                self.note(on, "loan defaulted: no subsidy for periods ending after it", rule=k13.RULE_DEFAULTED, event=ev.key)
+                self.note(on, "loan defaulted: no subsidy for periods ending after it", rule=startup_loan.RULE_DEFAULTED, event=ev.key)
         else:
             self.note(received, f"{ev.type} does not concern this case", event=ev.key)
 
-    def take_report(self, period: k13.InterestPeriod, ev: CaseEvent) -> None:
+    def take_report(self, period: startup_loan.InterestPeriod, ev: CaseEvent) -> None:
         """A report of a period stands unless one announced later was taken already (POLICY.md
         part 2: a corrected report replaces an earlier one, whatever order they arrive in); the
         period keeps the day it was first reported (its subsidy falls due then)."""
@@ -185,21 +185,21 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         the period holding the term's last day; a case opened before `k13-order-independent`
         took any period reaching it, also one wholly after the term."""
         ends = self.term_end()
-        reaches = k13.holds_last_day if self.st.order_independent else k13.term_paid_out
+        reaches = startup_loan.holds_last_day if self.st.order_independent else startup_loan.term_paid_out
         return any(reaches(period, ends) for period, _ in self.st.reported.values())
 
     # -- what is owed --------------------------------------------------------------------------
     def term_end(self) -> date:
         assert self.st.loan is not None and self.params is not None
-        return k13.term_end(self.st.loan, k13.subsidised_months(self.st.extensions, self.params))
+        return startup_loan.term_end(self.st.loan, startup_loan.subsidised_months(self.st.extensions, self.params))
 
     def owed(self, today: date) -> list[Owed] | None:
         if self.st.loan is None or self.params is None:
             return None
-        return k13.owed(self.st.loan, self.st.reported, self.st.extensions, self.st.defaulted_on, self.params)
+        return startup_loan.owed(self.st.loan, self.st.reported, self.st.extensions, self.st.defaulted_on, self.params)
 
     def removal_rule(self) -> str:
-        return k13.RULE_DEFAULTED
+        return startup_loan.RULE_DEFAULTED
 
     async def settle(self, today: date) -> None:
         """Reconcile the reported periods; then a repayment closes the case, a default raises the
@@ -210,9 +210,9 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
             await self.close("repaid", self.st.repaid_on, "loan repaid")
         elif self.st.defaulted_on is not None:
             if self.st.claim_task is None:
-                task = await self.raise_task(k13.GUARANTEE_CLAIM_TASK, today, {
-                    "rule": k13.RULE_GUARANTEE_CLAIM, "loan_id": self.st.loan.loan_id if self.st.loan else None,
-                    "bank": k13.payee(self.st.loan.bank_id) if self.st.loan else None,
+                task = await self.raise_task(startup_loan.GUARANTEE_CLAIM_TASK, today, {
+                    "rule": startup_loan.RULE_GUARANTEE_CLAIM, "loan_id": self.st.loan.loan_id if self.st.loan else None,
+                    "bank": startup_loan.payee(self.st.loan.bank_id) if self.st.loan else None,
                     "defaulted_on": self.st.defaulted_on.isoformat(),
                 })
                 self.st.claim_task = task.task_id
@@ -222,7 +222,7 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
     # -- the guarantee review --------------------------------------------------------------------
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
         """The guarantee fund's claim is approved or denied, with a reason."""
-        if task.kind != k13.GUARANTEE_CLAIM_TASK:
+        if task.kind != startup_loan.GUARANTEE_CLAIM_TASK:
             raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
         approval(decision)
 
@@ -231,7 +231,7 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
             return
         verdict = "approved" if approval(decision) else "denied"
         reason = str(decision.decision["reason"]).strip()
-        self.note(self.today(), f"guarantee claim {verdict} by {decision.decided_by}: {reason}", rule=k13.RULE_GUARANTEE_CLAIM)
+        self.note(self.today(), f"guarantee claim {verdict} by {decision.decided_by}: {reason}", rule=startup_loan.RULE_GUARANTEE_CLAIM)
         assert self.st.defaulted_on is not None
         await self.close("defaulted", self.today(), f"defaulted on {self.st.defaulted_on}; guarantee claim {verdict}")
 
@@ -242,7 +242,7 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
             return {}
         return {
             "loan_id": loan.loan_id,
-            "bank": k13.payee(loan.bank_id),
+            "bank": startup_loan.payee(loan.bank_id),
             "borrower_kind": loan.borrower_kind,
             "principal": loan.principal,
             "rate_bp": loan.rate_bp,

@@ -15,19 +15,17 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted, city_of_source
-    from policy import difficult as k12
-    from policy import living_allowance as k17
-    from policy import unemployment as ui
+    from policy import difficult, living_allowance, unemployment
     from policy.calendar import add_months, business_date
     from policy.corrections import Owed
-    from workflows._person_facts import person_facts, registered_city, take_reemployment
+    from workflows._person_facts import person_facts, take_reemployment
     from workflows._states import LivingAllowanceState
     from workflows.case_base import CaseWorkflow
 
-KIND = "temporary_living_allowance"
-UI_KIND = "unemployment_insurance"
+KIND = kinds.TEMPORARY_LIVING_ALLOWANCE
 
 
 @workflow.defn(name=KIND)
@@ -53,48 +51,48 @@ class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
         self.note(app.on, "application for the temporary living allowance", event=opening.key)
         facts = await self.person_facts(app)
         detail_city = (app.details or {}).get("city")
-        self.city = registered_city(app.applicant, facts) or (detail_city if isinstance(detail_city, str) else None) \
+        self.city = difficult.registered_city(app.applicant, facts) or (detail_city if isinstance(detail_city, str) else None) \
             or city_of_source(opening.source)
         await self.load_context(self.city)
         assert self.params is not None
-        past = await self.case_history([KIND, UI_KIND])
+        past = await self.case_history([KIND, kinds.UNEMPLOYMENT_INSURANCE])
         # Drawing benefit: a K2 case of the person still open (an ineligible claim closes at once).
-        receiving_ui = any(c.kind == UI_KIND and c.closed_on is None for c in past)
-        refused = k17.ineligibility(k12.profile_from_facts(app.applicant, facts, app.on), app.on, receiving_ui, self.params) \
+        receiving_ui = any(c.kind == kinds.UNEMPLOYMENT_INSURANCE and c.closed_on is None for c in past)
+        refused = living_allowance.ineligibility(difficult.profile_from_facts(app.applicant, facts, app.on), app.on, receiving_ui, self.params) \
             if receiving_ui else None
-        refused = refused or k17.once_a_year_refusal(
+        refused = refused or living_allowance.once_a_year_refusal(
             app.on, [(c.opened_on, c.status) for c in past if c.kind == KIND and c.opened_on is not None])
         if refused is not None:
             await self.close("rejected", app.on, refused)
             return
-        profile = k12.profile_from_facts(app.applicant, facts, app.on)
-        missing = k17.ineligibility(profile, app.on, False, self.params)
+        profile = difficult.profile_from_facts(app.applicant, facts, app.on)
+        missing = living_allowance.ineligibility(profile, app.on, False, self.params)
         if missing is not None:
             await self.close("rejected", app.on, missing, without_fact=True)
             return
         await self.admit(app, profile, "opened")
 
     async def person_facts(self, app: ApplicationSubmitted) -> list[Any]:
-        return await person_facts(self, app.applicant, await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES)))
+        return await person_facts(self, app.applicant, await self.load_facts([self.subject], list(difficult.PERSON_FACT_TYPES)))
 
     async def reopen_on(self, ev: CaseEvent) -> bool:
         """An application rejected for want of a registration or a hardship fact, judged again with
         the late fact (stored before it is routed here) as if it had come first."""
         app = self.st.application
-        if app is None or self.params is None or ev.type not in k12.PERSON_FACT_TYPES:
+        if app is None or self.params is None or ev.type not in difficult.PERSON_FACT_TYPES:
             return False
-        profile = k12.profile_from_facts(app.applicant, await self.person_facts(app), app.on)
-        if k17.ineligibility(profile, app.on, False, self.params) is not None:
+        profile = difficult.profile_from_facts(app.applicant, await self.person_facts(app), app.on)
+        if living_allowance.ineligibility(profile, app.on, False, self.params) is not None:
             return False
-        await self.reopen(k17.RULE_ELIGIBLE, ev.key)
+        await self.reopen(living_allowance.RULE_ELIGIBLE, ev.key)
         await self.admit(app, profile, "reopened")
         return True
 
-    async def admit(self, app: ApplicationSubmitted, profile: k12.PersonProfile, change: str) -> None:
+    async def admit(self, app: ApplicationSubmitted, profile: difficult.PersonProfile, change: str) -> None:
         assert self.params is not None
-        self.st.months = k17.months(app.on, self.params)
-        self.note(app.on, f"eligible ({', '.join(k17.hardship(profile, app.on, self.params))}): "
-                  f"{self.st.months} months from {app.on}", rule=k17.RULE_ELIGIBLE)
+        self.st.months = living_allowance.months(app.on, self.params)
+        self.note(app.on, f"eligible ({', '.join(living_allowance.hardship(profile, app.on, self.params))}): "
+                  f"{self.st.months} months from {app.on}", rule=living_allowance.RULE_ELIGIBLE)
         await self.record(change, on=app.on)
         if self.today() > app.on:
             await self.gather_burst()
@@ -105,8 +103,8 @@ class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
         if self.apply_shared_fact(ev):
             self.st.cause = ev.key
             return
-        if ev.type in ui.REEMPLOYMENT_TYPES:
-            take_reemployment(self, ev, self.opened_on, "the allowance stops from the next month", k17.RULE_STOPPED)
+        if ev.type in unemployment.REEMPLOYMENT_TYPES:
+            take_reemployment(self, ev, self.opened_on, "the allowance stops from the next month", living_allowance.RULE_STOPPED)
         else:
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
 
@@ -118,10 +116,10 @@ class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
     def owed(self, today: date) -> list[Owed] | None:
         if self.opened_on is None or self.params is None or not self.st.months:
             return None
-        return k17.owed(self.opened_on, self.st.reemployed_on, self.subject, self.params)
+        return living_allowance.owed(self.opened_on, self.st.reemployed_on, self.subject, self.params)
 
     def removal_rule(self) -> str:
-        return k17.RULE_STOPPED
+        return living_allowance.RULE_STOPPED
 
     def deadline(self) -> date | None:
         if not self.st.months:
@@ -139,9 +137,9 @@ class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
         end = self.period_end()
         reemployed = self.st.reemployed_on
         if reemployed is not None and reemployed < end and reemployed <= today:
-            await self.close("reemployed", reemployed, f"re-employed on {reemployed}: {k17.RULE_STOPPED}")
+            await self.close("reemployed", reemployed, f"re-employed on {reemployed}: {living_allowance.RULE_STOPPED}")
         elif today >= end:
-            await self.close("completed", end, f"{self.st.months} months: {k17.RULE_ALLOWANCE}")
+            await self.close("completed", end, f"{self.st.months} months: {living_allowance.RULE_ALLOWANCE}")
 
     # -- views -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:

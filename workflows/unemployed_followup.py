@@ -13,6 +13,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, TaskDecision, TaskRecord
     from contracts.events import (
         EmploymentRegistered,
@@ -21,21 +22,13 @@ with workflow.unsafe.imports_passed_through():
         UnemploymentDeregistered,
         UnemploymentRegistered,
     )
-    from policy import difficult as k12
-    from policy import followup as k9
-    from policy.calendar import add_months
+    from policy import difficult, followup
     from workflows._person_facts import person_facts
     from workflows._states import FollowupState
     from workflows.case_base import CaseWorkflow
 
-KIND = "unemployed_followup"
+KIND = kinds.UNEMPLOYED_FOLLOWUP
 
-RULE_FOLLOWUP = "§20 每月至少进行1次跟踪调查: a contact dated in registered month n completes its follow-up"
-RULE_ESCALATION = "§20: no follow-up in registered month n by followup.grace_days after it fell due → city supervisor"
-RULE_LONG_TERM = "§10 登记失业半年以上: registered ≥ hiring.long_term_unemployed_months months (read by K6b)"
-RULE_TRAINING = "§11 将20岁以下有意愿的登记失业人员纳入劳动预备制培训政策范围 (trainee.max_age, trainee.window_*)"
-RULE_TREATED_AS = "§16 参照: ≥ 12 continuous months registered, no flexible/self-employment, ≥ 2 referrals without a job"
-RULE_CLOSED = "§18/§20: the registration ended (deregistered or employed); follow-up stops"
 
 
 @workflow.defn(name=KIND)
@@ -108,18 +101,18 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
     async def followed_up(self, e: FollowupRecorded, ev: CaseEvent) -> None:
         reg = self.st.registration
         assert reg is not None
-        n = k9.registered_month(reg.registered_on, e.on)
+        n = followup.registered_month(reg.registered_on, e.on)
         if n is None:
             self.note(e.on, "contact before this registration: not counted", event=ev.key)
             return
-        self.note(e.on, f"follow-up ({e.channel}) for registered month {n}", rule=RULE_FOLLOWUP, event=ev.key)
+        self.note(e.on, f"follow-up ({e.channel}) for registered month {n}", rule=followup.RULE_FOLLOWUP, event=ev.key)
         if n in self.st.followed:
             return
         self.st.followed[n] = e.on
         task_id = self.st.escalations.get(n)
         if task_id is not None and self.tasks[task_id].state == "open":
             # The contact happened in time and was reported late: nothing left to escalate.
-            await self.settle_task(task_id, "withdrawn")
+            await self.finish_task(task_id, "withdrawn")
         await self.record("updated", on=e.on)  # the read model shows the months followed up
 
     async def act_on(self, decision: TaskDecision) -> None:
@@ -128,7 +121,7 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         self.note(self.today(), f"escalation {decision.task_id} handled by {decision.decided_by}: {decision.decision}")
 
     def validate_decision(self, task: TaskRecord, decision: TaskDecision) -> None:
-        if task.kind != k9.ESCALATION_TASK:
+        if task.kind != followup.ESCALATION_TASK:
             raise ValueError(f"{self.kind} cases take no decisions on {task.kind}")
 
     # -- what falls due ----------------------------------------------------------------------
@@ -138,23 +131,23 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         reg = self.st.registration
         assert reg is not None and self.params is not None
         start = reg.registered_on
-        while k9.escalation_date(start, self.st.checked_through + 1, self.params) <= today:
+        while followup.escalation_date(start, self.st.checked_through + 1, self.params) <= today:
             n = self.st.checked_through + 1
             if n not in self.st.followed:
                 await self.escalate(n)
             self.st.checked_through = n
-        if self.st.long_term_since is None and k9.is_long_term_unemployed(start, self.params, today):
-            self.st.long_term_since = k9.long_term_unemployed_since(start, self.params, today)
-            self.note(self.st.long_term_since, "long-term unemployed", rule=RULE_LONG_TERM)
+        if self.st.long_term_since is None and followup.is_long_term_unemployed(start, self.params, today):
+            self.st.long_term_since = followup.long_term_unemployed_since(start, self.params, today)
+            self.note(self.st.long_term_since, "long-term unemployed", rule=followup.RULE_LONG_TERM)
             await self.record("marked", on=self.st.long_term_since)
         if not self.st.training_checked:
-            eligible_on = k9.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
+            eligible_on = followup.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
             if eligible_on is None:
                 self.st.training_checked = True
             elif eligible_on <= today:
                 self.st.training_checked = True
                 self.st.training_notice_on = eligible_on
-                self.note(eligible_on, "notice: eligible for 劳动预备制 training (under 20, willing, 2020)", rule=RULE_TRAINING)
+                self.note(eligible_on, "notice: eligible for 劳动预备制 training (under 20, willing, 2020)", rule=followup.RULE_TRAINING)
                 await self.record("notice", on=eligible_on)
         if not self.st.anniversary_checked and self.anniversary() <= today:
             # The 参照 rule's only condition that time alone makes true; after it, referrals do.
@@ -164,26 +157,25 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
     async def escalate(self, n: int) -> None:
         reg = self.st.registration
         assert reg is not None and self.params is not None
-        due = k9.due_date(reg.registered_on, n)
+        due = followup.due_date(reg.registered_on, n)
         task = await self.raise_task(
-            k9.ESCALATION_TASK,
+            followup.ESCALATION_TASK,
             due,
             {
-                "rule": RULE_ESCALATION,
+                "rule": followup.RULE_ESCALATION,
                 "registered_month": n,
                 "followup_due_on": due.isoformat(),
-                "escalated_on": k9.escalation_date(reg.registered_on, n, self.params).isoformat(),
+                "escalated_on": followup.escalation_date(reg.registered_on, n, self.params).isoformat(),
             },
         )
         self.st.escalations[n] = task.task_id
-        await self.record("updated", on=k9.escalation_date(reg.registered_on, n, self.params))
+        await self.record("updated", on=followup.escalation_date(reg.registered_on, n, self.params))
 
     def anniversary(self) -> date:
         """The day the registration reaches `difficult.continuous_unemployed_months` months."""
         reg = self.st.registration
         assert reg is not None and self.params is not None
-        months = self.params.get("difficult.continuous_unemployed_months", self.today())
-        return add_months(reg.registered_on, months)
+        return difficult.continuous_registration_reached(reg.registered_on, self.today(), self.params)
 
     def deadline(self) -> date | None:
         reg = self.st.registration
@@ -191,11 +183,11 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             return None
         start = reg.registered_on
         today = self.today()
-        candidates = [k9.escalation_date(start, self.st.checked_through + 1, self.params)]
+        candidates = [followup.escalation_date(start, self.st.checked_through + 1, self.params)]
         if self.st.long_term_since is None:
-            candidates.append(k9.long_term_unemployed_since(start, self.params, today))
+            candidates.append(followup.long_term_unemployed_since(start, self.params, today))
         if not self.st.training_checked:
-            eligible_on = k9.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
+            eligible_on = followup.trainee_eligible_on(start, reg.birth_date, reg.willing_training, self.params)
             if eligible_on is not None:
                 candidates.append(eligible_on)
         if not self.st.anniversary_checked:
@@ -206,12 +198,12 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         """K12 on `on` from the person's stored facts; mark 参照 groups when they start to hold."""
         reg = self.st.registration
         assert reg is not None and self.params is not None
-        facts = await self.load_facts([self.subject], list(k12.PERSON_FACT_TYPES))
+        facts = await self.load_facts([self.subject], list(difficult.PERSON_FACT_TYPES))
         facts = await person_facts(self, reg.person_id, facts)
-        profile = k12.profile_from_facts(reg.person_id, facts, on)
-        self.st.categories = k12.difficult_categories(profile, on, self.params)
+        profile = difficult.profile_from_facts(reg.person_id, facts, on)
+        self.st.categories = difficult.difficult_categories(profile, on, self.params)
         self.st.categories_on = on
-        started = [g for g in k12.treated_as_categories(self.st.categories) if g not in self.st.treated_as]
+        started = [g for g in difficult.treated_as_categories(self.st.categories) if g not in self.st.treated_as]
         if not started:
             return
         for group in started:
@@ -220,15 +212,15 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
             on,
             f"treated as difficult to employ (参照): {', '.join(started)} "
             f"({profile.referrals_not_hired} referrals without a job)",
-            rule=RULE_TREATED_AS,
+            rule=followup.RULE_TREATED_AS,
         )
         await self.record("marked", on=on)
 
     async def end(self, on: date) -> None:
         for task in self.open_tasks():
             # Nobody can act on an escalation of a registration that has ended.
-            await self.settle_task(task.task_id, "withdrawn")
-        await self.close("closed", on, RULE_CLOSED)
+            await self.finish_task(task.task_id, "withdrawn")
+        await self.close("closed", on, followup.RULE_CLOSED)
 
     # -- state -------------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
@@ -236,12 +228,12 @@ class UnemployedFollowupWorkflow(CaseWorkflow):
         if reg is None:
             return {}
         today = self.today()
-        current = k9.registered_month(reg.registered_on, today)
+        current = followup.registered_month(reg.registered_on, today)
         return {
             "person_id": reg.person_id,
             "registered_on": reg.registered_on.isoformat(),
             "registered_month": current,
-            "next_followup_due": k9.due_date(reg.registered_on, current).isoformat() if current and self.is_open else None,
+            "next_followup_due": followup.due_date(reg.registered_on, current).isoformat() if current and self.is_open else None,
             "followed_months": sorted(self.st.followed),
             "escalated_months": sorted(self.st.escalations),
             "long_term_unemployed": self.st.long_term_since is not None,

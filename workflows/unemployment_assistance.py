@@ -15,9 +15,9 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
-    from policy import monthly_schedule as schedule
-    from policy import unemployment as ui
+    from policy import monthly_schedule, unemployment
     from policy.calendar import add_months, business_date
     from policy.corrections import Owed
     from policy.funds import Fund
@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._states import AssistanceState
     from workflows.case_base import CaseWorkflow
 
-KIND = "unemployment_assistance"
+KIND = kinds.UNEMPLOYMENT_ASSISTANCE
 
 RULE_ASSISTANCE = "§18 失业补助金: ua.ratio × ui.monthly_benefit at the start of each assistance month"
 RULE_NOT_OWED = "POLICY.md K3: re-employment stops assistance from the next month"
@@ -57,7 +57,7 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
         await self.record("opened", on=self.opened_on)
         await self.load_context(self.city)
         assert self.params is not None
-        self.st.months = ui.assistance_months(self.params, self.opened_on)
+        self.st.months = unemployment.assistance_months(self.params, self.opened_on)
         self.note(
             self.opened_on,
             f"opened by {self.st.ui_case_id} ({self.st.reason}): {self.st.months} months from {self.opened_on}",
@@ -73,7 +73,7 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
         if self.apply_shared_fact(ev):
             self.st.cause = ev.key
             return
-        if ev.type in ui.REEMPLOYMENT_TYPES:
+        if ev.type in unemployment.REEMPLOYMENT_TYPES:
             take_reemployment(self, ev, self.opened_on, "payment stops from the next month")
         else:
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
@@ -81,14 +81,14 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
     # -- rules -------------------------------------------------------------------------------
     def month_start(self, n: int) -> date:
         assert self.opened_on is not None
-        return schedule.month_start(self.opened_on, n)
+        return monthly_schedule.month_start(self.opened_on, n)
 
     def period_end(self) -> date:
         assert self.opened_on is not None
         return add_months(self.opened_on, self.st.months)
 
     def payable(self, n: int) -> bool:
-        return n <= self.st.months and ui.month_paid_before_stop(self.month_start(n), self.st.reemployed_on)
+        return n <= self.st.months and unemployment.month_paid_before_stop(self.month_start(n), self.st.reemployed_on)
 
     def deadline(self) -> date | None:
         if not self.st.months:
@@ -114,7 +114,7 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
         if self.st.reconciles:
             for row in await self.reconcile_owed(today, self.st.cause):
                 if row.entry == "payment":
-                    self.st.months_paid = max(self.st.months_paid, schedule.month_number(row.period))
+                    self.st.months_paid = max(self.st.months_paid, monthly_schedule.month_number(row.period))
             return
         while self.payable(self.st.months_paid + 1) and self.month_start(self.st.months_paid + 1) <= today:
             await self.pay_month(self.st.months_paid + 1)
@@ -125,8 +125,8 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
         that pays the old way (or while its months are not known)."""
         if not self.st.reconciles or not self.st.months or self.opened_on is None or self.params is None:
             return None
-        months = ui.assistance_months_due(today, self.opened_on, self.st.months, self.st.reemployed_on)
-        return ui.assistance_owed(payee=self.subject, opened_on=self.opened_on, months=months, params=self.params,
+        months = unemployment.assistance_months_due(today, self.opened_on, self.st.months, self.st.reemployed_on)
+        return unemployment.assistance_owed(payee=self.subject, opened_on=self.opened_on, months=months, params=self.params,
                                   rule=RULE_ASSISTANCE)
 
     def removal_rule(self) -> str:
@@ -137,9 +137,9 @@ class UnemploymentAssistanceWorkflow(CaseWorkflow):
         start = self.month_start(n)
         await self.pay(
             payee=self.subject,
-            program=ui.PROGRAM_ASSISTANCE,
+            program=unemployment.PROGRAM_ASSISTANCE,
             period=f"month-{n}",
-            amount=ui.assistance_amount(start, self.params),
+            amount=unemployment.assistance_amount(start, self.params),
             fund=str(Fund.UI),
             due_on=start,
             rule=RULE_ASSISTANCE,

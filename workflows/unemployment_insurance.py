@@ -20,18 +20,18 @@ from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import UiClaimFiled
-    from policy import unemployment as ui
+    from policy import unemployment
     from policy.calendar import business_date
     from policy.corrections import Owed
     from policy.funds import Fund
-    from policy.monthly_schedule import month_number
+    from policy.monthly_schedule import month_number, month_start
     from workflows._states import InsuranceState
     from workflows.case_base import CaseWorkflow
 
-KIND = "unemployment_insurance"
-ASSISTANCE_KIND = "unemployment_assistance"
+KIND = kinds.UNEMPLOYMENT_INSURANCE
 # The internal event by which a K2 case opens a K3 case (never a Kafka input).
 ASSISTANCE_REFERRAL = "ui.assistance.referred"
 
@@ -86,21 +86,21 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         await self.record("opened", on=claim.claim_on)
         context = await self.load_context(claim.city)
         for linkage in context.price_linkages:
-            self.learn_linkage(ui.PriceLinkage(month=linkage.month, amount=linkage.amount, triggered_on=linkage.triggered_on))
+            self.learn_linkage(unemployment.PriceLinkage(month=linkage.month, amount=linkage.amount, triggered_on=linkage.triggered_on))
         params = self.params
         assert params is not None
         previous = [c.summary for c in await self.case_history([KIND]) if c.closed_on is not None]
-        self.st.carried_over = ui.unused_months_of_previous(previous)
-        self.st.by_contribution = ui.months_by_contribution(claim.insured_months, params, claim.claim_on)
+        self.st.carried_over = unemployment.unused_months_of_previous(previous)
+        self.st.by_contribution = unemployment.months_by_contribution(claim.insured_months, params, claim.claim_on)
 
-        if not ui.eligible(claim.insured_months, claim.involuntary, params, claim.claim_on):
+        if not unemployment.eligible(claim.insured_months, claim.involuntary, params, claim.claim_on):
             self.st.eligible = False
             reason = (
                 f"{claim.insured_months} insured months give no entitlement (ui.months_by_contribution)"
                 if self.st.by_contribution == 0
                 else "voluntary separation"
             )
-            if ui.is_insured(claim.insured_months):
+            if unemployment.is_insured(claim.insured_months):
                 await self.refer_to_assistance(claim.claim_on, "ineligible")
             else:
                 self.note(claim.claim_on, "never insured: no unemployment assistance either", rule="§18 参保失业人员")
@@ -109,7 +109,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             await self.close("ineligible", claim.claim_on, f"POLICY.md K2: not eligible: {reason}")
             return
 
-        self.st.entitlement = ui.entitlement_months(claim.insured_months, self.st.carried_over, params, claim.claim_on)
+        self.st.entitlement = unemployment.entitlement_months(claim.insured_months, self.st.carried_over, params, claim.claim_on)
         self.note(
             claim.claim_on,
             f"entitled to {self.st.entitlement} months: {self.st.by_contribution} by contribution"
@@ -137,17 +137,17 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             if ev.data.get("city") != self.city:
                 self.note(business_date(ev.time), f"price linkage of city {ev.data.get('city')}: not this case's", event=ev.key)
                 return
-            linkage = ui.PriceLinkage(month=ev.data["month"], amount=ev.data["amount"], triggered_on=business_date(ev.time))
+            linkage = unemployment.PriceLinkage(month=ev.data["month"], amount=ev.data["amount"], triggered_on=business_date(ev.time))
             if self.learn_linkage(linkage, ev.key) and self.st.links_owed:
                 self.st.cause = ev.key  # what is owed changed: named on the corrections it makes
-        elif ev.type in ui.REEMPLOYMENT_TYPES:
+        elif ev.type in unemployment.REEMPLOYMENT_TYPES:
             self.learn_reemployment(ev)
         elif ev.type == "ui.claim.filed":
             self.note(business_date(ev.time), "the same claim filed again: no effect", event=ev.key)
         else:
             self.note(business_date(ev.time), f"{ev.type} does not concern this case", event=ev.key)
 
-    def learn_linkage(self, linkage: ui.PriceLinkage, event: str | None = None) -> bool:
+    def learn_linkage(self, linkage: unemployment.PriceLinkage, event: str | None = None) -> bool:
         """Take a price linkage; False for a second trigger of a month already known."""
         if any(known.month == linkage.month for known in self.st.linkages):
             # "gets the amount once": a second trigger for the same month changes nothing.
@@ -160,7 +160,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
     def learn_reemployment(self, ev: CaseEvent) -> None:
         c = self.st.claim
         assert c is not None
-        on = ui.reemployment_date(ev.type, ev.data, c.claim_on)
+        on = unemployment.reemployment_date(ev.type, ev.data, c.claim_on)
         if on is None:
             self.note(business_date(ev.time), f"{ev.type}: no re-employment after the claim", event=ev.key)
             return
@@ -170,7 +170,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         self.st.reemployed_on = on
         self.st.cause = ev.key
         self.note(on, f"re-employed ({ev.type}): payment stops from the next benefit month", rule="POLICY.md K2 re-employment", event=ev.key)
-        late = [n for n in range(1, self.st.months_paid + 1) if ui.benefit_month_start(c.claim_on, n) > on]
+        late = [n for n in range(1, self.st.months_paid + 1) if month_start(c.claim_on, n) > on]
         if late and not self.st.reconciles:
             # A case opened before corrections: paid stays paid (one opened since overpays them).
             self.note(on, f"months {late[0]}..{late[-1]} were paid before the re-employment was known")
@@ -180,7 +180,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         """Whether benefit month n is paid, as far as is known now."""
         c = self.st.claim
         assert c is not None
-        return ui.payable(n, c.claim_on, c.retirement_date, self.st.reemployed_on, self.st.entitlement, self.st.continuation)
+        return unemployment.payable(n, c.claim_on, c.retirement_date, self.st.reemployed_on, self.st.entitlement, self.st.continuation)
 
     def endings(self) -> list[tuple[date, int, str]]:
         """(day, tie-break, what) of every ending still ahead: re-employment, retirement, and the
@@ -193,7 +193,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         if self.st.reemployed_on is not None:
             found.append((self.st.reemployed_on, 0, "reemployed"))
         if not self.st.continuation:
-            found.append((ui.entitlement_end(c.claim_on, self.st.entitlement), 2, "entitlement_end"))
+            found.append((unemployment.entitlement_end(c.claim_on, self.st.entitlement), 2, "entitlement_end"))
         return sorted(found)
 
     def deadline(self) -> date | None:
@@ -204,7 +204,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         candidates = [d for d, _, _ in self.endings()]
         n = self.st.months_paid + 1
         if self.payable(n):
-            candidates.append(ui.benefit_month_start(c.claim_on, n))
+            candidates.append(month_start(c.claim_on, n))
         return min(candidates)
 
     async def settle(self, today: date) -> None:
@@ -221,7 +221,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
                 await self.close("reemployed", on, f"re-employed on {on}: {self.unused_months()} unused months kept for a later claim")
             elif what == "retired":
                 await self.close("retired", on, f"retirement on {on}: no benefit month starting on or after it")
-            elif ui.continues_to_retirement(c.retirement_date, on, self.params):
+            elif unemployment.continues_to_retirement(c.retirement_date, on, self.params):
                 self.st.continuation = True
                 self.note(on, f"entitlement ended within a year of retirement on {c.retirement_date}: benefit continues", rule=RULE_CONTINUATION)
                 await self.record("extended", on=on)
@@ -237,7 +237,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             if not self.st.links_owed:
                 await self.pay_linkages(today)
             return
-        while self.payable(self.st.months_paid + 1) and ui.benefit_month_start(c.claim_on, self.st.months_paid + 1) <= today:
+        while self.payable(self.st.months_paid + 1) and month_start(c.claim_on, self.st.months_paid + 1) <= today:
             await self.pay_month(self.st.months_paid + 1)
         await self.pay_uplift_owed(today)
         await self.pay_linkages(today)
@@ -251,9 +251,9 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         c = self.st.claim
         if not self.st.reconciles or c is None or self.params is None:
             return None
-        months = ui.months_due(today, c.claim_on, c.retirement_date, self.st.reemployed_on, self.st.entitlement,
+        months = unemployment.months_due(today, c.claim_on, c.retirement_date, self.st.reemployed_on, self.st.entitlement,
                                self.st.continuation)
-        owed = ui.owed_by_month(
+        owed = unemployment.owed_by_month(
             payee=self.subject, claim_on=c.claim_on, months=months, entitlement=self.st.entitlement, params=self.params,
             declared_on=self.epidemic.declared_on, lifted_on=self.epidemic.lifted_on, benefit_rule=RULE_BENEFIT,
             continuation_rule=RULE_CONTINUATION, uplift_rule=RULE_UPLIFT,
@@ -262,13 +262,13 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         learned_on = self.st.epidemic_learned_on
         owed = [
             replace(o, due_on=max(o.due_on, learned_on))
-            if o.program == ui.PROGRAM_UPLIFT and learned_on is not None and (ui.PROGRAM_BENEFIT, o.period) in paid
+            if o.program == unemployment.PROGRAM_UPLIFT and learned_on is not None and (unemployment.PROGRAM_BENEFIT, o.period) in paid
             and (o.program, o.period) not in paid
             else o
             for o in owed
         ]
         if self.st.links_owed:
-            owed += ui.linkage_owed(payee=self.subject, claim_on=c.claim_on, today=today, months=months,
+            owed += unemployment.linkage_owed(payee=self.subject, claim_on=c.claim_on, today=today, months=months,
                                     linkages=self.st.linkages, rule=RULE_LINKAGE, not_owed_rule=RULE_LINKAGE_NOT_OWED)
         return owed
 
@@ -281,23 +281,23 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         for row in await self.reconcile_owed(today, self.st.cause):
             if row.entry != "payment":
                 continue
-            if row.program == ui.PROGRAM_BENEFIT:
+            if row.program == unemployment.PROGRAM_BENEFIT:
                 self.st.months_paid = max(self.st.months_paid, month_number(row.period))
-            elif row.program == ui.PROGRAM_UPLIFT:
+            elif row.program == unemployment.PROGRAM_UPLIFT:
                 self.st.uplift_paid.append(month_number(row.period))
-            elif row.program == ui.PROGRAM_PRICE_LINKAGE:
-                self.st.linkage_paid.append(ui.price_linkage_month(row.period))
+            elif row.program == unemployment.PROGRAM_PRICE_LINKAGE:
+                self.st.linkage_paid.append(unemployment.price_linkage_month(row.period))
 
     async def pay_month(self, n: int) -> None:
         c = self.st.claim
         assert c is not None and self.params is not None
-        start = ui.benefit_month_start(c.claim_on, n)
+        start = month_start(c.claim_on, n)
         rule = RULE_BENEFIT if n <= self.st.entitlement else RULE_CONTINUATION
         await self.pay(
             payee=self.subject,
-            program=ui.PROGRAM_BENEFIT,
+            program=unemployment.PROGRAM_BENEFIT,
             period=f"month-{n}",
-            amount=ui.monthly_benefit(start, self.params),
+            amount=unemployment.monthly_benefit(start, self.params),
             fund=str(Fund.UI),
             due_on=start,
             rule=rule,
@@ -309,8 +309,8 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
     def uplift_owed(self, n: int) -> bool:
         c = self.st.claim
         assert c is not None and self.params is not None
-        start = ui.benefit_month_start(c.claim_on, n)
-        return n not in self.st.uplift_paid and ui.uplift_applies(
+        start = month_start(c.claim_on, n)
+        return n not in self.st.uplift_paid and unemployment.uplift_applies(
             start, self.epidemic.declared_on, self.epidemic.lifted_on, self.params
         )
 
@@ -319,9 +319,9 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         assert c is not None and self.params is not None
         await self.pay(
             payee=self.subject,
-            program=ui.PROGRAM_UPLIFT,
+            program=unemployment.PROGRAM_UPLIFT,
             period=f"month-{n}",
-            amount=ui.epidemic_uplift(ui.benefit_month_start(c.claim_on, n), self.params),
+            amount=unemployment.epidemic_uplift(month_start(c.claim_on, n), self.params),
             fund=str(Fund.UI),
             due_on=due_on,
             rule=rule,
@@ -336,7 +336,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         assert c is not None
         for n in range(1, self.st.months_paid + 1):
             if self.uplift_owed(n):
-                start = ui.benefit_month_start(c.claim_on, n)
+                start = month_start(c.claim_on, n)
                 await self.pay_uplift(n, max(start, self.st.epidemic_learned_on or today), RULE_UPLIFT_LATE)
 
     async def pay_linkages(self, today: date) -> None:
@@ -348,14 +348,14 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             month = linkage.month
             if month in self.st.linkage_paid:
                 continue
-            n = ui.linked_benefit_month(c.claim_on, month, self.st.months_paid)
+            n = unemployment.linked_benefit_month(c.claim_on, month, self.st.months_paid)
             if n is None:
                 continue
-            start = ui.benefit_month_start(c.claim_on, n)
+            start = month_start(c.claim_on, n)
             await self.pay(
                 payee=self.subject,
-                program=ui.PROGRAM_PRICE_LINKAGE,
-                period=ui.price_linkage_period(month),
+                program=unemployment.PROGRAM_PRICE_LINKAGE,
+                period=unemployment.price_linkage_period(month),
                 amount=linkage.amount,
                 fund=str(Fund.UI),
                 due_on=max(start, linkage.triggered_on),
@@ -367,7 +367,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
         """Open the person's K3 case on `on`, unless that is after `ua.window_until`."""
         c = self.st.claim
         assert c is not None and self.params is not None
-        if not ui.assistance_window_open(on, self.params):
+        if not unemployment.assistance_window_open(on, self.params):
             self.note(
                 on,
                 f"no unemployment assistance: it would open on {on}, after ua.window_until "
@@ -375,7 +375,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
                 rule="POLICY.md K3: not opened after ua.window_until",
             )
             return
-        case_id = f"ua/{c.person_id}/{on.isoformat()}"
+        case_id = kinds.unemployment_assistance_case_id(c.person_id, on)
         opening = self.internal_event(
             ASSISTANCE_REFERRAL,
             {
@@ -388,7 +388,7 @@ class UnemploymentInsuranceWorkflow(CaseWorkflow):
             },
             suffix="assistance",
         )
-        self.assistance = await self.open_case(ASSISTANCE_KIND, case_id, opening)
+        self.assistance = await self.open_case(kinds.UNEMPLOYMENT_ASSISTANCE, case_id, opening)
         self.st.assistance_case_id = case_id
 
     # -- views and continue-as-new -----------------------------------------------------------

@@ -16,17 +16,17 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import TrainingCompleted, TrainingDropped, TrainingEnrolled
-    from policy import difficult as k12
-    from policy import training_subsidy as k14
+    from policy import difficult, training_subsidy
     from policy.calendar import business_date
     from policy.corrections import Owed
     from workflows._held_events import hold, release
     from workflows._states import TrainingState
     from workflows.case_base import CaseWorkflow
 
-KIND = "vocational_training_subsidy"
+KIND = kinds.VOCATIONAL_TRAINING_SUBSIDY
 # Enrolments from here on listen, when rejected for want of the person's registration, for it to
 # arrive late (POLICY.md part 2); histories recorded before close for good.
 LATE_FACTS = "k14-late-facts"
@@ -47,10 +47,10 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
     async def open(self, opening: CaseEvent) -> None:
         """Judge the enrolment on its start date; rejected closes the case — for want of the
         person's registration, one that arrives within intake.late_fact_days reopens it (`reopen_on`)."""
-        enrolment = k14.Enrolment.from_data(TrainingEnrolled.model_validate(opening.data).model_dump())
+        enrolment = training_subsidy.Enrolment.from_data(TrainingEnrolled.model_validate(opening.data).model_dump())
         self.st.enrolment = enrolment
         self.subject = f"person/{enrolment.person_id}"
-        self.keys = [k14.enrolment_key(enrolment.enrolment_id)]
+        self.keys = [training_subsidy.enrolment_key(enrolment.enrolment_id)]
         self.city = enrolment.city
         self.opened_on = enrolment.starts_on
         self.note(enrolment.starts_on, f"enrolled in {enrolment.occupation} ({enrolment.level}, {enrolment.mode}) "
@@ -61,7 +61,7 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
         if self.st.late_facts:
             self.keys.append(self.subject)  # the person's facts reach a rejected enrolment (streams/routes/training.py)
         facts, registered, flexible = await self.judge(enrolment)
-        reason = k14.ineligibility(enrolment, registered, flexible, self.params)
+        reason = training_subsidy.ineligibility(enrolment, registered, flexible, self.params)
         if reason is not None:
             # Every group the facts can give (a registration, flexible employment) may still be
             # reported on its own topic: a decision taken without a fact (POLICY.md part 2).
@@ -69,13 +69,13 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
             return
         await self.admit(enrolment, facts, registered, flexible, "opened")
 
-    async def judge(self, enrolment: k14.Enrolment) -> tuple[list[Fact], bool, bool]:
+    async def judge(self, enrolment: training_subsidy.Enrolment) -> tuple[list[Fact], bool, bool]:
         """The stored facts about the person; registered unemployed and a flexible worker on the
         start date."""
-        facts = await self.load_facts([self.subject], list(k14.FACT_TYPES))
+        facts = await self.load_facts([self.subject], list(training_subsidy.FACT_TYPES))
         on = enrolment.starts_on
-        registered = k12.profile_from_facts(enrolment.person_id, facts, on).registered_on is not None
-        return facts, registered, k14.is_flexible_worker(enrolment.person_id, facts, on)
+        registered = difficult.profile_from_facts(enrolment.person_id, facts, on).registered_on is not None
+        return facts, registered, training_subsidy.is_flexible_worker(enrolment.person_id, facts, on)
 
     async def reopen_on(self, ev: CaseEvent) -> bool:
         """An enrolment rejected for want of the person's registration (unemployed, or employed
@@ -88,27 +88,27 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
         if ev.type in COURSE_EVENTS:
             hold(self, ev, "taken with its own date if the enrolment reopens")
             return False
-        if ev.type not in k14.FACT_TYPES:
+        if ev.type not in training_subsidy.FACT_TYPES:
             return False
         facts, registered, flexible = await self.judge(enrolment)
-        if k14.ineligibility(enrolment, registered, flexible, self.params) is not None:
+        if training_subsidy.ineligibility(enrolment, registered, flexible, self.params) is not None:
             return False
-        await self.reopen(k14.RULE_ELIGIBLE, ev.key)
+        await self.reopen(training_subsidy.RULE_ELIGIBLE, ev.key)
         release(self)
         await self.admit(enrolment, facts, registered, flexible, "reopened")
         return True
 
-    async def admit(self, enrolment: k14.Enrolment, facts: list[Fact], registered: bool, flexible: bool, change: str) -> None:
+    async def admit(self, enrolment: training_subsidy.Enrolment, facts: list[Fact], registered: bool, flexible: bool, change: str) -> None:
         """An eligible enrolment: its groups, and whether it is a 劳动预备制 trainee."""
         assert self.params is not None
         on = enrolment.starts_on
-        self.st.groups = k14.eligible_groups(enrolment, registered, flexible, self.params)
-        reg = k14.registration(enrolment.person_id, facts, on)
+        self.st.groups = training_subsidy.eligible_groups(enrolment, registered, flexible, self.params)
+        reg = training_subsidy.registration(enrolment.person_id, facts, on)
         birth = date.fromisoformat(reg["birth_date"]) if reg and isinstance(reg.get("birth_date"), str) else None
-        self.st.trainee = k14.labour_preparation_trainee(enrolment, registered, birth, bool(reg and reg.get("willing_training")),
+        self.st.trainee = training_subsidy.labour_preparation_trainee(enrolment, registered, birth, bool(reg and reg.get("willing_training")),
                                                          self.params)
         self.note(on, f"eligible ({', '.join(self.st.groups)})" + ("; a 劳动预备制 trainee" if self.st.trainee else ""),
-                  rule=k14.RULE_ALLOWANCE if self.st.trainee else k14.RULE_SUBSIDY)
+                  rule=training_subsidy.RULE_ALLOWANCE if self.st.trainee else training_subsidy.RULE_SUBSIDY)
         await self.record(change, on=on)
         if self.today() > on:
             await self.gather_burst()
@@ -125,7 +125,7 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
             d = TrainingDropped.model_validate(ev.data)
             self.st.dropped_on = d.on
             self.st.cause = ev.key
-            self.note(d.on, "dropped", rule=k14.RULE_DROPPED, event=ev.key)
+            self.note(d.on, "dropped", rule=training_subsidy.RULE_DROPPED, event=ev.key)
         else:
             self.note(business_date(ev.time), f"{ev.type}: the course is already over", event=ev.key)
 
@@ -133,7 +133,7 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
     def owed(self, today: date) -> list[Owed] | None:
         if self.st.enrolment is None or self.params is None:
             return None
-        return k14.owed(self.st.enrolment, self.st.trainee, self.st.dropped_on, self.st.granted, self.st.completed_on, self.params)
+        return training_subsidy.owed(self.st.enrolment, self.st.trainee, self.st.dropped_on, self.st.granted, self.st.completed_on, self.params)
 
     def deadline(self) -> date | None:
         written = {(r.program, r.period) for r in self.ledger}
@@ -153,24 +153,24 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
         if self.deadline() is not None:
             return  # a training month still to be paid
         if self.st.dropped_on is not None:
-            await self.close("dropped", self.st.dropped_on, k14.RULE_DROPPED)
+            await self.close("dropped", self.st.dropped_on, training_subsidy.RULE_DROPPED)
         elif self.st.granted is not None:
             await self.close("paid", self.st.completed_on or today, self.st.granted.program)
         elif self.st.refusal is not None:
             await self.close("rejected", self.st.completed_on or today, self.st.refusal)
         else:
-            await self.close("failed", self.st.completed_on or today, k14.failure_reason(enrolment, self.st.certificate_level))
+            await self.close("failed", self.st.completed_on or today, training_subsidy.failure_reason(enrolment, self.st.certificate_level))
 
-    async def judge_completion(self, enrolment: k14.Enrolment, completed_on: date) -> None:
+    async def judge_completion(self, enrolment: training_subsidy.Enrolment, completed_on: date) -> None:
         assert self.params is not None
         self.st.judged = True
-        payment = k14.completion_payment(enrolment, self.st.certificate_level, self.params)
+        payment = training_subsidy.completion_payment(enrolment, self.st.certificate_level, self.params)
         if payment is None:
             return  # failed: closed once the living-allowance months are paid
-        slots = await self.take_slots(*k14.limit_scopes(enrolment, completed_on, self.params))
+        slots = await self.take_slots(*training_subsidy.limit_scopes(enrolment, completed_on, self.params))
         if not slots.taken:
             # Refused by a limit; closed `rejected` once the living-allowance months are paid.
-            self.st.refusal = k14.limit_reason(enrolment, completed_on, slots.held, self.params)
+            self.st.refusal = training_subsidy.limit_reason(enrolment, completed_on, slots.held, self.params)
             self.note(completed_on, "the completion's subsidy is refused", rule=self.st.refusal)
             return
         self.st.granted = payment

@@ -24,23 +24,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent
-from policy import dibao as k10
+from policy import dibao
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, SignalCase, StartCase
 
-KIND = "dibao_taper"
+KIND = kinds.DIBAO_TAPER
 HOLDS_SHARED_FACTS = True  # dibao.taper_* and dibao.decision_days may change
 EMPLOYMENT = "employment.registered"
 # A grant reaches a closed taper still listening when it covers the employment the taper began on.
 LATE_FACTS = ("dibao.granted",)
 ROUTE_FACTS = {"dibao.granted": {"person": (EMPLOYMENT,)}}
-
-
-def case_id(person_id: str, from_month: str) -> str:
-    return f"dibao/{person_id}/{from_month}"
 
 
 def _open_of_person(open_cases: list[OpenCase], person_id: str) -> list[str]:
@@ -51,7 +48,7 @@ def _open_of_person(open_cases: list[OpenCase], person_id: str) -> list[str]:
 def taper_began_on(listening: OpenCase, facts: Sequence[Fact]) -> date | None:
     """The employment a closed taper began on: the first one its grant (from `from_month`) covers."""
     days = [f.on_date for f in facts if f.type == EMPLOYMENT and f.key == listening.key and f.on_date is not None
-            and k10.receiving_on(listening.match["from_month"], f.on_date)]
+            and dibao.receiving_on(listening.match["from_month"], f.on_date)]
     return min(days) if days else None
 
 
@@ -64,7 +61,7 @@ def granted(
     if running:
         return [SignalCase(c) for c in running]
     corrected = _open_of_person(
-        [c for c in listening if (on := taper_began_on(c, facts)) is not None and k10.receiving_on(d["from_month"], on)],
+        [c for c in listening if (on := taper_began_on(c, facts)) is not None and dibao.receiving_on(d["from_month"], on)],
         d["person_id"],
     )
     if corrected:
@@ -72,7 +69,7 @@ def granted(
     return [
         StartCase(
             kind=KIND,
-            case_id=case_id(d["person_id"], d["from_month"]),
+            case_id=kinds.dibao_taper_case_id(d["person_id"], d["from_month"]),
             city=d["city"],
             keys=[f"person/{d['person_id']}"],
             match={"from_month": d["from_month"]},

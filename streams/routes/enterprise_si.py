@@ -10,21 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, ContractSigned
-from policy import enterprise_profile as ep
-from policy import enterprise_si as k15
-from policy.difficult import PERSON_FACT_TYPES
+from policy import enterprise_profile, enterprise_si
+from policy.difficult import PERSON_FACT_TYPES, registered_city
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_listening, signal_open
 
-KIND = "enterprise_si_subsidy"
+KIND = kinds.ENTERPRISE_SI_SUBSIDY
 HOLDS_SHARED_FACTS = True  # parameter changes (e.g. enterprise_si.months) reach running cases
 # The person's K12 facts (judged by the case) and the enterprise's fee exemptions (read by the
 # case whenever it is about to pay or close).
 # `contract.terminated` too: a case picks up the separations of its hire stored before it opened.
-FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | set(ep.ENTERPRISE_FACT_TYPES) | {"contract.terminated"}))
+FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | set(enterprise_profile.ENTERPRISE_FACT_TYPES) | {"contract.terminated"}))
 # A contract opens a case only if the person was registered unemployed the day before signing.
 ROUTE_FACTS = {"contract.signed": {"person": tuple(PERSON_FACT_TYPES)}}
 # A hire rejected as not difficult to employ takes, within intake.late_fact_days, the K12 fact
@@ -34,19 +34,19 @@ LATE_FACTS = PERSON_FACT_TYPES
 
 def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
     c = ContractSigned.model_validate(event.data)
-    city = _registered_city(c.person_id, facts)
+    city = registered_city(c.person_id, facts)
     params = pack.parameters(city)
-    if not k15.is_stable_hire(c, params):
-        return [Ignore(f"contract of {c.term_months} months: not a stable hire for {k15.PROGRAM}")]
-    if not k15.registered_before_signing(c.person_id, list(facts), c):
-        return [Ignore(f"{c.person_id} was not registered unemployed on {k15.judged_on(c)}")]
+    if not enterprise_si.is_stable_hire(c, params):
+        return [Ignore(f"contract of {c.term_months} months: not a stable hire for {enterprise_si.PROGRAM}")]
+    if not enterprise_si.registered_before_signing(c.person_id, list(facts), c):
+        return [Ignore(f"{c.person_id} was not registered unemployed on {enterprise_si.judged_on(c)}")]
     running = [o.case_id for o in open_cases if o.kind == KIND and o.match.get("employer_id") == c.employer_id]
     if running:
         return [Ignore(f"{c.employer_id} is already subsidised for {c.person_id} ({running[0]})")]
     return [
         StartCase(
             kind=KIND,
-            case_id=k15.case_id_for(c.employer_id, c.person_id, c.signed_on.isoformat()),
+            case_id=kinds.enterprise_si_case_id(c.employer_id, c.person_id, c.signed_on),
             city=city,
             keys=[f"person/{c.person_id}"],
             match={"employer_id": c.employer_id},
@@ -65,15 +65,6 @@ def about_the_employer(event: CloudEvent, open_cases: list[OpenCase], pack: Poli
 def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
     """A K12 fact about the person reaches their rejected hires still listening."""
     return signal_listening(list(listening), KIND) or [Ignore(f"no {KIND} case of this person is listening")]
-
-
-def _registered_city(person_id: str, facts: Sequence[Fact]) -> str | None:
-    cities = [
-        f.payload.get("city")
-        for f in facts
-        if f.type == "unemployment.registered" and f.payload.get("person_id") == person_id
-    ]
-    return next((c for c in reversed(cities) if isinstance(c, str)), None)
 
 
 ROUTES: dict[str, Handler] = {

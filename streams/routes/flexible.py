@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import flexible as k4
+from policy import flexible
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_listening, signal_open
 
-KIND = "flexible_employment_subsidy"
+KIND = kinds.FLEXIBLE_EMPLOYMENT_SUBSIDY
 HOLDS_SHARED_FACTS = True
 # The case judges K12 on the facts about the person stored before the application arrived,
 # and picks up the contributions paid before it (the application month's is usually among them).
@@ -19,14 +20,9 @@ FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | {"contribution.paid"}))
 LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
 
 
-def case_id_for(applicant: str, on: str) -> str:
-    """A business key: one application per person and day."""
-    return f"flexible/{applicant}/{on}"
-
-
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     d = event.data
-    if d["program"] != k4.PROGRAM:
+    if d["program"] != flexible.PROGRAM:
         return [Ignore(f"application for {d['program']}: not a flexible-employment application")]
     applicant = d["applicant"]
     running = [c.case_id for c in open_cases if c.kind == KIND]
@@ -36,7 +32,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     return [
         StartCase(
             kind=KIND,
-            case_id=case_id_for(applicant, d["on"]),
+            case_id=kinds.flexible_employment_case_id(applicant, d["on"]),
             city=application_city(event),
             keys=[f"person/{applicant}"],
         )

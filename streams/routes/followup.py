@@ -6,20 +6,16 @@ their persons, so the case (and K4/K5/K15) can build the person's profile with `
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, SignalCase, StartCase
 
-KIND = "unemployed_followup"
+KIND = kinds.UNEMPLOYED_FOLLOWUP
 HOLDS_SHARED_FACTS = True  # followup.grace_days, trainee.* and difficult.* may change
 FACT_TYPES: tuple[str, ...] = PERSON_FACT_TYPES
-
-
-def case_id(person_id: str, registered_on: str) -> str:
-    """The business key of a registration (pseudonymous person id and date only)."""
-    return f"followup/{person_id}/{registered_on}"
 
 
 def _open_of_person(open_cases: list[OpenCase], person_id: str) -> list[str]:
@@ -33,7 +29,7 @@ def registered(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) 
     case, which closes: a person has one registration at a time. Never a dead letter, so other
     kinds' inputs are not lost over a follow-up detail."""
     d = event.data
-    new_id = case_id(d["person_id"], d["registered_on"])
+    new_id = kinds.followup_case_id(d["person_id"], d["registered_on"])
     earlier: list[Command] = [SignalCase(c) for c in _open_of_person(open_cases, d["person_id"]) if c != new_id]
     return earlier + [
         StartCase(kind=KIND, case_id=new_id, city=d["city"], keys=[f"person/{d['person_id']}"], match={"registered_on": d["registered_on"]})

@@ -19,30 +19,31 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, city_of_source
-from policy import hiring as k6
+from policy import hiring
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
-KIND = "hiring_subsidy"
+KIND = kinds.HIRING_SUBSIDY
 HOLDS_SHARED_FACTS = True
 # A paid case listens for ledger.correction_days: a contract end or a contribution reported late;
 # a case rejected for want of a fact, intake.late_fact_days for the contract or a registration.
-LATE_FACTS = ("contribution.paid", "contract.terminated", "contract.signed", k6.ENTERPRISE_FACT_TYPE, k6.REGISTRATION)
+LATE_FACTS = ("contribution.paid", "contract.terminated", "contract.signed", hiring.ENTERPRISE_FACT_TYPE, hiring.REGISTRATION)
 # The cases read the contract, its end and the employer's registration about the pair, the
 # person's K12 facts (registration), and the contributions paid before they started.
 FACT_TYPES = tuple(
-    sorted(set(PERSON_FACT_TYPES) | set(k6.CONTRACT_FACT_TYPES) | {k6.ENTERPRISE_FACT_TYPE, k6.CONTRIBUTION})
+    sorted(set(PERSON_FACT_TYPES) | set(hiring.CONTRACT_FACT_TYPES) | {hiring.ENTERPRISE_FACT_TYPE, hiring.CONTRIBUTION})
 )
 # A contract opens a case only if the employer makes epidemic supplies or the person was
 # registered unemployed long enough: facts about the event's keys, not open cases.
 # A late registration opens a K6b case if a contract of the person came shortly before it.
 ROUTE_FACTS = {
-    "contract.signed": {"person": tuple(PERSON_FACT_TYPES), "enterprise": (k6.ENTERPRISE_FACT_TYPE,)},
-    k6.REGISTRATION: {"person": tuple(sorted({"contract.signed", *PERSON_FACT_TYPES}))},
+    "contract.signed": {"person": tuple(PERSON_FACT_TYPES), "enterprise": (hiring.ENTERPRISE_FACT_TYPE,)},
+    hiring.REGISTRATION: {"person": tuple(sorted({"contract.signed", *PERSON_FACT_TYPES}))},
 }
 
 
@@ -58,21 +59,19 @@ def contract_signed(
     rejected for want of it (an application before the contract) is judged again."""
     d = event.data
     person, employer = d["person_id"], d["employer_id"]
-    signed_on = date.fromisoformat(d["signed_on"])
-    city = k6.enterprise_city(employer, facts) or city_of_source(event.source)
+    hire = hiring.Hire(employer, person, date.fromisoformat(d["signed_on"]), d.get("term_months"), d.get("graduation_year"))
+    city = hiring.enterprise_city(employer, facts) or city_of_source(event.source)
     params = pack.parameters(city)
-    if not k6.is_stable_contract(d.get("term_months"), signed_on, params):
+    if not hiring.stable_hire(hire.term_months, hire.signed_on, params):
         return [Ignore(f"contract of {d.get('term_months')} months: not a contract of 1 year or more (§10)")]
     commands: list[Command] = signal_listening([c for c in listening if c.key == f"person/{person}"], KIND, employer_id=employer)
     judged_again = {c.case_id for c in listening}
-    starts: list[str] = []
-    if k6.makes_epidemic_supplies(employer, facts):
-        starts.append(k6.epidemic_case_id(employer, person))
     person_facts = [f for f in facts if f.type in PERSON_FACT_TYPES]
-    if k6.within_priority_window(signed_on, params) and k6.priority_groups(
-        person, d.get("graduation_year"), signed_on, person_facts, params
-    ):
-        starts.append(k6.priority_case_id(employer, person))
+    starts = [
+        kinds.hiring_case_id(program, employer, person)
+        for program in (hiring.EPIDEMIC, hiring.PRIORITY)
+        if hiring.judge(program, hire, person_facts, facts, params).refusal is None
+    ]
     commands += [_start(case_id, person, employer, city) for case_id in starts if case_id not in judged_again]
     return commands or [Ignore("no hiring subsidy: employer not making epidemic supplies, person not in a §10 priority group")]
 
@@ -88,7 +87,7 @@ def person_registered(
     event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = (), listening: Sequence[OpenCase] = ()
 ) -> list[Command]:
     """The person's unemployment registration reaches their K6 cases rejected for want of it, and
-    opens the K6b case of a contract that came shortly before it (`k6.opened_by_late_registration`)."""
+    opens the K6b case of a contract that came shortly before it (`hiring.opened_by_late_registration`)."""
     person = event.data["person_id"]
     commands: list[Command] = signal_listening([c for c in listening if c.key == f"person/{person}"], KIND)
     known = {c.case_id for c in [*open_cases, *listening]}
@@ -101,8 +100,8 @@ def person_registered(
         c = f.payload
         if f.type != "contract.signed" or c.get("person_id") != person or not isinstance(c.get("employer_id"), str):
             continue
-        case_id = k6.priority_case_id(c["employer_id"], person)
-        if case_id in known or not k6.opened_by_late_registration(person, c, f.event_time, event.time, before, now, params):
+        case_id = kinds.hiring_case_id(hiring.PRIORITY, c["employer_id"], person)
+        if case_id in known or not hiring.opened_by_late_registration(person, c, f.event_time, event.time, before, now, params):
             continue
         known.add(case_id)
         commands.append(_start(case_id, person, c["employer_id"], city))
@@ -113,7 +112,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     """`hiring_epidemic` (details: enterprise_id, person_ids): one K6a case per person, started or
     reached (the gateway's signal-with-start); other programs are other kinds'."""
     d = event.data
-    if d["program"] != k6.EPIDEMIC:
+    if d["program"] != hiring.EPIDEMIC:
         return [Ignore(f"application for {d['program']}: not a hiring subsidy application")]
     details: dict[str, Any] = d.get("details") or {}
     enterprise = details.get("enterprise_id", d["applicant"])
@@ -123,7 +122,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     if not isinstance(persons, list) or not persons or not all(isinstance(p, str) and p for p in persons):
         return [Reject("application.submitted hiring_epidemic: details.person_ids must be a non-empty list of ids")]
     city = city_of_source(event.source)
-    return [_start(k6.epidemic_case_id(enterprise, p), p, enterprise, city) for p in dict.fromkeys(persons)]
+    return [_start(kinds.hiring_case_id(hiring.EPIDEMIC, enterprise, p), p, enterprise, city) for p in dict.fromkeys(persons)]
 
 
 def of_the_pair(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
@@ -141,6 +140,6 @@ ROUTES: dict[str, Handler] = {
     "application.submitted": application,
     "contribution.paid": of_the_pair,
     "contract.terminated": of_the_pair,
-    k6.ENTERPRISE_FACT_TYPE: employer_registered,
-    k6.REGISTRATION: person_registered,
+    hiring.ENTERPRISE_FACT_TYPE: employer_registered,
+    hiring.REGISTRATION: person_registered,
 }

@@ -7,38 +7,34 @@ may make it an overpayment), after that the intake reports it late; the grant is
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import hubei as k11
+from policy import hubei
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase
 
-KIND = "hubei_graduate_grant"
+KIND = kinds.HUBEI_GRADUATE_GRANT
 # Decided on the day it opens; a backdated grant amount reaches it while it listens.
 HOLDS_SHARED_FACTS = True
-
-
-def case_id(person_id: str) -> str:
-    """Per person, not per application: §14 一次性 (once per person)."""
-    return f"hubei_grant/{person_id}"
 
 
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     """`application.submitted` for this program opens (or reaches) the person's case; details
     that miss a field or have a wrong type are bad input (dead letters)."""
     d = event.data
-    if d["program"] != k11.PROGRAM:
-        return [Ignore(f"program {d['program']} is not {k11.PROGRAM}")]
+    if d["program"] != hubei.PROGRAM:
+        return [Ignore(f"program {d['program']} is not {hubei.PROGRAM}")]
     details = d.get("details") or {}
     try:
-        k11.parse_details(details)
+        hubei.parse_details(details)
     except ValueError as exc:
-        return [Reject(f"application.submitted ({k11.PROGRAM}): {exc}")]
+        return [Reject(f"application.submitted ({hubei.PROGRAM}): {exc}")]
     return [
         StartCase(
             kind=KIND,
-            case_id=case_id(d["applicant"]),
-            city=k11.application_city(event.source, details),
+            case_id=kinds.hubei_grant_case_id(d["applicant"]),
+            city=hubei.application_city(event.source, details),
             keys=[f"person/{d['applicant']}"],
         )
     ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, city_of_source
 from policy import incubator as k16
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase
 
-KIND = "incubator_subsidy"
+KIND = kinds.INCUBATOR_SUBSIDY
 HOLDS_SHARED_FACTS = True  # a lift date that moves changes the rent relief owed
 # The accreditation is a stored fact the case reads (its city; the right to apply to the province).
 FACT_TYPES = ("incubator.accredited",)
@@ -19,7 +20,7 @@ def year_case(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -
     if event.type == "application.submitted" and event.data["program"] != k16.PROVINCIAL_PROGRAM:
         return [Ignore(f"application for {event.data['program']}: not a provincial incubator application")]
     incubator, year = k16.incubator_and_year(event.type, event.data)
-    return [StartCase(kind=KIND, case_id=k16.case_id(incubator, year), city=city_of_source(event.source),
+    return [StartCase(kind=KIND, case_id=kinds.incubator_case_id(incubator, year), city=city_of_source(event.source),
                       keys=[k16.payee(incubator)])]
 
 

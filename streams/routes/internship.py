@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import internship as k1
+from policy import internship
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
-KIND = "internship_subsidy"
+KIND = kinds.INTERNSHIP_SUBSIDY
 HOLDS_SHARED_FACTS = True
 # A completed (or ended, or hired) internship still takes, within ledger.correction_days, a hire,
 # interruption or end dated inside it that arrives late (POLICY.md part 2); the case judges the date.
@@ -22,7 +23,7 @@ def opening(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> 
     d = event.data
     params = pack.parameters(d["city"])
     starts_on = date.fromisoformat(d["starts_on"])
-    if not k1.agreed_months_valid(d["months"], params, starts_on):
+    if not internship.agreed_months_valid(d["months"], params, starts_on):
         return [
             Reject(
                 f"internship.agreement_signed: months {d['months']} outside "
@@ -32,7 +33,7 @@ def opening(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> 
     return [
         StartCase(
             kind=KIND,
-            case_id=f"internship/{d['person_id']}/{d['unit_id']}/{d['starts_on']}",
+            case_id=kinds.internship_case_id(d["person_id"], d["unit_id"], d["starts_on"]),
             city=d["city"],
             keys=[f"person/{d['person_id']}"],
             match={"unit_id": d["unit_id"]},

@@ -3,21 +3,17 @@ union notice, the execution and the settlement reach the enterprise's open plan.
 
 from __future__ import annotations
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy.layoff import KIND
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Reject, StartCase, signal_open
 
+KIND = kinds.LAYOFF_PLAN
 HOLDS_SHARED_FACTS = True
 # Monitoring (streams/monitoring.py) finds the city of a `layoff.executed` (which has none) in
 # the enterprise's stored registration or layoff plan.
 FACT_TYPES = ("enterprise.registered", "layoff.plan_filed")
-
-
-def case_id_for(enterprise_id: str, filed_on: str) -> str:
-    """A business key: one plan per enterprise and filing day."""
-    return f"layoff/{enterprise_id}/{filed_on}"
 
 
 def plan_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
@@ -28,7 +24,7 @@ def plan_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) 
         # The union notice, execution and settlement name only the enterprise: with two plans
         # open they could not be told apart.
         return [Reject(f"layoff.plan_filed: {enterprise} already has an open layoff plan {running[0]}")]
-    return [StartCase(kind=KIND, case_id=case_id_for(d["enterprise_id"], d["filed_on"]), city=d["city"], keys=[enterprise])]
+    return [StartCase(kind=KIND, case_id=kinds.layoff_plan_case_id(d["enterprise_id"], d["filed_on"]), city=d["city"], keys=[enterprise])]
 
 
 def to_open_plan(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import living_allowance as k17
+from policy import living_allowance
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, application_city, signal_open
 
-KIND = "temporary_living_allowance"
+KIND = kinds.TEMPORARY_LIVING_ALLOWANCE
 HOLDS_SHARED_FACTS = True  # a change of tla.monthly applies to the months starting after it
 # The case judges eligibility on the facts about the person stored before the application.
 FACT_TYPES = tuple(sorted(PERSON_FACT_TYPES))
@@ -22,21 +23,15 @@ REEMPLOYMENT = ("employment.registered", "contract.signed", "contribution.paid")
 LATE_FACTS = tuple(sorted(set(REEMPLOYMENT) | set(PERSON_FACT_TYPES)))
 
 
-def case_id_for(applicant: str, on: str) -> str:
-    """A business key: one application per person and day (at most one granted a year is the
-    case's rule, judged on the person's earlier cases)."""
-    return f"tla/{applicant}/{on}"
-
-
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     d = event.data
-    if d["program"] != k17.PROGRAM:
+    if d["program"] != living_allowance.PROGRAM:
         return [Ignore(f"application for {d['program']}: not a temporary-living-allowance application")]
     applicant = d["applicant"]
     running = [c.case_id for c in open_cases if c.kind == KIND]
     if running:
         return [Reject(f"application.submitted: {applicant} already has an open temporary-living-allowance case {running[0]}")]
-    return [StartCase(kind=KIND, case_id=case_id_for(applicant, d["on"]), city=application_city(event), keys=[f"person/{applicant}"])]
+    return [StartCase(kind=KIND, case_id=kinds.living_allowance_case_id(applicant, d["on"]), city=application_city(event), keys=[f"person/{applicant}"])]
 
 
 def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, city_of_source
-from policy import enterprise_profile as ep
-from policy import retention as k7
+from policy import enterprise_profile, retention
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_open
 
-KIND = "job_retention_refund"
+KIND = kinds.JOB_RETENTION_REFUND
 # Decided on the day it opens; a backdated parameter change reaches it while it listens.
 HOLDS_SHARED_FACTS = True
 # Registration, enrolments, separations and contributions: the enterprise's profile.
-FACT_TYPES = ep.ENTERPRISE_FACT_TYPES
+FACT_TYPES = enterprise_profile.ENTERPRISE_FACT_TYPES
 LATE_FACTS = FACT_TYPES
 
 
@@ -38,16 +38,16 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     """`application.submitted` program `job_retention` (applicant = enterprise id) opens
     `retention/<E>/<year>`; a bad `details.year` is bad input."""
     d = event.data
-    if d["program"] != k7.PROGRAM:
-        return [Ignore(f"program {d['program']} is not {k7.PROGRAM}")]
+    if d["program"] != retention.PROGRAM:
+        return [Ignore(f"program {d['program']} is not {retention.PROGRAM}")]
     try:
-        year = k7.parse_year(d.get("details") or {})
+        year = retention.parse_year(d.get("details") or {})
     except ValueError as exc:
-        return [Reject(f"application.submitted ({k7.PROGRAM}): {exc}")]
+        return [Reject(f"application.submitted ({retention.PROGRAM}): {exc}")]
     enterprise = d["applicant"]
-    case_id = k7.case_id_for(enterprise, year)
+    case_id = kinds.job_retention_case_id(enterprise, year)
     if any(c.case_id == case_id for c in open_cases):
-        return [Reject(f"application.submitted ({k7.PROGRAM}): {enterprise} already applied for {year} ({case_id} is open)")]
+        return [Reject(f"application.submitted ({retention.PROGRAM}): {enterprise} already applied for {year} ({case_id} is open)")]
     return [StartCase(kind=KIND, case_id=case_id, city=_city_of(event), keys=[f"enterprise/{enterprise}"])]
 
 

@@ -10,22 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import unemployment as ui
+from policy import unemployment
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, FanOut, Handler, Ignore, Reject, SignalCase, StartCase
 
-KIND = "unemployment_insurance"
-ASSISTANCE_KIND = "unemployment_assistance"
+KIND = kinds.UNEMPLOYMENT_INSURANCE
 HOLDS_SHARED_FACTS = True
 # Re-employment facts still correct a closed K2 case in its `ledger.correction_days` window.
 LATE_FACTS = ("employment.registered", "contract.signed", "contribution.paid")
-
-
-def case_id(person_id: str, claim_on: str) -> str:
-    """The business key of a claim (pseudonymous person id and claim date only)."""
-    return f"ui/{person_id}/{claim_on}"
 
 
 def _open_of_person(open_cases: list[OpenCase], person_id: str, kinds: tuple[str, ...]) -> list[OpenCase]:
@@ -42,7 +37,7 @@ def _open_of_person(open_cases: list[OpenCase], person_id: str, kinds: tuple[str
 def claim_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     """`ui.claim.filed` opens a K2 case; a second claim while one runs cannot be taken."""
     d = event.data
-    new_id = case_id(d["person_id"], d["claim_on"])
+    new_id = kinds.unemployment_insurance_case_id(d["person_id"], d["claim_on"])
     running = [c.case_id for c in _open_of_person(open_cases, d["person_id"], (KIND,)) if c.case_id != new_id]
     if running:
         return [Reject(f"ui.claim.filed: person/{d['person_id']} already has an open claim {running[0]}")]
@@ -60,7 +55,7 @@ def claim_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
 def reemployment(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
     """`employment.registered` / `contract.signed`: every open K2 or K3 case of the person, and
     the closed K2 cases still listening (the case judges the date)."""
-    cases = _open_of_person([*open_cases, *listening], event.data["person_id"], (KIND, ASSISTANCE_KIND))
+    cases = _open_of_person([*open_cases, *listening], event.data["person_id"], (KIND, kinds.UNEMPLOYMENT_ASSISTANCE))
     return [SignalCase(c.case_id) for c in cases] or [Ignore("no open unemployment case for this person")]
 
 
@@ -75,9 +70,9 @@ def contribution_paid(event: CloudEvent, open_cases: list[OpenCase], pack: Polic
     if not d.get("employer_id"):
         return [Ignore("flexible-employment contribution: no sign of re-employment")]
     commands: list[Command] = []
-    for c in _open_of_person([*open_cases, *listening], d["person_id"], (KIND, ASSISTANCE_KIND)):
+    for c in _open_of_person([*open_cases, *listening], d["person_id"], (KIND, kinds.UNEMPLOYMENT_ASSISTANCE)):
         claim_on = c.match.get("claim_on")
-        if c.kind == KIND and isinstance(claim_on, str) and not ui.contribution_after(d["month"], date.fromisoformat(claim_on)):
+        if c.kind == KIND and isinstance(claim_on, str) and not unemployment.contribution_after(d["month"], date.fromisoformat(claim_on)):
             continue
         commands.append(SignalCase(c.case_id))
     return commands or [Ignore("no open unemployment case this contribution is news for")]

@@ -4,9 +4,10 @@ K2's in `streams/routes/unemployment.py`."""
 
 from __future__ import annotations
 
+from contracts import kinds
 from streams.routes.commands import Handler
 
-KIND = "unemployment_assistance"
+KIND = kinds.UNEMPLOYMENT_ASSISTANCE
 HOLDS_SHARED_FACTS = True
 
 ROUTES: dict[str, Handler] = {}

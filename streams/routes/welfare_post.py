@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import welfare_post as k5
+from policy import welfare_post
 from policy.difficult import PERSON_FACT_TYPES
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, Reject, StartCase, signal_listening, signal_open
 
-KIND = "public_welfare_post"
+KIND = kinds.PUBLIC_WELFARE_POST
 HOLDS_SHARED_FACTS = True
 # The case judges K12 on the facts about the person stored before the placement arrived.
 FACT_TYPES = tuple(PERSON_FACT_TYPES)
@@ -20,15 +21,11 @@ FACT_TYPES = tuple(PERSON_FACT_TYPES)
 LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
 
 
-def case_id_for(person_id: str, post_id: str, starts_on: str) -> str:
-    return f"welfare_post/{person_id}/{post_id}/{starts_on}"
-
-
 def placed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     d = event.data
     params = pack.parameters(d["city"])
     starts_on = date.fromisoformat(d["starts_on"])
-    if d["kind"] == "temporary" and not k5.temporary_months_valid(d.get("months"), params, starts_on):
+    if d["kind"] == "temporary" and not welfare_post.temporary_months_valid(d.get("months"), params, starts_on):
         return [
             Reject(
                 f"welfare_post.placed: a temporary post needs months in "
@@ -43,7 +40,7 @@ def placed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> l
     return [
         StartCase(
             kind=KIND,
-            case_id=case_id_for(d["person_id"], d["post_id"], d["starts_on"]),
+            case_id=kinds.welfare_post_case_id(d["person_id"], d["post_id"], d["starts_on"]),
             city=d["city"],
             keys=[f"person/{d['person_id']}"],
             match={"post_id": d["post_id"]},

@@ -12,6 +12,7 @@ import pytest
 from console.api.app import create_app
 from console.service import Console
 from console.service.tokens import issue
+from contracts import kinds
 from policy.calendar import add_months
 from tests.e2e.conftest import System
 from tests.e2e.helpers import Person, assert_eventually
@@ -53,7 +54,7 @@ class DibaoPerson(Person):
             "person_id": self.id, "household_id": f"H{self.id}", "city": CITY, "monthly_amount": amount,
             "from_month": granted.strftime("%Y-%m"),
         })], name=f"grant-{self.n}.jsonl")
-        case_id = f"dibao/{self.id}/{granted.strftime('%Y-%m')}"
+        case_id = kinds.dibao_taper_case_id(self.id, granted.strftime('%Y-%m'))
 
         async def opened() -> None:
             row = await self.system.pool.fetchrow("SELECT status FROM cases WHERE case_id = $1", case_id)

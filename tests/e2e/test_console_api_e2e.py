@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from console.service.scope import pseudonym
+from contracts import kinds
 from policy import dibao as k10
 from testkit.events import cloud_event
 from tests.e2e._console_fixtures import CITY, DibaoPerson, api, auth, console, open_task  # noqa: F401 — fixtures
@@ -201,7 +202,7 @@ async def test_a_fixed_dead_letter_is_redriven_once(system: System, api: httpx.A
     assert sent.json()["topic"] == "civil.affairs"
     assert (await api.post(f"/api/deadletters/{letter['id']}/redrive", json={"fixed": good}, headers=PROVINCE)).status_code == 409
 
-    case_id = f"dibao/{p.id}/{granted.strftime('%Y-%m')}"
+    case_id = kinds.dibao_taper_case_id(p.id, granted.strftime('%Y-%m'))
 
     async def opened() -> None:
         assert await system.pool.fetchval("SELECT status FROM cases WHERE case_id = $1", case_id) == "active"

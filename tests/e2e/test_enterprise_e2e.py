@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from contracts import kinds
 from policy.calendar import add_months, month_of
 from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
@@ -88,13 +89,13 @@ async def test_job_retention_refund_from_stored_enterprise_facts(system: System)
     ]
     await system.emit(applications)
 
-    refunded = await assert_eventually(lambda: closed_case(system, f"retention/{good}/2020"), timeout=120)
+    refunded = await assert_eventually(lambda: closed_case(system, kinds.job_retention_case_id(good, 2020)), timeout=120)
     assert refunded == {"status": "refunded", "closed_on": applied}
-    assert await ledger(system, f"retention/{good}/2020") == [
+    assert await ledger(system, kinds.job_retention_case_id(good, 2020)) == [
         ("job_retention", "once", 2700000, f"enterprise/{good}", "ui_fund", applied)]
-    rejected = await assert_eventually(lambda: closed_case(system, f"retention/{bad}/2020"), timeout=120)
+    rejected = await assert_eventually(lambda: closed_case(system, kinds.job_retention_case_id(bad, 2020)), timeout=120)
     assert rejected == {"status": "rejected", "closed_on": applied}
-    assert await ledger(system, f"retention/{bad}/2020") == []
+    assert await ledger(system, kinds.job_retention_case_id(bad, 2020)) == []
 
 
 async def test_enterprise_si_subsidy_postponed_by_fee_exemption_then_completed(system: System) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from contracts import kinds
 from policy import flexible as k4
 from policy import welfare_post as k5
 from policy.calendar import add_months, month_of
@@ -63,7 +64,7 @@ async def test_flexible_employment_subsidy_paid_until_stable_employment(system: 
     params = system.pack.parameters(CITY)
     applied = add_months(p.today, -6)
     months = [month_of(add_months(applied, i)) for i in range(3)]
-    case_id = f"flexible/{p.id}/{applied.isoformat()}"
+    case_id = kinds.flexible_employment_case_id(p.id, applied)
     contributions = [
         p.event("contribution.paid", add_months(applied, i) + timedelta(days=1) if i else applied, {
             "person_id": p.id, "month": m, "base": 300000, "employer_amount": 60000, "employee_amount": 24001,
@@ -108,7 +109,7 @@ async def test_welfare_post_pays_completed_months_and_ends_on_leaving(system: Sy
     params = system.pack.parameters(CITY)
     starts = add_months(p.today, -8)
     post = f"POST{system.tag}"
-    case_id = f"welfare_post/{p.id}/{post}/{starts.isoformat()}"
+    case_id = kinds.welfare_post_case_id(p.id, post, starts)
     placed = p.event("welfare_post.placed", starts, {
         "person_id": p.id, "post_id": post, "city": CITY, "kind": "regular", "starts_on": starts.isoformat(),
     })

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from contracts import kinds
 from contracts.cases import TaskDecision
 from policy import dibao as k10
 from policy import followup as k9
@@ -57,7 +58,7 @@ async def test_followup_escalates_missed_months_and_closes_on_deregistration(sys
     p = person(system, "K9")
     params = system.pack.parameters(CITY)
     registered_on = add_months(p.today, -3) - timedelta(days=10)
-    case_id = f"followup/{p.id}/{registered_on.isoformat()}"
+    case_id = kinds.followup_case_id(p.id, registered_on)
     await system.emit([
         p.event("unemployment.registered", registered_on, {
             "person_id": p.id, "city": CITY, "registered_on": registered_on.isoformat(), "birth_date": "1980-01-01",
@@ -103,7 +104,7 @@ async def test_dibao_taper_default_pays_from_the_month_after_employment(system: 
     params = system.pack.parameters(CITY)
     granted = add_months(p.today, -8).replace(day=1)
     employed = add_months(p.today, -2) - timedelta(days=5)
-    case_id = f"dibao/{p.id}/{granted.strftime('%Y-%m')}"
+    case_id = kinds.dibao_taper_case_id(p.id, granted.strftime('%Y-%m'))
     await system.emit([
         p.event("dibao.granted", granted, {
             "person_id": p.id, "household_id": f"H{p.id}", "city": CITY, "monthly_amount": 61000, "from_month": granted.strftime("%Y-%m"),
@@ -134,7 +135,7 @@ async def test_dibao_taper_caseworker_decision_through_the_update(system: System
     p = person(system, "K10D")
     granted = add_months(p.today, -3).replace(day=1)
     employed = p.today - timedelta(days=2)
-    case_id = f"dibao/{p.id}/{granted.strftime('%Y-%m')}"
+    case_id = kinds.dibao_taper_case_id(p.id, granted.strftime('%Y-%m'))
     await system.emit([
         p.event("dibao.granted", granted, {
             "person_id": p.id, "household_id": f"H{p.id}", "city": CITY, "monthly_amount": 50000, "from_month": granted.strftime("%Y-%m"),
@@ -187,9 +188,9 @@ async def test_hubei_graduate_grant_paid_once_per_person(system: System) -> None
     ])
 
     async def settled() -> None:
-        row = await case_row(system, f"hubei_grant/{p.id}")
+        row = await case_row(system, kinds.hubei_grant_case_id(p.id))
         assert row["status"] == "paid"
-        rejected = await case_row(system, f"hubei_grant/{q.id}")
+        rejected = await case_row(system, kinds.hubei_grant_case_id(q.id))
         assert rejected["status"] == "rejected" and "湖北籍" in rejected["summary"]["reason"]
         assert any(r.value == bad for r in system.tail.of("events.dlq"))
 
@@ -197,6 +198,6 @@ async def test_hubei_graduate_grant_paid_once_per_person(system: System) -> None
     await system.settled()
     rows = await system.pool.fetch("SELECT case_id, period, amount_fen, fund, due_on FROM ledger WHERE payee = $1", p.subject)
     assert [dict(r) for r in rows] == [
-        {"case_id": f"hubei_grant/{p.id}", "period": "once", "amount_fen": k11.grant_amount(params, first_on),
+        {"case_id": kinds.hubei_grant_case_id(p.id), "period": "once", "amount_fen": k11.grant_amount(params, first_on),
          "fund": "employment_subsidy_fund", "due_on": first_on}
     ]

@@ -17,6 +17,7 @@ from aiokafka import TopicPartition
 
 from activities.store import Origin
 from console.emit import FALLBACK_TOPIC
+from contracts import kinds
 from contracts.settings import Settings
 from policy import internship as k1
 from policy.calendar import add_months
@@ -46,7 +47,7 @@ class Internship:
         params = system.pack.parameters(CITY)
         self.cohort = params.get("internship.cohorts", self.starts_on)[0]
         self.monthly = params.get("internship.monthly_subsidy", self.starts_on)
-        self.case_id = f"internship/{self.person}/{self.unit}/{self.starts_on.isoformat()}"
+        self.case_id = kinds.internship_case_id(self.person, self.unit, self.starts_on)
 
     @property
     def subject(self) -> str:

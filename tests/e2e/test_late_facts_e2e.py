@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from contracts import kinds
 from policy import welfare_post as k5
 from policy.calendar import add_months
 from policy.subsidy_period import completed_months
@@ -36,7 +37,7 @@ async def test_welfare_post_rejected_before_the_registration_reopens_when_it_arr
     params = system.pack.parameters(CITY)
     starts = add_months(p.today, -3)
     post = f"POST{system.tag}L"
-    case_id = f"welfare_post/{p.id}/{post}/{starts.isoformat()}"
+    case_id = kinds.welfare_post_case_id(p.id, post, starts)
     placed = p.event("welfare_post.placed", starts, {
         "person_id": p.id, "post_id": post, "city": CITY, "kind": "regular", "starts_on": starts.isoformat(),
     })

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from contracts import kinds
 from contracts.topics import ALERTS
 from policy import monitoring as m
 from testkit.events import cloud_event, line
@@ -68,7 +69,7 @@ async def test_layoff_plan_through_kafka_alerts_flags_and_overdue_task(system: S
             enterprise_event(system, f"{b}X", 1, "layoff.obligations_settled", filed, {"on": filed.isoformat()}),
         ])
         await system.settled()
-        case_a, case_b = f"layoff/{a}/{filed.isoformat()}", f"layoff/{b}/{filed.isoformat()}"
+        case_a, case_b = kinds.layoff_plan_case_id(a, filed), kinds.layoff_plan_case_id(b, filed)
         alert_id = f"mass_unemployment/{case_a}"
 
         async def settled_a() -> None:

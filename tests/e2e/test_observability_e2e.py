@@ -36,6 +36,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from console.emit import emit
+from contracts import kinds
 from contracts.codec import dev_key_file
 from contracts.kafka import client_security, make_producer
 from contracts.settings import Settings, settings_env
@@ -171,7 +172,7 @@ class Observed:
 
     async def paid(self, person: str) -> None:
         async def row() -> None:
-            status = await self.pool.fetchval("SELECT status FROM cases WHERE case_id = $1", f"hubei_grant/{person}")
+            status = await self.pool.fetchval("SELECT status FROM cases WHERE case_id = $1", kinds.hubei_grant_case_id(person))
             assert status == "paid", f"hubei_grant/{person} is {status!r}; worker log:\n{self.worker.tail()}"
 
         await assert_eventually(row, timeout=120, interval=0.5)
@@ -263,8 +264,8 @@ async def test_one_events_spans_join_in_one_trace_from_intake_to_the_ledger_row_
     assert intake.attributes["cloudevents.event_id"] == f"{person}-1"
     assert intake.attributes["jiuye.outcome"] == "applied"
     ledger = path[1]
-    assert ledger.attributes["jiuye.case_id"] == f"hubei_grant/{person}" and ledger.attributes["jiuye.inserted"] is True
-    row = await observed.pool.fetchrow("SELECT amount_fen, fund FROM ledger WHERE case_id = $1", f"hubei_grant/{person}")
+    assert ledger.attributes["jiuye.case_id"] == kinds.hubei_grant_case_id(person) and ledger.attributes["jiuye.inserted"] is True
+    row = await observed.pool.fetchrow("SELECT amount_fen, fund FROM ledger WHERE case_id = $1", kinds.hubei_grant_case_id(person))
     assert row is not None and ledger.attributes["jiuye.amount_fen"] == row["amount_fen"]
     assert ledger.attributes["jiuye.fund"] == row["fund"]
     # The workflow's own span is in the same trace, under the signal-with-start.
@@ -273,7 +274,7 @@ async def test_one_events_spans_join_in_one_trace_from_intake_to_the_ledger_row_
 
     # The published lifecycle event carries the context on (CloudEvents' traceparent).
     value = await observed.pool.fetchval(
-        "SELECT value FROM outbox WHERE key = $1 AND value->>'type' = 'case.payment'", f"hubei_grant/{person}")
+        "SELECT value FROM outbox WHERE key = $1 AND value->>'type' = 'case.payment'", kinds.hubei_grant_case_id(person))
     assert f"-{trace_id}-{leaf.parent_id}-" in value
 
 
@@ -326,7 +327,7 @@ async def test_the_worker_serves_its_metrics_probes_and_the_sdk_metrics(observed
     rejected = f"OBS{observed.tag}J"
     await observed.emit([observed.application(person), observed.application(rejected, details={**ELIGIBLE, "hukou_province": "41"})])
     await observed.paid(person)
-    amount = await observed.pool.fetchval("SELECT amount_fen FROM ledger WHERE case_id = $1", f"hubei_grant/{person}")
+    amount = await observed.pool.fetchval("SELECT amount_fen FROM ledger WHERE case_id = $1", kinds.hubei_grant_case_id(person))
 
     async def counted() -> str:
         async with httpx.AsyncClient(base_url=url) as http:

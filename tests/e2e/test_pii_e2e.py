@@ -36,6 +36,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import History
 from temporalio.client import Client
 
+from contracts import kinds
 from contracts.codec import ENCODING, EncryptionCodec
 from contracts.settings import Settings
 from deploy.stack.common import service_dir
@@ -114,7 +115,7 @@ async def test_personal_data_is_not_readable_in_temporal(system: System, stack_s
 
     today = business_today()
     applied = add_months(today, -3)
-    case_id = f"flexible/{person}/{applied.isoformat()}"
+    case_id = kinds.flexible_employment_case_id(person, applied)
     n = iter(range(1, 100))
 
     def event(type_: str, on: Any, data: dict[str, Any]) -> bytes:
@@ -196,5 +197,5 @@ def test_secrets_are_unique_per_run_and_id_card_like() -> None:
     a, b = _secrets(uuid.uuid4().hex[:10]), _secrets(uuid.uuid4().hex[:10])
     assert a != b
     assert ID_CARD_LIKE.fullmatch(a[2].encode())
-    assert ID_CARD_LIKE.search(f"flexible/{a[2]}/2020-03-02".encode())
-    assert not ID_CARD_LIKE.search(f"flexible/{a[0]}/2020-03-02".encode())
+    assert ID_CARD_LIKE.search(kinds.flexible_employment_case_id(a[2], "2020-03-02").encode())
+    assert not ID_CARD_LIKE.search(kinds.flexible_employment_case_id(a[0], "2020-03-02").encode())

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from contracts import kinds
 from policy import service_subsidy as k18
 from policy.calendar import quarter_of, quarter_start
 from testkit.events import cloud_event, line
@@ -60,7 +61,7 @@ async def test_k18_placements_confirmed_by_contracts_are_paid_at_the_quarter_set
         event("service.delivered", f"agency/{agency}", served, {"agency_id": agency, "city": CITY, "on": served.isoformat(),
                                                                 "service": "career_guidance", "person_id": guided}),
     ], name="services.jsonl")
-    case_id = k18.case_id(agency, start.year)
+    case_id = kinds.service_subsidy_case_id(agency, start.year)
     expected = int(params.get("service_subsidy.per_placement", start)) + int(params.get("service_subsidy.per_guidance", start))
 
     async def settled() -> None:

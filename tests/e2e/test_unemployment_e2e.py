@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from contracts import kinds
 from policy.calendar import add_months
 from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
@@ -80,8 +81,8 @@ async def test_exhausted_claim_opens_assistance_and_both_are_paid(system: System
     ua.window_until) and paid 6 × 80% of the benefit; both close, both told on cases.lifecycle."""
     person = Claimant(system, "X")
     claim_on = date(2019, 12, 2)
-    ui_case = f"ui/{person.person}/{claim_on}"
-    ua_case = f"ua/{person.person}/2020-12-02"
+    ui_case = kinds.unemployment_insurance_case_id(person.person, claim_on)
+    ua_case = kinds.unemployment_assistance_case_id(person.person, "2020-12-02")
 
     report = await system.emit([person.claim(claim_on)])
     assert report.per_topic == {"si.benefits": 1}
@@ -125,7 +126,7 @@ async def test_reemployment_closes_claim_and_keeps_unused_months(system: System)
     stranger = Claimant(system, "S")
     today = business_today()
     claim_on = add_months(today, -3)
-    ui_case = f"ui/{person.person}/{claim_on}"
+    ui_case = kinds.unemployment_insurance_case_id(person.person, claim_on)
 
     await system.emit([person.claim(claim_on)])
     # The contract travels on labor.contracts, the claim on si.benefits: Kafka orders a subject's

@@ -12,9 +12,11 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from contracts import kinds
 from policy import internship as k1
 from policy import unemployment as ui
 from policy.calendar import add_months
+from policy.monthly_schedule import month_start
 from policy.pack import PolicyPack
 from tests.e2e.helpers import Person
 
@@ -72,7 +74,7 @@ class Internship(Person):
         params = pack.parameters(CITY)
         self.cohort = params.get("internship.cohorts", self.starts_on)[0]
         self.monthly = params.get("internship.monthly_subsidy", self.starts_on)
-        self.case_id = f"internship/{self.id}/{self.unit}/{self.starts_on.isoformat()}"
+        self.case_id = kinds.internship_case_id(self.id, self.unit, self.starts_on)
 
     def signed(self) -> bytes:
         return self.event("internship.agreement_signed", self.starts_on, {
@@ -119,9 +121,9 @@ class Claim(Person):
         super().__init__(f"R{tag}{n:05d}", f"si/{CITY}-faults", today)
         self.claim_on = add_months(self.today, -CLAIM_MONTHS_AGO)
         self.params = pack.parameters(CITY)
-        self.reemployed_on = ui.benefit_month_start(self.claim_on, 2) + timedelta(days=3)
+        self.reemployed_on = month_start(self.claim_on, 2) + timedelta(days=3)
         self.entitlement = ui.entitlement_months(INSURED_MONTHS, 0, self.params, self.claim_on)
-        self.case_id = f"ui/{self.id}/{self.claim_on.isoformat()}"
+        self.case_id = kinds.unemployment_insurance_case_id(self.id, self.claim_on)
 
     def filed(self) -> bytes:
         return self.event("ui.claim.filed", self.claim_on, {
@@ -138,7 +140,7 @@ class Claim(Person):
         return ui.months_due(self.today, self.claim_on, RETIREMENT, reemployed_on, self.entitlement, False)
 
     def benefit(self, n: int) -> int:
-        return ui.monthly_benefit(ui.benefit_month_start(self.claim_on, n), self.params)
+        return ui.monthly_benefit(month_start(self.claim_on, n), self.params)
 
     def expected_payments(self) -> list[tuple[str, int]]:
         """Every benefit month started by today, paid before the re-employment was known."""

@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from console.emit import EmitError
+from contracts import kinds
 from contracts.cases import CaseView
 from contracts.kafka import client_security
 from contracts.topics import INPUT_TOPICS
@@ -200,7 +201,7 @@ async def test_f9_a_case_of_five_years_crosses_continue_as_new_without_lost_or_d
     start = k4.period_start(applied)
     retirement = add_months(start, 59)  # within 5 years of the start: the period runs until then
     months = [month_of(add_months(start, i)) for i in range(57)]
-    case_id = f"flexible/{person}/{applied.isoformat()}"
+    case_id = kinds.flexible_employment_case_id(person, applied)
     counter = iter(range(1, 10_000))
 
     def event(type_: str, on: date, data: dict[str, object]) -> bytes:

@@ -12,6 +12,7 @@ import pytest
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
+from contracts import kinds
 from policy.calendar import SHANGHAI
 from policy.pack import load_pack
 from streams.intake import Intake
@@ -111,7 +112,7 @@ async def test_records_of_one_subject_apply_in_order_and_subjects_side_by_side()
     outcomes = await intake.handle_batch(records(batch))
     assert {o.status for o in outcomes} == {"applied"}
     for p in persons:
-        mine = [event_id for _, case, event_id in gateway.calls if case == f"ui/{p}/2020-03-02"]
+        mine = [event_id for _, case, event_id in gateway.calls if case == kinds.unemployment_insurance_case_id(p, "2020-03-02")]
         assert mine == [f"claim-{p}", f"c-{p}-2020-04-0", f"c-{p}-2020-05-0"]
     assert gateway.most_in_flight >= 10, "subjects were applied one after another"
 

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, parse_event
 from policy import unemployment as ui
+from policy.monthly_schedule import month_start
 from policy.pack import load_pack
 from streams.routes import unemployment as routes
 from streams.routes.commands import FanOut, Ignore, Reject, SignalCase, StartCase
@@ -65,9 +67,9 @@ def test_carry_over_none_without_previous_claim() -> None:
 
 # -- K2 payments --------------------------------------------------------------------------------
 def test_benefit_month_n_starts_n_minus_one_months_after_claim() -> None:
-    assert ui.benefit_month_start(date(2020, 3, 2), 1) == date(2020, 3, 2)
-    assert ui.benefit_month_start(date(2020, 1, 31), 2) == date(2020, 2, 29)  # clamped, not chained
-    assert ui.benefit_month_start(date(2020, 1, 31), 3) == date(2020, 3, 31)
+    assert month_start(date(2020, 3, 2), 1) == date(2020, 3, 2)
+    assert month_start(date(2020, 1, 31), 2) == date(2020, 2, 29)  # clamped, not chained
+    assert month_start(date(2020, 1, 31), 3) == date(2020, 3, 31)
     assert ui.entitlement_end(date(2020, 3, 2), 12) == date(2021, 3, 2)
 
 
@@ -141,9 +143,9 @@ def test_reemployment_signal_dated_before_the_claim_is_ignored() -> None:
 
 def test_reemployment_stops_payment_from_next_benefit_month() -> None:
     reemployed = date(2020, 5, 20)  # inside month 3 [05-15, 06-15)
-    assert ui.month_paid_before_stop(ui.benefit_month_start(CLAIM, 3), reemployed)
-    assert not ui.month_paid_before_stop(ui.benefit_month_start(CLAIM, 4), reemployed)
-    assert ui.month_paid_before_stop(ui.benefit_month_start(CLAIM, 9), None)
+    assert ui.month_paid_before_stop(month_start(CLAIM, 3), reemployed)
+    assert not ui.month_paid_before_stop(month_start(CLAIM, 4), reemployed)
+    assert ui.month_paid_before_stop(month_start(CLAIM, 9), None)
 
 
 # -- end of entitlement -------------------------------------------------------------------------
@@ -198,7 +200,7 @@ def contribution(month: str, employer: str | None = "E1", person: str = "P1") ->
 
 
 K2_CASE = OpenCase("ui/P1/2020-03-15", routes.KIND, "person/P1", {"claim_on": "2020-03-15"})
-K3_CASE = OpenCase("ua/P1/2020-03-15", routes.ASSISTANCE_KIND, "person/P1", {})
+K3_CASE = OpenCase("ua/P1/2020-03-15", kinds.UNEMPLOYMENT_ASSISTANCE, "person/P1", {})
 
 
 def test_route_claim_opens_k2_case_with_business_key() -> None:
@@ -240,4 +242,4 @@ def test_route_price_linkage_fans_out_to_the_city_k2_cases() -> None:
 
 
 def test_k2_and_k3_hold_shared_facts() -> None:
-    assert routes.KIND in SHARED_FACT_KINDS and routes.ASSISTANCE_KIND in SHARED_FACT_KINDS
+    assert routes.KIND in SHARED_FACT_KINDS and kinds.UNEMPLOYMENT_ASSISTANCE in SHARED_FACT_KINDS

@@ -290,18 +290,6 @@ def test_k5_renewed_placement_of_a_zero_employment_household_from_household_fact
     assert choice.fund == Fund.EMPLOYMENT_SUBSIDY and "zero_employment_household" in choice.reason
 
 
-def test_k5_placement_priority_ranks_zero_employment_and_near_retirement_first() -> None:
-    on = date(2020, 6, 1)
-    queue = [
-        profile("A", ["dibao_household"], registered_on=date(2018, 1, 2)),
-        profile("B", ["zero_employment_household"], registered_on=date(2020, 1, 2)),
-        profile("C", ["disabled"], retirement=date(2023, 1, 1), registered_on=date(2019, 5, 2)),
-        profile("D", ["disabled"], registered_on=date(2017, 1, 2)),
-    ]
-    ranked = sorted(queue, key=lambda p: k5.placement_priority(p, on, PARAMS))
-    assert [p.person_id for p in ranked] == ["C", "B", "D", "A"]
-
-
 # --- routing -----------------------------------------------------------------------------------
 def event(type_: str, data: dict[str, Any], subject: str, ident: str = "x-1", source: str = "es/2101") -> Any:
     return parse_event(line(cloud_event(id=ident, source=source, type=type_, subject=subject, on=date(2020, 5, 20), data=data)))

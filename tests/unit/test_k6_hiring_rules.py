@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, parse_event
@@ -52,14 +53,14 @@ def registration(person: str, registered_on: date, n: int = 1) -> Fact:
 # -- both programs ------------------------------------------------------------------------------
 @pytest.mark.parametrize(("term", "stable"), [(None, True), (12, True), (36, True), (11, False), (6, False)])
 def test_k6_only_a_contract_of_1_year_or_more_or_open_ended_counts(term: int | None, stable: bool) -> None:
-    assert k6.is_stable_contract(term, date(2020, 3, 1), PARAMS) is stable
+    assert k6.stable_hire(term, date(2020, 3, 1), PARAMS) is stable
 
 
 def test_k6_case_ids_are_one_per_enterprise_person_and_program() -> None:
-    assert k6.epidemic_case_id("E1", "P1") == "hiring/epidemic/E1/P1"
-    assert k6.priority_case_id("E1", "P1") == "hiring/priority/E1/P1"
-    assert k6.program_of("hiring/epidemic/E1/P1") == k6.EPIDEMIC
-    assert k6.program_of("hiring/priority/E1/P1") == k6.PRIORITY
+    assert kinds.hiring_case_id(k6.EPIDEMIC, "E1", "P1") == "hiring/epidemic/E1/P1"
+    assert kinds.hiring_case_id(k6.PRIORITY, "E1", "P1") == "hiring/priority/E1/P1"
+    assert kinds.hiring_case_parts("hiring/epidemic/E1/P1") == (k6.EPIDEMIC, "E1", "P1")
+    assert kinds.hiring_case_parts("hiring/priority/E1/P1") == (k6.PRIORITY, "E1", "P1")
 
 
 # -- K6a ----------------------------------------------------------------------------------------

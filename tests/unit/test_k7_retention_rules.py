@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import pytest
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import parse_event
 from policy import retention as k7
@@ -153,7 +154,7 @@ def _application(year: object, program: str = "job_retention") -> bytes:
 
 def test_one_refund_per_enterprise_per_year_is_the_case_id_and_the_ledger_period() -> None:
     [start] = route(parse_event(_application(2020)), [], PACK)
-    assert isinstance(start, StartCase) and start.case_id == k7.case_id_for("E", 2020) == "retention/E/2020"
+    assert isinstance(start, StartCase) and start.case_id == kinds.job_retention_case_id("E", 2020) == "retention/E/2020"
     assert start.keys == ["enterprise/E"]
     # A second application while the case is open is rejected (the gateway reports it late once closed).
     open_case = OpenCase(case_id="retention/E/2020", kind=routes.KIND, key="enterprise/E")

@@ -1,6 +1,7 @@
 """The route-module protocol (streams/routes/kind_route.py): every module of streams/routes is a
 kind's routes or the shared vocabulary, its declarations are typed, its handlers take the
-keywords those declarations promise, and the kinds routed are the kinds with a workflow."""
+keywords those declarations promise, and the kinds routed are the kinds with a workflow, both
+named from contracts/kinds.py."""
 
 from __future__ import annotations
 
@@ -12,18 +13,19 @@ import types
 import pytest
 
 import streams.routes
+from contracts import kinds
 from streams.routes.kind_route import KindRoute
 from streams.routing import KIND_ROUTES, route_modules
-from workflows.registry import KINDS
+from workflows.registry import KINDS, WORKFLOWS
 
 VOCABULARY = {"commands", "kind_route"}  # what the kinds share; no kind of its own
 
 
 def test_every_module_of_streams_routes_is_a_kind_or_the_shared_vocabulary() -> None:
     names = {info.name for info in pkgutil.iter_modules(streams.routes.__path__)}
-    kinds = {m.__name__.rpartition(".")[2] for m in route_modules()}
-    assert kinds | VOCABULARY == names
-    assert not kinds & VOCABULARY
+    kind_modules = {m.__name__.rpartition(".")[2] for m in route_modules()}
+    assert kind_modules | VOCABULARY == names
+    assert not kind_modules & VOCABULARY
     for name in VOCABULARY:
         assert "ROUTES" not in vars(importlib.import_module(f"streams.routes.{name}"))
 
@@ -79,3 +81,23 @@ def test_every_workflow_kind_has_a_route_and_every_route_a_workflow() -> None:
     routed = [k.kind for k in KIND_ROUTES]
     assert len(routed) == len(set(routed)), "two route modules for one kind"
     assert set(routed) == set(KINDS)
+
+
+def test_every_kind_named_in_contracts_has_one_workflow_and_one_route() -> None:
+    """contracts/kinds.py is the one list of kind names: each has a workflow (whose type name and
+    `kind` are that name) and a route module, and nothing is routed or run under another name."""
+    assert len(kinds.ALL) == len(set(kinds.ALL))
+    assert sorted(w.kind for w in WORKFLOWS) == sorted(kinds.ALL)
+    assert sorted(k.kind for k in KIND_ROUTES) == sorted(kinds.ALL)
+    for cls in WORKFLOWS:
+        assert getattr(cls, "__temporal_workflow_definition").name == cls.kind
+
+
+@pytest.mark.parametrize(
+    "module", [*route_modules(), *(inspect.getmodule(w) for w in WORKFLOWS)], ids=lambda m: m.__name__
+)
+def test_a_route_or_workflow_module_takes_its_kind_name_from_contracts(module: types.ModuleType) -> None:
+    """No route or workflow module spells a kind name of its own: its `KIND` is one of contracts.kinds."""
+    source = inspect.getsource(module)
+    assert vars(module)["KIND"] in kinds.ALL
+    assert f'KIND = "{vars(module)["KIND"]}"' not in source

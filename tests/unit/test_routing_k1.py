@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from policy.pack import load_pack
 from streams.routing import FanOut, Ignore, Reject, SignalCase, StartCase, keys_of, route
 
 PACK = load_pack()
-KIND = "internship_subsidy"
+KIND = kinds.INTERNSHIP_SUBSIDY
 CASE = "internship/P001/U01/2020-03-02"
 OPEN = [OpenCase(case_id=CASE, kind=KIND, key="person/P001", match={"unit_id": "U01"})]
 

@@ -23,6 +23,7 @@ from activities.memory_store import MemoryStore
 from activities.store import Origin
 from console.simulate import ListSink
 from console.worker import build_worker
+from contracts import kinds
 from contracts.cases import CaseEvent, CaseInput, CaseOutcome, CaseView, PaymentRequest
 from policy.calendar import start_of_day
 from policy.pack import load_pack
@@ -30,7 +31,7 @@ from streams.gateway import CaseGateway
 from streams.intake import Intake, Outcome
 from testkit.events import cloud_event
 
-KIND = "internship_subsidy"
+KIND = kinds.INTERNSHIP_SUBSIDY
 _ids = count(1)
 
 
@@ -41,7 +42,7 @@ def at(day: date, hour: int = 9) -> datetime:
 
 def case_id(person: str, unit: str, starts_on: date) -> str:
     """The business key streams/routes/internship.py gives a K1 case."""
-    return f"internship/{person}/{unit}/{starts_on.isoformat()}"
+    return kinds.internship_case_id(person, unit, starts_on)
 
 
 def agreement(person: str, unit: str, starts_on: date, months: int, cohort: int = 2020, city: str = "2101") -> dict[str, Any]:

@@ -70,8 +70,8 @@ class _SlowTaskWrite:
     busy for an hour after the case has closed (a store write that takes long). A run that ends
     without waiting for its handlers cuts the supervisor's call off."""
 
-    async def settle_task(self, task_id: str, state: str, decided_by: str | None = None, decision: dict[str, Any] | None = None) -> TaskRecord:
-        task = await super().settle_task(task_id, state, decided_by, decision)  # type: ignore[misc]
+    async def finish_task(self, task_id: str, state: str, decided_by: str | None = None, decision: dict[str, Any] | None = None) -> TaskRecord:
+        task = await super().finish_task(task_id, state, decided_by, decision)  # type: ignore[misc]
         if state == "decided":
             await workflow.wait_condition(lambda: not self.is_open)  # type: ignore[attr-defined]
             await workflow.sleep(timedelta(hours=1))

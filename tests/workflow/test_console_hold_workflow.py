@@ -15,6 +15,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from contracts import kinds
 from contracts.cases import CaseView, SupervisorAction
 from tests.workflow._k45_harness import Harness, at, harness
 
@@ -26,7 +27,7 @@ async def taper_case(h: Harness, person: str) -> str:
     await h.send("dibao.granted", data, person, at(date(2020, 1, 3)), source="ca/2101")
     await h.send("employment.registered", {"person_id": person, "city": "2101", "on": "2020-03-10", "kind": "employee"},
                  person, at(date(2020, 3, 10)), source="re/2101")
-    return f"dibao/{person}/2020-01"
+    return kinds.dibao_taper_case_id(person, "2020-01")
 
 
 async def supervise(h: Harness, case: str, action: str, reason: str = "income check", by: str = "alice") -> CaseView:

@@ -22,8 +22,9 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
+from contracts import kinds
+from policy.dibao import RULE_NOT_OWED, RULE_PAYMENT
 from tests.workflow._unemployment_harness import World, event_key, world
-from workflows.dibao_taper import RULE_NOT_OWED, RULE_PAYMENT
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 TAPER = "dibao_taper"
@@ -39,7 +40,7 @@ async def granted(w: World, person: str, from_month: str, amount: int, day: date
 async def taper_case(w: World, person: str) -> str:
     await granted(w, person, "2020-01", 60000, date(2020, 1, 3))
     await w.employment(person, EMPLOYED)
-    return f"dibao/{person}/2020-01"
+    return kinds.dibao_taper_case_id(person, "2020-01")
 
 
 def months(*numbers: int) -> list[str]:

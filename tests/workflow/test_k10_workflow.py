@@ -20,10 +20,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
+from contracts import kinds
 from contracts.cases import TaskDecision
 from tests.workflow._k45_harness import Harness, at, harness
 
-KIND = "dibao_taper"
+KIND = kinds.DIBAO_TAPER
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 AMOUNT = 60000
 
@@ -31,7 +32,7 @@ AMOUNT = 60000
 async def grant(h: Harness, person: str, from_month: str = "2020-01", amount: int = AMOUNT, on: date = date(2020, 1, 3)) -> str:
     data = {"person_id": person, "household_id": f"H{person}", "city": "2101", "monthly_amount": amount, "from_month": from_month}
     await h.send("dibao.granted", data, person, at(on), source="ca/2101")
-    return f"dibao/{person}/{from_month}"
+    return kinds.dibao_taper_case_id(person, from_month)
 
 
 async def employ(h: Harness, person: str, on: date, kind: str = "employee") -> None:

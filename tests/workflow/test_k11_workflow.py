@@ -16,9 +16,10 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
+from contracts import kinds
 from tests.workflow._k45_harness import Harness, at, harness
 
-KIND = "hubei_graduate_grant"
+KIND = kinds.HUBEI_GRADUATE_GRANT
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ELIGIBLE = {"graduation_year": 2020, "hukou_province": "42", "institution_province": "21"}
 

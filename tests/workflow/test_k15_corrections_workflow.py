@@ -15,10 +15,11 @@ from datetime import date
 
 from temporalio.testing import WorkflowEnvironment
 
+from contracts import kinds
 from streams.intake import Outcome
 from tests.workflow._k45_harness import Harness, at, event_key, harness, ledger_rows, registered, scenario_of_kind, worth_by_period
 
-KIND = "enterprise_si_subsidy"
+KIND = kinds.ENTERPRISE_SI_SUBSIDY
 FAR = date(2045, 1, 1)
 
 

@@ -17,12 +17,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.store import Origin
 from console import simulate as sim
+from contracts import kinds
 from contracts.cases import CaseEvent
 from streams.intake import Outcome
 from testkit.events import cloud_event, line
 from tests.workflow._k45_harness import Harness, at, harness, registered
 
-KIND = "enterprise_si_subsidy"
+KIND = kinds.ENTERPRISE_SI_SUBSIDY
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FAR = date(2045, 1, 1)
 _ids = count(1)

@@ -21,6 +21,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
+from contracts import kinds
 from tests.workflow._unemployment_harness import World, event_key, world
 from workflows.unemployment_assistance import RULE_ASSISTANCE, RULE_NOT_OWED
 
@@ -35,7 +36,7 @@ def month(n: int) -> str:
 
 async def assistance_case(w: World, person: str) -> str:
     await w.claim(person, OPENS, insured=8)
-    return f"ua/{person}/{OPENS.isoformat()}"
+    return kinds.unemployment_assistance_case_id(person, OPENS)
 
 
 async def reemployed_by(w: World, person: str, how: str, day: date) -> str:

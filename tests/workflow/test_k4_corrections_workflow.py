@@ -16,10 +16,11 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
+from contracts import kinds
 from streams.intake import Outcome
 from tests.workflow._k45_harness import Harness, at, event_key, harness, ledger_rows, registered, scenario_of_kind, worth_by_period
 
-KIND = "flexible_employment_subsidy"
+KIND = kinds.FLEXIBLE_EMPLOYMENT_SUBSIDY
 FAR = date(2045, 1, 1)
 
 
@@ -27,7 +28,7 @@ async def apply(h: Harness, person: str, on: date, categories: list[str] | None 
     await h.send("unemployment.registered", registered(person, date(2020, 3, 2), FAR, categories or ["disabled"]), person, at(date(2020, 3, 2)))
     data = {"program": "flexible_employment_si", "applicant": person, "on": on.isoformat(), "details": {}}
     await h.send("application.submitted", data, person, at(on))
-    return f"flexible/{person}/{on.isoformat()}"
+    return kinds.flexible_employment_case_id(person, on)
 
 
 async def contribution(h: Harness, person: str, month: str, on: date, employer_amount: int = 60000, employee_amount: int = 24000) -> Outcome:

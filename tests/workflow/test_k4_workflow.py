@@ -15,10 +15,11 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
+from contracts import kinds
 from contracts.cases import CaseEvent
 from tests.workflow._k45_harness import at, harness, registered
 
-KIND = "flexible_employment_subsidy"
+KIND = kinds.FLEXIBLE_EMPLOYMENT_SUBSIDY
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FAR = date(2045, 1, 1)
 

@@ -21,6 +21,7 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
+from contracts import kinds
 from tests.workflow._corrections import event_key as key
 from tests.workflow._corrections import recovery_tasks as tasks_of
 from tests.workflow._corrections import worth as worth_of
@@ -61,7 +62,7 @@ async def placed(h: Harness, person: str, post: str, start: date) -> str:
     await h.send("unemployment.registered", registered(person, D(2020, 1, 2), D(2045, 1, 1), ["disabled"]), person, at(D(2020, 1, 2)))
     data: dict[str, Any] = {"person_id": person, "post_id": post, "city": "2101", "kind": "regular", "starts_on": start.isoformat()}
     await h.send("welfare_post.placed", data, person, at(start))
-    return f"welfare_post/{person}/{post}/{start.isoformat()}"
+    return kinds.welfare_post_case_id(person, post, start)
 
 
 async def test_k5_leaving_dated_in_the_past_overpays_both_subsidies_of_the_months_after_it(env: WorkflowEnvironment) -> None:

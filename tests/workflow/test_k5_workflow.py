@@ -18,11 +18,12 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
+from contracts import kinds
 from contracts.cases import TaskDecision
 from policy.calendar import add_months
 from tests.workflow._k45_harness import Harness, at, harness, registered
 
-KIND = "public_welfare_post"
+KIND = kinds.PUBLIC_WELFARE_POST
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 FAR = date(2045, 1, 1)
 POST, SI = 165000, 60000
@@ -38,7 +39,7 @@ def placed(person: str, post: str, starts_on: date, kind: str = "regular", month
 
 
 def case_of(person: str, post: str, starts_on: date) -> str:
-    return f"welfare_post/{person}/{post}/{starts_on.isoformat()}"
+    return kinds.welfare_post_case_id(person, post, starts_on)
 
 
 def months_paid(h: Harness, case: str) -> list[int]:

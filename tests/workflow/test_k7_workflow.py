@@ -16,11 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.store import Origin
 from console import simulate as sim
+from contracts import kinds
 from streams.intake import Outcome
 from testkit.events import cloud_event, line
 from tests.workflow._k45_harness import Harness, at, harness
 
-KIND = "job_retention_refund"
+KIND = kinds.JOB_RETENTION_REFUND
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 _ids = count(1)
 

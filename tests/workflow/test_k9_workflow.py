@@ -17,11 +17,12 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
+from contracts import kinds
 from contracts.cases import CaseEvent, TaskDecision, TaskRecord
 from policy.calendar import add_months
 from tests.workflow._k45_harness import Harness, at, harness
 
-KIND = "unemployed_followup"
+KIND = kinds.UNEMPLOYED_FOLLOWUP
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
@@ -41,7 +42,7 @@ def registration(person: str, on: date, categories: list[str] | None = None, bir
 
 async def register(h: Harness, person: str, on: date, **kw: Any) -> str:
     await h.send("unemployment.registered", registration(person, on, **kw), person, at(on), source="ru/2101")
-    return f"followup/{person}/{on.isoformat()}"
+    return kinds.followup_case_id(person, on)
 
 
 async def follow_up(h: Harness, person: str, on: date, reported: date | None = None) -> None:

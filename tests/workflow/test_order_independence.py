@@ -47,6 +47,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from policy import unemployment as ui
 from policy.calendar import add_months, first_of_month, month_of
+from policy.monthly_schedule import month_start
 from policy.pack import load_pack
 from tests.workflow import _order_independence_kinds as kinds  # registers the other paying kinds' generators
 from tests.workflow._order_independence import SEQUENCES, Delivery, Event, Sequence, days, deliveries, in_order, person_id, run, schedule
@@ -121,7 +122,7 @@ def k2_sequences(draw: st.DrawFn) -> Sequence:
     last = K2_LAST_FACT
     if draw(st.booleans()):
         k = draw(st.integers(2, 7))  # re-employed during benefit month k: months after k are not owed
-        on = draw(days(ui.benefit_month_start(K2_CLAIM, k), ui.benefit_month_start(K2_CLAIM, k + 1) - timedelta(days=1)))
+        on = draw(days(month_start(K2_CLAIM, k), month_start(K2_CLAIM, k + 1) - timedelta(days=1)))
         announced = draw(st.sampled_from([0, 0, 20, 60]).map(lambda late: min(on + timedelta(days=late), K2_LAST_FACT)))
         closing, last = Event(f"reemployed {on}", announced, _reemployed(on)), announced
     paid_months = ui.months_started(last, K2_CLAIM)  # the months a case knowing nothing else pays by then
@@ -143,7 +144,7 @@ def k2_sequences(draw: st.DrawFn) -> Sequence:
                                          "effective_on": effective.isoformat()}, f"city/{CITY}")))
     if draw(st.booleans()):
         n = draw(st.integers(1, paid_months))  # on the final facts, maybe a month not owed
-        month = month_of(ui.benefit_month_start(K2_CLAIM, n))
+        month = month_of(month_start(K2_CLAIM, n))
         triggered = draw(days(max(first_of_month(month), K2_CLAIM),
                               min(last, add_months(first_of_month(month), 1) - timedelta(days=1))))
         amount = draw(st.sampled_from([5000, 12000, 30000]))

@@ -16,6 +16,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from contracts import kinds
 from contracts.cases import TaskDecision, TaskRecord
 from policy.corrections import RECOVERY_OUTCOMES
 from tests.workflow._unemployment_harness import World, event_key, world
@@ -34,7 +35,7 @@ async def overpaid_and_closed(w: World, person: str) -> tuple[str, str]:
     await w.claim(person, date(2020, 3, 15))
     await w.advance_to_day(date(2020, 6, 20))
     cause = event_key(await w.contribution(person, "2020-05", date(2020, 6, 20)))
-    return f"ui/{person}/2020-03-15", cause
+    return kinds.unemployment_insurance_case_id(person, "2020-03-15"), cause
 
 
 def recovery_tasks(w: World, case: str) -> list[tuple[str, str, int, list[str], object]]:
