@@ -22,7 +22,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
-from tests.workflow._unemployment_harness import World, event_key, world
+from tests.workflow.harness import World, event_key, world
 from workflows.dibao_taper import RULE_NOT_OWED, RULE_PAYMENT
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -62,7 +62,7 @@ async def test_k10_restated_amount_raised_pays_arrears_for_the_months_paid(env: 
         assert w.originals(case, TAPER)[3:] == [(m, 70000, date(2020, int(m[5:]), 1)) for m in months(7, 8, 9)]
         assert w.worth(case) == {(TAPER, m): 70000 for m in months(4, 5, 6, 7, 8, 9)}
         assert (w.status(case), w.closed_on(case)) == ("completed", date(2020, 10, 1))
-        assert [t["kind"] for t in w.tasks_of(case)] == ["taper_decision"]
+        assert [t["kind"] for t in w.tasks(case)] == ["taper_decision"]
         assert all(p.fund == "dibao_fund" for p in w.payments(case))
 
 
@@ -82,7 +82,7 @@ async def test_k10_restated_amount_cut_is_deducted_from_later_months_and_the_res
         assert w.worth(case) == {(TAPER, m): 40000 for m in months(4, 5, 6, 7, 8, 9)}
         assert (await w.view(case)).paid_fen == 5 * 60000 + 40000 - 20000
         assert (w.status(case), w.closed_on(case)) == ("completed", date(2020, 10, 1))
-        recovery = [t for t in w.tasks_of(case) if t["kind"] == "overpayment_recovery"]
+        recovery = [t for t in w.tasks(case) if t["kind"] == "overpayment_recovery"]
         assert [(t["state"], t["due_on"], t["details"]["amount"], t["details"]["periods"]) for t in recovery] == [
             ("open", "2020-10-01", 80000, months(4, 5, 6, 7, 8))
         ]
@@ -99,7 +99,7 @@ async def test_k10_backdated_shorter_default_overpays_the_months_beyond_it(env: 
         assert w.worth(case) == {**{(TAPER, m): 60000 for m in months(4, 5, 6, 7)}, (TAPER, "2020-08"): 0}
         # Four months end on 2020-08-01; nothing more to pay, so the overpayment is a task.
         assert (w.status(case), w.closed_on(case)) == ("completed", date(2020, 8, 1))
-        recovery = [t for t in w.tasks_of(case) if t["kind"] == "overpayment_recovery"]
+        recovery = [t for t in w.tasks(case) if t["kind"] == "overpayment_recovery"]
         assert [(t["due_on"], t["details"]["amount"], t["details"]["periods"]) for t in recovery] == [
             ("2020-08-10", 60000, ["2020-08"])
         ]

@@ -21,28 +21,28 @@ from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
 from contracts.cases import TaskDecision
-from tests.workflow._k45_harness import Harness, at, harness
+from tests.workflow.harness import World, at, world
 
 KIND = "dibao_taper"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 AMOUNT = 60000
 
 
-async def grant(h: Harness, person: str, from_month: str = "2020-01", amount: int = AMOUNT, on: date = date(2020, 1, 3)) -> str:
+async def grant(h: World, person: str, from_month: str = "2020-01", amount: int = AMOUNT, on: date = date(2020, 1, 3)) -> str:
     data = {"person_id": person, "household_id": f"H{person}", "city": "2101", "monthly_amount": amount, "from_month": from_month}
-    await h.send("dibao.granted", data, person, at(on), source="ca/2101")
+    await h.send("dibao.granted", data, at(on), subject=f"person/{person}", source="ca/2101")
     return f"dibao/{person}/{from_month}"
 
 
-async def employ(h: Harness, person: str, on: date, kind: str = "employee") -> None:
-    await h.send("employment.registered", {"person_id": person, "city": "2101", "on": on.isoformat(), "kind": kind}, person, at(on), source="re/2101")
+async def employ(h: World, person: str, on: date, kind: str = "employee") -> None:
+    await h.send("employment.registered", {"person_id": person, "city": "2101", "on": on.isoformat(), "kind": kind}, at(on), source="re/2101")
 
 
-def paid(h: Harness, case: str) -> list[tuple[str, int, str, str]]:
+def paid(h: World, case: str) -> list[tuple[str, int, str, str]]:
     return [(p.period, p.amount, p.fund, p.due_on.isoformat()) for p in h.payments(case)]
 
 
-def decision_task(h: Harness, case: str) -> dict[str, Any]:
+def decision_task(h: World, case: str) -> dict[str, Any]:
     return next(t for t in h.tasks(case) if t["kind"] == "taper_decision")
 
 
@@ -52,7 +52,7 @@ def taper(months: list[str], amount: int = AMOUNT) -> list[tuple[str, int, str, 
 
 async def test_k10_valid_decision_sets_the_months_paid_from_the_month_after_employment(env: WorkflowEnvironment) -> None:
     # Employed 2020-03-10; decided 4 months on 03-12 → 2020-04..2020-07 on the 1st; completed 2020-08-01.
-    async with harness(env, date(2020, 1, 3)) as h:
+    async with world(env, date(2020, 1, 3)) as h:
         case = await grant(h, "D101")
         await employ(h, "D101", date(2020, 3, 10))
         task = decision_task(h, case)
@@ -74,7 +74,7 @@ async def test_k10_decision_outside_3_to_12_months_is_rejected_and_the_case_unch
     env: WorkflowEnvironment, person: str, decision: dict[str, Any]
 ) -> None:
     # Workflow ids are business keys and never reused: one person per parameter.
-    async with harness(env, date(2020, 1, 3)) as h:
+    async with world(env, date(2020, 1, 3)) as h:
         case = await grant(h, person)
         await employ(h, person, date(2020, 3, 10))
         task = decision_task(h, case)
@@ -89,7 +89,7 @@ async def test_k10_decision_outside_3_to_12_months_is_rejected_and_the_case_unch
 
 
 async def test_k10_default_six_months_when_no_decision_within_15_days(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 3)) as h:
+    async with world(env, date(2020, 1, 3)) as h:
         case = await grant(h, "D103")
         await employ(h, "D103", date(2020, 3, 10))
         await h.advance_to_day(date(2020, 3, 24))
@@ -111,7 +111,7 @@ async def test_k10_default_six_months_when_no_decision_within_15_days(env: Workf
 async def test_k10_the_minimum_months_are_paid_on_time_before_the_decision(env: WorkflowEnvironment) -> None:
     # Employed 2020-03-28: April's payment is due 04-01, before the decision deadline (04-12);
     # every decision gives ≥ 3 months, so it is paid on time; a decision of 3 then ends it there.
-    async with harness(env, date(2020, 1, 3)) as h:
+    async with world(env, date(2020, 1, 3)) as h:
         case = await grant(h, "D104", amount=45000)
         await employ(h, "D104", date(2020, 3, 28), kind="self_employed")
         await h.advance_to_day(date(2020, 4, 1))
@@ -123,25 +123,25 @@ async def test_k10_the_minimum_months_are_paid_on_time_before_the_decision(env: 
 
 
 async def test_k10_dibao_ended_before_employment_closes_without_payment(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 3)) as h:
+    async with world(env, date(2020, 1, 3)) as h:
         case = await grant(h, "D105")
-        await h.send("dibao.ended", {"person_id": "D105", "on": "2020-02-29"}, "D105", at(date(2020, 2, 29)), source="ca/2101")
+        await h.send("dibao.ended", {"person_id": "D105", "on": "2020-02-29"}, at(date(2020, 2, 29)), source="ca/2101")
         assert h.status(case) == "ended" and h.record(case).closed_on == date(2020, 2, 29)
         await employ(h, "D105", date(2020, 3, 10))
         assert h.payments(case) == [] and h.tasks(case) == []
 
 
 async def test_k10_dibao_ended_after_employment_does_not_stop_the_taper(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 3)) as h:
+    async with world(env, date(2020, 1, 3)) as h:
         case = await grant(h, "D106")
         await employ(h, "D106", date(2020, 3, 10))
-        await h.send("dibao.ended", {"person_id": "D106", "on": "2020-03-31"}, "D106", at(date(2020, 3, 31)), source="ca/2101")
+        await h.send("dibao.ended", {"person_id": "D106", "on": "2020-03-31"}, at(date(2020, 3, 31)), source="ca/2101")
         await h.advance_to_day(date(2020, 10, 2))
         assert len(paid(h, case)) == 6 and h.status(case) == "completed"
 
 
 async def test_k10_pays_the_latest_grant_amount(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 3)) as h:
+    async with world(env, date(2020, 1, 3)) as h:
         case = await grant(h, "D107")
         await grant(h, "D107", from_month="2020-02", amount=70000, on=date(2020, 2, 2))
         await employ(h, "D107", date(2020, 3, 10))
@@ -150,7 +150,7 @@ async def test_k10_pays_the_latest_grant_amount(env: WorkflowEnvironment) -> Non
 
 
 async def test_k10_across_continue_as_new_pays_each_month_once(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 3), history_limit=25) as h:
+    async with world(env, date(2020, 1, 3), history_limit=25) as h:
         case = await grant(h, "D108")
         await employ(h, "D108", date(2020, 3, 10))
         await h.advance_to_day(date(2020, 3, 20))

@@ -14,8 +14,8 @@ from datetime import date
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed
+from tests.workflow.harness import World, at, world
 
 ELIGIBLE = {"graduation_year": 2020, "hukou_province": "42", "institution_province": "21"}
 FUND = "employment_subsidy_fund"
@@ -26,20 +26,20 @@ def application(person: str, on: date, details: dict[str, object]) -> dict[str, 
     return {"program": "hubei_graduate_grant", "applicant": person, "on": on.isoformat(), "details": details}
 
 
-def rows(h: Harness, case: str) -> list[tuple[str, str, int, date, str | None, str | None]]:
+def rows(h: World, case: str) -> list[tuple[str, str, int, date, str | None, str | None]]:
     return [(p.entry, p.period, p.amount, p.due_on, p.corrects, p.cause)
             for p in sorted(h.payments(case), key=lambda p: (p.due_on, p.entry, p.seq))]
 
 
-def worth(h: Harness, case: str) -> int:
+def worth(h: World, case: str) -> int:
     return sum(SIGN[p.entry] * p.amount for p in h.payments(case))
 
 
 async def test_k11_corrected_household_registration_after_payment_is_an_overpayment_and_a_recovery_task(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
-        await h.send("application.submitted", application("HC1", date(2020, 4, 1), ELIGIBLE), "HC1", at(date(2020, 4, 1)))
+    async with world(env, date(2020, 4, 1)) as h:
+        await h.send("application.submitted", application("HC1", date(2020, 4, 1), ELIGIBLE), at(date(2020, 4, 1)), subject="person/HC1")
         case = "hubei_grant/HC1"
         assert h.status(case) == "paid"
         # The registry corrects the household registration: Henan (41), not Hubei.
@@ -59,8 +59,8 @@ async def test_k11_corrected_household_registration_after_payment_is_an_overpaym
 
 
 async def test_k11_backdated_change_of_the_grant_amount_is_arrears(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
-        await h.send("application.submitted", application("HC2", date(2020, 4, 1), ELIGIBLE), "HC2", at(date(2020, 4, 1)))
+    async with world(env, date(2020, 4, 1)) as h:
+        await h.send("application.submitted", application("HC2", date(2020, 4, 1), ELIGIBLE), at(date(2020, 4, 1)), subject="person/HC2")
         case = "hubei_grant/HC2"
         # Announced on 05-10, effective from 03-01 (before the application of 04-01): 200000.
         change = {"city": None, "name": "hubei_grant.amount", "value": 200000, "effective_on": "2020-03-01"}

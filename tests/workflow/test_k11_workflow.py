@@ -16,20 +16,20 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from tests.workflow._k45_harness import Harness, at, harness
+from tests.workflow.harness import World, at, world
 
 KIND = "hubei_graduate_grant"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ELIGIBLE = {"graduation_year": 2020, "hukou_province": "42", "institution_province": "21"}
 
 
-async def apply(h: Harness, person: str, on: date, details: dict[str, Any]) -> Any:
+async def apply(h: World, person: str, on: date, details: dict[str, Any]) -> Any:
     data = {"program": "hubei_graduate_grant", "applicant": person, "on": on.isoformat(), "details": details}
-    return await h.send("application.submitted", data, person, at(on))
+    return await h.send("application.submitted", data, at(on), subject=f"person/{person}")
 
 
 async def test_k11_eligible_graduate_is_paid_the_grant_once(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         await apply(h, "H101", date(2020, 4, 1), ELIGIBLE)
         case = "hubei_grant/H101"
         assert h.status(case) == "paid" and h.record(case).closed_on == date(2020, 4, 1)
@@ -39,7 +39,7 @@ async def test_k11_eligible_graduate_is_paid_the_grant_once(env: WorkflowEnviron
 
 
 async def test_k11_second_application_reaches_the_same_closed_case_and_cannot_pay_twice(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         await apply(h, "H102", date(2020, 4, 1), ELIGIBLE)
         outcome = await apply(h, "H102", date(2020, 6, 1), ELIGIBLE)
         # The closed case listens for corrections (ledger.correction_days): the same details change nothing.
@@ -49,7 +49,7 @@ async def test_k11_second_application_reaches_the_same_closed_case_and_cannot_pa
 
 
 async def test_k11_not_eligible_is_rejected_with_the_reason(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         await apply(h, "H103", date(2020, 4, 2), {**ELIGIBLE, "hukou_province": "41", "graduation_year": 2019})
         case = "hubei_grant/H103"
         assert h.status(case) == "rejected" and h.payments(case) == []
@@ -59,7 +59,7 @@ async def test_k11_not_eligible_is_rejected_with_the_reason(env: WorkflowEnviron
 
 
 async def test_k11_bad_details_are_a_dead_letter_and_open_no_case(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         outcome = await apply(h, "H104", date(2020, 4, 2), {"hukou_province": "42", "institution_province": "21"})
         assert outcome.status == "dead_letter" and "graduation_year" in outcome.detail
         assert "hubei_grant/H104" not in h.store.cases
@@ -68,9 +68,9 @@ async def test_k11_bad_details_are_a_dead_letter_and_open_no_case(env: WorkflowE
 async def test_k11_amount_in_force_on_the_application_date(env: WorkflowEnvironment) -> None:
     # A province-wide change of hubei_grant.amount to 200000 from 2020-05-01 (a shared fact the
     # case reads in its context): an application on 05-02 gets the new amount.
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         change = {"city": None, "name": "hubei_grant.amount", "value": 200000, "effective_on": "2020-05-01"}
-        await h.send("policy.parameter.changed", change, "H000", at(date(2020, 4, 20)), source="policy/21")
+        await h.send("policy.parameter.changed", change, at(date(2020, 4, 20)), subject="person/H000", source="policy/21")
         await apply(h, "H105", date(2020, 4, 30), ELIGIBLE)
         await apply(h, "H106", date(2020, 5, 2), ELIGIBLE)
         assert [p.amount for p in h.payments("hubei_grant/H105")] == [150000]

@@ -23,7 +23,7 @@ from contracts.cases import TaskDecision
 from policy.corrections import WORTH_SIGN
 from streams.intake import Outcome
 from tests.workflow._order_independence import Event, deliver
-from tests.workflow._unemployment_harness import World, world
+from tests.workflow.harness import World, world
 
 PROGRAM = "loan_interest_subsidy"
 FUND = "inclusive_finance_fund"

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import console.simulate
 from streams.intake import Outcome
-from tests.workflow._unemployment_harness import World, world
+from tests.workflow.harness import World, world
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

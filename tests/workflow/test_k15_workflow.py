@@ -15,12 +15,10 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.store import Origin
 from console import simulate as sim
 from contracts.cases import CaseEvent
 from streams.intake import Outcome
-from testkit.events import cloud_event, line
-from tests.workflow._k45_harness import Harness, at, harness, registered
+from tests.workflow.harness import World, at, registered, world
 
 KIND = "enterprise_si_subsidy"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -29,41 +27,37 @@ _ids = count(1)
 SENT: list[dict[str, Any]] = []
 
 
-async def send(h: Harness, type_: str, data: dict[str, Any], subject: str, when: datetime, source: str = "si/2101") -> Outcome:
-    await h.advance_to(when)
-    n = next(_ids)
-    doc = cloud_event(id=f"k15-{n}", source=source, type=type_, subject=subject, on=when, data=data)
-    SENT.append(doc)
-    outcome = await h.intake.handle(line(doc), Origin(topic="test", offset=n))
-    await h.settle()
+async def send(h: World, type_: str, data: dict[str, Any], subject: str, when: datetime, source: str = "si/2101") -> Outcome:
+    outcome = await h.send(type_, data, when, subject=subject, source=source)
+    SENT.append(h.sent[-1])
     return outcome
 
 
-async def hire(h: Harness, e: str, p: str, signed: date, starts: date, categories: list[str], term: int | None = 24) -> str:
-    await h.send("unemployment.registered", registered(p, date(2020, 1, 6), FAR, categories), p, at(date(2020, 1, 6)))
+async def hire(h: World, e: str, p: str, signed: date, starts: date, categories: list[str], term: int | None = 24) -> str:
+    await h.send("unemployment.registered", registered(p, date(2020, 1, 6), FAR, categories), at(date(2020, 1, 6)))
     data = {"person_id": p, "employer_id": e, "signed_on": signed.isoformat(), "starts_on": starts.isoformat(), "term_months": term}
     await send(h, "contract.signed", data, f"person/{p}", at(signed), "lc/2101")
     return f"enterprise_si/{e}/{p}/{signed.isoformat()}"
 
 
-async def pay_in(h: Harness, e: str, p: str, month: str, on: date, employer: int = 50000) -> None:
+async def pay_in(h: World, e: str, p: str, month: str, on: date, employer: int = 50000) -> None:
     data = {"person_id": p, "month": month, "employer_id": e, "base": 300000, "employer_amount": employer,
             "employee_amount": 20000, "insurances": ["pension", "medical"]}
     await send(h, "contribution.paid", data, f"person/{p}", at(on))
 
 
-async def exempt(h: Harness, e: str, from_month: str, to_month: str, on: date) -> None:
+async def exempt(h: World, e: str, from_month: str, to_month: str, on: date) -> None:
     await send(h, "si.fee_exemption", {"enterprise_id": e, "from_month": from_month, "to_month": to_month}, f"enterprise/{e}", at(on))
 
 
 async def test_k15_rejected_unless_difficult_to_employ(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         case = await hire(h, "X0", "Q0", date(2020, 3, 5), date(2020, 3, 5), [])
         assert h.status(case) == "rejected" and h.record(case).closed_on == date(2020, 3, 5)
 
 
 async def test_k15_exemption_postpones_the_period_even_when_it_arrives_mid_case(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1), history_limit=30) as h:
+    async with world(env, date(2020, 1, 1), history_limit=30) as h:
         await exempt(h, "X1", "2020-04", "2020-05", date(2020, 2, 1))  # known before the hire
         case = await hire(h, "X1", "Q1", date(2020, 3, 5), date(2020, 3, 5), ["disabled"])
         assert h.status(case) == "active"
@@ -107,7 +101,7 @@ async def test_k15_exemption_postpones_the_period_even_when_it_arrives_mid_case(
 
 
 async def test_k15_separation_ends_the_case_months_after_it_not_paid(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         case = await hire(h, "X2", "Q2", date(2020, 5, 10), date(2020, 6, 1), ["single_parent"], term=None)
         await pay_in(h, "X2", "Q2", "2020-06", date(2020, 6, 25), employer=41000)
         await send(h, "contract.terminated", {"person_id": "Q2", "employer_id": "X2", "on": "2020-07-15"}, "person/Q2", at(date(2020, 7, 15)), "lc/2101")
@@ -120,8 +114,8 @@ async def test_k15_separation_ends_the_case_months_after_it_not_paid(env: Workfl
 
 
 async def test_k15_contribution_stored_before_the_contract_arrived_is_paid(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
-        await h.send("unemployment.registered", registered("Q4", date(2020, 1, 6), FAR, ["disabled"]), "Q4", at(date(2020, 1, 6)))
+    async with world(env, date(2020, 1, 1)) as h:
+        await h.send("unemployment.registered", registered("Q4", date(2020, 1, 6), FAR, ["disabled"]), at(date(2020, 1, 6)))
         # The contribution (si.contributions) is handled before the contract (labor.contracts).
         await pay_in(h, "X4", "Q4", "2020-03", date(2020, 3, 20))
         data = {"person_id": "Q4", "employer_id": "X4", "signed_on": "2020-03-05", "starts_on": "2020-03-05", "term_months": 12}
@@ -132,7 +126,7 @@ async def test_k15_contribution_stored_before_the_contract_arrived_is_paid(env: 
 
 
 async def test_k15_continue_as_new_keeps_seen_ids_and_payments_over_36_months(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1), history_limit=40) as h:
+    async with world(env, date(2020, 1, 1), history_limit=40) as h:
         case = await hire(h, "X3", "Q3", date(2020, 1, 10), date(2020, 2, 1), ["disabled"])
         months = [f"{2020 + (i + 1) // 12}-{(i + 1) % 12 + 1:02d}" for i in range(36)]
         assert (months[0], months[-1]) == ("2020-02", "2023-01")

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 import console.simulate
 from contracts.cases import TaskDecision
 from streams.intake import Outcome
-from tests.workflow._unemployment_harness import World, world
+from tests.workflow.harness import World, world
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

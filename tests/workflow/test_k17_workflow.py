@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 import console.simulate
 from policy.corrections import WORTH_SIGN
 from streams.intake import Outcome
-from tests.workflow._unemployment_harness import World, world
+from tests.workflow.harness import World, world
 
 TLA = "temporary_living_allowance"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

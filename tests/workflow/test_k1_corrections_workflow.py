@@ -21,7 +21,7 @@ from console import simulate as sim
 from tests.workflow._corrections import event_key as key
 from tests.workflow._corrections import recovery_tasks as tasks_of
 from tests.workflow._corrections import worth as worth_of
-from tests.workflow._k1_harness import K1World, agreement, case_id, k1_world
+from tests.workflow.harness import World, agreement, internship_case_id, world
 
 D = date
 MONTHLY = 120000
@@ -31,18 +31,18 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 Row = tuple[str, str, int, date, str | None, str | None]
 
 
-def rows(w: K1World, case: str, entries: tuple[str, ...] = ("arrears", "overpayment", "deduction")) -> list[Row]:
+def rows(w: World, case: str, entries: tuple[str, ...] = ("arrears", "overpayment", "deduction")) -> list[Row]:
     ledger = sorted((p for p in w.store.ledger.values() if p.case_id == case), key=lambda p: (p.due_on, p.period, p.entry, p.seq))
     assert {p.program for p in ledger} <= {K1}
     return [(p.period, p.entry, p.amount, p.due_on, p.corrects, p.cause) for p in ledger if p.entry in entries]
 
 
-def worth(w: K1World, case: str) -> dict[str, int]:
+def worth(w: World, case: str) -> dict[str, int]:
     """Original + corrections per period (K1 has one program)."""
     return {period: fen for (_, period), fen in worth_of(w.store.ledger.values(), case).items()}
 
 
-def recovery_tasks(w: K1World, case: str) -> list[tuple[str, str, int, list[str]]]:
+def recovery_tasks(w: World, case: str) -> list[tuple[str, str, int, list[str]]]:
     return [(kind, payee, amount, periods) for kind, payee, _, amount, periods in tasks_of(w.store.tasks.values(), case)]
 
 
@@ -50,10 +50,10 @@ def month(n: int) -> str:
     return f"month-{n}"
 
 
-async def open_case(w: K1World, person: str, unit: str, start: date, p: int) -> str:
+async def open_case(w: World, person: str, unit: str, start: date, p: int) -> str:
     outcome = await w.send("internship.agreement_signed", agreement(person, unit, start, p), start)
     assert outcome.status == "applied", outcome
-    return case_id(person, unit, start)
+    return internship_case_id(person, unit, start)
 
 
 def pause(person: str, unit: str, on: str, reason: str | None = None) -> dict[str, str]:
@@ -68,7 +68,7 @@ async def test_k1_late_interruption_overpays_the_month_it_pushes_past_the_end_an
     owed when it falls due), month 3 on 07-12 > 07-02 cannot complete: overpaid, due 06-10,
     caused by the resumption that dated the pause's end; month 4 never. Closes `completed` on
     07-02 with nothing more to pay: one overpayment_recovery task."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C1", "U1", D(2020, 3, 2), 4)
         await w.advance_to_day(D(2020, 6, 10))
         await w.send("internship.interrupted", pause("C1", "U1", "2020-04-10", "other"), D(2020, 4, 10), deliver_on=D(2020, 6, 10))
@@ -91,7 +91,7 @@ async def test_k1_late_interruption_still_open_at_the_end_overpays_the_months_it
     dated 04-20 is reported on 05-10 and never resumed: month 2 is held (it may still complete
     until the end), then on 06-02 months 2 and 3 can no longer complete: month 2 overpaid, due
     06-02, caused by the interruption; closes `completed` with a recovery task."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C2", "U2", D(2020, 3, 2), 3)
         await w.advance_to_day(D(2020, 5, 10))
         cause = key(await w.send("internship.interrupted", pause("C2", "U2", "2020-04-20", "other"), D(2020, 4, 20),
@@ -109,7 +109,7 @@ async def test_k1_early_end_reported_late_overpays_the_months_after_it(env: Work
     """Start 03-02, P = 6; months 1-4 paid 04-02 .. 07-02. On 07-10 the internship is reported
     ended on 05-20: months 1, 2 completed by then; 3 and 4 overpaid, due 07-10; closes `ended`
     on 05-20 with a recovery task for 240000."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C3", "U3", D(2020, 3, 2), 6)
         await w.advance_to_day(D(2020, 7, 10))
         ended = key(await w.send("internship.ended", {**pause("C3", "U3", "2020-05-20"), "reason": "quit"}, D(2020, 5, 20),
@@ -127,7 +127,7 @@ async def test_k1_hire_reported_late_with_a_third_left_overpays_the_months_after
     """Start 03-02, P = 6, D = 184; months 1-4 paid. A contract with the unit signed 06-10 is
     reported on 07-10: S = 100, D - S = 84 >= 61.33, not the lump: months completed by 06-10 are
     1-3, month 4 (07-02) overpaid; closes `hired` on 06-10."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C4", "U4", D(2020, 3, 2), 6)
         await w.advance_to_day(D(2020, 7, 10))
         contract = {"person_id": "C4", "employer_id": "U4", "signed_on": "2020-06-10", "starts_on": "2020-06-10", "term_months": 12}
@@ -144,7 +144,7 @@ async def test_k1_hire_inside_the_internship_arriving_after_it_completed_correct
     only month 1 completed by then; months 2-4 overpaid, due 07-20, caused by the hire; the case
     stays `completed` and raises a recovery task. A contract with the unit signed 07-10, after
     the internship ended, concerns no month of it: nothing changes."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C9", "U9", D(2020, 3, 2), 4)
         await w.advance_to_day(D(2020, 7, 20))
         assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 7, 2))
@@ -163,7 +163,7 @@ async def test_k1_backdated_subsidy_raise_pays_arrears_for_the_months_begun_sinc
     """Start 03-02, P = 3; months 1, 2 paid 120000 (they begin 03-02, 04-02). On 05-10 city 2101
     raises internship.monthly_subsidy to 140000 from 04-01: month 2 began after it -> arrears
     20000 due 05-10; month 3 (begins 05-02) paid 140000 on 06-02."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C5", "U5", D(2020, 3, 2), 3)
         await w.advance_to_day(D(2020, 5, 10))
         change = {"city": "2101", "name": "internship.monthly_subsidy", "value": 140000, "effective_on": "2020-04-01"}
@@ -181,7 +181,7 @@ async def test_k1_backdated_subsidy_cut_is_recovered_from_the_units_later_months
     less two deductions of 20000 (at most half of it, oldest first); month 4 pays 100000 in full.
     A short history limit makes the case continue as new on the way: the ledger it reconciles
     against is carried."""
-    async with k1_world(env, D(2020, 3, 2), history_limit=20) as w:
+    async with world(env, D(2020, 3, 2), history_limit=20) as w:
         case = await open_case(w, "C6", "U6", D(2020, 3, 2), 4)
         await w.advance_to_day(D(2020, 5, 10))
         change = {"city": "2101", "name": "internship.monthly_subsidy", "value": 100000, "effective_on": "2020-03-01"}

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.cases import CaseEvent, CaseView
-from tests.workflow._k1_harness import K1World, agreement, at, case_id, k1_world
+from tests.workflow.harness import World, agreement, at, internship_case_id, world
 
 D = date
 MONTHLY = 120000
@@ -24,10 +24,10 @@ def months(*dates: date) -> list[tuple[str, date]]:
     return [(f"month-{n}", d) for n, d in enumerate(dates, start=1)]
 
 
-async def open_case(w: K1World, person: str, unit: str, start: date, p: int, cohort: int = 2020) -> str:
+async def open_case(w: World, person: str, unit: str, start: date, p: int, cohort: int = 2020) -> str:
     outcome = await w.send("internship.agreement_signed", agreement(person, unit, start, p, cohort), start)
     assert outcome.status == "applied", outcome
-    return case_id(person, unit, start)
+    return internship_case_id(person, unit, start)
 
 
 async def test_k1_monthly_payment_falls_due_on_each_completion_date(env: WorkflowEnvironment) -> None:
@@ -36,25 +36,25 @@ async def test_k1_monthly_payment_falls_due_on_each_completion_date(env: Workflo
 
     Start 2020-03-02, P = 3: months complete 04-02, 05-02, 06-02; the period ends 06-02 → `completed`.
     """
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "A1", "U1", D(2020, 3, 2), 3)
         assert w.status(case) == "active"
         await w.advance_to_day(D(2020, 4, 1))
-        assert w.paid(case) == []  # not a day early
+        assert w.paid_months(case) == []  # not a day early
         await w.advance_to(at(D(2020, 4, 2), hour=0) + timedelta(minutes=1))  # the first minute of the completion day
-        assert w.paid(case) == months(D(2020, 4, 2))
-        (first,) = w.payments(case)
+        assert w.paid_months(case) == months(D(2020, 4, 2))
+        (first,) = w.payments_by_month(case)
         assert (first.payee, first.program, first.amount, first.fund) == (
             "enterprise/U1", "internship_subsidy", MONTHLY, "employment_subsidy_fund",
         )
         await w.advance_to_day(D(2020, 6, 1))
-        assert w.paid(case) == months(D(2020, 4, 2), D(2020, 5, 2))
+        assert w.paid_months(case) == months(D(2020, 4, 2), D(2020, 5, 2))
         await w.advance_to_day(D(2020, 6, 2))
-        assert w.paid(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2))
+        assert w.paid_months(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2))
         record = w.record(case)
         assert (record.status, record.closed_on) == ("completed", D(2020, 6, 2))
         await w.advance_to_day(D(2020, 9, 1))
-        assert len(w.payments(case)) == 3  # never past P months
+        assert len(w.payments_by_month(case)) == 3  # never past P months
 
 
 async def test_k1_epidemic_pause_then_resume_moves_later_payments_and_the_end(env: WorkflowEnvironment) -> None:
@@ -65,26 +65,26 @@ async def test_k1_epidemic_pause_then_resume_moves_later_payments_and_the_end(en
     Start 2020-02-03, P = 3; paused [02-10, 03-16) = 20 + 15 = 35 days. Nominal completions
     03-03, 04-03, 05-03 each move 35 days: 04-07, 05-08, 06-07; the end 05-03 + 35 = 06-07.
     """
-    async with k1_world(env, D(2020, 2, 3)) as w:
+    async with world(env, D(2020, 2, 3)) as w:
         case = await open_case(w, "A2", "U2", D(2020, 2, 3), 3)
         pause = {"person_id": "A2", "unit_id": "U2"}
         await w.send("internship.interrupted", {**pause, "on": "2020-02-10", "reason": "epidemic"}, D(2020, 2, 10))
         view = await w.view(case)
         assert (view.status, view.next_deadline, view.details["period_end"]) == ("paused", None, None)
         await w.advance_to_day(D(2020, 3, 4))
-        assert w.paid(case) == []  # 03-03 would have completed month 1 without the pause
+        assert w.paid_months(case) == []  # 03-03 would have completed month 1 without the pause
         await w.send("internship.resumed", {**pause, "on": "2020-03-16"}, D(2020, 3, 16))
         view = await w.view(case)
         assert (view.status, view.next_deadline, view.details["period_end"]) == ("active", D(2020, 4, 7), "2020-06-07")
         await w.advance_to_day(D(2020, 4, 6))
-        assert w.paid(case) == []
+        assert w.paid_months(case) == []
         await w.advance_to_day(D(2020, 4, 7))
-        assert w.paid(case) == months(D(2020, 4, 7))
+        assert w.paid_months(case) == months(D(2020, 4, 7))
         await w.advance_to_day(D(2020, 6, 6))
-        assert w.paid(case) == months(D(2020, 4, 7), D(2020, 5, 8))
+        assert w.paid_months(case) == months(D(2020, 4, 7), D(2020, 5, 8))
         assert w.status(case) == "active"
         await w.advance_to_day(D(2020, 6, 7))
-        assert w.paid(case) == months(D(2020, 4, 7), D(2020, 5, 8), D(2020, 6, 7))
+        assert w.paid_months(case) == months(D(2020, 4, 7), D(2020, 5, 8), D(2020, 6, 7))
         assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 6, 7))
 
 
@@ -94,7 +94,7 @@ async def test_k1_other_reason_pause_delays_payments_but_not_the_end(env: Workfl
     Start 2020-03-02, P = 3; paused [03-10, 03-20) = 10 days. Completions 04-12, 05-12, 06-12,
     but the end stays 06-02: month 3 never completes; `completed` on 06-02 with 2 months paid.
     """
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "A3", "U3", D(2020, 3, 2), 3)
         pause = {"person_id": "A3", "unit_id": "U3"}
         await w.send("internship.interrupted", {**pause, "on": "2020-03-10", "reason": "other"}, D(2020, 3, 10))
@@ -102,14 +102,14 @@ async def test_k1_other_reason_pause_delays_payments_but_not_the_end(env: Workfl
         assert (view.status, view.details["period_end"]) == ("paused", "2020-06-02")
         await w.send("internship.resumed", {**pause, "on": "2020-03-20"}, D(2020, 3, 20))
         await w.advance_to_day(D(2020, 4, 11))
-        assert w.paid(case) == []
+        assert w.paid_months(case) == []
         await w.advance_to_day(D(2020, 4, 12))
-        assert w.paid(case) == months(D(2020, 4, 12))
+        assert w.paid_months(case) == months(D(2020, 4, 12))
         await w.advance_to_day(D(2020, 6, 2))
-        assert w.paid(case) == months(D(2020, 4, 12), D(2020, 5, 12))
+        assert w.paid_months(case) == months(D(2020, 4, 12), D(2020, 5, 12))
         assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 6, 2))
         await w.advance_to_day(D(2020, 6, 13))
-        assert len(w.payments(case)) == 2
+        assert len(w.payments_by_month(case)) == 2
 
 
 async def test_k1_hire_with_less_than_a_third_left_pays_every_month_at_once(env: WorkflowEnvironment) -> None:
@@ -120,14 +120,14 @@ async def test_k1_hire_with_less_than_a_third_left_pays_every_month_at_once(env:
     Start 2020-03-02, P = 6: D = 184 (to 09-02). Contract 07-03: S = 123, D − S = 61 < 61.33.
     Months 1-4 completed 04-02, 05-02, 06-02, 07-02 (paid then); months 5, 6 due on 07-03.
     """
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "A4", "U4", D(2020, 3, 2), 6)
         await w.advance_to_day(D(2020, 7, 2))
-        assert w.paid(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2), D(2020, 7, 2))
+        assert w.paid_months(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2), D(2020, 7, 2))
         contract = {"person_id": "A4", "employer_id": "U4", "signed_on": "2020-07-03", "starts_on": "2020-07-04", "term_months": 12}
         await w.send("contract.signed", contract, D(2020, 7, 3), source="lc/2101")
-        assert w.paid(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2), D(2020, 7, 2), D(2020, 7, 3), D(2020, 7, 3))
-        assert sum(p.amount for p in w.payments(case)) == 6 * MONTHLY
+        assert w.paid_months(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2), D(2020, 7, 2), D(2020, 7, 3), D(2020, 7, 3))
+        assert sum(p.amount for p in w.payments_by_month(case)) == 6 * MONTHLY
         record = w.record(case)
         assert (record.status, record.closed_on) == ("hired_full_subsidy", D(2020, 7, 3))
         closing = (await w.view(case)).timeline[-1]
@@ -140,26 +140,26 @@ async def test_k1_hire_with_a_third_or_more_left_pays_completed_months_only(env:
     Start 2020-03-02, P = 6, D = 184. Contract 07-02: S = 122, D − S = 62 > 61.33 → not full.
     Month 4 completes that same day (07-02), so 4 months are paid.
     """
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "A5", "U5", D(2020, 3, 2), 6)
         contract = {"person_id": "A5", "employer_id": "U5", "signed_on": "2020-07-02", "starts_on": "2020-07-02", "term_months": 12}
         await w.send("contract.signed", contract, D(2020, 7, 2), source="lc/2101")
-        assert w.paid(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2), D(2020, 7, 2))
+        assert w.paid_months(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2), D(2020, 7, 2))
         assert (w.record(case).status, w.record(case).closed_on) == ("hired", D(2020, 7, 2))
         await w.advance_to_day(D(2020, 9, 3))
-        assert len(w.payments(case)) == 4
+        assert len(w.payments_by_month(case)) == 4
 
 
 async def test_k1_hire_by_another_employer_changes_nothing(env: WorkflowEnvironment) -> None:
     """POLICY.md K1: only a hire "by the unit (`contract.signed`, employer = the unit)" counts."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "A6", "U6", D(2020, 3, 2), 3)
         contract = {"person_id": "A6", "employer_id": "OTHER", "signed_on": "2020-05-20", "starts_on": "2020-05-20", "term_months": 12}
         outcome = await w.send("contract.signed", contract, D(2020, 5, 20), source="lc/2101")
         assert outcome.status == "ignored"
         assert w.status(case) == "active"
         await w.advance_to_day(D(2020, 6, 2))
-        assert (w.status(case), len(w.payments(case))) == ("completed", 3)
+        assert (w.status(case), len(w.payments_by_month(case))) == ("completed", 3)
 
 
 async def test_k1_early_end_pays_completed_months_and_closes_ended(env: WorkflowEnvironment) -> None:
@@ -167,27 +167,27 @@ async def test_k1_early_end_pays_completed_months_and_closes_ended(env: Workflow
 
     Start 2020-04-10, P = 12: months complete 05-10, 06-10; ended 06-20 → 2 months.
     """
-    async with k1_world(env, D(2020, 4, 10)) as w:
+    async with world(env, D(2020, 4, 10)) as w:
         case = await open_case(w, "A7", "U7", D(2020, 4, 10), 12)
         ended = {"person_id": "A7", "unit_id": "U7", "on": "2020-06-20", "reason": "quit"}
         await w.send("internship.ended", ended, D(2020, 6, 20))
-        assert w.paid(case) == months(D(2020, 5, 10), D(2020, 6, 10))
+        assert w.paid_months(case) == months(D(2020, 5, 10), D(2020, 6, 10))
         assert (w.record(case).status, w.record(case).closed_on) == ("ended", D(2020, 6, 20))
         await w.advance_to_day(D(2020, 7, 11))
-        assert len(w.payments(case)) == 2
+        assert len(w.payments_by_month(case)) == 2
 
 
 async def test_k1_cohort_not_covered_is_rejected_without_payment(env: WorkflowEnvironment) -> None:
     """POLICY.md K1: "Not eligible (case closes `rejected`, no payment) unless the graduate's
     cohort is in internship.cohorts" (2020, 2021)."""
-    async with k1_world(env, D(2020, 3, 5)) as w:
+    async with world(env, D(2020, 3, 5)) as w:
         case = await open_case(w, "A8", "U8", D(2020, 3, 5), 6, cohort=2019)
         record = w.record(case)
         assert (record.status, record.opened_on, record.closed_on) == ("rejected", D(2020, 3, 5), D(2020, 3, 5))
         closing = (await w.view(case)).timeline[-1]
         assert closing.what == "closed rejected" and "cohort 2019" in (closing.rule or "")
         await w.advance_to_day(D(2020, 4, 6))
-        assert w.payments(case) == []
+        assert w.payments_by_month(case) == []
 
 
 async def test_k1_epidemic_declared_and_lifted_do_not_change_k1_payments(env: WorkflowEnvironment) -> None:
@@ -197,7 +197,7 @@ async def test_k1_epidemic_declared_and_lifted_do_not_change_k1_payments(env: Wo
     Same dates as the epidemic-pause test (start 02-03, P = 3, paused [02-10, 03-16)):
     04-07, 05-08, 06-07, whether the facts arrive before the start, during the pause or after.
     """
-    async with k1_world(env, D(2020, 1, 25)) as w:
+    async with world(env, D(2020, 1, 25)) as w:
         await w.send("policy.epidemic.declared", {"on": "2020-01-25"}, D(2020, 1, 25), subject="city/2101", source="policy/2101")
         case = await open_case(w, "A9", "U9", D(2020, 2, 3), 3)
         pause = {"person_id": "A9", "unit_id": "U9"}
@@ -208,7 +208,7 @@ async def test_k1_epidemic_declared_and_lifted_do_not_change_k1_payments(env: Wo
         await w.send("policy.epidemic.declared", {"on": "2020-01-20"}, D(2020, 4, 1), subject="province/21", source="policy/21")
         await w.send("policy.epidemic.lifted", {"on": "2020-04-28"}, D(2020, 4, 28), subject="province/21", source="policy/21")
         await w.advance_to_day(D(2020, 6, 7))
-        assert w.paid(case) == months(D(2020, 4, 7), D(2020, 5, 8), D(2020, 6, 7))
+        assert w.paid_months(case) == months(D(2020, 4, 7), D(2020, 5, 8), D(2020, 6, 7))
         assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 6, 7))
         notes = [t.what for t in (await w.view(case)).timeline]
         assert notes.count("epidemic lifted") == 2 and notes.count("epidemic declared") == 1  # they did arrive
@@ -221,8 +221,8 @@ async def test_k1_duplicate_signal_with_the_same_source_and_id_is_absorbed(env: 
 
     Start 2020-03-02, P = 3, paused (epidemic) [03-10, 03-20) = 10 days → 04-12, 05-12, 06-12.
     """
-    async with k1_world(env, D(2020, 3, 2)) as w:
-        case = case_id("B1", "V1", D(2020, 3, 2))
+    async with world(env, D(2020, 3, 2)) as w:
+        case = internship_case_id("B1", "V1", D(2020, 3, 2))
 
         def ev(id_: str, type_: str, day: date, **data: object) -> CaseEvent:
             return CaseEvent(source="es/2101", id=id_, type=type_, subject="person/B1", time=at(day), data=data)
@@ -245,43 +245,43 @@ async def test_k1_duplicate_signal_with_the_same_source_and_id_is_absorbed(env: 
         assert (view.status, view.events_seen) == ("active", 3)
         assert [t.what for t in view.timeline].count("interrupted (epidemic)") == 1
         await w.advance_to_day(D(2020, 6, 12))
-        assert w.paid(case) == months(D(2020, 4, 12), D(2020, 5, 12), D(2020, 6, 12))
+        assert w.paid_months(case) == months(D(2020, 4, 12), D(2020, 5, 12), D(2020, 6, 12))
         outcome = await handle.result()
         assert (outcome.status, outcome.paid_fen) == ("completed", 3 * MONTHLY)
 
 
 async def test_k1_redelivered_record_is_a_duplicate_at_the_intake(env: WorkflowEnvironment) -> None:
     """The inbox: one row per (source, id); the same record again is a duplicate, not a second case."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         data = agreement("B2", "V2", D(2020, 3, 2), 3)
         first = await w.send("internship.agreement_signed", data, D(2020, 3, 2), event_id="same")
         again = await w.send("internship.agreement_signed", data, D(2020, 3, 2), event_id="same")
         assert (first.status, again.status) == ("applied", "duplicate")
-        assert (await w.view(case_id("B2", "V2", D(2020, 3, 2)))).events_seen == 1
+        assert (await w.view(internship_case_id("B2", "V2", D(2020, 3, 2)))).events_seen == 1
 
 
 async def test_k1_late_agreement_catches_up_on_what_fell_due(env: WorkflowEnvironment) -> None:
     """POLICY.md conventions: "Events can arrive late: a case catches up (pays what fell due) and
     goes on." An agreement starting 2020-03-02 (P = 3) delivered on 05-15: months 1 and 2 are paid
     at once, each with its own due date (04-02, 05-02); month 3 falls due 06-02."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         data = agreement("B3", "V3", D(2020, 3, 2), 3)
         await w.send("internship.agreement_signed", data, D(2020, 3, 2), deliver_on=D(2020, 5, 15))
-        case = case_id("B3", "V3", D(2020, 3, 2))
+        case = internship_case_id("B3", "V3", D(2020, 3, 2))
         # A case that opens behind business time first waits a few quiet seconds for the rest of
         # the subject's burst (CaseWorkflow.gather_burst), then judges it in date order.
-        assert w.paid(case) == []
+        assert w.paid_months(case) == []
         await w.advance_to(at(D(2020, 5, 15), hour=10))
-        assert w.paid(case) == months(D(2020, 4, 2), D(2020, 5, 2))
+        assert w.paid_months(case) == months(D(2020, 4, 2), D(2020, 5, 2))
         await w.advance_to_day(D(2020, 6, 2))
-        assert w.paid(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2))
+        assert w.paid_months(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2))
         assert w.status(case) == "completed"
 
 
 async def test_k1_state_query_returns_a_case_view_with_rules_on_the_timeline(env: WorkflowEnvironment) -> None:
     """What a supervisor sees (the `state` query): status, dates, the next deadline and a
     timeline whose payments and closing name the POLICY.md rule that decided them."""
-    async with k1_world(env, D(2020, 3, 2)) as w:
+    async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "B4", "V4", D(2020, 3, 2), 3)
         await w.advance_to_day(D(2020, 4, 2))
         view = await w.view(case)
@@ -312,7 +312,7 @@ async def test_k1_monthly_amount_is_the_value_in_force_at_each_month_start(env: 
     facts) and 150000 from 06-01 (announced while it runs, delivered as a signal):
     120000, 120000, 140000, 150000.
     """
-    async with k1_world(env, D(2020, 2, 20)) as w:
+    async with world(env, D(2020, 2, 20)) as w:
         change = {"city": "2101", "name": "internship.monthly_subsidy"}
         await w.send("policy.parameter.changed", {**change, "value": 140000, "effective_on": "2020-05-01"}, D(2020, 2, 20),
                      subject="city/2101", source="policy/2101")
@@ -320,7 +320,7 @@ async def test_k1_monthly_amount_is_the_value_in_force_at_each_month_start(env: 
         await w.send("policy.parameter.changed", {**change, "value": 150000, "effective_on": "2020-06-01"}, D(2020, 3, 10),
                      subject="city/2101", source="policy/2101")
         await w.advance_to_day(D(2020, 7, 2))
-        assert [(p.period, p.due_on, p.amount) for p in w.payments(case)] == [
+        assert [(p.period, p.due_on, p.amount) for p in w.payments_by_month(case)] == [
             ("month-1", D(2020, 4, 2), 120000),
             ("month-2", D(2020, 5, 2), 120000),
             ("month-3", D(2020, 6, 2), 140000),

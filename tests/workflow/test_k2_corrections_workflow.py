@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from contracts.cases import PaymentRequest
 from streams.intake import Outcome
-from tests.workflow._unemployment_harness import World, world
+from tests.workflow.harness import World, world
 from workflows import unemployment_insurance as ui_workflow
 
 UI = "unemployment_insurance"

@@ -17,7 +17,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
-from tests.workflow._unemployment_harness import world
+from tests.workflow.harness import world
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 UI = "unemployment_insurance"

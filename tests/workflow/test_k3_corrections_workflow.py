@@ -21,7 +21,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
-from tests.workflow._unemployment_harness import World, event_key, world
+from tests.workflow.harness import World, event_key, world
 from workflows.unemployment_assistance import RULE_ASSISTANCE, RULE_NOT_OWED
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -70,7 +70,7 @@ async def test_k3_backdated_reemployment_overpays_the_months_after_it_and_raises
         assert {p.rule for p in w.payments(case) if p.entry == "overpayment"} == {RULE_NOT_OWED}
         assert w.worth(case) == {(UA, month(n)): 0 if n in overpaid else 120000 for n in (1, 2, 3, 4)}
         assert (w.status(case), w.closed_on(case)) == ("reemployed", reemployed_on)
-        assert [(t["kind"], t["state"], t["due_on"], t["details"]["amount"], t["details"]["periods"]) for t in w.tasks_of(case)] == [
+        assert [(t["kind"], t["state"], t["due_on"], t["details"]["amount"], t["details"]["periods"]) for t in w.tasks(case)] == [
             ("overpayment_recovery", "open", "2020-07-10", 120000 * len(overpaid), [month(n) for n in overpaid])
         ]
 
@@ -110,7 +110,7 @@ async def test_k3_backdated_ratio_cut_is_recovered_from_later_payments(env: Work
         assert w.worth(case) == {(UA, month(n)): 105000 for n in range(1, 7)}
         assert (await w.view(case)).paid_fen == 2 * 120000 + 4 * 105000 - 30000
         assert (w.status(case), w.closed_on(case)) == ("completed", date(2020, 10, 1))
-        assert w.tasks_of(case) == []
+        assert w.tasks(case) == []
 
 
 async def test_k3_corrections_scenario_matches_the_hand_derived_expectation() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import simulate
-from tests.workflow._unemployment_harness import world
+from tests.workflow.harness import world
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 UA = "unemployment_assistance"

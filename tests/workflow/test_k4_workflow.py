@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
 from contracts.cases import CaseEvent
-from tests.workflow._k45_harness import at, harness, registered
+from tests.workflow.harness import at, registered, world
 
 KIND = "flexible_employment_subsidy"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -52,9 +52,9 @@ def contract(person: str, signed_on: date, starts_on: date, term_months: int | N
 
 
 async def test_k4_rejected_unless_difficult_to_employ(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 1)) as h:
-        await h.send("unemployment.registered", registered("F01", date(2020, 3, 2), FAR, []), "F01", at(date(2020, 3, 2)))
-        await h.send("application.submitted", application("F01", date(2020, 5, 20)), "F01", at(date(2020, 5, 20)))
+    async with world(env, date(2020, 3, 1)) as h:
+        await h.send("unemployment.registered", registered("F01", date(2020, 3, 2), FAR, []), at(date(2020, 3, 2)))
+        await h.send("application.submitted", application("F01", date(2020, 5, 20)), at(date(2020, 5, 20)), subject="person/F01")
         await h.advance_to_day(date(2020, 5, 21))
         case = "flexible/F01/2020-05-20"
         assert h.status(case) == "rejected"
@@ -65,40 +65,41 @@ async def test_k4_rejected_unless_difficult_to_employ(env: WorkflowEnvironment) 
 
 
 async def test_k4_difficult_through_a_dibao_grant_to_another_household_member(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 1)) as h:
-        await h.send("unemployment.registered", registered("F11", date(2020, 3, 2), FAR, []), "F11", at(date(2020, 3, 2)))
+    async with world(env, date(2020, 3, 1)) as h:
+        await h.send("unemployment.registered", registered("F11", date(2020, 3, 2), FAR, []), at(date(2020, 3, 2)))
         members = [
             {"person_id": "F11", "working_age": True, "able_to_work": True, "employed": False},
             {"person_id": "F11B", "working_age": True, "able_to_work": True, "employed": True},
         ]
-        await h.send("household.updated", {"household_id": "H11", "members": members, "business_income": False}, "F11", at(date(2020, 3, 3)), source="ca/2101")
+        await h.send("household.updated", {"household_id": "H11", "members": members, "business_income": False}, at(date(2020, 3, 3)),
+                     subject="person/F11", source="ca/2101")
         # The 低保 grant is made to the other member: stored under the household's key.
         grant = {"person_id": "F11B", "household_id": "H11", "city": "2101", "monthly_amount": 60000, "from_month": "2020-03"}
-        await h.send("dibao.granted", grant, "F11B", at(date(2020, 3, 4)), source="ca/2101")
-        await h.send("application.submitted", application("F11", date(2020, 5, 20)), "F11", at(date(2020, 5, 20)))
+        await h.send("dibao.granted", grant, at(date(2020, 3, 4)), subject="person/F11B", source="ca/2101")
+        await h.send("application.submitted", application("F11", date(2020, 5, 20)), at(date(2020, 5, 20)), subject="person/F11")
         case = "flexible/F11/2020-05-20"
         assert h.status(case) == "active"
         assert (await h.view(case)).details["difficult_categories"] == ["dibao_household"]
 
 
 async def test_k4_pays_two_thirds_of_own_contribution_once_per_period_month(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 1)) as h:
-        await h.send("unemployment.registered", registered("F02", date(2020, 3, 2), FAR, ["dibao_household"]), "F02", at(date(2020, 3, 2)))
+    async with world(env, date(2020, 3, 1)) as h:
+        await h.send("unemployment.registered", registered("F02", date(2020, 3, 2), FAR, ["dibao_household"]), at(date(2020, 3, 2)))
         # A contribution before the application, for a month before the period: not subsidised.
-        await h.send("contribution.paid", own_contribution("F02", "2020-04"), "F02", at(date(2020, 4, 25)))
-        await h.send("application.submitted", application("F02", date(2020, 5, 20)), "F02", at(date(2020, 5, 20)))
+        await h.send("contribution.paid", own_contribution("F02", "2020-04"), at(date(2020, 4, 25)), subject="person/F02")
+        await h.send("application.submitted", application("F02", date(2020, 5, 20)), at(date(2020, 5, 20)), subject="person/F02")
         case = "flexible/F02/2020-05-20"
         assert h.status(case) == "active"
         assert (await h.view(case)).details["period"]["start"] == "2020-05-01"
-        await h.send("contribution.paid", own_contribution("F02", "2020-04"), "F02", at(date(2020, 5, 21)), source="si/2101")
-        await h.send("contribution.paid", own_contribution("F02", "2020-05"), "F02", at(date(2020, 5, 25)))
+        await h.send("contribution.paid", own_contribution("F02", "2020-04"), at(date(2020, 5, 21)), subject="person/F02", source="si/2101")
+        await h.send("contribution.paid", own_contribution("F02", "2020-05"), at(date(2020, 5, 25)), subject="person/F02")
         # The same month again (a second payment record): counted once; the later report stands
         # (POLICY.md part 2: a corrected report replaces the earlier one).
-        await h.send("contribution.paid", own_contribution("F02", "2020-05", 1, 1), "F02", at(date(2020, 5, 28)))
+        await h.send("contribution.paid", own_contribution("F02", "2020-05", 1, 1), at(date(2020, 5, 28)), subject="person/F02")
         # An employer's contribution is not the person's own.
-        await h.send("contribution.paid", own_contribution("F02", "2020-06", employer_id="E1"), "F02", at(date(2020, 6, 25)))
+        await h.send("contribution.paid", own_contribution("F02", "2020-06", employer_id="E1"), at(date(2020, 6, 25)), subject="person/F02")
         # July: nothing paid. August: paid, with cents that round down: 2/3 × 84001 = 56000.67.
-        await h.send("contribution.paid", own_contribution("F02", "2020-08", 60000, 24001), "F02", at(date(2020, 8, 20)))
+        await h.send("contribution.paid", own_contribution("F02", "2020-08", 60000, 24001), at(date(2020, 8, 20)), subject="person/F02")
         await h.advance_to_day(date(2020, 9, 30))
         paid = [(p.period, p.amount, p.due_on, p.fund, p.payee) for p in h.payments(case) if p.entry == "payment"]
         assert paid == [
@@ -116,24 +117,24 @@ async def test_k4_pays_two_thirds_of_own_contribution_once_per_period_month(env:
 
 
 async def test_k4_contribution_paid_before_the_application_counts_for_its_period_month(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 1)) as h:
-        await h.send("unemployment.registered", registered("F10", date(2020, 3, 2), FAR, ["disabled"]), "F10", at(date(2020, 3, 2)))
+    async with world(env, date(2020, 3, 1)) as h:
+        await h.send("unemployment.registered", registered("F10", date(2020, 3, 2), FAR, ["disabled"]), at(date(2020, 3, 2)))
         # May's contribution is paid on 5 May, the application comes on 20 May: the period
         # starts on 1 May, so May is subsidised; April is before the period.
-        await h.send("contribution.paid", own_contribution("F10", "2020-04"), "F10", at(date(2020, 4, 6)), source="si/2101")
-        await h.send("contribution.paid", own_contribution("F10", "2020-05"), "F10", at(date(2020, 5, 5)), source="si/2101")
-        await h.send("application.submitted", application("F10", date(2020, 5, 20)), "F10", at(date(2020, 5, 20)))
+        await h.send("contribution.paid", own_contribution("F10", "2020-04"), at(date(2020, 4, 6)), subject="person/F10", source="si/2101")
+        await h.send("contribution.paid", own_contribution("F10", "2020-05"), at(date(2020, 5, 5)), subject="person/F10", source="si/2101")
+        await h.send("application.submitted", application("F10", date(2020, 5, 20)), at(date(2020, 5, 20)), subject="person/F10")
         case = "flexible/F10/2020-05-20"
         assert [(p.period, p.amount, p.due_on) for p in h.payments(case)] == [("2020-05", 56000, date(2020, 5, 20))]
 
 
 async def test_k4_late_contribution_is_paid_while_the_case_is_open(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 1)) as h:
-        await h.send("unemployment.registered", registered("F03", date(2020, 3, 2), FAR, ["disabled"]), "F03", at(date(2020, 3, 2)))
-        await h.send("application.submitted", application("F03", date(2020, 5, 20)), "F03", at(date(2020, 5, 20)))
-        await h.send("contribution.paid", own_contribution("F03", "2020-06", 30000, 15000), "F03", at(date(2020, 9, 10)))
+    async with world(env, date(2020, 3, 1)) as h:
+        await h.send("unemployment.registered", registered("F03", date(2020, 3, 2), FAR, ["disabled"]), at(date(2020, 3, 2)))
+        await h.send("application.submitted", application("F03", date(2020, 5, 20)), at(date(2020, 5, 20)), subject="person/F03")
+        await h.send("contribution.paid", own_contribution("F03", "2020-06", 30000, 15000), at(date(2020, 9, 10)), subject="person/F03")
         # Prepaid: the month paid for has not begun yet; paid when it begins.
-        await h.send("contribution.paid", own_contribution("F03", "2020-11", 30000, 15000), "F03", at(date(2020, 9, 12)))
+        await h.send("contribution.paid", own_contribution("F03", "2020-11", 30000, 15000), at(date(2020, 9, 12)), subject="person/F03")
         await h.advance_to_day(date(2020, 10, 31))
         case = "flexible/F03/2020-05-20"
         assert [(p.period, p.amount, p.due_on) for p in h.payments(case)] == [("2020-06", 30000, date(2020, 9, 10))]
@@ -142,18 +143,18 @@ async def test_k4_late_contribution_is_paid_while_the_case_is_open(env: Workflow
 
 
 async def test_k4_stable_employment_ends_the_case_employed(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 1)) as h:
-        await h.send("unemployment.registered", registered("F04", date(2020, 3, 2), FAR, ["single_parent"]), "F04", at(date(2020, 3, 2)))
-        await h.send("application.submitted", application("F04", date(2020, 5, 20)), "F04", at(date(2020, 5, 20)))
-        await h.send("contribution.paid", own_contribution("F04", "2020-05"), "F04", at(date(2020, 5, 25)))
+    async with world(env, date(2020, 3, 1)) as h:
+        await h.send("unemployment.registered", registered("F04", date(2020, 3, 2), FAR, ["single_parent"]), at(date(2020, 3, 2)))
+        await h.send("application.submitted", application("F04", date(2020, 5, 20)), at(date(2020, 5, 20)), subject="person/F04")
+        await h.send("contribution.paid", own_contribution("F04", "2020-05"), at(date(2020, 5, 25)), subject="person/F04")
         case = "flexible/F04/2020-05-20"
         # An 11-month contract is not stable employment: the case runs on.
-        await h.send("contract.signed", contract("F04", date(2020, 6, 3), date(2020, 6, 3), 11), "F04", at(date(2020, 6, 3)))
+        await h.send("contract.signed", contract("F04", date(2020, 6, 3), date(2020, 6, 3), 11), at(date(2020, 6, 3)), subject="person/F04")
         assert h.status(case) == "active"
         # A 12-month contract starting on 1 August ends the case that day; July is still paid.
-        await h.send("contract.signed", contract("F04", date(2020, 7, 10), date(2020, 8, 1), 12), "F04", at(date(2020, 7, 10)))
+        await h.send("contract.signed", contract("F04", date(2020, 7, 10), date(2020, 8, 1), 12), at(date(2020, 7, 10)), subject="person/F04")
         assert h.status(case) == "active"
-        await h.send("contribution.paid", own_contribution("F04", "2020-07"), "F04", at(date(2020, 7, 25)))
+        await h.send("contribution.paid", own_contribution("F04", "2020-07"), at(date(2020, 7, 25)), subject="person/F04")
         await h.advance_to_day(date(2020, 8, 2))
         assert h.status(case) == "employed"
         assert h.record(case).closed_on == date(2020, 8, 1)
@@ -161,20 +162,20 @@ async def test_k4_stable_employment_ends_the_case_employed(env: WorkflowEnvironm
 
 
 async def test_k4_open_ended_contract_is_stable_employment(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 1)) as h:
-        await h.send("unemployment.registered", registered("F05", date(2020, 3, 2), FAR, ["disabled"]), "F05", at(date(2020, 3, 2)))
-        await h.send("application.submitted", application("F05", date(2020, 5, 20)), "F05", at(date(2020, 5, 20)))
-        await h.send("contract.signed", contract("F05", date(2020, 6, 8), date(2020, 6, 8), None), "F05", at(date(2020, 6, 8)))
+    async with world(env, date(2020, 3, 1)) as h:
+        await h.send("unemployment.registered", registered("F05", date(2020, 3, 2), FAR, ["disabled"]), at(date(2020, 3, 2)))
+        await h.send("application.submitted", application("F05", date(2020, 5, 20)), at(date(2020, 5, 20)), subject="person/F05")
+        await h.send("contract.signed", contract("F05", date(2020, 6, 8), date(2020, 6, 8), None), at(date(2020, 6, 8)), subject="person/F05")
         case = "flexible/F05/2020-05-20"
         assert h.status(case) == "employed" and h.record(case).closed_on == date(2020, 6, 8)
 
 
 async def test_k4_completed_at_period_end_outside_the_extension_window(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 1), history_limit=80) as h:
-        await h.send("unemployment.registered", registered("F06", date(2020, 3, 2), FAR, ["disabled"]), "F06", at(date(2020, 3, 2)))
-        await h.send("application.submitted", application("F06", date(2020, 5, 20)), "F06", at(date(2020, 5, 20)))
-        await h.send("contribution.paid", own_contribution("F06", "2023-04"), "F06", at(date(2023, 4, 20)))
-        await h.send("contribution.paid", own_contribution("F06", "2023-05"), "F06", at(date(2023, 4, 21)))
+    async with world(env, date(2020, 3, 1), history_limit=80) as h:
+        await h.send("unemployment.registered", registered("F06", date(2020, 3, 2), FAR, ["disabled"]), at(date(2020, 3, 2)))
+        await h.send("application.submitted", application("F06", date(2020, 5, 20)), at(date(2020, 5, 20)), subject="person/F06")
+        await h.send("contribution.paid", own_contribution("F06", "2023-04"), at(date(2023, 4, 20)), subject="person/F06")
+        await h.send("contribution.paid", own_contribution("F06", "2023-05"), at(date(2023, 4, 21)), subject="person/F06")
         await h.advance_to_day(date(2023, 5, 2))
         case = "flexible/F06/2020-05-20"
         # [2020-05-01, 2023-05-01): last day 2023-04-30, outside 2020 → completed, no extension.
@@ -187,14 +188,14 @@ async def test_k4_extended_once_when_the_period_ends_in_the_window(env: Workflow
     # Applied 2017-06-10: [2017-06-01, 2020-06-01), last day 2020-05-31 in the 2020 window →
     # extended once by 12 months to 2021-05-31, then completed on 2021-06-01. A low history
     # limit makes the case continue-as-new several times on the way; its state must survive.
-    async with harness(env, date(2017, 3, 1), history_limit=40) as h:
-        await h.send("unemployment.registered", registered("F07", date(2017, 3, 2), FAR, ["martyr_family"]), "F07", at(date(2017, 3, 2)))
-        await h.send("application.submitted", application("F07", date(2017, 6, 10)), "F07", at(date(2017, 6, 10)))
+    async with world(env, date(2017, 3, 1), history_limit=40) as h:
+        await h.send("unemployment.registered", registered("F07", date(2017, 3, 2), FAR, ["martyr_family"]), at(date(2017, 3, 2)))
+        await h.send("application.submitted", application("F07", date(2017, 6, 10)), at(date(2017, 6, 10)), subject="person/F07")
         case = "flexible/F07/2017-06-10"
         months = ["2017-06", "2018-06", "2019-06", "2020-05", "2020-06", "2021-05"]
         for month in months:
             year, mon = map(int, month.split("-"))
-            await h.send("contribution.paid", own_contribution("F07", month, 30000, 12000), "F07", at(date(year, mon, 15)))
+            await h.send("contribution.paid", own_contribution("F07", month, 30000, 12000), at(date(year, mon, 15)), subject="person/F07")
         await h.advance_to_day(date(2020, 6, 2))
         view = await h.view(case)
         assert view.status == "active"
@@ -209,11 +210,11 @@ async def test_k4_extended_once_when_the_period_ends_in_the_window(env: Workflow
 
 
 async def test_k4_period_runs_until_retirement_and_is_not_extended(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2018, 3, 1)) as h:
+    async with world(env, date(2018, 3, 1)) as h:
         # Retirement 2020-09-15 is within 5 years of the start 2018-05-01: the period runs to it.
-        await h.send("unemployment.registered", registered("F08", date(2018, 3, 2), date(2020, 9, 15), []), "F08", at(date(2018, 3, 2)))
-        await h.send("application.submitted", application("F08", date(2018, 5, 3)), "F08", at(date(2018, 5, 3)))
-        await h.send("contribution.paid", own_contribution("F08", "2020-09", 30000, 0), "F08", at(date(2020, 9, 5)))
+        await h.send("unemployment.registered", registered("F08", date(2018, 3, 2), date(2020, 9, 15), []), at(date(2018, 3, 2)))
+        await h.send("application.submitted", application("F08", date(2018, 5, 3)), at(date(2018, 5, 3)), subject="person/F08")
+        await h.send("contribution.paid", own_contribution("F08", "2020-09", 30000, 0), at(date(2020, 9, 5)), subject="person/F08")
         await h.advance_to_day(date(2020, 9, 16))
         case = "flexible/F08/2018-05-03"
         assert h.status(case) == "completed"
@@ -222,12 +223,12 @@ async def test_k4_period_runs_until_retirement_and_is_not_extended(env: Workflow
 
 
 async def test_k4_continue_as_new_keeps_seen_events(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 1), history_limit=30) as h:
-        await h.send("unemployment.registered", registered("F09", date(2020, 3, 2), FAR, ["disabled"]), "F09", at(date(2020, 3, 2)))
-        await h.send("application.submitted", application("F09", date(2020, 5, 20)), "F09", at(date(2020, 5, 20)))
+    async with world(env, date(2020, 3, 1), history_limit=30) as h:
+        await h.send("unemployment.registered", registered("F09", date(2020, 3, 2), FAR, ["disabled"]), at(date(2020, 3, 2)))
+        await h.send("application.submitted", application("F09", date(2020, 5, 20)), at(date(2020, 5, 20)), subject="person/F09")
         case = "flexible/F09/2020-05-20"
         for n in range(5, 13):
-            await h.send("contribution.paid", own_contribution("F09", f"2020-{n:02d}"), "F09", at(date(2020, n, 21)))
+            await h.send("contribution.paid", own_contribution("F09", f"2020-{n:02d}"), at(date(2020, n, 21)), subject="person/F09")
         view = await h.view(case)
         assert view.details["generation"] >= 1
         assert view.details["months_paid"] == 8

@@ -24,7 +24,7 @@ from console import simulate as sim
 from tests.workflow._corrections import event_key as key
 from tests.workflow._corrections import recovery_tasks as tasks_of
 from tests.workflow._corrections import worth as worth_of
-from tests.workflow._k45_harness import Harness, at, harness, registered
+from tests.workflow.harness import World, at, registered, world
 
 D = date
 POST, SI = "welfare_post_subsidy", "welfare_post_si_subsidy"
@@ -35,13 +35,13 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 Row = tuple[str, str, str, int, date, str | None, str | None]
 
 
-def rows(h: Harness, case: str, entries: tuple[str, ...] = ("arrears", "overpayment", "deduction")) -> list[Row]:
+def rows(h: World, case: str, entries: tuple[str, ...] = ("arrears", "overpayment", "deduction")) -> list[Row]:
     ledger = sorted((p for p in h.store.ledger.values() if p.case_id == case), key=lambda p: (p.due_on, p.program, p.period, p.entry, p.seq))
     assert {p.fund for p in ledger} <= {FUND}
     return [(p.program, p.period, p.entry, p.amount, p.due_on, p.corrects, p.cause) for p in ledger if p.entry in entries]
 
 
-def worth(h: Harness, case: str) -> dict[tuple[str, str], int]:
+def worth(h: World, case: str) -> dict[tuple[str, str], int]:
     return worth_of(h.store.ledger.values(), case)
 
 
@@ -53,14 +53,14 @@ def full(months: range, post: int = POST_FEN, si: int = SI_FEN) -> dict[tuple[st
     return {**{(POST, month(n)): post for n in months}, **{(SI, month(n)): si for n in months}}
 
 
-def recovery_tasks(h: Harness, case: str) -> list[tuple[str, str, str, int, list[str]]]:
+def recovery_tasks(h: World, case: str) -> list[tuple[str, str, str, int, list[str]]]:
     return tasks_of(h.tasks(case), case)
 
 
-async def placed(h: Harness, person: str, post: str, start: date) -> str:
-    await h.send("unemployment.registered", registered(person, D(2020, 1, 2), D(2045, 1, 1), ["disabled"]), person, at(D(2020, 1, 2)))
+async def placed(h: World, person: str, post: str, start: date) -> str:
+    await h.send("unemployment.registered", registered(person, D(2020, 1, 2), D(2045, 1, 1), ["disabled"]), at(D(2020, 1, 2)))
     data: dict[str, Any] = {"person_id": person, "post_id": post, "city": "2101", "kind": "regular", "starts_on": start.isoformat()}
-    await h.send("welfare_post.placed", data, person, at(start))
+    await h.send("welfare_post.placed", data, at(start), subject=f"person/{person}")
     return f"welfare_post/{person}/{post}/{start.isoformat()}"
 
 
@@ -68,10 +68,10 @@ async def test_k5_leaving_dated_in_the_past_overpays_both_subsidies_of_the_month
     """Start 03-16: months 1-4 paid 04-16 .. 07-16. On 07-20 the person is reported to have left
     on 06-01: months 1, 2 were completed on the post, months 3 and 4 were not -> an overpayment
     of each subsidy of each, due 07-20; closes `ended` on 06-01 with one recovery task."""
-    async with harness(env, D(2020, 1, 1)) as h:
+    async with world(env, D(2020, 1, 1)) as h:
         case = await placed(h, "W21", "P21", D(2020, 3, 16))
         await h.advance_to_day(D(2020, 7, 20))
-        left = key(await h.send("welfare_post.left", {"person_id": "W21", "post_id": "P21", "on": "2020-06-01"}, "W21", at(D(2020, 7, 20))))
+        left = key(await h.send("welfare_post.left", {"person_id": "W21", "post_id": "P21", "on": "2020-06-01"}, at(D(2020, 7, 20))))
         assert rows(h, case) == [
             (SI, month(3), "overpayment", SI_FEN, D(2020, 7, 20), month(3), left),
             (SI, month(4), "overpayment", SI_FEN, D(2020, 7, 20), month(4), left),
@@ -87,11 +87,11 @@ async def test_k5_stable_employment_dated_in_the_past_overpays_the_months_after_
     """Start 03-02: months 1-4 paid 04-02 .. 07-02. On 07-05 an open-ended contract signed 05-20,
     starting 05-25, is reported: stable employment from 05-25, so months 3 (to 06-02) and 4 were
     not completed on the post -> overpaid, due 07-05; closes `ended` on 05-25."""
-    async with harness(env, D(2020, 1, 1)) as h:
+    async with world(env, D(2020, 1, 1)) as h:
         case = await placed(h, "W22", "P22", D(2020, 3, 2))
         await h.advance_to_day(D(2020, 7, 5))
         contract = {"person_id": "W22", "employer_id": "E9", "signed_on": "2020-05-20", "starts_on": "2020-05-25", "term_months": None}
-        signed = key(await h.send("contract.signed", contract, "W22", at(D(2020, 7, 5)), source="lc/2101"))
+        signed = key(await h.send("contract.signed", contract, at(D(2020, 7, 5)), subject="person/W22", source="lc/2101"))
         assert rows(h, case) == [
             (SI, month(3), "overpayment", SI_FEN, D(2020, 7, 5), month(3), signed),
             (SI, month(4), "overpayment", SI_FEN, D(2020, 7, 5), month(4), signed),
@@ -108,11 +108,11 @@ async def test_k5_backdated_post_subsidy_raise_pays_arrears_for_the_months_begun
     raises welfare_post.post_subsidy to 175000 from 05-01: month 3 began after it -> arrears
     10000 of the post subsidy, due 06-20; month 4 (begins 06-16) pays 175000 on 07-16; the
     social-insurance subsidy is unchanged."""
-    async with harness(env, D(2020, 1, 1)) as h:
+    async with world(env, D(2020, 1, 1)) as h:
         case = await placed(h, "W23", "P23", D(2020, 3, 16))
         await h.advance_to_day(D(2020, 6, 20))
         change = {"city": "2101", "name": "welfare_post.post_subsidy", "value": 175000, "effective_on": "2020-05-01"}
-        raised = key(await h.send("policy.parameter.changed", change, "W23", at(D(2020, 6, 20)), source="policy/2101"))
+        raised = key(await h.send("policy.parameter.changed", change, at(D(2020, 6, 20)), subject="person/W23", source="policy/2101"))
         await h.advance_to_day(D(2020, 7, 16))
         assert rows(h, case) == [(POST, month(3), "arrears", 10000, D(2020, 6, 20), month(3), raised)]
         assert worth(h, case) == {**full(range(1, 3)), **full(range(3, 5), 175000)}
@@ -123,11 +123,11 @@ async def test_k5_backdated_si_subsidy_cut_is_recovered_from_the_next_month(env:
     """Start 03-16: months 1, 2 paid by 05-20. On 05-20 welfare_post.si_subsidy becomes 50000 from
     03-01: 10000 overpaid for each; month 3 (06-16) pays 50000 + 165000 of the same fund, and the
     first of them (the social-insurance row) carries both deductions (at most half of it)."""
-    async with harness(env, D(2020, 1, 1)) as h:
+    async with world(env, D(2020, 1, 1)) as h:
         case = await placed(h, "W24", "P24", D(2020, 3, 16))
         await h.advance_to_day(D(2020, 5, 20))
         change = {"city": "2101", "name": "welfare_post.si_subsidy", "value": 50000, "effective_on": "2020-03-01"}
-        cut = key(await h.send("policy.parameter.changed", change, "W24", at(D(2020, 5, 20)), source="policy/2101"))
+        cut = key(await h.send("policy.parameter.changed", change, at(D(2020, 5, 20)), subject="person/W24", source="policy/2101"))
         await h.advance_to_day(D(2020, 6, 16))
         assert rows(h, case) == [
             (SI, month(1), "overpayment", 10000, D(2020, 5, 20), month(1), cut),

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from console import simulate as sim
 from contracts.cases import TaskDecision
 from policy.calendar import add_months
-from tests.workflow._k45_harness import Harness, at, harness, registered
+from tests.workflow.harness import World, at, registered, world
 
 KIND = "public_welfare_post"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -41,7 +41,7 @@ def case_of(person: str, post: str, starts_on: date) -> str:
     return f"welfare_post/{person}/{post}/{starts_on.isoformat()}"
 
 
-def months_paid(h: Harness, case: str) -> list[int]:
+def months_paid(h: World, case: str) -> list[int]:
     """Month numbers paid, checking that each has both rows at the shipped amounts."""
     rows = h.payments(case)
     by_month: dict[int, dict[str, int]] = {}
@@ -52,25 +52,25 @@ def months_paid(h: Harness, case: str) -> list[int]:
     return sorted(by_month)
 
 
-async def register(h: Harness, person: str, categories: list[str], retirement: date = FAR, on: date = date(2020, 1, 2)) -> None:
-    await h.send("unemployment.registered", registered(person, on, retirement, categories), person, at(on))
+async def register(h: World, person: str, categories: list[str], retirement: date = FAR, on: date = date(2020, 1, 2)) -> None:
+    await h.send("unemployment.registered", registered(person, on, retirement, categories), at(on))
 
 
 async def test_k5_rejected_unless_difficult_to_employ(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await register(h, "W01", [])
         start = date(2020, 3, 16)
-        await h.send("welfare_post.placed", placed("W01", "POST1", start), "W01", at(start))
+        await h.send("welfare_post.placed", placed("W01", "POST1", start), at(start), subject="person/W01")
         case = case_of("W01", "POST1", start)
         assert h.status(case) == "rejected" and h.record(case).closed_on == start
         assert h.payments(case) == []
 
 
 async def test_k5_pays_each_completed_month_and_ends_when_the_person_leaves(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await register(h, "W02", ["dibao_household"])
         start = date(2020, 3, 16)
-        await h.send("welfare_post.placed", placed("W02", "POST2", start), "W02", at(start))
+        await h.send("welfare_post.placed", placed("W02", "POST2", start), at(start), subject="person/W02")
         case = case_of("W02", "POST2", start)
         await h.advance_to_day(date(2020, 4, 15))
         assert months_paid(h, case) == []
@@ -78,7 +78,7 @@ async def test_k5_pays_each_completed_month_and_ends_when_the_person_leaves(env:
         assert months_paid(h, case) == [1]
         assert {p.due_on for p in h.payments(case)} == {date(2020, 4, 16)}
         # Leaving on 2020-07-01: months 1..3 completed (4/16, 5/16, 6/16), the part month is not.
-        await h.send("welfare_post.left", {"person_id": "W02", "post_id": "POST2", "on": "2020-07-01"}, "W02", at(date(2020, 7, 1)))
+        await h.send("welfare_post.left", {"person_id": "W02", "post_id": "POST2", "on": "2020-07-01"}, at(date(2020, 7, 1)))
         assert h.status(case) == "ended" and h.record(case).closed_on == date(2020, 7, 1)
         assert months_paid(h, case) == [1, 2, 3]
         assert {p.fund for p in h.payments(case)} == {"employment_subsidy_fund"}
@@ -86,28 +86,28 @@ async def test_k5_pays_each_completed_month_and_ends_when_the_person_leaves(env:
 
 
 async def test_k5_leaving_reported_late_ends_on_its_own_date(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await register(h, "W12", ["disabled"])
         start = date(2020, 3, 16)
-        await h.send("welfare_post.placed", placed("W12", "POST12", start), "W12", at(start))
+        await h.send("welfare_post.placed", placed("W12", "POST12", start), at(start), subject="person/W12")
         case = case_of("W12", "POST12", start)
         await h.advance_to_day(date(2020, 7, 20))
         assert months_paid(h, case) == [1, 2, 3, 4]
         # Left on 2020-06-01, reported on 2020-07-20: the case ends on the leaving date; month 3
         # and 4 were paid before the report, which the case records (the ledger only adds).
-        await h.send("welfare_post.left", {"person_id": "W12", "post_id": "POST12", "on": "2020-06-01"}, "W12", at(date(2020, 7, 20)))
+        await h.send("welfare_post.left", {"person_id": "W12", "post_id": "POST12", "on": "2020-06-01"}, at(date(2020, 7, 20)))
         assert h.status(case) == "ended" and h.record(case).closed_on == date(2020, 6, 1)
         assert h.record(case).summary["paid_past_end"] == 2
 
 
 async def test_k5_stable_employment_ends_the_placement(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await register(h, "W03", ["disabled"])
         start = date(2020, 3, 1)
-        await h.send("welfare_post.placed", placed("W03", "POST3", start), "W03", at(start))
+        await h.send("welfare_post.placed", placed("W03", "POST3", start), at(start), subject="person/W03")
         case = case_of("W03", "POST3", start)
         contract = {"person_id": "W03", "employer_id": "E7", "signed_on": "2020-05-20", "starts_on": "2020-06-10", "term_months": None}
-        await h.send("contract.signed", contract, "W03", at(date(2020, 5, 20)))
+        await h.send("contract.signed", contract, at(date(2020, 5, 20)), subject="person/W03")
         assert h.status(case) == "active"
         await h.advance_to_day(date(2020, 6, 11))
         assert h.status(case) == "ended" and h.record(case).closed_on == date(2020, 6, 10)
@@ -115,10 +115,10 @@ async def test_k5_stable_employment_ends_the_placement(env: WorkflowEnvironment)
 
 
 async def test_k5_temporary_post_completes_without_extension(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await register(h, "W04", ["single_parent"])
         start = date(2020, 6, 1)
-        await h.send("welfare_post.placed", placed("W04", "T4", start, "temporary", 4), "W04", at(start))
+        await h.send("welfare_post.placed", placed("W04", "T4", start, "temporary", 4), at(start), subject="person/W04")
         case = case_of("W04", "T4", start)
         await h.advance_to_day(date(2020, 10, 2))
         # [2020-06-01, 2020-10-01): last day in the window, but a temporary post is not extended.
@@ -129,10 +129,10 @@ async def test_k5_temporary_post_completes_without_extension(env: WorkflowEnviro
 async def test_k5_regular_48_months_extended_once_across_continue_as_new(env: WorkflowEnvironment) -> None:
     # Regular post from 2017-06-01: [2017-06-01, 2020-06-01), last day 2020-05-31 in the 2020
     # window → extended once by 12 months to 2021-05-31; 48 completed months, 96 ledger rows.
-    async with harness(env, date(2017, 1, 1), history_limit=60) as h:
+    async with world(env, date(2017, 1, 1), history_limit=60) as h:
         await register(h, "W05", ["zero_employment_household"], on=date(2017, 1, 3))
         start = date(2017, 6, 1)
-        await h.send("welfare_post.placed", placed("W05", "POST5", start), "W05", at(start))
+        await h.send("welfare_post.placed", placed("W05", "POST5", start), at(start), subject="person/W05")
         case = case_of("W05", "POST5", start)
         await h.advance_to_day(date(2020, 6, 2))
         view = await h.view(case)
@@ -147,27 +147,27 @@ async def test_k5_regular_48_months_extended_once_across_continue_as_new(env: Wo
 
 
 async def test_k5_regular_period_not_extended_outside_the_window(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await register(h, "W06", ["disabled"])
         start = date(2021, 1, 1)
-        await h.send("welfare_post.placed", placed("W06", "POST6", start), "W06", at(start))
+        await h.send("welfare_post.placed", placed("W06", "POST6", start), at(start), subject="person/W06")
         case = case_of("W06", "POST6", start)
         await h.advance_to_day(date(2024, 1, 2))
         assert h.status(case) == "completed" and h.record(case).closed_on == date(2024, 1, 1)
         assert months_paid(h, case) == list(range(1, 37))
 
 
-async def _two_earlier_placements(h: Harness, person: str, categories: list[str]) -> None:
+async def _two_earlier_placements(h: World, person: str, categories: list[str]) -> None:
     """Two temporary placements of 3 months in 2020 (completed), so the next one is the 3rd."""
     await register(h, person, categories)
     for post, start in (("T1", date(2020, 1, 6)), ("T2", date(2020, 4, 13))):
-        await h.send("welfare_post.placed", placed(person, post, start, "temporary", 3), person, at(start))
+        await h.send("welfare_post.placed", placed(person, post, start, "temporary", 3), at(start), subject=f"person/{person}")
         await h.advance_to_day(add_months(start, 3) + timedelta(days=1))
         assert h.status(case_of(person, post, start)) == "completed"
 
 
 async def test_k5_renewed_placement_paid_from_local_fund_unless_section_17_group(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await _two_earlier_placements(h, "W07", ["dibao_household"])
         first, second = case_of("W07", "T1", date(2020, 1, 6)), case_of("W07", "T2", date(2020, 4, 13))
         assert {p.fund for p in h.payments(first)} == {"employment_subsidy_fund"}
@@ -177,13 +177,13 @@ async def test_k5_renewed_placement_paid_from_local_fund_unless_section_17_group
 
 
 async def test_k5_renewed_placement_of_zero_employment_household_member_from_employment_fund(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await register(h, "W08", ["dibao_household"])
         start1, start2 = date(2020, 1, 6), date(2020, 5, 4)
-        await h.send("welfare_post.placed", placed("W08", "T1", start1, "temporary", 3), "W08", at(start1))
+        await h.send("welfare_post.placed", placed("W08", "T1", start1, "temporary", 3), at(start1), subject="person/W08")
         await h.advance_to_day(date(2020, 4, 7))
         # The second placement states the zero-employment household (§17: 就业补助资金 列支).
-        await h.send("welfare_post.placed", placed("W08", "T2", start2, "temporary", 3, ["zero_employment_household"]), "W08", at(start2))
+        await h.send("welfare_post.placed", placed("W08", "T2", start2, "temporary", 3, ["zero_employment_household"]), at(start2), subject="person/W08")
         await h.advance_to_day(date(2020, 8, 5))
         second = case_of("W08", "T2", start2)
         assert h.status(second) == "completed"
@@ -192,10 +192,10 @@ async def test_k5_renewed_placement_of_zero_employment_household_member_from_emp
 
 
 async def test_k5_placement_beyond_max_held_for_supervisor_then_approved(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await _two_earlier_placements(h, "W09", ["dibao_household"])
         start = date(2020, 8, 3)
-        await h.send("welfare_post.placed", placed("W09", "T3", start, "temporary", 3), "W09", at(start))
+        await h.send("welfare_post.placed", placed("W09", "T3", start, "temporary", 3), at(start), subject="person/W09")
         case = case_of("W09", "T3", start)
         tasks = h.tasks(case)
         assert [(t["kind"], t["state"]) for t in tasks] == [("extra_placement", "open")]
@@ -220,10 +220,10 @@ async def test_k5_placement_beyond_max_held_for_supervisor_then_approved(env: Wo
 
 
 async def test_k5_placement_beyond_max_denied_is_rejected(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await _two_earlier_placements(h, "W10", ["dibao_household"])
         start = date(2020, 8, 3)
-        await h.send("welfare_post.placed", placed("W10", "T3", start, "temporary", 3), "W10", at(start))
+        await h.send("welfare_post.placed", placed("W10", "T3", start, "temporary", 3), at(start), subject="person/W10")
         case = case_of("W10", "T3", start)
         task = h.tasks(case)[0]
         await h.advance_to_day(date(2020, 8, 10))
@@ -232,15 +232,15 @@ async def test_k5_placement_beyond_max_denied_is_rejected(env: WorkflowEnvironme
         assert h.payments(case) == []
         # A rejected placement is not a placement: the next one is no. 3 again (held again).
         start4 = date(2020, 9, 7)
-        await h.send("welfare_post.placed", placed("W10", "T4", start4, "temporary", 3), "W10", at(start4))
+        await h.send("welfare_post.placed", placed("W10", "T4", start4, "temporary", 3), at(start4), subject="person/W10")
         assert h.record(case_of("W10", "T4", start4)).summary["placement_number"] == 3
 
 
 async def test_k5_until_retirement_when_within_5_years(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         await register(h, "W11", [], retirement=date(2020, 9, 20))
         start = date(2020, 3, 2)
-        await h.send("welfare_post.placed", placed("W11", "POST11", start), "W11", at(start))
+        await h.send("welfare_post.placed", placed("W11", "POST11", start), at(start), subject="person/W11")
         case = case_of("W11", "POST11", start)
         await h.advance_to_day(date(2020, 9, 21))
         # Six months completed by 9/2; the part month to retirement is not; no extension.

@@ -18,28 +18,27 @@ from datetime import date
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.workflow._k6_harness import application, contract, contribution, declared, enterprise, send
-from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed
+from tests.workflow.harness import World, at, employer_contribution, enterprise, epidemic_declared, hire, hiring_application, world
 
 S = date(2020, 1, 25)
 FUND = "employment_subsidy_fund"
 SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
 
 
-def rows(h: Harness, case: str) -> list[tuple[str, str, str, int, date, str | None, str | None]]:
+def rows(h: World, case: str) -> list[tuple[str, str, str, int, date, str | None, str | None]]:
     return [(p.payee, p.entry, p.period, p.amount, p.due_on, p.corrects, p.cause)
             for p in sorted(h.payments(case), key=lambda p: (p.due_on, p.payee, p.entry, p.seq))]
 
 
-def worth(h: Harness, case: str) -> dict[str, int]:
+def worth(h: World, case: str) -> dict[str, int]:
     total: dict[str, int] = {}
     for p in h.payments(case):
         total[p.payee] = total.get(p.payee, 0) + SIGN[p.entry] * p.amount
     return total
 
 
-def recovery_tasks(h: Harness, case: str) -> list[tuple[object, object, object]]:
+def recovery_tasks(h: World, case: str) -> list[tuple[object, object, object]]:
     return sorted((t["details"]["payee"], t["details"]["fund"], t["details"]["amount"])
                   for t in h.tasks(case) if t["kind"] == "overpayment_recovery")
 
@@ -51,12 +50,12 @@ def change(name: str, value: int, effective_on: str) -> dict[str, object]:
 async def test_k6a_corrected_lift_date_puts_the_hire_outside_the_period_overpayments_and_recovery_tasks(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2020, 1, 20)) as h:
-        await declared(h, S)
+    async with world(env, date(2020, 1, 20)) as h:
+        await epidemic_declared(h, S)
         await enterprise(h, "EC1", True, date(2020, 1, 21))
-        await contract(h, "X1", "EC1", date(2020, 3, 5), 36, agency="AC1")
-        await contribution(h, "X1", "EC1", "2020-03", date(2020, 4, 8))
-        await application(h, "EC1", date(2020, 4, 20), ["X1"])
+        await hire(h, "X1", "EC1", date(2020, 3, 5), 36, agency="AC1")
+        await employer_contribution(h, "X1", "EC1", "2020-03", date(2020, 4, 8))
+        await hiring_application(h, "EC1", date(2020, 4, 20), ["X1"])
         case = "hiring/epidemic/EC1/X1"
         assert h.status(case) == "paid"
         # The lift is corrected to 03-01: the hire of 03-05 was not in [S, L] after all.
@@ -76,15 +75,15 @@ async def test_k6a_corrected_lift_date_puts_the_hire_outside_the_period_overpaym
 async def test_k6a_backdated_per_hire_amounts_arrears_for_the_enterprise_the_agency_never_past_its_cap(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         cap = {"city": "2101", "name": "hiring.agency_cap", "value": 25000, "effective_on": "2020-01-01"}
-        await send(h, "policy.parameter.changed", cap, "city/2101", at(date(2020, 1, 2)), source="gov/2101")
+        await h.send("policy.parameter.changed", cap, at(date(2020, 1, 2)), subject="city/2101", source="gov/2101")
         await enterprise(h, "EC2", True, date(2020, 1, 20))
-        await declared(h, S)
+        await epidemic_declared(h, S)
         for n, person in enumerate(("Y1", "Y2")):
-            await contract(h, person, "EC2", date(2020, 2, 10 + n), agency="AC2")
-            await contribution(h, person, "EC2", "2020-02", date(2020, 3, 5 + n))
-            await application(h, "EC2", date(2020, 4, 1 + n), [person])
+            await hire(h, person, "EC2", date(2020, 2, 10 + n), agency="AC2")
+            await employer_contribution(h, person, "EC2", "2020-02", date(2020, 3, 5 + n))
+            await hiring_application(h, "EC2", date(2020, 4, 1 + n), [person])
         cases = ["hiring/epidemic/EC2/Y1", "hiring/epidemic/EC2/Y2"]
         # Y2's fee was cut by the cap: 25000 - 20000 = 5000.
         assert [[p.amount for p in h.payments(c) if p.payee == "agency/AC2"] for c in cases] == [[20000], [5000]]
@@ -117,12 +116,12 @@ async def test_k6a_backdated_per_hire_amounts_arrears_for_the_enterprise_the_age
 async def test_k6b_contract_end_reported_late_before_the_months_were_paid_is_an_overpayment_and_a_recovery_task(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2020, 6, 1)) as h:
-        await contract(h, "J2", "EC3", date(2020, 7, 1), None, graduation_year=2020)
+    async with world(env, date(2020, 6, 1)) as h:
+        await hire(h, "J2", "EC3", date(2020, 7, 1), None, graduation_year=2020)
         case = "hiring/priority/EC3/J2"
-        await contribution(h, "J2", "EC3", "2020-07", date(2020, 8, 5), 50000)
-        await contribution(h, "J2", "EC3", "2020-08", date(2020, 9, 5), 51000)
-        await contribution(h, "J2", "EC3", "2020-09", date(2020, 10, 5), 52000)
+        await employer_contribution(h, "J2", "EC3", "2020-07", date(2020, 8, 5), 50000)
+        await employer_contribution(h, "J2", "EC3", "2020-08", date(2020, 9, 5), 51000)
+        await employer_contribution(h, "J2", "EC3", "2020-09", date(2020, 10, 5), 52000)
         assert h.status(case) == "paid" and [p.amount for p in h.payments(case)] == [153000]
         # Reported on 11-02: the contract ended on 09-20, before the third month was paid (10-05).
         ended = {"person_id": "J2", "employer_id": "EC3", "on": "2020-09-20"}
@@ -142,13 +141,13 @@ async def test_k6b_contract_end_reported_late_before_the_months_were_paid_is_an_
 
 
 async def test_k6a_corrected_lift_date_makes_the_application_late_an_overpayment(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 20)) as h:
-        await declared(h, S)
+    async with world(env, date(2020, 1, 20)) as h:
+        await epidemic_declared(h, S)
         await enterprise(h, "EC4", True, date(2020, 1, 21))
-        await send(h, "policy.epidemic.lifted", {"on": "2020-06-30"}, "province/21", at(date(2020, 6, 30)), source="gov/21")
-        await contract(h, "X4", "EC4", date(2020, 3, 5), 36)
-        await contribution(h, "X4", "EC4", "2020-03", date(2020, 4, 8))
-        await application(h, "EC4", date(2020, 9, 20), ["X4"])  # by L + 3 months = 09-30
+        await h.send("policy.epidemic.lifted", {"on": "2020-06-30"}, at(date(2020, 6, 30)), subject="province/21", source="gov/21")
+        await hire(h, "X4", "EC4", date(2020, 3, 5), 36)
+        await employer_contribution(h, "X4", "EC4", "2020-03", date(2020, 4, 8))
+        await hiring_application(h, "EC4", date(2020, 9, 20), ["X4"])  # by L + 3 months = 09-30
         case = "hiring/epidemic/EC4/X4"
         assert h.status(case) == "paid"
         # The lift is corrected to 05-15: the last day to apply was 08-15, before the application.

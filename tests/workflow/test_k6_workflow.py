@@ -15,35 +15,35 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from tests.workflow._k6_harness import (
-    application,
-    contract,
-    contribution,
-    declared,
+from tests.workflow.harness import (
+    at,
+    contract_terminated,
+    employer_contribution,
     enterprise,
-    lifted,
-    registered,
-    send,
-    terminated,
+    epidemic_declared,
+    epidemic_lifted,
+    hire,
+    hiring_application,
+    unemployed,
+    world,
 )
-from tests.workflow._k45_harness import at, harness
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 S = date(2020, 1, 25)
 
 
 async def test_k6a_deadline_unknown_until_the_lift_then_aimed_at_l_plus_3_months(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 20)) as h:
+    async with world(env, date(2020, 1, 20)) as h:
         await enterprise(h, "E1", True, date(2020, 1, 20))
-        await declared(h, S)
-        await contract(h, "A1", "E1", date(2020, 2, 10))
+        await epidemic_declared(h, S)
+        await hire(h, "A1", "E1", date(2020, 2, 10))
         case = "hiring/epidemic/E1/A1"
         view = await h.view(case)
         assert view.status == "active" and view.next_deadline is None and view.details["deadline"] is None
         # Months pass with no lift: no timer, the case just waits.
         await h.advance_to_day(date(2020, 5, 1))
         assert h.status(case) == "active"
-        await lifted(h, date(2020, 5, 15))
+        await epidemic_lifted(h, date(2020, 5, 15))
         assert (await h.view(case)).next_deadline == date(2020, 8, 16)
         assert h.record(case).next_deadline == date(2020, 8, 16)
         await h.advance_to_day(date(2020, 8, 15))
@@ -59,19 +59,19 @@ async def test_k6a_deadline_unknown_until_the_lift_then_aimed_at_l_plus_3_months
 
 
 async def test_k6a_a_corrected_lift_re_aims_the_deadline(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 20)) as h:
+    async with world(env, date(2020, 1, 20)) as h:
         await enterprise(h, "E1", True, date(2020, 1, 20))
-        await declared(h, S)
-        await contract(h, "B1", "E1", date(2020, 3, 2))
-        await contract(h, "B2", "E1", date(2020, 3, 3))
-        await lifted(h, date(2020, 6, 30))
+        await epidemic_declared(h, S)
+        await hire(h, "B1", "E1", date(2020, 3, 2))
+        await hire(h, "B2", "E1", date(2020, 3, 3))
+        await epidemic_lifted(h, date(2020, 6, 30))
         assert (await h.view("hiring/epidemic/E1/B1")).next_deadline == date(2020, 10, 1)
         # The lift date is corrected: the same timers, re-aimed (not restarted cases).
-        await lifted(h, date(2020, 5, 15), when=date(2020, 7, 5))
+        await epidemic_lifted(h, date(2020, 5, 15), when=date(2020, 7, 5))
         for case in ("hiring/epidemic/E1/B1", "hiring/epidemic/E1/B2"):
             assert (await h.view(case)).next_deadline == date(2020, 8, 16)
-        await contribution(h, "B1", "E1", "2020-03", date(2020, 7, 10))
-        await application(h, "E1", date(2020, 8, 15), ["B1"])
+        await employer_contribution(h, "B1", "E1", "2020-03", date(2020, 7, 10))
+        await hiring_application(h, "E1", date(2020, 8, 15), ["B1"])
         await h.advance_to_day(date(2020, 10, 2))
         assert [(p.payee, p.amount, p.due_on) for p in h.payments("hiring/epidemic/E1/B1")] == [("enterprise/E1", 100000, date(2020, 8, 15))]
         assert h.status("hiring/epidemic/E1/B1") == "paid"
@@ -80,17 +80,17 @@ async def test_k6a_a_corrected_lift_re_aims_the_deadline(env: WorkflowEnvironmen
 
 
 async def test_k6a_application_after_l_plus_3_months_is_not_qualified(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 20)) as h:
+    async with world(env, date(2020, 1, 20)) as h:
         await enterprise(h, "E1", True, date(2020, 1, 20))
-        await declared(h, S)
-        await contract(h, "C1", "E1", date(2020, 3, 2))
-        await lifted(h, date(2020, 6, 30))
-        await application(h, "E1", date(2020, 7, 20), ["C1"])
+        await epidemic_declared(h, S)
+        await hire(h, "C1", "E1", date(2020, 3, 2))
+        await epidemic_lifted(h, date(2020, 6, 30))
+        await hiring_application(h, "E1", date(2020, 7, 20), ["C1"])
         case = "hiring/epidemic/E1/C1"
         assert h.status(case) == "active"  # in time so far; the contribution is missing
         # L corrected to 2020-04-10: the last day to apply was 2020-07-10.
-        await lifted(h, date(2020, 4, 10), when=date(2020, 7, 25))
-        await contribution(h, "C1", "E1", "2020-03", date(2020, 7, 26))
+        await epidemic_lifted(h, date(2020, 4, 10), when=date(2020, 7, 25))
+        await employer_contribution(h, "C1", "E1", "2020-03", date(2020, 7, 26))
         assert h.status(case) == "not_qualified"
         assert h.record(case).closed_on == date(2020, 7, 20)
         view = await h.view(case)
@@ -99,10 +99,10 @@ async def test_k6a_application_after_l_plus_3_months_is_not_qualified(env: Workf
 
 
 async def test_k6a_hire_outside_the_epidemic_period_is_rejected(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 10)) as h:
+    async with world(env, date(2020, 1, 10)) as h:
         await enterprise(h, "E1", True, date(2020, 1, 10))
-        await contract(h, "D1", "E1", date(2020, 1, 15))
-        await declared(h, S)
+        await hire(h, "D1", "E1", date(2020, 1, 15))
+        await epidemic_declared(h, S)
         case = "hiring/epidemic/E1/D1"
         assert h.status(case) == "rejected"
         assert "before the epidemic was declared on 2020-01-25" in ((await h.view(case)).timeline[-1].rule or "")
@@ -112,13 +112,13 @@ async def test_k6a_contribution_before_the_case_started_and_registration_after_t
     """The employer's registration arrives after the contract (no case opens then); the
     contribution is paid before any case exists; the application opens the case, which reads
     the stored contract, registration and contribution."""
-    async with harness(env, date(2020, 1, 20)) as h:
-        await declared(h, S)
-        await contract(h, "F1", "E3", date(2020, 3, 5), 36, agency="A9")
-        await contribution(h, "F1", "E3", "2020-03", date(2020, 4, 8))
+    async with world(env, date(2020, 1, 20)) as h:
+        await epidemic_declared(h, S)
+        await hire(h, "F1", "E3", date(2020, 3, 5), 36, agency="A9")
+        await employer_contribution(h, "F1", "E3", "2020-03", date(2020, 4, 8))
         await enterprise(h, "E3", True, date(2020, 4, 9))
         assert "hiring/epidemic/E3/F1" not in h.store.cases
-        await application(h, "E3", date(2020, 4, 20), ["F1", "F9"])
+        await hiring_application(h, "E3", date(2020, 4, 20), ["F1", "F9"])
         case = "hiring/epidemic/E3/F1"
         assert h.status(case) == "paid"
         assert [(p.payee, p.program, p.amount, p.due_on) for p in h.payments(case)] == [
@@ -131,15 +131,15 @@ async def test_k6a_contribution_before_the_case_started_and_registration_after_t
 
 
 async def test_k6a_agency_cap_reached_pays_the_enterprise_but_not_the_agency(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         change = {"city": "2101", "name": "hiring.agency_cap", "value": 25000, "effective_on": "2020-01-01"}
-        await send(h, "policy.parameter.changed", change, "city/2101", at(date(2020, 1, 2)), source="gov/2101")
+        await h.send("policy.parameter.changed", change, at(date(2020, 1, 2)), subject="city/2101", source="gov/2101")
         await enterprise(h, "E1", True, date(2020, 1, 20))
-        await declared(h, S)
+        await epidemic_declared(h, S)
         for n, person in enumerate(("G1", "G2", "G3")):
-            await contract(h, person, "E1", date(2020, 2, 10 + n), agency="A1")
-            await contribution(h, person, "E1", "2020-02", date(2020, 3, 5 + n))
-            await application(h, "E1", date(2020, 4, 1 + n), [person])
+            await hire(h, person, "E1", date(2020, 2, 10 + n), agency="A1")
+            await employer_contribution(h, person, "E1", "2020-02", date(2020, 3, 5 + n))
+            await hiring_application(h, "E1", date(2020, 4, 1 + n), [person])
         agency = [(p.case_id, p.amount) for p in h.store.ledger.values() if p.payee == "agency/A1"]
         assert sorted(agency) == [("hiring/epidemic/E1/G1", 20000), ("hiring/epidemic/E1/G2", 5000)]
         for person in ("G1", "G2", "G3"):
@@ -151,30 +151,30 @@ async def test_k6a_agency_cap_reached_pays_the_enterprise_but_not_the_agency(env
 
 
 async def test_k6b_contract_terminated_before_si_months_is_not_qualified(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 11, 1)) as h:
-        await registered(h, "H1", date(2019, 11, 10))
-        await contract(h, "H1", "E2", date(2020, 5, 10), starts_on=date(2020, 5, 11))
+    async with world(env, date(2019, 11, 1)) as h:
+        await unemployed(h, "H1", date(2019, 11, 10))
+        await hire(h, "H1", "E2", date(2020, 5, 10), starts_on=date(2020, 5, 11))
         case = "hiring/priority/E2/H1"
         assert (await h.view(case)).details["priority_groups"] == ["long_term_unemployed"]
-        await contribution(h, "H1", "E2", "2020-05", date(2020, 6, 5))
-        await contribution(h, "H1", "E2", "2020-06", date(2020, 7, 5))
-        await terminated(h, "H1", "E2", date(2020, 7, 20))
+        await employer_contribution(h, "H1", "E2", "2020-05", date(2020, 6, 5))
+        await employer_contribution(h, "H1", "E2", "2020-06", date(2020, 7, 5))
+        await contract_terminated(h, "H1", "E2", date(2020, 7, 20))
         # The third month paid after the contract ended does not revive the case.
-        await contribution(h, "H1", "E2", "2020-07", date(2020, 8, 5))
+        await employer_contribution(h, "H1", "E2", "2020-07", date(2020, 8, 5))
         assert h.status(case) == "not_qualified"
         assert h.record(case).closed_on == date(2020, 7, 20)
         assert h.payments(case) == []
 
 
 async def test_k6b_pays_the_employer_share_of_si_months_once(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 6, 1)) as h:
-        await contract(h, "J1", "E2", date(2020, 7, 1), None, graduation_year=2020)
+    async with world(env, date(2020, 6, 1)) as h:
+        await hire(h, "J1", "E2", date(2020, 7, 1), None, graduation_year=2020)
         case = "hiring/priority/E2/J1"
         assert (await h.view(case)).details["priority_groups"] == ["graduating_year_graduate"]
-        await contribution(h, "J1", "E2", "2020-06", date(2020, 7, 3), 99999)  # before the start month
-        await contribution(h, "J1", "E2", "2020-07", date(2020, 8, 5), 50000)
-        await contribution(h, "J1", "E2", "2020-08", date(2020, 9, 5), 51000)
-        await contribution(h, "J1", "E2", "2020-09", date(2020, 10, 5), 52000)
+        await employer_contribution(h, "J1", "E2", "2020-06", date(2020, 7, 3), 99999)  # before the start month
+        await employer_contribution(h, "J1", "E2", "2020-07", date(2020, 8, 5), 50000)
+        await employer_contribution(h, "J1", "E2", "2020-08", date(2020, 9, 5), 51000)
+        await employer_contribution(h, "J1", "E2", "2020-09", date(2020, 10, 5), 52000)
         assert [(p.payee, p.program, p.period, p.amount, p.due_on) for p in h.payments(case)] == [
             ("enterprise/E2", "hiring_priority", "once", 153000, date(2020, 10, 5))
         ]
@@ -182,22 +182,22 @@ async def test_k6b_pays_the_employer_share_of_si_months_once(env: WorkflowEnviro
 
 
 async def test_k6_duplicate_pair_is_one_case_and_one_payment(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 20)) as h:
+    async with world(env, date(2020, 1, 20)) as h:
         await enterprise(h, "E1", True, date(2020, 1, 20))
-        await declared(h, S)
-        await contract(h, "K1", "E1", date(2020, 2, 10))
+        await epidemic_declared(h, S)
+        await hire(h, "K1", "E1", date(2020, 2, 10))
         # A second contract for the same pair while the case runs: the same case.
-        await contract(h, "K1", "E1", date(2020, 2, 20), 24)
+        await hire(h, "K1", "E1", date(2020, 2, 20), 24)
         case = "hiring/epidemic/E1/K1"
         assert [c for c in h.store.cases if c.startswith("hiring/")] == [case]
-        await contribution(h, "K1", "E1", "2020-02", date(2020, 3, 5))
-        await application(h, "E1", date(2020, 4, 1), ["K1"])
-        await application(h, "E1", date(2020, 4, 2), ["K1"])
+        await employer_contribution(h, "K1", "E1", "2020-02", date(2020, 3, 5))
+        await hiring_application(h, "E1", date(2020, 4, 1), ["K1"])
+        await hiring_application(h, "E1", date(2020, 4, 2), ["K1"])
         # After the payment: a third contract, and a third application, reach the same case, closed
         # and listening for corrections (ledger.correction_days): neither pays again.
-        again = await contract(h, "K1", "E1", date(2020, 5, 1))
+        again = await hire(h, "K1", "E1", date(2020, 5, 1))
         assert again.status == "applied" and case in again.detail
-        assert (await application(h, "E1", date(2020, 5, 2), ["K1"])).status == "applied"
+        assert (await hiring_application(h, "E1", date(2020, 5, 2), ["K1"])).status == "applied"
         assert h.status(case) == "paid"
         assert [(p.payee, p.amount) for p in h.payments(case)] == [("enterprise/E1", 100000)]
 
@@ -205,15 +205,15 @@ async def test_k6_duplicate_pair_is_one_case_and_one_payment(env: WorkflowEnviro
 async def test_k6a_continues_as_new_and_keeps_its_state(env: WorkflowEnvironment) -> None:
     """A K6a case waits for months while L is unknown; with a low history limit it continues as
     new and keeps what it had (seen ids, contribution, deadline)."""
-    async with harness(env, date(2020, 1, 20), history_limit=30) as h:
+    async with world(env, date(2020, 1, 20), history_limit=30) as h:
         await enterprise(h, "E1", True, date(2020, 1, 20))
-        await declared(h, S)
-        await contract(h, "M1", "E1", date(2020, 2, 10))
+        await epidemic_declared(h, S)
+        await hire(h, "M1", "E1", date(2020, 2, 10))
         case = "hiring/epidemic/E1/M1"
-        first = await contribution(h, "M1", "E1", "2020-02", date(2020, 3, 5))
+        first = await employer_contribution(h, "M1", "E1", "2020-02", date(2020, 3, 5))
         assert first.status == "applied"
         for month in range(3, 10):
-            await contribution(h, "M1", "E1", f"2020-{month:02d}", date(2020, month + 1, 5))
+            await employer_contribution(h, "M1", "E1", f"2020-{month:02d}", date(2020, month + 1, 5))
         view = await h.view(case)
         assert view.details["generation"] >= 1
         assert view.details["contribution"] == "2020-02"
@@ -223,9 +223,9 @@ async def test_k6a_continues_as_new_and_keeps_its_state(env: WorkflowEnvironment
         await h.handle(case).signal("event", _case_event(h.sent[3]))
         await h.settle()
         assert (await h.view(case)).events_seen == seen
-        await lifted(h, date(2020, 11, 1))
+        await epidemic_lifted(h, date(2020, 11, 1))
         assert (await h.view(case)).next_deadline == date(2021, 2, 2)
-        await application(h, "E1", date(2020, 12, 1), ["M1"])
+        await hiring_application(h, "E1", date(2020, 12, 1), ["M1"])
         assert h.status(case) == "paid"
         assert [(p.amount, p.due_on) for p in h.payments(case)] == [(100000, date(2020, 12, 1))]
 

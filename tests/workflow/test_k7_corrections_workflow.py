@@ -16,29 +16,29 @@ from datetime import date
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed
+from tests.workflow.harness import World, at, world
 from tests.workflow.test_k7_workflow import apply, enterprise, send
 
 FUND = "ui_fund"
 SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}
 
 
-def rows(h: Harness, case: str) -> list[tuple[str, str, int, date, str | None, str | None]]:
+def rows(h: World, case: str) -> list[tuple[str, str, int, date, str | None, str | None]]:
     return [(p.entry, p.period, p.amount, p.due_on, p.corrects, p.cause)
             for p in sorted(h.payments(case), key=lambda p: (p.due_on, p.entry, p.seq))]
 
 
-def worth(h: Harness, case: str) -> int:
+def worth(h: World, case: str) -> int:
     return sum(SIGN[p.entry] * p.amount for p in h.payments(case))
 
 
-def recovery_tasks(h: Harness, case: str) -> list[dict[str, object]]:
+def recovery_tasks(h: World, case: str) -> list[dict[str, object]]:
     return [t["details"] for t in h.tasks(case) if t["kind"] == "overpayment_recovery"]
 
 
 async def test_k7_enrolment_reported_late_raises_the_headcount_and_is_arrears(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         await enterprise(h, "WC1", "catering", "small", 3, date(2019, 10, 2))
         await apply(h, "WC1", date(2020, 3, 10), 2020)
         case = "retention/WC1/2020"
@@ -61,7 +61,7 @@ async def test_k7_enrolment_reported_late_raises_the_headcount_and_is_arrears(en
 async def test_k7_layoff_reported_late_puts_the_rate_over_the_limit_an_overpayment_and_a_recovery_task(
     env: WorkflowEnvironment,
 ) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         await enterprise(h, "WC2", "catering", "small", 3, date(2019, 10, 2))
         await apply(h, "WC2", date(2020, 3, 10), 2020)
         case = "retention/WC2/2020"
@@ -81,7 +81,7 @@ async def test_k7_layoff_reported_late_puts_the_rate_over_the_limit_an_overpayme
 
 
 async def test_k7_backdated_retention_ratio_is_arrears(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         await enterprise(h, "WC3", "manufacturing", "large", 2, date(2019, 10, 2))
         contribution = {"person_id": "WC3P1", "month": "2019-11", "employer_id": "WC3", "base": 300000,
                         "employer_amount": 40000, "employee_amount": 20000, "insurances": ["unemployment"]}

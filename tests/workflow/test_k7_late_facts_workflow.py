@@ -17,19 +17,19 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from console import simulate as sim
-from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed
+from tests.workflow.harness import World, at, world
 from tests.workflow.test_k7_workflow import apply, send
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 APPLIED = date(2020, 3, 10)
 
 
-def rows(h: Harness, case: str) -> list[tuple[str, str, int, date, str | None]]:
+def rows(h: World, case: str) -> list[tuple[str, str, int, date, str | None]]:
     return [(p.entry, p.period, p.amount, p.due_on, p.corrects) for p in sorted(h.payments(case), key=lambda p: (p.due_on, p.entry, p.seq))]
 
 
-async def staff(h: Harness, e: str, n: int, day: date, first: int = 1) -> None:
+async def staff(h: World, e: str, n: int, day: date, first: int = 1) -> None:
     for i in range(first, first + n):
         await send(h, "insured.enrolled", {"person_id": f"{e}P{i}", "employer_id": e, "on": day.isoformat()}, f"person/{e}P{i}", at(day))
 
@@ -39,7 +39,7 @@ def registration(e: str, industry: str = "catering") -> dict[str, str]:
 
 
 async def test_k7_registration_within_the_window_reopens_and_refunds_on_the_application_date(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         await staff(h, "WL1", 3, date(2019, 10, 2))
         await apply(h, "WL1", APPLIED, 2020)
         case = "retention/WL1/2020"
@@ -61,7 +61,7 @@ async def test_k7_registration_within_the_window_reopens_and_refunds_on_the_appl
 
 
 async def test_k7_registration_after_the_window_leaves_it_rejected(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         await staff(h, "WL2", 3, date(2019, 10, 2))
         await apply(h, "WL2", APPLIED, 2020)
         case = "retention/WL2/2020"
@@ -75,7 +75,7 @@ async def test_k7_registration_after_the_window_leaves_it_rejected(env: Workflow
 
 
 async def test_k7_a_late_fact_that_does_not_fix_the_reason_leaves_it_rejected_and_counts_once_it_is(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         await staff(h, "WL3", 3, date(2019, 10, 2))
         await apply(h, "WL3", APPLIED, 2020)
         case = "retention/WL3/2020"
@@ -91,7 +91,7 @@ async def test_k7_a_late_fact_that_does_not_fix_the_reason_leaves_it_rejected_an
 
 
 async def test_k7_nobody_insured_reopens_when_an_enrolment_dated_before_the_application_comes(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         await send(h, "enterprise.registered", registration("WL4"), "enterprise/WL4", at(date(2019, 10, 2)), "re/2101")
         await apply(h, "WL4", APPLIED, 2020)
         case = "retention/WL4/2020"
@@ -107,7 +107,7 @@ async def test_k7_nobody_insured_reopens_when_an_enrolment_dated_before_the_appl
 
 
 async def test_k7_a_final_rejection_does_not_listen(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         # Applied for 2021 in 2020: a year that has not begun, whatever comes later.
         await staff(h, "WL5", 3, date(2019, 10, 2))
         await apply(h, "WL5", APPLIED, 2021)

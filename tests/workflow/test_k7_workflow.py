@@ -14,40 +14,33 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.store import Origin
 from console import simulate as sim
 from streams.intake import Outcome
-from testkit.events import cloud_event, line
-from tests.workflow._k45_harness import Harness, at, harness
+from tests.workflow.harness import World, at, world
 
 KIND = "job_retention_refund"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 _ids = count(1)
 
 
-async def send(h: Harness, type_: str, data: dict[str, Any], subject: str, when: datetime, source: str = "si/2101") -> Outcome:
-    """One CloudEvent with any subject (the harness's `send` only knows persons)."""
-    await h.advance_to(when)
-    n = next(_ids)
-    doc = cloud_event(id=f"k7-{n}", source=source, type=type_, subject=subject, on=when, data=data)
-    outcome = await h.intake.handle(line(doc), Origin(topic="test", offset=n))
-    await h.settle()
-    return outcome
+async def send(h: World, type_: str, data: dict[str, Any], subject: str, when: datetime, source: str = "si/2101") -> Outcome:
+    """One CloudEvent about `subject`, from the social insurance unless `source` says otherwise."""
+    return await h.send(type_, data, when, subject=subject, source=source)
 
 
-async def enterprise(h: Harness, e: str, industry: str, size: str, staff: int, day: date) -> None:
+async def enterprise(h: World, e: str, industry: str, size: str, staff: int, day: date) -> None:
     await send(h, "enterprise.registered", {"enterprise_id": e, "city": "2101", "industry": industry, "size": size}, f"enterprise/{e}", at(day), "re/2101")
     for i in range(1, staff + 1):
         await send(h, "insured.enrolled", {"person_id": f"{e}P{i}", "employer_id": e, "on": day.isoformat()}, f"person/{e}P{i}", at(day))
 
 
-async def apply(h: Harness, e: str, on: date, year: int) -> Outcome:
+async def apply(h: World, e: str, on: date, year: int) -> Outcome:
     data = {"program": "job_retention", "applicant": e, "on": on.isoformat(), "details": {"year": year}}
     return await send(h, "application.submitted", data, f"enterprise/{e}", at(on), "es/2101")
 
 
 async def test_k7_refund_from_facts_stored_before_the_case(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         await enterprise(h, "W1", "catering", "small", 3, date(2019, 10, 2))
         contribution = {"person_id": "W1P1", "month": "2019-11", "employer_id": "W1", "base": 300000,
                         "employer_amount": 1000, "employee_amount": 500, "insurances": ["unemployment"]}
@@ -70,7 +63,7 @@ async def test_k7_refund_from_facts_stored_before_the_case(env: WorkflowEnvironm
 
 
 async def test_k7_rejected_over_the_layoff_rate_with_the_figures(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 10, 1)) as h:
+    async with world(env, date(2019, 10, 1)) as h:
         await enterprise(h, "W2", "manufacturing", "large", 4, date(2019, 10, 2))
         await send(h, "insured.left", {"person_id": "W2P4", "employer_id": "W2", "on": "2020-01-15", "reason": "layoff"}, "person/W2P4", at(date(2020, 1, 15)))
         await apply(h, "W2", date(2020, 3, 10), 2020)

@@ -15,24 +15,17 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.store import Origin
 from contracts.cases import TaskDecision
 from streams.intake import Outcome
-from testkit.events import cloud_event, line
-from tests.workflow._k45_harness import Harness, at, harness
+from tests.workflow.harness import World, at, world
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 _ids = count(1)
 
 
-async def send(h: Harness, type_: str, data: dict[str, Any], when: datetime) -> Outcome:
+async def send(h: World, type_: str, data: dict[str, Any], when: datetime) -> Outcome:
     """One enterprise event through the intake at its business time."""
-    await h.advance_to(when)
-    n = next(_ids)
-    doc = cloud_event(id=f"k8-{n}", source="hr/2102", type=type_, subject=f"enterprise/{data['enterprise_id']}", on=when, data=data)
-    outcome = await h.intake.handle(line(doc), Origin(topic="test", offset=n))
-    await h.settle()
-    return outcome
+    return await h.send(type_, data, when, subject=f"enterprise/{data['enterprise_id']}", source="hr/2102")
 
 
 def plan(e: str, filed_on: date, planned: int = 20, headcount: int = 1000) -> dict[str, Any]:
@@ -48,7 +41,7 @@ def executed(e: str, day: date, persons: int = 3) -> dict[str, Any]:
 
 
 async def test_k8_mass_plan_alerts_the_city_once_at_filing(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         await send(h, "layoff.plan_filed", plan("M1", date(2020, 4, 1), planned=50), at(date(2020, 4, 1)))
         await send(h, "layoff.plan_filed", plan("M2", date(2020, 4, 1), planned=49), at(date(2020, 4, 1), 10))
         assert [a["alert_id"] for a in h.store.alerts] == ["mass_unemployment/layoff/M1/2020-04-01"]
@@ -58,7 +51,7 @@ async def test_k8_mass_plan_alerts_the_city_once_at_filing(env: WorkflowEnvironm
 
 
 async def test_k8_execution_before_30_days_after_the_union_notice_is_flagged_premature(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         case = "layoff/A1/2020-04-01"
         await send(h, "layoff.plan_filed", plan("A1", date(2020, 4, 1)), at(date(2020, 4, 1)))
         await send(h, "layoff.union_notified", on("A1", date(2020, 4, 2)), at(date(2020, 4, 2)))
@@ -72,7 +65,7 @@ async def test_k8_execution_before_30_days_after_the_union_notice_is_flagged_pre
 
 
 async def test_k8_execution_on_day_30_is_in_time_and_without_notice_premature(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         await send(h, "layoff.plan_filed", plan("B1", date(2020, 4, 1)), at(date(2020, 4, 1)))
         await send(h, "layoff.union_notified", on("B1", date(2020, 4, 2)), at(date(2020, 4, 2)))
         await send(h, "layoff.executed", executed("B1", date(2020, 5, 2)), at(date(2020, 5, 2)))
@@ -83,7 +76,7 @@ async def test_k8_execution_on_day_30_is_in_time_and_without_notice_premature(en
 
 
 async def test_k8_settled_after_execution_closes_settled_and_before_is_noted_only(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         case = "layoff/C1/2020-04-01"
         await send(h, "layoff.plan_filed", plan("C1", date(2020, 4, 1)), at(date(2020, 4, 1)))
         await send(h, "layoff.union_notified", on("C1", date(2020, 4, 1)), at(date(2020, 4, 1), 10))
@@ -98,7 +91,7 @@ async def test_k8_settled_after_execution_closes_settled_and_before_is_noted_onl
 
 
 async def test_k8_not_settled_in_30_days_raises_a_task_extend_then_escalate(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         case = "layoff/D1/2020-04-01"
         await send(h, "layoff.plan_filed", plan("D1", date(2020, 4, 1)), at(date(2020, 4, 1)))
         await send(h, "layoff.union_notified", on("D1", date(2020, 4, 1)), at(date(2020, 4, 1), 10))
@@ -138,7 +131,7 @@ async def test_k8_not_settled_in_30_days_raises_a_task_extend_then_escalate(env:
 
 
 async def test_k8_settlement_withdraws_the_open_overdue_task(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1)) as h:
+    async with world(env, date(2020, 4, 1)) as h:
         case = "layoff/F1/2020-04-01"
         await send(h, "layoff.plan_filed", plan("F1", date(2020, 4, 1)), at(date(2020, 4, 1)))
         await send(h, "layoff.executed", executed("F1", date(2020, 5, 1)), at(date(2020, 5, 1)))
@@ -150,7 +143,7 @@ async def test_k8_settlement_withdraws_the_open_overdue_task(env: WorkflowEnviro
 
 
 async def test_k8_continues_as_new_and_keeps_its_state(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 4, 1), history_limit=20) as h:
+    async with world(env, date(2020, 4, 1), history_limit=20) as h:
         case = "layoff/G1/2020-04-01"
         await send(h, "layoff.plan_filed", plan("G1", date(2020, 4, 1), planned=100), at(date(2020, 4, 1)))
         for k in range(6):  # repeated notices: each one some history

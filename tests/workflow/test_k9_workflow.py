@@ -1,5 +1,5 @@
 """K9 unemployed_followup on Temporal's time-skipping server, started as production starts it
-(Intake → routing → CaseGateway), time driven by `env.sleep` (the K4/K5 harness).
+(Intake → routing → CaseGateway), time driven by `env.sleep` (tests/workflow/harness.py).
 
 Dates are worked out by hand from POLICY.md K9 with the shipped parameters: month n of a
 registration on R is [R + (n-1) months, R + n months), its follow-up falls due at R + n months
@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from console import simulate as sim
 from contracts.cases import CaseEvent, TaskDecision, TaskRecord
 from policy.calendar import add_months
-from tests.workflow._k45_harness import Harness, at, harness
+from tests.workflow.harness import World, at, world
 
 KIND = "unemployed_followup"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -39,31 +39,31 @@ def registration(person: str, on: date, categories: list[str] | None = None, bir
     return data
 
 
-async def register(h: Harness, person: str, on: date, **kw: Any) -> str:
-    await h.send("unemployment.registered", registration(person, on, **kw), person, at(on), source="ru/2101")
+async def register(h: World, person: str, on: date, **kw: Any) -> str:
+    await h.send("unemployment.registered", registration(person, on, **kw), at(on), subject=f"person/{person}", source="ru/2101")
     return f"followup/{person}/{on.isoformat()}"
 
 
-async def follow_up(h: Harness, person: str, on: date, reported: date | None = None) -> None:
-    await h.send("followup.recorded", {"person_id": person, "on": on.isoformat(), "channel": "phone"}, person, at(reported or on))
+async def follow_up(h: World, person: str, on: date, reported: date | None = None) -> None:
+    await h.send("followup.recorded", {"person_id": person, "on": on.isoformat(), "channel": "phone"}, at(reported or on))
 
 
-async def refer(h: Harness, person: str, on: date, outcome: str = "not_hired") -> None:
-    await h.send("referral.recorded", {"person_id": person, "on": on.isoformat(), "employer_id": "E1", "outcome": outcome}, person, at(on))
+async def refer(h: World, person: str, on: date, outcome: str = "not_hired") -> None:
+    await h.send("referral.recorded", {"person_id": person, "on": on.isoformat(), "employer_id": "E1", "outcome": outcome}, at(on))
 
 
-def escalations(h: Harness, case: str) -> list[tuple[str, str]]:
+def escalations(h: World, case: str) -> list[tuple[str, str]]:
     return sorted((t["due_on"], t["state"]) for t in h.tasks(case) if t["kind"] == "followup_escalation")
 
 
-def lifecycle(h: Harness, case: str, change: str) -> list[dict[str, Any]]:
+def lifecycle(h: World, case: str, change: str) -> list[dict[str, Any]]:
     return [e for e in h.store.outbox if e["subject"] == case and e["type"] == f"case.{change}"]
 
 
 async def test_k9_followup_in_the_month_completes_it_and_a_missing_one_escalates_after_grace_days(env: WorkflowEnvironment) -> None:
     # R = 2020-01-15: month 1 [01-15, 02-15) has a contact; month 2 [02-15, 03-15) has none →
     # due 03-15, escalated on 03-22 (7 days later), not before.
-    async with harness(env, date(2020, 1, 15)) as h:
+    async with world(env, date(2020, 1, 15)) as h:
         case = await register(h, "K901", date(2020, 1, 15))
         await follow_up(h, "K901", date(2020, 1, 20))
         await h.advance_to_day(date(2020, 3, 21))
@@ -78,7 +78,7 @@ async def test_k9_followup_in_the_month_completes_it_and_a_missing_one_escalates
 
 
 async def test_k9_followup_reported_late_withdraws_the_escalation(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 15)) as h:
+    async with world(env, date(2020, 1, 15)) as h:
         case = await register(h, "K902", date(2020, 1, 15))
         await h.advance_to_day(date(2020, 2, 23))
         assert escalations(h, case) == [("2020-02-15", "open")]
@@ -89,7 +89,7 @@ async def test_k9_followup_reported_late_withdraws_the_escalation(env: WorkflowE
 
 async def test_k9_contact_in_the_grace_days_belongs_to_the_next_month(env: WorkflowEnvironment) -> None:
     # The grace days tolerate late reports, not late contacts: a contact on 02-18 lies in month 2.
-    async with harness(env, date(2020, 1, 15)) as h:
+    async with world(env, date(2020, 1, 15)) as h:
         case = await register(h, "K903", date(2020, 1, 15))
         await follow_up(h, "K903", date(2020, 2, 18))
         await h.advance_to_day(date(2020, 2, 23))
@@ -100,7 +100,7 @@ async def test_k9_contact_in_the_grace_days_belongs_to_the_next_month(env: Workf
 
 
 async def test_k9_escalation_acknowledged_by_a_supervisor(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 15)) as h:
+    async with world(env, date(2020, 1, 15)) as h:
         case = await register(h, "K904", date(2020, 1, 15))
         await h.advance_to_day(date(2020, 2, 23))
         task = next(t for t in h.tasks(case) if t["kind"] == "followup_escalation")
@@ -111,26 +111,26 @@ async def test_k9_escalation_acknowledged_by_a_supervisor(env: WorkflowEnvironme
 
 
 async def test_k9_closes_on_deregistration(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 15)) as h:
+    async with world(env, date(2020, 1, 15)) as h:
         case = await register(h, "K905", date(2020, 1, 15))
         await h.advance_to_day(date(2020, 2, 23))
-        await h.send("unemployment.deregistered", {"person_id": "K905", "on": "2020-03-01", "reason": "moved"}, "K905", at(date(2020, 3, 1)))
+        await h.send("unemployment.deregistered", {"person_id": "K905", "on": "2020-03-01", "reason": "moved"}, at(date(2020, 3, 1)))
         assert h.status(case) == "closed" and h.record(case).closed_on == date(2020, 3, 1)
         # Nobody can act on the escalation of a registration that ended.
         assert escalations(h, case) == [("2020-02-15", "withdrawn")]
 
 
 async def test_k9_closes_on_employment(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 15)) as h:
+    async with world(env, date(2020, 1, 15)) as h:
         case = await register(h, "K906", date(2020, 1, 15))
         data = {"person_id": "K906", "city": "2101", "on": "2020-02-10", "kind": "employee", "employer_id": "E5"}
-        await h.send("employment.registered", data, "K906", at(date(2020, 2, 10)), source="re/2101")
+        await h.send("employment.registered", data, at(date(2020, 2, 10)), subject="person/K906", source="re/2101")
         assert h.status(case) == "closed" and h.record(case).closed_on == date(2020, 2, 10)
         assert escalations(h, case) == []
 
 
 async def test_k9_new_registration_supersedes_the_open_one(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 15)) as h:
+    async with world(env, date(2020, 1, 15)) as h:
         first = await register(h, "K907", date(2020, 1, 15))
         second = await register(h, "K907", date(2020, 4, 1))
         assert h.status(first) == "closed" and h.record(first).closed_on == date(2020, 4, 1)
@@ -138,7 +138,7 @@ async def test_k9_new_registration_supersedes_the_open_one(env: WorkflowEnvironm
 
 
 async def test_k9_long_term_unemployed_mark_after_six_registered_months(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 15)) as h:
+    async with world(env, date(2020, 1, 15)) as h:
         case = await register(h, "K908", date(2020, 1, 15))
         await h.advance_to_day(date(2020, 7, 14))
         assert h.record(case).summary["long_term_unemployed"] is False
@@ -149,7 +149,7 @@ async def test_k9_long_term_unemployed_mark_after_six_registered_months(env: Wor
 
 
 async def test_k9_training_notice_for_a_willing_registrant_under_20_in_2020(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 3, 10)) as h:
+    async with world(env, date(2020, 3, 10)) as h:
         case = await register(h, "K909", date(2020, 3, 10), birth="2001-06-01", willing=True)
         notices = lifecycle(h, case, "notice")
         # The lifecycle event says when; the read model and the timeline say why.
@@ -163,7 +163,7 @@ async def test_k9_training_notice_for_a_willing_registrant_under_20_in_2020(env:
 
 
 async def test_k9_training_notice_when_the_window_opens_for_an_earlier_registration(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2019, 11, 1)) as h:
+    async with world(env, date(2019, 11, 1)) as h:
         case = await register(h, "K912", date(2019, 11, 1), birth="2000-03-01", willing=True)
         await h.advance_to_day(date(2019, 12, 31))
         assert lifecycle(h, case, "notice") == []
@@ -174,7 +174,7 @@ async def test_k9_training_notice_when_the_window_opens_for_an_earlier_registrat
 async def test_k9_treated_as_marked_when_a_referral_brings_the_count_to_two_after_12_months(env: WorkflowEnvironment) -> None:
     # Registered 2020-01-10, land expropriated; referrals 2020-02-01 and 2021-02-01 (not hired):
     # 12 months on 2021-01-10 with 1 referral → not yet; the 2nd referral on 2021-02-01 → 参照.
-    async with harness(env, date(2020, 1, 10)) as h:
+    async with world(env, date(2020, 1, 10)) as h:
         case = await register(h, "K913", date(2020, 1, 10), categories=["land_expropriated"])
         await refer(h, "K913", date(2020, 2, 1))
         await refer(h, "K913", date(2020, 3, 1), outcome="hired")  # led to a job: not counted
@@ -187,7 +187,7 @@ async def test_k9_treated_as_marked_when_a_referral_brings_the_count_to_two_afte
 
 
 async def test_k9_treated_as_marked_at_12_months_when_referrals_came_earlier(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 10)) as h:
+    async with world(env, date(2020, 1, 10)) as h:
         case = await register(h, "K914", date(2020, 1, 10), categories=["veteran"])
         await refer(h, "K914", date(2020, 2, 1))
         await refer(h, "K914", date(2020, 5, 1))
@@ -201,7 +201,7 @@ async def test_k9_treated_as_marked_at_12_months_when_referrals_came_earlier(env
 async def test_k9_runs_for_years_across_continue_as_new_keeping_its_state(env: WorkflowEnvironment) -> None:
     # 30 months with a contact every month but months 3 and 20: two escalations, no more, no
     # fewer, although the history is cut every ~40 events.
-    async with harness(env, date(2020, 1, 15), history_limit=40) as h:
+    async with world(env, date(2020, 1, 15), history_limit=40) as h:
         case = await register(h, "K915", date(2020, 1, 15), categories=["model_worker"])
         for n in range(1, 31):
             if n in (3, 20):
