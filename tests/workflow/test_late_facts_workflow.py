@@ -15,7 +15,7 @@ from datetime import date
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflow.harness import at, registered, world
-from tests.workflow.test_k2_corrections_workflow import key, month, rows, worth
+from tests.workflow.test_unemployment_insurance_corrections import key, month, rows, worth
 
 UI = "unemployment_insurance"
 FAR = date(2045, 1, 1)

@@ -6,7 +6,7 @@ a separation dated in the past adds rows to its ledger, never edits one.
 Amounts by hand from the shipped defaults: the employer share actually paid (50000 a month here),
 enterprise_si.months 36, one settle month, recovery.max_deduction_ratio 50/100. Each test asserts
 the exact rows and that, for every month, the original plus its corrections is what the facts known
-now give. (test_k15_workflow's exemption test runs the late exemption over a whole period.)
+now give. (test_enterprise_si_subsidy's exemption test runs the late exemption over a whole period.)
 """
 
 from __future__ import annotations

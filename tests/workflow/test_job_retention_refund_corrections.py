@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.harness import World, at, world
-from tests.workflow.test_k7_workflow import apply, enterprise, send
+from tests.workflow.test_job_retention_refund import apply, enterprise, send
 
 FUND = "ui_fund"
 SIGN = {"payment": 1, "arrears": 1, "overpayment": -1, "deduction": 0}

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from console import simulate as sim
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.harness import World, at, world
-from tests.workflow.test_k7_workflow import apply, send
+from tests.workflow.test_job_retention_refund import apply, send
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 APPLIED = date(2020, 3, 10)

@@ -5,7 +5,7 @@ rows to its ledger, never edits one.
 
 K10's other facts give no correction path: a caseworker's decision is taken once on an open task
 (no fact changes it), and EVENTS.md has no event that corrects an employment registration (a
-second one is another job; tests/workflow/test_k10_workflow.py keeps that behaviour).
+second one is another job; tests/workflow/test_dibao_taper.py keeps that behaviour).
 
 Amounts derived by hand from the shipped defaults: no decision within dibao.decision_days 15 days
 → dibao.taper_default_months 6; the 低保 amount on the 1st of each taper month from the month
