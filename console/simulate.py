@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
+from console.idle import case_ids, wait_until_idle
 from contracts.events import CloudEvent, InvalidEvent, parse_event
 from contracts.temporal import DATA_CONVERTER
 from policy.calendar import SHANGHAI, start_of_day
@@ -135,16 +136,9 @@ async def advance_business_clock(env: WorkflowEnvironment, business_time: dateti
 
 
 async def drain_activities(env: WorkflowEnvironment, store: MemoryStore) -> None:
-    """Let work already due finish (activities run outside server time) without moving time."""
-    import asyncio
-
-    quiet = 0
-    last = -1
-    while quiet < 3:
-        await asyncio.sleep(0.05)
-        size = len(store.outbox)
-        quiet = quiet + 1 if size == last else 0
-        last = size
+    """Let work already due finish (activities run outside server time) without moving time:
+    wait until every case of the run is idle (console/idle.py)."""
+    await wait_until_idle(env.client, case_ids(store))
 
 
 def _progress(items: list[Any], enabled: bool) -> Any:

@@ -1,24 +1,37 @@
 """Shared by the console's end-to-end tests: the console app on the test's system (same
-database, Temporal namespace and client), tokens, and a person with 低保 cases in city 2101."""
+database, Temporal namespace and client), tokens, a person with 低保 cases in city 2101, and for
+the browser tests the console served by uvicorn and a headless Chromium page signed in to it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import shutil
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+import uvicorn
 
 from console.api.app import create_app
 from console.service import Console
 from console.service.tokens import issue
 from contracts import kinds
 from policy.calendar import add_months
+from testkit.processes import free_port
 from tests.e2e.conftest import System
 from tests.e2e.helpers import Person, assert_eventually
 
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
 SECRET = "console-e2e-secret"
 CITY = "2101"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def token(role: str, city: str | None = None, sub: str = "tester") -> str:
@@ -39,6 +52,41 @@ async def api(console: Console) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(console.settings, console)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as client:
         yield client
+
+
+@pytest.fixture
+async def served(console: Console) -> AsyncIterator[str]:
+    """The console app served by uvicorn on a free port inside the test's event loop."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(console.settings, console), host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+@contextlib.asynccontextmanager
+async def logged_in(served: str, role: str, city: str | None = None, sub: str = "tester") -> AsyncIterator[Page]:
+    """A page of Debian's headless Chromium (driven by Playwright through `executable_path`; no
+    browser is downloaded) on the served console, signed in with a token of `role` for `city` as
+    `sub`. The browser closes when the block ends."""
+    from playwright.async_api import async_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed (apt-get install chromium chromium-driver; deploy/setup.sh does it)")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 1000})
+            await page.goto(served + "/")
+            await page.fill("#token", token(role, city, sub))
+            await page.click("#login-button")
+            yield page
+        finally:
+            await browser.close()
 
 
 class DibaoPerson(Person):

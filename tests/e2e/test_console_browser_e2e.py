@@ -9,46 +9,17 @@ database and Temporal namespace.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-import uvicorn
 
-from console.api.app import create_app
-from console.service import Console
-from testkit.processes import free_port
-from tests.e2e._console_fixtures import CITY, DibaoPerson, console, open_task, token  # noqa: F401 — fixtures
+from tests.e2e._console_fixtures import ARTIFACTS, CITY, DibaoPerson, console, logged_in, open_task, served, token  # noqa: F401 — fixtures
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-async def served(console: Console) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(console.settings, console), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
 async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_its_task(system: System, served: str) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed (apt-get install chromium chromium-driver; deploy/setup.sh does it)")
     p = DibaoPerson(system, "B1")
     case_id = await p.granted(months_ago=3)
     await p.employed(days_ago=2)
@@ -56,37 +27,29 @@ async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_i
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "console-browser.png"
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 1000})
-            await page.goto(served + "/")
-            await page.fill("#token", token("city_supervisor", CITY, "alice"))
-            await page.click("#login-button")
-            await expect(page.locator("#who")).to_contain_text("alice · city_supervisor · city 2101")
+    async with logged_in(served, "city_supervisor", CITY, "alice") as page:
+        await expect(page.locator("#who")).to_contain_text("alice · city_supervisor · city 2101")
 
-            await page.fill("#case-filter input[name=person]", p.id)
-            await page.click("#find")
-            await expect(page.locator("#case-total")).to_contain_text("1 case(s)")
-            await page.click(f"a.case-link:text-is('{case_id}')")
+        await page.fill("#case-filter input[name=person]", p.id)
+        await page.click("#find")
+        await expect(page.locator("#case-total")).to_contain_text("1 case(s)")
+        await page.click(f"a.case-link:text-is('{case_id}')")
 
-            await expect(page.locator("#case-title")).to_have_text(case_id)
-            timeline = page.locator("#timeline")
-            await expect(timeline).to_contain_text("task raised: taper_decision")
-            await expect(timeline).to_contain_text(f"event {p.source} #{p.id}-2")
+        await expect(page.locator("#case-title")).to_have_text(case_id)
+        timeline = page.locator("#timeline")
+        await expect(timeline).to_contain_text("task raised: taper_decision")
+        await expect(timeline).to_contain_text(f"event {p.source} #{p.id}-2")
 
-            card = page.locator(f".task-card[data-task='{task_id}']")
-            await card.locator("textarea.decision").fill('{"months": 13}')
-            await card.locator("button.decide").click()
-            await expect(card.locator(".error")).to_contain_text("3..12")
-            await card.locator("textarea.decision").fill('{"months": 9}')
-            await card.locator("button.decide").click()
-            await expect(card.locator(".task-state")).to_have_text("decided")
-            # The page reloads the case: the decision is now on the timeline.
-            await expect(timeline).to_contain_text("taper of 9 months decided by alice", timeout=20_000)
-            await page.screenshot(path=str(shot), full_page=True)
-        finally:
-            await browser.close()
+        card = page.locator(f".task-card[data-task='{task_id}']")
+        await card.locator("textarea.decision").fill('{"months": 13}')
+        await card.locator("button.decide").click()
+        await expect(card.locator(".error")).to_contain_text("3..12")
+        await card.locator("textarea.decision").fill('{"months": 9}')
+        await card.locator("button.decide").click()
+        await expect(card.locator(".task-state")).to_have_text("decided")
+        # The page reloads the case: the decision is now on the timeline.
+        await expect(timeline).to_contain_text("taper of 9 months decided by alice", timeout=20_000)
+        await page.screenshot(path=str(shot), full_page=True)
 
     async def decided() -> None:
         assert await system.pool.fetchval("SELECT decided_by FROM tasks WHERE task_id = $1", task_id) == "alice"

@@ -11,7 +11,6 @@ separately, is not what this test is about.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,10 +20,9 @@ from activities.store import alert_event
 from contracts.cases import AlertRecord
 from policy.calendar import add_months, month_of
 from testkit.events import cloud_event, line
-from tests.e2e._console_fixtures import console, token  # noqa: F401 — fixtures
+from tests.e2e._console_fixtures import ARTIFACTS, console, logged_in, served, token  # noqa: F401 — fixtures
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually, business_today
-from tests.e2e.test_console_browser_e2e import ARTIFACTS, CHROMIUM, served  # noqa: F401 — fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -59,10 +57,8 @@ async def _apply(system: System) -> list[str]:
 
 
 async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: System, served: str) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed (apt-get install chromium chromium-driver; deploy/setup.sh does it)")
     tasks = await _apply(system)
     province = {"Authorization": f"Bearer {token('province', None, 'pat')}"}
     async with httpx.AsyncClient(base_url=served, headers=province, timeout=60) as http:
@@ -82,46 +78,38 @@ async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: S
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "console-part2-browser.png"
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 1000})
-            await page.goto(served + "/")
-            await page.fill("#token", token("province", None, "pat"))
-            await page.click("#login-button")
-            await expect(page.locator("#who")).to_contain_text("pat · province · all cities")
+    async with logged_in(served, "province", None, "pat") as page:
+        await expect(page.locator("#who")).to_contain_text("pat · province · all cities")
 
-            await page.click("nav button[data-view=tasks]")
-            await expect(page.locator("#task-kind")).to_contain_text("provincial_selection (1 open)")
-            await page.select_option("#task-kind", "provincial_selection")
-            await page.click("#find-tasks")
-            card = page.locator(f".task-card[data-task='{last}']")
-            await expect(card).to_contain_text("province")
-            await expect(card.locator(".task-facts")).to_contain_text(str(today.year))
-            await card.locator("textarea.decision").fill('{"approve": true}')
-            await card.locator("button.decide").click()
-            await expect(card.locator(".refusal")).to_contain_text("reason must say why")
-            await card.locator("textarea.decision").fill(
-                '{"approve": true, "reason": "the eleventh, against the limit (e2e)"}')
-            await card.locator("button.decide").click()
-            await expect(card.locator(".refusal")).to_contain_text(f"provincial slots of {today.year} are taken")
-            await expect(card.locator(".task-state")).to_have_text("open")
+        await page.click("nav button[data-view=tasks]")
+        await expect(page.locator("#task-kind")).to_contain_text("provincial_selection (1 open)")
+        await page.select_option("#task-kind", "provincial_selection")
+        await page.click("#find-tasks")
+        card = page.locator(f".task-card[data-task='{last}']")
+        await expect(card).to_contain_text("province")
+        await expect(card.locator(".task-facts")).to_contain_text(str(today.year))
+        await card.locator("textarea.decision").fill('{"approve": true}')
+        await card.locator("button.decide").click()
+        await expect(card.locator(".refusal")).to_contain_text("reason must say why")
+        await card.locator("textarea.decision").fill(
+            '{"approve": true, "reason": "the eleventh, against the limit (e2e)"}')
+        await card.locator("button.decide").click()
+        await expect(card.locator(".refusal")).to_contain_text(f"provincial slots of {today.year} are taken")
+        await expect(card.locator(".task-state")).to_have_text("open")
 
-            await card.locator(f"a:text-is('{case_id}')").click()
-            await expect(page.locator("#case-title")).to_have_text(case_id)
-            await expect(page.locator("#case-facts")).to_contain_text("incubator_subsidy")
-            await expect(page.locator("#case-details")).to_contain_text(f"year{today.year}")
-            await expect(page.locator("#case-details")).to_contain_text("provincialapplied")
-            await expect(page.locator("#timeline")).to_contain_text("task raised: provincial_selection")
+        await card.locator(f"a:text-is('{case_id}')").click()
+        await expect(page.locator("#case-title")).to_have_text(case_id)
+        await expect(page.locator("#case-facts")).to_contain_text("incubator_subsidy")
+        await expect(page.locator("#case-details")).to_contain_text(f"year{today.year}")
+        await expect(page.locator("#case-details")).to_contain_text("provincialapplied")
+        await expect(page.locator("#timeline")).to_contain_text("task raised: provincial_selection")
 
-            await page.click("nav button[data-view=alerts]")
-            await page.select_option("#alert-filter select[name=kind]", "headcount_drop")
-            await page.click("#find-alerts")
-            await expect(page.locator("#alert-table")).to_contain_text(
-                f"enterprise E2E{system.tag}E1: {before} 48 → {month} 24 insured persons")
-            await page.screenshot(path=str(shot), full_page=True)
-        finally:
-            await browser.close()
+        await page.click("nav button[data-view=alerts]")
+        await page.select_option("#alert-filter select[name=kind]", "headcount_drop")
+        await page.click("#find-alerts")
+        await expect(page.locator("#alert-table")).to_contain_text(
+            f"enterprise E2E{system.tag}E1: {before} 48 → {month} 24 insured persons")
+        await page.screenshot(path=str(shot), full_page=True)
 
     approved = await system.pool.fetchval("SELECT count(*) FROM tasks WHERE kind = 'provincial_selection' AND state = 'decided'")
     assert approved == INCUBATORS - 1
@@ -136,13 +124,11 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
         system: System, served: str) -> None:
     # K13 on the real stack (as tests/e2e/test_startup_loan_e2e.py drives it): a bank's report
     # paid, the same quarter's corrected report an overpayment row, a default a guarantee_claim.
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     from policy.startup_loan import payee as k13_payee
     from tests.e2e.test_startup_loan_e2e import Borrower, quarter
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed (apt-get install chromium chromium-driver; deploy/setup.sh does it)")
     b = Borrower(system, "K13UI")
     today = business_today()
     granted = today - timedelta(days=200)
@@ -176,43 +162,35 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "console-part2-loan.png"
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 1000})
-            await page.goto(served + "/")
-            await page.fill("#token", token("city_supervisor", "2101", "lin"))
-            await page.click("#login-button")
-            await page.fill("#case-filter input[name=kind]", "startup_loan_interest")
-            await page.fill("#case-filter input[name=person]", b.id)
-            await page.click("#find")
-            await page.click(f"a.case-link:text-is('{case_id}')")
-            await expect(page.locator("#case-title")).to_have_text(case_id)
-            await expect(page.locator("#case-details")).to_contain_text("principal15000000")
-            await expect(page.locator("#case-details")).to_contain_text(f"bank{k13_payee(b.bank)}")
-            ledger = page.locator("#payments")
-            await expect(ledger.locator("tr.entry-payment")).to_have_count(1)
-            overpaid = ledger.locator("tr.entry-overpayment")
-            await expect(overpaid).to_contain_text(f"{quarter(start)} ← {cause}")
-            await expect(page.locator("#corrections")).to_have_text("1 correction(s)")
-            # Net owed counts the overpayment against the payment; paid is the case's own figure.
-            fetched = await system.pool.fetch("SELECT entry, amount_fen FROM ledger WHERE case_id = $1", case_id)
-            rows: dict[str, int] = {r["entry"]: r["amount_fen"] for r in fetched}
-            owed = rows["payment"] - rows["overpayment"]
-            await expect(page.locator("#paid")).to_have_text(
-                f"(owed {owed / 100:.2f} yuan net, paid {rows['payment'] / 100:.2f} yuan)")
-            await expect(page.locator("#timeline li.correction")).to_contain_text(f"overpayment for loan_interest_subsidy {quarter(start)}")
+    async with logged_in(served, "city_supervisor", "2101", "lin") as page:
+        await page.fill("#case-filter input[name=kind]", "startup_loan_interest")
+        await page.fill("#case-filter input[name=person]", b.id)
+        await page.click("#find")
+        await page.click(f"a.case-link:text-is('{case_id}')")
+        await expect(page.locator("#case-title")).to_have_text(case_id)
+        await expect(page.locator("#case-details")).to_contain_text("principal15000000")
+        await expect(page.locator("#case-details")).to_contain_text(f"bank{k13_payee(b.bank)}")
+        ledger = page.locator("#payments")
+        await expect(ledger.locator("tr.entry-payment")).to_have_count(1)
+        overpaid = ledger.locator("tr.entry-overpayment")
+        await expect(overpaid).to_contain_text(f"{quarter(start)} ← {cause}")
+        await expect(page.locator("#corrections")).to_have_text("1 correction(s)")
+        # Net owed counts the overpayment against the payment; paid is the case's own figure.
+        fetched = await system.pool.fetch("SELECT entry, amount_fen FROM ledger WHERE case_id = $1", case_id)
+        rows: dict[str, int] = {r["entry"]: r["amount_fen"] for r in fetched}
+        owed = rows["payment"] - rows["overpayment"]
+        await expect(page.locator("#paid")).to_have_text(
+            f"(owed {owed / 100:.2f} yuan net, paid {rows['payment'] / 100:.2f} yuan)")
+        await expect(page.locator("#timeline li.correction")).to_contain_text(f"overpayment for loan_interest_subsidy {quarter(start)}")
 
-            card = page.locator(f".task-card[data-task='{task_id}']")
-            await expect(card.locator(".task-facts")).to_contain_text(loan)
-            await expect(card.locator(".task-facts")).to_contain_text(today.isoformat())
-            await card.locator("textarea.decision").fill('{"approve": false, "reason": "贷款银行未尽调 (e2e)"}')
-            await card.locator("button.decide").click()
-            await expect(card.locator(".task-state")).to_have_text("decided")
-            await expect(page.locator("#timeline")).to_contain_text("guarantee claim denied by lin", timeout=20_000)
-            await page.screenshot(path=str(shot), full_page=True)
-        finally:
-            await browser.close()
+        card = page.locator(f".task-card[data-task='{task_id}']")
+        await expect(card.locator(".task-facts")).to_contain_text(loan)
+        await expect(card.locator(".task-facts")).to_contain_text(today.isoformat())
+        await card.locator("textarea.decision").fill('{"approve": false, "reason": "贷款银行未尽调 (e2e)"}')
+        await card.locator("button.decide").click()
+        await expect(card.locator(".task-state")).to_have_text("decided")
+        await expect(page.locator("#timeline")).to_contain_text("guarantee claim denied by lin", timeout=20_000)
+        await page.screenshot(path=str(shot), full_page=True)
 
     async def decided() -> None:
         assert await system.pool.fetchval("SELECT decided_by FROM tasks WHERE task_id = $1", task_id) == "lin"

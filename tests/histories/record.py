@@ -7,7 +7,7 @@ Usage (from the repository root)::
 
 Each recording runs one K1 case to its end on Temporal's time-skipping server, started as
 production starts it (Intake → routing → CaseGateway, MemoryStore, business time in 2020; see
-tests/workflow/_k1_harness.py), then writes ``handle.fetch_history()`` as
+tests/workflow/harness.py), then writes ``handle.fetch_history()`` as
 ``tests/histories/<name>.json``: ``{"workflow_id": ..., "history": <history JSON>}``.
 
 When to re-record: only when a workflow change is *meant* to change the commands a case emits
@@ -29,13 +29,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from console.simulate import quiet_runtime, test_server_path
 from contracts.temporal import DATA_CONVERTER
-from tests.workflow._k1_harness import K1World, agreement, case_id, k1_world
+from tests.workflow.harness import World, agreement, internship_case_id, world
 
 HERE = Path(__file__).resolve().parent
 D = date
 
 
-async def epidemic_pause_then_full_subsidy_hire(w: K1World) -> str:
+async def epidemic_pause_then_full_subsidy_hire(w: World) -> str:
     """Start 2020-03-02, P = 6 (D = 184); epidemic pause [03-20, 04-09) = 20 days, an epidemic
     lift on the way; months complete 04-22, 05-22, 06-22, 07-22; contract 08-01: S = 152 − 20 =
     132, D − S = 52 < 61.33 → months 5, 6 at once, `hired_full_subsidy`."""
@@ -47,10 +47,10 @@ async def epidemic_pause_then_full_subsidy_hire(w: K1World) -> str:
     await w.send("internship.resumed", {**who, "on": "2020-04-09"}, D(2020, 4, 9))
     contract = {"person_id": "R001", "employer_id": "RU1", "signed_on": "2020-08-01", "starts_on": "2020-08-01", "term_months": 12}
     await w.send("contract.signed", contract, D(2020, 8, 1), source="lc/2101")
-    return case_id("R001", "RU1", start)
+    return internship_case_id("R001", "RU1", start)
 
 
-async def other_pause_then_hired(w: K1World) -> str:
+async def other_pause_then_hired(w: World) -> str:
     """Start 2020-05-06, P = 6 (D = 184); pause for another reason [05-20, 05-25) = 5 days;
     month 1 completes 06-11; contract 07-01: S = 56 − 5 = 51, D − S = 133 → `hired`, 1 month."""
     start = D(2020, 5, 6)
@@ -60,10 +60,10 @@ async def other_pause_then_hired(w: K1World) -> str:
     await w.send("internship.resumed", {**who, "on": "2020-05-25"}, D(2020, 5, 25))
     contract = {"person_id": "R002", "employer_id": "RU2", "signed_on": "2020-07-01", "starts_on": "2020-07-01", "term_months": 12}
     await w.send("contract.signed", contract, D(2020, 7, 1), source="lc/2101")
-    return case_id("R002", "RU2", start)
+    return internship_case_id("R002", "RU2", start)
 
 
-RECORDINGS: dict[str, tuple[date, Callable[[K1World], Awaitable[str]], str]] = {
+RECORDINGS: dict[str, tuple[date, Callable[[World], Awaitable[str]], str]] = {
     "internship_subsidy_epidemic_pause_full_hire": (D(2020, 3, 2), epidemic_pause_then_full_subsidy_hire, "hired_full_subsidy"),
     "internship_subsidy_other_pause_hired": (D(2020, 5, 6), other_pause_then_hired, "hired"),
 }
@@ -75,7 +75,7 @@ async def record(name: str) -> dict[str, object]:
     async with await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER, test_server_existing_path=test_server_path(), runtime=quiet_runtime()
     ) as env:
-        async with k1_world(env, first_day) as w:
+        async with world(env, first_day) as w:
             case = await run(w)
             outcome = await w.handle(case).result()
             if outcome["status"] != status:

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from console.simulate import quiet_runtime, test_server_path
 from contracts.temporal import DATA_CONVERTER
 from tests.workflow._order_independence import Delivery, Event, Sequence, person_id, run
-from tests.workflow._unemployment_harness import world
+from tests.workflow.harness import world
 from tests.workflow.test_order_independence import K2_FIRST_DAY, _k2_opening, _lifted, _reemployed
 from workflows.case_base import EPIDEMIC_LATER_ANNOUNCEMENT_STANDS
 

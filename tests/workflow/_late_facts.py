@@ -8,15 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tests.workflow._k45_harness import Harness
+from tests.workflow.harness import World
 
 
-async def send_to_closed(h: Harness, case_ids: str | list[str], type_: str, data: dict[str, Any], subject: str,
+async def send_to_closed(h: World, case_ids: str | list[str], type_: str, data: dict[str, Any], subject: str,
                          when: datetime, source: str = "es/2101") -> str:
     """Send one event at its business time through the intake and check that it reached every
     one of `case_ids` (closed, listening); returns its key (`source#id`), the cause a correction
     names."""
-    outcome = await h.send(type_, data, "", when, source=source, subject=subject)
+    outcome = await h.send(type_, data, when, source=source, subject=subject)
     assert outcome.status == "applied", outcome.detail
     for case_id in [case_ids] if isinstance(case_ids, str) else case_ids:
         assert case_id in outcome.detail, f"{type_} did not reach {case_id}: {outcome.detail}"

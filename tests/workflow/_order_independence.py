@@ -13,7 +13,6 @@ topic — and the business clock only moves forward.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,9 +22,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from activities.store import Origin
 from policy.corrections import WORTH_SIGN
-from tests.workflow._unemployment_harness import World, at
+from tests.workflow.harness import World, at
 
 # What builds one event's CloudEvent for a world's person: (type, data, subject).
 Build = Callable[[str], tuple[str, dict[str, Any], str]]
@@ -123,14 +121,9 @@ def schedule(sequence: Sequence, delivery: Delivery) -> list[tuple[date, Event]]
 
 async def deliver(w: World, person: str, event: Event, day: date) -> None:
     """Deliver `event` on `day` through the intake; it carries its own business time."""
-    await w.advance_to(at(day, 10))
     for build in (event.build, *event.more):
         type_, data, subject = build(person)
-        number = next(_ids)
-        doc = {"specversion": "1.0", "id": f"oi-{number}", "source": "test/2101", "type": type_, "subject": subject,
-               "time": at(event.on, 9).isoformat(), "data": data}
-        await w.intake.handle(json.dumps(doc).encode(), Origin(topic="test", offset=number))
-        await w.settle()
+        await w.send(type_, data, at(event.on, 9), subject=subject, source="test/2101", deliver_on=at(day, 10))
 
 
 async def run(w: World, person: str, sequence: Sequence, delivery: Delivery) -> Net:

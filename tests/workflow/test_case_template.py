@@ -25,8 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.cases import CaseEvent, CaseInput, CaseOutcome, CaseView, TaskDecision, TaskRecord
 from policy.hiring import CountedMonth
 from policy.pack import load_pack
-from tests.workflow._k1_harness import K1World, agreement, case_id, k1_world
-from tests.workflow._k45_harness import at, harness
+from tests.workflow.harness import World, agreement, at, internship_case_id, world
 from workflows._states import FollowupState, HiringState, dump_state, load_state
 from workflows.dibao_taper import DibaoTaperWorkflow
 from workflows.layoff_plan import LayoffPlanWorkflow
@@ -37,7 +36,7 @@ D = date
 
 
 # -- K1: continue-as-new on a long case -------------------------------------------------------
-async def _long_internship(w: K1World, person: str) -> str:
+async def _long_internship(w: World, person: str) -> str:
     """Twelve months with an interruption for another reason in each of the first ten: every
     pause delays the months' completion, so the history grows with timers and signals."""
     start = D(2020, 1, 6)
@@ -48,18 +47,18 @@ async def _long_internship(w: K1World, person: str) -> str:
         await w.send("internship.interrupted", {**who, "on": paused.isoformat(), "reason": "other"}, paused)
         await w.send("internship.resumed", {**who, "on": (paused + timedelta(days=3)).isoformat()}, paused + timedelta(days=3))
     await w.advance_to_day(D(2021, 3, 1))
-    return case_id(person, "LU1", start)
+    return internship_case_id(person, "LU1", start)
 
 
 async def test_k1_continues_as_new_on_a_long_case_and_pays_as_without_the_hand_over(env: WorkflowEnvironment) -> None:
-    async with k1_world(env, D(2020, 1, 6)) as w:
+    async with world(env, D(2020, 1, 6)) as w:
         case = await _long_internship(w, "L1")
-        reference = (w.paid(case), w.record(case).status, w.record(case).closed_on)
+        reference = (w.paid_months(case), w.record(case).status, w.record(case).closed_on)
         assert w.record(case).summary["generation"] == 0
-    async with k1_world(env, D(2020, 1, 6), history_limit=40) as w:
+    async with world(env, D(2020, 1, 6), history_limit=40) as w:
         case = await _long_internship(w, "L2")
         assert w.record(case).summary["generation"] >= 1, "a long K1 case must continue as new"
-        assert (w.paid(case), w.record(case).status, w.record(case).closed_on) == reference
+        assert (w.paid_months(case), w.record(case).status, w.record(case).closed_on) == reference
         # Ten 3-day pauses for another reason do not move the end: 11 of 12 months completed.
         assert len(reference[0]) == 11 and reference[1] == "completed"
 
@@ -93,18 +92,18 @@ class _K10SlowDecide(_SlowTaskWrite, DibaoTaperWorkflow):
 
 
 async def test_k9_finishes_only_after_the_decide_update_finished(env: WorkflowEnvironment) -> None:
-    async with harness(env, D(2020, 1, 15), replace=_K9SlowDecide) as h:
+    async with world(env, D(2020, 1, 15), replace=_K9SlowDecide) as h:
         case = "followup/T9/2020-01-15"
         reg = {"person_id": "T9", "city": "2101", "registered_on": "2020-01-15", "birth_date": "1985-01-01",
                "retirement_date": "2045-01-01", "categories": []}
-        await h.send("unemployment.registered", reg, "T9", at(D(2020, 1, 15)), source="ru/2101")
+        await h.send("unemployment.registered", reg, at(D(2020, 1, 15)), subject="person/T9", source="ru/2101")
         await h.advance_to_day(D(2020, 2, 23))  # month 1 fell due 02-15, +7 grace days: escalated
         (task,) = [t for t in h.tasks(case) if t["state"] == "open"]
         update = await h.handle(case).start_update(
             "decide", TaskDecision(task_id=task["task_id"], decided_by="sup", decision={"note": "called"}),
             wait_for_stage=WorkflowUpdateStage.ACCEPTED, result_type=TaskRecord,
         )
-        await h.send("unemployment.deregistered", {"person_id": "T9", "on": "2020-02-25", "reason": "moved"}, "T9", at(D(2020, 2, 25)))
+        await h.send("unemployment.deregistered", {"person_id": "T9", "on": "2020-02-25", "reason": "moved"}, at(D(2020, 2, 25)))
         await h.advance_to_day(D(2020, 2, 26))  # the handler's hour passes
         outcome = await h.env.client.get_workflow_handle(case, result_type=CaseOutcome).result()
         assert outcome.status == "closed"
@@ -113,12 +112,12 @@ async def test_k9_finishes_only_after_the_decide_update_finished(env: WorkflowEn
 
 
 async def test_k10_finishes_only_after_the_decide_update_finished(env: WorkflowEnvironment) -> None:
-    async with harness(env, D(2020, 1, 3), replace=_K10SlowDecide) as h:
+    async with world(env, D(2020, 1, 3), replace=_K10SlowDecide) as h:
         case = "dibao/T10/2020-01"
         grant = {"person_id": "T10", "household_id": "HT10", "city": "2101", "monthly_amount": 60000, "from_month": "2020-01"}
-        await h.send("dibao.granted", grant, "T10", at(D(2020, 1, 3)), source="ca/2101")
-        await h.send("employment.registered", {"person_id": "T10", "city": "2101", "on": "2020-03-10", "kind": "employee"},
-                     "T10", at(D(2020, 3, 10)), source="re/2101")
+        await h.send("dibao.granted", grant, at(D(2020, 1, 3)), subject="person/T10", source="ca/2101")
+        await h.send("employment.registered", {"person_id": "T10", "city": "2101", "on": "2020-03-10", "kind": "employee"}, at(D(2020, 3, 10)),
+                     source="re/2101")
         (task,) = [t for t in h.tasks(case) if t["kind"] == "taper_decision"]
         update = await h.handle(case).start_update(
             "decide", TaskDecision(task_id=task["task_id"], decided_by="cw", decision={"months": 3}),
@@ -163,11 +162,11 @@ def _plan_filed(e: str, day: date) -> dict[str, Any]:
 
 
 async def test_k8_decision_taken_just_before_continue_as_new_is_acted_on(env: WorkflowEnvironment) -> None:
-    async with harness(env, D(2020, 4, 1), replace=_K8BusyAtHandOver) as h:
+    async with world(env, D(2020, 4, 1), replace=_K8BusyAtHandOver) as h:
         case = "layoff/H8/2020-04-01"
-        await h.send("layoff.plan_filed", _plan_filed("H8", D(2020, 4, 1)), "x", at(D(2020, 4, 1)), source="hr/2102")
-        await h.send("layoff.executed", {"enterprise_id": "H8", "on": "2020-05-01", "person_ids": ["H8-P1"]}, "x",
-                     at(D(2020, 5, 1)), source="hr/2102")
+        await h.send("layoff.plan_filed", _plan_filed("H8", D(2020, 4, 1)), at(D(2020, 4, 1)), subject="person/x", source="hr/2102")
+        await h.send("layoff.executed", {"enterprise_id": "H8", "on": "2020-05-01", "person_ids": ["H8-P1"]}, at(D(2020, 5, 1)), subject="person/x",
+                     source="hr/2102")
         await h.advance_to_day(D(2020, 6, 1))  # due 05-31: overdue, a task
         (task,) = h.tasks(case)
         assert (await h.view(case)).details["generation"] == 0
@@ -197,7 +196,7 @@ def _carried_by_the_old_k8(case: str) -> dict[str, Any]:
 
 
 async def test_a_k8_run_continued_by_the_old_code_restores_and_goes_on(env: WorkflowEnvironment) -> None:
-    async with harness(env, D(2020, 5, 2)) as h:
+    async with world(env, D(2020, 5, 2)) as h:
         case = "layoff/O8/2020-04-01"
         carried = _carried_by_the_old_k8(case)
         carried["params"] = load_pack().parameters("2102").model_dump(mode="json")

@@ -17,31 +17,31 @@ from temporalio.testing import WorkflowEnvironment
 
 from contracts import kinds
 from contracts.cases import CaseView, SupervisorAction
-from tests.workflow._k45_harness import Harness, at, harness
+from tests.workflow.harness import World, at, world
 
 AMOUNT = 60000
 
 
-async def taper_case(h: Harness, person: str) -> str:
+async def taper_case(h: World, person: str) -> str:
     data = {"person_id": person, "household_id": f"H{person}", "city": "2101", "monthly_amount": AMOUNT, "from_month": "2020-01"}
-    await h.send("dibao.granted", data, person, at(date(2020, 1, 3)), source="ca/2101")
-    await h.send("employment.registered", {"person_id": person, "city": "2101", "on": "2020-03-10", "kind": "employee"},
-                 person, at(date(2020, 3, 10)), source="re/2101")
+    await h.send("dibao.granted", data, at(date(2020, 1, 3)), subject=f"person/{person}", source="ca/2101")
+    await h.send("employment.registered", {"person_id": person, "city": "2101", "on": "2020-03-10", "kind": "employee"}, at(date(2020, 3, 10)),
+                 source="re/2101")
     return kinds.dibao_taper_case_id(person, "2020-01")
 
 
-async def supervise(h: Harness, case: str, action: str, reason: str = "income check", by: str = "alice") -> CaseView:
+async def supervise(h: World, case: str, action: str, reason: str = "income check", by: str = "alice") -> CaseView:
     view = await h.handle(case).execute_update("supervise", SupervisorAction(action=action, reason=reason, by=by), result_type=CaseView)
     await h.settle()
     return view
 
 
-def paid(h: Harness, case: str) -> list[tuple[str, str]]:
+def paid(h: World, case: str) -> list[tuple[str, str]]:
     return [(p.period, p.due_on.isoformat()) for p in h.payments(case)]
 
 
 async def test_supervisor_hold_defers_payments_until_release_with_their_own_due_dates(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 3)) as h:
+    async with world(env, date(2020, 1, 3)) as h:
         case = await taper_case(h, "H901")
         await h.advance_to_day(date(2020, 3, 20))
         view = await supervise(h, case, "hold")
@@ -58,7 +58,7 @@ async def test_supervisor_hold_defers_payments_until_release_with_their_own_due_
 
 
 async def test_supervisor_hold_refuses_what_makes_no_sense(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 3)) as h:
+    async with world(env, date(2020, 1, 3)) as h:
         case = await taper_case(h, "H902")
         for action, reason, needle in (("release", "x", "not held"), ("stop", "x", "hold or release"), ("hold", "  ", "reason")):
             with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -73,14 +73,14 @@ async def test_supervisor_hold_refuses_what_makes_no_sense(env: WorkflowEnvironm
 async def test_supervisor_hold_survives_continue_as_new(env: WorkflowEnvironment) -> None:
     # A low history limit and a few harmless events (employment again) after the hold make the
     # case continue-as-new while held; the new run still holds, and pays only after release.
-    async with harness(env, date(2020, 1, 3), history_limit=20) as h:
+    async with world(env, date(2020, 1, 3), history_limit=20) as h:
         case = await taper_case(h, "H903")
         await h.advance_to_day(date(2020, 3, 20))
         await supervise(h, case, "hold")
         before = (await h.view(case)).details["generation"]
         for day in (21, 22, 23, 24):
             await h.send("employment.registered", {"person_id": "H903", "city": "2101", "on": f"2020-03-{day}", "kind": "employee"},
-                         "H903", at(date(2020, 3, day)), source="re/2101")
+                         at(date(2020, 3, day)), source="re/2101")
         view = await h.view(case)
         assert view.details["generation"] > before, "the case should have continued as new while held"
         assert view.hold is not None and view.hold.reason == "income check" and view.hold.by == "alice"

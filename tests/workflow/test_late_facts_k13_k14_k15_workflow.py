@@ -23,8 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import console.simulate
 from streams.intake import Outcome
-from tests.workflow import _k45_harness as k45
-from tests.workflow._unemployment_harness import World, event_key, world
+from tests.workflow.harness import World, at, event_key, registered, world
 
 LOAN = "loan_interest_subsidy"
 FUND = "inclusive_finance_fund"
@@ -38,7 +37,7 @@ def rows(payments: list[Any]) -> list[tuple[str, str, str, int, date, str]]:
             for p in sorted(payments, key=lambda p: (p.due_on, p.program, p.period, p.entry, p.seq))]
 
 
-async def listening(w: World | k45.Harness, key: str) -> list[str]:
+async def listening(w: World, key: str) -> list[str]:
     return sorted(c.case_id for c in await w.store.open_cases([key]) if c.listening)
 
 
@@ -190,29 +189,29 @@ async def test_k14_a_rejection_by_the_persons_limits_is_final_and_does_not_liste
 SIGNED = date(2020, 3, 5)  # K15's decision day; the window ends with 2020-04-04
 
 
-async def hire(h: k45.Harness, e: str, p: str) -> str:
-    await h.send("unemployment.registered", k45.registered(p, date(2020, 1, 6), FAR, []), p, k45.at(date(2020, 1, 6)))
+async def hire(h: World, e: str, p: str) -> str:
+    await h.send("unemployment.registered", registered(p, date(2020, 1, 6), FAR, []), at(date(2020, 1, 6)))
     data = {"person_id": p, "employer_id": e, "signed_on": SIGNED.isoformat(), "starts_on": SIGNED.isoformat(), "term_months": 24}
-    await h.send("contract.signed", data, p, k45.at(SIGNED), source="lc/2101")
+    await h.send("contract.signed", data, at(SIGNED), subject=f"person/{p}", source="lc/2101")
     return f"enterprise_si/{e}/{p}/{SIGNED.isoformat()}"
 
 
-async def pay_in(h: k45.Harness, e: str, p: str, month: str, on: date) -> Outcome:
+async def pay_in(h: World, e: str, p: str, month: str, on: date) -> Outcome:
     data = {"person_id": p, "month": month, "employer_id": e, "base": 300000, "employer_amount": 50000,
             "employee_amount": 20000, "insurances": ["pension", "medical"]}
-    return await h.send("contribution.paid", data, p, k45.at(on), source="si/2101")
+    return await h.send("contribution.paid", data, at(on), subject=f"person/{p}", source="si/2101")
 
 
-async def dibao(h: k45.Harness, p: str, from_month: str, on: date) -> Outcome:
+async def dibao(h: World, p: str, from_month: str, on: date) -> Outcome:
     return await h.send("dibao.granted", {"person_id": p, "household_id": f"H-{p}", "city": "2101", "monthly_amount": 60000,
-                                          "from_month": from_month}, p, k45.at(on))
+                                          "from_month": from_month}, at(on))
 
 
 async def test_k15_a_k12_fact_learnt_within_late_fact_days_reopens_the_hire_and_pays_from_the_original_dates(env: WorkflowEnvironment) -> None:
     """A hire rejected as not difficult to employ takes the 低保 grant (from January, so on the day
     before signing) 15 days after the decision: the contribution stored meanwhile is paid with
     its own date, and the months after it as they come."""
-    async with k45.harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         case = await hire(h, "EF1", "QL1")
         assert h.status(case) == "rejected"
         await pay_in(h, "EF1", "QL1", "2020-03", date(2020, 3, 15))
@@ -226,12 +225,12 @@ async def test_k15_a_k12_fact_learnt_within_late_fact_days_reopens_the_hire_and_
             ("enterprise_si", "2020-04", "payment", 50000, date(2020, 4, 10), "enterprise/EF1"),
         ]
         view = await h.view(case)
-        assert any(t.what.startswith("reopened") and t.event == k45.event_key(late) for t in view.timeline)
+        assert any(t.what.startswith("reopened") and t.event == event_key(late) for t in view.timeline)
         assert "dibao_household" in view.details["difficult_categories"]
 
 
 async def test_k15_a_k12_fact_after_the_window_or_dated_after_signing_leaves_it_rejected(env: WorkflowEnvironment) -> None:
-    async with k45.harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         too_late = await hire(h, "EF2", "QL2")
         after_signing = await hire(h, "EF3", "QL3")
         await pay_in(h, "EF2", "QL2", "2020-03", date(2020, 3, 15))

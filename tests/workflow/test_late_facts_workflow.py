@@ -14,9 +14,8 @@ from datetime import date
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.workflow._k45_harness import at, harness, registered
-from tests.workflow._unemployment_harness import world
-from tests.workflow.test_k2_corrections_workflow import key, month, rows, worth
+from tests.workflow.harness import at, registered, world
+from tests.workflow.test_unemployment_insurance_corrections import key, month, rows, worth
 
 UI = "unemployment_insurance"
 FAR = date(2045, 1, 1)
@@ -66,16 +65,15 @@ async def test_k2_a_backdated_fact_after_the_correction_window_changes_nothing(e
 
 
 async def test_k5_rejected_as_not_difficult_reopens_when_the_registration_comes_late(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         start = date(2020, 3, 16)
         await h.send("welfare_post.placed", {"person_id": "LW1", "post_id": "P1", "city": "2101", "kind": "regular",
-                                             "starts_on": start.isoformat()}, "LW1", at(start))
+                                             "starts_on": start.isoformat()}, at(start))
         case = f"welfare_post/LW1/P1/{start.isoformat()}"
         assert h.status(case) == "rejected" and h.record(case).closed_on == start
         # The registration of 01-02 reaches the intake on 04-10, 25 days after the decision
         # (within intake.late_fact_days 30): judged again as if it had come first.
-        late = await h.send("unemployment.registered", registered("LW1", date(2020, 1, 2), FAR, ["dibao_household"]),
-                            "LW1", at(date(2020, 4, 10)))
+        late = await h.send("unemployment.registered", registered("LW1", date(2020, 1, 2), FAR, ["dibao_household"]), at(date(2020, 4, 10)))
         assert late.status == "applied" and case in late.detail, late
         assert h.status(case) == "active"
         record = h.record(case)
@@ -92,20 +90,19 @@ async def test_k5_rejected_as_not_difficult_reopens_when_the_registration_comes_
         assert any(t.what.startswith("reopened") and t.event == key(late) for t in view.timeline)
         # Open again: a second placement while it runs is refused as before.
         again = await h.send("welfare_post.placed", {"person_id": "LW1", "post_id": "P2", "city": "2101", "kind": "regular",
-                                                     "starts_on": "2020-05-25"}, "LW1", at(date(2020, 5, 25)))
+                                                     "starts_on": "2020-05-25"}, at(date(2020, 5, 25)))
         assert again.status == "dead_letter" and "still placed" in again.detail
 
 
 async def test_k5_registration_after_the_late_fact_window_leaves_it_rejected(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         start = date(2020, 3, 16)
         await h.send("welfare_post.placed", {"person_id": "LW2", "post_id": "P1", "city": "2101", "kind": "regular",
-                                             "starts_on": start.isoformat()}, "LW2", at(start))
+                                             "starts_on": start.isoformat()}, at(start))
         case = f"welfare_post/LW2/P1/{start.isoformat()}"
         assert h.status(case) == "rejected"
         # intake.late_fact_days 30 after 03-16: the window ended with 04-15.
-        await h.send("unemployment.registered", registered("LW2", date(2020, 1, 2), FAR, ["dibao_household"]),
-                     "LW2", at(date(2020, 4, 17)))
+        await h.send("unemployment.registered", registered("LW2", date(2020, 1, 2), FAR, ["dibao_household"]), at(date(2020, 4, 17)))
         await h.advance_to_day(date(2020, 6, 1))
         assert h.status(case) == "rejected" and h.record(case).closed_on == start
         assert h.payments(case) == []
@@ -113,7 +110,7 @@ async def test_k5_registration_after_the_late_fact_window_leaves_it_rejected(env
         # A new placement after the window is a new case, not refused as a duplicate.
         nxt = date(2020, 6, 1)
         again = await h.send("welfare_post.placed", {"person_id": "LW2", "post_id": "P2", "city": "2101", "kind": "regular",
-                                                     "starts_on": nxt.isoformat()}, "LW2", at(nxt))
+                                                     "starts_on": nxt.isoformat()}, at(nxt))
         assert again.status == "applied"
         assert h.status(f"welfare_post/LW2/P2/{nxt.isoformat()}") == "active"
 
@@ -157,16 +154,15 @@ async def test_k2_a_backdated_benefit_change_after_closing_pays_arrears_at_once(
 
 
 async def test_k4_rejected_as_not_difficult_reopens_in_the_registrations_city_and_pays_from_the_original_dates(env: WorkflowEnvironment) -> None:
-    async with harness(env, date(2020, 1, 1)) as h:
+    async with world(env, date(2020, 1, 1)) as h:
         applied = date(2020, 3, 2)
         await h.send("contribution.paid", {"person_id": "LK1", "month": "2020-03", "base": 300000, "employer_amount": 60000,
-                                           "employee_amount": 24000, "insurances": ["pension"]}, "LK1", at(date(2020, 3, 1)))
+                                           "employee_amount": 24000, "insurances": ["pension"]}, at(date(2020, 3, 1)))
         await h.send("application.submitted", {"program": "flexible_employment_si", "applicant": "LK1", "on": applied.isoformat(),
-                                               "details": {}}, "LK1", at(applied))
+                                               "details": {}}, at(applied), subject="person/LK1")
         case = f"flexible/LK1/{applied.isoformat()}"
         assert h.status(case) == "rejected" and h.record(case).city == "2101"
-        await h.send("unemployment.registered", registered("LK1", date(2020, 1, 2), FAR, ["disabled"], city="2102"),
-                     "LK1", at(date(2020, 3, 20)))
+        await h.send("unemployment.registered", registered("LK1", date(2020, 1, 2), FAR, ["disabled"], city="2102"), at(date(2020, 3, 20)))
         record = h.record(case)
         assert (record.status, record.opened_on, record.closed_on, record.city) == ("active", applied, None, "2102")
         await h.advance_to_day(date(2020, 3, 21))  # past the reopened case's quiet spell (gather_burst)

@@ -2,8 +2,8 @@
 any order, or with some delivered late, ends with the same net owed per (case, program, period)
 as in-order delivery (POLICY.md part 2: what a case owes is a function of the facts it knows).
 
-Each example runs two worlds on Temporal's time-skipping server (tests/workflow/
-_unemployment_harness.py: the production intake, gateway and worker on a MemoryStore): one with
+Each example runs two worlds on Temporal's time-skipping server (tests/workflow/harness.py: the
+production intake, gateway and worker on a MemoryStore): one with
 every event delivered at its own business time, one with the delivery hypothesis drew
 (tests/workflow/_order_independence.py). Net owed = Σ WORTH_SIGN × amount of the ledger rows
 (policy.corrections), compared on a day after everything settled.
@@ -51,7 +51,7 @@ from policy.monthly_schedule import month_start
 from policy.pack import load_pack
 from tests.workflow import _order_independence_kinds as kinds  # registers the other paying kinds' generators
 from tests.workflow._order_independence import SEQUENCES, Delivery, Event, Sequence, days, deliveries, in_order, person_id, run, schedule
-from tests.workflow._unemployment_harness import world
+from tests.workflow.harness import world
 
 # Each example is two cases over up to a year and a half of business time (~5 s on 2 cores);
 # 4 per kind keeps the file within its CI budget (~6 minutes) across every paying kind.

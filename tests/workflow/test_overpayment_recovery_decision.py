@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from contracts import kinds
 from contracts.cases import TaskDecision, TaskRecord
 from policy.corrections import RECOVERY_OUTCOMES
-from tests.workflow._unemployment_harness import World, event_key, world
+from tests.workflow.harness import World, event_key, world
 
 UI = "unemployment_insurance"
 
@@ -40,7 +40,7 @@ async def overpaid_and_closed(w: World, person: str) -> tuple[str, str]:
 
 def recovery_tasks(w: World, case: str) -> list[tuple[str, str, int, list[str], object]]:
     return [(t["task_id"], t["state"], t["details"]["amount"], t["details"]["periods"],
-             (t["decision"] or {}).get("closed")) for t in w.tasks_of(case) if t["kind"] == "overpayment_recovery"]
+             (t["decision"] or {}).get("closed")) for t in w.tasks(case) if t["kind"] == "overpayment_recovery"]
 
 
 async def decide(w: World, case: str, task_id: str, decision: Mapping[str, object]) -> TaskRecord:

@@ -1,0 +1,132 @@
+"""K15 corrections on Temporal's time-skipping server (POLICY.md part 2 "What a case owes, and
+corrections"): a case states what it owes per month from the employer's contributions known, and
+a corrected contribution report, a fee exemption reported after the months it covers were paid, or
+a separation dated in the past adds rows to its ledger, never edits one.
+
+Amounts by hand from the shipped defaults: the employer share actually paid (50000 a month here),
+enterprise_si.months 36, one settle month, recovery.max_deduction_ratio 50/100. Each test asserts
+the exact rows and that, for every month, the original plus its corrections is what the facts known
+now give. (test_enterprise_si_subsidy's exemption test runs the late exemption over a whole period.)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from temporalio.testing import WorkflowEnvironment
+
+from contracts import kinds
+from streams.intake import Outcome
+from tests.workflow.harness import World, at, event_key, registered, scenario_of_kind, world
+
+KIND = kinds.ENTERPRISE_SI_SUBSIDY
+FAR = date(2045, 1, 1)
+
+
+async def hire(h: World, e: str, p: str, signed: date) -> str:
+    await h.send("unemployment.registered", registered(p, date(2020, 1, 6), FAR, ["disabled"]), at(date(2020, 1, 6)))
+    data = {"person_id": p, "employer_id": e, "signed_on": signed.isoformat(), "starts_on": signed.isoformat(), "term_months": 24}
+    await h.send("contract.signed", data, at(signed), subject=f"person/{p}", source="lc/2101")
+    return f"enterprise_si/{e}/{p}/{signed.isoformat()}"
+
+
+async def pay_in(h: World, e: str, p: str, month: str, on: date, employer: int = 50000) -> Outcome:
+    data = {"person_id": p, "month": month, "employer_id": e, "base": 300000, "employer_amount": employer,
+            "employee_amount": 20000, "insurances": ["pension", "medical"]}
+    return await h.send("contribution.paid", data, at(on), subject=f"person/{p}", source="si/2101")
+
+
+async def test_k15_corrected_report_makes_arrears_or_an_overpayment(env: WorkflowEnvironment) -> None:
+    async with world(env, date(2020, 1, 1)) as h:
+        case = await hire(h, "X21", "Q21", date(2020, 3, 5))
+        await pay_in(h, "X21", "Q21", "2020-03", date(2020, 3, 20))
+        await pay_in(h, "X21", "Q21", "2020-04", date(2020, 4, 20))
+        up = event_key(await pay_in(h, "X21", "Q21", "2020-03", date(2020, 5, 10), employer=60000))
+        down = event_key(await pay_in(h, "X21", "Q21", "2020-04", date(2020, 5, 12), employer=30000))
+        await pay_in(h, "X21", "Q21", "2020-05", date(2020, 5, 20))
+        assert h.rows(case, ("payment",)) == [
+            ("2020-03", "payment", 50000, date(2020, 3, 20), None, None),
+            ("2020-04", "payment", 50000, date(2020, 4, 20), None, None),
+            ("2020-05", "payment", 50000, date(2020, 5, 20), None, None),
+        ]
+        assert h.rows(case) == [
+            ("2020-03", "arrears", 10000, date(2020, 5, 10), "2020-03", up),
+            ("2020-04", "overpayment", 20000, date(2020, 5, 12), "2020-04", down),
+            ("2020-05", "deduction", 20000, date(2020, 5, 20), "2020-04", down),
+        ]
+        assert h.worth_by_period(case) == {"2020-03": 60000, "2020-04": 30000, "2020-05": 50000}
+        assert (await h.view(case)).paid_fen == 3 * 50000 + 10000 - 20000
+
+
+async def test_k15_late_exemption_of_paid_months_overpays_them_and_postpones_the_period(env: WorkflowEnvironment) -> None:
+    async with world(env, date(2020, 1, 1)) as h:
+        case = await hire(h, "X23", "Q23", date(2020, 3, 5))
+        for month, day in (("2020-03", date(2020, 3, 20)), ("2020-04", date(2020, 4, 20)), ("2020-05", date(2020, 5, 20))):
+            await pay_in(h, "X23", "Q23", month, day)
+        assert (await h.view(case)).details["last_month"] == "2023-02"
+        data = {"enterprise_id": "X23", "from_month": "2020-04", "to_month": "2020-05"}
+        exemption = event_key(await h.send("si.fee_exemption", data, at(date(2020, 6, 10)), subject="enterprise/X23", source="si/2101"))
+        # Read when June falls due: April and May are no longer counted (overpaid), June's payment
+        # carries a deduction of half of it (oldest first); the period gains two months at its end.
+        await pay_in(h, "X23", "Q23", "2020-06", date(2020, 6, 20))
+        assert h.rows(case) == [
+            ("2020-04", "overpayment", 50000, date(2020, 6, 20), "2020-04", exemption),
+            ("2020-05", "overpayment", 50000, date(2020, 6, 20), "2020-05", exemption),
+            ("2020-06", "deduction", 25000, date(2020, 6, 20), "2020-04", exemption),
+        ]
+        assert h.worth_by_period(case) == {"2020-03": 50000, "2020-04": 0, "2020-05": 0, "2020-06": 50000}
+        view = await h.view(case)
+        assert (view.details["last_month"], view.details["exempt_months"]) == ("2023-04", ["2020-04", "2020-05"])
+
+
+async def test_k15_separation_dated_in_the_past_overpays_the_months_after_it(env: WorkflowEnvironment) -> None:
+    async with world(env, date(2020, 1, 1)) as h:
+        case = await hire(h, "X22", "Q22", date(2020, 3, 5))
+        for month, day in (("2020-03", date(2020, 3, 20)), ("2020-04", date(2020, 4, 20)), ("2020-05", date(2020, 5, 20)),
+                           ("2020-06", date(2020, 6, 20))):
+            await pay_in(h, "X22", "Q22", month, day)
+        # Known on 07-10: the person left on 04-20. May and June come after the separation's month.
+        data = {"person_id": "Q22", "employer_id": "X22", "on": "2020-04-20", "reason": "resignation"}
+        left = event_key(await h.send("insured.left", data, at(date(2020, 7, 10)), subject="person/Q22", source="si/2101"))
+        assert h.rows(case) == [
+            ("2020-05", "overpayment", 50000, date(2020, 7, 10), "2020-05", left),
+            ("2020-06", "overpayment", 50000, date(2020, 7, 10), "2020-06", left),
+        ]
+        assert h.worth_by_period(case) == {"2020-03": 50000, "2020-04": 50000, "2020-05": 0, "2020-06": 0}
+        # The wait for April's contribution ended on 06-01: closed then, the rest left to recover.
+        assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
+        assert [(t["kind"], t["state"], t["details"]["amount"], t["details"]["periods"]) for t in h.tasks(case)] == [
+            ("overpayment_recovery", "open", 100000, ["2020-05", "2020-06"])
+        ]
+
+
+async def test_k15_facts_still_correct_a_case_within_the_correction_days_after_it_closed(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: facts still correct a case up to ledger.correction_days after it closed
+    (patch k15-late-facts-correct; before it, the listening case noted the change and corrected
+    nothing)."""
+    async with world(env, date(2020, 1, 1)) as h:
+        case = await hire(h, "X24", "Q24", date(2020, 3, 5))
+        await pay_in(h, "X24", "Q24", "2020-03", date(2020, 3, 20))
+        await pay_in(h, "X24", "Q24", "2020-04", date(2020, 4, 20))
+        data = {"person_id": "Q24", "employer_id": "X24", "on": "2020-04-30", "reason": "resignation"}
+        await h.send("insured.left", data, at(date(2020, 5, 5)), subject="person/Q24", source="si/2101")
+        await h.advance_to_day(date(2020, 6, 5))
+        # The wait for April's contribution ended on 06-01: closed then, March and April paid.
+        assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
+        assert h.rows(case) == []
+        # enterprise_si.months 1 from 03-01, announced 06-10, after the case closed: April is no
+        # longer counted, so it is overpaid; with nothing more to pay, a recovery task.
+        change = event_key(await h.parameter("enterprise_si.months", 1, effective=date(2020, 3, 1), day=date(2020, 6, 10)))
+        assert h.rows(case) == [("2020-04", "overpayment", 50000, date(2020, 6, 10), "2020-04", change)]
+        assert h.worth_by_period(case) == {"2020-03": 50000, "2020-04": 0}
+        assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
+        assert [(t["kind"], t["state"], t["details"]["amount"], t["details"]["periods"]) for t in h.tasks(case)] == [
+            ("overpayment_recovery", "open", 50000, ["2020-04"])
+        ]
+
+
+async def test_k15_corrections_scenario_matches_hand_derived_expectation() -> None:
+    """tests/scenarios/k15_corrections.jsonl through `simulate`: a corrected report up and down, a
+    late exemption of paid months, a separation known late (the expected file's "_how")."""
+    got, expected = await scenario_of_kind("k15_corrections", KIND)
+    assert got == {k: expected[k] for k in ("cases", "payments", "tasks", "dead_letters")}
