@@ -36,6 +36,7 @@ from activities.store import (
     lifecycle_event,
 )
 from contracts.cases import AlertRecord, TaskRecord
+from contracts.codec import KeyringError
 from contracts.events import CloudEvent
 from contracts.topics import PAYMENT_INSTRUCTIONS
 from policy import disbursement as rules
@@ -96,7 +97,7 @@ def write_of(expected_version: int, step: rules.Step, results: tuple[Instruction
 class DisbursementDesk:
     store: Store
     pack: PolicyPack
-    vault: AccountVault
+    vault: AccountVault | None  # None: this desk takes no accounts (disbursement_runner.desk_from_settings)
     # The business date (Asia/Shanghai) the desk acts on when an event, not the schedule, moves a key.
     clock: Callable[[], date] = lambda: business_date(datetime.now(timezone.utc))
 
@@ -128,8 +129,16 @@ class DisbursementDesk:
         return moved
 
     # -- the intake's events -------------------------------------------------------------------
+    async def handle(self, event: CloudEvent) -> str:
+        """A `payees.accounts` or `payments.results` event (streams/intake.py); the inbox note."""
+        if event.type in ("payee.account_registered", "payee.account_updated"):
+            return await self.account(event)
+        return await self.result(event)
+
     async def account(self, event: CloudEvent) -> str:
         """A payee's new or changed account: stored sealed, then what waited for it instructed."""
+        if self.vault is None:
+            raise KeyringError("payee accounts need the payload keyring to be sealed with")
         data = event.data
         payee = str(data["payee"])
         number = str(data["account_number"])
