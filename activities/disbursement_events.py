@@ -38,6 +38,7 @@ def instructed_event(state: Disbursement, row: InstructionRow) -> dict[str, Any]
         "city": due.city,
         "account_ref": row.account_ref,
         "due_on": due.due_on.isoformat(),
+        "instructed_on": row.on.isoformat(),
         "attempt": row.attempt,
         "batch_id": row.batch_id,
     })

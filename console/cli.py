@@ -96,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     console_cli.register(sub)
 
+    from console import treasury_sim
+
+    treasury_sim.register(sub)
+
     demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario of the whole "
                           "province (every case kind, tasks, alerts), print a summary and where to look")
     demo.add_argument("--cases", type=int, default=36, help="generated internships in the demo scenario (besides the committed scenarios)")
@@ -175,6 +179,12 @@ def _codec_server(args: argparse.Namespace) -> int:
     return serve(get_settings())
 
 
+def _treasury_sim(args: argparse.Namespace) -> int:
+    from console import treasury_sim
+
+    return treasury_sim.main(args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from bench.cli import run
 
@@ -197,6 +207,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo,
     "bench": _bench,
     "codec-server": _codec_server,
+    "treasury-sim": _treasury_sim,
 }
 
 if __name__ == "__main__":
