@@ -47,9 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "worker",
-        help="run the Temporal worker (every case kind, its activities and the outbox relay)",
-        description="Run the Temporal worker: every case kind, its activities, and the outbox relay "
-        "that publishes lifecycle events to cases.lifecycle and alerts to alerts. It serves /metrics, "
+        help="run the Temporal worker (every case kind, its activities, the outbox relay and the disbursement schedule)",
+        description="Run the Temporal worker: every case kind, its activities, the outbox relay "
+        "that publishes lifecycle events to cases.lifecycle, alerts to alerts and payment instructions to "
+        "payments.instructions, and every JIUYE_DISBURSEMENT_INTERVAL_SECONDS the disbursement schedule "
+        "(ledger rows due → payment instructions; retries, tasks, daily batches closed). It serves /metrics, "
         "/healthz/live and /healthz/ready on JIUYE_OBSERVABILITY_HOST:JIUYE_WORKER_HTTP_PORT, the Temporal "
         "SDK's metrics on JIUYE_WORKER_SDK_METRICS_PORT (0 = off), exports spans when "
         "JIUYE_OTEL_EXPORTER_OTLP_ENDPOINT is set, and on SIGTERM finishes the activities in hand "
