@@ -30,7 +30,12 @@ class Sealed:
 
 def mask(account_number: str) -> str:
     """The only form an account number is shown in: its last 4 characters."""
-    return "****" + account_number[-4:]
+    return mask_last4(account_number[-4:])
+
+
+def mask_last4(last4: str) -> str:
+    """The shown form of an account from the last 4 characters the store keeps."""
+    return "****" + last4
 
 
 class AccountVault:

@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     treasury_sim.register(sub)
 
+    from console import disbursement_cli
+
+    disbursement_cli.register(sub)
+
     demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario of the whole "
                           "province (every case kind, tasks, alerts), print a summary and where to look")
     demo.add_argument("--cases", type=int, default=36, help="generated internships in the demo scenario (besides the committed scenarios)")
@@ -187,6 +191,12 @@ def _treasury_sim(args: argparse.Namespace) -> int:
     return treasury_sim.main(args)
 
 
+def _disbursement(args: argparse.Namespace) -> int:
+    from console import disbursement_cli
+
+    return disbursement_cli.main(args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from bench.cli import run
 
@@ -210,6 +220,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "bench": _bench,
     "codec-server": _codec_server,
     "treasury-sim": _treasury_sim,
+    "disbursement": _disbursement,
 }
 
 if __name__ == "__main__":

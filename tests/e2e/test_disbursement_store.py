@@ -17,6 +17,7 @@ import pytest
 
 from activities.account_vault import AccountVault, Sealed
 from activities.disbursement_desk import DisbursementDesk, write_of
+from activities.disbursement_report import reconcile, text
 from activities.memory_store import MemoryStore
 from activities.pg_store import PgStore, create_pool
 from activities.store import Store
@@ -218,3 +219,23 @@ async def test_the_days_raise_tasks_once_and_close_earlier_batches_once(store: S
 def load_limits() -> rules.Limits:
     return rules.Limits.of(load_pack().parameters("2101"), DUE_ON)
 
+
+
+async def test_reconciliation_shows_where_each_fen_stands_and_masks_accounts(store: Store, vault: AccountVault) -> None:
+    desk = DisbursementDesk(store, load_pack(), vault, clock=lambda: DUE_ON)
+    await desk.account(account_event(NUMBER, "a1"))
+    await write_ledger(store, row("month-1", 120000), row("month-2", 100000), row("month-3", 5000, payee="person/P9"),
+                       row("month-4", 7000, due_on=date(2020, 5, 2)))
+    await desk.instruct_due(DUE_ON)
+    await desk.result(result_event("payment.settled", rules.instruction_id(f"{CASE}|internship|month-1|payment|0", 1),
+                                   "2020-05-02"))
+    report = await reconcile(store, date(2020, 5, 2))
+    (line,) = report.lines
+    assert (line.city, line.fund, line.keys, line.total) == ("2101", "employment_subsidy_fund", 3, 225000)
+    assert line.by_status == {"settled": [1, 120000], "instructed": [1, 100000], "returned": [0, 0],
+                              "awaiting_account": [1, 5000]}
+    assert (report.not_taken, report.batches_open) == (1, 1)
+    assert {(u.status, u.account) for u in report.exceptions} == {("instructed", "****2233"), ("awaiting_account", None)}
+    shown = text(report)
+    assert "****2233" in shown and NUMBER not in shown and NUMBER not in str(report.as_json())
+    assert (await reconcile(store, date(2020, 5, 2), city="2102")).lines == []
