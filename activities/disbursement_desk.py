@@ -121,8 +121,10 @@ class DisbursementDesk:
     async def pass_day(self, today: date) -> int:
         """Retries, tasks and batch closing as of `today`; how many keys moved."""
         moved = 0
+        limits_of: dict[str | None, rules.Limits] = {}  # a city's parameters, built once a pass
         for state in await self.store.disbursements(open_only=True):
-            limits = self.limits(state.due.city, today)
+            city = state.due.city
+            limits = limits_of[city] if city in limits_of else limits_of.setdefault(city, self.limits(city, today))
             if await self._move(state, partial(_tick, today=today, limits=limits), today=today):
                 moved += 1
         await self.store.close_batches(today)
