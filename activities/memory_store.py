@@ -5,12 +5,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
-from activities.store import ClaimState, Origin, SharedFact, fact_of
+from activities.disbursement_events import batch_closed_event
+from activities.store import (
+    BatchRow,
+    ClaimState,
+    DisbursementWrite,
+    InstructionResult,
+    InstructionRow,
+    Origin,
+    PayeeAccountRow,
+    Recovery,
+    SharedFact,
+    account_ref,
+    fact_of,
+)
 from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
+from policy.disbursement import Disbursement, Due, ledger_key_of
 
 
 @dataclass
@@ -32,6 +47,12 @@ class MemoryStore:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Totals paid per (payee, program) under a cap (`pay_capped`), like the payee_caps table.
     payee_totals: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Disbursement (migration 0009's tables): sealed account versions per payee, oldest first.
+    accounts: dict[str, list[PayeeAccountRow]] = field(default_factory=dict)
+    disbursement_states: dict[str, Disbursement] = field(default_factory=dict)
+    instructions: dict[str, tuple[InstructionRow, InstructionResult | None]] = field(default_factory=dict)
+    payment_batches: dict[str, BatchRow] = field(default_factory=dict)
+    recoveries: dict[str, Recovery] = field(default_factory=dict)
 
     async def claim_many(self, items: Sequence[tuple[CloudEvent, Origin]]) -> list[ClaimState]:
         claims: list[ClaimState] = []
@@ -187,3 +208,85 @@ class MemoryStore:
         })
         self.outbox.append(message)
         return True
+
+    # -- disbursement ------------------------------------------------------------------------
+    async def register_account(self, account: PayeeAccountRow) -> str:
+        versions = self.accounts.setdefault(account.payee, [])
+        for n, known in enumerate(versions, start=1):
+            if known.event_key == account.event_key:
+                return account_ref(account.payee, n)
+        versions.append(account)
+        return account_ref(account.payee, len(versions))
+
+    async def current_accounts(self, payees: list[str]) -> dict[str, str]:
+        return {p: account_ref(p, len(self.accounts[p])) for p in payees if self.accounts.get(p)}
+
+    async def account_versions(self, payee: str) -> list[PayeeAccountRow]:
+        return list(self.accounts.get(payee, []))
+
+    async def due_for_disbursement(self, today: date, limit: int) -> list[Due]:
+        deducted: dict[tuple[str, str, str], int] = {}
+        for row in self.ledger.values():
+            if row.entry == "deduction":
+                key = (row.case_id, row.program, row.period)
+                deducted[key] = deducted.get(key, 0) + row.amount
+        due = []
+        for row in self.ledger.values():
+            ledger_key = ledger_key_of(*row.ledger_key)
+            if row.entry not in ("payment", "arrears") or row.due_on > today or ledger_key in self.disbursement_states:
+                continue
+            amount = row.amount - (deducted.get((row.case_id, row.program, row.period), 0) if row.entry == "payment" else 0)
+            if amount > 0:
+                due.append(Due(ledger_key=ledger_key, case_id=row.case_id, payee=row.payee, fund=row.fund, city=row.city,
+                               amount=amount, due_on=row.due_on))
+        return sorted(due, key=lambda d: (d.due_on, d.ledger_key))[:limit]
+
+    async def disbursement(self, ledger_key: str) -> Disbursement | None:
+        return self.disbursement_states.get(ledger_key)
+
+    async def disbursement_of_instruction(self, instruction_id: str) -> Disbursement | None:
+        known = self.instructions.get(instruction_id)
+        return self.disbursement_states.get(known[0].ledger_key) if known else None
+
+    async def disbursements(self, *, payee: str | None = None, open_only: bool = False) -> list[Disbursement]:
+        chosen = [d for d in self.disbursement_states.values()
+                  if (payee is None or d.due.payee == payee) and not (open_only and d.status == "settled")]
+        return sorted(chosen, key=lambda d: (d.due.due_on, d.due.ledger_key))
+
+    async def write_disbursement(self, write: DisbursementWrite) -> bool:
+        key = write.state.due.ledger_key
+        stored = self.disbursement_states.get(key)
+        if (stored.version if stored else 0) != write.expected_version:
+            return False
+        self.disbursement_states[key] = write.state
+        for row in write.instructions:
+            batch = self.payment_batches.get(row.batch_id) or BatchRow(row.batch_id, row.city, row.fund, row.on, 0, 0, False)
+            self.payment_batches[row.batch_id] = replace(batch, count=batch.count + 1, total=batch.total + row.amount)
+            self.instructions[row.instruction_id] = (row, None)
+        for result in write.results:
+            known = self.instructions.get(result.instruction_id)
+            if known:
+                self.instructions[result.instruction_id] = (known[0], result)
+        for task, lifecycle in write.tasks:
+            if task.task_id not in self.tasks:
+                await self.record_task(task, lifecycle)
+        for alert, message in write.alerts:
+            await self.raise_alert(alert, message)
+        for recovery in write.recoveries:
+            self.recoveries.setdefault(recovery.alert_id, recovery)
+        for _, _, value in write.outbox:
+            self.outbox.append(value)
+        return True
+
+    async def close_batches(self, before: date) -> list[BatchRow]:
+        closed = []
+        for batch_id in sorted(self.payment_batches):
+            batch = self.payment_batches[batch_id]
+            if not batch.closed and batch.on_date < before:
+                self.payment_batches[batch_id] = batch = replace(batch, closed=True)
+                self.outbox.append(batch_closed_event(batch))
+                closed.append(batch)
+        return closed
+
+    async def batches(self) -> list[BatchRow]:
+        return sorted(self.payment_batches.values(), key=lambda b: (b.on_date, b.batch_id))

@@ -1,5 +1,5 @@
 """The outbox relay: publishes the case events that activities wrote to the `outbox` table in
-the same transaction as the state they describe (cases.lifecycle, alerts).
+the same transaction as the state they describe (cases.lifecycle, alerts, payments.instructions).
 
 At least once: a row is marked published only after Kafka acknowledged it, so a crash between
 the two publishes it again. Consumers deduplicate by the CloudEvent `id`, which is stable.

@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import asyncpg
 
-from activities.store import ClaimState, Origin, SharedFact, fact_on_date
+from activities.disbursement_events import batch_closed_event
+from activities.store import (
+    BatchRow,
+    ClaimState,
+    DisbursementWrite,
+    Origin,
+    PayeeAccountRow,
+    SharedFact,
+    account_ref,
+    fact_on_date,
+)
 from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
-from contracts.topics import ALERTS
+from contracts.topics import ALERTS, PAYMENT_INSTRUCTIONS
 from observability import tracing
+from policy.disbursement import Disbursement, Due
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -338,6 +350,185 @@ class PgStore:
             if inserted:
                 await _outbox(conn, ALERTS, message["subject"], message)
             return bool(inserted)
+
+    # -- disbursement ------------------------------------------------------------------------
+    async def register_account(self, account: PayeeAccountRow) -> str:
+        """Versions are numbered under a per-payee advisory lock, so two events of one payee at
+        once get two versions; the event key makes a redelivery return its first version."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 9))", account.payee)
+            version = await conn.fetchval("SELECT version FROM payee_accounts WHERE event_key = $1", account.event_key)
+            if version is None:
+                version = await conn.fetchval(
+                    """INSERT INTO payee_accounts (payee, version, bank, key_id, number_sealed, holder_sealed,
+                                                   last4, on_date, event_key)
+                       SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8
+                         FROM payee_accounts WHERE payee = $1
+                       RETURNING version""",
+                    account.payee, account.bank, account.key_id, account.number_sealed, account.holder_sealed,
+                    account.last4, account.on_date, account.event_key,
+                )
+            return account_ref(account.payee, int(version))
+
+    async def current_accounts(self, payees: list[str]) -> dict[str, str]:
+        rows = await self.pool.fetch(
+            "SELECT payee, max(version) AS version FROM payee_accounts WHERE payee = ANY($1::text[]) GROUP BY payee",
+            payees,
+        )
+        return {r["payee"]: account_ref(r["payee"], r["version"]) for r in rows}
+
+    async def account_versions(self, payee: str) -> list[PayeeAccountRow]:
+        rows = await self.pool.fetch(
+            """SELECT payee, bank, key_id, number_sealed, holder_sealed, last4, on_date, event_key
+                 FROM payee_accounts WHERE payee = $1 ORDER BY version""",
+            payee,
+        )
+        return [PayeeAccountRow(**dict(r)) for r in rows]
+
+    async def due_for_disbursement(self, today: date, limit: int) -> list[Due]:
+        rows = await self.pool.fetch(_DUE_FOR_DISBURSEMENT, today, limit)
+        return [Due(**dict(r)) for r in rows]
+
+    async def disbursement(self, ledger_key: str) -> Disbursement | None:
+        row = await self.pool.fetchrow("SELECT * FROM disbursements WHERE ledger_key = $1", ledger_key)
+        return _disbursement(row) if row else None
+
+    async def disbursement_of_instruction(self, instruction_id: str) -> Disbursement | None:
+        row = await self.pool.fetchrow(
+            """SELECT d.* FROM disbursements d JOIN payment_instructions i USING (ledger_key)
+                WHERE i.instruction_id = $1""",
+            instruction_id,
+        )
+        return _disbursement(row) if row else None
+
+    async def disbursements(self, *, payee: str | None = None, open_only: bool = False) -> list[Disbursement]:
+        rows = await self.pool.fetch(
+            """SELECT * FROM disbursements WHERE ($1::text IS NULL OR payee = $1)
+                  AND (NOT $2 OR status <> 'settled') ORDER BY due_on, ledger_key""",
+            payee, open_only,
+        )
+        return [_disbursement(r) for r in rows]
+
+    async def write_disbursement(self, write: DisbursementWrite) -> bool:
+        state, due = write.state, write.state.due
+        async with self.pool.acquire() as conn, conn.transaction():
+            columns = (
+                due.ledger_key, due.case_id, due.payee, due.fund, due.city, due.amount, due.due_on,
+                state.status, state.since, state.attempt, state.instruction_id, state.account_ref,
+                state.instructed_on, state.reason, state.settled_by, list(state.raised), state.version,
+            )
+            if write.expected_version == 0:
+                written = await conn.fetchval(
+                    f"""INSERT INTO disbursements ({_DISBURSEMENT_COLUMNS}) VALUES
+                        ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                        ON CONFLICT (ledger_key) DO NOTHING RETURNING true""",
+                    *columns,
+                )
+            else:
+                written = await conn.fetchval(
+                    """UPDATE disbursements SET status = $2, since = $3, attempt = $4, instruction_id = $5,
+                              account_ref = $6, instructed_on = $7, reason = $8, settled_by = $9,
+                              raised = $10, version = $11, updated_at = now()
+                        WHERE ledger_key = $1 AND version = $12 RETURNING true""",
+                    due.ledger_key, *columns[7:], write.expected_version,
+                )
+            if not written:
+                return False
+            for row in write.instructions:
+                await conn.execute(
+                    """INSERT INTO payment_batches AS b (batch_id, city, fund, on_date, count, total_fen)
+                       VALUES ($1, $2, $3, $4, 1, $5)
+                       ON CONFLICT (batch_id) DO UPDATE SET count = b.count + 1, total_fen = b.total_fen + EXCLUDED.total_fen""",
+                    row.batch_id, row.city, row.fund, row.on, row.amount,
+                )
+                await conn.execute(
+                    """INSERT INTO payment_instructions (instruction_id, ledger_key, attempt, account_ref, amount_fen,
+                                                         batch_id, instructed_on) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                    row.instruction_id, row.ledger_key, row.attempt, row.account_ref, row.amount, row.batch_id, row.on,
+                )
+            for result in write.results:
+                await conn.execute(
+                    "UPDATE payment_instructions SET result = $2, result_on = $3, reason = $4 WHERE instruction_id = $1",
+                    result.instruction_id, result.result, result.on, result.reason,
+                )
+            for task, lifecycle in write.tasks:
+                await conn.execute(
+                    """INSERT INTO tasks (task_id, case_id, kind, city, due_on, state, details)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (task_id) DO NOTHING""",
+                    task.task_id, task.case_id, task.kind, task.city, task.due_on, task.state, task.details,
+                )
+                await _outbox(conn, "cases.lifecycle", task.case_id, lifecycle)
+            for alert, message in write.alerts:
+                inserted = await conn.fetchval(
+                    """INSERT INTO alerts (alert_id, kind, city, on_date, details) VALUES ($1, $2, $3, $4, $5)
+                       ON CONFLICT (alert_id) DO NOTHING RETURNING true""",
+                    alert.alert_id, alert.kind, alert.city, alert.on_date, alert.details,
+                )
+                if inserted:
+                    await _outbox(conn, ALERTS, message["subject"], message)
+            for recovery in write.recoveries:
+                await conn.execute(
+                    """INSERT INTO disbursement_recoveries (alert_id, ledger_key, instruction_id, amount_fen, on_date)
+                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (alert_id) DO NOTHING""",
+                    recovery.alert_id, recovery.ledger_key, recovery.instruction_id, recovery.amount, recovery.on,
+                )
+            for topic, key, value in write.outbox:
+                await _outbox(conn, topic, key, value)
+            return True
+
+    async def close_batches(self, before: date) -> list[BatchRow]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """UPDATE payment_batches SET closed_at = now() WHERE closed_at IS NULL AND on_date < $1
+                   RETURNING batch_id, city, fund, on_date, count, total_fen AS total, true AS closed""",
+                before,
+            )
+            closed = sorted((BatchRow(**dict(r)) for r in rows), key=lambda b: b.batch_id)
+            for batch in closed:
+                await _outbox(conn, PAYMENT_INSTRUCTIONS, batch.batch_id, batch_closed_event(batch))
+            return closed
+
+    async def batches(self) -> list[BatchRow]:
+        rows = await self.pool.fetch(
+            """SELECT batch_id, city, fund, on_date, count, total_fen AS total, closed_at IS NOT NULL AS closed
+                 FROM payment_batches ORDER BY on_date, batch_id"""
+        )
+        return [BatchRow(**dict(r)) for r in rows]
+
+
+_DISBURSEMENT_COLUMNS = (
+    "ledger_key, case_id, payee, fund, city, amount_fen, due_on, status, since, attempt, instruction_id, "
+    "account_ref, instructed_on, reason, settled_by, raised, version"
+)
+
+# A payment less the deductions taken from it (same case, program and period: policy/corrections),
+# or an arrears row; overpayments are receivables, not instructions.
+_DUE_FOR_DISBURSEMENT = """
+SELECT * FROM (
+SELECT l.case_id || '|' || l.program || '|' || l.period || '|' || l.entry || '|' || l.seq AS ledger_key,
+       l.case_id, l.payee, l.fund, l.city, l.due_on,
+       (l.amount_fen - CASE WHEN l.entry = 'payment' THEN coalesce((
+           SELECT sum(x.amount_fen) FROM ledger x
+            WHERE x.case_id = l.case_id AND x.program = l.program AND x.period = l.period AND x.entry = 'deduction'), 0)
+       ELSE 0 END)::bigint AS amount
+  FROM ledger l
+ WHERE l.entry IN ('payment', 'arrears') AND l.due_on <= $1
+   AND NOT EXISTS (SELECT 1 FROM disbursements d
+                    WHERE d.ledger_key = l.case_id || '|' || l.program || '|' || l.period || '|' || l.entry || '|' || l.seq)
+) due WHERE amount > 0
+ ORDER BY due_on, ledger_key
+ LIMIT $2
+"""
+
+
+def _disbursement(row: asyncpg.Record) -> Disbursement:
+    due = Due(ledger_key=row["ledger_key"], case_id=row["case_id"], payee=row["payee"], fund=row["fund"],
+              city=row["city"], amount=row["amount_fen"], due_on=row["due_on"])
+    return Disbursement(
+        due=due, status=row["status"], since=row["since"], attempt=row["attempt"],
+        instruction_id=row["instruction_id"], account_ref=row["account_ref"], instructed_on=row["instructed_on"],
+        reason=row["reason"], settled_by=row["settled_by"], raised=tuple(row["raised"]), version=row["version"],
+    )
 
 
 CAP_CONSTRAINT = "payee_caps_within_cap"

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
+from policy.disbursement import Disbursement, Due
 
 ClaimState = Literal["new", "retry", "duplicate"]
 
@@ -40,6 +41,79 @@ class SharedFact:
     on_date: date | None
     payload: dict[str, Any]
     event_time: datetime
+
+
+@dataclass(frozen=True)
+class PayeeAccountRow:
+    """A payee account version as stored: sealed (activities/account_vault.py), never in clear."""
+
+    payee: str
+    bank: str
+    key_id: str
+    number_sealed: bytes
+    holder_sealed: bytes
+    last4: str
+    on_date: date
+    event_key: str  # source#id of the payee.account_* event
+
+
+@dataclass(frozen=True)
+class InstructionRow:
+    """One attempt of a ledger key, in the daily batch of its (city, fund)."""
+
+    instruction_id: str
+    ledger_key: str
+    attempt: int
+    account_ref: str
+    amount: int
+    batch_id: str
+    city: str | None
+    fund: str
+    on: date
+
+
+@dataclass(frozen=True)
+class InstructionResult:
+    instruction_id: str
+    result: Literal["settled", "returned"]
+    on: date
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Recovery:
+    alert_id: str
+    ledger_key: str
+    instruction_id: str
+    amount: int
+    on: date
+
+
+@dataclass(frozen=True)
+class DisbursementWrite:
+    """A transition of one ledger key and everything it causes, written in one transaction over
+    the state of `expected_version` (0: a key not yet in the store). The outbox rows are
+    (topic, key, CloudEvent); a task's or alert's own outbox row is written with it."""
+
+    state: Disbursement
+    expected_version: int
+    instructions: tuple[InstructionRow, ...] = ()
+    results: tuple[InstructionResult, ...] = ()
+    tasks: tuple[tuple[TaskRecord, dict[str, Any]], ...] = ()  # (task, its lifecycle event)
+    alerts: tuple[tuple[AlertRecord, dict[str, Any]], ...] = ()  # (alert, its CloudEvent)
+    recoveries: tuple[Recovery, ...] = ()
+    outbox: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    batch_id: str
+    city: str | None
+    fund: str
+    on_date: date
+    count: int
+    total: int
+    closed: bool
 
 
 class Store(Protocol):
@@ -118,6 +192,50 @@ class Store(Protocol):
         """Store `alert` once per alert_id and put `message` (its CloudEvent) in the outbox for
         the `alerts` topic, in one transaction; False if it was raised before."""
         ...
+
+    # -- disbursement (POLICY.md part 2; activities/disbursement_desk.py) ---------------------
+    async def register_account(self, account: PayeeAccountRow) -> str:
+        """A new version of the payee's account; its reference `payee#version`. The same event
+        again returns the reference it got the first time."""
+        ...
+
+    async def current_accounts(self, payees: list[str]) -> dict[str, str]:
+        """The reference of each payee's latest account version (payees without one are absent)."""
+        ...
+
+    async def account_versions(self, payee: str) -> list[PayeeAccountRow]:
+        """Every stored version of a payee's account, oldest first (sealed)."""
+        ...
+
+    async def due_for_disbursement(self, today: date, limit: int) -> list[Due]:
+        """Paying ledger rows due by `today` that have no disbursement yet: each `payment` less the
+        deductions taken from it (a row deducted in full pays nothing), each `arrears` row."""
+        ...
+
+    async def disbursement(self, ledger_key: str) -> Disbursement | None: ...
+
+    async def disbursement_of_instruction(self, instruction_id: str) -> Disbursement | None: ...
+
+    async def disbursements(self, *, payee: str | None = None, open_only: bool = False) -> list[Disbursement]:
+        """The ledger keys' disbursements, of one payee or all; `open_only`: not settled."""
+        ...
+
+    async def write_disbursement(self, write: DisbursementWrite) -> bool:
+        """Write a transition; False (nothing written) if the key's stored version is not
+        `write.expected_version` — another writer moved it first, and the caller recomputes."""
+        ...
+
+    async def close_batches(self, before: date) -> list[BatchRow]:
+        """Close the open batches of days before `before`, each with its `payment.batch_closed`
+        in the outbox (count and total), in one transaction; the batches closed."""
+        ...
+
+    async def batches(self) -> list[BatchRow]: ...
+
+
+def account_ref(payee: str, version: int) -> str:
+    """How an instruction names a payee's account version: never by its number."""
+    return f"{payee}#{version}"
 
 
 def fact_on_date(event: CloudEvent) -> date | None:

@@ -47,9 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "worker",
-        help="run the Temporal worker (every case kind, its activities and the outbox relay)",
-        description="Run the Temporal worker: every case kind, its activities, and the outbox relay "
-        "that publishes lifecycle events to cases.lifecycle and alerts to alerts. It serves /metrics, "
+        help="run the Temporal worker (every case kind, its activities, the outbox relay and the disbursement schedule)",
+        description="Run the Temporal worker: every case kind, its activities, the outbox relay "
+        "that publishes lifecycle events to cases.lifecycle, alerts to alerts and payment instructions to "
+        "payments.instructions, and every JIUYE_DISBURSEMENT_INTERVAL_SECONDS the disbursement schedule "
+        "(ledger rows due → payment instructions; retries, tasks, daily batches closed). It serves /metrics, "
         "/healthz/live and /healthz/ready on JIUYE_OBSERVABILITY_HOST:JIUYE_WORKER_HTTP_PORT, the Temporal "
         "SDK's metrics on JIUYE_WORKER_SDK_METRICS_PORT (0 = off), exports spans when "
         "JIUYE_OTEL_EXPORTER_OTLP_ENDPOINT is set, and on SIGTERM finishes the activities in hand "
@@ -95,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     from console import console_cli
 
     console_cli.register(sub)
+
+    from console import treasury_sim
+
+    treasury_sim.register(sub)
+
+    from console import disbursement_cli
+
+    disbursement_cli.register(sub)
 
     demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario of the whole "
                           "province (every case kind, tasks, alerts), print a summary and where to look")
@@ -175,6 +185,18 @@ def _codec_server(args: argparse.Namespace) -> int:
     return serve(get_settings())
 
 
+def _treasury_sim(args: argparse.Namespace) -> int:
+    from console import treasury_sim
+
+    return treasury_sim.main(args)
+
+
+def _disbursement(args: argparse.Namespace) -> int:
+    from console import disbursement_cli
+
+    return disbursement_cli.main(args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from bench.cli import run
 
@@ -197,6 +219,8 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo,
     "bench": _bench,
     "codec-server": _codec_server,
+    "treasury-sim": _treasury_sim,
+    "disbursement": _disbursement,
 }
 
 if __name__ == "__main__":

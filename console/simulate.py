@@ -22,12 +22,16 @@ from typing import Any
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
+from activities.account_vault import AccountVault
+from activities.disbursement_desk import DisbursementDesk
 from activities.memory_store import MemoryStore
 from activities.store import Origin
 from console.idle import case_ids, wait_until_idle
+from contracts.codec import Keyring, generate_key
 from contracts.events import CloudEvent, InvalidEvent, parse_event
 from contracts.temporal import DATA_CONVERTER
-from policy.calendar import SHANGHAI, start_of_day
+from contracts.topics import DISBURSEMENT_TYPES
+from policy.calendar import SHANGHAI, business_date, start_of_day
 from policy.corrections import WORTH_SIGN
 from policy.pack import PolicyPack, load_pack
 from streams.gateway import CaseGateway
@@ -107,7 +111,12 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
         offset = int(((first - timedelta(days=1)) - server_start).total_seconds())
         task_queue = f"simulate-{uuid.uuid4()}"
         gateway = CaseGateway(env.client, task_queue, clock_offset_seconds=offset, search_attributes=False)
-        intake = Intake(store, gateway, sink, pack)
+        # Disbursement runs only in a scenario about it (one with payee accounts or treasury
+        # results): elsewhere every payment would wait for an account and raise tasks.
+        clock = _Days(business_date(first))
+        desk = DisbursementDesk(store, pack, AccountVault(Keyring("simulate", {"simulate": generate_key()})),
+                                clock=clock.today) if any(e.type in DISBURSEMENT_TYPES for _, e, _ in scenario.events) else None
+        intake = Intake(store, gateway, sink, pack, desk)
         monitor = Monitor(pack, {}, {}, store)
         headcount = HeadcountMonitor(pack, {}, store)
         async with build_worker(env.client, task_queue, store, pack):
@@ -115,6 +124,8 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
                 if event.time > end:
                     break
                 await advance_business_clock(env, event.time, offset)
+                if desk is not None:
+                    await disburse_until(env, store, desk, clock, business_date(event.time))
                 outcome = await intake.handle(raw, Origin(topic=path.name, offset=number))
                 # Monitoring (§23, §24) watches the same stream, with dicts for faust's tables.
                 observation = await observe(event, outcome.status, store)
@@ -124,7 +135,32 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
                     await headcount.apply(contributions)
             await advance_business_clock(env, end, offset)
             await drain_activities(env, store)
+            if desk is not None:
+                await disburse_until(env, store, desk, clock, until)
     return result_of(store, sink)
+
+
+class _Days:
+    """The business date the simulated disbursement schedule has reached."""
+
+    def __init__(self, first: date):
+        self.day = first
+
+    def today(self) -> date:
+        return self.day
+
+
+async def disburse_until(env: WorkflowEnvironment, store: MemoryStore, desk: DisbursementDesk, clock: _Days,
+                         day: date) -> None:
+    """The worker's disbursement schedule, once a business day up to `day` (the payments due by
+    then written first)."""
+    await drain_activities(env, store)
+    while clock.day <= day:
+        await desk.instruct_due(clock.day)
+        await desk.pass_day(clock.day)
+        if clock.day == day:
+            break
+        clock.day += timedelta(days=1)
 
 
 async def advance_business_clock(env: WorkflowEnvironment, business_time: datetime, offset: int) -> None:
@@ -191,8 +227,16 @@ def result_of(store: MemoryStore, sink: ListSink) -> dict[str, Any]:
         for t in sorted(store.tasks.values(), key=lambda t: (t["due_on"] or "", t["case_id"]))
     ]
     dead = sorted(sink.items, key=lambda d: d["line"])
-    return {"cases": cases, "payments": payments, "corrections": corrections, "tasks": tasks, "alerts": list(store.alerts),
-            "dead_letters": dead}
+    result = {"cases": cases, "payments": payments, "corrections": corrections, "tasks": tasks,
+              "alerts": list(store.alerts), "dead_letters": dead}
+    if store.disbursement_states:
+        # Where each ledger key's money stands (POLICY.md part 2, "Disbursement").
+        result["disbursements"] = [
+            {"instruction_id": d.instruction_id, "ledger_key": d.due.ledger_key, "status": d.status,
+             "attempts": d.attempt, "amount": d.due.amount, "account_ref": d.account_ref}
+            for d in sorted(store.disbursement_states.values(), key=lambda d: (d.due.due_on, d.due.ledger_key))
+        ]
+    return result
 
 
 def summary(result: dict[str, Any]) -> str:

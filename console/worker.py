@@ -38,6 +38,7 @@ async def run_worker(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM. On the signal the worker reports not ready, stops polling,
     lets the activities in hand finish (up to worker_graceful_shutdown_seconds), and the relay
     finishes the outbox batch in hand; then the connections close and queued spans are exported."""
+    from activities.disbursement_runner import DisbursementRunner, desk_from_settings
     from activities.outbox_relay import OutboxRelay
     from activities.pg_store import PgStore, create_pool
     from contracts.kafka import make_producer
@@ -71,13 +72,18 @@ async def run_worker(settings: Settings) -> None:
     log.info("worker on %s, task queue %s", settings.temporal_address, settings.temporal_task_queue)
     relay_task = asyncio.create_task(relay.run(stop))
     collector_task = asyncio.create_task(ReadModelCollector(pool).run(stop))
+    background = [relay_task, collector_task]
+    if settings.disbursement_interval_seconds > 0:  # due ledger rows → payment instructions
+        desk = desk_from_settings(PgStore(pool), load_pack(settings.policy_pack), settings)
+        runner = DisbursementRunner(desk, settings.disbursement_interval_seconds, desk.clock)
+        background.append(asyncio.create_task(runner.run(stop)))
     try:
         async with worker:
             await stop.wait()
             log.info("worker: stopping; finishing the activities in hand")
     finally:
         stop.set()
-        await asyncio.gather(relay_task, collector_task, return_exceptions=True)
+        await asyncio.gather(*background, return_exceptions=True)
         await http.stop()
         await producer.stop()
         await pool.close()

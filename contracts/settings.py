@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # long before cancelling them (a cancelled activity is retried elsewhere; keep it below the
     # deployment's termination grace period, deploy/k8s).
     worker_graceful_shutdown_seconds: float = 20.0
+    # How often the worker turns due ledger rows into payment instructions and lets the days pass
+    # for disbursement (activities/disbursement_runner.py); 0 = not in this worker.
+    disbursement_interval_seconds: float = 30.0
 
     database_url: str = "postgresql://jiuye:jiuye@127.0.0.1:5432/jiuye"
     database_pool_max: int = 10

@@ -48,6 +48,8 @@ TYPES_BY_TOPIC: dict[str, tuple[str, ...]] = {
 }
 
 INPUT_TOPICS: tuple[str, ...] = tuple(TYPES_BY_TOPIC)
+# The input types no case takes: the intake hands them to the disbursement desk (activities/disbursement_desk.py).
+DISBURSEMENT_TYPES: tuple[str, ...] = TYPES_BY_TOPIC["payees.accounts"] + TYPES_BY_TOPIC["payments.results"]
 TOPIC_OF_TYPE: dict[str, str] = {t: topic for topic, types in TYPES_BY_TOPIC.items() for t in types}
 
 DEAD_LETTERS = "events.dlq"

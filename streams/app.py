@@ -126,7 +126,11 @@ class IntakeRuntime:
         self.pool, self.client, self.producer = pool, client, producer
         gateway = CaseGateway(client, s.temporal_task_queue, max_in_flight=s.intake_max_in_flight,
                               clock_offset_seconds=business_clock_offset(s))
-        return Intake(PgStore(pool), gateway, KafkaDeadLetterSink(producer), pack)
+        from activities.disbursement_runner import desk_from_settings
+
+        store = PgStore(pool)
+        desk = desk_from_settings(store, pack, s)  # payee accounts and treasury results
+        return Intake(store, gateway, KafkaDeadLetterSink(producer), pack, desk if desk.vault else None)
 
     async def intake(self) -> Intake:
         """The intake, once connected."""

@@ -36,6 +36,7 @@ from activities.store import Origin, SharedFact, Store
 from contracts.case_index import OpenCase
 from contracts.cases import CaseEvent, Fact
 from contracts.events import CloudEvent, InvalidEvent, parse_event
+from contracts.topics import DISBURSEMENT_TYPES
 from observability import metrics, tracing
 from policy.pack import PolicyPack
 from streams.gateway import CaseGateway
@@ -58,6 +59,12 @@ log = logging.getLogger(__name__)
 
 class DeadLetterSink(Protocol):
     async def send(self, raw: bytes, reason: str, origin: Origin) -> None: ...
+
+
+class Disbursement(Protocol):
+    """Where payee accounts and treasury results go (activities.disbursement_desk.DisbursementDesk)."""
+
+    async def handle(self, event: CloudEvent) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -95,11 +102,14 @@ OpenView = dict[str, list[OpenCase]]
 
 
 class Intake:
-    def __init__(self, store: Store, gateway: CaseGateway, dead_letters: DeadLetterSink, pack: PolicyPack):
+    def __init__(self, store: Store, gateway: CaseGateway, dead_letters: DeadLetterSink, pack: PolicyPack,
+                 disbursement: Disbursement | None = None):
         self.store = store
         self.gateway = gateway
         self.dead_letters = dead_letters
         self.pack = pack
+        # Without a desk (jiuye simulate so far) payee accounts and results are ignored.
+        self.disbursement = disbursement
 
     async def handle(self, raw: bytes, origin: Origin) -> Outcome:
         """One record (the simulator and tests): a batch of one."""
@@ -151,7 +161,10 @@ class Intake:
         view = await self._open_view(sorted({k for i, _ in events for k in keys[i]}))
         # Routed first against the open cases as read; a kind that routes on stored facts is
         # routed when applied (None here).
-        routed = {i: None if route_fact_types(e.type) else route(e, _open_of(view, keys[i]), self.pack) for i, e in events}
+        # A payee account or a treasury result goes to the disbursement desk when applied (None
+        # too): claimed in the inbox and applied in order per key like any relevant record.
+        routed = {i: None if route_fact_types(e.type) or self._disburses(e) else route(e, _open_of(view, keys[i]), self.pack)
+                  for i, e in events}
         # Keys that order records: those of open cases, of cases this segment opens, and all keys
         # of records routed only when applied. Two records that merely share an employer with
         # no case need no order between them.
@@ -219,8 +232,14 @@ class Intake:
                 span.set_attribute("jiuye.outcome", applied.outcome.status)
             return applied
 
+    def _disburses(self, event: CloudEvent) -> bool:
+        return self.disbursement is not None and event.type in DISBURSEMENT_TYPES
+
     async def _apply(self, claimed: Claimed, view: OpenView) -> Applied:
         event = claimed.event
+        if self.disbursement is not None and event.type in DISBURSEMENT_TYPES:
+            note = await self.disbursement.handle(event)
+            return Applied(Outcome("applied", note, event), "applied", note)
         facts = await self._route_facts(event.type, claimed.keys)
         commands = route(event, _open_of(view, claimed.keys), self.pack, facts)
         delivered = CaseEvent(
