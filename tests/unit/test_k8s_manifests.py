@@ -273,7 +273,7 @@ def test_worker_streams_and_api_are_deployed() -> None:
 
 @pytest.mark.parametrize("workload", WORKLOADS, ids=[w["metadata"]["name"] for w in WORKLOADS])
 def test_containers_run_real_commands(workload: dict[str, Any]) -> None:
-    from console.cli import build_parser
+    from app.cli import build_parser
 
     main = _main_container(workload)
     assert "command" not in main, "the image's entrypoint (jiuye) runs the process"

@@ -1,7 +1,7 @@
 """A production-shaped world for the K1 workflow tests (and `tests/histories/record.py`):
 events go through `Intake` → routing → `CaseGateway` onto a worker built by `build_worker` with
 a `MemoryStore`, on Temporal's time-skipping server. The business clock is mapped onto 2020 as
-`console/simulate.py` maps it: a fixed offset from server time, and `env.sleep` to move on."""
+`app/simulate.py` maps it: a fixed offset from server time, and `env.sleep` to move on."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import ListSink
-from console.worker import build_worker
+from app.simulate import ListSink
+from app.worker import build_worker
 from contracts.cases import CaseEvent, CaseInput, CaseOutcome, CaseView, PaymentRequest
 from policy.calendar import start_of_day
 from policy.pack import load_pack

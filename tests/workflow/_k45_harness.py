@@ -1,6 +1,6 @@
 """A production-shaped harness for the K4/K5 workflow tests: events go through `Intake` and
 `CaseGateway` onto a worker with a `MemoryStore`, on Temporal's time-skipping server, with
-the business clock mapped onto the scenario's calendar as `console/simulate.py` does."""
+the business clock mapped onto the scenario's calendar as `app/simulate.py` does."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from temporalio.worker import Worker
 from activities.case_activities import CaseActivities
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import ListSink, advance_business_clock, drain_activities, simulate
-from console.worker import build_worker
+from app.simulate import ListSink, advance_business_clock, drain_activities, simulate
+from app.worker import build_worker
 from contracts.cases import CaseView, PaymentRequest, TaskDecision, TaskRecord
 from policy.calendar import start_of_day
 from policy.pack import load_pack

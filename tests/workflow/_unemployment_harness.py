@@ -1,6 +1,6 @@
 """A production-shaped harness for the K2/K3 workflow tests: events go through `Intake` and
 `CaseGateway` onto a worker with a `MemoryStore`, on Temporal's time-skipping server, with the
-business clock mapped onto 2020 as `console/simulate.py` does."""
+business clock mapped onto 2020 as `app/simulate.py` does."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import ListSink, advance_business_clock, drain_activities
-from console.worker import build_worker
+from app.simulate import ListSink, advance_business_clock, drain_activities
+from app.worker import build_worker
 from contracts.cases import CaseView, PaymentRequest
 from policy.calendar import start_of_day
 from policy.pack import load_pack

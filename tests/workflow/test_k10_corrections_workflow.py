@@ -21,7 +21,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from console.simulate import simulate
+from app.simulate import simulate
 from tests.workflow._unemployment_harness import World, event_key, world
 from workflows.dibao_taper import RULE_NOT_OWED, RULE_PAYMENT
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from tests.workflow._k45_harness import Harness, at, harness
 
 KIND = "hubei_graduate_grant"

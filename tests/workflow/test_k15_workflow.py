@@ -16,7 +16,7 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import Origin
-from console import simulate as sim
+from app import simulate as sim
 from contracts.cases import CaseEvent
 from streams.intake import Outcome
 from testkit.events import cloud_event, line

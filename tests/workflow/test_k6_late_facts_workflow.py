@@ -19,7 +19,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from tests.workflow._k6_harness import application, contract, contribution, declared, enterprise, send
 from tests.workflow._k45_harness import Harness, at, harness
 from tests.workflow._late_facts import send_to_closed

@@ -15,7 +15,7 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store import Origin
-from console import simulate as sim
+from app import simulate as sim
 from streams.intake import Outcome
 from testkit.events import cloud_event, line
 from tests.workflow._k45_harness import Harness, at, harness
