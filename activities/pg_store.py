@@ -193,17 +193,18 @@ class PgStore:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 """
-                INSERT INTO cases (case_id, kind, subject, city, status, opened_on, closed_on, next_deadline, summary, version)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                INSERT INTO cases (case_id, kind, subject, city, status, opened_on, closed_on, next_deadline, summary, version, hold)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                 ON CONFLICT (case_id) DO UPDATE SET
                     status = EXCLUDED.status, subject = EXCLUDED.subject, city = EXCLUDED.city,
                     opened_on = EXCLUDED.opened_on, closed_on = EXCLUDED.closed_on,
                     next_deadline = EXCLUDED.next_deadline, summary = EXCLUDED.summary,
-                    version = EXCLUDED.version, updated_at = now()
+                    version = EXCLUDED.version, hold = EXCLUDED.hold, updated_at = now()
                 WHERE cases.version < EXCLUDED.version
                 """,
                 record.case_id, record.kind, record.subject, record.city, record.status,
                 record.opened_on, record.closed_on, record.next_deadline, record.summary, record.version,
+                record.hold.model_dump(mode="json") if record.hold else None,
             )
             if record.change == "opened" and record.keys:
                 # Cases opened by other cases (K2 → K3) are not registered by intake.

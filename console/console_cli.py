@@ -30,7 +30,7 @@ def _token_arg(parser: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the console's sub-commands to `jiuye`."""
-    case = sub.add_parser("case", help="find and inspect cases; hold (pause) and release (resume) them")
+    case = sub.add_parser("case", help="find and inspect cases; hold and release their payments")
     case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
     show = case_sub.add_parser("show", help="one case: live state, timeline, tasks, payments")
     show.add_argument("case_id")
@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lst.add_argument("--limit", default="50")
     lst.add_argument("--offset", default="0")
     _token_arg(lst)
-    for action, helptext in (("pause", "hold the case's payments (a supervisor hold)"), ("resume", "release the hold")):
+    for action, helptext in (("hold", "hold the case's payments (a supervisor hold), with a reason"),
+                             ("release", "release the hold, with a reason")):
         p = case_sub.add_parser(action, help=helptext)
         p.add_argument("case_id")
         p.add_argument("--reason", required=True)
@@ -176,11 +177,10 @@ async def _case_show(console: Any, who: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _case_pause(console: Any, who: Any, args: argparse.Namespace) -> int:
+async def _case_hold(console: Any, who: Any, args: argparse.Namespace) -> int:
     from console import service
 
-    action = "hold" if args.case_command == "pause" else "release"
-    result = await service.supervise(console, who, args.case_id, action, args.reason)
+    result = await service.hold(console, who, args.case_id, args.case_command, args.reason)
     _print(args, result, lambda r: f"{r['case_id']}: " + (f"held by {r['hold']['by']} since {r['hold']['since']}" if r["hold"] else "released"))
     return 0
 
@@ -258,8 +258,8 @@ async def _deadletter_redrive(console: Any, who: Any, args: argparse.Namespace) 
 _HANDLERS: dict[tuple[str, str], Callable[[Any, Any, argparse.Namespace], Awaitable[int]]] = {
     ("case", "list"): _case_list,
     ("case", "show"): _case_show,
-    ("case", "pause"): _case_pause,
-    ("case", "resume"): _case_pause,
+    ("case", "hold"): _case_hold,
+    ("case", "release"): _case_hold,
     ("task", "list"): _task_list,
     ("task", "decide"): _task_decide,
     ("alert", "list"): _alert_list,

@@ -9,7 +9,7 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    """The `disbursement` subcommand (console/cli.py)."""
+    """The `disbursement` subcommand (app/cli.py)."""
     parser = sub.add_parser("disbursement", help="disbursement of the ledger: reconcile",
                             description="Disbursement of the ledger to the payees' accounts (POLICY.md part 2).")
     what = parser.add_subparsers(dest="disbursement_command", required=True, metavar="ACTION")

@@ -132,7 +132,7 @@ async def run(settings: Settings, rules: Rules, group: str) -> None:
 
 
 def register(sub: Any) -> None:
-    """The `treasury-sim` subcommand (console/cli.py)."""
+    """The `treasury-sim` subcommand (app/cli.py)."""
     parser = sub.add_parser(
         "treasury-sim",
         help="a STAND-IN for the treasury (development and tests): answer payments.instructions on payments.results",

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.parameters import Parameters
+from contracts.timeline import EntryType, legacy_entry_type
 
 
 class CaseEvent(BaseModel):
@@ -133,7 +134,7 @@ class TaskDecision(BaseModel):
 
 class SupervisorAction(BaseModel):
     """A supervisor holds a case's payments (`hold`) or lets them go on (`release`), with a
-    reason; delivered as the `supervise` update (the console's pause/resume)."""
+    reason; delivered as the case's `hold` update (docs/CONSOLE.md "Hold")."""
 
     action: str  # hold | release
     reason: str
@@ -166,6 +167,8 @@ class CaseRecord(BaseModel):
     keys: list[str] = Field(default_factory=list)
     # A closed case still taking late facts through this day (its keys route them to it).
     listening_until: date | None = None
+    # The supervisor's hold as the case holds it: the read model's `cases.hold` has this one writer.
+    hold: SupervisorHold | None = None
 
 
 LedgerEntryKind = Literal["payment", "arrears", "overpayment", "deduction"]
@@ -260,11 +263,25 @@ class AlertRecord(BaseModel):
 
 
 class TimelineEntry(BaseModel):
+    """One line of a case's timeline: `what` is for people, `type` (contracts/timeline.py) for
+    code that sorts, colours or filters entries."""
+
     on: date
     what: str
     rule: str | None = None
     event: str | None = None
     amount: int | None = None
+    type: EntryType
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed(cls, data: Any) -> Any:
+        # An entry carried from before entries were typed gets its type in the one place that
+        # derives it.
+        if isinstance(data, dict) and data.get("type") is None and "what" in data:
+            return {**data, "type": legacy_entry_type(data["what"], rule=data.get("rule"), event=data.get("event"),
+                                                       amount=data.get("amount"))}
+        return data
 
 
 class CaseView(BaseModel):

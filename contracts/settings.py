@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     # cases' clock offset, as `jiuye simulate` uses), so that a year that is over can be shown with
     # its deadlines still ahead. Unset: the real date. Refused with env=production.
     business_date: date | None = None
-    # The Web UI's remote codec (console/codec_server.py, development only).
+    # The Web UI's remote codec (app/codec_server.py, development only).
     codec_server_host: str = "127.0.0.1"
     codec_server_port: int = 8234
 

@@ -1,6 +1,6 @@
 """`jiuye dev up|down|status`: the local stack from the command line.
 
-console/cli.py calls `register(subparsers)`; until then `python -m deploy.cli_dev up` works too.
+app/cli.py calls `register(subparsers)`; until then `python -m deploy.cli_dev up` works too.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from contracts.parameters import Parameters
+    from contracts.timeline import EntryType, structural_entry_type
     from policy import corrections
     from policy.calendar import SHANGHAI, business_date, start_of_day
     from policy.corrections import LedgerEntry, Owed
@@ -76,6 +77,8 @@ CASE_STATUS = SearchAttributeKey.for_keyword("CaseStatus")
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 STORE_CALLS_AS_LOCAL_ACTIVITIES = "store-calls-as-local-activities"
+# A hold or release records the read model (cases.hold), so the case is the one writer of it.
+HOLD_IN_READ_MODEL = "hold-in-read-model"
 # An epidemic date announced before the one a case knows no longer replaces it (cases that took
 # whichever arrived last keep doing so on replay).
 EPIDEMIC_LATER_ANNOUNCEMENT_STANDS = "epidemic-later-announcement-stands"
@@ -192,7 +195,7 @@ class CaseWorkflow:
                     continue
                 # The `decide` update recorded it on its task already; a closed case's own tasks
                 # were settled as it closed (only what deduction could not recover is left open).
-                self.note(self.today(), f"decision on {decision.task_id} taken while closed: recorded, nothing to act on")
+                self.note(self.today(), f"decision on {decision.task_id} taken while closed: recorded, nothing to act on", type="task")
             await self.continue_as_new_if_long()
             if self.today() > self.listening_until:
                 await self._store(CaseActivities.end_listening, self.case_id)
@@ -622,21 +625,37 @@ class CaseWorkflow:
         decisions, self.decisions = self.decisions, []
         return decisions
 
-    # -- supervisor hold (the console's pause/resume) -------------------------------------------
+    # -- supervisor hold: `jiuye case hold|release`, POST /api/cases/<id>/hold|release --------
+    @workflow.update(name="hold")
+    async def hold_or_release(self, action: SupervisorAction) -> CaseView:
+        """Hold or release the case's payments; `pay` waits while held. The update adds nothing
+        to histories that never receive it. It then records the read model (whose `hold` the
+        case alone writes), behind a patch: updates of histories from before wrote nothing."""
+        return await self._hold_or_release(action)
+
+    # The update's name before it was `hold`: histories of running cases carry it, and a
+    # console not yet upgraded sends it; it stays accepted, as the same update.
     @workflow.update(name="supervise")
-    def supervise(self, action: SupervisorAction) -> CaseView:
-        """Hold or release the case's payments. Only state changes here (no activity), so the
-        update adds nothing to histories that never receive it; `pay` waits while held."""
-        if action.action == "hold":
-            self.hold = SupervisorHold(reason=action.reason.strip(), by=action.by, since=self.today())
-            self.note(self.today(), f"held by {action.by}: {action.reason.strip()}")
-        else:
-            self.hold = None
-            self.note(self.today(), f"hold released by {action.by}: {action.reason.strip()}")
-        return self.state()
+    async def supervise(self, action: SupervisorAction) -> CaseView:
+        return await self._hold_or_release(action)
 
     @supervise.validator
     def validate_supervise(self, action: SupervisorAction) -> None:
+        self.validate_hold(action)
+
+    async def _hold_or_release(self, action: SupervisorAction) -> CaseView:
+        if action.action == "hold":
+            self.hold = SupervisorHold(reason=action.reason.strip(), by=action.by, since=self.today())
+            self.note(self.today(), f"held by {action.by}: {action.reason.strip()}", type="supervisor")
+        else:
+            self.hold = None
+            self.note(self.today(), f"hold released by {action.by}: {action.reason.strip()}", type="supervisor")
+        if workflow.patched(HOLD_IN_READ_MODEL):
+            await self.record("updated")
+        return self.state()
+
+    @hold_or_release.validator
+    def validate_hold(self, action: SupervisorAction) -> None:
         if action.action not in ("hold", "release"):
             raise ValueError(f"action must be hold or release, not {action.action!r}")
         if not action.reason.strip():
@@ -651,8 +670,13 @@ class CaseWorkflow:
             raise ValueError(f"case {self.case_id} is not held")
 
     # -- effects -----------------------------------------------------------------------------
-    def note(self, on: date | None, what: str, rule: str | None = None, event: str | None = None, amount: int | None = None) -> None:
-        self.timeline.append(TimelineEntry(on=on or self.today(), what=what, rule=rule, event=event, amount=amount))
+    def note(self, on: date | None, what: str, rule: str | None = None, event: str | None = None, amount: int | None = None,
+             *, type: EntryType | None = None) -> None:
+        """Add a timeline entry. `type` (contracts/timeline.py) is for the console; a note that
+        does not give one is a decision when it names a rule, else a fact taken when it names
+        an event, else a plain note."""
+        self.timeline.append(TimelineEntry(on=on or self.today(), what=what, rule=rule, event=event, amount=amount,
+                                           type=type or structural_entry_type(rule=rule, event=event)))
 
     async def record(self, change: str, on: date | None = None, summary: dict[str, Any] | None = None) -> None:
         """Write the read model (and a lifecycle event) for the current state."""
@@ -674,6 +698,7 @@ class CaseWorkflow:
                 summary=summary if summary is not None else self.details(),
                 keys=self.keys,
                 listening_until=self.listening_until,
+                hold=self.hold,
             ),
         )
         if self.use_search_attributes:
@@ -687,7 +712,7 @@ class CaseWorkflow:
             self._payment(payee=payee, program=program, period=period, amount=amount, fund=fund, due_on=due_on, rule=rule),
         )
         self.paid_fen += amount
-        self.note(due_on, f"paid {period} to {payee}", rule=rule, amount=amount)
+        self.note(due_on, f"paid {period} to {payee}", rule=rule, amount=amount, type="payment")
         return result.inserted
 
     async def pay_capped(
@@ -707,7 +732,8 @@ class CaseWorkflow:
         paid = result.amount or 0
         if paid:
             self.paid_fen += paid
-            self.note(due_on, f"paid {period} to {payee}" + (f" (cut to what is left of the cap {cap})" if result.capped else ""), rule=rule, amount=paid)
+            self.note(due_on, f"paid {period} to {payee}" + (f" (cut to what is left of the cap {cap})" if result.capped else ""), rule=rule, amount=paid,
+                      type="payment")
         return result
 
     async def reconcile_owed(self, today: date, cause: str | None = None) -> list[LedgerEntry]:
@@ -739,14 +765,14 @@ class CaseWorkflow:
         self.ledger.append(row)
         if row.entry == "payment":
             self.paid_fen += row.amount
-            self.note(row.due_on, f"paid {row.period} to {row.payee}", rule=row.rule, amount=row.amount)
+            self.note(row.due_on, f"paid {row.period} to {row.payee}", rule=row.rule, amount=row.amount, type="payment")
         else:
             # What the payee receives: arrears add to it, a deduction is withheld from a payment;
             # an overpayment is a receivable, nothing paid.
             self.paid_fen += {"arrears": row.amount, "deduction": -row.amount}.get(row.entry, 0)
             self.note(row.due_on, f"{row.entry} for {row.program} {row.corrects}"
                       + (f" (taken from {row.period})" if row.entry == "deduction" else ""),
-                      rule=row.rule, event=row.cause, amount=row.amount)
+                      rule=row.rule, event=row.cause, amount=row.amount, type="correction")
 
     async def raise_overpayment_recovery(self, on: date) -> list[TaskRecord]:
         """What is left of the overpayments when the payee has no more payments: one
@@ -799,7 +825,7 @@ class CaseWorkflow:
         self.note(self.today(), f"overpayment of {task.details['payee']} from {task.details['fund']} "
                   f"({', '.join(task.details.get('periods', []))}) {outcome.replace('_', ' ')}, decided by "
                   f"{task.decided_by}: {str(task.decision['reason']).strip()}; receivable closed, no longer deducted",
-                  rule=corrections.RECOVERY_OUTCOMES[outcome], amount=int(task.decision["closed"]))
+                  rule=corrections.RECOVERY_OUTCOMES[outcome], amount=int(task.decision["closed"]), type="correction")
         return True
 
     async def _unless_held(self) -> None:
@@ -834,14 +860,14 @@ class CaseWorkflow:
             details=details,
         )
         self.tasks[task.task_id] = task
-        self.note(self.today(), f"task raised: {kind}", rule=details.get("rule"))
+        self.note(self.today(), f"task raised: {kind}", rule=details.get("rule"), type="task")
         await self._record_task(task)
         return task
 
     async def finish_task(self, task_id: str, state: str, decided_by: str | None = None, decision: dict[str, Any] | None = None) -> TaskRecord:
         task = self.tasks[task_id].model_copy(update={"state": state, "decided_by": decided_by, "decision": decision})
         self.tasks[task_id] = task
-        self.note(self.today(), f"task {task.kind} {state}" + (f" by {decided_by}" if decided_by else ""))
+        self.note(self.today(), f"task {task.kind} {state}" + (f" by {decided_by}" if decided_by else ""), type="task")
         await self._record_task(task)
         return task
 
@@ -855,7 +881,7 @@ class CaseWorkflow:
             CaseActivities.raise_alert,
             AlertRecord(alert_id=alert_id, kind=kind, city=self.city, on_date=on, details=details),
         )
-        self.note(on, f"alert {kind} raised for city {self.city}", rule=details.get("rule"))
+        self.note(on, f"alert {kind} raised for city {self.city}", rule=details.get("rule"), type="decision")
         return raised
 
     def open_tasks(self) -> list[TaskRecord]:
@@ -868,7 +894,7 @@ class CaseWorkflow:
         facts across topics"). The case then listens for late facts (`listening_window`)."""
         self.status = status
         self.closed_on = on
-        self.note(on, f"closed {status}", rule=rule)
+        self.note(on, f"closed {status}", rule=rule, type="decision")
         if self.ledger:
             await self.raise_overpayment_recovery(max(on, self.today()))
         self.decided_without_fact = without_fact

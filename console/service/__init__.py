@@ -6,7 +6,8 @@ scope and role, masks personal data for roles that should not see it, audits wha
 audited, and raises a `ServiceError` (with an HTTP status and a reason) for what it refuses.
 """
 
-from console.service.actions import export_ledger, list_dead_letters, redrive, supervise
+from console.service.actions import export_ledger, hold, list_dead_letters, redrive
+from console.service.audit import list_audit
 from console.service.cases import list_cases, show_case
 from console.service.core import Console
 from console.service.dashboard import dashboard, list_alerts
@@ -16,6 +17,6 @@ from console.service.tokens import Principal, issue, verify
 
 __all__ = [
     "BadRequest", "Conflict", "Console", "Forbidden", "NotFound", "Principal", "ServiceError", "Unauthorized",
-    "Unavailable", "dashboard", "decide_task", "export_ledger", "issue", "list_alerts", "list_cases",
-    "list_dead_letters", "list_tasks", "redrive", "show_case", "supervise", "verify",
+    "Unavailable", "dashboard", "decide_task", "export_ledger", "hold", "issue", "list_alerts", "list_audit", "list_cases",
+    "list_dead_letters", "list_tasks", "redrive", "show_case", "verify",
 ]

@@ -1,5 +1,5 @@
 """Supervisor actions besides task decisions: hold and release a case (Temporal update
-`supervise`), re-drive a dead-lettered record, export a city's ledger for a month."""
+`hold`), re-drive a dead-lettered record, export a city's ledger for a month."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ LEDGER_COLUMNS = ("case_id", "kind", "payee", "program", "period", "entry", "seq
                   "due_on", "city", "rule", "cause", "paid_at")
 
 
-async def supervise(console: Console, p: Principal, case_id: str, action: str, reason: str | None) -> dict[str, Any]:
+async def hold(console: Console, p: Principal, case_id: str, action: str, reason: str | None) -> dict[str, Any]:
     """Hold (`hold`) or release (`release`) a case's payments, with a reason; the case refuses
     what makes no sense (already held, not held, closed) with 409."""
     require_actor(p, f"{action} cases")
@@ -40,7 +40,7 @@ async def supervise(console: Console, p: Principal, case_id: str, action: str, r
     client = await console.temporal()
     try:
         view = await client.get_workflow_handle(case_id).execute_update(
-            "supervise", SupervisorAction(action=action, reason=reason.strip(), by=p.sub)
+            "hold", SupervisorAction(action=action, reason=reason.strip(), by=p.sub)
         )
     except WorkflowUpdateFailedError as exc:
         message = str(getattr(exc.cause, "message", exc.cause))
@@ -51,8 +51,8 @@ async def supervise(console: Console, p: Principal, case_id: str, action: str, r
         raise
     data = view.model_dump(mode="json") if hasattr(view, "model_dump") else dict(view)
     hold = data.get("hold")
-    # The workflow holds the truth; the read model mirrors it so that lists show held cases.
-    await console.pool.execute("UPDATE cases SET hold = $2 WHERE case_id = $1", case_id, hold)
+    # The case records the read model's `cases.hold` itself before the update returns, so
+    # lists show it held; the console writes none of the case's rows.
     await audit.write(console.pool, p, f"case.{action}", case_id, {"reason": reason.strip()})
     return shown(p, {"case_id": case_id, "hold": hold, "status": data.get("status")})
 

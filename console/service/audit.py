@@ -4,11 +4,14 @@ dashboards are not recorded: they are what a supervisor does all day and show ag
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from console.service.tokens import Principal
+
+if TYPE_CHECKING:
+    from console.service.core import Console
 
 
 async def write(db: asyncpg.Pool | asyncpg.Connection, p: Principal, action: str, case_id: str | None = None,
@@ -37,3 +40,11 @@ async def recent(pool: asyncpg.Pool, city: str | None, limit: int = 100) -> list
         city, limit,
     )
     return [dict(r) for r in rows]
+
+
+async def list_audit(console: Console, p: Principal) -> dict[str, Any]:
+    """The latest audit rows in the principal's scope, masked as the principal sees them."""
+    from console.service.core import plain
+    from console.service.scope import shown
+
+    return {"items": shown(p, plain(await recent(console.pool, p.city)))}

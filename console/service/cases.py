@@ -14,6 +14,7 @@ from console.service.errors import NotFound, Unavailable
 from console.service.queries import CaseQuery, case_list_sql
 from console.service.scope import city_filter, person_ids_in, require_visible, shown
 from console.service.tokens import Principal
+from contracts.timeline import legacy_entry_type
 from policy.calendar import business_date
 from policy.corrections import WORTH_SIGN
 
@@ -71,63 +72,50 @@ async def live_state(console: Console, case_id: str) -> tuple[dict[str, Any] | N
     return data, None
 
 
-CORRECTIONS = ("arrears", "overpayment", "deduction")
-
-
-def _entry_kind(entry: dict[str, Any]) -> str:
-    what = entry.get("what", "")
-    if entry.get("amount"):
-        # The case notes a correction as "<entry> for <program> <period>" (case_base).
-        return "correction" if what.startswith(CORRECTIONS) else "payment"
-    if what.startswith("task"):
-        return "task"
-    if what.startswith(("held by", "hold released")):
-        return "hold"
-    if "pause" in what or "interrupt" in what or "resum" in what:
-        return "pause"
-    if "extend" in what:
-        return "extension"
-    if what.startswith("closed") or entry.get("rule"):
-        return "decision"
-    if entry.get("event"):
-        return "event"
-    return "note"
+def _entry_type(entry: dict[str, Any]) -> str:
+    """The type the case gave the entry; one from a worker that did not type its entries yet is
+    derived where every legacy entry's is (contracts/timeline.py)."""
+    given = entry.get("type")
+    if given:
+        return str(given)
+    return legacy_entry_type(entry.get("what", ""), rule=entry.get("rule"), event=entry.get("event"), amount=entry.get("amount"))
 
 
 def build_timeline(case: dict[str, Any], state: dict[str, Any] | None, payments: list[dict[str, Any]],
                    tasks: list[dict[str, Any]], trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What happened to the case, oldest first: the workflow's own timeline (events with their
-    source and id, decisions with the rule in words, pauses, extensions, payments, tasks) when it
-    answers, else what the read model knows; plus the supervisors' actions from the audit."""
+    source and id, decisions with the rule in words, payments, corrections, tasks, holds) when it
+    answers, else what the read model knows; plus the supervisors' actions from the audit. Each
+    entry has a `type` (contracts.timeline.EntryType); `what` is for people only."""
     entries: list[dict[str, Any]] = []
     if state is not None:
         for t in state.get("timeline", []):
             source, _, event_id = (t.get("event") or "").partition("#")
             entries.append({
-                "on": t["on"], "kind": _entry_kind(t), "what": t["what"], "rule": t.get("rule"),
+                "on": t["on"], "type": _entry_type(t), "what": t["what"], "rule": t.get("rule"),
                 "amount": t.get("amount"), "event": {"source": source, "id": event_id} if event_id else None,
                 "origin": "case",
             })
     else:
         if case.get("opened_on"):
-            entries.append({"on": case["opened_on"], "kind": "event", "what": "opened", "origin": "read model"})
+            entries.append({"on": case["opened_on"], "type": "event", "what": "opened", "origin": "read model"})
         for pay in payments:
             entry = pay.get("entry", "payment")
             what = (f"paid {pay['period']} to {pay['payee']}" if entry == "payment" else
                     f"{entry} for {pay['program']} {pay['corrects']} to {pay['payee']}")
-            entries.append({"on": pay["due_on"], "kind": "payment" if entry == "payment" else "correction", "what": what,
+            entries.append({"on": pay["due_on"], "type": "payment" if entry == "payment" else "correction", "what": what,
                             "rule": pay.get("rule"), "amount": pay["amount"], "origin": "ledger",
                             "cause": pay.get("cause")})
         for task in tasks:
-            entries.append({"on": task.get("due_on") or case.get("opened_on"), "kind": "task",
+            entries.append({"on": task.get("due_on") or case.get("opened_on"), "type": "task",
                             "what": f"task {task['kind']} {task['state']}", "origin": "tasks"})
         if case.get("closed_on"):
-            entries.append({"on": case["closed_on"], "kind": "decision", "what": f"closed {case['status']}",
+            entries.append({"on": case["closed_on"], "type": "decision", "what": f"closed {case['status']}",
                             "origin": "read model"})
     for row in trail:
         if row["action"] == "case.view":
             continue
-        entries.append({"on": row["on"], "at": row["at"], "kind": "supervisor",
+        entries.append({"on": row["on"], "at": row["at"], "type": "supervisor",
                         "what": f"{row['action']} by {row['actor']} ({row['role']})"
                                 + (f": {row['details']['reason']}" if (row.get("details") or {}).get("reason") else ""),
                         "details": row.get("details"), "origin": "audit"})

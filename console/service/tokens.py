@@ -124,3 +124,13 @@ def bearer(header: str | None) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     return token.strip()
+
+
+def dev_login(settings: Settings, secret: str, *, sub: str, role: str, city: str | None) -> dict[str, object]:
+    """A token for whoever asks, on a development machine that turned it on
+    (JIUYE_CONSOLE_DEV_LOGIN); NotFound everywhere else, as if the route did not exist."""
+    from console.service.errors import NotFound
+
+    if not settings.console_dev_login or settings.env == "production":
+        raise NotFound("dev login is off (set JIUYE_CONSOLE_DEV_LOGIN=true on a development machine)")
+    return {"token": issue(secret, sub=sub, role=role, city=city), "dev_only": True}

@@ -35,8 +35,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.outbox_relay import OutboxRelay
 from activities.pg_store import PgStore, create_pool
-from console.emit import EmitReport, emit
-from console.worker import build_worker
+from app.emit import EmitReport, emit
+from app.worker import build_worker
 from contracts.kafka import client_security, make_producer
 from contracts.settings import Settings, get_settings
 from contracts.temporal import connect

@@ -56,7 +56,7 @@ async def test_console_finds_a_case_shows_its_timeline_and_decides_its_task(syst
     assert shown["state"]["status"] == "active"
     events = [t["event"] for t in shown["timeline"] if t["event"]]
     assert {"source": p.source, "id": f"{p.id}-1"} in events and {"source": p.source, "id": f"{p.id}-2"} in events
-    assert any(t["kind"] == "task" for t in shown["timeline"])
+    assert any(t["type"] == "task" for t in shown["timeline"])
     assert [t["task_id"] for t in shown["tasks"]] == [task_id]
     assert shown["links"]["temporal"].endswith(f"/namespaces/{system.settings.temporal_namespace}/workflows/dibao%2F{p.id}%2F" + case_id.rsplit("/", 1)[1])
 
@@ -149,7 +149,7 @@ async def test_hold_stops_payments_until_released_and_the_ledger_exports(system:
 
     await assert_eventually(defaulted, timeout=120)
     shown = (await api.get(f"/api/cases/{path(case_id)}/timeline", headers=SUPERVISOR)).json()
-    assert any(t["kind"] == "hold" and "held by alice" in t["what"] for t in shown["timeline"])
+    assert any(t["type"] == "supervisor" and "held by alice" in t["what"] for t in shown["timeline"])
     assert shown["payments"] == [], "a held case must not pay"
 
     released = await api.post(f"/api/cases/{path(case_id)}/release", json={"reason": "checked"}, headers=SUPERVISOR)

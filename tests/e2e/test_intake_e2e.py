@@ -16,7 +16,7 @@ import pytest
 from aiokafka import TopicPartition
 
 from activities.store import Origin
-from console.emit import FALLBACK_TOPIC
+from app.emit import FALLBACK_TOPIC
 from contracts import kinds
 from contracts.settings import Settings
 from policy import internship as k1

@@ -35,7 +35,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from console.emit import emit
+from app.emit import emit
 from contracts import kinds
 from contracts.codec import dev_key_file
 from contracts.kafka import client_security, make_producer

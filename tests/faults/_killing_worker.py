@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from activities.pg_store import PgStore
-from console.cli import main
+from app.cli import main
 
 KILL_AFTER = int(os.environ["JIUYE_FAULT_KILL_AFTER_PAYMENTS"])
 ON_ENTRY = os.environ.get("JIUYE_FAULT_KILL_ON_ENTRY")

@@ -36,8 +36,8 @@ from temporalio.workflow import NondeterminismError
 from activities.case_activities import CaseActivities
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console import simulate as sim
-from console.simulate import ListSink, advance_business_clock, drain_activities, quiet_runtime
+from app import simulate as sim
+from app.simulate import ListSink, advance_business_clock, drain_activities, quiet_runtime
 from contracts.cases import CaseInput, CaseOutcome
 from contracts.events import parse_event
 from contracts.temporal import DATA_CONVERTER

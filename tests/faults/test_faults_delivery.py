@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from console.emit import EmitError
+from app.emit import EmitError
 from contracts import kinds
 from contracts.cases import CaseView
 from contracts.kafka import client_security

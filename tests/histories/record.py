@@ -27,7 +27,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from console.simulate import quiet_runtime, test_server_path
+from app.simulate import quiet_runtime, test_server_path
 from contracts.temporal import DATA_CONVERTER
 from tests.workflow.harness import World, agreement, internship_case_id, world
 

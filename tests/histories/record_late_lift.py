@@ -16,7 +16,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from console.simulate import quiet_runtime, test_server_path
+from app.simulate import quiet_runtime, test_server_path
 from contracts.temporal import DATA_CONVERTER
 from tests.workflow._order_independence import Delivery, Event, Sequence, person_id, run
 from tests.workflow.harness import world

@@ -32,8 +32,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from console.simulate import ListSink, advance_business_clock, drain_activities, quiet_runtime, read_scenario, test_server_path
-from console.worker import build_worker
+from app.simulate import ListSink, advance_business_clock, drain_activities, quiet_runtime, read_scenario, test_server_path
+from app.worker import build_worker
 from contracts.temporal import DATA_CONVERTER
 from policy.calendar import start_of_day
 from policy.pack import load_pack

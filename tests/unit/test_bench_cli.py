@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
+from app.cli import build_parser
 from bench.cli import BENCHMARKS, SIZES, _only, render
-from console.cli import build_parser
 
 
 def test_every_benchmark_of_the_issue_runs_at_two_sizes_the_full_one_at_the_issues_size() -> None:

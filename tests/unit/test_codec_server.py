@@ -10,7 +10,7 @@ import pytest
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from console.codec_server import create_codec_app, serve, ui_origins
+from app.codec_server import create_codec_app, serve, ui_origins
 from contracts.codec import EncryptionCodec, Keyring, generate_key
 from contracts.settings import Settings
 

@@ -1,4 +1,4 @@
-"""The demo scenario of `jiuye demo` (console/demo_scenario.py): the whole province, every case
+"""The demo scenario of `jiuye demo` (app/demo_scenario.py): the whole province, every case
 kind, and nothing of one run that another run (or another scenario of the same run) shares."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from console.demo_scenario import (
+from app.demo_scenario import (
     BUSINESS_DATE,
     EXTRA_INCUBATORS,
     HEADCOUNT_AFTER,

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import console.simulate
+import app.simulate
 import contracts.temporal
 
 
@@ -17,7 +17,7 @@ import contracts.temporal
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_time_skipping(
         data_converter=contracts.temporal.DATA_CONVERTER,
-        test_server_existing_path=console.simulate.test_server_path(),
-        runtime=console.simulate.quiet_runtime(),
+        test_server_existing_path=app.simulate.test_server_path(),
+        runtime=app.simulate.quiet_runtime(),
     ) as environment:
         yield environment

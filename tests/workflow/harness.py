@@ -2,7 +2,7 @@
 world on Temporal's time-skipping server (tests/workflow/conftest.py's `env`). Events go as
 CloudEvents through `Intake` → routing → `CaseGateway` onto a worker built by `build_worker` with
 a `MemoryStore`; the business clock is mapped onto the scenario's calendar as
-`console/simulate.py` maps it (a fixed offset from server time, `env.sleep` to move on); after
+`app/simulate.py` maps it (a fixed offset from server time, `env.sleep` to move on); after
 every step the world waits at `simulate`'s barrier (console/idle.py: every case idle) before a
 test reads the ledger, tasks or a case's timeline.
 
@@ -30,9 +30,9 @@ from temporalio.worker import Worker
 from activities.case_activities import CaseActivities
 from activities.memory_store import MemoryStore
 from activities.store import Origin
+from app.simulate import ListSink, advance_business_clock, simulate
+from app.worker import build_worker
 from console.idle import case_ids, wait_until_idle
-from console.simulate import ListSink, advance_business_clock, simulate
-from console.worker import build_worker
 from contracts import kinds
 from contracts.cases import CaseEvent, CaseInput, CaseOutcome, CaseView, PaymentRequest, TaskDecision, TaskRecord
 from policy.calendar import start_of_day

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from console.simulate import simulate
+from app.simulate import simulate
 from contracts import kinds
 from policy.dibao import RULE_NOT_OWED, RULE_PAYMENT
 from tests.workflow.harness import World, event_key, world

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from console.simulate import simulate
+from app.simulate import simulate
 from policy import disbursement as rules
 from policy.hubei import PROGRAM
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-import console.simulate
+import app.simulate
 from streams.intake import Outcome
 from tests.workflow.harness import World, world
 
@@ -138,7 +138,7 @@ async def test_k18_a_job_within_confirm_days_arriving_after_the_quarter_was_sett
 async def test_k18_scenario_matches_the_hand_derived_expectation() -> None:
     """tests/scenarios/k18_service_subsidy.jsonl through `simulate` (its "_how" derives every row)."""
     expected = json.loads((SCENARIOS / "k18_service_subsidy.expected.json").read_text(encoding="utf-8"))
-    result = await console.simulate.simulate(SCENARIOS / "k18_service_subsidy.jsonl", date.fromisoformat(expected["until"]))
+    result = await app.simulate.simulate(SCENARIOS / "k18_service_subsidy.jsonl", date.fromisoformat(expected["until"]))
     assert [c for c in result["cases"] if c["kind"] == "employment_service_subsidy"] == expected["cases"]
     assert [p for p in result["payments"] if p["kind"] == "employment_service_subsidy"] == expected["payments"]
     assert [[c["case_id"], c["period"], c["entry"], c["cause"]] for c in result["corrections"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from contracts import kinds
 from contracts.cases import CaseEvent
 from tests.workflow.harness import at, registered, world

@@ -19,7 +19,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.harness import World, at, employer_contribution, enterprise, epidemic_declared, hire, hiring_application, world
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from contracts import kinds
 from tests.workflow.harness import World, at, world
 

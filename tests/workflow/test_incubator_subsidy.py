@@ -15,7 +15,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-import console.simulate
+import app.simulate
 from contracts.cases import TaskDecision
 from streams.intake import Outcome
 from tests.workflow.harness import World, world
@@ -154,7 +154,7 @@ async def test_k16_closes_settled_six_months_after_the_end_of_the_year(env: Work
 async def test_k16_scenario_matches_the_hand_derived_expectation() -> None:
     """tests/scenarios/k16_incubators.jsonl through `simulate` (its "_how" derives every row)."""
     expected = json.loads((SCENARIOS / "k16_incubators.expected.json").read_text(encoding="utf-8"))
-    result = await console.simulate.simulate(SCENARIOS / "k16_incubators.jsonl", date.fromisoformat(expected["until"]))
+    result = await app.simulate.simulate(SCENARIOS / "k16_incubators.jsonl", date.fromisoformat(expected["until"]))
     assert result["cases"] == expected["cases"]
     assert result["payments"] == expected["payments"]
     assert [[c["case_id"], c["period"], c["entry"], c["cause"]] for c in result["corrections"]] == expected["causes"]

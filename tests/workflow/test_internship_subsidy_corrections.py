@@ -17,7 +17,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from tests.workflow._corrections import event_key as key
 from tests.workflow._corrections import recovery_tasks as tasks_of
 from tests.workflow._corrections import worth as worth_of

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.harness import World, at, world
 from tests.workflow.test_job_retention_refund import apply, send

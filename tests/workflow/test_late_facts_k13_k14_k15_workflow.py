@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import console.simulate
+import app.simulate
 from streams.intake import Outcome
 from tests.workflow.harness import World, at, event_key, registered, world
 
@@ -251,6 +251,6 @@ async def test_a_late_fact_scenario_matches_the_hand_derived_expectation(name: s
     reopened by a fact within `intake.late_fact_days`, paid with the original dates, and one
     whose fact came after the window, left rejected."""
     expected = json.loads((SCENARIOS / f"{name}.expected.json").read_text(encoding="utf-8"))
-    result = await console.simulate.simulate(SCENARIOS / f"{name}.jsonl", date.fromisoformat(expected["until"]))
+    result = await app.simulate.simulate(SCENARIOS / f"{name}.jsonl", date.fromisoformat(expected["until"]))
     for part in ("cases", "payments", "corrections", "tasks", "alerts", "dead_letters"):
         assert result[part] == expected[part], part

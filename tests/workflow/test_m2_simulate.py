@@ -7,7 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from console.simulate import simulate
+from app.simulate import simulate
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

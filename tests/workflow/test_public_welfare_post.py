@@ -17,7 +17,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from contracts import kinds
 from contracts.cases import TaskDecision
 from policy.calendar import add_months

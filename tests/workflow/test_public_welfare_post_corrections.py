@@ -20,7 +20,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from contracts import kinds
 from tests.workflow._corrections import event_key as key
 from tests.workflow._corrections import recovery_tasks as tasks_of

@@ -52,8 +52,9 @@ class _Reworded(InternshipSubsidyWorkflow):
     async def run(self, inp: CaseInput) -> CaseOutcome:
         return await super().run(inp)
 
-    def note(self, on: Any, what: str, rule: str | None = None, event: str | None = None, amount: int | None = None) -> None:
-        super().note(on, what.upper(), rule, event, amount)
+    def note(self, on: Any, what: str, rule: str | None = None, event: str | None = None, amount: int | None = None,
+             *, type: Any = None) -> None:
+        super().note(on, what.upper(), rule, event, amount, type=type)
 
 
 @workflow.defn(name="internship_subsidy", sandboxed=False)

@@ -1,4 +1,4 @@
-"""`console.simulate.simulate` on tests/scenarios/k1_internships.jsonl against an expectation
+"""`app.simulate.simulate` on tests/scenarios/k1_internships.jsonl against an expectation
 derived by hand from POLICY.md K1 (tests/scenarios/k1_internships.expected.json; its "_how"
 says, case by case, how each payment date and status follows from the rules)."""
 
@@ -8,7 +8,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from console.simulate import simulate
+from app.simulate import simulate
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

@@ -18,7 +18,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-import console.simulate
+import app.simulate
 from contracts.cases import TaskDecision
 from policy.corrections import WORTH_SIGN
 from streams.intake import Outcome
@@ -185,7 +185,7 @@ async def test_k13_scenario_matches_the_hand_derived_expectation() -> None:
     the worked example, pro rata at the term end, the loan limit, a corrected report's
     overpayment recovered by deduction, a default's overpayment and guarantee review."""
     expected = json.loads((SCENARIOS / "k13_startup_loans.expected.json").read_text(encoding="utf-8"))
-    result = await console.simulate.simulate(SCENARIOS / "k13_startup_loans.jsonl", date.fromisoformat(expected["until"]))
+    result = await app.simulate.simulate(SCENARIOS / "k13_startup_loans.jsonl", date.fromisoformat(expected["until"]))
     assert result["cases"] == expected["cases"]
     assert result["payments"] == expected["payments"]
     assert [[c["case_id"], c["period"], c["entry"], c["cause"]] for c in result["corrections"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-import console.simulate
+import app.simulate
 from policy.corrections import WORTH_SIGN
 from streams.intake import Outcome
 from tests.workflow.harness import World, world
@@ -180,7 +180,7 @@ async def test_k17_scenario_matches_the_hand_derived_expectation() -> None:
     payments, a backdated parameter change's arrears, a backdated re-employment's overpayment with
     its recovery task, and the once-a-year refusal."""
     expected = json.loads((SCENARIOS / "k17_living_allowance.expected.json").read_text(encoding="utf-8"))
-    result = await console.simulate.simulate(SCENARIOS / "k17_living_allowance.jsonl", date.fromisoformat(expected["until"]))
+    result = await app.simulate.simulate(SCENARIOS / "k17_living_allowance.jsonl", date.fromisoformat(expected["until"]))
     # Other kinds react to the same events (a registration opens a follow-up case, a 低保 grant a
     # taper case): only this kind's are compared.
     assert [c for c in result["cases"] if c["kind"] == TLA] == expected["cases"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from console import simulate as sim
+from app import simulate as sim
 from contracts import kinds
 from contracts.cases import CaseEvent, TaskDecision, TaskRecord
 from policy.calendar import add_months

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from console.simulate import simulate
+from app.simulate import simulate
 from tests.workflow.harness import world
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

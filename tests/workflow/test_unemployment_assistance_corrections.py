@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from console.simulate import simulate
+from app.simulate import simulate
 from contracts import kinds
 from tests.workflow.harness import World, event_key, world
 from workflows.unemployment_assistance import RULE_ASSISTANCE, RULE_NOT_OWED

@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-import console.simulate
+import app.simulate
 from streams.intake import Outcome
 from tests.workflow.harness import World, world
 
@@ -130,7 +130,7 @@ async def test_k14_a_labour_preparation_trainee_is_paid_a_living_allowance_per_c
 async def test_k14_scenario_matches_the_hand_derived_expectation() -> None:
     """tests/scenarios/k14_training.jsonl through `simulate` (its "_how" derives every row)."""
     expected = json.loads((SCENARIOS / "k14_training.expected.json").read_text(encoding="utf-8"))
-    result = await console.simulate.simulate(SCENARIOS / "k14_training.jsonl", date.fromisoformat(expected["until"]))
+    result = await app.simulate.simulate(SCENARIOS / "k14_training.jsonl", date.fromisoformat(expected["until"]))
     kind = "vocational_training_subsidy"
     assert [c for c in result["cases"] if c["kind"] == kind] == expected["cases"]
     assert [p for p in result["payments"] if p["kind"] == kind] == expected["payments"]

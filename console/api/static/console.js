@@ -90,10 +90,10 @@ async function openCase(caseId) {
     $("#case-details").replaceChildren(...Object.entries(details).flatMap(([k, v]) => [el("dt", {}, k),
       el("dd", {}, v === null ? "-" : typeof v === "object" ? JSON.stringify(v) : String(v))]));
     $("#temporal-link").href = shown.links.temporal;
-    $("#hold").onclick = () => supervise(c.case_id, "hold");
-    $("#release").onclick = () => supervise(c.case_id, "release");
-    $("#timeline").replaceChildren(...shown.timeline.map((t) => el("li", { class: t.kind },
-      el("span", { class: "on" }, t.on), el("span", { class: "tag" }, t.kind), t.what,
+    $("#hold").onclick = () => holdCase(c.case_id, "hold");
+    $("#release").onclick = () => holdCase(c.case_id, "release");
+    $("#timeline").replaceChildren(...shown.timeline.map((t) => el("li", { class: t.type },
+      el("span", { class: "on" }, t.on), el("span", { class: "tag" }, t.type), t.what,
       t.amount ? ` — ${yuan(t.amount)} yuan` : "",
       t.event ? el("small", {}, ` (event ${t.event.source} #${t.event.id})`) : "",
       t.cause ? el("small", {}, ` (caused by ${t.cause})`) : "",
@@ -157,7 +157,7 @@ function taskCard(t, after) {
   return card;
 }
 
-async function supervise(caseId, action) {
+async function holdCase(caseId, action) {
   try {
     await api(`/api/cases/${caseId.split("/").map(encodeURIComponent).join("/")}/${action}`, { method: "POST", body: JSON.stringify({ reason: $("#hold-reason").value }) });
     openCase(caseId);

@@ -94,7 +94,7 @@ def test_server_path() -> str:
 
 async def simulate(path: Path, until: date, pack: PolicyPack | None = None, progress: bool = False) -> dict[str, Any]:
     """Run a scenario file to the end of `until` and return the EVENTS.md result object."""
-    from console.worker import build_worker
+    from app.worker import build_worker
 
     pack = pack or load_pack()
     scenario = read_scenario(path)

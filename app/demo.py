@@ -1,5 +1,5 @@
 """`jiuye demo`: the whole stack with the demo scenario of the whole province (every case kind,
-console/demo_scenario.py), end to end, then a summary and where to look.
+app/demo_scenario.py), end to end, then a summary and where to look.
 
 Kafka orders a subject's events only within a topic's partition, while in life an agreement comes
 months before the hire, a loan before its interest report, a registration before the
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import asyncpg
 
-from console.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, event_key, generate
+from app.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, event_key, generate
 from console.service.queries import WORTH_FEN
 from contracts.settings import Settings
 
@@ -35,7 +35,7 @@ QUIET_SECONDS = 8.0
 def _start(name: str, settings: Settings, logs: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     log = (logs / f"{name}.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "console.cli", name],
+        [sys.executable, "-m", "app.cli", name],
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=Path(__file__).resolve().parent.parent,
@@ -114,7 +114,7 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
                        processes: dict[str, subprocess.Popen[bytes]]) -> bool:
     """Produce the scenario day by day (see the module's docstring); False if the intake did not
     take a day's records before the deadline or a process died."""
-    from console.emit import EmitError, route_line
+    from app.emit import EmitError, route_line
     from contracts.kafka import make_producer
 
     days = [(day, list(lines)) for day, lines in groupby(sorted(scenario.lines, key=business_day), key=business_day)]

@@ -140,7 +140,7 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from console.worker import run_worker
+    from app.worker import run_worker
 
     asyncio.run(run_worker(get_settings()))
     return 0
@@ -158,7 +158,7 @@ def _streams(args: argparse.Namespace) -> int:
 
 
 def _emit(args: argparse.Namespace) -> int:
-    from console.emit import emit
+    from app.emit import emit
 
     report = asyncio.run(emit(args.file, get_settings(), progress=not args.no_progress, topic=args.topic))
     print(report.describe())
@@ -166,7 +166,7 @@ def _emit(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from console.simulate import dumps, simulate, summary
+    from app.simulate import dumps, simulate, summary
 
     result = asyncio.run(simulate(args.file, args.until, progress=args.progress))
     print(dumps(result) if args.json else summary(result))
@@ -180,7 +180,7 @@ def _console(args: argparse.Namespace) -> int:
 
 
 def _codec_server(args: argparse.Namespace) -> int:
-    from console.codec_server import serve
+    from app.codec_server import serve
 
     return serve(get_settings())
 
@@ -204,7 +204,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from console.demo import run_demo
+    from app.demo import run_demo
 
     return run_demo(get_settings(), cases=args.cases, timeout=args.timeout, serve=args.serve)
 

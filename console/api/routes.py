@@ -1,0 +1,116 @@
+"""The console's /api routes: module-level handlers on one router, each translating HTTP to one
+call of the service layer (`console.service`) and back. Query parameters are the models of
+console/api/params.py; bodies are the models below."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from console import service
+from console.api.deps import Ctx, Who
+from console.api.params import AlertParams, CaseParams, DashboardParams, DeadLetterParams, LedgerParams, TaskParams
+from console.service.tokens import dev_login as dev_login_token
+
+router = APIRouter(prefix="/api")
+
+
+class Decision(BaseModel):
+    decision: dict[str, Any] = Field(description='What the task\'s rule takes, e.g. {"months": 6} (K10) or '
+                                                 '{"approve": true, "reason": "..."} (K5)')
+
+
+class HoldRequest(BaseModel):
+    reason: str = Field(description="Why (recorded on the case's timeline and in the audit)")
+
+
+class RedriveRequest(BaseModel):
+    fixed: dict[str, Any] | None = Field(default=None, description="The corrected CloudEvent; omit to re-drive the original bytes")
+
+
+class DevLogin(BaseModel):
+    sub: str
+    role: str
+    city: str | None = None
+
+
+def error(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+@router.get("/me", tags=["session"], summary="Who the token says you are")
+async def me(who: Who) -> dict[str, Any]:
+    return {"sub": who.sub, "role": who.role, "city": who.city, "exp": who.exp,
+            "may_act": who.may_act, "sees_personal_data": who.sees_personal_data}
+
+
+@router.get("/cases", tags=["cases"], summary="Find cases (paged, sortable, with a total)")
+async def cases(c: Ctx, who: Who, q: Annotated[CaseParams, Query()]) -> dict[str, Any]:
+    return await service.list_cases(c, who, q.given())
+
+
+@router.get("/cases/{case_id:path}/timeline", tags=["cases"], summary="One case: state, timeline, tasks, payments, links")
+async def case(c: Ctx, who: Who, case_id: str = PathParam(..., description="the business key, e.g. dibao/P1/2020-03")) -> dict[str, Any]:
+    return await service.show_case(c, who, case_id)
+
+
+@router.post("/cases/{case_id:path}/hold", tags=["actions"], summary="Hold a case's payments, with a reason")
+async def hold(c: Ctx, who: Who, body: HoldRequest, case_id: str) -> dict[str, Any]:
+    return await service.hold(c, who, case_id, "hold", body.reason)
+
+
+@router.post("/cases/{case_id:path}/release", tags=["actions"], summary="Release a held case, with a reason")
+async def release(c: Ctx, who: Who, body: HoldRequest, case_id: str) -> dict[str, Any]:
+    return await service.hold(c, who, case_id, "release", body.reason)
+
+
+@router.get("/tasks", tags=["tasks"], summary="The task inbox")
+async def tasks(c: Ctx, who: Who, q: Annotated[TaskParams, Query()]) -> dict[str, Any]:
+    return await service.list_tasks(c, who, q.given())
+
+
+@router.post("/tasks/{task_id:path}/decide", tags=["tasks"], summary="Decide a task (Temporal update; the case's rule may refuse: 409)")
+async def decide(c: Ctx, who: Who, task_id: str, body: Decision) -> dict[str, Any]:
+    return await service.decide_task(c, who, task_id, body.decision)
+
+
+@router.get("/dashboard", tags=["dashboard"], summary="Counts by city, kind and status; payments by fund and month; open tasks")
+async def dashboard(c: Ctx, who: Who, q: Annotated[DashboardParams, Query()]) -> dict[str, Any]:
+    return await service.dashboard(c, who, q.given())
+
+
+@router.get("/alerts", tags=["dashboard"], summary="Monitoring and mass-unemployment alerts")
+async def alerts(c: Ctx, who: Who, q: Annotated[AlertParams, Query()]) -> dict[str, Any]:
+    return await service.list_alerts(c, who, q.given())
+
+
+@router.get("/ledger.csv", tags=["actions"], summary="The ledger of a city for a month (due_on in the month), CSV")
+async def ledger(c: Ctx, who: Who, q: Annotated[LedgerParams, Query()]) -> StreamingResponse:
+    rows = await service.export_ledger(c, who, q.city, q.month)
+    name = f"ledger-{q.city or who.city}-{q.month}.csv"
+    return StreamingResponse(rows, media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/deadletters", tags=["actions"], summary="Rejected input records (province only)")
+async def deadletters(c: Ctx, who: Who, q: Annotated[DeadLetterParams, Query()]) -> dict[str, Any]:
+    return await service.list_dead_letters(c, who, q.given())
+
+
+@router.post("/deadletters/{dead_letter_id}/redrive", tags=["actions"], summary="Re-emit a dead letter (optionally corrected) to its topic")
+async def redrive(c: Ctx, who: Who, dead_letter_id: int, body: Annotated[RedriveRequest | None, Body()] = None) -> dict[str, Any]:
+    return await service.redrive(c, who, dead_letter_id, body.fixed if body else None)
+
+
+@router.get("/audit", tags=["session"], summary="Recent audit rows in your scope")
+async def audit(c: Ctx, who: Who) -> dict[str, Any]:
+    return await service.list_audit(c, who)
+
+
+@router.post("/dev/login", tags=["session"], summary="DEV ONLY: issue a token without one (JIUYE_CONSOLE_DEV_LOGIN)")
+async def dev_login(c: Ctx, body: DevLogin) -> dict[str, Any]:
+    return dev_login_token(c.settings, c.secret, sub=body.sub, role=body.role, city=body.city)
