@@ -91,6 +91,9 @@ RULE_RECOVERY_TASK = "POLICY.md part 2: an overpayment left when the payee has n
 # A decided `overpayment_recovery` task closes its receivable (repaid or written off); a history
 # recorded before took no decision on it (its validator refused them).
 ACT_ON_RECOVERY_DECISION = "act-on-overpayment-recovery-decision"
+# A case whose window for late facts ended with an `overpayment_recovery` task open runs on until
+# the task is decided; a history recorded before ended its run, and the decision failed.
+RUN_UNTIL_RECOVERY_DECIDED = "run-until-recovery-decided"
 _LEDGER = TypeAdapter(list[LedgerEntry])
 
 
@@ -150,6 +153,7 @@ class CaseWorkflow:
             await self.run_open()
             if not await self.listen():
                 break
+        await self.await_recovery_decisions()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return await self.finish()
 
@@ -203,6 +207,25 @@ class CaseWorkflow:
                 break
             await self.wait_for_event(self.listening_until + timedelta(days=1))
         return False
+
+    async def await_recovery_decisions(self) -> None:
+        """A closed case no longer taking facts, with an `overpayment_recovery` task still open:
+        its run ends only once every such task is decided (repaid or written off), so the
+        supervisor's decision is still taken after `ledger.correction_days`. Events that reach
+        it meanwhile are too late: noted, not taken."""
+        if not self.open_recovery_tasks() or not workflow.patched(RUN_UNTIL_RECOVERY_DECIDED):
+            return
+        self.note(self.today(), "no longer taking late facts; the run lasts until the overpayment_recovery tasks are decided")
+        while self.open_recovery_tasks() or self.decisions:
+            await workflow.wait_condition(self.has_work)
+            for ev in self.take_pending():
+                self.note(self.today(), f"{ev.type} after the window for late facts: not taken", event=ev.key)
+            for decision in self.take_decisions():
+                await self.take_recovery_decision(decision)
+            await self.continue_as_new_if_long()
+
+    def open_recovery_tasks(self) -> list[TaskRecord]:
+        return [t for t in self.open_tasks() if t.kind == OVERPAYMENT_RECOVERY]
 
     async def take_late_fact(self, ev: CaseEvent) -> None:
         """A fact that reached the closed case in its window: a decision taken without it is
