@@ -278,6 +278,22 @@ async def test_k1_a_hire_arriving_after_the_internship_completed_removes_the_mon
     await assert_order_independent(env, "internship_subsidy", sequence, Delivery((), (), 75))
 
 
+async def test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_owes_nothing_for_it(env: WorkflowEnvironment) -> None:
+    """What the property found (fixed behind `k1-open-pause-owes-nothing`): a 3-month internship
+    from 03-02 interrupted (epidemic) from 04-14, never resumed: in order month 2 (completing after
+    04-14) is never paid; delivered on 05-24, after month 2 was paid (05-02), it stayed 120000,
+    since a month an open epidemic pause held stayed owed (its end moves with the pause). An open
+    pause owes nothing from its start until a resumption is known."""
+    start = kinds.K1_START
+    agreement = Event("agreement", start, kinds._person_event("internship.agreement_signed", lambda p: {
+        "person_id": p, "unit_id": f"{p}U", "city": CITY, "starts_on": start.isoformat(), "months": 3, "cohort": 2020}))
+    on = date(2020, 4, 14)
+    interrupted = Event(f"interrupted (epidemic) {on}", on, kinds._person_event("internship.interrupted", lambda p: {
+        "person_id": p, "unit_id": f"{p}U", "on": on.isoformat(), "reason": "epidemic"}))
+    sequence = Sequence(date(2020, 2, 20), (agreement,), (interrupted,), None, date(2020, 12, 1))
+    await assert_order_independent(env, "internship_subsidy", sequence, Delivery((0,), (40,)))
+
+
 async def test_k10_a_restated_grant_arriving_after_the_taper_completed_corrects_it(env: WorkflowEnvironment) -> None:
     """What the property found (fixed in streams/routes/dibao.py): 低保 of 60000 from 2020-01,
     employment on 03-10 (six months of taper from April), and on 07-19 the grant restated as
