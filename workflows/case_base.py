@@ -107,6 +107,14 @@ class CaseWorkflow:
     settles_when_closed: ClassVar[bool] = False
     # The kind's typed state (workflows/_states.py), carried and restored by the base.
     State: ClassVar[type[Any] | None] = None
+    # The events about the case itself that keep reaching it while it is closed `rejected`
+    # without a fact (K6 the pair's application, contributions and contract ends, K13 the bank's
+    # reports, K14 the course's completion or drop; POLICY.md part 2 "late facts across topics"):
+    # held (`held`, carried across continue-as-new) and queued again if a late fact reopens the
+    # case, so that it takes them as if it had been open all along, with their original dates.
+    held_while_rejected: ClassVar[tuple[str, ...]] = ()
+    # What the timeline says becomes of a held event.
+    held_until: ClassVar[str] = "taken if a late fact reopens the case"
 
     def __init__(self) -> None:
         self.st: Any = self.State() if self.State is not None else None
@@ -137,6 +145,8 @@ class CaseWorkflow:
         self.listening_until: date | None = None
         # Closed by a decision a late fact may undo (`close(..., without_fact=True)`).
         self.decided_without_fact = False
+        # The `held_while_rejected` events that reached it since (already in `seen`).
+        self.held: list[CaseEvent] = []
 
     # -- the template ------------------------------------------------------------------------
     async def run_case(self, inp: CaseInput) -> CaseOutcome:
@@ -232,8 +242,12 @@ class CaseWorkflow:
         taken again (`reopen_on`); otherwise, for a case that paid, what it owes is recomputed
         with the fact and the ledger corrected at once, since nothing more will be paid."""
         if self.decided_without_fact:
-            if not await self.reopen_on(ev):
-                self.note(self.today(), f"late {ev.type}: the decision stands", event=ev.key)
+            if ev.type in self.held_while_rejected:
+                self.held.append(ev)
+                self.note(business_date(ev.time), f"{ev.type} held while rejected: {self.held_until}", event=ev.key)
+            elif await self.reopen_on(ev):
+                return
+            self.note(self.today(), f"late {ev.type}: the decision stands", event=ev.key)
             return
         await self.apply(ev)
         if self.owed(self.today()) is None:
@@ -252,17 +266,21 @@ class CaseWorkflow:
 
     async def reopen_on(self, ev: CaseEvent) -> bool:
         """A kind that closes `without_fact` judges the case again with `ev` as if it had come
-        first; if the case now opens it calls `reopen` and returns True."""
+        first; if the case now opens it calls `reopen` and returns True (the events held
+        meanwhile are not offered to it: `take_late_fact` holds them)."""
         return False
 
     async def reopen(self, rule: str, event: str) -> None:
         """Back to active with the same opening date: the normal loop pays what fell due since,
-        with the original dates. The kind records the reopened state (`record("reopened")`)."""
+        with the original dates, and takes the events held while rejected on its next turn (in
+        business-time order). The kind records the reopened state (`record("reopened")`)."""
         self.status = "active"
         self.closed_on = None
         self.listening_until = None
         self.decided_without_fact = False
         self.note(self.today(), "reopened: judged again as if the late fact had come first", rule=rule, event=event)
+        self.pending.extend(self.held)
+        self.held = []
 
     async def open(self, opening: CaseEvent) -> None:
         """The opening event: subject, city, keys, context; may close the case at once."""
@@ -393,6 +411,8 @@ class CaseWorkflow:
             "closed_on": self.closed_on.isoformat() if self.closed_on else None,
             "listening_until": self.listening_until.isoformat() if self.listening_until else None,
             "decided_without_fact": self.decided_without_fact,
+            # Under the key the kinds that hold events carried it on their state before.
+            **({"held": [e.model_dump(mode="json") for e in self.held]} if self.held_while_rejected else {}),
             **(dump_state(self.st) if self.State is not None else {}),
         }
 
@@ -427,6 +447,7 @@ class CaseWorkflow:
         self.closed_on = date.fromisoformat(carried["closed_on"]) if carried.get("closed_on") else None
         self.listening_until = date.fromisoformat(carried["listening_until"]) if carried.get("listening_until") else None
         self.decided_without_fact = bool(carried.get("decided_without_fact", False))
+        self.held = [CaseEvent.model_validate(e) for e in carried.get("held", [])]
         if self.State is not None:
             self.st = load_state(self.State, carried)
 
