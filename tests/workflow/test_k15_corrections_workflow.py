@@ -35,6 +35,18 @@ async def pay_in(h: Harness, e: str, p: str, month: str, on: date, employer: int
     return await h.send("contribution.paid", data, p, at(on), "si/2101")
 
 
+async def paid_then_left(h: Harness, e: str, p: str) -> str:
+    """A hire from 03-05, March's and April's shares paid, the person left on 04-30 (known 05-05);
+    on 06-05, after the case closed."""
+    case = await hire(h, e, p, date(2020, 3, 5))
+    await pay_in(h, e, p, "2020-03", date(2020, 3, 20))
+    await pay_in(h, e, p, "2020-04", date(2020, 4, 20))
+    data = {"person_id": p, "employer_id": e, "on": "2020-04-30", "reason": "resignation"}
+    await h.send("insured.left", data, p, at(date(2020, 5, 5)), "si/2101")
+    await h.advance_to_day(date(2020, 6, 5))
+    return case
+
+
 async def test_k15_corrected_report_makes_arrears_or_an_overpayment(env: WorkflowEnvironment) -> None:
     async with harness(env, date(2020, 1, 1)) as h:
         case = await hire(h, "X21", "Q21", date(2020, 3, 5))
@@ -104,12 +116,7 @@ async def test_k15_facts_still_correct_a_case_within_the_correction_days_after_i
     (patch k15-late-facts-correct; before it, the listening case noted the change and corrected
     nothing)."""
     async with harness(env, date(2020, 1, 1)) as h:
-        case = await hire(h, "X24", "Q24", date(2020, 3, 5))
-        await pay_in(h, "X24", "Q24", "2020-03", date(2020, 3, 20))
-        await pay_in(h, "X24", "Q24", "2020-04", date(2020, 4, 20))
-        data = {"person_id": "Q24", "employer_id": "X24", "on": "2020-04-30", "reason": "resignation"}
-        await h.send("insured.left", data, "Q24", at(date(2020, 5, 5)), "si/2101")
-        await h.advance_to_day(date(2020, 6, 5))
+        case = await paid_then_left(h, "X24", "Q24")
         # The wait for April's contribution ended on 06-01: closed then, March and April paid.
         assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
         assert ledger_rows(h, case) == []
@@ -129,12 +136,7 @@ async def test_k15_corrected_report_still_corrects_a_case_within_the_correction_
     same person, employer and month replaces the first) reaching a closed hire in its window
     corrects it as it corrects an open one: the route signals listening cases too."""
     async with harness(env, date(2020, 1, 1)) as h:
-        case = await hire(h, "X25", "Q25", date(2020, 3, 5))
-        await pay_in(h, "X25", "Q25", "2020-03", date(2020, 3, 20))
-        await pay_in(h, "X25", "Q25", "2020-04", date(2020, 4, 20))
-        data = {"person_id": "Q25", "employer_id": "X25", "on": "2020-04-30", "reason": "resignation"}
-        await h.send("insured.left", data, "Q25", at(date(2020, 5, 5)), "si/2101")
-        await h.advance_to_day(date(2020, 6, 5))
+        case = await paid_then_left(h, "X25", "Q25")
         assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
         # March reported again on 06-10 with 60000: arrears of 10000, paid at once (nothing to wait for).
         up = event_key(await pay_in(h, "X25", "Q25", "2020-03", date(2020, 6, 10), employer=60000))

@@ -36,6 +36,17 @@ async def contribution(h: Harness, person: str, month: str, on: date, employer_a
     return await h.send("contribution.paid", data, person, at(on), "si/2101")
 
 
+async def paid_then_employed(h: Harness, person: str, employer: str) -> str:
+    """Applied 05-20, May's and June's contributions paid, a stable contract from 07-10 (the case
+    closes `employed` that day)."""
+    case = await apply(h, person, date(2020, 5, 20))
+    await contribution(h, person, "2020-05", date(2020, 5, 25))
+    await contribution(h, person, "2020-06", date(2020, 6, 20))
+    data = {"person_id": person, "employer_id": employer, "signed_on": "2020-07-10", "starts_on": "2020-07-10", "term_months": 12}
+    await h.send("contract.signed", data, person, at(date(2020, 7, 10)), "lc/2101")
+    return case
+
+
 async def test_k4_corrected_report_makes_arrears_or_an_overpayment_and_an_earlier_one_never_replaces_it(env: WorkflowEnvironment) -> None:
     async with harness(env, date(2020, 3, 1)) as h:
         case = await apply(h, "F21", date(2020, 5, 20))
@@ -107,11 +118,7 @@ async def test_k4_facts_still_correct_a_case_within_the_correction_days_after_it
     (patch k4-late-facts-correct; before it, the listening case noted the change and corrected
     nothing)."""
     async with harness(env, date(2020, 3, 1)) as h:
-        case = await apply(h, "F24", date(2020, 5, 20))
-        await contribution(h, "F24", "2020-05", date(2020, 5, 25))
-        await contribution(h, "F24", "2020-06", date(2020, 6, 20))
-        data = {"person_id": "F24", "employer_id": "E901", "signed_on": "2020-07-10", "starts_on": "2020-07-10", "term_months": 12}
-        await h.send("contract.signed", data, "F24", at(date(2020, 7, 10)), "lc/2101")
+        case = await paid_then_employed(h, "F24", "E901")
         assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 7, 10))
         # flexible.ratio 3/4 from 06-01, announced 08-10, after the case closed: June owed 63000, paid 56000.
         change = event_key(await h.parameter("flexible.ratio", [3, 4], effective=date(2020, 6, 1), day=date(2020, 8, 10)))
@@ -126,11 +133,7 @@ async def test_k4_corrected_report_still_corrects_a_case_within_the_correction_d
     same person and month replaces the first) reaching a closed case in its window corrects it as
     it corrects an open one: the route signals listening cases too, not only parameter changes."""
     async with harness(env, date(2020, 3, 1)) as h:
-        case = await apply(h, "F25", date(2020, 5, 20))
-        await contribution(h, "F25", "2020-05", date(2020, 5, 25))
-        await contribution(h, "F25", "2020-06", date(2020, 6, 20))
-        data = {"person_id": "F25", "employer_id": "E902", "signed_on": "2020-07-10", "starts_on": "2020-07-10", "term_months": 12}
-        await h.send("contract.signed", data, "F25", at(date(2020, 7, 10)), "lc/2101")
+        case = await paid_then_employed(h, "F25", "E902")
         assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 7, 10))
         # June reported again on 08-05 with 30000 + 12000: owed 28000, paid 56000. Nothing more
         # to deduct from: a recovery task for the rest.
