@@ -8,8 +8,9 @@ months it swallowed may never complete.
 
 What the unit is owed on the facts known now (`owed_months`, POLICY.md part 2) is the schedule of
 months that are completed, or can still complete, within the period and before the internship
-stopped; a month paid whose completion a late interruption only moves later stays paid (it is
-worth what is owed when it falls due again), one that can no longer complete is overpaid.
+stopped; a month an interruption still holds (no resumption known) is owed nothing until one is,
+so a month paid before a late interruption was delivered is overpaid, and owed again once the
+resumption is known (due on its new completion day).
 """
 
 from __future__ import annotations
@@ -144,17 +145,23 @@ class OwedMonth:
 
 
 def owed_months(
-    start: date, months: int, pauses: list[Pause], today: date, stopped_on: date | None = None, lump_on: date | None = None
+    start: date, months: int, pauses: list[Pause], today: date, stopped_on: date | None = None, lump_on: date | None = None,
+    *, held_owed_until_period_end: bool = False,
 ) -> list[OwedMonth]:
-    """Every month the unit is owed, or may still be owed, on the facts known on `today`: completed
-    (or still to complete) within the period end and on or before `stopped_on` (the day the
-    internship ended early or the intern was hired), each due on its completion day.
+    """Every month the unit is owed on the facts known on `today`: completed (or still to complete)
+    within the period end and on or before `stopped_on` (the day the internship ended early or the
+    intern was hired), each due on its completion day.
 
-    A month an open pause holds is due no earlier than if the pause ended today; it stays owed
-    until the period end has come (the pause may already be over, its resumption not yet
-    reported), so a paid month is overpaid only once it cannot complete. With `lump_on` (hired
-    with < 1/3 left, `full_subsidy_on_hire`) the months up to P not completed by then are owed
-    too, due that day (§14). Months after the first that cannot complete are left out."""
+    An open pause (an interruption whose resumption is not known) owes nothing from its start
+    until a resumption is known (§14 pays completed months only; 相应延长 extends the period by
+    the interruption, whose length is not known yet): a month it holds is not owed, so one paid
+    before the interruption was delivered is overpaid at once, as it would never have been paid
+    had the interruption come in order; the resumption owes it again, due on its completion.
+    `held_owed_until_period_end` is the rule of cases opened before (patch
+    k1-open-pause-owes-nothing): a held month stayed owed, due no earlier than if the pause ended
+    today, until the period end. With `lump_on` (hired with < 1/3 left, `full_subsidy_on_hire`)
+    the months up to P not completed by then are owed too, due that day (§14). Months after the
+    first that cannot complete are left out."""
     assumed = provisional_pauses(pauses, today)
     end = period_end(start, months, assumed)
     assert end is not None  # no pause is open in `assumed`
@@ -163,7 +170,11 @@ def owed_months(
         done = completion_date(start, n, assumed)
         assert done is not None
         held = completion_date(start, n, pauses) is None
-        if (done <= end or (held and today < end)) and (stopped_on is None or done <= stopped_on):
+        if held and not held_owed_until_period_end:
+            owes = False
+        else:
+            owes = done <= end or (held and today < end)
+        if owes and (stopped_on is None or done <= stopped_on):
             begins = month_begins(start, n, assumed)
             assert begins is not None
             owed.append(OwedMonth(n, done, begins))

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar, dataclass_transform
 
 from pydantic import BeforeValidator, TypeAdapter
 
-from contracts.cases import CaseEvent, Fact
+from contracts.cases import Fact
 from contracts.events import (
     ApplicationSubmitted,
     ContractSigned,
@@ -78,6 +78,9 @@ class InternshipState:
     # The day the internship ended early, or the intern was hired by the unit.
     ended_on: date | None = None
     hired_on: date | None = None
+    # A month an open interruption holds is owed nothing (policy.internship.owed_months); cases
+    # opened before kept it owed until the period end.
+    open_pause_owes_nothing: bool = False
 
 
 # -- unemployed_followup ---------------------------------------------------------------
@@ -257,9 +260,8 @@ class HiringState:
     reconciles: bool = False
     cause: str | None = None
     # Cases opened under k6-late-facts: a rejection for want of a fact listens for it, holding the
-    # pair's events that reach it meanwhile (`hiring.HELD_WHILE_REJECTED`) for if it reopens.
+    # pair's events that reach it meanwhile (`hiring.HELD_WHILE_REJECTED`, held by the base) for if it reopens.
     late_facts: bool = False
-    held: list[CaseEvent] = field(default_factory=list)
 
 
 # -- hubei_graduate_grant --------------------------------------------------------------
@@ -314,9 +316,8 @@ class StartupLoanState:
     # The event that last changed what is owed (named on the corrections it causes).
     cause: str | None = None
     # Opened under `k13-late-facts`: a loan rejected for want of the enterprise's registration
-    # listens for it; the bank's reports reaching it meanwhile are held for a reopening.
+    # listens for it; the bank's reports reaching it meanwhile are held (by the base) for a reopening.
     late_facts: bool = False
-    held: list[CaseEvent] = field(default_factory=list)
     # Opened under `k13-order-independent`: of two reports of a period the one announced last
     # stands (`announced`: period → its business time and event key), and only the term's last
     # period completes the case.
@@ -366,6 +367,5 @@ class TrainingState:
     refusal: str | None = None  # why a limit refused the completion's subsidy
     cause: str | None = None
     # Opened under `k14-late-facts`: an enrolment rejected for want of the person's registration
-    # listens for it; its completion or drop reaching it meanwhile is held for a reopening.
+    # listens for it; its completion or drop reaching it meanwhile is held (by the base) for a reopening.
     late_facts: bool = False
-    held: list[CaseEvent] = field(default_factory=list)

@@ -97,6 +97,9 @@ RULE_RECOVERY_TASK = "POLICY.md part 2: an overpayment left when the payee has n
 # A decided `overpayment_recovery` task closes its receivable (repaid or written off); a history
 # recorded before took no decision on it (its validator refused them).
 ACT_ON_RECOVERY_DECISION = "act-on-overpayment-recovery-decision"
+# A case whose window for late facts ended with an `overpayment_recovery` task open runs on until
+# the task is decided; a history recorded before ended its run, and the decision failed.
+RUN_UNTIL_RECOVERY_DECIDED = "run-until-recovery-decided"
 _LEDGER = TypeAdapter(list[LedgerEntry])
 
 
@@ -110,6 +113,14 @@ class CaseWorkflow:
     settles_when_closed: ClassVar[bool] = False
     # The kind's typed state (workflows/_states.py), carried and restored by the base.
     State: ClassVar[type[Any] | None] = None
+    # The events about the case itself that keep reaching it while it is closed `rejected`
+    # without a fact (K6 the pair's application, contributions and contract ends, K13 the bank's
+    # reports, K14 the course's completion or drop; POLICY.md part 2 "late facts across topics"):
+    # held (`held`, carried across continue-as-new) and queued again if a late fact reopens the
+    # case, so that it takes them as if it had been open all along, with their original dates.
+    held_while_rejected: ClassVar[tuple[str, ...]] = ()
+    # What the timeline says becomes of a held event.
+    held_until: ClassVar[str] = "taken if a late fact reopens the case"
 
     def __init__(self) -> None:
         self.st: Any = self.State() if self.State is not None else None
@@ -140,6 +151,8 @@ class CaseWorkflow:
         self.listening_until: date | None = None
         # Closed by a decision a late fact may undo (`close(..., without_fact=True)`).
         self.decided_without_fact = False
+        # The `held_while_rejected` events that reached it since (already in `seen`).
+        self.held: list[CaseEvent] = []
 
     # -- the template ------------------------------------------------------------------------
     async def run_case(self, inp: CaseInput) -> CaseOutcome:
@@ -156,6 +169,7 @@ class CaseWorkflow:
             await self.run_open()
             if not await self.listen():
                 break
+        await self.await_recovery_decisions()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return await self.finish()
 
@@ -210,13 +224,36 @@ class CaseWorkflow:
             await self.wait_for_event(self.listening_until + timedelta(days=1))
         return False
 
+    async def await_recovery_decisions(self) -> None:
+        """A closed case no longer taking facts, with an `overpayment_recovery` task still open:
+        its run ends only once every such task is decided (repaid or written off), so the
+        supervisor's decision is still taken after `ledger.correction_days`. Events that reach
+        it meanwhile are too late: noted, not taken."""
+        if not self.open_recovery_tasks() or not workflow.patched(RUN_UNTIL_RECOVERY_DECIDED):
+            return
+        self.note(self.today(), "no longer taking late facts; the run lasts until the overpayment_recovery tasks are decided")
+        while self.open_recovery_tasks() or self.decisions:
+            await workflow.wait_condition(self.has_work)
+            for ev in self.take_pending():
+                self.note(self.today(), f"{ev.type} after the window for late facts: not taken", event=ev.key)
+            for decision in self.take_decisions():
+                await self.take_recovery_decision(decision)
+            await self.continue_as_new_if_long()
+
+    def open_recovery_tasks(self) -> list[TaskRecord]:
+        return [t for t in self.open_tasks() if t.kind == OVERPAYMENT_RECOVERY]
+
     async def take_late_fact(self, ev: CaseEvent) -> None:
         """A fact that reached the closed case in its window: a decision taken without it is
         taken again (`reopen_on`); otherwise, for a case that paid, what it owes is recomputed
         with the fact and the ledger corrected at once, since nothing more will be paid."""
         if self.decided_without_fact:
-            if not await self.reopen_on(ev):
-                self.note(self.today(), f"late {ev.type}: the decision stands", event=ev.key)
+            if ev.type in self.held_while_rejected:
+                self.held.append(ev)
+                self.note(business_date(ev.time), f"{ev.type} held while rejected: {self.held_until}", event=ev.key)
+            elif await self.reopen_on(ev):
+                return
+            self.note(self.today(), f"late {ev.type}: the decision stands", event=ev.key)
             return
         await self.apply(ev)
         if self.owed(self.today()) is None:
@@ -235,17 +272,21 @@ class CaseWorkflow:
 
     async def reopen_on(self, ev: CaseEvent) -> bool:
         """A kind that closes `without_fact` judges the case again with `ev` as if it had come
-        first; if the case now opens it calls `reopen` and returns True."""
+        first; if the case now opens it calls `reopen` and returns True (the events held
+        meanwhile are not offered to it: `take_late_fact` holds them)."""
         return False
 
     async def reopen(self, rule: str, event: str) -> None:
         """Back to active with the same opening date: the normal loop pays what fell due since,
-        with the original dates. The kind records the reopened state (`record("reopened")`)."""
+        with the original dates, and takes the events held while rejected on its next turn (in
+        business-time order). The kind records the reopened state (`record("reopened")`)."""
         self.status = "active"
         self.closed_on = None
         self.listening_until = None
         self.decided_without_fact = False
         self.note(self.today(), "reopened: judged again as if the late fact had come first", rule=rule, event=event)
+        self.pending.extend(self.held)
+        self.held = []
 
     async def open(self, opening: CaseEvent) -> None:
         """The opening event: subject, city, keys, context; may close the case at once."""
@@ -376,6 +417,8 @@ class CaseWorkflow:
             "closed_on": self.closed_on.isoformat() if self.closed_on else None,
             "listening_until": self.listening_until.isoformat() if self.listening_until else None,
             "decided_without_fact": self.decided_without_fact,
+            # Under the key the kinds that hold events carried it on their state before.
+            **({"held": [e.model_dump(mode="json") for e in self.held]} if self.held_while_rejected else {}),
             **(dump_state(self.st) if self.State is not None else {}),
         }
 
@@ -410,6 +453,7 @@ class CaseWorkflow:
         self.closed_on = date.fromisoformat(carried["closed_on"]) if carried.get("closed_on") else None
         self.listening_until = date.fromisoformat(carried["listening_until"]) if carried.get("listening_until") else None
         self.decided_without_fact = bool(carried.get("decided_without_fact", False))
+        self.held = [CaseEvent.model_validate(e) for e in carried.get("held", [])]
         if self.State is not None:
             self.st = load_state(self.State, carried)
 

@@ -55,6 +55,9 @@ LATE_FACTS = "k15-late-facts"
 @workflow.defn(name=KIND)
 class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    # The hire's contributions and separations reach a hire rejected as not difficult to employ
+    # too (its route gives them to every listening case): taken if a late K12 fact reopens it.
+    held_while_rejected = HIRE_FACT_TYPES
     State = EnterpriseSiState
     st: EnterpriseSiState
 

@@ -46,6 +46,10 @@ LATE_FACTS_CORRECT = "k4-late-facts-correct"
 @workflow.defn(name=KIND)
 class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    # The person's contributions and contracts reach an application rejected as not difficult
+    # to employ too (its route gives them to every listening case): taken if a late K12 fact
+    # reopens it.
+    held_while_rejected = (CONTRIBUTION, "contract.signed")
     State = FlexibleState
     st: FlexibleState
 

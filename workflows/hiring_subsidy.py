@@ -42,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import LedgerEntry, Owed
     from policy.difficult import PERSON_FACT_TYPES
     from policy.funds import Fund
-    from workflows._held_events import hold, release
     from workflows._one_off import settle_owed
     from workflows._states import HiringState
     from workflows.case_base import CaseWorkflow
@@ -59,6 +58,7 @@ LATE_FACTS = "k6-late-facts"
 @workflow.defn(name=KIND)
 class HiringSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    held_while_rejected = hiring.HELD_WHILE_REJECTED
     settles_when_closed = True  # its settle reconciles a closed case (workflows/_one_off.py)
     State = HiringState
     st: HiringState
@@ -141,12 +141,8 @@ class HiringSubsidyWorkflow(CaseWorkflow):
     async def reopen_on(self, ev: CaseEvent) -> bool:
         """A hire rejected for want of a fact, judged again on the facts stored now (the late one
         is stored before it is routed here) as if it had come first; opened, it pays through the
-        normal loop with the original dates. The pair's events that reach it meanwhile (the
-        application, contributions, a contract end) are held for if it reopens."""
+        normal loop with the original dates (and the pair's events held meanwhile)."""
         if not self.st.late_facts:
-            return False
-        if ev.type in hiring.HELD_WHILE_REJECTED:
-            hold(self, ev, "taken if a late fact reopens the case")
             return False
         if ev.type not in hiring.rejudged_on(self.st.program):
             return False
@@ -162,7 +158,6 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             self.note(self.today(), f"late {ev.type}: judged again, still rejected", rule=refused[0], event=ev.key)
             return False
         await self.reopen(hiring.RULE_ONE_SUBSIDY, ev.key)
-        release(self)
         await self.admit(stored, "reopened")
         return True
 
@@ -187,7 +182,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
     async def reject(self, on: date, rule: str, *, without_fact: bool = False) -> None:
         if without_fact:
             # The application that opened the case waits with the pair's other events.
-            self.st.held, self.pending = [*self.st.held, *self.pending], []
+            self.held, self.pending = [*self.held, *self.pending], []
         if without_fact and self.st.program == hiring.EPIDEMIC:
             # The employer's registration travels under its own key: the case listens there too
             # (no match: the employer's contributions for other hires never reach it).

@@ -39,6 +39,10 @@ RECONCILE_OWED = "k1-reconcile-owed"
 # ledger.correction_days after it closed); before this, the route gave them to open cases only
 # (found by tests/workflow/test_order_independence.py).
 LATE_FACTS_CORRECT = "k1-late-facts-correct"
+# Cases opened from here on owe nothing for a month an interruption holds until its resumption is
+# known, as when the facts come in order (tests/workflow/test_order_independence.py found a month
+# paid before a late interruption stay paid); before, it stayed owed until the period end.
+OPEN_PAUSE_OWES_NOTHING = "k1-open-pause-owes-nothing"
 
 
 @workflow.defn(name=KIND)
@@ -55,6 +59,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         agreement = InternshipAgreementSigned.model_validate(opening.data)
         self.st.agreement = agreement
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
+        self.st.open_pause_owes_nothing = self.st.reconciles and workflow.patched(OPEN_PAUSE_OWES_NOTHING)
         self.subject = f"person/{agreement.person_id}"
         self.city = agreement.city
         self.opened_on = agreement.starts_on
@@ -89,6 +94,11 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             )
             if d is not None
         ]
+        if self.st.open_pause_owes_nothing:
+            # A month overpaid while an interruption held it is owed again once the resumption is
+            # known, on its new completion day, though `months_paid` counted it already.
+            today = self.today()
+            candidates += [o.due_on for o in self.owed(today) or () if o.due_on > today]
         return min(candidates) if candidates else None
 
     async def settle(self, today: date) -> None:
@@ -118,7 +128,8 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             return None
         params = self.params
         lump_on = self.st.hired_on if self.lump() else None
-        schedule = {m.n: m for m in k1.owed_months(a.starts_on, a.months, self.st.pauses, today, self.stopped_on(), lump_on)}
+        schedule = {m.n: m for m in k1.owed_months(a.starts_on, a.months, self.st.pauses, today, self.stopped_on(), lump_on,
+                                                      held_owed_until_period_end=not self.st.open_pause_owes_nothing)}
         return monthly_owed(
             program=k1.PROGRAM, payee=f"enterprise/{a.unit_id}", fund=str(Fund.EMPLOYMENT_SUBSIDY), first_day=a.starts_on,
             months=sorted(schedule),

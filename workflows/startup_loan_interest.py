@@ -26,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
     from policy.calendar import business_date
     from policy.corrections import Owed, replaces
     from workflows._decisions import approval
-    from workflows._held_events import hold, release
     from workflows._states import StartupLoanState
     from workflows.case_base import CaseWorkflow
 
@@ -47,6 +46,8 @@ LOAN_EVENTS = ("loan.interest_charged", "loan.extended", "loan.repaid", "loan.de
 class StartupLoanInterestWorkflow(CaseWorkflow):
     kind = KIND
     State = StartupLoanState
+    held_while_rejected = LOAN_EVENTS
+    held_until = "paid with its own date if the loan reopens"
     st: StartupLoanState
 
     @workflow.run
@@ -103,12 +104,9 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         """A loan rejected for want of the enterprise's registration, judged again when it arrives
         as if it had come first: the registration reported by now counts on the grant date (it
         carries no date of its own). The bank's reports reaching the rejected loan are held and
-        paid, with their own dates, if it reopens."""
+        paid, with their own dates, if it reopens (`held_while_rejected`)."""
         loan = self.st.loan
         if loan is None or self.params is None:
-            return False
-        if ev.type in LOAN_EVENTS:
-            hold(self, ev, "paid with its own date if the loan reopens")
             return False
         if ev.type != enterprise_profile.REGISTERED:
             return False
@@ -120,7 +118,6 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
             self.note(self.today(), "registered, but the borrower's subsidised loans are used up", rule=refused, event=ev.key)
             return False
         await self.reopen(startup_loan.RULE_ELIGIBLE, ev.key)
-        release(self)
         self.note(loan.granted_on, f"eligible (registered {size}): subsidised term until {self.term_end()}", rule=startup_loan.RULE_SUBSIDY)
         await self.record("reopened", on=loan.granted_on)
         return True

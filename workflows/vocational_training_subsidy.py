@@ -22,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
     from policy import difficult, training_subsidy
     from policy.calendar import business_date
     from policy.corrections import Owed
-    from workflows._held_events import hold, release
     from workflows._states import TrainingState
     from workflows.case_base import CaseWorkflow
 
@@ -38,6 +37,8 @@ COURSE_EVENTS = ("training.completed", "training.dropped")
 class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
     kind = KIND
     State = TrainingState
+    held_while_rejected = COURSE_EVENTS
+    held_until = "taken with its own date if the enrolment reopens"
     st: TrainingState
 
     @workflow.run
@@ -81,12 +82,9 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
         """An enrolment rejected for want of the person's registration (unemployed, or employed
         as a flexible worker), judged again with the late fact (stored before it is routed here)
         as if it had come first; its completion or drop reaching it meanwhile is held and taken
-        with its own date if it reopens."""
+        with its own date if it reopens (`held_while_rejected`)."""
         enrolment = self.st.enrolment
         if enrolment is None or self.params is None:
-            return False
-        if ev.type in COURSE_EVENTS:
-            hold(self, ev, "taken with its own date if the enrolment reopens")
             return False
         if ev.type not in training_subsidy.FACT_TYPES:
             return False
@@ -94,7 +92,6 @@ class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
         if training_subsidy.ineligibility(enrolment, registered, flexible, self.params) is not None:
             return False
         await self.reopen(training_subsidy.RULE_ELIGIBLE, ev.key)
-        release(self)
         await self.admit(enrolment, facts, registered, flexible, "reopened")
         return True
 

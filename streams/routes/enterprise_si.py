@@ -29,7 +29,11 @@ FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | set(enterprise_profile.ENTERP
 ROUTE_FACTS = {"contract.signed": {"person": tuple(PERSON_FACT_TYPES)}}
 # A hire rejected as not difficult to employ takes, within intake.late_fact_days, the K12 fact
 # about the person that arrives late (POLICY.md part 2 "late facts across topics").
-LATE_FACTS = PERSON_FACT_TYPES
+# A hire that paid listens for ledger.correction_days after closing: a corrected contribution
+# report or a separation dated in the past still corrects it (POLICY.md part 2), like an open
+# one. The intake's one look-up of a batch's keys finds the listening cases too.
+CORRECTING_FACTS = ("contribution.paid", "contract.terminated", "insured.left")
+LATE_FACTS = PERSON_FACT_TYPES + CORRECTING_FACTS
 
 
 def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
@@ -54,12 +58,13 @@ def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyP
     ]
 
 
-def about_the_employer(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    """A contribution, a termination or a separation by the hiring employer for the person."""
+def about_the_employer(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    """A contribution, a termination or a separation by the hiring employer for the person, to
+    its running hire or to one closed but still listening."""
     employer = event.data.get("employer_id")
     if not employer:
         return [Ignore("no employer: not about an enterprise's hire")]
-    return signal_open(open_cases, KIND, employer_id=employer) or [Ignore(f"no open {KIND} case for this hire")]
+    return signal_open([*open_cases, *listening], KIND, employer_id=employer) or [Ignore(f"no open or listening {KIND} case for this hire")]
 
 
 def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
@@ -69,8 +74,6 @@ def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, l
 
 ROUTES: dict[str, Handler] = {
     "contract.signed": contract_signed,
-    "contribution.paid": about_the_employer,
-    "contract.terminated": about_the_employer,
-    "insured.left": about_the_employer,
-    **{t: late_fact for t in LATE_FACTS},
+    **{t: about_the_employer for t in CORRECTING_FACTS},
+    **{t: late_fact for t in PERSON_FACT_TYPES},
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
@@ -17,7 +19,12 @@ HOLDS_SHARED_FACTS = True
 FACT_TYPES = tuple(sorted(set(PERSON_FACT_TYPES) | {"contribution.paid"}))
 # An application rejected for want of a K12 fact is judged again when one arrives late (POLICY.md
 # part 2 "late facts across topics"): the K12 facts about the person reach its listening case.
-LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
+K12_LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
+# A case that paid listens for ledger.correction_days after closing: a corrected contribution
+# report or a stable contract dated in the past still corrects it (POLICY.md part 2), like an
+# open one. The intake's one look-up of a batch's keys finds the listening cases too.
+CORRECTING_FACTS = ("contribution.paid", "contract.signed")
+LATE_FACTS = K12_LATE_FACTS + CORRECTING_FACTS
 
 
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
@@ -39,14 +46,14 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     ]
 
 
-def contribution(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+def contribution(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
     if event.data.get("employer_id"):
         return [Ignore("an employer's contribution is not a flexible-employment contribution")]
-    return signal_open(open_cases, KIND) or [Ignore("no open flexible-employment case for this person")]
+    return signal_open([*open_cases, *listening], KIND) or [Ignore("no open or listening flexible-employment case for this person")]
 
 
-def contract(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    return signal_open(open_cases, KIND) or [Ignore("no open flexible-employment case for this person")]
+def contract(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    return signal_open([*open_cases, *listening], KIND) or [Ignore("no open or listening flexible-employment case for this person")]
 
 
 def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: list[OpenCase]) -> list[Command]:
@@ -57,5 +64,5 @@ ROUTES: dict[str, Handler] = {
     "application.submitted": application,
     "contribution.paid": contribution,
     "contract.signed": contract,
-    **{t: late_fact for t in LATE_FACTS},
+    **{t: late_fact for t in K12_LATE_FACTS},
 }

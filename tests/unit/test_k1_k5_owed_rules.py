@@ -35,17 +35,31 @@ def test_k1_a_closed_other_pause_moves_months_later_and_drops_those_past_the_end
         (1, D(2020, 4, 2), False), (2, D(2020, 6, 11), False)]
 
 
-def test_k1_an_open_pause_holds_months_until_the_period_end() -> None:
-    # Paused since 04-20 (other reason), P = 3, end 06-02: on 05-10 months 2 and 3 are due no
-    # earlier than 05-02 + 20 = 05-22 and 06-22 (if resumed that day), kept until the end; on the
-    # end day they can no longer complete.
-    pauses = [k1.Pause(D(2020, 4, 20), None, epidemic=False)]
-    assert schedule(k1.owed_months(D(2020, 3, 2), 3, pauses, D(2020, 5, 10))) == [
+def test_k1_an_open_pause_owes_nothing_from_its_start_until_a_resumption_is_known() -> None:
+    # Paused since 04-20, P = 3 (start 03-02): months 2 and 3 complete after the pause began, so
+    # neither is owed while it lasts, whatever `today` is and whether or not it is an epidemic pause.
+    for epidemic in (False, True):
+        pauses = [k1.Pause(D(2020, 4, 20), None, epidemic=epidemic)]
+        for today in (D(2020, 4, 25), D(2020, 5, 10), D(2020, 6, 2), D(2020, 9, 1)):
+            assert schedule(k1.owed_months(D(2020, 3, 2), 3, pauses, today)) == [(1, D(2020, 4, 2), False)]
+    # The resumption on 05-10 (20 days) owes them again, due on their new completion days.
+    resumed = [k1.Pause(D(2020, 4, 20), D(2020, 5, 10), epidemic=True)]
+    assert schedule(k1.owed_months(D(2020, 3, 2), 3, resumed, D(2020, 5, 10))) == [
         (1, D(2020, 4, 2), False), (2, D(2020, 5, 22), False), (3, D(2020, 6, 22), False)]
-    assert schedule(k1.owed_months(D(2020, 3, 2), 3, pauses, D(2020, 6, 2))) == [(1, D(2020, 4, 2), False)]
+
+
+def test_k1_an_open_pause_held_months_until_the_period_end_for_cases_opened_before() -> None:
+    # The rule before patch k1-open-pause-owes-nothing. Paused since 04-20 (other reason), P = 3,
+    # end 06-02: on 05-10 months 2 and 3 are due no earlier than 05-02 + 20 = 05-22 and 06-22 (if
+    # resumed that day), kept until the end; on the end day they can no longer complete.
+    pauses = [k1.Pause(D(2020, 4, 20), None, epidemic=False)]
+    assert schedule(k1.owed_months(D(2020, 3, 2), 3, pauses, D(2020, 5, 10), held_owed_until_period_end=True)) == [
+        (1, D(2020, 4, 2), False), (2, D(2020, 5, 22), False), (3, D(2020, 6, 22), False)]
+    assert schedule(k1.owed_months(D(2020, 3, 2), 3, pauses, D(2020, 6, 2), held_owed_until_period_end=True)) == [
+        (1, D(2020, 4, 2), False)]
     # An epidemic pause moves the end with it: nothing is ever dropped while it is open.
     epidemic = [k1.Pause(D(2020, 4, 20), None, epidemic=True)]
-    assert [m.n for m in k1.owed_months(D(2020, 3, 2), 3, epidemic, D(2020, 9, 1))] == [1, 2, 3]
+    assert [m.n for m in k1.owed_months(D(2020, 3, 2), 3, epidemic, D(2020, 9, 1), held_owed_until_period_end=True)] == [1, 2, 3]
 
 
 def test_k1_an_early_end_or_hire_stops_the_schedule_and_a_lump_pays_the_rest_that_day() -> None:

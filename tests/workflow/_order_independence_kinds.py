@@ -178,10 +178,11 @@ def k4_sequences(draw: st.DrawFn) -> Sequence:
     window (and correct it: POLICY.md part 2).
 
     Left out: the contract is dated on or after every other event, and contributions are for
-    months before it; when it is shuffled, the contributions are delivered before it, in order
-    (K4's route gives them to open cases only, so delivered after the close they would correct
-    nothing); two reports of one month are announced on different days (the one announced last
-    is the month's report)."""
+    months before it; when it is shuffled, May's contribution is delivered before it, in order
+    (a case closed before it paid anything has nothing to correct and does not listen; the
+    others, and a corrected report, may reach the closed case: its route gives them to listening
+    cases too); two reports of one month are announced on different days (the one announced
+    last is the month's report)."""
     closing: Event | None = None
     last = date(2020, 9, 10)
     if draw(st.booleans()):
@@ -201,7 +202,7 @@ def k4_sequences(draw: st.DrawFn) -> Sequence:
                             draw(days(original.on + timedelta(days=1), max(last, original.on + timedelta(days=1)))),
                             _k4_contribution(month, amount, amount * 2 // 5)))
     closes_inside = closing is not None and draw(st.booleans())
-    contributions = _sorted(events) if closes_inside else ()
+    contributions = tuple(_sorted(events)[:1]) if closes_inside else ()
     if draw(st.booleans()) or not events or closes_inside:
         events.append(_parameter_change(draw, "flexible.ratio", [[3, 4], [1, 2]], days(date(2020, 4, 1), date(2020, 8, 1)),
                                         K4_APPLIED, last))
@@ -676,10 +677,10 @@ def k15_sequences(draw: st.DrawFn) -> Sequence:
     may then reach the closed case in its listening window (and correct it: POLICY.md part 2).
 
     Left out: two reports of one month are announced on different days. When the case closes
-    inside the sequence, the contributions are delivered before the separation and the change,
-    in order (K15's route gives them to open cases only, so delivered after the close they
-    would correct nothing), and there is no exemption (read from the store while the case is
-    open only)."""
+    inside the sequence, March's contribution is delivered before the separation and the change,
+    in order (a case closed before it paid anything does not listen; April's, and a corrected
+    report, may reach the closed case: its route gives them to listening cases too), and there
+    is no exemption (read from the store while the case is open only)."""
     opening = (Event("registered", date(2020, 1, 6), _registered(["disabled"], date(2020, 1, 6))),
                Event("hired", K15_SIGNED, _contract(K15_SIGNED, K15_SIGNED, 24)))
     if draw(st.booleans()):
@@ -688,7 +689,7 @@ def k15_sequences(draw: st.DrawFn) -> Sequence:
         paid = _sorted(_contributions(draw, ["2020-03", "2020-04"], 20, date(2020, 5, 31), 1))
         cut = _parameter_change(draw, "enterprise_si.months", [1, 2], days(date(2020, 2, 1), K15_SIGNED), K15_SIGNED,
                                 date(2020, 7, 31))
-        return Sequence(date(2020, 1, 5), opening + paid, _sorted([separation, cut]), None, date(2021, 1, 20))
+        return Sequence(date(2020, 1, 5), opening + tuple(paid[:1]), _sorted([*paid[1:], separation, cut]), None, date(2021, 1, 20))
     closing: Event | None = None
     last = date(2020, 8, 31)
     if draw(st.booleans()):

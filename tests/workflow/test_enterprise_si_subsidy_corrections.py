@@ -36,6 +36,18 @@ async def pay_in(h: World, e: str, p: str, month: str, on: date, employer: int =
     return await h.send("contribution.paid", data, at(on), subject=f"person/{p}", source="si/2101")
 
 
+async def paid_then_left(h: World, e: str, p: str) -> str:
+    """A hire from 03-05, March's and April's shares paid, the person left on 04-30 (known 05-05);
+    on 06-05, after the case closed."""
+    case = await hire(h, e, p, date(2020, 3, 5))
+    await pay_in(h, e, p, "2020-03", date(2020, 3, 20))
+    await pay_in(h, e, p, "2020-04", date(2020, 4, 20))
+    data = {"person_id": p, "employer_id": e, "on": "2020-04-30", "reason": "resignation"}
+    await h.send("insured.left", data, at(date(2020, 5, 5)), subject=f"person/{p}", source="si/2101")
+    await h.advance_to_day(date(2020, 6, 5))
+    return case
+
+
 async def test_k15_corrected_report_makes_arrears_or_an_overpayment(env: WorkflowEnvironment) -> None:
     async with world(env, date(2020, 1, 1)) as h:
         case = await hire(h, "X21", "Q21", date(2020, 3, 5))
@@ -105,12 +117,7 @@ async def test_k15_facts_still_correct_a_case_within_the_correction_days_after_i
     (patch k15-late-facts-correct; before it, the listening case noted the change and corrected
     nothing)."""
     async with world(env, date(2020, 1, 1)) as h:
-        case = await hire(h, "X24", "Q24", date(2020, 3, 5))
-        await pay_in(h, "X24", "Q24", "2020-03", date(2020, 3, 20))
-        await pay_in(h, "X24", "Q24", "2020-04", date(2020, 4, 20))
-        data = {"person_id": "Q24", "employer_id": "X24", "on": "2020-04-30", "reason": "resignation"}
-        await h.send("insured.left", data, at(date(2020, 5, 5)), subject="person/Q24", source="si/2101")
-        await h.advance_to_day(date(2020, 6, 5))
+        case = await paid_then_left(h, "X24", "Q24")
         # The wait for April's contribution ended on 06-01: closed then, March and April paid.
         assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
         assert h.rows(case) == []
@@ -123,6 +130,44 @@ async def test_k15_facts_still_correct_a_case_within_the_correction_days_after_i
         assert [(t["kind"], t["state"], t["details"]["amount"], t["details"]["periods"]) for t in h.tasks(case)] == [
             ("overpayment_recovery", "open", 50000, ["2020-04"])
         ]
+
+
+async def test_k15_corrected_report_still_corrects_a_case_within_the_correction_days_after_it_closed(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: a corrected contribution report (a second `contribution.paid` for the
+    same person, employer and month replaces the first) reaching a closed hire in its window
+    corrects it as it corrects an open one: the route signals listening cases too."""
+    async with world(env, date(2020, 1, 1)) as h:
+        case = await paid_then_left(h, "X25", "Q25")
+        assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
+        # March reported again on 06-10 with 60000: arrears of 10000, paid at once (nothing to wait for).
+        up = event_key(await pay_in(h, "X25", "Q25", "2020-03", date(2020, 6, 10), employer=60000))
+        assert h.rows(case) == [("2020-03", "arrears", 10000, date(2020, 6, 10), "2020-03", up)]
+        assert h.worth_by_period(case) == {"2020-03": 60000, "2020-04": 50000}
+        assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
+        assert h.tasks(case) == []
+
+
+async def test_k15_separation_known_after_it_closed_still_corrects_a_closed_case(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: a separation dated before months the closed hire paid, known within the
+    correction window, overpays them (an earlier separation replaces the one it closed on)."""
+    async with world(env, date(2020, 1, 1)) as h:
+        case = await hire(h, "X26", "Q26", date(2020, 3, 5))
+        for month, day in (("2020-03", date(2020, 3, 20)), ("2020-04", date(2020, 4, 20)), ("2020-05", date(2020, 5, 20))):
+            await pay_in(h, "X26", "Q26", month, day)
+        data = {"person_id": "Q26", "employer_id": "X26", "on": "2020-05-31", "reason": "resignation"}
+        await h.send("insured.left", data, at(date(2020, 6, 5)), subject="person/Q26", source="si/2101")
+        await h.advance_to_day(date(2020, 7, 5))
+        assert h.status(case) == "ended"
+        closed_on = h.record(case).closed_on
+        # Known on 07-10: the contract was terminated on 03-31 already; April and May come after it.
+        ended = {"person_id": "Q26", "employer_id": "X26", "on": "2020-03-31", "reason": "dismissal"}
+        terminated = event_key(await h.send("contract.terminated", ended, at(date(2020, 7, 10)), subject="person/Q26", source="lc/2101"))
+        assert h.rows(case) == [
+            ("2020-04", "overpayment", 50000, date(2020, 7, 10), "2020-04", terminated),
+            ("2020-05", "overpayment", 50000, date(2020, 7, 10), "2020-05", terminated),
+        ]
+        assert (h.status(case), h.record(case).closed_on) == ("ended", closed_on)
+        assert [(t["kind"], t["state"], t["details"]["amount"]) for t in h.tasks(case)] == [("overpayment_recovery", "open", 100000)]
 
 
 async def test_k15_corrections_scenario_matches_hand_derived_expectation() -> None:

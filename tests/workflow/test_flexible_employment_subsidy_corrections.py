@@ -37,6 +37,17 @@ async def contribution(h: World, person: str, month: str, on: date, employer_amo
     return await h.send("contribution.paid", data, at(on), subject=f"person/{person}", source="si/2101")
 
 
+async def paid_then_employed(h: World, person: str, employer: str) -> str:
+    """Applied 05-20, May's and June's contributions paid, a stable contract from 07-10 (the case
+    closes `employed` that day)."""
+    case = await apply(h, person, date(2020, 5, 20))
+    await contribution(h, person, "2020-05", date(2020, 5, 25))
+    await contribution(h, person, "2020-06", date(2020, 6, 20))
+    data = {"person_id": person, "employer_id": employer, "signed_on": "2020-07-10", "starts_on": "2020-07-10", "term_months": 12}
+    await h.send("contract.signed", data, at(date(2020, 7, 10)), subject=f"person/{person}", source="lc/2101")
+    return case
+
+
 async def test_k4_corrected_report_makes_arrears_or_an_overpayment_and_an_earlier_one_never_replaces_it(env: WorkflowEnvironment) -> None:
     async with world(env, date(2020, 3, 1)) as h:
         case = await apply(h, "F21", date(2020, 5, 20))
@@ -108,11 +119,7 @@ async def test_k4_facts_still_correct_a_case_within_the_correction_days_after_it
     (patch k4-late-facts-correct; before it, the listening case noted the change and corrected
     nothing)."""
     async with world(env, date(2020, 3, 1)) as h:
-        case = await apply(h, "F24", date(2020, 5, 20))
-        await contribution(h, "F24", "2020-05", date(2020, 5, 25))
-        await contribution(h, "F24", "2020-06", date(2020, 6, 20))
-        data = {"person_id": "F24", "employer_id": "E901", "signed_on": "2020-07-10", "starts_on": "2020-07-10", "term_months": 12}
-        await h.send("contract.signed", data, at(date(2020, 7, 10)), subject="person/F24", source="lc/2101")
+        case = await paid_then_employed(h, "F24", "E901")
         assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 7, 10))
         # flexible.ratio 3/4 from 06-01, announced 08-10, after the case closed: June owed 63000, paid 56000.
         change = event_key(await h.parameter("flexible.ratio", [3, 4], effective=date(2020, 6, 1), day=date(2020, 8, 10)))
@@ -120,6 +127,39 @@ async def test_k4_facts_still_correct_a_case_within_the_correction_days_after_it
         assert h.worth_by_period(case) == {"2020-05": 56000, "2020-06": 63000}
         assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 7, 10))
         assert h.tasks(case) == []
+
+
+async def test_k4_corrected_report_still_corrects_a_case_within_the_correction_days_after_it_closed(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: a corrected contribution report (a second `contribution.paid` for the
+    same person and month replaces the first) reaching a closed case in its window corrects it as
+    it corrects an open one: the route signals listening cases too, not only parameter changes."""
+    async with world(env, date(2020, 3, 1)) as h:
+        case = await paid_then_employed(h, "F25", "E902")
+        assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 7, 10))
+        # June reported again on 08-05 with 30000 + 12000: owed 28000, paid 56000. Nothing more
+        # to deduct from: a recovery task for the rest.
+        down = event_key(await contribution(h, "F25", "2020-06", date(2020, 8, 5), employer_amount=30000, employee_amount=12000))
+        assert h.rows(case) == [("2020-06", "overpayment", 28000, date(2020, 8, 5), "2020-06", down)]
+        assert h.worth_by_period(case) == {"2020-05": 56000, "2020-06": 28000}
+        assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 7, 10))
+        assert [(t["kind"], t["state"], t["details"]["amount"]) for t in h.tasks(case)] == [("overpayment_recovery", "open", 28000)]
+
+
+async def test_k4_stable_contract_dated_before_it_closed_still_corrects_a_closed_case(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: a stable contract known only after the case closed (on another one),
+    dated before months it paid, still overpays those months within the correction window."""
+    async with world(env, date(2020, 3, 1)) as h:
+        case = await apply(h, "F26", date(2020, 5, 20))
+        for month, day in (("2020-05", date(2020, 5, 25)), ("2020-06", date(2020, 6, 20)), ("2020-07", date(2020, 7, 20))):
+            await contribution(h, "F26", month, day)
+        later = {"person_id": "F26", "employer_id": "E903", "signed_on": "2020-08-10", "starts_on": "2020-08-10", "term_months": 12}
+        await h.send("contract.signed", later, at(date(2020, 8, 10)), subject="person/F26", source="lc/2101")
+        assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 8, 10))
+        # Known on 08-20: employed with E904 from 06-15 already; July comes after it.
+        earlier = {"person_id": "F26", "employer_id": "E904", "signed_on": "2020-06-15", "starts_on": "2020-06-15", "term_months": 12}
+        signed = event_key(await h.send("contract.signed", earlier, at(date(2020, 8, 20)), subject="person/F26", source="lc/2101"))
+        assert h.rows(case) == [("2020-07", "overpayment", 56000, date(2020, 8, 20), "2020-07", signed)]
+        assert (h.status(case), h.record(case).closed_on) == ("employed", date(2020, 8, 10))
 
 
 async def test_k4_corrections_scenario_matches_hand_derived_expectation() -> None:

@@ -60,21 +60,28 @@ def pause(person: str, unit: str, on: str, reason: str | None = None) -> dict[st
     return {"person_id": person, "unit_id": unit, "on": on, **({"reason": reason} if reason else {})}
 
 
-async def test_k1_late_interruption_overpays_the_month_it_pushes_past_the_end_and_leaves_moved_months_paid(env: WorkflowEnvironment) -> None:
+async def test_k1_late_interruption_overpays_the_months_it_holds_and_its_resumption_owes_them_again(env: WorkflowEnvironment) -> None:
     """Start 03-02, P = 4 (end 07-02, a non-epidemic pause does not move it); months 1-3 paid
     04-02, 05-02, 06-02. Reported on 06-10: interrupted (other) 04-10, resumed 05-20 = 40 days.
-    While only the interruption is known its months may still complete: nothing changes. With its
-    end known: month 1 stays 04-02, month 2 completes 06-11 (paid early: stays paid, worth what is
-    owed when it falls due), month 3 on 07-12 > 07-02 cannot complete: overpaid, due 06-10,
-    caused by the resumption that dated the pause's end; month 4 never. Closes `completed` on
-    07-02 with nothing more to pay: one overpayment_recovery task."""
+    An open interruption owes nothing from its start until a resumption is known (as in order,
+    patch k1-open-pause-owes-nothing): months 2 and 3 are overpaid at once, caused by the
+    interruption. With its end known: month 2 completes 06-11 and is owed again (arrears that
+    day, half of which is deducted for the overpayment outstanding), month 3 on 07-12 > 07-02
+    cannot complete, month 4 never. Closes `completed` on 07-02 with the rest to recover: one
+    overpayment_recovery task of 240000 - 60000."""
     async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C1", "U1", D(2020, 3, 2), 4)
         await w.advance_to_day(D(2020, 6, 10))
-        await w.send("internship.interrupted", pause("C1", "U1", "2020-04-10", "other"), D(2020, 4, 10), deliver_on=D(2020, 6, 10))
-        assert rows(w, case) == [] and (await w.view(case)).status == "paused"
+        cause = key(await w.send("internship.interrupted", pause("C1", "U1", "2020-04-10", "other"), D(2020, 4, 10),
+                                 deliver_on=D(2020, 6, 10)))
+        held = [(month(2), "overpayment", MONTHLY, D(2020, 6, 10), month(2), cause),
+                (month(3), "overpayment", MONTHLY, D(2020, 6, 10), month(3), cause)]
+        assert rows(w, case) == held and (await w.view(case)).status == "paused"
         resumed = key(await w.send("internship.resumed", pause("C1", "U1", "2020-05-20"), D(2020, 5, 20), deliver_on=D(2020, 6, 10)))
-        assert rows(w, case) == [(month(3), "overpayment", MONTHLY, D(2020, 6, 10), month(3), resumed)]
+        assert rows(w, case) == held
+        await w.advance_to_day(D(2020, 6, 11))
+        assert rows(w, case) == [*held, (month(2), "arrears", MONTHLY, D(2020, 6, 11), month(2), resumed),
+                                 (month(2), "deduction", MONTHLY // 2, D(2020, 6, 11), month(2), cause)]
         await w.advance_to_day(D(2020, 7, 2))
         assert rows(w, case, ("payment",)) == [
             (month(1), "payment", MONTHLY, D(2020, 4, 2), None, None),
@@ -83,23 +90,22 @@ async def test_k1_late_interruption_overpays_the_month_it_pushes_past_the_end_an
         ]
         assert worth(w, case) == {month(1): MONTHLY, month(2): MONTHLY, month(3): 0}
         assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 7, 2))
-        assert recovery_tasks(w, case) == [("overpayment_recovery", "enterprise/U1", MONTHLY, [month(3)])]
+        assert recovery_tasks(w, case) == [("overpayment_recovery", "enterprise/U1", 2 * MONTHLY - MONTHLY // 2, [month(2), month(3)])]
 
 
-async def test_k1_late_interruption_still_open_at_the_end_overpays_the_months_it_held(env: WorkflowEnvironment) -> None:
+async def test_k1_open_interruption_owes_nothing_from_its_start_until_a_resumption_is_known(env: WorkflowEnvironment) -> None:
     """Start 03-02, P = 3 (end 06-02); months 1, 2 paid 04-02, 05-02. An interruption (other)
-    dated 04-20 is reported on 05-10 and never resumed: month 2 is held (it may still complete
-    until the end), then on 06-02 months 2 and 3 can no longer complete: month 2 overpaid, due
-    06-02, caused by the interruption; closes `completed` with a recovery task."""
+    dated 04-20 is reported on 05-10 and never resumed: month 2 is held, so overpaid at once
+    (in order it would never have been paid; patch k1-open-pause-owes-nothing), caused by the
+    interruption; closes `completed` on 06-02 with a recovery task."""
     async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C2", "U2", D(2020, 3, 2), 3)
         await w.advance_to_day(D(2020, 5, 10))
         cause = key(await w.send("internship.interrupted", pause("C2", "U2", "2020-04-20", "other"), D(2020, 4, 20),
                                  deliver_on=D(2020, 5, 10)))
-        await w.advance_to_day(D(2020, 6, 1))
-        assert rows(w, case) == []
+        assert rows(w, case) == [(month(2), "overpayment", MONTHLY, D(2020, 5, 10), month(2), cause)]
         await w.advance_to_day(D(2020, 6, 2))
-        assert rows(w, case) == [(month(2), "overpayment", MONTHLY, D(2020, 6, 2), month(2), cause)]
+        assert rows(w, case) == [(month(2), "overpayment", MONTHLY, D(2020, 5, 10), month(2), cause)]
         assert worth(w, case) == {month(1): MONTHLY, month(2): 0}
         assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 6, 2))
         assert recovery_tasks(w, case) == [("overpayment_recovery", "enterprise/U2", MONTHLY, [month(2)])]

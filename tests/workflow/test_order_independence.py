@@ -279,6 +279,22 @@ async def test_k1_a_hire_arriving_after_the_internship_completed_removes_the_mon
     await assert_order_independent(env, "internship_subsidy", sequence, Delivery((), (), 75))
 
 
+async def test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_owes_nothing_for_it(env: WorkflowEnvironment) -> None:
+    """What the property found (fixed behind `k1-open-pause-owes-nothing`): a 3-month internship
+    from 03-02 interrupted (epidemic) from 04-14, never resumed: in order month 2 (completing after
+    04-14) is never paid; delivered on 05-24, after month 2 was paid (05-02), it stayed 120000,
+    since a month an open epidemic pause held stayed owed (its end moves with the pause). An open
+    pause owes nothing from its start until a resumption is known."""
+    start = kinds.K1_START
+    agreement = Event("agreement", start, kinds._person_event("internship.agreement_signed", lambda p: {
+        "person_id": p, "unit_id": f"{p}U", "city": CITY, "starts_on": start.isoformat(), "months": 3, "cohort": 2020}))
+    on = date(2020, 4, 14)
+    interrupted = Event(f"interrupted (epidemic) {on}", on, kinds._person_event("internship.interrupted", lambda p: {
+        "person_id": p, "unit_id": f"{p}U", "on": on.isoformat(), "reason": "epidemic"}))
+    sequence = Sequence(date(2020, 2, 20), (agreement,), (interrupted,), None, date(2020, 12, 1))
+    await assert_order_independent(env, "internship_subsidy", sequence, Delivery((0,), (40,)))
+
+
 async def test_k10_a_restated_grant_arriving_after_the_taper_completed_corrects_it(env: WorkflowEnvironment) -> None:
     """What the property found (fixed in streams/routes/dibao.py): 低保 of 60000 from 2020-01,
     employment on 03-10 (six months of taper from April), and on 07-19 the grant restated as
@@ -362,6 +378,37 @@ async def test_k15_a_backdated_months_cut_arriving_after_a_separation_closed_the
     cut = Event("enterprise_si.months 1 from 2020-03-01", date(2020, 5, 10), kinds._parameter("enterprise_si.months", 1, date(2020, 3, 1)))
     sequence = Sequence(date(2020, 1, 5), opening, (left, cut), None, date(2020, 9, 1))
     await assert_order_independent(env, "enterprise_si_subsidy", sequence, Delivery((0, 1), (0, 40)))
+
+
+async def test_k15_a_corrected_report_arriving_after_a_separation_closed_the_case_corrects_it(env: WorkflowEnvironment) -> None:
+    """Fixed in streams/routes/enterprise_si.py: a hire from 03-05, March's employer share paid
+    (50000), the person left on 04-10 (reported 04-25; the case ends 06-01, after the wait for
+    April's contribution), and March reported again on 05-10 with 60000: in order March is worth
+    60000; delivered on 06-19, after the close, the report reached no case (the route gave
+    contributions to open cases only) and March stayed 50000."""
+    opening = (Event("registered", date(2020, 1, 6), kinds._registered(["disabled"], date(2020, 1, 6))),
+               Event("hired", kinds.K15_SIGNED, kinds._contract(kinds.K15_SIGNED, kinds.K15_SIGNED, 24)),
+               Event("contribution 2020-03", date(2020, 4, 20), kinds._employer_contribution("2020-03", 50000)))
+    left = Event("left 2020-04-10", date(2020, 4, 25), kinds._left(date(2020, 4, 10)))
+    corrected = Event("contribution 2020-03 corrected to 60000", date(2020, 5, 10), kinds._employer_contribution("2020-03", 60000))
+    sequence = Sequence(date(2020, 1, 5), opening, (left, corrected), None, date(2020, 9, 1))
+    await assert_order_independent(env, "enterprise_si_subsidy", sequence, Delivery((0, 1), (0, 40)))
+
+
+async def test_k4_a_contribution_arriving_after_a_stable_contract_closed_the_case_is_paid(env: WorkflowEnvironment) -> None:
+    """Fixed in streams/routes/flexible.py: a flexible-employment period from 05-01, May's and
+    June's own contributions (84000 each: 56000 owed), a stable contract from 07-01: in order June
+    is paid 56000; June's contribution delivered after the contract closed the case reached no
+    case (the route gave contributions to open cases only) and June was owed nothing."""
+    opening = (Event("registered", date(2020, 3, 2), kinds._registered(["disabled"], date(2020, 3, 2))),
+               Event("applied", kinds.K4_APPLIED, kinds._person_event("application.submitted", lambda p: {
+                   "program": "flexible_employment_si", "applicant": p, "on": kinds.K4_APPLIED.isoformat(), "details": {}})),
+               Event("contribution 2020-05", date(2020, 5, 20), kinds._k4_contribution("2020-05", 60000, 24000)))
+    june = Event("contribution 2020-06", date(2020, 6, 20), kinds._k4_contribution("2020-06", 60000, 24000))
+    signed = date(2020, 7, 1)
+    contract = Event(f"stable contract {signed}", signed, kinds._contract(signed, signed, 12))
+    sequence = Sequence(date(2020, 3, 1), opening, (june, contract), None, date(2020, 12, 1))
+    await assert_order_independent(env, "flexible_employment_subsidy", sequence, Delivery((1, 0), (0, 0)))
 
 
 async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence: Sequence, delivery: Delivery) -> None:

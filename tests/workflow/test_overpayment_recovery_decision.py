@@ -17,7 +17,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts import kinds
-from contracts.cases import TaskDecision, TaskRecord
+from contracts.cases import CaseOutcome, TaskDecision, TaskRecord
 from policy.corrections import RECOVERY_OUTCOMES
 from tests.workflow.harness import World, event_key, world
 
@@ -94,3 +94,19 @@ async def test_overpayment_written_off_by_the_office_closes_the_receivable_and_a
         assert [(n.amount, "written off, decided by sup-7: payee deceased" in n.what) for n in notes] == [(300000, True)]
         with pytest.raises(WorkflowUpdateFailedError):  # decided once
             await decide(w, case, task, {"outcome": "repaid", "reason": "receipt"})
+
+
+async def test_overpayment_recovery_decided_after_the_correction_days_is_still_taken(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: the window for late facts (ledger.correction_days, 365) ends, the
+    receivable does not: a case with an open overpayment_recovery task runs on until it is decided
+    (patch run-until-recovery-decided; before it the run ended and the decision failed)."""
+    async with world(env, date(2020, 3, 1)) as w:
+        case, _ = await overpaid_and_closed(w, "R3")
+        task = f"{case}/task/1"
+        await w.advance_to_day(date(2021, 7, 1))
+        assert case not in w.store.listening  # the window ended: no longer taking late facts
+        decided = await decide(w, case, task, {"outcome": "repaid", "reason": "receipt 2021-044"})
+        assert (decided.state, decided.decision) == ("decided", {"outcome": "repaid", "reason": "receipt 2021-044", "closed": 300000})
+        outcome = await w.env.client.get_workflow_handle(case, result_type=CaseOutcome).result()
+        assert outcome.status == "reemployed"  # the run ended once the task was decided
+        assert recovery_tasks(w, case) == [(task, "decided", 300000, [month(3), month(4)], 300000)]
