@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     console_cli.register(sub)
 
-    from console import treasury_sim
+    from app import treasury_sim
 
     treasury_sim.register(sub)
 
@@ -186,7 +186,7 @@ def _codec_server(args: argparse.Namespace) -> int:
 
 
 def _treasury_sim(args: argparse.Namespace) -> int:
-    from console import treasury_sim
+    from app import treasury_sim
 
     return treasury_sim.main(args)
 

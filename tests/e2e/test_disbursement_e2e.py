@@ -24,7 +24,7 @@ import pytest
 from activities.disbursement_desk import DisbursementDesk
 from activities.disbursement_runner import DisbursementRunner
 from activities.pg_store import PgStore
-from console.treasury_sim import RESULTS
+from app.treasury_sim import RESULTS
 from contracts.cases import PaymentRequest
 from contracts.settings import Settings, settings_env
 from contracts.topics import PAYMENT_INSTRUCTIONS

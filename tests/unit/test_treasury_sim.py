@@ -1,4 +1,4 @@
-"""The treasury stand-in's rules (console/treasury_sim.py): closed accounts are returned, the rest
+"""The treasury stand-in's rules (app/treasury_sim.py): closed accounts are returned, the rest
 settled; shares of answers delayed, sent twice or missing, by the instruction id (repeatable)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from console.treasury_sim import Rules, answers
+from app.treasury_sim import Rules, answers
 from contracts.events import parse_event
 
 
