@@ -40,7 +40,7 @@ async def test_the_migration_keeps_every_key_row_as_it_was(empty_database: str, 
     try:
         await conn.execute("INSERT INTO case_keys (key, case_id, kind) VALUES ('person/A', 'open-1', $1)", K5)
         await conn.execute("INSERT INTO case_keys (key, case_id, kind, open) VALUES ('person/A', 'closed-1', $1, false)", K5)
-        assert await migrate(empty_database) == ["0008"]
+        assert await migrate(empty_database) == [p.name[:4] for p in sorted(MIGRATIONS_DIR.glob("*.sql")) if p.name >= "0008"]
         rows = await conn.fetch("SELECT case_id, open, listening_until FROM case_keys ORDER BY case_id")
     finally:
         await conn.close()

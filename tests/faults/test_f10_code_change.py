@@ -99,7 +99,13 @@ async def test_f10_every_committed_history_replays_under_the_patched_code(path: 
     await Replayer(workflows=NEW_CODE, data_converter=DATA_CONVERTER).replay_workflow(load(path))
 
 
-@pytest.mark.parametrize("path", committed("internship_subsidy_"), ids=lambda p: p.stem)
+# The change touches `close`; this history was recorded while its case was still paused (the
+# patched branch it exists for writes the overpayment of an open pause), so it never reaches close
+# and no change to close can break it.
+NEVER_CLOSES = {"internship_subsidy_open_pause_owes_nothing"}
+
+
+@pytest.mark.parametrize("path", [p for p in committed("internship_subsidy_") if p.stem not in NEVER_CLOSES], ids=lambda p: p.stem)
 async def test_f10_the_same_change_unguarded_breaks_running_k1_cases(path: Path) -> None:
     with pytest.raises(NondeterminismError):
         await Replayer(workflows=[UnguardedK1], data_converter=DATA_CONVERTER).replay_workflow(load(path))
