@@ -237,7 +237,8 @@ class Intake:
 
     async def _apply(self, claimed: Claimed, view: OpenView) -> Applied:
         event = claimed.event
-        if self.disbursement is not None and event.type in DISBURSEMENT_TYPES:
+        if self._disburses(event):
+            assert self.disbursement is not None  # _disburses says so
             note = await self.disbursement.handle(event)
             return Applied(Outcome("applied", note, event), "applied", note)
         facts = await self._route_facts(event.type, claimed.keys)
