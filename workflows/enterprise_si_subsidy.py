@@ -23,10 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import ContractSigned, ContractTerminated, ContributionPaid, InsuredLeft
-    from policy import difficult as k12
-    from policy import enterprise_profile as ep
-    from policy import enterprise_si as k15
-    from policy import subsidy_period as periods
+    from policy import difficult, enterprise_profile, enterprise_si, subsidy_period
     from policy.calendar import business_date, first_of_month, month_of
     from policy.contribution_schedule import months_worth, next_due
     from policy.corrections import Owed
@@ -84,7 +81,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         self.city = registered_city(c.person_id, facts)
         await self.load_context(self.city)
         assert self.params is not None
-        asked = k15.judged_on(c)
+        asked = enterprise_si.judged_on(c)
         self.st.late_facts = workflow.patched(LATE_FACTS)
         self.st.categories = self.k12_categories(c, facts)
         if not self.st.categories:
@@ -93,7 +90,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             await self.close(
                 "rejected",
                 c.signed_on,
-                f"§2/§16: {c.person_id} is not difficult to employ on {asked}: none of {periods.k12_checked()} holds",
+                f"§2/§16: {c.person_id} is not difficult to employ on {asked}: none of {subsidy_period.k12_checked()} holds",
                 without_fact=self.st.late_facts,
             )
             return
@@ -105,27 +102,27 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         the hire stored meanwhile are read as at opening, so the months that fell due are paid
         with their original dates."""
         c = self.st.contract
-        if c is None or self.params is None or ev.type not in k12.PERSON_FACT_TYPES:
+        if c is None or self.params is None or ev.type not in difficult.PERSON_FACT_TYPES:
             return False
         stored, facts = await self.stored_facts(c)
         categories = self.k12_categories(c, facts)
         if not categories:
             return False
         self.st.categories = categories
-        await self.reopen(f"§2/§16: difficult to employ on {k15.judged_on(c)} ({', '.join(categories)})", ev.key)
+        await self.reopen(f"§2/§16: difficult to employ on {enterprise_si.judged_on(c)} ({', '.join(categories)})", ev.key)
         await self.admit(c, stored, "reopened")
         return True
 
     async def stored_facts(self, c: ContractSigned) -> tuple[list[Fact], list[Any]]:
         """The stored facts about the person (the hire's and K12's), and K12's as judged."""
-        stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | set(HIRE_FACT_TYPES)))
-        return stored, await person_facts(self, c.person_id, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
+        stored = await self.load_facts([self.subject], sorted(set(difficult.PERSON_FACT_TYPES) | set(HIRE_FACT_TYPES)))
+        return stored, await person_facts(self, c.person_id, [f for f in stored if f.type in difficult.PERSON_FACT_TYPES])
 
     def k12_categories(self, c: ContractSigned, facts: list[Any]) -> list[str]:
         """The §16 categories the person is in on the day before signing."""
         assert self.params is not None
-        asked = k15.judged_on(c)
-        return k12.difficult_categories(k12.profile_from_facts(c.person_id, facts, asked), asked, self.params)
+        asked = enterprise_si.judged_on(c)
+        return difficult.difficult_categories(difficult.profile_from_facts(c.person_id, facts, asked), asked, self.params)
 
     async def admit(self, c: ContractSigned, stored: list[Fact], change: str) -> None:
         """The hire of a person difficult to employ: the enterprise's exemptions and the hire's
@@ -158,17 +155,17 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
     async def load_exemptions(self) -> None:
         """The enterprise's fee exemptions as stored now (they are not routed to the case)."""
         assert self.st.contract is not None
-        facts = await self.load_facts([self.enterprise_key], [ep.FEE_EXEMPTION])
-        found = ep.fee_exemption_months(self.st.contract.employer_id, facts)
+        facts = await self.load_facts([self.enterprise_key], [enterprise_profile.FEE_EXEMPTION])
+        found = enterprise_profile.fee_exemption_months(self.st.contract.employer_id, facts)
         new = sorted(found - self.st.exempt)
         if new:
             self.st.exempt |= found
-            self.note(self.today(), f"{self.st.contract.employer_id}'s fees exempted in {', '.join(new)}: not counted", rule=k15.RULE_EXEMPTED)
+            self.note(self.today(), f"{self.st.contract.employer_id}'s fees exempted in {', '.join(new)}: not counted", rule=enterprise_si.RULE_EXEMPTED)
         late = sorted(m for m in found if m in self.st.paid_months and m not in self.st.exempt_noted)
         if self.st.reconciles:
             if late:
                 self.st.exempt_noted.update(late)
-                self.st.cause = k15.exemption_cause(self.st.contract.employer_id, facts, late)
+                self.st.cause = enterprise_si.exemption_cause(self.st.contract.employer_id, facts, late)
                 self.note(self.today(), f"exemption reported after {', '.join(late)} was paid: not counted, the period is postponed")
         elif late:
             # The ledger only adds: the month stays paid (and counted).
@@ -188,14 +185,14 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         received = business_date(ev.time)
         if ev.type == "contribution.paid":
             paid = ContributionPaid.model_validate(ev.data)
-            if not k15.is_employer_contribution(paid, c.employer_id, c.person_id):
+            if not enterprise_si.is_employer_contribution(paid, c.employer_id, c.person_id):
                 self.note(received, f"contribution for {paid.month} not by {c.employer_id} for {c.person_id}", event=ev.key)
             elif first_of_month(paid.month) < c.starts_on.replace(day=1):
                 self.note(received, f"contribution for {paid.month}: before the contract starts", event=ev.key)
             elif paid.month in self.st.contributions and not self.st.reconciles:
                 self.note(received, f"another contribution for {paid.month}: the month is already counted", event=ev.key)
             else:
-                share = k15.employer_share(paid)
+                share = enterprise_si.employer_share(paid)
                 take_contribution(self, paid.month, share, ev, f"{c.employer_id} paid {share} fen employer share for {paid.month}")
         elif ev.type in ("contract.terminated", "insured.left"):
             model = ContractTerminated if ev.type == "contract.terminated" else InsuredLeft
@@ -218,10 +215,10 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         assert self.st.contract is not None and self.params is not None
         months = self.params.get("enterprise_si.months", self.st.contract.starts_on)
         kept = () if self.st.reconciles else self.st.paid_months
-        return k15.counted_months(self.st.contract.starts_on, months, self.st.exempt, kept)
+        return enterprise_si.counted_months(self.st.contract.starts_on, months, self.st.exempt, kept)
 
     def payable(self) -> list[str]:
-        return k15.payable_months(self.counted(), self.st.separated_on)
+        return enterprise_si.payable_months(self.counted(), self.st.separated_on)
 
     def close_day(self) -> date:
         """After the wait for the last payable month's contribution; at once (on the separation
@@ -231,14 +228,14 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         if not payable:
             assert self.st.separated_on is not None
             return self.st.separated_on
-        return k15.closing_day(payable[-1], self.params)
+        return enterprise_si.closing_day(payable[-1], self.params)
 
     def due_months(self, today: date) -> list[str]:
         return [
             m
             for m in self.payable()
             if m in self.st.contributions and m not in self.st.paid_months
-            and k15.due_on(m, self.st.contributions[m].received_on) <= today
+            and enterprise_si.due_on(m, self.st.contributions[m].received_on) <= today
         ]
 
     def deadline(self) -> date | None:
@@ -250,7 +247,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             candidates += [due] if due is not None else []
         else:
             candidates += [
-                k15.due_on(m, self.st.contributions[m].received_on)
+                enterprise_si.due_on(m, self.st.contributions[m].received_on)
                 for m in self.payable() if m in self.st.contributions and m not in self.st.paid_months
             ]
         return min(candidates)
@@ -281,7 +278,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         c = self.st.contract
         if not self.st.reconciles or c is None or self.params is None:
             return None
-        return k15.owed_by_month(contract=c, counted=self.counted(), exempt=self.st.exempt, reports=self.st.contributions,
+        return enterprise_si.owed_by_month(contract=c, counted=self.counted(), exempt=self.st.exempt, reports=self.st.contributions,
                                  separated_on=self.st.separated_on)
 
     async def settle_owed(self, today: date) -> None:
@@ -291,7 +288,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         if (due is not None and due <= today) or today >= self.close_day():
             await self.load_exemptions()
         await self.reconcile_owed(today, self.st.cause)
-        self.st.paid_months = {m: fen for m, fen in months_worth(self.ledger, k15.PROGRAM).items() if fen > 0}
+        self.st.paid_months = {m: fen for m, fen in months_worth(self.ledger, enterprise_si.PROGRAM).items() if fen > 0}
         for month in sorted(m for m in self.st.contributions if m in self.st.exempt and m not in self.ledger_months()):
             if month not in self.st.exempt_noted:
                 self.st.exempt_noted.add(month)
@@ -304,7 +301,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
 
     async def close_case(self) -> None:
         counted = self.counted()
-        skipped = k15.skipped_months(self.st.contract.starts_on if self.st.contract else date.min, counted)
+        skipped = enterprise_si.skipped_months(self.st.contract.starts_on if self.st.contract else date.min, counted)
         postponed = f"; postponed by {len(skipped)} exempted months ({', '.join(skipped)})" if skipped else ""
         paid = f"{len(self.st.paid_months)} months paid"
         separated = self.st.separated_on
@@ -325,12 +322,12 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
         n = self.counted().index(month) + 1
         await self.pay(
             payee=self.enterprise_key,
-            program=k15.PROGRAM,
+            program=enterprise_si.PROGRAM,
             period=month,
             amount=amount,
             fund=str(Fund.EMPLOYMENT_SUBSIDY),
-            due_on=k15.due_on(month, received),
-            rule=k15.share_rule(c, month, amount, n),
+            due_on=enterprise_si.due_on(month, received),
+            rule=enterprise_si.share_rule(c, month, amount, n),
         )
         self.st.paid_months[month] = amount
 
@@ -341,7 +338,7 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
             return {}
         counted = self.counted() if self.params is not None else []
         return {
-            "program": k15.PROGRAM,
+            "program": enterprise_si.PROGRAM,
             "employer_id": c.employer_id,
             "person_id": c.person_id,
             "starts_on": c.starts_on.isoformat(),

@@ -19,9 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
     from contracts.events import ApplicationSubmitted, ContractSigned, ContributionPaid, city_of_source
-    from policy import difficult as k12
-    from policy import flexible as k4
-    from policy import subsidy_period as periods
+    from policy import difficult, flexible, subsidy_period
     from policy.calendar import business_date, first_of_month
     from policy.contribution_schedule import months_worth, next_due
     from policy.corrections import Owed
@@ -67,9 +65,9 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         self.keys = [self.subject]
         self.opened_on = app.on
         self.note(app.on, "application for the flexible-employment social-insurance subsidy", event=opening.key)
-        stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | {CONTRIBUTION}))
-        facts = await person_facts(self, app.applicant, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
-        self.city = k12.registered_city(app.applicant, facts) or city_of_source(opening.source)
+        stored = await self.load_facts([self.subject], sorted(set(difficult.PERSON_FACT_TYPES) | {CONTRIBUTION}))
+        facts = await person_facts(self, app.applicant, [f for f in stored if f.type in difficult.PERSON_FACT_TYPES])
+        self.city = difficult.registered_city(app.applicant, facts) or city_of_source(opening.source)
         await self.load_context(self.city)
         params = self.params
         assert params is not None
@@ -80,29 +78,29 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                 "rejected",
                 app.on,
                 f"§13/§16: {app.applicant} is not difficult to employ on {app.on}: none of "
-                f"{periods.k12_checked()} holds",
+                f"{subsidy_period.k12_checked()} holds",
                 without_fact=True,
             )
             return
         await self.admit(app, profile, stored, "opened")
 
-    def judge_k12(self, app: ApplicationSubmitted, facts: list[Fact]) -> k12.PersonProfile | None:
+    def judge_k12(self, app: ApplicationSubmitted, facts: list[Fact]) -> difficult.PersonProfile | None:
         """K12 on the application date; None: not difficult to employ."""
         assert self.params is not None
-        profile = k12.profile_from_facts(app.applicant, facts, app.on)
-        self.st.categories = k12.difficult_categories(profile, app.on, self.params)
-        return profile if k12.is_difficult(profile, app.on, self.params) else None
+        profile = difficult.profile_from_facts(app.applicant, facts, app.on)
+        self.st.categories = difficult.difficult_categories(profile, app.on, self.params)
+        return profile if difficult.is_difficult(profile, app.on, self.params) else None
 
     async def reopen_on(self, ev: CaseEvent) -> bool:
         """An application rejected as not difficult to employ, judged again with the late fact
         (stored before it is routed here) as if it had come first: in the city of the
         registration if one came, with that city's parameters."""
         app = self.st.application
-        if app is None or ev.type not in k12.PERSON_FACT_TYPES:
+        if app is None or ev.type not in difficult.PERSON_FACT_TYPES:
             return False
-        stored = await self.load_facts([self.subject], sorted(set(k12.PERSON_FACT_TYPES) | {CONTRIBUTION}))
-        facts = await person_facts(self, app.applicant, [f for f in stored if f.type in k12.PERSON_FACT_TYPES])
-        city = k12.registered_city(app.applicant, facts) or self.city
+        stored = await self.load_facts([self.subject], sorted(set(difficult.PERSON_FACT_TYPES) | {CONTRIBUTION}))
+        facts = await person_facts(self, app.applicant, [f for f in stored if f.type in difficult.PERSON_FACT_TYPES])
+        city = difficult.registered_city(app.applicant, facts) or self.city
         if city != self.city:
             await self.load_context(city)
         profile = self.judge_k12(app, facts)
@@ -113,12 +111,12 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         await self.admit(app, profile, stored, "reopened")
         return True
 
-    async def admit(self, app: ApplicationSubmitted, profile: k12.PersonProfile, stored: list[Fact], change: str) -> None:
+    async def admit(self, app: ApplicationSubmitted, profile: difficult.PersonProfile, stored: list[Fact], change: str) -> None:
         """The application of a person difficult to employ: the period, the contributions paid
         before it."""
         params = self.params
         assert params is not None
-        period = k4.initial_period(app.on, profile.retirement_date, params)
+        period = flexible.initial_period(app.on, profile.retirement_date, params)
         if period.end <= period.start:
             await self.close("rejected", app.on, f"retired on {profile.retirement_date}, before the period would start")
             return
@@ -158,7 +156,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         if ev.type == "contribution.paid":
             c = ContributionPaid.model_validate(ev.data)
             received = business_date(ev.time)
-            if not k4.is_own_contribution(c):
+            if not flexible.is_own_contribution(c):
                 self.note(received, f"contribution for {c.month} by employer {c.employer_id}: not flexible employment", event=ev.key)
             elif first_of_month(c.month) < period.start:
                 self.note(received, f"contribution for {c.month}: before the period", event=ev.key)
@@ -166,11 +164,11 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                 # Once per period month (the ledger key is the month).
                 self.note(received, f"another contribution for {c.month}: the month is already counted", event=ev.key)
             else:
-                take_contribution(self, c.month, k4.amount_paid(c), ev, f"own contribution for {c.month}: {k4.amount_paid(c)} fen")
+                take_contribution(self, c.month, flexible.amount_paid(c), ev, f"own contribution for {c.month}: {flexible.amount_paid(c)} fen")
         elif ev.type == "contract.signed":
             contract = ContractSigned.model_validate(ev.data)
             assert self.params is not None
-            if periods.is_stable_contract(contract.term_months, contract.signed_on, self.params, k4.PARAMETER_PREFIX):
+            if subsidy_period.is_stable_contract(contract.term_months, contract.signed_on, self.params, flexible.PARAMETER_PREFIX):
                 starts = max(contract.starts_on, self.opened_on or contract.starts_on)
                 if self.st.employed_from is None or starts < self.st.employed_from:
                     self.st.employed_from = starts
@@ -206,8 +204,8 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
             m
             for m in self.st.contributions
             if m not in self.st.paid_months
-            and k4.month_in_period(m, period)
-            and k4.month_before_employment(m, self.st.employed_from)
+            and flexible.month_in_period(m, period)
+            and flexible.month_before_employment(m, self.st.employed_from)
         )
 
     async def settle(self, today: date) -> None:
@@ -223,7 +221,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                         await self.pay_month(month)
             employed = self.st.employed_from
             if employed is not None and employed < period.end and today >= employed:
-                late = [m for m in self.st.paid_months if not k4.month_before_employment(m, employed)]
+                late = [m for m in self.st.paid_months if not flexible.month_before_employment(m, employed)]
                 if late and not self.st.reconciles:
                     # Reported after those months were paid: the ledger only adds; the city recovers.
                     self.note(employed, f"paid before the employment was reported: {', '.join(sorted(late))}")
@@ -235,8 +233,8 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
                 return
             if today < period.end:
                 return
-            if employed is None and periods.may_extend(period, self.params, k4.PARAMETER_PREFIX):
-                self.st.period = periods.extended(period, self.params, k4.PARAMETER_PREFIX)
+            if employed is None and subsidy_period.may_extend(period, self.params, flexible.PARAMETER_PREFIX):
+                self.st.period = subsidy_period.extended(period, self.params, flexible.PARAMETER_PREFIX)
                 self.note(
                     period.end,
                     f"period ran out on {period.last_day} without stable employment: extended to {self.st.period.last_day}",
@@ -271,28 +269,28 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         app, period = self.st.application, self.st.period
         if not self.st.reconciles or app is None or period is None or self.params is None:
             return None
-        return k4.owed_by_month(payee=self.subject, period=period, reports=self.st.contributions,
+        return flexible.owed_by_month(payee=self.subject, period=period, reports=self.st.contributions,
                                 employed_from=self.st.employed_from, applied_on=app.on, params=self.params)
 
     async def pay_owed(self, today: date) -> None:
         """Reconcile, then count as paid the months the ledger leaves worth something."""
         await self.reconcile_owed(today, self.st.cause)
-        self.st.paid_months = {m: fen for m, fen in months_worth(self.ledger, k4.PROGRAM).items() if fen > 0}
+        self.st.paid_months = {m: fen for m, fen in months_worth(self.ledger, flexible.PROGRAM).items() if fen > 0}
 
     async def pay_month(self, month: str) -> None:
         assert self.params is not None and self.st.application is not None
         report = self.st.contributions[month]
         amount_paid, received = report.amount, report.received_on
-        amount = k4.subsidy(amount_paid, month, self.params)
+        amount = flexible.subsidy(amount_paid, month, self.params)
         await self.pay(
             payee=self.subject,
-            program=k4.PROGRAM,
+            program=flexible.PROGRAM,
             period=month,
             amount=amount,
             fund=str(Fund.EMPLOYMENT_SUBSIDY),
             # Due once paid, once the month has begun, and never before the application.
             due_on=max(received, first_of_month(month), self.st.application.on),
-            rule=k4.subsidy_rule(amount_paid, month, self.params),
+            rule=flexible.subsidy_rule(amount_paid, month, self.params),
         )
         self.st.paid_months[month] = amount
 
@@ -302,7 +300,7 @@ class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
         if app is None:
             return {}
         return {
-            "program": k4.PROGRAM,
+            "program": flexible.PROGRAM,
             "applied_on": app.on.isoformat(),
             "difficult_categories": self.st.categories,
             "period": self.st.period.to_dict() if self.st.period else None,

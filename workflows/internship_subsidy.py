@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         InternshipInterrupted,
         InternshipResumed,
     )
-    from policy import internship as k1
+    from policy import internship
     from policy.corrections import Owed
     from policy.funds import Fund
     from policy.monthly_schedule import last_month_paid, monthly_owed
@@ -69,7 +69,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         params = self.params
         assert params is not None
 
-        if not k1.cohort_eligible(agreement.cohort, params, agreement.starts_on):
+        if not internship.cohort_eligible(agreement.cohort, params, agreement.starts_on):
             await self.close(
                 "rejected",
                 agreement.starts_on,
@@ -89,8 +89,8 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         candidates = [
             d
             for d in (
-                k1.completion_date(a.starts_on, self.st.months_paid + 1, self.st.pauses) if self.st.months_paid < a.months else None,
-                k1.period_end(a.starts_on, a.months, self.st.pauses),
+                internship.completion_date(a.starts_on, self.st.months_paid + 1, self.st.pauses) if self.st.months_paid < a.months else None,
+                internship.period_end(a.starts_on, a.months, self.st.pauses),
             )
             if d is not None
         ]
@@ -108,10 +108,10 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         if self.st.reconciles:
             await self.pay_owed()
         else:
-            await self.pay_completed(today, rule=k1.RULE_MONTH)
-        end = k1.period_end(a.starts_on, a.months, self.st.pauses)
+            await self.pay_completed(today, rule=internship.RULE_MONTH)
+        end = internship.period_end(a.starts_on, a.months, self.st.pauses)
         if end is not None and today >= end:
-            months = k1.completed_months(a.starts_on, a.months, self.st.pauses, end)
+            months = internship.completed_months(a.starts_on, a.months, self.st.pauses, end)
             await self.close(
                 "completed",
                 end,
@@ -128,18 +128,18 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             return None
         params = self.params
         lump_on = self.st.hired_on if self.lump() else None
-        schedule = {m.n: m for m in k1.owed_months(a.starts_on, a.months, self.st.pauses, today, self.stopped_on(), lump_on,
+        schedule = {m.n: m for m in internship.owed_months(a.starts_on, a.months, self.st.pauses, today, self.stopped_on(), lump_on,
                                                       held_owed_until_period_end=not self.st.open_pause_owes_nothing)}
         return monthly_owed(
-            program=k1.PROGRAM, payee=f"enterprise/{a.unit_id}", fund=str(Fund.EMPLOYMENT_SUBSIDY), first_day=a.starts_on,
+            program=internship.PROGRAM, payee=f"enterprise/{a.unit_id}", fund=str(Fund.EMPLOYMENT_SUBSIDY), first_day=a.starts_on,
             months=sorted(schedule),
             amount=lambda n, _: params.get("internship.monthly_subsidy", schedule[n].begins),
-            rule=lambda n, _: self.lump_rule() if schedule[n].lump else k1.RULE_MONTH,
+            rule=lambda n, _: self.lump_rule() if schedule[n].lump else internship.RULE_MONTH,
             due_on=lambda n, _: schedule[n].due_on,
         )
 
     def removal_rule(self) -> str:
-        return k1.RULE_NOT_COMPLETED
+        return internship.RULE_NOT_COMPLETED
 
     def stopped_on(self) -> date | None:
         """The day the internship stopped: ended early, or hired by the unit."""
@@ -151,14 +151,14 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         a = self.st.agreement
         assert a is not None and self.params is not None
         on = self.st.hired_on
-        return on is not None and on == self.stopped_on() and k1.full_subsidy_on_hire(a.starts_on, a.months, self.st.pauses, on, self.params)
+        return on is not None and on == self.stopped_on() and internship.full_subsidy_on_hire(a.starts_on, a.months, self.st.pauses, on, self.params)
 
     def lump_rule(self) -> str:
         a = self.st.agreement
         on = self.st.hired_on
         assert a is not None and on is not None and self.params is not None
-        total = k1.period_days(a.starts_on, a.months)
-        served = k1.served_days(a.starts_on, on, self.st.pauses)
+        total = internship.period_days(a.starts_on, a.months)
+        served = internship.served_days(a.starts_on, on, self.st.pauses)
         return (
             f"§14: hired by the unit with {total - served} of {total} days left (< 1/3) on {on}, "
             f"on or before {self.params.day('internship.full_subsidy_until', on)}: every month is paid"
@@ -172,21 +172,21 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
     async def pay_completed(self, on: date, rule: str) -> None:
         a = self.st.agreement
         assert a is not None
-        done = k1.completed_months(a.starts_on, a.months, self.st.pauses, on)
+        done = internship.completed_months(a.starts_on, a.months, self.st.pauses, on)
         while self.st.months_paid < done:
             n = self.st.months_paid + 1
-            due = k1.completion_date(a.starts_on, n, self.st.pauses)
+            due = internship.completion_date(a.starts_on, n, self.st.pauses)
             assert due is not None
             await self.pay_month(n, due, rule)
 
     async def pay_month(self, n: int, due_on: date, rule: str) -> None:
         a = self.st.agreement
         assert a is not None and self.params is not None
-        month_start = k1.completion_date(a.starts_on, n - 1, self.st.pauses) if n > 1 else a.starts_on
+        month_start = internship.completion_date(a.starts_on, n - 1, self.st.pauses) if n > 1 else a.starts_on
         amount = self.params.get("internship.monthly_subsidy", month_start or due_on)
         await self.pay(
             payee=f"enterprise/{a.unit_id}",
-            program=k1.PROGRAM,
+            program=internship.PROGRAM,
             period=f"month-{n}",
             amount=amount,
             fund=str(Fund.EMPLOYMENT_SUBSIDY),
@@ -290,7 +290,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         a = self.st.agreement
         assert a is not None
         epidemic = e.reason == "epidemic"
-        self.st.pauses.append(k1.Pause(start=max(e.on, a.starts_on), end=None, epidemic=epidemic))
+        self.st.pauses.append(internship.Pause(start=max(e.on, a.starts_on), end=None, epidemic=epidemic))
         self.note(
             e.on,
             f"interrupted ({e.reason})",
@@ -307,7 +307,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             self.note(e.on, "resumed while not interrupted: ignored", event=ev.key)
             return False
         end = max(e.on, open_pause.start)
-        self.st.pauses[self.st.pauses.index(open_pause)] = k1.Pause(start=open_pause.start, end=end, epidemic=open_pause.epidemic)
+        self.st.pauses[self.st.pauses.index(open_pause)] = internship.Pause(start=open_pause.start, end=end, epidemic=open_pause.epidemic)
         self.note(e.on, f"resumed after {(end - open_pause.start).days} days", event=ev.key)
         return True
 
@@ -318,8 +318,8 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         if contract.employer_id != a.unit_id:
             self.note(on, f"contract with another employer {contract.employer_id}: no effect", event=ev.key)
             return
-        total = k1.period_days(a.starts_on, a.months)
-        served = k1.served_days(a.starts_on, on, self.st.pauses)
+        total = internship.period_days(a.starts_on, a.months)
+        served = internship.served_days(a.starts_on, on, self.st.pauses)
         if self.st.reconciles:
             self.st.hired_on, self.st.cause = on, ev.key
             await self.pay_owed()
@@ -334,12 +334,12 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
                 f"{done} completed months owed",
             )
             return
-        if k1.full_subsidy_on_hire(a.starts_on, a.months, self.st.pauses, on, self.params):
+        if internship.full_subsidy_on_hire(a.starts_on, a.months, self.st.pauses, on, self.params):
             rule = (
                 f"§14: hired by the unit with {total - served} of {total} days left (< 1/3) on {on}, "
                 f"on or before {self.params.day('internship.full_subsidy_until', on)}: every month is paid"
             )
-            await self.pay_completed(on, rule=k1.RULE_MONTH)
+            await self.pay_completed(on, rule=internship.RULE_MONTH)
             while self.st.months_paid < a.months:
                 await self.pay_month(self.st.months_paid + 1, on, rule)
             await self.close("hired_full_subsidy", on, rule)
@@ -356,7 +356,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         """Whether the period ended on or before `day` (an epidemic pause still open: not known)."""
         a = self.st.agreement
         assert a is not None
-        end = k1.period_end(a.starts_on, a.months, self.st.pauses)
+        end = internship.period_end(a.starts_on, a.months, self.st.pauses)
         return end is not None and day >= end
 
     def paused(self) -> bool:
@@ -366,7 +366,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         a = self.st.agreement
         if a is None:
             return {}
-        end = k1.period_end(a.starts_on, a.months, self.st.pauses)
+        end = internship.period_end(a.starts_on, a.months, self.st.pauses)
         return {
             "unit_id": a.unit_id,
             "starts_on": a.starts_on.isoformat(),

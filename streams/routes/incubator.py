@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, city_of_source
-from policy import incubator as k16
+from policy import incubator
 from policy.pack import PolicyPack
 from streams.routes.commands import Command, Handler, Ignore, StartCase
 
@@ -17,11 +17,11 @@ FACT_TYPES = ("incubator.accredited",)
 
 def year_case(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
     """A report, or a provincial application, reaches (or opens) the incubator's case of its year."""
-    if event.type == "application.submitted" and event.data["program"] != k16.PROVINCIAL_PROGRAM:
+    if event.type == "application.submitted" and event.data["program"] != incubator.PROVINCIAL_PROGRAM:
         return [Ignore(f"application for {event.data['program']}: not a provincial incubator application")]
-    incubator, year = k16.incubator_and_year(event.type, event.data)
-    return [StartCase(kind=KIND, case_id=kinds.incubator_case_id(incubator, year), city=city_of_source(event.source),
-                      keys=[k16.payee(incubator)])]
+    incubator_id, year = incubator.incubator_and_year(event.type, event.data)
+    return [StartCase(kind=KIND, case_id=kinds.incubator_case_id(incubator_id, year), city=city_of_source(event.source),
+                      keys=[incubator.payee(incubator_id)])]
 
 
 ROUTES: dict[str, Handler] = {

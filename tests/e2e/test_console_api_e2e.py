@@ -17,7 +17,7 @@ import pytest
 
 from console.service.scope import pseudonym
 from contracts import kinds
-from policy import dibao as k10
+from policy import dibao
 from testkit.events import cloud_event
 from tests.e2e._console_fixtures import CITY, DibaoPerson, api, auth, console, open_task  # noqa: F401 — fixtures
 from tests.e2e.conftest import System
@@ -140,7 +140,7 @@ async def test_hold_stops_payments_until_released_and_the_ledger_exports(system:
 
     employed = await p.employed(days_ago=70)
     params = system.pack.parameters(CITY)
-    due = [k for k in range(1, k10.default_months(params, employed) + 1) if k10.payment_due(employed, k) <= p.today]
+    due = [k for k in range(1, dibao.default_months(params, employed) + 1) if dibao.payment_due(employed, k) <= p.today]
     assert due
 
     async def defaulted() -> None:
@@ -157,7 +157,7 @@ async def test_hold_stops_payments_until_released_and_the_ledger_exports(system:
 
     async def paid() -> list[Any]:
         rows = await system.pool.fetch("SELECT period, due_on FROM ledger WHERE case_id = $1 ORDER BY due_on", case_id)
-        assert [r["period"] for r in rows] == [k10.taper_month(employed, k) for k in due]
+        assert [r["period"] for r in rows] == [dibao.taper_month(employed, k) for k in due]
         return rows
 
     rows = await assert_eventually(paid, timeout=60)

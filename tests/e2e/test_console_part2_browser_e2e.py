@@ -126,7 +126,7 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
     # paid, the same quarter's corrected report an overpayment row, a default a guarantee_claim.
     from playwright.async_api import expect
 
-    from policy.startup_loan import payee as k13_payee
+    from policy.startup_loan import payee
     from tests.e2e.test_startup_loan_e2e import Borrower, quarter
 
     b = Borrower(system, "K13UI")
@@ -169,7 +169,7 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
         await page.click(f"a.case-link:text-is('{case_id}')")
         await expect(page.locator("#case-title")).to_have_text(case_id)
         await expect(page.locator("#case-details")).to_contain_text("principal15000000")
-        await expect(page.locator("#case-details")).to_contain_text(f"bank{k13_payee(b.bank)}")
+        await expect(page.locator("#case-details")).to_contain_text(f"bank{payee(b.bank)}")
         ledger = page.locator("#payments")
         await expect(ledger.locator("tr.entry-payment")).to_have_count(1)
         overpaid = ledger.locator("tr.entry-overpayment")

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from contracts import kinds
-from policy import flexible as k4
-from policy import welfare_post as k5
+from policy import flexible, welfare_post
 from policy.calendar import add_months, month_of
 from policy.subsidy_period import completed_months
 from tests.e2e.conftest import System
@@ -77,7 +76,7 @@ async def test_flexible_employment_subsidy_paid_until_stable_employment(system: 
         "starts_on": p.today.isoformat(), "term_months": None,
     })
     application = p.event("application.submitted", applied, {
-        "program": k4.PROGRAM, "applicant": p.id, "on": applied.isoformat(), "details": {},
+        "program": flexible.PROGRAM, "applicant": p.id, "on": applied.isoformat(), "details": {},
     })
     # The registration travels on another topic than the application: K12 reads it from the
     # store when the case opens, so it must have been handled first (as in production, where it
@@ -95,7 +94,7 @@ async def test_flexible_employment_subsidy_paid_until_stable_employment(system: 
     assert closed["status"] == "employed" and closed["closed_on"] == p.today
     rows = await ledger(system, case_id)
     # 2/3 × 84001 = 56000.67 → 56000 fen a month, rounded down.
-    expected = k4.subsidy(84001, months[0], params)
+    expected = flexible.subsidy(84001, months[0], params)
     assert expected == 56000
     assert [(r["period"], r["amount_fen"], r["fund"], r["payee"]) for r in rows] == [
         (m, expected, "employment_subsidy_fund", p.subject) for m in months
@@ -124,14 +123,14 @@ async def test_welfare_post_pays_completed_months_and_ends_on_leaving(system: Sy
 
     closed = await assert_eventually(lambda: closed_case(system, case_id), timeout=120)
     assert closed["status"] == "ended" and closed["closed_on"] == p.today
-    period = k5.placement_period("regular", None, starts, None, params)
+    period = welfare_post.placement_period("regular", None, starts, None, params)
     months = completed_months(period, p.today)
     assert months == 8
     rows = await ledger(system, case_id)
     assert sorted((r["program"], r["period"], r["amount_fen"], r["fund"]) for r in rows) == sorted(
         (program, f"month-{n}", amount, "employment_subsidy_fund")
         for n in range(1, months + 1)
-        for program, amount in k5.monthly_payments(add_months(starts, n - 1), params)
+        for program, amount in welfare_post.monthly_payments(add_months(starts, n - 1), params)
     )
     assert {r["due_on"] for r in rows} == {add_months(starts, n) for n in range(1, months + 1)}
 

@@ -16,9 +16,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from contracts import kinds
 from contracts.cases import TaskDecision
-from policy import dibao as k10
-from policy import followup as k9
-from policy import hubei as k11
+from policy import dibao, followup, hubei
 from policy.calendar import add_months
 from tests.e2e.conftest import System
 from tests.e2e.helpers import Person, assert_eventually
@@ -74,7 +72,7 @@ async def test_followup_escalates_missed_months_and_closes_on_deregistration(sys
         }),
     ])
     expected = [
-        (k9.due_date(registered_on, n), "open") for n in (2, 3) if k9.escalation_date(registered_on, n, params) <= p.today
+        (followup.due_date(registered_on, n), "open") for n in (2, 3) if followup.escalation_date(registered_on, n, params) <= p.today
     ]
     assert len(expected) == 2
 
@@ -114,14 +112,14 @@ async def test_dibao_taper_default_pays_from_the_month_after_employment(system: 
     await system.emit([
         p.event("employment.registered", employed, {"person_id": p.id, "city": CITY, "on": employed.isoformat(), "kind": "employee"}),
     ])
-    months = k10.default_months(params, employed)
-    due = [k for k in range(1, months + 1) if k10.payment_due(employed, k) <= p.today]
+    months = dibao.default_months(params, employed)
+    due = [k for k in range(1, months + 1) if dibao.payment_due(employed, k) <= p.today]
     assert len(due) >= 2
 
     async def paid() -> None:
         rows = await ledger(system, case_id)
         assert [(r["period"], r["amount_fen"], r["fund"], r["payee"], r["due_on"]) for r in rows] == [
-            (k10.taper_month(employed, k), 61000, "dibao_fund", p.subject, k10.payment_due(employed, k)) for k in due
+            (dibao.taper_month(employed, k), 61000, "dibao_fund", p.subject, dibao.payment_due(employed, k)) for k in due
         ]
         assert [(t["kind"], t["state"]) for t in await tasks_of(system, case_id)] == [("taper_decision", "expired")]
 
@@ -176,7 +174,7 @@ async def test_hubei_graduate_grant_paid_once_per_person(system: System) -> None
     eligible = {"graduation_year": 2020, "hukou_province": "42", "institution_province": "21"}
 
     def application(person: Person, on: date, details: dict[str, Any]) -> bytes:
-        return person.event("application.submitted", on, {"program": k11.PROGRAM, "applicant": person.id, "on": on.isoformat(), "details": details})
+        return person.event("application.submitted", on, {"program": hubei.PROGRAM, "applicant": person.id, "on": on.isoformat(), "details": details})
 
     first_on = p.today - timedelta(days=2)
     bad = application(q, p.today, {"hukou_province": "42"})
@@ -198,6 +196,6 @@ async def test_hubei_graduate_grant_paid_once_per_person(system: System) -> None
     await system.settled()
     rows = await system.pool.fetch("SELECT case_id, period, amount_fen, fund, due_on FROM ledger WHERE payee = $1", p.subject)
     assert [dict(r) for r in rows] == [
-        {"case_id": kinds.hubei_grant_case_id(p.id), "period": "once", "amount_fen": k11.grant_amount(params, first_on),
+        {"case_id": kinds.hubei_grant_case_id(p.id), "period": "once", "amount_fen": hubei.grant_amount(params, first_on),
          "fund": "employment_subsidy_fund", "due_on": first_on}
     ]

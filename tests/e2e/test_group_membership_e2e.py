@@ -26,7 +26,7 @@ from contracts.topics import INPUT_TOPICS
 from testkit.processes import Process
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
-from tests.faults import _processes as procs
+from tests.faults import _processes
 from tests.faults._invariants import check_invariants, record_figures
 from tests.faults._load import Load, internships
 
@@ -127,11 +127,11 @@ async def test_a_member_joining_under_load_loses_nothing(bare_system: System) ->
     load = internships(system.tag, PERSONS, system.pack)
     parts = chunks(load)
     with processes() as running:
-        running.append(procs.streams(system.settings, system.folder, "streams-1"))
+        running.append(_processes.streams(system.settings, system.folder, "streams-1"))
         await group_has(system, 1, running)
         await emit_in_chunks(system, parts[:2])
         await inbox_reached(system, 1, running)
-        running.append(procs.streams(system.settings, system.folder, "streams-2"))
+        running.append(_processes.streams(system.settings, system.folder, "streams-2"))
         # The rest arrives while the second member joins, recovers and is assigned partitions.
         await emit_in_chunks(system, parts[2:])
         await group_has(system, 2, running)
@@ -147,8 +147,8 @@ async def test_a_member_leaving_by_sigterm_under_load_hands_over(bare_system: Sy
     load = internships(system.tag, PERSONS, system.pack)
     parts = chunks(load)
     with processes() as running:
-        running.append(procs.streams(system.settings, system.folder, "streams-1"))
-        running.append(procs.streams(system.settings, system.folder, "streams-2"))
+        running.append(_processes.streams(system.settings, system.folder, "streams-1"))
+        running.append(_processes.streams(system.settings, system.folder, "streams-2"))
         await group_has(system, 2, running)
         half = len(parts) // 2
         await emit_in_chunks(system, parts[:half])
@@ -175,8 +175,8 @@ async def test_a_member_killed_under_load_hands_over(bare_system: System) -> Non
     load = internships(system.tag, PERSONS, system.pack)
     parts = chunks(load)
     with processes() as running:
-        running.append(procs.streams(system.settings, system.folder, "streams-1"))
-        running.append(procs.streams(system.settings, system.folder, "streams-2"))
+        running.append(_processes.streams(system.settings, system.folder, "streams-1"))
+        running.append(_processes.streams(system.settings, system.folder, "streams-2"))
         await group_has(system, 2, running)
         half = len(parts) // 2
         await emit_in_chunks(system, parts[:half])
@@ -204,7 +204,7 @@ async def test_static_members_one_killed_and_restarted_under_load(bare_system: S
 
     def member(name: str) -> Process:
         settings = system.settings.model_copy(update={"streams_instance_id": f"{system.tag}-{name}"})
-        return procs.streams(settings, system.folder, name)
+        return _processes.streams(settings, system.folder, name)
 
     with processes() as running:
         running.append(member("streams-1"))

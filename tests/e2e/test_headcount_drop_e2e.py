@@ -17,7 +17,7 @@ from typing import Any, cast
 import pytest
 
 from contracts.topics import ALERTS
-from policy import headcount_drop as m2
+from policy import headcount_drop
 from policy.calendar import add_months, first_of_month, month_of
 from testkit.events import cloud_event, line
 from tests.e2e.conftest import System, TopicTail
@@ -37,7 +37,7 @@ def contribution(system: System, enterprise: str, person: str, month: str, suffi
 
 
 async def headcount_alerts(system: System) -> list[dict[str, Any]]:
-    rows = await system.pool.fetch("SELECT alert_id, kind, city, on_date, details FROM alerts WHERE kind = $1", m2.ALERT)
+    rows = await system.pool.fetch("SELECT alert_id, kind, city, on_date, details FROM alerts WHERE kind = $1", headcount_drop.ALERT)
     return [dict(r) for r in rows]
 
 
@@ -67,18 +67,18 @@ async def test_headcount_drop_through_kafka_alerts_once_also_when_redelivered(sy
         first_after = contribution(system, enterprise, "00", after)
         await system.emit([first_after], "after.jsonl")
         await system.settled()
-        alert_id = m2.alert_id(enterprise, month)
+        alert_id = headcount_drop.alert_id(enterprise, month)
 
         async def alerted() -> None:
             rows = await headcount_alerts(system)
             assert [r["alert_id"] for r in rows] == [alert_id], f"headcount_drop alerts so far: {rows}"
             row = rows[0]
-            assert (row["kind"], row["city"], row["on_date"]) == (m2.ALERT, CITY, first_of_month(month))
+            assert (row["kind"], row["city"], row["on_date"]) == (headcount_drop.ALERT, CITY, first_of_month(month))
             assert {k: row["details"][k] for k in ("enterprise_id", "previous_month", "previous_headcount", "month", "headcount")} == {
                 "enterprise_id": enterprise, "previous_month": before, "previous_headcount": 40, "month": month, "headcount": 10}
             on_kafka = kafka_alerts_of(tail, alert_id)
             assert len(on_kafka) == 1, f"alert events on Kafka `alerts`: {len(on_kafka)}"
-            assert on_kafka[0]["type"] == f"alert.{m2.ALERT}" and on_kafka[0]["subject"] == f"city/{CITY}"
+            assert on_kafka[0]["type"] == f"alert.{headcount_drop.ALERT}" and on_kafka[0]["subject"] == f"city/{CITY}"
 
         await assert_eventually(alerted, timeout=120)
 
@@ -91,7 +91,7 @@ async def test_headcount_drop_through_kafka_alerts_once_also_when_redelivered(sy
 
         async def counted() -> None:
             # One partition, in order: the redelivery was applied before the second person of M+1.
-            assert m2.HeadcountState(cast(MutableMapping[str, Any], table)).headcount(enterprise, after) == 2
+            assert headcount_drop.HeadcountState(cast(MutableMapping[str, Any], table)).headcount(enterprise, after) == 2
 
         await assert_eventually(counted, timeout=60)
         assert [r["alert_id"] for r in await headcount_alerts(system)] == [alert_id]

@@ -19,7 +19,7 @@ from activities.store import Origin
 from app.emit import FALLBACK_TOPIC
 from contracts import kinds
 from contracts.settings import Settings
-from policy import internship as k1
+from policy import internship as internship_policy
 from policy.calendar import add_months
 from streams.app import IntakeRuntime
 from streams.intake import Applied, Claimed, Intake, OpenView
@@ -54,7 +54,7 @@ class Internship:
         return f"person/{self.person}"
 
     def completed_months(self, on: date) -> int:
-        return k1.completed_months(self.starts_on, AGREED_MONTHS, [], on)
+        return internship_policy.completed_months(self.starts_on, AGREED_MONTHS, [], on)
 
     def event(self, n: int, type: str, on: date, data: dict[str, Any]) -> dict[str, Any]:
         return cloud_event(source=self.source, id=f"{self.person}-{n}", type=type, subject=self.subject, on=on, data=data)

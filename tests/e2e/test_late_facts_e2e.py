@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from contracts import kinds
-from policy import welfare_post as k5
+from policy import welfare_post
 from policy.calendar import add_months
 from policy.subsidy_period import completed_months
 from tests.e2e.conftest import System
@@ -55,7 +55,7 @@ async def test_welfare_post_rejected_before_the_registration_reopens_when_it_arr
 
     # The registration (dated a year before the post) arrives now, on the registrations topic.
     await system.emit([p.registered(add_months(p.today, -12), ["zero_employment_household"])], name="registration.jsonl")
-    months = completed_months(k5.placement_period("regular", None, starts, None, params), p.today)
+    months = completed_months(welfare_post.placement_period("regular", None, starts, None, params), p.today)
     assert months == 3
 
     async def paid() -> list[dict[str, Any]]:
@@ -67,7 +67,7 @@ async def test_welfare_post_rejected_before_the_registration_reopens_when_it_arr
     assert sorted((r["program"], r["period"], r["amount_fen"], r["due_on"]) for r in rows) == sorted(
         (program, f"month-{n}", amount, add_months(starts, n))
         for n in range(1, months + 1)
-        for program, amount in k5.monthly_payments(add_months(starts, n - 1), params)
+        for program, amount in welfare_post.monthly_payments(add_months(starts, n - 1), params)
     )
     row = await case_row(system, case_id)
     assert (row["status"], row["opened_on"], row["closed_on"]) == ("active", starts, None)

@@ -18,7 +18,7 @@ import pytest
 
 from contracts import kinds
 from contracts.topics import ALERTS
-from policy import monitoring as m
+from policy import monitoring
 from testkit.events import cloud_event, line
 from tests.e2e.conftest import System, TopicTail
 from tests.e2e.helpers import assert_eventually, business_today
@@ -114,7 +114,7 @@ async def test_monitoring_surge_from_registrations_spread_over_nine_weeks(system
     try:
         today = business_today()
         surge_monday = today - timedelta(days=today.weekday()) - timedelta(weeks=3)
-        surge_week = m.iso_week(surge_monday)
+        surge_week = monitoring.iso_week(surge_monday)
         lines = []
         n = 0
 
@@ -133,7 +133,7 @@ async def test_monitoring_surge_from_registrations_spread_over_nine_weeks(system
             lines.append(registration(surge_monday + timedelta(days=i % 7)))
         await system.emit(lines)
         await system.settled(timeout=180)
-        alert_id = m.surge_alert_id(CITY, m.UNEMPLOYMENT_REGISTRATIONS, surge_week)
+        alert_id = monitoring.surge_alert_id(CITY, monitoring.UNEMPLOYMENT_REGISTRATIONS, surge_week)
 
         async def surged() -> None:
             rows = await alert_rows(system)

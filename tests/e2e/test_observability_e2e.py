@@ -45,7 +45,7 @@ from deploy import stack
 from deploy.stack.postgres import drop_database
 from observability.metrics import consumer_lags, exposition, set_consumer_lag
 from observability.paths import LIVE_PATH, METRICS_PATH, READY_PATH
-from policy import hubei as k11
+from policy import hubei
 from testkit.events import cloud_event, line
 from testkit.kafka import KafkaProbe
 from testkit.processes import JIUYE, Process, free_port
@@ -165,7 +165,7 @@ class Observed:
         on = business_today() - timedelta(days=1)
         event = cloud_event(source=f"es/{CITY}-obs", id=f"{person}-1", type="application.submitted",
                             subject=f"person/{person}", on=on,
-                            data={"program": k11.PROGRAM, "applicant": person, "on": on.isoformat(), "details": details or ELIGIBLE})
+                            data={"program": hubei.PROGRAM, "applicant": person, "on": on.isoformat(), "details": details or ELIGIBLE})
         if traceparent is not None:
             event["traceparent"] = traceparent
         return line(event)

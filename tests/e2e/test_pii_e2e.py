@@ -41,7 +41,7 @@ from contracts.codec import ENCODING, EncryptionCodec
 from contracts.settings import Settings
 from deploy.stack.common import service_dir
 from deploy.stack.temporal import NAME as TEMPORAL
-from policy import flexible as k4
+from policy import flexible
 from policy.calendar import add_months, month_of
 from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
@@ -129,7 +129,7 @@ async def test_personal_data_is_not_readable_in_temporal(system: System, stack_s
         "person_id": person, "month": month_of(applied), "base": 300000, "employer_amount": 60000,
         "employee_amount": 24000, "insurances": ["pension"]})
     application = event("application.submitted", applied, {
-        "program": k4.PROGRAM, "applicant": person, "on": applied.isoformat(),
+        "program": flexible.PROGRAM, "applicant": person, "on": applied.isoformat(),
         "details": {"applicant_name": name, "id_card_number": id_card, "phone": "13800004242",
                     "address": f"沈阳市和平区秘密街{system.tag}号"}})
     await system.emit([registered], name="registration.jsonl")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from contracts import kinds
-from policy import service_subsidy as k18
+from policy import service_subsidy
 from policy.calendar import quarter_of, quarter_start
 from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
@@ -34,7 +34,7 @@ async def test_k18_placements_confirmed_by_contracts_are_paid_at_the_quarter_set
     # A quarter settled at least a few days ago.
     quarter = quarter_of(business_today() - timedelta(days=200))
     start = quarter_start(quarter)
-    assert k18.settlement_day(quarter, params) < business_today()
+    assert service_subsidy.settlement_day(quarter, params) < business_today()
     confirm = int(params.get("service_subsidy.confirm_days", start))
     placed, late, guided = f"SP{tag}", f"SL{tag}", f"SG{tag}"
     n = 0
@@ -67,6 +67,6 @@ async def test_k18_placements_confirmed_by_contracts_are_paid_at_the_quarter_set
     async def settled() -> None:
         rows = await system.pool.fetch(
             "SELECT period, entry, amount_fen, payee, due_on FROM ledger WHERE case_id = $1 ORDER BY due_on", case_id)
-        assert [tuple(r) for r in rows] == [(quarter, "payment", expected, k18.payee(agency), k18.settlement_day(quarter, params))]
+        assert [tuple(r) for r in rows] == [(quarter, "payment", expected, service_subsidy.payee(agency), service_subsidy.settlement_day(quarter, params))]
 
     await assert_eventually(settled, timeout=120)

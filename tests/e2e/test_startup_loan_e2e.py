@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from contracts.cases import CaseView, TaskDecision
-from policy import startup_loan as k13
+from policy import startup_loan
 from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually, business_today
@@ -88,7 +88,7 @@ async def test_k13_bank_interest_reports_pay_the_bank_and_a_corrected_report_is_
     loans, cases = [loans[n0], loans[n1]], [cases[n0], cases[n1]]
     granted = granted + timedelta(days=n0)
 
-    first = k13.Loan.from_data({"loan_id": loans[0], "bank_id": b.bank, "borrower": b.id, "borrower_kind": "individual",
+    first = startup_loan.Loan.from_data({"loan_id": loans[0], "bank_id": b.bank, "borrower": b.id, "borrower_kind": "individual",
                                 "principal": 15_000_000, "rate_bp": 485, "lpr_bp": 385, "granted_on": granted.isoformat(),
                                 "term_months": 24, "groups": ["returnee"]})
     start, end = granted, granted + timedelta(days=89)
@@ -100,12 +100,12 @@ async def test_k13_bank_interest_reports_pay_the_bank_and_a_corrected_report_is_
 
     reported = report(121_250, end + timedelta(days=2))
     await system.emit([reported])
-    paid = k13.period_subsidy(k13.InterestPeriod(label, start, end, 121_250), first, k13.term_end(first), params)
+    paid = startup_loan.period_subsidy(startup_loan.InterestPeriod(label, start, end, 121_250), first, startup_loan.term_end(first), params)
     assert paid == 62_500
-    bank = k13.payee(b.bank)
+    bank = startup_loan.payee(b.bank)
 
     async def paid_once() -> None:
-        assert await ledger(system, cases[0]) == [(label, "payment", paid, bank, k13.FUND.value, None, None)]
+        assert await ledger(system, cases[0]) == [(label, "payment", paid, bank, startup_loan.FUND.value, None, None)]
 
     await assert_eventually(paid_once, timeout=120)
 
@@ -113,13 +113,13 @@ async def test_k13_bank_interest_reports_pay_the_bank_and_a_corrected_report_is_
     # difference, naming the quarter and the corrected report; the original row stays.
     corrected = report(97_000, end + timedelta(days=9))
     await system.emit([corrected])
-    owed_now = k13.period_subsidy(k13.InterestPeriod(label, start, end, 97_000), first, k13.term_end(first), params)
+    owed_now = startup_loan.period_subsidy(startup_loan.InterestPeriod(label, start, end, 97_000), first, startup_loan.term_end(first), params)
     cause = f"{b.source}#{b.id}-{b.n}"
 
     async def corrected_once() -> None:
         assert await ledger(system, cases[0]) == [
-            (label, "payment", paid, bank, k13.FUND.value, None, None),
-            (label, "overpayment", paid - owed_now, bank, k13.FUND.value, label, cause),
+            (label, "payment", paid, bank, startup_loan.FUND.value, None, None),
+            (label, "overpayment", paid - owed_now, bank, startup_loan.FUND.value, label, cause),
         ]
 
     await assert_eventually(corrected_once, timeout=120)
@@ -158,7 +158,7 @@ async def test_k13_an_enterprise_registration_learnt_late_reopens_the_rejected_l
     def event(n: int, type_: str, on: date, data: dict[str, Any], src: str = source) -> bytes:
         return line(cloud_event(source=src, id=f"{enterprise}-{n}", type=type_, subject=f"enterprise/{enterprise}", on=on, data=data))
 
-    terms = {"loan_id": loan, "bank_id": bank, "borrower": enterprise, "borrower_kind": k13.SMALL_ENTERPRISE, "city": CITY,
+    terms = {"loan_id": loan, "bank_id": bank, "borrower": enterprise, "borrower_kind": startup_loan.SMALL_ENTERPRISE, "city": CITY,
              "principal": 200_000_000, "rate_bp": 485, "lpr_bp": 385, "granted_on": granted.isoformat(), "term_months": 24}
     await system.emit([event(1, "loan.granted", granted, terms)], name="loan.jsonl")
 
@@ -179,13 +179,14 @@ async def test_k13_an_enterprise_registration_learnt_late_reopens_the_rejected_l
     assert await ledger(system, case) == []
     registered = {"enterprise_id": enterprise, "city": CITY, "industry": "catering", "size": "small"}
     await system.emit([event(3, "enterprise.registered", today - timedelta(days=1), registered, src=f"amr/{CITY}-e2e")])
-    first = k13.Loan.from_data(terms)
-    paid = k13.period_subsidy(k13.InterestPeriod(period, start, end, 121_250), first, k13.term_end(first), system.pack.parameters(CITY))
+    first = startup_loan.Loan.from_data(terms)
+    paid = startup_loan.period_subsidy(startup_loan.InterestPeriod(period, start, end, 121_250), first, startup_loan.term_end(first),
+                                       system.pack.parameters(CITY))
     assert paid == 62_500
 
     async def reopened_and_paid() -> None:
         assert await status_of(system, case) == "active"
-        assert await ledger(system, case) == [(period, "payment", paid, k13.payee(bank), k13.FUND.value, None, None)]
+        assert await ledger(system, case) == [(period, "payment", paid, startup_loan.payee(bank), startup_loan.FUND.value, None, None)]
         due = await system.pool.fetchval("SELECT due_on FROM ledger WHERE case_id = $1", case)
         assert due == reported_on
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from contracts import kinds
-from policy import internship as k1
-from policy import unemployment as ui
+from policy import internship, unemployment
 from policy.calendar import add_months
 from policy.monthly_schedule import month_start
 from policy.pack import PolicyPack
@@ -95,7 +94,7 @@ class Internship(Person):
 
     def expected_payments(self) -> list[tuple[str, int]]:
         """§14: the unit is paid the monthly subsidy for each completed month (no pauses)."""
-        months = k1.completed_months(self.starts_on, AGREED_MONTHS, [], self.today)
+        months = internship.completed_months(self.starts_on, AGREED_MONTHS, [], self.today)
         return [(f"month-{m}", self.monthly) for m in range(1, months + 1)]
 
 
@@ -122,7 +121,7 @@ class Claim(Person):
         self.claim_on = add_months(self.today, -CLAIM_MONTHS_AGO)
         self.params = pack.parameters(CITY)
         self.reemployed_on = month_start(self.claim_on, 2) + timedelta(days=3)
-        self.entitlement = ui.entitlement_months(INSURED_MONTHS, 0, self.params, self.claim_on)
+        self.entitlement = unemployment.entitlement_months(INSURED_MONTHS, 0, self.params, self.claim_on)
         self.case_id = kinds.unemployment_insurance_case_id(self.id, self.claim_on)
 
     def filed(self) -> bytes:
@@ -137,10 +136,10 @@ class Claim(Person):
             "employer_id": f"E{self.id}"})
 
     def months(self, reemployed_on: date | None) -> list[int]:
-        return ui.months_due(self.today, self.claim_on, RETIREMENT, reemployed_on, self.entitlement, False)
+        return unemployment.months_due(self.today, self.claim_on, RETIREMENT, reemployed_on, self.entitlement, False)
 
     def benefit(self, n: int) -> int:
-        return ui.monthly_benefit(month_start(self.claim_on, n), self.params)
+        return unemployment.monthly_benefit(month_start(self.claim_on, n), self.params)
 
     def expected_payments(self) -> list[tuple[str, int]]:
         """Every benefit month started by today, paid before the re-employment was known."""

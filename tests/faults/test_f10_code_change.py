@@ -36,7 +36,7 @@ from temporalio.workflow import NondeterminismError
 from activities.case_activities import CaseActivities
 from activities.memory_store import MemoryStore
 from activities.store import Origin
-from app import simulate as sim
+from app import simulate
 from app.simulate import ListSink, advance_business_clock, drain_activities, quiet_runtime
 from contracts.cases import CaseInput, CaseOutcome
 from contracts.events import parse_event
@@ -126,7 +126,7 @@ async def _run_case(workflows: list[type]) -> tuple[list[Any], Any]:
         "person_id": "P10", "unit_id": "U10", "on": "2020-06-10", "reason": "quit"})
     case_id = "internship/P10/U10/2020-03-02"
     async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=sim.test_server_path(), runtime=quiet_runtime()
+        data_converter=DATA_CONVERTER, test_server_existing_path=simulate.test_server_path(), runtime=quiet_runtime()
     ) as env:
         first = datetime.fromisoformat(json.loads(signed)["time"])
         offset = int(((first - timedelta(days=1)) - await env.get_current_time()).total_seconds())

@@ -20,8 +20,7 @@ from contracts import kinds
 from contracts.cases import CaseView
 from contracts.kafka import client_security
 from contracts.topics import INPUT_TOPICS
-from policy import flexible as k4
-from policy import internship as k1
+from policy import flexible, internship
 from policy.calendar import add_months, month_of
 from testkit.events import cloud_event, line
 from tests.e2e.conftest import System
@@ -175,8 +174,8 @@ async def test_f7_events_of_one_subject_shuffled_end_as_if_in_order(system: Syst
     for in_order, shuffled in twins:
         # §14: an "other" interruption pauses accrual (without moving the end): the completed
         # months are counted on the served days, for both twins alike.
-        pause = k1.Pause(start=add_months(in_order.today, -4), end=add_months(in_order.today, -3), epidemic=False)
-        months = k1.completed_months(in_order.starts_on, AGREED_MONTHS, [pause], in_order.today)
+        pause = internship.Pause(start=add_months(in_order.today, -4), end=add_months(in_order.today, -3), epidemic=False)
+        months = internship.completed_months(in_order.starts_on, AGREED_MONTHS, [pause], in_order.today)
         assert months < MONTHS_AGO
         expected = [(f"month-{m}", in_order.monthly) for m in range(1, months + 1)]
         load.payments[in_order.case_id] = expected
@@ -198,7 +197,7 @@ async def test_f9_a_case_of_five_years_crosses_continue_as_new_without_lost_or_d
     person = f"F{system.tag}LONG"
     source = f"es/{CITY}-faults"
     applied = add_months(today, -57)
-    start = k4.period_start(applied)
+    start = flexible.period_start(applied)
     retirement = add_months(start, 59)  # within 5 years of the start: the period runs until then
     months = [month_of(add_months(start, i)) for i in range(57)]
     case_id = kinds.flexible_employment_case_id(person, applied)
@@ -214,7 +213,7 @@ async def test_f9_a_case_of_five_years_crosses_continue_as_new_without_lost_or_d
         "birth_date": (retirement - timedelta(days=365 * 60 + 15)).isoformat(),
         "retirement_date": retirement.isoformat(), "categories": ["disabled"]}))
     application = load.add(event("application.submitted", applied, {
-        "program": k4.PROGRAM, "applicant": person, "on": applied.isoformat(), "details": {}}))
+        "program": flexible.PROGRAM, "applicant": person, "on": applied.isoformat(), "details": {}}))
     contributions = [load.add(event("contribution.paid", min(add_months(start, i) + timedelta(days=14), today), {
         "person_id": person, "month": m, "base": 300000, "employer_amount": 60000, "employee_amount": 24001,
         "insurances": ["pension"]})) for i, m in enumerate(months)]
@@ -222,7 +221,7 @@ async def test_f9_a_case_of_five_years_crosses_continue_as_new_without_lost_or_d
         "person_id": person, "employer_id": f"E{system.tag}", "signed_on": today.isoformat(),
         "starts_on": today.isoformat(), "term_months": None}))
     # 2/3 × 84001 = 56000.67 → 56000 fen for each month (POLICY.md K4, rounding down).
-    load.payments[case_id] = [(m, k4.subsidy(84001, m, params)) for m in months]
+    load.payments[case_id] = [(m, flexible.subsidy(84001, m, params)) for m in months]
     assert {a for _, a in load.payments[case_id]} == {56000}
     load.statuses[case_id] = "employed"
 

@@ -20,7 +20,7 @@ from streams.app import IntakeRuntime
 from testkit.processes import Process
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
-from tests.faults import _processes as procs
+from tests.faults import _processes
 from tests.faults._invariants import check_invariants, record_figures
 from tests.faults._load import claims, internships
 
@@ -62,7 +62,7 @@ async def test_f2_stream_processor_killed_between_inbox_write_and_offset_commit(
     before = await system.kafka.ends(INPUT_TOPICS)
     in_window = 0
     with stopped_at_end() as running:
-        running.append(procs.streams(system.settings, system.folder, "streams-1"))
+        running.append(_processes.streams(system.settings, system.folder, "streams-1"))
         await system.emit(load.lines)
         for kill in range(1, KILLS + 1):
             target = len(load.lines) * kill // (KILLS + 1)
@@ -78,7 +78,7 @@ async def test_f2_stream_processor_killed_between_inbox_write_and_offset_commit(
             committed = await committed_progress(system, before)
             current.kill()
             in_window += max(0, inbox - committed)
-            running.append(procs.streams(system.settings, system.folder, f"streams-{kill + 1}"))
+            running.append(_processes.streams(system.settings, system.folder, f"streams-{kill + 1}"))
         # Offsets are committed every few seconds, records are handled in milliseconds: each
         # kill left records in the inbox that the group had not committed.
         assert in_window > 0, "no kill fell between an inbox write and its offset commit"
@@ -102,7 +102,7 @@ async def test_f1_worker_killed_after_the_ledger_write_before_the_activity_compl
     settings = system.settings.model_copy(update={"temporal_task_queue": f"{system.settings.temporal_task_queue}-sub"})
     await system.start_intake(IntakeRuntime(settings))
     with stopped_at_end() as running:
-        dying = procs.worker(settings, system.folder, "worker-dying", kill_after_payments=100)
+        dying = _processes.worker(settings, system.folder, "worker-dying", kill_after_payments=100)
         running.append(dying)
         await system.emit(load.lines)
         code = await dying.died(timeout=180)
@@ -110,7 +110,7 @@ async def test_f1_worker_killed_after_the_ledger_write_before_the_activity_compl
         assert "fault: SIGKILL after committing" in dying.tail()
         paid_at_kill = await system.pool.fetchval("SELECT count(*) FROM ledger")
         assert paid_at_kill >= 100
-        running.append(procs.worker(settings, system.folder, "worker-2"))
+        running.append(_processes.worker(settings, system.folder, "worker-2"))
         await system.settled(timeout=120)
         figures = await check_invariants(system, load, "1 worker SIGKILLed after ledger write", started=started, timeout=240)
         figures.notes["ledger_rows_at_kill"] = int(paid_at_kill)
@@ -135,7 +135,7 @@ async def test_f11_worker_killed_while_writing_a_correction(bare_system: System)
     await system.start_intake(IntakeRuntime(settings))
     originals = sum(len(p) for p in load.payments.values())
     with stopped_at_end() as running:
-        dying = procs.worker(settings, system.folder, "worker-dying", kill_after_payments=kill_at,
+        dying = _processes.worker(settings, system.folder, "worker-dying", kill_after_payments=kill_at,
                              kill_on=("overpayment", first_overpaid))
         running.append(dying)
         await system.emit(filed, "claims.jsonl")
@@ -157,7 +157,7 @@ async def test_f11_worker_killed_while_writing_a_correction(bare_system: System)
         assert [r["period"] for r in rows_of_cut] == [first_overpaid], (cut, rows_of_cut)
         assert len(load.corrections[cut]) > 1, "the reconciliation writes one row only: nothing to cut between"
         corrections_at_kill = await system.pool.fetchval("SELECT count(*) FROM ledger WHERE entry <> 'payment'")
-        running.append(procs.worker(settings, system.folder, "worker-2"))
+        running.append(_processes.worker(settings, system.folder, "worker-2"))
         await system.settled(timeout=120)
         figures = await check_invariants(system, load, "11 worker SIGKILLed while writing a correction", started=started,
                                          timeout=240)

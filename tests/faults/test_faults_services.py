@@ -19,7 +19,7 @@ from contracts.cases import CaseView
 from contracts.settings import get_settings
 from deploy import stack
 from deploy.stack import kafka as kafka_stack
-from deploy.stack import postgres as pg
+from deploy.stack import postgres as postgres_stack
 from deploy.stack.common import running_pid
 from policy.calendar import add_months
 from tests.e2e.conftest import System
@@ -44,9 +44,9 @@ async def payments_at_least(system: System, n: int) -> int:
 
 def stop_postgres_immediately() -> None:
     """`pg_ctlcluster … stop -m immediate`: no checkpoint, every session cut (a crash)."""
-    cluster = pg._find_cluster()
+    cluster = postgres_stack._find_cluster()
     assert cluster is not None and cluster.online, "PostgreSQL is not running"
-    subprocess.run(pg._as_postgres(["pg_ctlcluster", cluster.version, pg.CLUSTER, "stop", "-m", "immediate"]),
+    subprocess.run(postgres_stack._as_postgres(["pg_ctlcluster", cluster.version, postgres_stack.CLUSTER, "stop", "-m", "immediate"]),
                    check=True, capture_output=True, timeout=60)
 
 

@@ -29,10 +29,12 @@ from temporalio.testing import WorkflowEnvironment
 from app.simulate import quiet_runtime, test_server_path
 from contracts.temporal import DATA_CONVERTER
 from tests.histories.record_late_lift import patches
-from tests.workflow import test_enterprise_si_subsidy_corrections as k15
-from tests.workflow import test_flexible_employment_subsidy_corrections as k4
-from tests.workflow import test_order_independence as order
-from tests.workflow import test_overpayment_recovery_decision as recovery
+from tests.workflow import (
+    test_enterprise_si_subsidy_corrections,
+    test_flexible_employment_subsidy_corrections,
+    test_order_independence,
+    test_overpayment_recovery_decision,
+)
 from workflows import case_base, employment_service_subsidy, enterprise_si_subsidy, flexible_employment_subsidy, internship_subsidy, startup_loan_interest
 
 HERE = Path(__file__).resolve().parent
@@ -41,26 +43,26 @@ Test = Callable[[WorkflowEnvironment], Awaitable[None]]
 # name → (the patch whose branch the history must take, the test that takes it)
 RECORDINGS: dict[str, tuple[str, Test]] = {
     "internship_subsidy_late_facts_correct": (
-        internship_subsidy.LATE_FACTS_CORRECT, order.test_k1_a_hire_arriving_after_the_internship_completed_removes_the_months_after_it),
+        internship_subsidy.LATE_FACTS_CORRECT, test_order_independence.test_k1_a_hire_arriving_after_the_internship_completed_removes_the_months_after_it),
     "internship_subsidy_open_pause_owes_nothing": (
         internship_subsidy.OPEN_PAUSE_OWES_NOTHING,
-        order.test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_owes_nothing_for_it),
+        test_order_independence.test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_owes_nothing_for_it),
     "startup_loan_interest_order_independent": (
         startup_loan_interest.ORDER_INDEPENDENT,
-        order.test_k13_an_original_interest_report_arriving_after_its_correction_does_not_replace_it),
+        test_order_independence.test_k13_an_original_interest_report_arriving_after_its_correction_does_not_replace_it),
     "employment_service_subsidy_late_jobs": (
-        employment_service_subsidy.LATE_JOBS, order.test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_placement),
+        employment_service_subsidy.LATE_JOBS, test_order_independence.test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_placement),
     "unemployment_insurance_recovery_decision": (
         case_base.ACT_ON_RECOVERY_DECISION,
-        recovery.test_overpayment_repaid_by_the_payee_closes_the_receivable_and_a_later_overpayment_gets_its_own_task),
+        test_overpayment_recovery_decision.test_overpayment_repaid_by_the_payee_closes_the_receivable_and_a_later_overpayment_gets_its_own_task),
     "unemployment_insurance_run_until_recovery_decided": (
-        case_base.RUN_UNTIL_RECOVERY_DECIDED, recovery.test_overpayment_recovery_decided_after_the_correction_days_is_still_taken),
+        case_base.RUN_UNTIL_RECOVERY_DECIDED, test_overpayment_recovery_decision.test_overpayment_recovery_decided_after_the_correction_days_is_still_taken),
     "flexible_employment_subsidy_late_facts_correct": (
         flexible_employment_subsidy.LATE_FACTS_CORRECT,
-        k4.test_k4_corrected_report_still_corrects_a_case_within_the_correction_days_after_it_closed),
+        test_flexible_employment_subsidy_corrections.test_k4_corrected_report_still_corrects_a_case_within_the_correction_days_after_it_closed),
     "enterprise_si_subsidy_late_facts_correct": (
         enterprise_si_subsidy.LATE_FACTS_CORRECT,
-        k15.test_k15_corrected_report_still_corrects_a_case_within_the_correction_days_after_it_closed),
+        test_enterprise_si_subsidy_corrections.test_k15_corrected_report_still_corrects_a_case_within_the_correction_days_after_it_closed),
 }
 
 

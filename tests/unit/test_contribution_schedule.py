@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.events import ContractSigned
-from policy import enterprise_si as k15
-from policy import flexible as k4
+from policy import enterprise_si, flexible
 from policy.calendar import SHANGHAI
 from policy.contribution_schedule import Report, contribution_owed, months_worth, next_due, take_report
 from policy.corrections import LedgerEntry, reconcile
@@ -85,12 +84,12 @@ def test_k4_owes_the_ratio_in_force_on_each_month_of_what_was_paid() -> None:
     params = load_pack().parameters("2101").with_change("flexible.ratio", [3, 4], D(2020, 6, 1))
     period = Period(start=D(2020, 5, 1), end=D(2023, 5, 1), months=36)
     known = {m: Report(84000, D(2020, 7, 20)) for m in ("2020-05", "2020-06", "2020-07")}
-    owed = k4.owed_by_month(payee="person/F", period=period, reports=known, employed_from=D(2020, 7, 1),
+    owed = flexible.owed_by_month(payee="person/F", period=period, reports=known, employed_from=D(2020, 7, 1),
                             applied_on=D(2020, 5, 20), params=params)
     assert [(o.period, o.amount, o.rule) for o in owed] == [
         ("2020-05", 56000, "§13/§16: 2/3 of the 84000 fen contributed for 2020-05"),
         ("2020-06", 63000, "§13/§16: 3/4 of the 84000 fen contributed for 2020-06"),
-        ("2020-07", 0, k4.RULE_NOT_OWED_AFTER_EMPLOYMENT),
+        ("2020-07", 0, flexible.RULE_NOT_OWED_AFTER_EMPLOYMENT),
     ]
 
 
@@ -98,14 +97,14 @@ def test_k15_owes_counted_months_up_to_the_separation_month_and_nothing_for_exem
     contract = ContractSigned.model_validate({"person_id": "Q", "employer_id": "X", "signed_on": "2020-03-05",
                                               "starts_on": "2020-03-05", "term_months": 24})
     exempt = {"2020-04"}
-    counted = k15.counted_months(contract.starts_on, 36, exempt)
+    counted = enterprise_si.counted_months(contract.starts_on, 36, exempt)
     known = {m: Report(50000, D(2020, 6, 20)) for m in ("2020-03", "2020-04", "2020-05", "2020-06")}
-    owed = k15.owed_by_month(contract=contract, counted=counted, exempt=exempt, reports=known, separated_on=D(2020, 5, 31))
+    owed = enterprise_si.owed_by_month(contract=contract, counted=counted, exempt=exempt, reports=known, separated_on=D(2020, 5, 31))
     assert [(o.period, o.amount, o.payee) for o in owed] == [
         ("2020-03", 50000, "enterprise/X"), ("2020-05", 50000, "enterprise/X"), ("2020-06", 0, "enterprise/X"),
         ("2020-04", 0, "enterprise/X"),
     ]
-    assert [o.rule for o in owed][1:] == [k15.share_rule(contract, "2020-05", 50000, 2), k15.RULE_SEPARATED, k15.RULE_EXEMPTED]
+    assert [o.rule for o in owed][1:] == [enterprise_si.share_rule(contract, "2020-05", 50000, 2), enterprise_si.RULE_SEPARATED, enterprise_si.RULE_EXEMPTED]
 
 
 def test_contributions_carried_before_reports_were_compared_restore_as_reports() -> None:

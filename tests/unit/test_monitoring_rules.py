@@ -11,7 +11,7 @@ from typing import Any
 from activities.memory_store import MemoryStore
 from contracts.cases import Fact
 from contracts.events import CloudEvent
-from policy import monitoring as m
+from policy import monitoring
 from policy.pack import load_pack
 from streams.monitoring import Monitor, Observation, observation_of, observe
 
@@ -22,50 +22,50 @@ W = "2020-W20"
 
 # -- weeks -----------------------------------------------------------------------------------
 def test_week_of_a_date_is_the_iso_week_starting_monday() -> None:
-    assert m.iso_week(date(2020, 5, 11)) == "2020-W20"  # Monday
-    assert m.iso_week(date(2020, 5, 17)) == "2020-W20"  # Sunday
-    assert m.iso_week(date(2020, 5, 18)) == "2020-W21"
-    assert m.iso_week(date(2021, 1, 1)) == "2020-W53"  # ISO year, not calendar year
-    assert m.week_monday("2020-W20") == date(2020, 5, 11)
-    assert m.week_before("2020-W02", 3) == "2019-W51"
+    assert monitoring.iso_week(date(2020, 5, 11)) == "2020-W20"  # Monday
+    assert monitoring.iso_week(date(2020, 5, 17)) == "2020-W20"  # Sunday
+    assert monitoring.iso_week(date(2020, 5, 18)) == "2020-W21"
+    assert monitoring.iso_week(date(2021, 1, 1)) == "2020-W53"  # ISO year, not calendar year
+    assert monitoring.week_monday("2020-W20") == date(2020, 5, 11)
+    assert monitoring.week_before("2020-W02", 3) == "2019-W51"
 
 
 def test_count_keys_start_with_the_city_so_a_city_stays_in_one_partition() -> None:
-    assert m.day_key("2101", m.UI_CLAIMS, date(2020, 5, 11)) == "2101|ui_claims|day|2020-05-11"
-    assert m.week_key("2101", m.UI_CLAIMS, "2020-W20") == "2101|ui_claims|week|2020-W20"
+    assert monitoring.day_key("2101", monitoring.UI_CLAIMS, date(2020, 5, 11)) == "2101|ui_claims|day|2020-05-11"
+    assert monitoring.week_key("2101", monitoring.UI_CLAIMS, "2020-W20") == "2101|ui_claims|week|2020-W20"
 
 
 # -- the trailing-8-week rule ------------------------------------------------------------------
 def test_trailing_weeks_are_the_8_weeks_before() -> None:
-    weeks = m.trailing_weeks(W, P)
+    weeks = monitoring.trailing_weeks(W, P)
     assert weeks[0] == "2020-W12" and weeks[-1] == "2020-W19" and len(weeks) == 8
 
 
 def test_surge_needs_more_than_mean_times_factor() -> None:
     # mean 200: 1.5 × 200 = 300 must be exceeded (the +100 is met either way).
     trailing = [200] * 8
-    assert not m.is_surge(300, trailing, W, P)
-    assert m.is_surge(301, trailing, W, P)
+    assert not monitoring.is_surge(300, trailing, W, P)
+    assert monitoring.is_surge(301, trailing, W, P)
 
 
 def test_surge_needs_at_least_100_persons_above_the_mean() -> None:
     # mean 100: 1.5 × 100 = 150 is passed well before +100 (200) is reached.
     trailing = [100] * 8
-    assert not m.is_surge(199, trailing, W, P)
-    assert m.is_surge(200, trailing, W, P)  # exactly +100: at least
+    assert not monitoring.is_surge(199, trailing, W, P)
+    assert monitoring.is_surge(200, trailing, W, P)  # exactly +100: at least
 
 
 def test_surge_mean_is_exact_with_missing_weeks_as_zero() -> None:
     trailing = [0, 0, 0, 0, 0, 0, 0, 4]  # mean 1/2
-    assert m.trailing_mean(trailing) == Fraction(1, 2)
-    assert not m.is_surge(100, trailing, W, P)  # 99.5 above: not 100
-    assert m.is_surge(101, trailing, W, P)
+    assert monitoring.trailing_mean(trailing) == Fraction(1, 2)
+    assert not monitoring.is_surge(100, trailing, W, P)  # 99.5 above: not 100
+    assert monitoring.is_surge(101, trailing, W, P)
 
 
 def test_full_history_requires_the_first_observed_week_8_weeks_earlier() -> None:
-    assert m.has_full_history(W, "2020-W12", P)
-    assert not m.has_full_history(W, "2020-W13", P)
-    assert not m.has_full_history(W, None, P)
+    assert monitoring.has_full_history(W, "2020-W12", P)
+    assert not monitoring.has_full_history(W, "2020-W13", P)
+    assert not monitoring.has_full_history(W, None, P)
 
 
 # -- the observer ------------------------------------------------------------------------------
@@ -84,10 +84,10 @@ def registration(n: int, on: date, city: str = "2101") -> CloudEvent:
 
 def test_which_events_count_and_on_which_date() -> None:
     reg = observation_of(registration(1, date(2020, 5, 12)))
-    assert reg is not None and (reg.city, reg.metric, reg.on, reg.persons) == ("2101", m.UNEMPLOYMENT_REGISTRATIONS, date(2020, 5, 12), 1)
+    assert reg is not None and (reg.city, reg.metric, reg.on, reg.persons) == ("2101", monitoring.UNEMPLOYMENT_REGISTRATIONS, date(2020, 5, 12), 1)
     claim = observation_of(ev("ui.claim.filed", {"person_id": "P1", "city": "2102", "claim_on": "2020-05-13", "insured_months": 20,
                                                  "involuntary": True, "retirement_date": "2040-01-01"}, 2))
-    assert claim is not None and (claim.city, claim.metric, claim.on) == ("2102", m.UI_CLAIMS, date(2020, 5, 13))
+    assert claim is not None and (claim.city, claim.metric, claim.on) == ("2102", monitoring.UI_CLAIMS, date(2020, 5, 13))
     closure = observation_of(ev("enterprise.closure_reported", {"enterprise_id": "E1", "city": "2103", "on": "2020-05-14", "kind": "shutdown"}, 3))
     assert closure is not None and closure.persons == 0 and closure.closure_kind == "shutdown"
     assert observation_of(ev("followup.recorded", {"person_id": "P1", "on": "2020-05-14", "channel": "phone"}, 4)) is None
@@ -99,7 +99,7 @@ def test_layoff_executed_counts_its_persons_in_the_city_of_the_enterprise_facts(
     plan = Fact(key="enterprise/E1", type="layoff.plan_filed", on_date=None, payload={"city": "2104"},
                 event_time=datetime(2020, 4, 1, tzinfo=timezone.utc), event_key="hr#1")
     obs = observation_of(executed, [plan])
-    assert obs is not None and (obs.city, obs.metric, obs.persons) == ("2104", m.LAYOFFS_EXECUTED, 3)
+    assert obs is not None and (obs.city, obs.metric, obs.persons) == ("2104", monitoring.LAYOFFS_EXECUTED, 3)
 
 
 async def test_dead_letters_are_not_counted_duplicates_are_passed_on() -> None:
@@ -108,7 +108,7 @@ async def test_dead_letters_are_not_counted_duplicates_are_passed_on() -> None:
     assert await observe(registration(1, date(2020, 5, 12)), "duplicate", store) is not None
 
 
-def obs(n: int, on: date, persons: int = 1, city: str = "2101", metric: str = m.UNEMPLOYMENT_REGISTRATIONS) -> Observation:
+def obs(n: int, on: date, persons: int = 1, city: str = "2101", metric: str = monitoring.UNEMPLOYMENT_REGISTRATIONS) -> Observation:
     return Observation(city=city, metric=metric, on=on, persons=persons, event_key=f"src#{n}")
 
 
@@ -144,8 +144,8 @@ async def test_late_event_counts_in_its_own_week() -> None:
     await fill(monitor, 9, 10)  # W10..W18
     # Arrives after W18 was counted, but happened in W14.
     await monitor.apply(obs(200, MON + timedelta(weeks=4, days=3), 7))
-    assert monitor.count("2101", m.UNEMPLOYMENT_REGISTRATIONS, "2020-W14") == 17
-    assert monitor.count("2101", m.UNEMPLOYMENT_REGISTRATIONS, "2020-W18") == 10
+    assert monitor.count("2101", monitoring.UNEMPLOYMENT_REGISTRATIONS, "2020-W14") == 17
+    assert monitor.count("2101", monitoring.UNEMPLOYMENT_REGISTRATIONS, "2020-W18") == 10
     assert monitor.counts["2101|unemployment_registrations|day|2020-04-02"] == 7
     # A late burst dated in W18 (processed after W18's other events) makes W18 surge: W18 is
     # judged on its own trailing weeks W10..W17 (mean (70 + 7) / 8), not on processing time.
@@ -169,7 +169,7 @@ async def test_an_observation_is_counted_once() -> None:
     monitor = Monitor(PACK, {}, {}, store)
     await monitor.apply(obs(1, MON, 3))
     await monitor.apply(obs(1, MON, 3))  # redelivered
-    assert monitor.count("2101", m.UNEMPLOYMENT_REGISTRATIONS, "2020-W10") == 3
+    assert monitor.count("2101", monitoring.UNEMPLOYMENT_REGISTRATIONS, "2020-W10") == 3
 
 
 async def test_every_enterprise_closure_alerts_its_city() -> None:

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from policy import unemployment as ui
+from policy import unemployment
 from policy.corrections import LedgerEntry, Owed, reconcile
 from policy.monthly_schedule import month_number, month_period, month_start, monthly_owed
 from policy.pack import load_pack
@@ -33,23 +33,23 @@ def test_monthly_owed_names_each_month_and_defaults_due_to_its_start() -> None:
 
 def test_k2_months_due_stop_at_reemployment_retirement_and_entitlement() -> None:
     claim = D(2020, 3, 15)
-    assert ui.months_due(D(2020, 6, 20), claim, D(2045, 1, 1), None, 12, False) == [1, 2, 3, 4]
-    assert ui.months_due(D(2020, 6, 20), claim, D(2045, 1, 1), D(2020, 5, 1), 12, False) == [1, 2]
-    assert ui.months_due(D(2020, 6, 20), claim, D(2020, 5, 15), None, 12, False) == [1, 2]
-    assert ui.months_due(D(2021, 6, 20), claim, D(2045, 1, 1), None, 12, False) == list(range(1, 13))
+    assert unemployment.months_due(D(2020, 6, 20), claim, D(2045, 1, 1), None, 12, False) == [1, 2, 3, 4]
+    assert unemployment.months_due(D(2020, 6, 20), claim, D(2045, 1, 1), D(2020, 5, 1), 12, False) == [1, 2]
+    assert unemployment.months_due(D(2020, 6, 20), claim, D(2020, 5, 15), None, 12, False) == [1, 2]
+    assert unemployment.months_due(D(2021, 6, 20), claim, D(2045, 1, 1), None, 12, False) == list(range(1, 13))
 
 
 def test_k2_owed_by_month_reconciles_a_backdated_benefit_change_into_arrears() -> None:
     changed = load_pack().parameters("2101").with_change("ui.monthly_benefit", 160000, D(2020, 4, 1))
-    owed = ui.owed_by_month(payee="person/X", claim_on=D(2020, 3, 2), months=[1, 2, 3], entitlement=12,
+    owed = unemployment.owed_by_month(payee="person/X", claim_on=D(2020, 3, 2), months=[1, 2, 3], entitlement=12,
                             params=changed, declared_on=None, lifted_on=None, benefit_rule="b",
                             continuation_rule="c", uplift_rule="u")
     assert [(o.program, o.period, o.amount) for o in owed] == [
-        (ui.PROGRAM_BENEFIT, "month-1", 150000), (ui.PROGRAM_BENEFIT, "month-2", 160000),
-        (ui.PROGRAM_BENEFIT, "month-3", 160000),
-        (ui.PROGRAM_UPLIFT, "month-1", 0), (ui.PROGRAM_UPLIFT, "month-2", 0), (ui.PROGRAM_UPLIFT, "month-3", 0),
+        (unemployment.PROGRAM_BENEFIT, "month-1", 150000), (unemployment.PROGRAM_BENEFIT, "month-2", 160000),
+        (unemployment.PROGRAM_BENEFIT, "month-3", 160000),
+        (unemployment.PROGRAM_UPLIFT, "month-1", 0), (unemployment.PROGRAM_UPLIFT, "month-2", 0), (unemployment.PROGRAM_UPLIFT, "month-3", 0),
     ]
-    paid = [LedgerEntry(ui.PROGRAM_BENEFIT, f"month-{n}", "payment", 150000, "ui_fund", "person/X", d, "b")
+    paid = [LedgerEntry(unemployment.PROGRAM_BENEFIT, f"month-{n}", "payment", 150000, "ui_fund", "person/X", d, "b")
             for n, d in ((1, D(2020, 3, 2)), (2, D(2020, 4, 2)), (3, D(2020, 5, 2)))]
     rows = reconcile(owed, paid, D(2020, 5, 10), Fraction(1, 2), "test#1")
     assert [(r.period, r.entry, r.amount, r.seq, r.corrects, r.cause) for r in rows] == [
@@ -77,18 +77,18 @@ def test_a_payload_carried_before_corrections_restores_as_nothing_written_throug
 
 def test_k3_months_due_are_those_started_by_today_up_to_the_reemployment_month() -> None:
     opened = D(2020, 4, 1)
-    assert ui.assistance_months_due(D(2020, 7, 10), opened, 6, None) == [1, 2, 3, 4]
-    assert ui.assistance_months_due(D(2020, 7, 10), opened, 6, D(2020, 5, 10)) == [1, 2]
-    assert ui.assistance_months_due(D(2020, 7, 10), opened, 6, D(2020, 6, 1)) == [1, 2, 3]  # starts that day
-    assert ui.assistance_months_due(D(2021, 1, 1), opened, 6, None) == [1, 2, 3, 4, 5, 6]
+    assert unemployment.assistance_months_due(D(2020, 7, 10), opened, 6, None) == [1, 2, 3, 4]
+    assert unemployment.assistance_months_due(D(2020, 7, 10), opened, 6, D(2020, 5, 10)) == [1, 2]
+    assert unemployment.assistance_months_due(D(2020, 7, 10), opened, 6, D(2020, 6, 1)) == [1, 2, 3]  # starts that day
+    assert unemployment.assistance_months_due(D(2021, 1, 1), opened, 6, None) == [1, 2, 3, 4, 5, 6]
 
 
 def test_k3_assistance_owed_follows_a_backdated_ratio_change_from_its_effective_date() -> None:
     changed = load_pack().parameters("2101").with_change("ua.ratio", [70, 100], D(2020, 5, 1))
-    owed = ui.assistance_owed(payee="person/X", opened_on=D(2020, 4, 1), months=[1, 2], params=changed, rule="r")
+    owed = unemployment.assistance_owed(payee="person/X", opened_on=D(2020, 4, 1), months=[1, 2], params=changed, rule="r")
     assert owed == [
-        Owed(ui.PROGRAM_ASSISTANCE, "month-1", 120000, "ui_fund", "person/X", D(2020, 4, 1), "r"),
-        Owed(ui.PROGRAM_ASSISTANCE, "month-2", 105000, "ui_fund", "person/X", D(2020, 5, 1), "r"),
+        Owed(unemployment.PROGRAM_ASSISTANCE, "month-1", 120000, "ui_fund", "person/X", D(2020, 4, 1), "r"),
+        Owed(unemployment.PROGRAM_ASSISTANCE, "month-2", 105000, "ui_fund", "person/X", D(2020, 5, 1), "r"),
     ]
 
 

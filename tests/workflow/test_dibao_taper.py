@@ -19,7 +19,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from contracts import kinds
 from contracts.cases import TaskDecision
 from tests.workflow.harness import World, at, world
@@ -166,7 +166,7 @@ async def test_k10_across_continue_as_new_pays_each_month_once(env: WorkflowEnvi
 async def test_k10_scenario_matches_the_hand_derived_expectation() -> None:
     """tests/scenarios/k10_dibao_taper.jsonl through `simulate`; expected derived by hand (its "_how")."""
     expected = json.loads((SCENARIOS / "k10_dibao_taper.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k10_dibao_taper.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k10_dibao_taper.jsonl", date.fromisoformat(expected["until"]))
     assert [c for c in result["cases"] if c["kind"] == KIND] == expected["cases"]
     assert [(p["case_id"], p["payee"], p["period"], p["amount"], p["fund"], p["due_on"]) for p in result["payments"] if p["kind"] == KIND] == [
         tuple(p) for p in expected["payments"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from contracts import kinds
 from contracts.cases import CaseEvent
 from streams.intake import Outcome
@@ -151,7 +151,7 @@ async def test_k15_scenario_matches_hand_derived_expectation() -> None:
     """tests/scenarios/k15_enterprise_si.jsonl through `simulate`; the expected file was derived
     by hand (its "_how" says how)."""
     expected = json.loads((SCENARIOS / "k15_enterprise_si.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k15_enterprise_si.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k15_enterprise_si.jsonl", date.fromisoformat(expected["until"]))
     assert [c for c in result["cases"] if c["kind"] == KIND] == expected["cases"]
     assert [
         [p["case_id"], p["payee"], p["period"], p["amount"], p["fund"], p["due_on"]] for p in result["payments"] if p["kind"] == KIND

@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from contracts import kinds
 from contracts.cases import CaseEvent
 from tests.workflow.harness import at, registered, world
@@ -248,7 +248,7 @@ async def test_k4_scenario_matches_hand_derived_expectation() -> None:
     """tests/scenarios/k4_flexible.jsonl through `simulate`; the expected file was derived by
     hand (see the comment block in tests/scenarios/k4_flexible.expected.json's "_how")."""
     expected = json.loads((SCENARIOS / "k4_flexible.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k4_flexible.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k4_flexible.jsonl", date.fromisoformat(expected["until"]))
     # Other kinds react to the same events (a registration opens a follow-up case, ...): only
     # this kind's cases and payments are compared.
     assert [c for c in result["cases"] if c["kind"] == KIND] == expected["cases"]

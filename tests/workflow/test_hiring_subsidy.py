@@ -14,7 +14,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from tests.workflow.harness import (
     at,
     contract_terminated,
@@ -242,7 +242,7 @@ async def test_simulate_k6_hiring_matches_the_hand_derived_expectation() -> None
     cases and payments are compared: the same registrations and contracts open other kinds'
     cases (K9, K15), which their own scenarios check."""
     expected = json.loads((SCENARIOS / "k6_hiring.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k6_hiring.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k6_hiring.jsonl", date.fromisoformat(expected["until"]))
     assert [c for c in result["cases"] if c["kind"] == "hiring_subsidy"] == expected["cases"]
     assert [p for p in result["payments"] if p["kind"] == "hiring_subsidy"] == expected["payments"]
     assert result["dead_letters"] == expected["dead_letters"]

@@ -19,7 +19,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.harness import World, at, employer_contribution, enterprise, epidemic_declared, hire, hiring_application, world
 
@@ -167,7 +167,7 @@ async def test_simulate_k6_late_facts_match_the_hand_derived_expectation() -> No
     after the contract, none for one after the window. Only hiring_subsidy cases and payments are
     compared: the registrations open K9 follow-up cases, which their own scenarios check."""
     expected = json.loads((SCENARIOS / "k6_late_fact.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k6_late_fact.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k6_late_fact.jsonl", date.fromisoformat(expected["until"]))
     assert [c for c in result["cases"] if c["kind"] == "hiring_subsidy"] == expected["cases"]
     assert [p for p in result["payments"] if p["kind"] == "hiring_subsidy"] == expected["payments"]
     assert result["dead_letters"] == expected["dead_letters"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from contracts import kinds
 from tests.workflow.harness import World, at, world
 
@@ -81,7 +81,7 @@ async def test_k11_amount_in_force_on_the_application_date(env: WorkflowEnvironm
 async def test_k11_scenario_matches_the_hand_derived_expectation() -> None:
     """tests/scenarios/k11_hubei_grant.jsonl through `simulate`; expected derived by hand (its "_how")."""
     expected = json.loads((SCENARIOS / "k11_hubei_grant.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k11_hubei_grant.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k11_hubei_grant.jsonl", date.fromisoformat(expected["until"]))
     assert [c for c in result["cases"] if c["kind"] == KIND] == expected["cases"]
     assert [(p["case_id"], p["payee"], p["period"], p["amount"], p["fund"], p["due_on"]) for p in result["payments"] if p["kind"] == KIND] == [
         tuple(p) for p in expected["payments"]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
-from tests.workflow._corrections import event_key as key
+from app import simulate
+from tests.workflow._corrections import event_key
 from tests.workflow._corrections import recovery_tasks as tasks_of
 from tests.workflow._corrections import worth as worth_of
 from tests.workflow.harness import World, agreement, internship_case_id, world
@@ -72,12 +72,12 @@ async def test_k1_late_interruption_overpays_the_months_it_holds_and_its_resumpt
     async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C1", "U1", D(2020, 3, 2), 4)
         await w.advance_to_day(D(2020, 6, 10))
-        cause = key(await w.send("internship.interrupted", pause("C1", "U1", "2020-04-10", "other"), D(2020, 4, 10),
+        cause = event_key(await w.send("internship.interrupted", pause("C1", "U1", "2020-04-10", "other"), D(2020, 4, 10),
                                  deliver_on=D(2020, 6, 10)))
         held = [(month(2), "overpayment", MONTHLY, D(2020, 6, 10), month(2), cause),
                 (month(3), "overpayment", MONTHLY, D(2020, 6, 10), month(3), cause)]
         assert rows(w, case) == held and (await w.view(case)).status == "paused"
-        resumed = key(await w.send("internship.resumed", pause("C1", "U1", "2020-05-20"), D(2020, 5, 20), deliver_on=D(2020, 6, 10)))
+        resumed = event_key(await w.send("internship.resumed", pause("C1", "U1", "2020-05-20"), D(2020, 5, 20), deliver_on=D(2020, 6, 10)))
         assert rows(w, case) == held
         await w.advance_to_day(D(2020, 6, 11))
         assert rows(w, case) == [*held, (month(2), "arrears", MONTHLY, D(2020, 6, 11), month(2), resumed),
@@ -101,7 +101,7 @@ async def test_k1_open_interruption_owes_nothing_from_its_start_until_a_resumpti
     async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C2", "U2", D(2020, 3, 2), 3)
         await w.advance_to_day(D(2020, 5, 10))
-        cause = key(await w.send("internship.interrupted", pause("C2", "U2", "2020-04-20", "other"), D(2020, 4, 20),
+        cause = event_key(await w.send("internship.interrupted", pause("C2", "U2", "2020-04-20", "other"), D(2020, 4, 20),
                                  deliver_on=D(2020, 5, 10)))
         assert rows(w, case) == [(month(2), "overpayment", MONTHLY, D(2020, 5, 10), month(2), cause)]
         await w.advance_to_day(D(2020, 6, 2))
@@ -118,7 +118,7 @@ async def test_k1_early_end_reported_late_overpays_the_months_after_it(env: Work
     async with world(env, D(2020, 3, 2)) as w:
         case = await open_case(w, "C3", "U3", D(2020, 3, 2), 6)
         await w.advance_to_day(D(2020, 7, 10))
-        ended = key(await w.send("internship.ended", {**pause("C3", "U3", "2020-05-20"), "reason": "quit"}, D(2020, 5, 20),
+        ended = event_key(await w.send("internship.ended", {**pause("C3", "U3", "2020-05-20"), "reason": "quit"}, D(2020, 5, 20),
                                  deliver_on=D(2020, 7, 10)))
         assert rows(w, case) == [
             (month(3), "overpayment", MONTHLY, D(2020, 7, 10), month(3), ended),
@@ -137,7 +137,7 @@ async def test_k1_hire_reported_late_with_a_third_left_overpays_the_months_after
         case = await open_case(w, "C4", "U4", D(2020, 3, 2), 6)
         await w.advance_to_day(D(2020, 7, 10))
         contract = {"person_id": "C4", "employer_id": "U4", "signed_on": "2020-06-10", "starts_on": "2020-06-10", "term_months": 12}
-        hired = key(await w.send("contract.signed", contract, D(2020, 6, 10), source="lc/2101", deliver_on=D(2020, 7, 10)))
+        hired = event_key(await w.send("contract.signed", contract, D(2020, 6, 10), source="lc/2101", deliver_on=D(2020, 7, 10)))
         assert rows(w, case) == [(month(4), "overpayment", MONTHLY, D(2020, 7, 10), month(4), hired)]
         assert (w.record(case).status, w.record(case).closed_on) == ("hired", D(2020, 6, 10))
         assert recovery_tasks(w, case) == [("overpayment_recovery", "enterprise/U4", MONTHLY, [month(4)])]
@@ -155,7 +155,7 @@ async def test_k1_hire_inside_the_internship_arriving_after_it_completed_correct
         await w.advance_to_day(D(2020, 7, 20))
         assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 7, 2))
         contract = {"person_id": "C9", "employer_id": "U9", "signed_on": "2020-04-20", "starts_on": "2020-04-21", "term_months": 12}
-        hired = key(await w.send("contract.signed", contract, D(2020, 4, 20), source="lc/2101", deliver_on=D(2020, 7, 20)))
+        hired = event_key(await w.send("contract.signed", contract, D(2020, 4, 20), source="lc/2101", deliver_on=D(2020, 7, 20)))
         assert rows(w, case) == [(month(n), "overpayment", MONTHLY, D(2020, 7, 20), month(n), hired) for n in (2, 3, 4)]
         assert worth(w, case) == {month(1): MONTHLY, month(2): 0, month(3): 0, month(4): 0}
         assert (w.record(case).status, w.record(case).closed_on) == ("completed", D(2020, 7, 2))
@@ -173,7 +173,7 @@ async def test_k1_backdated_subsidy_raise_pays_arrears_for_the_months_begun_sinc
         case = await open_case(w, "C5", "U5", D(2020, 3, 2), 3)
         await w.advance_to_day(D(2020, 5, 10))
         change = {"city": "2101", "name": "internship.monthly_subsidy", "value": 140000, "effective_on": "2020-04-01"}
-        raised = key(await w.send("policy.parameter.changed", change, D(2020, 5, 10), subject="city/2101", source="policy/2101"))
+        raised = event_key(await w.send("policy.parameter.changed", change, D(2020, 5, 10), subject="city/2101", source="policy/2101"))
         await w.advance_to_day(D(2020, 6, 2))
         assert rows(w, case) == [(month(2), "arrears", 20000, D(2020, 5, 10), month(2), raised)]
         assert rows(w, case, ("payment",))[-1] == (month(3), "payment", 140000, D(2020, 6, 2), None, None)
@@ -191,7 +191,7 @@ async def test_k1_backdated_subsidy_cut_is_recovered_from_the_units_later_months
         case = await open_case(w, "C6", "U6", D(2020, 3, 2), 4)
         await w.advance_to_day(D(2020, 5, 10))
         change = {"city": "2101", "name": "internship.monthly_subsidy", "value": 100000, "effective_on": "2020-03-01"}
-        cut = key(await w.send("policy.parameter.changed", change, D(2020, 5, 10), subject="city/2101", source="policy/2101"))
+        cut = event_key(await w.send("policy.parameter.changed", change, D(2020, 5, 10), subject="city/2101", source="policy/2101"))
         await w.advance_to_day(D(2020, 7, 2))
         assert rows(w, case) == [
             (month(1), "overpayment", 20000, D(2020, 5, 10), month(1), cut),
@@ -209,7 +209,7 @@ async def test_simulate_k1_corrections_matches_the_hand_derived_expectation() ->
     """tests/scenarios/k1_corrections.jsonl through `simulate`; its expectation was derived by
     hand ("_derivation")."""
     expected = json.loads((SCENARIOS / "k1_corrections.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k1_corrections.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k1_corrections.jsonl", date.fromisoformat(expected["until"]))
     assert result["cases"] == expected["cases"]
     assert result["payments"] == expected["payments"]
     assert result["dead_letters"] == expected["dead_letters"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from contracts import kinds
 from streams.intake import Outcome
 from tests.workflow.harness import World, at, world
@@ -79,7 +79,7 @@ async def test_k7_scenario_matches_hand_derived_expectation() -> None:
     """tests/scenarios/k7_retention.jsonl through `simulate`; the expected file was derived by
     hand (its "_how" says how)."""
     expected = json.loads((SCENARIOS / "k7_retention.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k7_retention.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k7_retention.jsonl", date.fromisoformat(expected["until"]))
     assert [c for c in result["cases"] if c["kind"] == KIND] == expected["cases"]
     assert [
         [p["case_id"], p["payee"], p["period"], p["amount"], p["fund"], p["due_on"]] for p in result["payments"] if p["kind"] == KIND

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.harness import World, at, world
 from tests.workflow.test_job_retention_refund import apply, send
@@ -124,7 +124,7 @@ async def test_simulate_k7_late_facts_match_the_hand_derived_expectation() -> No
     "_derivation"): reopened by a late registration and by a late enrolment, left rejected by a
     registration after the window, a final rejection that does not listen."""
     expected = json.loads((SCENARIOS / "k7_late_fact.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k7_late_fact.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k7_late_fact.jsonl", date.fromisoformat(expected["until"]))
     assert result["cases"] == expected["cases"]
     assert result["payments"] == expected["payments"]
     assert (result["tasks"], result["alerts"], result["dead_letters"]) == (expected["tasks"], expected["alerts"], expected["dead_letters"])

@@ -45,11 +45,11 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
-from policy import unemployment as ui
+from policy import unemployment
 from policy.calendar import add_months, first_of_month, month_of
 from policy.monthly_schedule import month_start
 from policy.pack import load_pack
-from tests.workflow import _order_independence_kinds as kinds  # registers the other paying kinds' generators
+from tests.workflow import _order_independence_kinds as kind_generators  # registers the other paying kinds' generators
 from tests.workflow._order_independence import SEQUENCES, Delivery, Event, Sequence, days, deliveries, in_order, person_id, run, schedule
 from tests.workflow.harness import world
 
@@ -125,7 +125,7 @@ def k2_sequences(draw: st.DrawFn) -> Sequence:
         on = draw(days(month_start(K2_CLAIM, k), month_start(K2_CLAIM, k + 1) - timedelta(days=1)))
         announced = draw(st.sampled_from([0, 0, 20, 60]).map(lambda late: min(on + timedelta(days=late), K2_LAST_FACT)))
         closing, last = Event(f"reemployed {on}", announced, _reemployed(on)), announced
-    paid_months = ui.months_started(last, K2_CLAIM)  # the months a case knowing nothing else pays by then
+    paid_months = unemployment.months_started(last, K2_CLAIM)  # the months a case knowing nothing else pays by then
     events: list[Event] = []
     if draw(st.booleans()):
         lift = draw(days(K2_CLAIM, K2_LAST_LIFT))
@@ -257,10 +257,10 @@ async def test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_pla
     service_subsidy.confirm_days) earns per_placement for 2020-Q2 when the job arrives in time;
     delivered on 11-19, after Q2 was settled (09-28), it is never counted (Q2 owes 0, not 30000),
     although the job is dated inside the confirmation window."""
-    first = kinds.K18_FIRST
+    first = kind_generators.K18_FIRST
     employed = date(2020, 5, 21)
-    sequence = Sequence(date(2020, 4, 1), (Event("placement S1", first, kinds._service(first, "job_placement", "S1")),),
-                        (Event(f"S1 employed {employed}", employed, kinds._placed("S1", employed, True)),), None,
+    sequence = Sequence(date(2020, 4, 1), (Event("placement S1", first, kind_generators._service(first, "job_placement", "S1")),),
+                        (Event(f"S1 employed {employed}", employed, kind_generators._placed("S1", employed, True)),), None,
                         date(2021, 4, 20))
     await assert_order_independent(env, "employment_service_subsidy", sequence, Delivery((0,), (182,)))
 
@@ -270,11 +270,11 @@ async def test_k1_a_hire_arriving_after_the_internship_completed_removes_the_mon
     03-02 whose unit hired the intern on 05-25 (a third or more left: completed months only) owes
     months 1 and 2; delivered on 08-08, after the internship completed (08-02), the hire was never
     routed to the closed case (it listens for corrections), and months 3..5 stayed paid."""
-    start = kinds.K1_START
+    start = kind_generators.K1_START
     hired = date(2020, 5, 25)
-    agreement = Event("agreement", start, kinds._person_event("internship.agreement_signed", lambda p: {
+    agreement = Event("agreement", start, kind_generators._person_event("internship.agreement_signed", lambda p: {
         "person_id": p, "unit_id": f"{p}U", "city": CITY, "starts_on": start.isoformat(), "months": 5, "cohort": 2020}))
-    sequence = Sequence(date(2020, 2, 20), (agreement,), (), Event(f"hired {hired}", hired, kinds._contract(
+    sequence = Sequence(date(2020, 2, 20), (agreement,), (), Event(f"hired {hired}", hired, kind_generators._contract(
         hired, hired + timedelta(days=1), 12, "U")), date(2020, 12, 1))
     await assert_order_independent(env, "internship_subsidy", sequence, Delivery((), (), 75))
 
@@ -285,11 +285,11 @@ async def test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_
     04-14) is never paid; delivered on 05-24, after month 2 was paid (05-02), it stayed 120000,
     since a month an open epidemic pause held stayed owed (its end moves with the pause). An open
     pause owes nothing from its start until a resumption is known."""
-    start = kinds.K1_START
-    agreement = Event("agreement", start, kinds._person_event("internship.agreement_signed", lambda p: {
+    start = kind_generators.K1_START
+    agreement = Event("agreement", start, kind_generators._person_event("internship.agreement_signed", lambda p: {
         "person_id": p, "unit_id": f"{p}U", "city": CITY, "starts_on": start.isoformat(), "months": 3, "cohort": 2020}))
     on = date(2020, 4, 14)
-    interrupted = Event(f"interrupted (epidemic) {on}", on, kinds._person_event("internship.interrupted", lambda p: {
+    interrupted = Event(f"interrupted (epidemic) {on}", on, kind_generators._person_event("internship.interrupted", lambda p: {
         "person_id": p, "unit_id": f"{p}U", "on": on.isoformat(), "reason": "epidemic"}))
     sequence = Sequence(date(2020, 2, 20), (agreement,), (interrupted,), None, date(2020, 12, 1))
     await assert_order_independent(env, "internship_subsidy", sequence, Delivery((0,), (40,)))
@@ -301,9 +301,9 @@ async def test_k10_a_restated_grant_arriving_after_the_taper_completed_corrects_
     70000 from 2020-02: in order, each month is owed 70000; delivered on 10-02, after the taper
     completed, the grant opened a new case that waits for an employment, and the taper kept
     60000 a month. It covers the employment, so it now reaches the listening taper."""
-    opening = (Event("低保", date(2020, 1, 5), kinds._dibao(60000, "2020-01")),
-               Event("employed", kinds.K10_EMPLOYED, kinds._employed(kinds.K10_EMPLOYED)))
-    restated = Event("低保 restated 70000 from 2020-02", date(2020, 7, 19), kinds._dibao(70000, "2020-02"))
+    opening = (Event("低保", date(2020, 1, 5), kind_generators._dibao(60000, "2020-01")),
+               Event("employed", kind_generators.K10_EMPLOYED, kind_generators._employed(kind_generators.K10_EMPLOYED)))
+    restated = Event("低保 restated 70000 from 2020-02", date(2020, 7, 19), kind_generators._dibao(70000, "2020-02"))
     sequence = Sequence(date(2020, 1, 1), opening, (restated,), None, date(2021, 1, 20))
     await assert_order_independent(env, "dibao_taper", sequence, Delivery((0,), (75,)))
 
@@ -313,9 +313,9 @@ async def test_k13_an_original_interest_report_arriving_after_its_correction_doe
     corrected on 12-27 (100000: 51546); both delivered on 2021-02-05, the correction first, the
     case kept the original's 62500 — the report announced last stands, as for the lift date."""
     quarter = ("2020-Q3", "2020-07-01", "2020-09-30")
-    original = Event("interest 2020-Q3", date(2020, 10, 2), kinds._interest(*quarter, 121250))
-    corrected = Event("interest 2020-Q3 corrected", date(2020, 12, 27), kinds._interest(*quarter, 100000))
-    granted = kinds.k13_opening()
+    original = Event("interest 2020-Q3", date(2020, 10, 2), kind_generators._interest(*quarter, 121250))
+    corrected = Event("interest 2020-Q3 corrected", date(2020, 12, 27), kind_generators._interest(*quarter, 100000))
+    granted = kind_generators.k13_opening()
     sequence = Sequence(date(2020, 3, 20), granted, (original, corrected), None, date(2021, 5, 1))
     await assert_order_independent(env, "startup_loan_interest", sequence, Delivery((1, 0), (40, 40)))
 
@@ -324,9 +324,9 @@ async def test_k13_a_report_after_the_term_arriving_first_does_not_complete_the_
     """What the property found: Q2's interest (subsidy 62500) and Q4's (wholly after the term
     ending 10-01: nothing) both delivered on 2021-01-04, Q4's first: the case completed on it,
     with nothing paid, so it did not listen for corrections and Q2's report found no case."""
-    q2 = Event("interest 2020-Q2", date(2020, 7, 2), kinds._interest("2020-Q2", "2020-04-01", "2020-06-30", 121250))
-    q4 = Event("interest 2020-Q4", date(2021, 1, 4), kinds._interest("2020-Q4", "2020-10-01", "2020-12-31", 121250))
-    sequence = Sequence(date(2020, 3, 20), kinds.k13_opening(), (q2, q4), None, date(2021, 5, 1))
+    q2 = Event("interest 2020-Q2", date(2020, 7, 2), kind_generators._interest("2020-Q2", "2020-04-01", "2020-06-30", 121250))
+    q4 = Event("interest 2020-Q4", date(2021, 1, 4), kind_generators._interest("2020-Q4", "2020-10-01", "2020-12-31", 121250))
+    sequence = Sequence(date(2020, 3, 20), kind_generators.k13_opening(), (q2, q4), None, date(2021, 5, 1))
     await assert_order_independent(env, "startup_loan_interest", sequence, Delivery((1, 0), (0, 0)))
 
 
@@ -336,12 +336,12 @@ async def test_k5_a_backdated_raise_arriving_after_a_temporary_post_completed_pa
     months 2 and 3 are owed 175000; delivered on 06-26, after the post completed (06-02), the
     listening case noted "what is owed is unchanged" (its `apply` returned for a closed case)
     and they stayed at 165000."""
-    opening = (Event("registered", date(2020, 1, 2), kinds._registered(["disabled"], date(2020, 1, 2), date(2035, 1, 1))),
-               Event("placed for 3 months", kinds.K5_START, kinds._person_event("welfare_post.placed", lambda p: {
-                   "person_id": p, "post_id": f"{p}POST", "city": CITY, "starts_on": kinds.K5_START.isoformat(),
+    opening = (Event("registered", date(2020, 1, 2), kind_generators._registered(["disabled"], date(2020, 1, 2), date(2035, 1, 1))),
+               Event("placed for 3 months", kind_generators.K5_START, kind_generators._person_event("welfare_post.placed", lambda p: {
+                   "person_id": p, "post_id": f"{p}POST", "city": CITY, "starts_on": kind_generators.K5_START.isoformat(),
                    "kind": "temporary", "months": 3})))
     raised = Event("welfare_post.post_subsidy 175000 from 2020-03-07", date(2020, 5, 17),
-                   kinds._parameter("welfare_post.post_subsidy", 175000, date(2020, 3, 7)))
+                   kind_generators._parameter("welfare_post.post_subsidy", 175000, date(2020, 3, 7)))
     sequence = Sequence(date(2020, 1, 1), opening, (raised,), None, date(2020, 9, 1))
     await assert_order_independent(env, "public_welfare_post", sequence, Delivery((0,), (40,)))
 
@@ -351,14 +351,14 @@ async def test_k4_a_backdated_ratio_arriving_after_a_stable_contract_closed_the_
     flexible.ratio 3/4 from 05-01 announced on 06-15, and a stable contract from 07-10 that
     closes the case `employed`: in order both months are owed 3/4; the change delivered on 07-25,
     after the close, found a listening case whose `apply` returned, and they stayed at 2/3."""
-    opening = (Event("registered", date(2020, 3, 2), kinds._registered(["disabled"], date(2020, 3, 2))),
-               Event("applied", kinds.K4_APPLIED, kinds._person_event("application.submitted", lambda p: {
-                   "program": "flexible_employment_si", "applicant": p, "on": kinds.K4_APPLIED.isoformat(), "details": {}})),
-               Event("contribution 2020-05", date(2020, 5, 20), kinds._k4_contribution("2020-05", 60000, 24000)),
-               Event("contribution 2020-06", date(2020, 6, 20), kinds._k4_contribution("2020-06", 60000, 24000)))
+    opening = (Event("registered", date(2020, 3, 2), kind_generators._registered(["disabled"], date(2020, 3, 2))),
+               Event("applied", kind_generators.K4_APPLIED, kind_generators._person_event("application.submitted", lambda p: {
+                   "program": "flexible_employment_si", "applicant": p, "on": kind_generators.K4_APPLIED.isoformat(), "details": {}})),
+               Event("contribution 2020-05", date(2020, 5, 20), kind_generators._k4_contribution("2020-05", 60000, 24000)),
+               Event("contribution 2020-06", date(2020, 6, 20), kind_generators._k4_contribution("2020-06", 60000, 24000)))
     raised = Event("flexible.ratio [3, 4] from 2020-05-01", date(2020, 6, 15),
-                   kinds._parameter("flexible.ratio", [3, 4], date(2020, 5, 1)))
-    hired = Event("stable contract 2020-07-10", date(2020, 7, 10), kinds._contract(date(2020, 7, 10), date(2020, 7, 10), 12))
+                   kind_generators._parameter("flexible.ratio", [3, 4], date(2020, 5, 1)))
+    hired = Event("stable contract 2020-07-10", date(2020, 7, 10), kind_generators._contract(date(2020, 7, 10), date(2020, 7, 10), 12))
     sequence = Sequence(date(2020, 3, 1), opening, (raised, hired), None, date(2020, 9, 1))
     await assert_order_independent(env, "flexible_employment_subsidy", sequence, Delivery((1, 0), (40, 0)))
 
@@ -369,13 +369,13 @@ async def test_k15_a_backdated_months_cut_arriving_after_a_separation_closed_the
     the wait for April's contribution), and, announced on 05-10, enterprise_si.months 1 from
     03-01: in order April is overpaid; delivered on 06-19, after the close, the change found a
     listening case whose `apply` returned, and April stayed paid."""
-    opening = (Event("registered", date(2020, 1, 6), kinds._registered(["disabled"], date(2020, 1, 6))),
-               Event("hired", kinds.K15_SIGNED, kinds._contract(kinds.K15_SIGNED, kinds.K15_SIGNED, 24)),
-               Event("contribution 2020-03", date(2020, 4, 20), kinds._employer_contribution("2020-03", 50000)),
-               Event("contribution 2020-04", date(2020, 5, 20), kinds._employer_contribution("2020-04", 50000)))
+    opening = (Event("registered", date(2020, 1, 6), kind_generators._registered(["disabled"], date(2020, 1, 6))),
+               Event("hired", kind_generators.K15_SIGNED, kind_generators._contract(kind_generators.K15_SIGNED, kind_generators.K15_SIGNED, 24)),
+               Event("contribution 2020-03", date(2020, 4, 20), kind_generators._employer_contribution("2020-03", 50000)),
+               Event("contribution 2020-04", date(2020, 5, 20), kind_generators._employer_contribution("2020-04", 50000)))
     left = Event("left 2020-04-30", date(2020, 5, 5), lambda p: ("insured.left", {
         "person_id": p, "employer_id": f"{p}E", "on": "2020-04-30", "reason": "resignation"}, f"person/{p}"))
-    cut = Event("enterprise_si.months 1 from 2020-03-01", date(2020, 5, 10), kinds._parameter("enterprise_si.months", 1, date(2020, 3, 1)))
+    cut = Event("enterprise_si.months 1 from 2020-03-01", date(2020, 5, 10), kind_generators._parameter("enterprise_si.months", 1, date(2020, 3, 1)))
     sequence = Sequence(date(2020, 1, 5), opening, (left, cut), None, date(2020, 9, 1))
     await assert_order_independent(env, "enterprise_si_subsidy", sequence, Delivery((0, 1), (0, 40)))
 
@@ -386,11 +386,11 @@ async def test_k15_a_corrected_report_arriving_after_a_separation_closed_the_cas
     April's contribution), and March reported again on 05-10 with 60000: in order March is worth
     60000; delivered on 06-19, after the close, the report reached no case (the route gave
     contributions to open cases only) and March stayed 50000."""
-    opening = (Event("registered", date(2020, 1, 6), kinds._registered(["disabled"], date(2020, 1, 6))),
-               Event("hired", kinds.K15_SIGNED, kinds._contract(kinds.K15_SIGNED, kinds.K15_SIGNED, 24)),
-               Event("contribution 2020-03", date(2020, 4, 20), kinds._employer_contribution("2020-03", 50000)))
-    left = Event("left 2020-04-10", date(2020, 4, 25), kinds._left(date(2020, 4, 10)))
-    corrected = Event("contribution 2020-03 corrected to 60000", date(2020, 5, 10), kinds._employer_contribution("2020-03", 60000))
+    opening = (Event("registered", date(2020, 1, 6), kind_generators._registered(["disabled"], date(2020, 1, 6))),
+               Event("hired", kind_generators.K15_SIGNED, kind_generators._contract(kind_generators.K15_SIGNED, kind_generators.K15_SIGNED, 24)),
+               Event("contribution 2020-03", date(2020, 4, 20), kind_generators._employer_contribution("2020-03", 50000)))
+    left = Event("left 2020-04-10", date(2020, 4, 25), kind_generators._left(date(2020, 4, 10)))
+    corrected = Event("contribution 2020-03 corrected to 60000", date(2020, 5, 10), kind_generators._employer_contribution("2020-03", 60000))
     sequence = Sequence(date(2020, 1, 5), opening, (left, corrected), None, date(2020, 9, 1))
     await assert_order_independent(env, "enterprise_si_subsidy", sequence, Delivery((0, 1), (0, 40)))
 
@@ -400,13 +400,13 @@ async def test_k4_a_contribution_arriving_after_a_stable_contract_closed_the_cas
     June's own contributions (84000 each: 56000 owed), a stable contract from 07-01: in order June
     is paid 56000; June's contribution delivered after the contract closed the case reached no
     case (the route gave contributions to open cases only) and June was owed nothing."""
-    opening = (Event("registered", date(2020, 3, 2), kinds._registered(["disabled"], date(2020, 3, 2))),
-               Event("applied", kinds.K4_APPLIED, kinds._person_event("application.submitted", lambda p: {
-                   "program": "flexible_employment_si", "applicant": p, "on": kinds.K4_APPLIED.isoformat(), "details": {}})),
-               Event("contribution 2020-05", date(2020, 5, 20), kinds._k4_contribution("2020-05", 60000, 24000)))
-    june = Event("contribution 2020-06", date(2020, 6, 20), kinds._k4_contribution("2020-06", 60000, 24000))
+    opening = (Event("registered", date(2020, 3, 2), kind_generators._registered(["disabled"], date(2020, 3, 2))),
+               Event("applied", kind_generators.K4_APPLIED, kind_generators._person_event("application.submitted", lambda p: {
+                   "program": "flexible_employment_si", "applicant": p, "on": kind_generators.K4_APPLIED.isoformat(), "details": {}})),
+               Event("contribution 2020-05", date(2020, 5, 20), kind_generators._k4_contribution("2020-05", 60000, 24000)))
+    june = Event("contribution 2020-06", date(2020, 6, 20), kind_generators._k4_contribution("2020-06", 60000, 24000))
     signed = date(2020, 7, 1)
-    contract = Event(f"stable contract {signed}", signed, kinds._contract(signed, signed, 12))
+    contract = Event(f"stable contract {signed}", signed, kind_generators._contract(signed, signed, 12))
     sequence = Sequence(date(2020, 3, 1), opening, (june, contract), None, date(2020, 12, 1))
     await assert_order_independent(env, "flexible_employment_subsidy", sequence, Delivery((1, 0), (0, 0)))
 

@@ -17,7 +17,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from contracts import kinds
 from contracts.cases import TaskDecision
 from policy.calendar import add_months
@@ -254,7 +254,7 @@ async def test_k5_scenario_matches_hand_derived_expectation_in_seconds() -> None
     placement); the expected file was derived by hand (its "_how" says how)."""
     expected = json.loads((SCENARIOS / "k5_welfare_posts.expected.json").read_text(encoding="utf-8"))
     began = time.monotonic()
-    result = await sim.simulate(SCENARIOS / "k5_welfare_posts.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k5_welfare_posts.jsonl", date.fromisoformat(expected["until"]))
     elapsed = time.monotonic() - began
     # Other kinds react to the same events (a registration opens a follow-up case, ...): only
     # this kind's cases, payments and tasks are compared.

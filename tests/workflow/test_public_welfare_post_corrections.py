@@ -20,9 +20,9 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from contracts import kinds
-from tests.workflow._corrections import event_key as key
+from tests.workflow._corrections import event_key
 from tests.workflow._corrections import recovery_tasks as tasks_of
 from tests.workflow._corrections import worth as worth_of
 from tests.workflow.harness import World, at, registered, world
@@ -72,7 +72,7 @@ async def test_k5_leaving_dated_in_the_past_overpays_both_subsidies_of_the_month
     async with world(env, D(2020, 1, 1)) as h:
         case = await placed(h, "W21", "P21", D(2020, 3, 16))
         await h.advance_to_day(D(2020, 7, 20))
-        left = key(await h.send("welfare_post.left", {"person_id": "W21", "post_id": "P21", "on": "2020-06-01"}, at(D(2020, 7, 20))))
+        left = event_key(await h.send("welfare_post.left", {"person_id": "W21", "post_id": "P21", "on": "2020-06-01"}, at(D(2020, 7, 20))))
         assert rows(h, case) == [
             (SI, month(3), "overpayment", SI_FEN, D(2020, 7, 20), month(3), left),
             (SI, month(4), "overpayment", SI_FEN, D(2020, 7, 20), month(4), left),
@@ -92,7 +92,7 @@ async def test_k5_stable_employment_dated_in_the_past_overpays_the_months_after_
         case = await placed(h, "W22", "P22", D(2020, 3, 2))
         await h.advance_to_day(D(2020, 7, 5))
         contract = {"person_id": "W22", "employer_id": "E9", "signed_on": "2020-05-20", "starts_on": "2020-05-25", "term_months": None}
-        signed = key(await h.send("contract.signed", contract, at(D(2020, 7, 5)), subject="person/W22", source="lc/2101"))
+        signed = event_key(await h.send("contract.signed", contract, at(D(2020, 7, 5)), subject="person/W22", source="lc/2101"))
         assert rows(h, case) == [
             (SI, month(3), "overpayment", SI_FEN, D(2020, 7, 5), month(3), signed),
             (SI, month(4), "overpayment", SI_FEN, D(2020, 7, 5), month(4), signed),
@@ -113,7 +113,7 @@ async def test_k5_backdated_post_subsidy_raise_pays_arrears_for_the_months_begun
         case = await placed(h, "W23", "P23", D(2020, 3, 16))
         await h.advance_to_day(D(2020, 6, 20))
         change = {"city": "2101", "name": "welfare_post.post_subsidy", "value": 175000, "effective_on": "2020-05-01"}
-        raised = key(await h.send("policy.parameter.changed", change, at(D(2020, 6, 20)), subject="person/W23", source="policy/2101"))
+        raised = event_key(await h.send("policy.parameter.changed", change, at(D(2020, 6, 20)), subject="person/W23", source="policy/2101"))
         await h.advance_to_day(D(2020, 7, 16))
         assert rows(h, case) == [(POST, month(3), "arrears", 10000, D(2020, 6, 20), month(3), raised)]
         assert worth(h, case) == {**full(range(1, 3)), **full(range(3, 5), 175000)}
@@ -128,7 +128,7 @@ async def test_k5_backdated_si_subsidy_cut_is_recovered_from_the_next_month(env:
         case = await placed(h, "W24", "P24", D(2020, 3, 16))
         await h.advance_to_day(D(2020, 5, 20))
         change = {"city": "2101", "name": "welfare_post.si_subsidy", "value": 50000, "effective_on": "2020-03-01"}
-        cut = key(await h.send("policy.parameter.changed", change, at(D(2020, 5, 20)), subject="person/W24", source="policy/2101"))
+        cut = event_key(await h.send("policy.parameter.changed", change, at(D(2020, 5, 20)), subject="person/W24", source="policy/2101"))
         await h.advance_to_day(D(2020, 6, 16))
         assert rows(h, case) == [
             (SI, month(1), "overpayment", 10000, D(2020, 5, 20), month(1), cut),
@@ -145,7 +145,7 @@ async def test_simulate_k5_corrections_matches_the_hand_derived_expectation() ->
     hand ("_derivation"). Only K5's cases, rows and tasks are compared (a registration opens a
     follow-up case too)."""
     expected = json.loads((SCENARIOS / "k5_corrections.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k5_corrections.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k5_corrections.jsonl", date.fromisoformat(expected["until"]))
     mine = {c["case_id"] for c in result["cases"] if c["kind"] == "public_welfare_post"}
     assert [c for c in result["cases"] if c["case_id"] in mine] == expected["cases"]
     assert [p for p in result["payments"] if p["case_id"] in mine] == expected["payments"]

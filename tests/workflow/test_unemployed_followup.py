@@ -16,7 +16,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from app import simulate as sim
+from app import simulate
 from contracts import kinds
 from contracts.cases import CaseEvent, TaskDecision, TaskRecord
 from policy.calendar import add_months
@@ -235,7 +235,7 @@ async def test_k9_scenario_matches_the_hand_derived_expectation() -> None:
     """tests/scenarios/k9_followup.jsonl through `simulate`; the expected file was derived by
     hand from POLICY.md K9 (see its "_how")."""
     expected = json.loads((SCENARIOS / "k9_followup.expected.json").read_text(encoding="utf-8"))
-    result = await sim.simulate(SCENARIOS / "k9_followup.jsonl", date.fromisoformat(expected["until"]))
+    result = await simulate.simulate(SCENARIOS / "k9_followup.jsonl", date.fromisoformat(expected["until"]))
     assert [c for c in result["cases"] if c["kind"] == KIND] == expected["cases"]
     case_ids = {c["case_id"] for c in expected["cases"]}
     assert [t for t in result["tasks"] if t["case_id"] in case_ids] == expected["tasks"]

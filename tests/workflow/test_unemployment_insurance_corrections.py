@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.cases import PaymentRequest
 from streams.intake import Outcome
 from tests.workflow.harness import World, world
-from workflows import unemployment_insurance as ui_workflow
+from workflows import unemployment_insurance
 
 UI = "unemployment_insurance"
 UPLIFT = "epidemic_uplift"
@@ -163,7 +163,7 @@ async def test_k2_linkage_of_a_month_a_backdated_reemployment_removes_is_overpai
             (UI, month(4), "overpayment", 150000, date(2020, 6, 20), month(4), cause),
         ]
         (linkage_row,) = [p for p in _ledger(w, case) if p.program == LINKAGE and p.entry == "overpayment"]
-        assert linkage_row.rule == ui_workflow.RULE_LINKAGE_NOT_OWED
+        assert linkage_row.rule == unemployment_insurance.RULE_LINKAGE_NOT_OWED
         assert worth(w, case) == {(UI, month(1)): 150000, (UI, month(2)): 150000, (UI, month(3)): 0, (UI, month(4)): 0,
                                   (LINKAGE, "price-linkage-2020-05"): 0}
         tasks = [t for t in w.store.tasks.values() if t["case_id"] == case]

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from contracts.cases import Fact
-from policy import difficult as k12
-from policy import living_allowance as k17
+from policy import difficult, living_allowance
 from policy.funds import Fund
 from policy.pack import load_pack
 
@@ -31,8 +30,8 @@ def registered(categories: list[str] | None = None) -> Fact:
     return fact("unemployment.registered", payload, date(2020, 2, 1))
 
 
-def profile(*facts: Fact) -> k12.PersonProfile:
-    return k12.profile_from_facts("P1", list(facts), APPLIED)
+def profile(*facts: Fact) -> difficult.PersonProfile:
+    return difficult.profile_from_facts("P1", list(facts), APPLIED)
 
 
 DIBAO = fact("dibao.granted", {"person_id": "P1", "household_id": "H1", "city": "2101", "monthly_amount": 60000,
@@ -54,45 +53,45 @@ def test_k17_registered_unemployed_in_living_difficulty_not_on_ui_is_eligible(ha
     difficulty — a 低保 household member or a zero-employment household member (K12's facts); and
     not receiving unemployment-insurance benefit"""
     facts = [hardship] if hardship.type == "unemployment.registered" else [registered(), hardship]
-    assert k17.ineligibility(profile(*facts), APPLIED, False, PARAMS) is None
+    assert living_allowance.ineligibility(profile(*facts), APPLIED, False, PARAMS) is None
 
 
 def test_k17_not_registered_unemployed_is_rejected() -> None:
-    reason = k17.ineligibility(profile(DIBAO), APPLIED, False, PARAMS)
+    reason = living_allowance.ineligibility(profile(DIBAO), APPLIED, False, PARAMS)
     assert reason is not None and "not registered unemployed" in reason
 
 
 def test_k17_difficult_to_employ_without_living_difficulty_is_rejected() -> None:
     """Living difficulty is 低保 or zero employment only: another K12 category does not count."""
-    reason = k17.ineligibility(profile(registered(["disabled", "single_parent"])), APPLIED, False, PARAMS)
+    reason = living_allowance.ineligibility(profile(registered(["disabled", "single_parent"])), APPLIED, False, PARAMS)
     assert reason is not None and "no living difficulty" in reason
 
 
 def test_k17_receiving_unemployment_insurance_benefit_is_rejected() -> None:
     """(no open K2 case of the person that pays)"""
-    reason = k17.ineligibility(profile(registered(), DIBAO), APPLIED, True, PARAMS)
+    reason = living_allowance.ineligibility(profile(registered(), DIBAO), APPLIED, True, PARAMS)
     assert reason is not None and "receiving unemployment-insurance benefit" in reason
 
 
 def test_k17_at_most_once_per_person_per_calendar_year() -> None:
     """At most once per person per calendar year: a second application in the year is `rejected`."""
-    assert k17.once_a_year_refusal(APPLIED, []) is None
-    reason = k17.once_a_year_refusal(date(2020, 12, 1), [(APPLIED, "completed")])
+    assert living_allowance.once_a_year_refusal(APPLIED, []) is None
+    reason = living_allowance.once_a_year_refusal(date(2020, 12, 1), [(APPLIED, "completed")])
     assert reason is not None and "at most once a year" in reason
-    assert k17.once_a_year_refusal(date(2020, 12, 1), [(APPLIED, "active")]) is not None
-    assert k17.once_a_year_refusal(date(2021, 1, 1), [(APPLIED, "completed")]) is None
+    assert living_allowance.once_a_year_refusal(date(2020, 12, 1), [(APPLIED, "active")]) is not None
+    assert living_allowance.once_a_year_refusal(date(2021, 1, 1), [(APPLIED, "completed")]) is None
     # a rejected application granted nothing
-    assert k17.once_a_year_refusal(date(2020, 12, 1), [(APPLIED, "rejected")]) is None
+    assert living_allowance.once_a_year_refusal(date(2020, 12, 1), [(APPLIED, "rejected")]) is None
 
 
 def test_k17_pays_tla_monthly_at_the_start_of_each_of_tla_months_months() -> None:
     """Pays `tla.monthly` at the start of each of `tla.months` months from the application date"""
-    months = k17.schedule(APPLIED, PARAMS)
+    months = living_allowance.schedule(APPLIED, PARAMS)
     assert [(m.period, m.starts_on) for m in months] == [
         ("month-1", date(2020, 4, 15)), ("month-2", date(2020, 5, 15)), ("month-3", date(2020, 6, 15)),
     ]
-    assert [k17.monthly_amount(m, PARAMS) for m in months] == [60000] * 3
-    assert (k17.PROGRAM, k17.FUND) == ("temporary_living_allowance", Fund.EMPLOYMENT_SUBSIDY)
+    assert [living_allowance.monthly_amount(m, PARAMS) for m in months] == [60000] * 3
+    assert (living_allowance.PROGRAM, living_allowance.FUND) == ("temporary_living_allowance", Fund.EMPLOYMENT_SUBSIDY)
 
 
 @pytest.mark.parametrize(("reemployed", "paid"), [
@@ -104,9 +103,9 @@ def test_k17_pays_tla_monthly_at_the_start_of_each_of_tla_months_months() -> Non
 ])
 def test_k17_reemployment_stops_it_from_the_next_month(reemployed: date | None, paid: list[int]) -> None:
     """re-employment stops it from the next month (`reemployed`), else `completed`."""
-    assert [m.n for m in k17.months_due(APPLIED, reemployed, PARAMS)] == paid
+    assert [m.n for m in living_allowance.months_due(APPLIED, reemployed, PARAMS)] == paid
 
 
 def test_k17_the_amount_is_the_one_in_force_on_each_month_start() -> None:
     changed = PARAMS.with_change("tla.monthly", 70000, date(2020, 5, 15))
-    assert [k17.monthly_amount(m, changed) for m in k17.schedule(APPLIED, changed)] == [60000, 70000, 70000]
+    assert [living_allowance.monthly_amount(m, changed) for m in living_allowance.schedule(APPLIED, changed)] == [60000, 70000, 70000]

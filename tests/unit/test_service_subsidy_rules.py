@@ -7,13 +7,13 @@ from datetime import date
 
 import pytest
 
-from policy import service_subsidy as k18
+from policy import service_subsidy
 from policy.funds import Fund
 from policy.pack import load_pack
 
 PARAMS = load_pack().parameters("2101")
 Q1 = "2020-Q1"
-Service, Employment = k18.Service, k18.Employment
+Service, Employment = service_subsidy.Service, service_subsidy.Employment
 
 
 def test_k18_pack_ships_the_service_subsidy_parameters_of_policy_md() -> None:
@@ -26,9 +26,9 @@ def test_k18_pack_ships_the_service_subsidy_parameters_of_policy_md() -> None:
 def test_k18_settled_per_quarter_confirm_days_after_the_quarters_end() -> None:
     """Settled per calendar quarter, `service_subsidy.confirm_days` after the quarter's end, for the
     services delivered in it"""
-    assert k18.settlement_day(Q1, PARAMS) == date(2020, 6, 30)  # 2020-04-01 + 90 days
-    assert k18.settlement_day("2020-Q4", PARAMS) == date(2021, 4, 1)  # 2021-01-01 + 90 days
-    assert k18.quarters(2020) == ["2020-Q1", "2020-Q2", "2020-Q3", "2020-Q4"]
+    assert service_subsidy.settlement_day(Q1, PARAMS) == date(2020, 6, 30)  # 2020-04-01 + 90 days
+    assert service_subsidy.settlement_day("2020-Q4", PARAMS) == date(2021, 4, 1)  # 2021-01-01 + 90 days
+    assert service_subsidy.quarters(2020) == ["2020-Q1", "2020-Q2", "2020-Q3", "2020-Q4"]
 
 
 @pytest.mark.parametrize(("employed_on", "counts"), [
@@ -42,7 +42,7 @@ def test_k18_a_placement_counts_when_employed_within_confirm_days_after_the_serv
     `contract.signed` or an `employment.registered`, any employer) within `confirm_days` after the
     service date; a placement confirmed later does not count"""
     services = [Service(date(2020, 3, 31), "job_placement", person_id="P1")]
-    settled = k18.settle_quarter(Q1, services, [Employment("P1", employed_on)], PARAMS)
+    settled = service_subsidy.settle_quarter(Q1, services, [Employment("P1", employed_on)], PARAMS)
     assert (settled.placements == ("P1",)) is counts
     assert settled.amount == (30000 if counts else 0)
 
@@ -50,7 +50,7 @@ def test_k18_a_placement_counts_when_employed_within_confirm_days_after_the_serv
 def test_k18_a_placement_counts_once_per_person() -> None:
     """for each person who is employed: two placement services for one person are one placement."""
     services = [Service(date(2020, 1, 5), "job_placement", person_id="P1"), Service(date(2020, 2, 5), "job_placement", person_id="P1")]
-    settled = k18.settle_quarter(Q1, services, [Employment("P1", date(2020, 2, 20))], PARAMS)
+    settled = service_subsidy.settle_quarter(Q1, services, [Employment("P1", date(2020, 2, 20))], PARAMS)
     assert settled.placements == ("P1",) and settled.amount == 30000
 
 
@@ -63,7 +63,7 @@ def test_k18_guidance_and_startup_services_once_per_person_per_agency_per_quarte
         Service(date(2020, 3, 5), "career_guidance", person_id="P2"),
         Service(date(2020, 4, 5), "career_guidance", person_id="P3"),  # next quarter
     ]
-    settled = k18.settle_quarter(Q1, services, [], PARAMS)
+    settled = service_subsidy.settle_quarter(Q1, services, [], PARAMS)
     assert settled.guided == ("P1", "P2") and settled.amount == 10000
 
 
@@ -73,14 +73,14 @@ def test_k18_enterprise_service_once_per_enterprise_per_agency_per_quarter() -> 
     services = [Service(date(2020, 1, 5), "enterprise_service", enterprise_id="E1"),
                 Service(date(2020, 3, 5), "enterprise_service", enterprise_id="E1"),
                 Service(date(2020, 3, 6), "enterprise_service", enterprise_id="E2")]
-    assert k18.settle_quarter(Q1, services, [], PARAMS).amount == 20000
+    assert service_subsidy.settle_quarter(Q1, services, [], PARAMS).amount == 20000
 
 
 def test_k18_a_quarter_settlement_sums_its_services() -> None:
     services = [Service(date(2020, 2, 1), "job_placement", person_id="P1"),
                 Service(date(2020, 2, 1), "career_guidance", person_id="P1"),
                 Service(date(2020, 2, 1), "enterprise_service", enterprise_id="E1")]
-    settled = k18.settle_quarter(Q1, services, [Employment("P1", date(2020, 3, 1))], PARAMS)
+    settled = service_subsidy.settle_quarter(Q1, services, [Employment("P1", date(2020, 3, 1))], PARAMS)
     assert settled.amount == 30000 + 5000 + 10000
 
 
@@ -93,12 +93,12 @@ def test_k18_at_most_cap_per_year_per_agency_and_year(amount: int, paid_before: 
     """At most `service_subsidy.cap_per_year` per agency and year (the payment that reaches it is
     reduced to what is left). Program `employment_service_subsidy`, period `YYYY-Qn`, fund
     `employment_subsidy_fund`."""
-    assert k18.capped(amount, paid_before, 2020, PARAMS) == paid
-    assert (k18.PROGRAM, k18.FUND, k18.payee("A1")) == ("employment_service_subsidy", Fund.EMPLOYMENT_SUBSIDY, "agency/A1")
+    assert service_subsidy.capped(amount, paid_before, 2020, PARAMS) == paid
+    assert (service_subsidy.PROGRAM, service_subsidy.FUND, service_subsidy.payee("A1")) == ("employment_service_subsidy", Fund.EMPLOYMENT_SUBSIDY, "agency/A1")
 
 
 def test_k18_parameters_are_those_in_force_on_the_quarters_first_day() -> None:
     changed = PARAMS.with_change("service_subsidy.per_guidance", 8000, date(2020, 4, 1))
-    q1 = k18.settle_quarter(Q1, [Service(date(2020, 3, 5), "career_guidance", person_id="P1")], [], changed)
-    q2 = k18.settle_quarter("2020-Q2", [Service(date(2020, 4, 5), "career_guidance", person_id="P1")], [], changed)
+    q1 = service_subsidy.settle_quarter(Q1, [Service(date(2020, 3, 5), "career_guidance", person_id="P1")], [], changed)
+    q2 = service_subsidy.settle_quarter("2020-Q2", [Service(date(2020, 4, 5), "career_guidance", person_id="P1")], [], changed)
     assert (q1.amount, q2.amount) == (5000, 8000)

@@ -9,7 +9,7 @@ from typing import Any
 
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
-from policy import layoff as k8
+from policy import layoff
 from policy.pack import load_pack
 from streams.routing import Reject, SignalCase, StartCase, route
 
@@ -28,50 +28,50 @@ def event(type_: str, data: dict[str, Any], enterprise: str = "E1") -> CloudEven
 # -- §3 30-day notice ------------------------------------------------------------------------
 def test_layoff_may_take_effect_30_days_after_the_union_notice_not_earlier() -> None:
     notified = date(2020, 4, 1)
-    assert k8.earliest_effective_day(notified, P) == date(2020, 5, 1)
-    assert not k8.is_premature(date(2020, 5, 1), notified, P)  # day 30: in time
-    assert k8.is_premature(date(2020, 4, 30), notified, P)  # day 29: premature
-    assert not k8.is_premature(date(2020, 6, 1), notified, P)
+    assert layoff.earliest_effective_day(notified, P) == date(2020, 5, 1)
+    assert not layoff.is_premature(date(2020, 5, 1), notified, P)  # day 30: in time
+    assert layoff.is_premature(date(2020, 4, 30), notified, P)  # day 29: premature
+    assert not layoff.is_premature(date(2020, 6, 1), notified, P)
 
 
 def test_layoff_executed_without_any_union_notice_is_premature() -> None:
-    assert k8.is_premature(date(2020, 12, 31), None, P)
+    assert layoff.is_premature(date(2020, 12, 31), None, P)
 
 
 def test_notice_days_are_a_dated_parameter() -> None:
     changed = P.with_change("layoff.notice_days", 45, date(2020, 1, 1))
-    assert k8.is_premature(date(2020, 5, 1), date(2020, 4, 1), changed)
-    assert not k8.is_premature(date(2020, 5, 16), date(2020, 4, 1), changed)
+    assert layoff.is_premature(date(2020, 5, 1), date(2020, 4, 1), changed)
+    assert not layoff.is_premature(date(2020, 5, 16), date(2020, 4, 1), changed)
 
 
 # -- §21 mass threshold ----------------------------------------------------------------------
 def test_mass_threshold_persons_boundary_is_at_50() -> None:
     # A headcount large enough that the ratio does not decide.
-    assert k8.is_mass_layoff(50, 10_000, D, P)
-    assert not k8.is_mass_layoff(49, 10_000, D, P)
+    assert layoff.is_mass_layoff(50, 10_000, D, P)
+    assert not layoff.is_mass_layoff(49, 10_000, D, P)
 
 
 def test_mass_threshold_ratio_boundary_is_at_10_percent_of_insured_headcount() -> None:
-    assert k8.is_mass_layoff(30, 300, D, P)  # exactly 10 %
-    assert not k8.is_mass_layoff(29, 300, D, P)  # 9.67 %
-    assert k8.is_mass_layoff(3, 29, D, P)  # 10.3 %
-    assert not k8.is_mass_layoff(2, 21, D, P)  # 9.5 %
+    assert layoff.is_mass_layoff(30, 300, D, P)  # exactly 10 %
+    assert not layoff.is_mass_layoff(29, 300, D, P)  # 9.67 %
+    assert layoff.is_mass_layoff(3, 29, D, P)  # 10.3 %
+    assert not layoff.is_mass_layoff(2, 21, D, P)  # 9.5 %
 
 
 def test_mass_threshold_ratio_needs_a_headcount() -> None:
-    assert not k8.is_mass_layoff(1, 0, D, P)
+    assert not layoff.is_mass_layoff(1, 0, D, P)
 
 
 def test_mass_alert_id_comes_from_the_case_so_replays_raise_it_once() -> None:
-    assert k8.mass_alert_id("layoff/E1/2020-04-01") == "mass_unemployment/layoff/E1/2020-04-01"
+    assert layoff.mass_alert_id("layoff/E1/2020-04-01") == "mass_unemployment/layoff/E1/2020-04-01"
 
 
 # -- obligations deadline --------------------------------------------------------------------
 def test_obligations_deadline_is_30_days_after_execution_and_overdue_the_day_after() -> None:
-    due = k8.obligations_deadline(date(2020, 5, 1), P)
+    due = layoff.obligations_deadline(date(2020, 5, 1), P)
     assert due == date(2020, 5, 31)
-    assert not k8.is_overdue(date(2020, 5, 31), due)  # settled on the deadline: in time
-    assert k8.is_overdue(date(2020, 6, 1), due)
+    assert not layoff.is_overdue(date(2020, 5, 31), due)  # settled on the deadline: in time
+    assert layoff.is_overdue(date(2020, 6, 1), due)
 
 
 # -- routes ----------------------------------------------------------------------------------

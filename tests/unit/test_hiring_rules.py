@@ -12,11 +12,10 @@ from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent, parse_event
-from policy import hiring as k6
+from policy import hiring
 from policy.pack import load_pack
-from streams.routes import hiring as route
-from streams.routing import Ignore, Reject, SignalCase, StartCase
-from streams.routing import route as route_all
+from streams.routes import hiring as hiring_routes
+from streams.routing import Ignore, Reject, SignalCase, StartCase, route
 
 PACK = load_pack()
 PARAMS = PACK.parameters("2101")
@@ -53,26 +52,26 @@ def registration(person: str, registered_on: date, n: int = 1) -> Fact:
 # -- both programs ------------------------------------------------------------------------------
 @pytest.mark.parametrize(("term", "stable"), [(None, True), (12, True), (36, True), (11, False), (6, False)])
 def test_k6_only_a_contract_of_1_year_or_more_or_open_ended_counts(term: int | None, stable: bool) -> None:
-    assert k6.stable_hire(term, date(2020, 3, 1), PARAMS) is stable
+    assert hiring.stable_hire(term, date(2020, 3, 1), PARAMS) is stable
 
 
 def test_k6_case_ids_are_one_per_enterprise_person_and_program() -> None:
-    assert kinds.hiring_case_id(k6.EPIDEMIC, "E1", "P1") == "hiring/epidemic/E1/P1"
-    assert kinds.hiring_case_id(k6.PRIORITY, "E1", "P1") == "hiring/priority/E1/P1"
-    assert kinds.hiring_case_parts("hiring/epidemic/E1/P1") == (k6.EPIDEMIC, "E1", "P1")
-    assert kinds.hiring_case_parts("hiring/priority/E1/P1") == (k6.PRIORITY, "E1", "P1")
+    assert kinds.hiring_case_id(hiring.EPIDEMIC, "E1", "P1") == "hiring/epidemic/E1/P1"
+    assert kinds.hiring_case_id(hiring.PRIORITY, "E1", "P1") == "hiring/priority/E1/P1"
+    assert kinds.hiring_case_parts("hiring/epidemic/E1/P1") == (hiring.EPIDEMIC, "E1", "P1")
+    assert kinds.hiring_case_parts("hiring/priority/E1/P1") == (hiring.PRIORITY, "E1", "P1")
 
 
 # -- K6a ----------------------------------------------------------------------------------------
 def test_k6a_epidemic_supplies_flag_is_the_employers_latest_registration() -> None:
-    assert k6.makes_epidemic_supplies("E1", [enterprise(True)])
-    assert not k6.makes_epidemic_supplies("E1", [enterprise(None)])
-    assert not k6.makes_epidemic_supplies("E1", [enterprise(False)])
-    assert not k6.makes_epidemic_supplies("E1", [])
-    assert not k6.makes_epidemic_supplies("E1", [enterprise(True), enterprise(False, n=2)])
-    assert k6.makes_epidemic_supplies("E1", [enterprise(False), enterprise(True, n=2)])
+    assert hiring.makes_epidemic_supplies("E1", [enterprise(True)])
+    assert not hiring.makes_epidemic_supplies("E1", [enterprise(None)])
+    assert not hiring.makes_epidemic_supplies("E1", [enterprise(False)])
+    assert not hiring.makes_epidemic_supplies("E1", [])
+    assert not hiring.makes_epidemic_supplies("E1", [enterprise(True), enterprise(False, n=2)])
+    assert hiring.makes_epidemic_supplies("E1", [enterprise(False), enterprise(True, n=2)])
     # Another enterprise's flag says nothing about this one.
-    assert not k6.makes_epidemic_supplies("E1", [enterprise(True, enterprise_id="E2")])
+    assert not hiring.makes_epidemic_supplies("E1", [enterprise(True, enterprise_id="E2")])
 
 
 @pytest.mark.parametrize(
@@ -86,35 +85,35 @@ def test_k6a_epidemic_supplies_flag_is_the_employers_latest_registration() -> No
     ],
 )
 def test_k6a_hire_must_be_signed_within_the_epidemic_period_s_to_l(signed_on: date, lifted: date | None, inside: bool) -> None:
-    assert (k6.outside_epidemic_period(signed_on, S, lifted) is None) is inside
+    assert (hiring.outside_epidemic_period(signed_on, S, lifted) is None) is inside
 
 
 def test_k6a_a_hire_is_judged_inside_only_once_the_epidemic_is_declared() -> None:
-    assert not k6.epidemic_period_known(None)
-    assert k6.epidemic_period_known(S)
+    assert not hiring.epidemic_period_known(None)
+    assert hiring.epidemic_period_known(S)
 
 
 def test_k6a_application_deadline_is_l_plus_3_months_inclusive() -> None:
-    assert k6.application_deadline(None, PARAMS) is None
-    assert k6.application_deadline(L, PARAMS) == date(2020, 8, 15)
-    assert k6.application_in_time(date(2020, 8, 15), L, PARAMS)
-    assert not k6.application_in_time(date(2020, 8, 16), L, PARAMS)
+    assert hiring.application_deadline(None, PARAMS) is None
+    assert hiring.application_deadline(L, PARAMS) == date(2020, 8, 15)
+    assert hiring.application_in_time(date(2020, 8, 15), L, PARAMS)
+    assert not hiring.application_in_time(date(2020, 8, 16), L, PARAMS)
     # L unknown: every application is in time so far.
-    assert k6.application_in_time(date(2030, 1, 1), None, PARAMS)
+    assert hiring.application_in_time(date(2030, 1, 1), None, PARAMS)
     # A month-end lift: L + 3 months clamps to the shorter month (2020-11-30 + 3 → 2021-02-28).
-    assert k6.application_deadline(date(2020, 11, 30), PARAMS) == date(2021, 2, 28)
+    assert hiring.application_deadline(date(2020, 11, 30), PARAMS) == date(2021, 2, 28)
 
 
 def test_k6a_pays_epidemic_per_hire_in_force_on_the_hire_date() -> None:
-    assert k6.epidemic_subsidy(date(2020, 3, 1), PARAMS) == 100000
+    assert hiring.epidemic_subsidy(date(2020, 3, 1), PARAMS) == 100000
     changed = PARAMS.with_change("hiring.epidemic_per_hire", 80000, date(2020, 4, 1))
-    assert k6.epidemic_subsidy(date(2020, 3, 31), changed) == 100000
-    assert k6.epidemic_subsidy(date(2020, 4, 1), changed) == 80000
+    assert hiring.epidemic_subsidy(date(2020, 3, 31), changed) == 100000
+    assert hiring.epidemic_subsidy(date(2020, 4, 1), changed) == 80000
 
 
 def test_k6a_agency_gets_agency_per_hire() -> None:
-    assert k6.agency_subsidy(date(2020, 3, 1), PARAMS) == 20000
-    assert k6.agency_cap(date(2020, 3, 1), PARAMS) == 10000000
+    assert hiring.agency_subsidy(date(2020, 3, 1), PARAMS) == 20000
+    assert hiring.agency_cap(date(2020, 3, 1), PARAMS) == 10000000
 
 
 @pytest.mark.parametrize(
@@ -122,7 +121,7 @@ def test_k6a_agency_gets_agency_per_hire() -> None:
     [(20000, 10000000, 0, 20000), (20000, 10000000, 9990000, 10000), (20000, 10000000, 10000000, 0), (20000, 100000, 150000, 0)],
 )
 def test_k6a_agency_total_is_capped_at_agency_cap(amount: int, cap: int, used: int, paid: int) -> None:
-    assert k6.within_cap(amount, cap, used) == paid
+    assert hiring.within_cap(amount, cap, used) == paid
 
 
 # -- K6b ----------------------------------------------------------------------------------------
@@ -131,13 +130,13 @@ def test_k6a_agency_total_is_capped_at_agency_cap(amount: int, cap: int, used: i
     [(date(2019, 11, 10), True), (date(2019, 11, 11), False), (date(2019, 1, 1), True), (None, False)],
 )
 def test_k6b_long_term_unemployed_is_registered_6_months_on_the_hire_date_inclusive(registered_on: date | None, long_term: bool) -> None:
-    assert k6.long_term_unemployed(registered_on, date(2020, 5, 10), PARAMS) is long_term
+    assert hiring.long_term_unemployed(registered_on, date(2020, 5, 10), PARAMS) is long_term
 
 
 def test_k6b_long_term_unemployed_month_end_boundary() -> None:
     # 2020-08-31 - 6 months = 2020-02-29 (clamped): registered that day is exactly six months.
-    assert k6.long_term_unemployed(date(2020, 2, 29), date(2020, 8, 31), PARAMS)
-    assert not k6.long_term_unemployed(date(2020, 3, 1), date(2020, 8, 31), PARAMS)
+    assert hiring.long_term_unemployed(date(2020, 2, 29), date(2020, 8, 31), PARAMS)
+    assert not hiring.long_term_unemployed(date(2020, 3, 1), date(2020, 8, 31), PARAMS)
 
 
 def test_k6b_registration_is_judged_the_day_before_the_hire() -> None:
@@ -147,50 +146,50 @@ def test_k6b_registration_is_judged_the_day_before_the_hire() -> None:
         registration("P1", date(2019, 11, 10)),
         fact("unemployment.deregistered", {"person_id": "P1", "on": "2020-05-10", "reason": "employed"}, on=date(2020, 5, 10), n=2),
     ]
-    assert k6.priority_groups("P1", None, date(2020, 5, 10), facts, PARAMS) == [k6.LONG_TERM_UNEMPLOYED]
+    assert hiring.priority_groups("P1", None, date(2020, 5, 10), facts, PARAMS) == [hiring.LONG_TERM_UNEMPLOYED]
     # Deregistered earlier: no longer registered on the hire date.
     earlier = [facts[0], fact("unemployment.deregistered", {"person_id": "P1", "on": "2020-04-01", "reason": "other"}, on=date(2020, 4, 1), n=2)]
-    assert k6.priority_groups("P1", None, date(2020, 5, 10), earlier, PARAMS) == []
+    assert hiring.priority_groups("P1", None, date(2020, 5, 10), earlier, PARAMS) == []
 
 
 def test_k6b_graduating_year_graduate_is_hired_in_the_year_of_graduation() -> None:
-    assert k6.graduating_year_graduate(2020, date(2020, 7, 1))
-    assert not k6.graduating_year_graduate(2019, date(2020, 7, 1))
-    assert not k6.graduating_year_graduate(None, date(2020, 7, 1))
-    assert k6.priority_groups("P1", 2020, date(2020, 7, 1), [], PARAMS) == [k6.GRADUATING_YEAR_GRADUATE]
+    assert hiring.graduating_year_graduate(2020, date(2020, 7, 1))
+    assert not hiring.graduating_year_graduate(2019, date(2020, 7, 1))
+    assert not hiring.graduating_year_graduate(None, date(2020, 7, 1))
+    assert hiring.priority_groups("P1", 2020, date(2020, 7, 1), [], PARAMS) == [hiring.GRADUATING_YEAR_GRADUATE]
 
 
 def test_k6b_contract_signed_on_or_before_priority_until() -> None:
-    assert k6.within_priority_window(date(2020, 12, 31), PARAMS)
-    assert not k6.within_priority_window(date(2021, 1, 1), PARAMS)
+    assert hiring.within_priority_window(date(2020, 12, 31), PARAMS)
+    assert not hiring.within_priority_window(date(2021, 1, 1), PARAMS)
 
 
 def test_k6b_pays_the_employer_share_of_the_first_si_months_paid_once() -> None:
     months = [
-        k6.CountedMonth("2020-05", 60000, date(2020, 6, 5)),
-        k6.CountedMonth("2020-06", 61000, date(2020, 7, 5)),
+        hiring.CountedMonth("2020-05", 60000, date(2020, 6, 5)),
+        hiring.CountedMonth("2020-06", 61000, date(2020, 7, 5)),
     ]
-    assert k6.priority_subsidy(months, 3) is None
-    months.append(k6.CountedMonth("2020-07", 62000, date(2020, 8, 5)))
-    months.append(k6.CountedMonth("2020-08", 99999, date(2020, 9, 5)))
-    subsidy = k6.priority_subsidy(months, 3)
-    assert subsidy == k6.PrioritySubsidy(months=("2020-05", "2020-06", "2020-07"), amount=183000, completed_on=date(2020, 8, 5))
+    assert hiring.priority_subsidy(months, 3) is None
+    months.append(hiring.CountedMonth("2020-07", 62000, date(2020, 8, 5)))
+    months.append(hiring.CountedMonth("2020-08", 99999, date(2020, 9, 5)))
+    subsidy = hiring.priority_subsidy(months, 3)
+    assert subsidy == hiring.PrioritySubsidy(months=("2020-05", "2020-06", "2020-07"), amount=183000, completed_on=date(2020, 8, 5))
 
 
 def test_k6b_si_months_is_a_city_parameter_3_to_6() -> None:
-    months = [k6.CountedMonth(f"2020-0{m}", 10000, date(2020, m + 1, 5)) for m in range(3, 9)]
-    assert k6.priority_subsidy(months, 6) == k6.PrioritySubsidy(
+    months = [hiring.CountedMonth(f"2020-0{m}", 10000, date(2020, m + 1, 5)) for m in range(3, 9)]
+    assert hiring.priority_subsidy(months, 6) == hiring.PrioritySubsidy(
         months=tuple(f"2020-0{m}" for m in range(3, 9)), amount=60000, completed_on=date(2020, 9, 5)
     )
 
 
 def test_k6b_only_months_from_the_contract_start_count() -> None:
-    assert k6.counts_for_priority("2020-05", date(2020, 5, 11))
-    assert not k6.counts_for_priority("2020-04", date(2020, 5, 11))
+    assert hiring.counts_for_priority("2020-05", date(2020, 5, 11))
+    assert not hiring.counts_for_priority("2020-04", date(2020, 5, 11))
 
 
 def test_k6b_waits_si_wait_months_from_the_start() -> None:
-    assert k6.priority_deadline(date(2020, 8, 1), PARAMS) == date(2021, 8, 1)
+    assert hiring.priority_deadline(date(2020, 8, 1), PARAMS) == date(2021, 8, 1)
 
 
 # -- routes -------------------------------------------------------------------------------------
@@ -207,32 +206,32 @@ def contract(term: int | None = 12, signed_on: str = "2020-03-02", **more: Any) 
 
 
 def test_k6_route_stable_contract_with_epidemic_supplies_employer_opens_k6a() -> None:
-    commands = route.contract_signed(contract(), [], PACK, facts=[enterprise(True)])
+    commands = hiring_routes.contract_signed(contract(), [], PACK, facts=[enterprise(True)])
     assert commands == [StartCase(kind="hiring_subsidy", case_id="hiring/epidemic/E1/P1", city="2102", keys=["person/P1"], match={"employer_id": "E1"})]
 
 
 def test_k6_route_short_contract_opens_nothing() -> None:
-    commands = route.contract_signed(contract(term=6), [], PACK, facts=[enterprise(True), registration("P1", date(2019, 1, 1))])
+    commands = hiring_routes.contract_signed(contract(term=6), [], PACK, facts=[enterprise(True), registration("P1", date(2019, 1, 1))])
     assert len(commands) == 1 and isinstance(commands[0], Ignore)
 
 
 def test_k6_route_employer_without_the_flag_opens_no_k6a() -> None:
-    commands = route.contract_signed(contract(), [], PACK, facts=[enterprise(None)])
+    commands = hiring_routes.contract_signed(contract(), [], PACK, facts=[enterprise(None)])
     assert len(commands) == 1 and isinstance(commands[0], Ignore)
 
 
 def test_k6_route_long_term_unemployed_hire_opens_k6b_and_both_may_start() -> None:
     facts = [enterprise(True), registration("P1", date(2019, 9, 2))]
-    commands = route.contract_signed(contract(), [], PACK, facts=facts)
+    commands = hiring_routes.contract_signed(contract(), [], PACK, facts=facts)
     assert [c.case_id for c in commands if isinstance(c, StartCase)] == ["hiring/epidemic/E1/P1", "hiring/priority/E1/P1"]
-    one_day_short = route.contract_signed(contract(), [], PACK, facts=[registration("P1", date(2019, 9, 3))])
+    one_day_short = hiring_routes.contract_signed(contract(), [], PACK, facts=[registration("P1", date(2019, 9, 3))])
     assert isinstance(one_day_short[0], Ignore)
 
 
 def test_k6_route_graduate_of_the_hire_year_opens_k6b_until_priority_until() -> None:
-    opened = route.contract_signed(contract(graduation_year=2020), [], PACK, facts=[])
+    opened = hiring_routes.contract_signed(contract(graduation_year=2020), [], PACK, facts=[])
     assert [c.case_id if isinstance(c, StartCase) else c for c in opened] == ["hiring/priority/E1/P1"]
-    late = route.contract_signed(contract(graduation_year=2021, signed_on="2021-01-01"), [], PACK, facts=[])
+    late = hiring_routes.contract_signed(contract(graduation_year=2021, signed_on="2021-01-01"), [], PACK, facts=[])
     assert isinstance(late[0], Ignore)
 
 
@@ -242,7 +241,7 @@ def test_k6_route_application_starts_or_reaches_one_k6a_case_per_person() -> Non
         {"program": "hiring_epidemic", "applicant": "E1", "on": "2020-04-01", "details": {"enterprise_id": "E1", "person_ids": ["P1", "P2", "P1"]}},
         subject="enterprise/E1", source="es/2101",
     )
-    commands = route.application(app, [], PACK)
+    commands = hiring_routes.application(app, [], PACK)
     assert [(c.case_id, c.keys, c.match) for c in commands if isinstance(c, StartCase)] == [
         ("hiring/epidemic/E1/P1", ["person/P1"], {"employer_id": "E1"}),
         ("hiring/epidemic/E1/P2", ["person/P2"], {"employer_id": "E1"}),
@@ -252,10 +251,10 @@ def test_k6_route_application_starts_or_reaches_one_k6a_case_per_person() -> Non
 def test_k6_route_application_for_other_programs_is_not_ours_and_bad_details_are_dead_letters() -> None:
     other = event("application.submitted", {"program": "job_retention", "applicant": "E1", "on": "2020-04-01", "details": {"year": 2020}},
                   subject="enterprise/E1")
-    assert isinstance(route.application(other, [], PACK)[0], Ignore)
+    assert isinstance(hiring_routes.application(other, [], PACK)[0], Ignore)
     bad = event("application.submitted", {"program": "hiring_epidemic", "applicant": "E1", "on": "2020-04-01", "details": {"enterprise_id": "E1"}},
                 subject="enterprise/E1")
-    assert isinstance(route.application(bad, [], PACK)[0], Reject)
+    assert isinstance(hiring_routes.application(bad, [], PACK)[0], Reject)
 
 
 def test_k6_route_contributions_reach_only_the_cases_of_their_pair() -> None:
@@ -265,10 +264,10 @@ def test_k6_route_contributions_reach_only_the_cases_of_their_pair() -> None:
     ]
     paid = event("contribution.paid", {"person_id": "P1", "month": "2020-03", "employer_id": "E1", "base": 1, "employer_amount": 1,
                                        "employee_amount": 1, "insurances": []}, source="si/2101")
-    assert route.of_the_pair(paid, cases, PACK) == [SignalCase("hiring/epidemic/E1/P1")]
+    assert hiring_routes.of_the_pair(paid, cases, PACK) == [SignalCase("hiring/epidemic/E1/P1")]
     own = event("contribution.paid", {"person_id": "P1", "month": "2020-03", "base": 1, "employer_amount": 1, "employee_amount": 1, "insurances": []},
                 source="si/2101")
-    assert isinstance(route.of_the_pair(own, cases, PACK)[0], Ignore)
+    assert isinstance(hiring_routes.of_the_pair(own, cases, PACK)[0], Ignore)
 
 
 def test_k6_contract_graduation_year_is_an_optional_field_of_the_contract() -> None:
@@ -278,5 +277,5 @@ def test_k6_contract_graduation_year_is_an_optional_field_of_the_contract() -> N
 
 
 def test_k6_route_is_reached_through_the_router_with_its_facts() -> None:
-    commands = route_all(contract(), [], PACK, [enterprise(True)])
+    commands = route(contract(), [], PACK, [enterprise(True)])
     assert any(isinstance(c, StartCase) and c.case_id == "hiring/epidemic/E1/P1" for c in commands)

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from policy import startup_loan as k13
+from policy import startup_loan
 from policy.funds import Fund
 from policy.pack import load_pack
 
@@ -16,16 +16,16 @@ PARAMS = load_pack().parameters("2101")
 GRANTED = date(2020, 4, 1)
 
 
-def loan(**changes: object) -> k13.Loan:
-    base = k13.Loan(
-        loan_id="L1", bank_id="B1", borrower="P1", borrower_kind=k13.INDIVIDUAL, principal=10_000_000,
+def loan(**changes: object) -> startup_loan.Loan:
+    base = startup_loan.Loan(
+        loan_id="L1", bank_id="B1", borrower="P1", borrower_kind=startup_loan.INDIVIDUAL, principal=10_000_000,
         rate_bp=485, lpr_bp=385, granted_on=GRANTED, term_months=24, groups=("graduate",),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def period(start: date, end: date, interest: int = 121_250, name: str = "2020-Q2") -> k13.InterestPeriod:
-    return k13.InterestPeriod(name, start, end, interest)
+def period(start: date, end: date, interest: int = 121_250, name: str = "2020-Q2") -> startup_loan.InterestPeriod:
+    return startup_loan.InterestPeriod(name, start, end, interest)
 
 
 def test_k13_pack_ships_the_loan_parameters_of_policy_md() -> None:
@@ -44,18 +44,18 @@ def test_k13_an_individual_in_a_startup_group_is_eligible(group: str) -> None:
     """an individual in a startup group (registered unemployed, graduate, returnee or migrant
     worker, veteran, difficult to employ (K12), disabled, poverty-registered, or a platform worker
     buying the tools of the trade, §13)"""
-    assert k13.borrower_ineligibility(loan(groups=(group,)), None, PARAMS) is None
+    assert startup_loan.borrower_ineligibility(loan(groups=(group,)), None, PARAMS) is None
 
 
 def test_k13_an_individual_in_no_startup_group_is_rejected() -> None:
-    reason = k13.borrower_ineligibility(loan(groups=()), None, PARAMS)
+    reason = startup_loan.borrower_ineligibility(loan(groups=()), None, PARAMS)
     assert reason is not None and "no startup group" in reason
 
 
 @pytest.mark.parametrize(("principal", "eligible"), [(20_000_000, True), (20_000_001, False)])
 def test_k13_an_individual_principal_at_most_loan_individual_max(principal: int, eligible: bool) -> None:
     """principal ≤ `loan.individual_max`"""
-    reason = k13.borrower_ineligibility(loan(principal=principal), None, PARAMS)
+    reason = startup_loan.borrower_ineligibility(loan(principal=principal), None, PARAMS)
     assert (reason is None) is eligible
     if not eligible:
         assert "loan.individual_max" in str(reason)
@@ -64,8 +64,8 @@ def test_k13_an_individual_principal_at_most_loan_individual_max(principal: int,
 @pytest.mark.parametrize(("size", "eligible"), [("micro", True), ("small", True), ("medium", False), ("large", False), (None, False)])
 def test_k13_a_micro_or_small_enterprise_by_its_registration(size: str | None, eligible: bool) -> None:
     """or a micro or small enterprise (its registration)"""
-    enterprise = loan(borrower="E1", borrower_kind=k13.SMALL_ENTERPRISE, groups=(), principal=100_000_000)
-    reason = k13.borrower_ineligibility(enterprise, size, PARAMS)
+    enterprise = loan(borrower="E1", borrower_kind=startup_loan.SMALL_ENTERPRISE, groups=(), principal=100_000_000)
+    reason = startup_loan.borrower_ineligibility(enterprise, size, PARAMS)
     assert (reason is None) is eligible
     if size is None:
         assert "no registration on file" in str(reason)
@@ -74,14 +74,14 @@ def test_k13_a_micro_or_small_enterprise_by_its_registration(size: str | None, e
 @pytest.mark.parametrize(("principal", "eligible"), [(300_000_000, True), (300_000_001, False)])
 def test_k13_an_enterprise_principal_at_most_loan_enterprise_max(principal: int, eligible: bool) -> None:
     """principal ≤ `loan.enterprise_max`"""
-    enterprise = loan(borrower="E1", borrower_kind=k13.SMALL_ENTERPRISE, groups=(), principal=principal)
-    assert (k13.borrower_ineligibility(enterprise, "small", PARAMS) is None) is eligible
+    enterprise = loan(borrower="E1", borrower_kind=startup_loan.SMALL_ENTERPRISE, groups=(), principal=principal)
+    assert (startup_loan.borrower_ineligibility(enterprise, "small", PARAMS) is None) is eligible
 
 
 @pytest.mark.parametrize(("term", "eligible"), [(36, True), (37, False)])
 def test_k13_term_at_most_loan_max_term_months(term: int, eligible: bool) -> None:
     """term ≤ `loan.max_term_months`"""
-    assert (k13.borrower_ineligibility(loan(term_months=term), None, PARAMS) is None) is eligible
+    assert (startup_loan.borrower_ineligibility(loan(term_months=term), None, PARAMS) is None) is eligible
 
 
 @pytest.mark.parametrize(("earlier", "refused"), [
@@ -94,7 +94,7 @@ def test_k13_term_at_most_loan_max_term_months(term: int, eligible: bool) -> Non
 def test_k13_fewer_than_max_subsidized_loans_earlier_loans_not_rejected(earlier: list[str], refused: bool) -> None:
     """fewer than `loan.max_subsidized_loans` earlier loans of the same borrower that were not
     rejected (累计次数不得超过3次; concurrent grants must never exceed it)."""
-    reason = k13.loan_limit_refusal(earlier, GRANTED, PARAMS)
+    reason = startup_loan.loan_limit_refusal(earlier, GRANTED, PARAMS)
     assert (reason is not None) is refused
     if refused:
         assert "loan.max_subsidized_loans 3" in str(reason)
@@ -103,9 +103,9 @@ def test_k13_fewer_than_max_subsidized_loans_earlier_loans_not_rejected(earlier:
 # -- the subsidy ----------------------------------------------------------------------------------
 def test_k13_worked_example_lpr_385_rate_485_interest_121250_pays_62500() -> None:
     """Worked example: LPR 385 bp, rate 485 bp, interest 121,250 fen → floor(121250 × 250 / 485) = 62,500 fen."""
-    assert k13.subsidised_bp(485, 385, GRANTED, PARAMS) == 250
-    ends = k13.term_end(loan())
-    assert k13.period_subsidy(period(date(2020, 4, 1), date(2020, 6, 30)), loan(), ends, PARAMS) == 62_500
+    assert startup_loan.subsidised_bp(485, 385, GRANTED, PARAMS) == 250
+    ends = startup_loan.term_end(loan())
+    assert startup_loan.period_subsidy(period(date(2020, 4, 1), date(2020, 6, 30)), loan(), ends, PARAMS) == 62_500
 
 
 @pytest.mark.parametrize(("rate", "lpr", "bp"), [
@@ -120,104 +120,104 @@ def test_k13_subsidy_pays_the_rate_above_lpr_minus_150_up_to_lpr_plus_cap(rate: 
     """The borrower bears interest up to a rate of LPR − `loan.borrower_bp_below_lpr`; the subsidy
     pays the rest, for a rate of at most LPR + `loan.rate_cap_over_lpr_bp`:
     `subsidy = floor(interest × (min(rate, LPR + cap) − max(0, LPR − 150)) / rate)`."""
-    assert k13.subsidised_bp(rate, lpr, GRANTED, PARAMS) == bp
+    assert startup_loan.subsidised_bp(rate, lpr, GRANTED, PARAMS) == bp
 
 
 def test_k13_subsidy_is_floored_to_the_fen() -> None:
     """Money is an integer number of fen; rounding down to the fen."""
-    ends = k13.term_end(loan())
+    ends = startup_loan.term_end(loan())
     # 100001 × 250 / 485 = 51546.9…
-    assert k13.period_subsidy(period(date(2020, 4, 1), date(2020, 6, 30), 100_001), loan(), ends, PARAMS) == 51_546
+    assert startup_loan.period_subsidy(period(date(2020, 4, 1), date(2020, 6, 30), 100_001), loan(), ends, PARAMS) == 51_546
 
 
 def test_k13_a_period_running_past_the_term_is_paid_pro_rata_by_days_inside_it() -> None:
     """A period that runs past the end of the subsidised term is paid pro rata by days inside it (floor)."""
     short = loan(term_months=2)  # term [2020-04-01, 2020-06-01): 61 of the quarter's 91 days
-    ends = k13.term_end(short)
+    ends = startup_loan.term_end(short)
     assert ends == date(2020, 6, 1)
-    assert k13.period_subsidy(period(date(2020, 4, 1), date(2020, 6, 30)), short, ends, PARAMS) == 121_250 * 250 * 61 // (485 * 91)
+    assert startup_loan.period_subsidy(period(date(2020, 4, 1), date(2020, 6, 30)), short, ends, PARAMS) == 121_250 * 250 * 61 // (485 * 91)
 
 
 def test_k13_a_period_wholly_after_the_term_pays_nothing() -> None:
     """a period wholly after it pays nothing."""
     short = loan(term_months=2)
-    ends = k13.term_end(short)
-    assert k13.period_subsidy(period(date(2020, 7, 1), date(2020, 9, 30), name="2020-Q3"), short, ends, PARAMS) == 0
+    ends = startup_loan.term_end(short)
+    assert startup_loan.period_subsidy(period(date(2020, 7, 1), date(2020, 9, 30), name="2020-Q3"), short, ends, PARAMS) == 0
 
 
 def test_k13_paid_to_the_lending_bank_from_inclusive_finance_fund() -> None:
     """Paid to the lending bank (`bank/<id>`), program `loan_interest_subsidy`, period `YYYY-Qn`,
     fund `inclusive_finance_fund`."""
-    assert k13.payee("B1") == "bank/B1"
-    assert (k13.PROGRAM, k13.FUND) == ("loan_interest_subsidy", Fund.INCLUSIVE_FINANCE)
+    assert startup_loan.payee("B1") == "bank/B1"
+    assert (startup_loan.PROGRAM, startup_loan.FUND) == ("loan_interest_subsidy", Fund.INCLUSIVE_FINANCE)
 
 
 # -- extension, completion, default ---------------------------------------------------------------
 def test_k13_an_epidemic_extension_requested_in_time_lengthens_the_subsidised_term() -> None:
     """With reason `epidemic`, requested on or before `loan.extension_window_until`, the subsidised
     term grows by those months"""
-    months = k13.subsidised_months([k13.Extension(date(2020, 12, 31), 6, k13.EPIDEMIC)], PARAMS)
+    months = startup_loan.subsidised_months([startup_loan.Extension(date(2020, 12, 31), 6, startup_loan.EPIDEMIC)], PARAMS)
     assert months == 6
-    assert k13.term_end(loan(), months) == date(2022, 10, 1)
+    assert startup_loan.term_end(loan(), months) == date(2022, 10, 1)
 
 
 @pytest.mark.parametrize("extension", [
-    k13.Extension(date(2020, 6, 1), 6, "other"),
-    k13.Extension(date(2021, 1, 1), 6, k13.EPIDEMIC),
-    k13.Extension(date(2020, 6, 1), 13, k13.EPIDEMIC),
+    startup_loan.Extension(date(2020, 6, 1), 6, "other"),
+    startup_loan.Extension(date(2021, 1, 1), 6, startup_loan.EPIDEMIC),
+    startup_loan.Extension(date(2020, 6, 1), 13, startup_loan.EPIDEMIC),
 ])
-def test_k13_any_other_extension_is_not_subsidised(extension: k13.Extension) -> None:
+def test_k13_any_other_extension_is_not_subsidised(extension: startup_loan.Extension) -> None:
     """any other extension is noted and not subsidised (months ≤ `loan.extension_max_months`)."""
-    assert k13.subsidised_months([extension], PARAMS) == 0
+    assert startup_loan.subsidised_months([extension], PARAMS) == 0
 
 
 def test_k13_extensions_together_add_at_most_extension_max_months() -> None:
-    extensions = [k13.Extension(date(2020, 5, 1), 8, k13.EPIDEMIC), k13.Extension(date(2020, 9, 1), 8, k13.EPIDEMIC)]
-    assert k13.subsidised_months(extensions, PARAMS) == 12
+    extensions = [startup_loan.Extension(date(2020, 5, 1), 8, startup_loan.EPIDEMIC), startup_loan.Extension(date(2020, 9, 1), 8, startup_loan.EPIDEMIC)]
+    assert startup_loan.subsidised_months(extensions, PARAMS) == 12
 
 
 def test_k13_the_subsidised_term_over_and_its_last_period_paid_completes() -> None:
     """the subsidised term over and its last period paid → `completed`"""
-    ends = k13.term_end(loan(term_months=3))  # 2020-07-01
-    assert k13.term_paid_out(period(date(2020, 4, 1), date(2020, 6, 30)), ends)
-    assert not k13.term_paid_out(period(date(2020, 4, 1), date(2020, 6, 29)), ends)
+    ends = startup_loan.term_end(loan(term_months=3))  # 2020-07-01
+    assert startup_loan.term_paid_out(period(date(2020, 4, 1), date(2020, 6, 30)), ends)
+    assert not startup_loan.term_paid_out(period(date(2020, 4, 1), date(2020, 6, 29)), ends)
 
 
 def test_k13_no_subsidy_for_periods_ending_after_the_default_date() -> None:
     """`loan.defaulted` → `defaulted`: no subsidy for periods ending after the default date"""
-    ends = k13.term_end(loan())
+    ends = startup_loan.term_end(loan())
     q2 = period(date(2020, 4, 1), date(2020, 6, 30))
-    assert k13.period_subsidy(q2, loan(), ends, PARAMS, defaulted_on=date(2020, 6, 29)) == 0
-    assert k13.period_subsidy(q2, loan(), ends, PARAMS, defaulted_on=date(2020, 6, 30)) == 62_500
+    assert startup_loan.period_subsidy(q2, loan(), ends, PARAMS, defaulted_on=date(2020, 6, 29)) == 0
+    assert startup_loan.period_subsidy(q2, loan(), ends, PARAMS, defaulted_on=date(2020, 6, 30)) == 62_500
 
 
 def test_k13_parameters_are_those_in_force_on_the_period_start() -> None:
     """POLICY.md: a case uses the value in force on the date of each payment's period start."""
     changed = PARAMS.with_change("loan.rate_cap_over_lpr_bp", 50, date(2020, 7, 1))
-    ends = k13.term_end(loan())
-    assert k13.period_subsidy(period(date(2020, 4, 1), date(2020, 6, 30)), loan(), ends, changed) == 62_500
+    ends = startup_loan.term_end(loan())
+    assert startup_loan.period_subsidy(period(date(2020, 4, 1), date(2020, 6, 30)), loan(), ends, changed) == 62_500
     q3 = period(date(2020, 7, 1), date(2020, 9, 29), name="2020-Q3")  # 91 days like Q2
     # min(485, 435) − 235 = 200 bp
-    assert k13.period_subsidy(q3, loan(), ends, changed) == 121_250 * 200 // 485
+    assert startup_loan.period_subsidy(q3, loan(), ends, changed) == 121_250 * 200 // 485
 
 
 def test_k13_loan_from_the_event_data() -> None:
     data = {"loan_id": "L1", "bank_id": "B1", "borrower": "E1", "borrower_kind": "small_enterprise", "city": "2101",
             "principal": 5, "rate_bp": 485, "lpr_bp": 385, "granted_on": "2020-04-01", "term_months": 12}
-    parsed = k13.Loan.from_data(data)
+    parsed = startup_loan.Loan.from_data(data)
     assert parsed.granted_on == GRANTED and parsed.groups == () and parsed.borrower_subject == "enterprise/E1"
 
 
 @pytest.mark.parametrize(("kind", "size", "principal", "term", "waits"), [
-    (k13.SMALL_ENTERPRISE, None, 200_000_000, 24, True),  # no registration on file: it may still come
-    (k13.SMALL_ENTERPRISE, "medium", 200_000_000, 24, False),  # registered, not small: decided with the fact
-    (k13.SMALL_ENTERPRISE, None, 300_000_001, 24, False),  # over loan.enterprise_max whatever the registration
-    (k13.SMALL_ENTERPRISE, None, 200_000_000, 37, False),  # over loan.max_term_months
-    (k13.INDIVIDUAL, None, 10_000_000, 24, False),  # the startup groups come vetted on the grant
+    (startup_loan.SMALL_ENTERPRISE, None, 200_000_000, 24, True),  # no registration on file: it may still come
+    (startup_loan.SMALL_ENTERPRISE, "medium", 200_000_000, 24, False),  # registered, not small: decided with the fact
+    (startup_loan.SMALL_ENTERPRISE, None, 300_000_001, 24, False),  # over loan.enterprise_max whatever the registration
+    (startup_loan.SMALL_ENTERPRISE, None, 200_000_000, 37, False),  # over loan.max_term_months
+    (startup_loan.INDIVIDUAL, None, 10_000_000, 24, False),  # the startup groups come vetted on the grant
 ])
 def test_k13_only_a_missing_registration_is_a_decision_taken_without_a_fact(
         kind: str, size: str | None, principal: int, term: int, waits: bool) -> None:
     """POLICY.md part 2 "late facts across topics": "for an enterprise not on file"."""
     borrower = loan(borrower_kind=kind, principal=principal, term_months=term, groups=())
-    assert k13.borrower_ineligibility(borrower, size, PARAMS) is not None
-    assert k13.awaits_registration(borrower, size, PARAMS) is waits
+    assert startup_loan.borrower_ineligibility(borrower, size, PARAMS) is not None
+    assert startup_loan.awaits_registration(borrower, size, PARAMS) is waits

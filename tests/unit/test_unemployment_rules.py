@@ -11,10 +11,10 @@ import pytest
 from contracts import kinds
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent, parse_event
-from policy import unemployment as ui
+from policy import unemployment
 from policy.monthly_schedule import month_start
 from policy.pack import load_pack
-from streams.routes import unemployment as routes
+from streams.routes import unemployment as unemployment_routes
 from streams.routes.commands import FanOut, Ignore, Reject, SignalCase, StartCase
 from streams.routing import SHARED_FACT_KINDS, route
 from testkit.events import cloud_event, line
@@ -27,12 +27,12 @@ L = date(2020, 4, 28)  # epidemic lifted
 
 # -- K2 eligibility and entitlement -----------------------------------------------------------
 def test_eligible_needs_twelve_insured_months() -> None:
-    assert not ui.eligible(11, True, PARAMS, date(2020, 3, 2))
-    assert ui.eligible(12, True, PARAMS, date(2020, 3, 2))
+    assert not unemployment.eligible(11, True, PARAMS, date(2020, 3, 2))
+    assert unemployment.eligible(12, True, PARAMS, date(2020, 3, 2))
 
 
 def test_eligible_needs_involuntary_separation() -> None:
-    assert not ui.eligible(200, False, PARAMS, date(2020, 3, 2))
+    assert not unemployment.eligible(200, False, PARAMS, date(2020, 3, 2))
 
 
 @pytest.mark.parametrize(
@@ -40,29 +40,29 @@ def test_eligible_needs_involuntary_separation() -> None:
     [(0, 0), (11, 0), (12, 12), (59, 12), (60, 18), (119, 18), (120, 24), (400, 24)],
 )
 def test_entitlement_months_by_contribution(insured: int, months: int) -> None:
-    assert ui.months_by_contribution(insured, PARAMS, date(2020, 3, 2)) == months
+    assert unemployment.months_by_contribution(insured, PARAMS, date(2020, 3, 2)) == months
 
 
 def test_insured_but_ineligible_claimant_counts_as_insured_for_assistance() -> None:
     # §18: 不符合领取失业保险金条件的参保失业人员 → K3; never insured → nothing.
-    assert ui.is_insured(5)
-    assert not ui.is_insured(0)
+    assert unemployment.is_insured(5)
+    assert not unemployment.is_insured(0)
 
 
 def test_carry_over_adds_unused_months_of_previous_claim() -> None:
     previous = [{"unused_months": 3}, {"unused_months": 9}]  # oldest first: the latest counts
-    carried = ui.unused_months_of_previous(previous)
+    carried = unemployment.unused_months_of_previous(previous)
     assert carried == 9
-    assert ui.entitlement_months(30, carried, PARAMS, date(2020, 10, 5)) == 12 + 9
+    assert unemployment.entitlement_months(30, carried, PARAMS, date(2020, 10, 5)) == 12 + 9
 
 
 def test_carry_over_capped_at_carry_over_cap_months() -> None:
-    assert ui.entitlement_months(70, 14, PARAMS, date(2020, 10, 5)) == 24  # 18 + 14 → cap 24
+    assert unemployment.entitlement_months(70, 14, PARAMS, date(2020, 10, 5)) == 24  # 18 + 14 → cap 24
 
 
 def test_carry_over_none_without_previous_claim() -> None:
-    assert ui.unused_months_of_previous([]) == 0
-    assert ui.unused_months_of_previous([{}]) == 0
+    assert unemployment.unused_months_of_previous([]) == 0
+    assert unemployment.unused_months_of_previous([{}]) == 0
 
 
 # -- K2 payments --------------------------------------------------------------------------------
@@ -70,43 +70,43 @@ def test_benefit_month_n_starts_n_minus_one_months_after_claim() -> None:
     assert month_start(date(2020, 3, 2), 1) == date(2020, 3, 2)
     assert month_start(date(2020, 1, 31), 2) == date(2020, 2, 29)  # clamped, not chained
     assert month_start(date(2020, 1, 31), 3) == date(2020, 3, 31)
-    assert ui.entitlement_end(date(2020, 3, 2), 12) == date(2021, 3, 2)
+    assert unemployment.entitlement_end(date(2020, 3, 2), 12) == date(2021, 3, 2)
 
 
 def test_uplift_applies_from_declaration_date() -> None:
-    assert not ui.uplift_applies(date(2020, 1, 24), S, None, PARAMS)
-    assert ui.uplift_applies(date(2020, 1, 25), S, None, PARAMS)
+    assert not unemployment.uplift_applies(date(2020, 1, 24), S, None, PARAMS)
+    assert unemployment.uplift_applies(date(2020, 1, 25), S, None, PARAMS)
 
 
 def test_uplift_applies_while_lift_date_unknown() -> None:
-    assert ui.uplift_applies(date(2023, 1, 1), S, None, PARAMS)
+    assert unemployment.uplift_applies(date(2023, 1, 1), S, None, PARAMS)
 
 
 def test_uplift_needs_a_declared_epidemic() -> None:
     # Reading of POLICY.md: no S, no epidemic period, no uplift (not even while L is unknown).
-    assert not ui.uplift_applies(date(2020, 5, 1), None, None, PARAMS)
+    assert not unemployment.uplift_applies(date(2020, 5, 1), None, None, PARAMS)
 
 
 def test_uplift_stops_for_months_starting_three_months_after_lift() -> None:
-    assert ui.uplift_until(L, PARAMS) == date(2020, 7, 28)
-    assert ui.uplift_applies(date(2020, 7, 27), S, L, PARAMS)
-    assert not ui.uplift_applies(date(2020, 7, 28), S, L, PARAMS)
+    assert unemployment.uplift_until(L, PARAMS) == date(2020, 7, 28)
+    assert unemployment.uplift_applies(date(2020, 7, 27), S, L, PARAMS)
+    assert not unemployment.uplift_applies(date(2020, 7, 28), S, L, PARAMS)
 
 
 def test_monthly_benefit_uses_value_in_force_at_month_start() -> None:
     changed = PARAMS.with_change("ui.monthly_benefit", 160000, date(2020, 7, 1))
-    assert ui.monthly_benefit(date(2020, 6, 30), changed) == 150000
-    assert ui.monthly_benefit(date(2020, 7, 1), changed) == 160000
-    assert ui.epidemic_uplift(date(2020, 7, 1), changed) == 20000
+    assert unemployment.monthly_benefit(date(2020, 6, 30), changed) == 150000
+    assert unemployment.monthly_benefit(date(2020, 7, 1), changed) == 160000
+    assert unemployment.epidemic_uplift(date(2020, 7, 1), changed) == 20000
 
 
 def test_price_linkage_goes_to_the_benefit_month_starting_in_that_month() -> None:
     claim = date(2020, 3, 15)
-    assert ui.linked_benefit_month(claim, "2020-05", 24) == 3  # month 3 starts 2020-05-15
-    assert ui.linked_benefit_month(claim, "2020-02", 24) is None  # before the claim
-    assert ui.linked_benefit_month(claim, "2020-05", 2) is None  # month 3 not (yet) paid
-    assert ui.linked_benefit_month(date(2020, 1, 31), "2020-02", 24) == 2  # 2020-02-29
-    assert ui.price_linkage_period("2020-05") == "price-linkage-2020-05"
+    assert unemployment.linked_benefit_month(claim, "2020-05", 24) == 3  # month 3 starts 2020-05-15
+    assert unemployment.linked_benefit_month(claim, "2020-02", 24) is None  # before the claim
+    assert unemployment.linked_benefit_month(claim, "2020-05", 2) is None  # month 3 not (yet) paid
+    assert unemployment.linked_benefit_month(date(2020, 1, 31), "2020-02", 24) == 2  # 2020-02-29
+    assert unemployment.price_linkage_period("2020-05") == "price-linkage-2020-05"
 
 
 # -- re-employment ------------------------------------------------------------------------------
@@ -114,70 +114,70 @@ CLAIM = date(2020, 3, 15)
 
 
 def test_reemployment_by_employment_registration() -> None:
-    assert ui.reemployment_date("employment.registered", {"on": "2020-05-20"}, CLAIM) == date(2020, 5, 20)
+    assert unemployment.reemployment_date("employment.registered", {"on": "2020-05-20"}, CLAIM) == date(2020, 5, 20)
 
 
 def test_reemployment_by_contract_signed_earlier_of_signing_and_start() -> None:
     data = {"signed_on": "2020-05-20", "starts_on": "2020-06-01"}
-    assert ui.reemployment_date("contract.signed", data, CLAIM) == date(2020, 5, 20)
+    assert unemployment.reemployment_date("contract.signed", data, CLAIM) == date(2020, 5, 20)
     backdated = {"signed_on": "2020-05-20", "starts_on": "2020-05-10"}
-    assert ui.reemployment_date("contract.signed", backdated, CLAIM) == date(2020, 5, 10)
+    assert unemployment.reemployment_date("contract.signed", backdated, CLAIM) == date(2020, 5, 10)
 
 
 def test_reemployment_by_employer_contribution_for_a_month_after_the_claim() -> None:
     paid = {"month": "2020-04", "employer_id": "E1"}
-    assert ui.reemployment_date("contribution.paid", paid, CLAIM) == date(2020, 4, 1)
+    assert unemployment.reemployment_date("contribution.paid", paid, CLAIM) == date(2020, 4, 1)
 
 
 def test_contribution_for_the_claim_month_is_no_reemployment() -> None:
-    assert ui.reemployment_date("contribution.paid", {"month": "2020-03", "employer_id": "E1"}, CLAIM) is None
+    assert unemployment.reemployment_date("contribution.paid", {"month": "2020-03", "employer_id": "E1"}, CLAIM) is None
 
 
 def test_flexible_contribution_is_no_reemployment() -> None:
-    assert ui.reemployment_date("contribution.paid", {"month": "2020-06", "employer_id": None}, CLAIM) is None
+    assert unemployment.reemployment_date("contribution.paid", {"month": "2020-06", "employer_id": None}, CLAIM) is None
 
 
 def test_reemployment_signal_dated_before_the_claim_is_ignored() -> None:
-    assert ui.reemployment_date("employment.registered", {"on": "2020-03-14"}, CLAIM) is None
+    assert unemployment.reemployment_date("employment.registered", {"on": "2020-03-14"}, CLAIM) is None
 
 
 def test_reemployment_stops_payment_from_next_benefit_month() -> None:
     reemployed = date(2020, 5, 20)  # inside month 3 [05-15, 06-15)
-    assert ui.month_paid_before_stop(month_start(CLAIM, 3), reemployed)
-    assert not ui.month_paid_before_stop(month_start(CLAIM, 4), reemployed)
-    assert ui.month_paid_before_stop(month_start(CLAIM, 9), None)
+    assert unemployment.month_paid_before_stop(month_start(CLAIM, 3), reemployed)
+    assert not unemployment.month_paid_before_stop(month_start(CLAIM, 4), reemployed)
+    assert unemployment.month_paid_before_stop(month_start(CLAIM, 9), None)
 
 
 # -- end of entitlement -------------------------------------------------------------------------
 def test_continuation_less_than_one_year_before_retirement() -> None:
     """Seed §18 距离法定退休年龄不足1年: strictly less than a year (POLICY.md's <= loses to the seed)."""
     end = date(2021, 3, 2)
-    assert ui.continues_to_retirement(date(2022, 3, 1), end, PARAMS)  # a day short of a year
-    assert not ui.continues_to_retirement(date(2022, 3, 2), end, PARAMS)  # exactly one year: not 不足
-    assert not ui.continues_to_retirement(date(2022, 3, 3), end, PARAMS)
+    assert unemployment.continues_to_retirement(date(2022, 3, 1), end, PARAMS)  # a day short of a year
+    assert not unemployment.continues_to_retirement(date(2022, 3, 2), end, PARAMS)  # exactly one year: not 不足
+    assert not unemployment.continues_to_retirement(date(2022, 3, 3), end, PARAMS)
 
 
 def test_continuation_pays_up_to_the_month_retirement_falls_in() -> None:
     retirement = date(2021, 9, 15)
-    assert ui.before_retirement(date(2021, 9, 2), retirement)  # the month retirement falls in
-    assert not ui.before_retirement(date(2021, 10, 2), retirement)
-    assert not ui.before_retirement(retirement, retirement)  # a month starting on it: a pensioner
+    assert unemployment.before_retirement(date(2021, 9, 2), retirement)  # the month retirement falls in
+    assert not unemployment.before_retirement(date(2021, 10, 2), retirement)
+    assert not unemployment.before_retirement(retirement, retirement)  # a month starting on it: a pensioner
 
 
 # -- K3 -----------------------------------------------------------------------------------------
 def test_assistance_not_opened_after_window_until() -> None:
-    assert ui.assistance_window_open(date(2020, 12, 31), PARAMS)
-    assert not ui.assistance_window_open(date(2021, 1, 1), PARAMS)
+    assert unemployment.assistance_window_open(date(2020, 12, 31), PARAMS)
+    assert not unemployment.assistance_window_open(date(2021, 1, 1), PARAMS)
 
 
 def test_assistance_pays_ratio_of_monthly_benefit_rounded_down() -> None:
-    assert ui.assistance_amount(date(2020, 6, 1), PARAMS) == 120000
+    assert unemployment.assistance_amount(date(2020, 6, 1), PARAMS) == 120000
     odd = PARAMS.with_change("ui.monthly_benefit", 150001, date(2020, 7, 1))
-    assert ui.assistance_amount(date(2020, 7, 1), odd) == 120000  # 120000.8 → down to the fen
+    assert unemployment.assistance_amount(date(2020, 7, 1), odd) == 120000  # 120000.8 → down to the fen
 
 
 def test_assistance_lasts_ua_months() -> None:
-    assert ui.assistance_months(PARAMS, date(2020, 6, 1)) == 6
+    assert unemployment.assistance_months(PARAMS, date(2020, 6, 1)) == 6
 
 
 # -- routes -------------------------------------------------------------------------------------
@@ -199,13 +199,13 @@ def contribution(month: str, employer: str | None = "E1", person: str = "P1") ->
     return event("contribution.paid", data, f"person/{person}")
 
 
-K2_CASE = OpenCase("ui/P1/2020-03-15", routes.KIND, "person/P1", {"claim_on": "2020-03-15"})
+K2_CASE = OpenCase("ui/P1/2020-03-15", unemployment_routes.KIND, "person/P1", {"claim_on": "2020-03-15"})
 K3_CASE = OpenCase("ua/P1/2020-03-15", kinds.UNEMPLOYMENT_ASSISTANCE, "person/P1", {})
 
 
 def test_route_claim_opens_k2_case_with_business_key() -> None:
     assert route(claim(), [], PACK) == [
-        StartCase(routes.KIND, "ui/P1/2020-03-15", "2101", ["person/P1"], {"claim_on": "2020-03-15"})
+        StartCase(unemployment_routes.KIND, "ui/P1/2020-03-15", "2101", ["person/P1"], {"claim_on": "2020-03-15"})
     ]
 
 
@@ -238,8 +238,8 @@ def test_route_employer_contribution_after_claim_signals_k2_case() -> None:
 
 def test_route_price_linkage_fans_out_to_the_city_k2_cases() -> None:
     trigger = event("policy.price_linkage.triggered", {"city": "2102", "month": "2020-05", "amount": 5000}, "city/2102")
-    assert route(trigger, [], PACK) == [FanOut((routes.KIND,), "2102")]
+    assert route(trigger, [], PACK) == [FanOut((unemployment_routes.KIND,), "2102")]
 
 
 def test_k2_and_k3_hold_shared_facts() -> None:
-    assert routes.KIND in SHARED_FACT_KINDS and kinds.UNEMPLOYMENT_ASSISTANCE in SHARED_FACT_KINDS
+    assert unemployment_routes.KIND in SHARED_FACT_KINDS and kinds.UNEMPLOYMENT_ASSISTANCE in SHARED_FACT_KINDS

@@ -10,7 +10,7 @@ import pytest
 
 from contracts.cases import Fact
 from contracts.parameters import Parameters
-from policy import difficult as k12
+from policy import difficult
 from policy.calendar import SHANGHAI
 from policy.pack import load_pack
 
@@ -91,7 +91,7 @@ def dibao_ended(on: date, person: str = P) -> Fact:
 
 
 def categories_on(facts: list[Fact], on: date, params: Parameters) -> list[str]:
-    return k12.difficult_categories(k12.profile_from_facts(P, facts, on), on, params)
+    return difficult.difficult_categories(difficult.profile_from_facts(P, facts, on), on, params)
 
 
 ASKED = date(2020, 6, 1)
@@ -99,9 +99,9 @@ ASKED = date(2020, 6, 1)
 
 # -- the plain categories ---------------------------------------------------------------------
 def test_no_category_is_not_difficult(params: Parameters) -> None:
-    profile = k12.profile_from_facts(P, [registered()], ASKED)
-    assert k12.difficult_categories(profile, ASKED, params) == []
-    assert not k12.is_difficult(profile, ASKED, params)
+    profile = difficult.profile_from_facts(P, [registered()], ASKED)
+    assert difficult.difficult_categories(profile, ASKED, params) == []
+    assert not difficult.is_difficult(profile, ASKED, params)
 
 
 def test_zero_employment_household_member_is_difficult(params: Parameters) -> None:
@@ -158,7 +158,7 @@ def test_dibao_household_member_no_longer_once_dibao_ended(params: Parameters) -
 
 def test_dibao_household_member_through_a_grant_to_another_member(params: Parameters) -> None:
     facts = [registered(), household([member(P), member("P2", employed=True)]), dibao_granted(person="P2")]
-    assert k12.household_keys(P, facts) == ["household/H1", "person/P2"]
+    assert difficult.household_keys(P, facts) == ["household/H1", "person/P2"]
     assert categories_on(facts, ASKED, params) == ["dibao_household"]
     assert categories_on(facts + [dibao_ended(date(2020, 5, 1), person="P2")], ASKED, params) == []
 
@@ -290,9 +290,9 @@ def test_treated_as_counts_only_referrals_of_the_current_registration(params: Pa
 
 def test_treated_as_continuity_broken_by_employment_as_an_employee(params: Parameters) -> None:
     facts = veteran_facts(employment(date(2020, 8, 1), "employee"))
-    profile = k12.profile_from_facts(P, facts, TWELVE_MONTHS)
+    profile = difficult.profile_from_facts(P, facts, TWELVE_MONTHS)
     assert profile.registered_on is None
-    assert k12.difficult_categories(profile, TWELVE_MONTHS, params) == []
+    assert difficult.difficult_categories(profile, TWELVE_MONTHS, params) == []
 
 
 def test_treated_as_only_for_veterans_model_workers_and_land_expropriated_farmers(params: Parameters) -> None:
@@ -307,10 +307,10 @@ def test_treated_as_follows_a_changed_referral_minimum(params: Parameters) -> No
 
 
 def test_treated_as_categories_strips_the_prefix() -> None:
-    assert k12.treated_as_categories(["disabled", "treated_as:veteran", "treated_as:model_worker"]) == ["model_worker", "veteran"]
+    assert difficult.treated_as_categories(["disabled", "treated_as:veteran", "treated_as:model_worker"]) == ["model_worker", "veteran"]
 
 
 def test_person_fact_types_are_event_types() -> None:
     from contracts.events import DATA_MODELS
 
-    assert set(k12.PERSON_FACT_TYPES) <= set(DATA_MODELS)
+    assert set(difficult.PERSON_FACT_TYPES) <= set(DATA_MODELS)

@@ -11,10 +11,9 @@ from typing import Any
 from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import ContractSigned, ContributionPaid, parse_event
-from policy import difficult as k12
-from policy import enterprise_si as k15
+from policy import difficult, enterprise_si
 from policy.pack import load_pack
-from streams.routes import enterprise_si as routes
+from streams.routes import enterprise_si as enterprise_si_routes
 from streams.routes.commands import Ignore, SignalCase, StartCase
 from streams.routing import route, route_fact_types
 from testkit.events import cloud_event, line
@@ -36,65 +35,65 @@ def registration(on: date, categories: list[str] | None = None) -> Fact:
 
 # -- the period ---------------------------------------------------------------------------------
 def test_counted_months_start_in_the_month_of_starts_on_and_run_36_months() -> None:
-    months = k15.counted_months(date(2020, 3, 20), 36, set())
+    months = enterprise_si.counted_months(date(2020, 3, 20), 36, set())
     assert (months[0], months[-1], len(months)) == ("2020-03", "2023-02", 36)
 
 
 def test_fee_exemption_months_are_not_counted_and_postpone_the_period_end() -> None:
-    months = k15.counted_months(date(2020, 3, 5), 36, {"2020-04", "2020-05", "2020-06"})
+    months = enterprise_si.counted_months(date(2020, 3, 5), 36, {"2020-04", "2020-05", "2020-06"})
     assert months[:2] == ["2020-03", "2020-07"] and months[-1] == "2023-05"
-    assert k15.skipped_months(date(2020, 3, 5), months) == ["2020-04", "2020-05", "2020-06"]
+    assert enterprise_si.skipped_months(date(2020, 3, 5), months) == ["2020-04", "2020-05", "2020-06"]
     # Exemption months outside the period do not move it.
-    assert k15.counted_months(date(2020, 3, 5), 36, {"2019-12", "2030-01"})[-1] == "2023-02"
+    assert enterprise_si.counted_months(date(2020, 3, 5), 36, {"2019-12", "2030-01"})[-1] == "2023-02"
 
 
 def test_exemption_arriving_mid_case_postpones_the_rest_but_a_paid_month_stays_counted() -> None:
     paid = {"2020-03", "2020-04"}
     # An exemption of 2020-04..2020-05 reported after April was paid: April stays counted, May
     # is skipped, so the end moves by one month only.
-    months = k15.counted_months(date(2020, 3, 5), 36, {"2020-04", "2020-05"}, paid)
+    months = enterprise_si.counted_months(date(2020, 3, 5), 36, {"2020-04", "2020-05"}, paid)
     assert months[:3] == ["2020-03", "2020-04", "2020-06"] and months[-1] == "2023-03"
 
 
 def test_completed_after_the_last_counted_month_and_one_settle_month() -> None:
-    months = k15.counted_months(date(2020, 3, 5), 36, set())
-    assert k15.closing_day(months[-1], PARAMS) == date(2023, 4, 1)
+    months = enterprise_si.counted_months(date(2020, 3, 5), 36, set())
+    assert enterprise_si.closing_day(months[-1], PARAMS) == date(2023, 4, 1)
 
 
 def test_separation_ends_payment_after_its_month() -> None:
-    months = k15.counted_months(date(2020, 6, 1), 36, set())
-    assert k15.payable_months(months, date(2020, 8, 20)) == ["2020-06", "2020-07", "2020-08"]
-    assert k15.payable_months(months, date(2020, 5, 31)) == []
-    assert k15.payable_months(months, None) == months
+    months = enterprise_si.counted_months(date(2020, 6, 1), 36, set())
+    assert enterprise_si.payable_months(months, date(2020, 8, 20)) == ["2020-06", "2020-07", "2020-08"]
+    assert enterprise_si.payable_months(months, date(2020, 5, 31)) == []
+    assert enterprise_si.payable_months(months, None) == months
 
 
 def test_pays_the_employer_share_actually_paid_due_once_received_and_the_month_begun() -> None:
     c = ContributionPaid(person_id="P", month="2020-07", employer_id="E", base=300000, employer_amount=52000,
                          employee_amount=20000, insurances=["pension"])
-    assert k15.employer_share(c) == 52000
-    assert k15.is_employer_contribution(c, "E", "P") and not k15.is_employer_contribution(c, "E2", "P")
-    assert k15.due_on("2020-07", date(2020, 8, 3)) == date(2020, 8, 3)
-    assert k15.due_on("2020-07", date(2020, 6, 25)) == date(2020, 7, 1)  # prepaid: due when the month begins
+    assert enterprise_si.employer_share(c) == 52000
+    assert enterprise_si.is_employer_contribution(c, "E", "P") and not enterprise_si.is_employer_contribution(c, "E2", "P")
+    assert enterprise_si.due_on("2020-07", date(2020, 8, 3)) == date(2020, 8, 3)
+    assert enterprise_si.due_on("2020-07", date(2020, 6, 25)) == date(2020, 7, 1)  # prepaid: due when the month begins
 
 
 # -- who ----------------------------------------------------------------------------------------
 def test_stable_hire_is_12_months_or_open_ended() -> None:
-    assert k15.is_stable_hire(contract(12), PARAMS) and k15.is_stable_hire(contract(None), PARAMS)
-    assert not k15.is_stable_hire(contract(11), PARAMS)
+    assert enterprise_si.is_stable_hire(contract(12), PARAMS) and enterprise_si.is_stable_hire(contract(None), PARAMS)
+    assert not enterprise_si.is_stable_hire(contract(11), PARAMS)
 
 
 def test_registered_unemployed_is_judged_the_day_before_signing() -> None:
-    assert k15.registered_before_signing("P", [registration(date(2020, 3, 4))], contract())
+    assert enterprise_si.registered_before_signing("P", [registration(date(2020, 3, 4))], contract())
     # Registered on the signing day itself: not registered the day before.
-    assert not k15.registered_before_signing("P", [registration(date(2020, 3, 5))], contract())
+    assert not enterprise_si.registered_before_signing("P", [registration(date(2020, 3, 5))], contract())
 
 
 def test_k12_rejection_a_registered_person_in_no_category_is_not_difficult_to_employ() -> None:
     facts = [registration(date(2020, 1, 10))]
-    profile = k12.profile_from_facts("P", facts, k15.judged_on(contract()))
-    assert not k12.is_difficult(profile, k15.judged_on(contract()), PARAMS)
-    disabled = k12.profile_from_facts("P", [registration(date(2020, 1, 10), ["disabled"])], date(2020, 3, 4))
-    assert k12.is_difficult(disabled, date(2020, 3, 4), PARAMS)
+    profile = difficult.profile_from_facts("P", facts, enterprise_si.judged_on(contract()))
+    assert not difficult.is_difficult(profile, enterprise_si.judged_on(contract()), PARAMS)
+    disabled = difficult.profile_from_facts("P", [registration(date(2020, 1, 10), ["disabled"])], date(2020, 3, 4))
+    assert difficult.is_difficult(disabled, date(2020, 3, 4), PARAMS)
 
 
 # -- routing --------------------------------------------------------------------------------------
@@ -107,7 +106,7 @@ def _signed(term: int | None = 24) -> Any:
 
 
 def test_contract_of_a_registered_person_opens_a_case_under_the_person_key_matching_the_employer() -> None:
-    assert set(k12.PERSON_FACT_TYPES) <= set(route_fact_types("contract.signed")["person"])
+    assert set(difficult.PERSON_FACT_TYPES) <= set(route_fact_types("contract.signed")["person"])
     commands = route(_signed(), [], PACK, [registration(date(2020, 1, 10))])
     [start] = [c for c in commands if isinstance(c, StartCase)]
     assert start.case_id == "enterprise_si/E/P/2020-03-05" and start.keys == ["person/P"]
@@ -115,19 +114,19 @@ def test_contract_of_a_registered_person_opens_a_case_under_the_person_key_match
 
 
 def test_contract_of_an_unregistered_person_or_a_short_contract_opens_nothing() -> None:
-    assert isinstance(routes.contract_signed(_signed(), [], PACK, facts=[])[0], Ignore)
-    assert isinstance(routes.contract_signed(_signed(6), [], PACK, facts=[registration(date(2020, 1, 10))])[0], Ignore)
+    assert isinstance(enterprise_si_routes.contract_signed(_signed(), [], PACK, facts=[])[0], Ignore)
+    assert isinstance(enterprise_si_routes.contract_signed(_signed(6), [], PACK, facts=[registration(date(2020, 1, 10))])[0], Ignore)
 
 
 def test_only_the_hiring_employer_events_reach_the_case() -> None:
-    case = OpenCase(case_id="enterprise_si/E/P/2020-03-05", kind=routes.KIND, key="person/P", match={"employer_id": "E"})
+    case = OpenCase(case_id="enterprise_si/E/P/2020-03-05", kind=enterprise_si_routes.KIND, key="person/P", match={"employer_id": "E"})
     mine = {"person_id": "P", "month": "2020-04", "employer_id": "E", "base": 1, "employer_amount": 1, "employee_amount": 0, "insurances": ["pension"]}
-    assert routes.about_the_employer(_event("contribution.paid", mine), [case], PACK) == [SignalCase(case.case_id)]
+    assert enterprise_si_routes.about_the_employer(_event("contribution.paid", mine), [case], PACK) == [SignalCase(case.case_id)]
     other = {**mine, "employer_id": "E2"}
-    assert isinstance(routes.about_the_employer(_event("contribution.paid", other), [case], PACK)[0], Ignore)
+    assert isinstance(enterprise_si_routes.about_the_employer(_event("contribution.paid", other), [case], PACK)[0], Ignore)
     own = {k: v for k, v in mine.items() if k != "employer_id"}
-    assert isinstance(routes.about_the_employer(_event("contribution.paid", own), [case], PACK)[0], Ignore)
+    assert isinstance(enterprise_si_routes.about_the_employer(_event("contribution.paid", own), [case], PACK)[0], Ignore)
     left = {"person_id": "P", "employer_id": "E", "on": "2020-08-20", "reason": "resignation"}
-    assert routes.about_the_employer(_event("insured.left", left), [case], PACK) == [SignalCase(case.case_id)]
+    assert enterprise_si_routes.about_the_employer(_event("insured.left", left), [case], PACK) == [SignalCase(case.case_id)]
     ended = {"person_id": "P", "employer_id": "E", "on": "2020-08-20"}
-    assert routes.about_the_employer(_event("contract.terminated", ended), [case], PACK) == [SignalCase(case.case_id)]
+    assert enterprise_si_routes.about_the_employer(_event("contract.terminated", ended), [case], PACK) == [SignalCase(case.case_id)]

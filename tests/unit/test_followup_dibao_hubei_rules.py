@@ -10,9 +10,7 @@ import pytest
 from contracts.case_index import OpenCase
 from contracts.events import CloudEvent
 from contracts.parameters import Parameters
-from policy import dibao as k10
-from policy import followup as k9
-from policy import hubei as k11
+from policy import dibao, followup, hubei
 from policy.pack import PolicyPack, load_pack
 from streams.routes import dibao as dibao_routes
 from streams.routes import followup as followup_routes
@@ -37,55 +35,55 @@ R = date(2020, 1, 31)
 # -- K9 ---------------------------------------------------------------------------------------
 def test_k9_month_n_is_the_registration_month_containing_the_date() -> None:
     # POLICY.md: month n = [R + (n-1) months, R + n months); Jan 31 + 1 month = Feb 29 (2020).
-    assert k9.registered_month(R, date(2020, 1, 30)) is None
-    assert k9.registered_month(R, R) == 1
-    assert k9.registered_month(R, date(2020, 2, 28)) == 1
-    assert k9.registered_month(R, date(2020, 2, 29)) == 2
-    assert k9.registered_month(R, date(2021, 1, 30)) == 12
-    assert k9.registered_month(R, date(2021, 1, 31)) == 13
+    assert followup.registered_month(R, date(2020, 1, 30)) is None
+    assert followup.registered_month(R, R) == 1
+    assert followup.registered_month(R, date(2020, 2, 28)) == 1
+    assert followup.registered_month(R, date(2020, 2, 29)) == 2
+    assert followup.registered_month(R, date(2021, 1, 30)) == 12
+    assert followup.registered_month(R, date(2021, 1, 31)) == 13
 
 
 def test_k9_followup_of_month_n_falls_due_at_its_end() -> None:
-    assert k9.due_date(R, 1) == date(2020, 2, 29)
-    assert k9.due_date(date(2020, 1, 15), 3) == date(2020, 4, 15)
+    assert followup.due_date(R, 1) == date(2020, 2, 29)
+    assert followup.due_date(date(2020, 1, 15), 3) == date(2020, 4, 15)
 
 
 def test_k9_escalation_falls_followup_grace_days_after_the_due_date(params: Parameters) -> None:
-    assert k9.escalation_date(date(2020, 1, 15), 1, params) == date(2020, 2, 22)
+    assert followup.escalation_date(date(2020, 1, 15), 1, params) == date(2020, 2, 22)
     changed = params.with_change("followup.grace_days", 3, date(2020, 1, 1))
-    assert k9.escalation_date(date(2020, 1, 15), 1, changed) == date(2020, 2, 18)
+    assert followup.escalation_date(date(2020, 1, 15), 1, changed) == date(2020, 2, 18)
 
 
 def test_k9_long_term_unemployed_after_six_registered_months(params: Parameters) -> None:
     start = date(2020, 1, 15)
-    assert not k9.is_long_term_unemployed(start, params, date(2020, 7, 14))
-    assert k9.is_long_term_unemployed(start, params, date(2020, 7, 15))
-    assert k9.long_term_unemployed_since(start, params, date(2020, 8, 1)) == date(2020, 7, 15)
+    assert not followup.is_long_term_unemployed(start, params, date(2020, 7, 14))
+    assert followup.is_long_term_unemployed(start, params, date(2020, 7, 15))
+    assert followup.long_term_unemployed_since(start, params, date(2020, 8, 1)) == date(2020, 7, 15)
 
 
 def test_k9_training_notice_for_a_willing_registrant_under_20_in_the_2020_window(params: Parameters) -> None:
-    assert k9.trainee_eligible_on(date(2020, 3, 10), date(2001, 6, 1), True, params) == date(2020, 3, 10)
+    assert followup.trainee_eligible_on(date(2020, 3, 10), date(2001, 6, 1), True, params) == date(2020, 3, 10)
 
 
 def test_k9_no_training_notice_without_willingness(params: Parameters) -> None:
-    assert k9.trainee_eligible_on(date(2020, 3, 10), date(2001, 6, 1), None, params) is None
-    assert k9.trainee_eligible_on(date(2020, 3, 10), date(2001, 6, 1), False, params) is None
+    assert followup.trainee_eligible_on(date(2020, 3, 10), date(2001, 6, 1), None, params) is None
+    assert followup.trainee_eligible_on(date(2020, 3, 10), date(2001, 6, 1), False, params) is None
 
 
 def test_k9_no_training_notice_at_20_or_older(params: Parameters) -> None:
     # Under 20: the 20th birthday is the first day of age 20.
-    assert k9.trainee_eligible_on(date(2020, 3, 10), date(2000, 3, 10), True, params) is None
-    assert k9.trainee_eligible_on(date(2020, 3, 10), date(2000, 3, 11), True, params) == date(2020, 3, 10)
+    assert followup.trainee_eligible_on(date(2020, 3, 10), date(2000, 3, 10), True, params) is None
+    assert followup.trainee_eligible_on(date(2020, 3, 10), date(2000, 3, 11), True, params) == date(2020, 3, 10)
 
 
 def test_k9_no_training_notice_outside_the_trainee_window(params: Parameters) -> None:
-    assert k9.trainee_eligible_on(date(2021, 1, 1), date(2003, 1, 1), True, params) is None
+    assert followup.trainee_eligible_on(date(2021, 1, 1), date(2003, 1, 1), True, params) is None
 
 
 def test_k9_registration_before_the_window_is_judged_when_the_window_opens(params: Parameters) -> None:
-    assert k9.trainee_eligible_on(date(2019, 11, 1), date(2000, 3, 1), True, params) == date(2020, 1, 1)
+    assert followup.trainee_eligible_on(date(2019, 11, 1), date(2000, 3, 1), True, params) == date(2020, 1, 1)
     # 20 by the time the window opens: not covered.
-    assert k9.trainee_eligible_on(date(2019, 11, 1), date(1999, 12, 1), True, params) is None
+    assert followup.trainee_eligible_on(date(2019, 11, 1), date(1999, 12, 1), True, params) is None
 
 
 def event(type_: str, data: dict, source: str = "es/2101", subject: str = "person/P1") -> CloudEvent:
@@ -123,26 +121,26 @@ E = date(2020, 3, 10)
 
 
 def test_k10_caseworker_decides_3_to_12_months(params: Parameters) -> None:
-    assert k10.decided_months({"months": 3}, params, E) == 3
-    assert k10.decided_months({"months": 12}, params, E) == 12
+    assert dibao.decided_months({"months": 3}, params, E) == 3
+    assert dibao.decided_months({"months": 12}, params, E) == 12
 
 
 @pytest.mark.parametrize("decision", [{"months": 2}, {"months": 13}, {"months": "6"}, {"months": True}, {}])
 def test_k10_decision_outside_taper_months_min_max_is_refused_with_the_reason(decision: dict, params: Parameters) -> None:
     with pytest.raises(ValueError, match="3..12"):
-        k10.decided_months(decision, params, E)
+        dibao.decided_months(decision, params, E)
 
 
 def test_k10_default_six_months_after_fifteen_days_without_a_decision(params: Parameters) -> None:
-    assert k10.decision_deadline(E, params) == date(2020, 3, 25)
-    assert k10.default_months(params, E) == 6
+    assert dibao.decision_deadline(E, params) == date(2020, 3, 25)
+    assert dibao.default_months(params, E) == 6
 
 
 def test_k10_pays_from_the_month_after_the_employment_at_each_month_start() -> None:
-    assert [k10.taper_month(E, k) for k in (1, 2, 3)] == ["2020-04", "2020-05", "2020-06"]
-    assert k10.payment_due(E, 1) == date(2020, 4, 1)
-    assert k10.payment_due(date(2020, 12, 31), 1) == date(2021, 1, 1)
-    assert k10.taper_end(E, 6) == date(2020, 10, 1)
+    assert [dibao.taper_month(E, k) for k in (1, 2, 3)] == ["2020-04", "2020-05", "2020-06"]
+    assert dibao.payment_due(E, 1) == date(2020, 4, 1)
+    assert dibao.payment_due(date(2020, 12, 31), 1) == date(2021, 1, 1)
+    assert dibao.taper_end(E, 6) == date(2020, 10, 1)
 
 
 def test_k10_opened_by_dibao_granted_waiting_for_employment(pack: PolicyPack) -> None:
@@ -162,33 +160,33 @@ ELIGIBLE = {"graduation_year": 2020, "hukou_province": "42", "institution_provin
 
 
 def test_k11_2020_graduate_of_a_liaoning_institution_with_hubei_hukou_is_eligible(params: Parameters) -> None:
-    assert k11.ineligibility(k11.parse_details(ELIGIBLE), params, date(2020, 4, 1)) is None
-    assert k11.grant_amount(params, date(2020, 4, 1)) == 150000
+    assert hubei.ineligibility(hubei.parse_details(ELIGIBLE), params, date(2020, 4, 1)) is None
+    assert hubei.grant_amount(params, date(2020, 4, 1)) == 150000
 
 
 def test_k11_other_graduation_year_rejected(params: Parameters) -> None:
-    reason = k11.ineligibility(k11.parse_details({**ELIGIBLE, "graduation_year": 2021}), params, date(2020, 4, 1))
+    reason = hubei.ineligibility(hubei.parse_details({**ELIGIBLE, "graduation_year": 2021}), params, date(2020, 4, 1))
     assert reason is not None and "2021" in reason
 
 
 def test_k11_institution_outside_liaoning_rejected(params: Parameters) -> None:
-    reason = k11.ineligibility(k11.parse_details({**ELIGIBLE, "institution_province": "11"}), params, date(2020, 4, 1))
+    reason = hubei.ineligibility(hubei.parse_details({**ELIGIBLE, "institution_province": "11"}), params, date(2020, 4, 1))
     assert reason is not None and "省内院校" in reason
 
 
 def test_k11_hukou_outside_hubei_rejected(params: Parameters) -> None:
-    reason = k11.ineligibility(k11.parse_details({**ELIGIBLE, "hukou_province": 41}), params, date(2020, 4, 1))
+    reason = hubei.ineligibility(hubei.parse_details({**ELIGIBLE, "hukou_province": 41}), params, date(2020, 4, 1))
     assert reason is not None and "湖北籍" in reason
 
 
 def test_k11_owes_the_amount_in_force_on_the_application_date_once_or_nothing(params: Parameters) -> None:
     # hubei_grant.amount 200000 from 2020-03-01 (a backdated change as the case would learn it).
     raised = params.with_change("hubei_grant.amount", 200000, date(2020, 3, 1))
-    (owed,) = k11.owed(k11.parse_details(ELIGIBLE), raised, date(2020, 4, 1), "person/P1", "employment_subsidy_fund")
+    (owed,) = hubei.owed(hubei.parse_details(ELIGIBLE), raised, date(2020, 4, 1), "person/P1", "employment_subsidy_fund")
     assert (owed.program, owed.period, owed.amount, owed.payee, owed.due_on) == (
         "hubei_graduate_grant", "once", 200000, "person/P1", date(2020, 4, 1))
-    not_hubei = k11.parse_details({**ELIGIBLE, "hukou_province": "41"})
-    assert k11.owed(not_hubei, params, date(2020, 4, 1), "person/P1", "employment_subsidy_fund") == []
+    not_hubei = hubei.parse_details({**ELIGIBLE, "hukou_province": "41"})
+    assert hubei.owed(not_hubei, params, date(2020, 4, 1), "person/P1", "employment_subsidy_fund") == []
 
 
 def test_k11_details_missing_or_mistyped_are_bad_input(pack: PolicyPack) -> None:
@@ -211,6 +209,6 @@ def test_k11_other_programs_are_not_this_kinds(pack: PolicyPack) -> None:
 
 
 def test_k11_city_from_details_or_the_producing_system() -> None:
-    assert k11.application_city("es/2102", {"city": "2105"}) == "2105"
-    assert k11.application_city("es/2102", {}) == "2102"
-    assert k11.application_city("portal", {}) is None
+    assert hubei.application_city("es/2102", {"city": "2105"}) == "2105"
+    assert hubei.application_city("es/2102", {}) == "2102"
+    assert hubei.application_city("portal", {}) is None

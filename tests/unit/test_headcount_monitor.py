@@ -10,7 +10,7 @@ from typing import Any
 
 from activities.memory_store import MemoryStore
 from contracts.events import parse_event
-from policy import headcount_drop as m2
+from policy import headcount_drop
 from policy.pack import load_pack
 from streams.headcount_monitor import (
     Contributions,
@@ -92,7 +92,7 @@ async def test_m2_one_write_per_key_per_message_and_every_key_starts_with_the_en
     table = CountingTable()
     monitor = HeadcountMonitor(PACK, table, MemoryStore())
     await monitor.apply(Contributions("E1", tuple(("2020-03", f"P{i}") for i in range(200))))
-    assert table.writes <= m2.BUCKETS + 1  # the buckets touched and the meta, once each
+    assert table.writes <= headcount_drop.BUCKETS + 1  # the buckets touched and the meta, once each
     # A later message of the same month writes only the buckets of its new persons.
     table.writes = 0
     await monitor.apply(Contributions("E1", (("2020-03", "P1"), ("2020-03", "Pnew"))))
@@ -114,7 +114,7 @@ async def test_m2_alert_names_the_enterprise_months_and_headcounts_with_the_regi
     # Redelivered (the whole message again) or more of May: nothing more, and nothing counted twice.
     assert await monitor.apply(Contributions("E1", (("2020-05", "P1"), ("2020-05", "P2")))) == []
     assert [a["alert_id"] for a in store.alerts] == ["headcount_drop/E1/2020-04"]
-    assert m2.HeadcountState(monitor.state).headcount("E1", "2020-05") == 2
+    assert headcount_drop.HeadcountState(monitor.state).headcount("E1", "2020-05") == 2
 
 
 class FailingAlerts(MemoryStore):
