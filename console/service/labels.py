@@ -176,5 +176,5 @@ def name(group: str, code: str | None, lang: Lang = DEFAULT_LANG) -> str:
 
 def catalog() -> dict[str, dict[str, dict[str, str]]]:
     """Every group as `{group: {code: {"zh-CN": ..., "en": ...}}}` (what GET /api/labels serves)."""
-    return {group: {code: dict(zip(LANGS, names)) for code, names in names_of.items()}
+    return {group: {code: dict(zip(LANGS, names, strict=True)) for code, names in names_of.items()}
             for group, names_of in GROUPS.items()}

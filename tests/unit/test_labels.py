@@ -53,7 +53,8 @@ def _closing_statuses() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "close" and node.args:
                 first = node.args[0]
-                assert isinstance(first, ast.Constant), f"{path.name}:{node.lineno}: a status that is not a literal"
+                assert isinstance(first, ast.Constant) and isinstance(first.value, str), \
+                    f"{path.name}:{node.lineno}: a status that is not a literal"
                 statuses.add(first.value)
     return statuses
 
