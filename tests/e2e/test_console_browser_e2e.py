@@ -25,6 +25,7 @@ from tests.e2e._console_fixtures import (  # noqa: F401 — fixtures
     text,
     token,
     who,
+    yuan,
 )
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
@@ -66,6 +67,9 @@ async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_i
         # The page reloads the case: the decision is now on the timeline.
         await expect(timeline).to_contain_text("taper of 9 months decided by alice", timeout=20_000)
         await page.screenshot(path=str(shot), full_page=True)
+        # Amounts are formatted from the integer fen, never through a float.
+        for fen in (5, 100, -123_456_789, 9_007_199_254_740_993):
+            assert await page.evaluate(f"I18N.yuan({fen}n)") == yuan(fen, lang)
         # The switch: the other language, kept across the reload, still signed in.
         other: Lang = next(x for x in LANGS if x != lang)
         await page.click("#lang")

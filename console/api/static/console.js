@@ -130,7 +130,7 @@ async function openCase(caseId) {
       el("td", {}, day(p.due_on)), el("td", {}, p.period), el("td", { title: p.program }, label("program", p.program)),
       el("td", { class: "entry" }, label("ledger_entry", p.entry)),
       el("td", { class: "amount" }, yuan(p.amount)), el("td", { title: p.fund }, label("fund", p.fund)), el("td", {}, p.payee),
-      el("td", {}, p.rule || ""), el("td", { class: "corrects" }, p.corrects ? `${p.corrects}${p.cause ? " ← " + p.cause : ""}` : ""))));
+      el("td", { class: "rule" }, p.rule || ""), el("td", { class: "corrects" }, p.corrects ? `${p.corrects}${p.cause ? " ← " + p.cause : ""}` : ""))));
     const corrections = shown.payments.filter((p) => p.entry !== "payment").length;
     $("#corrections").textContent = corrections ? t("ledger.corrections", { n: corrections }) : "";
     $("#case-tasks").replaceChildren(...(shown.tasks.length ? shown.tasks.map((task) => taskCard({ ...task, case_id: c.case_id }, () => openCase(caseId)))
@@ -158,7 +158,7 @@ function taskFacts(details) {
 }
 
 function taskCard(task, after) {
-  const card = el("div", { class: "task-card", "data-task": task.task_id, "data-kind": task.kind },
+  const card = el("div", { class: "task-card", "data-task": task.task_id, "data-kind": task.kind, "data-state": task.state },
     el("strong", {}, label("task_type", task.kind)), ` · ${task.task_id} · ${t("task.due", { due: day(task.due_on) || "-" })} · `,
     `${task.city ? label("city", task.city) : t("task.province")} · `,
     el("span", { class: "task-state" }, label("task_state", task.state)),
@@ -174,6 +174,7 @@ function taskCard(task, after) {
         await api(`/api/tasks/${casePath(task.task_id)}/decide`, { method: "POST", body: JSON.stringify({ decision }) });
         message.textContent = "";
         card.querySelector(".task-state").textContent = label("task_state", "decided");
+        card.dataset.state = "decided";
         button.disabled = true;
         setTimeout(after, 800);
       } catch (e) { message.textContent = e.message; }
@@ -210,7 +211,12 @@ async function loadTasks() {
     const result = await api(`/api/tasks?${params}`);
     $("#task-total").textContent = result.total > result.items.length ? t("tasks.total_shown", { total: result.total, shown: result.items.length })
       : t("tasks.total", { total: result.total });
+    // A card already shown for a task still open is kept as it is: a refresh (a filter, another
+    // card's decision) never wipes a decision someone is typing, or a refusal they are reading.
+    const shown = new Map([...document.querySelectorAll("#task-list .task-card")].map((card) => [card.dataset.task, card]));
     $("#task-list").replaceChildren(...(result.items.length ? result.items.map((task) => {
+      const kept = shown.get(task.task_id);
+      if (kept && kept.dataset.state === task.state) return kept;
       const card = taskCard(task, loadTasks);
       card.prepend(el("a", { onclick: () => openCase(task.case_id) }, task.case_id), el("br"));
       return card;
