@@ -234,17 +234,17 @@ async function loadDashboard() {
     const byCity = (city, state) => d.cases.filter((r) => r.city === city && OPEN_STATUSES.includes(r.status) === (state === "open"))
       .reduce((a, r) => a + r.n, 0);
     $("#chart-cities").replaceChildren(...Charts.bars(cities, ["open", "closed"], byCity, {
-      format: I18N.integer, nameOf: (c) => `${label("city", c)} ${c}`, seriesName: (s) => t(`dash.${s}`), left: 120 }));
+      format: I18N.integer, nameOf: (c) => `${label("city", c)} ${c}`, seriesName: (s) => t(`dash.${s}`), left: 150 }));
     const kinds = [...new Set(d.cases.map((r) => r.kind))];
     const statuses = [...new Set(d.cases.map((r) => r.status))];
     const count = (k, s) => d.cases.filter((r) => r.kind === k && r.status === s).reduce((a, r) => a + r.n, 0);
-    $("#chart-cases").replaceChildren(...Charts.bars(kinds, statuses, count, {
-      format: I18N.integer, nameOf: (k) => label("kind", k), seriesName: (s) => label("status", s) }));
+    $("#chart-cases").replaceChildren(...(kinds.length ? Charts.bars(kinds, statuses, count, {
+      format: I18N.integer, nameOf: (k) => label("kind", k), seriesName: (s) => label("status", s) }) : [el("p", {}, t("none"))]));
     const months = [...new Set(d.payments.map((r) => r.month))];
     const funds = [...new Set(d.payments.map((r) => r.fund))];
     const sum = (m, f) => d.payments.filter((r) => r.month === m && r.fund === f).reduce((a, r) => a + r.amount_fen, 0);
-    $("#chart-payments").replaceChildren(...Charts.bars(months, funds, sum, {
-      format: yuan, nameOf: I18N.month, seriesName: (f) => label("fund", f), left: 120 }));
+    $("#chart-payments").replaceChildren(...(months.length ? Charts.bars(months, funds, sum, {
+      format: yuan, nameOf: I18N.month, seriesName: (f) => label("fund", f), left: 150 }) : [el("p", {}, t("none"))]));
     $("#open-tasks").replaceChildren(el("table", {}, el("tr", {}, el("th", {}, t("col.kind")), el("th", {}, t("dash.count")), el("th", {}, t("dash.overdue"))),
       ...d.open_tasks.map((k) => el("tr", {}, el("td", {}, label("task_type", k.kind)), el("td", {}, String(k.open)), el("td", {}, String(k.overdue))))));
     const alerts = await api("/api/alerts?limit=10");
