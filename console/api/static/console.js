@@ -277,7 +277,6 @@ async function loadAlerts() {
 }
 
 I18N.apply();
-$("#lang").textContent = t("lang.switch");
 $("#lang").addEventListener("click", () => I18N.switchTo(I18N.lang === "en" ? "zh-CN" : "en"));
 $("#login-form").addEventListener("submit", (e) => { e.preventDefault(); login($("#token").value); });
 $("#dev-form").addEventListener("submit", async (e) => {
