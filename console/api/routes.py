@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from console import service
 from console.api.deps import Ctx, Who
 from console.api.params import AlertParams, CaseParams, DashboardParams, DeadLetterParams, LedgerParams, TaskParams
+from console.service.labels import catalog
 from console.service.tokens import dev_login as dev_login_token
 
 router = APIRouter(prefix="/api")
@@ -46,6 +47,11 @@ def error(status: int, reason: str) -> JSONResponse:
 async def me(who: Who) -> dict[str, Any]:
     return {"sub": who.sub, "role": who.role, "city": who.city, "exp": who.exp,
             "may_act": who.may_act, "sees_personal_data": who.sees_personal_data}
+
+
+@router.get("/labels", tags=["session"], summary="The names of kinds, statuses, programs, funds, cities, task and entry types in zh-CN and en")
+async def labels(who: Who) -> dict[str, Any]:
+    return catalog()
 
 
 @router.get("/cases", tags=["cases"], summary="Find cases (paged, sortable, with a total)")

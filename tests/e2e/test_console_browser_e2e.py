@@ -1,7 +1,7 @@
 """The console's web page in real headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright's Python package through `executable_path`; no browser is downloaded): sign in with a
-token, find a 低保 taper case by person, open its timeline, decide its task, and keep a
-screenshot under test-artifacts/.
+token, find a 低保 taper case by person, open its timeline, decide its task, switch language, and
+keep a screenshot under test-artifacts/ — in Chinese (the default) and in English.
 
 The console is served by uvicorn on a free port inside this test's event loop, on the test's
 database and Temporal namespace.
@@ -11,13 +11,28 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e._console_fixtures import ARTIFACTS, CITY, DibaoPerson, console, logged_in, open_task, served, token  # noqa: F401 — fixtures
+from console.service.labels import LANGS, Lang
+from console.service.labels import name as label
+from tests.e2e._console_fixtures import (  # noqa: F401 — fixtures
+    CITY,
+    DibaoPerson,
+    console,
+    lang,
+    logged_in,
+    open_task,
+    screenshot,
+    served,
+    text,
+    token,
+    who,
+    yuan,
+)
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually
 
 pytestmark = pytest.mark.e2e
 
-async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_its_task(system: System, served: str) -> None:
+async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_its_task(system: System, served: str, lang: Lang) -> None:
     from playwright.async_api import expect
 
     p = DibaoPerson(system, "B1")
@@ -25,20 +40,22 @@ async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_i
     await p.employed(days_ago=2)
     task_id = await open_task(system, case_id)
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "console-browser.png"
-    async with logged_in(served, "city_supervisor", CITY, "alice") as page:
-        await expect(page.locator("#who")).to_contain_text("alice · city_supervisor · city 2101")
+    shot = screenshot("browser", lang)
+    async with logged_in(served, "city_supervisor", CITY, "alice", lang) as page:
+        await expect(page.locator("#who")).to_contain_text(who(lang, "alice", "city_supervisor", CITY))
+        # The filters are choices: a city token is offered its own city only, by its name.
+        await expect(page.locator("#case-filter select[name=city] option")).to_have_text([label("city", CITY, lang)])
 
         await page.fill("#case-filter input[name=person]", p.id)
         await page.click("#find")
-        await expect(page.locator("#case-total")).to_contain_text("1 case(s)")
+        await expect(page.locator("#case-total")).to_contain_text(text(lang, "cases.one"))
         await page.click(f"a.case-link:text-is('{case_id}')")
 
         await expect(page.locator("#case-title")).to_have_text(case_id)
         timeline = page.locator("#timeline")
         await expect(timeline).to_contain_text("task raised: taper_decision")
-        await expect(timeline).to_contain_text(f"event {p.source} #{p.id}-2")
+        await expect(timeline).to_contain_text(text(lang, "timeline.event", source=p.source, id=f"{p.id}-2"))
+        await expect(timeline.locator("li.task .tag").first).to_have_text(label("entry_type", "task", lang))
 
         card = page.locator(f".task-card[data-task='{task_id}']")
         await card.locator("textarea.decision").fill('{"months": 13}')
@@ -46,10 +63,18 @@ async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_i
         await expect(card.locator(".error")).to_contain_text("3..12")
         await card.locator("textarea.decision").fill('{"months": 9}')
         await card.locator("button.decide").click()
-        await expect(card.locator(".task-state")).to_have_text("decided")
+        await expect(card.locator(".task-state")).to_have_text(label("task_state", "decided", lang))
         # The page reloads the case: the decision is now on the timeline.
         await expect(timeline).to_contain_text("taper of 9 months decided by alice", timeout=20_000)
         await page.screenshot(path=str(shot), full_page=True)
+        # Amounts are formatted from the integer fen, never through a float.
+        for fen in (5, 100, -123_456_789, 9_007_199_254_740_993):
+            assert await page.evaluate(f"I18N.yuan({fen}n)") == yuan(fen, lang)
+        # The switch: the other language, kept across the reload, still signed in.
+        other: Lang = next(x for x in LANGS if x != lang)
+        await page.click("#lang")
+        await expect(page.locator("#who")).to_contain_text(who(other, "alice", "city_supervisor", CITY))
+        assert await page.evaluate("localStorage.getItem('jiuye-lang')") == other
 
     async def decided() -> None:
         assert await system.pool.fetchval("SELECT decided_by FROM tasks WHERE task_id = $1", task_id) == "alice"

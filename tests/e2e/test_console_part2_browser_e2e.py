@@ -1,5 +1,5 @@
 """The console's web page for the kinds of POLICY.md part 2, in real headless Chromium on the real
-stack: the province's task inbox with eleven incubators' `provincial_selection` tasks, ten
+stack, in Chinese and in English: the province's task inbox with eleven incubators' `provincial_selection` tasks, ten
 approved, the eleventh refused by the §12 slot limit and the refusal shown on its card; the
 incubator's case page; and the Alerts view with a `headcount_drop` alert in words.
 
@@ -17,10 +17,13 @@ import pytest
 
 from activities.pg_store import PgStore
 from activities.store import alert_event
+from console.service.labels import Lang
+from console.service.labels import name as label
+from contracts import kinds
 from contracts.cases import AlertRecord
 from policy.calendar import add_months, month_of
 from testkit.events import cloud_event, line
-from tests.e2e._console_fixtures import ARTIFACTS, console, logged_in, served, token  # noqa: F401 — fixtures
+from tests.e2e._console_fixtures import console, day, lang, logged_in, month, screenshot, served, text, token, who, yuan  # noqa: F401
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually, business_today
 
@@ -56,7 +59,7 @@ async def _apply(system: System) -> list[str]:
     return await assert_eventually(raised, timeout=180)
 
 
-async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: System, served: str) -> None:
+async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: System, served: str, lang: Lang) -> None:
     from playwright.async_api import expect
 
     tasks = await _apply(system)
@@ -68,25 +71,25 @@ async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: S
     last = tasks[-1]
     case_id = last.rsplit("/task/", 1)[0]
     today = business_today()
-    month = month_of(add_months(today, -1))
+    last_month = month_of(add_months(today, -1))
     before = month_of(add_months(today, -2))
     store = PgStore(system.pool)
-    alert = AlertRecord(alert_id=f"headcount_drop/E2E{system.tag}E1/{month}", kind="headcount_drop", city="2103", on_date=today,
+    alert = AlertRecord(alert_id=f"headcount_drop/E2E{system.tag}E1/{last_month}", kind="headcount_drop", city="2103", on_date=today,
                         details={"enterprise_id": f"E2E{system.tag}E1", "previous_month": before, "previous_headcount": 48,
-                                 "month": month, "headcount": 24})
+                                 "month": last_month, "headcount": 24})
     assert await store.raise_alert(alert, alert_event(alert))
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "console-part2-browser.png"
-    async with logged_in(served, "province", None, "pat") as page:
-        await expect(page.locator("#who")).to_contain_text("pat · province · all cities")
+    shot = screenshot("part2-browser", lang)
+    async with logged_in(served, "province", None, "pat", lang) as page:
+        await expect(page.locator("#who")).to_contain_text(who(lang, "pat", "province", None))
 
         await page.click("nav button[data-view=tasks]")
-        await expect(page.locator("#task-kind")).to_contain_text("provincial_selection (1 open)")
+        await expect(page.locator("#task-kind")).to_contain_text(
+            text(lang, "tasks.kind_count", name=label("task_type", "provincial_selection", lang), open=1))
         await page.select_option("#task-kind", "provincial_selection")
         await page.click("#find-tasks")
         card = page.locator(f".task-card[data-task='{last}']")
-        await expect(card).to_contain_text("province")
+        await expect(card).to_contain_text(text(lang, "task.province"))
         await expect(card.locator(".task-facts")).to_contain_text(str(today.year))
         await card.locator("textarea.decision").fill('{"approve": true}')
         await card.locator("button.decide").click()
@@ -95,11 +98,11 @@ async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: S
             '{"approve": true, "reason": "the eleventh, against the limit (e2e)"}')
         await card.locator("button.decide").click()
         await expect(card.locator(".refusal")).to_contain_text(f"provincial slots of {today.year} are taken")
-        await expect(card.locator(".task-state")).to_have_text("open")
+        await expect(card.locator(".task-state")).to_have_text(label("task_state", "open", lang))
 
         await card.locator(f"a:text-is('{case_id}')").click()
         await expect(page.locator("#case-title")).to_have_text(case_id)
-        await expect(page.locator("#case-facts")).to_contain_text("incubator_subsidy")
+        await expect(page.locator("#case-facts")).to_contain_text(label("kind", kinds.INCUBATOR_SUBSIDY, lang))
         await expect(page.locator("#case-details")).to_contain_text(f"year{today.year}")
         await expect(page.locator("#case-details")).to_contain_text("provincialapplied")
         await expect(page.locator("#timeline")).to_contain_text("task raised: provincial_selection")
@@ -107,8 +110,14 @@ async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: S
         await page.click("nav button[data-view=alerts]")
         await page.select_option("#alert-filter select[name=kind]", "headcount_drop")
         await page.click("#find-alerts")
-        await expect(page.locator("#alert-table")).to_contain_text(
-            f"enterprise E2E{system.tag}E1: {before} 48 → {month} 24 insured persons")
+        await expect(page.locator("#alert-table")).to_contain_text(text(
+            lang, "alert.headcount_drop", enterprise=f"E2E{system.tag}E1", before=month(before, lang), before_n=48,
+            month=month(last_month, lang), n=24))
+        await expect(page.locator("#alert-table")).to_contain_text(label("city", "2103", lang))
+        # The dashboard's chart has a row for each of Liaoning's 14 cities, by name.
+        await page.click("nav button[data-view=dashboard]")
+        for code in ("2101", "2107", "2114"):
+            await expect(page.locator("#chart-cities svg")).to_contain_text(f"{label('city', code, lang)} {code}")
         await page.screenshot(path=str(shot), full_page=True)
 
     approved = await system.pool.fetchval("SELECT count(*) FROM tasks WHERE kind = 'provincial_selection' AND state = 'decided'")
@@ -121,7 +130,7 @@ async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: S
 
 
 async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_decided_on_its_card(
-        system: System, served: str) -> None:
+        system: System, served: str, lang: Lang) -> None:
     # K13 on the real stack (as tests/e2e/test_startup_loan_e2e.py drives it): a bank's report
     # paid, the same quarter's corrected report an overpayment row, a default a guarantee_claim.
     from playwright.async_api import expect
@@ -160,10 +169,9 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
 
     task_id = await assert_eventually(claim_raised, timeout=120)
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "console-part2-loan.png"
-    async with logged_in(served, "city_supervisor", "2101", "lin") as page:
-        await page.fill("#case-filter input[name=kind]", "startup_loan_interest")
+    shot = screenshot("part2-loan", lang)
+    async with logged_in(served, "city_supervisor", "2101", "lin", lang) as page:
+        await page.select_option("#case-filter select[name=kind]", kinds.STARTUP_LOAN_INTEREST)
         await page.fill("#case-filter input[name=person]", b.id)
         await page.click("#find")
         await page.click(f"a.case-link:text-is('{case_id}')")
@@ -174,21 +182,23 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
         await expect(ledger.locator("tr.entry-payment")).to_have_count(1)
         overpaid = ledger.locator("tr.entry-overpayment")
         await expect(overpaid).to_contain_text(f"{quarter(start)} ← {cause}")
-        await expect(page.locator("#corrections")).to_have_text("1 correction(s)")
+        await expect(overpaid.locator("td.entry")).to_have_text(label("ledger_entry", "overpayment", lang))
+        await expect(page.locator("#corrections")).to_have_text(text(lang, "ledger.corrections", n=1))
         # Net owed counts the overpayment against the payment; paid is the case's own figure.
         fetched = await system.pool.fetch("SELECT entry, amount_fen FROM ledger WHERE case_id = $1", case_id)
         rows: dict[str, int] = {r["entry"]: r["amount_fen"] for r in fetched}
         owed = rows["payment"] - rows["overpayment"]
         await expect(page.locator("#paid")).to_have_text(
-            f"(owed {owed / 100:.2f} yuan net, paid {rows['payment'] / 100:.2f} yuan)")
+            text(lang, "ledger.owed_paid", owed=yuan(owed, lang), paid=yuan(rows["payment"], lang)))
+        await expect(overpaid.locator("td.amount")).to_have_text(yuan(rows["overpayment"], lang))
         await expect(page.locator("#timeline li.correction")).to_contain_text(f"overpayment for loan_interest_subsidy {quarter(start)}")
 
         card = page.locator(f".task-card[data-task='{task_id}']")
         await expect(card.locator(".task-facts")).to_contain_text(loan)
-        await expect(card.locator(".task-facts")).to_contain_text(today.isoformat())
+        await expect(card.locator(".task-facts")).to_contain_text(day(today, lang))
         await card.locator("textarea.decision").fill('{"approve": false, "reason": "贷款银行未尽调 (e2e)"}')
         await card.locator("button.decide").click()
-        await expect(card.locator(".task-state")).to_have_text("decided")
+        await expect(card.locator(".task-state")).to_have_text(label("task_state", "decided", lang))
         await expect(page.locator("#timeline")).to_contain_text("guarantee claim denied by lin", timeout=20_000)
         await page.screenshot(path=str(shot), full_page=True)
 

@@ -88,3 +88,10 @@ async def test_web_page_is_served_and_loads_nothing_from_elsewhere(api: httpx.As
         external = re.findall(r"""(?:src|href)\s*=\s*["']https?://|url\(\s*["']?https?://|import\s+["']https?://|fetch\(\s*["']https?://""",
                               path.read_text(encoding="utf-8"))
         assert not external, f"{path.name} loads from elsewhere: {external}"
+
+
+async def test_the_labels_are_served_to_a_signed_in_page(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/api/labels")).status_code == 401
+    served = (await api.get("/api/labels", headers=bearer("auditor"))).json()
+    assert served["city"]["2101"] == {"zh-CN": "沈阳", "en": "Shenyang"}
+    assert served["kind"]["internship_subsidy"]["zh-CN"] == "就业见习补贴"

@@ -1,5 +1,7 @@
 // The console page: plain JS over the /api routes; the token lives in sessionStorage only.
+// Words come from I18N (i18n.js, console-text.js); names of codes from /api/labels.
 "use strict";
+const { t, label, yuan } = I18N;
 const $ = (sel, root = document) => root.querySelector(sel);
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
@@ -9,7 +11,8 @@ const el = (tag, attrs = {}, ...children) => {
   for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c ?? ""));
   return node;
 };
-const yuan = (fen) => (fen / 100).toFixed(2);
+const day = I18N.date;
+const casePath = (id) => id.split("/").map(encodeURIComponent).join("/");
 let token = sessionStorage.getItem("jiuye-token");
 let me = null;
 let page = { offset: 0, limit: 25, total: 0 };
@@ -30,20 +33,34 @@ async function api(path, options = {}) {
 }
 const showError = (e) => { $("#error").textContent = e ? e.message : ""; };
 
+// Every select with data-labels="<group>" offers that group's codes by their names (a city
+// token's own city only), after an "any" choice when data-any names one.
+function fillChoices() {
+  for (const select of document.querySelectorAll("select[data-labels]")) {
+    let codes = I18N.codes(select.dataset.labels);
+    if (select.dataset.labels === "city" && me.city) codes = codes.filter((c) => c === me.city);
+    const any = select.dataset.any && !(select.dataset.labels === "city" && me.city) ? [el("option", { value: "" }, t(select.dataset.any))] : [];
+    select.replaceChildren(...any, ...codes.map((c) => el("option", { value: c }, label(select.dataset.labels, c))));
+  }
+}
+
 async function login(candidate) {
   token = candidate.trim();
   try {
     me = await api("/api/me");
+    I18N.setLabels(await api("/api/labels"));
   } catch (e) {
     $("#login-error").textContent = e.message;
     token = null;
     return;
   }
   sessionStorage.setItem("jiuye-token", token);
-  $("#who").textContent = `${me.sub} · ${me.role}${me.city ? " · city " + me.city : " · all cities"}`;
+  const scope = me.city ? t("who.city", { name: label("city", me.city), code: me.city }) : t("who.all");
+  $("#who").textContent = t("who", { sub: me.sub, role: label("role", me.role), scope });
   $("#login").hidden = true;
   $("#app").hidden = false;
   if (!me.may_act) document.body.classList.add("read-only");
+  fillChoices();
   show("cases");
   findCases();
 }
@@ -64,50 +81,60 @@ async function findCases() {
   try {
     const result = await api(`/api/cases?${params}`);
     page.total = result.total;
-    $("#case-total").textContent = `${result.total} case(s); showing ${result.items.length ? result.offset + 1 : 0}–${result.offset + result.items.length}`;
-    const body = $("#case-table tbody");
-    body.replaceChildren(...result.items.map((c) => el("tr", {},
+    $("#case-total").textContent = t("cases.total", { total: I18N.integer(result.total),
+      from: result.items.length ? result.offset + 1 : 0, to: result.offset + result.items.length });
+    $("#case-table tbody").replaceChildren(...result.items.map((c) => el("tr", {},
       el("td", {}, el("a", { class: "case-link", onclick: () => openCase(c.case_id) }, c.case_id)),
-      el("td", {}, c.kind), el("td", {}, c.city), el("td", {}, c.status + (c.hold ? " (held)" : "")),
-      el("td", {}, c.opened_on), el("td", {}, c.closed_on || ""), el("td", {}, c.next_deadline || ""), el("td", {}, String(c.open_tasks)))));
+      el("td", {}, label("kind", c.kind)), el("td", {}, label("city", c.city)),
+      el("td", {}, label("status", c.status) + (c.hold ? t("case.held") : "")),
+      el("td", {}, day(c.opened_on)), el("td", {}, day(c.closed_on)), el("td", {}, day(c.next_deadline)),
+      el("td", {}, String(c.open_tasks)))));
     showError(null);
   } catch (e) { showError(e); }
 }
 
+// A value the case keeps about itself, as it came (its key names what it is), dates as people write them.
+const shownValue = (v) => (v === null ? "-" : typeof v === "object" ? JSON.stringify(v) : I18N.isDate(v) ? day(v) : String(v));
+
 async function openCase(caseId) {
   try {
-    const shown = await api(`/api/cases/${caseId.split("/").map(encodeURIComponent).join("/")}/timeline`);
+    const shown = await api(`/api/cases/${casePath(caseId)}/timeline`);
     show("case");
     const c = shown.case;
     $("#case-title").textContent = `${c.case_id}`;
-    $("#case-facts").replaceChildren(...[["kind", c.kind], ["city", c.city], ["status", c.status + (c.hold ? ` — held by ${c.hold.by}: ${c.hold.reason}` : "")],
-      ["subject", c.subject], ["opened", c.opened_on], ["closed", c.closed_on || "-"], ["next deadline", c.next_deadline || "-"],
-      ["live state", shown.state ? `business today ${shown.state.business_today}` : `unavailable: ${shown.state_unavailable}`]]
-      .map(([k, v]) => el("span", {}, el("b", {}, k + " "), v ?? "")));
+    const status = label("status", c.status) + (c.hold ? t("case.held_by", { by: c.hold.by, reason: c.hold.reason }) : "");
+    const live = shown.state ? t("fact.live_today", { today: day(shown.state.business_today) }) : t("fact.live_unavailable", { why: shown.state_unavailable });
+    $("#case-facts").replaceChildren(...[["kind", label("kind", c.kind)], ["city", label("city", c.city)], ["status", status],
+      ["subject", c.subject], ["opened", day(c.opened_on)], ["closed", day(c.closed_on) || "-"], ["deadline", day(c.next_deadline) || "-"],
+      ["live", live]].map(([k, v]) => el("span", {}, el("b", {}, t(`fact.${k}`) + " "), v ?? "")));
     // What the kind keeps about the case (a loan's terms, a course and its certificate, an
     // incubator's year and selection…): the live state's, else the read model's copy.
     const details = (shown.state && shown.state.details) || c.summary || {};
-    $("#case-details").replaceChildren(...Object.entries(details).flatMap(([k, v]) => [el("dt", {}, k),
-      el("dd", {}, v === null ? "-" : typeof v === "object" ? JSON.stringify(v) : String(v))]));
+    $("#case-details").replaceChildren(...Object.entries(details).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, shownValue(v))]));
     $("#temporal-link").href = shown.links.temporal;
     $("#hold").onclick = () => holdCase(c.case_id, "hold");
     $("#release").onclick = () => holdCase(c.case_id, "release");
-    $("#timeline").replaceChildren(...shown.timeline.map((t) => el("li", { class: t.type },
-      el("span", { class: "on" }, t.on), el("span", { class: "tag" }, t.type), t.what,
-      t.amount ? ` — ${yuan(t.amount)} yuan` : "",
-      t.event ? el("small", {}, ` (event ${t.event.source} #${t.event.id})`) : "",
-      t.cause ? el("small", {}, ` (caused by ${t.cause})`) : "",
-      t.rule ? el("span", { class: "rule" }, `rule: ${t.rule}`) : "")));
-    $("#paid").textContent = `(owed ${yuan(shown.owed_fen)} yuan net${shown.paid_fen != null ? `, paid ${yuan(shown.paid_fen)} yuan` : ""})`;
+    // Entries are typed (contracts/timeline.py): the tag and colour come from `type`; `what` is the
+    // case's own words and is shown, never read.
+    $("#timeline").replaceChildren(...shown.timeline.map((e) => el("li", { class: e.type },
+      el("span", { class: "on" }, day(e.on)), el("span", { class: "tag" }, label("entry_type", e.type)), e.what,
+      e.amount ? ` — ${yuan(e.amount)}` : "",
+      e.event ? el("small", {}, t("timeline.event", { source: e.event.source, id: e.event.id })) : "",
+      e.cause ? el("small", {}, t("timeline.cause", { cause: e.cause })) : "",
+      e.rule ? el("span", { class: "rule" }, t("timeline.rule", { rule: e.rule })) : "")));
+    $("#paid").textContent = shown.paid_fen != null ? t("ledger.owed_paid", { owed: yuan(shown.owed_fen), paid: yuan(shown.paid_fen) })
+      : t("ledger.owed", { owed: yuan(shown.owed_fen) });
     // Corrections are rows of their own (never an edited payment): arrears, an overpayment, the
     // deduction that recovers it — each with the period it corrects and the event that caused it.
     $("#payments tbody").replaceChildren(...shown.payments.map((p) => el("tr", { class: `entry-${p.entry}` },
-      el("td", {}, p.due_on), el("td", {}, p.period), el("td", {}, p.program), el("td", { class: "entry" }, p.entry),
-      el("td", { class: "amount" }, yuan(p.amount)), el("td", {}, p.fund), el("td", {}, p.payee), el("td", {}, p.rule || ""),
-      el("td", { class: "corrects" }, p.corrects ? `${p.corrects}${p.cause ? " ← " + p.cause : ""}` : ""))));
+      el("td", {}, day(p.due_on)), el("td", {}, p.period), el("td", { title: p.program }, label("program", p.program)),
+      el("td", { class: "entry" }, label("ledger_entry", p.entry)),
+      el("td", { class: "amount" }, yuan(p.amount)), el("td", { title: p.fund }, label("fund", p.fund)), el("td", {}, p.payee),
+      el("td", { class: "rule" }, p.rule || ""), el("td", { class: "corrects" }, p.corrects ? `${p.corrects}${p.cause ? " ← " + p.cause : ""}` : ""))));
     const corrections = shown.payments.filter((p) => p.entry !== "payment").length;
-    $("#corrections").textContent = corrections ? `${corrections} correction(s)` : "";
-    $("#case-tasks").replaceChildren(...(shown.tasks.length ? shown.tasks.map((t) => taskCard({ ...t, case_id: c.case_id }, () => openCase(caseId))) : [el("p", {}, "none")]));
+    $("#corrections").textContent = corrections ? t("ledger.corrections", { n: corrections }) : "";
+    $("#case-tasks").replaceChildren(...(shown.tasks.length ? shown.tasks.map((task) => taskCard({ ...task, case_id: c.case_id }, () => openCase(caseId)))
+      : [el("p", {}, t("none"))]));
   } catch (e) { showError(e); }
 }
 
@@ -122,44 +149,46 @@ const DECISION_HINTS = {
 };
 
 // What the case put on the task for the decider (the loan and its default, the year, the
-// overpaid periods…); amounts are fen.
+// overpaid periods…); amounts are fen, shown in yuan; a fund by its name.
 function taskFacts(details) {
   const facts = Object.entries(details).filter(([k]) => k !== "rule");
   if (!facts.length) return "";
-  return el("dl", { class: "task-facts" }, ...facts.flatMap(([k, v]) => [el("dt", {}, k),
-    el("dd", {}, k === "amount" && typeof v === "number" ? `${yuan(v)} yuan` : typeof v === "object" ? JSON.stringify(v) : String(v))]));
+  const value = (k, v) => (k === "amount" && typeof v === "number" ? yuan(v) : k === "fund" ? label("fund", v) : shownValue(v));
+  return el("dl", { class: "task-facts" }, ...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, value(k, v))]));
 }
 
-function taskCard(t, after) {
-  const card = el("div", { class: "task-card", "data-task": t.task_id, "data-kind": t.kind },
-    el("strong", {}, t.kind), ` · ${t.task_id} · due ${t.due_on || "-"} · ${t.city ? "city " + t.city : "province"} · `,
-    el("span", { class: "task-state" }, t.state),
-    t.details && t.details.rule ? el("div", {}, `rule: ${t.details.rule}`) : "", taskFacts(t.details || {}));
-  if (t.state === "open" && me.may_act) {
-    const input = el("textarea", { class: "decision", "aria-label": "decision (JSON)" });
-    input.value = DECISION_HINTS[t.kind] || "{}";
+function taskCard(task, after) {
+  const card = el("div", { class: "task-card", "data-task": task.task_id, "data-kind": task.kind, "data-state": task.state },
+    el("strong", {}, label("task_type", task.kind)), ` · ${task.task_id} · ${t("task.due", { due: day(task.due_on) || "-" })} · `,
+    `${task.city ? label("city", task.city) : t("task.province")} · `,
+    el("span", { class: "task-state" }, label("task_state", task.state)),
+    task.details && task.details.rule ? el("div", {}, t("task.rule", { rule: task.details.rule })) : "", taskFacts(task.details || {}));
+  if (task.state === "open" && me.may_act) {
+    const input = el("textarea", { class: "decision", "aria-label": t("task.decision") });
+    input.value = DECISION_HINTS[task.kind] || "{}";
     const message = el("span", { class: "error refusal", role: "alert" });
     const button = el("button", { class: "decide", onclick: async () => {
       let decision;
-      try { decision = JSON.parse(input.value); } catch (e) { message.textContent = `not JSON: ${e.message}`; return; }
+      try { decision = JSON.parse(input.value); } catch (e) { message.textContent = t("task.not_json", { why: e.message }); return; }
       try {
-        await api(`/api/tasks/${t.task_id.split("/").map(encodeURIComponent).join("/")}/decide`, { method: "POST", body: JSON.stringify({ decision }) });
+        await api(`/api/tasks/${casePath(task.task_id)}/decide`, { method: "POST", body: JSON.stringify({ decision }) });
         message.textContent = "";
-        card.querySelector(".task-state").textContent = "decided";
+        card.querySelector(".task-state").textContent = label("task_state", "decided");
+        card.dataset.state = "decided";
         button.disabled = true;
         setTimeout(after, 800);
       } catch (e) { message.textContent = e.message; }
-    } }, "Decide");
+    } }, t("task.decide"));
     card.append(el("div", {}, input, " ", button, " ", message));
-  } else if (t.decision) {
-    card.append(el("div", {}, `decided by ${t.decided_by}: ${JSON.stringify(t.decision)}`));
+  } else if (task.decision) {
+    card.append(el("div", {}, t("task.decided_by", { by: task.decided_by, decision: JSON.stringify(task.decision) })));
   }
   return card;
 }
 
 async function holdCase(caseId, action) {
   try {
-    await api(`/api/cases/${caseId.split("/").map(encodeURIComponent).join("/")}/${action}`, { method: "POST", body: JSON.stringify({ reason: $("#hold-reason").value }) });
+    await api(`/api/cases/${casePath(caseId)}/${action}`, { method: "POST", body: JSON.stringify({ reason: $("#hold-reason").value }) });
     openCase(caseId);
   } catch (e) { showError(e); }
 }
@@ -168,8 +197,9 @@ async function holdCase(caseId, action) {
 async function loadTaskKinds() {
   const chosen = $("#task-kind").value;
   const d = await api("/api/dashboard");
-  $("#task-kind").replaceChildren(el("option", { value: "" }, "every kind"),
-    ...d.open_tasks.map((t) => el("option", { value: t.kind }, `${t.kind} (${t.open} open${t.overdue ? ", " + t.overdue + " overdue" : ""})`)));
+  $("#task-kind").replaceChildren(el("option", { value: "" }, t("tasks.any_kind")),
+    ...d.open_tasks.map((k) => el("option", { value: k.kind }, t(k.overdue ? "tasks.kind_count_overdue" : "tasks.kind_count",
+      { name: label("task_type", k.kind), open: k.open, overdue: k.overdue }))));
   $("#task-kind").value = chosen;
 }
 
@@ -179,61 +209,47 @@ async function loadTasks() {
     const params = new URLSearchParams({ state: "open", limit: "200" });
     if ($("#task-kind").value) params.set("kind", $("#task-kind").value);
     const result = await api(`/api/tasks?${params}`);
-    $("#task-total").textContent = `(${result.total}${result.total > result.items.length ? ", showing " + result.items.length : ""})`;
-    $("#task-list").replaceChildren(...(result.items.length ? result.items.map((t) => {
-      const card = taskCard(t, loadTasks);
-      card.prepend(el("a", { onclick: () => openCase(t.case_id) }, t.case_id), el("br"));
+    $("#task-total").textContent = result.total > result.items.length ? t("tasks.total_shown", { total: result.total, shown: result.items.length })
+      : t("tasks.total", { total: result.total });
+    // A card already shown for a task still open is kept as it is: a refresh (a filter, another
+    // card's decision) never wipes a decision someone is typing, or a refusal they are reading.
+    const shown = new Map([...document.querySelectorAll("#task-list .task-card")].map((card) => [card.dataset.task, card]));
+    $("#task-list").replaceChildren(...(result.items.length ? result.items.map((task) => {
+      const kept = shown.get(task.task_id);
+      if (kept && kept.dataset.state === task.state) return kept;
+      const card = taskCard(task, loadTasks);
+      card.prepend(el("a", { onclick: () => openCase(task.case_id) }, task.case_id), el("br"));
       return card;
-    }) : [el("p", {}, "no open tasks")]));
+    }) : [el("p", {}, t("tasks.none"))]));
   } catch (e) { showError(e); }
 }
 
-// Charts: inline SVG bars, nothing fetched from anywhere.
-const PALETTE = ["#1c7ed6", "#37b24d", "#f59f00", "#e03131", "#7048e8", "#0ca678", "#868e96"];
-function barChart(groups, seriesNames, valueOf, format = String) {
-  const width = 760, barH = 18, gap = 6, left = 200;
-  const totals = groups.map((g) => seriesNames.reduce((s, n) => s + (valueOf(g, n) || 0), 0));
-  const max = Math.max(1, ...totals);
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("width", width); svg.setAttribute("height", groups.length * (barH + gap) + 10);
-  groups.forEach((g, i) => {
-    const y = 5 + i * (barH + gap);
-    const label = document.createElementNS(svg.namespaceURI, "text");
-    label.setAttribute("x", 4); label.setAttribute("y", y + 13); label.textContent = g;
-    svg.append(label);
-    let x = left;
-    seriesNames.forEach((n, j) => {
-      const v = valueOf(g, n) || 0; if (!v) return;
-      const w = (v / max) * (width - left - 90);
-      const rect = document.createElementNS(svg.namespaceURI, "rect");
-      rect.setAttribute("x", x); rect.setAttribute("y", y); rect.setAttribute("width", Math.max(w, 1)); rect.setAttribute("height", barH);
-      rect.setAttribute("fill", PALETTE[j % PALETTE.length]);
-      const title = document.createElementNS(svg.namespaceURI, "title"); title.textContent = `${g} · ${n}: ${format(v)}`;
-      rect.append(title); svg.append(rect); x += w;
-    });
-    const total = document.createElementNS(svg.namespaceURI, "text");
-    total.setAttribute("x", x + 4); total.setAttribute("y", y + 13); total.textContent = format(totals[i]);
-    svg.append(total);
-  });
-  const legend = el("div", { class: "legend" }, ...seriesNames.map((n, j) => el("span", {}, el("i", { style: `background:${PALETTE[j % PALETTE.length]}` }), n)));
-  return [svg, legend];
-}
+const OPEN_STATUSES = ["active", "paused"];  // workflows/case_base.py OPEN_STATUSES
 
 async function loadDashboard() {
   try {
     const d = await api("/api/dashboard");
+    // Liaoning's 14 cities, each always on the chart (a city token: its own), open and closed cases.
+    const cities = I18N.codes("city").filter((c) => !d.city || c === d.city);
+    const byCity = (city, state) => d.cases.filter((r) => r.city === city && OPEN_STATUSES.includes(r.status) === (state === "open"))
+      .reduce((a, r) => a + r.n, 0);
+    $("#chart-cities").replaceChildren(...Charts.bars(cities, ["open", "closed"], byCity, {
+      format: I18N.integer, nameOf: (c) => `${label("city", c)} ${c}`, seriesName: (s) => t(`dash.${s}`), left: 150 }));
     const kinds = [...new Set(d.cases.map((r) => r.kind))];
     const statuses = [...new Set(d.cases.map((r) => r.status))];
     const count = (k, s) => d.cases.filter((r) => r.kind === k && r.status === s).reduce((a, r) => a + r.n, 0);
-    $("#chart-cases").replaceChildren(...barChart(kinds, statuses, count));
+    $("#chart-cases").replaceChildren(...(kinds.length ? Charts.bars(kinds, statuses, count, {
+      format: I18N.integer, nameOf: (k) => label("kind", k), seriesName: (s) => label("status", s) }) : [el("p", {}, t("none"))]));
     const months = [...new Set(d.payments.map((r) => r.month))];
     const funds = [...new Set(d.payments.map((r) => r.fund))];
     const sum = (m, f) => d.payments.filter((r) => r.month === m && r.fund === f).reduce((a, r) => a + r.amount_fen, 0);
-    $("#chart-payments").replaceChildren(...barChart(months, funds, sum, (v) => `${yuan(v)} yuan`));
-    $("#open-tasks").replaceChildren(el("table", {}, el("tr", {}, el("th", {}, "kind"), el("th", {}, "open"), el("th", {}, "overdue")),
-      ...d.open_tasks.map((t) => el("tr", {}, el("td", {}, t.kind), el("td", {}, String(t.open)), el("td", {}, String(t.overdue))))));
+    $("#chart-payments").replaceChildren(...(months.length ? Charts.bars(months, funds, sum, {
+      format: yuan, nameOf: I18N.month, seriesName: (f) => label("fund", f), left: 150 }) : [el("p", {}, t("none"))]));
+    $("#open-tasks").replaceChildren(el("table", {}, el("tr", {}, el("th", {}, t("col.kind")), el("th", {}, t("dash.count")), el("th", {}, t("dash.overdue"))),
+      ...d.open_tasks.map((k) => el("tr", {}, el("td", {}, label("task_type", k.kind)), el("td", {}, String(k.open)), el("td", {}, String(k.overdue))))));
     const alerts = await api("/api/alerts?limit=10");
-    $("#alerts").replaceChildren(...(alerts.items.length ? alerts.items.map((a) => el("li", {}, `${a.on_date} · ${a.city || "-"} · ${a.kind} · ${describeAlert(a)}`)) : [el("li", {}, "no alerts")]));
+    $("#alerts").replaceChildren(...(alerts.items.length ? alerts.items.map((a) => el("li", {},
+      `${day(a.on_date)} · ${label("city", a.city) || "-"} · ${label("alert_kind", a.kind)} · ${describeAlert(a)}`)) : [el("li", {}, t("dash.no_alerts"))]));
   } catch (e) { showError(e); }
 }
 
@@ -242,8 +258,8 @@ async function loadDashboard() {
 function describeAlert(a) {
   const d = a.details || {};
   if (a.kind === "headcount_drop" && d.month) {
-    const enterprise = d.enterprise_id || d.enterprise || "";
-    return `enterprise ${enterprise}: ${d.previous_month} ${d.previous_headcount} → ${d.month} ${d.headcount} insured persons`;
+    return t("alert.headcount_drop", { enterprise: d.enterprise_id || d.enterprise || "", before: I18N.month(d.previous_month),
+      before_n: d.previous_headcount, month: I18N.month(d.month), n: d.headcount });
   }
   return Object.entries(d).map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
 }
@@ -254,11 +270,14 @@ async function loadAlerts() {
   try {
     const result = await api(`/api/alerts?${params}`);
     $("#alert-table tbody").replaceChildren(...(result.items.length ? result.items.map((a) => el("tr", { class: `alert-${a.kind}` },
-      el("td", {}, a.on_date), el("td", {}, a.city || "-"), el("td", {}, a.kind), el("td", { class: "what" }, describeAlert(a)))) :
-      [el("tr", {}, el("td", { colspan: "4" }, "no alerts"))]));
+      el("td", {}, day(a.on_date)), el("td", {}, label("city", a.city) || "-"), el("td", {}, label("alert_kind", a.kind)),
+      el("td", { class: "what" }, describeAlert(a)))) :
+      [el("tr", {}, el("td", { colspan: "4" }, t("alerts.none")))]));
   } catch (e) { showError(e); }
 }
 
+I18N.apply();
+$("#lang").addEventListener("click", () => I18N.switchTo(I18N.lang === "en" ? "zh-CN" : "en"));
 $("#login-form").addEventListener("submit", (e) => { e.preventDefault(); login($("#token").value); });
 $("#dev-form").addEventListener("submit", async (e) => {
   e.preventDefault();

@@ -1,0 +1,180 @@
+"""The names people read for the codes the system keeps — kinds, statuses, programs, funds,
+cities, task types, timeline entry types and the rest — in Chinese (the supervisors' language,
+and the page's default) and English. One home: the page gets them from `GET /api/labels`, and a
+CSV export or the CLI that wants words calls `name()` here.
+
+The Chinese names of kinds, programs and funds are the measures' own words (the seed
+/work/shared/seed and POLICY.md); tests/unit/test_labels.py fails when the code defines a code
+that has no name here in both languages."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+Lang = Literal["zh-CN", "en"]
+LANGS: Final[tuple[Lang, ...]] = ("zh-CN", "en")
+DEFAULT_LANG: Final[Lang] = "zh-CN"
+
+# group -> code -> (zh-CN, en)
+Names = dict[str, tuple[str, str]]
+
+KINDS: Names = {
+    "internship_subsidy": ("就业见习补贴", "Internship subsidy"),
+    "unemployment_insurance": ("失业保险金", "Unemployment insurance benefit"),
+    "unemployment_assistance": ("失业补助金", "Unemployment assistance"),
+    "flexible_employment_subsidy": ("灵活就业社会保险补贴", "Flexible employment social insurance subsidy"),
+    "public_welfare_post": ("公益性岗位", "Public welfare post"),
+    "hiring_subsidy": ("一次性吸纳就业补贴", "One-off hiring subsidy"),
+    "job_retention_refund": ("稳岗返还", "Job retention refund"),
+    "layoff_plan": ("经济性裁员", "Economic layoff plan"),
+    "unemployed_followup": ("登记失业人员跟踪服务", "Follow-up of registered unemployed"),
+    "dibao_taper": ("低保渐退", "Dibao taper"),
+    "hubei_graduate_grant": ("湖北籍2020届毕业生一次性求职创业补贴", "Hubei 2020 graduate job-seeking grant"),
+    "startup_loan_interest": ("创业担保贷款贴息", "Start-up guaranteed loan interest subsidy"),
+    "vocational_training_subsidy": ("职业培训补贴", "Vocational training subsidy"),
+    "enterprise_si_subsidy": ("企业吸纳就业困难人员社会保险补贴", "Enterprise social insurance subsidy (hard to employ)"),
+    "incubator_subsidy": ("创业孵化载体补贴", "Incubator subsidy"),
+    "temporary_living_allowance": ("临时生活补助", "Temporary living allowance"),
+    "employment_service_subsidy": ("就业创业服务补助", "Employment service subsidy"),
+}
+
+STATUSES: Names = {
+    "active": ("办理中", "active"),
+    "paused": ("暂停", "paused"),
+    "closed": ("已结案", "closed"),
+    "completed": ("已完成", "completed"),
+    "defaulted": ("贷款逾期", "defaulted"),
+    "dropped": ("中途退出", "dropped out"),
+    "employed": ("已就业", "employed"),
+    "ended": ("已终止", "ended"),
+    "exhausted": ("待遇期满", "exhausted"),
+    "failed": ("未取得证书", "failed"),
+    "hired": ("留用就业", "hired"),
+    "hired_full_subsidy": ("留用就业（全额补贴）", "hired (full subsidy)"),
+    "ineligible": ("不符合条件", "ineligible"),
+    "not_qualified": ("未达到条件", "not qualified"),
+    "paid": ("已发放", "paid"),
+    "reemployed": ("已再就业", "re-employed"),
+    "refunded": ("已返还", "refunded"),
+    "rejected": ("不予批准", "rejected"),
+    "repaid": ("已还款", "repaid"),
+    "retired": ("已退休", "retired"),
+    "settled": ("已清算", "settled"),
+}
+
+PROGRAMS: Names = {
+    "internship_subsidy": ("就业见习补贴", "internship subsidy"),
+    "unemployment_insurance": ("失业保险金", "unemployment insurance benefit"),
+    "epidemic_uplift": ("失业保险金临时提标", "epidemic uplift of the benefit"),
+    "price_linkage": ("价格临时补贴", "price-linkage supplement"),
+    "unemployment_assistance": ("失业补助金", "unemployment assistance"),
+    "flexible_employment_si": ("灵活就业社会保险补贴", "flexible employment social insurance subsidy"),
+    "welfare_post_subsidy": ("公益性岗位岗位补贴", "welfare post subsidy"),
+    "welfare_post_si_subsidy": ("公益性岗位社会保险补贴", "welfare post social insurance subsidy"),
+    "hiring_epidemic": ("一次性吸纳就业补贴（疫情期间新招用）", "hiring subsidy (hired during the epidemic)"),
+    "hiring_priority": ("一次性吸纳就业补贴（重点群体）", "hiring subsidy (priority groups)"),
+    "hiring_agency": ("职业介绍一次性就业创业服务补助", "job placement service subsidy"),
+    "job_retention": ("稳岗返还", "job retention refund"),
+    "dibao_taper": ("低保渐退", "dibao taper"),
+    "hubei_graduate_grant": ("湖北籍毕业生一次性求职创业补贴", "Hubei graduate grant"),
+    "loan_interest_subsidy": ("创业担保贷款贴息", "loan interest subsidy"),
+    "vocational_training_subsidy": ("职业培训补贴", "vocational training subsidy"),
+    "on_job_training_subsidy": ("在岗培训补贴", "on-the-job training subsidy"),
+    "labour_preparation_allowance": ("劳动预备制培训生活费补贴", "labour preparation living allowance"),
+    "enterprise_si": ("企业吸纳就业困难人员社会保险补贴", "enterprise social insurance subsidy"),
+    "incubator_city": ("孵化载体运营补助（市级）", "incubator operating support (city)"),
+    "incubator_provincial": ("孵化基地省级专项补贴", "incubator provincial subsidy"),
+    "incubator_rent_relief": ("孵化载体减免租金补助", "incubator rent relief"),
+    "temporary_living_allowance": ("临时生活补助", "temporary living allowance"),
+    "employment_service_subsidy": ("就业创业服务补助", "employment service subsidy"),
+}
+
+FUNDS: Names = {
+    "employment_subsidy_fund": ("就业补助资金", "employment subsidy fund"),
+    "ui_fund": ("失业保险基金", "unemployment insurance fund"),
+    "restructuring_fund": ("工业企业结构调整专项奖补资金", "industrial restructuring fund"),
+    "local_fund": ("其他地方资金", "other local funds"),
+    "dibao_fund": ("低保资金", "dibao fund"),
+    "skills_upgrading_fund": ("职业技能提升行动专账资金", "skills upgrading fund"),
+    "inclusive_finance_fund": ("普惠金融发展专项资金", "inclusive finance fund"),
+}
+
+# POLICY.md "Cities": the tenant keys 2101..2114.
+CITIES: Names = {
+    "2101": ("沈阳", "Shenyang"), "2102": ("大连", "Dalian"), "2103": ("鞍山", "Anshan"),
+    "2104": ("抚顺", "Fushun"), "2105": ("本溪", "Benxi"), "2106": ("丹东", "Dandong"),
+    "2107": ("锦州", "Jinzhou"), "2108": ("营口", "Yingkou"), "2109": ("阜新", "Fuxin"),
+    "2110": ("辽阳", "Liaoyang"), "2111": ("盘锦", "Panjin"), "2112": ("铁岭", "Tieling"),
+    "2113": ("朝阳", "Chaoyang"), "2114": ("葫芦岛", "Huludao"),
+}
+
+TASK_TYPES: Names = {
+    "taper_decision": ("低保渐退期限决定", "taper decision"),
+    "extra_placement": ("公益性岗位再次安置审批", "extra placement"),
+    "guarantee_claim": ("担保代偿审核", "guarantee claim"),
+    "provincial_selection": ("省级孵化基地评选", "provincial selection"),
+    "followup_escalation": ("跟踪服务升级处理", "follow-up escalation"),
+    "obligations_overdue": ("裁员义务逾期", "obligations overdue"),
+    "overpayment_recovery": ("多发追回", "overpayment recovery"),
+}
+
+TASK_STATES: Names = {
+    "open": ("待办", "open"),
+    "decided": ("已决定", "decided"),
+    "expired": ("已过期", "expired"),
+    "withdrawn": ("已撤回", "withdrawn"),
+}
+
+# contracts/timeline.py ENTRY_TYPES
+ENTRY_TYPES: Names = {
+    "decision": ("决定", "decision"),
+    "payment": ("支付", "payment"),
+    "correction": ("更正", "correction"),
+    "task": ("任务", "task"),
+    "supervisor": ("监管操作", "supervisor"),
+    "event": ("事件", "event"),
+    "note": ("备注", "note"),
+}
+
+# contracts/cases.py LedgerEntryKind: a payment, or a correction of one.
+LEDGER_ENTRIES: Names = {
+    "payment": ("支付", "payment"),
+    "arrears": ("补发", "arrears"),
+    "overpayment": ("多发", "overpayment"),
+    "deduction": ("扣回", "deduction"),
+}
+
+ALERT_KINDS: Names = {
+    "weekly_surge": ("周失业登记激增", "weekly surge"),
+    "mass_unemployment": ("规模性失业", "mass unemployment"),
+    "headcount_drop": ("参保人数骤降", "headcount drop"),
+    "double_settlement": ("重复结算", "double settlement"),
+    "fund_shortfall": ("资金缺口", "fund shortfall"),
+}
+
+ROLES: Names = {
+    "province": ("省级", "province"),
+    "city_supervisor": ("市级监管", "city_supervisor"),
+    "auditor": ("审计", "auditor"),
+}
+
+GROUPS: Final[dict[str, Names]] = {
+    "kind": KINDS, "status": STATUSES, "program": PROGRAMS, "fund": FUNDS, "city": CITIES,
+    "task_type": TASK_TYPES, "task_state": TASK_STATES, "entry_type": ENTRY_TYPES,
+    "ledger_entry": LEDGER_ENTRIES, "alert_kind": ALERT_KINDS, "role": ROLES,
+}
+
+
+def name(group: str, code: str | None, lang: Lang = DEFAULT_LANG) -> str:
+    """The name of `code` in `group` in `lang`; a code without one is shown as itself (a code
+    added after this table must still be readable — the unit test is what catches it)."""
+    if code is None:
+        return ""
+    names = GROUPS[group].get(code)
+    return code if names is None else names[LANGS.index(lang)]
+
+
+def catalog() -> dict[str, dict[str, dict[str, str]]]:
+    """Every group as `{group: {code: {"zh-CN": ..., "en": ...}}}` (what GET /api/labels serves)."""
+    return {group: {code: dict(zip(LANGS, names, strict=True)) for code, names in names_of.items()}
+            for group, names_of in GROUPS.items()}
