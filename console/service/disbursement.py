@@ -68,12 +68,13 @@ async def batches(console: Console, p: Principal, params: Mapping[str, Any]) -> 
     _check(params, _RANGE | {"open"})
     city = city_filter(p, parse_city(_text(params, "city")))
     only_open = str(params.get("open", "")).lower() in ("true", "1", "yes")
+    low, high, limit = _date(params, "from"), _date(params, "to"), _int(params, "limit", 200, 1, 10_000)
     rows = await console.pool.fetch(
         """SELECT batch_id, city, fund, on_date, count, total_fen, closed_at IS NOT NULL AS closed FROM payment_batches
             WHERE ($1::text IS NULL OR city = $1) AND ($2::date IS NULL OR on_date >= $2)
               AND ($3::date IS NULL OR on_date <= $3) AND (NOT $4 OR closed_at IS NULL)
             ORDER BY on_date DESC, city NULLS FIRST, fund LIMIT $5""",
-        city, _date(params, "from"), _date(params, "to"), only_open, _int(params, "limit", 200, 1, 10_000),
+        city, low, high, only_open, limit,
     )
     return {"city": city, "items": [plain(dict(r)) for r in rows]}
 
@@ -82,7 +83,7 @@ async def returned(console: Console, p: Principal, params: Mapping[str, Any]) ->
     """Keys returned by the treasury and not yet instructed again, with what happens next."""
     _check(params, {"city", "limit", "today"})
     city = city_filter(p, parse_city(_text(params, "city")))
-    today = _today(console, params)
+    today, limit = _today(console, params), _int(params, "limit", 200, 1, 10_000)
     rows = await console.pool.fetch(
         """SELECT d.ledger_key, d.case_id, d.payee, d.city, d.fund, d.amount_fen, d.attempt AS attempts, d.reason,
                   d.since, d.instruction_id AS last_instruction, a.last4, d.raised,
@@ -91,7 +92,7 @@ async def returned(console: Console, p: Principal, params: Mapping[str, Any]) ->
              LEFT JOIN payee_accounts a ON a.payee = d.payee AND d.payee || '#' || a.version = d.account_ref
             WHERE d.status = 'returned' AND ($1::text IS NULL OR d.city = $1)
             ORDER BY d.since, d.ledger_key LIMIT $2""",
-        city, _int(params, "limit", 200, 1, 10_000),
+        city, limit,
     )
     pack = _pack(console)
     items = []
@@ -118,7 +119,7 @@ async def awaiting(console: Console, p: Principal, params: Mapping[str, Any]) ->
     """Keys waiting for the payee's account, longest waiting first."""
     _check(params, {"city", "limit", "today"})
     city = city_filter(p, parse_city(_text(params, "city")))
-    today = _today(console, params)
+    today, limit = _today(console, params), _int(params, "limit", 200, 1, 10_000)
     rows = await console.pool.fetch(
         """SELECT d.ledger_key, d.case_id, d.payee, d.city, d.fund, d.amount_fen, d.since,
                   (SELECT t.task_id FROM tasks t WHERE t.task_id = ANY (d.raised) AND t.kind = 'awaiting_account'
@@ -126,7 +127,7 @@ async def awaiting(console: Console, p: Principal, params: Mapping[str, Any]) ->
              FROM disbursements d
             WHERE d.status = 'awaiting_account' AND ($1::text IS NULL OR d.city = $1)
             ORDER BY d.since, d.ledger_key LIMIT $2""",
-        city, _int(params, "limit", 200, 1, 10_000),
+        city, limit,
     )
     items = [plain({**dict(r), "days_waiting": (today - r["since"]).days}) for r in rows]
     return {"city": city, "today": today.isoformat(),
@@ -138,6 +139,7 @@ async def reconciliation(console: Console, p: Principal, params: Mapping[str, An
     totals. `resent` counts the instructions of the day that were a key's second or later attempt."""
     _check(params, _RANGE)
     city = city_filter(p, parse_city(_text(params, "city")))
+    low, high, limit = _date(params, "from"), _date(params, "to"), _int(params, "limit", 1000, 1, 100_000)
     rows = await console.pool.fetch(
         """SELECT i.instructed_on AS day, d.city, d.fund,
                   count(*) AS instructed, sum(i.amount_fen)::bigint AS instructed_fen,
@@ -152,7 +154,7 @@ async def reconciliation(console: Console, p: Principal, params: Mapping[str, An
             WHERE ($1::text IS NULL OR d.city = $1) AND ($2::date IS NULL OR i.instructed_on >= $2)
               AND ($3::date IS NULL OR i.instructed_on <= $3)
             GROUP BY 1, 2, 3 ORDER BY 1 DESC, 2 NULLS FIRST, 3 LIMIT $4""",
-        city, _date(params, "from"), _date(params, "to"), _int(params, "limit", 1000, 1, 100_000),
+        city, low, high, limit,
     )
     items = [plain(dict(r)) for r in rows]
     totals = {c: sum(int(i[c]) for i in items) for c in COLUMNS["reconciliation"][3:]}
