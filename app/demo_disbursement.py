@@ -42,7 +42,7 @@ def account_event(tag: str, n: int, payee: str, number: str, on: date, updated: 
         "specversion": "1.0", "id": f"{tag}-acct-{n:05d}", "source": "bank/demo",
         "type": "payee.account_updated" if updated else "payee.account_registered", "subject": payee,
         "time": f"{on.isoformat()}T09:00:00+08:00", "datacontenttype": "application/json",
-        "data": {"payee": payee, "bank": "Demo Bank", "account_number": number, "holder_name": f"demo holder {n}",
+        "data": {"payee": payee, "bank": "DEMO-BANK", "account_number": number, "holder_name": f"demo holder {n}",
                  "on": on.isoformat()},
     }
 
