@@ -259,7 +259,8 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         f"  Temporal Web UI   {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows"
         + (" (payloads are encrypted: run jiuye codec-server to read them there)" if settings.payload_encryption else ""),
         "  command line      jiuye case list --kind startup_loan_interest; jiuye case show <case_id>; jiuye task list; jiuye alert list",
-        f"  Kafka bootstrap   {settings.kafka_bootstrap} (topics cases.lifecycle, events.dlq, alerts)",
+        "  disbursement      jiuye disbursement batches|returned|awaiting|reconcile [--csv]; the console's Disbursement view",
+        f"  Kafka bootstrap   {settings.kafka_bootstrap} (topics cases.lifecycle, events.dlq, alerts, payments.instructions)",
         f"  PostgreSQL        {_safe_dsn(settings.database_url)} (tables cases, ledger, tasks, alerts, inbox, dead_letters)",
         f"  logs              {settings.state_dir}/demo/ and {settings.state_dir}/<service>/",
         "  stop the stack    jiuye dev down   (Temporal, Kafka and PostgreSQL keep running until then)",
