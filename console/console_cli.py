@@ -56,9 +56,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         tl.add_argument(f"--{name}")
     tl.add_argument("--limit", default="50")
     _token_arg(tl)
-    td = task_sub.add_parser("decide", help="decide a task (the case's rule may refuse)")
+    td = task_sub.add_parser("decide", help="decide a task (the case's rule, or the disbursement desk's, may refuse)")
     td.add_argument("task_id")
-    td.add_argument("decision", help='JSON object, e.g. \'{"months": 6}\'')
+    td.add_argument("decision", help='JSON object, e.g. \'{"months": 6}\'; a disbursement task takes '
+                    '\'{"action": "reinstruct"}\' and the others of docs/CONSOLE.md, "Disbursement"')
     _token_arg(td)
 
     alert = sub.add_parser("alert", help="monitoring alerts")
