@@ -13,7 +13,7 @@ from typing import Any
 from activities.account_vault import mask_last4
 from activities.store import Store
 
-STATUSES = ("settled", "instructed", "returned", "awaiting_account")
+STATUSES = ("settled", "instructed", "returned", "awaiting_account", "stopped")
 
 
 @dataclass

@@ -19,13 +19,14 @@ from activities.store import (
     PayeeAccountRow,
     Recovery,
     SharedFact,
+    TaskNotOpen,
     account_ref,
     fact_of,
 )
 from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
-from policy.disbursement import Disbursement, Due, ledger_key_of
+from policy.disbursement import Disbursement, Due, is_open, ledger_key_of
 
 
 @dataclass
@@ -250,7 +251,7 @@ class MemoryStore:
 
     async def disbursements(self, *, payee: str | None = None, open_only: bool = False) -> list[Disbursement]:
         chosen = [d for d in self.disbursement_states.values()
-                  if (payee is None or d.due.payee == payee) and not (open_only and d.status == "settled")]
+                  if (payee is None or d.due.payee == payee) and not (open_only and not is_open(d))]
         return sorted(chosen, key=lambda d: (d.due.due_on, d.due.ledger_key))
 
     async def write_disbursement(self, write: DisbursementWrite) -> bool:
@@ -258,6 +259,11 @@ class MemoryStore:
         stored = self.disbursement_states.get(key)
         if (stored.version if stored else 0) != write.expected_version:
             return False
+        for task, _ in write.decided:
+            if (self.tasks.get(task.task_id) or {}).get("state") != "open":
+                raise TaskNotOpen(f"task {task.task_id} is no longer open")
+        for task, lifecycle in write.decided:
+            await self.record_task(task, lifecycle)
         self.disbursement_states[key] = write.state
         for row in write.instructions:
             batch = self.payment_batches.get(row.batch_id) or BatchRow(row.batch_id, row.city, row.fund, row.on, 0, 0, False)

@@ -18,6 +18,7 @@ from activities.store import (
     Origin,
     PayeeAccountRow,
     SharedFact,
+    TaskNotOpen,
     account_ref,
     fact_on_date,
 )
@@ -405,7 +406,7 @@ class PgStore:
     async def disbursements(self, *, payee: str | None = None, open_only: bool = False) -> list[Disbursement]:
         rows = await self.pool.fetch(
             """SELECT * FROM disbursements WHERE ($1::text IS NULL OR payee = $1)
-                  AND (NOT $2 OR status <> 'settled') ORDER BY due_on, ledger_key""",
+                  AND (NOT $2 OR status NOT IN ('settled', 'stopped')) ORDER BY due_on, ledger_key""",
             payee, open_only,
         )
         return [_disbursement(r) for r in rows]
@@ -435,6 +436,15 @@ class PgStore:
                 )
             if not written:
                 return False
+            for task, lifecycle in write.decided:
+                taken = await conn.fetchval(
+                    """UPDATE tasks SET state = $2, decided_by = $3, decision = $4, decided_at = now()
+                        WHERE task_id = $1 AND state = 'open' RETURNING true""",
+                    task.task_id, task.state, task.decided_by, task.decision,
+                )
+                if not taken:  # rolls the whole transition back
+                    raise TaskNotOpen(f"task {task.task_id} is no longer open")
+                await _outbox(conn, "cases.lifecycle", task.case_id, lifecycle)
             for row in write.instructions:
                 await conn.execute(
                     """INSERT INTO payment_batches AS b (batch_id, city, fund, on_date, count, total_fen)

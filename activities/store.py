@@ -103,6 +103,13 @@ class DisbursementWrite:
     alerts: tuple[tuple[AlertRecord, dict[str, Any]], ...] = ()  # (alert, its CloudEvent)
     recoveries: tuple[Recovery, ...] = ()
     outbox: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+    # A supervisor's decision on a desk task (activities/disbursement_tasks.py): the task, now
+    # decided, and its lifecycle event; the write fails with TaskNotOpen unless the task is open.
+    decided: tuple[tuple[TaskRecord, dict[str, Any]], ...] = ()
+
+
+class TaskNotOpen(RuntimeError):
+    """A decision written for a task that someone else decided (or withdrew) first."""
 
 
 @dataclass(frozen=True)

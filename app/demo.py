@@ -22,6 +22,7 @@ from pathlib import Path
 
 import asyncpg
 
+from app import demo_disbursement
 from app.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, event_key, generate
 from console.service.queries import WORTH_FEN
 from contracts.settings import Settings
@@ -30,6 +31,10 @@ from contracts.settings import Settings
 OF_RUN = "position($1 in {column}) > 0"
 # How long the run's cases, ledger and tasks must stay unchanged to count as settled.
 QUIET_SECONDS = 8.0
+# The worker's disbursement interval in the demo, and the time its disbursement act may take
+# beyond the run's timeout.
+DISBURSE_SECONDS = 2.0
+DISBURSEMENT_SECONDS = 180.0
 
 
 def _start(name: str, settings: Settings, logs: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -61,12 +66,21 @@ def run_demo(settings: Settings, cases: int = 36, timeout: float = 300.0, serve:
 
     clock = {"JIUYE_BUSINESS_DATE": BUSINESS_DATE.isoformat()}
     print(f"demo: the cases run on a business clock that starts on {BUSINESS_DATE} (JIUYE_BUSINESS_DATE)", file=sys.stderr)
-    processes = {"worker": _start("worker", settings, folder), "streams": _start("streams", settings, folder, clock)}
+    # The worker's disbursement schedule runs on the same business clock, every DISBURSE_SECONDS;
+    # the treasury stand-in answers its instructions (app/demo_disbursement.py).
+    worker_env = {**clock, "JIUYE_DISBURSEMENT_INTERVAL_SECONDS": str(DISBURSE_SECONDS)}
+    processes = {"worker": _start("worker", settings, folder, worker_env), "streams": _start("streams", settings, folder, clock),
+                 "treasury-sim": _start("treasury-sim", settings, folder)}
     try:
         deadline = time.monotonic() + timeout
         emitted = asyncio.run(_emit_by_day(settings, scenario, deadline, processes))
         settled = emitted and asyncio.run(_wait_settled(settings, scenario, deadline, processes))
+        disbursed = settled and asyncio.run(demo_disbursement.run(
+            settings, tag, BUSINESS_DATE, folder, max(deadline, time.monotonic() + DISBURSEMENT_SECONDS),
+            lambda: _dead(processes, settings)))
         print(asyncio.run(_summary(settings, scenario, time.monotonic() - began, settled, serve)))
+        print(disbursed or "disbursement: NOT reconciled (see above)")
+        settled = settled and bool(disbursed)
         if serve and settled:
             _serve(settings, folder, processes)
         return 0 if settled else 1
@@ -245,7 +259,8 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         f"  Temporal Web UI   {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows"
         + (" (payloads are encrypted: run jiuye codec-server to read them there)" if settings.payload_encryption else ""),
         "  command line      jiuye case list --kind startup_loan_interest; jiuye case show <case_id>; jiuye task list; jiuye alert list",
-        f"  Kafka bootstrap   {settings.kafka_bootstrap} (topics cases.lifecycle, events.dlq, alerts)",
+        "  disbursement      jiuye disbursement batches|returned|awaiting|reconcile [--csv]; the console's Disbursement view",
+        f"  Kafka bootstrap   {settings.kafka_bootstrap} (topics cases.lifecycle, events.dlq, alerts, payments.instructions)",
         f"  PostgreSQL        {_safe_dsn(settings.database_url)} (tables cases, ledger, tasks, alerts, inbox, dead_letters)",
         f"  logs              {settings.state_dir}/demo/ and {settings.state_dir}/<service>/",
         "  stop the stack    jiuye dev down   (Temporal, Kafka and PostgreSQL keep running until then)",

@@ -56,9 +56,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         tl.add_argument(f"--{name}")
     tl.add_argument("--limit", default="50")
     _token_arg(tl)
-    td = task_sub.add_parser("decide", help="decide a task (the case's rule may refuse)")
+    td = task_sub.add_parser("decide", help="decide a task (the case's rule, or the disbursement desk's, may refuse)")
     td.add_argument("task_id")
-    td.add_argument("decision", help='JSON object, e.g. \'{"months": 6}\'')
+    td.add_argument("decision", help='JSON object, e.g. \'{"months": 6}\'; a disbursement task takes '
+                    '\'{"action": "reinstruct"}\' and the others of docs/CONSOLE.md, "Disbursement"')
     _token_arg(td)
 
     alert = sub.add_parser("alert", help="monitoring alerts")
@@ -132,19 +133,25 @@ def run(args: argparse.Namespace) -> int:
 
 async def _with_console(settings: Settings, args: argparse.Namespace) -> int:
     from activities.pg_store import create_pool
-    from console.service import Console, Principal
+    from console.service import Console
 
     pool = await create_pool(settings.database_url, 2)
     try:
         console = Console(settings=settings, pool=pool)
-        if args.token:
-            who = console.authenticate(args.token)
-        else:
-            who = Principal(sub=f"cli:{getpass.getuser()}", role="province", city=None, exp=int(time.time()) + 3600)
+        who = acting_as(console, args.token)
         handler = _HANDLERS[(args.command, _action(args))]
         return await handler(console, who, args)
     finally:
         await pool.close()
+
+
+def acting_as(console: Any, token: str | None) -> Any:
+    """The principal of a command: its token's, else the local operator (the module's docstring)."""
+    from console.service import Principal
+
+    if token:
+        return console.authenticate(token)
+    return Principal(sub=f"cli:{getpass.getuser()}", role="province", city=None, exp=int(time.time()) + 3600)
 
 
 def _action(args: argparse.Namespace) -> str:

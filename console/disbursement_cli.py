@@ -1,43 +1,90 @@
-"""`jiuye disbursement reconcile`: where the ledger's money stands (activities/disbursement_report.py)."""
+"""`jiuye disbursement batches|returned|awaiting|reconcile [--csv]`: the console's disbursement
+views (console/service/disbursement.py) on the command line, in the scope of `--token` (or the
+local operator, as the other console commands: console/console_cli.py), and `reconcile`'s
+ledger-side report (activities/disbursement_report.py)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
+import sys
 from typing import Any
+
+VIEWS = {
+    "batches": ("batches", "the daily treasury batches per city, fund and day: count, total, closed?"),
+    "returned": ("returned", "payments the treasury returned: key, payee, attempts, reason, last instruction, next step"),
+    "awaiting": ("awaiting", "payments waiting for the payee's account: since, days waiting, task"),
+    "reconcile": ("reconciliation", "per day, city and fund: instructed, settled, returned, in flight, re-sent, with "
+                  "totals; then per city and fund where the ledger's money stands and every key not settled"),
+}
 
 
 def register(sub: Any) -> None:
     """The `disbursement` subcommand (app/cli.py)."""
-    parser = sub.add_parser("disbursement", help="disbursement of the ledger: reconcile",
-                            description="Disbursement of the ledger to the payees' accounts (POLICY.md part 2).")
+    parser = sub.add_parser("disbursement", help="disbursement of the ledger: batches, returned, awaiting, reconcile",
+                            description="Disbursement of the ledger to the payees' accounts (POLICY.md part 2), in "
+                            "JIUYE_DATABASE_URL. Accounts are shown by their last 4 characters only.")
     what = parser.add_subparsers(dest="disbursement_command", required=True, metavar="ACTION")
-    rec = what.add_parser(
-        "reconcile",
-        help="per city and fund: the ledger keys settled, instructed, returned, waiting; every key not settled",
-        description="Reconcile disbursement against the ledger in JIUYE_DATABASE_URL: per city and fund the "
-        "keys and fen settled, instructed and unanswered, returned and waiting for an account; the due ledger "
-        "rows not yet taken; open batches; and every key not settled, with its account masked (last 4).",
-    )
-    rec.add_argument("--city", help="one city (its code, e.g. 2101)")
-    rec.add_argument("--json", action="store_true", help="print JSON")
+    for name, (_, text) in VIEWS.items():
+        view = what.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        view.add_argument("--city", help="one city (its code, e.g. 2101; a city token: its own)")
+        form = view.add_mutually_exclusive_group()
+        form.add_argument("--csv", action="store_true", help="print CSV (the columns of the console's export)")
+        form.add_argument("--json", action="store_true", help="print JSON")
+        view.add_argument("--token", default=os.environ.get("JIUYE_CONSOLE_TOKEN"),
+                          help="act as this console token (default: JIUYE_CONSOLE_TOKEN, else the local operator)")
+        if name in ("batches", "reconcile"):
+            view.add_argument("--from", dest="from_", metavar="YYYY-MM-DD", help="from this day")
+            view.add_argument("--to", metavar="YYYY-MM-DD", help="to this day")
+        if name in ("returned", "awaiting"):
+            view.add_argument("--today", metavar="YYYY-MM-DD", help="count days to this date (default: the business date)")
+        if name == "batches":
+            view.add_argument("--open", action="store_true", help="only batches not closed yet")
 
 
 def main(args: argparse.Namespace) -> int:
+    from console.service import ServiceError
+
+    try:
+        print(asyncio.run(_run(args)))
+    except ServiceError as exc:
+        print(f"jiuye disbursement: {exc.reason} ({exc.status})", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _run(args: argparse.Namespace) -> str:
     from activities.disbursement_report import reconcile, text
     from activities.disbursement_runner import business_clock
     from activities.pg_store import PgStore, create_pool
+    from console.console_cli import acting_as, table
+    from console.service import Console
+    from console.service import disbursement as views
     from contracts.settings import get_settings
 
-    async def run() -> str:
-        settings = get_settings()
-        pool = await create_pool(settings.database_url, 2)
-        try:
-            report = await reconcile(PgStore(pool), business_clock(settings)(), args.city)
-        finally:
-            await pool.close()
-        return json.dumps(report.as_json(), ensure_ascii=False, indent=2) if args.json else text(report)
-
-    print(asyncio.run(run()))
-    return 0
+    settings = get_settings()
+    view = VIEWS[args.disbursement_command][0]
+    params = {k: v for k, v in {"city": args.city, "from": getattr(args, "from_", None), "to": getattr(args, "to", None),
+                                "today": getattr(args, "today", None),
+                                "open": "true" if getattr(args, "open", False) else None}.items() if v}
+    pool = await create_pool(settings.database_url, 2)
+    try:
+        console = Console(settings=settings, pool=pool)
+        who = acting_as(console, args.token)
+        result = await views.VIEWS[view](console, who, params)
+        ledger = None
+        if view == "reconciliation" and not args.csv:
+            ledger = await reconcile(PgStore(pool), business_clock(settings)(), result["city"])
+    finally:
+        await pool.close()
+    if args.csv:
+        return views.as_csv(view, result).rstrip("\n")
+    if args.json:
+        return json.dumps({**result, "ledger": ledger.as_json()} if ledger else result, ensure_ascii=False, indent=2)
+    columns = list(views.COLUMNS[view])
+    out = f"{len(result['items'])} row(s)\n" + table(result["items"], columns)
+    if "totals" in result:
+        out += "\ntotal: " + ", ".join(f"{k} {v}" for k, v in result["totals"].items())
+    return out + ("\n\n" + text(ledger) if ledger else "")

@@ -22,7 +22,8 @@ from typing import Literal
 
 from contracts.parameters import Parameters
 
-Status = Literal["awaiting_account", "instructed", "settled", "returned"]
+# `stopped`: a supervisor stopped the key (policy/disbursement_decisions.py); nothing moves it again.
+Status = Literal["awaiting_account", "instructed", "settled", "returned", "stopped"]
 ReturnReason = Literal["account_closed", "account_frozen", "name_mismatch", "other"]
 TaskKind = Literal["payment_returned", "payment_unconfirmed", "awaiting_account"]
 
@@ -159,6 +160,11 @@ def _task(state: Disbursement, kind: TaskKind, today: date, **details: object) -
     return Step(new, (RaiseTask(tid, kind, today, {"ledger_key": state.due.ledger_key, **details}),))
 
 
+def reinstruct(state: Disbursement, account_ref: str, today: date) -> Step:
+    """A new attempt to `account_ref` (new instruction id, same key), as a supervisor decides it."""
+    return _instruct(state, account_ref, today)
+
+
 def fall_due(due: Due, today: date, account_ref: str | None) -> Step:
     """On its due date a ledger row becomes an instruction to the payee's current account, or, if
     the payee has none, waits for one (`awaiting_account`)."""
@@ -223,4 +229,4 @@ def tick(state: Disbursement, today: date, limits: Limits) -> Step:
 
 def is_open(state: Disbursement) -> bool:
     """Whether the passing of days can still change the key (what `tick` needs to look at)."""
-    return state.status != "settled"
+    return state.status not in ("settled", "stopped")

@@ -69,3 +69,14 @@ class DeadLetterParams(ListParams):
 class LedgerParams(ListParams):
     city: str | None = Field(None, description="2101..2114 (a city token: its own)")
     month: str | None = Field(None, description="YYYY-MM")
+
+
+class DisbursementParams(ListParams):
+    city: str | None = Field(None, description="2101..2114 (a city token: its own)")
+    from_: str | None = Field(None, alias="from", description=f"{DATE} (batches, reconciliation, funds)")
+    to: str | None = Field(None, description=f"{DATE} (batches, reconciliation, funds)")
+    open: bool | None = Field(None, description="batches: only those not closed yet")
+    today: str | None = Field(None, description=f"{DATE} (returned, awaiting): the day waiting is counted to "
+                              "(default: the business date)")
+    limit: int | None = None
+    format: str | None = Field(None, description="json (default) | csv")

@@ -8,12 +8,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from console import service
 from console.api.deps import Ctx, Who
-from console.api.params import AlertParams, CaseParams, DashboardParams, DeadLetterParams, LedgerParams, TaskParams
+from console.api.params import (
+    AlertParams,
+    CaseParams,
+    DashboardParams,
+    DeadLetterParams,
+    DisbursementParams,
+    LedgerParams,
+    TaskParams,
+)
+from console.service import disbursement
 from console.service.labels import catalog
 from console.service.tokens import dev_login as dev_login_token
 
@@ -115,6 +124,24 @@ async def redrive(c: Ctx, who: Who, dead_letter_id: int, body: Annotated[Redrive
 @router.get("/audit", tags=["session"], summary="Recent audit rows in your scope")
 async def audit(c: Ctx, who: Who) -> dict[str, Any]:
     return await service.list_audit(c, who)
+
+
+@router.get("/disbursement/{view}", tags=["disbursement"], response_model=None,
+            summary="Disbursement: batches | returned | awaiting | reconciliation | funds (format=csv for CSV)")
+async def disbursement_view(c: Ctx, who: Who, q: Annotated[DisbursementParams, Query()],
+                            view: str = PathParam(..., description=" | ".join(disbursement.VIEWS))) -> Any:
+    if view not in disbursement.VIEWS:
+        raise service.NotFound(f"no disbursement view {view!r}; one of {', '.join(disbursement.VIEWS)}")
+    given = q.given()
+    form = given.pop("format", "json")
+    if form not in ("json", "csv"):
+        raise service.BadRequest(f"format must be json or csv, not {form!r}")
+    result = await disbursement.VIEWS[view](c, who, given)
+    if form == "json":
+        return result
+    name = f"disbursement-{view}-{result.get('city') or 'province'}.csv"
+    return Response(disbursement.as_csv(view, result), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/dev/login", tags=["session"], summary="DEV ONLY: issue a token without one (JIUYE_CONSOLE_DEV_LOGIN)")

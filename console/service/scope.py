@@ -19,9 +19,9 @@ from console.service.tokens import Principal
 
 # Field names whose values identify a person (EVENTS.md data fields and read-model summaries).
 PERSONAL_FIELDS = frozenset({"subject", "payee", "person_id", "person_ids", "household_id", "applicant", "members"})
-# Fields that name a case or task: business keys the auditor needs to refer to (pseudonymous by
+# Fields that name a case, task or ledger row: business keys the auditor needs to refer to (pseudonymous by
 # contract), so they are left as they are.
-KEY_FIELDS = frozenset({"case_id", "task_id", "links"})
+KEY_FIELDS = frozenset({"case_id", "task_id", "links", "ledger_key"})
 _PERSON_REF = re.compile(r"person/[A-Za-z0-9_.-]+")
 
 

@@ -1,5 +1,7 @@
 """The supervisors' task inbox: list the tasks cases raised, and decide one — delivered to the
-case as the Temporal update `decide`, whose validator (the kind's rule) may refuse it."""
+case as the Temporal update `decide`, whose validator (the kind's rule) may refuse it; a task the
+disbursement desk raised (filed under a case the case workflow knows nothing of it) goes to the
+desk instead (console/service/disbursement.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from console.service import audit
 from console.service.core import Console, plain
+from console.service.disbursement import decide_desk_task
 from console.service.errors import BadRequest, Conflict, NotFound
 from console.service.queries import Sql, _int, _text, parse_city
 from console.service.scope import city_filter, person_ids_in, require_actor, require_visible, shown
 from console.service.tokens import Principal
 from contracts.cases import TaskDecision
+from policy.disbursement_decisions import DESK_TASKS
 
 TASK_STATES = ("open", "decided", "expired", "withdrawn")
 
@@ -58,12 +62,15 @@ async def decide_task(console: Console, p: Principal, task_id: str, decision: An
     require_actor(p, "decide tasks")
     if not isinstance(decision, dict) or not decision:
         raise BadRequest("decision must be a non-empty JSON object, e.g. {\"months\": 6} or {\"approve\": true, \"reason\": \"...\"}")
-    row = await console.pool.fetchrow("SELECT task_id, case_id, kind, city, state FROM tasks WHERE task_id = $1", task_id)
+    row = await console.pool.fetchrow("SELECT task_id, case_id, kind, city, due_on, state, details FROM tasks WHERE task_id = $1",
+                                      task_id)
     if row is None:
         raise NotFound(f"no task {task_id}")
     require_visible(p, row["city"], f"task {task_id}")
     if row["state"] != "open":
         raise Conflict(f"task {task_id} is {row['state']}, not open")
+    if row["kind"] in DESK_TASKS:
+        return await decide_desk_task(console, p, dict(row), decision)
     client = await console.temporal()
     handle = client.get_workflow_handle(row["case_id"])
     try:

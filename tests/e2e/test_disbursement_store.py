@@ -233,7 +233,7 @@ async def test_reconciliation_shows_where_each_fen_stands_and_masks_accounts(sto
     (line,) = report.lines
     assert (line.city, line.fund, line.keys, line.total) == ("2101", "employment_subsidy_fund", 3, 225000)
     assert line.by_status == {"settled": [1, 120000], "instructed": [1, 100000], "returned": [0, 0],
-                              "awaiting_account": [1, 5000]}
+                              "awaiting_account": [1, 5000], "stopped": [0, 0]}
     assert (report.not_taken, report.batches_open) == (1, 1)
     assert {(u.status, u.account) for u in report.exceptions} == {("instructed", "****2233"), ("awaiting_account", None)}
     shown = text(report)
