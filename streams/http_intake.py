@@ -16,7 +16,7 @@ token's scope (streams/producer_tokens.py); 503 when Kafka did not take it (the 
 
 A bad record gets the Kafka intake's treatment as well as its 400: it goes to `events.dlq` (the
 original bytes and headers, `dlq.*` headers saying why) and to the dead letters a supervisor sees
-and re-drives (`jiuye deadletter`), with no topic when its type names none. An event of a type
+and re-drives (`jiuye deadletter`), its origin `http-intake` where a Kafka record's is its topic. An event of a type
 outside the token's scope is not a bad record but a refused request: only the 403.
 """
 
@@ -43,6 +43,9 @@ from streams.producer_tokens import Producer, verify
 log = logging.getLogger("jiuye.http_intake")
 
 EVENTS_PATH = "/events"
+# Where a bad record came from, in place of a Kafka topic (the dead letters' `topic`, `dlq.topic`):
+# it reached no topic, and a re-drive sends it to the topic of its type.
+ORIGIN = "http-intake"
 
 
 class EventProducer(Protocol):
@@ -78,7 +81,7 @@ class HttpIntake:
         """One decoded event: refused (400, dead-lettered), forbidden (403) or produced (202)."""
         if record.event is None:
             reason = record.error or "invalid"
-            await self.dead_letters(record, reason, Origin(topic=None, headers=record.headers))
+            await self.dead_letters(record, reason, Origin(topic=ORIGIN, headers=record.headers))
             HTTP_INTAKE_EVENTS.labels(mode, "dead_letter").inc()
             return Result(400, {"status": "dead_letter", "error": reason})
         event = record.event
@@ -90,7 +93,7 @@ class HttpIntake:
         if topic is None:
             # A valid type that no input topic carries (none today): bad input, as on Kafka.
             reason = f"no input topic carries {event.type}"
-            await self.dead_letters(record, reason, Origin(topic=None, headers=record.headers))
+            await self.dead_letters(record, reason, Origin(topic=ORIGIN, headers=record.headers))
             HTTP_INTAKE_EVENTS.labels(mode, "dead_letter").inc()
             return Result(400, {"status": "dead_letter", "id": event.id, "error": reason})
         sent = await self.producer.send_and_wait(topic, value=record.value, key=event.subject.encode(),
@@ -107,7 +110,7 @@ class HttpIntake:
         except InvalidEvent as exc:
             # Not even one event to judge (a batch that is not an array, an unknown content type):
             # dead-lettered whole, as an unreadable Kafka record is.
-            await self.dead_letters(HttpEvent(body, ()), exc.reason, Origin(topic=None))
+            await self.dead_letters(HttpEvent(body, ()), exc.reason, Origin(topic=ORIGIN))
             HTTP_INTAKE_EVENTS.labels("unknown", "dead_letter").inc()
             return Result(400, {"status": "dead_letter", "error": exc.reason})
         if mode != "batch":
