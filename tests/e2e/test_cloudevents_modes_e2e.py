@@ -26,7 +26,8 @@ from observability.paths import READY_PATH
 from streams import producer_tokens
 from testkit.events import line
 from testkit.processes import JIUYE, Process, free_port
-from tests.e2e.conftest import System
+from tests.e2e._console_fixtures import api, auth, console  # noqa: F401 — fixtures
+from tests.e2e.conftest import System, TopicTail
 from tests.e2e.helpers import assert_eventually
 from tests.e2e.test_intake_e2e import Internship
 
@@ -64,9 +65,9 @@ async def dead_letter(system: System, value: bytes) -> dict[str, Any]:
     in_topic = [r for r in system.tail.of("events.dlq") if r.value == value]
     assert in_topic, "not in events.dlq yet"
     row = await system.pool.fetchrow(
-        "SELECT topic, reason, header_names, header_values FROM dead_letters WHERE raw = $1", value)
+        "SELECT id, topic, reason, header_names, header_values FROM dead_letters WHERE raw = $1", value)
     assert row is not None, "not in the dead letters yet"
-    return {"topic": row["topic"], "reason": row["reason"],
+    return {"id": row["id"], "topic": row["topic"], "reason": row["reason"],
             "headers": list(zip(row["header_names"], map(bytes, row["header_values"]), strict=True)),
             "dlq_headers": list(in_topic[0].headers)}
 
@@ -113,6 +114,36 @@ async def test_a_bad_binary_record_is_dead_lettered_with_its_value_and_headers(s
     dlq = found["dlq_headers"]
     assert dlq[: len(message.headers)] == list(message.headers.items())
     assert dict(dlq)["dlq.reason"].decode() == found["reason"]
+
+
+async def test_a_binary_dead_letter_is_redriven_with_its_headers(system: System, api: httpx.AsyncClient) -> None:  # noqa: F811 — the fixture
+    """A valid binary record that routing refused (an ending with no internship open) is re-driven
+    as it came: the same value and ce_ headers on its topic. (The inbox has judged that event
+    already, so the intake takes the copy as a duplicate: no second dead letter.)"""
+    internship = Internship(system, "R")
+    message = ce_kafka.to_binary(sdk_event(internship.ended()), JSONFormat())
+    value = message.value if isinstance(message.value, bytes) else message.value.encode()
+    await produce(system, message, internship.subject.encode())
+    first = await assert_eventually(lambda: dead_letter(system, value), timeout=60)
+    assert first["reason"].startswith("internship.ended: no open internship case")
+
+    topic = TopicTail(system.settings, [TOPIC])
+    await topic.start(system.kafka)
+    try:
+        sent = await api.post(f"/api/deadletters/{first['id']}/redrive", json={}, headers=auth("province", None, "dora"))
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["topic"] == TOPIC
+
+        async def redriven() -> list[tuple[str, bytes]]:
+            copies = [r for r in topic.of(TOPIC) if r.value == value]
+            assert copies, "the re-driven record is not on its topic yet"
+            return list(copies[0].headers)
+
+        assert await assert_eventually(redriven, timeout=60) == list(message.headers.items())
+    finally:
+        await topic.stop()
+    await system.settled()
+    assert await system.pool.fetchval("SELECT count(*) FROM dead_letters WHERE raw = $1", value) == 1
 
 
 @dataclass
