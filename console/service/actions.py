@@ -63,14 +63,18 @@ async def list_dead_letters(console: Console, p: Principal, params: Mapping[str,
     require_province(p, "the dead-letter queue")
     pending = str(params.get("pending", "true")).lower() != "false"
     rows = await console.pool.fetch(
-        """SELECT id, topic, partition, kafka_offset, reason, raw, received_at, redriven_at, redriven_by
+        """SELECT id, topic, partition, kafka_offset, reason, raw, header_names, header_values, received_at,
+                  redriven_at, redriven_by
              FROM dead_letters WHERE NOT $1 OR redriven_at IS NULL ORDER BY id DESC LIMIT $2""",
         pending, _int(params, "limit", 100, 1, 1000),
     )
     items = []
     for r in rows:
-        item = plain({k: v for k, v in dict(r).items() if k != "raw"})
+        item = plain({k: v for k, v in dict(r).items() if k not in ("raw", "header_names", "header_values")})
         item["raw"] = bytes(r["raw"]).decode("utf-8", errors="replace")
+        # A binary-mode record's attributes (id, type, subject…) are its ce_ headers, not in `raw`.
+        item["headers"] = [[name, bytes(value).decode("utf-8", errors="replace")]
+                           for name, value in zip(r["header_names"], r["header_values"], strict=True)]
         items.append(item)
     return {"items": items}
 

@@ -127,10 +127,15 @@ async def test_a_binary_dead_letter_is_redriven_with_its_headers(system: System,
     first = await assert_eventually(lambda: dead_letter(system, value), timeout=60)
     assert first["reason"].startswith("internship.ended: no open internship case")
 
+    # The console shows what identifies it, which is in the headers, not in the value.
+    province = auth("province", None, "dora")
+    [listed] = [i for i in (await api.get("/api/deadletters", headers=province)).json()["items"] if i["id"] == first["id"]]
+    assert ["ce_id", f"{internship.person}-2"] in listed["headers"]
+
     topic = TopicTail(system.settings, [TOPIC])
     await topic.start(system.kafka)
     try:
-        sent = await api.post(f"/api/deadletters/{first['id']}/redrive", json={}, headers=auth("province", None, "dora"))
+        sent = await api.post(f"/api/deadletters/{first['id']}/redrive", json={}, headers=province)
         assert sent.status_code == 200, sent.text
         assert sent.json()["topic"] == TOPIC
 
