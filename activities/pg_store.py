@@ -158,9 +158,11 @@ class PgStore:
 
     async def dead_letter(self, origin: Origin, reason: str, raw: bytes) -> None:
         await self.pool.execute(
-            """INSERT INTO dead_letters (topic, partition, kafka_offset, reason, raw) VALUES ($1, $2, $3, $4, $5)
+            """INSERT INTO dead_letters (topic, partition, kafka_offset, reason, raw, header_names, header_values)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)
                ON CONFLICT (topic, partition, kafka_offset) DO NOTHING""",
             origin.topic, origin.partition, origin.offset, reason, raw,
+            [name for name, _ in origin.headers], [value for _, value in origin.headers],
         )
 
     # -- cases -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ read-model writes that never go back in version.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Literal, Protocol
 
@@ -27,11 +27,13 @@ ClaimState = Literal["new", "retry", "duplicate"]
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a record came from (for the inbox and the dead letters)."""
+    """Where a record came from (for the inbox and the dead letters), and the Kafka headers it
+    came with: a binary-mode CloudEvent's attributes are headers, so a dead letter keeps them."""
 
     topic: str | None = None
     partition: int | None = None
     offset: int | None = None
+    headers: tuple[tuple[str, bytes], ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

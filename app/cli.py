@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
         "with JIUYE_ENV=production.",
     )
 
+    from app.http_intake import register as register_http_intake
+
+    register_http_intake(sub)
+
     emit = sub.add_parser("emit", help="produce the CloudEvents of a JSONL file to Kafka (one event a line)")
     emit.add_argument("file", type=_existing_file, help="JSONL file of CloudEvents")
     emit.add_argument("--topic", help="send every line to this topic instead of the topic of its type")
@@ -118,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose or args.command in ("worker", "streams") else logging.WARNING,
+        level=logging.INFO if args.verbose or args.command in ("worker", "streams", "http-intake") else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     handler: Callable[[argparse.Namespace], int] = _HANDLERS[args.command]
@@ -185,6 +189,12 @@ def _codec_server(args: argparse.Namespace) -> int:
     return serve(get_settings())
 
 
+def _http_intake(args: argparse.Namespace) -> int:
+    from app.http_intake import run
+
+    return run(args, get_settings())
+
+
 def _treasury_sim(args: argparse.Namespace) -> int:
     from app import treasury_sim
 
@@ -219,6 +229,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo,
     "bench": _bench,
     "codec-server": _codec_server,
+    "http-intake": _http_intake,
     "treasury-sim": _treasury_sim,
     "disbursement": _disbursement,
 }

@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     # cases' clock offset, as `jiuye simulate` uses), so that a year that is over can be shown with
     # its deadlines still ahead. Unset: the real date. Refused with env=production.
     business_date: date | None = None
+    # The HTTP intake (`jiuye http-intake`, streams/http_intake.py) for systems that do not speak
+    # Kafka: its address (it serves /metrics and /healthz/* there too) and the secret that signs
+    # its producer tokens (unset: a development default, refused under CI / env=production).
+    http_intake_host: str = "127.0.0.1"
+    http_intake_port: int = 6069
+    http_intake_secret: SecretStr | None = None
     # The Web UI's remote codec (app/codec_server.py, development only).
     codec_server_host: str = "127.0.0.1"
     codec_server_port: int = 8234

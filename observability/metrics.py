@@ -46,6 +46,9 @@ CONSUMER_LAG = Gauge(
 DEAD_LETTERS = Counter(
     "jiuye_dead_letters", "Records sent to the dead letters, by input topic and reason: invalid (not a "
     "valid event of EVENTS.md) or rejected (valid, refused by routing)", ["topic", "reason"])
+HTTP_INTAKE_EVENTS = Counter(
+    "jiuye_http_intake_events", "Events posted to the HTTP intake, by CloudEvents HTTP mode (structured, binary, "
+    "batch) and outcome (accepted, dead_letter, forbidden)", ["mode", "outcome"])
 
 # -- cases (the worker) ---------------------------------------------------------------------
 PAYMENTS = Counter("jiuye_payments", "Ledger rows written, by case kind and fund", ["kind", "fund"])

@@ -274,7 +274,8 @@ class IntakeConsumer(ConsumerRebalanceListener):
         its partitions are being handed over or the process stops."""
         # A tombstone or empty record is bad input like any other: the intake dead-letters it.
         records: Records = [
-            (r.value if isinstance(r.value, bytes) else b"", Origin(topic=tp.topic, partition=tp.partition, offset=r.offset))
+            (r.value if isinstance(r.value, bytes) else b"",
+             Origin(topic=tp.topic, partition=tp.partition, offset=r.offset, headers=_headers(r)))
             for tp, rs in batch.items() for r in rs
         ]
 
@@ -310,6 +311,11 @@ class IntakeConsumer(ConsumerRebalanceListener):
                         _offsets(offsets), type(exc).__name__, exc)
             return
         self._next.update(offsets)
+
+
+def _headers(record: ConsumerRecord[bytes, bytes]) -> tuple[tuple[str, bytes], ...]:
+    """A record's headers (a binary-mode CloudEvent's attributes); a header without a value as b""."""
+    return tuple((name, value or b"") for name, value in record.headers)
 
 
 def _span(records: Records) -> str:

@@ -35,7 +35,8 @@ from typing import Protocol
 from activities.store import Origin, SharedFact, Store
 from contracts.case_index import OpenCase
 from contracts.cases import CaseEvent, Fact
-from contracts.events import CloudEvent, InvalidEvent, parse_event
+from contracts.cloudevents_binding import decode_kafka
+from contracts.events import CloudEvent, InvalidEvent
 from contracts.topics import DISBURSEMENT_TYPES
 from observability import metrics, tracing
 from policy.pack import PolicyPack
@@ -132,7 +133,7 @@ class Intake:
         first_of: dict[tuple[str, str], int] = {}
         for i, (raw, origin) in enumerate(records):
             try:
-                event = parse_event(raw)
+                event = decode_kafka(raw, origin.headers)
             except InvalidEvent as exc:
                 outcomes[i] = await self._dead_letter(raw, exc.reason, origin)
                 continue

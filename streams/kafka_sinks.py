@@ -22,8 +22,9 @@ def dead_letter_headers(reason: str, origin: Origin) -> list[tuple[str, bytes]]:
 
 
 class KafkaDeadLetterSink:
-    """`streams.intake.DeadLetterSink` on Kafka: the original bytes as the value (so a fixed
-    consumer can re-drive them unchanged), reason and origin in headers."""
+    """`streams.intake.DeadLetterSink` on Kafka: the original bytes as the value and the original
+    headers first (so a fixed consumer can re-drive a record of either CloudEvents mode
+    unchanged), then reason and origin in `dlq.*` headers."""
 
     def __init__(self, producer: AIOKafkaProducer, topic: str = DEAD_LETTERS):
         self.producer = producer
@@ -32,4 +33,5 @@ class KafkaDeadLetterSink:
     async def send(self, raw: bytes, reason: str, origin: Origin) -> None:
         """Publish and wait for the broker's acknowledgement: only then may the caller commit
         the input offset, or the rejected record would be gone without a trace."""
-        await self.producer.send_and_wait(self.topic, value=raw, headers=dead_letter_headers(reason, origin))
+        await self.producer.send_and_wait(self.topic, value=raw,
+                                         headers=[*origin.headers, *dead_letter_headers(reason, origin)])

@@ -21,7 +21,8 @@ from console.service.queries import _int, parse_city, parse_month
 from console.service.scope import city_filter, require_actor, require_province, shown
 from console.service.tokens import Principal
 from contracts.cases import SupervisorAction
-from contracts.events import InvalidEvent, parse_event
+from contracts.cloudevents_binding import decode_kafka
+from contracts.events import InvalidEvent
 from contracts.topics import TOPIC_OF_TYPE
 
 LEDGER_COLUMNS = ("case_id", "kind", "payee", "program", "period", "entry", "seq", "corrects", "amount_fen", "fund",
@@ -62,14 +63,18 @@ async def list_dead_letters(console: Console, p: Principal, params: Mapping[str,
     require_province(p, "the dead-letter queue")
     pending = str(params.get("pending", "true")).lower() != "false"
     rows = await console.pool.fetch(
-        """SELECT id, topic, partition, kafka_offset, reason, raw, received_at, redriven_at, redriven_by
+        """SELECT id, topic, partition, kafka_offset, reason, raw, header_names, header_values, received_at,
+                  redriven_at, redriven_by
              FROM dead_letters WHERE NOT $1 OR redriven_at IS NULL ORDER BY id DESC LIMIT $2""",
         pending, _int(params, "limit", 100, 1, 1000),
     )
     items = []
     for r in rows:
-        item = plain({k: v for k, v in dict(r).items() if k != "raw"})
+        item = plain({k: v for k, v in dict(r).items() if k not in ("raw", "header_names", "header_values")})
         item["raw"] = bytes(r["raw"]).decode("utf-8", errors="replace")
+        # A binary-mode record's attributes (id, type, subject…) are its ce_ headers, not in `raw`.
+        item["headers"] = [[name, bytes(value).decode("utf-8", errors="replace")]
+                           for name, value in zip(r["header_names"], r["header_values"], strict=True)]
         items.append(item)
     return {"items": items}
 
@@ -79,16 +84,20 @@ async def redrive(console: Console, p: Principal, dead_letter_id: int, fixed: An
     of its type); it must now parse as a CloudEvent. Marks it re-driven and audits it."""
     require_actor(p, "re-drive dead letters")
     require_province(p, "re-driving a dead letter")
-    row = await console.pool.fetchrow("SELECT id, topic, raw, reason, redriven_at FROM dead_letters WHERE id = $1", dead_letter_id)
+    row = await console.pool.fetchrow(
+        "SELECT id, topic, raw, header_names, header_values, reason, redriven_at FROM dead_letters WHERE id = $1",
+        dead_letter_id)
     if row is None:
         from console.service.errors import NotFound
 
         raise NotFound(f"no dead letter {dead_letter_id}")
     if row["redriven_at"] is not None:
         raise Conflict(f"dead letter {dead_letter_id} was already re-driven at {row['redriven_at'].isoformat()}")
+    # As it came (a binary-mode record keeps its ce_ headers), or the corrected event in structured mode.
     raw = bytes(row["raw"]) if fixed is None else json.dumps(fixed, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = tuple(zip(row["header_names"], map(bytes, row["header_values"]), strict=True)) if fixed is None else ()
     try:
-        event = parse_event(raw)
+        event = decode_kafka(raw, headers)
     except InvalidEvent as exc:
         raise BadRequest(f"the record is still invalid ({exc.reason}); send the corrected CloudEvent as 'fixed'") from None
     topic = row["topic"] if row["topic"] in TOPIC_OF_TYPE.values() else TOPIC_OF_TYPE[event.type]
@@ -99,7 +108,7 @@ async def redrive(console: Console, p: Principal, dead_letter_id: int, fixed: An
     if not claimed:
         raise Conflict(f"dead letter {dead_letter_id} is being re-driven by someone else")
     try:
-        await _produce(console, topic, event.subject.encode(), raw)
+        await _produce(console, topic, event.subject.encode(), raw, headers)
     except Exception as exc:  # noqa: BLE001 — give the record back so it can be re-driven again
         await console.pool.execute("UPDATE dead_letters SET redriven_at = NULL, redriven_by = NULL WHERE id = $1", dead_letter_id)
         raise Unavailable(f"Kafka did not take the record: {exc}") from None
@@ -109,13 +118,14 @@ async def redrive(console: Console, p: Principal, dead_letter_id: int, fixed: An
     return {"id": dead_letter_id, "topic": topic, "source": event.source, "event_id": event.id, "fixed": fixed is not None}
 
 
-async def _produce(console: Console, topic: str, key: bytes, value: bytes) -> None:
+async def _produce(console: Console, topic: str, key: bytes, value: bytes,
+                   headers: tuple[tuple[str, bytes], ...] = ()) -> None:
     from contracts.kafka import make_producer
 
     producer = make_producer(console.settings)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value=value, key=key)
+        await producer.send_and_wait(topic, value=value, key=key, headers=list(headers) or None)
     finally:
         await producer.stop()
 

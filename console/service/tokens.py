@@ -1,24 +1,21 @@
 """Signed bearer tokens: who is asking, in which role, for which city.
 
-A token is `base64url(claims JSON) "." base64url(HMAC-SHA256(secret, claims part))` — the
-stdlib only, nothing to parse before the signature is checked. Claims: `sub` (the person),
+The token format is contracts/signed_tokens.py's. Claims: `sub` (the person),
 `role` (`province` | `city_supervisor` | `auditor`), `city` (required for `city_supervisor`,
 optional for `auditor`), `exp` (Unix seconds).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import os
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from console.service.errors import BadRequest, Unauthorized
 from contracts.settings import Settings
+from contracts.signed_tokens import InvalidToken, bearer_token, seal, unseal
 
 ROLES = ("province", "city_supervisor", "auditor")
 CITIES = tuple(f"21{n:02d}" for n in range(1, 15))  # POLICY.md: 2101 沈阳 .. 2114 葫芦岛
@@ -61,18 +58,6 @@ def console_secret(settings: Settings) -> str:
     return DEV_SECRET
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _sign(secret: str, payload: str) -> str:
-    return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
-
-
 def check_claims(sub: str, role: str, city: str | None) -> None:
     """Raise BadRequest unless (sub, role, city) make a valid principal."""
     if not _SUB.match(sub or ""):
@@ -94,19 +79,16 @@ def issue(secret: str, *, sub: str, role: str, city: str | None = None, ttl_seco
     if ttl_seconds <= 0:
         raise BadRequest("ttl must be positive")
     claims = {"sub": sub, "role": role, "city": city, "exp": int((now if now is not None else time.time()) + ttl_seconds)}
-    payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
-    return f"{payload}.{_sign(secret, payload)}"
+    return seal(secret, claims)
 
 
 def verify(secret: str, token: str, now: float | None = None) -> Principal:
     """The principal of a valid, unexpired token signed with `secret`; else Unauthorized."""
-    payload, dot, signature = (token or "").strip().partition(".")
-    if not dot or not payload or not signature:
-        raise Unauthorized("malformed token (expected <claims>.<signature>)")
-    if not hmac.compare_digest(_sign(secret, payload), signature):
-        raise Unauthorized("bad token signature")
     try:
-        claims = json.loads(_unb64(payload))
+        claims: Any = unseal(secret, token)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc)) from None
+    try:
         principal = Principal(sub=claims["sub"], role=claims["role"], city=claims.get("city"), exp=int(claims["exp"]))
         check_claims(principal.sub, principal.role, principal.city)
     except (ValueError, KeyError, TypeError, BadRequest) as exc:
@@ -118,12 +100,10 @@ def verify(secret: str, token: str, now: float | None = None) -> Principal:
 
 def bearer(header: str | None) -> str:
     """The token of an `Authorization: Bearer <token>` header."""
-    if not header:
-        raise Unauthorized("missing Authorization: Bearer <token> header")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-    return token.strip()
+    try:
+        return bearer_token(header)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc)) from None
 
 
 def dev_login(settings: Settings, secret: str, *, sub: str, role: str, city: str | None) -> dict[str, object]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from policy import disbursement as rules
 from console.service.labels import Lang
+from policy import disbursement as rules
 from tests.e2e._console_fixtures import CITY, console, lang, logged_in, screenshot, served, yuan  # noqa: F401 — fixtures
 from tests.e2e._disbursement_fixtures import Payee, desk_and_treasury
 from tests.e2e.conftest import System
