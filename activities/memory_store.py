@@ -25,7 +25,7 @@ from activities.store import (
 from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
-from policy.disbursement import Disbursement, Due, ledger_key_of
+from policy.disbursement import Disbursement, Due, Netting, OpenDeduction, ledger_key_of
 
 
 @dataclass
@@ -53,6 +53,7 @@ class MemoryStore:
     instructions: dict[str, tuple[InstructionRow, InstructionResult | None]] = field(default_factory=dict)
     payment_batches: dict[str, BatchRow] = field(default_factory=dict)
     recoveries: dict[str, Recovery] = field(default_factory=dict)
+    nettings: dict[tuple[str, str], int] = field(default_factory=dict)  # (deduction key, ledger key) -> fen
 
     async def claim_many(self, items: Sequence[tuple[CloudEvent, Origin]]) -> list[ClaimState]:
         claims: list[ClaimState] = []
@@ -225,21 +226,38 @@ class MemoryStore:
         return list(self.accounts.get(payee, []))
 
     async def due_for_disbursement(self, today: date, limit: int) -> list[Due]:
-        deducted: dict[tuple[str, str, str], int] = {}
-        for row in self.ledger.values():
+        deducted: dict[tuple[str, str, str], list[Netting]] = {}
+        for row in sorted(self.ledger.values(), key=lambda r: r.seq):
             if row.entry == "deduction":
                 key = (row.case_id, row.program, row.period)
-                deducted[key] = deducted.get(key, 0) + row.amount
+                deducted.setdefault(key, []).append(Netting(ledger_key_of(*row.ledger_key), row.amount))
         due = []
         for row in self.ledger.values():
             ledger_key = ledger_key_of(*row.ledger_key)
             if row.entry not in ("payment", "arrears") or row.due_on > today or ledger_key in self.disbursement_states:
                 continue
-            amount = row.amount - (deducted.get((row.case_id, row.program, row.period), 0) if row.entry == "payment" else 0)
+            own = tuple(deducted.get((row.case_id, row.program, row.period), [])) if row.entry == "payment" else ()
+            amount = row.amount - sum(n.amount for n in own)
             if amount > 0:
                 due.append(Due(ledger_key=ledger_key, case_id=row.case_id, payee=row.payee, fund=row.fund, city=row.city,
-                               amount=amount, due_on=row.due_on))
+                               amount=amount, due_on=row.due_on, deducted=own))
         return sorted(due, key=lambda d: (d.due_on, d.ledger_key))[:limit]
+
+    async def late_deductions(self, payees: list[str]) -> list[OpenDeduction]:
+        late = []
+        for row in self.ledger.values():
+            if row.entry != "deduction" or row.payee not in payees:
+                continue
+            if ledger_key_of(row.case_id, row.program, row.period, "payment", 0) not in self.disbursement_states:
+                continue
+            key = ledger_key_of(*row.ledger_key)
+            remaining = row.amount - self._netted(key)
+            if remaining > 0:
+                late.append(OpenDeduction(key, row.payee, row.fund, remaining))
+        return sorted(late, key=lambda d: d.deduction_key)
+
+    def _netted(self, deduction_key: str) -> int:
+        return sum(fen for (d, _), fen in self.nettings.items() if d == deduction_key)
 
     async def disbursement(self, ledger_key: str) -> Disbursement | None:
         return self.disbursement_states.get(ledger_key)
@@ -258,6 +276,12 @@ class MemoryStore:
         stored = self.disbursement_states.get(key)
         if (stored.version if stored else 0) != write.expected_version:
             return False
+        if write.expected_version == 0:
+            amounts = {ledger_key_of(*r.ledger_key): r.amount for r in self.ledger.values() if r.entry == "deduction"}
+            if any(amounts.get(n.deduction_key, 0) - self._netted(n.deduction_key) < n.amount for n in write.state.due.deducted):
+                return False  # another key netted the deduction first
+            for n in write.state.due.deducted:
+                self.nettings[(n.deduction_key, key)] = n.amount
         self.disbursement_states[key] = write.state
         for row in write.instructions:
             batch = self.payment_batches.get(row.batch_id) or BatchRow(row.batch_id, row.city, row.fund, row.on, 0, 0, False)
