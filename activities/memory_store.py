@@ -314,3 +314,7 @@ class MemoryStore:
 
     async def batches(self) -> list[BatchRow]:
         return sorted(self.payment_batches.values(), key=lambda b: (b.on_date, b.batch_id))
+
+    async def batch_instructions(self, batch_id: str) -> list[InstructionRow]:
+        return sorted((row for row, _ in self.instructions.values() if row.batch_id == batch_id),
+                      key=lambda r: r.instruction_id)

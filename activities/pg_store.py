@@ -15,6 +15,7 @@ from activities.store import (
     BatchRow,
     ClaimState,
     DisbursementWrite,
+    InstructionRow,
     Origin,
     PayeeAccountRow,
     SharedFact,
@@ -512,6 +513,16 @@ class PgStore:
                  FROM payment_batches ORDER BY on_date, batch_id"""
         )
         return [BatchRow(**dict(r)) for r in rows]
+
+    async def batch_instructions(self, batch_id: str) -> list[InstructionRow]:
+        rows = await self.pool.fetch(
+            """SELECT i.instruction_id, i.ledger_key, i.attempt, i.account_ref, i.amount_fen AS amount, i.batch_id,
+                      b.city, b.fund, i.instructed_on AS on
+                 FROM payment_instructions i JOIN payment_batches b USING (batch_id)
+                WHERE i.batch_id = $1 ORDER BY i.instruction_id""",
+            batch_id,
+        )
+        return [InstructionRow(**dict(r)) for r in rows]
 
 
 _DISBURSEMENT_COLUMNS = (

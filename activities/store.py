@@ -240,6 +240,10 @@ class Store(Protocol):
 
     async def batches(self) -> list[BatchRow]: ...
 
+    async def batch_instructions(self, batch_id: str) -> list[InstructionRow]:
+        """The instructions of one daily batch, in instruction id order (its treasury file)."""
+        ...
+
 
 def account_ref(payee: str, version: int) -> str:
     """How an instruction names a payee's account version: never by its number."""
