@@ -289,7 +289,7 @@ class MemoryStore:
             self.instructions[row.instruction_id] = (row, None)
         for result in write.results:
             known = self.instructions.get(result.instruction_id)
-            if known:
+            if known and (known[1] is None or known[1].result != "settled"):  # a settlement stands
                 self.instructions[result.instruction_id] = (known[0], result)
         for task, lifecycle in write.tasks:
             if task.task_id not in self.tasks:

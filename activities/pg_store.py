@@ -467,7 +467,9 @@ class PgStore:
                 )
             for result in write.results:
                 await conn.execute(
-                    "UPDATE payment_instructions SET result = $2, result_on = $3, reason = $4 WHERE instruction_id = $1",
+                    # A settlement stands: a return arriving after it (out of order) does not undo it.
+                    """UPDATE payment_instructions SET result = $2, result_on = $3, reason = $4
+                        WHERE instruction_id = $1 AND result IS DISTINCT FROM 'settled'""",
                     result.instruction_id, result.result, result.on, result.reason,
                 )
             for task, lifecycle in write.tasks:

@@ -127,3 +127,18 @@ async def test_the_desk_follows_dated_parameter_changes_of_its_city(store: Store
     assert await desk.pass_day(date(2020, 5, 11)) == 1  # 10 days, in force since 2020-05-02
     (task,) = await outbox_of(store, "case.task_raised")
     assert task["data"]["kind"] == "payment_unconfirmed"
+
+
+async def test_a_return_arriving_after_the_settlement_of_its_instruction_does_not_undo_it(store: Store, vault: AccountVault) -> None:
+    desk = DisbursementDesk(store, load_pack(), vault, clock=lambda: DUE_ON)
+    await desk.account(account_event(NUMBER, "a1"))
+    await write_ledger(store, row("month-1", 120000))
+    await desk.instruct_due(DUE_ON)
+    first = rules.instruction_id(key("month-1"), 1)
+    await desk.result(base.result_event("payment.settled", first, "2020-05-02"))
+    await desk.result(base.result_event("payment.returned", first, "2020-05-01", reason="other"))  # out of order
+    assert (await store.disbursement(key("month-1"))).status == "settled"
+    if isinstance(store, PgStore):
+        assert await store.pool.fetchval("SELECT result FROM payment_instructions WHERE instruction_id = $1", first) == "settled"
+    elif isinstance(store, MemoryStore):
+        assert store.instructions[first][1].result == "settled"
