@@ -7,6 +7,7 @@ from typing import Any
 
 from temporalio import activity
 
+from activities.parameters_in_force import parameters_in_force
 from activities.store import Store, alert_event, lifecycle_event
 from contracts.cases import (
     AlertRecord,
@@ -45,12 +46,7 @@ class CaseActivities:
     async def load_context(self, request: ContextRequest) -> CaseContext:
         """Parameters for the case's city (pack defaults, city overrides, stored changes) and
         the shared facts received so far, so a case that starts late misses nothing."""
-        parameters = self.pack.parameters(request.city)
-        for fact in await self.store.shared_facts(["policy.parameter.changed"], request.city):
-            if fact.payload["name"] in parameters.values:
-                # Filed under its `effective_on`, which the event's schema requires (streams/intake.py).
-                assert fact.on_date is not None, "a stored parameter change without its effective date"
-                parameters = parameters.with_change(fact.payload["name"], fact.payload["value"], fact.on_date)
+        parameters = await parameters_in_force(self.store, self.pack, request.city)
         epidemic = Epidemic()
         # One query for both: the epidemic dates and the price linkages triggered so far.
         facts = await self.store.shared_facts(EPIDEMIC_TYPES + [PRICE_LINKAGE_TYPE], request.city)

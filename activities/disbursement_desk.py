@@ -1,8 +1,9 @@
 """The disbursement desk: carries out policy/disbursement.py's transitions against the store.
 
 - `instruct_due(today)`: every paying ledger row due by `today` becomes an instruction (or waits
-  for an account); `pass_day(today)`: the passing of days (retries, unconfirmed and waiting
-  tasks) and the closing of earlier days' batches. The worker calls both on a schedule
+  for an account), less its deductions and the payee's late deductions of the fund
+  (policy/disbursement.net_late_deductions); `pass_day(today)`: the passing of days (retries,
+  unconfirmed and waiting tasks) and the closing of earlier days' batches. The worker calls both on a schedule
   (activities/disbursement_runner.py).
 - `account(event)` and `result(event)`: the `payees.accounts` and `payments.results` events the
   intake hands over (streams/intake.py).
@@ -21,10 +22,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from fractions import Fraction
 from functools import partial
 
 from activities.account_vault import AccountVault
 from activities.disbursement_events import instructed_event
+from activities.parameters_in_force import parameters_in_force
 from activities.store import (
     DisbursementWrite,
     InstructionResult,
@@ -101,19 +104,32 @@ class DisbursementDesk:
     # The business date (Asia/Shanghai) the desk acts on when an event, not the schedule, moves a key.
     clock: Callable[[], date] = lambda: business_date(datetime.now(timezone.utc))
 
-    def limits(self, city: str | None, on: date) -> rules.Limits:
-        return rules.Limits.of(self.pack.parameters(city), on)
+    async def limits(self, city: str | None, on: date) -> rules.Limits:
+        """The city's disbursement parameters in force on `on`, dated changes included."""
+        return rules.Limits.of(await parameters_in_force(self.store, self.pack, city), on)
 
     # -- the schedule --------------------------------------------------------------------------
     async def instruct_due(self, today: date) -> int:
         """Turn the ledger rows due by `today` into instructions; how many keys were taken."""
         taken = 0
+        ratio_of: dict[str | None, Fraction] = {}  # a city's recovery ratio, read once a pass
         while due_rows := await self.store.due_for_disbursement(today, DUE_BATCH):
-            accounts = await self.store.current_accounts(sorted({d.payee for d in due_rows}))
+            payees = sorted({d.payee for d in due_rows})
+            accounts = await self.store.current_accounts(payees)
+            late = await self.store.late_deductions(payees)
             for due in due_rows:
+                if late:
+                    if due.city not in ratio_of:
+                        parameters = await parameters_in_force(self.store, self.pack, due.city)
+                        ratio_of[due.city] = parameters.ratio(rules.MAX_DEDUCTION_RATIO, today)
+                    due = rules.net_late_deductions(due, late, ratio_of[due.city])
                 step = rules.fall_due(due, today, accounts.get(due.payee))
                 if await self.store.write_disbursement(write_of(0, step, today=today)):
                     taken += 1
+                    late = rules.less_netted(late, due)
+                elif late:
+                    # Another desk took the key or netted a deduction first: what is left is reread.
+                    late = await self.store.late_deductions(payees)
             if len(due_rows) < DUE_BATCH:
                 break
         return taken
@@ -124,7 +140,9 @@ class DisbursementDesk:
         limits_of: dict[str | None, rules.Limits] = {}  # a city's parameters, built once a pass
         for state in await self.store.disbursements(open_only=True):
             city = state.due.city
-            limits = limits_of[city] if city in limits_of else limits_of.setdefault(city, self.limits(city, today))
+            if city not in limits_of:
+                limits_of[city] = await self.limits(city, today)
+            limits = limits_of[city]
             if await self._move(state, partial(_tick, today=today, limits=limits), today=today):
                 moved += 1
         await self.store.close_batches(today)
@@ -154,7 +172,7 @@ class DisbursementDesk:
         today = date.fromisoformat(str(data["on"]))
         moved = 0
         for state in await self.store.disbursements(payee=payee, open_only=True):
-            limits = self.limits(state.due.city, today)
+            limits = await self.limits(state.due.city, today)
             if await self._move(state, partial(_account_changed, ref=ref, today=today, limits=limits)):
                 moved += 1
         return f"account {ref} recorded; {moved} disbursement(s) moved"
@@ -176,7 +194,7 @@ class DisbursementDesk:
             reason = event.data["reason"]
             result = InstructionResult(instruction, "returned", on, str(reason))
             current = (await self.store.current_accounts([state.due.payee])).get(state.due.payee)
-            limits = self.limits(state.due.city, on)
+            limits = await self.limits(state.due.city, on)
 
             def transition(s: rules.Disbursement) -> rules.Step:
                 return rules.returned(s, instruction, on, reason, current, limits)

@@ -26,7 +26,7 @@ from activities.store import (
 from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
-from policy.disbursement import Disbursement, Due, is_open, ledger_key_of
+from policy.disbursement import Disbursement, Due, Netting, OpenDeduction, is_open, ledger_key_of
 
 
 @dataclass
@@ -54,6 +54,7 @@ class MemoryStore:
     instructions: dict[str, tuple[InstructionRow, InstructionResult | None]] = field(default_factory=dict)
     payment_batches: dict[str, BatchRow] = field(default_factory=dict)
     recoveries: dict[str, Recovery] = field(default_factory=dict)
+    nettings: dict[tuple[str, str], int] = field(default_factory=dict)  # (deduction key, ledger key) -> fen
 
     async def claim_many(self, items: Sequence[tuple[CloudEvent, Origin]]) -> list[ClaimState]:
         claims: list[ClaimState] = []
@@ -226,21 +227,38 @@ class MemoryStore:
         return list(self.accounts.get(payee, []))
 
     async def due_for_disbursement(self, today: date, limit: int) -> list[Due]:
-        deducted: dict[tuple[str, str, str], int] = {}
-        for row in self.ledger.values():
+        deducted: dict[tuple[str, str, str], list[Netting]] = {}
+        for row in sorted(self.ledger.values(), key=lambda r: r.seq):
             if row.entry == "deduction":
                 key = (row.case_id, row.program, row.period)
-                deducted[key] = deducted.get(key, 0) + row.amount
+                deducted.setdefault(key, []).append(Netting(ledger_key_of(*row.ledger_key), row.amount))
         due = []
         for row in self.ledger.values():
             ledger_key = ledger_key_of(*row.ledger_key)
             if row.entry not in ("payment", "arrears") or row.due_on > today or ledger_key in self.disbursement_states:
                 continue
-            amount = row.amount - (deducted.get((row.case_id, row.program, row.period), 0) if row.entry == "payment" else 0)
+            own = tuple(deducted.get((row.case_id, row.program, row.period), [])) if row.entry == "payment" else ()
+            amount = row.amount - sum(n.amount for n in own)
             if amount > 0:
                 due.append(Due(ledger_key=ledger_key, case_id=row.case_id, payee=row.payee, fund=row.fund, city=row.city,
-                               amount=amount, due_on=row.due_on))
+                               amount=amount, due_on=row.due_on, deducted=own))
         return sorted(due, key=lambda d: (d.due_on, d.ledger_key))[:limit]
+
+    async def late_deductions(self, payees: list[str]) -> list[OpenDeduction]:
+        late = []
+        for row in self.ledger.values():
+            if row.entry != "deduction" or row.payee not in payees:
+                continue
+            if ledger_key_of(row.case_id, row.program, row.period, "payment", 0) not in self.disbursement_states:
+                continue
+            key = ledger_key_of(*row.ledger_key)
+            remaining = row.amount - self._netted(key)
+            if remaining > 0:
+                late.append(OpenDeduction(key, row.payee, row.fund, remaining))
+        return sorted(late, key=lambda d: d.deduction_key)
+
+    def _netted(self, deduction_key: str) -> int:
+        return sum(fen for (d, _), fen in self.nettings.items() if d == deduction_key)
 
     async def disbursement(self, ledger_key: str) -> Disbursement | None:
         return self.disbursement_states.get(ledger_key)
@@ -262,6 +280,12 @@ class MemoryStore:
         for task, _ in write.decided:
             if (self.tasks.get(task.task_id) or {}).get("state") != "open":
                 raise TaskNotOpen(f"task {task.task_id} is no longer open")
+        if write.expected_version == 0:
+            amounts = {ledger_key_of(*r.ledger_key): r.amount for r in self.ledger.values() if r.entry == "deduction"}
+            if any(amounts.get(n.deduction_key, 0) - self._netted(n.deduction_key) < n.amount for n in write.state.due.deducted):
+                return False  # another key netted the deduction first
+            for n in write.state.due.deducted:
+                self.nettings[(n.deduction_key, key)] = n.amount
         for task, lifecycle in write.decided:
             await self.record_task(task, lifecycle)
         self.disbursement_states[key] = write.state
@@ -271,7 +295,7 @@ class MemoryStore:
             self.instructions[row.instruction_id] = (row, None)
         for result in write.results:
             known = self.instructions.get(result.instruction_id)
-            if known:
+            if known and (known[1] is None or known[1].result != "settled"):  # a settlement stands
                 self.instructions[result.instruction_id] = (known[0], result)
         for task, lifecycle in write.tasks:
             if task.task_id not in self.tasks:
@@ -296,3 +320,7 @@ class MemoryStore:
 
     async def batches(self) -> list[BatchRow]:
         return sorted(self.payment_batches.values(), key=lambda b: (b.on_date, b.batch_id))
+
+    async def batch_instructions(self, batch_id: str) -> list[InstructionRow]:
+        return sorted((row for row, _ in self.instructions.values() if row.batch_id == batch_id),
+                      key=lambda r: r.instruction_id)

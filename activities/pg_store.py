@@ -15,6 +15,7 @@ from activities.store import (
     BatchRow,
     ClaimState,
     DisbursementWrite,
+    InstructionRow,
     Origin,
     PayeeAccountRow,
     SharedFact,
@@ -27,7 +28,7 @@ from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequ
 from contracts.events import CloudEvent
 from contracts.topics import ALERTS, PAYMENT_INSTRUCTIONS
 from observability import tracing
-from policy.disbursement import Disbursement, Due
+from policy.disbursement import Disbursement, Due, Netting, OpenDeduction
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -391,7 +392,16 @@ class PgStore:
 
     async def due_for_disbursement(self, today: date, limit: int) -> list[Due]:
         rows = await self.pool.fetch(_DUE_FOR_DISBURSEMENT, today, limit)
-        return [Due(**dict(r)) for r in rows]
+        due = []
+        for r in rows:
+            fields = dict(r)
+            keys, amounts = fields.pop("deduction_keys") or [], fields.pop("deduction_amounts") or []
+            due.append(Due(**fields, deducted=tuple(Netting(k, a) for k, a in zip(keys, amounts, strict=True))))
+        return due
+
+    async def late_deductions(self, payees: list[str]) -> list[OpenDeduction]:
+        rows = await self.pool.fetch(_LATE_DEDUCTIONS, payees)
+        return [OpenDeduction(**dict(r)) for r in rows]
 
     async def disbursement(self, ledger_key: str) -> Disbursement | None:
         row = await self.pool.fetchrow("SELECT * FROM disbursements WHERE ledger_key = $1", ledger_key)
@@ -414,6 +424,12 @@ class PgStore:
         return [_disbursement(r) for r in rows]
 
     async def write_disbursement(self, write: DisbursementWrite) -> bool:
+        try:
+            return await self._write_disbursement(write)
+        except _NettedElsewhere:  # rolled back: the desk nets again from what is left
+            return False
+
+    async def _write_disbursement(self, write: DisbursementWrite) -> bool:
         state, due = write.state, write.state.due
         async with self.pool.acquire() as conn, conn.transaction():
             columns = (
@@ -438,6 +454,8 @@ class PgStore:
                 )
             if not written:
                 return False
+            if write.expected_version == 0 and due.deducted and not await _net(conn, due):
+                raise _NettedElsewhere
             for task, lifecycle in write.decided:
                 taken = await conn.fetchval(
                     """UPDATE tasks SET state = $2, decided_by = $3, decision = $4, decided_at = now()
@@ -461,7 +479,9 @@ class PgStore:
                 )
             for result in write.results:
                 await conn.execute(
-                    "UPDATE payment_instructions SET result = $2, result_on = $3, reason = $4 WHERE instruction_id = $1",
+                    # A settlement stands: a return arriving after it (out of order) does not undo it.
+                    """UPDATE payment_instructions SET result = $2, result_on = $3, reason = $4
+                        WHERE instruction_id = $1 AND result IS DISTINCT FROM 'settled'""",
                     result.instruction_id, result.result, result.on, result.reason,
                 )
             for task, lifecycle in write.tasks:
@@ -508,6 +528,16 @@ class PgStore:
         )
         return [BatchRow(**dict(r)) for r in rows]
 
+    async def batch_instructions(self, batch_id: str) -> list[InstructionRow]:
+        rows = await self.pool.fetch(
+            """SELECT i.instruction_id, i.ledger_key, i.attempt, i.account_ref, i.amount_fen AS amount, i.batch_id,
+                      b.city, b.fund, i.instructed_on AS on
+                 FROM payment_instructions i JOIN payment_batches b USING (batch_id)
+                WHERE i.batch_id = $1 ORDER BY i.instruction_id""",
+            batch_id,
+        )
+        return [InstructionRow(**dict(r)) for r in rows]
+
 
 _DISBURSEMENT_COLUMNS = (
     "ledger_key, case_id, payee, fund, city, amount_fen, due_on, status, since, attempt, instruction_id, "
@@ -523,7 +553,16 @@ SELECT l.case_id || '|' || l.program || '|' || l.period || '|' || l.entry || '|'
        (l.amount_fen - CASE WHEN l.entry = 'payment' THEN coalesce((
            SELECT sum(x.amount_fen) FROM ledger x
             WHERE x.case_id = l.case_id AND x.program = l.program AND x.period = l.period AND x.entry = 'deduction'), 0)
-       ELSE 0 END)::bigint AS amount
+       ELSE 0 END)::bigint AS amount,
+       CASE WHEN l.entry = 'payment' THEN (
+           SELECT array_agg(x.case_id || '|' || x.program || '|' || x.period || '|deduction|' || x.seq ORDER BY x.seq)
+             FROM ledger x
+            WHERE x.case_id = l.case_id AND x.program = l.program AND x.period = l.period AND x.entry = 'deduction')
+       END AS deduction_keys,
+       CASE WHEN l.entry = 'payment' THEN (
+           SELECT array_agg(x.amount_fen ORDER BY x.seq) FROM ledger x
+            WHERE x.case_id = l.case_id AND x.program = l.program AND x.period = l.period AND x.entry = 'deduction')
+       END AS deduction_amounts
   FROM ledger l
  WHERE l.entry IN ('payment', 'arrears') AND l.due_on <= $1
    AND NOT EXISTS (SELECT 1 FROM disbursements d
@@ -532,6 +571,50 @@ SELECT l.case_id || '|' || l.program || '|' || l.period || '|' || l.entry || '|'
  ORDER BY due_on, ledger_key
  LIMIT $2
 """
+
+
+# The deductions whose payment already has its disbursement, less what instructions netted of them.
+_LATE_DEDUCTIONS = """
+SELECT * FROM (
+SELECT x.case_id || '|' || x.program || '|' || x.period || '|deduction|' || x.seq AS deduction_key,
+       x.payee, x.fund,
+       (x.amount_fen - coalesce((SELECT sum(n.amount_fen) FROM disbursement_nettings n
+                                  WHERE n.deduction_key = x.case_id || '|' || x.program || '|' || x.period
+                                                          || '|deduction|' || x.seq), 0))::bigint AS remaining
+  FROM ledger x
+ WHERE x.entry = 'deduction' AND x.payee = ANY($1::text[])
+   AND EXISTS (SELECT 1 FROM disbursements d
+                WHERE d.ledger_key = x.case_id || '|' || x.program || '|' || x.period || '|payment|0')
+) late WHERE remaining > 0
+ ORDER BY deduction_key
+"""
+
+
+class _NettedElsewhere(Exception):
+    """A new key's netting would take more of a deduction than it has left: the write rolls back."""
+
+
+async def _net(conn: asyncpg.pool.PoolConnectionProxy[asyncpg.Record], due: Due) -> bool:
+    """Record `due`'s nettings, each under its deduction row's lock (two keys netting one
+    deduction at once take turns); False if one would exceed what the deduction has left."""
+    for netting in due.deducted:
+        case_id, program, period, entry, seq = netting.deduction_key.split("|")
+        amount = await conn.fetchval(
+            """SELECT amount_fen FROM ledger WHERE case_id = $1 AND program = $2 AND period = $3 AND entry = $4
+                  AND seq = $5 FOR UPDATE""",
+            case_id, program, period, entry, int(seq),
+        )
+        netted = await conn.fetchval(
+            "SELECT coalesce(sum(amount_fen), 0) FROM disbursement_nettings WHERE deduction_key = $1",
+            netting.deduction_key,
+        )
+        if amount is None or amount - netted < netting.amount:
+            return False
+        await conn.execute(
+            "INSERT INTO disbursement_nettings (deduction_key, ledger_key, amount_fen) VALUES ($1, $2, $3)",
+            netting.deduction_key, due.ledger_key, netting.amount,
+        )
+    return True
 
 
 def _disbursement(row: asyncpg.Record) -> Disbursement:

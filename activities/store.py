@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
 from contracts.events import CloudEvent
-from policy.disbursement import Disbursement, Due
+from policy.disbursement import Disbursement, Due, OpenDeduction
 
 ClaimState = Literal["new", "retry", "duplicate"]
 
@@ -218,7 +218,13 @@ class Store(Protocol):
 
     async def due_for_disbursement(self, today: date, limit: int) -> list[Due]:
         """Paying ledger rows due by `today` that have no disbursement yet: each `payment` less the
-        deductions taken from it (a row deducted in full pays nothing), each `arrears` row."""
+        deductions taken from it (a row deducted in full pays nothing), those deductions in
+        `deducted`, and each `arrears` row. (Late deductions are the desk's to net.)"""
+        ...
+
+    async def late_deductions(self, payees: list[str]) -> list[OpenDeduction]:
+        """The deductions of `payees` written after their own payment was taken (it has a
+        disbursement), with the fen no instruction has netted yet, oldest first."""
         ...
 
     async def disbursement(self, ledger_key: str) -> Disbursement | None: ...
@@ -231,7 +237,9 @@ class Store(Protocol):
 
     async def write_disbursement(self, write: DisbursementWrite) -> bool:
         """Write a transition; False (nothing written) if the key's stored version is not
-        `write.expected_version` — another writer moved it first, and the caller recomputes."""
+        `write.expected_version` — another writer moved it first, and the caller recomputes —
+        or if a new key's nettings (`state.due.deducted`) would take more of a deduction than it
+        has left (another key netted it first)."""
         ...
 
     async def close_batches(self, before: date) -> list[BatchRow]:
@@ -240,6 +248,10 @@ class Store(Protocol):
         ...
 
     async def batches(self) -> list[BatchRow]: ...
+
+    async def batch_instructions(self, batch_id: str) -> list[InstructionRow]:
+        """The instructions of one daily batch, in instruction id order (its treasury file)."""
+        ...
 
 
 def account_ref(payee: str, version: int) -> str:

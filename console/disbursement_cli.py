@@ -1,7 +1,8 @@
 """`jiuye disbursement batches|returned|awaiting|reconcile [--csv]`: the console's disbursement
 views (console/service/disbursement.py) on the command line, in the scope of `--token` (or the
 local operator, as the other console commands: console/console_cli.py), and `reconcile`'s
-ledger-side report (activities/disbursement_report.py)."""
+ledger-side report (activities/disbursement_report.py); `jiuye disbursement export`: a closed
+batch's pain.001 file for the treasury (activities/treasury_file.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ VIEWS = {
 
 def register(sub: Any) -> None:
     """The `disbursement` subcommand (app/cli.py)."""
-    parser = sub.add_parser("disbursement", help="disbursement of the ledger: batches, returned, awaiting, reconcile",
+    parser = sub.add_parser("disbursement", help="disbursement of the ledger: batches, returned, awaiting, reconcile, export",
                             description="Disbursement of the ledger to the payees' accounts (POLICY.md part 2), in "
                             "JIUYE_DATABASE_URL. Accounts are shown by their last 4 characters only.")
     what = parser.add_subparsers(dest="disbursement_command", required=True, metavar="ACTION")
@@ -43,8 +44,22 @@ def register(sub: Any) -> None:
         if name == "batches":
             view.add_argument("--open", action="store_true", help="only batches not closed yet")
 
+    export = what.add_parser(
+        "export",
+        help="a closed daily batch as an ISO 20022 pain.001 credit-transfer file for the treasury",
+        description="Write the ISO 20022 pain.001.001.09 file of a closed daily batch (per city and fund) in "
+        "JIUYE_DATABASE_URL: one credit transfer per instruction, its end-to-end id the instruction id, the "
+        "payee's account number and holder name opened with the payload keyring (the file is the only place "
+        "they are in clear: keep it for the treasury). The file is checked with pyiso20022's validation first; "
+        "an open batch (its day not over) is refused.",
+    )
+    export.add_argument("--batch", required=True, help="the batch id (PB-<city>-<fund>-<yyyymmdd>)")
+    export.add_argument("--out", help="write the file here (readable by its owner only) instead of printing it")
+
 
 def main(args: argparse.Namespace) -> int:
+    if args.disbursement_command == "export":
+        return _export(args)
     from console.service import ServiceError
 
     try:
@@ -88,3 +103,35 @@ async def _run(args: argparse.Namespace) -> str:
     if "totals" in result:
         out += "\ntotal: " + ", ".join(f"{k} {v}" for k, v in result["totals"].items())
     return out + ("\n\n" + text(ledger) if ledger else "")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from activities.account_vault import AccountVault
+    from activities.pg_store import PgStore, create_pool
+    from activities.treasury_file import BatchNotExportable, InvalidPaymentFile, payment_file
+    from contracts.settings import get_settings
+
+    async def run() -> str:
+        settings = get_settings()
+        vault = AccountVault.from_settings(settings)
+        pool = await create_pool(settings.database_url, 2)
+        try:
+            return (await payment_file(PgStore(pool), vault, args.batch, datetime.now(timezone.utc))).xml
+        finally:
+            await pool.close()
+
+    try:
+        xml = asyncio.run(run())
+    except (BatchNotExportable, InvalidPaymentFile) as exc:
+        print(f"jiuye disbursement export: {exc}", file=sys.stderr)
+        return 1
+    if args.out is None:
+        sys.stdout.write(xml)
+        return 0
+    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(xml)
+    print(f"{args.batch}: written to {args.out}")
+    return 0

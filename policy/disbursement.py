@@ -16,8 +16,10 @@ payee's account version (`account_ref`), so an instruction, a log line or an id 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import Literal
 
 from contracts.parameters import Parameters
@@ -32,6 +34,7 @@ RESULT_DAYS = "disbursement.result_days"
 RETRY_DAYS = "disbursement.retry_days"
 MAX_ATTEMPTS = "disbursement.max_attempts"
 AWAITING_ACCOUNT_DAYS = "disbursement.awaiting_account_days"
+MAX_DEDUCTION_RATIO = "recovery.max_deduction_ratio"
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,43 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Netting:
+    """Fen of one `deduction` ledger row netted against the instruction of a paying key."""
+
+    deduction_key: str  # the deduction row's ledger key
+    amount: int  # fen, > 0
+
+
+@dataclass(frozen=True)
 class Due:
-    """A ledger row that pays, as the disbursement sees it: its key, the payee, the net amount."""
+    """A ledger row that pays, as the disbursement sees it: its key, the payee, the net amount and
+    the deductions netted to reach it (recorded with the key when it is taken, so a deduction is
+    never netted twice: the store refuses a key whose nettings exceed what a deduction has left)."""
 
     ledger_key: str  # "case_id|program|period|entry|seq" (ledger_key_of)
     case_id: str
     payee: str
     fund: str
     city: str | None
-    amount: int  # fen, > 0: the row's amount less the deductions taken from it
+    amount: int  # fen, > 0: the row's amount less the deductions netted against it
     due_on: date
+    deducted: tuple[Netting, ...] = ()  # as taken; not read back with a stored key
+
+    @property
+    def gross(self) -> int:
+        """The ledger row's own amount."""
+        return self.amount + sum(n.amount for n in self.deducted)
+
+
+@dataclass(frozen=True)
+class OpenDeduction:
+    """A late deduction: a `deduction` row written after the payment it was taken from had been
+    instructed, with the fen not yet netted against any instruction."""
+
+    deduction_key: str
+    payee: str
+    fund: str
+    remaining: int  # fen, > 0
 
 
 @dataclass(frozen=True)
@@ -118,6 +148,36 @@ Effect = Instruct | RaiseTask | DoubleSettlement
 class Step:
     state: Disbursement
     effects: tuple[Effect, ...] = ()
+
+
+def net_late_deductions(due: Due, open_deductions: Iterable[OpenDeduction], ratio: Fraction) -> Due:
+    """`due` less the late deductions of its payee and fund (POLICY.md part 2: recovered from the
+    same payee's later payments of the same fund), oldest first as given, together at most `ratio`
+    of the amount `due` would pay; what a deduction has left beyond that waits for the next key.
+    A deduction's own payment nets it in full before this (the store's due rows), so a late one
+    only ever meets later keys."""
+    room = int(due.amount * ratio)  # whole fen, rounded down: never more than the ratio
+    taken: list[Netting] = []
+    for open_ in open_deductions:
+        if room <= 0:
+            break
+        if open_.payee != due.payee or open_.fund != due.fund or open_.remaining <= 0:
+            continue
+        amount = min(room, open_.remaining)
+        taken.append(Netting(open_.deduction_key, amount))
+        room -= amount
+    if not taken:
+        return due
+    return replace(due, amount=due.amount - sum(n.amount for n in taken), deducted=(*due.deducted, *taken))
+
+
+def less_netted(open_deductions: Iterable[OpenDeduction], due: Due) -> list[OpenDeduction]:
+    """What the late deductions have left once `due` is taken with its nettings."""
+    used: dict[str, int] = {}
+    for n in due.deducted:
+        used[n.deduction_key] = used.get(n.deduction_key, 0) + n.amount
+    left = [replace(o, remaining=o.remaining - used.get(o.deduction_key, 0)) for o in open_deductions]
+    return [o for o in left if o.remaining > 0]
 
 
 def ledger_key_of(case_id: str, program: str, period: str, entry: str, seq: int) -> str:

@@ -15,7 +15,13 @@ asserts the five promises of docs/RELIABILITY.md and returns the figures of the 
 4. no workflow failed or stuck: every case workflow completed, none failed, was terminated or
    still retries an activity or workflow task;
 5. the intake caught up: the consumer group's lag on the input topics is zero, no inbox row is
-   still `received`, and every outbox row was published.
+   still `received`, and every outbox row was published;
+6. disbursement is sound (POLICY.md part 2): every ledger key is settled at most once (a second
+   settlement of a key is a recovery item, and a key is `settled` exactly when one of its
+   instructions is); every instruction has exactly one final state — settled, returned, or in
+   flight (its key's current instruction, unanswered) — and was published exactly once; and the
+   money instructed (the `payment.instructed` events, and the batches' totals) = settled +
+   returned + in flight.
 
 All checks poll (`assert_eventually`) because recovery is asynchronous; the last failure is
 raised with what was still missing.
@@ -57,6 +63,9 @@ class Figures:
     cases: int = 0
     lost: int = 0
     double: int = 0
+    settled_twice: int = 0  # ledger keys settled more than once (less their recovery items)
+    not_one_final_state: int = 0  # instructions not exactly one of settled / returned / in flight
+    money_off: int = 0  # fen by which instructed ≠ settled + returned + in flight (or ≠ the batches)
     seconds: float = 0.0
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -70,6 +79,7 @@ async def check_invariants(system: System, load: Load, fault: str, *, started: f
     ledger, received, rows = await _paid_once(system, load, timeout)
     await _read_model_agrees(system, load, ledger, timeout)
     outcomes = await _workflows_done(system, load, timeout)
+    money = await _disbursement_sound(system, timeout)
     for case_id, outcome in outcomes.items():
         assert outcome.paid_fen == received.get(case_id, 0), f"{case_id}: result {outcome.paid_fen} ≠ ledger"
     dead = await system.pool.fetchval("SELECT count(*) FROM dead_letters")
@@ -95,8 +105,11 @@ async def check_invariants(system: System, load: Load, fault: str, *, started: f
         cases=len(load.statuses),
         lost=0,
         double=0,
+        settled_twice=0,
+        not_one_final_state=0,
+        money_off=0,
         seconds=round(time.monotonic() - started, 1),
-        notes={"dead_letter_reasons": dict(reasons), "routing_rejections": dict(rejected),
+        notes={"dead_letter_reasons": dict(reasons), "routing_rejections": dict(rejected), "disbursement_fen": money,
                **({"unexpected_dead_letters": unexpected} if unexpected else {})},
     )
     record_figures(figures)
@@ -234,6 +247,47 @@ async def _workflows_done(system: System, load: Load, timeout: float) -> dict[st
         return outcomes
 
     return await assert_eventually(done, timeout=timeout, interval=1.0)
+
+
+async def _disbursement_sound(system: System, timeout: float) -> dict[str, int]:
+    """Invariant 6; the fen instructed, settled, returned and in flight."""
+    async def sound() -> dict[str, int]:
+        keys = await system.pool.fetch(
+            """SELECT d.ledger_key, d.status,
+                      (SELECT count(*) FROM payment_instructions i WHERE i.ledger_key = d.ledger_key AND i.result = 'settled') AS settled,
+                      (SELECT count(*) FROM disbursement_recoveries r WHERE r.ledger_key = d.ledger_key) AS recovered
+                 FROM disbursements d""")
+        twice = [k["ledger_key"] for k in keys if k["settled"] - k["recovered"] > 1]
+        assert not twice, f"{len(twice)} ledger keys settled more than once, e.g. {twice[:3]}"
+        mismatched = [k["ledger_key"] for k in keys if (k["status"] == "settled") != (k["settled"] > 0)]
+        assert not mismatched, f"{len(mismatched)} keys whose status disagrees with their settled instructions, e.g. {mismatched[:3]}"
+        rows = await system.pool.fetch(
+            """SELECT i.instruction_id, i.amount_fen, i.result,
+                      (i.result IS NULL AND d.status = 'instructed' AND d.instruction_id = i.instruction_id) AS in_flight
+                 FROM payment_instructions i JOIN disbursements d USING (ledger_key)""")
+        states = {r["instruction_id"]: [r["result"] == "settled", r["result"] == "returned", r["in_flight"]] for r in rows}
+        off = [i for i, s in states.items() if sum(s) != 1]
+        assert not off, f"{len(off)} instructions not in exactly one final state, e.g. {off[:3]}"
+        published = Counter(r["id"] for r in await system.pool.fetch(
+            """SELECT value->>'id' AS id FROM outbox WHERE topic = 'payments.instructions'
+                 AND value->>'type' = 'payment.instructed' AND published_at IS NOT NULL"""))
+        not_once = [i for i in states if published.get(i) != 1] + [i for i in published if i not in states]
+        assert not not_once, f"{len(not_once)} instructions not published exactly once, e.g. {not_once[:3]}"
+        instructed = int(await system.pool.fetchval(
+            """SELECT coalesce(sum((value->'data'->>'amount')::bigint), 0) FROM outbox
+                WHERE topic = 'payments.instructions' AND value->>'type' = 'payment.instructed'"""))
+        money = {
+            "instructed": instructed,
+            "settled": sum(r["amount_fen"] for r in rows if r["result"] == "settled"),
+            "returned": sum(r["amount_fen"] for r in rows if r["result"] == "returned"),
+            "in_flight": sum(r["amount_fen"] for r in rows if r["in_flight"]),
+            "batches": int(await system.pool.fetchval("SELECT coalesce(sum(total_fen), 0) FROM payment_batches")),
+        }
+        assert money["instructed"] == money["settled"] + money["returned"] + money["in_flight"] == money["batches"], \
+            f"money instructed ≠ settled + returned + in flight (or ≠ the batches' totals): {money}"
+        return money
+
+    return await assert_eventually(sound, timeout=timeout, interval=0.5)
 
 
 def record_figures(figures: Figures) -> None:

@@ -21,6 +21,9 @@ COLUMNS = [
     ("payments", "Payments"),
     ("lost", "Lost"),
     ("double", "Double"),
+    ("settled_twice", "Settled twice"),
+    ("not_one_final_state", "Not one final state"),
+    ("money_off", "Money off (fen)"),
     ("seconds", "Seconds"),
 ]
 
