@@ -15,9 +15,10 @@ from datetime import date
 
 from temporalio.testing import WorkflowEnvironment
 
+from app.simulate import simulate
 from contracts import kinds
 from streams.intake import Outcome
-from tests.workflow.harness import World, at, event_key, registered, scenario_of_kind, world
+from tests.workflow.harness import SCENARIOS, World, at, event_key, registered, scenario_of_kind, world
 
 KIND = kinds.ENTERPRISE_SI_SUBSIDY
 FAR = date(2045, 1, 1)
@@ -246,3 +247,13 @@ async def test_k15_corrections_scenario_matches_hand_derived_expectation() -> No
     late exemption of paid months, a separation known late (the expected file's "_how")."""
     got, expected = await scenario_of_kind("k15_corrections", KIND)
     assert got == {k: expected[k] for k in ("cases", "payments", "tasks", "dead_letters")}
+
+
+async def test_k15_fee_exemption_after_closing_scenario_matches_hand_derived_expectation() -> None:
+    """tests/scenarios/k15_fee_exemption_closed.jsonl through `simulate`: one employer's fee
+    exemption reaching its closed hire in the window overpays the exempted month; the other's,
+    after the window, changes nothing (the expected file's "_how")."""
+    got, expected = await scenario_of_kind("k15_fee_exemption_closed", KIND)
+    assert got == {k: expected[k] for k in ("cases", "payments", "tasks", "dead_letters")}
+    result = await simulate(SCENARIOS / "k15_fee_exemption_closed.jsonl", date.fromisoformat(expected["until"]))
+    assert [c for c in result["corrections"] if c["case_id"].startswith("enterprise_si/")] == expected["corrections"]
