@@ -20,7 +20,7 @@ from contracts.events import CloudEvent, ContractSigned
 from policy import enterprise_profile, enterprise_si
 from policy.difficult import PERSON_FACT_TYPES, registered_city
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, Handler, Ignore, SignalCase, StartCase, signal_listening, signal_open
+from streams.routes.commands import Command, Handler, Ignore, StartCase, signal_listening, signal_open
 
 KIND = kinds.ENTERPRISE_SI_SUBSIDY
 HOLDS_SHARED_FACTS = True  # parameter changes (e.g. enterprise_si.months) reach running cases
@@ -80,8 +80,8 @@ def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, l
 def fee_exemption(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, employer_cases: Sequence[OpenCase] = ()) -> list[Command]:
     """The enterprise's exemption reaches each of its hires, running or listening: the case reads
     the enterprise's exemptions again and reconciles (a closed one corrects at once)."""
-    commands: list[Command] = [SignalCase(c.case_id) for c in employer_cases if c.kind == KIND]
-    return commands or [Ignore(f"no open or listening {KIND} case of {event.data.get('enterprise_id')}")]
+    enterprise = event.data["enterprise_id"]
+    return signal_open(list(employer_cases), KIND, employer_id=enterprise) or [Ignore(f"no open or listening {KIND} case of {enterprise}")]
 
 
 ROUTES: dict[str, Handler] = {

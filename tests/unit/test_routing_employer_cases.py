@@ -43,6 +43,8 @@ def test_a_fee_exemption_signals_the_employers_open_and_listening_hires() -> Non
     found = [hire("h-open", "P1", "E1"), hire("h-closed", "P2", "E1", listening=True),
              OpenCase("other-kind", kinds.HIRING_SUBSIDY, "person/P3", {"employer_id": "E1"})]
     assert route(exemption("E1"), [], PACK, employer_cases=found) == [SignalCase("h-open"), SignalCase("h-closed")]
+    # Only the enterprise the exemption is of, whatever else the look-up returned.
+    assert route(exemption("E2"), [], PACK, employer_cases=found) == [Ignore(f"no open or listening {K15} case of E2")]
     # Without the look-up's cases (none open or listening) it is ignored, saying why.
     assert route(exemption("E1"), [], PACK) == [Ignore(f"no open or listening {K15} case of E1")]
 
