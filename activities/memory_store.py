@@ -89,6 +89,16 @@ class MemoryStore:
             if c.case_id not in self.closed or c.case_id in self.listening
         ]
 
+    async def employer_cases(self, kinds: list[str], employer_ids: list[str]) -> list[OpenCase]:
+        routed = [
+            c if c.case_id not in self.closed else replace(c, listening=True)
+            for cases in self.keys.values()
+            for c in cases.values()
+            if c.kind in kinds and c.match.get("employer_id") in employer_ids
+            and (c.case_id not in self.closed or c.case_id in self.listening)
+        ]
+        return sorted(routed, key=lambda c: (c.case_id, c.key))
+
     async def open_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
         return sorted(
             r.case_id

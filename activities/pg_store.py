@@ -126,6 +126,17 @@ class PgStore:
         )
         return [OpenCase(case_id=r["case_id"], kind=r["kind"], key=r["key"], match=r["match"], listening=r["listening"]) for r in rows]
 
+    async def employer_cases(self, kinds: list[str], employer_ids: list[str]) -> list[OpenCase]:
+        # `match ? 'employer_id'` and the routed predicate select the partial index of 0013.
+        rows = await self.pool.fetch(
+            """SELECT case_id, kind, key, match, NOT open AS listening FROM case_keys
+                WHERE match ? 'employer_id' AND (match->>'employer_id') = ANY($2::text[])
+                  AND (open OR listening_until IS NOT NULL) AND kind = ANY($1::text[])
+                ORDER BY case_id, key""",
+            kinds, employer_ids,
+        )
+        return [OpenCase(case_id=r["case_id"], kind=r["kind"], key=r["key"], match=r["match"], listening=r["listening"]) for r in rows]
+
     async def open_cases_of_kinds(self, kinds: list[str], city: str | None) -> list[str]:
         rows = await self.pool.fetch(
             """SELECT case_id FROM cases WHERE kind = ANY($1::text[]) AND closed_on IS NULL

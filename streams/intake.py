@@ -20,6 +20,9 @@ Why batches, and what stays per record (docs/BENCHMARKS.md has the figures):
   `max_in_flight` Temporal calls open (the gateway's bound).
 - A shared fact (policy.events) reaches every open case of some kinds: it is a barrier, applied
   alone after everything before it in the batch and before everything after it.
+- The few types some kind routes to the cases whose employer they name (`employer_case_kinds`:
+  a fee exemption reaching hires keyed by their persons) cost one more look-up per segment that
+  holds any; a segment without them (the firehose) makes none.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ from streams.routing import (
     Reject,
     SignalCase,
     StartCase,
+    employer_case_kinds,
+    employers_of,
     keys_of,
     route,
     route_fact_types,
@@ -87,6 +92,8 @@ class Claimed:
     keys: list[str]
     # Its keys and those of the cases it opens: records sharing one are applied in order.
     links: frozenset[str]
+    # The cases whose employer it names, for the types routed so (as read for the segment).
+    employer_cases: tuple[OpenCase, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,11 +167,13 @@ class Intake:
         outcomes: list[Outcome | None],
     ) -> None:
         view = await self._open_view(sorted({k for i, _ in events for k in keys[i]}))
+        by_employer = await self._employer_cases(events, keys)
         # Routed first against the open cases as read; a kind that routes on stored facts is
         # routed when applied (None here).
         # A payee account or a treasury result goes to the disbursement desk when applied (None
         # too): claimed in the inbox and applied in order per key like any relevant record.
-        routed = {i: None if route_fact_types(e.type) or self._disburses(e) else route(e, _open_of(view, keys[i]), self.pack)
+        routed = {i: None if route_fact_types(e.type) or self._disburses(e)
+                  else route(e, _open_of(view, keys[i]), self.pack, employer_cases=by_employer.get(i, ()))
                   for i, e in events}
         # Keys that order records: those of open cases, of cases this segment opens, and all keys
         # of records routed only when applied. Two records that merely share an employer with
@@ -184,7 +193,7 @@ class Intake:
                 continue
             links = {k for k in own if k in ordering} | set(_opened_keys(commands or []))
             touched.update(links)
-            relevant.append(Claimed(i, event, records[i][0], records[i][1], own, frozenset(links)))
+            relevant.append(Claimed(i, event, records[i][0], records[i][1], own, frozenset(links), by_employer.get(i, ())))
         if ignored:
             written = await self.store.record_ignored([(e, records[i][1], reason) for i, e, reason in ignored])
             for (i, event, reason), new in zip(ignored, written, strict=True):
@@ -243,7 +252,7 @@ class Intake:
             note = await self.disbursement.handle(event)
             return Applied(Outcome("applied", note, event), "applied", note)
         facts = await self._route_facts(event.type, claimed.keys)
-        commands = route(event, _open_of(view, claimed.keys), self.pack, facts)
+        commands = route(event, _open_of(view, claimed.keys), self.pack, facts, claimed.employer_cases)
         delivered = CaseEvent(
             source=event.source, id=event.id, type=event.type, subject=event.subject, time=event.time, data=event.data
         )
@@ -287,6 +296,20 @@ class Intake:
         for case in await self.store.open_cases(keys) if keys else []:
             view.setdefault(case.key, []).append(case)
         return view
+
+    async def _employer_cases(self, events: list[tuple[int, CloudEvent]], keys: dict[int, list[str]]) -> dict[int, tuple[OpenCase, ...]]:
+        """For each event of a type some kind routes to the cases whose employer it names
+        (`employer_case_kinds`), those cases, open or listening: one look-up for the segment's
+        such events, none when it has none."""
+        wanted = {i: (employer_case_kinds(e.type), employers_of(keys[i])) for i, e in events if employer_case_kinds(e.type)}
+        employers = sorted({e for _, named in wanted.values() for e in named})
+        if not employers:
+            return {}
+        found = await self.store.employer_cases(sorted({k for kinds, _ in wanted.values() for k in kinds}), employers)
+        return {
+            i: tuple(c for c in found if c.kind in kinds and c.match.get("employer_id") in named)
+            for i, (kinds, named) in wanted.items()
+        }
 
     async def _route_facts(self, event_type: str, keys: list[str]) -> list[Fact]:
         """The stored facts some kind decides this event on (`route_fact_types`), per key kind."""

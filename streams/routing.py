@@ -22,7 +22,8 @@ from policy.pack import PolicyPack
 from streams.routes.commands import Command, FanOut, Ignore, Reject, SignalCase, StartCase
 from streams.routes.kind_route import KindRoute
 
-__all__ = ["route", "route_fact_types", "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SignalCase", "StartCase", "SHARED_FACT_KINDS"]
+__all__ = ["route", "route_fact_types", "employer_case_kinds", "employers_of",
+           "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SignalCase", "StartCase", "SHARED_FACT_KINDS"]
 
 
 
@@ -97,21 +98,39 @@ def route_fact_types(event_type: str) -> dict[str, tuple[str, ...]]:
     return {key_kind: tuple(sorted(types)) for key_kind, types in sorted(wanted.items())}
 
 
-def _commands(kind: KindRoute, event: CloudEvent, cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact]) -> list[Command]:
+@functools.cache
+def employer_case_kinds(event_type: str) -> tuple[str, ...]:
+    """The kinds whose handler of `event_type` needs the cases whose employer the event names
+    (`EMPLOYER_CASES`), looked up apart from the event's keys; none for almost every type.
+    (Cached: the kinds are fixed at import; read-only.)"""
+    return tuple(k.kind for k in KIND_ROUTES if event_type in k.employer_cases)
+
+
+def employers_of(keys: Sequence[str]) -> list[str]:
+    """The enterprise ids among an event's relevance keys (`keys_of`)."""
+    return [k.removeprefix("enterprise/") for k in keys if k.startswith("enterprise/")]
+
+
+def _commands(kind: KindRoute, event: CloudEvent, cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact],
+              employer_cases: Sequence[OpenCase]) -> list[Command]:
     """A handler sees the open cases; the closed ones still listening for late facts only if its
-    module lists the type in `LATE_FACTS` (keyword `listening`)."""
+    module lists the type in `LATE_FACTS` (keyword `listening`); the cases of the event's
+    enterprises only if it lists it in `EMPLOYER_CASES` (keyword `employer_cases`, its kind's)."""
     handler = kind.routes[event.type]
     extra: dict[str, object] = {}
     if event.type in kind.route_facts:
         extra["facts"] = facts
     if event.type in kind.late_facts:
         extra["listening"] = [c for c in cases if c.listening]
+    if event.type in kind.employer_cases:
+        extra["employer_cases"] = [c for c in employer_cases if c.kind == kind.kind]
     return handler(event, [c for c in cases if not c.listening], pack, **extra)
 
 
 def forget_kinds() -> None:
     """Drop what was derived from KIND_ROUTES (tests that swap the kinds call it)."""
     route_fact_types.cache_clear()
+    employer_case_kinds.cache_clear()
     _kinds_taking.cache_clear()
 
 
@@ -120,9 +139,11 @@ def _kinds_taking(event_type: str) -> tuple[KindRoute, ...]:
     return tuple(k for k in KIND_ROUTES if event_type in k.routes)
 
 
-def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
+def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = (),
+          employer_cases: Sequence[OpenCase] = ()) -> list[Command]:
     """The commands for one valid event, given the open (and listening) cases of its keys and,
-    for the types in `route_fact_types`, the stored facts about its keys.
+    for the types in `route_fact_types`, the stored facts about its keys; for the types in
+    `employer_case_kinds`, the open and listening cases of those kinds whose employer it names.
 
     A Reject from any kind wins (the event is bad input); Ignores count only when no kind had
     anything to do.
@@ -132,7 +153,7 @@ def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts
     kinds = _kinds_taking(event.type)
     if not kinds:
         return [Ignore(f"no case kind takes {event.type}")]
-    commands = [c for k in kinds for c in _commands(k, event, open_cases, pack, facts)]
+    commands = [c for k in kinds for c in _commands(k, event, open_cases, pack, facts, employer_cases)]
     rejects: list[Command] = [c for c in commands if isinstance(c, Reject)]
     if rejects:
         return rejects[:1]

@@ -22,7 +22,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from contracts import kinds
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome, Fact
-    from contracts.events import ContractSigned, ContractTerminated, ContributionPaid, InsuredLeft
+    from contracts.events import ContractSigned, ContractTerminated, ContributionPaid, FeeExemption, InsuredLeft
     from policy import difficult, enterprise_profile, enterprise_si, subsidy_period
     from policy.calendar import business_date, first_of_month, month_of
     from policy.contribution_schedule import months_worth, next_due
@@ -44,6 +44,13 @@ RECONCILE_OWED = "k15-reconcile-owed"
 # `apply` ignored every event once the case closed, so a backdated enterprise_si.months delivered after the case closed on a separation
 # corrected nothing (as K5's, workflows/public_welfare_post.py).
 LATE_FACTS_CORRECT = "k15-late-facts-correct"
+# The enterprise's fee exemption is signalled to its hires, open or listening (the route finds
+# them by employer): a closed hire in its window reads the exemptions at once and corrects
+# (POLICY.md part 2) as an open one does when it next reads them (a month falling due, or
+# closing); before this none was delivered, and a closed hire never read them again. An open
+# hire is signalled too, so one that closes between reading them and its keys listening still
+# gets it (then closed).
+FEE_EXEMPTION_DELIVERED = "k15-fee-exemption-delivered"
 # Cases opened from here on listen, when rejected as not difficult to employ, for the K12 fact to
 # arrive late (POLICY.md part 2); histories recorded before close for good.
 LATE_FACTS = "k15-late-facts"
@@ -205,6 +212,20 @@ class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
                 self.st.separated_on = sep.on
                 self.st.cause = ev.key
                 self.note(sep.on, f"separated from {c.employer_id} on {sep.on} ({ev.type})", event=ev.key)
+        elif ev.type == enterprise_profile.FEE_EXEMPTION and workflow.patched(FEE_EXEMPTION_DELIVERED):
+            exemption = FeeExemption.model_validate(ev.data)
+            if exemption.enterprise_id != c.employer_id:
+                self.note(received, f"fee exemption of {exemption.enterprise_id}: not this hire's employer", event=ev.key)
+                return
+            covered = f"{c.employer_id}'s fees exempted {exemption.from_month}..{exemption.to_month}"
+            if self.is_open:
+                # As before the route delivered it: read with the others when a month falls due
+                # or the case would close (its overpayments are due that day).
+                self.note(received, f"{covered}: read when a month falls due or the case closes", event=ev.key)
+                return
+            self.note(received, covered, event=ev.key)
+            # The stored exemptions (this one among them, stored before it was routed) decide.
+            await self.load_exemptions()
         else:
             self.note(received, f"{ev.type} does not concern this case", event=ev.key)
 

@@ -52,7 +52,10 @@ Command = StartCase | SignalCase | FanOut | Reject | Ignore
 # (`person/...`, `enterprise/...`); its handlers for those types take it. A module that
 # declares `LATE_FACTS = (event types...)` gets, as keyword `listening`, the closed cases of the
 # event's keys still taking late facts (POLICY.md part 2); every handler's `open_cases` holds
-# open cases only, so a listening case is never taken for a running one. (kind_route.KindRoute
+# open cases only, so a listening case is never taken for a running one. A module that declares
+# `EMPLOYER_CASES = (event types...)` gets, as keyword `employer_cases`, the open and listening
+# cases of its kind whose match field `employer_id` is an enterprise the event names (looked up
+# apart: they are registered under a person's key). (kind_route.KindRoute
 # is the typed form of those declarations; tests/unit/test_route_modules.py checks the
 # handlers take the keywords their module's declarations promise.)
 Handler = Callable[..., list[Command]]

@@ -3,7 +3,10 @@
 A stable contract of a person registered unemployed the day before signing opens a case (K12 is
 judged by the case itself). The case is registered under the person's key with the employer as
 match field: a large employer's every contribution would otherwise look relevant. Fee exemptions
-are about the enterprise and are read by the case from the store, not routed.
+are about the enterprise: a case reads them from the store whenever it is about to pay or close,
+and each one is also signalled to the employer's hires, open or closed but still listening, found
+by their employer (`EMPLOYER_CASES`: one look-up per batch of this rare topic, none for
+contributions), so that one reaching a closed hire in its window corrects it (POLICY.md part 2).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ ROUTE_FACTS = {"contract.signed": {"person": tuple(PERSON_FACT_TYPES)}}
 # one. The intake's one look-up of a batch's keys finds the listening cases too.
 CORRECTING_FACTS = ("contribution.paid", "contract.terminated", "insured.left")
 LATE_FACTS = PERSON_FACT_TYPES + CORRECTING_FACTS
+# Names the enterprise only; the hires are registered under their persons' keys.
+EMPLOYER_CASES = (enterprise_profile.FEE_EXEMPTION,)
 
 
 def contract_signed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = ()) -> list[Command]:
@@ -72,8 +77,16 @@ def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, l
     return signal_listening(list(listening), KIND) or [Ignore(f"no {KIND} case of this person is listening")]
 
 
+def fee_exemption(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, employer_cases: Sequence[OpenCase] = ()) -> list[Command]:
+    """The enterprise's exemption reaches each of its hires, running or listening: the case reads
+    the enterprise's exemptions again and reconciles (a closed one corrects at once)."""
+    enterprise = event.data["enterprise_id"]
+    return signal_open(list(employer_cases), KIND, employer_id=enterprise) or [Ignore(f"no open or listening {KIND} case of {enterprise}")]
+
+
 ROUTES: dict[str, Handler] = {
     "contract.signed": contract_signed,
     **{t: about_the_employer for t in CORRECTING_FACTS},
     **{t: late_fact for t in PERSON_FACT_TYPES},
+    enterprise_profile.FEE_EXEMPTION: fee_exemption,
 }

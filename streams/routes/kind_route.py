@@ -11,7 +11,11 @@ A route module (streams/routes/<kind>.py) declares
 - optionally `ROUTE_FACTS`: `{event type: {key kind: (fact types...)}}`, the stored facts its
   handler of that type decides from (passed as keyword `facts`);
 - optionally `LATE_FACTS`: the event types its closed cases still listen for (the handler gets
-  them as keyword `listening`).
+  them as keyword `listening`);
+- optionally `EMPLOYER_CASES`: the event types about an enterprise that must reach the kind's
+  cases registered under another key with the enterprise as `match["employer_id"]` (the handler
+  gets them, open and listening, as keyword `employer_cases`: one look-up per batch, for rare
+  topics only; the firehose never pays for it).
 
 `KindRoute.of(module)` checks those declarations once, at import, so a misspelt or mistyped one
 fails the import rather than routing an event wrong.
@@ -38,6 +42,7 @@ class KindRoute:
     fact_types: tuple[str, ...] = ()
     route_facts: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     late_facts: tuple[str, ...] = ()
+    employer_cases: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, module: ModuleType) -> KindRoute:
@@ -57,6 +62,7 @@ class KindRoute:
             fact_types=tuple(declared("FACT_TYPES", (), _strings)),
             route_facts=declared("ROUTE_FACTS", {}, _route_facts),
             late_facts=tuple(declared("LATE_FACTS", (), _strings)),
+            employer_cases=tuple(declared("EMPLOYER_CASES", (), _strings)),
         )
 
 

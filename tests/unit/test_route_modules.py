@@ -37,12 +37,15 @@ def test_route_module_satisfies_the_protocol(module: types.ModuleType) -> None:
     # A declaration that names a type the module has no handler for would route nothing.
     assert set(kind.route_facts) <= set(kind.routes)
     assert set(kind.late_facts) <= set(kind.routes)
+    assert set(kind.employer_cases) <= set(kind.routes)
     for event_type, handler in kind.routes.items():
         extra: dict[str, object] = {}
         if event_type in kind.route_facts:
             extra["facts"] = ()
         if event_type in kind.late_facts:
             extra["listening"] = []
+        if event_type in kind.employer_cases:
+            extra["employer_cases"] = []
         # Called as streams.routing calls it: (event, open cases, pack, **the promised keywords).
         inspect.signature(handler).bind(None, [], None, **extra)
 
@@ -63,6 +66,7 @@ def probe_module(**declarations: object) -> types.ModuleType:
         ("FACT_TYPES", "contract.signed"),  # a string, not a tuple of them
         ("ROUTE_FACTS", {"contract.signed": ("enterprise.registered",)}),  # no key kind
         ("LATE_FACTS", ("contract.signed", 1)),
+        ("EMPLOYER_CASES", ["si.fee_exemption"]),
     ],
 )
 def test_a_mistyped_declaration_fails_at_import(name: str, value: object) -> None:

@@ -673,14 +673,15 @@ def k15_sequences(draw: st.DrawFn) -> Sequence:
     fee exemption of the enterprise for some of those months (the subsidy period is postponed
     by them) and, closing, the person's separation, dated in the past when it is reported. Or
     the case closes inside the sequence: a separation in April (the case ends on 06-01, after
-    the wait for April's contribution) shuffled with a backdated `enterprise_si.months`, which
-    may then reach the closed case in its listening window (and correct it: POLICY.md part 2).
+    the wait for April's contribution) shuffled with a backdated `enterprise_si.months` and
+    maybe a fee exemption of March or April, either of which may then reach the closed case in
+    its listening window (and correct it: POLICY.md part 2; the exemption's route finds the
+    employer's listening hires by employer).
 
     Left out: two reports of one month are announced on different days. When the case closes
     inside the sequence, March's contribution is delivered before the separation and the change,
     in order (a case closed before it paid anything does not listen; April's, and a corrected
-    report, may reach the closed case: its route gives them to listening cases too), and there
-    is no exemption (read from the store while the case is open only)."""
+    report, may reach the closed case: its route gives them to listening cases too)."""
     opening = (Event("registered", date(2020, 1, 6), _registered(["disabled"], date(2020, 1, 6))),
                Event("hired", K15_SIGNED, _contract(K15_SIGNED, K15_SIGNED, 24)))
     if draw(st.booleans()):
@@ -689,7 +690,14 @@ def k15_sequences(draw: st.DrawFn) -> Sequence:
         paid = _sorted(_contributions(draw, ["2020-03", "2020-04"], 20, date(2020, 5, 31), 1))
         cut = _parameter_change(draw, "enterprise_si.months", [1, 2], days(date(2020, 2, 1), K15_SIGNED), K15_SIGNED,
                                 date(2020, 7, 31))
-        return Sequence(date(2020, 1, 5), opening + tuple(paid[:1]), _sorted([*paid[1:], separation, cut]), None, date(2021, 1, 20))
+        shuffled = [*paid[1:], separation, cut]
+        if draw(st.booleans()):
+            first = draw(st.sampled_from(["2020-03", "2020-04"]))
+            to = draw(st.sampled_from([m for m in ("2020-03", "2020-04") if m >= first]))
+            shuffled.append(Event(f"fee exemption {first}..{to}", draw(days(K15_SIGNED + timedelta(days=1), date(2020, 7, 31))),
+                                  _enterprise("si.fee_exemption", lambda p: {"enterprise_id": f"{p}E", "from_month": first,
+                                                                             "to_month": to})))
+        return Sequence(date(2020, 1, 5), opening + tuple(paid[:1]), _sorted(shuffled), None, date(2021, 1, 20))
     closing: Event | None = None
     last = date(2020, 8, 31)
     if draw(st.booleans()):

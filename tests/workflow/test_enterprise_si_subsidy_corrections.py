@@ -15,9 +15,10 @@ from datetime import date
 
 from temporalio.testing import WorkflowEnvironment
 
+from app.simulate import simulate
 from contracts import kinds
 from streams.intake import Outcome
-from tests.workflow.harness import World, at, event_key, registered, scenario_of_kind, world
+from tests.workflow.harness import SCENARIOS, World, at, event_key, registered, scenario_of_kind, world
 
 KIND = kinds.ENTERPRISE_SI_SUBSIDY
 FAR = date(2045, 1, 1)
@@ -36,16 +37,20 @@ async def pay_in(h: World, e: str, p: str, month: str, on: date, employer: int =
     return await h.send("contribution.paid", data, at(on), subject=f"person/{p}", source="si/2101")
 
 
-async def paid_then_left(h: World, e: str, p: str) -> str:
+async def paid_then_left(h: World, e: str, p: str, *also: tuple[str, str]) -> str:
     """A hire from 03-05, March's and April's shares paid, the person left on 04-30 (known 05-05);
-    on 06-05, after the case closed."""
-    case = await hire(h, e, p, date(2020, 3, 5))
-    await pay_in(h, e, p, "2020-03", date(2020, 3, 20))
-    await pay_in(h, e, p, "2020-04", date(2020, 4, 20))
-    data = {"person_id": p, "employer_id": e, "on": "2020-04-30", "reason": "resignation"}
-    await h.send("insured.left", data, at(date(2020, 5, 5)), subject=f"person/{p}", source="si/2101")
+    on 06-05, after the case closed. `also`: more (employer, person) hires, the same, alongside."""
+    hires = [(e, p), *also]
+    cases = [await hire(h, e_, p_, date(2020, 3, 5)) for e_, p_ in hires]
+    for e_, p_ in hires:
+        await pay_in(h, e_, p_, "2020-03", date(2020, 3, 20))
+    for e_, p_ in hires:
+        await pay_in(h, e_, p_, "2020-04", date(2020, 4, 20))
+    for e_, p_ in hires:
+        data = {"person_id": p_, "employer_id": e_, "on": "2020-04-30", "reason": "resignation"}
+        await h.send("insured.left", data, at(date(2020, 5, 5)), subject=f"person/{p_}", source="si/2101")
     await h.advance_to_day(date(2020, 6, 5))
-    return case
+    return cases[0]
 
 
 async def test_k15_corrected_report_makes_arrears_or_an_overpayment(env: WorkflowEnvironment) -> None:
@@ -170,8 +175,85 @@ async def test_k15_separation_known_after_it_closed_still_corrects_a_closed_case
         assert [(t["kind"], t["state"], t["details"]["amount"]) for t in h.tasks(case)] == [("overpayment_recovery", "open", 100000)]
 
 
+async def exempt(h: World, e: str, from_month: str, to_month: str, on: date) -> Outcome:
+    data = {"enterprise_id": e, "from_month": from_month, "to_month": to_month}
+    return await h.send("si.fee_exemption", data, at(on), subject=f"enterprise/{e}", source="si/2101")
+
+
+async def test_k15_fee_exemption_reaching_a_closed_hire_in_its_window_corrects_it(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2: a fee exemption reported after the hire closed, within
+    ledger.correction_days, corrects it as it would an open one (patch
+    k15-fee-exemption-delivered): the event names only the enterprise, and the route finds the
+    employer's listening hires by employer (Store.employer_cases). Before it, a closed hire never
+    read the enterprise's exemptions again."""
+    async with world(env, date(2020, 1, 1)) as h:
+        # Another employer's hire, closed and listening alike.
+        case = await paid_then_left(h, "X27", "Q27", ("X28", "Q28"))
+        other = "enterprise_si/X28/Q28/2020-03-05"
+        assert [(h.status(c), h.record(c).closed_on) for c in (case, other)] == [("ended", date(2020, 6, 1))] * 2
+        assert h.rows(case) == []
+        # Known on 06-10: X27's fees were exempted in April. April is no longer counted (the
+        # period is postponed, but the person left on 04-30): its 50000 is overpaid, at once,
+        # and with nothing more to pay, a recovery task.
+        outcome = await exempt(h, "X27", "2020-04", "2020-04", date(2020, 6, 10))
+        assert (outcome.status, outcome.detail) == ("applied", f"→ {case}")
+        exemption = event_key(outcome)
+        assert h.rows(case) == [("2020-04", "overpayment", 50000, date(2020, 6, 10), "2020-04", exemption)]
+        assert h.worth_by_period(case) == {"2020-03": 50000, "2020-04": 0}
+        assert (h.status(case), h.record(case).closed_on) == ("ended", date(2020, 6, 1))
+        assert [(t["kind"], t["state"], t["details"]["amount"], t["details"]["periods"]) for t in h.tasks(case)] == [
+            ("overpayment_recovery", "open", 50000, ["2020-04"])
+        ]
+        assert (await h.view(case)).details["exempt_months"] == ["2020-04"]
+        # The other employer's hire is not touched.
+        assert (h.rows(other), h.tasks(other)) == ([], [])
+
+
+async def test_k15_fee_exemption_after_the_correction_window_is_ignored_and_says_why(env: WorkflowEnvironment) -> None:
+    """Past ledger.correction_days (365) after closing the hire's keys no longer listen: the
+    exemption reaches no case, the intake records why, and the ledger stays as it was."""
+    async with world(env, date(2020, 1, 1)) as h:
+        case = await paid_then_left(h, "X29", "Q29")
+        await h.advance_to_day(date(2021, 6, 5))
+        view = await h.view(case)
+        assert any("no longer taking late facts" in t.what for t in view.timeline)
+        outcome = await exempt(h, "X29", "2020-04", "2020-04", date(2021, 6, 10))
+        assert (outcome.status, outcome.detail) == ("ignored", "no open or listening enterprise_si_subsidy case of X29")
+        assert h.rows(case) == []
+        assert h.worth_by_period(case) == {"2020-03": 50000, "2020-04": 50000}
+        assert h.tasks(case) == []
+
+
+async def test_k15_fee_exemption_reaching_an_open_hire_is_read_when_the_next_month_falls_due(env: WorkflowEnvironment) -> None:
+    """An open hire is signalled too (so one closing meanwhile still gets it) and reads the
+    exemption as it did before: with the others, when the next month falls due."""
+    async with world(env, date(2020, 1, 1)) as h:
+        case = await hire(h, "X30", "Q30", date(2020, 3, 5))
+        await pay_in(h, "X30", "Q30", "2020-03", date(2020, 3, 20))
+        await pay_in(h, "X30", "Q30", "2020-04", date(2020, 4, 20))
+        outcome = await exempt(h, "X30", "2020-04", "2020-04", date(2020, 5, 10))
+        assert (outcome.status, outcome.detail) == ("applied", f"→ {case}")
+        assert h.rows(case) == []
+        assert any("read when a month falls due" in t.what and t.event == event_key(outcome) for t in (await h.view(case)).timeline)
+        await pay_in(h, "X30", "Q30", "2020-05", date(2020, 5, 20))
+        assert h.rows(case) == [
+            ("2020-04", "overpayment", 50000, date(2020, 5, 20), "2020-04", event_key(outcome)),
+            ("2020-05", "deduction", 25000, date(2020, 5, 20), "2020-04", event_key(outcome)),
+        ]
+
+
 async def test_k15_corrections_scenario_matches_hand_derived_expectation() -> None:
     """tests/scenarios/k15_corrections.jsonl through `simulate`: a corrected report up and down, a
     late exemption of paid months, a separation known late (the expected file's "_how")."""
     got, expected = await scenario_of_kind("k15_corrections", KIND)
     assert got == {k: expected[k] for k in ("cases", "payments", "tasks", "dead_letters")}
+
+
+async def test_k15_fee_exemption_after_closing_scenario_matches_hand_derived_expectation() -> None:
+    """tests/scenarios/k15_fee_exemption_closed.jsonl through `simulate`: one employer's fee
+    exemption reaching its closed hire in the window overpays the exempted month; the other's,
+    after the window, changes nothing (the expected file's "_how")."""
+    got, expected = await scenario_of_kind("k15_fee_exemption_closed", KIND)
+    assert got == {k: expected[k] for k in ("cases", "payments", "tasks", "dead_letters")}
+    result = await simulate(SCENARIOS / "k15_fee_exemption_closed.jsonl", date.fromisoformat(expected["until"]))
+    assert [c for c in result["corrections"] if c["case_id"].startswith("enterprise_si/")] == expected["corrections"]

@@ -395,6 +395,23 @@ async def test_k15_a_corrected_report_arriving_after_a_separation_closed_the_cas
     await assert_order_independent(env, "enterprise_si_subsidy", sequence, Delivery((0, 1), (0, 40)))
 
 
+async def test_k15_a_fee_exemption_arriving_after_a_separation_closed_the_case_overpays(env: WorkflowEnvironment) -> None:
+    """Fixed behind `k15-fee-exemption-delivered`: a hire from 03-05, March's and April's employer
+    shares paid, the person left on 04-30 (reported 05-05; the case ends 06-01), and, reported on
+    05-10, the employer's fees exempted in April: in order the case reads it when it closes and
+    April is overpaid; delivered on 06-19, after the close, the exemption reached no case (it was
+    routed to none, and a closed case never read the exemptions again) and April stayed paid."""
+    opening = (Event("registered", date(2020, 1, 6), kind_generators._registered(["disabled"], date(2020, 1, 6))),
+               Event("hired", kind_generators.K15_SIGNED, kind_generators._contract(kind_generators.K15_SIGNED, kind_generators.K15_SIGNED, 24)),
+               Event("contribution 2020-03", date(2020, 4, 20), kind_generators._employer_contribution("2020-03", 50000)),
+               Event("contribution 2020-04", date(2020, 5, 20), kind_generators._employer_contribution("2020-04", 50000)))
+    left = Event("left 2020-04-30", date(2020, 5, 5), kind_generators._left(date(2020, 4, 30)))
+    exempted = Event("fee exemption 2020-04", date(2020, 5, 10), kind_generators._enterprise("si.fee_exemption", lambda p: {
+        "enterprise_id": f"{p}E", "from_month": "2020-04", "to_month": "2020-04"}))
+    sequence = Sequence(date(2020, 1, 5), opening, (left, exempted), None, date(2020, 9, 1))
+    await assert_order_independent(env, "enterprise_si_subsidy", sequence, Delivery((0, 1), (0, 40)))
+
+
 async def test_k4_a_contribution_arriving_after_a_stable_contract_closed_the_case_is_paid(env: WorkflowEnvironment) -> None:
     """Fixed in streams/routes/flexible.py: a flexible-employment period from 05-01, May's and
     June's own contributions (84000 each: 56000 owed), a stable contract from 07-01: in order June
