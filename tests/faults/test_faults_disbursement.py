@@ -41,7 +41,7 @@ from testkit.events import cloud_event, line
 from testkit.processes import Process
 from tests.e2e.conftest import System, TopicTail
 from tests.e2e.helpers import assert_eventually, business_today
-from tests.faults import _processes as procs
+from tests.faults import _processes
 from tests.faults._invariants import check_invariants, record_figures
 from tests.faults._load import Load
 
@@ -230,7 +230,7 @@ async def test_f15_worker_killed_between_writing_instructions_and_publishing_the
     finally:
         killing.stop()
     at_kill = await system.pool.fetchval("SELECT count(*) FROM payment_instructions")
-    worker = procs.worker(system.settings.model_copy(update={"disbursement_interval_seconds": 0.3}), system.folder)
+    worker = _processes.worker(system.settings.model_copy(update={"disbursement_interval_seconds": 0.3}), system.folder)
     try:
         instructed = await scenario.instructed()
         await system.emit([scenario.answer(r, "payment.settled", scenario.today) for r in instructed],
