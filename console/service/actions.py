@@ -115,7 +115,7 @@ async def _produce(console: Console, topic: str, key: bytes, value: bytes) -> No
     producer = make_producer(console.settings)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value=value, key=key)
+        await producer.send_and_wait(console.settings.topics.physical(topic), value=value, key=key)
     finally:
         await producer.stop()
 
