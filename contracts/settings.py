@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     kafka_ssl_key_password: SecretStr | None = None
     # Put before every topic and consumer group name on the broker (contracts/topics.py `Topics`):
     # empty for the default stack and production; each test session and `jiuye bench` run sets one
-    # of its own (`t<pid>x<time>.`, testkit/run_topics.py) and deletes its topics at the end.
+    # of its own (`t<pid>x<time>n<count>.`, testkit/run_topics.py) and deletes its topics at the end.
     topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,80}$")
     consumer_group: str = "jiuye-intake"
     # The intake takes records in batches (one round of PostgreSQL statements per batch) and

@@ -1,7 +1,7 @@
 """A run's own Kafka topics: what keeps a test session or a benchmark off the default topics.
 
 Each run (an e2e, fault or cluster test session, a `jiuye bench`) takes a prefix of its own,
-`t<pid>x<unix seconds>.` after any configured `topic_prefix`, creates the contract's topics under
+`t<pid>x<unix seconds>n<count>.` after any configured `topic_prefix`, creates the contract's topics under
 it, passes it to every process it starts (`JIUYE_TOPIC_PREFIX`, via `settings_env`) and deletes
 every topic under it at the end, also on failure: the contract's, faust's internal topics and its
 changelogs (their names start with the prefix too, contracts/topics.py). A run killed before its
@@ -14,6 +14,7 @@ empty group's offsets after `offsets.retention.minutes`, and a run's groups are 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import time
@@ -24,16 +25,20 @@ from aiokafka.admin import AIOKafkaAdminClient
 from contracts.kafka import client_security
 from contracts.settings import Settings
 
-# t<pid>x<unix seconds>. — the pid says whether the run still lives (on this machine, where the
+# t<pid>x<unix seconds>n<count>. — the pid says whether the run still lives (on this machine, where the
 # local stack runs), the time how old its topics are.
-_RUN = re.compile(r"t(\d+)x(\d+)\.")
+_RUN = re.compile(r"t(\d+)x(\d+)n\d+\.")
 # A run whose process is still alive is only swept once this old (a reused pid, a hung run).
 STALE_SECONDS = 24 * 3600
 
 
+_runs = itertools.count(1)
+
+
 def new_run_prefix(base: str = "") -> str:
-    """A prefix no other run has: `base` (the configured prefix), then `t<pid>x<unix seconds>.`."""
-    return f"{base}t{os.getpid()}x{int(time.time())}."
+    """A prefix no other run has: `base` (the configured prefix), then `t<pid>x<unix seconds>n<count>.`
+    (the count tells apart two runs of one process in the same second)."""
+    return f"{base}t{os.getpid()}x{int(time.time())}n{next(_runs)}."
 
 
 def _alive(pid: int) -> bool:
