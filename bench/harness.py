@@ -224,7 +224,6 @@ class BenchRun:
         self.streams: Process | None = None
         self._db_created = False
         self._topics_created = False
-        self._group_started = False
 
     async def __aenter__(self) -> "BenchRun":
         try:
@@ -257,7 +256,6 @@ class BenchRun:
         self.client = await connect(self.settings)
         await self.kafka.start()
         await self.kafka.start_group_at(self.settings.consumer_group, await self.kafka.ends(INPUT_TOPICS))
-        self._group_started = True
 
     async def close(self) -> None:
         for process in reversed(self.processes):
