@@ -366,7 +366,7 @@ class StreamsProcess:
                 "partitions_assigned": bool(self.consumer.assignment())}
 
     def lag(self) -> dict[tuple[str, int], int]:
-        """Records not yet handled, per (topic, partition) assigned to this member."""
+        """Records not yet handled, per (logical topic, partition) assigned to this member."""
         return self.consumer.lag()
 
 

@@ -179,14 +179,14 @@ class IntakeConsumer(ConsumerRebalanceListener):
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Records not yet handled, per assigned partition (high watermark of the last fetch minus
-        the next offset to handle); partitions not fetched yet are left out."""
+        the next offset to handle), keyed by logical topic; partitions not fetched yet are left out."""
         if self._consumer is None:
             return {}
         lags: dict[tuple[str, int], int] = {}
         for tp in self.assignment():
             high, next_ = self._consumer.highwater(tp), self._next.get(tp)
             if high is not None and next_ is not None:
-                lags[(tp.topic, tp.partition)] = max(0, high - next_)
+                lags[(self._names.logical(tp.topic), tp.partition)] = max(0, high - next_)
         return lags
 
     async def kafka_reachable(self, timeout: float = 2.0) -> bool:
