@@ -388,7 +388,8 @@ async def _serve(settings: Settings) -> None:
     http = await start_http(settings.observability_host, settings.streams_web_port, process.ready_checks)
     log.info("streams: metrics and probes on %s", http.url)
     await process.start()
-    lag = asyncio.create_task(report_consumer_lag(lambda: process.consumer.kafka_consumer, stop), name="streams.lag")
+    lag = asyncio.create_task(report_consumer_lag(lambda: process.consumer.kafka_consumer, stop,
+                                                  logical=settings.topics.logical), name="streams.lag")
     try:
         await stop.wait()
         log.info("streams: stopping (finishing the batches in hand)")
