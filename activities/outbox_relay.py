@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from contracts.topics import Topics
 from observability import metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ def _value_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def publish_pending(pool: asyncpg.Pool, producer: AIOKafkaProducer, batch: int = BATCH) -> int:
-    """Publish one batch of unpublished outbox rows in `seq` order; return how many.
+async def publish_pending(pool: asyncpg.Pool, producer: AIOKafkaProducer, topics: Topics, batch: int = BATCH) -> int:
+    """Publish one batch of unpublished outbox rows in `seq` order; return how many. A row names
+    its logical topic; it goes to that topic's physical name in `topics` (the deployment's prefix).
 
     The rows stay locked while they are sent and are marked only after every send of the batch
     was acknowledged; any failure rolls the marking back so the batch is sent again.
@@ -62,7 +64,7 @@ async def publish_pending(pool: asyncpg.Pool, producer: AIOKafkaProducer, batch:
             # Queue the whole batch first and then wait: the producer batches per partition, and
             # with idempotence it keeps the order of the records of one key.
             deliveries = [
-                await producer.send(row["topic"], value=_value_bytes(row["value"]), key=row["key"].encode())
+                await producer.send(topics.physical(row["topic"]), value=_value_bytes(row["value"]), key=row["key"].encode())
                 for row in rows
             ]
             await asyncio.gather(*deliveries)
@@ -81,10 +83,11 @@ async def publish_pending(pool: asyncpg.Pool, producer: AIOKafkaProducer, batch:
 class OutboxRelay:
     """Relays the outbox to Kafka until stopped; never dies of a database or broker error."""
 
-    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, *, batch: int = BATCH,
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, *, topics: Topics, batch: int = BATCH,
                  idle_seconds: float = IDLE_SECONDS):
         self.pool = pool
         self.producer = producer
+        self.topics = topics
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.published = 0
@@ -120,7 +123,7 @@ class OutboxRelay:
         shutdown should not. Abandoning the batch is safe: its transaction rolls back, the rows
         stay unpublished and go out again (consumers deduplicate by event id).
         """
-        publishing = asyncio.ensure_future(publish_pending(self.pool, self.producer, self.batch))
+        publishing = asyncio.ensure_future(publish_pending(self.pool, self.producer, self.topics, self.batch))
         stopping = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait({publishing, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     emit = sub.add_parser("emit", help="produce the CloudEvents of a JSONL file to Kafka (one event a line)")
     emit.add_argument("file", type=_existing_file, help="JSONL file of CloudEvents")
-    emit.add_argument("--topic", help="send every line to this topic instead of the topic of its type")
+    emit.add_argument("--topic", help="send every line to this topic instead of the topic of its type (a logical "
+                      "name of EVENTS.md; JIUYE_TOPIC_PREFIX is put before it)")
     emit.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     sim = sub.add_parser(

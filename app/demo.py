@@ -142,7 +142,7 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
             deliveries = []
             for line in lines:
                 topic, key, _ = route_line(line.encode())
-                deliveries.append(await producer.send(topic, value=line.encode(), key=key))
+                deliveries.append(await producer.send(settings.topics.physical(topic), value=line.encode(), key=key))
                 accepted.update(k for k in (event_key(line),) if k is not None)
             for result in await asyncio.gather(*deliveries, return_exceptions=True):
                 if isinstance(result, BaseException):

@@ -104,7 +104,7 @@ async def _emit(settings: Settings, folder: Path, tag: str, events: list[dict[st
     try:
         for line in lines:
             topic, key, _ = route_line(line.encode())
-            await producer.send_and_wait(topic, value=line.encode(), key=key)
+            await producer.send_and_wait(settings.topics.physical(topic), value=line.encode(), key=key)
     finally:
         await producer.stop()
 

@@ -79,6 +79,7 @@ async def emit(path: Path | str, settings: Settings, progress: bool = True, topi
     """
     path = Path(path)
     report = EmitReport(path=path)
+    names = settings.topics  # lines are routed by logical topic, sent under the deployment's prefix
     started = time.monotonic()
     producer = make_producer(settings, linger_ms=20, max_batch_size=512 * 1024)
     await producer.start()
@@ -96,7 +97,7 @@ async def emit(path: Path | str, settings: Settings, progress: bool = True, topi
                 target, key, routable = route_line(record, topic)
                 report.unroutable += not routable
                 try:
-                    pending.append((number, await producer.send(target, value=record, key=key)))
+                    pending.append((number, await producer.send(names.physical(target), value=record, key=key)))
                 except Exception as exc:
                     raise EmitError(f"{path}:{number}: cannot send to {target}: {type(exc).__name__}: {exc}") from exc
                 report.per_topic[target] += 1

@@ -57,6 +57,7 @@ async def serve(settings: Settings) -> None:
 
     from activities.pg_store import PgStore, create_pool
     from contracts.kafka import make_producer
+    from contracts.topics import DEAD_LETTERS
     from observability.health import gather_checks, kafka_probe, postgres_probe
     from streams.http_intake import HttpIntake, create_app, store_and_publish
     from streams.kafka_sinks import KafkaDeadLetterSink
@@ -67,8 +68,9 @@ async def serve(settings: Settings) -> None:
     producer = make_producer(settings)
     await producer.start()
     try:
-        dead_letters = store_and_publish(KafkaDeadLetterSink(producer).send, PgStore(pool).dead_letter)
-        intake = HttpIntake(secret, producer, dead_letters)
+        sink = KafkaDeadLetterSink(producer, settings.topics.physical(DEAD_LETTERS))
+        dead_letters = store_and_publish(sink.send, PgStore(pool).dead_letter)
+        intake = HttpIntake(secret, producer, dead_letters, settings.topics)
 
         async def ready() -> dict[str, bool]:
             return await gather_checks({"kafka": kafka_probe(producer.client), "postgres": postgres_probe(pool)})

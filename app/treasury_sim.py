@@ -90,7 +90,9 @@ async def run(settings: Settings, rules: Rules, group: str) -> None:
 
     pool = await create_pool(settings.database_url, 2)
     producer = make_producer(settings, client_id="jiuye-treasury-sim")
-    consumer = AIOKafkaConsumer(PAYMENT_INSTRUCTIONS, bootstrap_servers=settings.kafka_bootstrap, group_id=group,
+    names = settings.topics
+    consumer = AIOKafkaConsumer(names.physical(PAYMENT_INSTRUCTIONS), bootstrap_servers=settings.kafka_bootstrap,
+                                group_id=names.physical(group),
                                 enable_auto_commit=False, auto_offset_reset="earliest", **client_security(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -98,13 +100,14 @@ async def run(settings: Settings, rules: Rules, group: str) -> None:
         loop.add_signal_handler(sig, stop.set)
     await producer.start()
     await consumer.start()
-    log.info("treasury-sim (a stand-in for the treasury): %s → %s, group %s", PAYMENT_INSTRUCTIONS, RESULTS, group)
+    log.info("treasury-sim (a stand-in for the treasury): %s → %s, group %s", names.physical(PAYMENT_INSTRUCTIONS),
+             names.physical(RESULTS), names.physical(group))
 
     async def send(answer: Answer) -> None:
         if answer.delay_seconds:
             await asyncio.sleep(answer.delay_seconds)
         event = answer.event
-        await producer.send_and_wait(RESULTS, json.dumps(event).encode(), key=event["subject"].encode())
+        await producer.send_and_wait(names.physical(RESULTS), json.dumps(event).encode(), key=event["subject"].encode())
         log.info("treasury-sim: %s %s", event["type"], event["data"]["instruction_id"])
 
     try:
@@ -147,7 +150,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--delay-seconds", type=float, default=5.0, help="how late (default 5 s)")
     parser.add_argument("--duplicate-share", type=float, default=0.0, help="share of answers sent twice (0..1)")
     parser.add_argument("--missing-share", type=float, default=0.0, help="share of instructions never answered (0..1)")
-    parser.add_argument("--group", default="jiuye-treasury-sim", help="its Kafka consumer group")
+    parser.add_argument("--group", default="jiuye-treasury-sim",
+                        help="its Kafka consumer group (under JIUYE_TOPIC_PREFIX, like every group)")
 
 
 def main(args: Any) -> int:

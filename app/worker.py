@@ -54,7 +54,7 @@ async def run_worker(settings: Settings) -> None:
     client = await connect(settings, runtime=runtime)
     producer = make_producer(settings)
     await producer.start()
-    relay = OutboxRelay(pool, producer)
+    relay = OutboxRelay(pool, producer, topics=settings.topics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

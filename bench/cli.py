@@ -35,8 +35,8 @@ def register(sub: Any) -> None:
         "bench",
         help="run the performance benchmarks of issue 7 on the real stack and print the figures",
         description="Bring the stack up (jiuye dev up), then run each benchmark in an isolated run (a fresh "
-        "database, consumer group, task queue and run tag; real `jiuye worker` and `jiuye streams` "
-        "subprocesses) and print one table: the figure, the side-by-side baseline, the ratio, the target, "
+        "database, consumer group, task queue, run tag and Kafka topics under a run prefix, deleted at the end; "
+        "real `jiuye worker` and `jiuye streams` subprocesses) and print one table: the figure, the side-by-side baseline, the ratio, the target, "
         "met or not, and the machine. Progress goes to stderr.",
     )
     parser.add_argument("--only", type=_only, default=list(BENCHMARKS),

@@ -110,7 +110,7 @@ async def produce(settings: Settings, records: Iterable[tuple[str, bytes, bytes]
     pending: list[asyncio.Future[Any]] = []
     try:
         for topic, key, value in records:
-            pending.append(await producer.send(topic, value=value, key=key))
+            pending.append(await producer.send(settings.topics.physical(topic), value=value, key=key))
             if len(pending) >= 20_000:
                 await asyncio.gather(*pending)
                 bar.update(len(pending))

@@ -153,7 +153,8 @@ async def faust_ceiling(run_: BenchRun, start: dict[TopicPartition, int], m: int
     group = f"{run_.settings.consumer_group}-ceiling"
     await run_.kafka.start_group_at(group, start)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.faust_ceiling", "--group", group, "--topic", TOPIC, "--count", str(m),
+        sys.executable, "-m", "bench.faust_ceiling", "--group", run_.settings.topics.physical(group),
+        "--topic", run_.settings.topics.physical(TOPIC), "--count", str(m),
         "--bootstrap", run_.settings.kafka_bootstrap, "--batch-max", str(run_.settings.intake_batch_max),
         "--within-ms", str(run_.settings.intake_batch_within_ms),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, cwd=run_.folder)

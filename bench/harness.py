@@ -49,6 +49,7 @@ from contracts.topics import INPUT_TOPICS
 from testkit.errors import KitError
 from testkit.kafka import KafkaProbe
 from testkit.processes import JIUYE, Process, free_port
+from testkit.run_topics import RunTopics, new_run_prefix
 
 NAMESPACE = "jiuye-bench"
 
@@ -210,7 +211,11 @@ class BenchRun:
             "temporal_task_queue": f"bench-{name}-{self.tag}",
             "consumer_group": f"jiuye-bench-{name}-{self.tag}",
             "state_dir": self.folder / "state",
+            # Topics of its own, created and deleted here: nothing it produces reaches the
+            # default topics a later `jiuye streams` reads (testkit/run_topics.py).
+            "topic_prefix": new_run_prefix(base.topic_prefix),
         })
+        self.topics = RunTopics(self.settings)
         self.processes: list[Process] = []
         self.kafka = KafkaProbe(self.settings)
         self.pool: asyncpg.Pool | None = None
@@ -218,7 +223,7 @@ class BenchRun:
         self.worker: Process | None = None
         self.streams: Process | None = None
         self._db_created = False
-        self._group_started = False
+        self._topics_created = False
 
     async def __aenter__(self) -> "BenchRun":
         try:
@@ -235,7 +240,13 @@ class BenchRun:
         from deploy import stack
 
         say(f"{self.name}: fresh database {self.database}, task queue {self.settings.temporal_task_queue}, "
-            f"group {self.settings.consumer_group} (logs in {self.folder})")
+            f"group {self.settings.consumer_group}, topics under {self.settings.topic_prefix} (logs in {self.folder})")
+        with contextlib.suppress(Exception):  # earlier runs' leftovers; a courtesy, not a need
+            swept = await self.topics.sweep()
+            if swept:
+                say(f"{self.name}: deleted {len(swept)} topics left by earlier runs")
+        self._topics_created = True  # before creating: a half-created set is deleted too
+        await self.topics.create(self.settings)
         url = await stack.fresh_database(self.database, self.settings)
         self._db_created = True
         self.settings = self.settings.model_copy(update={"database_url": url})
@@ -245,7 +256,6 @@ class BenchRun:
         self.client = await connect(self.settings)
         await self.kafka.start()
         await self.kafka.start_group_at(self.settings.consumer_group, await self.kafka.ends(INPUT_TOPICS))
-        self._group_started = True
 
     async def close(self) -> None:
         for process in reversed(self.processes):
@@ -255,9 +265,10 @@ class BenchRun:
         if self.pool is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.pool.close(), timeout=10)
-        if self._group_started:
-            await self.kafka.forget_group(self.settings.consumer_group)
         await self.kafka.stop()
+        if self._topics_created:  # the run's topics, faust's internal ones and changelogs among them
+            with contextlib.suppress(Exception):
+                await self.topics.delete(self.settings.topic_prefix)
         if self._db_created:
             with contextlib.suppress(Exception):
                 await drop_database(self.settings, self.database)
@@ -300,7 +311,7 @@ class BenchRun:
         await producer.start()
         try:
             for topic in topics:
-                await producer.send_and_wait(topic, value=f"bench canary {self.tag} {topic}".encode(), key=b"bench-canary")
+                await producer.send_and_wait(self.settings.topics.physical(topic), value=f"bench canary {self.tag} {topic}".encode(), key=b"bench-canary")
         finally:
             await producer.stop()
 

@@ -185,8 +185,9 @@ async def run(base: Settings, n: int, progress: bool = True) -> dict[str, Any]:
             f"{three['keys']:,} keys, {three['json_bytes'] / 1e6:.1f} MB as JSON, {three['heap_bytes'] / 1e6:.1f} MB heap, "
             f"{local['per_s']:,}/s; after a 4th month {four['entries']:,} entries")
         streams = await run_.start_streams(["si.contributions"])
-        internal = headcount_topic(run_.settings)
-        group = monitoring_app_id(run_.settings)
+        # The probe takes logical names; these two are physical already.
+        internal = run_.settings.topics.logical(headcount_topic(run_.settings))
+        group = run_.settings.topics.logical(monitoring_app_id(run_.settings))
         canary = f"{tag}CANARY"
 
         async def agent_done() -> bool:

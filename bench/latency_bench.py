@@ -51,7 +51,7 @@ async def run(base: Settings, n: int, progress: bool = True, *, rate: float | No
                     await asyncio.sleep(delay)
                 topic, key, value = hubei_application(pack, person, i)
                 sent[f"hubei_grant/{person}"] = time.time()
-                futures.append(await producer.send(topic, value=value, key=key))
+                futures.append(await producer.send(run_.settings.topics.physical(topic), value=value, key=key))
                 if progress and i and i % max(1, n // 5) == 0:
                     say(f"  latency: {i}/{n} sent")
             await asyncio.gather(*futures)

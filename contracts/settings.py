@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.topics import Topics
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,6 +57,10 @@ class Settings(BaseSettings):
     kafka_ssl_cert_file: Path | None = None
     kafka_ssl_key_file: Path | None = None
     kafka_ssl_key_password: SecretStr | None = None
+    # Put before every topic and consumer group name on the broker (contracts/topics.py `Topics`):
+    # empty for the default stack and production; each test session and `jiuye bench` run sets one
+    # of its own (`t<pid>x<time>n<count>.`, testkit/run_topics.py) and deletes its topics at the end.
+    topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,80}$")
     consumer_group: str = "jiuye-intake"
     # The intake takes records in batches (one round of PostgreSQL statements per batch) and
     # keeps at most intake_max_in_flight Temporal calls open at once (docs/BENCHMARKS.md).
@@ -159,6 +165,16 @@ class Settings(BaseSettings):
             query.update({k: v for k, v in wanted.items() if k not in query})
             self.database_url = urlunsplit(parts._replace(query=urlencode(query)))
         return self
+
+    @property
+    def topics(self) -> Topics:
+        """This deployment's physical topic and group names (`topic_prefix`)."""
+        return Topics(self.topic_prefix)
+
+    @property
+    def intake_group(self) -> str:
+        """The intake's consumer group on the broker: `consumer_group` under the prefix."""
+        return self.topics.physical(self.consumer_group)
 
     @property
     def temporal_ui_url(self) -> str:

@@ -60,3 +60,32 @@ PAYMENT_INSTRUCTIONS = "payments.instructions"
 OUTPUT_TOPICS: tuple[str, ...] = (DEAD_LETTERS, LIFECYCLE, ALERTS, PAYMENT_INSTRUCTIONS)
 
 ALL_TOPICS: tuple[str, ...] = INPUT_TOPICS + OUTPUT_TOPICS
+
+
+class Topics:
+    """The physical Kafka names of one deployment: every logical topic above, and every consumer
+    group, under the deployment's prefix (`Settings.topic_prefix`, docs/OPERATIONS.md "Topic
+    prefix"). The one place a logical name becomes a physical one; the default prefix is empty,
+    which leaves every name as EVENTS.md spells it. A test session or benchmark run uses a prefix
+    of its own (testkit/run_topics.py) so that nothing it produces reaches the default stack."""
+
+    def __init__(self, prefix: str = ""):
+        self.prefix = prefix
+
+    def physical(self, name: str) -> str:
+        """The name on the broker of a logical topic, or of a consumer group (also faust's app id,
+        which names faust's internal topics and changelogs)."""
+        return self.prefix + name
+
+    def logical(self, physical: str) -> str:
+        """The logical name of a topic of this deployment (what the ledger and dead letters record)."""
+        if not physical.startswith(self.prefix):
+            raise ValueError(f"topic {physical!r} is not under the prefix {self.prefix!r}")
+        return physical[len(self.prefix):]
+
+    def all(self) -> list[str]:
+        """The physical names of the contract's topics (`ALL_TOPICS`)."""
+        return [self.physical(t) for t in ALL_TOPICS]
+
+    def __repr__(self) -> str:
+        return f"Topics(prefix={self.prefix!r})"

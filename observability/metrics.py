@@ -115,14 +115,17 @@ CONSUMER_LAG_INTERVAL_SECONDS = 15.0
 
 async def report_consumer_lag(
     consumer_of: Callable[[], Any | None], stop: asyncio.Event, interval: float = CONSUMER_LAG_INTERVAL_SECONDS,
+    *, logical: Callable[[str], str] = str,
 ) -> None:
     """Refresh CONSUMER_LAG every `interval` seconds until `stop` is set, from the aiokafka consumer
     `consumer_of()` returns now (the streams process replaces its consumer after a failure; None:
-    no member, nothing assigned); a failed refresh keeps the last values."""
+    no member, nothing assigned); a failed refresh keeps the last values. Labelled with the
+    `logical` name of each topic (the deployment's prefix off), as every intake metric is."""
     while not stop.is_set():
         try:
             consumer = consumer_of()
-            set_consumer_lag(await consumer_lags(consumer) if consumer is not None else {})
+            lags = await consumer_lags(consumer) if consumer is not None else {}
+            set_consumer_lag({(logical(topic), partition): lag for (topic, partition), lag in lags.items()})
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a broker hiccup must not end the intake

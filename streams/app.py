@@ -53,7 +53,7 @@ import faust
 from activities.store import Origin
 from contracts.kafka import faust_broker_credentials
 from contracts.settings import Settings
-from contracts.topics import INPUT_TOPICS, TOPIC_OF_TYPE
+from contracts.topics import DEAD_LETTERS, INPUT_TOPICS, TOPIC_OF_TYPE
 from observability.http import start_http
 from observability.metrics import report_consumer_lag
 from policy.calendar import start_of_day
@@ -130,7 +130,7 @@ class IntakeRuntime:
 
         store = PgStore(pool)
         desk = desk_from_settings(store, pack, s)  # payee accounts and treasury results
-        return Intake(store, gateway, KafkaDeadLetterSink(producer), pack, desk if desk.vault else None)
+        return Intake(store, gateway, KafkaDeadLetterSink(producer, s.topics.physical(DEAD_LETTERS)), pack, desk if desk.vault else None)
 
     async def intake(self) -> Intake:
         """The intake, once connected."""
@@ -179,18 +179,19 @@ def business_clock_offset(settings: Settings, now: datetime | None = None) -> in
 
 def monitoring_topic(settings: Settings) -> str:
     """The internal topic of observations, keyed by city."""
-    return f"{settings.consumer_group}-monitoring"
+    return settings.topics.physical(f"{settings.consumer_group}-monitoring")
 
 
 def monitoring_app_id(settings: Settings) -> str:
     """The faust app (and its consumer group) of the monitoring tables: not the intake's group,
-    which aiokafka's consumer owns (a group has one assignor and one subscription protocol)."""
-    return f"{settings.consumer_group}-monitoring"
+    which aiokafka's consumer owns (a group has one assignor and one subscription protocol).
+    Under the topic prefix like every group: faust names its tables' changelogs after it."""
+    return settings.topics.physical(f"{settings.consumer_group}-monitoring")
 
 
 def headcount_topic(settings: Settings) -> str:
     """The internal topic of M2's contributions, partitioned by enterprise."""
-    return f"{settings.consumer_group}-headcount"
+    return settings.topics.physical(f"{settings.consumer_group}-headcount")
 
 
 def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitable[list[Outcome]]]:
@@ -365,7 +366,7 @@ class StreamsProcess:
                 "partitions_assigned": bool(self.consumer.assignment())}
 
     def lag(self) -> dict[tuple[str, int], int]:
-        """Records not yet handled, per (topic, partition) assigned to this member."""
+        """Records not yet handled, per (logical topic, partition) assigned to this member."""
         return self.consumer.lag()
 
 
@@ -381,13 +382,14 @@ async def _serve(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     process = StreamsProcess(settings)
-    log.info("streams: group %s on %s, topics %s", settings.consumer_group, settings.kafka_bootstrap,
-             ", ".join(INPUT_TOPICS))
+    log.info("streams: group %s on %s, topics %s", settings.intake_group, settings.kafka_bootstrap,
+             ", ".join(settings.topics.physical(t) for t in INPUT_TOPICS))
     # Metrics and probes first: a port already taken fails the start loudly, before joining.
     http = await start_http(settings.observability_host, settings.streams_web_port, process.ready_checks)
     log.info("streams: metrics and probes on %s", http.url)
     await process.start()
-    lag = asyncio.create_task(report_consumer_lag(lambda: process.consumer.kafka_consumer, stop), name="streams.lag")
+    lag = asyncio.create_task(report_consumer_lag(lambda: process.consumer.kafka_consumer, stop,
+                                                  logical=settings.topics.logical), name="streams.lag")
     try:
         await stop.wait()
         log.info("streams: stopping (finishing the batches in hand)")

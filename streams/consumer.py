@@ -64,7 +64,9 @@ class Abandoned(Exception):
 
 
 class IntakeConsumer(ConsumerRebalanceListener):
-    """One member of the intake's consumer group (`settings.consumer_group`)."""
+    """One member of the intake's consumer group (`settings.intake_group`). `topics` are logical
+    names: the member subscribes to their physical names (`settings.topics`) and hands the intake
+    records whose origin names the logical topic, which is what the ledger and dead letters keep."""
 
     def __init__(
         self,
@@ -75,6 +77,7 @@ class IntakeConsumer(ConsumerRebalanceListener):
     ):
         self.settings = settings
         self.topics = tuple(topics)
+        self._names = settings.topics
         self._intake = intake
         self._handle = handle
         self._consumer: AIOKafkaConsumer | None = None
@@ -96,9 +99,9 @@ class IntakeConsumer(ConsumerRebalanceListener):
     async def start(self) -> None:
         """Join the group (retrying until Kafka answers) and start one worker per topic."""
         s = self.settings
-        log.info("streams: joining consumer group %s as a %s, topics %s", s.consumer_group,
+        log.info("streams: joining consumer group %s as a %s, topics %s", s.intake_group,
                  f"static member ({s.streams_instance_id})" if s.streams_instance_id else "dynamic member",
-                 ", ".join(self.topics))
+                 ", ".join(self._names.physical(t) for t in self.topics))
         attempt = 0
         while True:
             consumer = self._consumer = self._new_consumer()
@@ -121,7 +124,7 @@ class IntakeConsumer(ConsumerRebalanceListener):
         consumer = AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap,
             client_id=f"jiuye-streams-{s.streams_instance_id}" if s.streams_instance_id else "jiuye-streams",
-            group_id=s.consumer_group,
+            group_id=s.intake_group,
             group_instance_id=s.streams_instance_id or None,
             enable_auto_commit=False,
             # A new group reads each topic from its beginning: no event is skipped silently.
@@ -132,7 +135,7 @@ class IntakeConsumer(ConsumerRebalanceListener):
             max_poll_records=s.intake_batch_max,
             **client_security(s),
         )
-        consumer.subscribe(list(self.topics), listener=self)
+        consumer.subscribe([self._names.physical(t) for t in self.topics], listener=self)
         return consumer
 
     async def stop(self) -> None:
@@ -159,9 +162,9 @@ class IntakeConsumer(ConsumerRebalanceListener):
             if self.settings.streams_instance_id:
                 log.info("streams: stopped as static member %s of %s (no LeaveGroup: its partitions move "
                          "if it is not back within the session timeout)", self.settings.streams_instance_id,
-                         self.settings.consumer_group)
+                         self.settings.intake_group)
             else:
-                log.info("streams: left consumer group %s", self.settings.consumer_group)
+                log.info("streams: left consumer group %s", self.settings.intake_group)
 
     # --- what the process reports ----------------------------------------------------------------
 
@@ -176,14 +179,14 @@ class IntakeConsumer(ConsumerRebalanceListener):
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Records not yet handled, per assigned partition (high watermark of the last fetch minus
-        the next offset to handle); partitions not fetched yet are left out."""
+        the next offset to handle), keyed by logical topic; partitions not fetched yet are left out."""
         if self._consumer is None:
             return {}
         lags: dict[tuple[str, int], int] = {}
         for tp in self.assignment():
             high, next_ = self._consumer.highwater(tp), self._next.get(tp)
             if high is not None and next_ is not None:
-                lags[(tp.topic, tp.partition)] = max(0, high - next_)
+                lags[(self._names.logical(tp.topic), tp.partition)] = max(0, high - next_)
         return lags
 
     async def kafka_reachable(self, timeout: float = 2.0) -> bool:
@@ -235,11 +238,12 @@ class IntakeConsumer(ConsumerRebalanceListener):
         intake = await self._intake()
         consumer = self._consumer
         assert consumer is not None
+        physical = self._names.physical(topic)
         while not self._stopping.is_set():
             await self._assigned.wait()
             if self._stopping.is_set():
                 return
-            mine = sorted((tp for tp in consumer.assignment() if tp.topic == topic), key=lambda tp: tp.partition)
+            mine = sorted((tp for tp in consumer.assignment() if tp.topic == physical), key=lambda tp: tp.partition)
             if not mine:
                 # None of this topic's partitions here: wait for the next assignment (getmany
                 # with no partitions would return every topic's records).
@@ -275,7 +279,7 @@ class IntakeConsumer(ConsumerRebalanceListener):
         # A tombstone or empty record is bad input like any other: the intake dead-letters it.
         records: Records = [
             (r.value if isinstance(r.value, bytes) else b"",
-             Origin(topic=tp.topic, partition=tp.partition, offset=r.offset, headers=_headers(r)))
+             Origin(topic=self._names.logical(tp.topic), partition=tp.partition, offset=r.offset, headers=_headers(r)))
             for tp, rs in batch.items() for r in rs
         ]
 

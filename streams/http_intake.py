@@ -4,7 +4,8 @@
 `POST /events` takes the three modes of the CloudEvents HTTP binding (contracts/cloudevents_binding.py):
 structured (`application/cloudevents+json`), binary (`ce-*` headers, JSON body) and batch
 (`application/cloudevents-batch+json`). Each event is validated with the code the Kafka intake
-runs (`contracts.events`), then produced to `TOPIC_OF_TYPE[type]` keyed by its subject (EVENTS.md:
+runs (`contracts.events`), then produced to `TOPIC_OF_TYPE[type]` (its physical name under the
+deployment's topic prefix, `Settings.topics`) keyed by its subject (EVENTS.md:
 ordering per subject), in the mode it came in (a binary event as a binary-mode record), and
 acknowledged by every in-sync replica before the answer. The Kafka intake then handles it like any
 record: the inbox deduplicates by (source, id), so a producer that retries a request it got no
@@ -34,7 +35,7 @@ from activities.store import Origin
 from contracts.cloudevents_binding import HttpEvent, decode_http
 from contracts.events import InvalidEvent
 from contracts.signed_tokens import InvalidToken, bearer_token
-from contracts.topics import TOPIC_OF_TYPE
+from contracts.topics import TOPIC_OF_TYPE, Topics
 from observability.health import ReadyCheck, readiness
 from observability.metrics import HTTP_INTAKE_EVENTS, exposition
 from observability.paths import LIVE_PATH, METRICS_PATH, READY_PATH
@@ -69,10 +70,11 @@ class Result:
 class HttpIntake:
     """Validates, authorises and produces the events of one request."""
 
-    def __init__(self, secret: str, producer: EventProducer, dead_letters: DeadLetters):
+    def __init__(self, secret: str, producer: EventProducer, dead_letters: DeadLetters, topics: Topics):
         self.secret = secret
         self.producer = producer
         self.dead_letters = dead_letters
+        self.topics = topics  # the deployment's physical names; answers name the logical topic
 
     def authenticate(self, authorization: str | None) -> Producer:
         return verify(self.secret, bearer_token(authorization))
@@ -96,7 +98,7 @@ class HttpIntake:
             await self.dead_letters(record, reason, Origin(topic=ORIGIN, headers=record.headers))
             HTTP_INTAKE_EVENTS.labels(mode, "dead_letter").inc()
             return Result(400, {"status": "dead_letter", "id": event.id, "error": reason})
-        sent = await self.producer.send_and_wait(topic, value=record.value, key=event.subject.encode(),
+        sent = await self.producer.send_and_wait(self.topics.physical(topic), value=record.value, key=event.subject.encode(),
                                                  headers=list(record.headers))
         HTTP_INTAKE_EVENTS.labels(mode, "accepted").inc()
         return Result(202, {"status": "accepted", "id": event.id, "source": event.source, "topic": topic,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiokafka import AIOKafkaProducer
 
 from activities.store import Origin
-from contracts.topics import DEAD_LETTERS
 
 # Kafka header values are bytes; a reason is one line, but cap it so a pathological validation
 # message cannot make the record too large for the broker.
@@ -24,9 +23,11 @@ def dead_letter_headers(reason: str, origin: Origin) -> list[tuple[str, bytes]]:
 class KafkaDeadLetterSink:
     """`streams.intake.DeadLetterSink` on Kafka: the original bytes as the value and the original
     headers first (so a fixed consumer can re-drive a record of either CloudEvents mode
-    unchanged), then reason and origin in `dlq.*` headers."""
+    unchanged), then reason and origin in `dlq.*` headers. `topic` is the physical name of
+    `events.dlq` (`settings.topics.physical(DEAD_LETTERS)`); the origin header keeps the logical
+    name of the input topic."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str = DEAD_LETTERS):
+    def __init__(self, producer: AIOKafkaProducer, topic: str):
         self.producer = producer
         self.topic = topic
 

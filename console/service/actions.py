@@ -125,7 +125,8 @@ async def _produce(console: Console, topic: str, key: bytes, value: bytes,
     producer = make_producer(console.settings)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value=value, key=key, headers=list(headers) or None)
+        await producer.send_and_wait(console.settings.topics.physical(topic), value=value, key=key,
+                                     headers=list(headers) or None)
     finally:
         await producer.stop()
 

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from contracts.settings import Settings
@@ -190,9 +191,10 @@ def _format_once(libs: Path, paths: dict[str, Path], version: str) -> None:
 
 
 async def ensure_topics(bootstrap: str, partitions: int, replication_factor: int = 1,
-                        min_insync_replicas: int = 1) -> list[str]:
-    """Create the contract's topics that do not exist yet; return the ones created. A topic
-    of several replicas refuses acks=all writes while fewer than `min_insync_replicas` have them."""
+                        min_insync_replicas: int = 1, names: Sequence[str] = ALL_TOPICS) -> list[str]:
+    """Create the topics `names` (the contract's, by default under no prefix; `Topics.all()` for a
+    prefix) that do not exist yet; return the ones created. A topic of several replicas refuses
+    acks=all writes while fewer than `min_insync_replicas` have them."""
     configs = {"min.insync.replicas": str(min_insync_replicas)} if min_insync_replicas > 1 else {}
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import for_code
@@ -201,7 +203,7 @@ async def ensure_topics(bootstrap: str, partitions: int, replication_factor: int
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [t for t in ALL_TOPICS if t not in existing]
+        missing = [t for t in names if t not in existing]
         if missing:
             response = await admin.create_topics(
                 [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor,
@@ -213,7 +215,7 @@ async def ensure_topics(bootstrap: str, partitions: int, replication_factor: int
         # applies it from the metadata log): look again for a while before calling it missing.
         for _ in range(60):
             existing = set(await admin.list_topics())
-            still_missing = [t for t in ALL_TOPICS if t not in existing]
+            still_missing = [t for t in names if t not in existing]
             if not still_missing:
                 return missing
             await asyncio.sleep(0.5)
@@ -236,7 +238,7 @@ async def broker_answers(bootstrap: str) -> bool:
         await admin.close()
 
 
-async def topics_present(bootstrap: str) -> tuple[bool, str]:
+async def topics_present(bootstrap: str, names: Sequence[str] = ALL_TOPICS) -> tuple[bool, str]:
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
@@ -247,10 +249,10 @@ async def topics_present(bootstrap: str) -> tuple[bool, str]:
         return False, f"no metadata: {type(exc).__name__}"
     finally:
         await admin.close()
-    missing = [t for t in ALL_TOPICS if t not in existing]
+    missing = [t for t in names if t not in existing]
     if missing:
         return False, f"{len(missing)} topics missing"
-    return True, f"{len(ALL_TOPICS)} topics"
+    return True, f"{len(names)} topics"
 
 
 # --- lifecycle -------------------------------------------------------------------------------
@@ -285,11 +287,12 @@ def up(settings: Settings) -> None:
     wait_until(lambda: port_open(host, port), what="kafka", timeout=START_TIMEOUT, log_file=logs, pid=pid)
     wait_until(lambda: run_async(lambda: broker_answers(bootstrap)), what="kafka metadata",
                timeout=START_TIMEOUT, log_file=logs, pid=pid, interval=0.5)
-    created = run_async(lambda: ensure_topics(bootstrap, settings.kafka_partitions,
-                                              settings.kafka_replication_factor, settings.kafka_min_insync_replicas))
+    created = run_async(lambda: ensure_topics(bootstrap, settings.kafka_partitions, settings.kafka_replication_factor,
+                                              settings.kafka_min_insync_replicas, settings.topics.all()))
     if created:
         say(f"kafka: created {len(created)} topics with {settings.kafka_partitions} partitions each")
-    say(f"kafka: ready on {bootstrap}, {len(ALL_TOPICS)} topics")
+    prefix = f" (prefix {settings.topic_prefix!r})" if settings.topic_prefix else ""
+    say(f"kafka: ready on {bootstrap}, {len(ALL_TOPICS)} topics{prefix}")
 
 
 def down(settings: Settings) -> None:
@@ -311,7 +314,7 @@ def status(settings: Settings) -> ServiceStatus:
     if not port_open(host, port):
         return ServiceStatus(NAME, False, settings.kafka_bootstrap, pid,
                              "process alive but not listening" if pid else "")
-    ok, detail = run_async(lambda: topics_present(settings.kafka_bootstrap))
+    ok, detail = run_async(lambda: topics_present(settings.kafka_bootstrap, settings.topics.all()))
     if pid is not None:
         # The jars' folder names the version actually running, which may differ from the setting.
         running = re.search(r"/kafka-([^/\s]+)/libs/", command_line(pid))

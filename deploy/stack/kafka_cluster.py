@@ -145,7 +145,7 @@ def up(layout: ClusterLayout) -> None:
     for node in layout.kafka_nodes:
         wait_node(layout, node, pids[node.node_id])
     created = run_async(lambda: ensure_topics(layout.kafka_bootstrap, layout.settings.kafka_partitions,
-                                              REPLICATION_FACTOR, MIN_INSYNC_REPLICAS))
+                                              REPLICATION_FACTOR, MIN_INSYNC_REPLICAS, layout.settings.topics.all()))
     if created:
         say(f"kafka: created {len(created)} topics ({layout.settings.kafka_partitions} partitions, "
             f"{REPLICATION_FACTOR} replicas, min.insync.replicas={MIN_INSYNC_REPLICAS})")

@@ -154,4 +154,5 @@ class ClusterLayout:
         return {"JIUYE_TEMPORAL_ADDRESS": s.temporal_address, "JIUYE_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
                 "JIUYE_KAFKA_REPLICATION_FACTOR": str(s.kafka_replication_factor),
                 "JIUYE_KAFKA_MIN_INSYNC_REPLICAS": str(s.kafka_min_insync_replicas),
-                "JIUYE_CLUSTER_PORT_BASE": str(self.base)}
+                "JIUYE_CLUSTER_PORT_BASE": str(self.base),
+                **({"JIUYE_TOPIC_PREFIX": s.topic_prefix} if s.topic_prefix else {})}

@@ -22,7 +22,8 @@ class GroupView:
 
 
 async def group_view(probe: KafkaProbe, group: str) -> GroupView:
-    responses = await probe.admin.describe_consumer_groups([group])
+    responses = await probe.admin.describe_consumer_groups([probe.names.physical(group)])
+    inputs = {probe.names.physical(t) for t in INPUT_TOPICS}
     described = responses[0].groups[0]
     state, members = described[2], described[5]
     assigned: set[tuple[str, int]] = set()
@@ -30,7 +31,7 @@ async def group_view(probe: KafkaProbe, group: str) -> GroupView:
         raw = member[-1]  # member_assignment is the last field in every version
         if raw:
             decoded = ConsumerProtocolMemberAssignment.decode(raw)
-            assigned.update((topic, p) for topic, parts in decoded.assignment for p in parts if topic in INPUT_TOPICS)
+            assigned.update((topic, p) for topic, parts in decoded.assignment for p in parts if topic in inputs)
     return GroupView(state=state, members=len(members), assigned=frozenset(assigned))
 
 

@@ -1,7 +1,7 @@
 """Fixtures of the cluster fault tier: the cluster topology of the local stack started for the
 session (the production Temporal server on PostgreSQL, three Kafka nodes) on its own ports
 (`cluster_port_base` + 100, so a developer's `jiuye dev up --topology cluster` is left alone)
-and its own state under pytest's temporary folder; per test a fresh database, consumer group and
+and its own state under pytest's temporary folder, its topics under a run prefix; per test a fresh database, consumer group and
 task queue, with `jiuye streams` and `jiuye worker` members started through the same supervisor
 as `jiuye dev` (deploy/stack/processes.py). Everything started here is stopped here, by pid.
 """
@@ -29,6 +29,7 @@ from deploy.stack.postgres import drop_database, parse_url, with_database
 from deploy.stack.topology import ClusterLayout, KafkaNode, Member
 from policy.pack import load_pack
 from testkit.kafka import KafkaProbe
+from testkit.run_topics import RunTopics, new_run_prefix
 from tests.e2e.conftest import OUTPUT_TOPICS, System, TopicTail
 from tests.faults import _invariants
 
@@ -51,6 +52,8 @@ def cluster_layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster
         "database_url": with_database(base.database_url, f"{target.database}_ct"),
         "kafka_replication_factor": 3,
         "kafka_min_insync_replicas": 2,
+        # The tier's own topics (testkit/run_topics.py), as in every test session.
+        "topic_prefix": new_run_prefix(base.topic_prefix),
     })
     layout = ClusterLayout(settings)
     run_async(lambda: temporal_cluster.drop_databases(layout))
@@ -62,6 +65,8 @@ def cluster_layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster
         for member in processes.running_members(layout):
             if processes.member_pid(layout, member) is not None:
                 processes.stop(layout, member)
+        with contextlib.suppress(Exception):  # the nodes' data is the tier's and goes with it anyway
+            run_async(lambda: RunTopics(layout.client_settings()).delete(settings.topic_prefix))
         kafka_cluster.down(layout)
         temporal_cluster.down(layout)
         run_async(lambda: temporal_cluster.drop_databases(layout))

@@ -107,7 +107,7 @@ async def fully_replicated(cluster: Cluster, since: float) -> float:
     """Seconds from `since` until every input partition has all its replicas in sync again."""
 
     async def in_sync() -> None:
-        described = await cluster.system.kafka.admin.describe_topics(list(INPUT_TOPICS))
+        described = await cluster.system.kafka.admin.describe_topics([cluster.settings.topics.physical(t) for t in INPUT_TOPICS])
         short = [(t["topic"], p["partition"]) for t in described for p in t["partitions"]
                  if len(p["isr"]) < len(p["replicas"])]
         assert not short, f"{len(short)} partitions under-replicated, e.g. {short[:3]}"

@@ -31,7 +31,7 @@ async def test_several_relays_publish_each_outbox_row_once(cluster: Cluster) -> 
     producers = [make_producer(system.settings) for _ in range(RELAYS)]
     stop = asyncio.Event()
     # Small batches make the relays contend for the same rows many times over.
-    relays = [OutboxRelay(system.pool, p, batch=50, idle_seconds=0.01) for p in producers]
+    relays = [OutboxRelay(system.pool, p, topics=system.settings.topics, batch=50, idle_seconds=0.01) for p in producers]
     for producer in producers:
         await producer.start()
     tasks = [asyncio.create_task(relay.run(stop)) for relay in relays]

@@ -4,9 +4,10 @@ the streams process's parts (intake consumer, monitoring app) — isolated from 
 that may run on the same stack:
 
 - a fresh, migrated database per test;
-- a Temporal namespace of its own (`jiuye-e2e`), so an intake running elsewhere against the
-  same topics (`jiuye demo`, a developer's `jiuye streams`) never starts our cases in its
-  namespace, and a uuid task queue per test;
+- Kafka topics of its own per session (a run prefix, testkit/run_topics.py: created at the
+  start, deleted at the end), so a `jiuye streams` or `jiuye demo` on the default topics never
+  sees a record of ours;
+- a Temporal namespace of its own (`jiuye-e2e`) and a uuid task queue per test;
 - a fresh consumer group per test whose offsets are set to the topics' current ends before it
   starts, so it reads exactly what the test emits and nothing older;
 - unique person, unit and event ids per test, so workflow ids never meet earlier runs'.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -47,6 +49,7 @@ from deploy.stack.temporal import SEARCH_ATTRIBUTES
 from policy.pack import PolicyPack, load_pack
 from streams.app import IntakeRuntime, StreamsProcess
 from testkit.kafka import KafkaProbe
+from testkit.run_topics import run_topics
 from tests.e2e.helpers import assert_eventually
 
 E2E_NAMESPACE = "jiuye-e2e"
@@ -68,11 +71,13 @@ def stack_settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def e2e_settings(stack_settings: Settings) -> Settings:
-    """`stack_settings` once the e2e namespace and its search attributes exist."""
+async def e2e_settings(stack_settings: Settings) -> AsyncIterator[Settings]:
+    """`stack_settings` once the e2e namespace and its search attributes exist, under the
+    session's own topic prefix (its topics created now, deleted at the session's end)."""
     client = await Client.connect(stack_settings.temporal_address, namespace="default")
     await _ensure_namespace(client, E2E_NAMESPACE)
-    return stack_settings
+    async with run_topics(stack_settings) as settings:
+        yield settings
 
 
 async def _ensure_namespace(client: Client, namespace: str) -> None:
@@ -129,7 +134,7 @@ async def kafka(e2e_settings: Settings) -> AsyncIterator[KafkaProbe]:
 
 
 class TopicTail:
-    """Collects every record appended to some topics after it started (a background task)."""
+    """Collects every record appended to some (logical) topics after it started (a background task)."""
 
     def __init__(self, settings: Settings, topics: Iterable[str]):
         self.settings = settings
@@ -151,10 +156,12 @@ class TopicTail:
 
     async def _collect(self) -> None:
         assert self._consumer is not None
+        names = self.settings.topics
         while True:
             batches = await self._consumer.getmany(timeout_ms=200)
+            # Under the logical names: tests compare with contracts/topics.py's constants.
             for records in batches.values():
-                self.records.extend(records)
+                self.records.extend(dataclasses.replace(r, topic=names.logical(r.topic)) for r in records)
 
     def of(self, topic: str) -> list[ConsumerRecord]:
         return [r for r in self.records if r.topic == topic]
@@ -252,7 +259,7 @@ async def bare_system(e2e_settings: Settings, kafka: KafkaProbe, tmp_path: Path)
         await producer.start()
         stack_.push_async_callback(producer.stop)
         stop = asyncio.Event()
-        relay_task = asyncio.create_task(OutboxRelay(pool, producer).run(stop))
+        relay_task = asyncio.create_task(OutboxRelay(pool, producer, topics=settings.topics).run(stop))
 
         async def stop_relay() -> None:
             stop.set()

@@ -77,7 +77,7 @@ async def produce(system: System, message: ce_kafka.KafkaMessage, key: bytes) ->
     await producer.start()
     try:
         value = message.value if isinstance(message.value, bytes) else message.value.encode()
-        await producer.send_and_wait(TOPIC, value=value, key=key, headers=list(message.headers.items()))
+        await producer.send_and_wait(system.settings.topics.physical(TOPIC), value=value, key=key, headers=list(message.headers.items()))
     finally:
         await producer.stop()
 

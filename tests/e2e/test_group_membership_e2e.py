@@ -56,7 +56,7 @@ def chunks(load: Load, n: int = CHUNKS) -> list[list[bytes]]:
 
 async def members(system: System) -> list[dict[str, Any]]:
     """The members of the test's consumer group as the broker describes them."""
-    described = await system.kafka.admin.describe_consumer_groups([system.settings.consumer_group])
+    described = await system.kafka.admin.describe_consumer_groups([system.settings.intake_group])
     groups = [g for response in described for g in response.to_object()["groups"]]
     return [m for g in groups for m in g["members"]]
 

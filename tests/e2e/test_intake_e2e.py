@@ -223,7 +223,8 @@ def offset_of(origin: Origin) -> int:
 
 async def committed_offset(system: System, origin: Origin) -> int | None:
     assert origin.topic is not None and origin.partition is not None
-    return await system.kafka.committed(system.settings.consumer_group, TopicPartition(origin.topic, origin.partition))
+    tp = TopicPartition(system.settings.topics.physical(origin.topic), origin.partition)
+    return await system.kafka.committed(system.settings.consumer_group, tp)
 
 
 async def test_infrastructure_error_retries_the_same_record_and_commits_nothing_past_it(bare_system: System) -> None:

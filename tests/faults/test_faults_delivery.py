@@ -38,7 +38,7 @@ async def rewind(system: System, offsets: dict[TopicPartition, int]) -> None:
     """Commit earlier `offsets` for the test's (stopped) consumer group: it reads again from there."""
 
     async def committed() -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=system.settings.kafka_bootstrap, group_id=system.settings.consumer_group,
+        consumer = AIOKafkaConsumer(bootstrap_servers=system.settings.kafka_bootstrap, group_id=system.settings.intake_group,
                                     enable_auto_commit=False, **client_security(system.settings))
         await consumer.start()
         try:

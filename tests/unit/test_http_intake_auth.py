@@ -14,7 +14,7 @@ from activities.store import Origin
 from console.service import tokens as console_tokens
 from contracts.cloudevents_binding import STRUCTURED_JSON, HttpEvent
 from contracts.signed_tokens import InvalidToken
-from contracts.topics import TYPES_BY_TOPIC
+from contracts.topics import TYPES_BY_TOPIC, Topics
 from policy.calendar import SHANGHAI
 from streams import producer_tokens
 from streams.http_intake import EVENTS_PATH, HttpIntake, create_app
@@ -43,7 +43,7 @@ async def ready() -> dict[str, bool]:
 
 
 def client() -> TestClient:
-    return TestClient(create_app(HttpIntake(SECRET, Refuses(), no_dead_letter), ready))
+    return TestClient(create_app(HttpIntake(SECRET, Refuses(), no_dead_letter, Topics()), ready))
 
 
 def token(types: frozenset[str], **kwargs: Any) -> str:
