@@ -111,6 +111,7 @@ def _export(args: argparse.Namespace) -> int:
     from activities.account_vault import AccountVault
     from activities.pg_store import PgStore, create_pool
     from activities.treasury_file import BatchNotExportable, InvalidPaymentFile, payment_file
+    from contracts.codec import KeyringError, PayloadDecryptionError
     from contracts.settings import get_settings
 
     async def run() -> str:
@@ -124,7 +125,9 @@ def _export(args: argparse.Namespace) -> int:
 
     try:
         xml = asyncio.run(run())
-    except (BatchNotExportable, InvalidPaymentFile) as exc:
+    # A missing or wrong keyring is an operator's error, said in one line (the messages name key
+    # ids and payees, never an account number).
+    except (BatchNotExportable, InvalidPaymentFile, KeyringError, PayloadDecryptionError) as exc:
         print(f"jiuye disbursement export: {exc}", file=sys.stderr)
         return 1
     if args.out is None:

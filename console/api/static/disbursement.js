@@ -1,7 +1,7 @@
 // The console's disbursement views (POLICY.md part 2) over /api/disbursement/{view}: batches,
 // returned payments, accounts awaited, reconciliation per day, and on the dashboard paid against
-// settled per fund and month. Self-contained (its own helpers, in a closure) so that it works
-// whatever console.js declares; it only needs the two hooks of index.html: the nav button
+// settled per fund and month. Loaded after console.js, whose element builder `el` it uses; its own
+// state stays in a closure. It needs two hooks of index.html: the nav button
 // `data-view="disbursement"` with its section `#view-disbursement`, and `#disbursement-dashboard`.
 (() => {
   "use strict";
@@ -125,14 +125,7 @@
   const RANGED = new Set(["batches", "reconciliation"]);
   let current = "returned";
 
-  const node = (tag, attrs = {}, ...children) => {
-    const n = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") n.className = v; else if (k.startsWith("on")) n.addEventListener(k.slice(2), v); else n.setAttribute(k, v);
-    }
-    for (const c of children) n.append(c instanceof Node ? c : document.createTextNode(c ?? ""));
-    return n;
-  };
+  const node = el;  // console.js's builder: one way to make an element on the page
   // An amount with its unit (I18N.yuan: string arithmetic on the fen, never a float); codes by
   // their names and dates as people write them, as on the rest of the page.
   const yuan = (fen) => (i18n ? i18n.yuan(fen) : `${fen} fen`);
