@@ -238,7 +238,8 @@ async def broker_answers(bootstrap: str) -> bool:
         await admin.close()
 
 
-async def topics_present(bootstrap: str, names: Sequence[str] = ALL_TOPICS) -> tuple[bool, str]:
+async def topics_present(bootstrap: str, names: Sequence[str]) -> tuple[bool, str]:
+    # No default: the names a stack must have depend on its topic prefix (settings.topics.all()).
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)

@@ -16,8 +16,6 @@ import os
 import signal
 from pathlib import Path
 
-from contracts.topics import ALL_TOPICS
-
 from .common import (
     ServiceStatus,
     StackError,
@@ -149,7 +147,7 @@ def up(layout: ClusterLayout) -> None:
     if created:
         say(f"kafka: created {len(created)} topics ({layout.settings.kafka_partitions} partitions, "
             f"{REPLICATION_FACTOR} replicas, min.insync.replicas={MIN_INSYNC_REPLICAS})")
-    say(f"kafka: ready on {layout.kafka_bootstrap}, {len(ALL_TOPICS)} topics")
+    say(f"kafka: ready on {layout.kafka_bootstrap}, {len(layout.settings.topics.all())} topics")
 
 
 def stop_node(layout: ClusterLayout, node: KafkaNode) -> None:
@@ -181,6 +179,7 @@ def status(layout: ClusterLayout) -> list[ServiceStatus]:
             rows.append(ServiceStatus(node.name, False, node.address, pid,
                                       "process alive but not listening" if pid else ""))
             continue
-        ok, detail = run_async(functools.partial(topics_present, node.address))
+        # The topics under this layout's prefix (JIUYE_TOPIC_PREFIX), as `up` created them.
+        ok, detail = run_async(functools.partial(topics_present, node.address, layout.settings.topics.all()))
         rows.append(ServiceStatus(node.name, ok, node.address, pid, f"{detail}, controller :{node.controller_port}"))
     return rows
