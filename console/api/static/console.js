@@ -154,7 +154,7 @@ function quarantineCard(q, refresh) {
     el("b", {}, label("quarantine_status", q.status)), " ",
     t("quarantine.refused", { type: q.type, source: q.source, id: q.event_id, reason: q.reason }), el("br"),
     el("small", {}, day(q.event_time.slice(0, 10))));
-  if (q.decided_by) card.append(el("br"), el("small", {}, t("quarantine.decided", { by: q.decided_by, at: q.decided_at, why: q.decision_reason || "" })));
+  if (q.decided_by) card.append(el("br"), el("small", {}, t("quarantine.decided", { by: q.decided_by, at: day(q.decided_at.slice(0, 10)), why: q.decision_reason || "" })));
   if (q.outcome) card.append(el("br"), el("small", {}, t("quarantine.outcome", { outcome: q.outcome })));
   if (q.status === "quarantined" && me.may_act) {
     const reason = el("input", { placeholder: t("quarantine.reason"), class: "quarantine-reason" });
