@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     case = sub.add_parser("case", help="find and inspect cases; hold and release their payments; re-drive or dismiss "
                                        "the events a case refused")
     case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
-    show = case_sub.add_parser("show", help="one case: live state, timeline, tasks, payments")
+    show = case_sub.add_parser("show", help="one case: live state, timeline, tasks, payments and their disbursement, "
+                                              "the events it refused (quarantined)")
     show.add_argument("case_id")
     _token_arg(show)
     lst = case_sub.add_parser("list", help="cases from the read model (filters as the API's /api/cases)")
