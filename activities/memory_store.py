@@ -42,6 +42,8 @@ class MemoryStore:
     facts: dict[tuple[str, str], SharedFact] = field(default_factory=dict)
     subject_facts_by_key: dict[str, dict[str, Fact]] = field(default_factory=dict)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    # Refused events kept against the case that refused them, by (case, source, event id).
+    quarantined: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
@@ -123,6 +125,10 @@ class MemoryStore:
 
     async def dead_letter(self, origin: Origin, reason: str, raw: bytes) -> None:
         self.dead_letters.append({"origin": origin, "reason": reason, "raw": raw})
+
+    async def quarantine(self, case_id: str, event: CloudEvent, reason: str, raw: bytes, origin: Origin) -> None:
+        self.quarantined[(case_id, event.source, event.id)] = {"reason": reason, "raw": raw, "origin": origin,
+                                                                "status": "quarantined"}
 
     async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]:
         return sorted(

@@ -177,6 +177,17 @@ class PgStore:
             [name for name, _ in origin.headers], [value for _, value in origin.headers],
         )
 
+    async def quarantine(self, case_id: str, event: CloudEvent, reason: str, raw: bytes, origin: Origin) -> None:
+        await self.pool.execute(
+            """INSERT INTO quarantined_events (case_id, source, event_id, type, subject, event_time, reason, topic,
+                                               partition, kafka_offset, raw, header_names, header_values)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+               ON CONFLICT (case_id, source, event_id)
+               DO UPDATE SET reason = EXCLUDED.reason, status = 'quarantined'""",
+            case_id, event.source, event.id, event.type, event.subject, event.time, reason[:1000], origin.topic,
+            origin.partition, origin.offset, raw, [name for name, _ in origin.headers], [value for _, value in origin.headers],
+        )
+
     # -- cases -------------------------------------------------------------------------------
     async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]:
         rows = await self.pool.fetch(

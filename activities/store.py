@@ -168,6 +168,11 @@ class Store(Protocol):
 
     async def dead_letter(self, origin: Origin, reason: str, raw: bytes) -> None: ...
 
+    async def quarantine(self, case_id: str, event: CloudEvent, reason: str, raw: bytes, origin: Origin) -> None:
+        """Keep an event the case `case_id` refused against that case (status `quarantined`);
+        the same event refused again by the same case (a re-drive) updates its reason."""
+        ...
+
     # -- cases -------------------------------------------------------------------------------
     async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]: ...
 

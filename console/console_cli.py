@@ -30,9 +30,11 @@ def _token_arg(parser: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the console's sub-commands to `jiuye`."""
-    case = sub.add_parser("case", help="find and inspect cases; hold and release their payments")
+    case = sub.add_parser("case", help="find and inspect cases; hold and release their payments; re-drive or dismiss "
+                                       "the events a case refused")
     case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
-    show = case_sub.add_parser("show", help="one case: live state, timeline, tasks, payments")
+    show = case_sub.add_parser("show", help="one case: live state, timeline, tasks, payments and their disbursement, "
+                                              "the events it refused (quarantined)")
     show.add_argument("case_id")
     _token_arg(show)
     lst = case_sub.add_parser("list", help="cases from the read model (filters as the API's /api/cases)")
@@ -46,6 +48,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                              ("release", "release the hold, with a reason")):
         p = case_sub.add_parser(action, help=helptext)
         p.add_argument("case_id")
+        p.add_argument("--reason", required=True)
+        _token_arg(p)
+    for action, helptext in (("redrive", "deliver an event the case refused (its quarantine id, `case show`) again, "
+                                         "routed on the cases as they are now; refused again, it stays quarantined"),
+                             ("dismiss", "close an event the case refused, delivering nothing")):
+        p = case_sub.add_parser(action, help=helptext)
+        p.add_argument("quarantine_id", type=int, help="the id `case show` lists under 'quarantined events'")
         p.add_argument("--reason", required=True)
         _token_arg(p)
 
@@ -192,6 +201,16 @@ async def _case_hold(console: Any, who: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _case_quarantine(console: Any, who: Any, args: argparse.Namespace) -> int:
+    from console.service import quarantine
+
+    decide = quarantine.redrive if args.case_command == "redrive" else quarantine.dismiss
+    result = await decide(console, who, args.quarantine_id, args.reason)
+    _print(args, result, lambda r: f"quarantined event {r['id']} of {r['case_id']}: {r['status']}"
+           + (f" ({r['detail']})" if r.get("detail") else ""))
+    return 0
+
+
 async def _task_list(console: Any, who: Any, args: argparse.Namespace) -> int:
     from console import service
 
@@ -267,6 +286,8 @@ _HANDLERS: dict[tuple[str, str], Callable[[Any, Any, argparse.Namespace], Awaita
     ("case", "show"): _case_show,
     ("case", "hold"): _case_hold,
     ("case", "release"): _case_hold,
+    ("case", "redrive"): _case_quarantine,
+    ("case", "dismiss"): _case_quarantine,
     ("task", "list"): _task_list,
     ("task", "decide"): _task_decide,
     ("alert", "list"): _alert_list,
@@ -305,7 +326,7 @@ def describe_case(shown: dict[str, Any]) -> str:
         money = f"  {entry['amount'] / 100:.2f} yuan" if entry.get("amount") else ""
         rule = f"  [{entry['rule']}]" if entry.get("rule") else ""
         event = f"  (event {entry['event']['source']} #{entry['event']['id']})" if entry.get("event") else ""
-        out.append(f"  {entry['on']}  {entry['kind']:<10} {entry['what']}{money}{rule}{event}")
+        out.append(f"  {entry['on']}  {entry['type']:<10} {entry['what']}{money}{rule}{event}")
     if shown["tasks"]:
         out.append("tasks:")
         for t in shown["tasks"]:
@@ -314,5 +335,14 @@ def describe_case(shown: dict[str, Any]) -> str:
     out.append(f"ledger (owed {shown['owed_fen'] / 100:.2f} yuan net{paid}):")
     for p in shown["payments"]:
         corrects = f"  corrects {p['corrects']}" + (f" ← {p['cause']}" if p.get("cause") else "") if p.get("corrects") else ""
-        out.append(f"  {p['due_on']}  {p['period']:<10} {p['entry']:<11} {p['amount'] / 100:>10.2f}  {p['fund']}  → {p['payee']}{corrects}")
+        d = p.get("disbursement")
+        paid_out = (f"  [{d['status']}, attempt {d['attempts']}" + (f", batch {d['batch_id']}" if d.get("batch_id") else "") + "]"
+                    if d else "")
+        out.append(f"  {p['due_on']}  {p['period']:<10} {p['entry']:<11} {p['amount'] / 100:>10.2f}  {p['fund']}  → {p['payee']}"
+                   f"{corrects}{paid_out}")
+    if shown.get("quarantined"):
+        out.append("quarantined events (jiuye case redrive|dismiss ID --reason ...):")
+        for q in shown["quarantined"]:
+            out.append(f"  {q['id']}  {q['status']:<11} {q['type']}  {q['source']} #{q['event_id']}: {q['reason']}"
+                       + (f"  ({q['decided_by']}: {q['decision_reason']})" if q.get("decided_by") else ""))
     return "\n".join(out)

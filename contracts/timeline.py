@@ -13,7 +13,9 @@ from typing import Literal, get_args
 # payment / correction: a ledger row (a correction is arrears, an overpayment or a deduction)
 # task: a task raised or settled; supervisor: a supervisor's action (hold, release)
 # event: a fact the case took (or ignored) from an input event; note: anything else
-EntryType = Literal["decision", "payment", "correction", "task", "supervisor", "event", "note"]
+# quarantine: an event the case refused, kept against it (written by the console from the
+# quarantine table, never by a workflow: console/service/quarantine.py)
+EntryType = Literal["decision", "payment", "correction", "task", "supervisor", "event", "note", "quarantine"]
 ENTRY_TYPES: tuple[str, ...] = get_args(EntryType)
 
 # How case_base worded the entries of these types before it typed them.

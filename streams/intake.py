@@ -62,6 +62,9 @@ from streams.routing import (
 
 log = logging.getLogger(__name__)
 
+# Why an event that reached a case whose workflow had ended is quarantined on it.
+LATE_REASON = "the case closed before the event arrived"
+
 
 class DeadLetterSink(Protocol):
     async def send(self, raw: bytes, reason: str, origin: Origin) -> None: ...
@@ -261,6 +264,9 @@ class Intake:
         for command in commands:
             if isinstance(command, Reject):
                 await self._dead_letter(claimed.raw, command.reason, claimed.origin)
+                if command.case_id is not None:
+                    # Refused by that case in its state: shown on its page, re-driven from there.
+                    await self.store.quarantine(command.case_id, event, command.reason, claimed.raw, claimed.origin)
                 return Applied(Outcome("dead_letter", command.reason, event), "ignored", f"dead letter: {command.reason}")
             if isinstance(command, Ignore):
                 return Applied(Outcome("ignored", command.reason, event), "ignored", command.reason)
@@ -284,12 +290,29 @@ class Intake:
                 results = await asyncio.gather(*(self.gateway.signal(c, delivered) for c in case_ids))
                 done.extend(c for c, ok in zip(case_ids, results, strict=True) if ok)
                 done.append(f"shared fact ({command.scope})")
+        for case_id in late:
+            # It reached the case, which had closed for good meanwhile: quarantined on it.
+            await self.store.quarantine(case_id, event, LATE_REASON, claimed.raw, claimed.origin)
         if late and not done:
             # Its workflow ended: closed, and past any window for late facts (POLICY.md part 2).
             detail = f"late: case closed before the event arrived: {', '.join(late)}"
             return Applied(Outcome("late", detail, event), "late", detail)
         detail = "→ " + ", ".join(done) + (f" (late for {', '.join(late)})" if late else "")
         return Applied(Outcome("applied", detail, event), "applied", detail)
+
+    async def redeliver(self, event: CloudEvent, raw: bytes, origin: Origin) -> Outcome:
+        """A quarantined event delivered again, as it came (same source and id), routed on the
+        cases as they are now (a supervisor may have corrected them since it was refused). Its
+        inbox row was finished when it was refused, so this bypasses the claim and finishes the
+        row again with what it comes to now; a case that took it once drops it by its id (the
+        workflow's `seen`), so a re-drive never applies an event twice."""
+        keys = keys_of(event)
+        view = await self._open_view(keys)
+        by_employer = await self._employer_cases([(0, event)], {0: keys})
+        claimed = Claimed(0, event, raw, origin, keys, frozenset(keys), by_employer.get(0, ()))
+        applied = await self.apply(claimed, view)
+        await self.store.finish_many([(event, applied.state, applied.note)])
+        return applied.outcome
 
     async def _open_view(self, keys: list[str]) -> OpenView:
         view: OpenView = {}

@@ -22,7 +22,7 @@ from console.api.params import (
     LedgerParams,
     TaskParams,
 )
-from console.service import disbursement
+from console.service import disbursement, quarantine
 from console.service.labels import catalog
 from console.service.tokens import dev_login as dev_login_token
 
@@ -119,6 +119,21 @@ async def deadletters(c: Ctx, who: Who, q: Annotated[DeadLetterParams, Query()])
 @router.post("/deadletters/{dead_letter_id}/redrive", tags=["actions"], summary="Re-emit a dead letter (optionally corrected) to its topic")
 async def redrive(c: Ctx, who: Who, dead_letter_id: int, body: Annotated[RedriveRequest | None, Body()] = None) -> dict[str, Any]:
     return await service.redrive(c, who, dead_letter_id, body.fixed if body else None)
+
+
+class QuarantineDecision(BaseModel):
+    reason: str = Field(description="Why (recorded in the audit, shown on the case's timeline)")
+
+
+@router.post("/quarantine/{quarantine_id}/redrive", tags=["actions"],
+             summary="Deliver an event a case refused again (same id), routed on the cases as they are now; 409 if refused again")
+async def quarantine_redrive(c: Ctx, who: Who, quarantine_id: int, body: QuarantineDecision) -> dict[str, Any]:
+    return await quarantine.redrive(c, who, quarantine_id, body.reason)
+
+
+@router.post("/quarantine/{quarantine_id}/dismiss", tags=["actions"], summary="Close an event a case refused, delivering nothing")
+async def quarantine_dismiss(c: Ctx, who: Who, quarantine_id: int, body: QuarantineDecision) -> dict[str, Any]:
+    return await quarantine.dismiss(c, who, quarantine_id, body.reason)
 
 
 @router.get("/audit", tags=["session"], summary="Recent audit rows in your scope")

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from temporalio.service import RPCError, RPCStatusCode
 
-from console.service import audit
+from console.service import audit, disbursement, quarantine
 from console.service.core import Console, plain
 from console.service.errors import NotFound, Unavailable
 from console.service.queries import CaseQuery, case_list_sql
@@ -17,6 +17,7 @@ from console.service.tokens import Principal
 from contracts.timeline import legacy_entry_type
 from policy.calendar import business_date
 from policy.corrections import WORTH_SIGN
+from policy.disbursement import ledger_key_of
 
 
 def known_kinds() -> set[str]:
@@ -132,6 +133,11 @@ async def show_case(console: Console, p: Principal, case_id: str) -> dict[str, A
     tasks = [plain(dict(r)) for r in await console.pool.fetch(
         """SELECT task_id, kind, city, due_on, state, details, decided_by, decision, raised_at, decided_at
              FROM tasks WHERE case_id = $1 ORDER BY raised_at, task_id""", case_id)]
+    # Where each row stands at the treasury (issue 18: the case page shows its disbursements).
+    paid_out = await disbursement.of_case(console, case_id)
+    for pay in payments:
+        pay["disbursement"] = paid_out.get(ledger_key_of(case_id, pay["program"], pay["period"], pay["entry"], pay["seq"]))
+    refused = await quarantine.of_case(console, case_id)
     state, unavailable = await live_state(console, case_id)
     # Audit times are instants; the timeline speaks in Shanghai business dates.
     trail = plain([{**row, "on": business_date(row["at"])} for row in await audit.of_case(console.pool, case_id)])
@@ -140,8 +146,11 @@ async def show_case(console: Console, p: Principal, case_id: str) -> dict[str, A
         "case": case,
         "state": state,
         "state_unavailable": unavailable,
-        "timeline": build_timeline(case, state, payments, tasks, trail),
+        "timeline": sorted(build_timeline(case, state, payments, tasks, trail) + quarantine.timeline_entries(refused),
+                           key=lambda e: str(e["on"])),
         "tasks": tasks,
+        # The events the case refused (issue 18 item 4), to re-drive or dismiss.
+        "quarantined": refused,
         "payments": payments,
         # A correction is a row of its own: the net owed to the payees counts an overpayment
         # against its payment (EVENTS.md "Ledger"); what the payees received is the case's own

@@ -226,3 +226,18 @@ async def decide_desk_task(console: Console, p: Principal, row: Mapping[str, Any
               "disbursement": {"ledger_key": state.due.ledger_key, "status": state.status, "attempt": state.attempt,
                                "instruction_id": state.instruction_id, "since": state.since.isoformat()}}
     return shown(p, result)
+
+
+async def of_case(console: Console, case_id: str) -> dict[str, dict[str, Any]]:
+    """Where each of a case's ledger rows stands at the treasury, by ledger key
+    (`rules.ledger_key_of`): status, since, attempts, the last instruction and its batch and
+    result. A row the desk has not taken up yet has none."""
+    rows = await console.pool.fetch(
+        """SELECT d.ledger_key, d.status, d.since, d.attempt AS attempts, d.instructed_on, d.reason,
+                  i.instruction_id, i.batch_id, i.result, i.result_on
+             FROM disbursements d
+             LEFT JOIN payment_instructions i ON i.ledger_key = d.ledger_key AND i.attempt = d.attempt
+            WHERE d.case_id = $1""",
+        case_id)
+    return {r["ledger_key"]: plain(dict(r)) for r in rows}
+

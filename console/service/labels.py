@@ -134,6 +134,23 @@ ENTRY_TYPES: Names = {
     "supervisor": ("监管操作", "supervisor"),
     "event": ("事件", "event"),
     "note": ("备注", "note"),
+    "quarantine": ("隔离事件", "quarantined event"),
+}
+
+# console/service/quarantine.py STATUSES: what became of an event a case refused.
+QUARANTINE_STATUSES: Names = {
+    "quarantined": ("已隔离", "quarantined"),
+    "redriven": ("已重新投递", "re-driven"),
+    "dismissed": ("已驳回", "dismissed"),
+}
+
+# policy/disbursement.py: where a ledger row's disbursement stands.
+DISBURSEMENT_STATUSES: Names = {
+    "awaiting_account": ("待收款账户", "awaiting account"),
+    "instructed": ("已发指令", "instructed"),
+    "settled": ("已结算", "settled"),
+    "returned": ("已退回", "returned"),
+    "stopped": ("已停止", "stopped"),
 }
 
 # contracts/cases.py LedgerEntryKind: a payment, or a correction of one.
@@ -162,6 +179,7 @@ GROUPS: Final[dict[str, Names]] = {
     "kind": KINDS, "status": STATUSES, "program": PROGRAMS, "fund": FUNDS, "city": CITIES,
     "task_type": TASK_TYPES, "task_state": TASK_STATES, "entry_type": ENTRY_TYPES,
     "ledger_entry": LEDGER_ENTRIES, "alert_kind": ALERT_KINDS, "role": ROLES,
+    "quarantine_status": QUARANTINE_STATUSES, "disbursement_status": DISBURSEMENT_STATUSES,
 }
 
 

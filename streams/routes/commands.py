@@ -33,9 +33,13 @@ class FanOut:
 
 @dataclass(frozen=True)
 class Reject:
-    """Bad input or an event no case can take: the dead letters, with the reason."""
+    """Bad input or an event no case can take: the dead letters, with the reason. `case_id`
+    names the case that refuses it, when one does (a placement while the person is still
+    placed in it, a second claim while it is open): the event is then also quarantined on that
+    case, shown on its page, and a supervisor re-drives or dismisses it there (0017)."""
 
     reason: str
+    case_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     running = [c.case_id for c in open_cases if c.kind == KIND]
     if running:
         # One subsidy period at a time: a second application while one runs is a duplicate.
-        return [Reject(f"application.submitted: {applicant} already has an open flexible-employment case {running[0]}")]
+        return [Reject(f"application.submitted: {applicant} already has an open flexible-employment case {running[0]}", case_id=running[0])]
     return [
         StartCase(
             kind=KIND,

@@ -23,7 +23,7 @@ def plan_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) 
     if running:
         # The union notice, execution and settlement name only the enterprise: with two plans
         # open they could not be told apart.
-        return [Reject(f"layoff.plan_filed: {enterprise} already has an open layoff plan {running[0]}")]
+        return [Reject(f"layoff.plan_filed: {enterprise} already has an open layoff plan {running[0]}", case_id=running[0])]
     return [StartCase(kind=KIND, case_id=kinds.layoff_plan_case_id(d["enterprise_id"], d["filed_on"]), city=d["city"], keys=[enterprise])]
 
 

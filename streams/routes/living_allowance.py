@@ -30,7 +30,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     applicant = d["applicant"]
     running = [c.case_id for c in open_cases if c.kind == KIND]
     if running:
-        return [Reject(f"application.submitted: {applicant} already has an open temporary-living-allowance case {running[0]}")]
+        return [Reject(f"application.submitted: {applicant} already has an open temporary-living-allowance case {running[0]}", case_id=running[0])]
     return [StartCase(kind=KIND, case_id=kinds.living_allowance_case_id(applicant, d["on"]), city=application_city(event), keys=[f"person/{applicant}"])]
 
 

@@ -47,7 +47,7 @@ def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     enterprise = d["applicant"]
     case_id = kinds.job_retention_case_id(enterprise, year)
     if any(c.case_id == case_id for c in open_cases):
-        return [Reject(f"application.submitted ({retention.PROGRAM}): {enterprise} already applied for {year} ({case_id} is open)")]
+        return [Reject(f"application.submitted ({retention.PROGRAM}): {enterprise} already applied for {year} ({case_id} is open)", case_id=case_id)]
     return [StartCase(kind=KIND, case_id=case_id, city=_city_of(event), keys=[f"enterprise/{enterprise}"])]
 
 

@@ -40,7 +40,7 @@ def claim_filed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack)
     new_id = kinds.unemployment_insurance_case_id(d["person_id"], d["claim_on"])
     running = [c.case_id for c in _open_of_person(open_cases, d["person_id"], (KIND,)) if c.case_id != new_id]
     if running:
-        return [Reject(f"ui.claim.filed: person/{d['person_id']} already has an open claim {running[0]}")]
+        return [Reject(f"ui.claim.filed: person/{d['person_id']} already has an open claim {running[0]}", case_id=running[0])]
     return [
         StartCase(
             kind=KIND,

@@ -36,7 +36,7 @@ def placed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> l
     running = [c.case_id for c in open_cases if c.kind == KIND]
     if running:
         # One post at a time; a new placement comes after the last one closed (§17 再次安置).
-        return [Reject(f"welfare_post.placed: {d['person_id']} is still placed ({running[0]})")]
+        return [Reject(f"welfare_post.placed: {d['person_id']} is still placed ({running[0]})", case_id=running[0])]
     return [
         StartCase(
             kind=KIND,

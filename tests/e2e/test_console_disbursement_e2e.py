@@ -111,3 +111,31 @@ async def test_a_payee_without_an_account_is_listed_as_awaiting_with_the_days_wa
     later = (await api.get("/api/disbursement/awaiting", params={"today": "2099-01-01"}, headers=SUPERVISOR)).json()
     assert later["items"][0]["days_waiting"] == (date(2099, 1, 1) - business_today()).days
     assert (await api.get("/api/disbursement/nothing", headers=SUPERVISOR)).status_code == 404
+
+
+async def test_the_case_page_shows_each_ledger_rows_disbursement(system: System, api: httpx.AsyncClient) -> None:
+    """Issue 18 (a case page with its disbursements): each ledger row on the case page says where
+    it stands at the treasury — status, attempts, the last instruction and its batch and result;
+    a row the desk has not taken up says none."""
+    from activities.pg_store import PgStore
+    from contracts.cases import CaseRecord
+
+    async with desk_and_treasury(system) as sim:
+        payee = Payee(system, sim)
+        # The case's read-model row, written as the case writes it (the desk's fixtures write
+        # its ledger row the same way, through the store).
+        await PgStore(system.pool).record_case(CaseRecord(
+            case_id=payee.case_id, kind="internship_subsidy", subject=payee.id, city=CITY, status="active",
+            change="opened", version=1, opened_on=business_today(), on=business_today()), {"id": f"{payee.case_id}:1", "data": {}})
+        await payee.account("0")
+        await payee.paid()
+        await payee.stands("returned", 1)
+        page = await api.get(f"/api/cases/{payee.case_id}/timeline", headers=SUPERVISOR)
+        assert page.status_code == 200, page.text
+        [row] = page.json()["payments"]
+        shown = row["disbursement"]
+        assert (shown["ledger_key"], shown["status"], shown["attempts"], shown["result"], shown["reason"]) == (
+            payee.key, "returned", 1, "returned", "account_closed")
+        assert shown["instruction_id"] == rules.instruction_id(payee.key, 1) and shown["batch_id"]
+        batches = (await api.get("/api/disbursement/batches", headers=SUPERVISOR)).json()["items"]
+        assert shown["batch_id"] in {b["batch_id"] for b in batches}

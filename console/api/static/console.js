@@ -130,12 +130,44 @@ async function openCase(caseId) {
       el("td", {}, day(p.due_on)), el("td", {}, p.period), el("td", { title: p.program }, label("program", p.program)),
       el("td", { class: "entry" }, label("ledger_entry", p.entry)),
       el("td", { class: "amount" }, yuan(p.amount)), el("td", { title: p.fund }, label("fund", p.fund)), el("td", {}, p.payee),
-      el("td", { class: "rule" }, p.rule || ""), el("td", { class: "corrects" }, p.corrects ? `${p.corrects}${p.cause ? " ← " + p.cause : ""}` : ""))));
+      el("td", { class: "rule" }, p.rule || ""), el("td", { class: "corrects" }, p.corrects ? `${p.corrects}${p.cause ? " ← " + p.cause : ""}` : ""),
+      el("td", { class: "disbursement" }, disbursementOf(p.disbursement)))));
     const corrections = shown.payments.filter((p) => p.entry !== "payment").length;
     $("#corrections").textContent = corrections ? t("ledger.corrections", { n: corrections }) : "";
     $("#case-tasks").replaceChildren(...(shown.tasks.length ? shown.tasks.map((task) => taskCard({ ...task, case_id: c.case_id }, () => openCase(caseId)))
       : [el("p", {}, t("none"))]));
+    $("#quarantined").replaceChildren(...(shown.quarantined.length ? shown.quarantined.map((q) => quarantineCard(q, () => openCase(caseId)))
+      : [el("p", {}, t("none"))]));
   } catch (e) { showError(e); }
+}
+
+// Where a ledger row stands at the treasury (console/service/disbursement.py of_case).
+function disbursementOf(d) {
+  if (!d) return t("disbursement.none");
+  return t("disbursement.row", { status: label("disbursement_status", d.status), attempts: d.attempts })
+    + (d.batch_id ? ` · ${t("disbursement.batch", { batch: d.batch_id })}` : "");
+}
+
+// An event the case refused (console/service/quarantine.py): re-drive or dismiss it, with a reason.
+function quarantineCard(q, refresh) {
+  const card = el("div", { class: `task quarantine ${q.status}`, "data-quarantine": String(q.id) },
+    el("b", {}, label("quarantine_status", q.status)), " ",
+    t("quarantine.refused", { type: q.type, source: q.source, id: q.event_id, reason: q.reason }), el("br"),
+    el("small", {}, day(q.event_time.slice(0, 10))));
+  if (q.decided_by) card.append(el("br"), el("small", {}, t("quarantine.decided", { by: q.decided_by, at: day(q.decided_at.slice(0, 10)), why: q.decision_reason || "" })));
+  if (q.outcome) card.append(el("br"), el("small", {}, t("quarantine.outcome", { outcome: q.outcome })));
+  if (q.status === "quarantined" && me.may_act) {
+    const reason = el("input", { placeholder: t("quarantine.reason"), class: "quarantine-reason" });
+    const act = (action) => async () => {
+      try {
+        await api(`/api/quarantine/${q.id}/${action}`, { method: "POST", body: JSON.stringify({ reason: reason.value }) });
+        refresh();
+      } catch (e) { await refresh(); showError(e); }
+    };
+    card.append(el("br"), reason, el("button", { class: "redrive", onclick: act("redrive") }, t("quarantine.redrive")),
+      el("button", { class: "dismiss", onclick: act("dismiss") }, t("quarantine.dismiss")));
+  }
+  return card;
 }
 
 const DECISION_HINTS = {
