@@ -66,6 +66,7 @@ def compare(before: dict[str, Any], after: dict[str, Any], change_key: str) -> d
     return {
         "cases_touched": len(touched),
         "cases_seen": len(after["cases"]),
+        "touched_cases": [t["case_id"] for t in touched],
         "by_month_and_fund": by_month,
         "total_difference": sum(r["difference"] for r in by_month),
         "corrections": corrections,
