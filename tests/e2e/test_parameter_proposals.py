@@ -154,9 +154,9 @@ async def test_every_proposal_preview_and_decision_is_audited(console: Console) 
 
 async def test_the_preview_includes_closed_cases_a_past_effective_date_corrects() -> None:
     """A case closed before the change is announced, but within ledger.correction_days, is
-    corrected too (POLICY.md part 2): P102's internship ended on 2020-05-20 (told on 2020-07-10, before
-    the change is announced) and is in the preview
-    of a raise from April announced in July; the 2102 case the change does not reach is not."""
+    corrected too (POLICY.md part 2): P102's internship ended on 2020-05-20 (told on 2020-07-10,
+    before the change is announced) and is in the preview of a raise from April announced in July;
+    the 2102 case the change does not reach is not."""
     shown = await preview(SCENARIO, NAME, raised_by(30000), "2101", date(2020, 4, 1), UNTIL)
     closed = "internship/P102/U102/2020-03-02"
     assert closed in shown["touched_cases"]
