@@ -111,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     disbursement_cli.register(sub)
 
+    from app import parameter_cli
+
+    parameter_cli.register(sub)
+
     demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario of the whole "
                           "province (every case kind, tasks, alerts), print a summary and where to look")
     demo.add_argument("--cases", type=int, default=36, help="generated internships in the demo scenario (besides the committed scenarios)")
@@ -208,6 +212,12 @@ def _disbursement(args: argparse.Namespace) -> int:
     return disbursement_cli.main(args)
 
 
+def _parameter(args: argparse.Namespace) -> int:
+    from app import parameter_cli
+
+    return parameter_cli.main(args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from bench.cli import run
 
@@ -233,6 +243,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "http-intake": _http_intake,
     "treasury-sim": _treasury_sim,
     "disbursement": _disbursement,
+    "parameter": _parameter,
 }
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ console/api/params.py; bodies are the models below."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -22,7 +23,7 @@ from console.api.params import (
     LedgerParams,
     TaskParams,
 )
-from console.service import disbursement, quarantine
+from console.service import disbursement, proposals, quarantine
 from console.service.labels import catalog
 from console.service.tokens import dev_login as dev_login_token
 
@@ -40,6 +41,17 @@ class HoldRequest(BaseModel):
 
 class RedriveRequest(BaseModel):
     fixed: dict[str, Any] | None = Field(default=None, description="The corrected CloudEvent; omit to re-drive the original bytes")
+
+
+class ProposalRequest(BaseModel):
+    name: str = Field(description="A parameter of the policy pack, e.g. internship.monthly_subsidy")
+    value: Any = Field(description="Its new value: fen as a whole number, a ratio as [n, d], a date as YYYY-MM-DD")
+    city: str | None = Field(default=None, description="The city (21xx); null = province-wide")
+    effective_on: date = Field(description="First day it applies; a past date corrects what was paid")
+
+
+class ProposalDecision(BaseModel):
+    reason: str | None = None
 
 
 class DevLogin(BaseModel):
@@ -157,6 +169,29 @@ async def disbursement_view(c: Ctx, who: Who, q: Annotated[DisbursementParams, Q
     name = f"disbursement-{view}-{result.get('city') or 'province'}.csv"
     return Response(disbursement.as_csv(view, result), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/proposals", tags=["parameters"], summary="Parameter change proposals in your scope, newest first")
+async def proposal_list(c: Ctx, who: Who, status: str | None = None) -> dict[str, Any]:
+    return await proposals.list_proposals(c, who, status)
+
+
+@router.get("/proposals/{proposal_id}", tags=["parameters"], summary="One proposal with its preview")
+async def proposal(c: Ctx, who: Who, proposal_id: int) -> dict[str, Any]:
+    return await proposals.show_proposal(c, who, proposal_id)
+
+
+@router.post("/proposals", tags=["parameters"], summary="Propose a parameter change (checked against the pack; "
+             "its preview is computed by `jiuye parameter preview`)")
+async def propose(c: Ctx, who: Who, body: ProposalRequest) -> dict[str, Any]:
+    return await proposals.propose(c, who, body.name, body.value, body.city, body.effective_on)
+
+
+@router.post("/proposals/{proposal_id}/{decision}", tags=["parameters"],
+             summary="approve | reject (a second supervisor of the same scope) | withdraw (the proposer)")
+async def decide_proposal(c: Ctx, who: Who, proposal_id: int, decision: str,
+                          body: Annotated[ProposalDecision | None, Body()] = None) -> dict[str, Any]:
+    return await proposals.decide(c, who, proposal_id, decision, body.reason if body else None)
 
 
 @router.post("/dev/login", tags=["session"], summary="DEV ONLY: issue a token without one (JIUYE_CONSOLE_DEV_LOGIN)")

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from console.service.core import Console
 
 
-async def write(db: asyncpg.Pool | asyncpg.Connection, p: Principal, action: str, case_id: str | None = None,
+async def write(db: asyncpg.Pool | asyncpg.Connection | asyncpg.pool.PoolConnectionProxy[asyncpg.Record], p: Principal, action: str, case_id: str | None = None,
                 details: dict[str, Any] | None = None) -> None:
     """Append one audit row."""
     await db.execute(

@@ -1,0 +1,77 @@
+"""The console's parameter change proposals in real headless Chromium (as
+tests/e2e/test_console_browser_e2e.py), on a fresh migrated PostgreSQL database: a Shenyang
+supervisor's raise of the internship subsidy from a past date, previewed by the cases' own
+workflows (app/parameter_preview.py over tests/scenarios/k1_corrections.jsonl), shows its
+difference per month and fund and its corrections, in both languages; the proposer's approval is
+refused with the four-eyes reason and a second supervisor's goes through. Screenshots:
+test-artifacts/console-parameter-preview-zh.png / -en.png."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from activities.pg_store import create_pool
+from app.parameter_preview import preview
+from console.service import Console, Principal
+from console.service.labels import Lang
+from console.service.proposals import attach_preview, propose
+from contracts.settings import get_settings
+from deploy.stack.postgres import drop_database, fresh_database
+from policy.pack import load_pack
+from tests.e2e._console_fixtures import SECRET, lang, logged_in, screenshot, served, yuan  # noqa: F401 — fixtures
+
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "k1_corrections.jsonl"
+NAME = "internship.monthly_subsidy"
+CITY = "2101"
+# static/proposals.js's words this test looks for, per language.
+WORDS: dict[str, dict[str, str]] = {
+    "zh-CN": {"approved": "已批准", "corrections": "追溯生效引起的更正"},
+    "en": {"approved": "approved", "corrections": "Corrections the change causes"},
+}
+
+
+@pytest.fixture
+async def console() -> AsyncIterator[Console]:
+    settings = get_settings()
+    name = f"jiuye_proposals_ui_{uuid.uuid4().hex[:10]}"
+    pool = await create_pool(await fresh_database(name, settings), 2)
+    try:
+        yield Console(settings=settings, pool=pool, secret=SECRET)
+    finally:
+        await pool.close()
+        await drop_database(name, settings)
+
+
+async def test_a_supervisor_sees_the_preview_of_a_change_and_a_second_one_approves_it(
+        console: Console, served: str, lang: Lang) -> None:
+    from playwright.async_api import expect
+
+    alice = Principal(sub="alice", role="city_supervisor", city=CITY, exp=int(time.time()) + 3600)
+    value = int(load_pack().value(NAME, CITY)) + 30000
+    made = await propose(console, alice, NAME, value, CITY, date(2020, 4, 1))
+    shown = await preview(SCENARIO, NAME, value, CITY, date(2020, 4, 1), date(2020, 12, 31))
+    await attach_preview(console, alice, made["id"], shown)
+    first = shown["by_month_and_fund"][0]
+
+    words = WORDS[lang]
+    async with logged_in(served, "city_supervisor", CITY, "alice", lang) as page:
+        await page.click("nav button[data-view=proposals]")
+        await page.click("#proposals-table tbody tr")
+        detail = page.locator("#proposal-detail")
+        await expect(detail.locator(".proposal-months").first).to_contain_text(yuan(first["difference"], lang))
+        await expect(detail).to_contain_text(words["corrections"])
+        await page.screenshot(path=str(screenshot("parameter-preview", lang)), full_page=True)
+        await page.click("[data-decision=approve]")
+        await expect(page.locator("#proposals-error")).to_contain_text("403")
+    async with logged_in(served, "city_supervisor", CITY, "bob", lang) as page:
+        await page.click("nav button[data-view=proposals]")
+        await page.click("#proposals-table tbody tr")
+        await page.click("[data-decision=approve]")
+        await expect(page.locator("#proposals-table tbody td.col-status")).to_have_text(words["approved"])
+    assert await console.pool.fetchval("SELECT count(*) FROM outbox WHERE value->>'type' = 'policy.parameter.changed'") == 1
