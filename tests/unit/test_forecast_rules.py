@@ -132,3 +132,31 @@ def test_fund_budget_set_is_stored_as_a_budget_by_no_case() -> None:
                       "subject": "city/2101", "time": "2020-01-02T09:00:00+08:00",
                       "data": {"city": "2101", "fund": UI, "year": 2020, "amount": 500000000}}).encode()
     assert route(parse_event(raw), [], load_pack()) == [SetBudget(city="2101", fund=UI, year=2020, amount=500000000)]
+
+
+def budget_event(ident: str, amount: int, time: str) -> bytes:
+    return json.dumps({"specversion": "1.0", "id": ident, "source": "finance/2101", "type": "fund.budget_set",
+                       "subject": "city/2101", "time": time,
+                       "data": {"city": "2101", "fund": UI, "year": 2020, "amount": amount}}).encode()
+
+
+async def test_fund_budget_set_through_the_intake_sets_the_budget_and_judges_the_shortfall_at_once() -> None:
+    """The intake stores the budget and raises `fund_shortfall` on it (no case is involved, so the
+    gateway to Temporal is never called: None stands for it); an earlier budget arriving later is
+    not taken, a redelivered one is a duplicate. On 3 January the January line (due the 1st) is
+    behind: February to August at 100 each pass 650 in August."""
+    from activities.store import Origin
+    from app.simulate import ListSink
+    from streams.intake import Intake
+
+    store = MemoryStore()
+    await store.record_schedule(schedule("c1", "2101", *((f"m{n}", 100, date(2020, n, 1)) for n in range(1, 13))))
+    intake = Intake(store, None, ListSink(), load_pack())  # type: ignore[arg-type]
+    later = await intake.handle(budget_event("b2", 650, "2020-01-03T09:00:00+08:00"), Origin(topic="policy.events", offset=1))
+    assert later.status == "applied" and "fund_shortfall: runs out 2020-08" in later.detail
+    earlier = await intake.handle(budget_event("b1", 5000, "2020-01-02T09:00:00+08:00"), Origin(topic="policy.events", offset=2))
+    assert "a later one stands" in earlier.detail
+    again = await intake.handle(budget_event("b2", 650, "2020-01-03T09:00:00+08:00"), Origin(topic="policy.events", offset=3))
+    assert again.status == "duplicate"
+    assert [b.amount for b in await store.budgets("2101", UI, 2020)] == [650]
+    assert [a["alert_id"] for a in store.alerts] == ["fund_shortfall:2101:ui_fund:2020:2020-08"]
