@@ -151,7 +151,7 @@ async def test_fund_budget_set_through_the_intake_sets_the_budget_and_judges_the
 
     store = MemoryStore()
     await store.record_schedule(schedule("c1", "2101", *((f"m{n}", 100, date(2020, n, 1)) for n in range(1, 13))))
-    intake = Intake(store, None, ListSink(), load_pack())  # type: ignore[arg-type]
+    intake = Intake(store, None, ListSink(), load_pack())
     later = await intake.handle(budget_event("b2", 650, "2020-01-03T09:00:00+08:00"), Origin(topic="policy.events", offset=1))
     assert later.status == "applied" and "fund_shortfall: runs out 2020-08" in later.detail
     earlier = await intake.handle(budget_event("b1", 5000, "2020-01-02T09:00:00+08:00"), Origin(topic="policy.events", offset=2))
