@@ -345,7 +345,7 @@ class CaseWorkflow:
             return []
         if self.params is None or forecast.HORIZON not in self.params.values:
             return None
-        owed = self.owed(add_months(today, self.params.integer(forecast.HORIZON, today)))
+        owed = self.owed_ahead(add_months(today, self.params.integer(forecast.HORIZON, today)))
         if owed is None:
             return None
         return [ScheduleLine(program=s.program, period=s.period, amount=s.amount, fund=s.fund, due_on=s.due_on)
@@ -363,6 +363,12 @@ class CaseWorkflow:
         await self._store(CaseActivities.record_schedule,
                           ScheduleRecord(case_id=self.case_id, kind=self.kind, city=self.city, on=today, lines=lines))
         self.schedule_written = lines
+
+    def owed_ahead(self, until: date) -> list[Owed] | None:
+        """What the case will have owed by `until` if no new fact arrives: `owed`, unless the kind
+        changes its own state in `settle` as time passes (K5's extension at the period's end),
+        which it then states here by its own rules."""
+        return self.owed(until)
 
     def removal_rule(self) -> str:
         """The rule named on an overpayment of a period the kind no longer owes at all."""

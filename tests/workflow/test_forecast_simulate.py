@@ -40,11 +40,9 @@ def ledger_lines(store: MemoryStore) -> dict[tuple[str, str, str], list[tuple[st
 @pytest.mark.parametrize(("scenario", "cut"), [
     ("k1_internships", date(2020, 5, 20)),  # internships, some paused by the epidemic
     ("k2_exhaustion", date(2020, 4, 10)),  # unemployment benefit running to exhaustion
-    # Public-welfare posts: the once-only 12-month extension of a period ending in 2020 (§17) is
-    # granted by the case's own `settle` at the period's end, not by `owed`, so the schedule stops
-    # at the unextended end and under-forecasts it. Known gap, left for the kind (report).
-    pytest.param("k5_welfare_posts", date(2020, 3, 15), marks=pytest.mark.xfail(
-        strict=True, reason="K5 extension granted in settle, not stated by owed: the schedule misses it")),
+    # Public-welfare posts: a regular post's once-only 12-month extension of a period ending in 2020
+    # (§17), granted by the case's own `settle` at the period's end, is in the schedule (`owed_ahead`).
+    ("k5_welfare_posts", date(2020, 3, 15)),
     ("k17_living_allowance", date(2020, 4, 15)),  # temporary living allowance by month
 ])
 async def test_forecast_equals_what_simulate_then_pays_when_no_new_fact_arrives(scenario: str, cut: date, tmp_path: Path) -> None:
