@@ -7,6 +7,7 @@ from typing import Any
 
 from temporalio import activity
 
+from activities.forecast_desk import check_budgeted
 from activities.parameters_in_force import parameters_in_force
 from activities.store import Store, alert_event, lifecycle_event
 from contracts.cases import (
@@ -23,6 +24,7 @@ from contracts.cases import (
     PaymentRequest,
     PaymentResult,
     PriceLinkageFact,
+    ScheduleRecord,
     SlotRequest,
     SlotResult,
     TaskRecord,
@@ -80,6 +82,14 @@ class CaseActivities:
         }
         await self.store.record_case(record, lifecycle_event(f"{record.case_id}:v{record.version}", record.change, record.case_id, data))
 
+    @activity.defn(name="record_schedule")
+    async def record_schedule(self, record: ScheduleRecord) -> None:
+        """The case's schedule replaces its earlier one; each budgeted fund it pays from is judged
+        for a `fund_shortfall` (activities/forecast_desk.py says why here; a schedule that shrank
+        or went can only end one)."""
+        await self.store.record_schedule(record)
+        await check_budgeted(self.store, record.city, {line.fund for line in record.lines}, record.on)
+
     @activity.defn(name="end_listening")
     async def end_listening(self, case_id: str) -> None:
         """A closed case's window for late facts ended: its keys route nothing more to it."""
@@ -133,4 +143,4 @@ class CaseActivities:
     def all(self) -> list[Callable[..., Any]]:
         """Every activity of this class, for the worker."""
         return [self.load_context, self.record_case, self.pay, self.pay_capped, self.record_task, self.load_facts, self.case_history,
-                self.raise_alert, self.take_slots, self.end_listening]
+                self.raise_alert, self.take_slots, self.end_listening, self.record_schedule]

@@ -11,8 +11,10 @@ from typing import Any
 from activities.disbursement_events import batch_closed_event
 from activities.store import (
     BatchRow,
+    BudgetRow,
     ClaimState,
     DisbursementWrite,
+    FundMonth,
     InstructionResult,
     InstructionRow,
     Origin,
@@ -24,8 +26,10 @@ from activities.store import (
     fact_of,
 )
 from contracts.case_index import OpenCase
-from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
+from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, ScheduleRecord, TaskRecord
 from contracts.events import CloudEvent
+from policy.calendar import month_of
+from policy.corrections import replaces
 from policy.disbursement import Disbursement, Due, Netting, OpenDeduction, is_open, ledger_key_of
 
 
@@ -57,6 +61,9 @@ class MemoryStore:
     payment_batches: dict[str, BatchRow] = field(default_factory=dict)
     recoveries: dict[str, Recovery] = field(default_factory=dict)
     nettings: dict[tuple[str, str], int] = field(default_factory=dict)  # (deduction key, ledger key) -> fen
+    # Funds, budgets and forecasts (migration 0015's tables): each case's schedule, the budgets.
+    schedules: dict[str, ScheduleRecord] = field(default_factory=dict)
+    fund_budgets: dict[tuple[str, str, int], BudgetRow] = field(default_factory=dict)
 
     async def claim_many(self, items: Sequence[tuple[CloudEvent, Origin]]) -> list[ClaimState]:
         claims: list[ClaimState] = []
@@ -226,6 +233,47 @@ class MemoryStore:
         })
         self.outbox.append(message)
         return True
+
+    # -- funds, budgets and forecasts --------------------------------------------------------
+    async def record_schedule(self, record: ScheduleRecord) -> None:
+        if record.lines:
+            self.schedules[record.case_id] = record
+        else:
+            self.schedules.pop(record.case_id, None)
+
+    async def set_budget(self, budget: BudgetRow) -> bool:
+        key = (budget.city, budget.fund, budget.year)
+        known = self.fund_budgets.get(key)
+        if known is not None and not replaces(budget.event_time, budget.event_key, known.event_time, known.event_key):
+            return known.event_key == budget.event_key
+        self.fund_budgets[key] = budget
+        return True
+
+    async def budgets(self, city: str | None, fund: str | None, year: int) -> list[BudgetRow]:
+        return [b for k, b in sorted(self.fund_budgets.items())
+                if b.year == year and city in (None, b.city) and fund in (None, b.fund)]
+
+    async def scheduled_by_month(self, city: str | None, fund: str | None, year: int, since: date) -> list[FundMonth]:
+        sums: dict[tuple[str, str, str], int] = {}
+        for record in self.schedules.values():
+            if record.city is None or city not in (None, record.city):
+                continue
+            for line in record.lines:
+                if line.due_on.year == year and line.due_on >= since and fund in (None, line.fund):
+                    key = (record.city, line.fund, month_of(line.due_on))
+                    sums[key] = sums.get(key, 0) + line.amount
+        return [FundMonth(c, f, m, a) for (c, f, m), a in sorted(sums.items())]
+
+    async def spend_by_month(self, city: str | None, fund: str | None, year: int) -> list[FundMonth]:
+        sums: dict[tuple[str, str, str], int] = {}
+        for d in self.disbursement_states.values():
+            on = d.instructed_on
+            if d.status not in ("instructed", "settled") or on is None or on.year != year or d.due.city is None:
+                continue
+            if city in (None, d.due.city) and fund in (None, d.due.fund):
+                key = (d.due.city, d.due.fund, month_of(on))
+                sums[key] = sums.get(key, 0) + d.due.amount
+        return [FundMonth(c, f, m, a) for (c, f, m), a in sorted(sums.items())]
 
     # -- disbursement ------------------------------------------------------------------------
     async def register_account(self, account: PayeeAccountRow) -> str:

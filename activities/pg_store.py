@@ -13,8 +13,10 @@ import asyncpg
 from activities.disbursement_events import batch_closed_event
 from activities.store import (
     BatchRow,
+    BudgetRow,
     ClaimState,
     DisbursementWrite,
+    FundMonth,
     InstructionRow,
     Origin,
     PayeeAccountRow,
@@ -24,7 +26,7 @@ from activities.store import (
     fact_on_date,
 )
 from contracts.case_index import OpenCase
-from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
+from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, ScheduleRecord, TaskRecord
 from contracts.events import CloudEvent
 from contracts.topics import ALERTS, PAYMENT_INSTRUCTIONS
 from observability import tracing
@@ -377,6 +379,73 @@ class PgStore:
             if inserted:
                 await _outbox(conn, ALERTS, message["subject"], message)
             return bool(inserted)
+
+    # -- funds, budgets and forecasts --------------------------------------------------------
+    async def record_schedule(self, record: ScheduleRecord) -> None:
+        """The case's rows replaced in one transaction, under its own advisory lock so that two
+        writes of one case (a retried activity) never interleave."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 15))", record.case_id)
+            await conn.execute("DELETE FROM case_schedules WHERE case_id = $1", record.case_id)
+            if record.lines:
+                await conn.executemany(
+                    """INSERT INTO case_schedules (case_id, program, period, kind, city, fund, due_on, amount_fen, on_date)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+                    [(record.case_id, line.program, line.period, record.kind, record.city, line.fund, line.due_on,
+                      line.amount, record.on) for line in record.lines],
+                )
+
+    async def set_budget(self, budget: BudgetRow) -> bool:
+        """One statement: the row is replaced only by an event later in business time (a tie goes
+        to the larger event key, as `corrections.replaces` says)."""
+        stands = await self.pool.fetchval(
+            """
+            INSERT INTO fund_budgets (city, fund, year, amount_fen, event_key, event_time) VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (city, fund, year) DO UPDATE SET
+                amount_fen = EXCLUDED.amount_fen, event_key = EXCLUDED.event_key, event_time = EXCLUDED.event_time,
+                set_at = now()
+            WHERE (fund_budgets.event_time, fund_budgets.event_key) < (EXCLUDED.event_time, EXCLUDED.event_key)
+            RETURNING true
+            """,
+            budget.city, budget.fund, budget.year, budget.amount, budget.event_key, budget.event_time,
+        )
+        if stands:
+            return True
+        current = await self.pool.fetchval(
+            "SELECT event_key FROM fund_budgets WHERE (city, fund, year) = ($1, $2, $3)", budget.city, budget.fund, budget.year)
+        return bool(current == budget.event_key)
+
+    async def budgets(self, city: str | None, fund: str | None, year: int) -> list[BudgetRow]:
+        rows = await self.pool.fetch(
+            """SELECT city, fund, year, amount_fen, event_key, event_time FROM fund_budgets
+                WHERE year = $1 AND ($2::text IS NULL OR city = $2) AND ($3::text IS NULL OR fund = $3)
+                ORDER BY city, fund""",
+            year, city, fund,
+        )
+        return [BudgetRow(r["city"], r["fund"], r["year"], r["amount_fen"], r["event_key"], r["event_time"]) for r in rows]
+
+    async def scheduled_by_month(self, city: str | None, fund: str | None, year: int, since: date) -> list[FundMonth]:
+        rows = await self.pool.fetch(
+            """SELECT city, fund, to_char(due_on, 'YYYY-MM') AS month, sum(amount_fen)::bigint AS amount
+                 FROM case_schedules
+                WHERE city IS NOT NULL AND due_on >= greatest($1::date, make_date($2, 1, 1)) AND due_on < make_date($2 + 1, 1, 1)
+                  AND ($3::text IS NULL OR city = $3) AND ($4::text IS NULL OR fund = $4)
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+            since, year, city, fund,
+        )
+        return [FundMonth(r["city"], r["fund"], r["month"], r["amount"]) for r in rows]
+
+    async def spend_by_month(self, city: str | None, fund: str | None, year: int) -> list[FundMonth]:
+        rows = await self.pool.fetch(
+            """SELECT city, fund, to_char(instructed_on, 'YYYY-MM') AS month, sum(amount_fen)::bigint AS amount
+                 FROM disbursements
+                WHERE status IN ('instructed', 'settled') AND city IS NOT NULL
+                  AND instructed_on >= make_date($1, 1, 1) AND instructed_on < make_date($1 + 1, 1, 1)
+                  AND ($2::text IS NULL OR city = $2) AND ($3::text IS NULL OR fund = $3)
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+            year, city, fund,
+        )
+        return [FundMonth(r["city"], r["fund"], r["month"], r["amount"]) for r in rows]
 
     # -- disbursement ------------------------------------------------------------------------
     async def register_account(self, account: PayeeAccountRow) -> str:

@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Literal, Protocol
 
 from contracts.case_index import OpenCase
-from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, TaskRecord
+from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, ScheduleRecord, TaskRecord
 from contracts.events import CloudEvent
 from policy.disbursement import Disbursement, Due, OpenDeduction
 
@@ -125,6 +125,28 @@ class BatchRow:
     closed: bool
 
 
+@dataclass(frozen=True)
+class BudgetRow:
+    """A fund's budget for a city and year (`fund.budget_set`), and the event that set it."""
+
+    city: str
+    fund: str
+    year: int
+    amount: int  # fen
+    event_key: str  # source#id
+    event_time: datetime
+
+
+@dataclass(frozen=True)
+class FundMonth:
+    """A sum in fen for a city, fund and month (`YYYY-MM`): spend, or the forecast."""
+
+    city: str
+    fund: str
+    month: str
+    amount: int
+
+
 class Store(Protocol):
     # -- intake (in batches: one statement per batch, whatever its size) ----------------------
     async def claim_many(self, items: Sequence[tuple[CloudEvent, Origin]]) -> list[ClaimState]:
@@ -211,6 +233,26 @@ class Store(Protocol):
     async def raise_alert(self, alert: AlertRecord, message: dict[str, Any]) -> bool:
         """Store `alert` once per alert_id and put `message` (its CloudEvent) in the outbox for
         the `alerts` topic, in one transaction; False if it was raised before."""
+        ...
+
+    # -- funds, budgets and forecasts (POLICY.md part 2 §22; activities/forecast_desk.py) ------
+    async def record_schedule(self, record: ScheduleRecord) -> None:
+        """Replace the case's schedule (an empty one removes it)."""
+        ...
+
+    async def set_budget(self, budget: BudgetRow) -> bool:
+        """Store the budget unless one set later in business time stands (`corrections.replaces`);
+        True if it now stands."""
+        ...
+
+    async def budgets(self, city: str | None, fund: str | None, year: int) -> list[BudgetRow]: ...
+
+    async def scheduled_by_month(self, city: str | None, fund: str | None, year: int, since: date) -> list[FundMonth]:
+        """The open cases' schedules due in `year` on or after `since`, summed per city, fund and month."""
+        ...
+
+    async def spend_by_month(self, city: str | None, fund: str | None, year: int) -> list[FundMonth]:
+        """What was instructed in `year` and not returned, per city, fund and instruction month."""
         ...
 
     # -- disbursement (POLICY.md part 2; activities/disbursement_desk.py) ---------------------

@@ -115,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parameter_cli.register(sub)
 
+    from console import forecast_cli
+
+    forecast_cli.register(sub)
+
     demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario of the whole "
                           "province (every case kind, tasks, alerts), print a summary and where to look")
     demo.add_argument("--cases", type=int, default=36, help="generated internships in the demo scenario (besides the committed scenarios)")
@@ -188,6 +192,12 @@ def _console(args: argparse.Namespace) -> int:
     return console_cli.run(args)
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    from console import forecast_cli
+
+    return forecast_cli.main(args)
+
+
 def _codec_server(args: argparse.Namespace) -> int:
     from app.codec_server import serve
 
@@ -238,6 +248,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "simulate": _simulate,
     **{name: _console for name in ("case", "task", "alert", "ledger", "deadletter", "token", "api", "dashboard")},
     "demo": _demo,
+    "forecast": _forecast,
     "bench": _bench,
     "codec-server": _codec_server,
     "http-intake": _http_intake,

@@ -92,13 +92,15 @@ def test_server_path() -> str:
     return found
 
 
-async def simulate(path: Path, until: date, pack: PolicyPack | None = None, progress: bool = False) -> dict[str, Any]:
-    """Run a scenario file to the end of `until` and return the EVENTS.md result object."""
+async def simulate(path: Path, until: date, pack: PolicyPack | None = None, progress: bool = False,
+                   store: MemoryStore | None = None) -> dict[str, Any]:
+    """Run a scenario file to the end of `until` and return the EVENTS.md result object. A caller
+    that passes `store` reads the rest of the read model from it afterwards (the schedules)."""
     from app.worker import build_worker
 
     pack = pack or load_pack()
     scenario = read_scenario(path)
-    store = MemoryStore()
+    store = store if store is not None else MemoryStore()
     sink = ListSink()
     sink.items.extend(scenario.invalid)
     end = start_of_day(until + timedelta(days=1)) - timedelta(seconds=1)

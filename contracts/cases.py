@@ -250,13 +250,34 @@ class TaskRecord(BaseModel):
     decision: dict[str, Any] | None = None
 
 
+class ScheduleLine(BaseModel):
+    """One (program, period) an open case will still pay if no new fact arrives (policy.forecast)."""
+
+    program: str
+    period: str
+    amount: int  # fen, > 0
+    fund: str
+    due_on: date
+
+
+class ScheduleRecord(BaseModel):
+    """A case's schedule as it stands (POLICY.md part 2 §22): it replaces the case's earlier one
+    in the read model; a closed case's is empty."""
+
+    case_id: str
+    kind: str
+    city: str | None
+    on: date  # the business day it was computed
+    lines: list[ScheduleLine] = Field(default_factory=list)
+
+
 class AlertRecord(BaseModel):
     """An alert for a city's supervisors (mass unemployment §21, a monitoring surge §24, a
     headcount drop §23): stored
     once per `alert_id` and published on the `alerts` topic."""
 
     alert_id: str
-    kind: str  # mass_unemployment, weekly_surge, headcount_drop
+    kind: str  # mass_unemployment, weekly_surge, headcount_drop, fund_shortfall, ...
     city: str | None
     on_date: date | None
     details: dict[str, Any] = Field(default_factory=dict)

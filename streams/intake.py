@@ -35,13 +35,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from activities.store import Origin, SharedFact, Store
+from activities.forecast_desk import check_shortfall
+from activities.store import BudgetRow, Origin, SharedFact, Store
 from contracts.case_index import OpenCase
 from contracts.cases import CaseEvent, Fact
 from contracts.cloudevents_binding import decode_kafka
 from contracts.events import CloudEvent, InvalidEvent
 from contracts.topics import DISBURSEMENT_TYPES
 from observability import metrics, tracing
+from policy.calendar import business_date
 from policy.pack import PolicyPack
 from streams.gateway import CaseGateway
 from streams.routing import (
@@ -51,6 +53,7 @@ from streams.routing import (
     FanOut,
     Ignore,
     Reject,
+    SetBudget,
     SignalCase,
     StartCase,
     employer_case_kinds,
@@ -281,6 +284,8 @@ class Intake:
             elif isinstance(command, SignalCase):
                 ok = await self.gateway.signal(command.case_id, delivered)
                 (done if ok else late).append(command.case_id)
+            elif isinstance(command, SetBudget):
+                done.append(await self._set_budget(command, event))
             elif isinstance(command, FanOut):
                 await self.store.store_shared_fact(event, _fact(event, command.scope))
                 city = None if command.scope == "province" else command.scope
@@ -313,6 +318,16 @@ class Intake:
         applied = await self.apply(claimed, view)
         await self.store.finish_many([(event, applied.state, applied.note)])
         return applied.outcome
+
+    async def _set_budget(self, command: SetBudget, event: CloudEvent) -> str:
+        """Store the budget (a later one for the same city, fund and year replaces it), then judge
+        the fund for a shortfall at once: the budget is one of the two sums it compares."""
+        stands = await self.store.set_budget(BudgetRow(command.city, command.fund, command.year, command.amount,
+                                                       f"{event.source}#{event.id}", event.time))
+        if not stands:
+            return f"budget {command.city}/{command.fund}/{command.year}: a later one stands"
+        alert = await check_shortfall(self.store, command.city, command.fund, command.year, business_date(event.time))
+        return f"budget {command.city}/{command.fund}/{command.year}" + (f" (fund_shortfall: runs out {alert.details['runs_out']})" if alert else "")
 
     async def _open_view(self, keys: list[str]) -> OpenView:
         view: OpenView = {}

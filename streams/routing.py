@@ -19,11 +19,12 @@ from contracts.case_index import OpenCase
 from contracts.cases import Fact
 from contracts.events import CloudEvent
 from policy.pack import PolicyPack
-from streams.routes.commands import Command, FanOut, Ignore, Reject, SignalCase, StartCase
+from streams.routes.commands import Command, FanOut, Ignore, Reject, SetBudget, SignalCase, StartCase
 from streams.routes.kind_route import KindRoute
 
 __all__ = ["route", "route_fact_types", "employer_case_kinds", "employers_of",
-           "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SignalCase", "StartCase", "SHARED_FACT_KINDS"]
+           "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SetBudget", "SignalCase", "StartCase",
+           "SHARED_FACT_KINDS", "BUDGET_TYPE"]
 
 
 
@@ -43,6 +44,7 @@ KIND_ROUTES: tuple[KindRoute, ...] = tuple(KindRoute.of(m) for m in route_module
 SHARED_FACT_KINDS: tuple[str, ...] = tuple(k.kind for k in KIND_ROUTES if k.holds_shared_facts)
 
 SHARED_FACT_TYPES = ("policy.epidemic.declared", "policy.epidemic.lifted", "policy.parameter.changed")
+BUDGET_TYPE = "fund.budget_set"
 
 # Input types kept as facts about their subjects (read later by cases, e.g. K12's look-back).
 FACT_TYPES: frozenset[str] = frozenset(t for k in KIND_ROUTES for t in k.fact_types)
@@ -150,6 +152,9 @@ def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts
     """
     if event.type in SHARED_FACT_TYPES:
         return _shared_fact(event, pack)
+    if event.type == BUDGET_TYPE:
+        d = event.data
+        return [SetBudget(city=d["city"], fund=d["fund"], year=int(d["year"]), amount=int(d["amount"]))]
     kinds = _kinds_taking(event.type)
     if not kinds:
         return [Ignore(f"no case kind takes {event.type}")]

@@ -53,6 +53,8 @@ with workflow.unsafe.imports_passed_through():
         PastCase,
         PaymentRequest,
         PaymentResult,
+        ScheduleLine,
+        ScheduleRecord,
         SlotRequest,
         SlotResult,
         SupervisorAction,
@@ -63,8 +65,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.parameters import Parameters
     from contracts.timeline import EntryType, structural_entry_type
-    from policy import corrections
-    from policy.calendar import SHANGHAI, business_date, start_of_day
+    from policy import corrections, forecast
+    from policy.calendar import SHANGHAI, add_months, business_date, start_of_day
     from policy.corrections import LedgerEntry, Owed
     from workflows._states import dump_state, load_state
 
@@ -87,6 +89,11 @@ EPIDEMIC_LATER_ANNOUNCEMENT_STANDS = "epidemic-later-announcement-stands"
 LISTEN_AFTER_CLOSE = "listen-after-close"
 LATE_FACT_DAYS = "intake.late_fact_days"
 CORRECTION_DAYS = "ledger.correction_days"
+
+# An open case writes its schedule (POLICY.md part 2 §22: what it will pay if no new fact arrives)
+# to the read model whenever it changes, and an empty one as it closes; histories recorded before
+# wrote none.
+SCHEDULE_IN_READ_MODEL = "schedule-in-read-model"
 
 OPEN_STATUSES = ("active", "paused")
 
@@ -153,6 +160,8 @@ class CaseWorkflow:
         self.decided_without_fact = False
         # The `held_while_rejected` events that reached it since (already in `seen`).
         self.held: list[CaseEvent] = []
+        # The schedule last written to the read model (None: none written yet).
+        self.schedule_written: list[ScheduleLine] | None = None
 
     # -- the template ------------------------------------------------------------------------
     async def run_case(self, inp: CaseInput) -> CaseOutcome:
@@ -167,6 +176,7 @@ class CaseWorkflow:
             await self.open(await self.next_event())
         while True:
             await self.run_open()
+            await self.record_schedule()
             if not await self.listen():
                 break
         await self.await_recovery_decisions()
@@ -192,6 +202,7 @@ class CaseWorkflow:
             await self.settle(self.today())
             if not self.is_open:
                 break
+            await self.record_schedule()
             await self.continue_as_new_if_long()
             await self.wait_for_event(self.next_deadline)
 
@@ -325,6 +336,40 @@ class CaseWorkflow:
         `reconcile_owed` (None: the kind pays the old way, with `pay`)."""
         return None
 
+    def schedule(self, today: date) -> list[ScheduleLine] | None:
+        """What the case will pay from `today` if no new fact arrives (POLICY.md part 2 §22), from
+        the same `owed` it pays by, over `forecast.horizon_months`; empty once closed. None: the
+        kind pays the old way (no `owed`), or its parameters were carried from before the horizon
+        existed, so it states no schedule."""
+        if not self.is_open:
+            return []
+        if self.params is None or forecast.HORIZON not in self.params.values:
+            return None
+        owed = self.owed_ahead(add_months(today, self.params.integer(forecast.HORIZON, today)))
+        if owed is None:
+            return None
+        return [ScheduleLine(program=s.program, period=s.period, amount=s.amount, fund=s.fund, due_on=s.due_on)
+                for s in forecast.schedule(owed, self.ledger, today)]
+
+    async def record_schedule(self) -> None:
+        """Write the schedule to the read model when it differs from the one written last (it
+        replaces it there); a case that never wrote one and has none writes nothing."""
+        today = self.today()
+        lines = self.schedule(today)
+        if lines is None or lines == (self.schedule_written if self.schedule_written is not None else []):
+            return
+        if not workflow.patched(SCHEDULE_IN_READ_MODEL):
+            return
+        await self._store(CaseActivities.record_schedule,
+                          ScheduleRecord(case_id=self.case_id, kind=self.kind, city=self.city, on=today, lines=lines))
+        self.schedule_written = lines
+
+    def owed_ahead(self, until: date) -> list[Owed] | None:
+        """What the case will have owed by `until` if no new fact arrives: `owed`, unless the kind
+        changes its own state in `settle` as time passes (K5's extension at the period's end),
+        which it then states here by its own rules."""
+        return self.owed(until)
+
     def removal_rule(self) -> str:
         """The rule named on an overpayment of a period the kind no longer owes at all."""
         return "no longer owed on the facts known now"
@@ -417,6 +462,7 @@ class CaseWorkflow:
             "closed_on": self.closed_on.isoformat() if self.closed_on else None,
             "listening_until": self.listening_until.isoformat() if self.listening_until else None,
             "decided_without_fact": self.decided_without_fact,
+            "schedule_written": [s.model_dump(mode="json") for s in self.schedule_written] if self.schedule_written is not None else None,
             # Under the key the kinds that hold events carried it on their state before.
             **({"held": [e.model_dump(mode="json") for e in self.held]} if self.held_while_rejected else {}),
             **(dump_state(self.st) if self.State is not None else {}),
@@ -454,6 +500,8 @@ class CaseWorkflow:
         self.listening_until = date.fromisoformat(carried["listening_until"]) if carried.get("listening_until") else None
         self.decided_without_fact = bool(carried.get("decided_without_fact", False))
         self.held = [CaseEvent.model_validate(e) for e in carried.get("held", [])]
+        written = carried.get("schedule_written")
+        self.schedule_written = [ScheduleLine.model_validate(s) for s in written] if written is not None else None
         if self.State is not None:
             self.st = load_state(self.State, carried)
 

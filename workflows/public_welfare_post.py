@@ -275,7 +275,19 @@ class PublicWelfarePostWorkflow(CaseWorkflow):
     def owed(self, today: date) -> list[Owed] | None:
         """Both subsidies of every month completed, or still to complete, on the post within the
         period, on the facts known now (None for a case that pays the old way)."""
+        return self._owed_within(self.st.period)
+
+    def owed_ahead(self, until: date) -> list[Owed] | None:
+        """As `owed`, with the once-only extension `settle` grants at the period's end to a regular
+        post still held then (§17), when the period ends by `until`: no new fact needed for it."""
         period = self.st.period
+        if (period is not None and self.params is not None and self.off_post() is None and self.st.placement is not None
+                and self.st.placement.kind == "regular" and period.end <= until
+                and subsidy_period.may_extend(period, self.params, welfare_post.PARAMETER_PREFIX)):
+            period = subsidy_period.extended(period, self.params, welfare_post.PARAMETER_PREFIX)
+        return self._owed_within(period)
+
+    def _owed_within(self, period: Period | None) -> list[Owed] | None:
         if not self.st.reconciles or period is None or self.params is None:
             return None
         off = self.off_post()

@@ -55,9 +55,16 @@ class DashboardParams(ListParams):
     today: str | None = Field(None, description=f"{DATE}, the day overdue is counted on (default: today)")
 
 
+class ForecastParams(ListParams):
+    city: str | None = Field(None, description="2101..2114")
+    fund: str | None = Field(None, description="a fund code, e.g. ui_fund")
+    year: int | None = Field(None, description="the budget year (default: today's)")
+    today: str | None = Field(None, description=f"{DATE}, where spend stops and the forecast starts (default: today)")
+
+
 class AlertParams(ListParams):
     city: str | None = Field(None, description="2101..2114")
-    kind: str | None = Field(None, description="mass_unemployment | weekly_surge | headcount_drop")
+    kind: str | None = Field(None, description="mass_unemployment | weekly_surge | headcount_drop | fund_shortfall | ...")
     limit: int | None = Field(None, description="1..1000 (default 100)")
 
 

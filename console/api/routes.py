@@ -20,6 +20,7 @@ from console.api.params import (
     DashboardParams,
     DeadLetterParams,
     DisbursementParams,
+    ForecastParams,
     LedgerParams,
     TaskParams,
 )
@@ -108,6 +109,12 @@ async def decide(c: Ctx, who: Who, task_id: str, body: Decision) -> dict[str, An
 @router.get("/dashboard", tags=["dashboard"], summary="Counts by city, kind and status; payments by fund and month; open tasks")
 async def dashboard(c: Ctx, who: Who, q: Annotated[DashboardParams, Query()]) -> dict[str, Any]:
     return await service.dashboard(c, who, q.given())
+
+
+@router.get("/forecast", tags=["dashboard"], summary="Per city and fund of a year: spend so far, the open cases' forecast, "
+            "the budget and the month it runs out (§22)")
+async def forecast(c: Ctx, who: Who, q: Annotated[ForecastParams, Query()]) -> dict[str, Any]:
+    return await service.forecast(c, who, q.given())
 
 
 @router.get("/alerts", tags=["dashboard"], summary="Monitoring and mass-unemployment alerts")

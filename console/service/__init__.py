@@ -12,11 +12,12 @@ from console.service.cases import list_cases, show_case
 from console.service.core import Console
 from console.service.dashboard import dashboard, list_alerts
 from console.service.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError, Unauthorized, Unavailable
+from console.service.forecast import forecast
 from console.service.tasks import decide_task, list_tasks
 from console.service.tokens import Principal, issue, verify
 
 __all__ = [
     "BadRequest", "Conflict", "Console", "Forbidden", "NotFound", "Principal", "ServiceError", "Unauthorized",
-    "Unavailable", "dashboard", "decide_task", "export_ledger", "hold", "issue", "list_alerts", "list_audit", "list_cases",
+    "Unavailable", "dashboard", "decide_task", "export_ledger", "forecast", "hold", "issue", "list_alerts", "list_audit", "list_cases",
     "list_dead_letters", "list_tasks", "redrive", "show_case", "verify",
 ]

@@ -169,6 +169,20 @@ ALERT_KINDS: Names = {
     "fund_shortfall": ("资金缺口", "fund shortfall"),
 }
 
+# The forecast view (POLICY.md part 2 §22): `jiuye forecast` and static/forecast.js.
+FORECAST_TERMS: Names = {
+    "budget": ("预算", "budget"),
+    "spend": ("已支出", "spend so far"),
+    "forecast": ("预测支出", "forecast"),
+    "spend_and_forecast": ("支出加预测", "spend + forecast"),
+    "runs_out": ("预算用尽月份", "budget runs out"),
+    "lasts": ("预算可支撑全年", "budget lasts the year"),
+    "no_budget": ("未设预算", "no budget set"),
+    "month": ("月份", "month"),
+    "city": ("城市", "city"),
+    "fund": ("资金", "fund"),
+}
+
 ROLES: Names = {
     "province": ("省级", "province"),
     "city_supervisor": ("市级监管", "city_supervisor"),
@@ -180,6 +194,7 @@ GROUPS: Final[dict[str, Names]] = {
     "task_type": TASK_TYPES, "task_state": TASK_STATES, "entry_type": ENTRY_TYPES,
     "ledger_entry": LEDGER_ENTRIES, "alert_kind": ALERT_KINDS, "role": ROLES,
     "quarantine_status": QUARANTINE_STATUSES, "disbursement_status": DISBURSEMENT_STATUSES,
+    "forecast": FORECAST_TERMS,
 }
 
 
@@ -190,6 +205,13 @@ def name(group: str, code: str | None, lang: Lang = DEFAULT_LANG) -> str:
         return ""
     names = GROUPS[group].get(code)
     return code if names is None else names[LANGS.index(lang)]
+
+
+def yuan(fen: int) -> str:
+    """An amount in 元 with thousands separators (fen are kept as integers everywhere else)."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
 
 
 def catalog() -> dict[str, dict[str, dict[str, str]]]:

@@ -32,6 +32,17 @@ class FanOut:
 
 
 @dataclass(frozen=True)
+class SetBudget:
+    """`fund.budget_set` (POLICY.md part 2 §22): no case takes it; the intake stores the budget and
+    judges the fund for a `fund_shortfall` (activities/forecast_desk.py)."""
+
+    city: str
+    fund: str
+    year: int
+    amount: int
+
+
+@dataclass(frozen=True)
 class Reject:
     """Bad input or an event no case can take: the dead letters, with the reason. `case_id`
     names the case that refuses it, when one does (a placement while the person is still
@@ -49,7 +60,7 @@ class Ignore:
     reason: str
 
 
-Command = StartCase | SignalCase | FanOut | Reject | Ignore
+Command = StartCase | SignalCase | FanOut | SetBudget | Reject | Ignore
 # A handler decides from the event, the open cases of its keys and the pack. A kind whose
 # module declares `ROUTE_FACTS = {event_type: {key kind: (fact types...)}}` also gets, as
 # keyword `facts`, the stored facts of those types about the event's keys of that kind

@@ -63,6 +63,8 @@ RECORDINGS: dict[str, tuple[str, Test]] = {
     "enterprise_si_subsidy_late_facts_correct": (
         enterprise_si_subsidy.LATE_FACTS_CORRECT,
         test_enterprise_si_subsidy_corrections.test_k15_corrected_report_still_corrects_a_case_within_the_correction_days_after_it_closed),
+    "internship_subsidy_schedule_in_read_model": (
+        case_base.SCHEDULE_IN_READ_MODEL, test_order_independence.test_k1_a_hire_arriving_after_the_internship_completed_removes_the_months_after_it),
     "enterprise_si_subsidy_fee_exemption_delivered": (
         enterprise_si_subsidy.FEE_EXEMPTION_DELIVERED,
         test_enterprise_si_subsidy_corrections.test_k15_fee_exemption_reaching_a_closed_hire_in_its_window_corrects_it),

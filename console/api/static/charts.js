@@ -46,5 +46,41 @@ const Charts = (() => {
     return [svg, legendOf(series, seriesName)];
   }
 
-  return { bars };
+  // A year against its budget (POLICY.md part 2 §22): one column per month, its height the running
+  // total so far, spend below and forecast above, and the budget as a line across; `budget` null
+  // draws no line. Amounts are integers (fen); `format` gives them their words.
+  function budgetColumns(months, spendOf, forecastOf, budget, { format = String, monthName = String, names = {} } = {}) {
+    const width = 820, height = 220, left = 10, top = 18, bottom = 26, colW = (width - left - 20) / months.length;
+    let running = 0;
+    const stacks = months.map((m) => {
+      const base = running, spend = spendOf(m) || 0, forecast = forecastOf(m) || 0;
+      running += spend + forecast;
+      return { m, base, spend, forecast };
+    });
+    const max = Math.max(1, running, budget || 0);
+    const y = (v) => top + (height - top - bottom) * (1 - v / max);
+    const svg = svgEl("svg", { width, height, class: "budget-columns" });
+    stacks.forEach(({ m, base, spend, forecast }, i) => {
+      const x = left + i * colW + 3, w = colW - 6;
+      [[base, spend, 0, "spend"], [base + spend, forecast, 2, "forecast"]].forEach(([from, v, colour, what]) => {
+        if (!v) return;
+        const rect = svgEl("rect", { x, y: y(from + v), width: w, height: Math.max(y(from) - y(from + v), 1), fill: PALETTE[colour],
+          class: `column-${what}` });
+        rect.append(svgEl("title", {}, `${monthName(m)} · ${names[what] || what}: ${format(v)}`));
+        svg.append(rect);
+      });
+      svg.append(svgEl("text", { x: x + w / 2, y: height - 8, "text-anchor": "middle", class: "month" }, m.slice(5)));
+    });
+    if (budget != null) {
+      svg.append(svgEl("line", { x1: left, x2: width - 10, y1: y(budget), y2: y(budget), stroke: PALETTE[3], "stroke-width": 2,
+        "stroke-dasharray": "6 3", class: "budget-line" }));
+      svg.append(svgEl("text", { x: width - 12, y: y(budget) - 4, "text-anchor": "end", class: "total" },
+        `${names.budget || "budget"} ${format(budget)}`));
+    }
+    const legend = legendOf(["spend", "forecast"], (n) => names[n] || n);
+    [...legend.querySelectorAll("i")][1].style.background = PALETTE[2];
+    return [svg, legend];
+  }
+
+  return { bars, budgetColumns };
 })();

@@ -57,6 +57,7 @@ I18N.register({
     "dash.overdue": "逾期", "dash.count": "待办", "dash.no_alerts": "暂无预警",
     "alerts.title": "预警", "alerts.none": "暂无预警",
     "alert.headcount_drop": "企业 {enterprise}：{before} 参保 {before_n} 人 → {month} 参保 {n} 人",
+    "alert.fund_shortfall": "{fund} {year} 年预算 {budget}，已支出 {spend} 加预测 {forecast}，预计 {month} 用尽",
     "ledger.title": "台账导出（CSV）", "ledger.download": "下载",
   },
   en: {
@@ -116,6 +117,7 @@ I18N.register({
     "dash.no_alerts": "no alerts",
     "alerts.title": "Alerts", "alerts.none": "no alerts",
     "alert.headcount_drop": "enterprise {enterprise}: {before} {before_n} → {month} {n} insured persons",
+    "alert.fund_shortfall": "{fund} {year} budget {budget}: spend {spend} plus forecast {forecast} runs it out in {month}",
     "ledger.title": "Ledger export (CSV)", "ledger.download": "Download",
   },
 });

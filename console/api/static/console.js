@@ -293,6 +293,10 @@ function describeAlert(a) {
     return t("alert.headcount_drop", { enterprise: d.enterprise_id || d.enterprise || "", before: I18N.month(d.previous_month),
       before_n: d.previous_headcount, month: I18N.month(d.month), n: d.headcount });
   }
+  if (a.kind === "fund_shortfall" && d.runs_out) {
+    return t("alert.fund_shortfall", { fund: label("fund", d.fund), year: d.year, budget: yuan(d.budget), spend: yuan(d.spend),
+      forecast: yuan(d.forecast), month: I18N.month(d.runs_out) });
+  }
   return Object.entries(d).map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
 }
 
