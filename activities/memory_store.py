@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from activities import contribution_facts
+from activities.contribution_facts import AGGREGATED_TYPES, CONTRIBUTION, Grain
 from activities.disbursement_events import batch_closed_event
 from activities.store import (
     BatchRow,
@@ -45,6 +47,10 @@ class MemoryStore:
     slots: dict[str, list[str]] = field(default_factory=dict)  # scope -> holders (take_slot)
     facts: dict[tuple[str, str], SharedFact] = field(default_factory=dict)
     subject_facts_by_key: dict[str, dict[str, Fact]] = field(default_factory=dict)
+    # Contributions at their grain (migration 0014's contribution_facts): reports by event key.
+    contribution_rows: dict[Grain, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # Its two look-ups (the primary key's person, the by-employer index).
+    contribution_rows_of: dict[str, set[Grain]] = field(default_factory=dict)  # person/<id>, enterprise/<id>
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     # Refused events kept against the case that refused them, by (case, source, event id).
     quarantined: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
@@ -144,12 +150,26 @@ class MemoryStore:
         )
 
     async def store_subject_facts(self, items: Sequence[tuple[CloudEvent, list[str]]]) -> None:
+        for row, reports in contribution_facts.merged(e for e, _ in items if e.type in AGGREGATED_TYPES).items():
+            stored = self.contribution_rows.setdefault(row, {})
+            person, _, employer = row
+            self.contribution_rows_of.setdefault(f"person/{person}", set()).add(row)
+            if employer != contribution_facts.OWN:
+                self.contribution_rows_of.setdefault(f"enterprise/{employer}", set()).add(row)
+            for key, report in reports.items():
+                stored.setdefault(key, report)
         for event, keys in items:
+            if event.type in AGGREGATED_TYPES:
+                continue
             for key in keys:
                 self.subject_facts_by_key.setdefault(key, {}).setdefault(f"{event.source}#{event.id}", fact_of(event, key))
 
     async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]:
         found = [f for k in keys for f in self.subject_facts_by_key.get(k, {}).values() if f.type in types]
+        if CONTRIBUTION in types:
+            for key in keys:
+                for row in self.contribution_rows_of.get(key, ()):
+                    found += contribution_facts.facts_of(key, self.contribution_rows[row].values())
         return sorted(found, key=lambda f: (f.event_time, f.event_key))
 
     async def past_cases(self, subject: str, kinds: list[str], exclude_case_id: str | None) -> list[PastCase]:

@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from activities import contribution_facts
+from activities.contribution_facts import AGGREGATED_TYPES, CONTRIBUTION
 from activities.disbursement_events import batch_closed_event
 from activities.store import (
     BatchRow,
@@ -105,7 +107,8 @@ class PgStore:
         return [(e.source, e.id) in written for e, _, _ in items]
 
     async def store_subject_facts(self, items: Sequence[tuple[CloudEvent, list[str]]]) -> None:
-        rows = [(key, e) for e, keys in items for key in keys]
+        await self._store_contributions([e for e, _ in items if e.type in AGGREGATED_TYPES])
+        rows = [(key, e) for e, keys in items if e.type not in AGGREGATED_TYPES for key in keys]
         if not rows:
             return
         payloads = {id(e): json.dumps(e.data) for e, _ in items}
@@ -118,6 +121,22 @@ class PgStore:
                ON CONFLICT DO NOTHING""",
             [k for k, _ in rows], [e.source for _, e in rows], [e.id for _, e in rows], [e.type for _, e in rows],
             [dates[id(e)] for _, e in rows], [payloads[id(e)] for _, e in rows], [e.time for _, e in rows],
+        )
+
+    async def _store_contributions(self, events: Sequence[CloudEvent]) -> None:
+        """One upsert per batch into contribution_facts (activities/contribution_facts.py): a
+        report already stored stays as it was, and a row holding every report of the batch
+        already (a redelivery) is not written at all."""
+        rows = contribution_facts.merged(events)
+        if not rows:
+            return
+        await self.pool.execute(
+            """INSERT INTO contribution_facts AS c (person_id, month, employer_id, reports)
+               SELECT person_id, month, employer_id, reports::jsonb
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS r(person_id, month, employer_id, reports)
+               ON CONFLICT (person_id, month, employer_id)
+               DO UPDATE SET reports = EXCLUDED.reports || c.reports WHERE NOT c.reports @> EXCLUDED.reports""",
+            [g[0] for g in rows], [g[1] for g in rows], [g[2] for g in rows], [json.dumps(r) for r in rows.values()],
         )
 
     async def open_cases(self, keys: list[str]) -> list[OpenCase]:
@@ -192,11 +211,29 @@ class PgStore:
 
     # -- cases -------------------------------------------------------------------------------
     async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]:
+        # Contributions come from their own table (migration 0014), as the facts they used to be.
+        persons, enterprises = contribution_facts.ids_by_key_kind(keys) if CONTRIBUTION in types else ([], [])
         rows = await self.pool.fetch(
-            """SELECT key, type, on_date, payload, event_time, source || '#' || event_id AS event_key
-                 FROM subject_facts WHERE key = ANY($1::text[]) AND type = ANY($2::text[])
-                ORDER BY event_time, source, event_id""",
-            keys, types,
+            """SELECT key, type, on_date, payload, event_time, source || '#' || event_id AS event_key FROM (
+                 SELECT key, type, on_date, payload, event_time, source, event_id
+                   FROM subject_facts WHERE key = ANY($1::text[]) AND type = ANY($2::text[])
+                 UNION ALL
+                 SELECT k.key, $5, (r.value->>'on')::date, r.value->'payload', (r.value->>'time')::timestamptz,
+                        r.value->>'source', r.value->>'id'
+                   FROM contribution_facts c
+                   CROSS JOIN LATERAL (VALUES ('person/' || c.person_id)) AS k(key)
+                   CROSS JOIN LATERAL jsonb_each(c.reports) AS r
+                  WHERE c.person_id = ANY($3::text[])
+                 UNION ALL
+                 SELECT k.key, $5, (r.value->>'on')::date, r.value->'payload', (r.value->>'time')::timestamptz,
+                        r.value->>'source', r.value->>'id'
+                   FROM contribution_facts c
+                   CROSS JOIN LATERAL (VALUES ('enterprise/' || c.employer_id)) AS k(key)
+                   CROSS JOIN LATERAL jsonb_each(c.reports) AS r
+                  WHERE c.employer_id = ANY($4::text[]) AND c.employer_id <> ''
+               ) f
+               ORDER BY event_time, source, event_id""",
+            keys, types, persons, enterprises, CONTRIBUTION,
         )
         return [Fact(**dict(r)) for r in rows]
 

@@ -1,7 +1,9 @@
 """filter and mixed: a month of `contribution.paid` through `jiuye streams`.
 
-filter — M employer contributions for people without an open case (target ≥ 20,000 events/s,
-≥ 0.5 × a bare aiokafka consumer, and none reaches Temporal). The streams process is started and
+filter — M employer contributions for people without an open case (target ≥ 50,000 events/s,
+≥ 0.2 × a bare aiokafka consumer, and none reaches Temporal). With it the facts figure: rows
+added to the fact tables and the inbox per contribution, against the distinct (person, month)
+pairs among them (target ≤ 2; each record of the load is another person's, one month). The streams process is started and
 seen idle at the end of its topics, then stopped (SIGSTOP) while the M records are produced, so
 its rate is not bounded by producing and excludes its start-up:
   (a) a bare aiokafka consumer (no group) reads exactly those records: getmany, count only;
@@ -33,8 +35,14 @@ from contracts.settings import Settings
 from policy.pack import load_pack
 
 TOPIC = "si.contributions"
-TARGET_RATE = 20_000
-TARGET_RATIO = 0.5
+# Issue 16's targets: the firehose filter, and the facts it leaves (rows added per contribution
+# record, against the distinct (person, month) pairs among them).
+TARGET_RATE = 50_000
+TARGET_RATIO = 0.2
+TARGET_ROWS_PER_PAIR = 2.0
+# The tables a contribution can add rows to: its facts (per key before migration 0014, at their
+# grain since) and the inbox.
+FACT_TABLES = ("subject_facts", "contribution_facts", "inbox")
 RELEVANT_EVERY = 100
 
 
@@ -45,6 +53,7 @@ async def run_filter(base: Settings, m: int, progress: bool = True) -> dict[str,
         await run_.start_worker()
         streams = await run_.start_streams([TOPIC])
         workflows_before = await run_.workflow_count()
+        rows_before = await _rows(run_)
         start = await run_.kafka.ends([TOPIC])
         streams.pause()
         say(f"filter: streams paused; producing {m:,} contributions of people without a case")
@@ -62,6 +71,9 @@ async def run_filter(base: Settings, m: int, progress: bool = True) -> dict[str,
         workflows_after = await run_.workflow_count()
         states = {r["state"]: r["n"] for r in await run_.fetch(
             "SELECT state, count(*) AS n FROM inbox WHERE type = 'contribution.paid' GROUP BY state")}
+        rows_added = await _rows(run_) - rows_before
+    pairs = m  # each record is another person's, all for one month
+    rows_per_pair = rows_added / pairs
     rate = m / streams_seconds
     bare_rate = bare_count / bare_seconds
     ratio = rate / bare_rate
@@ -76,7 +88,17 @@ async def run_filter(base: Settings, m: int, progress: bool = True) -> dict[str,
         "faust_ceiling_per_s": ceiling.get("rate"), "faust_ceiling_seconds": ceiling.get("seconds"),
         "workflows_before": workflows_before, "workflows_after": workflows_after,
         "inbox_states": states, "none_reached_temporal": none_reached,
+        "facts_rows_added": rows_added, "facts_pairs": pairs, "facts_rows_per_pair": round(rows_per_pair, 3),
+        "facts_met": rows_per_pair <= TARGET_ROWS_PER_PAIR,
     }
+
+
+async def _rows(run_: BenchRun) -> int:
+    """Rows in the tables a contribution adds to (a fresh database per run: all of them its own)."""
+    total = 0
+    for table in FACT_TABLES:
+        total += (await run_.fetch(f"SELECT count(*) AS n FROM {table}"))[0]["n"]
+    return total
 
 
 async def run_mixed(base: Settings, m: int, progress: bool = True, *, filter_seconds: float | None = None,

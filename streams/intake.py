@@ -12,8 +12,9 @@ Why batches, and what stays per record (docs/BENCHMARKS.md has the figures):
   record: their facts are stored, the relevance index (`case_keys`, exact because intake
   registers a case's keys before Temporal hears of it and the case closes them; a closed case
   still listening for late facts keeps them, flagged, until its window ends) is read once
-  for every key of the batch, and the inbox rows are written already done (`record_ignored`).
-  Temporal never hears of them.
+  for every key of the batch, and the inbox rows are written already done (`record_ignored`)
+  — except for contributions, whose only effect is an idempotent upsert of their fact at its
+  grain (activities/contribution_facts.py): they get no inbox row. Temporal never hears of them.
 - The rest are claimed in the inbox in one statement, then applied one at a time per group of
   records that share a key (so a subject's events stay in order, and a case a record opens is
   seen by the next record of its subject), groups concurrently, with at most
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from activities.contribution_facts import AGGREGATED_TYPES
 from activities.forecast_desk import check_shortfall
 from activities.store import BudgetRow, Origin, SharedFact, Store
 from contracts.case_index import OpenCase
@@ -200,9 +202,16 @@ class Intake:
             links = {k for k in own if k in ordering} | set(_opened_keys(commands or []))
             touched.update(links)
             relevant.append(Claimed(i, event, records[i][0], records[i][1], own, frozenset(links), by_employer.get(i, ())))
-        if ignored:
-            written = await self.store.record_ignored([(e, records[i][1], reason) for i, e, reason in ignored])
-            for (i, event, reason), new in zip(ignored, written, strict=True):
+        # An ignored contribution's only effect is its idempotent fact upsert, done above: it
+        # needs no inbox row (issue 16: a row per record of a 20-million-record month), and a
+        # redelivery of it is "ignored" again rather than a duplicate — with the same effect.
+        noted = [item for item in ignored if item[1].type not in AGGREGATED_TYPES]
+        for i, event, reason in ignored:
+            if event.type in AGGREGATED_TYPES:
+                outcomes[i] = Outcome("ignored", reason, event)
+        if noted:
+            written = await self.store.record_ignored([(e, records[i][1], reason) for i, e, reason in noted])
+            for (i, event, reason), new in zip(noted, written, strict=True):
                 outcomes[i] = Outcome("ignored", reason, event) if new else _duplicate(event)
         if not relevant:
             return

@@ -35,6 +35,10 @@ def contribution(person: str, month: str, employer: str | None = "E1", n: int = 
     return _event("si/2101", f"c-{person}-{month}-{n}", "contribution.paid", person, data)
 
 
+def termination(person: str) -> bytes:
+    return _event("hr/2101", f"t-{person}", "employment.terminated", person, {"person_id": person, "on": "2020-03-01"})
+
+
 def _event(source: str, id_: str, type_: str, person: str, data: dict[str, Any]) -> bytes:
     return line(cloud_event(id=id_, source=source, type=type_, subject=f"person/{person}",
                             on=datetime(2020, 3, 2, 10, tzinfo=SHANGHAI), data=data))
@@ -84,15 +88,33 @@ def records(raws: list[bytes]) -> list[tuple[bytes, Origin]]:
 async def test_records_that_touch_no_case_never_reach_temporal_and_are_recorded_done() -> None:
     store, gateway = MemoryStore(), Gateway()
     intake = Intake(store, gateway, Sink(), PACK)  # type: ignore[arg-type]
-    batch = [contribution(f"P{n}", "2020-04") for n in range(200)]
+    batch = [termination(f"P{n}") for n in range(200)]
     outcomes = await intake.handle_batch(records(batch))
     assert [o.status for o in outcomes] == ["ignored"] * 200
     assert gateway.calls == []
     assert set(store.inbox.values()) == {"ignored"} and len(store.inbox) == 200
-    # Their facts are kept for the cases that start later (K6, K7, K15 read them).
-    assert len(store.subject_facts_by_key["person/P7"]) == 1 and len(store.subject_facts_by_key["enterprise/E1"]) == 200
     again = await intake.handle_batch(records(batch))
     assert [o.status for o in again] == ["duplicate"] * 200
+
+
+async def test_contribution_ignored_needs_no_inbox_row_and_a_redelivery_changes_nothing() -> None:
+    """Issue 16 item 2: an ignored contribution's only effect is the idempotent upsert of its fact
+    at its grain, so it gets no inbox row; delivered again it is ignored again, same facts."""
+    store, gateway = MemoryStore(), Gateway()
+    intake = Intake(store, gateway, Sink(), PACK)  # type: ignore[arg-type]
+    batch = [contribution(f"P{n}", "2020-04") for n in range(200)]
+    outcomes = await intake.handle_batch(records(batch))
+    assert [o.status for o in outcomes] == ["ignored"] * 200
+    assert gateway.calls == [] and store.inbox == {}
+    # Their facts are kept for the cases that start later (K6, K7, K15 read them): one row each.
+    assert len(store.contribution_rows) == 200
+    p7 = await store.subject_facts(["person/P7"], ["contribution.paid"])
+    e1 = await store.subject_facts(["enterprise/E1"], ["contribution.paid"])
+    assert len(p7) == 1 and len(e1) == 200
+    again = await intake.handle_batch(records(batch))
+    assert [o.status for o in again] == ["ignored"] * 200
+    assert gateway.calls == [] and store.inbox == {} and len(store.contribution_rows) == 200
+    assert await store.subject_facts(["enterprise/E1"], ["contribution.paid"]) == e1
 
 
 async def test_a_case_opened_in_a_batch_gets_the_later_records_of_its_subject_in_that_batch() -> None:

@@ -16,7 +16,7 @@ from contracts.cases import PaymentRequest
 from observability import metrics
 from policy.pack import load_pack
 from streams.intake import Intake
-from tests.unit.test_intake_batch import Gateway, Sink, claim, contribution
+from tests.unit.test_intake_batch import Gateway, Sink, claim, contribution, termination
 
 PACK = load_pack("liaoning-2020")
 
@@ -28,7 +28,8 @@ def sample(name: str, **labels: str) -> float:
 async def test_a_batch_counts_each_record_by_topic_and_outcome_and_its_dead_letters_by_reason() -> None:
     topic = f"test.{uuid.uuid4().hex[:8]}"
     intake = Intake(MemoryStore(), Gateway(), Sink(), PACK)  # type: ignore[arg-type]
-    raws = [contribution("P1", "2020-04"), contribution("P2", "2020-04"), claim("P3"), b"not json", b"{}"]
+    # Ignored records with an inbox row (an ignored contribution has none: issue 16; below).
+    raws = [termination("P1"), termination("P2"), claim("P3"), b"not json", b"{}"]
     outcomes = await intake.handle_batch([(raw, Origin(topic=topic, partition=1, offset=n)) for n, raw in enumerate(raws)])
     assert [o.status for o in outcomes] == ["ignored", "ignored", "applied", "dead_letter", "dead_letter"]
 
@@ -44,6 +45,14 @@ async def test_a_batch_counts_each_record_by_topic_and_outcome_and_its_dead_lett
     assert sample("jiuye_intake_records_total", topic=topic, outcome="duplicate") == 3
     assert sample("jiuye_intake_records_total", topic=topic, outcome="applied") == 1
     assert sample("jiuye_intake_batch_seconds_count", topic=topic) == 2
+
+    # An ignored contribution delivered again is ignored again (no inbox row to call it a
+    # duplicate; its only effect, the fact's upsert, is idempotent): counted as ignored.
+    again = [(contribution("P4", "2020-04"), Origin(topic=topic, partition=1, offset=9))]
+    await intake.handle_batch(again)
+    await intake.handle_batch(again)
+    assert sample("jiuye_intake_records_total", topic=topic, outcome="ignored") == 4
+    assert sample("jiuye_intake_records_total", topic=topic, outcome="duplicate") == 3
 
 
 async def test_a_valid_event_that_routing_refuses_is_a_rejected_dead_letter() -> None:
