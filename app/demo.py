@@ -24,6 +24,8 @@ import asyncpg
 
 from app import demo_disbursement
 from app.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, event_key, generate
+from console.service import labels
+from console.service.labels import both, pad, yuan
 from console.service.queries import WORTH_FEN
 from contracts.settings import Settings
 
@@ -49,7 +51,7 @@ def _start(name: str, settings: Settings, logs: Path, env: dict[str, str] | None
     )
 
 
-def run_demo(settings: Settings, cases: int = 36, timeout: float = 300.0, serve: bool = False) -> int:
+def run_demo(settings: Settings, cases: int = 70, timeout: float = 300.0, serve: bool = False) -> int:
     from deploy import stack
 
     began = time.monotonic()
@@ -223,6 +225,7 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         alerts = await conn.fetch(
             """SELECT kind, count(*) AS n, min(city) AS city FROM alerts
                 WHERE raised_at >= now() - make_interval(secs => $1) GROUP BY 1 ORDER BY 1""", seconds)
+        cities = await conn.fetch(f"SELECT DISTINCT city FROM cases WHERE {of_case} AND city IS NOT NULL ORDER BY 1", tag)
         letters = await conn.fetch(
             "SELECT topic, kafka_offset, reason FROM dead_letters WHERE position($1::bytea in raw) > 0 ORDER BY id", tag.encode())
         applied = await conn.fetchval(f"SELECT count(*) FROM inbox WHERE {OF_RUN.format(column='event_id')} AND state = 'applied'", tag)
@@ -232,24 +235,33 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         await conn.close()
     per_kind: dict[str, list[str]] = defaultdict(list)
     for r in statuses:
-        per_kind[r["kind"]].append(f"{r['status']} {r['n']}")
+        per_kind[r["kind"]].append(f"{labels.name('status', r['status'])} {r['status']} {r['n']}")
+    per_fund: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in funds:
+        per_fund[r["fund"]] = [a + b for a, b in zip(per_fund[r["fund"]], (r["payments"], r["corrections"], r["fen"]), strict=True)]
     console_url = f"http://{settings.console_host}:{settings.console_port}/"
     lines = [
         "",
         f"jiuye demo {tag}: {'settled' if settled else 'NOT settled'} in {seconds:.0f} s",
-        f"cases by kind and status ({sum(r['n'] for r in statuses)} cases, {len(per_kind)} kinds):",
-        *(f"  {kind:<30} {', '.join(parts)}" for kind, parts in sorted(per_kind.items())),
-        "ledger by kind and fund (payments and corrections, net):",
-        *(f"  {r['kind']:<30} {r['fund']:<26} {r['payments']:>4} payments {r['corrections']:>3} corrections {r['fen'] / 100:>14,.2f} yuan"
-          for r in funds),
-        "tasks waiting in the console's inbox:",
-        *(f"  {r['kind']:<24} {r['n']:>3}  e.g. {r['example']}" for r in tasks),
+        f"cases by kind and status / 各类案件及状态 ({sum(r['n'] for r in statuses)} cases, {len(per_kind)} kinds, "
+        f"{len(cities)} cities: {', '.join(labels.name('city', r['city']) for r in cities)}):",
+        *(f"  {pad(both('kind', kind), 44)} {', '.join(parts)}" for kind, parts in sorted(per_kind.items())),
+        "ledger by kind and fund / 按类别和资金 (payments, corrections, net):",
+        *(f"  {pad(both('kind', r['kind']), 44)} {pad(both('fund', r['fund']), 36)} {r['payments']:>4} payments "
+          f"{r['corrections']:>3} corrections {yuan(r['fen']):>16}" for r in funds),
+        "ledger by fund / 按资金:",
+        *(f"  {pad(both('fund', fund), 44)} {p:>4} payments {c:>3} corrections {yuan(fen):>16}"
+          for fund, (p, c, fen) in sorted(per_fund.items())),
+        f"province-wide facts of the run / 全省政策事实: {', '.join(scenario.province_facts)} "
+        f"(corrections in the ledger, from late facts and the backdated change: {sum(r['corrections'] for r in funds)})",
+        "tasks waiting in the console's inbox / 待办任务:",
+        *(f"  {pad(both('task_type', r['kind']), 44)} {r['n']:>4}  e.g. {r['example']}" for r in tasks),
         *([] if tasks else ["  none"]),
-        "alerts raised during the run (monitoring M1; M2 headcount_drop once it runs on the stream):",
-        *(f"  {r['kind']:<24} {r['n']:>3}  e.g. city {r['city']}" for r in alerts),
+        "alerts raised during the run / 预警 (monitoring M1 and M2):",
+        *(f"  {pad(both('alert_kind', r['kind']), 44)} {r['n']:>4}  e.g. {both('city', r['city'])}" for r in alerts),
         *([] if alerts else ["  none"]),
         f"  (the demo's contributions of {scenario.headcount_enterprise} drop from {scenario.headcount_before} to "
-        f"{scenario.headcount_after} insured persons from 2020-03 to 2020-04: a headcount_drop alert when M2 runs)",
+        f"{scenario.headcount_after} insured persons from 2020-03 to 2020-04: M2's headcount_drop)",
         f"events applied: {applied}  lifecycle events published to cases.lifecycle: {published}",
         f"dead letters ({len(letters)}: the demo's {scenario.expected_dead_letters} bad records, the committed scenarios' "
         "own refused records, and facts that reached a case after it had decided; README, 'The demo'):",
@@ -269,16 +281,17 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
 
 
 def _console_steps(settings: Settings, url: str, serve: bool) -> list[str]:
-    start = ("  console           " + url + " (served now: under 'Development only', role province, city empty)" if serve else
-             f"  console           jiuye demo --serve (or: jiuye worker & jiuye streams & jiuye api) → {url}")
+    start = ("  console / 监管控制台  " + url + " (served now: under 'Development only' / 仅限开发, role province, city empty)"
+             if serve else f"  console / 监管控制台  jiuye demo --serve (or: jiuye worker & jiuye streams & jiuye api) → {url}")
     return [
         start,
-        "                    sign in with a token: jiuye token issue --role province --sub you",
-        "                    Tasks: guarantee_claim (K13), provincial_selection (K16: the eleventh approval of 2020 is",
-        "                    refused), taper_decision, extra_placement, … each with its decision to fill in; Decide",
-        "                    Cases: kind startup_loan_interest, vocational_training_subsidy, incubator_subsidy,",
-        "                    temporary_living_allowance, employment_service_subsidy → a case: timeline, ledger, corrections",
-        "                    Alerts: weekly_surge, mass_unemployment, headcount_drop (enterprise, months, headcounts)",
+        "                    sign in with a token: jiuye token issue --role province --sub you (中文 by default, English switch)",
+        f"    {url}#tasks         待办任务 Tasks: guarantee_claim (K13), provincial_selection (K16: the eleventh approval",
+        "                    of 2020 is refused), overpayment_recovery, followup_escalation … each with its decision; Decide",
+        f"    {url}#cases         案件 Cases: filter by kind and city → a case: timeline, ledger, corrections, disbursements",
+        f"    {url}#dashboard     总览 Dashboard: the 14 cities, paid against settled per month and fund",
+        f"    {url}#alerts        预警 Alerts: weekly_surge, mass_unemployment, headcount_drop",
+        f"    {url}#disbursement  资金发放 Disbursement: the returned payment and its re-send, reconciliation",
     ]
 
 

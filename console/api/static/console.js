@@ -64,11 +64,16 @@ async function login(candidate) {
   fillChoices();
   show("cases");
   findCases();
+  // A link to a view (#tasks, #dashboard, #disbursement…, as `jiuye demo` prints them) opens it
+  // after sign-in, by its nav button so that every script listening to it hears the click.
+  const wanted = document.querySelector(`nav button[data-view="${CSS.escape(location.hash.slice(1))}"]`);
+  if (wanted) wanted.click();
 }
 
 function show(view) {
   for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== `view-${view}`;
   for (const b of document.querySelectorAll("nav button[data-view]")) b.classList.toggle("active", b.dataset.view === view);
+  if (document.querySelector(`nav button[data-view="${view}"]`)) history.replaceState(null, "", `#${view}`);
   showError(null);
   if (view === "tasks") loadTasks();
   if (view === "dashboard") loadDashboard();
