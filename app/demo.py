@@ -4,7 +4,8 @@ app/demo_scenario.py), end to end, then a summary and where to look.
 Kafka orders a subject's events only within a topic's partition, while in life an agreement comes
 months before the hire, a loan before its interest report, a registration before the
 application. So the scenario goes out one business day at a time: each day's records are
-produced once intake has taken every record of the days before (their inbox rows are in).
+produced once intake has taken every record of the days before (their inbox rows are in) and
+the cases have acted on them (`_day_done`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from contracts.settings import Settings
 OF_RUN = "position($1 in {column}) > 0"
 # How long the run's cases, ledger and tasks must stay unchanged to count as settled.
 QUIET_SECONDS = 8.0
+# How long they must stay unchanged after a business day's records before the next day's go out.
+DAY_QUIET_SECONDS = 0.5
 # The worker's disbursement interval in the demo, and the time its disbursement act may take
 # beyond the run's timeout.
 DISBURSE_SECONDS = 2.0
@@ -158,7 +161,7 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
                 taken, waiting = counted
                 print(f"\rdemo: day {n}/{len(days)} {day or '(bad records)'}: {sent}/{len(scenario.lines)} records sent, "
                       f"{taken}/{len(accepted)} taken by intake   ", end="", file=sys.stderr)
-                if taken >= len(accepted) and waiting == 0:
+                if taken >= len(accepted) and waiting == 0 and await _day_done(conn, scenario.tag, deadline):
                     break
                 if time.monotonic() > deadline or _dead(processes, settings):
                     print(f"\ndemo: intake had not taken the records of {day} in time", file=sys.stderr)
@@ -169,6 +172,28 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
     finally:
         await conn.close()
         await producer.stop()
+
+
+async def _day_done(conn: asyncpg.Connection, tag: str, deadline: float) -> bool:
+    """Whether the cases have acted on the day's records: their read model, ledger and tasks
+    unchanged for DAY_QUIET_SECONDS. In life a day's facts meet cases that have long decided on
+    the day before; without this wait a fact of the next day raced the case's own decision (a
+    correction in one run, a dead letter `no open … case` in the next), and the totals of two
+    runs differed."""
+    since, last = time.monotonic(), None
+    while time.monotonic() < deadline:
+        now = await conn.fetchrow(
+            f"""SELECT (SELECT count(*) FROM cases c WHERE {OF_RUN.format(column='c.case_id')}) AS cases,
+                       (SELECT max(c.updated_at) FROM cases c WHERE {OF_RUN.format(column='c.case_id')}) AS changed,
+                       (SELECT count(*) FROM ledger l WHERE {OF_RUN.format(column='l.case_id')}) AS ledger,
+                       (SELECT count(*) FROM tasks t WHERE {OF_RUN.format(column='t.case_id')}) AS tasks,
+                       (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS unpublished""", tag)
+        if now != last:
+            since, last = time.monotonic(), now
+        elif time.monotonic() - since >= DAY_QUIET_SECONDS:
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
 
 async def _wait_settled(settings: Settings, scenario: DemoScenario, deadline: float,
