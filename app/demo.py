@@ -24,7 +24,7 @@ from pathlib import Path
 import asyncpg
 
 from app import demo_disbursement
-from app.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, event_key, generate
+from app.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, continuing, event_key, generate
 from console.service import labels
 from console.service.labels import both, pad, yuan
 from console.service.queries import WORTH_FEN
@@ -35,7 +35,7 @@ OF_RUN = "position($1 in {column}) > 0"
 # How long the run's cases, ledger and tasks must stay unchanged to count as settled.
 QUIET_SECONDS = 8.0
 # How long they must stay unchanged after a business day's records before the next day's go out.
-DAY_QUIET_SECONDS = 0.5
+DAY_QUIET_SECONDS = 0.3
 # The worker's disbursement interval in the demo, and the time its disbursement act may take
 # beyond the run's timeout.
 DISBURSE_SECONDS = 2.0
@@ -54,7 +54,7 @@ def _start(name: str, settings: Settings, logs: Path, env: dict[str, str] | None
     )
 
 
-def run_demo(settings: Settings, cases: int = 70, timeout: float = 300.0, serve: bool = False) -> int:
+def run_demo(settings: Settings, cases: int = 70, timeout: float = 900.0, serve: bool = False) -> int:
     from deploy import stack
 
     began = time.monotonic()
@@ -137,6 +137,7 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
     from contracts.kafka import make_producer
 
     days = [(day, list(lines)) for day, lines in groupby(sorted(scenario.lines, key=business_day), key=business_day)]
+    follows = continuing([lines for _, lines in days])
     producer = make_producer(settings, linger_ms=5)
     await producer.start()
     conn = await asyncpg.connect(settings.database_url)
@@ -161,7 +162,9 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
                 taken, waiting = counted
                 print(f"\rdemo: day {n}/{len(days)} {day or '(bad records)'}: {sent}/{len(scenario.lines)} records sent, "
                       f"{taken}/{len(accepted)} taken by intake   ", end="", file=sys.stderr)
-                if taken >= len(accepted) and waiting == 0 and await _day_done(conn, scenario.tag, deadline):
+                # The cases act on the day before a day that brings a fact of one of them.
+                settle = n < len(days) and follows[n]
+                if taken >= len(accepted) and waiting == 0 and (not settle or await _day_done(conn, scenario.tag, deadline)):
                     break
                 if time.monotonic() > deadline or _dead(processes, settings):
                     print(f"\ndemo: intake had not taken the records of {day} in time", file=sys.stderr)
@@ -192,7 +195,7 @@ async def _day_done(conn: asyncpg.Connection, tag: str, deadline: float) -> bool
             since, last = time.monotonic(), now
         elif time.monotonic() - since >= DAY_QUIET_SECONDS:
             return True
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
     return False
 
 

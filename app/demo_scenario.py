@@ -110,6 +110,26 @@ def business_day(line: str) -> str:
         return ""
 
 
+def subject_of(line: str) -> str | None:
+    try:
+        subject = json.loads(line).get("subject")
+    except (ValueError, AttributeError):
+        return None
+    return subject if isinstance(subject, str) else None
+
+
+def continuing(days: list[list[str]]) -> list[bool]:
+    """Per business day, whether one of its records speaks of a subject of an earlier day: a fact
+    that an open case may take, which must come after that case has acted on the days before."""
+    seen: set[str] = set()
+    out = []
+    for lines in days:
+        subjects = {s for s in map(subject_of, lines) if s is not None}
+        out.append(bool(subjects & seen))
+        seen |= subjects
+    return out
+
+
 def _event(tag: str, n: int, city: str, type_: str, subject: str, on: date, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "specversion": "1.0",
