@@ -14,6 +14,7 @@ from app.demo_scenario import (
     PROVINCE_FACTS,
     PROVINCE_WIDE,
     committed_scenarios,
+    continuing,
     event_key,
     generate,
     retag,
@@ -161,3 +162,10 @@ def test_a_headcount_drop_that_m2_alerts_on() -> None:
 def test_nothing_after_the_demo_business_date() -> None:
     days = [e["time"][:10] for e in _events(generate(6, TAG))]
     assert max(days) < BUSINESS_DATE.isoformat()
+
+
+def test_a_day_continues_when_it_speaks_of_a_subject_of_an_earlier_day() -> None:
+    # The days before which `jiuye demo` waits for the cases to act (app/demo.py `_day_done`).
+    day = lambda *subjects: [json.dumps({"subject": s}) for s in subjects]  # noqa: E731
+    assert continuing([day("person/A"), day("person/B"), day("person/A", "person/C"), ["{not json"], day("person/C")]) == [
+        False, False, True, False, True]
