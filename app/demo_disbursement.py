@@ -123,9 +123,10 @@ async def _summary(conn: asyncpg.Connection, tag: str, closed: str) -> str:
     waiting = await conn.fetchval(f"SELECT count(*) FROM disbursements WHERE {OF_RUN} AND status <> 'settled'", tag)
     lines = [f"disbursement reconciliation per fund / 按资金对账 (treasury-sim stand-in; {closed}'s first account was closed, "
              "then updated and re-sent):",
-             f"  {'fund / 资金':<34} {'instructed 已发送':>22} {'settled 已结算':>22} {'returned 已退回':>22} {'re-sent 重新发送':>8}"]
+             "  " + pad("fund / 资金", 46) + "".join(pad(h, 24) for h in ("instructed 已发送", "settled 已结算", "returned 已退回"))
+             + "re-sent 重新发送"]
     for r in rows:
-        lines.append(f"  {pad(both('fund', r['fund']), 36)}"
+        lines.append(f"  {pad(both('fund', r['fund']), 46)}"
                      f"{r['instructed']:>6} {yuan(r['instructed_fen']):>16} {r['settled']:>6} {yuan(r['settled_fen']):>16} "
                      f"{r['returned']:>6} {yuan(r['returned_fen']):>16} {r['resent']:>8}")
     lines.append(f"  keys not settled: {waiting}   (jiuye disbursement reconcile; the console's Disbursement view)")

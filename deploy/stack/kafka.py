@@ -41,6 +41,7 @@ START_TIMEOUT = 90.0
 HEAP = ["-Xms256m", "-Xmx512m"]
 _MARKER = "kafka.Kafka"
 _COMPLETE = ".complete"
+READY_PROBE_GROUP = "jiuye-dev-up"  # only ever looked up, never joined
 
 
 # --- jars ------------------------------------------------------------------------------------
@@ -239,9 +240,10 @@ async def broker_answers(bootstrap: str) -> bool:
 
 
 async def leaders_ready(bootstrap: str, names: Sequence[str]) -> bool:
-    """Whether every partition of `names` has a leader that answers (ListOffsets). A broker
-    elects the leaders of new topics a moment after creating them; a producer that comes first
-    gets NotLeaderForPartitionError and logs a warning per retry, so `up` waits for this."""
+    """Whether every partition of `names` has a leader that answers (ListOffsets) and consumer
+    groups have a coordinator. A broker elects the leaders of new topics a moment after creating
+    them; a producer that comes first gets NotLeaderForPartitionError and logs a warning per
+    retry, so `up` waits for this."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient
 
@@ -249,6 +251,10 @@ async def leaders_ready(bootstrap: str, names: Sequence[str]) -> bool:
     try:
         await admin.start()
         described = await admin.describe_topics(list(names))
+        # The first group's coordinator needs __consumer_offsets, which a fresh broker creates on
+        # this first request and then elects its leaders: until then every consumer group (the
+        # intake's, the stand-in's) logs GroupCoordinatorNotAvailable and "coordinator dead".
+        await admin.find_coordinator(READY_PROBE_GROUP)
     except Exception:  # any failure here just means "not ready yet"
         return False
     finally:
