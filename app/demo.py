@@ -180,9 +180,8 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
 async def _day_done(conn: asyncpg.Connection, tag: str, deadline: float) -> bool:
     """Whether the cases have acted on the day's records: their read model, ledger and tasks
     unchanged for DAY_QUIET_SECONDS. In life a day's facts meet cases that have long decided on
-    the day before; without this wait a fact of the next day raced the case's own decision (a
-    correction in one run, a dead letter `no open … case` in the next), and the totals of two
-    runs differed."""
+    the day before; without this wait a fact of the next day races the case's own decision (a
+    correction in one run, a dead letter `no open … case` in the next)."""
     since, last = time.monotonic(), None
     while time.monotonic() < deadline:
         now = await conn.fetchrow(

@@ -25,7 +25,8 @@ the committed scenarios) have not happened yet on that clock and are left out.
 The committed scenarios' other province-wide facts (`policy.*`) are left out: the scenarios'
 own changes contradict each other (three different liftings of the epidemic). The ones the demo
 keeps are the same in every run, so a rerun on the same stack, whose new cases read the facts of
-the runs before, finds nothing that contradicts them. Deterministic for a seed; every id carries
+the runs before, finds nothing that contradicts them; but they read them from their start, so
+the first run on a stack and the ones after it differ (README, "The demo"). Deterministic for a seed; every id carries
 the run's tag, so reruns open new cases.
 """
 
