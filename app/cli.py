@@ -121,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="bring the stack up, run worker and streams, emit the demo scenario of the whole "
                           "province (every case kind, tasks, alerts), print a summary and where to look")
-    demo.add_argument("--cases", type=int, default=36, help="generated internships in the demo scenario (besides the committed scenarios)")
-    demo.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the system to take the scenario and settle")
+    demo.add_argument("--cases", type=int, default=70, help="generated internships (five per city) in the demo scenario (besides the committed scenarios)")
+    demo.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the system to take the scenario and settle")
     demo.add_argument("--serve", action="store_true", help="afterwards keep worker and streams running and serve the console "
                       "(with its development sign-in) until Ctrl-C, to open the cases and decide the tasks")
     return parser

@@ -4,7 +4,8 @@ app/demo_scenario.py), end to end, then a summary and where to look.
 Kafka orders a subject's events only within a topic's partition, while in life an agreement comes
 months before the hire, a loan before its interest report, a registration before the
 application. So the scenario goes out one business day at a time: each day's records are
-produced once intake has taken every record of the days before (their inbox rows are in).
+produced once intake has taken every record of the days before (their inbox rows are in) and
+the cases have acted on them (`_day_done`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from pathlib import Path
 import asyncpg
 
 from app import demo_disbursement
-from app.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, event_key, generate
+from app.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, continuing, event_key, generate
+from console.service import labels
+from console.service.labels import both, pad, yuan
 from console.service.queries import WORTH_FEN
 from contracts.settings import Settings
 
@@ -31,6 +34,8 @@ from contracts.settings import Settings
 OF_RUN = "position($1 in {column}) > 0"
 # How long the run's cases, ledger and tasks must stay unchanged to count as settled.
 QUIET_SECONDS = 8.0
+# How long they must stay unchanged after a business day's records before the next day's go out.
+DAY_QUIET_SECONDS = 0.3
 # The worker's disbursement interval in the demo, and the time its disbursement act may take
 # beyond the run's timeout.
 DISBURSE_SECONDS = 2.0
@@ -49,7 +54,7 @@ def _start(name: str, settings: Settings, logs: Path, env: dict[str, str] | None
     )
 
 
-def run_demo(settings: Settings, cases: int = 36, timeout: float = 300.0, serve: bool = False) -> int:
+def run_demo(settings: Settings, cases: int = 70, timeout: float = 900.0, serve: bool = False) -> int:
     from deploy import stack
 
     began = time.monotonic()
@@ -132,6 +137,7 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
     from contracts.kafka import make_producer
 
     days = [(day, list(lines)) for day, lines in groupby(sorted(scenario.lines, key=business_day), key=business_day)]
+    follows = continuing([lines for _, lines in days])
     producer = make_producer(settings, linger_ms=5)
     await producer.start()
     conn = await asyncpg.connect(settings.database_url)
@@ -156,7 +162,9 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
                 taken, waiting = counted
                 print(f"\rdemo: day {n}/{len(days)} {day or '(bad records)'}: {sent}/{len(scenario.lines)} records sent, "
                       f"{taken}/{len(accepted)} taken by intake   ", end="", file=sys.stderr)
-                if taken >= len(accepted) and waiting == 0:
+                # The cases act on the day before a day that brings a fact of one of them.
+                settle = n < len(days) and follows[n]
+                if taken >= len(accepted) and waiting == 0 and (not settle or await _day_done(conn, scenario.tag, deadline)):
                     break
                 if time.monotonic() > deadline or _dead(processes, settings):
                     print(f"\ndemo: intake had not taken the records of {day} in time", file=sys.stderr)
@@ -167,6 +175,27 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
     finally:
         await conn.close()
         await producer.stop()
+
+
+async def _day_done(conn: asyncpg.Connection, tag: str, deadline: float) -> bool:
+    """Whether the cases have acted on the day's records: their read model, ledger and tasks
+    unchanged for DAY_QUIET_SECONDS. In life a day's facts meet cases that have long decided on
+    the day before; without this wait a fact of the next day races the case's own decision (a
+    correction in one run, a dead letter `no open … case` in the next)."""
+    since, last = time.monotonic(), None
+    while time.monotonic() < deadline:
+        now = await conn.fetchrow(
+            f"""SELECT (SELECT count(*) FROM cases c WHERE {OF_RUN.format(column='c.case_id')}) AS cases,
+                       (SELECT max(c.updated_at) FROM cases c WHERE {OF_RUN.format(column='c.case_id')}) AS changed,
+                       (SELECT count(*) FROM ledger l WHERE {OF_RUN.format(column='l.case_id')}) AS ledger,
+                       (SELECT count(*) FROM tasks t WHERE {OF_RUN.format(column='t.case_id')}) AS tasks,
+                       (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS unpublished""", tag)
+        if now != last:
+            since, last = time.monotonic(), now
+        elif time.monotonic() - since >= DAY_QUIET_SECONDS:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 async def _wait_settled(settings: Settings, scenario: DemoScenario, deadline: float,
@@ -223,6 +252,7 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         alerts = await conn.fetch(
             """SELECT kind, count(*) AS n, min(city) AS city FROM alerts
                 WHERE raised_at >= now() - make_interval(secs => $1) GROUP BY 1 ORDER BY 1""", seconds)
+        cities = await conn.fetch(f"SELECT DISTINCT city FROM cases WHERE {of_case} AND city IS NOT NULL ORDER BY 1", tag)
         letters = await conn.fetch(
             "SELECT topic, kafka_offset, reason FROM dead_letters WHERE position($1::bytea in raw) > 0 ORDER BY id", tag.encode())
         applied = await conn.fetchval(f"SELECT count(*) FROM inbox WHERE {OF_RUN.format(column='event_id')} AND state = 'applied'", tag)
@@ -232,24 +262,33 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         await conn.close()
     per_kind: dict[str, list[str]] = defaultdict(list)
     for r in statuses:
-        per_kind[r["kind"]].append(f"{r['status']} {r['n']}")
+        per_kind[r["kind"]].append(f"{labels.name('status', r['status'])} {r['status']} {r['n']}")
+    per_fund: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for r in funds:
+        per_fund[r["fund"]] = [a + b for a, b in zip(per_fund[r["fund"]], (r["payments"], r["corrections"], r["fen"]), strict=True)]
     console_url = f"http://{settings.console_host}:{settings.console_port}/"
     lines = [
         "",
         f"jiuye demo {tag}: {'settled' if settled else 'NOT settled'} in {seconds:.0f} s",
-        f"cases by kind and status ({sum(r['n'] for r in statuses)} cases, {len(per_kind)} kinds):",
-        *(f"  {kind:<30} {', '.join(parts)}" for kind, parts in sorted(per_kind.items())),
-        "ledger by kind and fund (payments and corrections, net):",
-        *(f"  {r['kind']:<30} {r['fund']:<26} {r['payments']:>4} payments {r['corrections']:>3} corrections {r['fen'] / 100:>14,.2f} yuan"
-          for r in funds),
-        "tasks waiting in the console's inbox:",
-        *(f"  {r['kind']:<24} {r['n']:>3}  e.g. {r['example']}" for r in tasks),
+        f"cases by kind and status / 各类案件及状态 ({sum(r['n'] for r in statuses)} cases, {len(per_kind)} kinds, "
+        f"{len(cities)} cities: {', '.join(labels.name('city', r['city']) for r in cities)}):",
+        *(f"  {pad(both('kind', kind), 44)} {', '.join(parts)}" for kind, parts in sorted(per_kind.items())),
+        "ledger by kind and fund / 按类别和资金 (payments, corrections, net):",
+        *(f"  {pad(both('kind', r['kind']), 44)} {pad(both('fund', r['fund']), 36)} {r['payments']:>4} payments "
+          f"{r['corrections']:>3} corrections {yuan(r['fen']):>16}" for r in funds),
+        "ledger by fund / 按资金:",
+        *(f"  {pad(both('fund', fund), 44)} {p:>4} payments {c:>3} corrections {yuan(fen):>16}"
+          for fund, (p, c, fen) in sorted(per_fund.items())),
+        f"province-wide facts of the run / 全省政策事实: {', '.join(scenario.province_facts)} "
+        f"(corrections in the ledger, from late facts and the backdated change: {sum(r['corrections'] for r in funds)})",
+        "tasks waiting in the console's inbox / 待办任务:",
+        *(f"  {pad(both('task_type', r['kind']), 44)} {r['n']:>4}  e.g. {r['example']}" for r in tasks),
         *([] if tasks else ["  none"]),
-        "alerts raised during the run (monitoring M1; M2 headcount_drop once it runs on the stream):",
-        *(f"  {r['kind']:<24} {r['n']:>3}  e.g. city {r['city']}" for r in alerts),
+        "alerts raised during the run / 预警 (monitoring M1 and M2):",
+        *(f"  {pad(both('alert_kind', r['kind']), 44)} {r['n']:>4}  e.g. {both('city', r['city'])}" for r in alerts),
         *([] if alerts else ["  none"]),
         f"  (the demo's contributions of {scenario.headcount_enterprise} drop from {scenario.headcount_before} to "
-        f"{scenario.headcount_after} insured persons from 2020-03 to 2020-04: a headcount_drop alert when M2 runs)",
+        f"{scenario.headcount_after} insured persons from 2020-03 to 2020-04: M2's headcount_drop)",
         f"events applied: {applied}  lifecycle events published to cases.lifecycle: {published}",
         f"dead letters ({len(letters)}: the demo's {scenario.expected_dead_letters} bad records, the committed scenarios' "
         "own refused records, and facts that reached a case after it had decided; README, 'The demo'):",
@@ -269,16 +308,17 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
 
 
 def _console_steps(settings: Settings, url: str, serve: bool) -> list[str]:
-    start = ("  console           " + url + " (served now: under 'Development only', role province, city empty)" if serve else
-             f"  console           jiuye demo --serve (or: jiuye worker & jiuye streams & jiuye api) → {url}")
+    start = ("  console / 监管控制台  " + url + " (served now: under 'Development only' / 仅限开发, role province, city empty)"
+             if serve else f"  console / 监管控制台  jiuye demo --serve (or: jiuye worker & jiuye streams & jiuye api) → {url}")
     return [
         start,
-        "                    sign in with a token: jiuye token issue --role province --sub you",
-        "                    Tasks: guarantee_claim (K13), provincial_selection (K16: the eleventh approval of 2020 is",
-        "                    refused), taper_decision, extra_placement, … each with its decision to fill in; Decide",
-        "                    Cases: kind startup_loan_interest, vocational_training_subsidy, incubator_subsidy,",
-        "                    temporary_living_allowance, employment_service_subsidy → a case: timeline, ledger, corrections",
-        "                    Alerts: weekly_surge, mass_unemployment, headcount_drop (enterprise, months, headcounts)",
+        "                    sign in with a token: jiuye token issue --role province --sub you (中文 by default, English switch)",
+        f"    {url}#tasks         待办任务 Tasks: guarantee_claim (K13), provincial_selection (K16: the eleventh approval",
+        "                    of 2020 is refused), overpayment_recovery, followup_escalation … each with its decision; Decide",
+        f"    {url}#cases         案件 Cases: filter by kind and city → a case: timeline, ledger, corrections, disbursements",
+        f"    {url}#dashboard     总览 Dashboard: the 14 cities, paid against settled per month and fund",
+        f"    {url}#alerts        预警 Alerts: weekly_surge, mass_unemployment, headcount_drop",
+        f"    {url}#disbursement  资金发放 Disbursement: the returned payment and its re-send, reconciliation",
     ]
 
 

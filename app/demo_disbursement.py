@@ -24,6 +24,7 @@ from pathlib import Path
 
 import asyncpg
 
+from console.service.labels import both, pad, yuan
 from contracts.settings import Settings
 
 OF_RUN = "position($1 in ledger_key) > 0"
@@ -120,12 +121,13 @@ async def _summary(conn: asyncpg.Connection, tag: str, closed: str) -> str:
               FROM payment_instructions i JOIN disbursements d USING (ledger_key)
              WHERE position($1 in d.ledger_key) > 0 GROUP BY 1 ORDER BY 1""", tag)
     waiting = await conn.fetchval(f"SELECT count(*) FROM disbursements WHERE {OF_RUN} AND status <> 'settled'", tag)
-    lines = [f"disbursement reconciliation per fund (treasury-sim stand-in; {closed}'s first account was closed, "
+    lines = [f"disbursement reconciliation per fund / 按资金对账 (treasury-sim stand-in; {closed}'s first account was closed, "
              "then updated and re-sent):",
-             f"  {'fund':<28} {'instructed':>18} {'settled':>18} {'returned':>18} {'re-sent':>8}"]
+             "  " + pad("fund / 资金", 46) + "".join(pad(h, 24) for h in ("instructed 已发送", "settled 已结算", "returned 已退回"))
+             + "re-sent 重新发送"]
     for r in rows:
-        lines.append(f"  {r['fund']:<28} {r['instructed']:>4} {r['instructed_fen'] / 100:>13,.2f} "
-                     f"{r['settled']:>4} {r['settled_fen'] / 100:>13,.2f} {r['returned']:>4} {r['returned_fen'] / 100:>13,.2f} "
-                     f"{r['resent']:>8}")
+        lines.append(f"  {pad(both('fund', r['fund']), 46)}"
+                     f"{r['instructed']:>6} {yuan(r['instructed_fen']):>16} {r['settled']:>6} {yuan(r['settled_fen']):>16} "
+                     f"{r['returned']:>6} {yuan(r['returned_fen']):>16} {r['resent']:>8}")
     lines.append(f"  keys not settled: {waiting}   (jiuye disbursement reconcile; the console's Disbursement view)")
     return "\n".join(lines)

@@ -12,6 +12,9 @@ It is made of
   so the eleventh approval in the task inbox is refused by the §12 slot limit;
 - an enterprise whose insured headcount drops by half from one month to the next, for monitoring
   M2 `headcount_drop`;
+- the province's own facts of 2020, each taken from the committed scenario that derived its
+  results with it (PROVINCE_FACTS): the epidemic declared and lifted, a price linkage, and a
+  parameter change with a past effective date (its cases' backdated corrections);
 - three bad records and a duplicate.
 
 The demo's cases run on a business clock that starts on `BUSINESS_DATE` (JIUYE_BUSINESS_DATE):
@@ -19,10 +22,12 @@ on today's real date a case of 2020 would find every deadline of 2020 long past,
 expired and its follow-ups overdue for years. Records dated after it (a few late contributions of
 the committed scenarios) have not happened yet on that clock and are left out.
 
-Province-wide facts (`policy.*`: parameter changes, the epidemic's dates, price linkages) are left
-out of the committed scenarios: they would change the parameters of every case on the stack, and
-the scenarios' own changes contradict each other. Deterministic for a seed; every id carries the
-run's tag, so reruns open new cases.
+The committed scenarios' other province-wide facts (`policy.*`) are left out: the scenarios'
+own changes contradict each other (three different liftings of the epidemic). The ones the demo
+keeps are the same in every run, so a rerun on the same stack, whose new cases read the facts of
+the runs before, finds nothing that contradicts them; but they read them from their start, so
+the first run on a stack and the ones after it differ (README, "The demo"). Deterministic for a seed; every id carries
+the run's tag, so reruns open new cases.
 """
 
 from __future__ import annotations
@@ -42,6 +47,15 @@ CITIES = [f"21{n:02d}" for n in range(1, 15)]
 PATTERNS = ("complete", "epidemic_pause", "other_pause", "hired_late", "hired_early", "ended_early")
 SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "scenarios"
 PROVINCE_WIDE = "policy."
+# The demo's province-wide facts: (committed scenario, type), the scenario's first record of the
+# type. The epidemic of k16 (declared and lifted once), the first price linkage of K2's scenario,
+# and K1's backdated raise of 2102's internship subsidy (announced after its effective date).
+PROVINCE_FACTS: tuple[tuple[str, str], ...] = (
+    ("k16_incubators", "policy.epidemic.declared"),
+    ("k16_incubators", "policy.epidemic.lifted"),
+    ("k2_price_linkage", "policy.price_linkage.triggered"),
+    ("k1_corrections", "policy.parameter.changed"),
+)
 # The data fields that hold an id of a person, enterprise, agency, bank, incubator, household,
 # loan, enrolment, post or provider (EVENTS.md): what a scenario's prefix is put in front of.
 ID_FIELDS = frozenset({
@@ -64,6 +78,7 @@ class DemoScenario:
     lines: list[str] = field(default_factory=list)
     internships: int = 0
     scenarios: list[str] = field(default_factory=list)  # the committed scenarios included
+    province_facts: list[str] = field(default_factory=list)  # the types of PROVINCE_FACTS, in order
     expected_dead_letters: int = 0  # records parse_event refuses, as the intake will
     duplicates: int = 0
     headcount_enterprise: str = ""
@@ -94,6 +109,26 @@ def business_day(line: str) -> str:
         return str(json.loads(line)["time"])[:10]
     except (ValueError, KeyError, TypeError):
         return ""
+
+
+def subject_of(line: str) -> str | None:
+    try:
+        subject = json.loads(line).get("subject")
+    except (ValueError, AttributeError):
+        return None
+    return subject if isinstance(subject, str) else None
+
+
+def continuing(days: list[list[str]]) -> list[bool]:
+    """Per business day, whether one of its records speaks of a subject of an earlier day: a fact
+    that an open case may take, which must come after that case has acted on the days before."""
+    seen: set[str] = set()
+    out = []
+    for lines in days:
+        subjects = {s for s in map(subject_of, lines) if s is not None}
+        out.append(bool(subjects & seen))
+        seen |= subjects
+    return out
 
 
 def _event(tag: str, n: int, city: str, type_: str, subject: str, on: date, data: dict[str, Any]) -> dict[str, Any]:
@@ -158,6 +193,16 @@ def _committed(path: Path, prefix: str) -> Iterator[str]:
         if str(event.get("time", ""))[:10] >= BUSINESS_DATE.isoformat():
             continue
         yield json.dumps(retag(event, prefix), ensure_ascii=False)
+
+
+def _province_facts(tag: str, folder: Path) -> list[dict[str, Any]]:
+    """PROVINCE_FACTS under the run's tag (their subjects are cities and the province: no ids)."""
+    facts = []
+    for stem, type_ in PROVINCE_FACTS:
+        events = (json.loads(line) for line in (folder / f"{stem}.jsonl").read_text(encoding="utf-8").splitlines())
+        first = next(e for e in events if e.get("type") == type_)
+        facts.append(retag(first, f"{tag}F"))
+    return facts
 
 
 def _internships(tag: str, count: int, rng: random.Random, add: Any) -> int:
@@ -240,6 +285,10 @@ def generate(count: int, tag: str, seed: int = 2020, scenarios: list[Path] | Non
     for n, path in enumerate(committed_scenarios() if scenarios is None else scenarios):
         scenario.scenarios.append(path.stem)
         lines.extend(_committed(path, f"{tag}S{n:02d}"))
+
+    for fact in _province_facts(tag, SCENARIOS):
+        scenario.province_facts.append(fact["type"])
+        lines.append(json.dumps(fact, ensure_ascii=False))
 
     # Three bad records and a duplicate, among the good ones.
     bad_months = _event(tag, 90001, "2101", "internship.agreement_signed", f"person/{tag}X1", date(2020, 3, 2),

@@ -99,20 +99,31 @@ async def returned(console: Console, p: Principal, params: Mapping[str, Any]) ->
     for r in rows:
         item = plain({k: r[k] for k in COLUMNS["returned"] if k in r.keys() and k != "account"})
         item["account"] = mask_last4(r["last4"]) if r["last4"] else None
-        item["next_step"] = _next_step(r, rules.Limits.of(pack.parameters(r["city"]), today))
+        item["next"] = _next_step(r, rules.Limits.of(pack.parameters(r["city"]), today))
+        item["next_step"] = NEXT_STEP_EN[item["next"]["step"]].format(**item["next"])
         items.append(item)
     return {"city": city, "today": today.isoformat(),
             "items": shown(p, items, person_ids_in(*(i["payee"] for i in items)))}
 
 
-def _next_step(r: asyncpg.Record, limits: rules.Limits) -> str:
-    """What moves a returned key on (policy/disbursement.py `returned`, `tick`, `account_changed`)."""
+# The next step of a returned key in words, for the CSV and the command line (the console names
+# them in its own languages from `next`: disbursement.js, "disb.next.*").
+NEXT_STEP_EN: dict[str, str] = {
+    "decision": "supervisor decision (task {task})",
+    "retry": "instructed again on {on}",
+    "account": "instructed again when the payee's account changes (payee.account_updated)",
+}
+
+
+def _next_step(r: asyncpg.Record, limits: rules.Limits) -> dict[str, str]:
+    """What moves a returned key on (policy/disbursement.py `returned`, `tick`, `account_changed`):
+    `step` (a key of NEXT_STEP_EN) with the task or the date it names."""
     task = rules.task_id("payment_returned", r["ledger_key"], r["attempts"])
     if task in r["raised"] or r["attempts"] >= limits.max_attempts:
-        return f"supervisor decision (task {task})"
+        return {"step": "decision", "task": task}
     if r["reason"] == "other":
-        return f"instructed again on {r['since'] + timedelta(days=limits.retry_days)}"
-    return "instructed again when the payee's account changes (payee.account_updated)"
+        return {"step": "retry", "on": (r["since"] + timedelta(days=limits.retry_days)).isoformat()}
+    return {"step": "account"}
 
 
 async def awaiting(console: Console, p: Principal, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ that has no name here in both languages."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Final, Literal
 
 Lang = Literal["zh-CN", "en"]
@@ -207,14 +208,26 @@ def name(group: str, code: str | None, lang: Lang = DEFAULT_LANG) -> str:
     return code if names is None else names[LANGS.index(lang)]
 
 
-def yuan(fen: int) -> str:
-    """An amount in 元 with thousands separators (fen are kept as integers everywhere else)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
-
-
 def catalog() -> dict[str, dict[str, dict[str, str]]]:
     """Every group as `{group: {code: {"zh-CN": ..., "en": ...}}}` (what GET /api/labels serves)."""
     return {group: {code: dict(zip(LANGS, names, strict=True)) for code, names in names_of.items()}
             for group, names_of in GROUPS.items()}
+
+
+def yuan(fen: int) -> str:
+    """Fen as people read yuan, by integer arithmetic (no float touches an amount): "1,234.50 元",
+    "-0.05 元" — as static/i18n.js's I18N.yuan writes zh-CN."""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d} 元"
+
+
+def both(group: str, code: str) -> str:
+    """A code by its Chinese name, then the code (the English reader's key): "就业见习补贴 internship_subsidy"."""
+    zh = name(group, code, "zh-CN")
+    return code if zh == code else f"{zh} {code}"
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns, a Chinese character taking two (the CLI's tables)."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - columns)

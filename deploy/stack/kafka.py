@@ -41,6 +41,7 @@ START_TIMEOUT = 90.0
 HEAP = ["-Xms256m", "-Xmx512m"]
 _MARKER = "kafka.Kafka"
 _COMPLETE = ".complete"
+READY_PROBE_GROUP = "jiuye-dev-up"  # only ever looked up, never joined
 
 
 # --- jars ------------------------------------------------------------------------------------
@@ -238,6 +239,43 @@ async def broker_answers(bootstrap: str) -> bool:
         await admin.close()
 
 
+async def leaders_ready(bootstrap: str, names: Sequence[str]) -> bool:
+    """Whether every partition of `names` has a leader that answers (ListOffsets) and consumer
+    groups have a coordinator. A broker elects the leaders of new topics a moment after creating
+    them; a producer that comes first gets NotLeaderForPartitionError and logs a warning per
+    retry, so `up` waits for this."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await admin.start()
+        described = await admin.describe_topics(list(names))
+        # The first group's coordinator needs __consumer_offsets, which a fresh broker creates on
+        # this first request and then elects its leaders: until then every consumer group (the
+        # intake's, the stand-in's) logs GroupCoordinatorNotAvailable and "coordinator dead".
+        await admin.find_coordinator(READY_PROBE_GROUP)
+    except Exception:  # any failure here just means "not ready yet"
+        return False
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    if any(t["error_code"] or any(p["error_code"] or p["leader"] < 0 for p in t["partitions"]) for t in described) \
+            or {t["topic"] for t in described} != set(names):
+        return False
+    # The leader in the metadata may not serve yet: a ListOffsets per partition asks the leader
+    # itself (aiokafka retries NotLeaderForPartition there at debug level, within the timeout).
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=3000, enable_auto_commit=False)
+    try:
+        await consumer.start()
+        await asyncio.wait_for(consumer.end_offsets(partitions), timeout=5)
+        return True
+    except Exception:  # not yet
+        return False
+    finally:
+        await consumer.stop()
+
+
 async def topics_present(bootstrap: str, names: Sequence[str]) -> tuple[bool, str]:
     # No default: the names a stack must have depend on its topic prefix (settings.topics.all()).
     from aiokafka.admin import AIOKafkaAdminClient
@@ -261,7 +299,8 @@ async def topics_present(bootstrap: str, names: Sequence[str]) -> tuple[bool, st
 
 def up(settings: Settings) -> None:
     """Start the broker unless it already runs (resolving jars and formatting storage the
-    first time), wait until it answers metadata requests, and create the contract's topics."""
+    first time), wait until it answers metadata requests, create the contract's topics and wait
+    until each of their partitions has a leader that serves."""
     paths = _paths(settings)
     bootstrap = settings.kafka_bootstrap
     host, port = split_host_port(bootstrap, 9092)
@@ -292,6 +331,8 @@ def up(settings: Settings) -> None:
                                               settings.kafka_min_insync_replicas, settings.topics.all()))
     if created:
         say(f"kafka: created {len(created)} topics with {settings.kafka_partitions} partitions each")
+    wait_until(lambda: run_async(lambda: leaders_ready(bootstrap, settings.topics.all())), what="kafka partition leaders",
+               timeout=START_TIMEOUT, log_file=logs, pid=pid, interval=0.5)
     prefix = f" (prefix {settings.topic_prefix!r})" if settings.topic_prefix else ""
     say(f"kafka: ready on {bootstrap}, {len(ALL_TOPICS)} topics{prefix}")
 

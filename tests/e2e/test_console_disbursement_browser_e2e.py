@@ -19,8 +19,8 @@ pytestmark = pytest.mark.e2e
 
 # static/disbursement.js's words this test looks for, per language.
 WORDS: dict[str, dict[str, str]] = {
-    "zh-CN": {"returned": "已退回", "paid": "已发放", "settled": "已结算"},
-    "en": {"returned": "returned", "paid": "paid", "settled": "settled"},
+    "zh-CN": {"returned": "已退回", "paid": "已发放", "settled": "已结算", "next_account": "收款人变更账户后重新发送"},
+    "en": {"returned": "returned", "paid": "paid", "settled": "settled", "next_account": "account changes"},
 }
 
 
@@ -39,13 +39,15 @@ async def test_a_supervisor_sees_a_returned_payment_in_the_returned_payments_vie
     async with logged_in(served, "city_supervisor", CITY, "alice", lang) as page:
         await expect(page.locator("#who")).to_contain_text("alice")
         await page.click("nav button[data-view=disbursement]")
+        # The city filter is a choice of the cities by their names, as the other views' filters.
+        await expect(page.locator("#disbursement-filter select[name=city] option")).to_have_count(1)
         await page.click("[data-disbursement=returned]")
         row = page.locator("#disbursement-table tbody tr", has_text=payee.key)
         await expect(row).to_have_count(1)
         await expect(row.locator("td.col-account")).to_have_text("****" + payee.number("0")[-4:])
         await expect(row.locator("td.col-attempts")).to_have_text("1")
         await expect(row.locator("td.col-last_instruction")).to_have_text(rules.instruction_id(payee.key, 1))
-        await expect(row.locator("td.col-next_step")).to_contain_text("account changes")
+        await expect(row.locator("td.col-next")).to_contain_text(words["next_account"])
         await expect(row).not_to_contain_text(payee.number("0"))
         await page.screenshot(path=str(shot), full_page=True)
 

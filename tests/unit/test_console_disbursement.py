@@ -60,3 +60,15 @@ def test_the_reconciliation_csv_has_the_views_columns_and_ends_with_its_totals()
     assert rows[0] == list(COLUMNS["reconciliation"])
     assert rows[1] == [str(row[c]) for c in COLUMNS["reconciliation"]]
     assert rows[2] == ["total", "", "", "2", "240000", "1", "120000", "1", "120000", "0", "0", "1"]
+
+
+def test_every_next_step_of_a_returned_key_has_words_in_both_languages() -> None:
+    # The console says the API's `next` in the reader's language (static/disbursement.js,
+    # "disb.next.<step>"); the English of NEXT_STEP_EN is what the CSV and the CLI say.
+    from pathlib import Path
+
+    from console.service.disbursement import NEXT_STEP_EN
+
+    script = (Path(__file__).resolve().parents[2] / "console" / "api" / "static" / "disbursement.js").read_text(encoding="utf-8")
+    for step in NEXT_STEP_EN:
+        assert script.count(f'"disb.next.{step}"') == 2, step  # en and zh-CN

@@ -11,12 +11,15 @@ from app.demo_scenario import (
     EXTRA_INCUBATORS,
     HEADCOUNT_AFTER,
     HEADCOUNT_BEFORE,
+    PROVINCE_FACTS,
     PROVINCE_WIDE,
     committed_scenarios,
+    continuing,
     event_key,
     generate,
     retag,
 )
+from console.service.labels import CITIES as CITY_NAMES
 from contracts.events import InvalidEvent, parse_event
 from policy.headcount_drop import HeadcountState, is_drop
 from policy.pack import load_pack
@@ -75,8 +78,47 @@ def test_retag_prefixes_ids_and_leaves_cities_dates_and_amounts() -> None:
     assert retag({"id": "a", "subject": "city/2101", "data": {}}, "X")["subject"] == "city/2101"
 
 
-def test_province_wide_facts_are_left_out() -> None:
-    assert not any(e["type"].startswith(PROVINCE_WIDE) for e in _events(generate(6, TAG)))
+def test_only_the_demos_own_province_wide_facts() -> None:
+    # The committed scenarios' own policy facts contradict each other; the demo keeps one of each
+    # ingredient (PROVINCE_FACTS), under the run's tag.
+    facts = [e for e in _events(generate(6, TAG)) if e["type"].startswith(PROVINCE_WIDE)]
+    assert [e["type"] for e in facts] == [type_ for _, type_ in PROVINCE_FACTS]
+    assert all(e["id"].startswith(f"{TAG}F-") for e in facts)
+
+
+def test_the_epidemic_is_declared_and_lifted_a_price_linkage_and_a_backdated_change() -> None:
+    scenario = generate(6, TAG)
+    facts = {e["type"]: e for e in _events(scenario) if e["type"].startswith(PROVINCE_WIDE)}
+    declared, lifted = facts["policy.epidemic.declared"], facts["policy.epidemic.lifted"]
+    assert declared["subject"] == lifted["subject"] == "province/21"
+    assert declared["data"]["on"] < lifted["data"]["on"] < BUSINESS_DATE.isoformat()
+    linkage = facts["policy.price_linkage.triggered"]["data"]
+    assert linkage["city"] in CITY_NAMES and linkage["amount"] > 0
+    change = facts["policy.parameter.changed"]
+    # Backdated: announced after the date it takes effect, so the cases it reaches correct.
+    assert change["data"]["effective_on"] < change["time"][:10]
+    assert scenario.province_facts == [type_ for _, type_ in PROVINCE_FACTS]
+
+
+def test_every_city_of_liaoning_is_in_the_demo() -> None:
+    cities = {e["data"]["city"] for e in _events(generate(70, TAG)) if e["type"] == "internship.agreement_signed"}
+    assert cities >= set(CITY_NAMES) and len(CITY_NAMES) == 14
+
+
+def test_a_few_hundred_people_and_enterprises() -> None:
+    events = _events(generate(70, TAG))
+    people = {e["subject"] for e in events if e["subject"].startswith("person/")}
+    enterprises = {e["subject"] for e in events if e["subject"].startswith("enterprise/")} | {
+        e["data"]["unit_id"] for e in events if e["type"] == "internship.agreement_signed"}
+    assert len(people) >= 200 and len(enterprises) >= 20, (len(people), len(enterprises))
+
+
+def test_the_scenario_is_deterministic_for_a_tag_and_a_seed() -> None:
+    # Two runs of `jiuye demo` produce the same records but for the run's tag.
+    assert generate(70, TAG).lines == generate(70, TAG).lines
+    other = "D261201130000"
+    assert [line.replace(other, TAG) for line in generate(70, other).lines] == generate(70, TAG).lines
+    assert generate(70, TAG, seed=7).lines != generate(70, TAG).lines
 
 
 def test_records_are_valid_except_the_bad_ones() -> None:
@@ -120,3 +162,10 @@ def test_a_headcount_drop_that_m2_alerts_on() -> None:
 def test_nothing_after_the_demo_business_date() -> None:
     days = [e["time"][:10] for e in _events(generate(6, TAG))]
     assert max(days) < BUSINESS_DATE.isoformat()
+
+
+def test_a_day_continues_when_it_speaks_of_a_subject_of_an_earlier_day() -> None:
+    # The days before which `jiuye demo` waits for the cases to act (app/demo.py `_day_done`).
+    day = lambda *subjects: [json.dumps({"subject": s}) for s in subjects]  # noqa: E731
+    assert continuing([day("person/A"), day("person/B"), day("person/A", "person/C"), ["{not json"], day("person/C")]) == [
+        False, False, True, False, True]

@@ -109,3 +109,18 @@ def test_a_code_without_a_name_reads_as_itself_and_the_catalog_has_both_language
     served = labels.catalog()
     assert served["kind"]["dibao_taper"] == {"zh-CN": "低保渐退", "en": "Dibao taper"}
     assert set(served) == set(labels.GROUPS)
+
+
+def test_yuan_writes_fen_as_people_read_yuan() -> None:
+    # As static/i18n.js's I18N.yuan writes zh-CN: integer arithmetic, separators, two decimals.
+    assert labels.yuan(28_800_000) == "288,000.00 元"
+    assert labels.yuan(946_001) == "9,460.01 元"
+    assert labels.yuan(-5) == "-0.05 元"
+    assert labels.yuan(0) == "0.00 元"
+
+
+def test_both_names_a_code_in_chinese_then_by_itself() -> None:
+    assert labels.both("kind", kinds.INTERNSHIP_SUBSIDY) == "就业见习补贴 internship_subsidy"
+    assert labels.both("city", "2101") == "沈阳 2101"
+    assert labels.both("fund", "no_such_fund") == "no_such_fund"
+    assert labels.pad("沈阳", 6) == "沈阳  " and labels.pad("ab", 1) == "ab"

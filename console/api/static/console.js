@@ -34,9 +34,10 @@ async function api(path, options = {}) {
 const showError = (e) => { $("#error").textContent = e ? e.message : ""; };
 
 // Every select with data-labels="<group>" offers that group's codes by their names (a city
-// token's own city only), after an "any" choice when data-any names one.
-function fillChoices() {
-  for (const select of document.querySelectorAll("select[data-labels]")) {
+// token's own city only), after an "any" choice when data-any names one; `root` narrows it to the
+// selects of a part built later (disbursement.js's filter).
+function fillChoices(root = document) {
+  for (const select of root.querySelectorAll("select[data-labels]")) {
     let codes = I18N.codes(select.dataset.labels);
     if (select.dataset.labels === "city" && me.city) codes = codes.filter((c) => c === me.city);
     const any = select.dataset.any && !(select.dataset.labels === "city" && me.city) ? [el("option", { value: "" }, t(select.dataset.any))] : [];
@@ -63,11 +64,16 @@ async function login(candidate) {
   fillChoices();
   show("cases");
   findCases();
+  // A link to a view (#tasks, #dashboard, #disbursement…, as `jiuye demo` prints them) opens it
+  // after sign-in, by its nav button so that every script listening to it hears the click.
+  const wanted = document.querySelector(`nav button[data-view="${CSS.escape(location.hash.slice(1))}"]`);
+  if (wanted) wanted.click();
 }
 
 function show(view) {
   for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== `view-${view}`;
   for (const b of document.querySelectorAll("nav button[data-view]")) b.classList.toggle("active", b.dataset.view === view);
+  if (document.querySelector(`nav button[data-view="${view}"]`)) history.replaceState(null, "", `#${view}`);
   showError(null);
   if (view === "tasks") loadTasks();
   if (view === "dashboard") loadDashboard();

@@ -38,7 +38,10 @@
       "disb.col.since": "since",
       "disb.col.last_instruction": "last instruction",
       "disb.col.account": "account",
-      "disb.col.next_step": "next step",
+      "disb.col.next": "next step",
+      "disb.next.decision": "supervisor decision (task {task})",
+      "disb.next.retry": "instructed again on {on}",
+      "disb.next.account": "instructed again when the payee's account changes (payee.account_updated)",
       "disb.col.days_waiting": "days waiting",
       "disb.col.task": "task",
       "disb.col.instructed_fen": "instructed amount",
@@ -89,7 +92,10 @@
       "disb.col.since": "起始日期",
       "disb.col.last_instruction": "最近一笔指令",
       "disb.col.account": "账户",
-      "disb.col.next_step": "下一步",
+      "disb.col.next": "下一步",
+      "disb.next.decision": "待监管人员决定（任务 {task}）",
+      "disb.next.retry": "将于 {on} 重新发送",
+      "disb.next.account": "收款人变更账户后重新发送（payee.account_updated）",
       "disb.col.days_waiting": "等待天数",
       "disb.col.task": "任务",
       "disb.col.instructed_fen": "已指令金额",
@@ -117,7 +123,7 @@
 
   const VIEWS = {
     batches: ["batch_id", "city", "fund", "on_date", "count", "total_fen", "closed"],
-    returned: ["ledger_key", "payee", "city", "fund", "amount_fen", "attempts", "reason", "since", "last_instruction", "account", "next_step"],
+    returned: ["ledger_key", "payee", "city", "fund", "amount_fen", "attempts", "reason", "since", "last_instruction", "account", "next"],
     awaiting: ["ledger_key", "payee", "city", "fund", "amount_fen", "since", "days_waiting", "task"],
     reconciliation: ["day", "city", "fund", "instructed", "instructed_fen", "settled", "settled_fen", "returned", "returned_fen",
       "in_flight", "in_flight_fen", "resent"],
@@ -137,6 +143,7 @@
     if (i18n && DATES.has(column)) return i18n.date(value);
     if (column === "closed") return tr(value ? "disb.yes" : "disb.no");
     if (column === "reason") return tr(`disb.reason.${value}`);
+    if (column === "next") return tr(`disb.next.${value.step}`, { ...value, on: i18n && value.on ? i18n.date(value.on) : value.on });
     return String(value);
   };
 
@@ -162,11 +169,12 @@
   function build(section) {
     const tabs = Object.keys(VIEWS).map((v) => node("button", { type: "button", "data-disbursement": v, onclick: () => load(v) }, tr(`disb.${v}`)));
     const filter = node("form", { id: "disbursement-filter", class: "filters", onsubmit: (e) => { e.preventDefault(); load(current); } },
-      node("input", { name: "city", placeholder: tr("disb.city") }),
+      node("select", { name: "city", "data-labels": "city", "data-any": "filter.any_city", "aria-label": tr("disb.city") }),
       node("label", {}, tr("disb.from") + " ", node("input", { name: "from", type: "date" })),
       node("label", {}, tr("disb.to") + " ", node("input", { name: "to", type: "date" })),
       node("button", { type: "submit" }, tr("disb.show")),
       node("button", { type: "button", id: "disbursement-csv", onclick: exportCsv }, tr("disb.csv")));
+    fillChoices(filter);  // console.js: the 14 cities by their names, as the other views' filters
     section.replaceChildren(node("div", { class: "disbursement-tabs" }, ...tabs), filter,
       node("h2", { id: "disbursement-title" }), node("p", { id: "disbursement-error", class: "error", role: "alert" }),
       node("p", { id: "disbursement-count" }),
