@@ -1,9 +1,10 @@
-"""latency: p50 / p99 from emit to ledger row, at half the measured intake rate (target p99 ≤ 1 s).
+"""latency: p50 / p99 from emit to ledger row, at half the measured capacity (target p99 ≤ 1 s).
 
 Each event is a K11 `application.submitted` (hubei_graduate_grant) of an eligible graduate, which
 the case pays on the day it opens (load context, record, pay: one ledger row). The events are
-sent one by one at a fixed pace (half the intake rate of the `intake` benchmark, or a fixed rate
-if it was not run), the producer lingering 0 ms; emit time = the wall clock just before the
+sent one by one at a fixed pace (half the capacity the `capacity` benchmark measured in the
+same `jiuye bench` run, so that it measures the path and not a queue; a fixed rate if capacity
+was not run), the producer lingering 0 ms; emit time = the wall clock just before the
 send. The ledger row's time is `ledger.paid_at` (PostgreSQL's clock, same machine). Also split:
 emit → inbox row applied (the intake's part) and applied → paid (Temporal + worker).
 """
@@ -20,7 +21,7 @@ from contracts.kafka import make_producer
 from contracts.settings import Settings
 from policy.pack import load_pack
 
-DEFAULT_RATE = 10.0  # events/s when no intake rate was measured
+DEFAULT_RATE = 10.0  # events/s when no capacity was measured
 TARGET_P99 = 1.0
 
 
@@ -32,6 +33,7 @@ def percentile(values: list[float], p: float) -> float:
 
 async def run(base: Settings, n: int, progress: bool = True, *, rate: float | None = None) -> dict[str, Any]:
     pack = load_pack(base.policy_pack)
+    rate_source = "capacity" if rate else "fixed"
     rate = rate or DEFAULT_RATE
     async with BenchRun(base, "latency") as run_:
         await run_.start_worker()
@@ -76,7 +78,7 @@ async def run(base: Settings, n: int, progress: bool = True, *, rate: float | No
     # What the system kept up with: payments per second from the first emit to the last row.
     paid_rate = len(rows) / (max(float(r["paid"]) for r in rows) - began)
     return {
-        "benchmark": "latency", "n": n, "rate_per_s": round(rate, 1), "achieved_rate_per_s": round(n / sending, 1),
+        "benchmark": "latency", "n": n, "rate_per_s": round(rate, 1), "rate_source": rate_source, "achieved_rate_per_s": round(n / sending, 1),
         "p50_s": round(p50, 3), "p99_s": round(p99, 3), "max_s": round(max(total), 3),
         "target": f"p99 ≤ {TARGET_P99:g} s", "met": p99 <= TARGET_P99,
         "intake_p50_s": round(percentile(intake, 50), 3), "intake_p99_s": round(percentile(intake, 99), 3),

@@ -11,11 +11,17 @@ from bench.cli import BENCHMARKS, SIZES, _only, render
 
 
 def test_every_benchmark_of_the_issue_runs_at_two_sizes_the_full_one_at_the_issues_size() -> None:
-    assert set(BENCHMARKS) == {"intake", "filter", "mixed", "simulate", "memory", "latency", "headcount"}
+    assert set(BENCHMARKS) == {"intake", "capacity", "filter", "mixed", "simulate", "memory", "latency", "headcount"}
     assert all(SIZES[b]["small"] < SIZES[b]["full"] for b in BENCHMARKS)
     assert SIZES["intake"]["full"] >= 2_000 and SIZES["filter"]["full"] == 1_000_000
     assert SIZES["simulate"]["full"] == 1_000 and SIZES["memory"]["full"] == 10_000
     assert SIZES["headcount"]["full"] == 100_000  # issue 17: 100,000 contributions over 3 months
+    assert SIZES["capacity"]["full"] == 60  # issue 16: keeps up for 60 s
+
+
+def test_capacity_runs_before_latency_which_is_measured_at_half_of_it() -> None:
+    assert BENCHMARKS.index("capacity") < BENCHMARKS.index("latency")
+    assert _only("latency,capacity") == ["capacity", "latency"]
 
 
 def test_only_keeps_the_benchmarks_order_and_refuses_unknown_names() -> None:
@@ -39,3 +45,21 @@ def test_the_table_says_met_or_not_and_names_the_machine() -> None:
     ]
     table = render(results, machine)
     assert "ratio ≥ 0.8" in table and " met " in table and "ERROR" in table and "2 cores" in table
+
+
+def test_the_capacity_row_shows_the_raw_one_local_activity_baseline_and_latency_says_its_rate() -> None:
+    machine = {"cores": 2, "ram_gb": 23.5, "cpu": "cpu", "platform": "linux", "date": "2026-12-02", "git_commit": "abc",
+               "python": "3.11", "temporal": "temporal 1.9.1", "kafka": "4.1.1", "postgresql": "15"}
+    steps = [{"rate_per_s": 10.0, "n": 150, "kept_up": True}, {"rate_per_s": 15.0, "n": 225, "kept_up": False}]
+    results = [
+        {"benchmark": "capacity", "size": "small", "size_n": 15, "capacity_per_s": 12.5, "raw_per_s": 50.0, "ratio": 0.25,
+         "met": False, "hold_seconds": 15, "grace_seconds": 2.0, "fell_behind_at_per_s": 15.0, "steps": steps,
+         "raw_n": 1000, "raw_seconds": 20.0},
+        {"benchmark": "latency", "size": "small", "size_n": 300, "p50_s": 0.2, "p99_s": 0.6, "rate_per_s": 6.2,
+         "rate_source": "capacity", "paid_per_s": 6.1, "met": True, "max_s": 0.7, "intake_p50_s": 0.1,
+         "intake_p99_s": 0.2, "case_p50_s": 0.1, "case_p99_s": 0.4},
+    ]
+    capacity_line, latency_line = render(results, machine).splitlines()[1:3]
+    assert "12.5 settled/s" in capacity_line and "raw 1-local-activity 50.0/s" in capacity_line
+    assert "0.25" in capacity_line and "NOT met" in capacity_line and "fell behind at 15.0/s" in capacity_line
+    assert "at 6.2/s (½ capacity)" in latency_line and "p99 0.6 s" in latency_line
