@@ -504,12 +504,20 @@ def k6_sequences(draw: st.DrawFn) -> Sequence:
             "contract.terminated", {"person_id": p, "employer_id": f"{p}E", "on": ended.isoformat()}, f"person/{p}")), reported
     # hiring.si_months (3) months paid: the subsidy is paid unless the contract ended before.
     events = _contributions(draw, ["2020-07", "2020-08", "2020-09", "2020-10"], 5, date(2020, 11, 30), 3)
-    opening = (Event("enterprise", date(2020, 6, 1), _enterprise("enterprise.registered", lambda p: {
-                   "enterprise_id": f"{p}E", "city": CITY, "industry": "manufacturing", "size": "medium"})),
-               Event("hired", K6_SIGNED, lambda p: ("contract.signed", {
-                   "person_id": p, "employer_id": f"{p}E", "signed_on": K6_SIGNED.isoformat(),
-                   "starts_on": K6_SIGNED.isoformat(), "term_months": None, "graduation_year": 2020}, f"person/{p}")))
-    return Sequence(date(2020, 5, 30), opening, _sorted(events), closing, date(2021, 3, 1))
+    return Sequence(K6_FIRST_DAY, k6_opening(), _sorted(events), closing, K6_UNTIL)
+
+
+K6_FIRST_DAY = date(2020, 5, 30)
+K6_UNTIL = date(2021, 3, 1)
+
+
+def k6_opening() -> tuple[Event, Event]:
+    """The enterprise's registration, then its open-ended contract with a 2020 graduate."""
+    return (Event("enterprise", date(2020, 6, 1), _enterprise("enterprise.registered", lambda p: {
+                "enterprise_id": f"{p}E", "city": CITY, "industry": "manufacturing", "size": "medium"})),
+            Event("hired", K6_SIGNED, lambda p: ("contract.signed", {
+                "person_id": p, "employer_id": f"{p}E", "signed_on": K6_SIGNED.isoformat(),
+                "starts_on": K6_SIGNED.isoformat(), "term_months": None, "graduation_year": 2020}, f"person/{p}")))
 
 
 # -- K7 job_retention_refund ------------------------------------------------------------------------

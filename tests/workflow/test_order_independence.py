@@ -32,7 +32,10 @@ close the case inside a sequence too); K18 never counted a placement
 whose job (or the placement itself) was delivered after the quarter was settled (`test_k18_a_
 job_arriving_...`; behind `k18-late-jobs`); K13 took the interest report that arrived last
 rather than the one announced last, and completed unpaid (so listened for nothing) when a
-report past the term arrived first (`test_k13_...`; behind `k13-order-independent`).
+report past the term arrived first (`test_k13_...`; behind `k13-order-independent`); K6b
+counted the first report of a month it was delivered, not the one announced last (`test_a_
+corrected_report_stands_whatever_order_it_arrives_hiring_subsidy`; behind
+`k6-latest-report-stands`).
 """
 
 from __future__ import annotations
@@ -46,12 +49,13 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
-from policy import unemployment
+from contracts import kinds
+from policy import hiring, unemployment
 from policy.calendar import add_months, first_of_month, month_of
 from policy.monthly_schedule import month_start
 from policy.pack import load_pack
 from tests.workflow import _order_independence_kinds as kind_generators  # registers the other paying kinds' generators
-from tests.workflow._order_independence import SEQUENCES, Delivery, Event, Sequence, days, deliveries, in_order, person_id, run, schedule
+from tests.workflow._order_independence import SEQUENCES, Delivery, Event, Net, Sequence, days, deliveries, in_order, person_id, run, schedule
 from tests.workflow.harness import world
 
 # Each example is two cases over up to a year and a half of business time (~5 s on 2 cores);
@@ -332,6 +336,24 @@ async def test_k13_a_report_after_the_term_arriving_first_does_not_complete_the_
     await assert_order_independent(env, "startup_loan_interest", sequence, Delivery((1, 0), (0, 0)))
 
 
+async def test_a_corrected_report_stands_whatever_order_it_arrives_hiring_subsidy(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — what the property found at
+    8 examples (fixed behind `k6-latest-report-stands`): a K6b hire from 07-01, July's employer
+    share reported on 08-05 (50000) and corrected on 08-06 (30000), August's and September's
+    (50000 each) on their 5th. K6b counted the first report of a month it was delivered and
+    ignored the rest: 150000 in order, 130000 with the correction delivered first. The report
+    announced last stands in both: the correction's share and the other two months."""
+    g = kind_generators
+    original = Event("contribution 2020-07", date(2020, 8, 5), g._employer_contribution("2020-07", 50000))
+    corrected = Event("contribution 2020-07 corrected to 30000", date(2020, 8, 6), g._employer_contribution("2020-07", 30000))
+    later = tuple(Event(f"contribution {month}", on, g._employer_contribution(month, 50000))
+                  for month, on in (("2020-08", date(2020, 9, 5)), ("2020-09", date(2020, 10, 5))))
+    sequence = Sequence(g.K6_FIRST_DAY, g.k6_opening(), (original, corrected, *later), None, g.K6_UNTIL)
+    net = await assert_order_independent(env, "hiring_subsidy", sequence, Delivery((1, 0, 2, 3), (0, 1, 0, 0)))
+    case = kinds.hiring_case_id(hiring.PRIORITY, "{person}E", "{person}")
+    assert net == {(case, hiring.PRIORITY, hiring.PERIOD): 30000 + 50000 + 50000}
+
+
 async def test_k5_a_backdated_raise_arriving_after_a_temporary_post_completed_pays_arrears(env: WorkflowEnvironment) -> None:
     """What the property found (fixed behind `k5-late-facts-correct`): a 3-month temporary post
     from 03-02 and, announced on 05-17, welfare_post.post_subsidy 175000 from 03-07: in order
@@ -430,7 +452,8 @@ async def test_k4_a_contribution_arriving_after_a_stable_contract_closed_the_cas
     await assert_order_independent(env, "flexible_employment_subsidy", sequence, Delivery((1, 0), (0, 0)))
 
 
-async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence: Sequence, delivery: Delivery) -> None:
+async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence: Sequence, delivery: Delivery) -> Net:
+    """Net owed is the same delivered in order and as `delivery` says; returns it."""
     async with world(env, sequence.first_day) as w:
         expected = await run(w, person_id(name), sequence, in_order(sequence))
         # A period paid and then overpaid in full nets to nothing, and is a test all the same.
@@ -439,3 +462,4 @@ async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence
     async with world(env, sequence.first_day) as w:
         got = await run(w, person_id(name), sequence, delivery)
     assert got == expected
+    return expected
