@@ -279,6 +279,9 @@ class HubeiGrantState:
     # event that last changed it is named on a correction.
     reconciles: bool = False
     cause: str | None = None
+    # Cases opened under k11-latest-application-stands: the business time and event key of the
+    # application whose details stand (the one announced last, whatever order they arrived in).
+    announced: tuple[datetime, str] | None = None
 
 
 # -- job_retention_refund --------------------------------------------------------------

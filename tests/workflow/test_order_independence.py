@@ -35,7 +35,9 @@ rather than the one announced last, and completed unpaid (so listened for nothin
 report past the term arrived first (`test_k13_...`; behind `k13-order-independent`); K6b
 counted the first report of a month it was delivered, not the one announced last (`test_a_
 corrected_report_stands_whatever_order_it_arrives_hiring_subsidy`; behind
-`k6-latest-report-stands`).
+`k6-latest-report-stands`), and K11 the application delivered last
+(`test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduate_grant`; behind
+`k11-latest-application-stands`).
 """
 
 from __future__ import annotations
@@ -352,6 +354,21 @@ async def test_a_corrected_report_stands_whatever_order_it_arrives_hiring_subsid
     net = await assert_order_independent(env, "hiring_subsidy", sequence, Delivery((1, 0, 2, 3), (0, 1, 0, 0)))
     case = kinds.hiring_case_id(hiring.PRIORITY, "{person}E", "{person}")
     assert net == {(case, hiring.PRIORITY, hiring.PERIOD): 30000 + 50000 + 50000}
+
+
+async def test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduate_grant(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — what the property found at
+    8 examples (fixed behind `k11-latest-application-stands`): the grant paid on 04-01 (hukou 42),
+    the application restated on 04-02 (42) and on 05-29 (41: not 湖北籍); both delivered on 05-29,
+    the later first: the case took the details delivered last (42) and kept the grant, where in
+    order 41 stands and the grant is overpaid. The application announced last stands in both."""
+    g = kind_generators
+    opening = (Event("applied", g.K11_APPLIED, g._k11_application(g.K11_APPLIED, "42")),)
+    restated = Event("application corrected to hukou 42", date(2020, 4, 2), g._k11_application(date(2020, 4, 2), "42"))
+    corrected = Event("application corrected to hukou 41", date(2020, 5, 29), g._k11_application(date(2020, 5, 29), "41"))
+    sequence = Sequence(date(2020, 3, 20), opening, (restated, corrected), None, date(2020, 12, 20))
+    net = await assert_order_independent(env, "hubei_graduate_grant", sequence, Delivery((1, 0), (0, 0)))
+    assert net == {}, "hukou 41 stands: the grant is not owed"
 
 
 async def test_k5_a_backdated_raise_arriving_after_a_temporary_post_completed_pays_arrears(env: WorkflowEnvironment) -> None:
