@@ -359,6 +359,10 @@ class IncubatorState:
     approved_on: date | None = None
     denied: bool = False
     cause: str | None = None
+    # Cases opened under k16-latest-report-stands: the business time and event key of the
+    # expenses report that stands (the one announced last, whatever order they arrived in).
+    latest_report_stands: bool = False
+    report_announced: tuple[datetime, str] | None = None
 
 
 # -- vocational_training_subsidy ------------------------------------------------------------

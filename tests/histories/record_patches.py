@@ -42,6 +42,7 @@ from workflows import (
     flexible_employment_subsidy,
     hiring_subsidy,
     hubei_graduate_grant,
+    incubator_subsidy,
     internship_subsidy,
     startup_loan_interest,
 )
@@ -65,6 +66,9 @@ RECORDINGS: dict[str, tuple[str, Test]] = {
     "hubei_graduate_grant_latest_application_stands": (
         hubei_graduate_grant.LATEST_APPLICATION_STANDS,
         test_order_independence.test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduate_grant),
+    "incubator_subsidy_latest_report_stands": (
+        incubator_subsidy.LATEST_REPORT_STANDS,
+        test_order_independence.test_a_corrected_report_stands_whatever_order_it_arrives_incubator_subsidy),
     "employment_service_subsidy_late_jobs": (
         employment_service_subsidy.LATE_JOBS, test_order_independence.test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_placement),
     "unemployment_insurance_recovery_decision": (

@@ -382,12 +382,20 @@ def k16_sequences(draw: st.DrawFn) -> Sequence:
             corrected_on = draw(days(reported + timedelta(days=1), date(2021, 4, 30)))
             events.append(Event(f"expenses 2020 corrected on {corrected_on}", corrected_on,
                                 _expenses(draw(st.sampled_from([1000000, 3000000])), corrected_on)))
-    opening = (Event("accredited", date(2019, 12, 1), _incubator("incubator.accredited", lambda p: {
-                   "city": CITY, "operator": "government", "on": "2019-12-01"})),
-               Event("declared", K16_DECLARED, lambda person: ("policy.epidemic.declared", {"on": K16_DECLARED.isoformat()},
-                                                               "province/21")),
-               Event("rent relief 2020-02", date(2020, 3, 2), _rent_relief("2020-02", 100000, date(2020, 3, 2))))
-    return Sequence(date(2019, 11, 30), opening, _sorted(events), None, date(2021, 9, 1))
+    return Sequence(K16_FIRST_DAY, k16_opening(), _sorted(events), None, K16_UNTIL)
+
+
+K16_FIRST_DAY = date(2019, 11, 30)
+K16_UNTIL = date(2021, 9, 1)
+
+
+def k16_opening() -> tuple[Event, Event, Event]:
+    """The incubator's accreditation, the epidemic declared, February's rent relief report."""
+    return (Event("accredited", date(2019, 12, 1), _incubator("incubator.accredited", lambda p: {
+                "city": CITY, "operator": "government", "on": "2019-12-01"})),
+            Event("declared", K16_DECLARED, lambda person: ("policy.epidemic.declared", {"on": K16_DECLARED.isoformat()},
+                                                            "province/21")),
+            Event("rent relief 2020-02", date(2020, 3, 2), _rent_relief("2020-02", 100000, date(2020, 3, 2))))
 
 
 # -- K18 employment_service_subsidy ----------------------------------------------------------------

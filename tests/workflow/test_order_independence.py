@@ -37,7 +37,8 @@ counted the first report of a month it was delivered, not the one announced last
 corrected_report_stands_whatever_order_it_arrives_hiring_subsidy`; behind
 `k6-latest-report-stands`), and K11 the application delivered last
 (`test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduate_grant`; behind
-`k11-latest-application-stands`).
+`k11-latest-application-stands`), and K16 the expenses report delivered last
+(`..._incubator_subsidy`; behind `k16-latest-report-stands`).
 """
 
 from __future__ import annotations
@@ -369,6 +370,19 @@ async def test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduat
     sequence = Sequence(date(2020, 3, 20), opening, (restated, corrected), None, date(2020, 12, 20))
     net = await assert_order_independent(env, "hubei_graduate_grant", sequence, Delivery((1, 0), (0, 0)))
     assert net == {}, "hukou 41 stands: the grant is not owed"
+
+
+async def test_a_corrected_report_stands_whatever_order_it_arrives_incubator_subsidy(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — what the property found at
+    8 examples (fixed behind `k16-latest-report-stands`): 2020's expenses reported on 2021-02-01
+    (operating 2000000) and corrected on 02-02 (1000000); both delivered on 02-02, the correction
+    first: the case took the report delivered last, and the city's support was 900000 where in
+    order it is 600000. The report announced last stands in both."""
+    g = kind_generators
+    original = Event("expenses 2020", date(2021, 2, 1), g._expenses(2000000, date(2021, 2, 1)))
+    corrected = Event("expenses 2020 corrected on 2021-02-02", date(2021, 2, 2), g._expenses(1000000, date(2021, 2, 2)))
+    sequence = Sequence(g.K16_FIRST_DAY, g.k16_opening(), (original, corrected), None, g.K16_UNTIL)
+    await assert_order_independent(env, "incubator_subsidy", sequence, Delivery((1, 0), (0, 0)))
 
 
 async def test_k5_a_backdated_raise_arriving_after_a_temporary_post_completed_pays_arrears(env: WorkflowEnvironment) -> None:
