@@ -83,7 +83,7 @@ K1_START = date(2020, 3, 2)
 @st.composite
 def k1_sequences(draw: st.DrawFn) -> Sequence:
     """A 2020 graduate's internship of 3..5 months; then any of: an interruption (epidemic or
-    another reason) reported when it ends, or still open; a backdated or current change of
+    another reason) reported when it ends, or still open (then from after month 1); a backdated or current change of
     `internship.monthly_subsidy`; and, closing, an early end or a hire by the unit (with the
     full-subsidy rule when a third or less was left).
 
@@ -106,11 +106,15 @@ def k1_sequences(draw: st.DrawFn) -> Sequence:
         last = on
     events: list[Event] = []
     if draw(st.booleans()):
-        start = draw(days(K1_START + timedelta(days=5), last - timedelta(days=2)))
+        resumes = draw(st.booleans())
+        # A pause never resumed owes nothing from its start (k1-open-pause-owes-nothing): one still
+        # open starts after month 1 completed, or the in-order world would pay nothing.
+        earliest = K1_START + timedelta(days=5) if resumes else add_months(K1_START, 1) + timedelta(days=1)
+        start = draw(days(earliest, last - timedelta(days=2)))
         reason = draw(st.sampled_from(["epidemic", "other"]))
         interrupted = _person_event("internship.interrupted", lambda p: {
             "person_id": p, "unit_id": f"{p}U", "on": start.isoformat(), "reason": reason})
-        if draw(st.booleans()):
+        if resumes:
             resumed_on = draw(days(start + timedelta(days=1), min(last, start + timedelta(days=50))))
             resumed = _person_event("internship.resumed", lambda p: {
                 "person_id": p, "unit_id": f"{p}U", "on": resumed_on.isoformat()})
