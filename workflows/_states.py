@@ -251,6 +251,11 @@ class HiringState:
     # K6b: contribution months as first received (carried as [month, fen, received] before the
     # template); the contract's end.
     counted: Annotated[list[hiring.CountedMonth], BeforeValidator(_counted_months)] = field(default_factory=list)
+    # Cases opened under k6-latest-report-stands: K6b's months as the report that stands for each
+    # (the one announced last, policy.contribution_schedule), in place of `counted` (the first
+    # delivered). Not K6a's `contribution` above, which only needs the first day one was paid.
+    latest_report_stands: bool = False
+    contributions: Reports = field(default_factory=dict)
     terminated_on: date | None = None
     months_paid: list[str] = field(default_factory=list)
     # The deadline the read model was last told of (a re-aimed one is recorded when it moves).
@@ -274,6 +279,9 @@ class HubeiGrantState:
     # event that last changed it is named on a correction.
     reconciles: bool = False
     cause: str | None = None
+    # Cases opened under k11-latest-application-stands: the business time and event key of the
+    # application whose details stand (the one announced last, whatever order they arrived in).
+    announced: tuple[datetime, str] | None = None
 
 
 # -- job_retention_refund --------------------------------------------------------------
@@ -351,6 +359,10 @@ class IncubatorState:
     approved_on: date | None = None
     denied: bool = False
     cause: str | None = None
+    # Cases opened under k16-latest-report-stands: the business time and event key of the
+    # expenses report that stands (the one announced last, whatever order they arrived in).
+    latest_report_stands: bool = False
+    report_announced: tuple[datetime, str] | None = None
 
 
 # -- vocational_training_subsidy ------------------------------------------------------------

@@ -7,6 +7,8 @@
   corrected; a correction can also put the hire outside [S, L].
 - K6b `hiring/priority/E/P`: counts the employer's contributions for the person from the
   contract's start month; once `hiring.si_months` months are paid, pays their employer share.
+  Of two reports of one month the one announced last stands, whatever order they arrive in
+  (cases opened under `k6-latest-report-stands`; before, the first delivered was counted).
   The contract ending first, or no such months within `hiring.si_wait_months`, → not_qualified.
 
 A case opened under `k6-reconcile-owed` states what it owes (`owed`: per program, the one period
@@ -42,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.corrections import LedgerEntry, Owed
     from policy.difficult import PERSON_FACT_TYPES
     from policy.funds import Fund
+    from workflows._contribution_reports import take_contribution
     from workflows._one_off import settle_owed
     from workflows._states import HiringState
     from workflows.case_base import CaseWorkflow
@@ -53,6 +56,10 @@ RECONCILE_OWED = "k6-reconcile-owed"
 # Cases opened from here on take a late fact that a rejection wanted (POLICY.md part 2 "late
 # facts across topics"); before, a rejection was final.
 LATE_FACTS = "k6-late-facts"
+# Cases opened from here on take, of two reports of one K6b month, the one announced last (POLICY.md
+# part 2: a corrected report replaces an earlier one, whatever order they arrive in); before, the
+# first delivered was counted and a later one ignored.
+LATEST_REPORT_STANDS = "k6-latest-report-stands"
 
 
 @workflow.defn(name=KIND)
@@ -74,6 +81,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         of a fact that may still come (`refusal`), it listens for it (`reopen_on`)."""
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.st.late_facts = self.st.reconciles and workflow.patched(LATE_FACTS)
+        self.st.latest_report_stands = self.st.reconciles and workflow.patched(LATEST_REPORT_STANDS)
         self.st.program, self.st.enterprise, self.st.person = kinds.hiring_case_parts(self.case_id)
         self.subject = f"enterprise/{self.st.enterprise}"
         self.keys = [f"person/{self.st.person}"]
@@ -221,6 +229,8 @@ class HiringSubsidyWorkflow(CaseWorkflow):
                 if self.st.contribution is None or received < self.st.contribution[1]:
                     self.st.contribution = (c.month, received)
                 self.note(received, f"contribution for {c.month} paid by {self.st.enterprise}", event=ev.key)
+            elif self.st.latest_report_stands:
+                take_contribution(self, c.month, c.employer_amount, ev, f"contribution for {c.month}: employer share {c.employer_amount} fen")
             elif any(m.month == c.month for m in self.st.counted):
                 self.note(received, f"another contribution for {c.month}: the month is already counted", event=ev.key)
             else:
@@ -379,7 +389,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             self.st.months_paid = list(subsidy.months)
             await self.close("paid", subsidy.completed_on, f"§10: {', '.join(self.st.groups)}; one subsidy per enterprise, person and program")
             return
-        counted = len({m.month for m in self.st.counted if m.received_on < deadline})
+        counted = len({m.month for m in self.counted_months() if m.received_on < deadline})
         if ended is not None and ended <= today:
             await self.close("not_qualified", ended, f"§10: the contract ended on {ended} with {counted} of {n} months of contributions paid")
             return
@@ -398,9 +408,16 @@ class HiringSubsidyWorkflow(CaseWorkflow):
         assert params is not None and contract is not None
         deadline = hiring.priority_deadline(contract.starts_on, params)
         n = hiring.si_months(contract.signed_on, params)
-        subsidy = hiring.priority_subsidy([m for m in self.st.counted if m.received_on < deadline], n)
+        subsidy = hiring.priority_subsidy([m for m in self.counted_months() if m.received_on < deadline], n)
         ended = self.st.terminated_on
         return subsidy if subsidy is not None and (ended is None or subsidy.completed_on <= ended) else None
+
+    def counted_months(self) -> list[hiring.CountedMonth]:
+        """K6b's months of contributions, each as first received: under `k6-latest-report-stands`
+        with the employer share of the report that stands for it, before it the first delivered."""
+        if self.st.latest_report_stands:
+            return [hiring.CountedMonth(month, r.amount, r.received_on) for month, r in sorted(self.st.contributions.items())]
+        return self.st.counted
 
     def priority_rule(self, subsidy: hiring.PrioritySubsidy) -> str:
         assert self.params is not None and self.st.contract is not None
@@ -460,7 +477,7 @@ class HiringSubsidyWorkflow(CaseWorkflow):
             "agency_paid": self.st.agency_paid,
             "priority_groups": self.st.groups,
             "registered_on": self.st.registered_on.isoformat() if self.st.registered_on else None,
-            "months_counted": sorted({m.month for m in self.st.counted}),
+            "months_counted": sorted({m.month for m in self.counted_months()}),
             "months_paid": self.st.months_paid,
             "contribution": self.st.contribution[0] if self.st.contribution else None,
             "applied_on": self.st.applied_on.isoformat() if self.st.applied_on else None,

@@ -10,7 +10,9 @@ reconciling. While the base keeps a closed case listening (POLICY.md part 2, wor
 two facts correct it: a later application whose details replace the first (the household
 registration corrected by the registry: not 湖北籍 → the grant becomes an overpayment and an
 `overpayment_recovery` task), and a backdated change of `hubei_grant.amount` effective on or
-before the application date (→ arrears, or an overpayment for a lower amount).
+before the application date (→ arrears, or an overpayment for a lower amount). Of two
+applications the one announced last stands, whatever order they arrive in (cases opened under
+`k11-latest-application-stands`; before, the one delivered last).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from contracts.cases import CaseEvent, CaseInput, CaseOutcome
     from contracts.events import ApplicationSubmitted
     from policy import hubei
-    from policy.corrections import Owed
+    from policy.calendar import business_date
+    from policy.corrections import Owed, replaces
     from policy.funds import Fund
     from workflows._one_off import settle_owed
     from workflows._states import HubeiGrantState
@@ -37,6 +40,10 @@ RULE_GRANT = hubei.RULE_GRANT
 FUND = str(Fund.EMPLOYMENT_SUBSIDY)
 # Cases opened from here on reconcile what they owe (histories recorded before pay with `pay`).
 RECONCILE_OWED = "k11-reconcile-owed"
+# Cases opened from here on take, of two applications, the details of the one announced last
+# (POLICY.md part 2: a corrected report replaces an earlier one, whatever order they arrive in);
+# before, the one delivered last.
+LATEST_APPLICATION_STANDS = "k11-latest-application-stands"
 
 
 @workflow.defn(name=KIND)
@@ -55,6 +62,8 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         app = ApplicationSubmitted.model_validate(opening.data)
         self.st.application = app
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
+        if self.st.reconciles and workflow.patched(LATEST_APPLICATION_STANDS):
+            self.st.announced = (opening.time, opening.key)
         self.subject = f"person/{app.applicant}"
         self.city = hubei.application_city(opening.source, app.details)
         self.opened_on = app.on
@@ -105,6 +114,12 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
         except ValueError as exc:
             self.note(app.on, f"another application with bad details, ignored: {exc}", event=ev.key)
             return
+        if self.st.announced is not None:
+            if not replaces(ev.time, ev.key, *self.st.announced):
+                self.note(app.on, f"another application, announced before the one that stands ({business_date(self.st.announced[0])}): "
+                          "it does not replace it", event=ev.key)
+                return
+            self.st.announced = (ev.time, ev.key)
         if corrected == self.st.grant:
             self.note(app.on, "another application with the same details: one grant per person", event=ev.key)
             return

@@ -3,7 +3,9 @@ support of the year's expenses report, the provincial special subsidy for the in
 province supervisor selects (at most `incubator.provincial_slots` a year, province-wide: the
 approval takes one of the year's slots in the store, and an approval beyond them is refused), and
 the rent relief for months overlapping the epidemic. Pays by stating what it owes: a later
-expenses report for the year, or a lift date that moves, is a correction. Closes `settled`
+expenses report for the year (the one announced last stands, whatever order they arrive in,
+for cases opened under `k16-latest-report-stands`), or a lift date that moves, is a correction.
+Closes `settled`
 `incubator.settle_months` after the year's end."""
 
 from __future__ import annotations
@@ -25,13 +27,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from policy import incubator
     from policy.calendar import business_date
-    from policy.corrections import Owed
+    from policy.corrections import Owed, replaces
     from workflows._decisions import approval
     from workflows._states import IncubatorState
     from workflows.case_base import CaseWorkflow
 
 KIND = kinds.INCUBATOR_SUBSIDY
 ACCREDITED = "incubator.accredited"
+# Cases opened from here on take, of two expenses reports for the year, the one announced last
+# (POLICY.md part 2: a corrected report replaces an earlier one, whatever order they arrive in);
+# before, the one delivered last.
+LATEST_REPORT_STANDS = "k16-latest-report-stands"
 
 
 @workflow.defn(name=KIND)
@@ -46,6 +52,7 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
 
     async def open(self, opening: CaseEvent) -> None:
         """The year's first report or application opens the case."""
+        self.st.latest_report_stands = workflow.patched(LATEST_REPORT_STANDS)
         self.st.incubator_id, self.st.year = incubator.incubator_and_year(opening.type, opening.data)
         self.subject = incubator.payee(self.st.incubator_id)
         self.keys = [self.subject]
@@ -71,11 +78,20 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
         if ev.type == "incubator.expenses_reported":
             r = IncubatorExpensesReported.model_validate(ev.data)
             first = self.st.report[1] if self.st.report is not None else received
-            replaces = self.st.report is not None
+            if self.st.latest_report_stands:
+                known = self.st.report_announced
+                if known is not None and not replaces(ev.time, ev.key, *known):
+                    self.st.report = (self.st.report[0], min(first, received)) if self.st.report else None
+                    self.note(received, f"expenses of {r.year}: announced before the report that stands ({business_date(known[0])}), "
+                              "which it does not replace", event=ev.key)
+                    return
+                self.st.report_announced = (ev.time, ev.key)
+                first = min(first, received)
+            replaced = self.st.report is not None
             self.st.report = (incubator.ExpensesReport(year=r.year, operating=r.operating, public_services=r.public_services), first)
             self.st.cause = ev.key
             self.note(received, f"expenses of {r.year}: operating {r.operating}, public services {r.public_services} fen"
-                      + (" (replaces the earlier report)" if replaces else ""), event=ev.key)
+                      + (" (replaces the earlier report)" if replaced else ""), event=ev.key)
         elif ev.type == "incubator.rent_relief_reported":
             relief = IncubatorRentReliefReported.model_validate(ev.data)
             self.st.reliefs[relief.month] = incubator.RentRelief(month=relief.month, rent_waived=relief.rent_waived, received=received)

@@ -35,7 +35,17 @@ from tests.workflow import (
     test_order_independence,
     test_overpayment_recovery_decision,
 )
-from workflows import case_base, employment_service_subsidy, enterprise_si_subsidy, flexible_employment_subsidy, internship_subsidy, startup_loan_interest
+from workflows import (
+    case_base,
+    employment_service_subsidy,
+    enterprise_si_subsidy,
+    flexible_employment_subsidy,
+    hiring_subsidy,
+    hubei_graduate_grant,
+    incubator_subsidy,
+    internship_subsidy,
+    startup_loan_interest,
+)
 
 HERE = Path(__file__).resolve().parent
 Test = Callable[[WorkflowEnvironment], Awaitable[None]]
@@ -50,6 +60,15 @@ RECORDINGS: dict[str, tuple[str, Test]] = {
     "startup_loan_interest_order_independent": (
         startup_loan_interest.ORDER_INDEPENDENT,
         test_order_independence.test_k13_an_original_interest_report_arriving_after_its_correction_does_not_replace_it),
+    "hiring_subsidy_latest_report_stands": (
+        hiring_subsidy.LATEST_REPORT_STANDS,
+        test_order_independence.test_a_corrected_report_stands_whatever_order_it_arrives_hiring_subsidy),
+    "hubei_graduate_grant_latest_application_stands": (
+        hubei_graduate_grant.LATEST_APPLICATION_STANDS,
+        test_order_independence.test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduate_grant),
+    "incubator_subsidy_latest_report_stands": (
+        incubator_subsidy.LATEST_REPORT_STANDS,
+        test_order_independence.test_a_corrected_report_stands_whatever_order_it_arrives_incubator_subsidy),
     "employment_service_subsidy_late_jobs": (
         employment_service_subsidy.LATE_JOBS, test_order_independence.test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_placement),
     "unemployment_insurance_recovery_decision": (

@@ -83,7 +83,7 @@ K1_START = date(2020, 3, 2)
 @st.composite
 def k1_sequences(draw: st.DrawFn) -> Sequence:
     """A 2020 graduate's internship of 3..5 months; then any of: an interruption (epidemic or
-    another reason) reported when it ends, or still open; a backdated or current change of
+    another reason) reported when it ends, or still open (then from after month 1); a backdated or current change of
     `internship.monthly_subsidy`; and, closing, an early end or a hire by the unit (with the
     full-subsidy rule when a third or less was left).
 
@@ -106,11 +106,15 @@ def k1_sequences(draw: st.DrawFn) -> Sequence:
         last = on
     events: list[Event] = []
     if draw(st.booleans()):
-        start = draw(days(K1_START + timedelta(days=5), last - timedelta(days=2)))
+        resumes = draw(st.booleans())
+        # A pause never resumed owes nothing from its start (k1-open-pause-owes-nothing): one still
+        # open starts after month 1 completed, or the in-order world would pay nothing.
+        earliest = K1_START + timedelta(days=5) if resumes else add_months(K1_START, 1) + timedelta(days=1)
+        start = draw(days(earliest, last - timedelta(days=2)))
         reason = draw(st.sampled_from(["epidemic", "other"]))
         interrupted = _person_event("internship.interrupted", lambda p: {
             "person_id": p, "unit_id": f"{p}U", "on": start.isoformat(), "reason": reason})
-        if draw(st.booleans()):
+        if resumes:
             resumed_on = draw(days(start + timedelta(days=1), min(last, start + timedelta(days=50))))
             resumed = _person_event("internship.resumed", lambda p: {
                 "person_id": p, "unit_id": f"{p}U", "on": resumed_on.isoformat()})
@@ -382,12 +386,20 @@ def k16_sequences(draw: st.DrawFn) -> Sequence:
             corrected_on = draw(days(reported + timedelta(days=1), date(2021, 4, 30)))
             events.append(Event(f"expenses 2020 corrected on {corrected_on}", corrected_on,
                                 _expenses(draw(st.sampled_from([1000000, 3000000])), corrected_on)))
-    opening = (Event("accredited", date(2019, 12, 1), _incubator("incubator.accredited", lambda p: {
-                   "city": CITY, "operator": "government", "on": "2019-12-01"})),
-               Event("declared", K16_DECLARED, lambda person: ("policy.epidemic.declared", {"on": K16_DECLARED.isoformat()},
-                                                               "province/21")),
-               Event("rent relief 2020-02", date(2020, 3, 2), _rent_relief("2020-02", 100000, date(2020, 3, 2))))
-    return Sequence(date(2019, 11, 30), opening, _sorted(events), None, date(2021, 9, 1))
+    return Sequence(K16_FIRST_DAY, k16_opening(), _sorted(events), None, K16_UNTIL)
+
+
+K16_FIRST_DAY = date(2019, 11, 30)
+K16_UNTIL = date(2021, 9, 1)
+
+
+def k16_opening() -> tuple[Event, Event, Event]:
+    """The incubator's accreditation, the epidemic declared, February's rent relief report."""
+    return (Event("accredited", date(2019, 12, 1), _incubator("incubator.accredited", lambda p: {
+                "city": CITY, "operator": "government", "on": "2019-12-01"})),
+            Event("declared", K16_DECLARED, lambda person: ("policy.epidemic.declared", {"on": K16_DECLARED.isoformat()},
+                                                            "province/21")),
+            Event("rent relief 2020-02", date(2020, 3, 2), _rent_relief("2020-02", 100000, date(2020, 3, 2))))
 
 
 # -- K18 employment_service_subsidy ----------------------------------------------------------------
@@ -504,12 +516,20 @@ def k6_sequences(draw: st.DrawFn) -> Sequence:
             "contract.terminated", {"person_id": p, "employer_id": f"{p}E", "on": ended.isoformat()}, f"person/{p}")), reported
     # hiring.si_months (3) months paid: the subsidy is paid unless the contract ended before.
     events = _contributions(draw, ["2020-07", "2020-08", "2020-09", "2020-10"], 5, date(2020, 11, 30), 3)
-    opening = (Event("enterprise", date(2020, 6, 1), _enterprise("enterprise.registered", lambda p: {
-                   "enterprise_id": f"{p}E", "city": CITY, "industry": "manufacturing", "size": "medium"})),
-               Event("hired", K6_SIGNED, lambda p: ("contract.signed", {
-                   "person_id": p, "employer_id": f"{p}E", "signed_on": K6_SIGNED.isoformat(),
-                   "starts_on": K6_SIGNED.isoformat(), "term_months": None, "graduation_year": 2020}, f"person/{p}")))
-    return Sequence(date(2020, 5, 30), opening, _sorted(events), closing, date(2021, 3, 1))
+    return Sequence(K6_FIRST_DAY, k6_opening(), _sorted(events), closing, K6_UNTIL)
+
+
+K6_FIRST_DAY = date(2020, 5, 30)
+K6_UNTIL = date(2021, 3, 1)
+
+
+def k6_opening() -> tuple[Event, Event]:
+    """The enterprise's registration, then its open-ended contract with a 2020 graduate."""
+    return (Event("enterprise", date(2020, 6, 1), _enterprise("enterprise.registered", lambda p: {
+                "enterprise_id": f"{p}E", "city": CITY, "industry": "manufacturing", "size": "medium"})),
+            Event("hired", K6_SIGNED, lambda p: ("contract.signed", {
+                "person_id": p, "employer_id": f"{p}E", "signed_on": K6_SIGNED.isoformat(),
+                "starts_on": K6_SIGNED.isoformat(), "term_months": None, "graduation_year": 2020}, f"person/{p}")))
 
 
 # -- K7 job_retention_refund ------------------------------------------------------------------------

@@ -32,7 +32,13 @@ close the case inside a sequence too); K18 never counted a placement
 whose job (or the placement itself) was delivered after the quarter was settled (`test_k18_a_
 job_arriving_...`; behind `k18-late-jobs`); K13 took the interest report that arrived last
 rather than the one announced last, and completed unpaid (so listened for nothing) when a
-report past the term arrived first (`test_k13_...`; behind `k13-order-independent`).
+report past the term arrived first (`test_k13_...`; behind `k13-order-independent`); K6b
+counted the first report of a month it was delivered, not the one announced last (`test_a_
+corrected_report_stands_whatever_order_it_arrives_hiring_subsidy`; behind
+`k6-latest-report-stands`), and K11 the application delivered last
+(`test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduate_grant`; behind
+`k11-latest-application-stands`), and K16 the expenses report delivered last
+(`..._incubator_subsidy`; behind `k16-latest-report-stands`).
 """
 
 from __future__ import annotations
@@ -46,12 +52,13 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
-from policy import unemployment
+from contracts import kinds
+from policy import hiring, unemployment
 from policy.calendar import add_months, first_of_month, month_of
 from policy.monthly_schedule import month_start
 from policy.pack import load_pack
 from tests.workflow import _order_independence_kinds as kind_generators  # registers the other paying kinds' generators
-from tests.workflow._order_independence import SEQUENCES, Delivery, Event, Sequence, days, deliveries, in_order, person_id, run, schedule
+from tests.workflow._order_independence import SEQUENCES, Delivery, Event, Net, Sequence, days, deliveries, in_order, person_id, run, schedule
 from tests.workflow.harness import world
 
 # Each example is two cases over up to a year and a half of business time (~5 s on 2 cores);
@@ -332,6 +339,52 @@ async def test_k13_a_report_after_the_term_arriving_first_does_not_complete_the_
     await assert_order_independent(env, "startup_loan_interest", sequence, Delivery((1, 0), (0, 0)))
 
 
+async def test_a_corrected_report_stands_whatever_order_it_arrives_hiring_subsidy(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — what the property found at
+    8 examples (fixed behind `k6-latest-report-stands`): a K6b hire from 07-01, July's employer
+    share reported on 08-05 (50000) and corrected on 08-06 (30000), August's and September's
+    (50000 each) on their 5th. K6b counted the first report of a month it was delivered and
+    ignored the rest: 150000 in order, 130000 with the correction delivered first. The report
+    announced last stands in both: the correction's share and the other two months."""
+    g = kind_generators
+    original = Event("contribution 2020-07", date(2020, 8, 5), g._employer_contribution("2020-07", 50000))
+    corrected = Event("contribution 2020-07 corrected to 30000", date(2020, 8, 6), g._employer_contribution("2020-07", 30000))
+    later = tuple(Event(f"contribution {month}", on, g._employer_contribution(month, 50000))
+                  for month, on in (("2020-08", date(2020, 9, 5)), ("2020-09", date(2020, 10, 5))))
+    sequence = Sequence(g.K6_FIRST_DAY, g.k6_opening(), (original, corrected, *later), None, g.K6_UNTIL)
+    net = await assert_order_independent(env, "hiring_subsidy", sequence, Delivery((1, 0, 2, 3), (0, 1, 0, 0)))
+    case = kinds.hiring_case_id(hiring.PRIORITY, "{person}E", "{person}")
+    assert net == {(case, hiring.PRIORITY, hiring.PERIOD): 30000 + 50000 + 50000}
+
+
+async def test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduate_grant(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — what the property found at
+    8 examples (fixed behind `k11-latest-application-stands`): the grant paid on 04-01 (hukou 42),
+    the application restated on 04-02 (42) and on 05-29 (41: not 湖北籍); both delivered on 05-29,
+    the later first: the case took the details delivered last (42) and kept the grant, where in
+    order 41 stands and the grant is overpaid. The application announced last stands in both."""
+    g = kind_generators
+    opening = (Event("applied", g.K11_APPLIED, g._k11_application(g.K11_APPLIED, "42")),)
+    restated = Event("application corrected to hukou 42", date(2020, 4, 2), g._k11_application(date(2020, 4, 2), "42"))
+    corrected = Event("application corrected to hukou 41", date(2020, 5, 29), g._k11_application(date(2020, 5, 29), "41"))
+    sequence = Sequence(date(2020, 3, 20), opening, (restated, corrected), None, date(2020, 12, 20))
+    net = await assert_order_independent(env, "hubei_graduate_grant", sequence, Delivery((1, 0), (0, 0)))
+    assert net == {}, "hukou 41 stands: the grant is not owed"
+
+
+async def test_a_corrected_report_stands_whatever_order_it_arrives_incubator_subsidy(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — what the property found at
+    8 examples (fixed behind `k16-latest-report-stands`): 2020's expenses reported on 2021-02-01
+    (operating 2000000) and corrected on 02-02 (1000000); both delivered on 02-02, the correction
+    first: the case took the report delivered last, and the city's support was 900000 where in
+    order it is 600000. The report announced last stands in both."""
+    g = kind_generators
+    original = Event("expenses 2020", date(2021, 2, 1), g._expenses(2000000, date(2021, 2, 1)))
+    corrected = Event("expenses 2020 corrected on 2021-02-02", date(2021, 2, 2), g._expenses(1000000, date(2021, 2, 2)))
+    sequence = Sequence(g.K16_FIRST_DAY, g.k16_opening(), (original, corrected), None, g.K16_UNTIL)
+    await assert_order_independent(env, "incubator_subsidy", sequence, Delivery((1, 0), (0, 0)))
+
+
 async def test_k5_a_backdated_raise_arriving_after_a_temporary_post_completed_pays_arrears(env: WorkflowEnvironment) -> None:
     """What the property found (fixed behind `k5-late-facts-correct`): a 3-month temporary post
     from 03-02 and, announced on 05-17, welfare_post.post_subsidy 175000 from 03-07: in order
@@ -430,7 +483,8 @@ async def test_k4_a_contribution_arriving_after_a_stable_contract_closed_the_cas
     await assert_order_independent(env, "flexible_employment_subsidy", sequence, Delivery((1, 0), (0, 0)))
 
 
-async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence: Sequence, delivery: Delivery) -> None:
+async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence: Sequence, delivery: Delivery) -> Net:
+    """Net owed is the same delivered in order and as `delivery` says; returns it."""
     async with world(env, sequence.first_day) as w:
         expected = await run(w, person_id(name), sequence, in_order(sequence))
         # A period paid and then overpaid in full nets to nothing, and is a test all the same.
@@ -439,3 +493,4 @@ async def assert_order_independent(env: WorkflowEnvironment, name: str, sequence
     async with world(env, sequence.first_day) as w:
         got = await run(w, person_id(name), sequence, delivery)
     assert got == expected
+    return expected
