@@ -363,6 +363,10 @@ class IncubatorState:
     # expenses report that stands (the one announced last, whatever order they arrived in).
     latest_report_stands: bool = False
     report_announced: tuple[datetime, str] | None = None
+    # Cases opened under k16-latest-rent-relief-stands: per month, the business time and event
+    # key of the rent relief report that stands (the one announced last, whatever the order).
+    latest_relief_stands: bool = False
+    relief_announced: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
 
 # -- vocational_training_subsidy ------------------------------------------------------------

@@ -69,6 +69,9 @@ RECORDINGS: dict[str, tuple[str, Test]] = {
     "incubator_subsidy_latest_report_stands": (
         incubator_subsidy.LATEST_REPORT_STANDS,
         test_order_independence.test_a_corrected_report_stands_whatever_order_it_arrives_incubator_subsidy),
+    "incubator_subsidy_latest_rent_relief_stands": (
+        incubator_subsidy.LATEST_RELIEF_STANDS,
+        test_order_independence.test_a_corrected_rent_relief_stands_whatever_order_it_arrives_incubator_subsidy),
     "employment_service_subsidy_late_jobs": (
         employment_service_subsidy.LATE_JOBS, test_order_independence.test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_placement),
     "unemployment_insurance_recovery_decision": (

@@ -360,17 +360,26 @@ def _lifted(on: date) -> Build:
 @st.composite
 def k16_sequences(draw: st.DrawFn) -> Sequence:
     """An accredited incubator's case for 2020 opens with its rent relief report for February;
-    then any of: rent relief reports for March..June, one or two epidemic lift dates (the one
-    announced last stands), the year's expenses report and a corrected one announced later.
+    then any of: rent relief reports for March..June (one of them corrected by a report for the
+    same month announced later), one or two epidemic lift dates (the one announced last stands),
+    the year's expenses report and a corrected one announced later.
 
     Left out: the provincial subsidy (a supervisor's selection, not a fact in the event stream);
     two reports of one month or year are announced on different days (the one announced last
     is the report)."""
     events: list[Event] = []
+    relief_months: list[tuple[str, date]] = []
     for n, month in enumerate(("2020-03", "2020-04", "2020-05", "2020-06")):
         if draw(st.booleans()):
             on = date(2020, 4 + n, 2)
+            relief_months.append((month, on))
             events.append(Event(f"rent relief {month}", on, _rent_relief(month, draw(st.sampled_from([60000, 90000])), on)))
+    corrects_a_relief: bool = bool(relief_months) and draw(st.booleans())
+    if corrects_a_relief:
+        month, on = draw(st.sampled_from(relief_months))
+        relief_corrected_on = draw(days(on + timedelta(days=1), on + timedelta(days=40)))
+        events.append(Event(f"rent relief {month} corrected on {relief_corrected_on}", relief_corrected_on,
+                            _rent_relief(month, draw(st.sampled_from([30000, 120000])), relief_corrected_on)))
     lift = draw(days(date(2020, 3, 10), date(2020, 6, 10)))
     announced = draw(days(lift, date(2020, 7, 31)))
     if draw(st.booleans()):

@@ -38,7 +38,9 @@ corrected_report_stands_whatever_order_it_arrives_hiring_subsidy`; behind
 `k6-latest-report-stands`), and K11 the application delivered last
 (`test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduate_grant`; behind
 `k11-latest-application-stands`), and K16 the expenses report delivered last
-(`..._incubator_subsidy`; behind `k16-latest-report-stands`).
+(`..._incubator_subsidy`; behind `k16-latest-report-stands`) and a month's rent relief report
+delivered last (`test_a_corrected_rent_relief_stands_whatever_order_it_arrives_incubator_subsidy`;
+behind `k16-latest-rent-relief-stands`).
 """
 
 from __future__ import annotations
@@ -381,6 +383,20 @@ async def test_a_corrected_report_stands_whatever_order_it_arrives_incubator_sub
     g = kind_generators
     original = Event("expenses 2020", date(2021, 2, 1), g._expenses(2000000, date(2021, 2, 1)))
     corrected = Event("expenses 2020 corrected on 2021-02-02", date(2021, 2, 2), g._expenses(1000000, date(2021, 2, 2)))
+    sequence = Sequence(g.K16_FIRST_DAY, g.k16_opening(), (original, corrected), None, g.K16_UNTIL)
+    await assert_order_independent(env, "incubator_subsidy", sequence, Delivery((1, 0), (0, 0)))
+
+
+async def test_a_corrected_rent_relief_stands_whatever_order_it_arrives_incubator_subsidy(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — for K16's rent relief
+    (fixed behind `k16-latest-rent-relief-stands`): March's rent relief reported on 2020-04-02
+    (60000 waived) and corrected on 04-03 (120000); both delivered on 04-03, the correction
+    first: the case took the report delivered last, and March's relief was half of 60000 where
+    in order it is half of 120000. The report announced last stands in both."""
+    g = kind_generators
+    original = Event("rent relief 2020-03", date(2020, 4, 2), g._rent_relief("2020-03", 60000, date(2020, 4, 2)))
+    corrected = Event("rent relief 2020-03 corrected on 2020-04-03", date(2020, 4, 3),
+                      g._rent_relief("2020-03", 120000, date(2020, 4, 3)))
     sequence = Sequence(g.K16_FIRST_DAY, g.k16_opening(), (original, corrected), None, g.K16_UNTIL)
     await assert_order_independent(env, "incubator_subsidy", sequence, Delivery((1, 0), (0, 0)))
 
