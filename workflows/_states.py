@@ -81,6 +81,9 @@ class InternshipState:
     # A month an open interruption holds is owed nothing (policy.internship.owed_months); cases
     # opened before kept it owed until the period end.
     open_pause_owes_nothing: bool = False
+    # Cases opened under k1-resume-matches-its-pause take an interruption dated before the open
+    # one, and a resumption ends the open pause it follows (workflows/internship_subsidy.py).
+    resume_matches_its_pause: bool = False
 
 
 # -- unemployed_followup ---------------------------------------------------------------

@@ -57,6 +57,9 @@ RECORDINGS: dict[str, tuple[str, Test]] = {
     "internship_subsidy_open_pause_owes_nothing": (
         internship_subsidy.OPEN_PAUSE_OWES_NOTHING,
         test_order_independence.test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_owes_nothing_for_it),
+    "internship_subsidy_resume_matches_its_pause": (
+        internship_subsidy.RESUME_MATCHES_ITS_PAUSE,
+        test_order_independence.test_a_resumption_ends_its_own_pause_whatever_order_it_arrives_internship_subsidy),
     "startup_loan_interest_order_independent": (
         startup_loan_interest.ORDER_INDEPENDENT,
         test_order_independence.test_k13_an_original_interest_report_arriving_after_its_correction_does_not_replace_it),

@@ -83,7 +83,9 @@ K1_START = date(2020, 3, 2)
 @st.composite
 def k1_sequences(draw: st.DrawFn) -> Sequence:
     """A 2020 graduate's internship of 3..5 months; then any of: an interruption (epidemic or
-    another reason) reported when it ends, or still open (then from after month 1); a backdated or current change of
+    another reason) reported when it ends, or still open (then from after month 1), and after one
+    that resumed maybe a second, the same way (delivered first, it is open when the earlier one
+    arrives with its resumption); a backdated or current change of
     `internship.monthly_subsidy`; and, closing, an early end or a hire by the unit (with the
     full-subsidy rule when a third or less was left).
 
@@ -106,21 +108,10 @@ def k1_sequences(draw: st.DrawFn) -> Sequence:
         last = on
     events: list[Event] = []
     if draw(st.booleans()):
-        resumes = draw(st.booleans())
-        # A pause never resumed owes nothing from its start (k1-open-pause-owes-nothing): one still
-        # open starts after month 1 completed, or the in-order world would pay nothing.
-        earliest = K1_START + timedelta(days=5) if resumes else add_months(K1_START, 1) + timedelta(days=1)
-        start = draw(days(earliest, last - timedelta(days=2)))
-        reason = draw(st.sampled_from(["epidemic", "other"]))
-        interrupted = _person_event("internship.interrupted", lambda p: {
-            "person_id": p, "unit_id": f"{p}U", "on": start.isoformat(), "reason": reason})
-        if resumes:
-            resumed_on = draw(days(start + timedelta(days=1), min(last, start + timedelta(days=50))))
-            resumed = _person_event("internship.resumed", lambda p: {
-                "person_id": p, "unit_id": f"{p}U", "on": resumed_on.isoformat()})
-            events.append(Event(f"interrupted ({reason}) {start}..{resumed_on}", resumed_on, interrupted, (resumed,)))
-        else:
-            events.append(Event(f"interrupted ({reason}) {start}", start, interrupted))
+        first, resumed_on = _k1_interruption(draw, K1_START + timedelta(days=5), last)
+        events.append(first)
+        if resumed_on is not None and resumed_on + timedelta(days=1) < last - timedelta(days=2) and draw(st.booleans()):
+            events.append(_k1_interruption(draw, resumed_on + timedelta(days=1), last)[0])
     if draw(st.booleans()) or not events:
         events.append(_parameter_change(draw, "internship.monthly_subsidy", [100000, 140000],
                                         days(date(2020, 2, 1), end), K1_START, last + timedelta(days=20)))
@@ -128,6 +119,31 @@ def k1_sequences(draw: st.DrawFn) -> Sequence:
         "person_id": p, "unit_id": f"{p}U", "city": CITY, "starts_on": K1_START.isoformat(), "months": months,
         "cohort": 2020})),)
     return Sequence(date(2020, 2, 20), opening, _sorted(events), closing, add_months(end, 6))
+
+
+def _k1_interruption(draw: st.DrawFn, earliest: date, last: date) -> tuple[Event, date | None]:
+    """An interruption from `earliest` on, reported with its resumption (when it resumes: the
+    day returned) or, still open, on its first day."""
+    resumes = draw(st.booleans())
+    # A pause never resumed owes nothing from its start (k1-open-pause-owes-nothing): one still
+    # open starts after month 1 completed, or the in-order world would pay nothing.
+    if not resumes:
+        earliest = max(earliest, add_months(K1_START, 1) + timedelta(days=1))
+    start = draw(days(earliest, last - timedelta(days=2)))
+    reason = draw(st.sampled_from(["epidemic", "other"]))
+    interrupted = _k1_interrupted(start, reason)
+    if not resumes:
+        return Event(f"interrupted ({reason}) {start}", start, interrupted), None
+    resumed_on = draw(days(start + timedelta(days=1), min(last, start + timedelta(days=50))))
+    return Event(f"interrupted ({reason}) {start}..{resumed_on}", resumed_on, interrupted, (_k1_resumed(resumed_on),)), resumed_on
+
+
+def _k1_interrupted(on: date, reason: str) -> Build:
+    return _person_event("internship.interrupted", lambda p: {"person_id": p, "unit_id": f"{p}U", "on": on.isoformat(), "reason": reason})
+
+
+def _k1_resumed(on: date) -> Build:
+    return _person_event("internship.resumed", lambda p: {"person_id": p, "unit_id": f"{p}U", "on": on.isoformat()})
 
 
 # -- K3 unemployment_assistance --------------------------------------------------------------------

@@ -40,7 +40,10 @@ corrected_report_stands_whatever_order_it_arrives_hiring_subsidy`; behind
 `k11-latest-application-stands`), and K16 the expenses report delivered last
 (`..._incubator_subsidy`; behind `k16-latest-report-stands`) and a month's rent relief report
 delivered last (`test_a_corrected_rent_relief_stands_whatever_order_it_arrives_incubator_subsidy`;
-behind `k16-latest-rent-relief-stands`).
+behind `k16-latest-rent-relief-stands`); K1, with a later interruption still open, ignored an
+earlier one reported late with its resumption, which then ended the later pause (`test_a_
+resumption_ends_its_own_pause_whatever_order_it_arrives_internship_subsidy`; behind
+`k1-resume-matches-its-pause`).
 """
 
 from __future__ import annotations
@@ -304,6 +307,25 @@ async def test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_
         "person_id": p, "unit_id": f"{p}U", "on": on.isoformat(), "reason": "epidemic"}))
     sequence = Sequence(date(2020, 2, 20), (agreement,), (interrupted,), None, date(2020, 12, 1))
     await assert_order_independent(env, "internship_subsidy", sequence, Delivery((0,), (40,)))
+
+
+async def test_a_resumption_ends_its_own_pause_whatever_order_it_arrives_internship_subsidy(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, what is owed depends on the facts, not the order they arrive in — for
+    two interruptions of a K1 internship (fixed behind `k1-resume-matches-its-pause`): a 4-month
+    internship from 03-02 interrupted (epidemic) 03-20..04-05, reported with its resumption on
+    04-05, and interrupted (other reason) from 05-10, never resumed. In order both pauses stand:
+    month 1 is paid, month 2 is held by the open pause. With the first delivered on 05-10 after
+    the second, the case ignored the earlier interruption (it was already interrupted) and its
+    resumption ended the open pause on 05-10, so months 2..4 were paid."""
+    start = kind_generators.K1_START
+    agreement = Event("agreement", start, kind_generators._person_event("internship.agreement_signed", lambda p: {
+        "person_id": p, "unit_id": f"{p}U", "city": CITY, "starts_on": start.isoformat(), "months": 4, "cohort": 2020}))
+    first = Event("interrupted (epidemic) 2020-03-20..2020-04-05", date(2020, 4, 5),
+                  kind_generators._k1_interrupted(date(2020, 3, 20), "epidemic"), (kind_generators._k1_resumed(date(2020, 4, 5)),))
+    second = Event("interrupted (other) 2020-05-10", date(2020, 5, 10), kind_generators._k1_interrupted(date(2020, 5, 10), "other"))
+    sequence = Sequence(date(2020, 2, 20), (agreement,), (first, second), None, date(2020, 12, 1))
+    net = await assert_order_independent(env, "internship_subsidy", sequence, Delivery((1, 0), (0, 0)))
+    assert [period for (_, _, period) in net] == ["month-1"], "the open pause holds month 2 and after"
 
 
 async def test_k10_a_restated_grant_arriving_after_the_taper_completed_corrects_it(env: WorkflowEnvironment) -> None:
