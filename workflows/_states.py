@@ -112,6 +112,10 @@ class DibaoState(Reconciling):
     months: int | None = None
     decided_by: str | None = None
     months_paid: int = 0
+    # Cases opened under k10-latest-grant-stands: the business time and event key of the grant
+    # that stands, so of two grants from one month the one announced last stands in any order.
+    latest_grant_stands: bool = False
+    grant_announced: tuple[datetime, str] | None = None
 
 
 # -- layoff_plan -----------------------------------------------------------------------

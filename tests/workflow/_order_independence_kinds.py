@@ -293,7 +293,8 @@ def _dibao(amount: int, from_month: str) -> Build:
 def k10_sequences(draw: st.DrawFn) -> Sequence:
     """A person receiving 低保 registers employment: the taper pays the 低保 amount for the
     default months (no caseworker decision); then any of: the grant restated (another amount
-    from an earlier or later month) and a backdated change of `dibao.taper_default_months`.
+    from an earlier or later month; maybe restated again for the same month, announced later)
+    and a backdated change of `dibao.taper_default_months`.
 
     Left out: a caseworker's decision (a supervisor's act, not a fact in the event stream). A
     restated grant may be delivered after the taper completed: one that covers the employment
@@ -305,9 +306,12 @@ def k10_sequences(draw: st.DrawFn) -> Sequence:
     if draw(st.booleans()):
         from_month = draw(st.sampled_from(["2020-02", "2020-03", "2020-05"]))
         amount = draw(st.sampled_from([50000, 70000]))
-        events.append(Event(f"低保 restated {amount} from {from_month}", draw(days(K10_EMPLOYED + timedelta(days=1),
-                                                                                date(2020, 6, 20))),
-                            _dibao(amount, from_month)))
+        announced = draw(days(K10_EMPLOYED + timedelta(days=1), date(2020, 6, 20)))
+        events.append(Event(f"低保 restated {amount} from {from_month}", announced, _dibao(amount, from_month)))
+        if draw(st.booleans()):
+            again = draw(days(announced + timedelta(days=1), announced + timedelta(days=40)))
+            amount = draw(st.sampled_from([40000, 80000]))
+            events.append(Event(f"低保 restated again {amount} from {from_month} on {again}", again, _dibao(amount, from_month)))
     if draw(st.booleans()) or not events:
         events.append(_parameter_change(draw, "dibao.taper_default_months", [4, 8], st.just(date(2020, 1, 1)),
                                         K10_EMPLOYED + timedelta(days=1), date(2020, 9, 20)))

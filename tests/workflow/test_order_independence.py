@@ -43,7 +43,9 @@ delivered last (`test_a_corrected_rent_relief_stands_whatever_order_it_arrives_i
 behind `k16-latest-rent-relief-stands`); K1, with a later interruption still open, ignored an
 earlier one reported late with its resumption, which then ended the later pause (`test_a_
 resumption_ends_its_own_pause_whatever_order_it_arrives_internship_subsidy`; behind
-`k1-resume-matches-its-pause`).
+`k1-resume-matches-its-pause`); K10 took, of two grants from one month, the one delivered last
+(`test_a_restated_grant_stands_whatever_order_it_arrives_dibao_taper`; behind
+`k10-latest-grant-stands`).
 """
 
 from __future__ import annotations
@@ -326,6 +328,21 @@ async def test_a_resumption_ends_its_own_pause_whatever_order_it_arrives_interns
     sequence = Sequence(date(2020, 2, 20), (agreement,), (first, second), None, date(2020, 12, 1))
     net = await assert_order_independent(env, "internship_subsidy", sequence, Delivery((1, 0), (0, 0)))
     assert [period for (_, _, period) in net] == ["month-1"], "the open pause holds month 2 and after"
+
+
+async def test_a_restated_grant_stands_whatever_order_it_arrives_dibao_taper(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — for K10's 低保 grant (fixed
+    behind `k10-latest-grant-stands`): 低保 of 60000 from 2020-01, employment on 03-10 (the taper
+    pays from 04-01), the grant restated from 2020-03 on 03-20 (50000) and again on 03-21
+    (70000). Both delivered on 03-21, the later first: the case took the grant delivered last
+    (50000), where in order 70000 stands. The grant announced last stands in both."""
+    g = kind_generators
+    opening = (Event("低保", date(2020, 1, 5), g._dibao(60000, "2020-01")), Event("employed", g.K10_EMPLOYED, g._employed(g.K10_EMPLOYED)))
+    first = Event("低保 restated 50000 from 2020-03", date(2020, 3, 20), g._dibao(50000, "2020-03"))
+    again = Event("低保 restated again 70000 from 2020-03 on 2020-03-21", date(2020, 3, 21), g._dibao(70000, "2020-03"))
+    sequence = Sequence(date(2020, 1, 1), opening, (first, again), None, date(2021, 2, 20))
+    net = await assert_order_independent(env, "dibao_taper", sequence, Delivery((1, 0), (0, 0)))
+    assert set(net.values()) == {70000}, "every taper month pays the grant announced last"
 
 
 async def test_k10_a_restated_grant_arriving_after_the_taper_completed_corrects_it(env: WorkflowEnvironment) -> None:
