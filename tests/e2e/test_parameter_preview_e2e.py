@@ -18,13 +18,14 @@ import pytest
 
 from app.parameter_preview import LIVE_SCENARIO, difference, live_previewer, preview
 from console.api.app import create_app
-from console.service import Console, Principal
+from console.service import Conflict, Console, Principal
 from console.service.proposals import attach_preview, decide, propose
 from console.service.tokens import issue
+from contracts.topics import TOPIC_OF_TYPE
 from policy.calendar import SHANGHAI
 from testkit.events import line
 from tests.e2e.conftest import System
-from tests.e2e.helpers import assert_eventually
+from tests.e2e.helpers import assert_eventually, business_today
 from tests.e2e.test_intake_e2e import CITY, MONTHS_AGO, Internship
 
 pytestmark = pytest.mark.e2e
@@ -143,3 +144,16 @@ async def test_preview_from_the_live_store_equals_the_file_preview_and_what_the_
     assert difference(before, after) == live["by_month_and_fund"]
     assert sorted((r["period"], r["entry"], r["amount_fen"], r["corrects"], r["rule"]) for r in written) == \
         sorted((c["period"], c["entry"], c["amount"], c["corrects"], c["rule"]) for c in live["corrections"])
+
+
+async def test_a_preview_from_the_live_store_refuses_when_kafka_no_longer_has_an_event_the_cases_saw(system: System) -> None:
+    """An event the inbox names but Kafka no longer holds (retention) would make the preview one of
+    fewer events than the cases saw: the console's refusal says which, and nothing is previewed."""
+    topic = TOPIC_OF_TYPE["policy.epidemic.declared"]
+    await system.pool.execute(
+        """INSERT INTO inbox (source, event_id, type, subject, event_time, topic, partition, kafka_offset, state)
+           VALUES ('gov/21', 'gone-1', 'policy.epidemic.declared', 'province/21', now(), $1, 0, 1000000, 'applied')""",
+        topic)
+    previewer = live_previewer(system.settings, system.pack)
+    with pytest.raises(Conflict, match=f"no preview from the live store: .*{topic}\\[0\\]@1000000"):
+        await previewer(system.pool, NAME, 150000, CITY, business_today(), business_today())
