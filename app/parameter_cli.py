@@ -49,7 +49,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pv.add_argument("id", type=int)
     pv.add_argument("--events", type=Path, help="JSONL file of the CloudEvents the cases have seen "
                     "(default: rebuilt from the live store, as the console's \"compute preview\")")
-    pv.add_argument("--until", type=date.fromisoformat, help="last business date to run (YYYY-MM-DD; default today)")
+    pv.add_argument("--until", type=date.fromisoformat, help="last business date to run (YYYY-MM-DD; default today; "
+                    "from the live store today or later, as the change reaches the cases when approved)")
     token(pv)
     for name, text in (("approve", "approve (a second supervisor of the proposal's scope; emits policy.parameter.changed)"),
                        ("reject", "reject (a second supervisor of the proposal's scope)"),

@@ -94,15 +94,21 @@ async def attach_preview(console: Console, p: Principal, proposal_id: int, previ
 
 async def compute_preview(console: Console, p: Principal, proposal_id: int, until: date | None = None) -> dict[str, Any]:
     """Compute an open proposal's preview from the live store (the events the cases it reaches
-    have seen, run to the end of `until`, default today) and store it, audited as any preview."""
+    have seen, run to the end of `until`: today, the default, or later) and store it, audited as any preview."""
     proposal = await _load(console, p, proposal_id)
     require_scope(p, proposal["city"], "preview")
     if proposal["status"] != "proposed":
         raise Conflict(f"parameter proposal {proposal_id} is {proposal['status']}; only an open one is previewed")
+    today = business_date(datetime.now(SHANGHAI))
+    until = until or today
+    if until < today:
+        # The change reaches the live cases when it is approved, not before today: a run that
+        # ends earlier would never see it arrive and show no difference.
+        raise BadRequest(f"a preview from the live store runs to today ({today.isoformat()}) or later, "
+                         f"not {until.isoformat()}: the change is announced when it is approved")
     if console.previewer is None:
         raise Unavailable("this console was started without the preview engine; serve it with `jiuye api`, "
                           "or run `jiuye parameter preview`")
-    until = until or business_date(datetime.now(SHANGHAI))
     shown = await console.previewer(console.pool, proposal["name"], proposal["value"], proposal["city"],
                                     date.fromisoformat(proposal["effective_on"]), until)
     return await attach_preview(console, p, proposal_id, shown)

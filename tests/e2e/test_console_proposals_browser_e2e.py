@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from console.service.labels import Lang
 from console.service.proposals import attach_preview, propose
 from contracts.settings import get_settings
 from deploy.stack.postgres import drop_database, fresh_database
+from policy.calendar import SHANGHAI, business_date
 from policy.pack import load_pack
 from tests.e2e._console_fixtures import SECRET, lang, logged_in, screenshot, served, yuan  # noqa: F401 — fixtures
 
@@ -95,11 +96,10 @@ async def test_a_supervisor_computes_a_preview_from_the_live_store_in_the_consol
     async with logged_in(served, "city_supervisor", CITY, "alice", lang) as page:
         await page.click("nav button[data-view=proposals]")
         await page.click("#proposals-table tbody tr")
-        await page.fill("#proposal-until", "2020-12-31")
         await page.click("#proposal-compute")
         await expect(page.locator("#proposal-source")).to_contain_text(LIVE_WORDS[lang], timeout=60_000)
         await page.screenshot(path=str(screenshot("parameter-preview-live", lang)), full_page=True)
     stored = await console.pool.fetchrow("SELECT preview FROM parameter_proposals WHERE id = $1", made["id"])
     assert stored is not None and stored["preview"]["events"] == 0 and stored["preview"]["cases_touched"] == 0
-    assert stored["preview"]["until"] == "2020-12-31"
+    assert stored["preview"]["until"] == business_date(datetime.now(SHANGHAI)).isoformat()  # the default
     assert await console.pool.fetchval("SELECT count(*) FROM audit WHERE action = 'parameter.preview'") == 1

@@ -167,13 +167,16 @@ async def test_the_preview_includes_closed_cases_a_past_effective_date_corrects(
 
 async def test_a_preview_from_the_live_store_is_scoped_and_needs_the_preview_engine(console: Console) -> None:
     """POST /api/proposals/{id}/preview's service: the proposal's scope first (another city's
-    supervisor does not see it, the provincial office does not preview a city's change), and a
+    supervisor does not see it, the provincial office does not preview a city's change), it runs
+    to today or later (the change reaches the cases when approved), and a
     console served without the engine (`jiuye api` hands it in) says so instead of guessing."""
     made = await propose(console, who("alice"), "internship.monthly_subsidy", raised_by(10000), "2101", date(2020, 4, 1))
     with pytest.raises(NotFound):
         await compute_preview(console, who("carol", city="2102"), made["id"])
     with pytest.raises(Forbidden, match="for a supervisor of 2101"):
         await compute_preview(console, who("root", "province", None), made["id"])
+    with pytest.raises(BadRequest, match="runs to today .* or later, not 2020-12-31"):
+        await compute_preview(console, who("alice"), made["id"], date(2020, 12, 31))
     with pytest.raises(Unavailable, match="without the preview engine"):
         await compute_preview(console, who("alice"), made["id"])
     assert await console.pool.fetchval("SELECT count(*) FROM audit WHERE action = 'parameter.preview'") == 0
