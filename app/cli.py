@@ -189,6 +189,10 @@ def _simulate(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace) -> int:
     from console import console_cli
 
+    if args.command == "api":  # the served console computes previews from the live store
+        from app.parameter_preview import live_previewer
+
+        return console_cli.run(args, live_previewer(get_settings()))
     return console_cli.run(args)
 
 

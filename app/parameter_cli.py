@@ -1,7 +1,8 @@
 """`jiuye parameter propose|preview|approve|reject|withdraw|list|show`: parameter changes with a
 preview and two pairs of eyes (POLICY.md part 2), over the console's service layer
 (console/service/proposals.py), so the CLI refuses exactly as the API does. The preview runs the
-cases' own workflows offline (app/parameter_preview.py), which is why this command lives in
+cases' own workflows offline (app/parameter_preview.py) over an events file or the events
+rebuilt from the live store (app/live_events.py), which is why this command lives in
 `app` and not beside the console's other commands. Who acts: as console_cli's `acting_as`."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import json
 import os
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pr.add_argument("--effective-on", type=date.fromisoformat, required=True, help="first day it applies (YYYY-MM-DD; a past date corrects)")
     token(pr)
     pv = act.add_parser("preview", help="compute a proposal's preview by running the cases' events through the cases' own "
-                        "workflows with and without it (as `jiuye simulate`), and store it with the proposal")
+                        "workflows with and without it (as `jiuye simulate`), and store it with the proposal; the events "
+                        "are those the cases it reaches have seen, from the live store (inbox and Kafka), or --events")
     pv.add_argument("id", type=int)
-    pv.add_argument("--events", type=Path, required=True, help="JSONL file of the CloudEvents the cases have seen")
-    pv.add_argument("--until", type=date.fromisoformat, required=True, help="last business date to run (YYYY-MM-DD)")
+    pv.add_argument("--events", type=Path, help="JSONL file of the CloudEvents the cases have seen "
+                    "(default: rebuilt from the live store, as the console's \"compute preview\")")
+    pv.add_argument("--until", type=date.fromisoformat, help="last business date to run (YYYY-MM-DD; default today; "
+                    "from the live store today or later, as the change reaches the cases when approved)")
     token(pv)
     for name, text in (("approve", "approve (a second supervisor of the proposal's scope; emits policy.parameter.changed)"),
                        ("reject", "reject (a second supervisor of the proposal's scope)"),
@@ -88,12 +92,19 @@ async def _run(args: argparse.Namespace) -> int:
         result: dict[str, Any]
         if action == "propose":
             result = await service.propose(console, who, args.name, args.value, args.city, args.effective_on)
+        elif action == "preview" and args.events is None:
+            from app.parameter_preview import live_previewer
+
+            console.previewer = live_previewer(settings)
+            result = await service.compute_preview(console, who, args.id, args.until)
         elif action == "preview":
             from app.parameter_preview import preview
+            from policy.calendar import SHANGHAI, business_date
 
             proposal = await service.show_proposal(console, who, args.id)
             shown = await preview(args.events, proposal["name"], proposal["value"], proposal["city"],
-                                  date.fromisoformat(proposal["effective_on"]), args.until)
+                                  date.fromisoformat(proposal["effective_on"]),
+                                  args.until or business_date(datetime.now(SHANGHAI)))
             result = await service.attach_preview(console, who, args.id, shown)
         elif action in ("approve", "reject", "withdraw"):
             result = await service.decide(console, who, args.id, action, args.reason)

@@ -8,7 +8,11 @@ write (issue 13's correction machinery).
 
 The result: the cases touched, per month (of the due date) and fund what is paid before and
 after, the corrections the change causes, and a sample of touched cases with their months
-before and after."""
+before and after.
+
+The events are a file the operator supplies (`preview`) or rebuilt from the live store
+(`preview_live`, app/live_events.py: the inbox names them, Kafka keeps them); both go through
+the same `preview`."""
 
 from __future__ import annotations
 
@@ -19,7 +23,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
+from app.live_events import EventsGone, live_events
 from app.simulate import read_scenario, simulate
+from console.service.core import Previewer
+from contracts.settings import Settings
+from policy.calendar import SHANGHAI
 from policy.corrections import WORTH_SIGN
 from policy.pack import PolicyPack, load_pack
 from policy.parameter_schema import change_event, validate_change
@@ -28,6 +38,8 @@ SAMPLE_CASES = 5
 # The preview's change is announced this long after the last event the cases have seen.
 ANNOUNCED_AFTER = timedelta(hours=1)
 PREVIEW_EVENT_ID = "preview"
+# The scenario name a preview from the live store reports (its `scenario` field).
+LIVE_SCENARIO = "live-store.jsonl"
 
 Worth = dict[tuple[str, str], int]  # (month, fund) → fen paid, corrections netted
 
@@ -93,3 +105,33 @@ async def preview(scenario: Path, name: str, value: Any, city: str | None, effec
     result.update({"name": name, "value": value, "city": city, "effective_on": effective_on.isoformat(),
                    "announced_at": announced_at.isoformat(), "until": until.isoformat(), "scenario": scenario.name})
     return result
+
+
+async def preview_live(pool: asyncpg.Pool, settings: Settings, name: str, value: Any, city: str | None,
+                       effective_on: date, until: date, pack: PolicyPack | None = None,
+                       announced_at: datetime | None = None) -> dict[str, Any]:
+    """The preview of one change over the events the cases it reaches have seen, rebuilt from
+    the live store; the change is announced now (as its approval would announce it), unless told."""
+    lines = await live_events(pool, settings, city)
+    with tempfile.TemporaryDirectory(prefix="jiuye-preview-live-") as tmp:
+        scenario = Path(tmp) / LIVE_SCENARIO
+        scenario.write_bytes(b"".join(line + b"\n" for line in lines))
+        result = await preview(scenario, name, value, city, effective_on, until, pack,
+                               announced_at or datetime.now(SHANGHAI))
+    result["events"] = len(lines)
+    return result
+
+
+def live_previewer(settings: Settings, pack: PolicyPack | None = None) -> Previewer:
+    """`preview_live` as the console's `Previewer` (handed to the console by the entry point that
+    serves it): events past Kafka's retention become the console's refusal, with the reason."""
+    from console.service.errors import Conflict
+
+    async def previewer(pool: asyncpg.Pool, name: str, value: Any, city: str | None, effective_on: date,
+                        until: date) -> dict[str, Any]:
+        try:
+            return await preview_live(pool, settings, name, value, city, effective_on, until, pack)
+        except EventsGone as exc:
+            raise Conflict(f"no preview from the live store: {exc}") from None
+
+    return previewer

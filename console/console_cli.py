@@ -15,9 +15,12 @@ import json
 import os
 import sys
 import time
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from contracts.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from console.service.core import Previewer
 
 COMMANDS = ("case", "task", "alert", "ledger", "deadletter", "token", "api", "dashboard")
 
@@ -112,8 +115,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    "/healthz/live and /healthz/ready on the same port")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run one console command; service refusals print their reason and exit 2."""
+def run(args: argparse.Namespace, previewer: Previewer | None = None) -> int:
+    """Run one console command; service refusals print their reason and exit 2. `previewer`: the
+    preview engine the entry point hands the served console (`jiuye api`)."""
     from console.service import ServiceError
 
     settings = get_settings()
@@ -121,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         from console.api.app import run_api
 
         print(f"console on http://{settings.console_host}:{settings.console_port}/ (OpenAPI at /docs)", file=sys.stderr)
-        run_api(settings)
+        run_api(settings, previewer)
         return 0
     if args.command == "token":
         from console.service.tokens import console_secret, issue

@@ -741,8 +741,16 @@ def _first_error(err: ValidationError, prefix: str = "") -> str:
 _FIELD_PATH = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 
 
-# Integers orjson cannot keep exact (beyond signed 64 bits have at least 19 digits).
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# Integers orjson cannot keep exact (beyond signed 64 bits have at least 19 digits): a run of
+# 19 ASCII digits, found as a run of 19 zeros once every digit reads "0" — a translate and a
+# substring search take an eighth of the time of the regex `\d{19}` on a record (issue 16).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 19
+
+
+def has_long_digit_run(raw: bytes) -> bool:
+    """Whether `raw` holds 19 ASCII digits in a row (what the regex `rb"\\d{19}"` finds)."""
+    return _LONG_DIGIT_RUN in bytes(raw).translate(_DIGITS_AS_ZERO)
 
 
 def load_json(raw: bytes) -> Any:
@@ -754,7 +762,7 @@ def load_json(raw: bytes) -> Any:
     the standard parser accepts (NaN, lone surrogate escapes, a byte order mark). orjson reads an
     integer beyond 64 bits as a float where json keeps an int, so a run of 19 digits anywhere
     (in a string too: harmless, only slower) sends the record to json as well."""
-    if not _LONG_DIGITS.search(raw):
+    if not has_long_digit_run(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:

@@ -140,7 +140,9 @@ def provincial_slots(year: int, params: Parameters) -> int:
 
 @dataclass(frozen=True)
 class RentRelief:
-    """An `incubator.rent_relief_reported`: the rent waived in a month, reported on `received`."""
+    """An `incubator.rent_relief_reported`: the rent waived in a month, reported on `received`
+    (for cases opened under `k16-latest-rent-relief-stands`, the day the month's first report
+    arrived, whichever report stands)."""
 
     month: str
     rent_waived: int

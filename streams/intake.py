@@ -24,6 +24,9 @@ Why batches, and what stays per record (docs/BENCHMARKS.md has the figures):
 - The few types some kind routes to the cases whose employer they name (`employer_case_kinds`:
   a fee exemption reaching hires keyed by their persons) cost one more look-up per segment that
   holds any; a segment without them (the firehose) makes none.
+- A record of a type that reaches only cases already registered under its keys
+  (`CASE_ONLY_TYPES`: contributions) and whose keys the look-up found no case for is ignored
+  with one handler call, not one per kind that takes it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from policy.calendar import business_date
 from policy.pack import PolicyPack
 from streams.gateway import CaseGateway
 from streams.routing import (
+    CASE_ONLY_TYPES,
     FACT_TYPES,
     SHARED_FACT_TYPES,
     Command,
@@ -63,6 +67,7 @@ from streams.routing import (
     keys_of,
     route,
     route_fact_types,
+    route_without_case,
 )
 
 log = logging.getLogger(__name__)
@@ -180,7 +185,11 @@ class Intake:
         # routed when applied (None here).
         # A payee account or a treasury result goes to the disbursement desk when applied (None
         # too): claimed in the inbox and applied in order per key like any relevant record.
+        # The firehose's fast path: a record of a type that reaches only cases of its keys
+        # (`CASE_ONLY_TYPES`), none of which the look-up found, is ignored without being
+        # offered to every kind (`route_without_case`: the same Ignore `route` would give).
         routed = {i: None if route_fact_types(e.type) or self._disburses(e)
+                  else route_without_case(e, self.pack) if e.type in CASE_ONLY_TYPES and view.keys().isdisjoint(keys[i])
                   else route(e, _open_of(view, keys[i]), self.pack, employer_cases=by_employer.get(i, ()))
                   for i, e in events}
         # Keys that order records: those of open cases, of cases this segment opens, and all keys

@@ -23,7 +23,8 @@ from streams.routes.commands import Command, FanOut, Ignore, Reject, SetBudget, 
 from streams.routes.kind_route import KindRoute
 
 __all__ = ["route", "route_fact_types", "employer_case_kinds", "employers_of",
-           "keys_of", "FACT_TYPES", "Command", "FanOut", "Ignore", "Reject", "SetBudget", "SignalCase", "StartCase",
+           "keys_of", "FACT_TYPES", "CASE_ONLY_TYPES", "route_without_case",
+           "Command", "FanOut", "Ignore", "Reject", "SetBudget", "SignalCase", "StartCase",
            "SHARED_FACT_KINDS", "BUDGET_TYPE"]
 
 
@@ -45,6 +46,19 @@ SHARED_FACT_KINDS: tuple[str, ...] = tuple(k.kind for k in KIND_ROUTES if k.hold
 
 SHARED_FACT_TYPES = ("policy.epidemic.declared", "policy.epidemic.lifted", "policy.parameter.changed")
 BUDGET_TYPE = "fund.budget_set"
+
+
+def _case_only(event_type: str, kinds: Sequence[KindRoute]) -> bool:
+    taking = [k for k in kinds if event_type in k.routes]
+    return bool(taking) and all(event_type in k.case_only and event_type not in k.route_facts
+                                and event_type not in k.employer_cases for k in taking)
+
+
+# Types that reach only cases registered under their keys (every kind taking them declares them
+# `CASE_ONLY`, none routes them on stored facts or on an employer's cases): without an open or
+# listening case of its keys such a record is ignored without offering it to each kind.
+CASE_ONLY_TYPES: frozenset[str] = frozenset(
+    t for t in {t for k in KIND_ROUTES for t in k.routes} if _case_only(t, KIND_ROUTES))
 
 # Input types kept as facts about their subjects (read later by cases, e.g. K12's look-back).
 FACT_TYPES: frozenset[str] = frozenset(t for k in KIND_ROUTES for t in k.fact_types)
@@ -139,6 +153,17 @@ def forget_kinds() -> None:
 @functools.cache
 def _kinds_taking(event_type: str) -> tuple[KindRoute, ...]:
     return tuple(k for k in KIND_ROUTES if event_type in k.routes)
+
+
+def route_without_case(event: CloudEvent, pack: PolicyPack) -> list[Command]:
+    """What `route` returns for an event of a `CASE_ONLY_TYPES` type with no open or listening
+    case among its keys: every kind ignores it, so the first kind's Ignore (the one `route`
+    keeps) is the answer, for one handler call instead of one per kind."""
+    for kind in _kinds_taking(event.type):
+        commands = _commands(kind, event, [], pack, (), ())
+        if commands:
+            return commands[:1]
+    return [Ignore(f"no case kind takes {event.type}")]
 
 
 def route(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, facts: Sequence[Fact] = (),

@@ -81,6 +81,9 @@ class InternshipState:
     # A month an open interruption holds is owed nothing (policy.internship.owed_months); cases
     # opened before kept it owed until the period end.
     open_pause_owes_nothing: bool = False
+    # Cases opened under k1-resume-matches-its-pause take an interruption dated before the open
+    # one, and a resumption ends the open pause it follows (workflows/internship_subsidy.py).
+    resume_matches_its_pause: bool = False
 
 
 # -- unemployed_followup ---------------------------------------------------------------
@@ -109,6 +112,10 @@ class DibaoState(Reconciling):
     months: int | None = None
     decided_by: str | None = None
     months_paid: int = 0
+    # Cases opened under k10-latest-grant-stands: the business time and event key of the grant
+    # that stands, so of two grants from one month the one announced last stands in any order.
+    latest_grant_stands: bool = False
+    grant_announced: tuple[datetime, str] | None = None
 
 
 # -- layoff_plan -----------------------------------------------------------------------
@@ -363,6 +370,10 @@ class IncubatorState:
     # expenses report that stands (the one announced last, whatever order they arrived in).
     latest_report_stands: bool = False
     report_announced: tuple[datetime, str] | None = None
+    # Cases opened under k16-latest-rent-relief-stands: per month, the business time and event
+    # key of the rent relief report that stands (the one announced last, whatever the order).
+    latest_relief_stands: bool = False
+    relief_announced: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
 
 # -- vocational_training_subsidy ------------------------------------------------------------

@@ -9,7 +9,8 @@ A case opened by this code pays by stating what it owes (`owed`) and reconciling
 it (POLICY.md part 2). The taper's facts that can change after months were paid: a grant that
 restates the 低保 amount the person received when employed (arrears or an overpayment for every
 taper month paid), and a backdated change of `dibao.taper_default_months` when the taper took the
-default (months added, or months paid beyond it overpaid). A caseworker's decision is taken once
+default (months added, or months paid beyond it overpaid); of two grants from the same month the
+one announced last stands, whatever order they arrive in (`k10-latest-grant-stands`). A caseworker's decision is taken once
 on an open task and is no fact; EVENTS.md has no event that corrects an employment registration,
 so a second one is another job and leaves the taper as it is. A case opened before pays month by
 month as it always did.
@@ -28,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.events import DibaoEnded, DibaoGranted, EmploymentRegistered
     from policy import dibao
     from policy.calendar import first_of_month
-    from policy.corrections import Owed
+    from policy.corrections import Owed, replaces
     from policy.funds import Fund
     from workflows._states import DibaoState
     from workflows.case_base import CaseWorkflow
@@ -37,6 +38,10 @@ KIND = kinds.DIBAO_TAPER
 
 # Cases opened from here on reconcile what they owe (histories recorded before pay month by month).
 RECONCILE_OWED = "k10-reconcile-owed"
+# Cases opened from here on take, of two grants from the same month, the one announced last
+# (POLICY.md part 2: a corrected report replaces an earlier one, whatever order they arrive in;
+# found by tests/workflow/test_order_independence.py); before, the one delivered last.
+LATEST_GRANT_STANDS = "k10-latest-grant-stands"
 
 
 @workflow.defn(name=KIND)
@@ -52,7 +57,9 @@ class DibaoTaperWorkflow(CaseWorkflow):
     async def open(self, opening: CaseEvent) -> None:
         grant = DibaoGranted.model_validate(opening.data)
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
+        self.st.latest_grant_stands = self.st.reconciles and workflow.patched(LATEST_GRANT_STANDS)
         self.st.grant = grant
+        self.st.grant_announced = (opening.time, opening.key)
         self.subject = f"person/{grant.person_id}"
         self.city = grant.city
         self.opened_on = first_of_month(grant.from_month)
@@ -76,10 +83,14 @@ class DibaoTaperWorkflow(CaseWorkflow):
             await self.employed(EmploymentRegistered.model_validate(ev.data), ev)
         elif ev.type == "dibao.granted":
             again = DibaoGranted.model_validate(ev.data)
+            if self.overtaken(again, ev):
+                self.note(self.today(), f"低保 grant from {again.from_month} announced before the one that stands: "
+                          "it does not replace it", event=ev.key)
+                return
             if self.st.employed_on is not None and self.st.reconciles and dibao.restates_amount(
                 again.from_month, grant.from_month, self.st.employed_on
             ):
-                self.st.grant = again
+                self.st.grant, self.st.grant_announced = again, (ev.time, ev.key)
                 self.st.cause = ev.key
                 self.note(self.today(), f"低保 when employed restated: {again.monthly_amount} fen a month from "
                           f"{again.from_month}; the taper months are corrected", rule=dibao.RULE_TAPER, event=ev.key)
@@ -88,7 +99,7 @@ class DibaoTaperWorkflow(CaseWorkflow):
             if self.st.employed_on is not None:
                 self.note(self.today(), "a new 低保 grant after the employment: the taper keeps its amount", event=ev.key)
                 return
-            self.st.grant = again
+            self.st.grant, self.st.grant_announced = again, (ev.time, ev.key)
             self.note(first_of_month(again.from_month), f"低保 now {again.monthly_amount} fen a month", event=ev.key)
             await self.record("updated", on=first_of_month(again.from_month))
         elif ev.type == "dibao.ended":
@@ -103,6 +114,14 @@ class DibaoTaperWorkflow(CaseWorkflow):
             self.note(e.on, "低保 ended after the employment: the taper continues", rule=dibao.RULE_TAPER, event=ev.key)
         else:
             self.note(self.today(), f"{ev.type} does not concern this case", event=ev.key)
+
+    def overtaken(self, again: DibaoGranted, ev: CaseEvent) -> bool:
+        """Whether `again`, from the month of the grant that stands, was announced before it
+        (cases opened under k10-latest-grant-stands): it does not replace it. Grants from
+        different months are weighed by `dibao.restates_amount`, whatever their announcement."""
+        grant, known = self.st.grant, self.st.grant_announced
+        return (self.st.latest_grant_stands and grant is not None and known is not None
+                and again.from_month == grant.from_month and not replaces(ev.time, ev.key, *known))
 
     async def employed(self, e: EmploymentRegistered, ev: CaseEvent) -> None:
         grant = self.st.grant

@@ -4,7 +4,8 @@ province supervisor selects (at most `incubator.provincial_slots` a year, provin
 approval takes one of the year's slots in the store, and an approval beyond them is refused), and
 the rent relief for months overlapping the epidemic. Pays by stating what it owes: a later
 expenses report for the year (the one announced last stands, whatever order they arrive in,
-for cases opened under `k16-latest-report-stands`), or a lift date that moves, is a correction.
+for cases opened under `k16-latest-report-stands`), a later rent relief report for a month (the
+same, under `k16-latest-rent-relief-stands`), or a lift date that moves, is a correction.
 Closes `settled`
 `incubator.settle_months` after the year's end."""
 
@@ -38,6 +39,9 @@ ACCREDITED = "incubator.accredited"
 # (POLICY.md part 2: a corrected report replaces an earlier one, whatever order they arrive in);
 # before, the one delivered last.
 LATEST_REPORT_STANDS = "k16-latest-report-stands"
+# ... and, of two rent relief reports for one month, the one announced last; before, the one
+# delivered last.
+LATEST_RELIEF_STANDS = "k16-latest-rent-relief-stands"
 
 
 @workflow.defn(name=KIND)
@@ -53,6 +57,7 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
     async def open(self, opening: CaseEvent) -> None:
         """The year's first report or application opens the case."""
         self.st.latest_report_stands = workflow.patched(LATEST_REPORT_STANDS)
+        self.st.latest_relief_stands = workflow.patched(LATEST_RELIEF_STANDS)
         self.st.incubator_id, self.st.year = incubator.incubator_and_year(opening.type, opening.data)
         self.subject = incubator.payee(self.st.incubator_id)
         self.keys = [self.subject]
@@ -94,7 +99,21 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
                       + (" (replaces the earlier report)" if replaced else ""), event=ev.key)
         elif ev.type == "incubator.rent_relief_reported":
             relief = IncubatorRentReliefReported.model_validate(ev.data)
-            self.st.reliefs[relief.month] = incubator.RentRelief(month=relief.month, rent_waived=relief.rent_waived, received=received)
+            due = received
+            if self.st.latest_relief_stands:
+                earlier = self.st.reliefs.get(relief.month)
+                # The month's relief is due from the day its first report arrived, as the
+                # year's city support is, whichever report stands.
+                due = min(earlier.received, received) if earlier is not None else received
+                known = self.st.relief_announced.get(relief.month)
+                if earlier is not None and known is not None and not replaces(ev.time, ev.key, *known):
+                    self.st.reliefs[relief.month] = incubator.RentRelief(month=earlier.month, rent_waived=earlier.rent_waived,
+                                                                         received=due)
+                    self.note(received, f"rent relief of {relief.month}: announced before the report that stands "
+                              f"({business_date(known[0])}), which it does not replace", event=ev.key)
+                    return
+                self.st.relief_announced[relief.month] = (ev.time, ev.key)
+            self.st.reliefs[relief.month] = incubator.RentRelief(month=relief.month, rent_waived=relief.rent_waived, received=due)
             self.st.cause = ev.key
             self.note(received, f"rent of {relief.rent_waived} fen waived for {relief.tenants} tenants in {relief.month}", event=ev.key)
         elif ev.type == "application.submitted":

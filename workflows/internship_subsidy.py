@@ -4,7 +4,8 @@ A case opened by this code pays by stating what the unit is owed (`owed`: the co
 pause-aware, `policy.internship.owed_months`) and reconciling the ledger with it, so a late
 interruption, an early end or a hire reported late, or a backdated `internship.monthly_subsidy`
 makes an overpayment or arrears (POLICY.md part 2); a case opened before pays month by month as
-it always did (paid stays paid).
+it always did (paid stays paid). Under `k1-resume-matches-its-pause` two interruptions stand
+whatever order they arrive in: a resumption ends the open pause it follows.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ LATE_FACTS_CORRECT = "k1-late-facts-correct"
 # known, as when the facts come in order (tests/workflow/test_order_independence.py found a month
 # paid before a late interruption stay paid); before, it stayed owed until the period end.
 OPEN_PAUSE_OWES_NOTHING = "k1-open-pause-owes-nothing"
+# Cases opened from here on take an interruption dated before the open one (an earlier
+# interruption reported late, with its resumption), and a resumption ends the open pause it
+# follows, the latest begun on or before it (tests/workflow/test_order_independence.py found the
+# earlier interruption ignored and its resumption ending the later pause); before, an
+# interruption while interrupted was ignored and a resumption ended the first open pause.
+RESUME_MATCHES_ITS_PAUSE = "k1-resume-matches-its-pause"
 
 
 @workflow.defn(name=KIND)
@@ -60,6 +67,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         self.st.agreement = agreement
         self.st.reconciles = workflow.patched(RECONCILE_OWED)
         self.st.open_pause_owes_nothing = self.st.reconciles and workflow.patched(OPEN_PAUSE_OWES_NOTHING)
+        self.st.resume_matches_its_pause = self.st.reconciles and workflow.patched(RESUME_MATCHES_ITS_PAUSE)
         self.subject = f"person/{agreement.person_id}"
         self.city = agreement.city
         self.opened_on = agreement.starts_on
@@ -207,7 +215,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         # Anything dated before it is applied must first settle what fell due until then.
         if ev.type == "internship.interrupted":
             e = InternshipInterrupted.model_validate(ev.data)
-            if any(p.end is None for p in self.st.pauses):
+            if not self.takes_interruption(e.on):
                 self.note(e.on, "interruption while already interrupted: ignored", event=ev.key)
                 return
             if self.st.reconciles:
@@ -274,7 +282,7 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         if ev.type == "contract.signed":
             self.st.hired_on = on if self.st.hired_on is None else min(on, self.st.hired_on)
         elif ev.type == "internship.interrupted":
-            if self.paused():
+            if not self.takes_interruption(on):
                 self.note(on, "interruption while already interrupted: ignored", event=ev.key)
                 return
             self.interrupt(interrupted, ev)
@@ -300,9 +308,22 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             event=ev.key,
         )
 
+    def takes_interruption(self, on: date) -> bool:
+        """Whether an interruption from `on` is a pause of its own: none is open, or (cases opened
+        under k1-resume-matches-its-pause) it begins before every open one: an earlier
+        interruption, reported late with its resumption, behind a later one still open."""
+        a = self.st.agreement
+        assert a is not None
+        open_starts = [p.start for p in self.st.pauses if p.end is None]
+        return not open_starts or (self.st.resume_matches_its_pause and max(on, a.starts_on) < min(open_starts))
+
     def resume(self, e: InternshipResumed, ev: CaseEvent) -> bool:
-        """End the open pause on `e.on`; False (noted) when none is open."""
-        open_pause = next((p for p in self.st.pauses if p.end is None), None)
+        """End the open pause on `e.on`; False (noted) when none is open. Under
+        k1-resume-matches-its-pause the pause it follows: the latest open one begun on or before
+        `e.on` (else, as before, the first open one)."""
+        open_pauses = [p for p in self.st.pauses if p.end is None]
+        begun = [p for p in open_pauses if p.start <= e.on] if self.st.resume_matches_its_pause else []
+        open_pause = max(begun, key=lambda p: p.start) if begun else next(iter(open_pauses), None)
         if open_pause is None:
             self.note(e.on, "resumed while not interrupted: ignored", event=ev.key)
             return False

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from console.api import pages, routes
 from console.api.pages import STATIC
 from console.service import Console, ServiceError
+from console.service.core import Previewer
 from contracts.settings import Settings
 
 __all__ = ["STATIC", "create_app", "run_api"]
@@ -30,15 +31,17 @@ DESCRIPTION = ("Find cases, read their timelines, decide tasks, hold and release
                "acts on its city only.")
 
 
-def lifespan_for(settings: Settings, pool_size: int) -> Callable[[FastAPI], AsyncContextManager[None]]:
-    """Open the read model's pool for the app's life and build its `Console` on it."""
+def lifespan_for(settings: Settings, pool_size: int,
+                 previewer: Previewer | None = None) -> Callable[[FastAPI], AsyncContextManager[None]]:
+    """Open the read model's pool for the app's life and build its `Console` on it (with the
+    entry point's preview engine, if it handed one in)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from activities.pg_store import create_pool
 
         pool = await create_pool(settings.database_url, pool_size)
-        app.state.console = Console(settings=settings, pool=pool)
+        app.state.console = Console(settings=settings, pool=pool, previewer=previewer)
         try:
             yield
         finally:
@@ -60,10 +63,11 @@ async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
     return routes.error(400, reasons or "invalid request")
 
 
-def create_app(settings: Settings, console: Console | None = None, *, pool_size: int = 5) -> FastAPI:
+def create_app(settings: Settings, console: Console | None = None, *, pool_size: int = 5,
+               previewer: Previewer | None = None) -> FastAPI:
     """The app; with `console` given (tests) it uses that one instead of opening its own."""
     app = FastAPI(title="jiuye supervisor console", version="1", description=DESCRIPTION,
-                  lifespan=None if console is not None else lifespan_for(settings, pool_size))
+                  lifespan=None if console is not None else lifespan_for(settings, pool_size, previewer))
     if console is not None:
         app.state.console = console
     app.add_exception_handler(ServiceError, service_error)
@@ -74,7 +78,7 @@ def create_app(settings: Settings, console: Console | None = None, *, pool_size:
     return app
 
 
-def run_api(settings: Settings) -> None:
+def run_api(settings: Settings, previewer: Previewer | None = None) -> None:
     """Serve the console with uvicorn on JIUYE_CONSOLE_HOST:JIUYE_CONSOLE_PORT (and its metrics
     and probes on the same port)."""
     import uvicorn
@@ -82,4 +86,4 @@ def run_api(settings: Settings) -> None:
     from observability.tracing import configure_tracing
 
     configure_tracing(settings, "api")
-    uvicorn.run(create_app(settings), host=settings.console_host, port=settings.console_port, log_level="info")
+    uvicorn.run(create_app(settings, previewer=previewer), host=settings.console_host, port=settings.console_port, log_level="info")

@@ -55,6 +55,10 @@ class ProposalDecision(BaseModel):
     reason: str | None = None
 
 
+class PreviewRequest(BaseModel):
+    until: date | None = Field(default=None, description="Last business date to run (YYYY-MM-DD); default today")
+
+
 class DevLogin(BaseModel):
     sub: str
     role: str
@@ -189,9 +193,18 @@ async def proposal(c: Ctx, who: Who, proposal_id: int) -> dict[str, Any]:
 
 
 @router.post("/proposals", tags=["parameters"], summary="Propose a parameter change (checked against the pack; "
-             "its preview is computed by `jiuye parameter preview`)")
+             "its preview: POST /api/proposals/{id}/preview or `jiuye parameter preview`)")
 async def propose(c: Ctx, who: Who, body: ProposalRequest) -> dict[str, Any]:
     return await proposals.propose(c, who, body.name, body.value, body.city, body.effective_on)
+
+
+# Before the decision route, whose `{decision}` would otherwise take "preview".
+@router.post("/proposals/{proposal_id}/preview", tags=["parameters"],
+             summary="Compute the proposal's preview from the live store (the events its cases have seen, "
+             "through the cases' own workflows) and store it; the proposal's scope, audited")
+async def preview_proposal(c: Ctx, who: Who, proposal_id: int,
+                           body: Annotated[PreviewRequest | None, Body()] = None) -> dict[str, Any]:
+    return await proposals.compute_preview(c, who, proposal_id, body.until if body else None)
 
 
 @router.post("/proposals/{proposal_id}/{decision}", tags=["parameters"],

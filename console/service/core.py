@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
 import asyncpg
@@ -20,6 +20,11 @@ from contracts.temporal import connect
 
 TEMPORAL_CONNECT_TIMEOUT = 5.0
 
+# Computes a parameter change's preview from the live store: (pool, name, value, city,
+# effective_on, until) → the preview. It runs the cases' workflows offline (app/parameter_preview.py),
+# above the console's layer, so the entry point that serves the console hands it in.
+Previewer = Callable[[asyncpg.Pool, str, Any, str | None, date, date], Awaitable[dict[str, Any]]]
+
 
 @dataclass
 class Console:
@@ -29,6 +34,7 @@ class Console:
     pool: asyncpg.Pool
     client: Client | None = None
     secret: str = ""
+    previewer: Previewer | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:

@@ -16,11 +16,11 @@ from typing import Any
 
 from console.service import audit
 from console.service.core import Console, plain
-from console.service.errors import BadRequest, Conflict, Forbidden, NotFound
+from console.service.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from console.service.scope import require_actor
 from console.service.tokens import Principal
 from contracts.topics import TOPIC_OF_TYPE
-from policy.calendar import SHANGHAI
+from policy.calendar import SHANGHAI, business_date
 from policy.pack import PolicyPack, load_pack
 from policy.parameter_schema import InvalidChange, change_event, validate_change
 
@@ -90,6 +90,28 @@ async def attach_preview(console: Console, p: Principal, proposal_id: int, previ
                            "total_difference": preview.get("total_difference"),
                            "corrections": len(preview.get("corrections", []))})
     return await _load(console, p, proposal_id)
+
+
+async def compute_preview(console: Console, p: Principal, proposal_id: int, until: date | None = None) -> dict[str, Any]:
+    """Compute an open proposal's preview from the live store (the events the cases it reaches
+    have seen, run to the end of `until`: today, the default, or later) and store it, audited as any preview."""
+    proposal = await _load(console, p, proposal_id)
+    require_scope(p, proposal["city"], "preview")
+    if proposal["status"] != "proposed":
+        raise Conflict(f"parameter proposal {proposal_id} is {proposal['status']}; only an open one is previewed")
+    today = business_date(datetime.now(SHANGHAI))
+    until = until or today
+    if until < today:
+        # The change reaches the live cases when it is approved, not before today: a run that
+        # ends earlier would never see it arrive and show no difference.
+        raise BadRequest(f"a preview from the live store runs to today ({today.isoformat()}) or later, "
+                         f"not {until.isoformat()}: the change is announced when it is approved")
+    if console.previewer is None:
+        raise Unavailable("this console was started without the preview engine; serve it with `jiuye api`, "
+                          "or run `jiuye parameter preview`")
+    shown = await console.previewer(console.pool, proposal["name"], proposal["value"], proposal["city"],
+                                    date.fromisoformat(proposal["effective_on"]), until)
+    return await attach_preview(console, p, proposal_id, shown)
 
 
 async def decide(console: Console, p: Principal, proposal_id: int, decision: str, reason: str | None = None,

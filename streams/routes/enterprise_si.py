@@ -37,6 +37,8 @@ ROUTE_FACTS = {"contract.signed": {"person": tuple(PERSON_FACT_TYPES)}}
 # one. The intake's one look-up of a batch's keys finds the listening cases too.
 CORRECTING_FACTS = ("contribution.paid", "contract.terminated", "insured.left")
 LATE_FACTS = PERSON_FACT_TYPES + CORRECTING_FACTS
+# Its contribution handler only reaches this kind's cases of the event's keys (streams/routes/kind_route.py).
+CASE_ONLY = ("contribution.paid",)
 # Names the enterprise only; the hires are registered under their persons' keys.
 EMPLOYER_CASES = (enterprise_profile.FEE_EXEMPTION,)
 

@@ -25,6 +25,8 @@ K12_LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed
 # open one. The intake's one look-up of a batch's keys finds the listening cases too.
 CORRECTING_FACTS = ("contribution.paid", "contract.signed")
 LATE_FACTS = K12_LATE_FACTS + CORRECTING_FACTS
+# Its contribution handler only reaches this kind's cases of the event's keys (streams/routes/kind_route.py).
+CASE_ONLY = ("contribution.paid",)
 
 
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:

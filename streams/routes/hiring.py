@@ -33,6 +33,8 @@ HOLDS_SHARED_FACTS = True
 # A paid case listens for ledger.correction_days: a contract end or a contribution reported late;
 # a case rejected for want of a fact, intake.late_fact_days for the contract or a registration.
 LATE_FACTS = ("contribution.paid", "contract.terminated", "contract.signed", hiring.ENTERPRISE_FACT_TYPE, hiring.REGISTRATION)
+# Its contribution handler only reaches this kind's cases of the event's keys (streams/routes/kind_route.py).
+CASE_ONLY = ("contribution.paid",)
 # The cases read the contract, its end and the employer's registration about the pair, the
 # person's K12 facts (registration), and the contributions paid before they started.
 FACT_TYPES = tuple(

@@ -16,6 +16,11 @@ A route module (streams/routes/<kind>.py) declares
   cases registered under another key with the enterprise as `match["employer_id"]` (the handler
   gets them, open and listening, as keyword `employer_cases`: one look-up per batch, for rare
   topics only; the firehose never pays for it).
+- optionally `CASE_ONLY`: the event types its handler only passes to cases already registered
+  under the event's keys (open, or listening for the types in `LATE_FACTS`): with none of
+  them it returns Ignores only — it never starts a case, rejects or fans out. A type every
+  kind taking it declares so skips the handlers when the batch's look-up found no case for
+  its keys (`streams.routing.CASE_ONLY_TYPES`: the contribution firehose).
 
 `KindRoute.of(module)` checks those declarations once, at import, so a misspelt or mistyped one
 fails the import rather than routing an event wrong.
@@ -43,6 +48,7 @@ class KindRoute:
     route_facts: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     late_facts: tuple[str, ...] = ()
     employer_cases: tuple[str, ...] = ()
+    case_only: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, module: ModuleType) -> KindRoute:
@@ -63,6 +69,7 @@ class KindRoute:
             route_facts=declared("ROUTE_FACTS", {}, _route_facts),
             late_facts=tuple(declared("LATE_FACTS", (), _strings)),
             employer_cases=tuple(declared("EMPLOYER_CASES", (), _strings)),
+            case_only=tuple(declared("CASE_ONLY", (), _strings)),
         )
 
 

@@ -21,6 +21,8 @@ FACT_TYPES = tuple(sorted(PERSON_FACT_TYPES))
 # within intake.late_fact_days.
 REEMPLOYMENT = ("employment.registered", "contract.signed", "contribution.paid")
 LATE_FACTS = tuple(sorted(set(REEMPLOYMENT) | set(PERSON_FACT_TYPES)))
+# Its contribution handler only reaches this kind's cases of the event's keys (streams/routes/kind_route.py).
+CASE_ONLY = ("contribution.paid",)
 
 
 def application(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:

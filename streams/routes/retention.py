@@ -24,6 +24,8 @@ HOLDS_SHARED_FACTS = True
 # Registration, enrolments, separations and contributions: the enterprise's profile.
 FACT_TYPES = enterprise_profile.ENTERPRISE_FACT_TYPES
 LATE_FACTS = FACT_TYPES
+# Its contribution handler only reaches this kind's cases of the event's keys (streams/routes/kind_route.py).
+CASE_ONLY = ("contribution.paid",)
 
 
 def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:

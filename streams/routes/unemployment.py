@@ -21,6 +21,8 @@ KIND = kinds.UNEMPLOYMENT_INSURANCE
 HOLDS_SHARED_FACTS = True
 # Re-employment facts still correct a closed K2 case in its `ledger.correction_days` window.
 LATE_FACTS = ("employment.registered", "contract.signed", "contribution.paid")
+# Its contribution handler only reaches this kind's cases of the event's keys (streams/routes/kind_route.py).
+CASE_ONLY = ("contribution.paid",)
 
 
 def _open_of_person(open_cases: list[OpenCase], person_id: str, kinds: tuple[str, ...]) -> list[OpenCase]:

@@ -11,18 +11,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from activities.pg_store import create_pool
-from app.parameter_preview import preview
+from app.parameter_preview import live_previewer, preview
 from console.service import Console, Principal
 from console.service.labels import Lang
 from console.service.proposals import attach_preview, propose
 from contracts.settings import get_settings
 from deploy.stack.postgres import drop_database, fresh_database
+from policy.calendar import SHANGHAI, business_date
 from policy.pack import load_pack
 from tests.e2e._console_fixtures import SECRET, lang, logged_in, screenshot, served, yuan  # noqa: F401 — fixtures
 
@@ -75,3 +76,30 @@ async def test_a_supervisor_sees_the_preview_of_a_change_and_a_second_one_approv
         await page.click("[data-decision=approve]")
         await expect(page.locator("#proposals-table tbody td.col-status")).to_have_text(words["approved"])
     assert await console.pool.fetchval("SELECT count(*) FROM outbox WHERE value->>'type' = 'policy.parameter.changed'") == 1
+
+
+# static/proposals.js's words for a preview computed from the live store (no cases yet: 0 events).
+LIVE_WORDS = {"zh-CN": "依据系统已存数据：案件已收到的 0 条事件", "en": "From the live store: 0 event(s) the cases have seen"}
+
+
+async def test_a_supervisor_computes_a_preview_from_the_live_store_in_the_console(
+        console: Console, served: str, lang: Lang) -> None:
+    """The proposals view's "compute preview" (POST /api/proposals/{id}/preview, with the engine
+    `jiuye api` hands the console) stores the preview and shows where its events came from; on a
+    database without cases it reaches none."""
+    from playwright.async_api import expect
+
+    console.previewer = live_previewer(console.settings)
+    alice = Principal(sub="alice", role="city_supervisor", city=CITY, exp=int(time.time()) + 3600)
+    value = int(load_pack().value(NAME, CITY)) + 30000
+    made = await propose(console, alice, NAME, value, CITY, date(2020, 4, 1))
+    async with logged_in(served, "city_supervisor", CITY, "alice", lang) as page:
+        await page.click("nav button[data-view=proposals]")
+        await page.click("#proposals-table tbody tr")
+        await page.click("#proposal-compute")
+        await expect(page.locator("#proposal-source")).to_contain_text(LIVE_WORDS[lang], timeout=60_000)
+        await page.screenshot(path=str(screenshot("parameter-preview-live", lang)), full_page=True)
+    stored = await console.pool.fetchrow("SELECT preview FROM parameter_proposals WHERE id = $1", made["id"])
+    assert stored is not None and stored["preview"]["events"] == 0 and stored["preview"]["cases_touched"] == 0
+    assert stored["preview"]["until"] == business_date(datetime.now(SHANGHAI)).isoformat()  # the default
+    assert await console.pool.fetchval("SELECT count(*) FROM audit WHERE action = 'parameter.preview'") == 1

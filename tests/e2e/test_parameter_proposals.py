@@ -17,8 +17,9 @@ import pytest
 from activities.pg_store import create_pool
 from app.parameter_preview import preview, worth_by_month_and_fund
 from app.simulate import simulate
-from console.service import BadRequest, Console, Forbidden, Principal
-from console.service.proposals import attach_preview, decide, list_proposals, propose
+from console.service import BadRequest, Console, Forbidden, NotFound, Principal
+from console.service.errors import Unavailable
+from console.service.proposals import attach_preview, compute_preview, decide, list_proposals, propose
 from contracts.settings import get_settings
 from deploy.stack.postgres import drop_database, fresh_database
 from policy.pack import load_pack
@@ -162,3 +163,20 @@ async def test_the_preview_includes_closed_cases_a_past_effective_date_corrects(
     assert closed in shown["touched_cases"]
     assert any(c["case_id"] == closed and c["entry"] == "arrears" for c in shown["corrections"])
     assert not [c for c in shown["touched_cases"] if "/P103/" in c]
+
+
+async def test_a_preview_from_the_live_store_is_scoped_and_needs_the_preview_engine(console: Console) -> None:
+    """POST /api/proposals/{id}/preview's service: the proposal's scope first (another city's
+    supervisor does not see it, the provincial office does not preview a city's change), it runs
+    to today or later (the change reaches the cases when approved), and a
+    console served without the engine (`jiuye api` hands it in) says so instead of guessing."""
+    made = await propose(console, who("alice"), "internship.monthly_subsidy", raised_by(10000), "2101", date(2020, 4, 1))
+    with pytest.raises(NotFound):
+        await compute_preview(console, who("carol", city="2102"), made["id"])
+    with pytest.raises(Forbidden, match="for a supervisor of 2101"):
+        await compute_preview(console, who("root", "province", None), made["id"])
+    with pytest.raises(BadRequest, match="runs to today .* or later, not 2020-12-31"):
+        await compute_preview(console, who("alice"), made["id"], date(2020, 12, 31))
+    with pytest.raises(Unavailable, match="without the preview engine"):
+        await compute_preview(console, who("alice"), made["id"])
+    assert await console.pool.fetchval("SELECT count(*) FROM audit WHERE action = 'parameter.preview'") == 0

@@ -37,6 +37,7 @@ from tests.workflow import (
 )
 from workflows import (
     case_base,
+    dibao_taper,
     employment_service_subsidy,
     enterprise_si_subsidy,
     flexible_employment_subsidy,
@@ -57,6 +58,11 @@ RECORDINGS: dict[str, tuple[str, Test]] = {
     "internship_subsidy_open_pause_owes_nothing": (
         internship_subsidy.OPEN_PAUSE_OWES_NOTHING,
         test_order_independence.test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_owes_nothing_for_it),
+    "dibao_taper_latest_grant_stands": (
+        dibao_taper.LATEST_GRANT_STANDS, test_order_independence.test_a_restated_grant_stands_whatever_order_it_arrives_dibao_taper),
+    "internship_subsidy_resume_matches_its_pause": (
+        internship_subsidy.RESUME_MATCHES_ITS_PAUSE,
+        test_order_independence.test_a_resumption_ends_its_own_pause_whatever_order_it_arrives_internship_subsidy),
     "startup_loan_interest_order_independent": (
         startup_loan_interest.ORDER_INDEPENDENT,
         test_order_independence.test_k13_an_original_interest_report_arriving_after_its_correction_does_not_replace_it),
@@ -69,6 +75,9 @@ RECORDINGS: dict[str, tuple[str, Test]] = {
     "incubator_subsidy_latest_report_stands": (
         incubator_subsidy.LATEST_REPORT_STANDS,
         test_order_independence.test_a_corrected_report_stands_whatever_order_it_arrives_incubator_subsidy),
+    "incubator_subsidy_latest_rent_relief_stands": (
+        incubator_subsidy.LATEST_RELIEF_STANDS,
+        test_order_independence.test_a_corrected_rent_relief_stands_whatever_order_it_arrives_incubator_subsidy),
     "employment_service_subsidy_late_jobs": (
         employment_service_subsidy.LATE_JOBS, test_order_independence.test_k18_a_job_arriving_after_the_quarter_was_settled_confirms_the_placement),
     "unemployment_insurance_recovery_decision": (

@@ -6,10 +6,13 @@ does."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from contracts.events import InvalidEvent, load_json
+from contracts.events import InvalidEvent, has_long_digit_run, load_json
 
 ACCEPTED = [
     b'{"a": 1, "b": [1.5, -2e3, true, null], "c": "\\u4e2d\\u6587 \xe4\xb8\xad"}',
@@ -42,3 +45,19 @@ def test_fast_decode_refuses_with_the_standard_parsers_reason(raw: bytes) -> Non
     with pytest.raises(InvalidEvent) as refused:
         load_json(raw)
     assert refused.value.reason == f"not JSON: {standard.value}"
+
+
+LONG_DIGITS = re.compile(rb"\d{19}")  # the check as first written: the fast one must agree
+
+
+@pytest.mark.parametrize("raw", [
+    *ACCEPTED, *REFUSED, b"1" * 18, b"9" * 19, b"x" + b"0123456789" * 2, b"123456789 1234567890",
+    "１２３４５６７８９０１２３４５６７８９".encode(), b"\x00" * 19, b"0" * 18 + b"a0",
+])
+def test_fast_decode_long_digit_run_check_agrees_with_the_regex(raw: bytes) -> None:
+    assert has_long_digit_run(raw) == bool(LONG_DIGITS.search(raw))
+
+
+@given(st.binary(max_size=64) | st.text(alphabet="0123456789 .-e\"", max_size=64).map(str.encode))
+def test_fast_decode_long_digit_run_check_agrees_with_the_regex_on_any_bytes(raw: bytes) -> None:
+    assert has_long_digit_run(raw) == bool(LONG_DIGITS.search(raw))

@@ -83,7 +83,9 @@ K1_START = date(2020, 3, 2)
 @st.composite
 def k1_sequences(draw: st.DrawFn) -> Sequence:
     """A 2020 graduate's internship of 3..5 months; then any of: an interruption (epidemic or
-    another reason) reported when it ends, or still open (then from after month 1); a backdated or current change of
+    another reason) reported when it ends, or still open (then from after month 1), and after one
+    that resumed maybe a second, the same way (delivered first, it is open when the earlier one
+    arrives with its resumption); a backdated or current change of
     `internship.monthly_subsidy`; and, closing, an early end or a hire by the unit (with the
     full-subsidy rule when a third or less was left).
 
@@ -106,21 +108,10 @@ def k1_sequences(draw: st.DrawFn) -> Sequence:
         last = on
     events: list[Event] = []
     if draw(st.booleans()):
-        resumes = draw(st.booleans())
-        # A pause never resumed owes nothing from its start (k1-open-pause-owes-nothing): one still
-        # open starts after month 1 completed, or the in-order world would pay nothing.
-        earliest = K1_START + timedelta(days=5) if resumes else add_months(K1_START, 1) + timedelta(days=1)
-        start = draw(days(earliest, last - timedelta(days=2)))
-        reason = draw(st.sampled_from(["epidemic", "other"]))
-        interrupted = _person_event("internship.interrupted", lambda p: {
-            "person_id": p, "unit_id": f"{p}U", "on": start.isoformat(), "reason": reason})
-        if resumes:
-            resumed_on = draw(days(start + timedelta(days=1), min(last, start + timedelta(days=50))))
-            resumed = _person_event("internship.resumed", lambda p: {
-                "person_id": p, "unit_id": f"{p}U", "on": resumed_on.isoformat()})
-            events.append(Event(f"interrupted ({reason}) {start}..{resumed_on}", resumed_on, interrupted, (resumed,)))
-        else:
-            events.append(Event(f"interrupted ({reason}) {start}", start, interrupted))
+        first, resumed_on = _k1_interruption(draw, K1_START + timedelta(days=5), last)
+        events.append(first)
+        if resumed_on is not None and resumed_on + timedelta(days=1) < last - timedelta(days=2) and draw(st.booleans()):
+            events.append(_k1_interruption(draw, resumed_on + timedelta(days=1), last)[0])
     if draw(st.booleans()) or not events:
         events.append(_parameter_change(draw, "internship.monthly_subsidy", [100000, 140000],
                                         days(date(2020, 2, 1), end), K1_START, last + timedelta(days=20)))
@@ -128,6 +119,31 @@ def k1_sequences(draw: st.DrawFn) -> Sequence:
         "person_id": p, "unit_id": f"{p}U", "city": CITY, "starts_on": K1_START.isoformat(), "months": months,
         "cohort": 2020})),)
     return Sequence(date(2020, 2, 20), opening, _sorted(events), closing, add_months(end, 6))
+
+
+def _k1_interruption(draw: st.DrawFn, earliest: date, last: date) -> tuple[Event, date | None]:
+    """An interruption from `earliest` on, reported with its resumption (when it resumes: the
+    day returned) or, still open, on its first day."""
+    resumes = draw(st.booleans())
+    # A pause never resumed owes nothing from its start (k1-open-pause-owes-nothing): one still
+    # open starts after month 1 completed, or the in-order world would pay nothing.
+    if not resumes:
+        earliest = max(earliest, add_months(K1_START, 1) + timedelta(days=1))
+    start = draw(days(earliest, last - timedelta(days=2)))
+    reason = draw(st.sampled_from(["epidemic", "other"]))
+    interrupted = _k1_interrupted(start, reason)
+    if not resumes:
+        return Event(f"interrupted ({reason}) {start}", start, interrupted), None
+    resumed_on = draw(days(start + timedelta(days=1), min(last, start + timedelta(days=50))))
+    return Event(f"interrupted ({reason}) {start}..{resumed_on}", resumed_on, interrupted, (_k1_resumed(resumed_on),)), resumed_on
+
+
+def _k1_interrupted(on: date, reason: str) -> Build:
+    return _person_event("internship.interrupted", lambda p: {"person_id": p, "unit_id": f"{p}U", "on": on.isoformat(), "reason": reason})
+
+
+def _k1_resumed(on: date) -> Build:
+    return _person_event("internship.resumed", lambda p: {"person_id": p, "unit_id": f"{p}U", "on": on.isoformat()})
 
 
 # -- K3 unemployment_assistance --------------------------------------------------------------------
@@ -277,7 +293,8 @@ def _dibao(amount: int, from_month: str) -> Build:
 def k10_sequences(draw: st.DrawFn) -> Sequence:
     """A person receiving 低保 registers employment: the taper pays the 低保 amount for the
     default months (no caseworker decision); then any of: the grant restated (another amount
-    from an earlier or later month) and a backdated change of `dibao.taper_default_months`.
+    from an earlier or later month; maybe restated again for the same month, announced later)
+    and a backdated change of `dibao.taper_default_months`.
 
     Left out: a caseworker's decision (a supervisor's act, not a fact in the event stream). A
     restated grant may be delivered after the taper completed: one that covers the employment
@@ -289,9 +306,12 @@ def k10_sequences(draw: st.DrawFn) -> Sequence:
     if draw(st.booleans()):
         from_month = draw(st.sampled_from(["2020-02", "2020-03", "2020-05"]))
         amount = draw(st.sampled_from([50000, 70000]))
-        events.append(Event(f"低保 restated {amount} from {from_month}", draw(days(K10_EMPLOYED + timedelta(days=1),
-                                                                                date(2020, 6, 20))),
-                            _dibao(amount, from_month)))
+        announced = draw(days(K10_EMPLOYED + timedelta(days=1), date(2020, 6, 20)))
+        events.append(Event(f"低保 restated {amount} from {from_month}", announced, _dibao(amount, from_month)))
+        if draw(st.booleans()):
+            again = draw(days(announced + timedelta(days=1), announced + timedelta(days=40)))
+            amount = draw(st.sampled_from([40000, 80000]))
+            events.append(Event(f"低保 restated again {amount} from {from_month} on {again}", again, _dibao(amount, from_month)))
     if draw(st.booleans()) or not events:
         events.append(_parameter_change(draw, "dibao.taper_default_months", [4, 8], st.just(date(2020, 1, 1)),
                                         K10_EMPLOYED + timedelta(days=1), date(2020, 9, 20)))
@@ -360,17 +380,26 @@ def _lifted(on: date) -> Build:
 @st.composite
 def k16_sequences(draw: st.DrawFn) -> Sequence:
     """An accredited incubator's case for 2020 opens with its rent relief report for February;
-    then any of: rent relief reports for March..June, one or two epidemic lift dates (the one
-    announced last stands), the year's expenses report and a corrected one announced later.
+    then any of: rent relief reports for March..June (one of them corrected by a report for the
+    same month announced later), one or two epidemic lift dates (the one announced last stands),
+    the year's expenses report and a corrected one announced later.
 
     Left out: the provincial subsidy (a supervisor's selection, not a fact in the event stream);
     two reports of one month or year are announced on different days (the one announced last
     is the report)."""
     events: list[Event] = []
+    relief_months: list[tuple[str, date]] = []
     for n, month in enumerate(("2020-03", "2020-04", "2020-05", "2020-06")):
         if draw(st.booleans()):
             on = date(2020, 4 + n, 2)
+            relief_months.append((month, on))
             events.append(Event(f"rent relief {month}", on, _rent_relief(month, draw(st.sampled_from([60000, 90000])), on)))
+    corrects_a_relief: bool = bool(relief_months) and draw(st.booleans())
+    if corrects_a_relief:
+        month, on = draw(st.sampled_from(relief_months))
+        relief_corrected_on = draw(days(on + timedelta(days=1), on + timedelta(days=40)))
+        events.append(Event(f"rent relief {month} corrected on {relief_corrected_on}", relief_corrected_on,
+                            _rent_relief(month, draw(st.sampled_from([30000, 120000])), relief_corrected_on)))
     lift = draw(days(date(2020, 3, 10), date(2020, 6, 10)))
     announced = draw(days(lift, date(2020, 7, 31)))
     if draw(st.booleans()):

@@ -38,7 +38,14 @@ corrected_report_stands_whatever_order_it_arrives_hiring_subsidy`; behind
 `k6-latest-report-stands`), and K11 the application delivered last
 (`test_a_corrected_report_stands_whatever_order_it_arrives_hubei_graduate_grant`; behind
 `k11-latest-application-stands`), and K16 the expenses report delivered last
-(`..._incubator_subsidy`; behind `k16-latest-report-stands`).
+(`..._incubator_subsidy`; behind `k16-latest-report-stands`) and a month's rent relief report
+delivered last (`test_a_corrected_rent_relief_stands_whatever_order_it_arrives_incubator_subsidy`;
+behind `k16-latest-rent-relief-stands`); K1, with a later interruption still open, ignored an
+earlier one reported late with its resumption, which then ended the later pause (`test_a_
+resumption_ends_its_own_pause_whatever_order_it_arrives_internship_subsidy`; behind
+`k1-resume-matches-its-pause`); K10 took, of two grants from one month, the one delivered last
+(`test_a_restated_grant_stands_whatever_order_it_arrives_dibao_taper`; behind
+`k10-latest-grant-stands`).
 """
 
 from __future__ import annotations
@@ -304,6 +311,40 @@ async def test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_
     await assert_order_independent(env, "internship_subsidy", sequence, Delivery((0,), (40,)))
 
 
+async def test_a_resumption_ends_its_own_pause_whatever_order_it_arrives_internship_subsidy(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, what is owed depends on the facts, not the order they arrive in — for
+    two interruptions of a K1 internship (fixed behind `k1-resume-matches-its-pause`): a 4-month
+    internship from 03-02 interrupted (epidemic) 03-20..04-05, reported with its resumption on
+    04-05, and interrupted (other reason) from 05-10, never resumed. In order both pauses stand:
+    month 1 is paid, month 2 is held by the open pause. With the first delivered on 05-10 after
+    the second, the case ignored the earlier interruption (it was already interrupted) and its
+    resumption ended the open pause on 05-10, so months 2..4 were paid."""
+    start = kind_generators.K1_START
+    agreement = Event("agreement", start, kind_generators._person_event("internship.agreement_signed", lambda p: {
+        "person_id": p, "unit_id": f"{p}U", "city": CITY, "starts_on": start.isoformat(), "months": 4, "cohort": 2020}))
+    first = Event("interrupted (epidemic) 2020-03-20..2020-04-05", date(2020, 4, 5),
+                  kind_generators._k1_interrupted(date(2020, 3, 20), "epidemic"), (kind_generators._k1_resumed(date(2020, 4, 5)),))
+    second = Event("interrupted (other) 2020-05-10", date(2020, 5, 10), kind_generators._k1_interrupted(date(2020, 5, 10), "other"))
+    sequence = Sequence(date(2020, 2, 20), (agreement,), (first, second), None, date(2020, 12, 1))
+    net = await assert_order_independent(env, "internship_subsidy", sequence, Delivery((1, 0), (0, 0)))
+    assert [period for (_, _, period) in net] == ["month-1"], "the open pause holds month 2 and after"
+
+
+async def test_a_restated_grant_stands_whatever_order_it_arrives_dibao_taper(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — for K10's 低保 grant (fixed
+    behind `k10-latest-grant-stands`): 低保 of 60000 from 2020-01, employment on 03-10 (the taper
+    pays from 04-01), the grant restated from 2020-03 on 03-20 (50000) and again on 03-21
+    (70000). Both delivered on 03-21, the later first: the case took the grant delivered last
+    (50000), where in order 70000 stands. The grant announced last stands in both."""
+    g = kind_generators
+    opening = (Event("低保", date(2020, 1, 5), g._dibao(60000, "2020-01")), Event("employed", g.K10_EMPLOYED, g._employed(g.K10_EMPLOYED)))
+    first = Event("低保 restated 50000 from 2020-03", date(2020, 3, 20), g._dibao(50000, "2020-03"))
+    again = Event("低保 restated again 70000 from 2020-03 on 2020-03-21", date(2020, 3, 21), g._dibao(70000, "2020-03"))
+    sequence = Sequence(date(2020, 1, 1), opening, (first, again), None, date(2021, 2, 20))
+    net = await assert_order_independent(env, "dibao_taper", sequence, Delivery((1, 0), (0, 0)))
+    assert set(net.values()) == {70000}, "every taper month pays the grant announced last"
+
+
 async def test_k10_a_restated_grant_arriving_after_the_taper_completed_corrects_it(env: WorkflowEnvironment) -> None:
     """What the property found (fixed in streams/routes/dibao.py): 低保 of 60000 from 2020-01,
     employment on 03-10 (six months of taper from April), and on 07-19 the grant restated as
@@ -381,6 +422,20 @@ async def test_a_corrected_report_stands_whatever_order_it_arrives_incubator_sub
     g = kind_generators
     original = Event("expenses 2020", date(2021, 2, 1), g._expenses(2000000, date(2021, 2, 1)))
     corrected = Event("expenses 2020 corrected on 2021-02-02", date(2021, 2, 2), g._expenses(1000000, date(2021, 2, 2)))
+    sequence = Sequence(g.K16_FIRST_DAY, g.k16_opening(), (original, corrected), None, g.K16_UNTIL)
+    await assert_order_independent(env, "incubator_subsidy", sequence, Delivery((1, 0), (0, 0)))
+
+
+async def test_a_corrected_rent_relief_stands_whatever_order_it_arrives_incubator_subsidy(env: WorkflowEnvironment) -> None:
+    """POLICY.md part 2, a corrected report replaces an earlier one — for K16's rent relief
+    (fixed behind `k16-latest-rent-relief-stands`): March's rent relief reported on 2020-04-02
+    (60000 waived) and corrected on 04-03 (120000); both delivered on 04-03, the correction
+    first: the case took the report delivered last, and March's relief was half of 60000 where
+    in order it is half of 120000. The report announced last stands in both."""
+    g = kind_generators
+    original = Event("rent relief 2020-03", date(2020, 4, 2), g._rent_relief("2020-03", 60000, date(2020, 4, 2)))
+    corrected = Event("rent relief 2020-03 corrected on 2020-04-03", date(2020, 4, 3),
+                      g._rent_relief("2020-03", 120000, date(2020, 4, 3)))
     sequence = Sequence(g.K16_FIRST_DAY, g.k16_opening(), (original, corrected), None, g.K16_UNTIL)
     await assert_order_independent(env, "incubator_subsidy", sequence, Delivery((1, 0), (0, 0)))
 

@@ -2,8 +2,9 @@
 // and two pairs of eyes") over /api/proposals: the list in your scope, a form to propose, and a
 // proposal's preview (what the cases would pay differently per month and fund, the corrections a
 // past effective date causes, a sample of cases before and after) with approve / reject /
-// withdraw. The preview itself is computed by `jiuye parameter preview` (the cases' own workflows,
-// run offline). Loaded after console.js, whose element builder `el` it uses; it needs index.html's
+// withdraw. "Compute preview" asks the API to compute it from the live store (POST
+// /api/proposals/{id}/preview: the events the cases have seen, through the cases' own workflows run
+// offline), as `jiuye parameter preview` does. Loaded after console.js, whose element builder `el` it uses; it needs index.html's
 // nav button `data-view="proposals"` and its section `#view-proposals`.
 (() => {
   "use strict";
@@ -32,7 +33,12 @@
       "prop.status.withdrawn": "withdrawn",
       "prop.province": "province",
       "prop.preview": "Preview (computed by the cases' own rules)",
-      "prop.no_preview": "No preview yet: run `jiuye parameter preview {id} --events … --until …`.",
+      "prop.no_preview": "No preview yet: compute it here, or run `jiuye parameter preview {id}`.",
+      "prop.compute": "Compute preview",
+      "prop.until": "run to",
+      "prop.computing": "Computing the preview from the events the cases have seen…",
+      "prop.source.live": "From the live store: {events} event(s) the cases have seen, run to {until}.",
+      "prop.source.file": "From the events file {scenario}, run to {until}.",
       "prop.touched": "{touched} of {seen} cases change; in all {total}; {corrections} correction(s)",
       "prop.month": "month",
       "prop.fund": "fund",
@@ -71,7 +77,12 @@
       "prop.status.withdrawn": "已撤回",
       "prop.province": "全省",
       "prop.preview": "影响预览（按案件自身规则计算）",
-      "prop.no_preview": "尚无预览：请运行 `jiuye parameter preview {id} --events … --until …`。",
+      "prop.no_preview": "尚无预览：可在此计算，或运行 `jiuye parameter preview {id}`。",
+      "prop.compute": "计算预览",
+      "prop.until": "计算至",
+      "prop.computing": "正在按案件已收到的事件计算预览……",
+      "prop.source.live": "依据系统已存数据：案件已收到的 {events} 条事件，计算至 {until}。",
+      "prop.source.file": "依据事件文件 {scenario}，计算至 {until}。",
       "prop.touched": "{seen} 个案件中 {touched} 个发生变化；合计 {total}；更正 {corrections} 笔",
       "prop.month": "月份",
       "prop.fund": "资金",
@@ -167,6 +178,9 @@
         parts.push(node("p", {}, tr("prop.no_preview", { id: p.id })));
       } else {
         parts.push(node("h4", {}, tr("prop.preview")),
+          node("p", { id: "proposal-source" }, v.events !== undefined
+            ? tr("prop.source.live", { events: v.events, until: day(v.until) })
+            : tr("prop.source.file", { scenario: v.scenario, until: day(v.until) })),
           node("p", { id: "proposal-summary" }, tr("prop.touched", { touched: v.cases_touched, seen: v.cases_seen,
             total: yuan(v.total_difference), corrections: v.corrections.length })),
           diffTable(v.by_month_and_fund));
@@ -185,6 +199,18 @@
             await load(); await show(p.id);
           } catch (e) { fail(e); }
         };
+        const until = node("input", { id: "proposal-until", type: "date" });
+        const compute = async (e) => {
+          const button = e.target;
+          button.disabled = true;
+          button.textContent = tr("prop.computing");
+          try {
+            await call(`/api/proposals/${p.id}/preview`, { method: "POST", body: JSON.stringify({ until: until.value || null }) });
+            await show(p.id);
+          } catch (err) { fail(err); button.disabled = false; button.textContent = tr("prop.compute"); }
+        };
+        parts.push(node("p", {}, node("label", {}, tr("prop.until") + " ", until),
+          node("button", { type: "button", id: "proposal-compute", onclick: compute }, tr("prop.compute"))));
         parts.push(node("p", {}, reason, ...["approve", "reject", "withdraw"].map((d) =>
           node("button", { type: "button", "data-decision": d, onclick: act(d) }, tr(`prop.${d}`)))));
       }

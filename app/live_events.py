@@ -1,0 +1,120 @@
+"""The CloudEvents the cases a parameter change reaches have seen, rebuilt from what the live
+system stores, so a proposal's preview needs no events file (POLICY.md part 2, "Parameter
+changes with a preview and two pairs of eyes").
+
+Where the documents are: the inbox keeps each received event's ids, type, subject and the Kafka
+record it came in (logical topic, partition, offset), not the document; `subject_facts` and
+`shared_facts` keep only `data` of the few fact types. The one complete copy of every event is
+its Kafka record, so the inbox says WHICH events and Kafka gives them back byte for byte (as the
+producer sent them, structured or binary mode, decoded by the intake's own `decode_kafka`). A
+record past the topic's retention can no longer be replayed: the rebuild then refuses with the
+offsets missing instead of previewing over fewer events than the cases saw.
+
+Which events: the change reaches what the intake's fan-out of `policy.parameter.changed` reaches
+(`streams.routing`: the kinds that hold shared facts, in the change's city or the province; the
+pack does not say which kind reads which parameter, so no narrower set is knowable). Of those
+cases, every event whose subject is one of their relevance keys (`case_keys`, the case's
+subject), and every shared fact (epidemic dates, earlier parameter changes) the cases read.
+Events that reach a case only through an id in their data under another subject (an employer's
+event naming staff) are not found by subject; the routes of the reached kinds key their events
+by the case's own subject."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts.cloudevents_binding import decode_kafka
+from contracts.kafka import client_security
+from contracts.settings import Settings
+from streams.routing import SHARED_FACT_KINDS, SHARED_FACT_TYPES
+
+# How long one fetch from Kafka may wait for records that the inbox says exist.
+FETCH_TIMEOUT_MS = 10_000
+
+
+class EventsGone(Exception):
+    """Some events the cases saw are no longer in Kafka (retention); no honest preview."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One received event as the inbox records it: where its Kafka record is."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+async def events_seen(pool: asyncpg.Pool, city: str | None) -> list[Seen]:
+    """The inbox's records of the events the cases a change of `city` (None: province) reaches
+    have seen, plus every shared fact, oldest first."""
+    rows = await pool.fetch(
+        """WITH reached AS (SELECT case_id, subject FROM cases
+                             WHERE kind = ANY($1::text[]) AND ($2::text IS NULL OR city = $2)),
+                keys AS (SELECT key FROM case_keys WHERE case_id IN (SELECT case_id FROM reached)
+                         UNION SELECT subject FROM reached)
+           SELECT topic, partition, kafka_offset FROM inbox
+            WHERE topic IS NOT NULL AND kafka_offset IS NOT NULL
+              AND (subject IN (SELECT key FROM keys) OR type = ANY($3::text[]))
+            ORDER BY event_time, received_at, topic, partition, kafka_offset""",
+        list(SHARED_FACT_KINDS), city, list(SHARED_FACT_TYPES))
+    return [Seen(r["topic"], r["partition"], r["kafka_offset"]) for r in rows]
+
+
+async def read_records(settings: Settings, seen: list[Seen]) -> list[bytes]:
+    """The events at those Kafka positions as CloudEvents JSON lines (structured mode), in the
+    order given. Each partition is read once, from its first wanted offset forward."""
+    if not seen:
+        return []
+    names = settings.topics
+    wanted: dict[TopicPartition, set[int]] = defaultdict(set)
+    for s in seen:
+        wanted[TopicPartition(names.physical(s.topic), s.partition)].add(s.offset)
+    found: dict[tuple[TopicPartition, int], bytes] = {}
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                                **client_security(settings))
+    await consumer.start()
+    try:
+        consumer.assign(list(wanted))
+        firsts = await consumer.beginning_offsets(list(wanted))
+        gone = [f"{tp.topic}[{tp.partition}]@{o}" for tp, offsets in wanted.items() for o in offsets if o < firsts[tp]]
+        if gone:
+            raise EventsGone(f"{len(gone)} events the cases saw are past Kafka's retention: {', '.join(sorted(gone)[:5])}")
+        for tp, offsets in wanted.items():
+            consumer.seek(tp, min(offsets))
+            last = max(offsets)
+            position = min(offsets)
+            while position <= last:
+                batch = await consumer.getmany(tp, timeout_ms=FETCH_TIMEOUT_MS)
+                records = batch.get(tp, [])
+                if not records:
+                    raise EventsGone(f"Kafka returned nothing at {tp.topic}[{tp.partition}]@{position}")
+                for r in records:
+                    position = r.offset + 1
+                    if r.offset in offsets:
+                        found[(tp, r.offset)] = _as_line(r.value or b"", list(r.headers or ()))
+    finally:
+        await consumer.stop()
+    missing = [s for s in seen if (TopicPartition(names.physical(s.topic), s.partition), s.offset) not in found]
+    if missing:
+        raise EventsGone(f"{len(missing)} events the cases saw are not in Kafka (compacted or deleted), "
+                         f"e.g. {missing[0].topic}[{missing[0].partition}]@{missing[0].offset}")
+    return [found[(TopicPartition(names.physical(s.topic), s.partition), s.offset)] for s in seen]
+
+
+def _as_line(value: bytes, headers: list[tuple[str, bytes]]) -> bytes:
+    """One Kafka record as a structured-mode CloudEvent line (what `simulate` reads)."""
+    event = decode_kafka(value, headers)
+    doc: dict[str, Any] = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+async def live_events(pool: asyncpg.Pool, settings: Settings, city: str | None) -> list[bytes]:
+    """The events a change of `city` reaches, rebuilt from the inbox and Kafka."""
+    return await read_records(settings, await events_seen(pool, city))
