@@ -5,7 +5,6 @@ console's forecast view and `jiuye forecast` text over them — the in-memory tw
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta, timezone
 
@@ -13,13 +12,13 @@ import asyncpg
 import pytest
 
 from activities.forecast_desk import check_shortfall, fund_forecasts
-from activities.pg_store import PgStore, create_pool
+from activities.pg_store import PgStore
 from activities.store import BudgetRow
 from console.forecast_cli import text
 from console.service import Console, Principal, forecast
 from contracts.cases import ScheduleLine, ScheduleRecord
 from contracts.settings import get_settings
-from deploy import stack
+from tests.e2e.helpers import fresh_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +29,8 @@ TODAY = date(2020, 3, 20)
 
 @pytest.fixture
 async def pool() -> AsyncIterator[asyncpg.Pool]:
-    settings = get_settings()
-    name = f"jiuye_forecast_{uuid.uuid4().hex[:10]}"
-    url = await stack.fresh_database(name, settings)
-    created = await create_pool(url, max_size=4)
-    try:
+    async with fresh_pool("jiuye_forecast") as created:
         yield created
-    finally:
-        await created.close()
-        await stack.drop_database(name, settings)
 
 
 def schedule(case_id: str, city: str, *lines: tuple[str, int, date]) -> ScheduleRecord:
@@ -99,7 +91,8 @@ async def test_forecast_view_is_within_the_city_supervisors_scope_and_reads_in_c
     await store.record_schedule(schedule("c1", "2101", ("m1", 150000, date(2020, 4, 1))))
     await store.record_schedule(schedule("c2", "2102", ("m1", 7, date(2020, 4, 1))))
     await store.set_budget(BudgetRow("2101", UI, 2020, 100000, "b#1", T0))
-    console = Console(settings=get_settings(), pool=pool)
+    # A secret of its own: under CI the console has no development default (console/service/tokens.py).
+    console = Console(settings=get_settings(), pool=pool, secret="forecast-store-secret")
     shenyang = Principal(sub="s", role="city_supervisor", city="2101", exp=2**31)
     result = await forecast(console, shenyang, {"year": "2020", "today": TODAY.isoformat()})
     assert [(f["city"], f["budget"], f["forecast"], f["runs_out"]) for f in result["funds"]] == [("2101", 100000, 150000, "2020-04")]

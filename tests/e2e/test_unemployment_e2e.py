@@ -121,7 +121,8 @@ async def has_row(system: System, case_id: str) -> None:
 async def test_reemployment_closes_claim_and_keeps_unused_months(system: System) -> None:
     """A claim filed three months ago, then a contract signed today: months starting on or
     before today are paid (4), the case closes `reemployed` with 8 unused months in its summary.
-    A contribution for a person without a case is ignored by the intake."""
+    A contribution for a person without a case is ignored by the intake: kept as a fact, no inbox
+    row, no case."""
     person = Claimant(system, "R")
     stranger = Claimant(system, "S")
     today = business_today()
@@ -142,7 +143,12 @@ async def test_reemployment_closes_claim_and_keeps_unused_months(system: System)
     assert result["summary"]["unused_months"] == 8
     assert [p for _, p, _, _, _ in await ledger(system, ui_case)] == ["month-1", "month-2", "month-3", "month-4"]
 
+    # Since issue 16 an ignored contribution's one effect is its fact row (contribution_facts,
+    # keyed by the event, so a redelivery adds nothing): no inbox row, and no case of the stranger.
     await system.settled()
-    state = await system.pool.fetchval(
-        "SELECT state FROM inbox WHERE source = $1 AND event_id = $2", stranger.source, f"{stranger.person}-1")
-    assert state == "ignored"
+    event_key = f"{stranger.source}#{stranger.person}-1"
+    assert await system.pool.fetchval(
+        "SELECT count(*) FROM inbox WHERE source = $1 AND event_id = $2", stranger.source, f"{stranger.person}-1") == 0
+    assert await system.pool.fetchval(
+        "SELECT reports ? $2 FROM contribution_facts WHERE person_id = $1", stranger.person, event_key) is True
+    assert await system.pool.fetchval("SELECT count(*) FROM cases WHERE case_id LIKE '%' || $1 || '%'", stranger.person) == 0
