@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
+import asyncpg
+
+from activities.pg_store import create_pool
+from contracts.settings import get_settings
+from deploy import stack
 from policy.calendar import business_date
 from testkit.events import cloud_event, line
 
@@ -26,6 +33,20 @@ async def assert_eventually(check: Callable[[], Awaitable[T]], timeout: float = 
             if time.monotonic() > deadline:
                 raise
         await asyncio.sleep(interval)
+
+
+@asynccontextmanager
+async def fresh_pool(prefix: str, max_size: int = 4) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a database of its own (`<prefix>_<random>`, every migration applied), dropped
+    afterwards: the store tests' PostgreSQL, never the stack's default database."""
+    settings = get_settings()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    pool = await create_pool(await stack.fresh_database(name, settings), max_size=max_size)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+        await stack.drop_database(name, settings)
 
 
 def business_today() -> date:

@@ -6,18 +6,16 @@ event keeps a row of its own."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
 import pytest
 
 from activities.memory_store import MemoryStore
-from activities.pg_store import PgStore, create_pool
+from activities.pg_store import PgStore
 from activities.store import Origin, Store
 from contracts.events import CloudEvent
-from contracts.settings import get_settings
-from deploy import stack
+from tests.e2e.helpers import fresh_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -33,15 +31,8 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     if request.param == "memory":
         yield MemoryStore()
         return
-    settings = get_settings()
-    name = f"jiuye_quar_{uuid.uuid4().hex[:10]}"
-    url = await stack.fresh_database(name, settings)
-    pool = await create_pool(url, max_size=4)
-    try:
+    async with fresh_pool("jiuye_quar") as pool:
         yield PgStore(pool)
-    finally:
-        await pool.close()
-        await stack.drop_database(name, settings)
 
 
 async def rows(store: Store) -> list[dict[str, object]]:

@@ -6,16 +6,14 @@ that `jiuye simulate` runs on keeps the same rule."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from activities.memory_store import MemoryStore
-from activities.pg_store import PgStore, create_pool
-from contracts.settings import get_settings
-from deploy import stack
+from activities.pg_store import PgStore
+from tests.e2e.helpers import fresh_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +28,8 @@ async def take(store: PgStore | MemoryStore, scope: str, holder: str, limit: int
 
 @pytest.fixture
 async def pool() -> AsyncIterator[asyncpg.Pool]:
-    settings = get_settings()
-    name = f"jiuye_slots_{uuid.uuid4().hex[:10]}"
-    url = await stack.fresh_database(name, settings)
-    created = await create_pool(url, max_size=20)
-    try:
+    async with fresh_pool("jiuye_slots", max_size=20) as created:
         yield created
-    finally:
-        await created.close()
-        await stack.drop_database(name, settings)
 
 
 async def test_k13_three_loans_per_borrower_hold_under_40_concurrent_grants(pool: asyncpg.Pool) -> None:

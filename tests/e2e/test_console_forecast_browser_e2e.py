@@ -6,22 +6,21 @@ chart with its budget line; a screenshot is kept as test-artifacts/console-forec
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timezone
 
 import pytest
 
 from activities.forecast_desk import fund_forecasts
-from activities.pg_store import PgStore, create_pool
+from activities.pg_store import PgStore
 from activities.store import BudgetRow
 from console.service import Console
 from console.service.labels import Lang
 from console.service.labels import name as label
 from contracts.cases import ScheduleLine, ScheduleRecord
 from contracts.settings import get_settings
-from deploy import stack
 from tests.e2e._console_fixtures import CITY, SECRET, lang, logged_in, month, screenshot, served, yuan  # noqa: F401 — fixtures
+from tests.e2e.helpers import fresh_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -36,14 +35,8 @@ WORDS: dict[str, dict[str, str]] = {
 @pytest.fixture
 async def console() -> AsyncIterator[Console]:
     settings = get_settings()
-    name = f"jiuye_fcweb_{uuid.uuid4().hex[:10]}"
-    url = await stack.fresh_database(name, settings)
-    pool = await create_pool(url, max_size=4)
-    try:
+    async with fresh_pool("jiuye_fcweb") as pool:
         yield Console(settings=settings, pool=pool, secret=SECRET)
-    finally:
-        await pool.close()
-        await stack.drop_database(name, settings)
 
 
 async def seed(console: Console, today: date) -> str:

@@ -28,6 +28,7 @@ from policy.calendar import SHANGHAI
 from policy.pack import load_pack
 from streams.routing import keys_of
 from testkit.events import cloud_event, line
+from tests.e2e.helpers import fresh_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -56,15 +57,8 @@ def ordered(facts: list[Fact]) -> list[Fact]:
 
 
 async def _fresh_pool() -> AsyncIterator[asyncpg.Pool]:
-    settings = get_settings()
-    name = f"jiuye_contrib_{uuid.uuid4().hex[:10]}"
-    url = await stack.fresh_database(name, settings)
-    created = await create_pool(url, max_size=4)
-    try:
+    async with fresh_pool("jiuye_contrib") as created:
         yield created
-    finally:
-        await created.close()
-        await stack.drop_database(name, settings)
 
 
 @pytest.fixture

@@ -6,18 +6,16 @@ rows alone left the demo waiting at its first such contribution until its timeou
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from activities.pg_store import PgStore, create_pool
+from activities.pg_store import PgStore
 from activities.store import Origin
 from app.demo import TAKEN
 from contracts.events import CloudEvent, parse_event
-from contracts.settings import get_settings
-from deploy import stack
+from tests.e2e.helpers import fresh_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -26,15 +24,8 @@ TAG = "DTAKEN01"
 
 @pytest.fixture
 async def pool() -> AsyncIterator[asyncpg.Pool]:
-    settings = get_settings()
-    name = f"jiuye_demo_taken_{uuid.uuid4().hex[:10]}"
-    url = await stack.fresh_database(name, settings)
-    created = await create_pool(url, max_size=4)
-    try:
+    async with fresh_pool("jiuye_demo_taken") as created:
         yield created
-    finally:
-        await created.close()
-        await stack.drop_database(name, settings)
 
 
 def _contribution(n: int, person: str) -> CloudEvent:

@@ -19,15 +19,14 @@ from activities.account_vault import AccountVault, Sealed
 from activities.disbursement_desk import DisbursementDesk, write_of
 from activities.disbursement_report import reconcile, text
 from activities.memory_store import MemoryStore
-from activities.pg_store import PgStore, create_pool
+from activities.pg_store import PgStore
 from activities.store import Store
 from contracts.cases import PaymentRequest
 from contracts.codec import Keyring
 from contracts.events import CloudEvent
-from contracts.settings import get_settings
-from deploy import stack
 from policy import disbursement as rules
 from policy.pack import load_pack
+from tests.e2e.helpers import fresh_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -42,15 +41,8 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     if request.param == "memory":
         yield MemoryStore()
         return
-    settings = get_settings()
-    name = f"jiuye_disb_{uuid.uuid4().hex[:10]}"
-    url = await stack.fresh_database(name, settings)
-    pool = await create_pool(url, max_size=20)
-    try:
+    async with fresh_pool("jiuye_disb", max_size=20) as pool:
         yield PgStore(pool)
-    finally:
-        await pool.close()
-        await stack.drop_database(name, settings)
 
 
 @pytest.fixture

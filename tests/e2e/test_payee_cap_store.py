@@ -6,7 +6,6 @@ concurrent cases can never exceed, a retried payment adds nothing, and the in-me
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -15,10 +14,9 @@ import asyncpg
 import pytest
 
 from activities.memory_store import MemoryStore
-from activities.pg_store import PgStore, create_pool
+from activities.pg_store import PgStore
 from contracts.cases import PaymentRequest
-from contracts.settings import get_settings
-from deploy import stack
+from tests.e2e.helpers import fresh_pool
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +26,8 @@ AGENCY = "agency/A-race"
 
 @pytest.fixture
 async def pool() -> AsyncIterator[asyncpg.Pool]:
-    settings = get_settings()
-    name = f"jiuye_caps_{uuid.uuid4().hex[:10]}"
-    url = await stack.fresh_database(name, settings)
-    created = await create_pool(url, max_size=20)
-    try:
+    async with fresh_pool("jiuye_caps", max_size=20) as created:
         yield created
-    finally:
-        await created.close()
-        await stack.drop_database(name, settings)
 
 
 def payment(n: int, amount: int = PER_HIRE, payee: str = AGENCY) -> PaymentRequest:
