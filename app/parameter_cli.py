@@ -8,10 +8,8 @@ rebuilt from the live store (app/live_events.py), which is why this command live
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -68,26 +66,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from console.service import ServiceError
+    from console.console_cli import refusals_exit_2
 
-    try:
-        return asyncio.run(_run(args))
-    except ServiceError as exc:
-        print(f"jiuye parameter: {exc.reason} ({exc.status})", file=sys.stderr)
-        return 2
+    return refusals_exit_2("parameter", _run(args))
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from activities.pg_store import create_pool
-    from console.console_cli import acting_as
-    from console.service import Console
+    from console.console_cli import console_session
+    from console.console_cli import print_result as _print
     from console.service import proposals as service
 
     settings = get_settings()
-    pool = await create_pool(settings.database_url, 2)
-    try:
-        console = Console(settings=settings, pool=pool)
-        who = acting_as(console, args.token)
+    async with console_session(settings, args.token) as (console, who):
         action = args.parameter_command
         result: dict[str, Any]
         if action == "propose":
@@ -116,12 +106,6 @@ async def _run(args: argparse.Namespace) -> int:
             result = await service.show_proposal(console, who, args.id)
         _print(args, result, describe)
         return 0
-    finally:
-        await pool.close()
-
-
-def _print(args: argparse.Namespace, value: Any, text: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2) if args.json else text(value))
 
 
 def describe(p: dict[str, Any], brief: bool = False) -> str:

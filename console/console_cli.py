@@ -15,6 +15,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from contracts.settings import Settings, get_settings
@@ -137,25 +139,39 @@ def run(args: argparse.Namespace, previewer: Previewer | None = None) -> int:
             print(f"jiuye token: {exc.reason}", file=sys.stderr)
             return 2
         return 0
+    return refusals_exit_2(args.command, _with_console(settings, args))
+
+
+def refusals_exit_2(command: str, work: Coroutine[Any, Any, int]) -> int:
+    """Run a command's work; a service refusal prints `jiuye <command>: <reason> (<status>)` and
+    exits 2, as every console command does."""
+    from console.service import ServiceError
+
     try:
-        return asyncio.run(_with_console(settings, args))
+        return asyncio.run(work)
     except ServiceError as exc:
-        print(f"jiuye {args.command}: {exc.reason} ({exc.status})", file=sys.stderr)
+        print(f"jiuye {command}: {exc.reason} ({exc.status})", file=sys.stderr)
         return 2
 
 
-async def _with_console(settings: Settings, args: argparse.Namespace) -> int:
+@asynccontextmanager
+async def console_session(settings: Settings, token: str | None) -> AsyncIterator[tuple[Any, Any]]:
+    """A console on a small pool of the stack's database, and who acts in it (`acting_as`); the
+    pool is closed when the command is done."""
     from activities.pg_store import create_pool
     from console.service import Console
 
     pool = await create_pool(settings.database_url, 2)
     try:
         console = Console(settings=settings, pool=pool)
-        who = acting_as(console, args.token)
-        handler = _HANDLERS[(args.command, _action(args))]
-        return await handler(console, who, args)
+        yield console, acting_as(console, token)
     finally:
         await pool.close()
+
+
+async def _with_console(settings: Settings, args: argparse.Namespace) -> int:
+    async with console_session(settings, args.token) as (console, who):
+        return await _HANDLERS[(args.command, _action(args))](console, who, args)
 
 
 def acting_as(console: Any, token: str | None) -> Any:
@@ -171,7 +187,7 @@ def _action(args: argparse.Namespace) -> str:
     return getattr(args, f"{args.command}_command", "") or ""
 
 
-def _print(args: argparse.Namespace, value: Any, text: Callable[[Any], str]) -> None:
+def print_result(args: argparse.Namespace, value: Any, text: Callable[[Any], str]) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2) if args.json else text(value))
 
 
@@ -186,14 +202,14 @@ async def _case_list(console: Any, who: Any, args: argparse.Namespace) -> int:
              "deadline_from", "deadline_to", "has_open_task", "sort", "limit", "offset")
     result = await service.list_cases(console, who, _opts(args, names))
     columns = ["case_id", "kind", "city", "status", "opened_on", "closed_on", "next_deadline", "open_tasks"]
-    _print(args, result, lambda r: f"{r['total']} case(s)\n" + table(r["items"], columns))
+    print_result(args, result, lambda r: f"{r['total']} case(s)\n" + table(r["items"], columns))
     return 0
 
 
 async def _case_show(console: Any, who: Any, args: argparse.Namespace) -> int:
     from console import service
 
-    _print(args, await service.show_case(console, who, args.case_id), describe_case)
+    print_result(args, await service.show_case(console, who, args.case_id), describe_case)
     return 0
 
 
@@ -201,7 +217,7 @@ async def _case_hold(console: Any, who: Any, args: argparse.Namespace) -> int:
     from console import service
 
     result = await service.hold(console, who, args.case_id, args.case_command, args.reason)
-    _print(args, result, lambda r: f"{r['case_id']}: " + (f"held by {r['hold']['by']} since {r['hold']['since']}" if r["hold"] else "released"))
+    print_result(args, result, lambda r: f"{r['case_id']}: " + (f"held by {r['hold']['by']} since {r['hold']['since']}" if r["hold"] else "released"))
     return 0
 
 
@@ -210,7 +226,7 @@ async def _case_quarantine(console: Any, who: Any, args: argparse.Namespace) -> 
 
     decide = quarantine.redrive if args.case_command == "redrive" else quarantine.dismiss
     result = await decide(console, who, args.quarantine_id, args.reason)
-    _print(args, result, lambda r: f"quarantined event {r['id']} of {r['case_id']}: {r['status']}"
+    print_result(args, result, lambda r: f"quarantined event {r['id']} of {r['case_id']}: {r['status']}"
            + (f" ({r['detail']})" if r.get("detail") else ""))
     return 0
 
@@ -219,7 +235,7 @@ async def _task_list(console: Any, who: Any, args: argparse.Namespace) -> int:
     from console import service
 
     result = await service.list_tasks(console, who, _opts(args, ("state", "kind", "city", "case_id", "limit")))
-    _print(args, result, lambda r: f"{r['total']} task(s)\n" + table(r["items"], ["task_id", "kind", "city", "due_on", "state", "decided_by"]))
+    print_result(args, result, lambda r: f"{r['total']} task(s)\n" + table(r["items"], ["task_id", "kind", "city", "due_on", "state", "decided_by"]))
     return 0
 
 
@@ -232,7 +248,7 @@ async def _task_decide(console: Any, who: Any, args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         raise BadRequest(f"decision is not JSON: {exc}") from None
     result = await service.decide_task(console, who, args.task_id, decision)
-    _print(args, result, lambda r: f"{r['task_id']}: {r['state']} by {r['decided_by']}: {json.dumps(r['decision'], ensure_ascii=False)}")
+    print_result(args, result, lambda r: f"{r['task_id']}: {r['state']} by {r['decided_by']}: {json.dumps(r['decision'], ensure_ascii=False)}")
     return 0
 
 
@@ -240,7 +256,7 @@ async def _alert_list(console: Any, who: Any, args: argparse.Namespace) -> int:
     from console import service
 
     result = await service.list_alerts(console, who, _opts(args, ("city", "kind", "limit")))
-    _print(args, result, lambda r: table(r["items"], ["on_date", "city", "kind", "alert_id"]) or "no alerts")
+    print_result(args, result, lambda r: table(r["items"], ["on_date", "city", "kind", "alert_id"]) or "no alerts")
     return 0
 
 
@@ -248,7 +264,8 @@ async def _dashboard(console: Any, who: Any, args: argparse.Namespace) -> int:
     from console import service
 
     result = await service.dashboard(console, who, _opts(args, ("city",)))
-    _print(args, result, lambda r: table(r["cases"], ["city", "kind", "status", "n"]) + "\n\n" + table(r["payments"], ["month", "fund", "amount_fen", "n"]))
+    print_result(args, result, lambda r: table(r["cases"], ["city", "kind", "status", "n"]) + "\n\n"
+                 + table(r["payments"], ["month", "fund", "amount_fen", "n"]))
     return 0
 
 
@@ -265,7 +282,7 @@ async def _deadletter_list(console: Any, who: Any, args: argparse.Namespace) -> 
     from console import service
 
     result = await service.list_dead_letters(console, who, {"pending": "false" if args.all else "true"})
-    _print(args, result, lambda r: table(r["items"], ["id", "topic", "received_at", "redriven_at", "reason"]) or "no dead letters")
+    print_result(args, result, lambda r: table(r["items"], ["id", "topic", "received_at", "redriven_at", "reason"]) or "no dead letters")
     return 0
 
 
@@ -281,7 +298,7 @@ async def _deadletter_redrive(console: Any, who: Any, args: argparse.Namespace) 
         except (OSError, json.JSONDecodeError) as exc:
             raise BadRequest(f"--fixed: {exc}") from None
     result = await service.redrive(console, who, args.id, fixed)
-    _print(args, result, lambda r: f"dead letter {r['id']} re-driven to {r['topic']} ({r['source']} #{r['event_id']})")
+    print_result(args, result, lambda r: f"dead letter {r['id']} re-driven to {r['topic']} ({r['source']} #{r['event_id']})")
     return 0
 
 

@@ -60,22 +60,21 @@ def register(sub: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     if args.disbursement_command == "export":
         return _export(args)
-    from console.service import ServiceError
+    from console.console_cli import refusals_exit_2
 
-    try:
-        print(asyncio.run(_run(args)))
-    except ServiceError as exc:
-        print(f"jiuye disbursement: {exc.reason} ({exc.status})", file=sys.stderr)
-        return 2
+    return refusals_exit_2("disbursement", _show(args))
+
+
+async def _show(args: argparse.Namespace) -> int:
+    print(await _run(args))
     return 0
 
 
 async def _run(args: argparse.Namespace) -> str:
     from activities.disbursement_report import reconcile, text
     from activities.disbursement_runner import business_clock
-    from activities.pg_store import PgStore, create_pool
-    from console.console_cli import acting_as, table
-    from console.service import Console
+    from activities.pg_store import PgStore
+    from console.console_cli import console_session, table
     from console.service import disbursement as views
     from contracts.settings import get_settings
 
@@ -84,16 +83,11 @@ async def _run(args: argparse.Namespace) -> str:
     params = {k: v for k, v in {"city": args.city, "from": getattr(args, "from_", None), "to": getattr(args, "to", None),
                                 "today": getattr(args, "today", None),
                                 "open": "true" if getattr(args, "open", False) else None}.items() if v}
-    pool = await create_pool(settings.database_url, 2)
-    try:
-        console = Console(settings=settings, pool=pool)
-        who = acting_as(console, args.token)
+    async with console_session(settings, args.token) as (console, who):
         result = await views.VIEWS[view](console, who, params)
         ledger = None
         if view == "reconciliation" and not args.csv:
-            ledger = await reconcile(PgStore(pool), business_clock(settings)(), result["city"])
-    finally:
-        await pool.close()
+            ledger = await reconcile(PgStore(console.pool), business_clock(settings)(), result["city"])
     if args.csv:
         return views.as_csv(view, result).rstrip("\n")
     if args.json:

@@ -5,10 +5,8 @@ in the scope of `--token` (or the local operator, as the other console commands)
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import sys
 from typing import Any
 
 from console.service.labels import LANGS, Lang, name, yuan
@@ -34,32 +32,22 @@ def register(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from console.service import ServiceError
+    from console.console_cli import refusals_exit_2
 
-    try:
-        print(asyncio.run(_run(args)))
-    except ServiceError as exc:
-        print(f"jiuye forecast: {exc.reason} ({exc.status})", file=sys.stderr)
-        return 2
-    return 0
+    return refusals_exit_2("forecast", _run(args))
 
 
-async def _run(args: argparse.Namespace) -> str:
-    from activities.pg_store import create_pool
-    from console.console_cli import acting_as
-    from console.service import Console, forecast
+async def _run(args: argparse.Namespace) -> int:
+    from console.console_cli import console_session
+    from console.service import forecast
     from contracts.settings import get_settings
 
-    settings = get_settings()
-    pool = await create_pool(settings.database_url, 2)
-    try:
-        console = Console(settings=settings, pool=pool)
-        params = {k: v for k, v in (("city", args.city), ("fund", args.fund), ("year", args.year), ("today", args.today))
-                  if v is not None}
-        result = await forecast(console, acting_as(console, args.token), params)
-    finally:
-        await pool.close()
-    return json.dumps(result, ensure_ascii=False, indent=2) if args.json else text(result, args.lang)
+    params = {k: v for k, v in (("city", args.city), ("fund", args.fund), ("year", args.year), ("today", args.today))
+              if v is not None}
+    async with console_session(get_settings(), args.token) as (console, who):
+        result = await forecast(console, who, params)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else text(result, args.lang))
+    return 0
 
 
 def text(result: dict[str, Any], lang: Lang) -> str:
