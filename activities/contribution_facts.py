@@ -45,16 +45,12 @@ def report(event: CloudEvent) -> dict[str, Any]:
             "on": on.isoformat() if on else None, "payload": event.data}
 
 
-def event_key(event: CloudEvent) -> str:
-    return f"{event.source}#{event.id}"
-
-
 def merged(events: Iterable[CloudEvent]) -> dict[Grain, dict[str, dict[str, Any]]]:
     """A batch's reports per grain, sorted by grain (concurrent upserts lock rows in one order).
     Within the batch the first report of an event key stays, as a stored one does."""
     rows: dict[Grain, dict[str, dict[str, Any]]] = {}
     for event in events:
-        rows.setdefault(grain(event), {}).setdefault(event_key(event), report(event))
+        rows.setdefault(grain(event), {}).setdefault(event.key, report(event))
     return dict(sorted(rows.items()))
 
 

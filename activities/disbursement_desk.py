@@ -167,7 +167,7 @@ class DisbursementDesk:
         ref = await self.store.register_account(PayeeAccountRow(
             payee=payee, bank=str(data["bank"]), key_id=sealed_number.key_id, number_sealed=sealed_number.blob,
             holder_sealed=sealed_holder.blob, last4=number[-4:], on_date=date.fromisoformat(str(data["on"])),
-            event_key=f"{event.source}#{event.id}",
+            event_key=event.key,
         ))
         today = date.fromisoformat(str(data["on"]))
         moved = 0

@@ -162,7 +162,7 @@ class MemoryStore:
             if event.type in AGGREGATED_TYPES:
                 continue
             for key in keys:
-                self.subject_facts_by_key.setdefault(key, {}).setdefault(f"{event.source}#{event.id}", fact_of(event, key))
+                self.subject_facts_by_key.setdefault(key, {}).setdefault(event.key, fact_of(event, key))
 
     async def subject_facts(self, keys: list[str], types: list[str]) -> list[Fact]:
         found = [f for k in keys for f in self.subject_facts_by_key.get(k, {}).values() if f.type in types]

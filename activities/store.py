@@ -326,7 +326,7 @@ def fact_of(event: CloudEvent, key: str) -> Fact:
         on_date=fact_on_date(event),
         payload=event.data,
         event_time=event.time,
-        event_key=f"{event.source}#{event.id}",
+        event_key=event.key,
     )
 
 

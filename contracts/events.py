@@ -709,6 +709,12 @@ class CloudEvent(BaseModel):
     traceparent: TraceHeader = None
     tracestate: TraceHeader = None
 
+    @property
+    def key(self) -> str:
+        """`source#id`: the deduplication key as one text, as facts, reports and outcomes name the
+        event (CaseEvent.key is the same for a delivered event)."""
+        return f"{self.source}#{self.id}"
+
     def typed(self) -> EventData:
         """The `data` as the model of this event's type (validated when the event was parsed)."""
         return DATA_MODELS[self.type].model_validate(self.data)

@@ -341,7 +341,7 @@ class Intake:
         """Store the budget (a later one for the same city, fund and year replaces it), then judge
         the fund for a shortfall at once: the budget is one of the two sums it compares."""
         stands = await self.store.set_budget(BudgetRow(command.city, command.fund, command.year, command.amount,
-                                                       f"{event.source}#{event.id}", event.time))
+                                                       event.key, event.time))
         if not stands:
             return f"budget {command.city}/{command.fund}/{command.year}: a later one stands"
         alert = await check_shortfall(self.store, command.city, command.fund, command.year, business_date(event.time))
@@ -383,7 +383,7 @@ class Intake:
 
 
 def _duplicate(event: CloudEvent) -> Outcome:
-    return Outcome("duplicate", f"{event.source}#{event.id} seen before", event)
+    return Outcome("duplicate", f"{event.key} seen before", event)
 
 
 def _opened_keys(commands: list[Command]) -> list[str]:

@@ -129,7 +129,7 @@ def observation_of(event: CloudEvent, facts: Sequence[Fact] = ()) -> Observation
         metric=metric,
         on=date.fromisoformat(d[date_field]),
         persons=persons,
-        event_key=f"{event.source}#{event.id}",
+        event_key=event.key,
         closure_kind=d.get("kind") if event.type == "enterprise.closure_reported" else None,
         enterprise_id=d.get("enterprise_id"),
     )

@@ -93,7 +93,7 @@ def person_registered(
     person = event.data["person_id"]
     commands: list[Command] = signal_listening([c for c in listening if c.key == f"person/{person}"], KIND)
     known = {c.case_id for c in [*open_cases, *listening]}
-    key = f"{event.source}#{event.id}"
+    key = event.key
     now = [f for f in facts if f.type in PERSON_FACT_TYPES]
     before = [f for f in now if f.event_key != key]
     city = event.data.get("city") if isinstance(event.data.get("city"), str) else city_of_source(event.source)
