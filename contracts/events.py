@@ -93,7 +93,9 @@ EnterpriseId = Annotated[StrictStr, _id_of("enterprise")]
 AgencyId = Annotated[StrictStr, _id_of("agency")]
 BankId = Annotated[StrictStr, _id_of("bank")]
 IncubatorId = Annotated[StrictStr, _id_of("incubator")]
-City = Annotated[StrictStr, Field(pattern=r"^21\d{2}$")]
+# A Liaoning city code (21xx, EVENTS.md); policy code that reads a code from text matches it too.
+CITY_CODE = re.compile(r"^21\d{2}$")
+City = Annotated[StrictStr, Field(pattern=CITY_CODE.pattern)]
 # The funds a payment names (POLICY.md conventions); policy/funds.py gives them their enum.
 FundName = Literal[
     "employment_subsidy_fund", "ui_fund", "restructuring_fund", "local_fund", "dibao_fund",

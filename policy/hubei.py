@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from contracts.events import CITY_CODE
 from contracts.parameters import Parameters
 from policy.corrections import Owed
 
@@ -23,17 +24,16 @@ RULE_GRANT = "§14 给予省内院校湖北籍2020届高校毕业生一次性求
 RULE_NOT_OWED = "§14: not eligible on the corrected application details (湖北籍2020届省内院校毕业生 only)"
 
 _PROVINCE = re.compile(r"^\d{2}$")
-_CITY = re.compile(r"^21\d{2}$")
 
 
 def application_city(source: str, details: dict[str, Any]) -> str | None:
     """`application.submitted` names no city: an optional `details.city`, else the city of the
     producing system (`source` is "<system>/<city>", EVENTS.md), else none (province values)."""
     stated = details.get("city")
-    if isinstance(stated, str) and _CITY.match(stated):
+    if isinstance(stated, str) and CITY_CODE.match(stated):
         return stated
     tail = source.rsplit("/", 1)[-1]
-    return tail if _CITY.match(tail) else None
+    return tail if CITY_CODE.match(tail) else None
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,11 @@ so a change that could not be applied is refused before anyone previews or appro
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
+from contracts.events import CITY_CODE
 from policy.pack import PolicyPack
-
-_CITY = re.compile(r"^21\d{2}$")
 
 
 class InvalidChange(ValueError):
@@ -46,7 +44,7 @@ def _as_date(value: Any) -> str | None:
 
 def validate_change(pack: PolicyPack, name: str, value: Any, city: str | None) -> Any:
     """The value as the event carries it (dates as ISO text), or InvalidChange with the reason."""
-    if city is not None and not _CITY.match(city):
+    if city is not None and not CITY_CODE.match(city):
         raise InvalidChange(f"city {city!r} is not a Liaoning city code (21xx)")
     if name not in pack.defaults:
         close = sorted(n for n in pack.defaults if n.split(".")[0] == name.split(".")[0])
