@@ -16,9 +16,6 @@ from datetime import date
 from policy.calendar import month_of
 from policy.corrections import WORTH_SIGN, LedgerEntry, Owed
 
-RULE_SCHEDULE = "POLICY.md part 2 §22: each open case knows what it will pay in the coming months if no new fact arrives"
-RULE_FORECAST = "POLICY.md part 2 §22: the forecast of a city, fund and month is the sum of the open cases' schedules"
-RULE_SPEND = "POLICY.md part 2 §22: spend = what was instructed and not returned in that year"
 RULE_SHORTFALL = ("POLICY.md part 2 §22: spend so far plus the forecast for the rest of the year exceeds the budget "
                   "(对失业保险金发放出现缺口的地区…调剂)")
 HORIZON = "forecast.horizon_months"
