@@ -24,6 +24,7 @@ from contracts.cases import (
     PaymentRequest,
     PaymentResult,
     PriceLinkageFact,
+    RefusalRecord,
     ScheduleRecord,
     SlotRequest,
     SlotResult,
@@ -95,6 +96,11 @@ class CaseActivities:
         """A closed case's window for late facts ended: its keys route nothing more to it."""
         await self.store.end_listening(case_id)
 
+    @activity.defn(name="quarantine_refused")
+    async def quarantine_refused(self, refusal: RefusalRecord) -> None:
+        """An event the case refused: quarantined on it, for its page and a supervisor's re-drive."""
+        await self.store.quarantine_refused(refusal)
+
     @activity.defn(name="pay")
     async def pay(self, payment: PaymentRequest) -> PaymentResult:
         data = payment.model_dump(mode="json")
@@ -143,4 +149,5 @@ class CaseActivities:
     def all(self) -> list[Callable[..., Any]]:
         """Every activity of this class, for the worker."""
         return [self.load_context, self.record_case, self.pay, self.pay_capped, self.record_task, self.load_facts, self.case_history,
-                self.raise_alert, self.take_slots, self.end_listening, self.record_schedule]
+                self.raise_alert, self.take_slots, self.end_listening, self.record_schedule,
+                self.quarantine_refused]

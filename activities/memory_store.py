@@ -28,7 +28,7 @@ from activities.store import (
     fact_of,
 )
 from contracts.case_index import OpenCase
-from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, ScheduleRecord, TaskRecord
+from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, RefusalRecord, ScheduleRecord, TaskRecord
 from contracts.events import CloudEvent
 from policy.calendar import month_of
 from policy.corrections import replaces
@@ -142,6 +142,12 @@ class MemoryStore:
     async def quarantine(self, case_id: str, event: CloudEvent, reason: str, raw: bytes, origin: Origin) -> None:
         self.quarantined[(case_id, event.source, event.id)] = {"reason": reason, "raw": raw, "origin": origin,
                                                                 "status": "quarantined"}
+
+    async def quarantine_refused(self, refusal: RefusalRecord) -> None:
+        ev = refusal.event
+        self.quarantined[(refusal.case_id, ev.source, ev.id)] = {
+            "reason": refusal.reason, "rule": refusal.rule, "raw": ev.model_dump_json().encode(), "origin": "workflow",
+            "status": "quarantined", "event": ev}
 
     async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]:
         return sorted(

@@ -28,7 +28,7 @@ from activities.store import (
     fact_on_date,
 )
 from contracts.case_index import OpenCase
-from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, ScheduleRecord, TaskRecord
+from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, RefusalRecord, ScheduleRecord, TaskRecord
 from contracts.events import CloudEvent
 from contracts.topics import ALERTS, PAYMENT_INSTRUCTIONS
 from observability import tracing
@@ -207,6 +207,17 @@ class PgStore:
                DO UPDATE SET reason = EXCLUDED.reason, status = 'quarantined'""",
             case_id, event.source, event.id, event.type, event.subject, event.time, reason[:1000], origin.topic,
             origin.partition, origin.offset, raw, [name for name, _ in origin.headers], [value for _, value in origin.headers],
+        )
+
+    async def quarantine_refused(self, refusal: RefusalRecord) -> None:
+        ev = refusal.event
+        await self.pool.execute(
+            """INSERT INTO quarantined_events (case_id, source, event_id, type, subject, event_time, reason, raw, origin, rule)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'workflow', $9)
+               ON CONFLICT (case_id, source, event_id)
+               DO UPDATE SET reason = EXCLUDED.reason, rule = EXCLUDED.rule, origin = 'workflow', status = 'quarantined'""",
+            refusal.case_id, ev.source, ev.id, ev.type, ev.subject, ev.time, refusal.reason[:1000],
+            ev.model_dump_json().encode(), refusal.rule,
         )
 
     # -- cases -------------------------------------------------------------------------------

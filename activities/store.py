@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Literal, Protocol
 
 from contracts.case_index import OpenCase
-from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, ScheduleRecord, TaskRecord
+from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, RefusalRecord, ScheduleRecord, TaskRecord
 from contracts.events import CloudEvent
 from policy.disbursement import Disbursement, Due, OpenDeduction
 
@@ -193,6 +193,11 @@ class Store(Protocol):
     async def quarantine(self, case_id: str, event: CloudEvent, reason: str, raw: bytes, origin: Origin) -> None:
         """Keep an event the case `case_id` refused against that case (status `quarantined`);
         the same event refused again by the same case (a re-drive) updates its reason."""
+        ...
+
+    async def quarantine_refused(self, refusal: RefusalRecord) -> None:
+        """Keep an event the case refused inside its workflow against it (origin `workflow`,
+        status `quarantined`); refused again (a re-drive), its reason and rule are updated."""
         ...
 
     # -- cases -------------------------------------------------------------------------------

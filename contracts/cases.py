@@ -141,6 +141,33 @@ class SupervisorAction(BaseModel):
     by: str
 
 
+class RefusalRecord(BaseModel):
+    """An event a case received and refused inside its workflow (it does not take it into its
+    facts or decisions): kept against the case in `quarantined_events` (origin `workflow`), so
+    its page shows it and a supervisor re-drives or dismisses it (docs/CONSOLE.md "Refused events")."""
+
+    case_id: str
+    event: CaseEvent
+    reason: str
+    rule: str | None = None
+
+
+class Redrive(BaseModel):
+    """A supervisor offers an event the case refused to it again (the case's `redrive` update),
+    judged under the case's state now."""
+
+    event: CaseEvent
+    by: str
+    reason: str
+
+
+class RedriveResult(BaseModel):
+    """What the case made of a re-driven event: taken, or refused again with its reason."""
+
+    taken: bool
+    detail: str
+
+
 class SupervisorHold(BaseModel):
     """A supervisor's hold on a case: while it lasts no payment is made."""
 

@@ -17,6 +17,7 @@ offset, and every side effect is an activity.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -53,6 +54,9 @@ with workflow.unsafe.imports_passed_through():
         PastCase,
         PaymentRequest,
         PaymentResult,
+        Redrive,
+        RedriveResult,
+        RefusalRecord,
         ScheduleLine,
         ScheduleRecord,
         SlotRequest,
@@ -107,6 +111,10 @@ ACT_ON_RECOVERY_DECISION = "act-on-overpayment-recovery-decision"
 # A case whose window for late facts ended with an `overpayment_recovery` task open runs on until
 # the task is decided; a history recorded before ended its run, and the decision failed.
 RUN_UNTIL_RECOVERY_DECIDED = "run-until-recovery-decided"
+# An event the case refuses (does not take into its facts or decisions) is quarantined on it
+# (`refuse`), so its page shows it and a supervisor re-drives it (the `redrive` update) or
+# dismisses it; histories recorded before only noted it on the timeline.
+QUARANTINE_REFUSED_IN_CASE = "quarantine-refused-in-case"
 _LEDGER = TypeAdapter(list[LedgerEntry])
 
 
@@ -162,6 +170,16 @@ class CaseWorkflow:
         self.held: list[CaseEvent] = []
         # The schedule last written to the read model (None: none written yet).
         self.schedule_written: list[ScheduleLine] | None = None
+        # Re-drives (`redrive` update) waiting for the main loop to offer their event, the
+        # results waiting for their update, and the event being offered now with the refusal
+        # `refuse` noted for it (None: taken). Never carried: a run continues as new only once
+        # every update finished (`continue_as_new_if_long`).
+        self.redrives: list[Redrive] = []
+        self.redriven: dict[str, RedriveResult] = {}
+        self.offering: str | None = None
+        self.offer_refusal: str | None = None
+        # Past every loop: a re-drive can no longer be offered (its validator refuses it).
+        self.ending = False
 
     # -- the template ------------------------------------------------------------------------
     async def run_case(self, inp: CaseInput) -> CaseOutcome:
@@ -180,6 +198,9 @@ class CaseWorkflow:
             if not await self.listen():
                 break
         await self.await_recovery_decisions()
+        self.ending = True
+        # Re-driven after the last loop looked: too late, refused (and still quarantined).
+        await self.take_redrives(self.too_late, lambda: True)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return await self.finish()
 
@@ -190,6 +211,9 @@ class CaseWorkflow:
                 await self.apply(ev)
                 if not self.is_open:
                     break
+            if not self.is_open:
+                break
+            await self.take_redrives(self.apply, lambda: self.is_open)
             if not self.is_open:
                 break
             for decision in self.take_decisions():
@@ -215,6 +239,9 @@ class CaseWorkflow:
                 await self.take_late_fact(ev)
                 if self.is_open:
                     return True
+            await self.take_redrives(self.take_late_fact, lambda: not self.is_open)
+            if self.is_open:
+                return True
             for decision in self.take_decisions():
                 if await self.take_recovery_decision(decision):
                     continue
@@ -246,10 +273,15 @@ class CaseWorkflow:
         while self.open_recovery_tasks() or self.decisions:
             await workflow.wait_condition(self.has_work)
             for ev in self.take_pending():
-                self.note(self.today(), f"{ev.type} after the window for late facts: not taken", event=ev.key)
+                await self.too_late(ev)
+            await self.take_redrives(self.too_late, lambda: True)
             for decision in self.take_decisions():
                 await self.take_recovery_decision(decision)
             await self.continue_as_new_if_long()
+
+    async def too_late(self, ev: CaseEvent) -> None:
+        """An event reaching a case that no longer takes facts (its window for late facts ended)."""
+        await self.refuse(self.today(), ev, f"{ev.type} after the window for late facts: not taken")
 
     def open_recovery_tasks(self) -> list[TaskRecord]:
         return [t for t in self.open_tasks() if t.kind == OVERPAYMENT_RECOVERY]
@@ -260,11 +292,15 @@ class CaseWorkflow:
         with the fact and the ledger corrected at once, since nothing more will be paid."""
         if self.decided_without_fact:
             if ev.type in self.held_while_rejected:
-                self.held.append(ev)
+                # Held, not refused: taken if the case reopens (a re-driven one is held once).
+                if all(h.key != ev.key for h in self.held):
+                    self.held.append(ev)
                 self.note(business_date(ev.time), f"{ev.type} held while rejected: {self.held_until}", event=ev.key)
-            elif await self.reopen_on(ev):
+                self.note(self.today(), f"late {ev.type}: the decision stands", event=ev.key)
                 return
-            self.note(self.today(), f"late {ev.type}: the decision stands", event=ev.key)
+            if await self.reopen_on(ev):
+                return
+            await self.refuse(self.today(), ev, f"late {ev.type}: the decision stands")
             return
         await self.apply(ev)
         if self.owed(self.today()) is None:
@@ -519,7 +555,11 @@ class CaseWorkflow:
         history has grown long (never raises otherwise)."""
         if not self.history_is_long():
             return
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        # A `redrive` update waits for this loop to offer its event: offered first, and the run
+        # continues as new at the next quiet point.
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() or bool(self.redrives))
+        if self.redrives:
+            return
         workflow.continue_as_new(self.input.model_copy(update={"carried": self.carry()}))
 
     def now(self) -> datetime:
@@ -529,7 +569,7 @@ class CaseWorkflow:
         return business_date(self.now())
 
     def has_work(self) -> bool:
-        return bool(self.pending) or bool(self.decisions)
+        return bool(self.pending) or bool(self.decisions) or bool(self.redrives)
 
     async def wait_for_event(self, deadline: date | None) -> None:
         """Sleep until an event or a decision arrives, or the business day `deadline` begins."""
@@ -716,6 +756,65 @@ class CaseWorkflow:
     def take_decisions(self) -> list[TaskDecision]:
         decisions, self.decisions = self.decisions, []
         return decisions
+
+    # -- refused events: quarantined on the case, re-driven by a supervisor -------------------
+    async def refuse(self, on: date | None, ev: CaseEvent, what: str, rule: str | None = None) -> None:
+        """The case does not take `ev` into its facts or decisions: `what` (and the `rule`, if
+        one decides it) goes on the timeline and, behind QUARANTINE_REFUSED_IN_CASE, the event
+        is quarantined on the case (`quarantined_events`, origin `workflow`). Every refusal of a
+        received event goes through here, so a re-drive (`take_redrives`) learns of it."""
+        self.note(on, what, rule=rule, event=ev.key)
+        if ev.key == self.offering:
+            self.offer_refusal = what if rule is None else f"{what} ({rule})"
+        if workflow.patched(QUARANTINE_REFUSED_IN_CASE):
+            await self._store(CaseActivities.quarantine_refused,
+                              RefusalRecord(case_id=self.case_id, event=ev, reason=what, rule=rule))
+
+    @workflow.update(name="redrive")
+    async def redrive(self, request: Redrive) -> RedriveResult:
+        """A supervisor offers an event the case refused to it again (`jiuye case redrive`, POST
+        /api/quarantine/<id>/redrive): the main loop judges it under the case's state NOW, as
+        it judges any event at that point (open: the kind's `apply`; closed and listening:
+        `take_late_fact`; past its window: too late), and this answers what became of it. The
+        update adds nothing to histories that never receive it."""
+        key = request.event.key
+        self.note(self.today(), f"{request.event.type} re-driven by {request.by}: {request.reason.strip()}",
+                  event=key, type="supervisor")
+        self.redrives.append(request)
+        await workflow.wait_condition(lambda: key in self.redriven)
+        return self.redriven.pop(key)
+
+    @redrive.validator
+    def validate_redrive(self, request: Redrive) -> None:
+        key = request.event.key
+        if not request.reason.strip():
+            raise ValueError("a reason is required")
+        if not request.by.strip():
+            raise ValueError("by (who acts) is required")
+        if key not in self.seen:
+            raise ValueError(f"event {key} never reached case {self.case_id}: nothing to re-drive")
+        if key == self.offering or any(r.event.key == key for r in self.redrives):
+            raise ValueError(f"event {key} is being re-driven already")
+        if self.ending:
+            raise ValueError(f"case {self.case_id} takes no more events: its run is ending")
+
+    async def take_redrives(self, take: Callable[[CaseEvent], Awaitable[None]], still: Callable[[], bool]) -> None:
+        """Offer the re-driven events to the case by `take` while `still` holds (a case that
+        closes or reopens on one offers the rest in its next loop); each is taken unless `refuse`
+        was called for it on the way."""
+        while self.redrives and still():
+            ev = self.redrives.pop(0).event
+            self.offering, self.offer_refusal = ev.key, None
+            before = len(self.timeline)
+            try:
+                await take(ev)
+            finally:
+                self.offering = None
+            if self.offer_refusal is not None:
+                self.redriven[ev.key] = RedriveResult(taken=False, detail=self.offer_refusal)
+            else:
+                said = [t.what for t in self.timeline[before:] if t.event == ev.key]
+                self.redriven[ev.key] = RedriveResult(taken=True, detail=said[-1] if said else f"{ev.type} taken")
 
     # -- supervisor hold: `jiuye case hold|release`, POST /api/cases/<id>/hold|release --------
     @workflow.update(name="hold")

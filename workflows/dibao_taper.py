@@ -84,8 +84,8 @@ class DibaoTaperWorkflow(CaseWorkflow):
         elif ev.type == "dibao.granted":
             again = DibaoGranted.model_validate(ev.data)
             if self.overtaken(again, ev):
-                self.note(self.today(), f"低保 grant from {again.from_month} announced before the one that stands: "
-                          "it does not replace it", event=ev.key)
+                await self.refuse(self.today(), ev, f"低保 grant from {again.from_month} announced before the one that stands: "
+                                  "it does not replace it")
                 return
             if self.st.employed_on is not None and self.st.reconciles and dibao.restates_amount(
                 again.from_month, grant.from_month, self.st.employed_on

@@ -116,8 +116,8 @@ class HubeiGraduateGrantWorkflow(CaseWorkflow):
             return
         if self.st.announced is not None:
             if not replaces(ev.time, ev.key, *self.st.announced):
-                self.note(app.on, f"another application, announced before the one that stands ({business_date(self.st.announced[0])}): "
-                          "it does not replace it", event=ev.key)
+                await self.refuse(app.on, ev, f"another application, announced before the one that stands "
+                                  f"({business_date(self.st.announced[0])}): it does not replace it")
                 return
             self.st.announced = (ev.time, ev.key)
         if corrected == self.st.grant:

@@ -87,8 +87,8 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
                 known = self.st.report_announced
                 if known is not None and not replaces(ev.time, ev.key, *known):
                     self.st.report = (self.st.report[0], min(first, received)) if self.st.report else None
-                    self.note(received, f"expenses of {r.year}: announced before the report that stands ({business_date(known[0])}), "
-                              "which it does not replace", event=ev.key)
+                    await self.refuse(received, ev, f"expenses of {r.year}: announced before the report that stands "
+                                      f"({business_date(known[0])}), which it does not replace")
                     return
                 self.st.report_announced = (ev.time, ev.key)
                 first = min(first, received)
@@ -109,8 +109,8 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
                 if earlier is not None and known is not None and not replaces(ev.time, ev.key, *known):
                     self.st.reliefs[relief.month] = incubator.RentRelief(month=earlier.month, rent_waived=earlier.rent_waived,
                                                                          received=due)
-                    self.note(received, f"rent relief of {relief.month}: announced before the report that stands "
-                              f"({business_date(known[0])}), which it does not replace", event=ev.key)
+                    await self.refuse(received, ev, f"rent relief of {relief.month}: announced before the report that stands "
+                                      f"({business_date(known[0])}), which it does not replace")
                     return
                 self.st.relief_announced[relief.month] = (ev.time, ev.key)
             self.st.reliefs[relief.month] = incubator.RentRelief(month=relief.month, rent_waived=relief.rent_waived, received=due)
@@ -123,7 +123,7 @@ class IncubatorSubsidyWorkflow(CaseWorkflow):
 
     async def provincial_application(self, app: ApplicationSubmitted, ev: CaseEvent) -> None:
         if self.st.selection_task is not None:
-            self.note(app.on, "another provincial application for the year: the first one stands", event=ev.key)
+            await self.refuse(app.on, ev, "another provincial application for the year: the first one stands")
             return
         accreditation = await self.accreditation()
         accredited_on = date.fromisoformat(accreditation["on"]) if accreditation else None

@@ -82,7 +82,7 @@ class LayoffPlanWorkflow(CaseWorkflow):
             notice = LayoffUnionNotified.model_validate(ev.data)
             if self.st.executed_on is not None:
                 # Judged when it took effect; a notice reported afterwards does not lift the flag.
-                self.note(notice.on, "union notified after the layoff was executed; the judgement stands", event=ev.key)
+                await self.refuse(notice.on, ev, "union notified after the layoff was executed; the judgement stands")
             elif self.st.union_notified_on is None or notice.on < self.st.union_notified_on:
                 self.st.union_notified_on = notice.on
                 self.note(

@@ -133,7 +133,7 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
             charged = LoanInterestCharged.model_validate(ev.data)
             period = startup_loan.interest_period(charged.model_dump(by_alias=True))
             if self.st.order_independent:
-                self.take_report(period, ev)
+                await self.take_report(period, ev)
                 return
             replaced = period.period in self.st.reported
             self.st.reported[period.period] = (period, received)
@@ -160,7 +160,7 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         else:
             self.note(received, f"{ev.type} does not concern this case", event=ev.key)
 
-    def take_report(self, period: startup_loan.InterestPeriod, ev: CaseEvent) -> None:
+    async def take_report(self, period: startup_loan.InterestPeriod, ev: CaseEvent) -> None:
         """A report of a period stands unless one announced later was taken already (POLICY.md
         part 2: a corrected report replaces an earlier one, whatever order they arrive in); the
         period keeps the day it was first reported (its subsidy falls due then)."""
@@ -169,8 +169,8 @@ class StartupLoanInterestWorkflow(CaseWorkflow):
         first = self.st.reported.get(period.period)
         what = f"interest {period.interest} fen for {period.period} ({period.from_} .. {period.to})"
         if known is not None and not replaces(ev.time, ev.key, *known):
-            self.note(received, f"{what}: announced before the report that stands ({business_date(known[0])}), which it does not replace",
-                      event=ev.key)
+            await self.refuse(received, ev, f"{what}: announced before the report that stands ({business_date(known[0])}), "
+                              "which it does not replace")
             return
         self.st.reported[period.period] = (period, min(first[1], received) if first else received)
         self.st.announced[period.period] = (ev.time, ev.key)

@@ -1,7 +1,8 @@
 """Record a committed history for each `workflow.patched` branch that no scenario takes, so
 `tests/workflow/test_replay.py` replays it: late facts reaching a closed case, deliveries out of
-order, a supervisor's decision on an overpayment_recovery task. Simulate scenarios are delivered
-in business-time order and take no decisions, so these come from the workflow tests that take
+order, a supervisor's decision on an overpayment_recovery task, a refusal quarantined on the case
+and re-driven. Simulate scenarios are delivered in business-time order and take no decisions, so
+these come from the workflow tests that take
 the branch: each recording runs one test on a fresh time-skipping server (the test's client
 notes the workflows it starts: that server lists none) and writes the history of the case that
 recorded the patch's marker (the longest, if several did) as ``tests/histories/<name>.json``.
@@ -30,6 +31,7 @@ from app.simulate import quiet_runtime, test_server_path
 from contracts.temporal import DATA_CONVERTER
 from tests.histories.record_late_lift import patches
 from tests.workflow import (
+    test_case_refusal_quarantine_workflow,
     test_enterprise_si_subsidy_corrections,
     test_flexible_employment_subsidy_corrections,
     test_order_independence,
@@ -96,6 +98,13 @@ RECORDINGS: dict[str, tuple[str, Test]] = {
     "enterprise_si_subsidy_fee_exemption_delivered": (
         enterprise_si_subsidy.FEE_EXEMPTION_DELIVERED,
         test_enterprise_si_subsidy_corrections.test_k15_fee_exemption_reaching_a_closed_hire_in_its_window_corrects_it),
+    # A refusal quarantined on the case, then re-driven (the `redrive` update): refused again,
+    # and taken once the case was reopened.
+    "job_retention_refund_quarantine_refused_in_case": (
+        case_base.QUARANTINE_REFUSED_IN_CASE, test_case_refusal_quarantine_workflow.test_a_redrive_the_case_still_refuses_stays_quarantined),
+    "job_retention_refund_redrive_taken": (
+        case_base.QUARANTINE_REFUSED_IN_CASE,
+        test_case_refusal_quarantine_workflow.test_a_redriven_refusal_is_taken_when_the_case_can_take_it_now),
 }
 
 
