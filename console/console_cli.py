@@ -55,8 +55,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("case_id")
         p.add_argument("--reason", required=True)
         _token_arg(p)
-    for action, helptext in (("redrive", "deliver an event the case refused (its quarantine id, `case show`) again, "
-                                         "routed on the cases as they are now; refused again, it stays quarantined"),
+    for action, helptext in (("redrive", "offer an event the case refused (its quarantine id, `case show`) again, judged "
+                                         "on the case as it is now (refused by the intake: routed again; refused by the "
+                                         "case itself: offered to it by its redrive update); refused again, it stays "
+                                         "quarantined"),
                              ("dismiss", "close an event the case refused, delivering nothing")):
         p = case_sub.add_parser(action, help=helptext)
         p.add_argument("quarantine_id", type=int, help="the id `case show` lists under 'quarantined events'")

@@ -149,7 +149,8 @@ class QuarantineDecision(BaseModel):
 
 
 @router.post("/quarantine/{quarantine_id}/redrive", tags=["actions"],
-             summary="Deliver an event a case refused again (same id), routed on the cases as they are now; 409 if refused again")
+             summary="Offer an event a case refused again (same id), judged on the case as it is now (an intake refusal is "
+                     "routed again, a refusal the case decided goes to its redrive update); 409 if refused again")
 async def quarantine_redrive(c: Ctx, who: Who, quarantine_id: int, body: QuarantineDecision) -> dict[str, Any]:
     return await quarantine.redrive(c, who, quarantine_id, body.reason)
 

@@ -1,13 +1,19 @@
 """Per-case quarantine (issue 18 item 4): the events a case refused (`quarantined_events`, 0017),
 shown on its page, and the supervisor's two answers, each audited with a reason:
 
-- re-drive: deliver the same event (same source and id, the record as it came) again, routed
-  on the cases as they are NOW (`Intake.redeliver`). A refusal is a judgement on the case's
-  state when the event came (a second claim while one was open, a placement while the person
-  was still placed, a case closed before the event arrived); once a supervisor has corrected
-  that state the event may be taken. The first delivery never reached the workflow, so its id
-  is new to the case; a case that did take it drops it by its id (`seen`). Refused again, the
-  row stays quarantined with the new reason, and the answer says so (409);
+- re-drive: offer the same event (same source and id) to the case again, judged on the case as
+  it is NOW. A refusal is a judgement on the case's state when the event came; once a
+  supervisor has corrected that state (a decision, a reopened case) the event may be taken.
+  Who refused it (`origin`, migration 0018) decides the way back:
+  - `intake` (a second claim while one was open, a placement while the person was still
+    placed, a case closed before the event arrived): the record as it came is routed again
+    (`Intake.redeliver`). The first delivery never reached the workflow, so its id is new to
+    the case; a case that did take it drops it by its id (`seen`);
+  - `workflow` (the case itself refused it, `CaseWorkflow.refuse`: a late fact after which the
+    decision stands, an event after its window for late facts, a second provincial
+    application...): the case saw its id, so a redelivery would be dropped; the case's
+    `redrive` update offers the stored event to its main loop and answers taken or refused.
+  Refused again, the row stays quarantined with the new reason, and the answer says so (409);
 - dismiss: close it, nothing delivered.
 
 Both are for principals who may act, on cases in their scope (another city's case is 404).
@@ -18,19 +24,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
 from activities.store import Origin
 from console.service import audit
 from console.service.core import Console, plain
 from console.service.errors import BadRequest, Conflict, NotFound
 from console.service.scope import require_actor, shown
 from console.service.tokens import Principal
+from contracts.cases import CaseEvent, Redrive, RedriveResult
 from contracts.cloudevents_binding import decode_kafka
 from policy.calendar import business_date
 
 STATUSES = ("quarantined", "redriven", "dismissed")
 
 _COLUMNS = """id, case_id, source, event_id, type, subject, event_time, reason, topic, partition, kafka_offset,
-              status, decided_by, decided_at, decision_reason, outcome, quarantined_at"""
+              status, decided_by, decided_at, decision_reason, outcome, quarantined_at, origin, rule"""
 
 
 async def of_case(console: Console, case_id: str) -> list[dict[str, Any]]:
@@ -115,6 +125,8 @@ async def redrive(console: Console, p: Principal, quarantine_id: int, reason: st
     """Deliver a quarantined event again, routed on the cases as they are now (module docstring)."""
     why = _reason(reason)
     row = await _row(console, p, quarantine_id, "re-drive")
+    if row["origin"] == "workflow":
+        return await _redrive_in_case(console, p, row, why)
     raw = bytes(row["raw"])
     headers = tuple(zip(row["header_names"], map(bytes, row["header_values"]), strict=True))
     event = decode_kafka(raw, headers)  # it parsed when it was refused
@@ -157,3 +169,50 @@ async def redrive(console: Console, p: Principal, quarantine_id: int, reason: st
         raise Conflict(f"re-driven, and refused again ({outcome.status}): {outcome.detail}; still quarantined")
     return shown(p, plain({"id": quarantine_id, "case_id": row["case_id"], "status": "redriven",
                            "outcome": outcome.status, "detail": outcome.detail}))
+
+
+async def _redrive_in_case(console: Console, p: Principal, row: dict[str, Any], why: str) -> dict[str, Any]:
+    """A refusal the case decided: its `redrive` update offers the stored event to the case
+    under its state now. Claimed first like an intake re-drive; the case quarantines it again
+    itself if it refuses it (`CaseWorkflow.refuse`), and this writes the new reason and outcome."""
+    quarantine_id, case_id = row["id"], row["case_id"]
+    event = CaseEvent.model_validate_json(bytes(row["raw"]))
+    claimed = await console.pool.fetchval(
+        """UPDATE quarantined_events SET status = 'redriven', decided_by = $2, decided_at = now(), decision_reason = $3
+            WHERE id = $1 AND status = 'quarantined' RETURNING true""",
+        quarantine_id, p.sub, why)
+    if not claimed:
+        raise Conflict(f"quarantined event {quarantine_id} is being decided by someone else")
+    client = await console.temporal()
+    refused: str | None = None
+    try:
+        result = await client.get_workflow_handle(case_id).execute_update(
+            "redrive", Redrive(event=event, by=p.sub, reason=why), result_type=RedriveResult)
+    except WorkflowUpdateFailedError as exc:
+        refused = f"the case refused the re-drive: {getattr(exc.cause, 'message', exc.cause)}"
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            await console.pool.execute("UPDATE quarantined_events SET status = 'quarantined' WHERE id = $1", quarantine_id)
+            raise
+        refused = f"case {case_id} is no longer running: {exc.message}"
+    except Exception:
+        await console.pool.execute("UPDATE quarantined_events SET status = 'quarantined' WHERE id = $1", quarantine_id)
+        raise
+    else:
+        if result.taken:
+            await console.pool.execute("UPDATE quarantined_events SET outcome = $2 WHERE id = $1", quarantine_id,
+                                       f"taken: {result.detail}"[:1000])
+        else:
+            refused = result.detail
+    status = "applied" if refused is None else "refused"
+    detail = result.detail if refused is None else refused
+    if refused is not None:
+        await console.pool.execute(
+            """UPDATE quarantined_events SET status = 'quarantined', outcome = $2, reason = $3 WHERE id = $1""",
+            quarantine_id, f"refused: {refused}"[:1000], refused[:1000])
+    await audit.write(console.pool, p, "quarantine.redrive", case_id,
+                      {"quarantine_id": quarantine_id, "reason": why, "source": row["source"], "event_id": row["event_id"],
+                       "origin": "workflow", "outcome": status, "detail": detail})
+    if refused is not None:
+        raise Conflict(f"re-driven, and refused again by the case: {refused}; still quarantined")
+    return shown(p, plain({"id": quarantine_id, "case_id": case_id, "status": "redriven", "outcome": status, "detail": detail}))
