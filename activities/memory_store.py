@@ -52,7 +52,8 @@ class MemoryStore:
     # Its two look-ups (the primary key's person, the by-employer index).
     contribution_rows_of: dict[str, set[Grain]] = field(default_factory=dict)  # person/<id>, enterprise/<id>
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
-    # Refused events kept against the case that refused them, by (case, source, event id).
+    # Refused events kept against the case that refused them, by (case, source, event id); `refused_by`
+    # is 0018's origin (intake or workflow), `origin` the Kafka origin of an intake refusal.
     quarantined: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -141,12 +142,12 @@ class MemoryStore:
 
     async def quarantine(self, case_id: str, event: CloudEvent, reason: str, raw: bytes, origin: Origin) -> None:
         self.quarantined[(case_id, event.source, event.id)] = {"reason": reason, "raw": raw, "origin": origin,
-                                                                "status": "quarantined"}
+                                                                "status": "quarantined", "refused_by": "intake"}
 
     async def quarantine_refused(self, refusal: RefusalRecord) -> None:
         ev = refusal.event
         self.quarantined[(refusal.case_id, ev.source, ev.id)] = {
-            "reason": refusal.reason, "rule": refusal.rule, "raw": ev.model_dump_json().encode(), "origin": "workflow",
+            "reason": refusal.reason, "rule": refusal.rule, "raw": ev.model_dump_json().encode(), "origin": None, "refused_by": "workflow",
             "status": "quarantined", "event": ev}
 
     async def shared_facts(self, types: list[str], city: str | None) -> list[SharedFact]:

@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.cases import CaseEvent, Redrive, RedriveResult
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.harness import World, at, world
-from tests.workflow.test_job_retention_refund import apply, send
+from tests.workflow.test_job_retention_refund import apply
 from tests.workflow.test_job_retention_refund_late_facts import registration, staff
 
 APPLIED = date(2020, 3, 10)
@@ -59,7 +59,7 @@ async def test_an_event_a_case_refuses_is_quarantined_on_the_case(env: WorkflowE
     async with world(env, date(2019, 10, 1)) as h:
         case, key = await refused_enrolment(h, "WQ1")
         row = quarantined(h, case, key)
-        assert row["origin"] == "workflow" and row["status"] == "quarantined"
+        assert row["refused_by"] == "workflow" and row["status"] == "quarantined"
         assert row["reason"] == "late insured.enrolled: the decision stands"
         assert row["event"].key == key and row["event"].type == "insured.enrolled"
         # The timeline says so as before.
