@@ -2,7 +2,8 @@
 through the intake: an event the case received and did not take is quarantined on the case
 (`CaseWorkflow.refuse`, origin `workflow`), and the case's `redrive` update offers it again under
 the case's state at that moment: taken if the case can take it now, refused again (and still
-quarantined, with the new reason) if not.
+quarantined, with the new reason) if not. A kind's own refusal (K8's union notice after the
+layoff took effect) goes through the same helper.
 
 The case is K7's (tests/workflow/test_job_retention_refund_late_facts.py): an application
 rejected because the enterprise is not registered listens for the registration; an enrolment
@@ -21,6 +22,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.cases import CaseEvent, Redrive, RedriveResult
+from streams.intake import Outcome
 from tests.workflow._late_facts import send_to_closed
 from tests.workflow.harness import World, at, world
 from tests.workflow.test_job_retention_refund import apply
@@ -117,3 +119,30 @@ async def test_a_redrive_reaches_no_case_whose_run_has_ended_and_stays_quarantin
         with pytest.raises(Exception, match="(?i)completed|not found|no longer"):
             await redrive(h, case, key)
         assert quarantined(h, case, key)["status"] == "quarantined"
+
+
+async def test_a_refusal_by_the_kinds_own_rule_is_quarantined_on_the_case_and_redriven_through_its_rules(env: WorkflowEnvironment) -> None:
+    """A kind's own refusal goes through the same `refuse`: a K8 union notice reported after the
+    layoff took effect does not lift the premature flag ("the judgement stands"), on an open case;
+    re-driven, the open case's rules judge it again and still refuse it."""
+    async with world(env, date(2020, 4, 1)) as h:
+        case = "layoff/QK1/2020-04-01"
+        await send_layoff(h, "layoff.plan_filed", {"enterprise_id": "QK1", "city": "2102", "filed_on": "2020-04-01",
+                                                    "planned_count": 20, "insured_headcount": 1000}, date(2020, 4, 1))
+        await send_layoff(h, "layoff.executed", {"enterprise_id": "QK1", "on": "2020-04-10", "person_ids": ["QK1-P0"]},
+                          date(2020, 4, 10))
+        notice = await send_layoff(h, "layoff.union_notified", {"enterprise_id": "QK1", "on": "2020-04-02"}, date(2020, 4, 12))
+        assert notice.event is not None
+        key = notice.event.key
+        assert h.status(case) == "active"
+        row = quarantined(h, case, key)
+        assert (row["refused_by"], row["status"]) == ("workflow", "quarantined")
+        assert row["reason"] == "union notified after the layoff was executed; the judgement stands"
+        result = await redrive(h, case, key, reason="the union says it was notified in time")
+        assert result == RedriveResult(taken=False, detail=row["reason"])
+        assert (await h.view(case)).details["premature"] is True
+
+
+async def send_layoff(h: World, type_: str, data: dict[str, Any], day: date) -> Outcome:
+    """One K8 enterprise event through the intake at 09:00 on `day`."""
+    return await h.send(type_, data, at(day), subject=f"enterprise/{data['enterprise_id']}", source="hr/2102")
