@@ -440,14 +440,29 @@ def day(text: str) -> str:
     return text
 
 
+def _slot_regex(way: str | None) -> str:
+    """What a value may be: a code of labels.py has no spaces or brackets, fen are digits; any
+    other value anything (so a reason with brackets in it does not swallow the code after it)."""
+    if way == "yuan":
+        return r"(-?\d+)"
+    if way in labels.GROUPS:
+        return r"([^\s()]+)"
+    return "(.+?)"
+
+
 @lru_cache(maxsize=1)
 def _compiled() -> list[tuple[re.Pattern[str], str]]:
     """Every pattern as an anchored regex, the most literal text first (so "late {} does not
     concern this case" is tried before "{} does not concern this case")."""
     entries = {**NOTES, **CONSOLE_NOTES, **RULES}
     ordered = sorted(entries.items(), key=lambda kv: (-len(kv[0].replace("{}", "")), kv[0]))
-    return [(re.compile("^" + "(.+?)".join(re.escape(part) for part in key.split("{}")) + "$", re.DOTALL), zh)
-            for key, zh in ordered]
+    compiled = []
+    for key, zh in ordered:
+        ways = {int(m[1]): m[2] for m in _SLOT.finditer(zh)}
+        parts = key.split("{}")
+        regex = re.escape(parts[0]) + "".join(_slot_regex(ways.get(i)) + re.escape(part) for i, part in enumerate(parts[1:]))
+        compiled.append((re.compile(f"^{regex}$", re.DOTALL), zh))
+    return compiled
 
 
 class _NotACode(Exception):

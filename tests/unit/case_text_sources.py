@@ -67,7 +67,7 @@ def patterns(expr: ast.expr, scope: ast.AST | None, trees: list[ast.Module]) -> 
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         yield expr.value
     elif isinstance(expr, ast.JoinedStr):
-        yield "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in expr.values)
+        yield "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in expr.values)
     elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
         for left, right in itertools.product(patterns(expr.left, scope, trees), patterns(expr.right, scope, trees)):
             yield left + right

@@ -101,3 +101,9 @@ def test_rules_read_in_chinese() -> None:
 
     assert case_texts.read(dibao.RULE_DECISION) == "§18：由经办人员在 dibao.taper_months_min 至 max 个月之间决定渐退期"
     assert case_texts.read("§17 累计安置次数原则上不超过3次") == "§17 累计安置次数原则上不超过3次"
+
+
+def test_a_reason_with_brackets_does_not_swallow_the_code_after_it() -> None:
+    # console/service/quarantine.py's entry: the refusal's reason is free text, the status a code.
+    assert (case_texts.read("welfare_post.placed refused: P1 is still placed (welfare_post/P1/W1/2020-04-01) (quarantined)")
+            == "公益性岗位安置被拒绝：P1 is still placed (welfare_post/P1/W1/2020-04-01)（已隔离）")

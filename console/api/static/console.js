@@ -103,8 +103,9 @@ async function findCases() {
   } catch (e) { showError(e); }
 }
 
-// A value the case keeps about itself, as it came (its key names what it is), dates as people write them.
-const shownValue = (v) => (v === null ? "-" : typeof v === "object" ? JSON.stringify(v) : I18N.isDate(v) ? day(v) : String(v));
+// A value the case keeps about itself, as it came (its key names what it is), dates and months as
+// people write them.
+const shownValue = (v) => (v === null ? "-" : typeof v === "object" ? JSON.stringify(v) : I18N.isDate(v) ? day(v) : I18N.month(String(v)));
 
 async function openCase(caseId) {
   try {
