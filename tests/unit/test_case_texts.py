@@ -6,6 +6,7 @@ here, not on a supervisor's screen; and a reading puts the note's values in as p
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -107,3 +108,16 @@ def test_a_reason_with_brackets_does_not_swallow_the_code_after_it() -> None:
     # console/service/quarantine.py's entry: the refusal's reason is free text, the status a code.
     assert (case_texts.read("welfare_post.placed refused: P1 is still placed (welfare_post/P1/W1/2020-04-01) (quarantined)")
             == "公益性岗位安置被拒绝：P1 is still placed (welfare_post/P1/W1/2020-04-01)（已隔离）")
+
+
+def test_a_reading_is_masked_for_an_auditor_like_the_recorded_text() -> None:
+    """The readings travel beside the recorded text in the case API, so personal data in them is
+    masked too (scope.mask walks every string): a person id runs into the Chinese words around it."""
+    from console.service.scope import mask
+
+    reading = case_texts.read("paid 2020-03 to person/P123")
+    assert reading == "向person/P123支付2020年3月"
+    entry: dict[str, Any] = {"what": "paid 2020-03 to person/P123", "read": {"zh-CN": {"what": reading}}}
+    masked = mask(entry, {"P123"})
+    assert "P123" not in str(masked)
+    assert masked["read"]["zh-CN"]["what"].startswith("向person/#")
