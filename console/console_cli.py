@@ -19,6 +19,9 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from console.service import case_texts
+from console.service.labels import DEFAULT_LANG, LANGS, Lang, pad, yuan
+from console.service.labels import name as label
 from contracts.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -41,6 +44,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show = case_sub.add_parser("show", help="one case: live state, timeline, tasks, payments and their disbursement, "
                                               "the events it refused (quarantined)")
     show.add_argument("case_id")
+    show.add_argument("--lang", choices=LANGS, default=DEFAULT_LANG,
+                      help="language of the text: the timeline's notes and rules, the details' keys and the names of codes "
+                           "(default zh-CN; --json gives the recorded texts with their readings in both)")
     _token_arg(show)
     lst = case_sub.add_parser("list", help="cases from the read model (filters as the API's /api/cases)")
     for name in ("kind", "city", "status", "person", "enterprise", "opened-from", "opened-to", "closed-from",
@@ -211,7 +217,7 @@ async def _case_list(console: Any, who: Any, args: argparse.Namespace) -> int:
 async def _case_show(console: Any, who: Any, args: argparse.Namespace) -> int:
     from console import service
 
-    print_result(args, await service.show_case(console, who, args.case_id), describe_case)
+    print_result(args, await service.show_case(console, who, args.case_id), lambda shown: describe_case(shown, args.lang))
     return 0
 
 
@@ -330,7 +336,49 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def describe_case(shown: dict[str, Any]) -> str:
+# The headings of `jiuye case show` in Chinese (its default); English keeps the words it always printed.
+CASE_SHOW_WORDS: dict[str, str] = {
+    "city": "城市", "status": "状态", "held": "暂停", "opened": "立案", "closed": "结案", "deadline": "下一期限",
+    "no_state": "（无实时流程状态：{why}；时间线取自读模型）", "not_asked": "未查询", "details": "详情", "timeline": "时间线",
+    "event": "事件",
+}
+
+
+def describe_case(shown: dict[str, Any], lang: Lang = DEFAULT_LANG) -> str:
+    """`jiuye case show` as text: in Chinese the notes and rules by their readings
+    (console/service/case_texts.py), codes and details keys by their names, amounts in 元 and
+    dates as people write them; in English the case's own words."""
+    if lang == "en":
+        return _describe_case_en(shown)
+    case = shown["case"]
+    w = CASE_SHOW_WORDS
+    held = f"  {w['held']}（{case['hold']['by']}）：{case['hold']['reason']}" if case.get("hold") else ""
+    out = [
+        f"{case['case_id']}  {label('kind', case['kind'])}  {w['city']} {label('city', case['city'])}  "
+        f"{w['status']} {label('status', case['status'])}{held}",
+        f"{w['opened']} {case_texts.day(str(case['opened_on'] or '-'))}  {w['closed']} {case_texts.day(str(case['closed_on'] or '-'))}  "
+        f"{w['deadline']} {case_texts.day(str(case['next_deadline'] or '-'))}",
+        f"temporal: {shown['links']['temporal']}",
+    ]
+    if not shown.get("state"):
+        out.append(w["no_state"].format(why=shown.get("state_unavailable") or w["not_asked"]))
+    details = (shown.get("state") or {}).get("details") or case.get("summary") or {}
+    if details:
+        out.append(f"{w['details']}：" + "，".join(
+            f"{case_texts.detail_key(k)} {json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else case_texts.day(str(v))}"
+            for k, v in details.items()))
+    out.append(f"{w['timeline']}：")
+    for entry in shown["timeline"]:
+        money = f"  {yuan(entry['amount'])}" if entry.get("amount") else ""
+        rule = f"  【{case_texts.read(entry['rule'])}】" if entry.get("rule") else ""
+        event = f"  （{w['event']} {entry['event']['source']} #{entry['event']['id']}）" if entry.get("event") else ""
+        out.append(f"  {case_texts.day(str(entry['on']))}  {pad(label('entry_type', entry['type']), 10)} "
+                   f"{case_texts.read(entry['what'])}{money}{rule}{event}")
+    out += _describe_case_rest(shown, lang)
+    return "\n".join(out)
+
+
+def _describe_case_en(shown: dict[str, Any]) -> str:
     case = shown["case"]
     out = [
         f"{case['case_id']}  {case['kind']}  city {case['city']}  status {case['status']}"
@@ -350,6 +398,34 @@ def describe_case(shown: dict[str, Any]) -> str:
         rule = f"  [{entry['rule']}]" if entry.get("rule") else ""
         event = f"  (event {entry['event']['source']} #{entry['event']['id']})" if entry.get("event") else ""
         out.append(f"  {entry['on']}  {entry['type']:<10} {entry['what']}{money}{rule}{event}")
+    out += _describe_case_rest(shown, "en")
+    return "\n".join(out)
+
+
+def _describe_case_rest(shown: dict[str, Any], lang: Lang) -> list[str]:
+    """Tasks, ledger rows and refused events; in Chinese with the names of codes and amounts in 元."""
+    out: list[str] = []
+    if lang != "en":
+        if shown["tasks"]:
+            out.append("任务：")
+            out += [f"  {t['task_id']}  {label('task_type', t['kind'])}  期限 {case_texts.day(str(t['due_on'] or '-'))}  "
+                    f"{label('task_state', t['state'])}" for t in shown["tasks"]]
+        paid = f"，已付 {yuan(shown['paid_fen'])}" if shown.get("paid_fen") is not None else ""
+        out.append(f"台账（净应付 {yuan(shown['owed_fen'])}{paid}）：")
+        for p in shown["payments"]:
+            corrects = f"  更正 {p['corrects']}" + (f" ← {p['cause']}" if p.get("cause") else "") if p.get("corrects") else ""
+            d = p.get("disbursement")
+            paid_out = (f"  【{label('disbursement_status', d['status'])}，第 {d['attempts']} 次"
+                        + (f"，批次 {d['batch_id']}" if d.get("batch_id") else "") + "】" if d else "")
+            out.append(f"  {case_texts.day(str(p['due_on']))}  {p['period']:<10} {pad(label('ledger_entry', p['entry']), 6)} "
+                       f"{yuan(p['amount']):>14}  {label('fund', p['fund'])}  → {p['payee']}{corrects}{paid_out}")
+        if shown.get("quarantined"):
+            out.append("隔离事件（jiuye case redrive|dismiss ID --reason ...）：")
+            for q in shown["quarantined"]:
+                out.append(f"  {q['id']}  {pad(label('quarantine_status', q['status']), 12)} {label('event_type', q['type'])}  "
+                           f"{q['source']} #{q['event_id']}：{q['reason']}"
+                           + (f"  （{q['decided_by']}：{q['decision_reason']}）" if q.get("decided_by") else ""))
+        return out
     if shown["tasks"]:
         out.append("tasks:")
         for t in shown["tasks"]:
@@ -368,4 +444,4 @@ def describe_case(shown: dict[str, Any]) -> str:
         for q in shown["quarantined"]:
             out.append(f"  {q['id']}  {q['status']:<11} {q['type']}  {q['source']} #{q['event_id']}: {q['reason']}"
                        + (f"  ({q['decided_by']}: {q['decision_reason']})" if q.get("decided_by") else ""))
-    return "\n".join(out)
+    return out

@@ -8,9 +8,10 @@ from typing import Any, Mapping
 
 from temporalio.service import RPCError, RPCStatusCode
 
-from console.service import audit, disbursement, quarantine
+from console.service import audit, case_texts, disbursement, quarantine
 from console.service.core import Console, plain
 from console.service.errors import NotFound, Unavailable
+from console.service.labels import LANGS
 from console.service.queries import CaseQuery, case_list_sql
 from console.service.scope import city_filter, person_ids_in, require_visible, shown
 from console.service.tokens import Principal
@@ -124,6 +125,15 @@ def build_timeline(case: dict[str, Any], state: dict[str, Any] | None, payments:
     return entries
 
 
+def with_readings(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each timeline entry with `read`: its `what` and `rule` in every language (case_texts), the
+    raw texts kept as they came — the page shows the reading, the raw text is the record."""
+    for e in entries:
+        e["read"] = {lang: {"what": case_texts.read(e.get("what"), lang), "rule": case_texts.read(e.get("rule"), lang)}
+                     for lang in LANGS}
+    return entries
+
+
 async def show_case(console: Console, p: Principal, case_id: str) -> dict[str, Any]:
     """One case in full; the read is audited (it shows personal data)."""
     case = plain(await case_row(console, p, case_id))
@@ -137,6 +147,9 @@ async def show_case(console: Console, p: Principal, case_id: str) -> dict[str, A
     paid_out = await disbursement.of_case(console, case_id)
     for pay in payments:
         pay["disbursement"] = paid_out.get(ledger_key_of(case_id, pay["program"], pay["period"], pay["entry"], pay["seq"]))
+        pay["rule_read"] = case_texts.readings(pay.get("rule"))
+    for task in tasks:
+        task["rule_read"] = case_texts.readings((task.get("details") or {}).get("rule"))
     refused = await quarantine.of_case(console, case_id)
     state, unavailable = await live_state(console, case_id)
     # Audit times are instants; the timeline speaks in Shanghai business dates.
@@ -146,8 +159,8 @@ async def show_case(console: Console, p: Principal, case_id: str) -> dict[str, A
         "case": case,
         "state": state,
         "state_unavailable": unavailable,
-        "timeline": sorted(build_timeline(case, state, payments, tasks, trail) + quarantine.timeline_entries(refused),
-                           key=lambda e: str(e["on"])),
+        "timeline": with_readings(sorted(build_timeline(case, state, payments, tasks, trail) + quarantine.timeline_entries(refused),
+                                         key=lambda e: str(e["on"]))),
         "tasks": tasks,
         # The events the case refused (issue 18 item 4), to re-drive or dismiss.
         "quarantined": refused,

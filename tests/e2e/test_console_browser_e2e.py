@@ -1,7 +1,9 @@
 """The console's web page in real headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright's Python package through `executable_path`; no browser is downloaded): sign in with a
 token, find a 低保 taper case by person, open its timeline, decide its task, switch language, and
-keep a screenshot under test-artifacts/ — in Chinese (the default) and in English.
+keep a screenshot under test-artifacts/ — in Chinese (the default) and in English. In Chinese the
+case page reads in Chinese throughout: the timeline's notes and rules (console/service/case_texts.py)
+and the keys of the case's details.
 
 The console is served by uvicorn on a free port inside this test's event loop, on the test's
 database and Temporal namespace.
@@ -32,6 +34,14 @@ from tests.e2e.helpers import assert_eventually
 
 pytestmark = pytest.mark.e2e
 
+# What the timeline reads in each language: the case's recorded English, and its Chinese reading.
+TIMELINE: dict[str, dict[str, str]] = {
+    "zh-CN": {"task": "生成任务：低保渐退期限决定", "rule": "§18：由经办人员在 dibao.taper_months_min 至 max 个月之间决定渐退期",
+              "decided": "alice决定渐退9个月"},
+    "en": {"task": "task raised: taper_decision", "rule": "§18: a caseworker decides dibao.taper_months_min..max months",
+           "decided": "taper of 9 months decided by alice"},
+}
+
 async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_its_task(system: System, served: str, lang: Lang) -> None:
     from playwright.async_api import expect
 
@@ -53,7 +63,13 @@ async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_i
 
         await expect(page.locator("#case-title")).to_have_text(case_id)
         timeline = page.locator("#timeline")
-        await expect(timeline).to_contain_text("task raised: taper_decision")
+        await expect(timeline).to_contain_text(TIMELINE[lang]["task"])
+        await expect(timeline.locator("li.task .rule").first).to_contain_text(TIMELINE[lang]["rule"])
+        # The grant's note with its values: an amount in 元, a month as people write it.
+        year, month = (int(part) for part in case_id.rsplit("/", 1)[1].split("-"))
+        await expect(timeline).to_contain_text({"zh-CN": f"自{year}年{month}月起领取低保每月 500.00 元",
+                                                "en": f"receiving 低保 50000 fen a month from {year}-{month:02d}"}[lang])
+        await expect(page.locator("#case-details dt").first).to_have_text(label("detail", "person_id", lang))
         await expect(timeline).to_contain_text(text(lang, "timeline.event", source=p.source, id=f"{p.id}-2"))
         await expect(timeline.locator("li.task .tag").first).to_have_text(label("entry_type", "task", lang))
 
@@ -65,8 +81,10 @@ async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_i
         await card.locator("button.decide").click()
         await expect(card.locator(".task-state")).to_have_text(label("task_state", "decided", lang))
         # The page reloads the case: the decision is now on the timeline.
-        await expect(timeline).to_contain_text("taper of 9 months decided by alice", timeout=20_000)
+        await expect(timeline).to_contain_text(TIMELINE[lang]["decided"], timeout=20_000)
         await page.screenshot(path=str(shot), full_page=True)
+        # The case page alone, for the hand-over (test-artifacts/console-case-zh.png / -en.png).
+        await page.locator("#view-case").screenshot(path=str(screenshot("case", lang)))
         # Amounts are formatted from the integer fen, never through a float.
         for fen in (5, 100, -123_456_789, 9_007_199_254_740_993):
             assert await page.evaluate(f"I18N.yuan({fen}n)") == yuan(fen, lang)

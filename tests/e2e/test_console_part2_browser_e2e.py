@@ -103,9 +103,10 @@ async def test_the_eleventh_provincial_approval_is_refused_on_its_card(system: S
         await card.locator(f"a:text-is('{case_id}')").click()
         await expect(page.locator("#case-title")).to_have_text(case_id)
         await expect(page.locator("#case-facts")).to_contain_text(label("kind", kinds.INCUBATOR_SUBSIDY, lang))
-        await expect(page.locator("#case-details")).to_contain_text(f"year{today.year}")
-        await expect(page.locator("#case-details")).to_contain_text("provincialapplied")
-        await expect(page.locator("#timeline")).to_contain_text("task raised: provincial_selection")
+        await expect(page.locator("#case-details")).to_contain_text(f"{label('detail', 'year', lang)}{today.year}")
+        await expect(page.locator("#case-details")).to_contain_text(f"{label('detail', 'provincial', lang)}applied")
+        await expect(page.locator("#timeline")).to_contain_text(
+            {"zh-CN": "生成任务：省级孵化基地评选", "en": "task raised: provincial_selection"}[lang])
 
         await page.click("nav button[data-view=alerts]")
         await page.select_option("#alert-filter select[name=kind]", "headcount_drop")
@@ -176,8 +177,8 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
         await page.click("#find")
         await page.click(f"a.case-link:text-is('{case_id}')")
         await expect(page.locator("#case-title")).to_have_text(case_id)
-        await expect(page.locator("#case-details")).to_contain_text("principal15000000")
-        await expect(page.locator("#case-details")).to_contain_text(f"bank{payee(b.bank)}")
+        await expect(page.locator("#case-details")).to_contain_text(f"{label('detail', 'principal', lang)}15000000")
+        await expect(page.locator("#case-details")).to_contain_text(f"{label('detail', 'bank', lang)}{payee(b.bank)}")
         ledger = page.locator("#payments")
         await expect(ledger.locator("tr.entry-payment")).to_have_count(1)
         overpaid = ledger.locator("tr.entry-overpayment")
@@ -191,7 +192,8 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
         await expect(page.locator("#paid")).to_have_text(
             text(lang, "ledger.owed_paid", owed=yuan(owed, lang), paid=yuan(rows["payment"], lang)))
         await expect(overpaid.locator("td.amount")).to_have_text(yuan(rows["overpayment"], lang))
-        await expect(page.locator("#timeline li.correction")).to_contain_text(f"overpayment for loan_interest_subsidy {quarter(start)}")
+        await expect(page.locator("#timeline li.correction")).to_contain_text(
+            {"zh-CN": f"创业担保贷款贴息{quarter(start)}的多发", "en": f"overpayment for loan_interest_subsidy {quarter(start)}"}[lang])
 
         card = page.locator(f".task-card[data-task='{task_id}']")
         await expect(card.locator(".task-facts")).to_contain_text(loan)
@@ -199,7 +201,8 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
         await card.locator("textarea.decision").fill('{"approve": false, "reason": "贷款银行未尽调 (e2e)"}')
         await card.locator("button.decide").click()
         await expect(card.locator(".task-state")).to_have_text(label("task_state", "decided", lang))
-        await expect(page.locator("#timeline")).to_contain_text("guarantee claim denied by lin", timeout=20_000)
+        await expect(page.locator("#timeline")).to_contain_text(
+            {"zh-CN": "担保代偿不予批准（lin）", "en": "guarantee claim denied by lin"}[lang], timeout=20_000)
         await page.screenshot(path=str(shot), full_page=True)
 
     async def decided() -> None:

@@ -41,12 +41,12 @@ async def test_a_refused_event_is_dismissed_from_the_case_page(system: System, s
         await expect(card).to_contain_text("still placed")
         entry = page.locator("#timeline li.quarantine")
         await expect(entry.locator(".tag")).to_have_text(label("entry_type", "quarantine", lang))
-        await expect(entry).to_contain_text("welfare_post.placed refused")
+        await expect(entry).to_contain_text({"zh-CN": "公益性岗位安置被拒绝", "en": "welfare_post.placed refused"}[lang])
         await card.locator("input.quarantine-reason").fill("the employer filed it twice")
         await card.locator("button.dismiss").click()
         await expect(card).to_contain_text(label("quarantine_status", "dismissed", lang), timeout=20_000)
         await expect(card).to_contain_text("alice")
-        await expect(page.locator("#timeline")).to_contain_text("quarantine.dismiss by alice")
+        await expect(page.locator("#timeline")).to_contain_text({"zh-CN": "市级监管alice：驳回隔离事件", "en": "quarantine.dismiss by alice"}[lang])
         await page.screenshot(path=str(shot), full_page=True)
 
     assert await system.pool.fetchval("SELECT decided_by FROM quarantined_events WHERE id = $1", quarantine_id) == "alice"

@@ -12,6 +12,10 @@ const el = (tag, attrs = {}, ...children) => {
   return node;
 };
 const day = I18N.date;
+// A case's note or rule in the page's language: the reading the API gives beside the raw text
+// (console/service/case_texts.py), else the text as it came (e.g. a task list without readings).
+const inLang = (read, raw) => read?.[I18N.lang] ?? raw;
+const entryIn = (e, field) => e.read?.[I18N.lang]?.[field] ?? e[field];
 const casePath = (id) => id.split("/").map(encodeURIComponent).join("/");
 let token = sessionStorage.getItem("jiuye-token");
 let me = null;
@@ -99,8 +103,9 @@ async function findCases() {
   } catch (e) { showError(e); }
 }
 
-// A value the case keeps about itself, as it came (its key names what it is), dates as people write them.
-const shownValue = (v) => (v === null ? "-" : typeof v === "object" ? JSON.stringify(v) : I18N.isDate(v) ? day(v) : String(v));
+// A value the case keeps about itself, as it came (its key names what it is), dates and months as
+// people write them.
+const shownValue = (v) => (v === null ? "-" : typeof v === "object" ? JSON.stringify(v) : I18N.isDate(v) ? day(v) : I18N.month(String(v)));
 
 async function openCase(caseId) {
   try {
@@ -116,18 +121,20 @@ async function openCase(caseId) {
     // What the kind keeps about the case (a loan's terms, a course and its certificate, an
     // incubator's year and selection…): the live state's, else the read model's copy.
     const details = (shown.state && shown.state.details) || c.summary || {};
-    $("#case-details").replaceChildren(...Object.entries(details).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, shownValue(v))]));
+    $("#case-details").replaceChildren(...Object.entries(details).flatMap(([k, v]) => [el("dt", { title: k }, label("detail", k)), el("dd", {}, shownValue(v))]));
     $("#temporal-link").href = shown.links.temporal;
     $("#hold").onclick = () => holdCase(c.case_id, "hold");
     $("#release").onclick = () => holdCase(c.case_id, "release");
     // Entries are typed (contracts/timeline.py): the tag and colour come from `type`; `what` is the
-    // case's own words and is shown, never read.
+    // case's own words (its record, never parsed here): the page shows its reading in the page's
+    // language, the recorded text on hover.
     $("#timeline").replaceChildren(...shown.timeline.map((e) => el("li", { class: e.type },
-      el("span", { class: "on" }, day(e.on)), el("span", { class: "tag" }, label("entry_type", e.type)), e.what,
+      el("span", { class: "on" }, day(e.on)), el("span", { class: "tag" }, label("entry_type", e.type)),
+      el("span", { class: "what", title: e.what }, entryIn(e, "what")),
       e.amount ? ` — ${yuan(e.amount)}` : "",
       e.event ? el("small", {}, t("timeline.event", { source: e.event.source, id: e.event.id })) : "",
       e.cause ? el("small", {}, t("timeline.cause", { cause: e.cause })) : "",
-      e.rule ? el("span", { class: "rule" }, t("timeline.rule", { rule: e.rule })) : "")));
+      e.rule ? el("span", { class: "rule", title: e.rule }, t("timeline.rule", { rule: entryIn(e, "rule") })) : "")));
     $("#paid").textContent = shown.paid_fen != null ? t("ledger.owed_paid", { owed: yuan(shown.owed_fen), paid: yuan(shown.paid_fen) })
       : t("ledger.owed", { owed: yuan(shown.owed_fen) });
     // Corrections are rows of their own (never an edited payment): arrears, an overpayment, the
@@ -136,7 +143,7 @@ async function openCase(caseId) {
       el("td", {}, day(p.due_on)), el("td", {}, p.period), el("td", { title: p.program }, label("program", p.program)),
       el("td", { class: "entry" }, label("ledger_entry", p.entry)),
       el("td", { class: "amount" }, yuan(p.amount)), el("td", { title: p.fund }, label("fund", p.fund)), el("td", {}, p.payee),
-      el("td", { class: "rule" }, p.rule || ""), el("td", { class: "corrects" }, p.corrects ? `${p.corrects}${p.cause ? " ← " + p.cause : ""}` : ""),
+      el("td", { class: "rule", title: p.rule || "" }, inLang(p.rule_read, p.rule) || ""), el("td", { class: "corrects" }, p.corrects ? `${p.corrects}${p.cause ? " ← " + p.cause : ""}` : ""),
       el("td", { class: "disbursement" }, disbursementOf(p.disbursement)))));
     const corrections = shown.payments.filter((p) => p.entry !== "payment").length;
     $("#corrections").textContent = corrections ? t("ledger.corrections", { n: corrections }) : "";
@@ -200,7 +207,7 @@ function taskCard(task, after) {
     el("strong", {}, label("task_type", task.kind)), ` · ${task.task_id} · ${t("task.due", { due: day(task.due_on) || "-" })} · `,
     `${task.city ? label("city", task.city) : t("task.province")} · `,
     el("span", { class: "task-state" }, label("task_state", task.state)),
-    task.details && task.details.rule ? el("div", {}, t("task.rule", { rule: task.details.rule })) : "", taskFacts(task.details || {}));
+    task.details && task.details.rule ? el("div", {}, t("task.rule", { rule: inLang(task.rule_read, task.details.rule) })) : "", taskFacts(task.details || {}));
   if (task.state === "open" && me.may_act) {
     const input = el("textarea", { class: "decision", "aria-label": t("task.decision") });
     input.value = DECISION_HINTS[task.kind] || "{}";
