@@ -16,9 +16,12 @@ readers as before. Summing would count a redelivery twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
+
+import orjson
 
 from activities.store import fact_on_date
 from contracts.cases import Fact
@@ -43,6 +46,35 @@ def report(event: CloudEvent) -> dict[str, Any]:
     on = fact_on_date(event)
     return {"source": event.source, "id": event.id, "time": event.time.isoformat(),
             "on": on.isoformat() if on else None, "payload": event.data}
+
+
+def report_columns(events: Sequence[CloudEvent]) -> tuple[list[str], list[str], list[str], list[str], list[str],
+                                                            list[str], list[str | None], list[str]]:
+    """A batch's reports as one list per field, in batch order, for the store to build the
+    `report` documents from: person_id, month, employer_id (or OWN), source, id, time (ISO),
+    on (ISO or None) and the payload as JSON text."""
+    persons, months, employers, sources, ids, times, ons, payloads = [], [], [], [], [], [], [], []
+    for event in events:
+        data = event.data
+        on = fact_on_date(event)
+        persons.append(data["person_id"])
+        months.append(data["month"])
+        employers.append(data.get("employer_id") or OWN)
+        sources.append(event.source)
+        ids.append(event.id)
+        times.append(event.time.isoformat())
+        ons.append(on.isoformat() if on else None)
+        payloads.append(_json(data))
+    return persons, months, employers, sources, ids, times, ons, payloads
+
+
+def _json(data: dict[str, Any]) -> str:
+    """orjson's text of a payload; the standard encoder for what orjson refuses (an integer beyond
+    64 bits, which `contracts.events.load_json` may have kept exact in an unknown field)."""
+    try:
+        return orjson.dumps(data).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(data)
 
 
 def merged(events: Iterable[CloudEvent]) -> dict[Grain, dict[str, dict[str, Any]]]:

@@ -126,17 +126,27 @@ class PgStore:
     async def _store_contributions(self, events: Sequence[CloudEvent]) -> None:
         """One upsert per batch into contribution_facts (activities/contribution_facts.py): a
         report already stored stays as it was, and a row holding every report of the batch
-        already (a redelivery) is not written at all."""
-        rows = contribution_facts.merged(events)
-        if not rows:
+        already (a redelivery) is not written at all.
+
+        The reports are built by PostgreSQL from one array per field (`contribution_facts.
+        report_columns`), grouped per grain there, the first report of an event key in batch
+        order kept (`ORDER BY n DESC`: the object aggregate keeps the last value of a key), and
+        proposed in grain order (concurrent upserts lock rows in one order); building the nested
+        documents in Python and serialising them was most of this write's CPU (issue 16)."""
+        if not events:
             return
         await self.pool.execute(
             """INSERT INTO contribution_facts AS c (person_id, month, employer_id, reports)
-               SELECT person_id, month, employer_id, reports::jsonb
-                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS r(person_id, month, employer_id, reports)
+               SELECT person_id, month, employer_id,
+                      jsonb_object_agg(source || '#' || id, jsonb_build_object(
+                          'source', source, 'id', id, 'time', time, 'on', on_date, 'payload', payload::jsonb) ORDER BY n DESC)
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                        WITH ORDINALITY AS r(person_id, month, employer_id, source, id, time, on_date, payload, n)
+                GROUP BY person_id, month, employer_id
+                ORDER BY person_id, month, employer_id
                ON CONFLICT (person_id, month, employer_id)
                DO UPDATE SET reports = EXCLUDED.reports || c.reports WHERE NOT c.reports @> EXCLUDED.reports""",
-            [g[0] for g in rows], [g[1] for g in rows], [g[2] for g in rows], [json.dumps(r) for r in rows.values()],
+            *contribution_facts.report_columns(events),
         )
 
     async def open_cases(self, keys: list[str]) -> list[OpenCase]:

@@ -2,6 +2,7 @@
 (stdout; progress on stderr) or JSON.
 
     jiuye bench [--only intake,capacity,filter,mixed,simulate,memory,latency,headcount] [--size small|full|both] [--json]
+                [--streams N]
 """
 
 from __future__ import annotations
@@ -49,9 +50,18 @@ def register(sub: Any) -> None:
     parser.add_argument("--size", choices=("small", "full", "both"), default="both",
                         help="small (a few minutes each), full (the issue's sizes) or both (default)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    parser.add_argument("--streams", type=_positive, default=1, metavar="N",
+                        help="filter: N `jiuye streams` processes in the run's group sharing the partitions "
+                             "(default 1; issue 16's scale-out question)")
     parser.add_argument("--topology", choices=("single", "cluster"), default="single",
                         help="the stack to measure: single (default) or cluster (`jiuye dev up --topology "
                              "cluster`: the Temporal server on PostgreSQL, three Kafka nodes)")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, not {text!r}")
+    return int(text)
 
 
 def _only(text: str) -> list[str]:
@@ -74,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"jiuye bench: {exc}", file=sys.stderr)
         return 2
     try:
-        results = asyncio.run(_run_all(settings, args.only, sizes))
+        results = asyncio.run(_run_all(settings, args.only, sizes, streams=args.streams))
     except KitError as exc:
         print(f"jiuye bench: {exc}", file=sys.stderr)
         return 2
@@ -87,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all(r.get("met") for r in results) else 1
 
 
-async def _run_all(settings: Any, only: list[str], sizes: list[str]) -> list[dict[str, Any]]:
+async def _run_all(settings: Any, only: list[str], sizes: list[str], streams: int = 1) -> list[dict[str, Any]]:
     from bench.harness import ensure_namespace, say
 
     await ensure_namespace(settings)
@@ -98,7 +108,7 @@ async def _run_all(settings: Any, only: list[str], sizes: list[str]) -> list[dic
             say(f"=== {name} ({size}, {n:,}) ===")
             began = time.monotonic()
             try:
-                result = await _one(name, settings, n, size, results)
+                result = await _one(name, settings, n, size, results, streams)
             except (KitError, Exception) as exc:  # one failing benchmark does not stop the others
                 say(f"{name} ({size}) failed: {type(exc).__name__}: {exc}")
                 if not isinstance(exc, KitError):
@@ -118,7 +128,8 @@ def _found(results: list[dict[str, Any]], name: str, size: str, key: str) -> Any
     return None
 
 
-async def _one(name: str, settings: Any, n: int, size: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+async def _one(name: str, settings: Any, n: int, size: str, results: list[dict[str, Any]],
+               streams: int = 1) -> dict[str, Any]:
     if name == "intake":
         from bench import intake_bench
 
@@ -130,7 +141,7 @@ async def _one(name: str, settings: Any, n: int, size: str, results: list[dict[s
     if name == "filter":
         from bench import filter_bench
 
-        return await filter_bench.run_filter(settings, n)
+        return await filter_bench.run_filter(settings, n, streams_n=streams)
     if name == "mixed":
         from bench import filter_bench
 
@@ -169,6 +180,11 @@ async def _simulate(n: int) -> dict[str, Any]:
 # --- the table ---------------------------------------------------------------------------------
 
 
+def _processes(r: dict[str, Any]) -> str:
+    n = r.get("streams_processes", 1)
+    return "streams " if n == 1 else f"{n} streams processes "
+
+
 def _row(r: dict[str, Any]) -> list[str]:
     name, size = r["benchmark"], f"{r['size']} ({r['size_n']:,})"
     if "error" in r:
@@ -188,7 +204,7 @@ def _row(r: dict[str, Any]) -> list[str]:
         return [name, size, f"{r['streams_per_s']:,}/s", f"bare aiokafka {r['bare_per_s']:,}/s"
                 + (f", empty faust agent {r['faust_ceiling_per_s']:,}/s" if r.get("faust_ceiling_per_s") else ""), f"{r['ratio']:.3f}",
                 "≥ 50,000/s, ratio ≥ 0.2, 0 to Temporal", met,
-                f"streams {r['streams_seconds']} s to lag 0, bare {r['bare_seconds']} s; workflows "
+                f"{_processes(r)}{r['streams_seconds']} s to lag 0, bare {r['bare_seconds']} s; workflows "
                 f"{r['workflows_before']}→{r['workflows_after']}, inbox {r['inbox_states']}; facts: "
                 f"{r['facts_rows_added']:,} rows for {r['facts_pairs']:,} (person, month) = {r['facts_rows_per_pair']} "
                 f"per pair (≤ 2: {'met' if r['facts_met'] else 'NOT met'})"]

@@ -24,6 +24,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -33,6 +34,7 @@ from bench.harness import BenchRun, say, wait_for
 from contracts.kafka import client_security
 from contracts.settings import Settings
 from policy.pack import load_pack
+from testkit.processes import Process
 
 TOPIC = "si.contributions"
 # Issue 16's targets: the firehose filter, and the facts it leaves (rows added per contribution
@@ -46,16 +48,22 @@ FACT_TABLES = ("subject_facts", "contribution_facts", "inbox")
 RELEVANT_EVERY = 100
 
 
-async def run_filter(base: Settings, m: int, progress: bool = True) -> dict[str, Any]:
+async def run_filter(base: Settings, m: int, progress: bool = True, streams_n: int = 1) -> dict[str, Any]:
+    """`streams_n` > 1: that many `jiuye streams` processes in the run's group share the topic's
+    partitions (paused and continued together): does a second process double the rate?"""
     pack = load_pack(base.policy_pack)
     month = Claims(pack).month_after
     async with BenchRun(base, "filter") as run_:
         await run_.start_worker()
         streams = await run_.start_streams([TOPIC])
+        members = [streams, *(await run_.add_streams(streams_n - 1, TOPIC) if streams_n > 1 else [])]
         workflows_before = await run_.workflow_count()
         rows_before = await _rows(run_)
         start = await run_.kafka.ends([TOPIC])
-        streams.pause()
+        for member in members:
+            member.pause()
+        if streams_n > 1:
+            say(f"filter: {streams_n} streams processes share {TOPIC}")
         say(f"filter: streams paused; producing {m:,} contributions of people without a case")
         produce_seconds = await produce(
             run_.settings, (contribution(run_.person("F", i), i, month, f"E{run_.tag}{i % 5000}") for i in range(m)),
@@ -67,7 +75,7 @@ async def run_filter(base: Settings, m: int, progress: bool = True) -> dict[str,
             f"(a') an empty faust agent (bench/faust_ceiling.py)")
         ceiling = await faust_ceiling(run_, start, m)
         say(f"filter: faust ceiling {ceiling}; (b) streams continued")
-        streams_seconds = await _drain(run_, end, m, progress)
+        streams_seconds = await _drain(run_, end, m, progress, also=members[1:])
         workflows_after = await run_.workflow_count()
         states = {r["state"]: r["n"] for r in await run_.fetch(
             "SELECT state, count(*) AS n FROM inbox WHERE type = 'contribution.paid' GROUP BY state")}
@@ -79,7 +87,7 @@ async def run_filter(base: Settings, m: int, progress: bool = True) -> dict[str,
     ratio = rate / bare_rate
     none_reached = workflows_after == workflows_before and states.get("applied", 0) == 0
     return {
-        "benchmark": "filter", "m": m,
+        "benchmark": "filter", "m": m, "streams_processes": streams_n,
         "streams_per_s": round(rate), "bare_per_s": round(bare_rate), "ratio": round(ratio, 3),
         "target": f"≥ {TARGET_RATE:,}/s, ratio ≥ {TARGET_RATIO}, none reaches Temporal",
         "met": rate >= TARGET_RATE and ratio >= TARGET_RATIO and none_reached,
@@ -199,17 +207,19 @@ async def _count(run_: BenchRun, sql: str) -> str:
 
 
 async def _drain(run_: BenchRun, end: dict[TopicPartition, int], m: int, progress: bool,
-                 started: float | None = None) -> float:
-    """Continue the streams process (if paused) and wait until its group's lag is 0; seconds."""
+                 started: float | None = None, also: Sequence[Process] = ()) -> float:
+    """Continue the streams process(es) (if paused) and wait until their group's lag is 0; seconds."""
     assert run_.streams is not None
     if started is None:
         started = time.perf_counter()
-    run_.streams.resume()
+    members = [run_.streams, *also]
+    for member in members:
+        member.resume()
     group = run_.settings.consumer_group
 
     async def drained() -> bool:
-        assert run_.streams is not None
-        run_.streams.check()
+        for member in members:
+            member.check()
         return await run_.kafka.lag(group, end) == 0
 
     async def how_far() -> str:

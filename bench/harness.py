@@ -301,6 +301,32 @@ class BenchRun:
         await self.canaries(ready_topics, what="the streams process to consume", timeout=180)
         return self.streams
 
+    async def add_streams(self, count: int, topic: str) -> list[Process]:
+        """`count` more `jiuye streams` processes in the same group (issue 16: scale-out); returns
+        once the group has settled with every process holding some of `topic`'s partitions and
+        all of them held (each process logs its assignment: streams/consumer.py)."""
+        extra = [Process(f"streams-{k}", [str(JIUYE), "streams"],
+                         settings_env(self.settings, JIUYE_STREAMS_WEB_PORT=str(free_port())), self.folder)
+                 for k in range(2, count + 2)]
+        self.processes.extend(extra)
+        members = [p for p in (self.streams, *extra) if p is not None]
+        physical = self.settings.topics.physical(topic)
+
+        def held(process: Process) -> int:
+            text = process.log.read_text(errors="replace") if process.log.exists() else ""
+            lines = [line for line in text.splitlines() if "streams: assigned " in line]
+            return lines[-1].count(f"{physical}/") if lines else 0
+
+        async def settled() -> bool:
+            for process in members:
+                process.check()
+            counts = [held(p) for p in members]
+            return all(counts) and sum(counts) == self.settings.kafka_partitions
+
+        await wait_for(settled, f"{len(members)} streams processes to share {topic}", timeout=180, interval=0.5)
+        await asyncio.sleep(2)  # the last member's assignment logged, let its workers start fetching
+        return extra
+
     async def canaries(self, topics: Iterable[str], what: str, timeout: float) -> None:
         """Send one not-JSON record to each topic and wait until the intake dead-lettered all."""
         from contracts.kafka import make_producer

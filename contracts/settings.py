@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     streams_session_timeout_ms: int = 10_000
     # How long a rebalance waits for each member to finish and commit the batch in hand.
     streams_rebalance_timeout_ms: int = 60_000
+    # Measurement only (docs/BENCHMARKS.md, issue 16): a file path makes `jiuye streams` run under
+    # cProfile and write its stats there when it stops (SIGTERM), e.g. under `jiuye bench`.
+    streams_profile: str | None = None
 
     # The worker keeps at most this many cases' workflow state in memory (Temporal's sticky
     # cache, about 220 KB a case here); a case beyond it is replayed from its history on its

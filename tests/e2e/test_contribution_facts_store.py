@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from activities import contribution_facts
 from activities.memory_store import MemoryStore
 from activities.pg_store import PgStore, create_pool
 from activities.store import fact_of
@@ -129,6 +130,26 @@ async def test_contribution_replacing_report_is_kept_beside_the_first(store: PgS
     facts = await store.subject_facts(["person/P1"], TYPES)
     assert facts == as_stored_per_key([first, replacing], ["person/P1"])
     assert [f.payload["employer_amount"] for f in facts] == [48000, 50000]
+
+
+async def test_contribution_first_report_of_an_event_key_in_a_batch_stays(store: PgStore | MemoryStore) -> None:
+    """The same event key twice in one batch with different content (a producer's retry that
+    changed it): the first, in batch order, is stored, as a report already stored stays."""
+    first = contribution("P1", "2019-05", "E1", 0)
+    changed = first.model_copy(update={"data": {**first.data, "employer_amount": 1}})
+    await store.store_subject_facts([(first, keys_of(first)), (changed, keys_of(changed))])
+    assert [f.payload["employer_amount"] for f in await store.subject_facts(["person/P1"], TYPES)] == [48000]
+
+
+async def test_contribution_stored_reports_are_the_documents_report_gives(pool: asyncpg.Pool) -> None:
+    """PostgreSQL builds each report from the batch's columns (issue 16): the stored document is
+    exactly `contribution_facts.report` of the event, `on` null or a date, an own contribution
+    under ''."""
+    events = payroll()[:30] + payroll()[-3:]
+    await PgStore(pool).store_subject_facts([(e, keys_of(e)) for e in events])
+    rows = {(r["person_id"], r["month"], r["employer_id"]): r["reports"]
+            for r in await pool.fetch("SELECT person_id, month, employer_id, reports FROM contribution_facts")}
+    assert rows == {contribution_facts.grain(e): {e.key: contribution_facts.report(e)} for e in events}
 
 
 async def test_contribution_facts_migration_moves_the_facts_stored_before() -> None:

@@ -35,6 +35,14 @@ def test_bench_is_a_jiuye_subcommand() -> None:
     assert args.only == ["filter"] and args.size == "small" and args.json
 
 
+def test_bench_streams_takes_a_count_of_processes_for_the_filter() -> None:
+    assert build_parser().parse_args(["bench", "--only", "filter"]).streams == 1
+    assert build_parser().parse_args(["bench", "--only", "filter", "--streams", "2"]).streams == 2
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["bench", "--streams", bad])
+
+
 def test_the_table_says_met_or_not_and_names_the_machine() -> None:
     machine = {"cores": 2, "ram_gb": 23.5, "cpu": "cpu", "platform": "linux", "date": "2026-11-27", "git_commit": "abc",
                "python": "3.11", "temporal": "temporal 1.9.1", "kafka": "4.1.1", "postgresql": "15"}
