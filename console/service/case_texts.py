@@ -44,6 +44,7 @@ NOTES: Final[dict[str, str]] = {
         "不再接收迟到事实；待多发追回任务决定后本案运行结束",
     "{} after the window for late facts: not taken": "{0:event_type}晚于迟到事实接收期：不予采纳",
     "{} held while rejected: {}": "不予批准期间收到{0:event_type}：暂存至{1}",
+    "{} re-driven by {}: {}": "{0:event_type}由{1}重新投递：{2}",
     "late {}: the decision stands": "迟到的{0:event_type}：原决定不变",
     "late {}: {} does not reconcile what it owes; ledger unchanged": "迟到的{0:event_type}：{1:kind}不重新核算应发金额，台账不变",
     "late {}: what is owed is unchanged": "迟到的{0:event_type}：应发金额不变",

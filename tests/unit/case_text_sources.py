@@ -56,8 +56,10 @@ def _passed(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, trees: 
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == function.name:
                 values += [k.value for k in node.keywords if k.arg == name]
-                if len(node.args) > position:
-                    values.append(node.args[position])
+                # A method called on an object (`self.refuse(on, ev, what)`) is not passed `self`.
+                at = position - 1 if isinstance(node.func, ast.Attribute) and function.args.args[0].arg == "self" else position
+                if len(node.args) > at:
+                    values.append(node.args[at])
     return values
 
 
