@@ -21,6 +21,7 @@ from typing import Any
 
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner
 
 from activities.account_vault import AccountVault
 from activities.disbursement_desk import DisbursementDesk
@@ -93,9 +94,11 @@ def test_server_path() -> str:
 
 
 async def simulate(path: Path, until: date, pack: PolicyPack | None = None, progress: bool = False,
-                   store: MemoryStore | None = None) -> dict[str, Any]:
+                   store: MemoryStore | None = None, sandboxed: bool = False) -> dict[str, Any]:
     """Run a scenario file to the end of `until` and return the EVENTS.md result object. A caller
-    that passes `store` reads the rest of the read model from it afterwards (the schedules)."""
+    that passes `store` reads the rest of the read model from it afterwards (the schedules).
+    `sandboxed` runs the workflows in the SDK's sandbox as `jiuye worker` does (slower; the
+    output is the same, see simulation_worker_options)."""
     from app.worker import build_worker
 
     pack = pack or load_pack()
@@ -121,7 +124,7 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
         intake = Intake(store, gateway, sink, pack, desk)
         monitor = Monitor(pack, {}, {}, store)
         headcount = HeadcountMonitor(pack, {}, store)
-        async with build_worker(env.client, task_queue, store, pack):
+        async with build_worker(env.client, task_queue, store, pack, **simulation_worker_options(scenario, sandboxed)):
             for number, event, raw in _progress(scenario.events, progress):
                 if event.time > end:
                     break
@@ -140,6 +143,27 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
             if desk is not None:
                 await disburse_until(env, store, desk, clock, until)
     return result_of(store, sink)
+
+
+# The worker's cache is sized to hold every case of a scenario: an evicted case is replayed from
+# its whole history on its next task, a cost that grows with the run (below the SDK's default of
+# 1,000 nothing changes).
+CACHE_FLOOR = 1000
+
+
+def simulation_worker_options(scenario: Scenario, sandboxed: bool = False) -> dict[str, Any]:
+    """How simulate's worker differs from `jiuye worker`'s (docs/BENCHMARKS.md, issue 16 simulate):
+    - no sandbox: the sandbox re-imports and proxies modules for every workflow run, which was 39 %
+      of simulate's CPU. It guards against non-deterministic workflow code, and that guard stays
+      where code is deployed and tested (`jiuye worker`, tests/workflow, the replay tests all run
+      sandboxed); the workflow modules keep no state between runs (only import-time tables such as
+      workflows/_states.py's adapters), and test_simulate_output_is_the_same_with_and_without_the_sandbox
+      compares the two on a scenario;
+    - a cache for every case (at most one per event of the scenario), see CACHE_FLOOR."""
+    options: dict[str, Any] = {"max_cached_workflows": max(CACHE_FLOOR, len(scenario.events))}
+    if not sandboxed:
+        options["workflow_runner"] = UnsandboxedWorkflowRunner()
+    return options
 
 
 class _Days:

@@ -216,10 +216,11 @@ def _row(r: dict[str, Any]) -> list[str]:
                 f"intake rate used {r['intake_rate_used']}/s"]
     if name == "simulate":
         rate = r.get("case_years_per_minute")
-        target = r.get("target", 1000)
+        target = r.get("target", 3000)
         return [name, size, f"{rate:,.0f} case-years/min" if rate is not None else "—", "—",
                 f"{rate / target:.2f} of target" if rate is not None else "—", f"≥ {target:,} case-years/min", met,
-                f"{r.get('cases')} K2 cases, {r.get('simulated_years')} years, wall {r.get('wall_seconds')} s"]
+                f"{r.get('cases')} K2 cases, {r.get('simulated_years')} years, wall {r.get('wall_seconds')} s, "
+                f"CPU {r.get('cpu_seconds')} s ({r.get('cpu_ms_per_case_year')} ms a case-year)"]
     if name == "memory":
         return [name, size, f"worker {r['worker_mb_per_10k']} / streams {r['streams_mb_per_10k']} MB per 10k",
                 f"idle worker {r['idle_mb']['worker']} / streams {r['idle_mb']['streams']} MB", "—",

@@ -85,6 +85,32 @@ async def wait_for(check: Callable[[], Awaitable[Any]], what: str, timeout: floa
         await asyncio.sleep(interval)
 
 
+async def wait_while_progressing(count: Callable[[], Awaitable[int]], goal: int, what: str, stall: float = 60.0,
+                                 interval: float = 0.2, every: float = 10.0) -> dict[str, float]:
+    """Wait until `count()` reaches `goal`, however long that takes while it moves: BenchError only
+    after `stall` seconds without a new unit counted (a fixed timeout fails a slow but healthy run
+    on a loaded machine). Returns the progress waited for: the count at the start and the end, and
+    the seconds it took; the error says the same."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first = best = await count()
+    moved = started
+    next_report = started + every
+    while best < goal:
+        await asyncio.sleep(interval)
+        now_count = await count()
+        now = loop.time()
+        if now_count > best:
+            best, moved = now_count, now
+        elif now - moved > stall:
+            raise BenchError(f"no progress for {stall:g} s waiting for {what} ({best}/{goal}; "
+                             f"{best - first} counted in {moved - started:.1f} s of waiting, from {first})")
+        if now >= next_report:
+            say(f"  waiting for {what}: {best}/{goal} ({now - started:.0f} s)")
+            next_report = now + every
+    return {"from": first, "to": best, "seconds": round(loop.time() - started, 2)}
+
+
 # --- the stack ---------------------------------------------------------------------------------
 
 

@@ -101,3 +101,16 @@ async def test_simulate_late_facts_reopen_and_correct_closed_cases_as_derived_by
     assert result["payments"] == expected["payments"]
     assert result["dead_letters"] == expected["dead_letters"]
     assert (result["tasks"], result["alerts"]) == (expected["tasks"], expected["alerts"])
+
+
+async def test_simulate_output_is_the_same_with_and_without_the_sandbox() -> None:
+    """simulate runs its workflows unsandboxed for speed (app.simulate.simulation_worker_options):
+    the whole result object must be what the sandboxed worker of `jiuye worker` produces, on
+    scenarios with limits shared across cases (K16's yearly provincial slots, K13's loans per
+    borrower) and with corrections (K2)."""
+    for name in ("k16_incubators", "k13_startup_loans", "k2_corrections"):
+        until = date.fromisoformat(json.loads((SCENARIOS / f"{name}.expected.json").read_text(encoding="utf-8"))["until"])
+        sandboxed = await simulate(SCENARIOS / f"{name}.jsonl", until, sandboxed=True)
+        unsandboxed = await simulate(SCENARIOS / f"{name}.jsonl", until)
+        assert sandboxed["cases"], name
+        assert unsandboxed == sandboxed, name
