@@ -17,18 +17,33 @@ cases, every event whose subject is one of their relevance keys (`case_keys`, th
 subject), and every shared fact (epidemic dates, earlier parameter changes) the cases read.
 Events that reach a case only through an id in their data under another subject (an employer's
 event naming staff) are not found by subject; the routes of the reached kinds key their events
-by the case's own subject."""
+by the case's own subject.
+
+Contributions (`contribution.paid`) have no inbox row since issue 16 when no case took them, yet
+K6/K7/K15/M2 read them as facts (K7 an employer's prior-year sum). They are rebuilt from
+`contribution_facts` (activities/contribution_facts.py), which keeps each report's source, id,
+time and data: every report of a person who is a key of a reached case, and every report naming
+as employer an enterprise that is one. The one envelope field not stored is the subject; the
+rebuild gives `person/<person_id>` (the producers' convention, and the key set the routes look
+up is the same either way: `keys_of` adds the person and employer keys from the data). The
+topic `si.contributions` is therefore never read from Kafka here.
+
+How Kafka is read: only the wanted offsets. They are grouped into runs no more than
+`GAP_READ_THROUGH` records apart; each run is one seek and a read to its last offset, so the
+records passed over are at most that many per gap, never a partition's firehose."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from activities.contribution_facts import CONTRIBUTION
 from contracts.cloudevents_binding import decode_kafka
 from contracts.kafka import client_security
 from contracts.settings import Settings
@@ -36,6 +51,14 @@ from streams.routing import SHARED_FACT_KINDS, SHARED_FACT_TYPES
 
 # How long one fetch from Kafka may wait for records that the inbox says exist.
 FETCH_TIMEOUT_MS = 10_000
+# Wanted offsets this close are read through in one run instead of a seek each (a seek costs a
+# fetch request; a few unwanted records cost less than that).
+GAP_READ_THROUGH = 8
+
+
+# Records read from Kafka by `read_records` since the process started (one counter, so a test
+# and an operator can compare it with the records in the topic).
+READ_COUNT = [0]
 
 
 class EventsGone(Exception):
@@ -49,6 +72,7 @@ class Seen:
     topic: str
     partition: int
     offset: int
+    time: datetime | None = None
 
 
 async def events_seen(pool: asyncpg.Pool, city: str | None) -> list[Seen]:
@@ -59,17 +83,51 @@ async def events_seen(pool: asyncpg.Pool, city: str | None) -> list[Seen]:
                              WHERE kind = ANY($1::text[]) AND ($2::text IS NULL OR city = $2)),
                 keys AS (SELECT key FROM case_keys WHERE case_id IN (SELECT case_id FROM reached)
                          UNION SELECT subject FROM reached)
-           SELECT topic, partition, kafka_offset FROM inbox
-            WHERE topic IS NOT NULL AND kafka_offset IS NOT NULL
+           SELECT topic, partition, kafka_offset, event_time FROM inbox
+            WHERE topic IS NOT NULL AND kafka_offset IS NOT NULL AND type <> $4
               AND (subject IN (SELECT key FROM keys) OR type = ANY($3::text[]))
             ORDER BY event_time, received_at, topic, partition, kafka_offset""",
-        list(SHARED_FACT_KINDS), city, list(SHARED_FACT_TYPES))
-    return [Seen(r["topic"], r["partition"], r["kafka_offset"]) for r in rows]
+        list(SHARED_FACT_KINDS), city, list(SHARED_FACT_TYPES), CONTRIBUTION)
+    return [Seen(r["topic"], r["partition"], r["kafka_offset"], r["event_time"]) for r in rows]
+
+
+async def contribution_reports(pool: asyncpg.Pool, city: str | None) -> list[dict[str, Any]]:
+    """The stored contribution reports the reached cases read: of their persons, and of the
+    staff of their enterprises (an employer's sum, K7), whether or not a case took them."""
+    rows = await pool.fetch(
+        """WITH reached AS (SELECT case_id, subject FROM cases
+                             WHERE kind = ANY($1::text[]) AND ($2::text IS NULL OR city = $2)),
+                keys AS (SELECT key FROM case_keys WHERE case_id IN (SELECT case_id FROM reached)
+                         UNION SELECT subject FROM reached)
+           SELECT DISTINCT r.value AS report FROM contribution_facts c CROSS JOIN LATERAL jsonb_each(c.reports) r
+            WHERE 'person/' || c.person_id IN (SELECT key FROM keys)
+               OR (c.employer_id <> '' AND 'enterprise/' || c.employer_id IN (SELECT key FROM keys))""",
+        list(SHARED_FACT_KINDS), city)
+    return [json.loads(r["report"]) if isinstance(r["report"], str) else r["report"] for r in rows]
+
+
+def contribution_event(report: dict[str, Any]) -> dict[str, Any]:
+    """A stored contribution report as the `contribution.paid` CloudEvent it came from
+    (EVENTS.md); the subject, not stored, is the person's."""
+    return {"specversion": "1.0", "id": report["id"], "source": report["source"], "type": CONTRIBUTION,
+            "subject": f"person/{report['payload']['person_id']}", "time": report["time"],
+            "datacontenttype": "application/json", "data": report["payload"]}
+
+
+def runs(offsets: set[int], gap: int = GAP_READ_THROUGH) -> list[tuple[int, int]]:
+    """Sorted offsets as (first, last) runs whose neighbours are at most `gap` apart."""
+    out: list[tuple[int, int]] = []
+    for o in sorted(offsets):
+        if out and o - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], o)
+        else:
+            out.append((o, o))
+    return out
 
 
 async def read_records(settings: Settings, seen: list[Seen]) -> list[bytes]:
     """The events at those Kafka positions as CloudEvents JSON lines (structured mode), in the
-    order given. Each partition is read once, from its first wanted offset forward."""
+    order given. Each run of nearby wanted offsets is one seek and a read to its end (`runs`)."""
     if not seen:
         return []
     names = settings.topics
@@ -77,6 +135,7 @@ async def read_records(settings: Settings, seen: list[Seen]) -> list[bytes]:
     for s in seen:
         wanted[TopicPartition(names.physical(s.topic), s.partition)].add(s.offset)
     found: dict[tuple[TopicPartition, int], bytes] = {}
+    records_read = READ_COUNT
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
                                 **client_security(settings))
     await consumer.start()
@@ -87,18 +146,21 @@ async def read_records(settings: Settings, seen: list[Seen]) -> list[bytes]:
         if gone:
             raise EventsGone(f"{len(gone)} events the cases saw are past Kafka's retention: {', '.join(sorted(gone)[:5])}")
         for tp, offsets in wanted.items():
-            consumer.seek(tp, min(offsets))
-            last = max(offsets)
-            position = min(offsets)
-            while position <= last:
-                batch = await consumer.getmany(tp, timeout_ms=FETCH_TIMEOUT_MS)
-                records = batch.get(tp, [])
-                if not records:
-                    raise EventsGone(f"Kafka returned nothing at {tp.topic}[{tp.partition}]@{position}")
-                for r in records:
-                    position = r.offset + 1
-                    if r.offset in offsets:
-                        found[(tp, r.offset)] = _as_line(r.value or b"", list(r.headers or ()))
+            for first, last in runs(offsets):
+                consumer.seek(tp, first)
+                position = first
+                while position <= last:
+                    batch = await consumer.getmany(tp, timeout_ms=FETCH_TIMEOUT_MS, max_records=last - position + 1)
+                    records = batch.get(tp, [])
+                    if not records:
+                        raise EventsGone(f"Kafka returned nothing at {tp.topic}[{tp.partition}]@{position}")
+                    for r in records:
+                        if r.offset > last:
+                            break
+                        position = r.offset + 1
+                        records_read[0] += 1
+                        if r.offset in offsets:
+                            found[(tp, r.offset)] = _as_line(r.value or b"", list(r.headers or ()))
     finally:
         await consumer.stop()
     missing = [s for s in seen if (TopicPartition(names.physical(s.topic), s.partition), s.offset) not in found]
@@ -116,5 +178,14 @@ def _as_line(value: bytes, headers: list[tuple[str, bytes]]) -> bytes:
 
 
 async def live_events(pool: asyncpg.Pool, settings: Settings, city: str | None) -> list[bytes]:
-    """The events a change of `city` reaches, rebuilt from the inbox and Kafka."""
-    return await read_records(settings, await events_seen(pool, city))
+    """The events a change of `city` reaches, rebuilt from the inbox and Kafka, and the
+    contributions from contribution_facts, in the order of their event time."""
+    seen = await events_seen(pool, city)
+    lines = await read_records(settings, seen)
+    timed: list[tuple[datetime, int, bytes]] = [
+        (s.time or datetime.min.replace(tzinfo=timezone.utc), i, line) for i, (s, line) in enumerate(zip(seen, lines, strict=True))]
+    for report in await contribution_reports(pool, city):
+        doc = contribution_event(report)
+        line = json.dumps(doc, ensure_ascii=False).encode()
+        timed.append((datetime.fromisoformat(doc["time"]), len(timed), line))
+    return [line for _, _, line in sorted(timed, key=lambda t: (t[0], t[1]))]
