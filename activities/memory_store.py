@@ -31,9 +31,9 @@ from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, ScheduleRecord, TaskRecord
 from contracts.events import CloudEvent
 from policy.calendar import month_of
-from policy.headcount_drop import Arrival, Comparison
 from policy.corrections import replaces
 from policy.disbursement import Disbursement, Due, Netting, OpenDeduction, is_open, ledger_key_of
+from policy.headcount_drop import Arrival, Comparison
 
 
 @dataclass
