@@ -226,7 +226,8 @@ def _row(r: dict[str, Any]) -> list[str]:
                 f"({held['judged_bytes'] / 1e3:.0f} kB); statement {timed['new_month']['ms']} ms for 1,000 new months, "
                 f"{timed['compared']['ms']} ms for 1,000 compared (employer index: {timed['new_month']['uses_employer_index']}, "
                 f"seq scan: {timed['new_month']['seq_scan']}, JIT: {timed['new_month']['jit']}); "
-                f"in process {local['per_s']:,}/s; alerts {r['alerts']}/{r['expected_alerts']}"]
+                f"in process {local['per_s']:,}/s; alerts {r['alerts']}/{r['expected_alerts']} "
+                f"({r['unexpected_with_month_still_arriving']} unexpected ones judged while M was still arriving)"]
     return [name, size, "", "", "", "", met, json.dumps(r)[:120]]
 
 
