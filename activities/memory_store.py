@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from activities import contribution_facts
+from activities import contribution_facts, headcount_facts
 from activities.contribution_facts import AGGREGATED_TYPES, CONTRIBUTION, Grain
 from activities.disbursement_events import batch_closed_event
 from activities.store import (
@@ -33,6 +33,7 @@ from contracts.events import CloudEvent
 from policy.calendar import month_of
 from policy.corrections import replaces
 from policy.disbursement import Disbursement, Due, Netting, OpenDeduction, is_open, ledger_key_of
+from policy.headcount_drop import Arrival, Comparison
 
 
 @dataclass
@@ -51,6 +52,8 @@ class MemoryStore:
     contribution_rows: dict[Grain, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # Its two look-ups (the primary key's person, the by-employer index).
     contribution_rows_of: dict[str, set[Grain]] = field(default_factory=dict)  # person/<id>, enterprise/<id>
+    # M2's (enterprise, month M) compared already (migration 0020's headcount_judged).
+    headcount_judged: set[tuple[str, str]] = field(default_factory=set)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     # Refused events kept against the case that refused them, by (case, source, event id); `refused_by`
     # is 0018's origin (intake or workflow), `origin` the Kafka origin of an intake refusal.
@@ -246,6 +249,12 @@ class MemoryStore:
             **task.model_dump(),
             "due_on": task.due_on.isoformat() if task.due_on else None,
         }
+
+    async def headcount_comparisons(self, arrivals: Sequence[Arrival]) -> list[Comparison]:
+        return headcount_facts.memory_comparisons(self.contribution_rows_of, self.headcount_judged, arrivals)
+
+    async def mark_headcount_judged(self, judged: Sequence[tuple[str, str]]) -> None:
+        self.headcount_judged.update(judged)
 
     async def raise_alert(self, alert: AlertRecord, message: dict[str, Any]) -> bool:
         if any(a["alert_id"] == alert.alert_id for a in self.alerts):

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from activities import contribution_facts
+from activities import contribution_facts, headcount_facts
 from activities.contribution_facts import AGGREGATED_TYPES, CONTRIBUTION
 from activities.disbursement_events import batch_closed_event
 from activities.store import (
@@ -33,6 +33,7 @@ from contracts.events import CloudEvent
 from contracts.topics import ALERTS, PAYMENT_INSTRUCTIONS
 from observability import tracing
 from policy.disbursement import Disbursement, Due, Netting, OpenDeduction
+from policy.headcount_drop import Arrival, Comparison
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -422,6 +423,12 @@ class PgStore:
             )
             await _outbox(conn, "cases.lifecycle", task.case_id, lifecycle)
 
+
+    async def headcount_comparisons(self, arrivals: Sequence[Arrival]) -> list[Comparison]:
+        return await headcount_facts.pg_comparisons(self.pool, arrivals)
+
+    async def mark_headcount_judged(self, judged: Sequence[tuple[str, str]]) -> None:
+        await headcount_facts.pg_mark_judged(self.pool, judged)
 
     async def raise_alert(self, alert: AlertRecord, message: dict[str, Any]) -> bool:
         """The alert row and its outbox row (topic `alerts`) in one transaction, once per id."""

@@ -21,6 +21,7 @@ from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, RefusalRecord, ScheduleRecord, TaskRecord
 from contracts.events import CloudEvent
 from policy.disbursement import Disbursement, Due, OpenDeduction
+from policy.headcount_drop import Arrival, Comparison
 
 ClaimState = Literal["new", "retry", "duplicate"]
 
@@ -235,6 +236,16 @@ class Store(Protocol):
     async def past_cases(self, subject: str, kinds: list[str], exclude_case_id: str | None) -> list[PastCase]: ...
 
     # -- alerts ------------------------------------------------------------------------------
+    async def headcount_comparisons(self, arrivals: Sequence[Arrival]) -> list[Comparison]:
+        """M2: the months M−1 and M to compare for a batch's employer contributions, with their
+        headcounts counted from the stored contribution facts, in one statement
+        (activities/headcount_facts.py says which arrivals answer)."""
+        ...
+
+    async def mark_headcount_judged(self, judged: Sequence[tuple[str, str]]) -> None:
+        """Record (enterprise, M) as compared (idempotent), after its alert was raised."""
+        ...
+
     async def raise_alert(self, alert: AlertRecord, message: dict[str, Any]) -> bool:
         """Store `alert` once per alert_id and put `message` (its CloudEvent) in the outbox for
         the `alerts` topic, in one transaction; False if it was raised before."""

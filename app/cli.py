@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         "→ inbox → routing → Temporal; offsets committed only after a batch was handled; start more processes "
         "to share the partitions, JIUYE_STREAMS_INSTANCE_ID for static membership) and the monitoring agent "
         "(counts per city per day and week in faust tables; weekly_surge and mass_unemployment alerts) and "
-        "M2 on the contributions (headcount per enterprise and month, 3 months kept; headcount_drop alerts). "
+        "M2 on the contributions (headcount per enterprise and month counted from the stored contribution facts "
+        "after each batch; headcount_drop alerts). "
         "SIGTERM finishes and commits the batches in hand, leaves the group and exits 0.",
     )
 

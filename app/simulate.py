@@ -36,7 +36,7 @@ from policy.calendar import SHANGHAI, business_date, start_of_day
 from policy.corrections import WORTH_SIGN
 from policy.pack import PolicyPack, load_pack
 from streams.gateway import CaseGateway
-from streams.headcount_monitor import HeadcountMonitor, contributions_of
+from streams.headcount_monitor import HeadcountMonitor
 from streams.intake import Intake
 from streams.monitoring import Monitor, observe
 
@@ -123,7 +123,7 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
                                 clock=clock.today) if any(e.type in DISBURSEMENT_TYPES for _, e, _ in scenario.events) else None
         intake = Intake(store, gateway, sink, pack, desk)
         monitor = Monitor(pack, {}, {}, store)
-        headcount = HeadcountMonitor(pack, {}, store)
+        headcount = HeadcountMonitor(pack, store)
         async with build_worker(env.client, task_queue, store, pack, **simulation_worker_options(scenario, sandboxed)):
             for number, event, raw in _progress(scenario.events, progress):
                 if event.time > end:
@@ -136,8 +136,7 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
                 observation = await observe(event, outcome.status, store)
                 if observation is not None:
                     await monitor.apply(observation)
-                for contributions in contributions_of([outcome]):  # M2 (§23) on the contributions
-                    await headcount.apply(contributions)
+                await headcount.judge([outcome])  # M2 (§23): from the stored contributions, as streams does
             await advance_business_clock(env, end, offset)
             await drain_activities(env, store)
             if desk is not None:

@@ -234,14 +234,17 @@ def _row(r: dict[str, Any]) -> list[str]:
                 f"max {r['max_s']} s; emit→inbox applied p50 {r['intake_p50_s']} / p99 {r['intake_p99_s']} s, "
                 f"applied→ledger p50 {r['case_p50_s']} / p99 {r['case_p99_s']} s"]
     if name == "headcount":
-        three, four, back = r["after_3_months"], r["after_4_months"], r["recovered"]
-        return [name, size, f"{three['entries']:,} entries, {three['json_bytes'] / 1e6:.1f} MB JSON, "
-                f"{three['heap_bytes'] / 1e6:.1f} MB heap", f"4th month: {four['entries']:,} entries",
-                f"{four['entries'] / three['entries']:.2f}", "bounded; recovered = in process; alerts as expected", met,
-                f"{r['contributions']:,} contributions over {r['months']} months, {r['enterprises']:,} enterprises, "
-                f"{three['keys']:,} keys; in process {r['in_process_per_s']:,}/s; stack {r['stack_per_s']:,}/s "
-                f"({r['stack_contributions']:,} in {r['stack_seconds']} s, intake {r['intake_seconds']} s); recovered "
-                f"{back['entries']:,} entries, {back['json_bytes'] / 1e6:.1f} MB; alerts {r['alerts']}/{r['expected_alerts']}"]
+        local, held, timed = r["in_process"], r["held"], r["statement"]
+        return [name, size, f"{local['asked']:,} statements / {local['batches']:,} batches",
+                f"stack {r['stack_per_s']:,}/s", f"{local['asked'] / max(1, local['batches']):.2f}",
+                "≤ 1 statement a batch; alerts as expected", met,
+                f"{r['contributions']:,} contributions over {r['months']} months + a 4th, {r['enterprises']:,} enterprises; "
+                f"held: {held['fact_rows']:,} fact rows (K7's), {held['judged_rows']:,} judged rows "
+                f"({held['judged_bytes'] / 1e3:.0f} kB); statement {timed['new_month']['ms']} ms for 1,000 new months, "
+                f"{timed['compared']['ms']} ms for 1,000 compared (employer index: {timed['new_month']['uses_employer_index']}, "
+                f"seq scan: {timed['new_month']['seq_scan']}, JIT: {timed['new_month']['jit']}); "
+                f"in process {local['per_s']:,}/s; alerts {r['alerts']}/{r['expected_alerts']} "
+                f"({r['unexpected_with_month_still_arriving']} unexpected ones judged while M was still arriving)"]
     return [name, size, "", "", "", "", met, json.dumps(r)[:120]]
 
 

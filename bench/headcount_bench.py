@@ -1,5 +1,6 @@
-"""headcount: the size of M2's state (§23 headcount_drop) for N contributions over 3 months, and
-the rate it is kept at (issue 17: "Show the state size for 100,000 contributions over 3 months").
+"""headcount: what M2 (§23 headcount_drop) costs now that its headcounts are counted from the stored
+contribution facts (issue 16 item 2), for N contributions over 3 months; it was the size of a
+faust Table until then (issue 17: "Show the state size for 100,000 contributions over 3 months").
 
 The workload: 1,000 enterprises of skewed sizes (a few thousand persons down to a handful),
 their N employer contributions over 3 months, each enterprise's payroll produced together (as an
@@ -7,16 +8,18 @@ SI system sends it); then a 4th month (the same persons, every 10th enterprise w
 in month 3, which the 4th month's first contribution finds: a `headcount_drop` alert each).
 
 Two measurements of the same stream:
-  (a) in process: `HeadcountMonitor` over a dict, fed in messages as the intake forms them
-      (batches of `intake_batch_max` records in stream order, grouped by enterprise) — the
-      state's entries, keys, bytes as JSON (what the faust Table's changelog holds per key) and
-      Python heap (tracemalloc), after 3 months and after the 4th; and the rule's own rate;
-  (b) on the stack: the contributions produced to Kafka for a real `jiuye streams` (once its
-      agent consumed a canary contribution, stopped while they are produced, then continued); the rate is N / time until the intake committed
-      them all and the `headcount` agent's group committed the end of `<group>-headcount` (faust
-      commits every few seconds, so this rounds the time up); then the Table as a recovering
-      process would rebuild it, read from its changelog topic (last value per key), less the
-      canary's, must hold the same entries as (a), and the alerts in PostgreSQL must be the expected ones.
+  (a) in process: MemoryStore and `HeadcountMonitor` as `jiuye simulate` runs them, fed in
+      batches of `intake_batch_max` records (facts stored, then judged): the store statements
+      M2 makes (comparisons asked, months recorded), the months compared, and the rate;
+  (b) on the stack: the contributions produced to Kafka for a real `jiuye streams`, month by
+      month (stopped while a month is produced, then continued until the intake committed it; M2
+      is judged inside each batch, before its commit, so there is nothing after); the rate is N /
+      the sum of those times;
+      then what PostgreSQL holds for M2 (the `contribution_facts` rows K7 keeps anyway, and
+      `headcount_judged`, one row per enterprise and month compared), the alerts (must be the
+      expected ones), and the comparison statement itself, timed with EXPLAIN ANALYZE for a
+      batch that brings a new month for all 1,000 enterprises (the worst batch: every arrival
+      counted) and for one whose months are compared already (the common batch).
 """
 
 from __future__ import annotations
@@ -25,15 +28,12 @@ import asyncio
 import itertools
 import json
 import time
-import tracemalloc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-
+from activities.memory_store import MemoryStore
 from bench.events import contribution, produce
-from bench.harness import BenchError, BenchRun, say, wait_for
-from contracts.kafka import client_security
+from bench.harness import BenchRun, say, wait_for
 from contracts.settings import Settings
 from policy import headcount_drop
 
@@ -84,165 +84,133 @@ def expected_alerts(first: list[tuple[str, str, str]]) -> set[str]:
     return found
 
 
-def messages(rows: Iterable[tuple[str, str, str]], batch: int) -> Iterator[Any]:
-    """The messages the intake forwards for these rows: per batch, per enterprise, in order."""
-    from streams.headcount_monitor import Contributions
-
+def batches(rows: Iterable[tuple[str, str, str]], batch: int) -> Iterator[list[tuple[str, str, str]]]:
     stream = iter(rows)
     while chunk := list(itertools.islice(stream, batch)):
-        grouped: dict[str, list[tuple[str, str]]] = {}
-        for enterprise, month, person in chunk:
-            grouped.setdefault(enterprise, []).append((month, person))
-        for enterprise, pairs in grouped.items():
-            yield Contributions(enterprise, tuple(pairs))
+        yield chunk
 
 
-def state_figures(state: dict[str, Any]) -> dict[str, Any]:
-    """Entries, keys and JSON bytes (key + value, as faust's json serializer writes them)."""
-    return {"entries": headcount_drop.HeadcountState(state).size, "keys": len(state),
-            "json_bytes": sum(len(json.dumps(k)) + len(json.dumps(v)) for k, v in state.items())}
+class CountingStore(MemoryStore):
+    """MemoryStore counting M2's statements (the figure (a) reports), nothing else changed."""
+
+    asked = 0
+    recorded = 0
+
+    async def headcount_comparisons(self, arrivals: Sequence[headcount_drop.Arrival]) -> list[headcount_drop.Comparison]:
+        self.asked += 1
+        return await super().headcount_comparisons(arrivals)
+
+    async def mark_headcount_judged(self, judged: Sequence[tuple[str, str]]) -> None:
+        self.recorded += 1
+        await super().mark_headcount_judged(judged)
 
 
 async def in_process(first: list[tuple[str, str, str]], after: list[tuple[str, str, str]], batch: int) -> dict[str, Any]:
-    """The figures of (a): one pass timed, a second one under tracemalloc for the heap (tracing
-    slows Python several times over, so it is not the timed one)."""
-    from activities.memory_store import MemoryStore
+    """The figures of (a)."""
+    from bench.events import contribution as record
+    from contracts.events import parse_event
     from policy.pack import load_pack
     from streams.headcount_monitor import HeadcountMonitor
+    from streams.intake import Outcome
 
     pack = load_pack()
-    first_messages, after_messages = list(messages(first, batch)), list(messages(after, batch))
-    store = MemoryStore()
-    state: dict[str, Any] = {}
-    monitor = HeadcountMonitor(pack, state, store)
+    store = CountingStore()
+    monitor = HeadcountMonitor(pack, store)
+    chunks = [[Outcome("ignored", "", parse_event(record(p, i, m, e)[2])) for i, (e, m, p) in enumerate(chunk)]
+              for chunk in batches(first + after, batch)]
     started = time.perf_counter()
-    for message in first_messages:
-        await monitor.apply(message)
+    for outcomes in chunks:
+        await store.store_subject_facts([(o.event, []) for o in outcomes if o.event is not None])
+        await monitor.judge(outcomes)
     seconds = time.perf_counter() - started
-    three = state_figures(state)
-    for message in after_messages:
-        await monitor.apply(message)
-    four = state_figures(state)
-
-    traced = HeadcountMonitor(pack, {}, MemoryStore())
-    tracemalloc.start()
-    try:
-        # Messages made under tracing, from fresh strings, and dropped once applied: the heap is
-        # what the state keeps (ids, keys, lists, dicts), not the workload's own copies.
-        for message in messages(_fresh(first), batch):
-            await traced.apply(message)
-        three["heap_bytes"] = tracemalloc.get_traced_memory()[0]
-        for message in messages(_fresh(after), batch):
-            await traced.apply(message)
-        four["heap_bytes"] = tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
-    return {"after_3_months": three, "after_4_months": four, "per_s": round(len(first) / seconds),
-            "alerts": sorted(a["alert_id"] for a in store.alerts), "state": state}
+    return {"batches": len(chunks), "asked": store.asked, "recorded": store.recorded,
+            "months_compared": len(store.headcount_judged), "per_s": round(len(first + after) / seconds),
+            "alerts": sorted(a["alert_id"] for a in store.alerts)}
 
 
-def _fresh(rows: list[tuple[str, str, str]]) -> Iterator[tuple[str, str, str]]:
-    for e, m, p in rows:
-        yield e.encode().decode(), m.encode().decode(), p.encode().decode()
+async def statement_ms(run_: BenchRun, tag: str, months: tuple[str, str]) -> dict[str, Any]:
+    """EXPLAIN ANALYZE of the comparison statement for all enterprises arriving in `months[0]` (M+1)
+    and for all arriving in `months[1]`: execution ms and whether the plan reads the employer index."""
+    from activities.headcount_facts import _COMPARISONS, comparison_arguments
 
-
-async def changelog_state(settings: Settings, partitions: list[Any]) -> dict[str, Any]:
-    """The Table as a recovering process rebuilds it: the changelog's last value per key."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-                                **client_security(settings))
-    await consumer.start()
-    state: dict[str, Any] = {}
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        async def behind() -> bool:
-            return any([await consumer.position(tp) < end for tp, end in ends.items()])
-
-        while await behind():
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for r in records:
-                    assert r.key is not None  # every changelog record is keyed
-                    key = json.loads(r.key)
-                    if r.value is None:
-                        state.pop(key, None)
-                    else:
-                        state[key] = json.loads(r.value)
-    finally:
-        await consumer.stop()
-    return state
+    figures: dict[str, Any] = {}
+    for label, month in zip(("new_month", "compared"), months, strict=True):
+        arrivals = headcount_drop.arrivals((f"{tag}E{e:04d}", month) for e in range(ENTERPRISES))
+        plan = await run_.scalar(f"EXPLAIN (ANALYZE, FORMAT JSON) {_COMPARISONS}", *comparison_arguments(arrivals))
+        doc = json.loads(plan)[0] if isinstance(plan, str) else plan[0]
+        text = json.dumps(doc)
+        figures[label] = {"ms": round(doc["Execution Time"], 1), "rows": doc["Plan"].get("Actual Rows"),
+                          "uses_employer_index": "contribution_facts_by_employer" in text,
+                          "seq_scan": '"Seq Scan"' in text, "jit": '"JIT"' in text}
+    return figures
 
 
 async def run(base: Settings, n: int, progress: bool = True) -> dict[str, Any]:
-    from streams.app import headcount_topic, monitoring_app_id
-
     async with BenchRun(base, "headcount") as run_:
         tag = f"B{run_.tag}"
         first, after = workload(n, tag)
         local = await in_process(first, after, run_.settings.intake_batch_max)
-        three, four = local["after_3_months"], local["after_4_months"]
-        say(f"headcount: in process {len(first):,} contributions over 3 months → {three['entries']:,} entries, "
-            f"{three['keys']:,} keys, {three['json_bytes'] / 1e6:.1f} MB as JSON, {three['heap_bytes'] / 1e6:.1f} MB heap, "
-            f"{local['per_s']:,}/s; after a 4th month {four['entries']:,} entries")
+        say(f"headcount: in process {len(first) + len(after):,} contributions in {local['batches']:,} batches → "
+            f"{local['asked']:,} comparison statements, {local['recorded']:,} judged-month writes, "
+            f"{local['months_compared']:,} months compared, {local['per_s']:,}/s")
         streams = await run_.start_streams(["si.contributions"])
-        # The probe takes logical names; these two are physical already.
-        internal = run_.settings.topics.logical(headcount_topic(run_.settings))
-        group = run_.settings.topics.logical(monitoring_app_id(run_.settings))
-        canary = f"{tag}CANARY"
-
-        async def agent_done() -> bool:
-            streams.check()
-            try:
-                ends = await run_.kafka.ends([internal])
-            except BenchError:  # not declared by the faust app yet
-                return False
-            return sum(ends.values()) > 0 and await run_.kafka.lag(group, ends) == 0
-
-        # The faust app starts after the intake (which the canaries proved); the agent consumes
-        # once its group has the internal topic: one employer contribution through it first.
-        await produce(run_.settings, [contribution(f"{canary}P", 0, "2020-01", canary)], 1, "canary", False)
-        await wait_for(agent_done, f"the headcount agent to consume {internal} (a faust group that assigned "
-                       "before the topic was visible ignores it: 'Ignoring missing topic' in the streams log)",
-                       timeout=300, interval=0.5)
-        streams.pause()
         rows = first + after
-        records = (contribution(person, i, month, enterprise) for i, (enterprise, month, person) in enumerate(rows))
-        produce_seconds = await produce(run_.settings, records, len(rows), "contributions", progress)
-        started = time.perf_counter()
-        streams.resume()
 
         async def intake_done() -> bool:
             streams.check()
             return await run_.kafka.lag(run_.settings.consumer_group, await run_.kafka.ends(["si.contributions"])) == 0
 
+        # Month by month, as an SI system sends its monthly files: each produced while the streams
+        # process is stopped, then timed from SIGCONT until committed. Months produced back to back
+        # would reach the intake's partitions at different paces (records are keyed by person), and
+        # a batch bringing M+1 could judge M while M's rest is still on other partitions.
+        seconds = produce_seconds = 0.0
         timeout = max(600, len(rows) / 100)
-        await wait_for(intake_done, f"{len(rows):,} contributions committed by the intake", timeout=timeout, interval=0.2)
-        intake_seconds = time.perf_counter() - started
-        async def how_far() -> str:
-            ends = await run_.kafka.ends([internal])
-            return f"{await run_.kafka.lag(group, ends):,} of {sum(ends.values()):,} messages of {internal} to go"
-
-        await wait_for(agent_done, f"the headcount agent at the end of {internal}", timeout=timeout, interval=0.2,
-                       progress=how_far, every=30)
-        seconds = time.perf_counter() - started
-        alerts = {r["alert_id"] for r in await run_.fetch("SELECT alert_id FROM alerts WHERE kind = $1", headcount_drop.ALERT)}
-        recovered = await changelog_state(run_.settings, await run_.kafka.partitions([f"{group}-headcount-changelog"]))
-        recovered = {k: v for k, v in recovered.items() if not k.startswith(f"{canary}|")}
-    figures = state_figures(recovered)
+        offset = 0
+        for month in (*MONTHS, NEXT_MONTH):
+            monthly = [r for r in rows if r[1] == month]
+            streams.pause()
+            records = (contribution(person, offset + i, m, enterprise) for i, (enterprise, m, person) in enumerate(monthly))
+            produce_seconds += await produce(run_.settings, records, len(monthly), f"contributions {month}", progress)
+            offset += len(monthly)
+            started = time.perf_counter()
+            streams.resume()
+            await wait_for(intake_done, f"{len(monthly):,} contributions of {month} committed by the intake",
+                           timeout=timeout, interval=0.2)
+            seconds += time.perf_counter() - started
+        raised = await run_.fetch("SELECT alert_id, details FROM alerts WHERE kind = $1", headcount_drop.ALERT)
+        alerts = {r["alert_id"] for r in raised}
+        # An alert not expected: was month M still arriving on other partitions when M+1's first
+        # batch judged it (its headcount then below the month's final one)?
+        partial = 0
+        for r in raised:
+            if r["alert_id"] not in expected_alerts(first):
+                details = json.loads(r["details"]) if isinstance(r["details"], str) else r["details"]
+                final = await run_.scalar("SELECT count(*) FROM contribution_facts WHERE employer_id = $1 AND month = $2",
+                                          details["enterprise_id"], details["month"])
+                partial += final > details["headcount"]
+        held = {
+            "fact_rows": await run_.scalar("SELECT count(*) FROM contribution_facts"),
+            "judged_rows": await run_.scalar("SELECT count(*) FROM headcount_judged"),
+            "judged_bytes": await run_.scalar("SELECT pg_total_relation_size('headcount_judged')"),
+        }
+        await run_.scalar("VACUUM ANALYZE contribution_facts")
+        timed = await statement_ms(run_, tag, ("2020-07", NEXT_MONTH))
     wanted = expected_alerts(first)
-    same_state = recovered == local["state"]
-    say(f"headcount: on the stack {len(rows):,} contributions in {seconds:.1f} s ({len(rows) / seconds:,.0f}/s; intake "
-        f"done after {intake_seconds:.1f} s); recovered Table {figures['entries']:,} entries, {figures['keys']:,} keys, "
-        f"{figures['json_bytes'] / 1e6:.1f} MB; {len(alerts)} alerts (expected {len(wanted)}), same state as in process: {same_state}")
+    say(f"headcount: on the stack {len(rows):,} contributions in {seconds:.1f} s ({len(rows) / seconds:,.0f}/s); "
+        f"{held['fact_rows']:,} fact rows, {held['judged_rows']:,} judged rows ({held['judged_bytes'] / 1e3:.0f} kB); "
+        f"{len(alerts)} alerts (expected {len(wanted)}); statement for 1,000 new months {timed['new_month']['ms']} ms, "
+        f"for 1,000 compared {timed['compared']['ms']} ms")
     return {
         "benchmark": "headcount", "contributions": len(first), "months": len(MONTHS), "enterprises": ENTERPRISES,
-        "after_3_months": three, "after_4_months": four, "in_process_per_s": local["per_s"],
+        "in_process": {k: v for k, v in local.items() if k != "alerts"},
         "stack_contributions": len(rows), "stack_seconds": round(seconds, 1), "stack_per_s": round(len(rows) / seconds),
-        "intake_seconds": round(intake_seconds, 1), "produce_seconds": round(produce_seconds, 1),
-        "recovered": figures, "same_state": same_state, "alerts": len(alerts), "expected_alerts": len(wanted),
-        "target": "bounded: a 4th month holds no more than 3 did; the recovered Table equals the in-process state; "
-                  "the expected alerts, each once",
-        "met": four["entries"] <= three["entries"] * 1.01 and same_state and alerts == wanted == set(local["alerts"]),
+        "produce_seconds": round(produce_seconds, 1), "held": held, "statement": timed,
+        "alerts": len(alerts), "expected_alerts": len(wanted), "unexpected_with_month_still_arriving": partial,
+        "target": "one comparison statement per batch at most; state = the facts plus one row per enterprise and month "
+                  "compared; the expected alerts, each once",
+        "met": (local["asked"] <= local["batches"] and alerts == wanted == set(local["alerts"])
+                and held["judged_rows"] <= ENTERPRISES * (len(MONTHS) + 1)),
     }
 
 
@@ -252,6 +220,5 @@ if __name__ == "__main__":  # python -m bench.headcount_bench [N]: the in-proces
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     rows_3, rows_4 = workload(count, "L")
     result = asyncio.run(in_process(rows_3, rows_4, 1000))
-    result.pop("state")
     result["alerts"] = len(result["alerts"])
     print(json.dumps({"contributions": len(rows_3), **result}, indent=2))

@@ -1,4 +1,4 @@
-"""The streams process (`jiuye streams`): the intake's consumer group, and the monitoring tables.
+"""The streams process (`jiuye streams`): the intake's consumer group, and the monitoring tables (M1).
 
 Two parts, each on the library that is safe for it (docs/RELIABILITY.md, "Scale-out"):
 
@@ -13,11 +13,13 @@ Two parts, each on the library that is safe for it (docs/RELIABILITY.md, "Scale-
   broker's ack awaited; the faust app `<group>-monitoring` (its own consumer group) keeps the
   counts in faust Tables keyed `city|…`, recovered from their changelogs, and raises alerts
   through the store. Its agent acks each observation by hand once it is applied.
-- M2 headcount_drop (streams/headcount_monitor.py) the same way: each batch of `si.contributions`
-  forwards its employer contributions to `<group>-headcount`, grouped by enterprise, each
-  enterprise always to the same partition (its id's partition under Kafka's default
-  partitioner); the agent `headcount` keeps the bounded per-enterprise state in the Table
-  `headcount` and raises `headcount_drop` alerts.
+- M2 headcount_drop (streams/headcount_monitor.py) is judged in the intake's own step, from the
+  stored facts: after `Intake.handle_batch` stored a batch of `si.contributions` (its facts
+  durable) and before the batch is committed, one statement counts the headcounts of the months
+  its employer contributions call for (activities/headcount_facts.py; nothing per record, no
+  state of its own but which months were compared), and falls become `headcount_drop` alerts.
+  Until issue 16 it was a faust agent fed by a forward of every employer contribution to
+  `<group>-headcount` (docs/BENCHMARKS.md "What M2 costs the intake").
 
 The monitoring agent's acks, checked against faust-streaming 0.15.3 as installed:
 - faust commits, per partition, the highest *contiguous* run of acked offsets
@@ -190,19 +192,14 @@ def monitoring_app_id(settings: Settings) -> str:
     return settings.topics.physical(f"{settings.consumer_group}-monitoring")
 
 
-def headcount_topic(settings: Settings) -> str:
-    """The internal topic of M2's contributions, partitioned by enterprise."""
-    return settings.topics.physical(f"{settings.consumer_group}-headcount")
-
-
 def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitable[list[Outcome]]]:
-    """What the consumer does with a batch: `Intake.handle_batch`, then what monitoring needs of it
-    forwarded and acknowledged by the broker: each M1 observation that counts (keyed by city) and,
-    for `si.contributions`, M2's contributions per enterprise (one message per partition of the
-    enterprises, streams/headcount_monitor.py). Before the
-    batch is committed, and on the broker: a crash in between redelivers the records, which
-    forwards them again (M1 counts an event key once, M2 a person per enterprise and month once)."""
-    from streams.headcount_monitor import CONTRIBUTION, contributions_of, forwards
+    """What the consumer does with a batch: `Intake.handle_batch`, then what monitoring needs of it:
+    each M1 observation that counts forwarded (keyed by city) and acknowledged by the broker, and,
+    for `si.contributions`, M2 judged from the facts the batch stored (streams/headcount_monitor.py).
+    Before the batch is committed: a crash in between redelivers the records, which forwards them
+    again (M1 counts an event key once) and judges the same months again (M2's alert ids are
+    idempotent)."""
+    from streams.headcount_monitor import CONTRIBUTION, HeadcountMonitor
     from streams.monitoring import COUNTED, observe
 
     # Only the topics that carry counted types forward observations (no extra parse for the
@@ -210,7 +207,6 @@ def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitab
     counted_topics = {TOPIC_OF_TYPE[t] for t in COUNTED}
     contributions_topic = TOPIC_OF_TYPE[CONTRIBUTION]
     topic = monitoring_topic(runtime.settings)
-    m2_topic = headcount_topic(runtime.settings)
 
     async def handle(intake: Intake, records: Records) -> list[Outcome]:
         outcomes = await intake.handle_batch(records)
@@ -221,11 +217,7 @@ def batch_handler(runtime: IntakeRuntime) -> Callable[[Intake, Records], Awaitab
                 if observation is not None:
                     sent.append(await runtime.producer.send(topic, key=observation.city.encode(), value=observation.to_bytes()))
         if records and records[0][1].topic == contributions_topic:
-            contributions = contributions_of(outcomes)
-            if contributions:
-                partitions = len(await runtime.producer.partitions_for(m2_topic))
-                for partition, message in forwards(contributions, partitions).items():
-                    sent.append(await runtime.producer.send(m2_topic, value=message, partition=partition))
+            await HeadcountMonitor(intake.pack, intake.store).judge(outcomes)
         # Sent in order, acknowledged together: the batch is committed only once all are.
         await asyncio.gather(*sent)
         if log.isEnabledFor(logging.DEBUG):
@@ -273,8 +265,7 @@ def create_app(settings: Settings, runtime: IntakeRuntime) -> faust.App:
 
 
 def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) -> None:
-    """M1's topic (internal, keyed by city), its tables and its agent; M2's (partitioned by enterprise)."""
-    from streams.headcount_monitor import Contributions, HeadcountMonitor, decode
+    """M1's topic (internal, keyed by city), its tables and its agent."""
     from streams.monitoring import Monitor, Observation
 
     counts = app.Table("monitoring_counts", partitions=settings.kafka_partitions)
@@ -285,16 +276,6 @@ def _add_monitoring(app: faust.App, runtime: IntakeRuntime, settings: Settings) 
         return Monitor(intake.pack, counts, seen, intake.store).apply
 
     _acking_agent(app, settings, monitoring_topic(settings), "monitoring", Observation.from_bytes, monitor)
-
-    # M2: keys `enterprise|…` (policy/headcount_drop.py), so an enterprise's state lives in the
-    # partition of its contributions; bounded to three months per enterprise.
-    headcount = app.Table("headcount", partitions=settings.kafka_partitions)
-
-    async def headcount_monitor() -> Callable[[list[Contributions]], Awaitable[object]]:
-        intake = await runtime.intake()
-        return HeadcountMonitor(intake.pack, headcount, intake.store).apply_all
-
-    _acking_agent(app, settings, headcount_topic(settings), "headcount", decode, headcount_monitor)
 
 
 def _acking_agent(app: faust.App, settings: Settings, topic_name: str, name: str,

@@ -1,7 +1,8 @@
 """End to end on the real stack for monitoring M2 headcount_drop (§23, §3): contributions produced
-to Kafka by `jiuye emit` go through the intake, are forwarded per enterprise to the internal
-`<group>-headcount` topic and counted by the `headcount` agent in its faust Table; the alert lands
-in PostgreSQL `alerts` and, through the outbox relay, on the Kafka `alerts` topic.
+to Kafka by `jiuye emit` go through the intake, which stores them in `contribution_facts` and,
+after each batch, judges the months they call for from the stored facts
+(streams/headcount_monitor.py); the alert lands in PostgreSQL `alerts` and, through the outbox
+relay, on the Kafka `alerts` topic.
 
 Contributions are keyed by person, so one month's records of an enterprise reach the intake over
 several partitions in no set order; the months are emitted one after the other (each handled
@@ -11,8 +12,7 @@ before the next is emitted) so that the first contribution of M+1 meets M−1 an
 from __future__ import annotations
 
 import json
-from collections.abc import MutableMapping
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -87,14 +87,46 @@ async def test_headcount_drop_through_kafka_alerts_once_also_when_redelivered(sy
         await system.settled()
         await system.emit([contribution(system, enterprise, "01", after)], "more.jsonl")
         await system.settled()
-        table = system.intakes[0].monitoring.tables["headcount"]
-
-        async def counted() -> None:
-            # One partition, in order: the redelivery was applied before the second person of M+1.
-            assert headcount_drop.HeadcountState(cast(MutableMapping[str, Any], table)).headcount(enterprise, after) == 2
-
-        await assert_eventually(counted, timeout=60)
+        # The redelivery stored nothing twice: M+1 holds two persons; month M is recorded as compared.
+        assert await system.pool.fetchval("SELECT count(*) FROM contribution_facts WHERE employer_id = $1 AND month = $2",
+                                          enterprise, after) == 2
+        assert await system.pool.fetchval("SELECT count(*) FROM headcount_judged WHERE employer_id = $1 AND month = $2",
+                                          enterprise, month) == 1
         assert [r["alert_id"] for r in await headcount_alerts(system)] == [alert_id]
         assert len(kafka_alerts_of(tail, alert_id)) == 1
+    finally:
+        await tail.stop()
+
+
+async def test_headcount_drop_with_two_intake_members_alerts_each_enterprise_once(bare_system: System) -> None:
+    """Two intake processes in one group (the house rule for shared limits): contributions are
+    keyed by person, so each enterprise's first contributions of M+1 reach both members'
+    partitions and both judge month M concurrently; each enterprise's drop is one alert row and
+    one Kafka `alerts` event, and every month M is recorded as compared once."""
+    system = bare_system
+    await system.start_intake()
+    await system.start_intake()
+    tail = TopicTail(system.settings, [ALERTS])
+    await tail.start(system.kafka)
+    try:
+        enterprises = [f"E2EM2R{system.tag}{n}" for n in range(6)]
+        this_month = first_of_month(month_of(business_today()))
+        before, month, after = (month_of(add_months(this_month, k)) for k in (-3, -2, -1))
+        await system.emit([contribution(system, e, f"{i:02d}", before) for e in enterprises for i in range(40)], "before.jsonl")
+        await system.settled(timeout=120)
+        await system.emit([contribution(system, e, f"{i:02d}", month) for e in enterprises for i in range(10)], "month.jsonl")
+        await system.settled(timeout=120)
+        # Eight persons of M+1 per enterprise, interleaved: their partitions are spread over both members.
+        await system.emit([contribution(system, e, f"{i:02d}", after) for i in range(8) for e in enterprises], "after.jsonl")
+        await system.settled(timeout=120)
+        expected = sorted(headcount_drop.alert_id(e, month) for e in enterprises)
+
+        async def alerted_once() -> None:
+            assert sorted(r["alert_id"] for r in await headcount_alerts(system)) == expected
+            assert sorted(doc["id"] for doc in (json.loads(r.value) for r in tail.of(ALERTS))) == expected
+
+        await assert_eventually(alerted_once, timeout=120)
+        assert await system.pool.fetchval("SELECT count(*) FROM headcount_judged WHERE month = $1 AND employer_id = ANY($2::text[])",
+                                          month, enterprises) == len(enterprises)
     finally:
         await tail.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from activities.memory_store import MemoryStore
 from app.demo_scenario import (
     BUSINESS_DATE,
     EXTRA_INCUBATORS,
@@ -21,7 +22,7 @@ from app.demo_scenario import (
 )
 from console.service.labels import CITIES as CITY_NAMES
 from contracts.events import InvalidEvent, parse_event
-from policy.headcount_drop import HeadcountState, is_drop
+from policy.headcount_drop import arrivals, is_drop
 from policy.pack import load_pack
 from workflows.registry import KINDS
 
@@ -145,14 +146,17 @@ def test_eleven_provincial_applications_of_2020() -> None:
     assert len(applications) == EXTRA_INCUBATORS + 1 == slots + 1
 
 
-def test_a_headcount_drop_that_m2_alerts_on() -> None:
-    # The demo's contributions, through M2's own state and rule.
+async def test_a_headcount_drop_that_m2_alerts_on() -> None:
+    # The demo's contributions, each stored and judged in turn through M2's own store query and rule.
     scenario = generate(6, TAG)
-    state, comparisons = HeadcountState(), []
+    store, comparisons = MemoryStore(), []
     for e in _events(scenario):
         if e["type"] == "contribution.paid" and e["data"].get("employer_id") == scenario.headcount_enterprise:
-            found = state.add(e["data"]["employer_id"], e["data"]["month"], e["data"]["person_id"])
-            comparisons += [found] if found is not None else []
+            event = parse_event(json.dumps(e).encode())
+            await store.store_subject_facts([(event, [])])
+            found = await store.headcount_comparisons(arrivals([(e["data"]["employer_id"], e["data"]["month"])]))
+            await store.mark_headcount_judged([(c.enterprise_id, c.month) for c in found])
+            comparisons += found
     params = load_pack("liaoning-2020").parameters("2103")
     drops = [c for c in comparisons if is_drop(c, params)]
     assert [(c.previous_month, c.previous_headcount, c.month, c.headcount) for c in drops] == [

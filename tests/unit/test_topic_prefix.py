@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from contracts.settings import Settings
 from contracts.topics import ALL_TOPICS, DEAD_LETTERS, Topics
-from streams.app import headcount_topic, monitoring_app_id, monitoring_topic
+from streams.app import monitoring_app_id, monitoring_topic
 from testkit.run_topics import STALE_SECONDS, new_run_prefix, stale_runs
 
 
@@ -32,7 +32,6 @@ def test_a_prefix_comes_before_every_topic_and_group_including_fausts() -> None:
     # faust names its tables' changelogs `<app id>-<table>-changelog`: under the prefix too.
     assert monitoring_app_id(settings).startswith("t1x2.")
     assert monitoring_topic(settings) == "t1x2.jiuye-intake-monitoring"
-    assert headcount_topic(settings) == "t1x2.jiuye-intake-headcount"
 
 
 def test_logical_undoes_physical_and_refuses_a_foreign_topic() -> None:
