@@ -50,6 +50,10 @@ QUIET_SECONDS = 8.0
 # finish_many keeps an inbox outcome to this many characters: a longer list of the cases an
 # event reached (a province-wide fact) is cut, and then every open case of the run is waited for.
 OUTCOME_CHARS = 1000
+# How often the idle barrier looks at the cases' histories: console/idle.py's 20 ms suits the
+# time-skipping server; on the real stack scanning dozens of histories that often starves the
+# worker it waits for (workflow tasks timing out under load).
+IDLE_POLL_SECONDS = 0.5
 # The worker's disbursement interval in the demo, and the time its disbursement act may take
 # beyond the run's timeout.
 DISBURSE_SECONDS = 2.0
@@ -206,7 +210,7 @@ async def _cases_idle(conn: asyncpg.Connection, client: Client, keys: list[tuple
         ids |= {r["case_id"] for r in await conn.fetch(
             f"SELECT case_id FROM cases c WHERE {OF_RUN.format(column='c.case_id')} AND closed_on IS NULL", tag)}
     try:
-        await wait_until_idle(client, ids, timeout=max(1.0, deadline - time.monotonic()))
+        await wait_until_idle(client, ids, timeout=max(1.0, deadline - time.monotonic()), poll=IDLE_POLL_SECONDS)
     except AssertionError as busy:
         print(f"\ndemo: {busy}", file=sys.stderr)
         return False
