@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -346,7 +347,8 @@ def correction_causes(rows: list[asyncpg.Record] | list[dict[str, object]], type
     event's source#id; its type from the scenario), most first."""
     counted: dict[tuple[str, str, str], int] = defaultdict(int)
     for r in rows:
-        rule = str(r["rule"] or "(no rule)").split(": ", 1)[0][:60]
+        # A deduction names the period it recovers; counted together, whichever period.
+        rule = re.sub(r"of the overpayment of \S+", "of an overpayment", str(r["rule"] or "(no rule)")).split(": ", 1)[0][:60]
         cause = types.get(str(r["cause"] or ""), "the case's own clock" if not r["cause"] else "another record")
         counted[(str(r["entry"]), rule, cause)] += int(str(r["n"]))
     return sorted(counted.items(), key=lambda item: (-item[1], item[0]))

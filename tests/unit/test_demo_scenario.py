@@ -234,7 +234,10 @@ def test_corrections_are_counted_by_rule_and_the_type_of_the_fact_that_caused_th
 
     rows = [{"entry": "overpayment", "rule": "§14: only completed months", "cause": "es/2101#e1", "n": 3},
             {"entry": "overpayment", "rule": "§14: only completed months, again", "cause": "es/2101#e2", "n": 2},
-            {"entry": "arrears", "rule": "§14: paid", "cause": "policy/2102#p1", "n": 4}]
+            {"entry": "arrears", "rule": "§14: paid", "cause": "policy/2102#p1", "n": 4},
+            {"entry": "deduction", "rule": "recovery of the overpayment of month-1 (at most 1/2)", "cause": "es/2101#e1", "n": 1},
+            {"entry": "deduction", "rule": "recovery of the overpayment of month-2 (at most 1/2)", "cause": "es/2101#e1", "n": 1}]
     types = {"es/2101#e1": "internship.interrupted", "es/2101#e2": "internship.interrupted", "policy/2102#p1": "policy.parameter.changed"}
     assert correction_causes(rows, types) == [(("overpayment", "§14", "internship.interrupted"), 5),
-                                              (("arrears", "§14", "policy.parameter.changed"), 4)]
+                                              (("arrears", "§14", "policy.parameter.changed"), 4),
+                                              (("deduction", "recovery of an overpayment (at most 1/2)", "internship.interrupted"), 2)]
