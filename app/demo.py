@@ -5,14 +5,17 @@ Kafka orders a subject's events only within a topic's partition, while in life a
 months before the hire, a loan before its interest report, a registration before the
 application. So the scenario goes out one business day at a time: each day's records are
 produced once intake has taken every record of the days before (their inbox rows are in; a
-contribution no case takes has none, only its fact row) and the cases have acted on them
-(`_day_done`).
+contribution no case takes has none, only its fact row) and, before a day that speaks of a subject
+of an earlier day, once the cases those records reached have acted on them (`_cases_idle`: no
+workflow task, activity, child start or signal outstanding in their Temporal histories, twice in a
+row with nothing new, console/idle.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,12 +26,15 @@ from itertools import groupby
 from pathlib import Path
 
 import asyncpg
+from temporalio.client import Client
 
 from app import demo_disbursement
 from app.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, continuing, event_key, generate
+from console.idle import wait_until_idle
 from console.service import labels
 from console.service.labels import both, pad, yuan
 from console.service.queries import WORTH_FEN
+from contracts import temporal
 from contracts.settings import Settings
 
 # What a run's rows are found by: every id of the run carries its tag.
@@ -42,8 +48,13 @@ TAKEN = f"""SELECT count(*) FROM (
                  WHERE {OF_RUN.format(column="r.value->>'id'")}) AS taken"""
 # How long the run's cases, ledger and tasks must stay unchanged to count as settled.
 QUIET_SECONDS = 8.0
-# How long they must stay unchanged after a business day's records before the next day's go out.
-DAY_QUIET_SECONDS = 0.3
+# finish_many keeps an inbox outcome to this many characters: a longer list of the cases an
+# event reached (a province-wide fact) is cut, and then every open case of the run is waited for.
+OUTCOME_CHARS = 1000
+# How often the idle barrier looks at the cases' histories: console/idle.py's 20 ms suits the
+# time-skipping server; on the real stack scanning dozens of histories that often starves the
+# worker it waits for (workflow tasks timing out under load).
+IDLE_POLL_SECONDS = 0.5
 # The worker's disbursement interval in the demo, and the time its disbursement act may take
 # beyond the run's timeout.
 DISBURSE_SECONDS = 2.0
@@ -149,15 +160,17 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
     producer = make_producer(settings, linger_ms=5)
     await producer.start()
     conn = await asyncpg.connect(settings.database_url)
+    client = await temporal.connect(settings)
     accepted: set[tuple[str, str]] = set()
     sent, began = 0, time.monotonic()
     try:
         for n, (day, lines) in enumerate(days, start=1):
             deliveries = []
+            day_keys = [k for k in map(event_key, lines) if k is not None]
             for line in lines:
                 topic, key, _ = route_line(line.encode())
                 deliveries.append(await producer.send(settings.topics.physical(topic), value=line.encode(), key=key))
-                accepted.update(k for k in (event_key(line),) if k is not None)
+            accepted.update(day_keys)
             for result in await asyncio.gather(*deliveries, return_exceptions=True):
                 if isinstance(result, BaseException):
                     raise EmitError(f"a record of {day or 'the bad records'} was not acknowledged: {result}")
@@ -170,7 +183,7 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
                       f"{taken}/{len(accepted)} taken by intake   ", end="", file=sys.stderr)
                 # The cases act on the day before a day that brings a fact of one of them.
                 settle = n < len(days) and follows[n]
-                if taken >= len(accepted) and waiting == 0 and (not settle or await _day_done(conn, scenario.tag, deadline)):
+                if taken >= len(accepted) and waiting == 0 and (not settle or await _cases_idle(conn, client, day_keys, scenario.tag, deadline)):
                     break
                 if time.monotonic() > deadline or _dead(processes, settings):
                     print(f"\ndemo: intake had not taken the records of {day} in time", file=sys.stderr)
@@ -183,25 +196,35 @@ async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: flo
         await producer.stop()
 
 
-async def _day_done(conn: asyncpg.Connection, tag: str, deadline: float) -> bool:
-    """Whether the cases have acted on the day's records: their read model, ledger and tasks
-    unchanged for DAY_QUIET_SECONDS. In life a day's facts meet cases that have long decided on
-    the day before; without this wait a fact of the next day races the case's own decision (a
-    correction in one run, a dead letter `no open … case` in the next)."""
-    since, last = time.monotonic(), None
-    while time.monotonic() < deadline:
-        now = await conn.fetchrow(
-            f"""SELECT (SELECT count(*) FROM cases c WHERE {OF_RUN.format(column='c.case_id')}) AS cases,
-                       (SELECT max(c.updated_at) FROM cases c WHERE {OF_RUN.format(column='c.case_id')}) AS changed,
-                       (SELECT count(*) FROM ledger l WHERE {OF_RUN.format(column='l.case_id')}) AS ledger,
-                       (SELECT count(*) FROM tasks t WHERE {OF_RUN.format(column='t.case_id')}) AS tasks,
-                       (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS unpublished""", tag)
-        if now != last:
-            since, last = time.monotonic(), now
-        elif time.monotonic() - since >= DAY_QUIET_SECONDS:
-            return True
-        await asyncio.sleep(0.05)
-    return False
+async def _cases_idle(conn: asyncpg.Connection, client: Client, keys: list[tuple[str, str]], tag: str, deadline: float) -> bool:
+    """Whether the cases the day's records reached (their inbox outcomes name them) have acted on
+    them: console/idle.py's barrier over their Temporal histories (and the cases they opened).
+    In life a day's facts meet cases that have long decided on the day before; without this wait
+    a fact of the next day races the case's own decision (a correction in one run, a dead letter
+    `no open … case` in the next)."""
+    rows = await conn.fetch(
+        """SELECT i.outcome FROM inbox i JOIN unnest($1::text[], $2::text[]) AS k(source, event_id)
+                ON i.source = k.source AND i.event_id = k.event_id WHERE i.state = 'applied'""",
+        [s for s, _ in keys], [e for _, e in keys])
+    ids = {case for r in rows for case in reached(r["outcome"] or "")}
+    if any(len(r["outcome"] or "") >= OUTCOME_CHARS for r in rows):
+        ids |= {r["case_id"] for r in await conn.fetch(
+            f"SELECT case_id FROM cases c WHERE {OF_RUN.format(column='c.case_id')} AND closed_on IS NULL", tag)}
+    try:
+        await wait_until_idle(client, ids, timeout=max(1.0, deadline - time.monotonic()), poll=IDLE_POLL_SECONDS)
+    except AssertionError as busy:
+        print(f"\ndemo: {busy}", file=sys.stderr)
+        return False
+    return True
+
+
+def reached(outcome: str) -> list[str]:
+    """The cases an inbox outcome says the event went to: `→ a, b (late for c)` gives a and b
+    (a late case took nothing)."""
+    if not outcome.startswith("→ "):
+        return []
+    named = outcome[2:].split(" (late for ", 1)[0]
+    return [case for case in (part.strip() for part in named.split(",")) if case and " " not in case]
 
 
 async def _wait_settled(settings: Settings, scenario: DemoScenario, deadline: float,
@@ -258,6 +281,9 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         alerts = await conn.fetch(
             """SELECT kind, count(*) AS n, min(city) AS city FROM alerts
                 WHERE raised_at >= now() - make_interval(secs => $1) GROUP BY 1 ORDER BY 1""", seconds)
+        causes = await conn.fetch(
+            f"""SELECT l.entry, l.rule, l.cause, count(*) AS n FROM ledger l
+                 WHERE {OF_RUN.format(column='l.case_id')} AND l.entry <> 'payment' GROUP BY 1, 2, 3""", tag)
         cities = await conn.fetch(f"SELECT DISTINCT city FROM cases WHERE {of_case} AND city IS NOT NULL ORDER BY 1", tag)
         letters = await conn.fetch(
             "SELECT topic, kafka_offset, reason FROM dead_letters WHERE position($1::bytea in raw) > 0 ORDER BY id", tag.encode())
@@ -285,8 +311,10 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         "ledger by fund / 按资金:",
         *(f"  {pad(both('fund', fund), 44)} {p:>4} payments {c:>3} corrections {yuan(fen):>16}"
           for fund, (p, c, fen) in sorted(per_fund.items())),
-        f"province-wide facts of the run / 全省政策事实: {', '.join(scenario.province_facts)} "
-        f"(corrections in the ledger, from late facts and the backdated change: {sum(r['corrections'] for r in funds)})",
+        f"province-wide facts of the run / 全省政策事实: {', '.join(scenario.province_facts)}",
+        f"corrections by rule and the fact that caused them / 更正及其原因 ({sum(r['corrections'] for r in funds)}; "
+        f"the cases run on {BUSINESS_DATE}, so a case pays its past months when it opens and a later fact corrects them):",
+        *(f"  {n:>4} {entry:<11} {rule}  ← {cause}" for (entry, rule, cause), n in correction_causes(causes, scenario.event_types())),
         "tasks waiting in the console's inbox / 待办任务:",
         *(f"  {pad(both('task_type', r['kind']), 44)} {r['n']:>4}  e.g. {r['example']}" for r in tasks),
         *([] if tasks else ["  none"]),
@@ -311,6 +339,19 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
         "  stop the stack    jiuye dev down   (Temporal, Kafka and PostgreSQL keep running until then)",
     ]
     return "\n".join(lines)
+
+
+def correction_causes(rows: list[asyncpg.Record] | list[dict[str, object]], types: dict[str, str]) -> list[tuple[tuple[str, str, str], int]]:
+    """The run's corrections (entry, rule, cause) counted by entry, rule (its first words, up to
+    the colon that ends its citation) and the type of the event that caused them (`cause` is the
+    event's source#id; its type from the scenario), most first."""
+    counted: dict[tuple[str, str, str], int] = defaultdict(int)
+    for r in rows:
+        # A deduction names the period it recovers; counted together, whichever period.
+        rule = re.sub(r"of the overpayment of \S+", "of an overpayment", str(r["rule"] or "(no rule)")).split(": ", 1)[0][:60]
+        cause = types.get(str(r["cause"] or ""), "the case's own clock" if not r["cause"] else "another record")
+        counted[(str(r["entry"]), rule, cause)] += int(str(r["n"]))
+    return sorted(counted.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _console_steps(settings: Settings, url: str, serve: bool) -> list[str]:

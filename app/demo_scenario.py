@@ -15,7 +15,11 @@ It is made of
 - the province's own facts of 2020, each taken from the committed scenario that derived its
   results with it (PROVINCE_FACTS): the epidemic declared and lifted, a price linkage, and a
   parameter change with a past effective date (its cases' backdated corrections);
-- three bad records and a duplicate.
+- three bad records and a duplicate;
+- the caseworkers' monthly follow-up contacts (§20) with every registered unemployed person of
+  the committed scenarios, each month's contacts reported at the end of its calendar month, while
+  the registration lasts (`followup_contacts`); the K9 scenario (FOLLOWUP_STORY) keeps its own
+  contacts and the months it misses, so the escalations left in the task inbox each have a story.
 
 The demo's cases run on a business clock that starts on `BUSINESS_DATE` (JIUYE_BUSINESS_DATE):
 on today's real date a case of 2020 would find every deadline of 2020 long past, its tasks
@@ -67,6 +71,12 @@ ID_FIELDS = frozenset({
 # incubator.settle_months after the year) and the guarantee claims still wait for a supervisor.
 BUSINESS_DATE = date(2021, 4, 1)
 EXTRA_INCUBATORS = 10
+# The committed scenario whose follow-ups are the story (contacts and missed months): the demo
+# adds no contacts to its people.
+FOLLOWUP_STORY = "k9_followup"
+# A month's contact is made this many days into the registered month.
+CONTACT_DAY = 3
+ENDS_REGISTRATION = ("unemployment.deregistered", "employment.registered", "unemployment.registered")
 # M2: twice monitoring.drop_min's persons in M−1, half of them in M, one in M+1 (which triggers
 # the comparison of M−1 and M).
 HEADCOUNT_BEFORE, HEADCOUNT_AFTER = 48, 24
@@ -81,12 +91,24 @@ class DemoScenario:
     province_facts: list[str] = field(default_factory=list)  # the types of PROVINCE_FACTS, in order
     expected_dead_letters: int = 0  # records parse_event refuses, as the intake will
     duplicates: int = 0
+    followup_contacts: int = 0  # the caseworkers' monthly contacts the demo adds (followup_contacts)
     headcount_enterprise: str = ""
     headcount_before: int = HEADCOUNT_BEFORE
     headcount_after: int = HEADCOUNT_AFTER
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
+
+    def event_types(self) -> dict[str, str]:
+        """source#id → type, for every record that parses (what a correction's cause names)."""
+        out = {}
+        for line in self.lines:
+            try:
+                event = parse_event(line.encode())
+            except InvalidEvent:
+                continue
+            out[event.key] = event.type
+        return out
 
     def valid_events(self) -> int:
         """Distinct (source, id) among the records that parse: the inbox rows the run makes."""
@@ -265,6 +287,48 @@ def _headcount_drop(tag: str, add: Any) -> str:
     return enterprise
 
 
+def _month_end(on: date) -> date:
+    return add_months(on.replace(day=1), 1) - timedelta(days=1)
+
+
+def followup_contacts(records: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
+    """§20's monthly contact for every registration among `records` (one person's records in
+    time order decide): a contact CONTACT_DAY days into each registered month, reported at the
+    end of its calendar month, for the months whose report comes after the registration was
+    sent, before the registration ends (deregistered, employed, registered again) and before
+    BUSINESS_DATE; none for a month the records already have a contact in. Without them every
+    registered month of every K9 case escalates (hundreds of `followup_escalation` tasks)."""
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if isinstance(r.get("subject"), str) and str(r["subject"]).startswith("person/"):
+            by_person.setdefault(r["subject"], []).append(r)
+    contacts: list[dict[str, Any]] = []
+    for subject, mine in sorted(by_person.items()):
+        mine.sort(key=lambda r: str(r.get("time", "")))
+        for i, reg in enumerate(mine):
+            if reg.get("type") != "unemployment.registered":
+                continue
+            data = reg["data"]
+            registered_on, sent = date.fromisoformat(data["registered_on"]), date.fromisoformat(str(reg["time"])[:10])
+            ends = [date.fromisoformat(str(r["time"])[:10]) for r in mine[i + 1:] if r.get("type") in ENDS_REGISTRATION]
+            until = min([*ends, BUSINESS_DATE])
+            followed = {r["data"].get("on") for r in mine if r.get("type") == "followup.recorded"}
+            n = 1
+            while (on := add_months(registered_on, n - 1) + timedelta(days=CONTACT_DAY)) < until:
+                reported = _month_end(on)
+                month_followed = any(isinstance(f, str) and add_months(registered_on, n - 1) <= date.fromisoformat(f)
+                                     < add_months(registered_on, n) for f in followed)
+                if sent < reported < until and not month_followed:
+                    contacts.append({
+                        "specversion": "1.0", "id": f"{tag}-fu-{len(contacts) + 1:05d}", "source": reg["source"],
+                        "type": "followup.recorded", "subject": subject, "time": f"{reported.isoformat()}T17:00:00+08:00",
+                        "datacontenttype": "application/json",
+                        "data": {"person_id": data["person_id"], "on": on.isoformat(), "channel": "phone"},
+                    })
+                n += 1
+    return contacts
+
+
 def generate(count: int, tag: str, seed: int = 2020, scenarios: list[Path] | None = None) -> DemoScenario:
     rng = random.Random(seed)
     scenario = DemoScenario(tag=tag)
@@ -284,7 +348,12 @@ def generate(count: int, tag: str, seed: int = 2020, scenarios: list[Path] | Non
     lines = [json.dumps(e, ensure_ascii=False) for e in events]
     for n, path in enumerate(committed_scenarios() if scenarios is None else scenarios):
         scenario.scenarios.append(path.stem)
-        lines.extend(_committed(path, f"{tag}S{n:02d}"))
+        committed = list(_committed(path, f"{tag}S{n:02d}"))
+        lines.extend(committed)
+        if path.stem != FOLLOWUP_STORY:
+            contacts = followup_contacts([json.loads(line) for line in committed], f"{tag}S{n:02d}")
+            scenario.followup_contacts += len(contacts)
+            lines.extend(json.dumps(c, ensure_ascii=False) for c in contacts)
 
     for fact in _province_facts(tag, SCENARIOS):
         scenario.province_facts.append(fact["type"])

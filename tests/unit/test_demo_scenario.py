@@ -4,7 +4,7 @@ kind, and nothing of one run that another run (or another scenario of the same r
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from activities.memory_store import MemoryStore
 from app.demo_scenario import (
@@ -173,3 +173,75 @@ def test_a_day_continues_when_it_speaks_of_a_subject_of_an_earlier_day() -> None
     day = lambda *subjects: [json.dumps({"subject": s}) for s in subjects]  # noqa: E731
     assert continuing([day("person/A"), day("person/B"), day("person/A", "person/C"), ["{not json"], day("person/C")]) == [
         False, False, True, False, True]
+
+
+def _reg(person: str, registered_on: str, sent: str) -> dict:
+    return {"specversion": "1.0", "id": f"r-{person}", "source": "ru/2101", "type": "unemployment.registered",
+            "subject": f"person/{person}", "time": f"{sent}T09:00:00+08:00",
+            "data": {"person_id": person, "city": "2101", "registered_on": registered_on,
+                     "birth_date": "1980-01-01", "retirement_date": "2040-01-01"}}
+
+
+def test_s20_every_registered_month_gets_its_contact_while_the_registration_lasts() -> None:
+    from app.demo_scenario import CONTACT_DAY, followup_contacts
+    from policy.calendar import add_months
+    from policy.followup import registered_month
+
+    ended = {"specversion": "1.0", "id": "d-P1", "source": "ru/2101", "type": "unemployment.deregistered",
+             "subject": "person/P1", "time": "2020-06-10T09:00:00+08:00",
+             "data": {"person_id": "P1", "on": "2020-06-10", "reason": "moved"}}
+    contacts = followup_contacts([_reg("P1", "2020-01-15", "2020-01-15"), ended], "T")
+    months = [registered_month(date(2020, 1, 15), date.fromisoformat(c["data"]["on"])) for c in contacts]
+    # Months 1..4 are reported (at their calendar month's end) before the deregistration of
+    # 2020-06-10; month 5's contact (2020-05-18) is reported on 2020-05-31, month 6's would be
+    # reported after the registration ended.
+    assert months == [1, 2, 3, 4, 5]
+    for c, n in zip(contacts, months, strict=True):
+        assert c["data"]["on"] == (add_months(date(2020, 1, 15), n - 1) + timedelta(days=CONTACT_DAY)).isoformat()
+        assert c["data"]["on"] <= c["time"][:10] < "2020-06-10"
+        parse_event(json.dumps(c).encode())
+
+
+def test_s20_no_contact_is_added_for_a_month_that_has_one_nor_reported_before_the_registration() -> None:
+    from app.demo_scenario import BUSINESS_DATE, followup_contacts
+
+    own = {"specversion": "1.0", "id": "f-P2", "source": "es/2101", "type": "followup.recorded", "subject": "person/P2",
+           "time": "2020-03-20T09:00:00+08:00", "data": {"person_id": "P2", "on": "2020-03-20", "channel": "visit"}}
+    # Registered on 2020-01-02 but reported on 2020-02-15: January's contact would be reported
+    # (2020-01-31) before the case exists.
+    contacts = followup_contacts([_reg("P2", "2020-01-02", "2020-02-15"), own], "T")
+    ons = [c["data"]["on"] for c in contacts]
+    assert "2020-01-05" not in ons and "2020-03-05" not in ons and "2020-02-05" in ons
+    assert all(c["time"][:10] < BUSINESS_DATE.isoformat() for c in contacts)
+
+
+def test_the_demo_adds_no_contacts_to_the_followup_story() -> None:
+    from app.demo_scenario import FOLLOWUP_STORY
+
+    scenario = generate(14, "DT")
+    story = scenario.scenarios.index(FOLLOWUP_STORY)
+    added = [json.loads(line)["id"] for line in scenario.lines if '-fu-' in line and "followup.recorded" in line]
+    assert len(added) == scenario.followup_contacts > 0
+    assert not [i for i in added if i.startswith(f"DTS{story:02d}-")]
+
+
+def test_an_inbox_outcome_names_the_cases_an_event_reached() -> None:
+    from app.demo import reached
+
+    assert reached("→ ui/A/2020-01, followup/A/2020-01 (late for internship/A/U1/2020-02)") == ["ui/A/2020-01", "followup/A/2020-01"]
+    assert reached("→ dibao/B/2020-01, shared fact (province)") == ["dibao/B/2020-01"]
+    assert reached("late: case closed before the event arrived: x") == []
+
+
+def test_corrections_are_counted_by_rule_and_the_type_of_the_fact_that_caused_them() -> None:
+    from app.demo import correction_causes
+
+    rows = [{"entry": "overpayment", "rule": "§14: only completed months", "cause": "es/2101#e1", "n": 3},
+            {"entry": "overpayment", "rule": "§14: only completed months, again", "cause": "es/2101#e2", "n": 2},
+            {"entry": "arrears", "rule": "§14: paid", "cause": "policy/2102#p1", "n": 4},
+            {"entry": "deduction", "rule": "recovery of the overpayment of month-1 (at most 1/2)", "cause": "es/2101#e1", "n": 1},
+            {"entry": "deduction", "rule": "recovery of the overpayment of month-2 (at most 1/2)", "cause": "es/2101#e1", "n": 1}]
+    types = {"es/2101#e1": "internship.interrupted", "es/2101#e2": "internship.interrupted", "policy/2102#p1": "policy.parameter.changed"}
+    assert correction_causes(rows, types) == [(("overpayment", "§14", "internship.interrupted"), 5),
+                                              (("arrears", "§14", "policy.parameter.changed"), 4),
+                                              (("deduction", "recovery of an overpayment (at most 1/2)", "internship.interrupted"), 2)]
