@@ -8,6 +8,8 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from app.simulate import simulate
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -116,7 +118,7 @@ async def test_simulate_output_is_the_same_with_and_without_the_sandbox() -> Non
         assert unsandboxed == sandboxed, name
 
 
-async def test_simulate_pays_nothing_due_after_until_however_long_the_drain(monkeypatch) -> None:
+async def test_simulate_pays_nothing_due_after_until_however_long_the_drain(monkeypatch: pytest.MonkeyPatch) -> None:
     """EVENTS.md: simulate "runs the clock to --until". Between skips the time-skipping server's
     clock runs with the wall clock, so a final drain that took seconds from 23:59:59 let the next
     day's timers fire (a K2 payment due the day after --until, in one bench run of four). Here
@@ -124,14 +126,17 @@ async def test_simulate_pays_nothing_due_after_until_however_long_the_drain(monk
     payment date: the result holds exactly the payments of the full run due by --until."""
     import asyncio
 
+    from temporalio.testing import WorkflowEnvironment
+
     import app.simulate as sim
+    from activities.memory_store import MemoryStore
 
     expected = json.loads((SCENARIOS / "k1_internships.expected.json").read_text(encoding="utf-8"))
     until = date(2020, 4, 30)
     assert any(p["due_on"] == "2020-05-01" for p in expected["payments"])  # a payment falls due the next day
     drain = sim.drain_activities
 
-    async def slow_drain(env, store):  # type: ignore[no-untyped-def]
+    async def slow_drain(env: WorkflowEnvironment, store: MemoryStore) -> None:
         await asyncio.sleep(3)
         await drain(env, store)
 
