@@ -118,6 +118,8 @@ def describe(p: dict[str, Any], brief: bool = False) -> str:
         return head + ("" if brief else "\n  no preview yet")
     lines = [head, f"  cases touched: {shown['cases_touched']} of {shown['cases_seen']}; "
                    f"difference {shown['total_difference'] / 100:,.2f} yuan; corrections: {len(shown['corrections'])}"]
+    if "records_read" in shown:
+        lines.append(f"  from the live store: {shown['events']} events, {shown['records_read']} records read from Kafka")
     lines += [f"  {r['month']} {r['fund']:<28} {r['before'] / 100:>12,.2f} → {r['after'] / 100:>12,.2f} yuan"
               for r in shown["by_month_and_fund"]]
     return "\n".join(lines)
