@@ -14,10 +14,11 @@ Which events: the change reaches what the intake's fan-out of `policy.parameter.
 (`streams.routing`: the kinds that hold shared facts, in the change's city or the province; the
 pack does not say which kind reads which parameter, so no narrower set is knowable). Of those
 cases, every event whose subject is one of their relevance keys (`case_keys`, the case's
-subject), and every shared fact (epidemic dates, earlier parameter changes) the cases read.
-Events that reach a case only through an id in their data under another subject (an employer's
-event naming staff) are not found by subject; the routes of the reached kinds key their events
-by the case's own subject.
+subject), every shared fact (epidemic dates, earlier parameter changes) the cases read, and the
+events that name a case only inside their data (`events_seen`): the facts stored under its keys
+from their data, the facts about the employer it is matched on, and whatever the inbox's outcome
+says it took. Not found: an event of a type not stored as a fact that names the case only in its
+data and that no case took; the live case never read it either.
 
 Contributions (`contribution.paid`) have no inbox row since issue 16 when no case took them, yet
 K6/K7/K15/M2 read them as facts (K7 an employer's prior-year sum). They are rebuilt from

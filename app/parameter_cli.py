@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pv = act.add_parser("preview", help="compute a proposal's preview by running the cases' events through the cases' own "
                         "workflows with and without it (as `jiuye simulate`), and store it with the proposal; the events "
                         "are those the cases it reaches have seen, from the live store (inbox and Kafka at their "
-                        "offsets only; contributions from contribution_facts), or --events")
+                        "offsets only, the count of records read shown; contributions from contribution_facts), or --events")
     pv.add_argument("id", type=int)
     pv.add_argument("--events", type=Path, help="JSONL file of the CloudEvents the cases have seen "
                     "(default: rebuilt from the live store, as the console's \"compute preview\")")
