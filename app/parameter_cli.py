@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pv.add_argument("id", type=int)
     pv.add_argument("--events", type=Path, help="JSONL file of the CloudEvents the cases have seen "
                     "(default: rebuilt from the live store, as the console's \"compute preview\")")
-    pv.add_argument("--until", type=date.fromisoformat, help="last business date to run (YYYY-MM-DD; default today; "
-                    "from the live store today or later, as the change reaches the cases when approved)")
+    pv.add_argument("--until", type=date.fromisoformat, help="last business date to run (YYYY-MM-DD; default today, the business "
+                    "clock's with JIUYE_BUSINESS_DATE; from the live store today or later, as the change reaches "
+                    "the cases when approved)")
     token(pv)
     for name, text in (("approve", "approve (a second supervisor of the proposal's scope; emits policy.parameter.changed)"),
                        ("reject", "reject (a second supervisor of the proposal's scope)"),
@@ -91,11 +92,12 @@ async def _run(args: argparse.Namespace) -> int:
         elif action == "preview":
             from app.parameter_preview import preview
             from policy.calendar import SHANGHAI, business_date
+            from streams.app import business_clock_offset
 
             proposal = await service.show_proposal(console, who, args.id)
+            today = business_date(datetime.now(SHANGHAI) + timedelta(seconds=business_clock_offset(settings)))
             shown = await preview(args.events, proposal["name"], proposal["value"], proposal["city"],
-                                  date.fromisoformat(proposal["effective_on"]),
-                                  args.until or business_date(datetime.now(SHANGHAI)))
+                                  date.fromisoformat(proposal["effective_on"]), args.until or today)
             result = await service.attach_preview(console, who, args.id, shown)
         elif action in ("approve", "reject", "withdraw"):
             result = await service.decide(console, who, args.id, action, args.reason)

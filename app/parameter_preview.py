@@ -130,11 +130,19 @@ def live_previewer(settings: Settings, pack: PolicyPack | None = None) -> Previe
     """`preview_live` as the console's `Previewer` (handed to the console by the entry point that
     serves it): events past Kafka's retention become the console's refusal, with the reason."""
     from console.service.errors import Conflict
+    from streams.app import business_clock_offset
+
+    # The change is announced on the cases' clock: with JIUYE_BUSINESS_DATE (development, `jiuye
+    # demo`) the business clock from this process's start, as the disbursement desk keeps it; a
+    # case of a past year still listening for corrections on that clock would otherwise be
+    # previewed as if the change came years after its window.
+    offset = timedelta(seconds=business_clock_offset(settings))
 
     async def previewer(pool: asyncpg.Pool, name: str, value: Any, city: str | None, effective_on: date,
                         until: date) -> dict[str, Any]:
         try:
-            return await preview_live(pool, settings, name, value, city, effective_on, until, pack)
+            return await preview_live(pool, settings, name, value, city, effective_on, until, pack,
+                                      announced_at=datetime.now(SHANGHAI) + offset)
         except EventsGone as exc:
             raise Conflict(f"no preview from the live store: {exc}") from None
 

@@ -6,27 +6,27 @@ events back from Kafka reads the offsets the inbox names, not the topic.
 
 K7's cases decide on the application date and keep listening `ledger.correction_days` after it,
 and `retention.until` ends applications in 2020, so a K7 case a change still reaches runs on the
-business clock (`JIUYE_BUSINESS_DATE`, as `jiuye demo`): the intake starts it in 2020. The
-preview is announced, and the approval dated, at that clock's now (both take the moment)."""
+business clock (`JIUYE_BUSINESS_DATE`, as `jiuye demo`): the intake starts it in 2020, and the
+console's preview announces the change on that clock (app/parameter_preview.py `live_previewer`)."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from app.live_events import live_events
-from app.parameter_preview import difference, preview_live
+from app.parameter_preview import difference, live_previewer, preview_live
 from console.service import Console, Principal
-from console.service.proposals import attach_preview, decide, propose
+from console.service.proposals import attach_preview, compute_preview, decide, propose
 from contracts import kinds
 from contracts.topics import TOPIC_OF_TYPE
 from policy import hiring as hiring_policy
-from policy.calendar import add_months, month_of, start_of_day
+from policy.calendar import add_months, month_of
 from testkit.events import line
 from tests.e2e.conftest import System
 from tests.e2e.helpers import assert_eventually, business_today
@@ -42,17 +42,6 @@ APPLIED = date(2020, 3, 10)
 FUND = "ui_fund"
 
 
-class BusinessClock:
-    """The business clock the intake gives the cases it starts: BUSINESS at the intake's start,
-    running at real speed."""
-
-    def __init__(self) -> None:
-        self.started = datetime.now(timezone.utc)
-
-    def now(self) -> datetime:
-        return start_of_day(BUSINESS) + (datetime.now(timezone.utc) - self.started)
-
-
 async def test_live_preview_rebuilds_contributions_no_case_took_from_contribution_facts_on_the_stack(
         bare_system: System) -> None:
     """A large manufacturer's refund is 50% of its staff's prior-year UI premiums (2 × 60000 fen
@@ -63,7 +52,6 @@ async def test_live_preview_rebuilds_contributions_no_case_took_from_contributio
     those."""
     system = bare_system
     system.settings = system.settings.model_copy(update={"business_date": BUSINESS})
-    clock = BusinessClock()
     await system.start_intake()
     ev = Events(system, "LK7")
     firm = f"{ev.tag}F"
@@ -90,20 +78,21 @@ async def test_live_preview_rebuilds_contributions_no_case_took_from_contributio
     assert await system.pool.fetchval("SELECT count(*) FROM inbox WHERE type = 'contribution.paid'") == 0
     assert await system.pool.fetchval("SELECT count(*) FROM contribution_facts WHERE employer_id = $1", firm) == 2
 
-    console = Console(settings=system.settings, pool=system.pool, client=system.client, secret="e2e")
+    console = Console(settings=system.settings, pool=system.pool, client=system.client, secret="e2e",
+                      previewer=live_previewer(system.settings, system.pack))
     alice = Principal(sub="alice", role="city_supervisor", city=CITY, exp=int(time.time()) + 3600)
     bob = Principal(sub="bob", role="city_supervisor", city=CITY, exp=int(time.time()) + 3600)
     name, value, effective_on = "retention.large_ratio", [60, 100], date(2020, 1, 1)
     made = await propose(console, alice, name, value, CITY, effective_on)
-    shown = await preview_live(system.pool, system.settings, name, value, CITY, effective_on, BUSINESS,
-                               system.pack, announced_at=clock.now())
+    # The console's "compute preview": to the business clock's today, announced on it.
+    shown = (await compute_preview(console, alice, made["id"]))["preview"]
+    assert shown["until"] == BUSINESS.isoformat(), shown
     assert shown["touched_cases"] == [case_id], shown
     assert shown["by_month_and_fund"] == [
         {"month": "2020-04", "fund": FUND, "before": 0, "after": 12000, "difference": 12000}], shown
     # Registration, 2 enrolments and the application from Kafka; 2 contributions rebuilt.
     assert (shown["events"], shown["records_read"]) == (6, 4), shown
-    await attach_preview(console, alice, made["id"], shown)
-    await decide(console, bob, made["id"], "approve", now=clock.now())
+    await decide(console, bob, made["id"], "approve")
 
     async def corrected() -> list[dict[str, Any]]:
         rows = await system.pool.fetch(
