@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pv = act.add_parser("preview", help="compute a proposal's preview by running the cases' events through the cases' own "
                         "workflows with and without it (as `jiuye simulate`), and store it with the proposal; the events "
                         "are those the cases it reaches have seen, from the live store (inbox and Kafka at their "
-                        "offsets only; contributions from contribution_facts), or --events")
+                        "offsets only, the count of records read shown; contributions from contribution_facts), or --events")
     pv.add_argument("id", type=int)
     pv.add_argument("--events", type=Path, help="JSONL file of the CloudEvents the cases have seen "
                     "(default: rebuilt from the live store, as the console's \"compute preview\")")
-    pv.add_argument("--until", type=date.fromisoformat, help="last business date to run (YYYY-MM-DD; default today; "
-                    "from the live store today or later, as the change reaches the cases when approved)")
+    pv.add_argument("--until", type=date.fromisoformat, help="last business date to run (YYYY-MM-DD; default today, the business "
+                    "clock's with JIUYE_BUSINESS_DATE; from the live store today or later, as the change reaches "
+                    "the cases when approved)")
     token(pv)
     for name, text in (("approve", "approve (a second supervisor of the proposal's scope; emits policy.parameter.changed)"),
                        ("reject", "reject (a second supervisor of the proposal's scope)"),
@@ -91,11 +92,12 @@ async def _run(args: argparse.Namespace) -> int:
         elif action == "preview":
             from app.parameter_preview import preview
             from policy.calendar import SHANGHAI, business_date
+            from streams.app import business_clock_offset
 
             proposal = await service.show_proposal(console, who, args.id)
+            today = business_date(datetime.now(SHANGHAI) + timedelta(seconds=business_clock_offset(settings)))
             shown = await preview(args.events, proposal["name"], proposal["value"], proposal["city"],
-                                  date.fromisoformat(proposal["effective_on"]),
-                                  args.until or business_date(datetime.now(SHANGHAI)))
+                                  date.fromisoformat(proposal["effective_on"]), args.until or today)
             result = await service.attach_preview(console, who, args.id, shown)
         elif action in ("approve", "reject", "withdraw"):
             result = await service.decide(console, who, args.id, action, args.reason)
@@ -118,6 +120,8 @@ def describe(p: dict[str, Any], brief: bool = False) -> str:
         return head + ("" if brief else "\n  no preview yet")
     lines = [head, f"  cases touched: {shown['cases_touched']} of {shown['cases_seen']}; "
                    f"difference {shown['total_difference'] / 100:,.2f} yuan; corrections: {len(shown['corrections'])}"]
+    if "records_read" in shown:
+        lines.append(f"  from the live store: {shown['events']} events, {shown['records_read']} records read from Kafka")
     lines += [f"  {r['month']} {r['fund']:<28} {r['before'] / 100:>12,.2f} → {r['after'] / 100:>12,.2f} yuan"
               for r in shown["by_month_and_fund"]]
     return "\n".join(lines)

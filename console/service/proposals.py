@@ -11,7 +11,7 @@ proposal, preview and decision is a row of the audit trail."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from console.service import audit
@@ -94,12 +94,16 @@ async def attach_preview(console: Console, p: Principal, proposal_id: int, previ
 
 async def compute_preview(console: Console, p: Principal, proposal_id: int, until: date | None = None) -> dict[str, Any]:
     """Compute an open proposal's preview from the live store (the events the cases it reaches
-    have seen, run to the end of `until`: today, the default, or later) and store it, audited as any preview."""
+    have seen, run to the end of `until`: today, the default, or later; the business clock's with
+    JIUYE_BUSINESS_DATE) and store it, audited as any preview."""
     proposal = await _load(console, p, proposal_id)
     require_scope(p, proposal["city"], "preview")
     if proposal["status"] != "proposed":
         raise Conflict(f"parameter proposal {proposal_id} is {proposal['status']}; only an open one is previewed")
-    today = business_date(datetime.now(SHANGHAI))
+    from streams.app import business_clock_offset
+
+    # The cases' today: with JIUYE_BUSINESS_DATE (development, `jiuye demo`) their business clock's.
+    today = business_date(datetime.now(SHANGHAI) + timedelta(seconds=business_clock_offset(console.settings)))
     until = until or today
     if until < today:
         # The change reaches the live cases when it is approved, not before today: a run that

@@ -78,8 +78,10 @@ async def test_a_supervisor_sees_the_preview_of_a_change_and_a_second_one_approv
     assert await console.pool.fetchval("SELECT count(*) FROM outbox WHERE value->>'type' = 'policy.parameter.changed'") == 1
 
 
-# static/proposals.js's words for a preview computed from the live store (no cases yet: 0 events).
-LIVE_WORDS = {"zh-CN": "依据系统已存数据：案件已收到的 0 条事件", "en": "From the live store: 0 event(s) the cases have seen"}
+# static/proposals.js's words for a preview computed from the live store (no cases yet: 0 events,
+# no record read from Kafka).
+LIVE_WORDS = {"zh-CN": "依据系统已存数据：案件已收到的 0 条事件（从 Kafka 读取 0 条记录）",
+              "en": "From the live store: 0 event(s) the cases have seen (0 record(s) read from Kafka)"}
 
 
 async def test_a_supervisor_computes_a_preview_from_the_live_store_in_the_console(
@@ -101,5 +103,6 @@ async def test_a_supervisor_computes_a_preview_from_the_live_store_in_the_consol
         await page.screenshot(path=str(screenshot("parameter-preview-live", lang)), full_page=True)
     stored = await console.pool.fetchrow("SELECT preview FROM parameter_proposals WHERE id = $1", made["id"])
     assert stored is not None and stored["preview"]["events"] == 0 and stored["preview"]["cases_touched"] == 0
+    assert stored["preview"]["records_read"] == 0
     assert stored["preview"]["until"] == business_date(datetime.now(SHANGHAI)).isoformat()  # the default
     assert await console.pool.fetchval("SELECT count(*) FROM audit WHERE action = 'parameter.preview'") == 1

@@ -33,3 +33,14 @@ def test_live_preview_reads_only_the_offsets_it_needs() -> None:
     read = sum(last - first + 1 for first, last in spans)
     assert read == 6 and read < 50_000 - 5
     assert runs({0, GAP_READ_THROUGH + 1}) == [(0, 0), (GAP_READ_THROUGH + 1, GAP_READ_THROUGH + 1)]
+
+
+def test_jiuye_parameter_preview_shows_the_records_read_from_kafka_for_a_live_preview() -> None:
+    from app.parameter_cli import describe
+
+    shown = {"cases_touched": 1, "cases_seen": 2, "total_difference": 1000, "corrections": [], "by_month_and_fund": []}
+    proposal = {"id": 7, "status": "proposed", "name": "internship.monthly_subsidy", "value": 160000, "city": "2101",
+                "effective_on": "2026-01-01", "proposer": "alice"}
+    live = describe({**proposal, "preview": {**shown, "events": 3, "records_read": 5}})
+    assert "from the live store: 3 events, 5 records read from Kafka" in live
+    assert "records read" not in describe({**proposal, "preview": shown})  # a preview over a file reads no Kafka

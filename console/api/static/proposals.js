@@ -37,7 +37,7 @@
       "prop.compute": "Compute preview",
       "prop.until": "run to",
       "prop.computing": "Computing the preview from the events the cases have seen…",
-      "prop.source.live": "From the live store: {events} event(s) the cases have seen, run to {until}.",
+      "prop.source.live": "From the live store: {events} event(s) the cases have seen ({records} record(s) read from Kafka), run to {until}.",
       "prop.source.file": "From the events file {scenario}, run to {until}.",
       "prop.touched": "{touched} of {seen} cases change; in all {total}; {corrections} correction(s)",
       "prop.month": "month",
@@ -81,7 +81,7 @@
       "prop.compute": "计算预览",
       "prop.until": "计算至",
       "prop.computing": "正在按案件已收到的事件计算预览……",
-      "prop.source.live": "依据系统已存数据：案件已收到的 {events} 条事件，计算至 {until}。",
+      "prop.source.live": "依据系统已存数据：案件已收到的 {events} 条事件（从 Kafka 读取 {records} 条记录），计算至 {until}。",
       "prop.source.file": "依据事件文件 {scenario}，计算至 {until}。",
       "prop.touched": "{seen} 个案件中 {touched} 个发生变化；合计 {total}；更正 {corrections} 笔",
       "prop.month": "月份",
@@ -179,7 +179,7 @@
       } else {
         parts.push(node("h4", {}, tr("prop.preview")),
           node("p", { id: "proposal-source" }, v.events !== undefined
-            ? tr("prop.source.live", { events: v.events, until: day(v.until) })
+            ? tr("prop.source.live", { events: v.events, records: v.records_read ?? 0, until: day(v.until) })
             : tr("prop.source.file", { scenario: v.scenario, until: day(v.until) })),
           node("p", { id: "proposal-summary" }, tr("prop.touched", { touched: v.cases_touched, seen: v.cases_seen,
             total: yuan(v.total_difference), corrections: v.corrections.length })),
