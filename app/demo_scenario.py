@@ -127,7 +127,7 @@ def event_key(line: str) -> tuple[str, str] | None:
 
 
 def business_day(line: str) -> str:
-    """The record's date (its `time`), for emitting the scenario day by day; unparseable
+    """The record's date (its `time`), the order a story's records go out in; unparseable
     records sort with the first day."""
     try:
         return str(json.loads(line)["time"])[:10]
