@@ -1,14 +1,19 @@
 """`jiuye demo`: the whole stack with the demo scenario of the whole province (every case kind,
 app/demo_scenario.py), end to end, then a summary and where to look.
 
-Kafka orders a subject's events only within a topic's partition, while in life an agreement comes
-months before the hire, a loan before its interest report, a registration before the
-application. So the scenario goes out one business day at a time: each day's records are
-produced once intake has taken every record of the days before (their inbox rows are in; a
-contribution no case takes has none, only its fact row) and, before a day that speaks of a subject
-of an earlier day, once the cases those records reached have acted on them (`_cases_idle`: no
-workflow task, activity, child start or signal outstanding in their Temporal histories, twice in a
-row with nothing new, console/idle.py).
+The cases run on a business clock past 2020, so a case opens behind business time: it waits
+for a quiet spell (workflows/case_base.py `gather_burst`, BURST_QUIET) and then judges its
+subject's whole burst in date order, paying each month once with every fact known. The scenario
+is therefore sent as stories (`emission_plan`): the province's facts first (stored before any
+case opens) with the records the intake cannot parse; then each story — a committed scenario,
+or one subject of the demo's own records — its business days back to back, each day once intake
+has taken the one before (its inbox rows in, so a case the day opened is registered and the
+next day's records route to it; a contribution no case takes has no inbox row, only its fact
+row), STORIES_AT_ONCE stories at a time; a story's later rounds (its late facts, reported
+more than a month after their date, and a subject's second opening: a new claim after the first
+ended) each once its cases have decided on the round before (`_decided`: idle in their Temporal
+histories, console/idle.py, the burst's quiet spell, idle again), so a late fact corrects what
+was paid; last, once every open case of the run decided, the backdated parameter change.
 """
 
 from __future__ import annotations
@@ -22,20 +27,21 @@ import sys
 import time
 from collections import defaultdict
 from datetime import datetime
-from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from temporalio.client import Client
 
 from app import demo_disbursement
-from app.demo_scenario import BUSINESS_DATE, DemoScenario, business_day, continuing, event_key, generate
+from app.demo_scenario import BUSINESS_DATE, DemoScenario, Story, emission_plan, event_key, generate
 from console.idle import wait_until_idle
 from console.service import labels
 from console.service.labels import both, pad, yuan
 from console.service.queries import WORTH_FEN
 from contracts import temporal
 from contracts.settings import Settings
+from workflows.case_base import BURST_QUIET
 
 # What a run's rows are found by: every id of the run carries its tag.
 OF_RUN = "position($1 in {column}) > 0"
@@ -46,6 +52,17 @@ TAKEN = f"""SELECT count(*) FROM (
                 UNION
                 SELECT r.value->>'source', r.value->>'id' FROM contribution_facts CROSS JOIN LATERAL jsonb_each(reports) AS r
                  WHERE {OF_RUN.format(column="r.value->>'id'")}) AS taken"""
+# Every key of the run the intake has taken (see TAKEN), for the senders waiting on their records.
+TAKEN_KEYS = f"""SELECT source, event_id FROM inbox WHERE {OF_RUN.format(column='event_id')} AND state <> 'received'
+                 UNION
+                 SELECT r.value->>'source', r.value->>'id' FROM contribution_facts CROSS JOIN LATERAL jsonb_each(reports) AS r
+                  WHERE {OF_RUN.format(column="r.value->>'id'")}"""
+TAKEN_POLL_SECONDS = 0.1
+# Stories told at the same time: enough to keep the intake's batches full, few enough that a
+# story's next day still follows its last within the cases' quiet spell on a loaded machine.
+STORIES_AT_ONCE = 16
+# A case that opened behind business time judges its burst after this much quiet (plus a margin).
+BURST_QUIET_SECONDS = BURST_QUIET.total_seconds() + 1.0
 # How long the run's cases, ledger and tasks must stay unchanged to count as settled.
 QUIET_SECONDS = 8.0
 # finish_many keeps an inbox outcome to this many characters: a longer list of the cases an
@@ -97,7 +114,7 @@ def run_demo(settings: Settings, cases: int = 70, timeout: float = 900.0, serve:
                  "treasury-sim": _start("treasury-sim", settings, folder)}
     try:
         deadline = time.monotonic() + timeout
-        emitted = asyncio.run(_emit_by_day(settings, scenario, deadline, processes))
+        emitted = asyncio.run(_emit_stories(settings, scenario, deadline, processes))
         settled = emitted and asyncio.run(_wait_settled(settings, scenario, deadline, processes))
         disbursed = settled and asyncio.run(demo_disbursement.run(
             settings, tag, BUSINESS_DATE, folder, max(deadline, time.monotonic() + DISBURSEMENT_SECONDS),
@@ -148,67 +165,149 @@ def _dead(processes: dict[str, subprocess.Popen[bytes]], settings: Settings) -> 
     return False
 
 
-async def _emit_by_day(settings: Settings, scenario: DemoScenario, deadline: float,
-                       processes: dict[str, subprocess.Popen[bytes]]) -> bool:
-    """Produce the scenario day by day (see the module's docstring); False if the intake did not
-    take a day's records before the deadline or a process died."""
-    from app.emit import EmitError, route_line
+async def _emit_stories(settings: Settings, scenario: DemoScenario, deadline: float,
+                        processes: dict[str, subprocess.Popen[bytes]]) -> bool:
+    """Produce the scenario in the order of its `emission_plan` (see the module's docstring);
+    False if the intake did not take a record, or the cases did not decide, before the deadline,
+    or a process died."""
     from contracts.kafka import make_producer
 
-    days = [(day, list(lines)) for day, lines in groupby(sorted(scenario.lines, key=business_day), key=business_day)]
-    follows = continuing([lines for _, lines in days])
+    plan = emission_plan(scenario)
     producer = make_producer(settings, linger_ms=5)
     await producer.start()
-    conn = await asyncpg.connect(settings.database_url)
+    # The poller and the stories waiting for their cases query at the same time.
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)
     client = await temporal.connect(settings)
-    accepted: set[tuple[str, str]] = set()
-    sent, began = 0, time.monotonic()
+    taken = _Taken(pool, scenario.tag)
+    poller = asyncio.create_task(taken.poll())
+    progress = _Progress(len(scenario.lines), len(plan.stories))
+    began = time.monotonic()
+
+    async def send(lines: list[str]) -> None:
+        await _send(settings, producer, lines)
+        progress.sent += len(lines)
+        await taken.all_of([k for k in map(event_key, lines) if k is not None], deadline, processes, settings)
+
+    async def tell(story: Story) -> None:
+        async with at_once:
+            for n, days in enumerate(story.rounds):
+                if n > 0:
+                    await _decided(pool, client, taken.keys_of(story), scenario.tag, deadline, every_open_case=False)
+                for day in days:
+                    await send(day)
+            progress.told += 1
+
+    at_once = asyncio.Semaphore(STORIES_AT_ONCE)
     try:
-        for n, (day, lines) in enumerate(days, start=1):
-            deliveries = []
-            day_keys = [k for k in map(event_key, lines) if k is not None]
-            for line in lines:
-                topic, key, _ = route_line(line.encode())
-                deliveries.append(await producer.send(settings.topics.physical(topic), value=line.encode(), key=key))
-            accepted.update(day_keys)
-            for result in await asyncio.gather(*deliveries, return_exceptions=True):
-                if isinstance(result, BaseException):
-                    raise EmitError(f"a record of {day or 'the bad records'} was not acknowledged: {result}")
-            sent += len(lines)
-            while True:
-                taken = await conn.fetchval(TAKEN, scenario.tag)
-                waiting = await conn.fetchval(
-                    f"SELECT count(*) FROM inbox WHERE {OF_RUN.format(column='event_id')} AND state = 'received'", scenario.tag)
-                print(f"\rdemo: day {n}/{len(days)} {day or '(bad records)'}: {sent}/{len(scenario.lines)} records sent, "
-                      f"{taken}/{len(accepted)} taken by intake   ", end="", file=sys.stderr)
-                # The cases act on the day before a day that brings a fact of one of them.
-                settle = n < len(days) and follows[n]
-                if taken >= len(accepted) and waiting == 0 and (not settle or await _cases_idle(conn, client, day_keys, scenario.tag, deadline)):
-                    break
-                if time.monotonic() > deadline or _dead(processes, settings):
-                    print(f"\ndemo: intake had not taken the records of {day} in time", file=sys.stderr)
-                    return False
-                await asyncio.sleep(0.1)
-        print(f"\ndemo: {sent} records sent over {len(days)} business days in {time.monotonic() - began:.0f} s", file=sys.stderr)
+        await send(plan.first)
+        await asyncio.gather(*(tell(story) for story in plan.stories))
+        if plan.last:
+            await _decided(pool, client, [], scenario.tag, deadline, every_open_case=True)
+            await send(plan.last)
+        print(f"\ndemo: {progress.sent} records sent as {len(plan.stories)} stories in {time.monotonic() - began:.0f} s", file=sys.stderr)
         return True
+    except _NotTaken as late:
+        print(f"\ndemo: {late}", file=sys.stderr)
+        return False
     finally:
-        await conn.close()
+        poller.cancel()
+        progress.stop()
+        await pool.close()
         await producer.stop()
 
 
-async def _cases_idle(conn: asyncpg.Connection, client: Client, keys: list[tuple[str, str]], tag: str, deadline: float) -> bool:
+async def _send(settings: Settings, producer: Any, lines: list[str]) -> None:
+    from app.emit import EmitError, route_line
+
+    deliveries = []
+    for line in lines:
+        topic, key, _ = route_line(line.encode())
+        deliveries.append(await producer.send(settings.topics.physical(topic), value=line.encode(), key=key))
+    for result in await asyncio.gather(*deliveries, return_exceptions=True):
+        if isinstance(result, BaseException):
+            raise EmitError(f"a record was not acknowledged: {result}")
+
+
+class _NotTaken(Exception):
+    pass
+
+
+class _Progress:
+    """The one status line the emission keeps rewriting on stderr."""
+
+    def __init__(self, records: int, stories: int) -> None:
+        self.records, self.stories, self.sent, self.told = records, stories, 0, 0
+        self.task = asyncio.create_task(self.show())
+
+    async def show(self) -> None:
+        while True:
+            print(f"\rdemo: {self.sent}/{self.records} records sent, {self.told}/{self.stories} stories told   ",
+                  end="", file=sys.stderr)
+            await asyncio.sleep(1)
+
+    def stop(self) -> None:
+        self.task.cancel()
+
+
+class _Taken:
+    """The run's records the intake has taken (`TAKEN_KEYS`), polled for every sender at once."""
+
+    def __init__(self, pool: asyncpg.Pool, tag: str) -> None:
+        self.pool, self.tag = pool, tag
+        self.seen: set[tuple[str, str]] = set()
+        self.changed = asyncio.Event()
+        self.sent_keys: dict[str, list[tuple[str, str]]] = defaultdict(list)
+
+    async def poll(self) -> None:
+        while True:
+            rows = await self.pool.fetch(TAKEN_KEYS, self.tag)
+            fresh = {(r["source"], r["event_id"]) for r in rows} - self.seen
+            if fresh:
+                self.seen |= fresh
+                self.changed.set()
+                self.changed = asyncio.Event()
+            await asyncio.sleep(TAKEN_POLL_SECONDS)
+
+    async def all_of(self, keys: list[tuple[str, str]], deadline: float,
+                     processes: dict[str, subprocess.Popen[bytes]], settings: Settings) -> None:
+        while not self.seen.issuperset(keys):
+            if time.monotonic() > deadline or _dead(processes, settings):
+                raise _NotTaken(f"intake had not taken {sorted(set(keys) - self.seen)[:3]} in time")
+            try:
+                await asyncio.wait_for(self.changed.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+
+    def keys_of(self, story: Story) -> list[tuple[str, str]]:
+        return [k for k in map(event_key, story.lines()) if k is not None and k in self.seen]
+
+
+async def _decided(pool: asyncpg.Pool, client: Client, keys: list[tuple[str, str]], tag: str, deadline: float,
+                   every_open_case: bool) -> None:
+    """Until the cases `keys` reached (or every open case of the run) have decided on them: idle
+    (`_cases_idle`), then idle again once a case that opened behind business time has had its
+    quiet spell (case_base.gather_burst) and judged its burst — waiting on a timer is idle."""
+    for attempt in range(2):
+        if not await _cases_idle(pool, client, keys, tag, deadline, every_open_case):
+            raise _NotTaken("the cases had not decided in time")
+        if attempt == 0:
+            await asyncio.sleep(BURST_QUIET_SECONDS)
+
+
+async def _cases_idle(db: asyncpg.Pool, client: Client, keys: list[tuple[str, str]], tag: str, deadline: float,
+                      every_open_case: bool = False) -> bool:
     """Whether the cases the day's records reached (their inbox outcomes name them) have acted on
     them: console/idle.py's barrier over their Temporal histories (and the cases they opened).
     In life a day's facts meet cases that have long decided on the day before; without this wait
     a fact of the next day races the case's own decision (a correction in one run, a dead letter
     `no open … case` in the next)."""
-    rows = await conn.fetch(
+    rows = await db.fetch(
         """SELECT i.outcome FROM inbox i JOIN unnest($1::text[], $2::text[]) AS k(source, event_id)
                 ON i.source = k.source AND i.event_id = k.event_id WHERE i.state = 'applied'""",
         [s for s, _ in keys], [e for _, e in keys])
     ids = {case for r in rows for case in reached(r["outcome"] or "")}
-    if any(len(r["outcome"] or "") >= OUTCOME_CHARS for r in rows):
-        ids |= {r["case_id"] for r in await conn.fetch(
+    if every_open_case or any(len(r["outcome"] or "") >= OUTCOME_CHARS for r in rows):
+        ids |= {r["case_id"] for r in await db.fetch(
             f"SELECT case_id FROM cases c WHERE {OF_RUN.format(column='c.case_id')} AND closed_on IS NULL", tag)}
     try:
         await wait_until_idle(client, ids, timeout=max(1.0, deadline - time.monotonic()), poll=IDLE_POLL_SECONDS)
@@ -313,7 +412,7 @@ async def _summary(settings: Settings, scenario: DemoScenario, seconds: float, s
           for fund, (p, c, fen) in sorted(per_fund.items())),
         f"province-wide facts of the run / 全省政策事实: {', '.join(scenario.province_facts)}",
         f"corrections by rule and the fact that caused them / 更正及其原因 ({sum(r['corrections'] for r in funds)}; "
-        f"the cases run on {BUSINESS_DATE}, so a case pays its past months when it opens and a later fact corrects them):",
+        f"each case judges its story at once; these are the facts the scenario reports late, after the cases paid):",
         *(f"  {n:>4} {entry:<11} {rule}  ← {cause}" for (entry, rule, cause), n in correction_causes(causes, scenario.event_types())),
         "tasks waiting in the console's inbox / 待办任务:",
         *(f"  {pad(both('task_type', r['kind']), 44)} {r['n']:>4}  e.g. {r['example']}" for r in tasks),

@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import json
 import random
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +127,7 @@ def event_key(line: str) -> tuple[str, str] | None:
 
 
 def business_day(line: str) -> str:
-    """The record's date (its `time`), for emitting the scenario day by day; unparseable
+    """The record's date (its `time`), the order a story's records go out in; unparseable
     records sort with the first day."""
     try:
         return str(json.loads(line)["time"])[:10]
@@ -133,24 +135,118 @@ def business_day(line: str) -> str:
         return ""
 
 
-def subject_of(line: str) -> str | None:
+# The province's facts that the scenario means to arrive late: the backdated parameter change
+# (announced after its effective date) goes out after the cases paid, for its corrections.
+LATE_PROVINCE_FACTS = frozenset({"policy.parameter.changed"})
+# A record reported more than this many days after the date it speaks of (its `on`, a contract's
+# `signed_on`, a contribution's month) is one of the committed scenarios' late facts: their
+# stories send it after their cases decided, so that it corrects them. A caseworker's contact,
+# reported at the end of its month, is not late.
+LATE_AFTER_DAYS = 30
+OWN_DATE_FIELDS = ("on", "signed_on", "registered_on", "starts_on")
+# The types that open a case of their subject: a second one in a story opens a second case.
+OPENINGS = frozenset({
+    "internship.agreement_signed", "ui.claim.filed", "unemployment.registered", "welfare_post.placed",
+    "application.submitted", "training.enrolled", "loan.granted", "layoff.plan_filed", "dibao.granted",
+})
+
+
+def reported_late(event: dict[str, Any]) -> bool:
+    """Whether the record reached the office more than LATE_AFTER_DAYS after its own date."""
+    data = event.get("data")
+    if not isinstance(data, dict):
+        return False
+    own = next((data[f] for f in OWN_DATE_FIELDS if isinstance(data.get(f), str)), None)
+    if own is None and event.get("type") == "contribution.paid" and isinstance(data.get("month"), str):
+        # A month's contribution is paid in the month or the next: late from a month after it.
+        own = _month_end(date.fromisoformat(f"{data['month']}-01")).isoformat()
     try:
-        subject = json.loads(line).get("subject")
-    except (ValueError, AttributeError):
-        return None
-    return subject if isinstance(subject, str) else None
+        return own is not None and (date.fromisoformat(str(event["time"])[:10]) - date.fromisoformat(own[:10])).days > LATE_AFTER_DAYS
+    except (KeyError, ValueError):
+        return False
 
 
-def continuing(days: list[list[str]]) -> list[bool]:
-    """Per business day, whether one of its records speaks of a subject of an earlier day: a fact
-    that an open case may take, which must come after that case has acted on the days before."""
-    seen: set[str] = set()
-    out = []
-    for lines in days:
-        subjects = {s for s in map(subject_of, lines) if s is not None}
-        out.append(bool(subjects & seen))
-        seen |= subjects
-    return out
+@dataclass
+class Story:
+    """One story's records as the demo sends them, in `rounds`: each round's business days back
+    to back (each once intake took the one before), each round after the story's cases decided on
+    the one before. A subject's record goes a round after the subject's record before it when it
+    is a late fact (`reported_late`: it comes after the payments it corrects) or opens a second
+    case of its kind (OPENINGS: a new claim after the first one ended, a second placement), which
+    the first case, still gathering its burst, would refuse; its subject's later records follow."""
+
+    name: str
+    rounds: list[list[list[str]]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [line for days in self.rounds for day in days for line in day]
+
+
+@dataclass
+class Plan:
+    """The order the demo sends a scenario in: `first` (the province's facts, stored before any
+    case opens, and the records the intake refuses), then the `stories` (each on its own, any
+    number at once), then `last` (LATE_PROVINCE_FACTS, once every case decided)."""
+
+    first: list[str]
+    stories: list[Story]
+    last: list[str]
+
+
+def story_of(event: dict[str, Any], tag: str) -> str:
+    """What a record's story is: its committed scenario (the prefix of its id: a scenario's
+    subjects depend on each other, an application on its contracts); for the demo's own
+    records, its subject (a contribution: its employer, whose registration comes first)."""
+    prefix = str(event.get("id", "")).split("-", 1)[0]
+    if prefix != tag:
+        return prefix
+    data = event.get("data")
+    if event.get("type") == "contribution.paid" and isinstance(data, dict) and isinstance(data.get("employer_id"), str):
+        return f"enterprise/{data['employer_id']}"
+    return str(event.get("subject", ""))
+
+
+def emission_plan(scenario: DemoScenario) -> Plan:
+    """The scenario's records as `Plan` orders them, each once (the duplicate with its original)."""
+    first: list[str] = []
+    last: list[str] = []
+    stories: dict[str, list[str]] = {}
+    for line in sorted(scenario.lines, key=business_day):
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or event_key(line) is None:
+            first.append(line)
+        elif str(event.get("type", "")).startswith(PROVINCE_WIDE):
+            (last if event["type"] in LATE_PROVINCE_FACTS else first).append(line)
+        else:
+            stories.setdefault(story_of(event, scenario.tag), []).append(line)
+    plan = Plan(first, [], last)
+    for name, lines in stories.items():
+        round_of: dict[str, int] = {}
+        opened: dict[tuple[str, int], set[str]] = defaultdict(set)
+        rounds: dict[int, list[str]] = defaultdict(list)
+        sent: set[tuple[str, str] | None] = set()
+        for line in lines:
+            event = json.loads(line)
+            subject, type_ = str(event.get("subject", "")), str(event.get("type", ""))
+            n = round_of.get(subject, 0)
+            # A duplicate (the same source and id) goes with its original, for the intake to drop.
+            again = event_key(line) in sent
+            if subject in round_of and not again and (reported_late(event) or type_ in opened[(subject, n)]):
+                n += 1
+            sent.add(event_key(line))
+            round_of[subject] = n
+            if type_ in OPENINGS:
+                opened[(subject, n)].add(type_)
+            rounds[n].append(line)
+        plan.stories.append(Story(name, [_by_day(rounds[n]) for n in sorted(rounds)]))
+    return plan
+
+
+def _by_day(lines: list[str]) -> list[list[str]]:
+    return [list(day) for _, day in groupby(lines, key=business_day)]
 
 
 def _event(tag: str, n: int, city: str, type_: str, subject: str, on: date, data: dict[str, Any]) -> dict[str, Any]:

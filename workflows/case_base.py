@@ -100,6 +100,9 @@ CORRECTION_DAYS = "ledger.correction_days"
 SCHEDULE_IN_READ_MODEL = "schedule-in-read-model"
 
 OPEN_STATUSES = ("active", "paused")
+# How long a case that opened behind business time waits for the rest of its subject's burst
+# (`gather_burst`); the demo waits as long before it sends a story's late facts.
+BURST_QUIET = timedelta(seconds=5)
 
 TIMELINE_CARRIED = 200
 
@@ -586,7 +589,7 @@ class CaseWorkflow:
         except asyncio.TimeoutError:
             pass
 
-    async def gather_burst(self, quiet: timedelta = timedelta(seconds=5)) -> None:
+    async def gather_burst(self, quiet: timedelta = BURST_QUIET) -> None:
         """Wait until no new event arrived for `quiet`.
 
         A case that opens behind business time (a backlog being replayed, a producer that was

@@ -12,12 +12,14 @@ from app.demo_scenario import (
     EXTRA_INCUBATORS,
     HEADCOUNT_AFTER,
     HEADCOUNT_BEFORE,
+    LATE_AFTER_DAYS,
     PROVINCE_FACTS,
     PROVINCE_WIDE,
     committed_scenarios,
-    continuing,
+    emission_plan,
     event_key,
     generate,
+    reported_late,
     retag,
 )
 from console.service.labels import CITIES as CITY_NAMES
@@ -168,11 +170,79 @@ def test_nothing_after_the_demo_business_date() -> None:
     assert max(days) < BUSINESS_DATE.isoformat()
 
 
-def test_a_day_continues_when_it_speaks_of_a_subject_of_an_earlier_day() -> None:
-    # The days before which `jiuye demo` waits for the cases to act (app/demo.py `_day_done`).
-    day = lambda *subjects: [json.dumps({"subject": s}) for s in subjects]  # noqa: E731
-    assert continuing([day("person/A"), day("person/B"), day("person/A", "person/C"), ["{not json"], day("person/C")]) == [
-        False, False, True, False, True]
+def test_the_plan_sends_every_record_once() -> None:
+    scenario = generate(12, TAG)
+    plan = emission_plan(scenario)
+    sent = plan.first + [line for story in plan.stories for line in story.lines()] + plan.last
+    assert sorted(sent) == sorted(scenario.lines)
+
+
+def test_province_facts_are_stored_first_and_the_backdated_change_comes_last() -> None:
+    plan = emission_plan(generate(6, TAG))
+    first = [json.loads(line)["type"] for line in plan.first if line.startswith("{\"")]
+    assert [t for t in first if t.startswith(PROVINCE_WIDE)] == [
+        "policy.epidemic.declared", "policy.epidemic.lifted", "policy.price_linkage.triggered"]
+    assert [json.loads(line)["type"] for line in plan.last] == ["policy.parameter.changed"]
+    # The records the intake cannot parse (the unknown type, the line that is not JSON) go with
+    # the first: they have no inbox row to wait for.
+    assert sum(event_key(line) is None for line in plan.first) == 2
+
+
+def test_a_generated_internship_is_a_story_of_its_own_and_a_committed_scenario_one_story() -> None:
+    scenario = generate(6, TAG)
+    stories = {story.name: story for story in emission_plan(scenario).stories}
+    person = f"person/{TAG}P002"
+    assert {json.loads(line)["subject"] for line in stories[person].lines()} == {person}
+    # k1_corrections (S02 among the committed scenarios sorted by name) tells all its people at once.
+    k1c = next(story for name, story in stories.items() if name.startswith(f"{TAG}S") and any(
+        "k1c-" in line for line in story.lines()))
+    assert len({json.loads(line)["subject"] for line in k1c.lines()}) == 5
+    # The headcount drop's contributions follow their enterprise's registration, in one story.
+    drop = stories[f"enterprise/{scenario.headcount_enterprise}"]
+    assert json.loads(drop.rounds[0][0][0])["type"] == "enterprise.registered"
+
+
+def test_a_story_goes_out_in_date_order_and_generated_internships_in_one_round() -> None:
+    for story in emission_plan(generate(12, TAG)).stories:
+        for days in story.rounds:
+            dates = [json.loads(day[0])["time"][:10] for day in days]
+            assert dates == sorted(dates) and len(set(dates)) == len(dates)
+        if story.name.startswith(f"person/{TAG}P"):
+            assert len(story.rounds) == 1
+
+
+def test_a_fact_reported_more_than_a_month_after_its_date_is_late_but_a_month_end_contact_is_not() -> None:
+    def event(type_: str, time: str, **data: str) -> dict:
+        return {"type": type_, "time": f"{time}T09:00:00+08:00", "data": data}
+
+    on = date(2020, 3, 20)
+    assert reported_late(event("internship.interrupted", (on + timedelta(days=LATE_AFTER_DAYS + 1)).isoformat(), on=on.isoformat()))
+    assert not reported_late(event("internship.interrupted", (on + timedelta(days=LATE_AFTER_DAYS)).isoformat(), on=on.isoformat()))
+    assert not reported_late(event("followup.recorded", "2020-03-31", on="2020-03-03"))
+    # A month's contribution paid the next month is on time; two months later it is late.
+    assert not reported_late(event("contribution.paid", "2020-06-20", month="2020-05"))
+    assert reported_late(event("contribution.paid", "2020-05-10", month="2020-03"))
+
+
+def _subject_types(days: list[list[str]]) -> list[tuple[str, str]]:
+    return [(json.loads(line)["subject"].rsplit("P", 1)[-1], json.loads(line)["type"]) for day in days for line in day]
+
+
+def test_a_late_fact_waits_a_round_with_what_its_subject_reports_after_it_and_nothing_else() -> None:
+    # k1_corrections: P105's interruption reported a month after it, then its resumption.
+    k1c = next(story for story in emission_plan(generate(6, TAG)).stories if any("k1c-" in line for line in story.lines()))
+    late = _subject_types(k1c.rounds[1])
+    assert late[:2] == [("105", "internship.interrupted"), ("105", "internship.resumed")]
+    assert ("104", "contract.signed") not in late  # reported the day it was signed
+    assert ("104", "contract.signed") in _subject_types(k1c.rounds[0])
+
+
+def test_a_second_claim_of_a_subject_waits_until_the_first_case_decided() -> None:
+    # k2_carry_over: P231 claims in January, is hired in April and claims again in October.
+    story = next(story for story in emission_plan(generate(6, TAG)).stories if any("k2c-" in line and "P231" in line
+                                                                                   for line in story.lines()))
+    claims = [n for n, days in enumerate(story.rounds) for t in _subject_types(days) if t == ("231", "ui.claim.filed")]
+    assert claims == [0, 1]
 
 
 def _reg(person: str, registered_on: str, sent: str) -> dict:
