@@ -28,6 +28,9 @@ PARAMETER_PREFIX = "welfare_post"
 PROGRAM_POST = "welfare_post_subsidy"
 PROGRAM_SI = "welfare_post_si_subsidy"
 EXTRA_PLACEMENT_TASK = "extra_placement"
+# What takes a person off the post before its period ends: leaving it, or stable employment
+# (the events a case reads for `off_post`; also the ones a closed case still listening takes).
+OFF_POST_EVENTS = ("welfare_post.left", "contract.signed")
 RULE_NOT_ON_POST = (
     "§17: only months completed on the post are paid: on the facts known now the person left the post "
     "or was in stable employment before this month ended"

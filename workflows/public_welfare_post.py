@@ -40,6 +40,11 @@ LATE_FACTS_CORRECT = "k5-late-facts-correct"
 @workflow.defn(name=KIND)
 class PublicWelfarePostWorkflow(CaseWorkflow):
     kind = KIND
+    # Leaving the post and a stable contract reach a placement rejected as not difficult to
+    # employ too (its route gives them to every listening case): taken, with their own dates, if
+    # a late K12 fact reopens it, so the reopened case ends where the person left. (Before, they
+    # went to open cases only; no rejected case ever received one, so no history changes.)
+    held_while_rejected = welfare_post.OFF_POST_EVENTS
     State = WelfarePostState
     st: WelfarePostState
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from contracts import kinds
@@ -18,7 +19,14 @@ HOLDS_SHARED_FACTS = True
 FACT_TYPES = tuple(PERSON_FACT_TYPES)
 # A placement rejected for want of a K12 fact is judged again when one arrives late (POLICY.md
 # part 2 "late facts across topics"): the K12 facts about the person reach its listening case.
-LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
+K12_LATE_FACTS = tuple(t for t in PERSON_FACT_TYPES if t != "welfare_post.placed")
+# Leaving the post and a stable contract reach a closed case still listening too: one rejected
+# holds them (a late K12 fact may reopen it, and it must then end where the person left, not pay
+# on), one that paid is corrected by them (POLICY.md part 2: facts correct a case for
+# ledger.correction_days after it closed). Before, both went to open cases only, so a leaving
+# sent right after a late registration was dead-lettered and the reopened case paid on.
+CORRECTING_FACTS = welfare_post.OFF_POST_EVENTS
+LATE_FACTS = K12_LATE_FACTS + CORRECTING_FACTS
 
 
 def placed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
@@ -48,15 +56,15 @@ def placed(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> l
     ]
 
 
-def left(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
+def left(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
     post = event.data["post_id"]
-    return signal_open(open_cases, KIND, post_id=post) or [
-        Reject(f"welfare_post.left: no open welfare-post case for {event.subject} at post {post}")
+    return signal_open([*open_cases, *listening], KIND, post_id=post) or [
+        Reject(f"welfare_post.left: no open or listening welfare-post case for {event.subject} at post {post}")
     ]
 
 
-def contract(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack) -> list[Command]:
-    return signal_open(open_cases, KIND) or [Ignore("no open welfare-post case for this person")]
+def contract(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: Sequence[OpenCase] = ()) -> list[Command]:
+    return signal_open([*open_cases, *listening], KIND) or [Ignore("no open or listening welfare-post case for this person")]
 
 
 def late_fact(event: CloudEvent, open_cases: list[OpenCase], pack: PolicyPack, listening: list[OpenCase]) -> list[Command]:
@@ -67,5 +75,5 @@ ROUTES: dict[str, Handler] = {
     "welfare_post.placed": placed,
     "welfare_post.left": left,
     "contract.signed": contract,
-    **{t: late_fact for t in LATE_FACTS},
+    **{t: late_fact for t in K12_LATE_FACTS},
 }

@@ -249,9 +249,8 @@ def k5_sequences(draw: st.DrawFn) -> Sequence:
     past.
 
     Left out: the leaving or the contract is the closing event, dated on or after every other
-    event, and inside the post's period. The leaving or the contract itself is delivered by the
-    post's end: K5's route gives them to open cases only (a leaving after the post completed
-    is rejected by the intake), so delivered later they would correct nothing."""
+    event, and inside the post's period. (It may be delivered after the post completed: K5's
+    route gives it to a closed case still listening too, which it corrects.)"""
     temporary = draw(st.sampled_from([None, 3, 6]))
     closing: Event | None = None
     end = date(2020, 12, 31) if temporary is None else add_months(K5_START, temporary) - timedelta(days=1)
@@ -260,9 +259,9 @@ def k5_sequences(draw: st.DrawFn) -> Sequence:
         on = draw(days(K5_START + timedelta(days=20), last - timedelta(days=5)))
         if draw(st.booleans()):
             closing = Event(f"left {on}", on, _person_event("welfare_post.left", lambda p: {
-                "person_id": p, "post_id": f"{p}POST", "on": on.isoformat()}), by=end)
+                "person_id": p, "post_id": f"{p}POST", "on": on.isoformat()}))
         else:
-            closing = Event(f"stable contract {on}", on, _contract(on, on + timedelta(days=5), None), by=end)
+            closing = Event(f"stable contract {on}", on, _contract(on, on + timedelta(days=5), None))
         last = on  # the closing is delivered last: the case is open until then, or until the end
     events: list[Event] = []
     if draw(st.booleans()):
