@@ -255,8 +255,14 @@ EVENT_TYPES: Names = {
     "payment.returned": ("支付退回", "payment returned"),
 }
 
-# The keys of each kind's `details()` (workflows/*.py): what the case page lists about the case.
+# The keys of each kind's `details()` (workflows/*.py): what the case page lists about the case;
+# and the keys of the details a case puts on the tasks it raises (`raise_task`).
 DETAIL_KEYS: Names = {
+    "amount": ("金额", "amount"), "default_months": ("默认月数", "default months"),
+    "escalated_on": ("升级日期", "escalated on"), "followup_due_on": ("应跟踪日期", "follow-up due on"),
+    "months_max": ("最多月数", "months at most"), "months_min": ("最少月数", "months at least"),
+    "payee": ("收款人", "payee"), "periods": ("期间", "periods"), "persons": ("人员", "persons"),
+    "rule": ("依据", "rule"),
     "agency": ("职业介绍机构", "agency"), "agency_paid": ("已付机构补助", "agency paid"),
     "agreed_months": ("协议月数", "agreed months"), "applied_on": ("申请日期", "applied on"),
     "approval": ("审批", "approval"), "assistance_case_id": ("失业补助金案件", "assistance case"),
@@ -319,7 +325,12 @@ DETAIL_KEYS: Names = {
     "year": ("年度", "year"),
 }
 
-GROUPS.update({"event_type": EVENT_TYPES, "detail": DETAIL_KEYS})
+# The details keys whose values are amounts in fen: the console shows them in yuan (the unit's
+# name in each language is what the catalog serves for them).
+MONEY_DETAILS: Names = {key: ("元", "yuan") for key in (
+    "amount", "monthly_amount", "paid_this_year", "expenses", "principal")}
+
+GROUPS.update({"event_type": EVENT_TYPES, "detail": DETAIL_KEYS, "money_detail": MONEY_DETAILS})
 
 
 def name(group: str, code: str | None, lang: Lang = DEFAULT_LANG) -> str:

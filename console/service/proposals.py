@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from console.service import audit
+from console.service import audit, case_texts
 from console.service.core import Console, plain
 from console.service.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from console.service.scope import require_actor
@@ -168,4 +168,14 @@ async def list_proposals(console: Console, p: Principal, status: str | None = No
 
 
 async def show_proposal(console: Console, p: Principal, proposal_id: int) -> dict[str, Any]:
-    return await _load(console, p, proposal_id)
+    return with_readings(await _load(console, p, proposal_id))
+
+
+def with_readings(proposal: dict[str, Any]) -> dict[str, Any]:
+    """The proposal as shown: each correction of its preview with its rule read in every language
+    (`rule_read`, as a case's ledger gives it), the stored preview left as the cases wrote it."""
+    preview = proposal.get("preview")
+    if not isinstance(preview, dict) or not preview.get("corrections"):
+        return proposal
+    corrections = [{**c, "rule_read": case_texts.readings(c.get("rule"))} for c in preview["corrections"]]
+    return {**proposal, "preview": {**preview, "corrections": corrections}}

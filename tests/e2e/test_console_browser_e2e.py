@@ -70,10 +70,15 @@ async def test_supervisor_signs_in_finds_a_case_opens_its_timeline_and_decides_i
         await expect(timeline).to_contain_text({"zh-CN": f"自{year}年{month}月起领取低保每月 500.00 元",
                                                 "en": f"receiving 低保 50000 fen a month from {year}-{month:02d}"}[lang])
         await expect(page.locator("#case-details dt").first).to_have_text(label("detail", "person_id", lang))
+        # An amount among the details in yuan (labels.MONEY_DETAILS).
+        await expect(page.locator("#case-details")).to_contain_text(yuan(50000, lang))
         await expect(timeline).to_contain_text(text(lang, "timeline.event", source=p.source, id=f"{p.id}-2"))
         await expect(timeline.locator("li.task .tag").first).to_have_text(label("entry_type", "task", lang))
 
         card = page.locator(f".task-card[data-task='{task_id}']")
+        # The task's facts by their names, its amount in yuan.
+        await expect(card.locator(".task-facts dt").first).to_have_text(label("detail", "months_max", lang))
+        await expect(card.locator(".task-facts")).to_contain_text(yuan(50000, lang))
         await card.locator("textarea.decision").fill('{"months": 13}')
         await card.locator("button.decide").click()
         await expect(card.locator(".error")).to_contain_text("3..12")

@@ -18,7 +18,7 @@ import pytest
 
 from activities.pg_store import create_pool
 from app.parameter_preview import live_previewer, preview
-from console.service import Console, Principal
+from console.service import Console, Principal, case_texts, labels
 from console.service.labels import Lang
 from console.service.proposals import attach_preview, propose
 from contracts.settings import get_settings
@@ -67,6 +67,11 @@ async def test_a_supervisor_sees_the_preview_of_a_change_and_a_second_one_approv
         detail = page.locator("#proposal-detail")
         await expect(detail.locator(".proposal-months").first).to_contain_text(yuan(first["difference"], lang))
         await expect(detail).to_contain_text(words["corrections"])
+        # Each correction's entry and rule in the page's language (as a case's ledger gives them).
+        correction = shown["corrections"][0]
+        first_correction = detail.locator("li").first
+        await expect(first_correction).to_contain_text(labels.name("ledger_entry", correction["entry"], lang))
+        await expect(first_correction).to_contain_text(case_texts.read(correction["rule"], lang) or correction["rule"])
         await page.screenshot(path=str(screenshot("parameter-preview", lang)), full_page=True)
         await page.click("[data-decision=approve]")
         await expect(page.locator("#proposals-error")).to_contain_text("403")

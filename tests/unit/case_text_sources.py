@@ -140,11 +140,13 @@ def rules() -> dict[str, str]:
 
 
 def detail_keys() -> dict[str, str]:
-    """key -> where, for every str key of a dict literal in a workflow's `details()`."""
+    """key -> where, for every str key of a dict literal in a workflow's `details()` (the case's
+    facts on its page) or in the arguments of a `raise_task(...)` call (the task's facts)."""
     found: dict[str, str] = {}
     for path, tree in _trees(WORKFLOWS):
         for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.name == "details":
+            if ((isinstance(node, ast.FunctionDef) and node.name == "details")
+                    or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "raise_task")):
                 for d in ast.walk(node):
                     if isinstance(d, ast.Dict):
                         for k in d.keys:

@@ -121,7 +121,7 @@ async function openCase(caseId) {
     // What the kind keeps about the case (a loan's terms, a course and its certificate, an
     // incubator's year and selection…): the live state's, else the read model's copy.
     const details = (shown.state && shown.state.details) || c.summary || {};
-    $("#case-details").replaceChildren(...Object.entries(details).flatMap(([k, v]) => [el("dt", { title: k }, label("detail", k)), el("dd", {}, shownValue(v))]));
+    $("#case-details").replaceChildren(...Object.entries(details).flatMap(([k, v]) => [el("dt", { title: k }, label("detail", k)), el("dd", {}, detailValue(k, v))]));
     $("#temporal-link").href = shown.links.temporal;
     $("#hold").onclick = () => holdCase(c.case_id, "hold");
     $("#release").onclick = () => holdCase(c.case_id, "release");
@@ -198,8 +198,13 @@ const DECISION_HINTS = {
 function taskFacts(details) {
   const facts = Object.entries(details).filter(([k]) => k !== "rule");
   if (!facts.length) return "";
-  const value = (k, v) => (k === "amount" && typeof v === "number" ? yuan(v) : k === "fund" ? label("fund", v) : shownValue(v));
-  return el("dl", { class: "task-facts" }, ...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, value(k, v))]));
+  const value = (k, v) => (k === "fund" ? label("fund", v) : detailValue(k, v));
+  return el("dl", { class: "task-facts" }, ...facts.flatMap(([k, v]) => [el("dt", { title: k }, label("detail", k)), el("dd", {}, value(k, v))]));
+}
+
+// A case's or task's detail as people read it: an amount (labels.MONEY_DETAILS) in yuan.
+function detailValue(k, v) {
+  return typeof v === "number" && label("money_detail", k) !== k ? yuan(v) : shownValue(v);
 }
 
 function taskCard(task, after) {

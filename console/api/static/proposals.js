@@ -186,7 +186,7 @@
           diffTable(v.by_month_and_fund));
         if (v.corrections.length) {
           parts.push(node("h4", {}, tr("prop.corrections")), node("ul", {}, ...v.corrections.map((c) =>
-            node("li", {}, `${c.case_id} · ${c.period} · ${i18n ? i18n.label("entry_type", c.entry) : c.entry} ${yuan(c.amount)} — ${c.rule}`))));
+            node("li", {}, `${c.case_id} · ${c.period} · ${i18n ? i18n.label("ledger_entry", c.entry) : c.entry} ${yuan(c.amount)} — ${(i18n && c.rule_read?.[i18n.lang]) ?? c.rule}`))));
         }
         parts.push(node("h4", {}, tr("prop.sample")), ...v.sample.map((s) => node("div", { class: "proposal-sample" },
           node("strong", {}, `${s.case_id}${s.kind && i18n ? " · " + i18n.label("kind", s.kind) : ""}`), diffTable(s.months))));
