@@ -177,7 +177,7 @@ async def test_a_loan_case_page_shows_its_correction_and_its_guarantee_claim_is_
         await page.click("#find")
         await page.click(f"a.case-link:text-is('{case_id}')")
         await expect(page.locator("#case-title")).to_have_text(case_id)
-        await expect(page.locator("#case-details")).to_contain_text(f"{label('detail', 'principal', lang)}15000000")
+        await expect(page.locator("#case-details")).to_contain_text(f"{label('detail', 'principal', lang)}{yuan(15_000_000, lang)}")
         await expect(page.locator("#case-details")).to_contain_text(f"{label('detail', 'bank', lang)}{payee(b.bank)}")
         ledger = page.locator("#payments")
         await expect(ledger.locator("tr.entry-payment")).to_have_count(1)
