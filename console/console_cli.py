@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from console.service import case_texts
-from console.service.labels import DEFAULT_LANG, LANGS, Lang, pad, yuan
+from console.service.labels import DEFAULT_LANG, LANGS, MONEY_DETAILS, Lang, pad, yuan
 from console.service.labels import name as label
 from contracts.settings import Settings, get_settings
 
@@ -344,6 +344,14 @@ CASE_SHOW_WORDS: dict[str, str] = {
 }
 
 
+def _detail_zh(key: str, value: Any) -> str:
+    """A case detail as people read it: an amount in fen (labels.MONEY_DETAILS) in 元, a date as
+    written, a list or mapping as JSON."""
+    if key in MONEY_DETAILS and isinstance(value, int) and not isinstance(value, bool):
+        return yuan(value)
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else case_texts.day(str(value))
+
+
 def describe_case(shown: dict[str, Any], lang: Lang = DEFAULT_LANG) -> str:
     """`jiuye case show` as text: in Chinese the notes and rules by their readings
     (console/service/case_texts.py), codes and details keys by their names, amounts in 元 and
@@ -365,7 +373,7 @@ def describe_case(shown: dict[str, Any], lang: Lang = DEFAULT_LANG) -> str:
     details = (shown.get("state") or {}).get("details") or case.get("summary") or {}
     if details:
         out.append(f"{w['details']}：" + "，".join(
-            f"{case_texts.detail_key(k)} {json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else case_texts.day(str(v))}"
+            f"{case_texts.detail_key(k)} {_detail_zh(k, v)}"
             for k, v in details.items()))
     out.append(f"{w['timeline']}：")
     for entry in shown["timeline"]:

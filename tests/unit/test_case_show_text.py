@@ -49,3 +49,8 @@ def test_case_show_prints_chinese_by_default() -> None:
     [returned] = [line for line in text if "month-1" in line and "→" in line]
     assert returned.endswith("【已退回，第 2 次，批次 B-2101-x】")
     assert "  7  已驳回       公益性岗位安置  es/2101 #P1-3：still placed  （alice：filed twice）" in text
+
+
+def test_case_show_gives_amounts_among_the_details_in_yuan() -> None:
+    shown = {**SHOWN, "state": {"details": {"monthly_amount": 50000, "months_paid": 3}}, "timeline": []}
+    assert "详情：月发放金额 500.00 元，已支付月数 3" in describe_case(shown).splitlines()
