@@ -255,14 +255,9 @@ EVENT_TYPES: Names = {
     "payment.returned": ("支付退回", "payment returned"),
 }
 
-# The keys of each kind's `details()` (workflows/*.py): what the case page lists about the case;
-# and the keys of the details a case puts on the tasks it raises (`raise_task`).
+# The keys of each kind's `details()` (workflows/*.py): what the case page lists about the case
+# (in order), then the keys only the details a case puts on the tasks it raises have (`raise_task`).
 DETAIL_KEYS: Names = {
-    "amount": ("金额", "amount"), "default_months": ("默认月数", "default months"),
-    "escalated_on": ("升级日期", "escalated on"), "followup_due_on": ("应跟踪日期", "follow-up due on"),
-    "months_max": ("最多月数", "months at most"), "months_min": ("最少月数", "months at least"),
-    "payee": ("收款人", "payee"), "periods": ("期间", "periods"), "persons": ("人员", "persons"),
-    "rule": ("依据", "rule"),
     "agency": ("职业介绍机构", "agency"), "agency_paid": ("已付机构补助", "agency paid"),
     "agreed_months": ("协议月数", "agreed months"), "applied_on": ("申请日期", "applied on"),
     "approval": ("审批", "approval"), "assistance_case_id": ("失业补助金案件", "assistance case"),
@@ -323,6 +318,12 @@ DETAIL_KEYS: Names = {
     "union_notified_on": ("向工会说明日期", "union notified on"), "unit_id": ("见习单位", "unit"),
     "unused_months": ("剩余月数", "unused months"), "uplift_months": ("提标月份", "uplift months"),
     "year": ("年度", "year"),
+    # Only on tasks:
+    "amount": ("金额", "amount"), "default_months": ("默认月数", "default months"),
+    "escalated_on": ("升级日期", "escalated on"), "followup_due_on": ("应跟踪日期", "follow-up due on"),
+    "months_max": ("最多月数", "months at most"), "months_min": ("最少月数", "months at least"),
+    "payee": ("收款人", "payee"), "periods": ("期间", "periods"), "persons": ("人员", "persons"),
+    "rule": ("依据", "rule"),
 }
 
 # The details keys whose values are amounts in fen: the console shows them in yuan (the unit's

@@ -204,7 +204,7 @@ function taskFacts(details) {
 
 // A case's or task's detail as people read it: an amount (labels.MONEY_DETAILS) in yuan.
 function detailValue(k, v) {
-  return typeof v === "number" && label("money_detail", k) !== k ? yuan(v) : shownValue(v);
+  return typeof v === "number" && I18N.codes("money_detail").includes(k) ? yuan(v) : shownValue(v);
 }
 
 function taskCard(task, after) {
