@@ -177,5 +177,7 @@ def with_readings(proposal: dict[str, Any]) -> dict[str, Any]:
     preview = proposal.get("preview")
     if not isinstance(preview, dict) or not preview.get("corrections"):
         return proposal
-    corrections = [{**c, "rule_read": case_texts.readings(c.get("rule"))} for c in preview["corrections"]]
+    # A preview's corrections share a handful of rules: each is read once.
+    read = {rule: case_texts.readings(rule) for rule in {c.get("rule") for c in preview["corrections"]}}
+    corrections = [{**c, "rule_read": read[c.get("rule")]} for c in preview["corrections"]]
     return {**proposal, "preview": {**preview, "corrections": corrections}}
