@@ -176,6 +176,16 @@ class SupervisorHold(BaseModel):
     since: date
 
 
+class PendingClose(BaseModel):
+    """A close a case has decided on a stop fact but holds while what it owes falls due later than
+    its business today (`CaseWorkflow.close_once_owed`): how, on which day and by which rule it
+    will close."""
+
+    status: str
+    on: date
+    rule: str
+
+
 class CaseRecord(BaseModel):
     """One state change of a case, for the read model and cases.lifecycle."""
 

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         PastCase,
         PaymentRequest,
         PaymentResult,
+        PendingClose,
         Redrive,
         RedriveResult,
         RefusalRecord,
@@ -183,6 +184,9 @@ class CaseWorkflow:
         self.offer_refusal: str | None = None
         # Past every loop: a re-drive can no longer be offered (its validator refuses it).
         self.ending = False
+        # A close decided on a stop fact, held while what the case owes falls due after today
+        # (`close_once_owed`); carried across continue-as-new.
+        self.closing: PendingClose | None = None
 
     # -- the template ------------------------------------------------------------------------
     async def run_case(self, inp: CaseInput) -> CaseOutcome:
@@ -227,6 +231,9 @@ class CaseWorkflow:
             if not self.is_open:
                 break
             await self.settle(self.today())
+            if not self.is_open:
+                break
+            await self.close_if_owed_fell_due()
             if not self.is_open:
                 break
             await self.record_schedule()
@@ -432,7 +439,16 @@ class CaseWorkflow:
 
     @property
     def next_deadline(self) -> date | None:
-        return self.deadline() if self.is_open else None
+        """The kind's `deadline`, or sooner the next day a month owed falls due while a close
+        waits for it (`close_once_owed`); None once closed."""
+        if not self.is_open:
+            return None
+        deadline = self.deadline()
+        if self.closing is not None:
+            due = self.owed_due_after(self.today())
+            if due is not None and (deadline is None or due < deadline):
+                return due
+        return deadline
 
     # -- inputs ------------------------------------------------------------------------------
     @workflow.signal(name="event")
@@ -502,6 +518,7 @@ class CaseWorkflow:
             "listening_until": self.listening_until.isoformat() if self.listening_until else None,
             "decided_without_fact": self.decided_without_fact,
             "schedule_written": [s.model_dump(mode="json") for s in self.schedule_written] if self.schedule_written is not None else None,
+            "closing": self.closing.model_dump(mode="json") if self.closing is not None else None,
             # Under the key the kinds that hold events carried it on their state before.
             **({"held": [e.model_dump(mode="json") for e in self.held]} if self.held_while_rejected else {}),
             **(dump_state(self.st) if self.State is not None else {}),
@@ -541,6 +558,8 @@ class CaseWorkflow:
         self.held = [CaseEvent.model_validate(e) for e in carried.get("held", [])]
         written = carried.get("schedule_written")
         self.schedule_written = [ScheduleLine.model_validate(s) for s in written] if written is not None else None
+        # Carried before a close could wait for what is owed: none waits.
+        self.closing = PendingClose.model_validate(carried["closing"]) if carried.get("closing") else None
         if self.State is not None:
             self.st = load_state(self.State, carried)
 
@@ -1088,12 +1107,47 @@ class CaseWorkflow:
         facts across topics"). The case then listens for late facts (`listening_window`)."""
         self.status = status
         self.closed_on = on
+        self.closing = None
         self.note(on, f"closed {status}", rule=rule, type="decision")
         if self.ledger:
             await self.raise_overpayment_recovery(max(on, self.today()))
         self.decided_without_fact = without_fact
         self.listening_until = self.listening_window(on)
         await self.record("closed", on=on)
+
+    async def close_once_owed(self, status: str, on: date, rule: str, patch: str) -> None:
+        """Close as `close` does, on a stop fact (an end, a hire) dated `on` — unless months the
+        case owes (`owed`) fall due after today, as when the stop is dated after the business day
+        (announced ahead, or a sender's clock a little ahead of ours around midnight): closed now,
+        nothing more would fall due and they would never be paid. Then, under the kind's `patch`,
+        the case stays open (its status unchanged) with the close pending (`closing`, carried
+        across continue-as-new): it wakes on each day one falls due (`next_deadline`), pays it
+        through its `settle`, and closes as decided once none is due later
+        (`close_if_owed_fell_due`). Called again (a fact changed what is owed, or an earlier stop
+        came), the pending close is replaced. Call it after paying what is due today."""
+        due = self.owed_due_after(self.today())
+        if due is None or not workflow.patched(patch):
+            await self.close(status, on, rule)
+            return
+        pending = PendingClose(status=status, on=on, rule=rule)
+        noted = self.closing is not None and (self.closing.status, self.closing.on) == (status, on)
+        self.closing = pending
+        if not noted:
+            self.note(self.today(), f"stays open until what it owes has fallen due (the next on {due}); then closes {status} as of {on}",
+                      type="decision")
+            await self.record("updated")
+
+    async def close_if_owed_fell_due(self) -> None:
+        """Close as pending (`close_once_owed`) once no month owed falls due after today."""
+        pending = self.closing
+        if pending is None or self.owed_due_after(self.today()) is not None:
+            return
+        await self.close(pending.status, pending.on, pending.rule)
+
+    def owed_due_after(self, today: date) -> date | None:
+        """The first day after `today` on which a month the case owes falls due (None: none does)."""
+        later = [o.due_on for o in self.owed(today) or () if o.due_on > today]
+        return min(later) if later else None
 
     def listening_window(self, closed_on: date) -> date | None:
         """The last business day a closed case still takes facts: `intake.late_fact_days` after

@@ -67,6 +67,8 @@ NOTES: Final[dict[str, str]] = {
     "task {} {}": "任务{0:task_type}{1:task_state}",
     "alert {} raised for city {}": "{1:city}发出{0:alert_kind}预警",
     "closed {}": "结案：{0:status}",
+    "stays open until what it owes has fallen due (the next on {}); then closes {} as of {}":
+        "待应发款项到期后结案（下一笔于{0}到期）：届时以{2}为结案日期，按{1:status}结案",
     # workflows/dibao_taper.py
     "a new 低保 grant after the employment: the taper keeps its amount": "就业后新的低保核定：渐退期保持原金额",
     "低保 now {} fen a month": "低保现为每月 {0:yuan}",

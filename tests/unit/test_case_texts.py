@@ -121,3 +121,9 @@ def test_a_reading_is_masked_for_an_auditor_like_the_recorded_text() -> None:
     masked = mask(entry, {"P123"})
     assert "P123" not in str(masked)
     assert masked["read"]["zh-CN"]["what"].startswith("向person/#")
+
+
+def test_a_close_waiting_for_what_is_owed_reads_with_its_status_and_dates() -> None:
+    # workflows/case_base.py close_once_owed: the status by its name, the days as people write them.
+    assert (case_texts.read("stays open until what it owes has fallen due (the next on 2020-07-02); then closes hired as of 2020-07-02")
+            == "待应发款项到期后结案（下一笔于2020年7月2日到期）：届时以2020年7月2日为结案日期，按留用就业结案")
