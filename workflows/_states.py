@@ -78,6 +78,8 @@ class InternshipState:
     # The day the internship ended early, or the intern was hired by the unit.
     ended_on: date | None = None
     hired_on: date | None = None
+    # The reason the end gave (the closing rule names it; a close may wait: CaseWorkflow.closing).
+    ended_reason: str | None = None
     # A month an open interruption holds is owed nothing (policy.internship.owed_months); cases
     # opened before kept it owed until the period end.
     open_pause_owes_nothing: bool = False

@@ -5,7 +5,9 @@ pause-aware, `policy.internship.owed_months`) and reconciling the ledger with it
 interruption, an early end or a hire reported late, or a backdated `internship.monthly_subsidy`
 makes an overpayment or arrears (POLICY.md part 2); a case opened before pays month by month as
 it always did (paid stays paid). Under `k1-resume-matches-its-pause` two interruptions stand
-whatever order they arrive in: a resumption ends the open pause it follows.
+whatever order they arrive in: a resumption ends the open pause it follows. Under
+`k1-close-once-owed-fell-due` an end or a hire by the unit dated after today closes the case only
+once the months it owes by then have fallen due, each paid on its day (`close_on_stop`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,13 @@ OPEN_PAUSE_OWES_NOTHING = "k1-open-pause-owes-nothing"
 # earlier interruption ignored and its resumption ending the later pause); before, an
 # interruption while interrupted was ignored and a resumption ended the first open pause.
 RESUME_MATCHES_ITS_PAUSE = "k1-resume-matches-its-pause"
+# An end, or a hire by the unit, dated after the business day (an end notified ahead, a sender's
+# clock a little ahead of ours around Shanghai midnight) no longer closes the case at once: the
+# months completing by that day are owed (§14), so the case stays open, pays each on its
+# completion day and then closes as it would have (CaseWorkflow.close_once_owed); before, it
+# closed at once and those months, falling due after it closed, were never paid. Decided when the
+# stop fact is taken, so running cases take it too.
+CLOSE_ONCE_OWED_FELL_DUE = "k1-close-once-owed-fell-due"
 
 
 @workflow.defn(name=KIND)
@@ -117,6 +126,8 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             await self.pay_owed()
         else:
             await self.pay_completed(today, rule=internship.RULE_MONTH)
+        if self.closing is not None:
+            return  # stopped (ended or hired): the base closes as decided once what is owed fell due
         end = internship.period_end(a.starts_on, a.months, self.st.pauses)
         if end is not None and today >= end:
             months = internship.completed_months(a.starts_on, a.months, self.st.pauses, end)
@@ -215,6 +226,8 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         # Anything dated before it is applied must first settle what fell due until then.
         if ev.type == "internship.interrupted":
             e = InternshipInterrupted.model_validate(ev.data)
+            if self.after_the_stop(e.on, f"interrupted ({e.reason})", ev):
+                return
             if not self.takes_interruption(e.on):
                 self.note(e.on, "interruption while already interrupted: ignored", event=ev.key)
                 return
@@ -231,21 +244,25 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
                 return
             self.interrupt(e, ev)
             await self.record("paused", on=e.on)
+            if self.closing is not None:
+                await self.close_on_stop()
         elif ev.type == "internship.resumed":
             resumed = InternshipResumed.model_validate(ev.data)
             if not self.resume(resumed, ev):
                 return
             self.st.cause = ev.key
             await self.record("resumed", on=resumed.on)
+            if self.closing is not None:
+                await self.close_on_stop()
         elif ev.type == "contract.signed":
             await self.hired(ContractSigned.model_validate(ev.data), ev)
         elif ev.type == "internship.ended":
             ended = InternshipEnded.model_validate(ev.data)
             if self.st.reconciles:
-                self.st.ended_on, self.st.cause = ended.on, ev.key
-                await self.pay_owed()
-                done = len(self.owed(self.today()) or [])
-                await self.close("ended", ended.on, f"ended early ({ended.reason}): {done} completed months owed")
+                if self.after_the_stop(ended.on, f"ended early ({ended.reason})", ev):
+                    return
+                self.st.ended_on, self.st.ended_reason, self.st.cause = ended.on, ended.reason, ev.key
+                await self.close_on_stop()
                 return
             await self.pay_completed(ended.on, rule="§14: completed months only when the internship ends early")
             await self.close("ended", ended.on, f"ended early ({ended.reason}): {self.st.months_paid} completed months paid")
@@ -339,22 +356,14 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         if contract.employer_id != a.unit_id:
             self.note(on, f"contract with another employer {contract.employer_id}: no effect", event=ev.key)
             return
+        if self.st.reconciles:
+            if self.after_the_stop(on, f"hired by {contract.employer_id}", ev):
+                return
+            self.st.hired_on, self.st.cause = on, ev.key
+            await self.close_on_stop()
+            return
         total = internship.period_days(a.starts_on, a.months)
         served = internship.served_days(a.starts_on, on, self.st.pauses)
-        if self.st.reconciles:
-            self.st.hired_on, self.st.cause = on, ev.key
-            await self.pay_owed()
-            if self.lump():
-                await self.close("hired_full_subsidy", on, self.lump_rule())
-                return
-            done = len(self.owed(self.today()) or [])
-            await self.close(
-                "hired",
-                on,
-                f"hired by the unit with {total - served} of {total} days left (not < 1/3, or after the window): "
-                f"{done} completed months owed",
-            )
-            return
         if internship.full_subsidy_on_hire(a.starts_on, a.months, self.st.pauses, on, self.params):
             rule = (
                 f"§14: hired by the unit with {total - served} of {total} days left (< 1/3) on {on}, "
@@ -372,6 +381,47 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
             f"hired by the unit with {total - served} of {total} days left (not < 1/3, or after the window): "
             f"{self.st.months_paid} completed months paid",
         )
+
+    async def close_on_stop(self) -> None:
+        """The internship stopped (`stopped_on`: ended early, or hired by the unit, whichever came
+        first): pay what is owed by today, then close by the rule of that stop, at once, or (patch
+        k1-close-once-owed-fell-due) once the months completing by the stop day have fallen due,
+        each paid on its completion day (`close_once_owed`). Called again when a fact reaches
+        the case meanwhile, with the months owed on the facts known then."""
+        a = self.st.agreement
+        stopped = self.stopped_on()
+        assert a is not None and stopped is not None
+        await self.pay_owed()
+        if stopped == self.st.hired_on:
+            if self.lump():
+                await self.close_once_owed("hired_full_subsidy", stopped, self.lump_rule(), CLOSE_ONCE_OWED_FELL_DUE)
+                return
+            total = internship.period_days(a.starts_on, a.months)
+            served = internship.served_days(a.starts_on, stopped, self.st.pauses)
+            done = len(self.owed(self.today()) or [])
+            await self.close_once_owed(
+                "hired",
+                stopped,
+                f"hired by the unit with {total - served} of {total} days left (not < 1/3, or after the window): "
+                f"{done} completed months owed",
+                CLOSE_ONCE_OWED_FELL_DUE,
+            )
+            return
+        done = len(self.owed(self.today()) or [])
+        await self.close_once_owed("ended", stopped, f"ended early ({self.st.ended_reason}): {done} completed months owed", CLOSE_ONCE_OWED_FELL_DUE)
+
+    def after_the_stop(self, on: date, what: str, ev: CaseEvent) -> bool:
+        """While a close waits for what is owed (`close_once_owed`), a hire, end or interruption
+        dated on or after the day the internship stopped concerns no month of it: noted, True.
+        (A stop dated earlier is the stop now; a resumption is always taken.)"""
+        if self.closing is None:
+            return False
+        stopped = self.stopped_on()
+        assert stopped is not None
+        if on < stopped:
+            return False
+        self.note(on, f"{what} on or after the internship stopped on {stopped}: no month of it changes", event=ev.key)
+        return True
 
     def ended_before(self, day: date) -> bool:
         """Whether the period ended on or before `day` (an epidemic pause still open: not known)."""

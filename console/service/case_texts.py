@@ -161,6 +161,7 @@ NOTES: Final[dict[str, str]] = {
     "late {} does not concern this case": "迟到的{0:event_type}与本案无关",
     "late: {} on or after the internship closed on {}: no month of it changes": "迟到事实：{0}发生在见习于{1}结束之时或之后：各月不变",
     "late: {} inside the internship; the months it changes are corrected": "迟到事实：{0}发生在见习期间；受影响的月份予以更正",
+    "{} on or after the internship stopped on {}: no month of it changes": "{0}发生在见习于{1}停止之时或之后：各月不变",
     "interrupted ({})": "中断（{0}）",
     "resumed while not interrupted: ignored": "未中断时恢复：不予处理",
     "resumed after {} days": "中断{0}天后恢复",

@@ -9,12 +9,15 @@ the short waits for activities to finish.
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import date, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.cases import CaseEvent, CaseView
 from tests.workflow.harness import World, agreement, at, internship_case_id, world
+from workflows import internship_subsidy
 
 D = date
 MONTHLY = 120000
@@ -327,3 +330,192 @@ async def test_k1_monthly_amount_is_the_value_in_force_at_each_month_start(env: 
             ("month-4", D(2020, 7, 2), 150000),
         ]
         assert w.status(case) == "completed"
+
+
+# -- a stop dated after today (patch k1-close-once-owed-fell-due) ------------------------------------
+def ended(person: str, unit: str, on: date, reason: str = "quit") -> dict[str, str]:
+    return {"person_id": person, "unit_id": unit, "on": on.isoformat(), "reason": reason}
+
+
+def contract(person: str, unit: str, signed: date) -> dict[str, object]:
+    return {"person_id": person, "employer_id": unit, "signed_on": signed.isoformat(), "starts_on": (signed + timedelta(days=1)).isoformat(),
+            "term_months": 12}
+
+
+async def patch_markers(w: World, case: str) -> list[str]:
+    """The ids of the `workflow.patched` markers in the case's history (this run's)."""
+    history = json.loads((await w.handle(case).fetch_history()).to_json())
+    return [json.loads(base64.b64decode(p["data"]))["id"] for e in history["events"]
+            for p in e.get("markerRecordedEventAttributes", {}).get("details", {}).get("patch-data", {}).get("payloads", [])]
+
+
+async def closing_rule(w: World, case: str) -> str:
+    closing = (await w.view(case)).timeline[-1]
+    assert closing.what.startswith("closed "), closing
+    return closing.rule or ""
+
+
+async def test_k1_an_end_dated_after_today_pays_the_month_completing_by_it_on_its_completion_day_then_closes_ended(
+        env: WorkflowEnvironment) -> None:
+    """POLICY.md K1: "`internship.ended` early: completed months only, closes `ended`", a month
+    "completed at its end": an end notified ahead owes every month completing on or before its
+    date, paid on its completion day, though that is after the day the end arrived.
+
+    Start 2020-04-10, P = 12: months complete 05-10, 06-10. Ended on 06-10, notified 06-05: month 1
+    is paid, the case stays `active` with its next deadline 06-10; on 06-10 month 2 is paid and the
+    case closes `ended` on 06-10 with 2 completed months owed. A short history limit makes it
+    continue as new while the close waits (on a parameter change from 07-01, which prices no month
+    owed): the pending close is carried."""
+    async with world(env, D(2020, 4, 10), history_limit=30) as w:
+        case = await open_case(w, "E1", "W1", D(2020, 4, 10), 12)
+        await w.send("internship.ended", ended("E1", "W1", D(2020, 6, 10)), D(2020, 6, 5))
+        assert w.paid_months(case) == months(D(2020, 5, 10))
+        view = await w.view(case)
+        assert (view.status, view.closed_on, view.next_deadline) == ("active", None, D(2020, 6, 10))
+        assert view.timeline[-1].what == "stays open until what it owes has fallen due (the next on 2020-06-10); then closes ended as of 2020-06-10"
+        assert w.record(case).status == "active"
+        change = {"city": "2101", "name": "internship.monthly_subsidy", "value": 140000, "effective_on": "2020-07-01"}
+        await w.send("policy.parameter.changed", change, D(2020, 6, 7), subject="city/2101", source="policy/2101")
+        continued = await w.view(case)
+        assert (continued.status, continued.next_deadline, continued.details["generation"]) == ("active", D(2020, 6, 10), view.details["generation"] + 1)
+        await w.advance_to_day(D(2020, 6, 9), hour=23)
+        assert (w.paid_months(case), w.status(case)) == (months(D(2020, 5, 10)), "active")
+        await w.advance_to(at(D(2020, 6, 10), hour=0) + timedelta(minutes=1))
+        assert w.paid_months(case) == months(D(2020, 5, 10), D(2020, 6, 10))
+        assert (w.record(case).status, w.record(case).closed_on) == ("ended", D(2020, 6, 10))
+        assert await closing_rule(w, case) == "ended early (quit): 2 completed months owed"
+        await w.advance_to_day(D(2020, 7, 11))
+        assert len(w.payments_by_month(case)) == 2
+
+
+async def test_k1_an_end_sent_just_before_midnight_for_the_next_day_pays_the_month_completing_that_day(env: WorkflowEnvironment) -> None:
+    """The same rule when the end is dated the next day only because the sender's clock runs a
+    little ahead of ours around Shanghai midnight (tests/faults f2 saw month 8 unpaid so).
+
+    Start 2020-04-10, P = 12; ended on 06-10, sent at 06-09 23:58 business time: month 2 is paid in
+    the first minute of 06-10 and the case closes `ended` on 06-10."""
+    async with world(env, D(2020, 4, 10)) as w:
+        case = await open_case(w, "E2", "W2", D(2020, 4, 10), 12)
+        await w.send("internship.ended", ended("E2", "W2", D(2020, 6, 10)), at(D(2020, 6, 9), hour=23) + timedelta(minutes=58))
+        assert (w.paid_months(case), w.status(case)) == (months(D(2020, 5, 10)), "active")
+        await w.advance_to(at(D(2020, 6, 10), hour=0) + timedelta(minutes=1))
+        assert w.paid_months(case) == months(D(2020, 5, 10), D(2020, 6, 10))
+        assert (w.record(case).status, w.record(case).closed_on) == ("ended", D(2020, 6, 10))
+
+
+async def test_k1_a_hire_dated_after_today_pays_the_month_completing_by_it_then_closes_hired(env: WorkflowEnvironment) -> None:
+    """POLICY.md K1: hired by the unit with a third or more left, "only completed months are paid
+    and it closes `hired`": a contract signed ahead owes the month completing on its date.
+
+    Start 2020-03-02, P = 6, D = 184. Contract dated 07-02 (S = 122, D − S = 62, not < 1/3),
+    reported 06-25: months 1-3 are paid (04-02, 05-02, 06-02), month 4 on 07-02, and the case
+    closes `hired` on 07-02 with 4 completed months owed."""
+    async with world(env, D(2020, 3, 2)) as w:
+        case = await open_case(w, "E3", "W3", D(2020, 3, 2), 6)
+        await w.send("contract.signed", contract("E3", "W3", D(2020, 7, 2)), D(2020, 6, 25), source="lc/2101")
+        assert (w.paid_months(case), w.status(case)) == (months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2)), "active")
+        assert (await w.view(case)).next_deadline == D(2020, 7, 2)
+        await w.advance_to_day(D(2020, 7, 2))
+        assert w.paid_months(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2), D(2020, 7, 2))
+        assert (w.record(case).status, w.record(case).closed_on) == ("hired", D(2020, 7, 2))
+        assert await closing_rule(w, case) == (
+            "hired by the unit with 62 of 184 days left (not < 1/3, or after the window): 4 completed months owed")
+        await w.advance_to_day(D(2020, 9, 3))
+        assert len(w.payments_by_month(case)) == 4
+
+
+async def test_k1_a_hire_dated_after_today_with_less_than_a_third_left_pays_every_month_on_the_hire_day(env: WorkflowEnvironment) -> None:
+    """POLICY.md K1: hired with D − S < D/3 by internship.full_subsidy_until, "the unit receives
+    every unpaid month up to P at once and the case closes `hired_full_subsidy`" — at once on the
+    hire day, when the contract is reported before it.
+
+    Start 2020-03-02, P = 6, D = 184. Contract dated 07-03 (D − S = 61 < 61.33), reported 06-28:
+    months 1-3 paid by then, month 4 on 07-02, months 5 and 6 on 07-03; closes on 07-03."""
+    async with world(env, D(2020, 3, 2)) as w:
+        case = await open_case(w, "E4", "W4", D(2020, 3, 2), 6)
+        await w.send("contract.signed", contract("E4", "W4", D(2020, 7, 3)), D(2020, 6, 28), source="lc/2101")
+        assert (len(w.payments_by_month(case)), w.status(case)) == (3, "active")
+        await w.advance_to_day(D(2020, 7, 2))
+        assert (len(w.payments_by_month(case)), w.status(case)) == (4, "active")
+        await w.advance_to_day(D(2020, 7, 3))
+        assert w.paid_months(case) == months(D(2020, 4, 2), D(2020, 5, 2), D(2020, 6, 2), D(2020, 7, 2), D(2020, 7, 3), D(2020, 7, 3))
+        assert sum(p.amount for p in w.payments_by_month(case)) == 6 * MONTHLY
+        assert (w.record(case).status, w.record(case).closed_on) == ("hired_full_subsidy", D(2020, 7, 3))
+        assert "61 of 184 days left" in await closing_rule(w, case)
+
+
+async def test_k1_an_end_dated_today_or_earlier_closes_at_once_as_before(env: WorkflowEnvironment) -> None:
+    """POLICY.md K1 as it always ran: an end dated on the day it arrives, or before (reported
+    late), owes nothing after today, so the case closes at once, and takes no new branch (its
+    history has no marker of k1-close-once-owed-fell-due: the commands are those of before).
+
+    Start 2020-04-10, P = 12: months complete 05-10, 06-10. Ended on 06-10 reported that day:
+    2 months, `ended` on 06-10 at once. Ended on 06-01 reported on 06-05: 1 month, `ended` on 06-01."""
+    async with world(env, D(2020, 4, 10)) as w:
+        today = await open_case(w, "E5", "W5", D(2020, 4, 10), 12)
+        earlier = await open_case(w, "E6", "W6", D(2020, 4, 10), 12)
+        await w.send("internship.ended", ended("E6", "W6", D(2020, 6, 1)), D(2020, 6, 1), deliver_on=D(2020, 6, 5))
+        assert w.paid_months(earlier) == months(D(2020, 5, 10))
+        assert (w.record(earlier).status, w.record(earlier).closed_on) == ("ended", D(2020, 6, 1))
+        await w.send("internship.ended", ended("E5", "W5", D(2020, 6, 10)), D(2020, 6, 10))
+        assert w.paid_months(today) == months(D(2020, 5, 10), D(2020, 6, 10))
+        assert (w.record(today).status, w.record(today).closed_on) == ("ended", D(2020, 6, 10))
+        for case, n in ((today, 2), (earlier, 1)):
+            assert await closing_rule(w, case) == f"ended early (quit): {n} completed months owed"
+            assert not any(t.what.startswith("stays open") for t in (await w.view(case)).timeline)
+            assert internship_subsidy.CLOSE_ONCE_OWED_FELL_DUE not in await patch_markers(w, case)
+
+
+async def test_k1_an_interruption_while_the_close_waits_holds_the_month_and_the_case_closes_without_it(env: WorkflowEnvironment) -> None:
+    """POLICY.md K1: an interruption pauses accrual, and only completed months are paid: one
+    dated before an announced end, reaching the case while its close waits, is taken as in an
+    open case, and the month it holds is no longer owed.
+
+    Start 2020-04-10, P = 12: months complete 05-10, 06-10, 07-10. Ended on 07-10, notified 07-01:
+    the close waits for month 3. Interrupted (other) from 07-05, reported 07-06: month 3 is held,
+    nothing owed falls due later, the case closes `ended` on 07-10 with 2 months. The resumption
+    on 07-08 (month 3 then completes 07-13, after the end) changes nothing."""
+    async with world(env, D(2020, 4, 10)) as w:
+        case = await open_case(w, "E7", "W7", D(2020, 4, 10), 12)
+        await w.send("internship.ended", ended("E7", "W7", D(2020, 7, 10)), D(2020, 7, 1))
+        assert w.status(case) == "active"
+        pause = {"person_id": "E7", "unit_id": "W7"}
+        await w.send("internship.interrupted", {**pause, "on": "2020-07-05", "reason": "other"}, D(2020, 7, 6))
+        assert (w.record(case).status, w.record(case).closed_on) == ("ended", D(2020, 7, 10))
+        assert await closing_rule(w, case) == "ended early (quit): 2 completed months owed"
+        await w.send("internship.resumed", {**pause, "on": "2020-07-08"}, D(2020, 7, 8))
+        await w.advance_to_day(D(2020, 8, 1))
+        assert w.paid_months(case) == months(D(2020, 5, 10), D(2020, 6, 10))
+        assert w.status(case) == "ended"
+
+
+async def test_k1_a_hire_dated_before_an_announced_end_is_the_stop_and_one_dated_after_it_changes_nothing(env: WorkflowEnvironment) -> None:
+    """POLICY.md K1: the internship stops on the first of its end and the unit's hire. While the
+    close of an end notified ahead waits, a hire dated before that end stops it (closes `hired`
+    on the hire day, with the months owed by then); one dated on or after it concerns no month of
+    it (noted), and the case closes `ended` as decided.
+
+    Start 2020-04-10, P = 12 (D = 365): months complete 05-10, 06-10, 07-10. Both interns' ends
+    are dated 07-20, notified 07-01. The first is hired on 07-05 (reported 07-03): month 3 (07-10)
+    is no longer owed, `hired` on 07-05 at once with 2 months (S = 86, 279 days left). The second
+    is hired on 07-25 (reported 07-03): noted; month 3 is paid on 07-10 and the case closes
+    `ended` on 07-20."""
+    async with world(env, D(2020, 4, 10)) as w:
+        before = await open_case(w, "E8", "W8", D(2020, 4, 10), 12)
+        after = await open_case(w, "E9", "W9", D(2020, 4, 10), 12)
+        await w.send("internship.ended", ended("E8", "W8", D(2020, 7, 20)), D(2020, 7, 1))
+        await w.send("internship.ended", ended("E9", "W9", D(2020, 7, 20)), D(2020, 7, 1))
+        assert (w.status(before), w.status(after)) == ("active", "active")
+        await w.send("contract.signed", contract("E8", "W8", D(2020, 7, 5)), D(2020, 7, 3), source="lc/2101")
+        await w.send("contract.signed", contract("E9", "W9", D(2020, 7, 25)), D(2020, 7, 3), source="lc/2101")
+        assert (w.record(before).status, w.record(before).closed_on) == ("hired", D(2020, 7, 5))
+        assert await closing_rule(w, before) == (
+            "hired by the unit with 279 of 365 days left (not < 1/3, or after the window): 2 completed months owed")
+        assert w.status(after) == "active"
+        assert (await w.view(after)).timeline[-1].what == (
+            "hired by W9 on or after the internship stopped on 2020-07-20: no month of it changes")
+        await w.advance_to_day(D(2020, 7, 10))
+        assert (w.record(after).status, w.record(after).closed_on) == ("ended", D(2020, 7, 20))
+        assert w.paid_months(after) == months(D(2020, 5, 10), D(2020, 6, 10), D(2020, 7, 10))
+        await w.advance_to_day(D(2020, 8, 1))
+        assert w.paid_months(before) == months(D(2020, 5, 10), D(2020, 6, 10))
