@@ -1,7 +1,7 @@
 """Record a committed history for each `workflow.patched` branch that no scenario takes, so
 `tests/workflow/test_replay.py` replays it: late facts reaching a closed case, deliveries out of
 order, a supervisor's decision on an overpayment_recovery task, a refusal quarantined on the case
-and re-driven. Simulate scenarios are delivered in business-time order and take no decisions, so
+and re-driven, a close waiting for months owed after today. Simulate scenarios are delivered in business-time order and take no decisions, so
 these come from the workflow tests that take
 the branch: each recording runs one test on a fresh time-skipping server (the test's client
 notes the workflows it starts: that server lists none) and writes the history of the case that
@@ -34,6 +34,7 @@ from tests.workflow import (
     test_case_refusal_quarantine_workflow,
     test_enterprise_si_subsidy_corrections,
     test_flexible_employment_subsidy_corrections,
+    test_internship_subsidy,
     test_order_independence,
     test_overpayment_recovery_decision,
 )
@@ -62,6 +63,11 @@ RECORDINGS: dict[str, tuple[str, Test]] = {
         test_order_independence.test_k1_an_open_interruption_arriving_after_a_month_it_holds_was_paid_owes_nothing_for_it),
     "dibao_taper_latest_grant_stands": (
         dibao_taper.LATEST_GRANT_STANDS, test_order_independence.test_a_restated_grant_stands_whatever_order_it_arrives_dibao_taper),
+    # An end dated after the business day (sent just before midnight for the next day): the case
+    # stays open, pays the month completing that day on it, then closes.
+    "internship_subsidy_close_once_owed_fell_due": (
+        internship_subsidy.CLOSE_ONCE_OWED_FELL_DUE,
+        test_internship_subsidy.test_k1_an_end_sent_just_before_midnight_for_the_next_day_pays_the_month_completing_that_day),
     "internship_subsidy_resume_matches_its_pause": (
         internship_subsidy.RESUME_MATCHES_ITS_PAUSE,
         test_order_independence.test_a_resumption_ends_its_own_pause_whatever_order_it_arrives_internship_subsidy),
