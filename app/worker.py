@@ -45,7 +45,6 @@ async def run_worker(settings: Settings) -> None:
     from contracts.temporal import connect
     from observability.health import gather_checks, kafka_probe, postgres_probe, temporal_probe
     from observability.http import start_http
-    from observability.heap_trim import trim_heap_periodically
     from observability.metrics import ReadModelCollector, sdk_metrics_runtime
     from observability.tracing import configure_tracing, shutdown_tracing
 
@@ -73,8 +72,7 @@ async def run_worker(settings: Settings) -> None:
     log.info("worker on %s, task queue %s", settings.temporal_address, settings.temporal_task_queue)
     relay_task = asyncio.create_task(relay.run(stop))
     collector_task = asyncio.create_task(ReadModelCollector(pool).run(stop))
-    background = [relay_task, collector_task,
-                  asyncio.create_task(trim_heap_periodically(stop, settings.heap_trim_seconds, "worker"))]
+    background = [relay_task, collector_task]
     if settings.disbursement_interval_seconds > 0:  # due ledger rows → payment instructions
         desk = desk_from_settings(PgStore(pool), load_pack(settings.policy_pack), settings)
         runner = DisbursementRunner(desk, settings.disbursement_interval_seconds, desk.clock)

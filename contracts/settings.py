@@ -85,10 +85,6 @@ class Settings(BaseSettings):
     # next event or timer. 100 holds the cases the intake has in flight at once (64) and keeps
     # the worker's memory nearly flat however many cases are open (docs/BENCHMARKS.md).
     worker_max_cached_workflows: int = 100
-    # How often `jiuye worker` and `jiuye streams` hand freed heap back to the OS (glibc
-    # malloc_trim, observability/heap_trim.py): after a burst the resident memory otherwise stays
-    # at the burst's peak. 0 = never.
-    heap_trim_seconds: float = 10.0
     # On SIGTERM the worker stops polling and lets the activities in hand finish for up to this
     # long before cancelling them (a cancelled activity is retried elsewhere; keep it below the
     # deployment's termination grace period, deploy/k8s).

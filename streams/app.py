@@ -57,7 +57,6 @@ from activities.store import Origin
 from contracts.kafka import faust_broker_credentials
 from contracts.settings import Settings
 from contracts.topics import DEAD_LETTERS, INPUT_TOPICS, TOPIC_OF_TYPE
-from observability.heap_trim import trim_heap_periodically
 from observability.http import start_http
 from observability.metrics import report_consumer_lag
 from policy.calendar import start_of_day
@@ -385,14 +384,13 @@ async def _serve(settings: Settings) -> None:
     await process.start()
     lag = asyncio.create_task(report_consumer_lag(lambda: process.consumer.kafka_consumer, stop,
                                                   logical=settings.topics.logical), name="streams.lag")
-    trim = asyncio.create_task(trim_heap_periodically(stop, settings.heap_trim_seconds, "streams"), name="streams.heap_trim")
     try:
         await stop.wait()
         log.info("streams: stopping (finishing the batches in hand)")
     finally:
         stop.set()  # also when leaving on an error: the lag reporter ends with the process
         await process.stop()
-        await asyncio.gather(lag, trim, return_exceptions=True)
+        await asyncio.gather(lag, return_exceptions=True)
         await http.stop()
     log.info("streams: stopped")
 
