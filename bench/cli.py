@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import signal
 import sys
 import time
 import traceback
@@ -88,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
     except KitError as exc:
         print(f"jiuye bench: {exc}", file=sys.stderr)
         return 2
+    except asyncio.CancelledError:
+        print("jiuye bench: stopped by SIGTERM; the running benchmark's processes, database and topics were removed",
+              file=sys.stderr)
+        return 128 + signal.SIGTERM
     machine = machine_info(settings, asyncio.run(postgres_version(settings)))
     say(f"done in {time.monotonic() - started:.0f} s")
     if args.json:
@@ -100,6 +105,12 @@ def run(args: argparse.Namespace) -> int:
 async def _run_all(settings: Any, only: list[str], sizes: list[str], streams: int = 1) -> list[dict[str, Any]]:
     from bench.harness import ensure_namespace, say
 
+    # SIGTERM cancels the run, so that the running benchmark's `async with BenchRun` stops its
+    # worker and streams subprocesses and drops its database and topics, as Ctrl-C does; the
+    # default action would end this process and leave them running.
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     await ensure_namespace(settings)
     results: list[dict[str, Any]] = []
     for size in sizes:

@@ -71,3 +71,34 @@ def test_the_capacity_row_shows_the_raw_one_local_activity_baseline_and_latency_
     assert "12.5 settled/s" in capacity_line and "raw 1-local-activity 50.0/s" in capacity_line
     assert "0.25" in capacity_line and "NOT met" in capacity_line and "fell behind at 15.0/s" in capacity_line
     assert "at 6.2/s (½ capacity)" in latency_line and "p99 0.6 s" in latency_line
+
+
+def test_sigterm_stops_the_run_through_the_running_benchmarks_cleanup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM cancels `jiuye bench`'s run, so the running benchmark leaves through its
+    `async with BenchRun` (subprocesses stopped, database and topics removed) instead of the
+    process ending with them left running."""
+    import asyncio
+    import os
+    import signal
+
+    import bench.cli as cli
+    import bench.harness as harness
+
+    cleaned: list[str] = []
+
+    async def no_namespace(settings: object) -> None:
+        return None
+
+    async def running_benchmark(name: str, *args: object, **kwargs: object) -> dict[str, object]:
+        try:
+            asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGTERM)
+            await asyncio.sleep(30)
+            return {"benchmark": name}
+        finally:
+            cleaned.append(name)
+
+    monkeypatch.setattr(harness, "ensure_namespace", no_namespace)
+    monkeypatch.setattr(cli, "_one", running_benchmark)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(cli._run_all(object(), ["intake", "filter"], ["small"]))
+    assert cleaned == ["intake"]  # the running one left through its cleanup; no other began
