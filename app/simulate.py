@@ -94,11 +94,13 @@ def test_server_path() -> str:
 
 
 async def simulate(path: Path, until: date, pack: PolicyPack | None = None, progress: bool = False,
-                   store: MemoryStore | None = None, sandboxed: bool = False) -> dict[str, Any]:
+                   store: MemoryStore | None = None, sandboxed: bool = False,
+                   share_workflow_modules: bool = False) -> dict[str, Any]:
     """Run a scenario file to the end of `until` and return the EVENTS.md result object. A caller
     that passes `store` reads the rest of the read model from it afterwards (the schedules).
     `sandboxed` runs the workflows in the SDK's sandbox as `jiuye worker` does (slower; the
-    output is the same, see simulation_worker_options)."""
+    output is the same, see simulation_worker_options), with the workflow modules shared by
+    every run when `share_workflow_modules` (JIUYE_WORKER_SHARE_WORKFLOW_MODULES)."""
     from app.worker import build_worker
 
     pack = pack or load_pack()
@@ -124,7 +126,7 @@ async def simulate(path: Path, until: date, pack: PolicyPack | None = None, prog
         intake = Intake(store, gateway, sink, pack, desk)
         monitor = Monitor(pack, {}, {}, store)
         headcount = HeadcountMonitor(pack, store)
-        async with build_worker(env.client, task_queue, store, pack, **simulation_worker_options(scenario, sandboxed)):
+        async with build_worker(env.client, task_queue, store, pack, **simulation_worker_options(scenario, sandboxed, share_workflow_modules)):
             for number, event, raw in _progress(scenario.events, progress):
                 if event.time > end:
                     break
@@ -160,7 +162,7 @@ DRAIN_SLACK = timedelta(minutes=5)
 CACHE_FLOOR = 1000
 
 
-def simulation_worker_options(scenario: Scenario, sandboxed: bool = False) -> dict[str, Any]:
+def simulation_worker_options(scenario: Scenario, sandboxed: bool = False, share_workflow_modules: bool = False) -> dict[str, Any]:
     """How simulate's worker differs from `jiuye worker`'s (docs/BENCHMARKS.md, issue 16 simulate):
     - no sandbox: the sandbox re-imports and proxies modules for every workflow run, which was 39 %
       of simulate's CPU. It guards against non-deterministic workflow code, and that guard stays
@@ -172,6 +174,10 @@ def simulation_worker_options(scenario: Scenario, sandboxed: bool = False) -> di
     options: dict[str, Any] = {"max_cached_workflows": max(CACHE_FLOOR, len(scenario.events))}
     if not sandboxed:
         options["workflow_runner"] = UnsandboxedWorkflowRunner()
+    elif share_workflow_modules:
+        from app.worker import workflow_runner
+
+        options["workflow_runner"] = workflow_runner(share_workflow_modules=True)
     return options
 
 

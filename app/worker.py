@@ -12,6 +12,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_activities import CaseActivities
 from activities.store import Store
@@ -20,6 +21,20 @@ from policy.pack import PolicyPack, load_pack
 from workflows.registry import WORKFLOWS
 
 log = logging.getLogger("jiuye.worker")
+
+
+# Pure packages a worker may import once for all workflow runs (`workflow_runner`): the
+# project's workflow code and its pure dependencies (contracts and policy are already imported
+# passed through by the workflow modules themselves).
+SHARED_WORKFLOW_MODULES = ("workflows", "contracts", "policy", "pydantic", "pydantic_core", "annotated_types")
+
+
+def workflow_runner(share_workflow_modules: bool) -> SandboxedWorkflowRunner:
+    """The sandbox `jiuye worker` runs cases in: the SDK's default, or with the workflow modules
+    imported once and shared by every run (settings.worker_share_workflow_modules)."""
+    if not share_workflow_modules:
+        return SandboxedWorkflowRunner()
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*SHARED_WORKFLOW_MODULES))
 
 
 def build_worker(client: Client, task_queue: str, store: Store, pack: PolicyPack, **options: Any) -> Worker:
@@ -61,6 +76,7 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     worker = build_worker(client, settings.temporal_task_queue, PgStore(pool), load_pack(settings.policy_pack),
                           max_cached_workflows=settings.worker_max_cached_workflows,
+                          workflow_runner=workflow_runner(settings.worker_share_workflow_modules),
                           graceful_shutdown_timeout=timedelta(seconds=settings.worker_graceful_shutdown_seconds))
 
     async def ready() -> dict[str, bool]:

@@ -5,9 +5,9 @@ timed until the N-th ledger row. One variant per process, so the imports are col
 
     python -m bench.worker_profile [N] [--runner sandbox|passthrough|unsandboxed] [--cache 100] [--profile]
 
-- `--runner sandbox` is what `jiuye worker` runs; `passthrough` adds
-  `SandboxRestrictions.with_passthrough_modules` for the pure packages (contracts, policy,
-  workflows, pydantic and its core) to the default restrictions; `unsandboxed` is the
+- `--runner sandbox` is what `jiuye worker` runs by default; `passthrough` is its
+  `JIUYE_WORKER_SHARE_WORKFLOW_MODULES=true` (app/worker.py `workflow_runner`: the workflow
+  modules, contracts, policy and pydantic imported once, shared by every run); `unsandboxed` is the
   upper bound no one should deploy (no isolation at all).
 - `--profile` prints, from cProfile, the share of the worker's CPU spent in the payload codec
   (contracts/codec.py), in the sandbox's importer and in the store's statements.
@@ -30,16 +30,13 @@ from typing import Any
 
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.worker import UnsandboxedWorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-PURE_MODULES = ("contracts", "policy", "workflows", "pydantic", "pydantic_core", "annotated_types")
+from app.worker import workflow_runner
 
 
 def runner_for(name: str) -> Any:
-    if name == "sandbox":
-        return SandboxedWorkflowRunner()
-    if name == "passthrough":
-        return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PURE_MODULES))
+    if name in ("sandbox", "passthrough"):
+        return workflow_runner(share_workflow_modules=name == "passthrough")
     if name == "unsandboxed":
         return UnsandboxedWorkflowRunner()
     raise ValueError(name)

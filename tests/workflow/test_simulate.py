@@ -109,13 +109,16 @@ async def test_simulate_output_is_the_same_with_and_without_the_sandbox() -> Non
     """simulate runs its workflows unsandboxed for speed (app.simulate.simulation_worker_options):
     the whole result object must be what the sandboxed worker of `jiuye worker` produces, on
     scenarios with limits shared across cases (K16's yearly provincial slots, K13's loans per
-    borrower) and with corrections (K2)."""
+    borrower) and with corrections (K2); so must the sandbox with the workflow modules shared by
+    every run (JIUYE_WORKER_SHARE_WORKFLOW_MODULES, app.worker.workflow_runner)."""
     for name in ("k16_incubators", "k13_startup_loans", "k2_corrections"):
         until = date.fromisoformat(json.loads((SCENARIOS / f"{name}.expected.json").read_text(encoding="utf-8"))["until"])
         sandboxed = await simulate(SCENARIOS / f"{name}.jsonl", until, sandboxed=True)
         unsandboxed = await simulate(SCENARIOS / f"{name}.jsonl", until)
+        shared = await simulate(SCENARIOS / f"{name}.jsonl", until, sandboxed=True, share_workflow_modules=True)
         assert sandboxed["cases"], name
         assert unsandboxed == sandboxed, name
+        assert shared == sandboxed, name
 
 
 async def test_simulate_pays_nothing_due_after_until_however_long_the_drain(monkeypatch: pytest.MonkeyPatch) -> None:
