@@ -114,8 +114,9 @@ class InternshipSubsidyWorkflow(CaseWorkflow):
         if self.st.open_pause_owes_nothing:
             # A month overpaid while an interruption held it is owed again once the resumption is
             # known, on its new completion day, though `months_paid` counted it already.
-            today = self.today()
-            candidates += [o.due_on for o in self.owed(today) or () if o.due_on > today]
+            due = self.owed_due_after(self.today())
+            if due is not None:
+                candidates.append(due)
         return min(candidates) if candidates else None
 
     async def settle(self, today: date) -> None:
