@@ -9,9 +9,12 @@ they are never handled. Records produced during a rebalance are exactly those, w
 join lost 2 of 400. Here nothing is ever acknowledged for a record the intake did not finish.
 
 How offsets move, and why each rule:
-- One worker per input topic takes batches from its own partitions (`getmany(*its
-  partitions)`), so topics progress independently (a slow or failing topic does not hold up
-  the others) and each partition is handled in offset order by one task.
+- Each input topic has `intake_lanes` workers ("lanes"), each taking batches from its own
+  share of the topic's assigned partitions (`getmany(*its partitions)`): topics progress
+  independently (a slow or failing topic does not hold up the others), each partition is
+  handled in offset order by one task, and while one lane waits on PostgreSQL or Kafka another
+  decodes (issue 16: a single lane's process was idle a third of each batch). Two lanes of a
+  process are what two processes of the group are to each other: no order between partitions.
 - A batch is committed (next offset per partition) only after `handle_batch` returned for all
   of it and the monitoring observations were forwarded: the inbox is durable before Kafka
   forgets a record. Records returned by `getmany` are never dropped while the member keeps the
@@ -87,7 +90,7 @@ class IntakeConsumer(ConsumerRebalanceListener):
         self._assigned = asyncio.Event()
         # Set (and replaced by a fresh one) at each assignment, and at the stop.
         self._reassigned = asyncio.Event()
-        # Topics whose worker has a batch in hand (taken, not yet committed or abandoned).
+        # Workers (lanes) with a batch in hand (taken, not yet committed or abandoned).
         self._busy: set[str] = set()
         self._idle = asyncio.Condition()
         # Set while a rebalance or the stop waits for the batches in hand: a failing one gives up.
@@ -116,7 +119,12 @@ class IntakeConsumer(ConsumerRebalanceListener):
                 await asyncio.sleep(delay)
                 continue
             break
-        self._workers = {topic: asyncio.create_task(self._work(topic), name=f"intake.{topic}") for topic in self.topics}
+        lanes = self.settings.intake_lanes
+        self._workers = {
+            name: asyncio.create_task(self._work(name, topic, lane, lanes), name=name)
+            for topic in self.topics for lane in range(lanes)
+            for name in [f"intake.{topic}" if lanes == 1 else f"intake.{topic}#{lane}"]
+        }
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         s = self.settings
@@ -144,8 +152,8 @@ class IntakeConsumer(ConsumerRebalanceListener):
         self._yielding = True
         # A worker without a batch in hand holds nothing: it is simply cancelled (waiting for the
         # connections, an assignment or records). The others finish theirs first.
-        for topic, task in self._workers.items():
-            if topic not in self._busy:
+        for name, task in self._workers.items():
+            if name not in self._busy:
                 task.cancel()
         tasks = list(self._workers.values())
         if tasks:
@@ -234,7 +242,9 @@ class IntakeConsumer(ConsumerRebalanceListener):
 
     # --- the workers ---------------------------------------------------------------------------
 
-    async def _work(self, topic: str) -> None:
+    async def _work(self, name: str, topic: str, lane: int = 0, lanes: int = 1) -> None:
+        """Lane `lane` of `lanes` of `topic` (`lane_partitions`; with fewer partitions assigned
+        than lanes, a lane without any waits for the next assignment)."""
         intake = await self._intake()
         consumer = self._consumer
         assert consumer is not None
@@ -243,7 +253,7 @@ class IntakeConsumer(ConsumerRebalanceListener):
             await self._assigned.wait()
             if self._stopping.is_set():
                 return
-            mine = sorted((tp for tp in consumer.assignment() if tp.topic == physical), key=lambda tp: tp.partition)
+            mine = lane_partitions(consumer.assignment(), physical, lane, lanes)
             if not mine:
                 # None of this topic's partitions here: wait for the next assignment (getmany
                 # with no partitions would return every topic's records).
@@ -261,12 +271,12 @@ class IntakeConsumer(ConsumerRebalanceListener):
                 continue
             if self._stopping.is_set():
                 return  # not in hand yet: nothing is committed after this, so they come again
-            self._busy.add(topic)
+            self._busy.add(name)
             try:
                 await self._finish(intake, batch)
             finally:
                 async with self._idle:
-                    self._busy.discard(topic)
+                    self._busy.discard(name)
                     self._idle.notify_all()
             if sum(len(rs) for rs in batch.values()) < self.settings.intake_batch_max:
                 # A small batch: let records gather for a moment, so a trickle is still handled
@@ -315,6 +325,12 @@ class IntakeConsumer(ConsumerRebalanceListener):
                         _offsets(offsets), type(exc).__name__, exc)
             return
         self._next.update(offsets)
+
+
+def lane_partitions(assigned: Iterable[TopicPartition], topic: str, lane: int, lanes: int) -> list[TopicPartition]:
+    """Lane `lane`'s share of `topic`'s assigned partitions: in partition order, every
+    `lanes`-th from the `lane`-th, so the lanes' shares are disjoint and cover the assignment."""
+    return sorted((tp for tp in assigned if tp.topic == topic), key=lambda tp: tp.partition)[lane::lanes]
 
 
 def _headers(record: ConsumerRecord[bytes, bytes]) -> tuple[tuple[str, bytes], ...]:

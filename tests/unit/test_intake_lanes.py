@@ -1,0 +1,29 @@
+"""The intake's lanes (streams/consumer.py): each input topic's assigned partitions are shared
+among `intake_lanes` workers, so that every partition is handled by exactly one of them."""
+
+import pytest
+from aiokafka import TopicPartition
+from pydantic import ValidationError
+
+from contracts.settings import Settings
+from streams.consumer import lane_partitions
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("partitions", [[0, 1, 2, 3], [1, 3], [2], []])
+def test_lanes_share_a_topics_partitions_disjointly_and_completely(lanes: int, partitions: list[int]) -> None:
+    assigned = [TopicPartition("t.si.contributions", p) for p in reversed(partitions)]
+    assigned += [TopicPartition("t.es.applications", p) for p in range(4)]  # another topic: never in a share
+    shares = [lane_partitions(assigned, "t.si.contributions", lane, lanes) for lane in range(lanes)]
+    taken = [tp.partition for share in shares for tp in share]
+    assert sorted(taken) == sorted(partitions)  # each partition in exactly one lane
+    assert all(tp.topic == "t.si.contributions" for share in shares for tp in share)
+    # As many lanes busy as there are partitions for them, each in partition order.
+    assert sum(1 for share in shares if share) == min(lanes, len(partitions))
+    assert all([tp.partition for tp in share] == sorted(tp.partition for tp in share) for share in shares)
+
+
+def test_intake_lanes_is_at_least_one() -> None:
+    assert Settings().intake_lanes >= 1
+    with pytest.raises(ValidationError):
+        Settings(intake_lanes=0)
