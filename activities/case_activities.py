@@ -47,9 +47,12 @@ class CaseActivities:
 
     @activity.defn(name="load_context")
     async def load_context(self, request: ContextRequest) -> CaseContext:
-        """Parameters for the case's city (pack defaults, city overrides, stored changes) and
-        the shared facts received so far, so a case that starts late misses nothing."""
+        """Parameters for the case's city (pack defaults, city overrides, stored changes), only
+        those of the kind's scope when the request names one, and the shared facts received so
+        far, so a case that starts late misses nothing."""
         parameters = await parameters_in_force(self.store, self.pack, request.city)
+        if request.scope is not None:
+            parameters = parameters.within(request.scope)
         epidemic = Epidemic()
         # One query for both: the epidemic dates and the price linkages triggered so far.
         facts = await self.store.shared_facts(EPIDEMIC_TYPES + [PRICE_LINKAGE_TYPE], request.city)

@@ -63,6 +63,9 @@ class Epidemic(BaseModel):
 class ContextRequest(BaseModel):
     city: str | None
     kind: str
+    # The parameters the kind reads (`CaseWorkflow.context_scope`, contracts/parameters.py
+    # `in_scope`); None: every parameter of the pack (cases opened before kinds asked for theirs).
+    scope: list[str] | None = None
 
 
 class PriceLinkageFact(BaseModel):

@@ -5,6 +5,7 @@ contracts, below policy, and the case payloads (contracts/cases.py) need not imp
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -16,6 +17,13 @@ from contracts.events import as_date
 
 class UnknownParameter(KeyError):
     pass
+
+
+def in_scope(name: str, scope: Iterable[str]) -> bool:
+    """Whether a parameter belongs to a scope (a kind's, `CaseWorkflow.context_scope`): an entry
+    ending in "." is a prefix, every parameter of that measure, also one added to the pack later
+    (`"hubei_grant."`); any other entry names one parameter (`"ui.monthly_benefit"`)."""
+    return any(name.startswith(entry) if entry.endswith(".") else name == entry for entry in scope)
 
 
 class Change(BaseModel):
@@ -35,6 +43,9 @@ class Parameters(BaseModel):
     pack: str
     city: str | None
     values: dict[str, list[Change]]
+    # The parameters this snapshot was cut to (`within`); None: every parameter of the pack, as
+    # every context held before kinds asked for theirs (contexts in older histories carry none).
+    scope: tuple[str, ...] | None = None
 
     def get(self, name: str, on: date | None = None) -> Any:
         """The value of `name` in force on `on` (the latest change on or before it)."""
@@ -63,6 +74,17 @@ class Parameters(BaseModel):
 
     def day(self, name: str, on: date | None = None) -> date:
         return as_date(self.get(name, on))
+
+    def within(self, scope: Iterable[str]) -> "Parameters":
+        """A copy holding only the parameters of `scope` (`in_scope`): a kind's context, which
+        raises UnknownParameter for a read outside it."""
+        kept = tuple(scope)
+        return self.model_copy(update={"values": {n: c for n, c in self.values.items() if in_scope(n, kept)}, "scope": kept})
+
+    def covers(self, name: str) -> bool:
+        """Whether `name` is one this snapshot speaks for: any name for a whole pack, else a name
+        of its scope. A change of a parameter it does not cover is none of its business."""
+        return self.scope is None or in_scope(name, self.scope)
 
     def with_change(self, name: str, value: Any, effective_on: date) -> "Parameters":
         """A copy with one more dated value; a change on the same date replaces the earlier one."""

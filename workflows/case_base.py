@@ -119,6 +119,10 @@ RUN_UNTIL_RECOVERY_DECIDED = "run-until-recovery-decided"
 # (`refuse`), so its page shows it and a supervisor re-drives it (the `redrive` update) or
 # dismisses it; histories recorded before only noted it on the timeline.
 QUARANTINE_REFUSED_IN_CASE = "quarantine-refused-in-case"
+# What the base reads of every kind's parameters: the windows for late facts and corrections
+# (`listening_window`), the deduction ratio of `reconcile_owed`, the schedule's horizon
+# (`schedule`, which states none without it).
+SHARED_PARAMETERS: tuple[str, ...] = ("ledger.", "intake.", "recovery.", "forecast.")
 _LEDGER = TypeAdapter(list[LedgerEntry])
 
 
@@ -140,6 +144,10 @@ class CaseWorkflow:
     held_while_rejected: ClassVar[tuple[str, ...]] = ()
     # What the timeline says becomes of a held event.
     held_until: ClassVar[str] = "taken if a late fact reopens the case"
+    # The parameters the kind reads beside SHARED_PARAMETERS, its own and those of the rules it
+    # asks (contracts/parameters.py `in_scope`: "measure." for every parameter of a measure,
+    # also those added later, or one name); its context holds nothing else (`context_scope`).
+    parameter_scope: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.st: Any = self.State() if self.State is not None else None
@@ -665,15 +673,40 @@ class CaseWorkflow:
             return True
         if ev.type == "policy.parameter.changed":
             city = ev.data.get("city")
-            if self.params is not None and city in (None, self.city):
+            # A context of the kind's parameters (`context_scope`) holds no other: a change of
+            # one outside it changes nothing the case reads. A context recorded before kinds had
+            # scopes is the whole pack, which covers every name: taken as before.
+            if self.params is not None and city in (None, self.city) and self.params.covers(ev.data["name"]):
                 effective = date.fromisoformat(ev.data["effective_on"])
                 self.params = self.params.with_change(ev.data["name"], ev.data["value"], effective)
                 self.note(effective, f"parameter {ev.data['name']} = {ev.data['value']} from {effective}", event=ev.key)
             return True
         return False
 
+    @classmethod
+    def kind_parameters(cls) -> tuple[str, ...]:
+        """Every parameter the kind reads: the base's and the kind's own scope."""
+        return SHARED_PARAMETERS + cls.parameter_scope
+
+    def context_scope(self) -> list[str] | None:
+        """The scope `load_context` asks for: the kind's parameters (its context holds no other:
+        7.7 KB of every history and ≈ 68 KB of every cached case before, docs/BENCHMARKS.md), or
+        None, the whole pack, for a case whose context is the whole pack already.
+
+        No `workflow.patched` here, on purpose: a patch is False only while a history is
+        replayed, and a replayed `load_context` returns the context its history recorded
+        whatever is asked; so it would change nothing, and cost every case a marker and a
+        search-attribute upsert. What keeps running cases on their old path is the context
+        itself: one recorded before has no `scope`, so a running case that loads its context
+        again (K4, K6, K7: the city the person or enterprise is registered in) or continues as
+        new keeps the whole pack, and `apply_shared_fact` takes every change as it did."""
+        if self.params is not None and self.params.scope is None:
+            return None
+        return list(self.kind_parameters())
+
     async def load_context(self, city: str | None) -> CaseContext:
-        context: CaseContext = await self._store(CaseActivities.load_context, ContextRequest(city=city, kind=self.kind))
+        context: CaseContext = await self._store(CaseActivities.load_context,
+                                                 ContextRequest(city=city, kind=self.kind, scope=self.context_scope()))
         self.params = context.parameters
         self.epidemic = context.epidemic
         return context

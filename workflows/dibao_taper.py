@@ -47,6 +47,7 @@ LATEST_GRANT_STANDS = "k10-latest-grant-stands"
 @workflow.defn(name=KIND)
 class DibaoTaperWorkflow(CaseWorkflow):
     kind = KIND
+    parameter_scope = ("dibao.",)  # its parameters (case_base `context_scope`)
     State = DibaoState
     st: DibaoState
 

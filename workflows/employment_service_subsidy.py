@@ -36,6 +36,7 @@ LATE_JOBS = "k18-late-jobs"
 @workflow.defn(name=KIND)
 class EmploymentServiceSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    parameter_scope = ("service_subsidy.",)  # its parameters (case_base `context_scope`)
     State = ServiceSubsidyState
     st: ServiceSubsidyState
 

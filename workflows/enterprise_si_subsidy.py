@@ -59,6 +59,8 @@ LATE_FACTS = "k15-late-facts"
 @workflow.defn(name=KIND)
 class EnterpriseSiSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    # Its parameters (case_base `context_scope`); beside its own, K12: policy/difficult.py judges the person hired.
+    parameter_scope = ("enterprise_si.", "difficult.")
     # The hire's contributions and separations reach a hire rejected as not difficult to employ
     # too (its route gives them to every listening case): taken if a late K12 fact reopens it.
     held_while_rejected = HIRE_FACT_TYPES

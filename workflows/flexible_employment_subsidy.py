@@ -44,6 +44,8 @@ LATE_FACTS_CORRECT = "k4-late-facts-correct"
 @workflow.defn(name=KIND)
 class FlexibleEmploymentSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    # Its parameters (case_base `context_scope`); beside its own, K12: policy/difficult.py judges the applicant.
+    parameter_scope = ("flexible.", "difficult.")
     # The person's contributions and contracts reach an application rejected as not difficult
     # to employ too (its route gives them to every listening case): taken if a late K12 fact
     # reopens it.

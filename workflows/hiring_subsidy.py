@@ -65,6 +65,7 @@ LATEST_REPORT_STANDS = "k6-latest-report-stands"
 @workflow.defn(name=KIND)
 class HiringSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    parameter_scope = ("hiring.",)  # its parameters (case_base `context_scope`)
     held_while_rejected = hiring.HELD_WHILE_REJECTED
     settles_when_closed = True  # its settle reconciles a closed case (workflows/_one_off.py)
     State = HiringState

@@ -49,6 +49,7 @@ LATEST_APPLICATION_STANDS = "k11-latest-application-stands"
 @workflow.defn(name=KIND)
 class HubeiGraduateGrantWorkflow(CaseWorkflow):
     kind = KIND
+    parameter_scope = ("hubei_grant.",)  # its parameters (case_base `context_scope`)
     settles_when_closed = True  # its settle reconciles a closed case (workflows/_one_off.py)
     State = HubeiGrantState
     st: HubeiGrantState

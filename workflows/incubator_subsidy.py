@@ -47,6 +47,7 @@ LATEST_RELIEF_STANDS = "k16-latest-rent-relief-stands"
 @workflow.defn(name=KIND)
 class IncubatorSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    parameter_scope = ("incubator.",)  # its parameters (case_base `context_scope`)
     State = IncubatorState
     st: IncubatorState
 

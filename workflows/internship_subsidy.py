@@ -64,6 +64,7 @@ CLOSE_ONCE_OWED_FELL_DUE = "k1-close-once-owed-fell-due"
 @workflow.defn(name=KIND)
 class InternshipSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    parameter_scope = ("internship.",)  # its parameters (case_base `context_scope`)
     State = InternshipState
     st: InternshipState
 

@@ -46,6 +46,8 @@ LATE_FACTS = "k7-late-facts"
 @workflow.defn(name=KIND)
 class JobRetentionRefundWorkflow(CaseWorkflow):
     kind = KIND
+    # Its parameters (case_base `context_scope`); beside its own, the benefit: an affected industry is refunded months of it (policy/retention.py).
+    parameter_scope = ("retention.", "ui.monthly_benefit")
     settles_when_closed = True  # its settle reconciles a closed case (workflows/_one_off.py)
     State = RetentionState
     st: RetentionState

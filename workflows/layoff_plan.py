@@ -30,6 +30,7 @@ DECISION_HELP = (
 @workflow.defn(name=KIND)
 class LayoffPlanWorkflow(CaseWorkflow):
     kind = KIND
+    parameter_scope = ("layoff.",)  # its parameters (case_base `context_scope`)
     State = LayoffState
     st: LayoffState
 

@@ -40,6 +40,8 @@ LATE_FACTS_CORRECT = "k5-late-facts-correct"
 @workflow.defn(name=KIND)
 class PublicWelfarePostWorkflow(CaseWorkflow):
     kind = KIND
+    # Its parameters (case_base `context_scope`); beside its own, K12: policy/difficult.py judges the person.
+    parameter_scope = ("welfare_post.", "difficult.")
     # Leaving the post and a stable contract reach a placement rejected as not difficult to
     # employ too (its route gives them to every listening case): taken, with their own dates, if
     # a late K12 fact reopens it, so the reopened case ends where the person left. (Before, they

@@ -45,6 +45,7 @@ LOAN_EVENTS = ("loan.interest_charged", "loan.extended", "loan.repaid", "loan.de
 @workflow.defn(name=KIND)
 class StartupLoanInterestWorkflow(CaseWorkflow):
     kind = KIND
+    parameter_scope = ("loan.",)  # its parameters (case_base `context_scope`)
     State = StartupLoanState
     held_while_rejected = LOAN_EVENTS
     held_until = "paid with its own date if the loan reopens"

@@ -31,6 +31,8 @@ KIND = kinds.TEMPORARY_LIVING_ALLOWANCE
 @workflow.defn(name=KIND)
 class TemporaryLivingAllowanceWorkflow(CaseWorkflow):
     kind = KIND
+    # Its parameters (case_base `context_scope`); beside its own, K12: the hardship is a difficult-to-employ category.
+    parameter_scope = ("tla.", "difficult.")
     State = LivingAllowanceState
     st: LivingAllowanceState
 

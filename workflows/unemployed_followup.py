@@ -34,6 +34,11 @@ KIND = kinds.UNEMPLOYED_FOLLOWUP
 @workflow.defn(name=KIND)
 class UnemployedFollowupWorkflow(CaseWorkflow):
     kind = KIND
+    # Its parameters (case_base `context_scope`); beside its own, K12's categories, §10's long-term unemployed, §11's trainee eligibility (policy/followup.py).
+    parameter_scope = (
+        "followup.", "difficult.",
+        "hiring.long_term_unemployed_months", "trainee.max_age", "trainee.window_from", "trainee.window_until",
+    )
     State = FollowupState
     st: FollowupState
 

@@ -36,6 +36,8 @@ RECONCILE_OWED = "k3-reconcile-owed"
 @workflow.defn(name=KIND)
 class UnemploymentAssistanceWorkflow(CaseWorkflow):
     kind = KIND
+    # Its parameters (case_base `context_scope`); beside its own, the benefit it is a ratio of.
+    parameter_scope = ("ua.", "ui.monthly_benefit")
     State = AssistanceState
     st: AssistanceState
 

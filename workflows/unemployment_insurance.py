@@ -52,6 +52,8 @@ LINKAGE_OWED = "k2-price-linkage-owed"
 @workflow.defn(name=KIND)
 class UnemploymentInsuranceWorkflow(CaseWorkflow):
     kind = KIND
+    # Its parameters (case_base `context_scope`); beside its own, the window K3 opens in (ua.window_until).
+    parameter_scope = ("ui.", "ua.window_until")
     State = InsuranceState
     st: InsuranceState
 

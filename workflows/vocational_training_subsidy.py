@@ -36,6 +36,8 @@ COURSE_EVENTS = ("training.completed", "training.dropped")
 @workflow.defn(name=KIND)
 class VocationalTrainingSubsidyWorkflow(CaseWorkflow):
     kind = KIND
+    # Its parameters (case_base `context_scope`); beside its own, §11 劳动预备制: the trainee and the living allowance.
+    parameter_scope = ("training.", "trainee.")
     State = TrainingState
     held_while_rejected = COURSE_EVENTS
     held_until = "taken with its own date if the enrolment reopens"
