@@ -66,9 +66,10 @@ class Settings(BaseSettings):
     # keeps at most intake_max_in_flight Temporal calls open at once (docs/BENCHMARKS.md).
     intake_batch_max: int = 1000
     intake_batch_within_ms: int = 20
-    # Workers per input topic in one `jiuye streams`, each on its own share of the topic's
-    # partitions (streams/consumer.py): one waits on PostgreSQL while another decodes.
-    intake_lanes: int = Field(default=2, ge=1)
+    # Workers for the contribution firehose's topic in one `jiuye streams`, each on its own share
+    # of the topic's partitions (streams/consumer.py `lanes_of`): one waits on PostgreSQL while
+    # another decodes. Every other topic has one.
+    intake_lanes: int = Field(default=4, ge=1)
     intake_max_in_flight: int = 64
     # The streams processes of one group (streams/consumer.py, docs/RELIABILITY.md "Scale-out").
     # streams_instance_id: a static member name (Kafka group.instance.id), one per process and

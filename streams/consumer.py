@@ -9,8 +9,9 @@ they are never handled. Records produced during a rebalance are exactly those, w
 join lost 2 of 400. Here nothing is ever acknowledged for a record the intake did not finish.
 
 How offsets move, and why each rule:
-- Each input topic has `intake_lanes` workers ("lanes"), each taking batches from its own
-  share of the topic's assigned partitions (`getmany(*its partitions)`): topics progress
+- Each input topic has its workers ("lanes": `intake_lanes` for the firehose, one for every
+  other topic, `lanes_of`), each taking batches from its own share of the topic's assigned
+  partitions (`getmany(*its partitions)`): topics progress
   independently (a slow or failing topic does not hold up the others), each partition is
   handled in offset order by one task, and while one lane waits on PostgreSQL or Kafka another
   decodes (issue 16: a single lane's process was idle a third of each batch). Two lanes of a
@@ -43,11 +44,16 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
+from activities.contribution_facts import AGGREGATED_TYPES
 from activities.store import Origin
 from contracts.kafka import client_security
 from contracts.settings import Settings
+from contracts.topics import TOPIC_OF_TYPE
 from streams.intake import Intake, Outcome
 from streams.retry import backoff, retry_until_done
+
+# The topics whose records are kept as aggregated facts: the contribution firehose.
+FIREHOSE_TOPICS = frozenset(TOPIC_OF_TYPE[t] for t in AGGREGATED_TYPES)
 
 log = logging.getLogger("jiuye.streams")
 
@@ -119,10 +125,9 @@ class IntakeConsumer(ConsumerRebalanceListener):
                 await asyncio.sleep(delay)
                 continue
             break
-        lanes = self.settings.intake_lanes
         self._workers = {
             name: asyncio.create_task(self._work(name, topic, lane, lanes), name=name)
-            for topic in self.topics for lane in range(lanes)
+            for topic in self.topics for lanes in [lanes_of(topic, self.settings)] for lane in range(lanes)
             for name in [f"intake.{topic}" if lanes == 1 else f"intake.{topic}#{lane}"]
         }
 
@@ -325,6 +330,15 @@ class IntakeConsumer(ConsumerRebalanceListener):
                         _offsets(offsets), type(exc).__name__, exc)
             return
         self._next.update(offsets)
+
+
+def lanes_of(topic: str, settings: Settings) -> int:
+    """How many lanes a topic gets: `intake_lanes` for the firehose (the topics of the types kept
+    as aggregated facts, `si.contributions`, whose batches are almost all decode and statements),
+    one for every other topic. Measured (docs/BENCHMARKS.md, 2026-12-03): lanes raised the
+    firehose's rate, but split a topic of relevant records into smaller batches contending for
+    the same Temporal calls (`intake_max_in_flight`), and its intake ratio fell."""
+    return settings.intake_lanes if topic in FIREHOSE_TOPICS else 1
 
 
 def lane_partitions(assigned: Iterable[TopicPartition], topic: str, lane: int, lanes: int) -> list[TopicPartition]:

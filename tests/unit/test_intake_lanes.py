@@ -6,7 +6,8 @@ from aiokafka import TopicPartition
 from pydantic import ValidationError
 
 from contracts.settings import Settings
-from streams.consumer import lane_partitions
+from contracts.topics import TYPES_BY_TOPIC
+from streams.consumer import lane_partitions, lanes_of
 
 
 @pytest.mark.parametrize("lanes", [1, 2, 3, 4, 5])
@@ -27,3 +28,9 @@ def test_intake_lanes_is_at_least_one() -> None:
     assert Settings().intake_lanes >= 1
     with pytest.raises(ValidationError):
         Settings(intake_lanes=0)
+
+
+def test_only_the_firehose_topic_gets_more_than_one_lane() -> None:
+    settings = Settings(intake_lanes=3)
+    assert lanes_of("si.contributions", settings) == 3
+    assert all(lanes_of(topic, settings) == 1 for topic in TYPES_BY_TOPIC if topic != "si.contributions")
