@@ -17,7 +17,6 @@ docs/ARCHITECTURE.md ("M2 headcount_drop").
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,11 +27,7 @@ from policy.calendar import add_months, first_of_month, month_end, month_of
 ALERT = "headcount_drop"
 
 
-@functools.lru_cache(maxsize=4096)
 def previous_month(month: str) -> str:
-    """The month before `month` ("2020-03" → "2020-02"). Cached: a batch of the firehose asks for
-    the two months before each of its (enterprise, month) arrivals, over a handful of months
-    (a pure function of its argument, so the cache cannot change an answer)."""
     return month_of(add_months(first_of_month(month), -1))
 
 
