@@ -40,12 +40,19 @@ SELECT a.employer_id, a.month, a.before,
 
 
 def comparison_arguments(arrivals: Sequence[Arrival]) -> list[list[str]]:
-    """`_COMPARISONS`' parameters for `arrivals`."""
+    """`_COMPARISONS`' parameters for `arrivals`. The months before each arrival's month are
+    worked out once per distinct month: a firehose batch brings a few months over hundreds of
+    enterprises, and the date arithmetic per arrival was 8 % of a `jiuye streams` process
+    filtering contributions (py-spy over `bench.intake_profile`, docs/BENCHMARKS.md)."""
     months: dict[str, list[str]] = {}
+    before: dict[str, tuple[str, str]] = {}
     for a in arrivals:
         months.setdefault(a.enterprise_id, []).append(a.next_month)
-    return [[a.enterprise_id for a in arrivals], [a.next_month for a in arrivals], [a.month for a in arrivals],
-            [a.previous_month for a in arrivals], [",".join(months[a.enterprise_id]) for a in arrivals]]
+        if a.next_month not in before:
+            before[a.next_month] = (a.month, a.previous_month)
+    return [[a.enterprise_id for a in arrivals], [a.next_month for a in arrivals],
+            [before[a.next_month][0] for a in arrivals], [before[a.next_month][1] for a in arrivals],
+            [",".join(months[a.enterprise_id]) for a in arrivals]]
 
 
 async def pg_comparisons(pool: Any, arrivals: Sequence[Arrival]) -> list[Comparison]:

@@ -292,10 +292,11 @@ class IntakeConsumer(ConsumerRebalanceListener):
         """Handle a batch for good, then commit it; or abandon it, uncommitted, if it fails while
         its partitions are being handed over or the process stops."""
         # A tombstone or empty record is bad input like any other: the intake dead-letters it.
+        # The logical topic once per partition, not per record (a firehose batch is a thousand).
         records: Records = [
             (r.value if isinstance(r.value, bytes) else b"",
-             Origin(topic=self._names.logical(tp.topic), partition=tp.partition, offset=r.offset, headers=_headers(r)))
-            for tp, rs in batch.items() for r in rs
+             Origin(topic=topic, partition=tp.partition, offset=r.offset, headers=_headers(r) if r.headers else ()))
+            for tp, rs in batch.items() for topic in [self._names.logical(tp.topic)] for r in rs
         ]
 
         async def attempt() -> list[Outcome]:

@@ -1,5 +1,6 @@
-"""The firehose's fast path (contracts/events.py `fast_contribution`, issue 16 item 1): a
-`contribution.paid` of the plain shape is validated by hand, everything else by the models. The
+"""The firehose's fast path (contracts/events.py `fast_contribution_bytes` on a record's bytes,
+`fast_contribution` on a decoded document; issue 16 item 1): a `contribution.paid` of the plain
+shape is validated by msgspec structs, everything else by the models. The
 rule: the same documents are accepted, as the same event, and every refused one is refused with
 the same dead-letter reason — i.e. the fast path only ever accepts, and only what the full path
 accepts identically. Checked over a corpus of good and bad documents and over generated ones."""
@@ -16,7 +17,16 @@ from hypothesis import strategies as st
 
 from bench.events import contribution
 from contracts.cloudevents_binding import decode_kafka
-from contracts.events import CloudEvent, InvalidEvent, fast_contribution, validate_event, validate_full
+from contracts.events import (
+    CloudEvent,
+    InvalidEvent,
+    fast_contribution,
+    fast_contribution_bytes,
+    load_json,
+    parse_event,
+    validate_event,
+    validate_full,
+)
 
 
 def plain(**data: Any) -> dict[str, Any]:
@@ -49,9 +59,9 @@ FAST = [
     plain(),
     plain(employer_id=None),
     without_data("employer_id"),
-    plain(person_id="person/P1"),  # the subject form, normalised to P1
-    plain(employer_id="enterprise/E1"),
     plain(insurances=[]),
+    plain(person_id="P" * 128),
+    with_envelope(id="é" * 128),  # lengths in characters, as the model counts them
     plain(base=0, employer_amount=0, employee_amount=0),
     plain(extra_field={"nested": [1, 2]}),  # optional fields may be added (EVENTS.md)
     with_envelope(datacontenttype=_DROP),
@@ -68,6 +78,13 @@ FAST = [
 
 # Documents the full path decides (accepted or refused): the fast path must give way.
 OTHERS = [
+    plain(person_id="person/P1"),  # the subject form: the model normalises it to P1
+    plain(employer_id="enterprise/E1"),
+    plain(person_id="P" * 129),
+    with_envelope(id="é" * 129),
+    plain(base=2**63 - 1),
+    plain(base=2**64),
+    plain(base=-0),
     plain(person_id="enterprise/P1"),
     plain(person_id="P 1"),
     plain(person_id=""),
@@ -135,6 +152,26 @@ def outcome(doc: dict[str, Any]) -> CloudEvent | str:
         return exc.reason
 
 
+def fast_from_document(doc: dict[str, Any]) -> CloudEvent | None:
+    return fast_contribution(copy.deepcopy(doc))
+
+
+def fast_from_bytes(doc: dict[str, Any]) -> CloudEvent | None:
+    return fast_contribution_bytes(json.dumps(doc).encode())
+
+
+# Both entries of the fast path: a record's bytes (the intake's `parse_event`) and a decoded
+# document (`validate_event`: binary mode, HTTP batches).
+FAST_PATHS = pytest.mark.parametrize("fast_path", [fast_from_document, fast_from_bytes], ids=["document", "bytes"])
+
+
+def bytes_outcome(doc: dict[str, Any]) -> CloudEvent | str:
+    try:
+        return parse_event(json.dumps(doc).encode())
+    except InvalidEvent as exc:
+        return exc.reason
+
+
 def assert_same_event(fast: CloudEvent, full: CloudEvent) -> None:
     assert fast == full
     assert fast.data == full.data and list(fast.data) == list(full.data)
@@ -145,28 +182,30 @@ def assert_same_event(fast: CloudEvent, full: CloudEvent) -> None:
     assert fast.model_dump(mode="json") == full.model_dump(mode="json")
 
 
+@FAST_PATHS
 @pytest.mark.parametrize("doc", FAST, ids=range(len(FAST)))
-def test_firehose_fast_path_accepts_the_plain_contribution_as_the_full_path_does(doc: dict[str, Any]) -> None:
+def test_firehose_fast_path_accepts_the_plain_contribution_as_the_full_path_does(doc: dict[str, Any], fast_path: Any) -> None:
     full = full_outcome(doc)
     assert isinstance(full, CloudEvent), full
-    fast = fast_contribution(copy.deepcopy(doc))
+    fast = fast_path(doc)
     assert fast is not None, "the plain shape must take the fast path"
     assert_same_event(fast, full)
 
 
+@FAST_PATHS
 @pytest.mark.parametrize("doc", OTHERS, ids=range(len(OTHERS)))
-def test_firehose_fast_path_leaves_every_other_document_to_the_full_path(doc: dict[str, Any]) -> None:
+def test_firehose_fast_path_leaves_every_other_document_to_the_full_path(doc: dict[str, Any], fast_path: Any) -> None:
     full = full_outcome(doc)
-    fast = fast_contribution(copy.deepcopy(doc))
+    fast = fast_path(doc)
     if fast is not None:  # it may take a document only if the full path accepts the same event
         assert isinstance(full, CloudEvent), full
         assert_same_event(fast, full)
-    got = outcome(doc)
-    if isinstance(full, str):
-        assert got == full  # the same dead-letter reason
-    else:
-        assert isinstance(got, CloudEvent)
-        assert_same_event(got, full)
+    for got in (outcome(doc), bytes_outcome(doc)):
+        if isinstance(full, str):
+            assert got == full  # the same dead-letter reason
+        else:
+            assert isinstance(got, CloudEvent)
+            assert_same_event(got, full)
 
 
 def test_firehose_fast_path_refuses_nothing_itself() -> None:
@@ -174,7 +213,7 @@ def test_firehose_fast_path_refuses_nothing_itself() -> None:
     refused = [d for d in OTHERS if isinstance(full_outcome(d), str)]
     assert len(refused) > 30
     for doc in refused:
-        assert fast_contribution(copy.deepcopy(doc)) is None
+        assert fast_from_document(doc) is None and fast_from_bytes(doc) is None
 
 
 def test_firehose_fast_path_is_what_the_kafka_decode_takes() -> None:
@@ -208,11 +247,57 @@ def test_firehose_fast_path_same_outcome_as_the_full_path_for_generated_document
         else:
             where[name] = value
     full = full_outcome(doc)
-    fast = fast_contribution(copy.deepcopy(doc))
+    for fast in (fast_from_document(doc), fast_from_bytes(doc)):
+        if fast is not None:
+            assert isinstance(full, CloudEvent), full
+            assert_same_event(fast, full)
+    for got in (outcome(doc), bytes_outcome(doc)):
+        if isinstance(full, str):
+            assert got == full
+        else:
+            assert isinstance(got, CloudEvent)
+            assert_same_event(got, full)
+
+
+def _raw_variants() -> list[bytes]:
+    """Record bytes no document can stand for: keys given twice, odd bytes and escapes, numbers
+    beyond 64 bits in fields no model reads, whitespace around the document."""
+    good = contribution("P1", 1, "2020-06", "E1")[2]
+    text = good.decode()
+    return [
+        good,
+        b"  " + good + b"\n\n",
+        good.replace(b'"data":', b'"data":{"person_id":"X"},"data":', 1),  # the last one counts
+        good.replace(b'"type":', b'"type":"other.type","type":', 1),
+        good.replace(b'"id":', b'"id":"first","id":', 1),
+        text.replace('"month"', '"note":"\\u00e9\\ud83d\\ude00","month"', 1).encode(),
+        text.replace('"month"', '"note":"\\ud800","month"', 1).encode(),  # a lone surrogate: json's, not orjson's
+        text.replace('"month"', '"huge":123456789012345678901234567890,"month"', 1).encode(),
+        text.replace('"month"', '"ratio":1.10,"month"', 1).encode(),
+        good.replace(b'"P1"', b'"P\xff"', 1),  # not UTF-8
+        good.replace(b"500000", b"5e5", 1),
+        good.replace(b"500000", b"NaN", 1),
+        b"\xef\xbb\xbf" + good,  # a byte order mark
+        good + b"{}",
+        good[:-2],
+    ]
+
+
+@pytest.mark.parametrize("raw", _raw_variants(), ids=range(len(_raw_variants())))
+def test_firehose_fast_path_on_bytes_agrees_with_the_full_path(raw: bytes) -> None:
+    """`parse_event` (the bytes fast path first) against the full path on the same bytes."""
+    try:
+        full: CloudEvent | str = validate_full(load_json(raw))
+    except InvalidEvent as exc:
+        full = exc.reason
+    fast = fast_contribution_bytes(raw)
     if fast is not None:
         assert isinstance(full, CloudEvent), full
         assert_same_event(fast, full)
-    got = outcome(doc)
+    try:
+        got: CloudEvent | str = parse_event(raw)
+    except InvalidEvent as exc:
+        got = exc.reason
     if isinstance(full, str):
         assert got == full
     else:

@@ -126,3 +126,18 @@ async def test_m2_no_alert_when_the_stored_layoff_plan_explains_the_drop() -> No
     await batch(monitor, store, month_of("E1", "2020-04", 30))
     assert await batch(monitor, store, [contribution("P1", "2020-05", "E1")]) == []
     assert store.alerts == [] and ("E1", "2020-04") in store.headcount_judged
+
+
+def test_comparison_arguments_give_each_arrival_its_own_months() -> None:
+    """The statement's months per arrival (worked out once per distinct month) are the arrival's
+    own, across enterprises, months and a year boundary."""
+    from activities.headcount_facts import comparison_arguments
+
+    arrivals = headcount_drop.arrivals([("E1", "2021-01"), ("E2", "2020-06"), ("E1", "2020-06"), ("E3", "2021-01"),
+                                        ("E2", "2020-07")])
+    enterprises, next_months, months, befores, batch_months = comparison_arguments(arrivals)
+    assert enterprises == [a.enterprise_id for a in arrivals]
+    assert next_months == [a.next_month for a in arrivals]
+    assert months == [a.month for a in arrivals] and "2020-12" in months
+    assert befores == [a.previous_month for a in arrivals] and "2020-11" in befores
+    assert batch_months == [",".join(b.next_month for b in arrivals if b.enterprise_id == a.enterprise_id) for a in arrivals]
