@@ -61,6 +61,7 @@ async def run_worker(settings: Settings) -> None:
     from observability.health import gather_checks, kafka_probe, postgres_probe, temporal_probe
     from observability.http import start_http
     from observability.metrics import ReadModelCollector, sdk_metrics_runtime
+    from observability.process_gc import settle_after_start
     from observability.tracing import configure_tracing, shutdown_tracing
 
     configure_tracing(settings, "worker")
@@ -86,6 +87,7 @@ async def run_worker(settings: Settings) -> None:
 
     http = await start_http(settings.observability_host, settings.worker_http_port, ready)
     log.info("worker on %s, task queue %s", settings.temporal_address, settings.temporal_task_queue)
+    settle_after_start(settings.gc_gen0_threshold)
     relay_task = asyncio.create_task(relay.run(stop))
     collector_task = asyncio.create_task(ReadModelCollector(pool).run(stop))
     background = [relay_task, collector_task]

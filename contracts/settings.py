@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # Measurement only (docs/BENCHMARKS.md, issue 16): a file path makes `jiuye streams` run under
     # cProfile and write its stats there when it stops (SIGTERM), e.g. under `jiuye bench`.
     streams_profile: str | None = None
+    # `jiuye streams` and `jiuye worker` freeze their start-up heap and raise the collector's
+    # young-generation threshold to this (observability/process_gc.py, docs/BENCHMARKS.md);
+    # 0 leaves Python's (700).
+    gc_gen0_threshold: int = 10_000
 
     # The worker keeps at most this many cases' workflow state in memory (Temporal's sticky
     # cache, about 220 KB a case here); a case beyond it is replayed from its history on its

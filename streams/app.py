@@ -59,6 +59,7 @@ from contracts.settings import Settings
 from contracts.topics import DEAD_LETTERS, INPUT_TOPICS, TOPIC_OF_TYPE
 from observability.http import start_http
 from observability.metrics import report_consumer_lag
+from observability.process_gc import settle_after_start
 from policy.calendar import start_of_day
 from streams.consumer import IntakeConsumer, Records
 from streams.intake import Intake, Outcome
@@ -382,6 +383,7 @@ async def _serve(settings: Settings) -> None:
     http = await start_http(settings.observability_host, settings.streams_web_port, process.ready_checks)
     log.info("streams: metrics and probes on %s", http.url)
     await process.start()
+    settle_after_start(settings.gc_gen0_threshold)
     lag = asyncio.create_task(report_consumer_lag(lambda: process.consumer.kafka_consumer, stop,
                                                   logical=settings.topics.logical), name="streams.lag")
     try:
