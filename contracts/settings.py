@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     # of the topic's partitions (streams/consumer.py `lanes_of`): one waits on PostgreSQL while
     # another decodes. Every other topic has one.
     intake_lanes: int = Field(default=4, ge=1)
+    # The firehose's batches are larger (streams/consumer.py `batch_max_of`): its statements,
+    # M2's and the offset commit are per batch, and nearly all its records cost only them. A
+    # batch takes what the lane's fetched partitions hold, at most 1 MiB a partition (aiokafka's
+    # max_partition_fetch_bytes: ≈ 2,600 contributions).
+    intake_firehose_batch_max: int = Field(default=5000, ge=1)
     intake_max_in_flight: int = 64
     # The streams processes of one group (streams/consumer.py, docs/RELIABILITY.md "Scale-out").
     # streams_instance_id: a static member name (Kafka group.instance.id), one per process and

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from contracts.settings import Settings
 from contracts.topics import TYPES_BY_TOPIC
-from streams.consumer import lane_partitions, lanes_of
+from streams.consumer import batch_max_of, lane_partitions, lanes_of
 
 
 @pytest.mark.parametrize("lanes", [1, 2, 3, 4, 5])
@@ -34,3 +34,12 @@ def test_only_the_firehose_topic_gets_more_than_one_lane() -> None:
     settings = Settings(intake_lanes=3)
     assert lanes_of("si.contributions", settings) == 3
     assert all(lanes_of(topic, settings) == 1 for topic in TYPES_BY_TOPIC if topic != "si.contributions")
+
+
+def test_firehose_batches_are_larger_than_every_other_topics() -> None:
+    settings = Settings(intake_batch_max=1000, intake_firehose_batch_max=5000)
+    assert batch_max_of("si.contributions", settings) == 5000
+    for topic in TYPES_BY_TOPIC:
+        if topic != "si.contributions":
+            assert batch_max_of(topic, settings) == 1000, topic
+    assert Settings().intake_firehose_batch_max > Settings().intake_batch_max
