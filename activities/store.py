@@ -12,6 +12,7 @@ read-model writes that never go back in version.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -19,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from contracts.case_index import OpenCase
 from contracts.cases import AlertRecord, CaseRecord, Fact, PastCase, PaymentRequest, RefusalRecord, ScheduleRecord, TaskRecord
-from contracts.events import CloudEvent
+from contracts.events import DATA_MODELS, CloudEvent
 from policy.disbursement import Disbursement, Due, OpenDeduction
 from policy.headcount_drop import Arrival, Comparison
 
@@ -328,9 +329,25 @@ def account_ref(payee: str, version: int) -> str:
     return f"{payee}#{version}"
 
 
+# The data fields a stored fact takes its business date from, the first one given.
+_FACT_DATE_FIELDS = ("on", "registered_on", "signed_on", "starts_on")
+
+
+@functools.cache
+def _fact_date_fields(event_type: str) -> tuple[str, ...]:
+    """Those of `_FACT_DATE_FIELDS` the type's data model declares (validated ISO dates). A field
+    of the same name the model does not declare is a producer's addition (EVENTS.md: optional
+    fields may be added), unvalidated: read, one that is not an ISO date (`"on": "2020/04/01"` on
+    a contribution) raised in the store and held up its whole batch, again at every retry."""
+    model = DATA_MODELS.get(event_type)
+    return tuple(f for f in _FACT_DATE_FIELDS if model is not None and f in model.model_fields)
+
+
 def fact_on_date(event: CloudEvent) -> date | None:
     """The business date a stored fact is filed under (None when the event names none)."""
-    on = event.data.get("on") or event.data.get("registered_on") or event.data.get("signed_on") or event.data.get("starts_on")
+    on = None
+    for name in _fact_date_fields(event.type):
+        on = on or event.data.get(name)
     return date.fromisoformat(on) if isinstance(on, str) else None
 
 

@@ -185,3 +185,18 @@ async def test_contribution_facts_migration_moves_the_facts_stored_before() -> N
             await pool.close()
     finally:
         await stack.drop_database(name, settings)
+
+
+@pytest.mark.parametrize("added", ["not a date", "2019/03/01", 5, None])
+async def test_contribution_with_an_added_date_like_field_is_stored_and_never_holds_up_its_batch(
+        store: PgStore | MemoryStore, added: object) -> None:
+    """EVENTS.md: optional fields may be added. A contribution's `on` is no field of its model,
+    so whatever a producer puts there is kept in the payload and read as no business date (it
+    raised in the store before, and every retry of its batch raised again: the firehose stalled)."""
+    plain = contribution("P1", "2019-03", "E1")
+    added_on = plain.model_copy(update={"data": {**plain.data, "on": added}, "id": "c-added-on"})
+    await store.store_subject_facts([(e, keys_of(e)) for e in (plain, added_on)])
+    facts = await store.subject_facts(["person/P1"], TYPES)
+    assert sorted(f.event_key for f in facts) == sorted([plain.key, added_on.key])
+    assert all(f.on_date is None for f in facts)
+    assert next(f for f in facts if f.event_key == added_on.key).payload["on"] == added

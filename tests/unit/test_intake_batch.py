@@ -5,6 +5,7 @@ failure leaves the rest of the batch finished and the batch to be delivered agai
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
 from typing import Any
 
@@ -183,3 +184,13 @@ def _record(case_id: str) -> Any:
 
     return CaseRecord(case_id=case_id, kind="unemployment_insurance", subject="person/P1", city="2101", status="active",
                       opened_on=date(2020, 3, 2), on=date(2020, 3, 2), change="opened", version=1, keys=["person/P1"])
+
+
+async def test_a_contribution_with_an_added_date_like_field_is_ignored_not_retried_for_ever() -> None:
+    """A producer's added `"on": "not a date"` on a contribution (no field of its model) must not
+    make `handle_batch` raise: the consumer would retry the batch, and its topic, for ever."""
+    doc = json.loads(contribution("X1", "2020-04", "E1"))
+    doc["data"]["on"] = "not a date"
+    intake = Intake(MemoryStore(), Gateway(), Sink(), PACK)  # type: ignore[arg-type]
+    outcomes = await intake.handle_batch(records([json.dumps(doc).encode(), contribution("X2", "2020-04", "E1")]))
+    assert [o.status for o in outcomes] == ["ignored", "ignored"]
