@@ -128,6 +128,7 @@ OTHERS = [
     with_envelope(time="2020-06-01T00:00:00+23:59"),
     with_envelope(time="2020-06-01T00:00:00.1234567+08:00"),
     with_envelope(time="2020-06-01"),
+    with_envelope(time="٢٠٢٠-06-01T00:00:00+08:00"),  # digits, but not ASCII ones
     with_envelope(time=1591000000),
     with_envelope(time=_DROP),
     with_envelope(datacontenttype=None),
